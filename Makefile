@@ -1,0 +1,121 @@
+# Build variants, tests and soaks of the autograd engine. `make help` lists the targets.
+#
+# One variant per configuration, built out of tree into build/<variant>/ (with the fault
+# name appended when FAULT is not none), flags recorded in build/<variant>/flags.txt.
+
+CC ?= cc
+FAULT ?= none
+VARIANT ?= release
+
+# ---- per-variant configuration --------------------------------------------------------
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread $(WARN) -Iengine
+HAVE_OPENBLAS := $(shell pkg-config --exists openblas 2>/dev/null && echo yes)
+OPENBLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
+OPENBLAS_LIBS := $(shell pkg-config --libs openblas 2>/dev/null)
+
+ifeq ($(VARIANT),release)
+  OPT := -O2 -g
+  BLAS := openblas
+else ifeq ($(VARIANT),asan)
+  OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+  BLAS := openblas
+else ifeq ($(VARIANT),valgrind)
+  # memcheck runs OpenBLAS's kernels ~3000x slower: the portable kernel, vectorised, instead
+  OPT := -O1 -g -ftree-vectorize -DENGINE_VALGRIND=1
+  BLAS := portable
+else ifeq ($(VARIANT),jemalloc)
+  OPT := -O2 -g
+  BLAS := openblas
+  EXTRA_LIBS := -ljemalloc
+else
+  $(error VARIANT=$(VARIANT): unknown variant; use release, asan, valgrind or jemalloc)
+endif
+
+ifeq ($(BLAS),openblas)
+  ifeq ($(HAVE_OPENBLAS),yes)
+    BLAS_CFLAGS := -DENGINE_BLAS_OPENBLAS=1 $(OPENBLAS_CFLAGS)
+    BLAS_LIBS := $(OPENBLAS_LIBS)
+  else
+    $(warning OpenBLAS not found (pkg-config openblas): building $(VARIANT) with the portable matmul; install libopenblas-dev for speed)
+    BLAS := portable
+  endif
+endif
+
+ifeq ($(FAULT),none)
+  BUILD := build/$(VARIANT)
+else
+  BUILD := build/$(VARIANT)-fault-$(FAULT)
+  FAULT_CFLAGS := -DENGINE_FAULT_$(shell echo $(FAULT) | tr a-z A-Z)=1
+endif
+
+CFLAGS_ALL := $(BASE_CFLAGS) $(OPT) $(BLAS_CFLAGS) $(FAULT_CFLAGS) -DENGINE_VARIANT='"$(VARIANT)"' $(CFLAGS)
+LDFLAGS_ALL := $(OPT) -pthread $(LDFLAGS)
+LIBS_ALL := $(BLAS_LIBS) $(EXTRA_LIBS) -lm
+
+ENGINE_SRC := $(filter-out engine/train_full.c,$(wildcard engine/*.c))
+ENGINE_OBJ := $(ENGINE_SRC:engine/%.c=$(BUILD)/obj/%.o)
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+.PHONY: all build release asan valgrind jemalloc variants test test-run soak deps clean help
+.DEFAULT_GOAL := all
+
+all: release
+
+release asan valgrind jemalloc:
+	@$(MAKE) --no-print-directory build VARIANT=$@
+
+variants: release asan valgrind jemalloc
+
+build: $(BUILD)/train_full $(BUILD)/libengine.a $(TEST_BIN) $(BUILD)/flags.txt
+
+$(BUILD)/obj/%.o: engine/%.c $(wildcard engine/*.h) | $(BUILD)/obj
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BUILD)/libengine.a: $(ENGINE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/train_full: $(BUILD)/obj/train_full.o $(BUILD)/libengine.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
+
+$(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libengine.a | $(BUILD)/tests
+	$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(BUILD)/libengine.a $(LDFLAGS_ALL) -lcmocka $(LIBS_ALL)
+
+# Rewritten only when the flags change, so every binary's build settings stay on record.
+$(BUILD)/flags.txt: FORCE | $(BUILD)
+	@printf 'variant: %s\nfault: %s\ncc: %s\ncc_version: %s\ncflags: %s\nldflags: %s\nlibs: %s\nmatmul: %s\n' \
+	  '$(VARIANT)' '$(FAULT)' '$(CC)' "$$($(CC) --version | head -1)" '$(CFLAGS_ALL)' '$(LDFLAGS_ALL)' '$(LIBS_ALL)' '$(BLAS)' > $@.new
+	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
+
+$(BUILD)/obj $(BUILD)/tests $(BUILD):
+	@mkdir -p $@
+
+FORCE:
+
+# ---- set-up, tests, soak ----------------------------------------------------------------
+deps:
+	@tools/ensure-deps
+
+# `make test`: installs what is missing, builds release and asan, runs every suite, and
+# ends with one line "N passed, N failed" (non-zero exit when anything failed).
+test: deps
+	@$(MAKE) --no-print-directory release asan
+	@tools/run-tests release asan
+
+soak: deps
+	@$(MAKE) --no-print-directory release
+	@tools/simple-soak "$(ITERS)" "$(DATA)"
+
+clean:
+	rm -rf build
+
+help:
+	@echo "make              build build/release (train_full, libengine.a, tests)"
+	@echo "make asan|valgrind|jemalloc   build that variant into build/<variant>/"
+	@echo "make test         install missing packages, build release+asan, run all tests"
+	@echo "make soak         install missing packages, build, run the iteration sweep"
+	@echo "                  (ITERS='100 1000' DATA=FILE to change it)"
+	@echo "make clean        remove build/"
+	@echo "variables: CC, FAULT (none), VARIANT, CFLAGS, LDFLAGS"

@@ -1,0 +1,113 @@
+#include "autograd.h"
+
+#include <string.h>
+
+void graph_init(Graph *g, Arena *arena, Tape *tape)
+{
+    memset(g, 0, sizeof *g);
+    g->arena = arena;
+    g->tape = tape;
+    g->grad_enabled = 1;
+}
+
+void graph_fail(Graph *g, EngErr err)
+{
+    if (!g->err)
+        g->err = err;
+}
+
+Tensor *graph_tensor(Graph *g, int rows, int cols, const char *site)
+{
+    if (g->err)
+        return NULL;
+    if (rows <= 0 || cols <= 0) {
+        graph_fail(g, ENG_EINVAL);
+        return NULL;
+    }
+    size_t numel, bytes;
+    if (!size_mul((size_t)rows, (size_t)cols, &numel) || !size_mul(numel, sizeof(float), &bytes)) {
+        graph_fail(g, ENG_EOVERFLOW);
+        return NULL;
+    }
+    Tensor *t = arena_alloc(g->arena, sizeof *t, "tensor");
+    float *data = t ? arena_alloc(g->arena, bytes, site) : NULL;
+    if (!data) {
+        graph_fail(g, ENG_ENOMEM);
+        return NULL;
+    }
+    memset(t, 0, sizeof *t);
+    t->data = data;
+    t->rows = rows;
+    t->cols = cols;
+    t->numel = numel;
+    t->role = ROLE_ACTIVATION;
+    t->name = site;
+    return t;
+}
+
+void *graph_ctx(Graph *g, size_t bytes, const char *op)
+{
+    if (g->err)
+        return NULL;
+    void *p = arena_alloc(g->arena, bytes, op);
+    if (!p)
+        graph_fail(g, ENG_ENOMEM);
+    return p;
+}
+
+float *graph_grad(Graph *g, Tensor *t)
+{
+    if (!t->grad) {
+        t->grad = arena_calloc(g->arena, t->numel * sizeof(float), "grad");
+        if (!t->grad)
+            graph_fail(g, ENG_ENOMEM);
+    }
+    return t->grad;
+}
+
+void graph_record(Graph *g, const char *op, TapeBackwardFn backward, void *ctx, Tensor *out,
+                  Tensor *in0, Tensor *in1, Tensor *in2)
+{
+    if (!g->grad_enabled || g->err)
+        return;
+    TapeEntry e = {.in = {in0, in1, in2},
+                   .n_in = in2 ? 3 : in1 ? 2 : 1,
+                   .out = out,
+                   .backward = backward,
+                   .ctx = ctx,
+                   .op = op};
+    EngErr err = tape_push(g->tape, &e);
+    if (err)
+        graph_fail(g, err);
+}
+
+EngErr graph_backward(Graph *g, Tensor *loss)
+{
+    if (g->err)
+        return g->err;
+    if (!loss || loss->numel != 1)
+        return ENG_ESHAPE;
+    float *d = graph_grad(g, loss);
+    if (!d)
+        return g->err;
+    d[0] = 1.0f;
+    Tape *t = g->tape;
+    for (size_t i = t->len; i-- > 0;) {
+        const TapeEntry *e = &t->entries[i];
+        if (!e->out->grad)
+            continue; /* nothing flows back through this op */
+        EngErr err = e->backward(g, e);
+        if (!err)
+            err = g->err;
+        if (err)
+            return err;
+    }
+    return ENG_OK;
+}
+
+void graph_end_step(Graph *g)
+{
+    tape_clear(g->tape);
+    arena_reset(g->arena);
+    g->err = ENG_OK;
+}

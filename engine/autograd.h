@@ -1,0 +1,58 @@
+/* autograd.h - the Graph: one training step's arena, tape and error state.
+ *
+ * Ops (ops.h) take a Graph, allocate their outputs and contexts from g->arena and, when
+ * g->grad_enabled, record an entry on g->tape. Errors are sticky, in the manner of a
+ * stream's error flag: an op that fails records the error in g->err and returns NULL; an
+ * op given a NULL input returns NULL at once. So a whole forward pass is written without
+ * a check per line and checked once:
+ *
+ *     Graph g; graph_init(&g, &arena, &tape);
+ *     Tensor *y = op_gelu(&g, op_matmul(&g, x, 0, w, 1));
+ *     Tensor *loss = op_mean(&g, y);
+ *     if (!loss) return g.err;
+ *     EngErr err = graph_backward(&g, loss);
+ *     ...                      // read gradients, update parameters
+ *     graph_end_step(&g);      // tape cleared, arena reset: every transient is gone
+ */
+#ifndef ENGINE_AUTOGRAD_H
+#define ENGINE_AUTOGRAD_H
+
+#include "arena.h"
+#include "common.h"
+#include "tape.h"
+#include "tensor.h"
+
+typedef struct Graph {
+    Arena *arena;
+    Tape *tape;
+    int grad_enabled; /* 0: ops record nothing (evaluation, sampling) */
+    EngErr err;       /* first error since the last graph_end_step */
+} Graph;
+
+void graph_init(Graph *g, Arena *arena, Tape *tape);
+
+/* Records err unless an earlier error is already recorded. */
+void graph_fail(Graph *g, EngErr err);
+
+/* A transient [rows, cols] tensor from the arena (contents unspecified), or NULL with
+ * g->err set (ENG_EINVAL for a non-positive dimension, ENG_EOVERFLOW, ENG_ENOMEM). */
+Tensor *graph_tensor(Graph *g, int rows, int cols, const char *site);
+
+/* Arena memory for an op's context (lives until the step ends); NULL with g->err set. */
+void *graph_ctx(Graph *g, size_t bytes, const char *op);
+
+/* The tensor's gradient, allocated zero-filled from the arena on first use. */
+float *graph_grad(Graph *g, Tensor *t);
+
+/* Records an entry (no-op unless grad_enabled). Sets g->err on failure. */
+void graph_record(Graph *g, const char *op, TapeBackwardFn backward, void *ctx, Tensor *out,
+                  Tensor *in0, Tensor *in1, Tensor *in2);
+
+/* Sets d(loss)/d(loss) = 1 and runs every recorded entry's backward, newest first.
+ * `loss` must be a [1,1] tensor produced by a recorded op. */
+EngErr graph_backward(Graph *g, Tensor *loss);
+
+/* Ends the step: clears the tape, resets the arena, clears the error. */
+void graph_end_step(Graph *g);
+
+#endif

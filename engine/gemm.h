@@ -1,0 +1,25 @@
+/* gemm.h - single-precision matrix multiply, row-major, the one path every matmul takes.
+ *
+ *   C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C
+ *   op(X) = X if tX == 0, X^T if tX == 1; lda/ldb/ldc are row strides of the stored arrays.
+ *
+ * Backend chosen at build time: ENGINE_BLAS_OPENBLAS calls cblas_sgemm; otherwise the
+ * portable blocked kernel below (the Valgrind build uses it: OpenBLAS's kernels run
+ * ~3000x slower under memcheck). gemm_portable is built in every variant so tests can
+ * compare the two. Neither allocates. */
+#ifndef ENGINE_GEMM_H
+#define ENGINE_GEMM_H
+
+void gemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+          const float *b, int ldb, float beta, float *c, int ldc);
+
+void gemm_portable(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+                   const float *b, int ldb, float beta, float *c, int ldc);
+
+/* "openblas" or "portable". */
+const char *gemm_backend(void);
+
+/* Sets the BLAS thread count (n <= 0: leave the library's default). No-op when portable. */
+void gemm_set_threads(int n);
+
+#endif

@@ -1,0 +1,201 @@
+#include "gpt.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "mem.h"
+#include "ops.h"
+#include "rng.h"
+
+#define GPT_MAX_DIM (1 << 20) /* any single dimension; keeps int products in range below */
+
+EngErr gpt_config_check(const GPTConfig *c)
+{
+    if (c->layers <= 0 || c->heads <= 0 || c->embd <= 0 || c->ctx <= 0 || c->batch <= 0 ||
+        c->vocab <= 0 || c->vocab > 256)
+        return ENG_EINVAL;
+    if (c->embd % c->heads != 0)
+        return ENG_EINVAL;
+    if (c->layers > GPT_MAX_DIM || c->embd > GPT_MAX_DIM || c->ctx > GPT_MAX_DIM ||
+        c->batch > GPT_MAX_DIM)
+        return ENG_EOVERFLOW;
+    /* every tensor of a step has at most max(B*T*4C, B*H*T*T, B*T*V) elements: keep them
+     * (and their byte sizes) representable, and row counts within int */
+    size_t bt, big, tmp;
+    if (!size_mul((size_t)c->batch, (size_t)c->ctx, &bt) || bt > (size_t)GPT_MAX_DIM * 64 ||
+        !size_mul(bt, (size_t)c->embd * 4, &big) || !size_mul((size_t)c->batch * c->heads, (size_t)c->ctx, &tmp) ||
+        !size_mul(tmp, (size_t)c->ctx, &tmp) || !size_mul(big > tmp ? big : tmp, 64, &tmp))
+        return ENG_EOVERFLOW;
+    if (!size_mul((size_t)c->embd, (size_t)c->embd, &tmp) || !size_mul(tmp, 12 * (size_t)c->layers, &tmp) ||
+        !size_mul(tmp, 4 * sizeof(float), &tmp))
+        return ENG_EOVERFLOW;
+    return ENG_OK;
+}
+
+/* rows x cols of parameter `i`, for config c. */
+static void param_shape(const GPTConfig *c, int i, int *rows, int *cols)
+{
+    int C = c->embd;
+    if (i < GPT_GLOBALS) {
+        static const int r[GPT_GLOBALS] = {0, 0, 1, 1};
+        *rows = i == GPT_WTE ? c->vocab : i == GPT_WPE ? c->ctx : r[i];
+        *cols = C;
+        return;
+    }
+    switch ((i - GPT_GLOBALS) % GPT_PER_LAYER) {
+    case GPT_QKV_W: *rows = 3 * C; *cols = C; break;
+    case GPT_QKV_B: *rows = 1; *cols = 3 * C; break;
+    case GPT_PROJ_W: *rows = C; *cols = C; break;
+    case GPT_FC_W: *rows = 4 * C; *cols = C; break;
+    case GPT_FC_B: *rows = 1; *cols = 4 * C; break;
+    case GPT_FCPROJ_W: *rows = C; *cols = 4 * C; break;
+    default: *rows = 1; *cols = C; break; /* LayerNorm gains/biases, proj biases */
+    }
+}
+
+static const char *param_name(int i)
+{
+    static const char *const globals[GPT_GLOBALS] = {"wte", "wpe", "lnf.w", "lnf.b"};
+    static const char *const layer[GPT_PER_LAYER] = {
+        "ln1.w", "ln1.b", "qkv.w", "qkv.b", "proj.w", "proj.b",
+        "ln2.w", "ln2.b", "fc.w", "fc.b", "fcproj.w", "fcproj.b"};
+    return i < GPT_GLOBALS ? globals[i] : layer[(i - GPT_GLOBALS) % GPT_PER_LAYER];
+}
+
+size_t gpt_param_count(const GPTConfig *c)
+{
+    size_t n = 0;
+    int count = GPT_GLOBALS + GPT_PER_LAYER * c->layers;
+    for (int i = 0; i < count; i++) {
+        int r, k;
+        param_shape(c, i, &r, &k);
+        n += (size_t)r * (size_t)k;
+    }
+    return n;
+}
+
+void gpt_destroy(GPT *m)
+{
+    size_t bytes = m->n_params * sizeof(float);
+    mem_free(m->params, bytes, "model.params");
+    mem_free(m->grads, bytes, "model.grads");
+    mem_free(m->m, bytes, "model.adam_m");
+    mem_free(m->v, bytes, "model.adam_v");
+    mem_free(m->tensors, (size_t)m->n_tensors * sizeof(Tensor), "model.tensors");
+    memset(m, 0, sizeof *m);
+}
+
+EngErr gpt_create(GPT *m, const GPTConfig *c, uint64_t seed)
+{
+    memset(m, 0, sizeof *m);
+    EngErr err = gpt_config_check(c);
+    if (err)
+        return err;
+    m->cfg = *c;
+    m->n_tensors = GPT_GLOBALS + GPT_PER_LAYER * c->layers;
+    m->n_params = gpt_param_count(c);
+    size_t bytes = m->n_params * sizeof(float);
+    m->tensors = mem_calloc((size_t)m->n_tensors, sizeof(Tensor), "model.tensors");
+    m->params = m->tensors ? mem_alloc(bytes, "model.params") : NULL;
+    m->grads = m->params ? mem_calloc(m->n_params, sizeof(float), "model.grads") : NULL;
+    m->m = m->grads ? mem_calloc(m->n_params, sizeof(float), "model.adam_m") : NULL;
+    m->v = m->m ? mem_calloc(m->n_params, sizeof(float), "model.adam_v") : NULL;
+    if (!m->v) {
+        gpt_destroy(m);
+        return ENG_ENOMEM;
+    }
+    Rng r;
+    rng_seed(&r, seed);
+    float proj_std = 0.02f / sqrtf(2.0f * (float)c->layers);
+    size_t off = 0;
+    for (int i = 0; i < m->n_tensors; i++) {
+        Tensor *t = &m->tensors[i];
+        param_shape(c, i, &t->rows, &t->cols);
+        t->numel = (size_t)t->rows * (size_t)t->cols;
+        t->data = m->params + off;
+        t->grad = m->grads + off;
+        t->role = ROLE_PARAMETER;
+        t->persistent = 1;
+        t->name = param_name(i);
+        off += t->numel;
+        int kind = i < GPT_GLOBALS ? -1 : (i - GPT_GLOBALS) % GPT_PER_LAYER;
+        int is_gain = i == GPT_LNF_W || kind == GPT_LN1_W || kind == GPT_LN2_W;
+        int is_matrix = t->rows > 1;
+        float std = (kind == GPT_PROJ_W || kind == GPT_FCPROJ_W) ? proj_std : 0.02f;
+        for (size_t j = 0; j < t->numel; j++)
+            t->data[j] = is_gain ? 1.0f : is_matrix ? std * rng_normal(&r) : 0.0f;
+    }
+    return ENG_OK;
+}
+
+static Tensor *linear(Graph *g, Tensor *x, Tensor *w, Tensor *b)
+{
+    return op_bias_add(g, op_matmul(g, x, 0, w, 1), b);
+}
+
+Tensor *gpt_forward(GPT *m, Graph *g, const int32_t *idx, const int32_t *targets, int B, int T)
+{
+    const GPTConfig *c = &m->cfg;
+    if (B <= 0 || T <= 0 || B > c->batch || T > c->ctx) {
+        graph_fail(g, ENG_EINVAL);
+        return NULL;
+    }
+    int n = B * T;
+    int32_t *pos = graph_ctx(g, (size_t)n * sizeof(int32_t), "model.positions");
+    if (!pos)
+        return NULL;
+    for (int i = 0; i < n; i++)
+        pos[i] = i % T;
+    Tensor *P = m->tensors;
+    Tensor *x = op_add(g, op_embedding(g, &P[GPT_WTE], idx, n), op_embedding(g, &P[GPT_WPE], pos, n));
+    for (int l = 0; l < c->layers; l++) {
+        Tensor *L = &P[GPT_GLOBALS + GPT_PER_LAYER * l];
+        Tensor *h = op_layernorm(g, x, &L[GPT_LN1_W], &L[GPT_LN1_B]);
+        Tensor *qkv = linear(g, h, &L[GPT_QKV_W], &L[GPT_QKV_B]);
+        Tensor *att = op_attention(g, qkv, B, T, c->heads);
+        x = op_add(g, x, linear(g, att, &L[GPT_PROJ_W], &L[GPT_PROJ_B]));
+        h = op_layernorm(g, x, &L[GPT_LN2_W], &L[GPT_LN2_B]);
+        Tensor *f = op_gelu(g, linear(g, h, &L[GPT_FC_W], &L[GPT_FC_B]));
+        x = op_add(g, x, linear(g, f, &L[GPT_FCPROJ_W], &L[GPT_FCPROJ_B]));
+    }
+    x = op_layernorm(g, x, &P[GPT_LNF_W], &P[GPT_LNF_B]);
+    Tensor *logits = op_matmul(g, x, 0, &P[GPT_WTE], 1); /* head tied to wte */
+    if (!targets)
+        return logits;
+    return op_mean(g, op_cross_entropy(g, logits, targets));
+}
+
+EngErr gpt_step(GPT *m, Graph *g, const int32_t *x, const int32_t *y, const AdamWConfig *opt,
+                GPTStepStats *out)
+{
+    memset(m->grads, 0, m->n_params * sizeof(float));
+    g->grad_enabled = 1;
+    Tensor *loss = gpt_forward(m, g, x, y, m->cfg.batch, m->cfg.ctx);
+    EngErr err = loss ? graph_backward(g, loss) : g->err;
+    if (!err) {
+        out->loss = loss->data[0]; /* copied out: the arena is reset below */
+        out->grad_norm = grad_clip(m->grads, m->n_params, opt->clip);
+        m->steps++;
+        for (int i = 0; i < m->n_tensors; i++) {
+            Tensor *t = &m->tensors[i];
+            size_t off = (size_t)(t->data - m->params);
+            adamw_update(t->data, t->grad, m->m + off, m->v + off, t->numel, opt, m->steps,
+                         t->rows > 1 && t->cols > 1);
+        }
+    }
+    graph_end_step(g);
+    return err;
+}
+
+EngErr gpt_eval(GPT *m, Graph *g, const int32_t *x, const int32_t *y, float *loss)
+{
+    int saved = g->grad_enabled;
+    g->grad_enabled = 0;
+    Tensor *l = gpt_forward(m, g, x, y, m->cfg.batch, m->cfg.ctx);
+    EngErr err = l ? ENG_OK : g->err;
+    if (l)
+        *loss = l->data[0];
+    g->grad_enabled = saved;
+    graph_end_step(g);
+    return err;
+}

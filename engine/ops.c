@@ -1,0 +1,549 @@
+#include "ops.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "gemm.h"
+
+/* Fails the op (returns 0) when the graph already holds an error or an input is missing. */
+static int inputs_ok(Graph *g, const Tensor *a, const Tensor *b, int need_b)
+{
+    if (g->err)
+        return 0;
+    if (!a || (need_b && !b)) {
+        graph_fail(g, ENG_EINVAL);
+        return 0;
+    }
+    return 1;
+}
+
+static Tensor *shape_error(Graph *g)
+{
+    graph_fail(g, ENG_ESHAPE);
+    return NULL;
+}
+
+/* ---- matmul -------------------------------------------------------------------------- */
+
+typedef struct MatmulCtx {
+    int ta, tb;
+} MatmulCtx;
+
+static EngErr matmul_backward(Graph *g, const TapeEntry *e)
+{
+    const MatmulCtx *cx = e->ctx;
+    Tensor *a = e->in[0], *b = e->in[1], *c = e->out;
+    int m = c->rows, n = c->cols, k = cx->ta ? a->rows : a->cols;
+    float *ga = graph_grad(g, a), *gb = graph_grad(g, b);
+    if (!ga || !gb)
+        return g->err;
+    /* dA = dC op(B)^T (stored transposed when ta); dB = op(A)^T dC (transposed when tb) */
+    if (!cx->ta)
+        gemm(0, !cx->tb, m, k, n, 1.0f, c->grad, n, b->data, b->cols, 1.0f, ga, a->cols);
+    else
+        gemm(cx->tb, 1, k, m, n, 1.0f, b->data, b->cols, c->grad, n, 1.0f, ga, a->cols);
+    if (!cx->tb)
+        gemm(!cx->ta, 0, k, n, m, 1.0f, a->data, a->cols, c->grad, n, 1.0f, gb, b->cols);
+    else
+        gemm(1, cx->ta, n, k, m, 1.0f, c->grad, n, a->data, a->cols, 1.0f, gb, b->cols);
+    return ENG_OK;
+}
+
+Tensor *op_matmul(Graph *g, Tensor *a, int ta, Tensor *b, int tb)
+{
+    if (!inputs_ok(g, a, b, 1))
+        return NULL;
+    int m = ta ? a->cols : a->rows, k = ta ? a->rows : a->cols;
+    int kb = tb ? b->cols : b->rows, n = tb ? b->rows : b->cols;
+    if (k != kb)
+        return shape_error(g);
+    Tensor *c = graph_tensor(g, m, n, "matmul");
+    MatmulCtx *cx = g->grad_enabled ? graph_ctx(g, sizeof *cx, "matmul") : NULL;
+    if (!c || (g->grad_enabled && !cx))
+        return NULL;
+    gemm(ta, tb, m, n, k, 1.0f, a->data, a->cols, b->data, b->cols, 0.0f, c->data, n);
+    if (cx) {
+        cx->ta = ta;
+        cx->tb = tb;
+    }
+    graph_record(g, "matmul", matmul_backward, cx, c, a, b, NULL);
+    return g->err ? NULL : c;
+}
+
+/* ---- bias add, add, mul ---------------------------------------------------------------- */
+
+static EngErr bias_add_backward(Graph *g, const TapeEntry *e)
+{
+    Tensor *x = e->in[0], *bias = e->in[1], *y = e->out;
+    float *gx = graph_grad(g, x), *gb = graph_grad(g, bias);
+    if (!gx || !gb)
+        return g->err;
+    int n = y->rows, c = y->cols;
+    for (int i = 0; i < n; i++) {
+        const float *dy = y->grad + (size_t)i * c;
+        float *dx = gx + (size_t)i * c;
+        for (int j = 0; j < c; j++) {
+            dx[j] += dy[j];
+            gb[j] += dy[j];
+        }
+    }
+    return ENG_OK;
+}
+
+Tensor *op_bias_add(Graph *g, Tensor *x, Tensor *bias)
+{
+    if (!inputs_ok(g, x, bias, 1))
+        return NULL;
+    if (bias->rows != 1 || bias->cols != x->cols)
+        return shape_error(g);
+    Tensor *y = graph_tensor(g, x->rows, x->cols, "bias_add");
+    if (!y)
+        return NULL;
+    int n = x->rows, c = x->cols;
+    for (int i = 0; i < n; i++) {
+        const float *xr = x->data + (size_t)i * c;
+        float *yr = y->data + (size_t)i * c;
+        for (int j = 0; j < c; j++)
+            yr[j] = xr[j] + bias->data[j];
+    }
+    graph_record(g, "bias_add", bias_add_backward, NULL, y, x, bias, NULL);
+    return g->err ? NULL : y;
+}
+
+static EngErr add_backward(Graph *g, const TapeEntry *e)
+{
+    Tensor *a = e->in[0], *b = e->in[1], *y = e->out;
+    float *ga = graph_grad(g, a), *gb = graph_grad(g, b);
+    if (!ga || !gb)
+        return g->err;
+    for (size_t i = 0; i < y->numel; i++) {
+        ga[i] += y->grad[i];
+        gb[i] += y->grad[i];
+    }
+    return ENG_OK;
+}
+
+static int same_shape(const Tensor *a, const Tensor *b)
+{
+    return a->rows == b->rows && a->cols == b->cols;
+}
+
+Tensor *op_add(Graph *g, Tensor *a, Tensor *b)
+{
+    if (!inputs_ok(g, a, b, 1))
+        return NULL;
+    if (!same_shape(a, b))
+        return shape_error(g);
+    Tensor *y = graph_tensor(g, a->rows, a->cols, "add");
+    if (!y)
+        return NULL;
+    for (size_t i = 0; i < y->numel; i++)
+        y->data[i] = a->data[i] + b->data[i];
+    graph_record(g, "add", add_backward, NULL, y, a, b, NULL);
+    return g->err ? NULL : y;
+}
+
+static EngErr mul_backward(Graph *g, const TapeEntry *e)
+{
+    Tensor *a = e->in[0], *b = e->in[1], *y = e->out;
+    float *ga = graph_grad(g, a), *gb = graph_grad(g, b);
+    if (!ga || !gb)
+        return g->err;
+    for (size_t i = 0; i < y->numel; i++) {
+        ga[i] += y->grad[i] * b->data[i];
+        gb[i] += y->grad[i] * a->data[i];
+    }
+    return ENG_OK;
+}
+
+Tensor *op_mul(Graph *g, Tensor *a, Tensor *b)
+{
+    if (!inputs_ok(g, a, b, 1))
+        return NULL;
+    if (!same_shape(a, b))
+        return shape_error(g);
+    Tensor *y = graph_tensor(g, a->rows, a->cols, "mul");
+    if (!y)
+        return NULL;
+    for (size_t i = 0; i < y->numel; i++)
+        y->data[i] = a->data[i] * b->data[i];
+    graph_record(g, "mul", mul_backward, NULL, y, a, b, NULL);
+    return g->err ? NULL : y;
+}
+
+/* ---- embedding ----------------------------------------------------------------------- */
+
+typedef struct IndexCtx {
+    int n;
+    int32_t idx[]; /* [n], a copy of the caller's indices */
+} IndexCtx;
+
+static IndexCtx *index_ctx(Graph *g, const int32_t *idx, int n, const char *op)
+{
+    size_t bytes;
+    if (!size_mul((size_t)n, sizeof(int32_t), &bytes) ||
+        !size_add(bytes, sizeof(IndexCtx), &bytes)) {
+        graph_fail(g, ENG_EOVERFLOW);
+        return NULL;
+    }
+    IndexCtx *cx = graph_ctx(g, bytes, op);
+    if (cx) {
+        cx->n = n;
+        memcpy(cx->idx, idx, (size_t)n * sizeof(int32_t));
+    }
+    return cx;
+}
+
+static EngErr embedding_backward(Graph *g, const TapeEntry *e)
+{
+    const IndexCtx *cx = e->ctx;
+    Tensor *table = e->in[0], *y = e->out;
+    float *gt = graph_grad(g, table);
+    if (!gt)
+        return g->err;
+    int c = table->cols;
+    for (int i = 0; i < cx->n; i++) {
+        float *dst = gt + (size_t)cx->idx[i] * c;
+        const float *src = y->grad + (size_t)i * c;
+        for (int j = 0; j < c; j++)
+            dst[j] += src[j];
+    }
+    return ENG_OK;
+}
+
+Tensor *op_embedding(Graph *g, Tensor *table, const int32_t *idx, int n)
+{
+    if (!inputs_ok(g, table, NULL, 0))
+        return NULL;
+    if (!idx || n <= 0) {
+        graph_fail(g, ENG_EINVAL);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++)
+        if (idx[i] < 0 || idx[i] >= table->rows) {
+            graph_fail(g, ENG_EINVAL);
+            return NULL;
+        }
+    Tensor *y = graph_tensor(g, n, table->cols, "embedding");
+    IndexCtx *cx = g->grad_enabled ? index_ctx(g, idx, n, "embedding") : NULL;
+    if (!y || (g->grad_enabled && !cx))
+        return NULL;
+    size_t row = (size_t)table->cols * sizeof(float);
+    for (int i = 0; i < n; i++)
+        memcpy(y->data + (size_t)i * table->cols, table->data + (size_t)idx[i] * table->cols, row);
+    graph_record(g, "embedding", embedding_backward, cx, y, table, NULL, NULL);
+    return g->err ? NULL : y;
+}
+
+/* ---- layernorm ----------------------------------------------------------------------- */
+
+#define LN_EPS 1e-5f
+
+typedef struct LayerNormCtx {
+    float *mean; /* [N] */
+    float *rstd; /* [N] */
+} LayerNormCtx;
+
+static EngErr layernorm_backward(Graph *g, const TapeEntry *e)
+{
+    const LayerNormCtx *cx = e->ctx;
+    Tensor *x = e->in[0], *w = e->in[1], *b = e->in[2], *y = e->out;
+    float *gx = graph_grad(g, x), *gw = graph_grad(g, w), *gb = graph_grad(g, b);
+    if (!gx || !gw || !gb)
+        return g->err;
+    int n = x->rows, c = x->cols;
+    for (int i = 0; i < n; i++) {
+        const float *xr = x->data + (size_t)i * c, *dy = y->grad + (size_t)i * c;
+        float *dx = gx + (size_t)i * c;
+        float mean = cx->mean[i], rstd = cx->rstd[i];
+        float dnorm_mean = 0.0f, dnorm_norm_mean = 0.0f;
+        for (int j = 0; j < c; j++) {
+            float norm = (xr[j] - mean) * rstd;
+            float dnorm = w->data[j] * dy[j];
+            dnorm_mean += dnorm;
+            dnorm_norm_mean += dnorm * norm;
+        }
+        dnorm_mean /= (float)c;
+        dnorm_norm_mean /= (float)c;
+        for (int j = 0; j < c; j++) {
+            float norm = (xr[j] - mean) * rstd;
+            float dnorm = w->data[j] * dy[j];
+            gb[j] += dy[j];
+            gw[j] += norm * dy[j];
+            dx[j] += (dnorm - dnorm_mean - norm * dnorm_norm_mean) * rstd;
+        }
+    }
+    return ENG_OK;
+}
+
+Tensor *op_layernorm(Graph *g, Tensor *x, Tensor *w, Tensor *b)
+{
+    if (!inputs_ok(g, x, w, 1) || !inputs_ok(g, b, b, 1))
+        return NULL;
+    int n = x->rows, c = x->cols;
+    if (w->rows != 1 || w->cols != c || b->rows != 1 || b->cols != c)
+        return shape_error(g);
+    Tensor *y = graph_tensor(g, n, c, "layernorm");
+    LayerNormCtx *cx = g->grad_enabled ? graph_ctx(g, sizeof *cx, "layernorm") : NULL;
+    if (cx) {
+        cx->mean = graph_ctx(g, (size_t)n * sizeof(float), "layernorm");
+        cx->rstd = graph_ctx(g, (size_t)n * sizeof(float), "layernorm");
+    }
+    if (!y || g->err)
+        return NULL;
+    for (int i = 0; i < n; i++) {
+        const float *xr = x->data + (size_t)i * c;
+        float *yr = y->data + (size_t)i * c;
+        float mean = 0.0f, var = 0.0f;
+        for (int j = 0; j < c; j++)
+            mean += xr[j];
+        mean /= (float)c;
+        for (int j = 0; j < c; j++) {
+            float d = xr[j] - mean;
+            var += d * d;
+        }
+        var /= (float)c;
+        float rstd = 1.0f / sqrtf(var + LN_EPS);
+        for (int j = 0; j < c; j++)
+            yr[j] = (xr[j] - mean) * rstd * w->data[j] + b->data[j];
+        if (cx) {
+            cx->mean[i] = mean;
+            cx->rstd[i] = rstd;
+        }
+    }
+    graph_record(g, "layernorm", layernorm_backward, cx, y, x, w, b);
+    return g->err ? NULL : y;
+}
+
+/* ---- GELU ---------------------------------------------------------------------------- */
+
+#define GELU_S 0.7978845608028654f /* sqrt(2/pi) */
+#define GELU_A 0.044715f
+
+static EngErr gelu_backward(Graph *g, const TapeEntry *e)
+{
+    Tensor *x = e->in[0], *y = e->out;
+    float *gx = graph_grad(g, x);
+    if (!gx)
+        return g->err;
+    for (size_t i = 0; i < x->numel; i++) {
+        float v = x->data[i];
+        float u = GELU_S * (v + GELU_A * v * v * v);
+        float th = tanhf(u);
+        float du = GELU_S * (1.0f + 3.0f * GELU_A * v * v);
+        gx[i] += y->grad[i] * (0.5f * (1.0f + th) + 0.5f * v * (1.0f - th * th) * du);
+    }
+    return ENG_OK;
+}
+
+Tensor *op_gelu(Graph *g, Tensor *x)
+{
+    if (!inputs_ok(g, x, NULL, 0))
+        return NULL;
+    Tensor *y = graph_tensor(g, x->rows, x->cols, "gelu");
+    if (!y)
+        return NULL;
+    for (size_t i = 0; i < x->numel; i++) {
+        float v = x->data[i];
+        y->data[i] = 0.5f * v * (1.0f + tanhf(GELU_S * (v + GELU_A * v * v * v)));
+    }
+    graph_record(g, "gelu", gelu_backward, NULL, y, x, NULL, NULL);
+    return g->err ? NULL : y;
+}
+
+/* ---- causal multi-head self-attention -------------------------------------------------- */
+
+typedef struct AttentionCtx {
+    int B, T, H;
+    float *probs; /* [B, H, T, T]: softmax(q k^T * scale) with zeros above the diagonal */
+} AttentionCtx;
+
+/* Softmax of row i of s[T,T] over columns 0..i, zeros beyond (the causal mask). */
+static void causal_softmax(float *s, int T)
+{
+    for (int i = 0; i < T; i++) {
+        float *r = s + (size_t)i * T;
+        float mx = r[0];
+        for (int j = 1; j <= i; j++)
+            if (r[j] > mx)
+                mx = r[j];
+        float sum = 0.0f;
+        for (int j = 0; j <= i; j++) {
+            r[j] = expf(r[j] - mx);
+            sum += r[j];
+        }
+        float inv = 1.0f / sum;
+        for (int j = 0; j <= i; j++)
+            r[j] *= inv;
+        for (int j = i + 1; j < T; j++)
+            r[j] = 0.0f;
+    }
+}
+
+static EngErr attention_backward(Graph *g, const TapeEntry *e)
+{
+    const AttentionCtx *cx = e->ctx;
+    Tensor *qkv = e->in[0], *y = e->out;
+    float *gqkv = graph_grad(g, qkv);
+    float *dp = graph_ctx(g, (size_t)cx->T * cx->T * sizeof(float), "attention.backward");
+    if (!gqkv || !dp)
+        return g->err;
+    int B = cx->B, T = cx->T, H = cx->H, C = y->cols, hs = C / H, C3 = 3 * C;
+    float scale = 1.0f / sqrtf((float)hs);
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < H; h++) {
+            const float *q = qkv->data + (size_t)b * T * C3 + h * hs, *k = q + C, *v = q + 2 * C;
+            float *dq = gqkv + (size_t)b * T * C3 + h * hs, *dk = dq + C, *dv = dq + 2 * C;
+            const float *dy = y->grad + (size_t)b * T * C + h * hs;
+            const float *p = cx->probs + ((size_t)b * H + h) * T * T;
+            gemm(0, 1, T, T, hs, 1.0f, dy, C, v, C3, 0.0f, dp, T);  /* dP = dY V^T */
+            gemm(1, 0, T, hs, T, 1.0f, p, T, dy, C, 1.0f, dv, C3);  /* dV += P^T dY */
+            for (int i = 0; i < T; i++) {                           /* dS = P (dP - <P,dP>) */
+                float *dr = dp + (size_t)i * T;
+                const float *pr = p + (size_t)i * T;
+                float dot = 0.0f;
+                for (int j = 0; j <= i; j++)
+                    dot += pr[j] * dr[j];
+                for (int j = 0; j <= i; j++)
+                    dr[j] = pr[j] * (dr[j] - dot) * scale;
+                for (int j = i + 1; j < T; j++)
+                    dr[j] = 0.0f;
+            }
+            gemm(0, 0, T, hs, T, 1.0f, dp, T, k, C3, 1.0f, dq, C3); /* dQ += dS K */
+            gemm(1, 0, T, hs, T, 1.0f, dp, T, q, C3, 1.0f, dk, C3); /* dK += dS^T Q */
+        }
+    return ENG_OK;
+}
+
+Tensor *op_attention(Graph *g, Tensor *qkv, int B, int T, int n_head)
+{
+    if (!inputs_ok(g, qkv, NULL, 0))
+        return NULL;
+    if (B <= 0 || T <= 0 || n_head <= 0 || qkv->cols % 3 != 0 ||
+        (qkv->cols / 3) % n_head != 0 || (long long)B * T != qkv->rows)
+        return shape_error(g);
+    int C = qkv->cols / 3, C3 = qkv->cols, hs = C / n_head;
+    size_t nprob;
+    if (!size_mul((size_t)B * n_head, (size_t)T * T, &nprob) || !size_mul(nprob, sizeof(float), &nprob)) {
+        graph_fail(g, ENG_EOVERFLOW);
+        return NULL;
+    }
+    Tensor *y = graph_tensor(g, qkv->rows, C, "attention");
+    AttentionCtx *cx = graph_ctx(g, sizeof *cx, "attention");
+    /* without a tape the probabilities of one head at a time are enough */
+    float *probs = graph_ctx(g, g->grad_enabled ? nprob : (size_t)T * T * sizeof(float),
+                             "attention.probs");
+    if (!y || !cx || !probs)
+        return NULL;
+    *cx = (AttentionCtx){.B = B, .T = T, .H = n_head, .probs = probs};
+    float scale = 1.0f / sqrtf((float)hs);
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < n_head; h++) {
+            const float *q = qkv->data + (size_t)b * T * C3 + h * hs, *k = q + C, *v = q + 2 * C;
+            float *p = g->grad_enabled ? probs + ((size_t)b * n_head + h) * T * T : probs;
+            float *out = y->data + (size_t)b * T * C + h * hs;
+            gemm(0, 1, T, T, hs, scale, q, C3, k, C3, 0.0f, p, T);
+            causal_softmax(p, T);
+            gemm(0, 0, T, hs, T, 1.0f, p, T, v, C3, 0.0f, out, C);
+        }
+    graph_record(g, "attention", attention_backward, cx, y, qkv, NULL, NULL);
+    return g->err ? NULL : y;
+}
+
+/* ---- fused softmax + cross-entropy ------------------------------------------------------ */
+
+typedef struct CrossEntropyCtx {
+    float *lse;   /* [N] log-sum-exp of each row: softmax is recomputed in backward */
+    IndexCtx *tg; /* targets */
+} CrossEntropyCtx;
+
+static EngErr cross_entropy_backward(Graph *g, const TapeEntry *e)
+{
+    const CrossEntropyCtx *cx = e->ctx;
+    Tensor *logits = e->in[0], *y = e->out;
+    float *gl = graph_grad(g, logits);
+    if (!gl)
+        return g->err;
+    int n = logits->rows, v = logits->cols;
+    for (int i = 0; i < n; i++) {
+        const float *lr = logits->data + (size_t)i * v;
+        float *dr = gl + (size_t)i * v;
+        float dy = y->grad[i], lse = cx->lse[i];
+        for (int j = 0; j < v; j++)
+            dr[j] += dy * expf(lr[j] - lse);
+        dr[cx->tg->idx[i]] -= dy;
+    }
+    return ENG_OK;
+}
+
+Tensor *op_cross_entropy(Graph *g, Tensor *logits, const int32_t *targets)
+{
+    if (!inputs_ok(g, logits, NULL, 0))
+        return NULL;
+    int n = logits->rows, v = logits->cols;
+    if (!targets) {
+        graph_fail(g, ENG_EINVAL);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++)
+        if (targets[i] < 0 || targets[i] >= v) {
+            graph_fail(g, ENG_EINVAL);
+            return NULL;
+        }
+    Tensor *y = graph_tensor(g, n, 1, "cross_entropy");
+    CrossEntropyCtx *cx = NULL;
+    if (g->grad_enabled) {
+        cx = graph_ctx(g, sizeof *cx, "cross_entropy");
+        if (cx) {
+            cx->lse = graph_ctx(g, (size_t)n * sizeof(float), "cross_entropy");
+            cx->tg = index_ctx(g, targets, n, "cross_entropy");
+        }
+    }
+    if (!y || g->err)
+        return NULL;
+    for (int i = 0; i < n; i++) {
+        const float *lr = logits->data + (size_t)i * v;
+        float mx = lr[0];
+        for (int j = 1; j < v; j++)
+            if (lr[j] > mx)
+                mx = lr[j];
+        float sum = 0.0f;
+        for (int j = 0; j < v; j++)
+            sum += expf(lr[j] - mx);
+        float lse = mx + logf(sum);
+        y->data[i] = lse - lr[targets[i]];
+        if (cx)
+            cx->lse[i] = lse;
+    }
+    graph_record(g, "cross_entropy", cross_entropy_backward, cx, y, logits, NULL, NULL);
+    return g->err ? NULL : y;
+}
+
+/* ---- mean ------------------------------------------------------------------------------ */
+
+static EngErr mean_backward(Graph *g, const TapeEntry *e)
+{
+    Tensor *x = e->in[0];
+    float *gx = graph_grad(g, x);
+    if (!gx)
+        return g->err;
+    float d = e->out->grad[0] / (float)x->numel;
+    for (size_t i = 0; i < x->numel; i++)
+        gx[i] += d;
+    return ENG_OK;
+}
+
+Tensor *op_mean(Graph *g, Tensor *x)
+{
+    if (!inputs_ok(g, x, NULL, 0))
+        return NULL;
+    Tensor *y = graph_tensor(g, 1, 1, "mean");
+    if (!y)
+        return NULL;
+    double sum = 0.0;
+    for (size_t i = 0; i < x->numel; i++)
+        sum += x->data[i];
+    y->data[0] = (float)(sum / (double)x->numel);
+    graph_record(g, "mean", mean_backward, NULL, y, x, NULL, NULL);
+    return g->err ? NULL : y;
+}

@@ -1,0 +1,28 @@
+/* outfile.h - write a file so that readers see either the old file or the complete new
+ * one, never half of it: write to PATH.tmp.PID, then fsync and rename over PATH. */
+#ifndef ENGINE_OUTFILE_H
+#define ENGINE_OUTFILE_H
+
+#include <stdio.h>
+
+typedef struct OutFile {
+    FILE *f;
+    char path[4096];
+    char tmp[4200];
+} OutFile;
+
+/* Opens the temporary file. Returns the stream, or NULL with errno set. */
+FILE *outfile_open(OutFile *o, const char *path);
+
+/* Flushes, syncs and renames into place. 0 on success, -1 with errno set (the temporary
+ * file is removed and the old PATH is left as it was). */
+int outfile_commit(OutFile *o);
+
+/* Closes and removes the temporary file. */
+void outfile_abort(OutFile *o);
+
+/* 0 when a file could be created at `path` (its folder exists and is writable), else -1
+ * with errno set. Creates nothing. */
+int outfile_check(const char *path);
+
+#endif

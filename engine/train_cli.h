@@ -1,0 +1,42 @@
+/* train_cli.h - the command line of train_full, parsed into TrainOptions.
+ *
+ *   train_full [--tiny|--small|--medium] [ITERS] [options]
+ *
+ * Kept apart from main so that tests and fuzzers drive the parser directly. Parsing
+ * allocates nothing; strings in TrainOptions point into argv. */
+#ifndef ENGINE_TRAIN_CLI_H
+#define ENGINE_TRAIN_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "gpt.h"
+#include "optim.h"
+
+typedef struct TrainOptions {
+    const char *preset;   /* "tiny", "small" or "medium" */
+    GPTConfig model;      /* vocab is filled in from the data */
+    AdamWConfig opt;
+    long iters;           /* ITERS, default 100 */
+    uint64_t seed;        /* --seed, default 1337 */
+    const char *data;     /* --data FILE, NULL: the built-in corpus */
+    const char *summary;  /* --summary FILE */
+    long eval_every;      /* --eval-every N (0: only at the end) */
+    long eval_batches;    /* --eval-batches N, default 20 */
+    long sample;          /* --sample N characters */
+    long print_every;     /* --print-every N (0: automatic, about 10 lines per run) */
+    long threads;         /* --threads N (0: library default) */
+    int quiet;            /* --quiet: no progress lines */
+} TrainOptions;
+
+enum { CLI_OK = 0, CLI_HELP = 1, CLI_ERROR = 2 };
+
+/* Parses argv. CLI_ERROR leaves a one-line message naming the flag and what is wrong in
+ * err (at most errlen bytes). */
+int train_cli_parse(int argc, char **argv, TrainOptions *o, char *err, size_t errlen);
+
+/* Writes the --help text. */
+void train_cli_usage(FILE *f);
+
+#endif

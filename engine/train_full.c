@@ -1,0 +1,313 @@
+/* train_full - trains the character-level GPT and reports time and memory.
+ * See train_cli.c (or --help) for the command line and docs/train_full.md for outputs. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "arena.h"
+#include "autograd.h"
+#include "data.h"
+#include "gemm.h"
+#include "gpt.h"
+#include "mem.h"
+#include "outfile.h"
+#include "sysmem.h"
+#include "tape.h"
+#include "train_cli.h"
+
+#ifndef ENGINE_VARIANT
+#define ENGINE_VARIANT "release"
+#endif
+
+#define ARENA_CHUNK_BYTES ((size_t)1 << 20)
+#define MIB(x) ((double)(x) / (1024.0 * 1024.0))
+
+typedef struct Run {
+    TrainOptions o;
+    Dataset data;
+    GPT model;
+    Arena arena;
+    Tape tape;
+    Graph g;
+    int32_t *x, *y; /* [batch*ctx] */
+    size_t xy_bytes;
+    double *ms;     /* [iters] per-step times */
+    float first_loss, last_loss, val_loss;
+    uint64_t allocs_after_first;
+} Run;
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, long n)
+{
+    if (n <= 0)
+        return 0.0;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Mean loss over eval_batches validation batches; the same batches every time. */
+static EngErr evaluate(Run *r, float *out)
+{
+    Rng rng;
+    rng_seed(&rng, r->o.seed ^ 0x5EEDull);
+    double sum = 0.0;
+    const GPTConfig *c = &r->model.cfg;
+    for (long b = 0; b < r->o.eval_batches; b++) {
+        data_batch(&r->data, SPLIT_VAL, &rng, c->batch, c->ctx, r->x, r->y);
+        float l;
+        EngErr err = gpt_eval(&r->model, &r->g, r->x, r->y, &l);
+        if (err)
+            return err;
+        sum += l;
+    }
+    *out = (float)(sum / (double)r->o.eval_batches);
+    return ENG_OK;
+}
+
+/* Prints n characters sampled from the model, starting after a newline. */
+static EngErr sample_text(Run *r, long n)
+{
+    const GPTConfig *c = &r->model.cfg;
+    Rng rng;
+    rng_seed(&rng, r->o.seed ^ 0xC0FFEEull);
+    int32_t *ctx = r->x; /* reuse the batch buffer: at least ctx tokens */
+    int len = 1;
+    ctx[0] = r->data.stoi['\n'] >= 0 ? r->data.stoi['\n'] : 0;
+    printf("--- sample (%ld characters) ---\n", n);
+    for (long i = 0; i < n; i++) {
+        int saved = r->g.grad_enabled;
+        r->g.grad_enabled = 0;
+        Tensor *logits = gpt_forward(&r->model, &r->g, ctx, NULL, 1, len);
+        r->g.grad_enabled = saved;
+        if (!logits) {
+            EngErr err = r->g.err;
+            graph_end_step(&r->g);
+            return err;
+        }
+        const float *last = logits->data + (size_t)(len - 1) * c->vocab;
+        float mx = last[0];
+        for (int v = 1; v < c->vocab; v++)
+            mx = last[v] > mx ? last[v] : mx;
+        double sum = 0.0;
+        for (int v = 0; v < c->vocab; v++)
+            sum += exp(last[v] - mx);
+        double u = rng_uniform(&rng) * sum, acc = 0.0;
+        int tok = c->vocab - 1;
+        for (int v = 0; v < c->vocab; v++) {
+            acc += exp(last[v] - mx);
+            if (u < acc) {
+                tok = v;
+                break;
+            }
+        }
+        graph_end_step(&r->g);
+        putchar(r->data.itos[tok]);
+        if (len < c->ctx) {
+            ctx[len++] = tok;
+        } else {
+            memmove(ctx, ctx + 1, (size_t)(len - 1) * sizeof *ctx);
+            ctx[len - 1] = tok;
+        }
+    }
+    printf("\n--- end of sample ---\n");
+    return ENG_OK;
+}
+
+static int write_summary(const Run *r, double ms_median, double tok_s)
+{
+    const GPTConfig *c = &r->model.cfg;
+    ArenaStats as = arena_stats(&r->arena);
+    OutFile of;
+    FILE *f = outfile_open(&of, r->o.summary);
+    if (!f) {
+        fprintf(stderr, "train_full: --summary %s: cannot be written: %s\n", r->o.summary, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "{\n");
+    fprintf(f, "  \"config\": {\"preset\": \"%s\", \"layers\": %d, \"heads\": %d, \"embd\": %d, \"ctx\": %d, "
+               "\"batch\": %d, \"vocab\": %d, \"params\": %zu},\n",
+            r->o.preset, c->layers, c->heads, c->embd, c->ctx, c->batch, c->vocab, r->model.n_params);
+    fprintf(f, "  \"variant\": \"%s\",\n  \"matmul_backend\": \"%s\",\n", ENGINE_VARIANT, gemm_backend());
+    fprintf(f, "  \"seed\": %llu,\n", (unsigned long long)r->o.seed);
+    fprintf(f, "  \"iterations\": %ld,\n", r->o.iters);
+    fprintf(f, "  \"first_loss\": %.6f,\n  \"final_train_loss\": %.6f,\n  \"val_loss\": %.6f,\n",
+            r->first_loss, r->last_loss, r->val_loss);
+    fprintf(f, "  \"ms_per_iter_median\": %.6f,\n  \"tokens_per_s\": %.1f,\n", ms_median, tok_s);
+    fprintf(f, "  \"peak_rss_bytes\": %zu,\n", sysmem_peak_rss_bytes());
+    fprintf(f, "  \"arena_high_water_bytes\": %zu,\n  \"arena_reserved_bytes\": %zu,\n",
+            as.high_water_bytes, as.reserved_bytes);
+    fprintf(f, "  \"tape_capacity\": %zu,\n", r->tape.cap);
+    fprintf(f, "  \"heap_allocs_after_warmup\": %llu\n", (unsigned long long)(mem_stats().allocs - r->allocs_after_first));
+    fprintf(f, "}\n");
+    if (outfile_commit(&of) != 0) {
+        fprintf(stderr, "train_full: --summary %s: write failed: %s\n", r->o.summary, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Loads data and builds the model. Returns an exit status (0: go on). */
+static int setup(Run *r)
+{
+    TrainOptions *o = &r->o;
+    const char *why = "";
+    EngErr err = o->data ? data_load_file(&r->data, o->data, &why) : data_builtin(&r->data);
+    if (err == ENG_ENOMEM) {
+        fprintf(stderr, "train_full: out of memory loading the data\n");
+        return 1;
+    }
+    if (err) {
+        fprintf(stderr, "train_full: --data %s: %s\n", o->data, why);
+        return 2;
+    }
+    if (data_check_context(&r->data, o->model.ctx) != ENG_OK) {
+        fprintf(stderr,
+                "train_full: --data %s: %zu characters is too short for --ctx %d: each split "
+                "(90%% train, 10%% validation) needs at least %d; give a longer file or a smaller --ctx\n",
+                o->data ? o->data : "(built-in)", r->data.n, o->model.ctx, o->model.ctx + 1);
+        return 2;
+    }
+    o->model.vocab = r->data.vocab;
+    gemm_set_threads((int)o->threads);
+    err = gpt_create(&r->model, &o->model, o->seed);
+    if (err) {
+        fprintf(stderr, "train_full: cannot create the model: %s\n", eng_strerror(err));
+        return err == ENG_ENOMEM ? 1 : 2;
+    }
+    arena_init(&r->arena, ARENA_CHUNK_BYTES);
+    tape_init(&r->tape, 0);
+    graph_init(&r->g, &r->arena, &r->tape);
+    r->xy_bytes = (size_t)o->model.batch * o->model.ctx * sizeof(int32_t);
+    r->x = mem_alloc(r->xy_bytes, "train.batch");
+    r->y = mem_alloc(r->xy_bytes, "train.batch");
+    r->ms = mem_alloc((size_t)o->iters * sizeof(double), "train.timings");
+    if (!r->x || !r->y || !r->ms) {
+        fprintf(stderr, "train_full: out of memory allocating batch buffers\n");
+        return 1;
+    }
+    return 0;
+}
+
+static void teardown(Run *r)
+{
+    mem_free(r->ms, (size_t)r->o.iters * sizeof(double), "train.timings");
+    mem_free(r->x, r->xy_bytes, "train.batch");
+    mem_free(r->y, r->xy_bytes, "train.batch");
+    tape_free(&r->tape);
+    arena_free(&r->arena);
+    gpt_destroy(&r->model);
+    data_free(&r->data);
+}
+
+static int train(Run *r)
+{
+    const TrainOptions *o = &r->o;
+    const GPTConfig *c = &r->model.cfg;
+    long every = o->print_every ? o->print_every : (o->iters >= 10 ? o->iters / 10 : 1);
+    Rng rng;
+    rng_seed(&rng, o->seed);
+    printf("train_full: %s, %d layers, %d heads, embd %d, ctx %d, batch %d, vocab %d, %zu params; "
+           "%ld iterations; data %s (%zu chars); matmul %s; build %s\n",
+           o->preset, c->layers, c->heads, c->embd, c->ctx, c->batch, c->vocab, r->model.n_params,
+           o->iters, o->data ? o->data : "built-in", r->data.n, gemm_backend(), ENGINE_VARIANT);
+    fflush(stdout);
+    double t_start = now_ms();
+    for (long it = 1; it <= o->iters; it++) {
+        data_batch(&r->data, SPLIT_TRAIN, &rng, c->batch, c->ctx, r->x, r->y);
+        GPTStepStats st;
+        double t0 = now_ms();
+        EngErr err = gpt_step(&r->model, &r->g, r->x, r->y, &o->opt, &st);
+        r->ms[it - 1] = now_ms() - t0;
+        if (err) {
+            fprintf(stderr, "train_full: iteration %ld failed: %s\n", it, eng_strerror(err));
+            return 1;
+        }
+        if (it == 1) {
+            r->first_loss = st.loss;
+            r->allocs_after_first = mem_stats().allocs;
+        }
+        r->last_loss = st.loss;
+        if (o->eval_every && it % o->eval_every == 0 && it != o->iters) {
+            float vl;
+            if ((err = evaluate(r, &vl))) {
+                fprintf(stderr, "train_full: evaluation failed: %s\n", eng_strerror(err));
+                return 1;
+            }
+            printf("iter %ld | val loss %.4f\n", it, vl);
+        }
+        if (!o->quiet && (it % every == 0 || it == 1 || it == o->iters)) {
+            ArenaStats as = arena_stats(&r->arena);
+            printf("iter %ld/%ld | loss %.4f | %.3f ms/iter | rss %.1f MiB | arena hw %.2f MiB\n", it,
+                   o->iters, st.loss, r->ms[it - 1], MIB(sysmem_rss_bytes()), MIB(as.high_water_bytes));
+            fflush(stdout);
+        }
+    }
+    double total_ms = now_ms() - t_start;
+    EngErr err = evaluate(r, &r->val_loss);
+    if (err) {
+        fprintf(stderr, "train_full: evaluation failed: %s\n", eng_strerror(err));
+        return 1;
+    }
+    if (o->sample > 0 && (err = sample_text(r, o->sample))) {
+        fprintf(stderr, "train_full: sampling failed: %s\n", eng_strerror(err));
+        return 1;
+    }
+    double ms_med = median(r->ms, o->iters);
+    double tok_s = ms_med > 0 ? (double)c->batch * c->ctx / (ms_med / 1e3) : 0.0;
+    ArenaStats as = arena_stats(&r->arena);
+    unsigned long long late = (unsigned long long)(mem_stats().allocs - r->allocs_after_first);
+    printf("done: %ld iterations in %.2f s | loss %.4f -> %.4f | val loss %.4f | %.3f ms/iter median | "
+           "%.0f tokens/s\n",
+           o->iters, total_ms / 1e3, r->first_loss, r->last_loss, r->val_loss, ms_med, tok_s);
+    printf("memory: peak rss %.1f MiB | arena high-water %.2f MiB, reserved %.2f MiB | tape capacity %zu | "
+           "heap allocations after warm-up %llu\n",
+           MIB(sysmem_peak_rss_bytes()), MIB(as.high_water_bytes), MIB(as.reserved_bytes), r->tape.cap, late);
+    fflush(stdout);
+    if (o->summary && write_summary(r, ms_med, tok_s) != 0)
+        return 1;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    Run r;
+    memset(&r, 0, sizeof r);
+    char err[512];
+    int pr = train_cli_parse(argc, argv, &r.o, err, sizeof err);
+    if (pr == CLI_HELP) {
+        train_cli_usage(stdout);
+        return 0;
+    }
+    if (pr == CLI_ERROR) {
+        fprintf(stderr, "train_full: %s\nTry 'train_full --help'.\n", err);
+        return 2;
+    }
+    if (r.o.summary) {
+        struct stat st;
+        if (outfile_check(r.o.summary) != 0 || (stat(r.o.summary, &st) == 0 && S_ISDIR(st.st_mode))) {
+            fprintf(stderr, "train_full: --summary %s: cannot be written there (%s)\n", r.o.summary,
+                    errno == 0 || errno == EEXIST ? "is a directory" : strerror(errno));
+            return 2;
+        }
+    }
+    int status = setup(&r);
+    if (status == 0)
+        status = train(&r);
+    teardown(&r);
+    return status;
+}
