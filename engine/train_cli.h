@@ -26,7 +26,7 @@ typedef struct TrainOptions {
     long eval_batches;    /* --eval-batches N, default 20 */
     long sample;          /* --sample N characters */
     long print_every;     /* --print-every N (0: automatic, about 10 lines per run) */
-    long threads;         /* --threads N (0: library default) */
+    long threads;         /* --threads N (0: auto) */
     int quiet;            /* --quiet: no progress lines */
 } TrainOptions;
 
