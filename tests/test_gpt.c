@@ -1,0 +1,245 @@
+/* test_gpt: whole-model gradient check, the memory contract over 200 iterations,
+ * determinism for a fixed seed, and that training lowers the loss. */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "data.h"
+#include "gpt.h"
+#include "mem.h"
+#include "rng.h"
+
+typedef struct Trainer {
+    Dataset d;
+    GPT m;
+    Arena arena;
+    Tape tape;
+    Graph g;
+    int32_t *x, *y;
+    Rng rng;
+} Trainer;
+
+static void trainer_init(Trainer *t, GPTConfig c, uint64_t seed)
+{
+    assert_int_equal(data_builtin(&t->d), ENG_OK);
+    c.vocab = t->d.vocab;
+    assert_int_equal(gpt_create(&t->m, &c, seed), ENG_OK);
+    arena_init(&t->arena, 1 << 16);
+    tape_init(&t->tape, 0);
+    graph_init(&t->g, &t->arena, &t->tape);
+    t->x = malloc(sizeof(int32_t) * c.batch * c.ctx);
+    t->y = malloc(sizeof(int32_t) * c.batch * c.ctx);
+    rng_seed(&t->rng, seed);
+}
+
+static float trainer_step(Trainer *t)
+{
+    data_batch(&t->d, SPLIT_TRAIN, &t->rng, t->m.cfg.batch, t->m.cfg.ctx, t->x, t->y);
+    AdamWConfig opt = adamw_defaults();
+    GPTStepStats st;
+    assert_int_equal(gpt_step(&t->m, &t->g, t->x, t->y, &opt, &st), ENG_OK);
+    return st.loss;
+}
+
+static void trainer_free(Trainer *t)
+{
+    free(t->x);
+    free(t->y);
+    tape_free(&t->tape);
+    arena_free(&t->arena);
+    gpt_destroy(&t->m);
+    data_free(&t->d);
+}
+
+static const GPTConfig k_tiny = {.layers = 1, .heads = 2, .embd = 32, .ctx = 32, .batch = 4};
+
+/* ---- whole-model gradient check ------------------------------------------------------------ */
+
+static double model_loss(GPT *m, Graph *g, const int32_t *x, const int32_t *y)
+{
+    float l;
+    assert_int_equal(gpt_eval(m, g, x, y, &l), ENG_OK);
+    return l;
+}
+
+static void test_whole_model_gradient(void **state)
+{
+    (void)state;
+    GPTConfig c = {.layers = 2, .heads = 2, .embd = 8, .ctx = 4, .batch = 2, .vocab = 7};
+    GPT m;
+    assert_int_equal(gpt_create(&m, &c, 42), ENG_OK);
+    Rng r;
+    rng_seed(&r, 43);
+    /* larger weights than the 0.02 init, so that every gradient is well above float noise */
+    for (size_t i = 0; i < m.n_params; i++)
+        m.params[i] += 0.3f * rng_normal(&r);
+    Arena arena;
+    Tape tape;
+    Graph g;
+    arena_init(&arena, 1 << 16);
+    tape_init(&tape, 0);
+    graph_init(&g, &arena, &tape);
+    int32_t x[8], y[8];
+    for (int i = 0; i < 8; i++) {
+        x[i] = (int32_t)rng_below(&r, 7);
+        y[i] = (int32_t)rng_below(&r, 7);
+    }
+    memset(m.grads, 0, m.n_params * sizeof(float));
+    Tensor *loss = gpt_forward(&m, &g, x, y, 2, 4);
+    assert_non_null(loss);
+    assert_int_equal(graph_backward(&g, loss), ENG_OK);
+    graph_end_step(&g);
+    float *analytic = malloc(m.n_params * sizeof(float));
+    memcpy(analytic, m.grads, m.n_params * sizeof(float));
+    const float h = 1e-2f;
+    double worst = 0.0;
+    size_t worst_i = 0;
+    for (size_t i = 0; i < m.n_params; i++) {
+        float p0 = m.params[i];
+        m.params[i] = p0 + h;
+        double lp = model_loss(&m, &g, x, y);
+        m.params[i] = p0 - h;
+        double lm = model_loss(&m, &g, x, y);
+        m.params[i] = p0;
+        double num = (lp - lm) / (2.0 * h);
+        double err = fabs(num - analytic[i]);
+        double tol = 2e-3 + 3e-2 * fmax(fabs(num), fabs(analytic[i]));
+        if (err / tol > worst) {
+            worst = err / tol;
+            worst_i = i;
+        }
+        if (err > tol)
+            fail_msg("parameter %zu: analytic %.6g, numeric %.6g (abs err %.3g > tolerance %.3g)", i, analytic[i],
+                     num, err, tol);
+    }
+    print_message("whole model: %zu parameters checked, worst error %.2f of tolerance (parameter %zu)\n",
+                  m.n_params, worst, worst_i);
+    free(analytic);
+    tape_free(&tape);
+    arena_free(&arena);
+    gpt_destroy(&m);
+}
+
+/* ---- the memory contract ------------------------------------------------------------------ */
+
+static void test_memory_contract_200_iterations(void **state)
+{
+    (void)state;
+    Trainer t;
+    trainer_init(&t, k_tiny, 1);
+    trainer_step(&t);
+    ArenaStats a1 = arena_stats(&t.arena);
+    size_t cap1 = t.tape.cap;
+    MemStats m1 = mem_stats();
+    for (int it = 2; it <= 200; it++) {
+        trainer_step(&t);
+        if (it % 50 == 0) { /* an evaluation between steps must not allocate either */
+            float l;
+            assert_int_equal(gpt_eval(&t.m, &t.g, t.x, t.y, &l), ENG_OK);
+        }
+        ArenaStats a = arena_stats(&t.arena);
+        MemStats m = mem_stats();
+        if (it % 50 != 0 && a.step_bytes != a1.step_bytes)
+            fail_msg("iteration %d: arena used %zu bytes, iteration 1 used %zu", it, a.step_bytes, a1.step_bytes);
+        if (a.high_water_bytes != a1.high_water_bytes || a.reserved_bytes != a1.reserved_bytes ||
+            a.chunks != a1.chunks)
+            fail_msg("iteration %d: arena high-water %zu / reserved %zu / chunks %zu, after iteration 1: %zu / %zu / %zu",
+                     it, a.high_water_bytes, a.reserved_bytes, a.chunks, a1.high_water_bytes,
+                     a1.reserved_bytes, a1.chunks);
+        if (t.tape.cap != cap1)
+            fail_msg("iteration %d: tape capacity %zu, after iteration 1: %zu", it, t.tape.cap, cap1);
+        if (m.allocs != m1.allocs || m.live_bytes != m1.live_bytes)
+            fail_msg("iteration %d: %llu engine heap allocations since iteration 1 (live bytes %zu -> %zu)", it,
+                     (unsigned long long)(m.allocs - m1.allocs), m1.live_bytes, m.live_bytes);
+    }
+    assert_int_equal(t.tape.len, 0); /* cleared at the end of every step */
+    trainer_free(&t);
+}
+
+static void test_destroy_returns_every_byte(void **state)
+{
+    (void)state;
+    size_t live = mem_stats().live_bytes;
+    Trainer t;
+    trainer_init(&t, k_tiny, 1);
+    for (int i = 0; i < 3; i++)
+        trainer_step(&t);
+    trainer_free(&t);
+    assert_int_equal(mem_stats().live_bytes, live);
+}
+
+/* ---- determinism and learning ---------------------------------------------------------------- */
+
+static void losses(uint64_t seed, int n, float *out)
+{
+    Trainer t;
+    trainer_init(&t, k_tiny, seed);
+    for (int i = 0; i < n; i++)
+        out[i] = trainer_step(&t);
+    trainer_free(&t);
+}
+
+static void test_same_seed_same_losses(void **state)
+{
+    (void)state;
+    float a[20], b[20], c[20];
+    losses(7, 20, a);
+    losses(7, 20, b);
+    losses(8, 20, c);
+    for (int i = 0; i < 20; i++)
+        if (memcmp(&a[i], &b[i], sizeof(float)) != 0)
+            fail_msg("step %d: seed 7 gave %.9g then %.9g", i + 1, a[i], b[i]);
+    assert_true(memcmp(a, c, sizeof a) != 0);
+}
+
+static void test_training_lowers_the_loss(void **state)
+{
+    (void)state;
+    Trainer t;
+    trainer_init(&t, k_tiny, 3);
+    float first = trainer_step(&t);
+    float last = 0;
+    for (int i = 0; i < 300; i++)
+        last = trainer_step(&t);
+    print_message("loss %.4f -> %.4f after 300 steps\n", first, last);
+    ASSERT_CLOSE(first, logf((float)t.d.vocab), 0.1, 0, "initial loss vs ln(vocab)");
+    if (!(last < first - 1.0f))
+        fail_msg("loss went from %.4f to %.4f in 300 steps: expected a drop of at least 1.0", first, last);
+    trainer_free(&t);
+}
+
+static void test_config_check(void **state)
+{
+    (void)state;
+    GPTConfig ok = {.layers = 1, .heads = 2, .embd = 8, .ctx = 4, .batch = 2, .vocab = 10};
+    assert_int_equal(gpt_config_check(&ok), ENG_OK);
+    GPTConfig c = ok;
+    c.layers = 0;
+    assert_int_equal(gpt_config_check(&c), ENG_EINVAL);
+    c = ok;
+    c.heads = 3;
+    assert_int_equal(gpt_config_check(&c), ENG_EINVAL);
+    c = ok;
+    c.vocab = 300;
+    assert_int_equal(gpt_config_check(&c), ENG_EINVAL);
+    c = ok;
+    c.ctx = 1 << 30;
+    assert_int_equal(gpt_config_check(&c), ENG_EOVERFLOW);
+    c = ok;
+    c.embd = 1 << 20, c.heads = 1, c.layers = 1 << 20;
+    assert_int_equal(gpt_config_check(&c), ENG_EOVERFLOW);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_whole_model_gradient),
+        cmocka_unit_test(test_memory_contract_200_iterations),
+        cmocka_unit_test(test_destroy_returns_every_byte),
+        cmocka_unit_test(test_same_seed_same_losses),
+        cmocka_unit_test(test_training_lowers_the_loss),
+        cmocka_unit_test(test_config_check),
+    };
+    return cmocka_run_group_tests_name("gpt", tests, NULL, NULL);
+}

@@ -1,0 +1,204 @@
+/* test_train_full: the training program's command line and its answers to bad input
+ * (exit 2, a message naming the flag or file, no output file), and a good run's summary. */
+#include "testutil.h"
+
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "train_cli.h"
+
+static char g_bin[PATH_MAX];     /* build/<variant>/train_full */
+static char g_tmp[] = "/tmp/test_train_full.XXXXXX";
+
+typedef struct Result {
+    int status; /* exit code, or 128 + signal */
+    char out[1 << 14];
+    char err[1 << 14];
+} Result;
+
+static void slurp(const char *path, char *buf, size_t cap)
+{
+    buf[0] = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    size_t n = fread(buf, 1, cap - 1, f);
+    buf[n] = 0;
+    fclose(f);
+}
+
+/* Runs train_full with argv (NULL-terminated, without the program name). */
+static void run(Result *r, const char *const *args)
+{
+    char out[PATH_MAX], err[PATH_MAX];
+    snprintf(out, sizeof out, "%s/stdout", g_tmp);
+    snprintf(err, sizeof err, "%s/stderr", g_tmp);
+    const char *argv[64] = {g_bin};
+    int n = 1;
+    for (; args[n - 1]; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644), fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fo, 1);
+        dup2(fe, 2);
+        execv(g_bin, (char *const *)argv);
+        _exit(127);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    slurp(out, r->out, sizeof r->out);
+    slurp(err, r->err, sizeof r->err);
+}
+
+static const char *tmp_file(const char *name, const void *content, size_t len)
+{
+    static char paths[16][PATH_MAX];
+    static int next;
+    char *p = paths[next++ % 16];
+    snprintf(p, PATH_MAX, "%s/%s", g_tmp, name);
+    if (content) {
+        FILE *f = fopen(p, "wb");
+        assert_non_null(f);
+        fwrite(content, 1, len, f);
+        fclose(f);
+    }
+    return p;
+}
+
+typedef struct BadCase {
+    const char *args[8];
+    const char *must_say[2]; /* substrings of stderr */
+} BadCase;
+
+static void test_bad_input_exits_2_with_a_message(void **state)
+{
+    (void)state;
+    const char *missing = tmp_file("missing.txt", NULL, 0);
+    const char *empty = tmp_file("empty.txt", "", 0);
+    const char *shortf = tmp_file("short.txt", "To be, or not to be, that is the question.\n", 43);
+    const char *binary = tmp_file("binary.bin", "text\0with\0nul bytes and more text", 33);
+    const char *summary = tmp_file("summary.json", NULL, 0);
+    const char *nodir = "/nonexistent-dir/summary.json";
+    const BadCase cases[] = {
+        {{"--bogus"}, {"unknown option", "--bogus"}},
+        {{"--layers"}, {"--layers", "missing value"}},
+        {{"abc"}, {"ITERS", "abc"}},
+        {{"-5"}, {"ITERS", "-5"}},
+        {{"10", "20"}, {"unexpected argument", "20"}},
+        {{"--layers", "0"}, {"--layers", "'0'"}},
+        {{"--lr", "fast"}, {"--lr", "fast"}},
+        {{"--batch", "-1"}, {"--batch", "-1"}},
+        {{"--heads", "3"}, {"--heads 3", "--embd 32"}},
+        {{"--ctx", "4000000000"}, {"--ctx", "4000000000"}},
+        {{"--data", missing, "--summary", summary}, {missing, "no such file"}},
+        {{"--data", g_tmp, "--summary", summary}, {g_tmp, "directory"}},
+        {{"--data", empty, "--summary", summary}, {empty, "empty"}},
+        {{"--data", shortf, "--summary", summary}, {shortf, "too short for --ctx 32"}},
+        {{"--data", binary, "--summary", summary}, {binary, "NUL"}},
+        {{"--summary", nodir}, {"--summary", nodir}},
+        {{"--summary", g_tmp}, {"--summary", "directory"}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        Result r;
+        unlink(summary);
+        run(&r, cases[i].args);
+        if (r.status != 2)
+            fail_msg("case %zu (%s %s): exit %d, expected 2; stderr: %s", i, cases[i].args[0],
+                     cases[i].args[1] ? cases[i].args[1] : "", r.status, r.err);
+        for (int k = 0; k < 2; k++)
+            if (cases[i].must_say[k] && !strstr(r.err, cases[i].must_say[k]))
+                fail_msg("case %zu: stderr does not name '%s': %s", i, cases[i].must_say[k], r.err);
+        if (access(summary, F_OK) == 0)
+            fail_msg("case %zu: a summary file was written on failure", i);
+    }
+}
+
+static void test_help(void **state)
+{
+    (void)state;
+    Result r;
+    run(&r, (const char *[]){"--help", NULL});
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "usage: train_full"));
+    assert_non_null(strstr(r.out, "--summary"));
+    assert_non_null(strstr(r.out, "Exit status"));
+}
+
+static void test_summary_of_a_good_run(void **state)
+{
+    (void)state;
+    const char *summary = tmp_file("good.json", NULL, 0);
+    Result r;
+    run(&r, (const char *[]){"50", "--quiet", "--summary", summary, NULL});
+    if (r.status != 0)
+        fail_msg("exit %d; stderr: %s", r.status, r.err);
+    char json[8192];
+    slurp(summary, json, sizeof json);
+    static const char *const keys[] = {
+        "\"config\"", "\"layers\"", "\"heads\"", "\"embd\"", "\"ctx\"", "\"batch\"", "\"vocab\"", "\"params\"",
+        "\"iterations\": 50", "\"first_loss\"", "\"final_train_loss\"", "\"val_loss\"", "\"ms_per_iter_median\"",
+        "\"tokens_per_s\"", "\"peak_rss_bytes\"", "\"arena_high_water_bytes\"", "\"arena_reserved_bytes\"",
+        "\"tape_capacity\"", "\"heap_allocs_after_warmup\": 0\n"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (!strstr(json, keys[i]))
+            fail_msg("summary lacks %s:\n%s", keys[i], json);
+    assert_non_null(strstr(r.out, "heap allocations after warm-up 0"));
+}
+
+static void test_parser_overrides_and_defaults(void **state)
+{
+    (void)state;
+    TrainOptions o;
+    char err[256];
+    char *argv1[] = {"train_full", "--layers", "3", "--small", "500", "--lr=3e-4", NULL};
+    assert_int_equal(train_cli_parse(6, argv1, &o, err, sizeof err), CLI_OK);
+    assert_string_equal(o.preset, "small");
+    assert_int_equal(o.model.layers, 3); /* explicit beats preset, wherever it stands */
+    assert_int_equal(o.model.embd, 128);
+    assert_int_equal(o.iters, 500);
+    ASSERT_CLOSE(o.opt.lr, 3e-4, 0, 1e-6, "--lr");
+    char *argv2[] = {"train_full", NULL};
+    assert_int_equal(train_cli_parse(1, argv2, &o, err, sizeof err), CLI_OK);
+    assert_string_equal(o.preset, "tiny");
+    assert_int_equal(o.iters, 100);
+    assert_null(o.data);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return mkdtemp(g_tmp) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
+    return system(cmd);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    char self[PATH_MAX];
+    snprintf(self, sizeof self, "%s", argv[0]);
+    snprintf(g_bin, sizeof g_bin, "%s/../train_full", dirname(self));
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parser_overrides_and_defaults),
+        cmocka_unit_test(test_help),
+        cmocka_unit_test(test_bad_input_exits_2_with_a_message),
+        cmocka_unit_test(test_summary_of_a_good_run),
+    };
+    return cmocka_run_group_tests_name("train_full", tests, setup, teardown);
+}
