@@ -6,9 +6,11 @@
 CC ?= cc
 FAULT ?= none
 VARIANT ?= release
+PROBES ?= 1
 
 # ---- per-variant configuration --------------------------------------------------------
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
+# engine/ is compiled without -Iprobes: it cannot include anything from probes/
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread $(WARN) -Iengine
 HAVE_OPENBLAS := $(shell pkg-config --exists openblas 2>/dev/null && echo yes)
 OPENBLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
@@ -49,13 +51,19 @@ else
   BUILD := build/$(VARIANT)-fault-$(FAULT)
   FAULT_CFLAGS := -DENGINE_FAULT_$(shell echo $(FAULT) | tr a-z A-Z)=1
 endif
+ifeq ($(PROBES),0)
+  BUILD := $(BUILD)-noprobes
+  FAULT_CFLAGS += -DENGINE_PROBES=0
+endif
 
 CFLAGS_ALL := $(BASE_CFLAGS) $(OPT) $(BLAS_CFLAGS) $(FAULT_CFLAGS) -DENGINE_VARIANT='"$(VARIANT)"' $(CFLAGS)
 LDFLAGS_ALL := $(OPT) -pthread $(LDFLAGS)
 LIBS_ALL := $(BLAS_LIBS) $(EXTRA_LIBS) -lm
 
-ENGINE_SRC := $(filter-out engine/train_full.c,$(wildcard engine/*.c))
+ENGINE_SRC := $(wildcard engine/*.c)
 ENGINE_OBJ := $(ENGINE_SRC:engine/%.c=$(BUILD)/obj/%.o)
+PROBE_SRC := $(filter-out probes/probe_dump.c,$(wildcard probes/*.c))
+PROBE_OBJ := $(PROBE_SRC:probes/%.c=$(BUILD)/obj/probes/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
@@ -69,10 +77,20 @@ release asan valgrind jemalloc:
 
 variants: release asan valgrind jemalloc
 
-build: $(BUILD)/train_full $(BUILD)/libengine.a $(TEST_BIN) $(BUILD)/flags.txt
+build: $(BUILD)/train_full $(BUILD)/probe-dump $(BUILD)/libengine.a $(TEST_BIN) $(BUILD)/flags.txt
 
 $(BUILD)/obj/%.o: engine/%.c $(wildcard engine/*.h) | $(BUILD)/obj
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BUILD)/obj/probes/%.o: probes/%.c $(wildcard probes/*.h engine/*.h) | $(BUILD)/obj/probes
+	$(CC) $(CFLAGS_ALL) -Iprobes -c -o $@ $<
+
+$(BUILD)/obj/app/%.o: app/%.c $(wildcard probes/*.h engine/*.h) | $(BUILD)/obj/app
+	$(CC) $(CFLAGS_ALL) -Iprobes -c -o $@ $<
+
+$(BUILD)/libprobes.a: $(PROBE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
 
 # the matmul kernel may be optimised harder than the rest (the Valgrind build's long pole)
 $(BUILD)/obj/gemm.o: CFLAGS_ALL += $(GEMM_OPT)
@@ -81,11 +99,14 @@ $(BUILD)/libengine.a: $(ENGINE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/train_full: $(BUILD)/obj/train_full.o $(BUILD)/libengine.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
+$(BUILD)/train_full: $(BUILD)/obj/app/train_full.o $(BUILD)/libprobes.a $(BUILD)/libengine.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL) -ldl
 
-$(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libengine.a | $(BUILD)/tests
-	$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(BUILD)/libengine.a $(LDFLAGS_ALL) -lcmocka $(LIBS_ALL)
+$(BUILD)/probe-dump: $(BUILD)/obj/probes/probe_dump.o $(BUILD)/libprobes.a $(BUILD)/libengine.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL) -ldl
+
+$(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libprobes.a $(BUILD)/libengine.a | $(BUILD)/tests
+	$(CC) $(CFLAGS_ALL) -Iprobes -Itests -o $@ $< $(BUILD)/libprobes.a $(BUILD)/libengine.a $(LDFLAGS_ALL) -lcmocka $(LIBS_ALL) -ldl
 
 # Rewritten only when the flags change, so every binary's build settings stay on record.
 $(BUILD)/flags.txt: FORCE | $(BUILD)
@@ -93,7 +114,7 @@ $(BUILD)/flags.txt: FORCE | $(BUILD)
 	  '$(VARIANT)' '$(FAULT)' '$(CC)' "$$($(CC) --version | head -1)" '$(CFLAGS_ALL)' '$(LDFLAGS_ALL)' '$(LIBS_ALL)' '$(BLAS)' > $@.new
 	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
-$(BUILD)/obj $(BUILD)/tests $(BUILD):
+$(BUILD)/obj $(BUILD)/obj/probes $(BUILD)/obj/app $(BUILD)/tests $(BUILD):
 	@mkdir -p $@
 
 FORCE:

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "hook.h"
 #include "mem.h"
 
 #ifdef ARENA_ASAN
@@ -77,13 +78,13 @@ static ArenaChunk *chunk_new(Arena *a, size_t need)
     c->data = block + HEADER_BYTES;
     tool_forbid(c->data, c->size);
     a->st.reserved_bytes += size;
+    ENG_EVENT(EV_ARENA_CHUNK_ACQUIRE, size, 0, "arena.chunk", 0, 0);
     a->st.chunks++;
     return c;
 }
 
 void *arena_alloc(Arena *a, size_t bytes, const char *site)
 {
-    (void)site;
     size_t need;
     if (!size_add(bytes, MEM_ALIGN - 1 + REDZONE_BYTES, &need))
         return NULL;
@@ -115,6 +116,7 @@ void *arena_alloc(Arena *a, size_t bytes, const char *site)
     void *p = c->data + c->used;
     c->used += need;
     a->st.used_bytes += need;
+    ENG_EVENT(EV_ARENA_ALLOC, need, 0, site, 0, 0);
     if (a->st.used_bytes > a->st.high_water_bytes)
         a->st.high_water_bytes = a->st.used_bytes;
 #ifdef ENGINE_VALGRIND
@@ -162,6 +164,7 @@ static void set_fit(Arena *a, ArenaSet *s, size_t need)
         next = c->next;
         tool_permit(c->data, c->size);
         a->st.reserved_bytes -= c->size;
+        ENG_EVENT(EV_ARENA_CHUNK_RELEASE, c->size, 0, "arena.chunk", 0, 0);
         a->st.chunks--;
         mem_free(c, c->size + HEADER_BYTES, "arena.chunk");
     }
@@ -176,6 +179,7 @@ void arena_reset(Arena *a)
     a->active ^= 1;
 #endif
     a->st.step_bytes = a->st.used_bytes;
+    ENG_EVENT(EV_ARENA_RESET, a->st.used_bytes, a->st.high_water_bytes, "arena", 0, 0);
     a->st.used_bytes = 0;
     a->st.resets++;
     /* both sets, so that a checked build is as warm as a plain one after one step */
@@ -192,6 +196,7 @@ void arena_free(Arena *a)
         while (c) {
             ArenaChunk *next = c->next;
             size_t total = c->size + HEADER_BYTES;
+            ENG_EVENT(EV_ARENA_CHUNK_RELEASE, c->size, 0, "arena.chunk", 0, 0);
             tool_permit(c->data, c->size);
             mem_free(c, total, "arena.chunk");
             c = next;

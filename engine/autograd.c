@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "hook.h"
+
 void graph_init(Graph *g, Arena *arena, Tape *tape)
 {
     memset(g, 0, sizeof *g);
@@ -42,6 +44,7 @@ Tensor *graph_tensor(Graph *g, int rows, int cols, const char *site)
     t->numel = numel;
     t->role = ROLE_ACTIVATION;
     t->name = site;
+    ENG_EVENT(EV_TENSOR_CREATE, bytes, 0, site, ROLE_ACTIVATION, 0);
     return t;
 }
 
@@ -52,6 +55,8 @@ void *graph_ctx(Graph *g, size_t bytes, const char *op)
     void *p = arena_alloc(g->arena, bytes, op);
     if (!p)
         graph_fail(g, ENG_ENOMEM);
+    else
+        ENG_EVENT(EV_OP_CTX, bytes, 0, op, 0, 0);
     return p;
 }
 
@@ -61,6 +66,8 @@ float *graph_grad(Graph *g, Tensor *t)
         t->grad = arena_calloc(g->arena, t->numel * sizeof(float), "grad");
         if (!t->grad)
             graph_fail(g, ENG_ENOMEM);
+        else
+            ENG_EVENT(EV_TENSOR_CREATE, t->numel * sizeof(float), 0, t->name, ROLE_GRADIENT, 0);
     }
     return t->grad;
 }

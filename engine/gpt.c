@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "hook.h"
 #include "mem.h"
 #include "ops.h"
 #include "rng.h"
@@ -74,8 +75,22 @@ size_t gpt_param_count(const GPTConfig *c)
     return n;
 }
 
+/* Reports each parameter and its gradient and moments as persistent tensors. */
+static void report_tensors(const GPT *m, unsigned kind)
+{
+    for (int i = 0; i < m->n_tensors && m->v; i++) {
+        size_t b = m->tensors[i].numel * sizeof(float);
+        const char *name = m->tensors[i].name;
+        ENG_EVENT(kind, b, 0, name, ROLE_PARAMETER, 1);
+        ENG_EVENT(kind, b, 0, name, ROLE_GRADIENT, 1);
+        ENG_EVENT(kind, 2 * b, 0, name, ROLE_OPTIMIZER, 1);
+    }
+    (void)kind;
+}
+
 void gpt_destroy(GPT *m)
 {
+    report_tensors(m, EV_TENSOR_DESTROY);
     size_t bytes = m->n_params * sizeof(float);
     mem_free(m->params, bytes, "model.params");
     mem_free(m->grads, bytes, "model.grads");
@@ -125,6 +140,7 @@ EngErr gpt_create(GPT *m, const GPTConfig *c, uint64_t seed)
         for (size_t j = 0; j < t->numel; j++)
             t->data[j] = is_gain ? 1.0f : is_matrix ? std * rng_normal(&r) : 0.0f;
     }
+    report_tensors(m, EV_TENSOR_CREATE);
     return ENG_OK;
 }
 

@@ -4,18 +4,19 @@
 #include <string.h>
 
 #include "common.h"
+#include "hook.h"
 
 static MemStats g_stats;
 
 void *mem_alloc(size_t bytes, const char *site)
 {
-    (void)site;
     if (bytes == 0)
         return NULL;
     void *p = NULL;
     if (posix_memalign(&p, MEM_ALIGN, bytes) != 0)
         return NULL;
     g_stats.allocs++;
+    ENG_EVENT(EV_HEAP_ALLOC, bytes, 0, site, 0, 0);
     g_stats.live_bytes += bytes;
     if (g_stats.live_bytes > g_stats.peak_bytes)
         g_stats.peak_bytes = g_stats.live_bytes;
@@ -35,10 +36,10 @@ void *mem_calloc(size_t n, size_t size, const char *site)
 
 void mem_free(void *p, size_t bytes, const char *site)
 {
-    (void)site;
     if (!p)
         return;
     g_stats.frees++;
+    ENG_EVENT(EV_HEAP_FREE, bytes, 0, site, 0, 0);
     g_stats.live_bytes -= bytes;
     free(p);
 }

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "hook.h"
 #include "mem.h"
 
 #define TAPE_INITIAL_CAP 256
@@ -31,6 +32,7 @@ static EngErr tape_grow(Tape *t)
     t->entries = e;
     t->cap = cap;
     t->grows++;
+    ENG_EVENT(EV_TAPE_GROW, bytes, cap, "tape", 0, 0);
     return ENG_OK;
 }
 
@@ -42,16 +44,20 @@ EngErr tape_push(Tape *t, const TapeEntry *e)
             return err;
     }
     t->entries[t->len++] = *e;
+    ENG_EVENT(EV_TAPE_PUSH, sizeof *e, t->len, e->op, 0, 0);
     return ENG_OK;
 }
 
 void tape_clear(Tape *t)
 {
+    ENG_EVENT(EV_TAPE_CLEAR, 0, t->len, "tape", 0, 0);
     t->len = 0;
 }
 
 void tape_free(Tape *t)
 {
+    if (t->cap)
+        ENG_EVENT(EV_TAPE_SHRINK, 0, 0, "tape", 0, 0);
     mem_free(t->entries, t->cap * sizeof(TapeEntry), "tape.entries");
     t->entries = NULL;
     t->len = t->cap = 0;

@@ -45,6 +45,9 @@ static const OptSpec k_opts[] = {
     {"--seed", K_U64, OFF(seed), 0, 0, "N", "seed for init and batches (1337)"},
     {"--data", K_STR, OFF(data), 0, 0, "FILE", "text file to train on (default: built-in corpus)"},
     {"--summary", K_STR, OFF(summary), 0, 0, "FILE", "write a JSON summary here at the end"},
+    {"--events", K_STR, OFF(events), 0, 0, "FILE", "write every memory event to this binary log (docs/probes.md)"},
+    {"--samples", K_STR, OFF(samples), 0, 0, "FILE", "write a CSV row of memory figures every K iterations"},
+    {"--sample-every", K_INT, OFF(sample_every), 1, 1e9, "K", "iterations between sample rows (10; first and last always)"},
     {"--eval-every", K_INT, OFF(eval_every), 0, 1e9, "N", "validation loss every N iterations (0: at the end only)"},
     {"--eval-batches", K_INT, OFF(eval_batches), 1, 1e6, "N", "validation batches per evaluation (20)"},
     {"--sample", K_INT, OFF(sample), 0, 1e7, "N", "print N generated characters at the end"},
@@ -133,6 +136,7 @@ int train_cli_parse(int argc, char **argv, TrainOptions *o, char *err, size_t er
     o->iters = 100;
     o->seed = 1337;
     o->eval_batches = 20;
+    o->sample_every = 10;
     /* model fields given on the command line override the preset wherever they appear */
     GPTConfig given = {0};
     int have_iters = 0;

@@ -22,6 +22,9 @@ typedef struct TrainOptions {
     uint64_t seed;        /* --seed, default 1337 */
     const char *data;     /* --data FILE, NULL: the built-in corpus */
     const char *summary;  /* --summary FILE */
+    const char *events;   /* --events FILE: binary event log (probes) */
+    const char *samples;  /* --samples FILE: per-iteration CSV (probes) */
+    long sample_every;    /* --sample-every K, default 10 */
     long eval_every;      /* --eval-every N (0: only at the end) */
     long eval_batches;    /* --eval-batches N, default 20 */
     long sample;          /* --sample N characters */

@@ -8,14 +8,17 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "autograd.h"
 #include "data.h"
 #include "gemm.h"
 #include "gpt.h"
+#include "hook.h"
 #include "mem.h"
 #include "outfile.h"
+#include "probes.h"
 #include "sysmem.h"
 #include "tape.h"
 #include "train_cli.h"
@@ -251,6 +254,7 @@ static int train(Run *r)
         data_batch(&r->data, SPLIT_TRAIN, &rng, c->batch, c->ctx, r->x, r->y);
         GPTStepStats st;
         double t0 = now_ms();
+        eng_iter_begin((uint64_t)it);
         EngErr err = gpt_step(&r->model, &r->g, r->x, r->y, &o->opt, &st);
         double step_ms = now_ms() - t0;
         hist_add(&r->hist, step_ms);
@@ -271,6 +275,7 @@ static int train(Run *r)
             }
             printf("iter %ld | val loss %.4f\n", it, vl);
         }
+        eng_iter_end((uint64_t)it); /* after evaluation: its arena use counts in this iteration */
         if (!o->quiet && (it % every == 0 || it == 1 || it == o->iters)) {
             ArenaStats as = arena_stats(&r->arena);
             printf("iter %ld/%ld | loss %.4f | %.3f ms/iter | rss %.1f MiB | arena hw %.2f MiB\n", it,
@@ -330,9 +335,28 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    /* probes first, so that they see the data and the model being allocated; on bad input
+     * their files are removed again */
+    Probes probes;
+    char perr[512];
+    if (probes_open(&probes, r.o.events, r.o.samples, (uint64_t)r.o.sample_every, (uint64_t)r.o.iters,
+                    ENGINE_VARIANT, perr, sizeof perr) != 0) {
+        fprintf(stderr, "train_full: %s\n", perr);
+        return 2;
+    }
     int status = setup(&r);
     if (status == 0)
         status = train(&r);
     teardown(&r);
+    if (probes_close(&probes, perr, sizeof perr) != 0) {
+        fprintf(stderr, "train_full: %s\n", perr);
+        status = status ? status : 1;
+    }
+    if (status == 2) {
+        if (r.o.events)
+            unlink(r.o.events);
+        if (r.o.samples)
+            unlink(r.o.samples);
+    }
     return status;
 }
