@@ -67,7 +67,7 @@ PROBE_OBJ := $(PROBE_SRC:probes/%.c=$(BUILD)/obj/probes/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all build release asan valgrind jemalloc variants test test-run soak deps clean help
+.PHONY: all build release asan valgrind jemalloc variants test soak deps bench-probes clean help
 .DEFAULT_GOAL := all
 
 all: release
@@ -123,15 +123,22 @@ FORCE:
 deps:
 	@tools/ensure-deps
 
-# `make test`: installs what is missing, builds release and asan, runs every suite, and
+# `make test`: installs what is missing, builds every variant, runs every suite in each
+# (natively: the valgrind variant's suites exercise its checked arena), and
 # ends with one line "N passed, N failed" (non-zero exit when anything failed).
 test: deps
-	@$(MAKE) --no-print-directory release asan
-	@tools/run-tests release asan
+	@$(MAKE) --no-print-directory release asan valgrind jemalloc
+	@tools/run-tests release asan valgrind jemalloc
 
 soak: deps
 	@$(MAKE) --no-print-directory release
 	@tools/simple-soak "$(ITERS)" "$(DATA)"
+
+# ms/iteration with probes compiled out, idle, samples only and full event log
+bench-probes: deps
+	@$(MAKE) --no-print-directory release
+	@$(MAKE) --no-print-directory build VARIANT=release PROBES=0
+	@tools/bench-probes
 
 clean:
 	rm -rf build
@@ -142,5 +149,6 @@ help:
 	@echo "make test         install missing packages, build release+asan, run all tests"
 	@echo "make soak         install missing packages, build, run the iteration sweep"
 	@echo "                  (ITERS='100 1000' DATA=FILE to change it)"
+	@echo "make bench-probes ms/iteration: probes compiled out / idle / samples / event log"
 	@echo "make clean        remove build/"
-	@echo "variables: CC, FAULT (none), VARIANT, CFLAGS, LDFLAGS"
+	@echo "variables: CC, FAULT (none), VARIANT, PROBES (1; 0 compiles the hooks out), CFLAGS, LDFLAGS"

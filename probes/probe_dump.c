@@ -145,6 +145,7 @@ int main(int argc, char **argv)
                 return 2;
             }
         }
+        uint64_t ended = 0;
         while ((rc = evlog_next(&r, &rec, err, sizeof err)) == 1) {
             if (pass == 0 || have_growth) {
                 if (rec.iter < first_iter && rec.iter > 0)
@@ -160,7 +161,12 @@ int main(int argc, char **argv)
                     sites[rec.site].bytes[rec.kind] += rec.bytes;
                 }
             }
-            if (pass == 1) {
+            /* events after an iteration's end (final evaluation, teardown) belong to no
+             * iteration: they must not read as growth of the last one */
+            int inside = rec.kind == EV_ITER_END || rec.iter > ended;
+            if (rec.kind == EV_ITER_END)
+                ended = rec.iter;
+            if (pass == 1 && inside) {
                 SiteAcc *g = in_range(rec.iter, ga) ? &grow_a[rec.site] : in_range(rec.iter, gb) ? &grow_b[rec.site] : NULL;
                 if (g) {
                     g->count[rec.kind]++;

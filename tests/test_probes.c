@@ -1,0 +1,258 @@
+/* test_probes: the events of a known graph, arena accounting between resets, flat
+ * samples over a clean 500-iteration run, and the event-log reader (round trip,
+ * truncation, corruption, version). Runs in every build variant. */
+#include "testutil.h"
+
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "autograd.h"
+#include "evlog.h"
+#include "hook.h"
+#include "ops.h"
+
+static char g_dir[PATH_MAX]; /* build/<variant> */
+static char g_tmp[] = "/tmp/test_probes.XXXXXX";
+
+/* ---- an in-memory sink -------------------------------------------------------------------- */
+
+typedef struct Counts {
+    unsigned count[EV_KIND_COUNT];
+    uint64_t bytes[EV_KIND_COUNT];
+    uint64_t role_bytes[4];     /* tensor.create bytes by role, transient only */
+    uint64_t alloc_since_reset; /* arena.alloc bytes since the last reset */
+    int reset_mismatch;         /* a reset reported other bytes than were allocated */
+} Counts;
+
+static void count_event(void *ud, const EngEvent *ev)
+{
+    Counts *c = ud;
+    c->count[ev->kind]++;
+    c->bytes[ev->kind] += ev->bytes;
+    if (ev->kind == EV_TENSOR_CREATE && !ev->persistent && ev->role < 4)
+        c->role_bytes[ev->role] += ev->bytes;
+    if (ev->kind == EV_ARENA_ALLOC)
+        c->alloc_since_reset += ev->bytes;
+    if (ev->kind == EV_ARENA_RESET) {
+        if (ev->bytes != c->alloc_since_reset)
+            c->reset_mismatch = 1;
+        c->alloc_since_reset = 0;
+    }
+}
+
+static void test_known_graph_events(void **state)
+{
+    (void)state;
+    Arena arena;
+    Tape tape;
+    Graph g;
+    arena_init(&arena, 1 << 16);
+    tape_init(&tape, 0);
+    graph_init(&g, &arena, &tape);
+    float xd[2 * 3] = {1, 2, 3, 4, 5, 6}, wd[3 * 4] = {0}, xg[6], wg[12];
+    Tensor x = {.data = xd, .grad = xg, .rows = 2, .cols = 3, .numel = 6, .persistent = 1};
+    Tensor w = {.data = wd, .grad = wg, .rows = 3, .cols = 4, .numel = 12, .persistent = 1};
+    /* warm the arena and tape first: the counted step must make no heap/chunk events */
+    for (int warm = 0; warm < 2; warm++) {
+        assert_int_equal(graph_backward(&g, op_mean(&g, op_gelu(&g, op_matmul(&g, &x, 0, &w, 0)))), ENG_OK);
+        graph_end_step(&g);
+    }
+    Counts c;
+    memset(&c, 0, sizeof c);
+    eng_hook_set(count_event, &c);
+    eng_iter_begin(1);
+    Tensor *loss = op_mean(&g, op_gelu(&g, op_matmul(&g, &x, 0, &w, 0)));
+    assert_int_equal(graph_backward(&g, loss), ENG_OK);
+    graph_end_step(&g);
+    eng_iter_end(1);
+    eng_hook_set(NULL, NULL);
+#if ENGINE_PROBES
+    /* forward: 3 activations [2,4] [2,4] [1,1]; backward: gradients of those 3 */
+    assert_int_equal(c.count[EV_TAPE_PUSH], 3);
+    assert_int_equal(c.count[EV_OP_CTX], 1); /* matmul's transposes */
+    assert_int_equal(c.count[EV_TENSOR_CREATE], 6);
+    assert_int_equal(c.role_bytes[ROLE_ACTIVATION], (8 + 8 + 1) * sizeof(float));
+    assert_int_equal(c.role_bytes[ROLE_GRADIENT], (8 + 8 + 1) * sizeof(float));
+    assert_int_equal(c.count[EV_ARENA_RESET], 1);
+    assert_int_equal(c.count[EV_TAPE_CLEAR], 1);
+    assert_int_equal(c.count[EV_ITER_BEGIN], 1);
+    assert_int_equal(c.count[EV_ITER_END], 1);
+    /* tensors (3 structs + 6 buffers) + 1 context: 10 arena blocks, no heap or chunks */
+    assert_int_equal(c.count[EV_ARENA_ALLOC], 10);
+    assert_int_equal(c.count[EV_HEAP_ALLOC] + c.count[EV_HEAP_FREE], 0);
+    assert_int_equal(c.count[EV_ARENA_CHUNK_ACQUIRE] + c.count[EV_TAPE_GROW], 0);
+    /* what the arena handed out between the resets is what it reports */
+    assert_false(c.reset_mismatch);
+    assert_int_equal(c.bytes[EV_ARENA_ALLOC], arena_stats(&arena).step_bytes);
+#else
+    for (int k = 0; k < EV_KIND_COUNT; k++)
+        assert_int_equal(c.count[k], 0); /* compiled out: the hook is never called */
+#endif
+    tape_free(&tape);
+    arena_free(&arena);
+}
+
+/* ---- through train_full ------------------------------------------------------------------ */
+
+static int run_train_full(const char *extra_fmt, const char *a1, const char *a2)
+{
+    char cmd[4 * PATH_MAX];
+    snprintf(cmd, sizeof cmd, "'%s/train_full' --quiet ", g_dir);
+    size_t n = strlen(cmd);
+    snprintf(cmd + n, sizeof cmd - n, extra_fmt, a1, a2);
+    strncat(cmd, " >/dev/null 2>&1", sizeof cmd - strlen(cmd) - 1);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static int run_probe_dump(const char *file, char *out, size_t cap)
+{
+    char cmd[4 * PATH_MAX];
+    snprintf(cmd, sizeof cmd, "'%s/probe-dump' '%s' 2>&1", g_dir, file);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* Splits a CSV line in place; returns the number of fields. */
+static int split(char *line, char **f, int max)
+{
+    int n = 0;
+    f[n++] = line;
+    for (char *p = line; *p && n < max; p++)
+        if (*p == ',') {
+            *p = 0;
+            f[n++] = p + 1;
+        } else if (*p == '\n') {
+            *p = 0;
+        }
+    return n;
+}
+
+static void test_clean_run_samples_are_flat(void **state)
+{
+    (void)state;
+    char csv[PATH_MAX];
+    snprintf(csv, sizeof csv, "%s/samples.csv", g_tmp);
+    assert_int_equal(run_train_full("500 --samples '%s' --sample-every %s", csv, "10"), 0);
+    FILE *f = fopen(csv, "r");
+    assert_non_null(f);
+    char header[2048], line[2048], first[2048] = "";
+    assert_non_null(fgets(header, sizeof header, f));
+    char *names[32], *vals[32], *ref[32];
+    int nc = split(header, names, 32);
+    assert_int_equal(nc, 21);
+    int rows = 0;
+    while (fgets(line, sizeof line, f)) {
+        rows++;
+        int nv = split(line, vals, 32);
+        assert_int_equal(nv, nc);
+        if (!first[0]) {
+            memcpy(first, line, sizeof line);
+            split(first, ref, 32); /* already split: re-point into the copy */
+            for (int i = 0, off = 0; i < nc; i++) {
+                ref[i] = first + off;
+                off += (int)strlen(first + off) + 1;
+            }
+            continue;
+        }
+        for (int i = 0; i < nc; i++) {
+            int exact = !strncmp(names[i], "arena.", 6) || !strncmp(names[i], "tape.", 5) ||
+                        !strncmp(names[i], "mem.", 4) || !strncmp(names[i], "persistent.", 11) ||
+                        !strncmp(names[i], "tensors.", 8);
+            if (exact && strcmp(vals[i], ref[i]) != 0)
+                fail_msg("row %d (iteration %s): %s = %s, iteration 1 had %s", rows, vals[0], names[i], vals[i], ref[i]);
+        }
+    }
+    fclose(f);
+    assert_int_equal(rows, 51); /* 1, 10, 20, ..., 500 */
+    /* columns that do not apply are empty, not 0 */
+    int jem = !strcmp(ENGINE_VARIANT, "jemalloc");
+    if (jem ? !ref[16][0] : ref[16][0] != 0)
+        fail_msg("jemalloc.allocated is '%s' in the %s build", ref[16], ENGINE_VARIANT);
+}
+
+static void test_reader_round_trip_and_damage(void **state)
+{
+    (void)state;
+    char log[PATH_MAX], out[1 << 16];
+    snprintf(log, sizeof log, "%s/events.bin", g_tmp);
+    assert_int_equal(run_train_full("30 --events '%s'%s", log, ""), 0);
+    /* round trip: the reader sees every iteration end and balanced heap traffic */
+    EvlogReader r;
+    char err[256];
+    assert_int_equal(evlog_reader_open(&r, log, err, sizeof err), 0);
+    assert_string_equal(r.variant, ENGINE_VARIANT);
+    EvlogRecord rec;
+    unsigned ends = 0;
+    int64_t heap = 0;
+    int rc;
+    while ((rc = evlog_next(&r, &rec, err, sizeof err)) == 1) {
+        ends += rec.kind == EV_ITER_END;
+        heap += rec.kind == EV_HEAP_ALLOC ? (int64_t)rec.bytes : rec.kind == EV_HEAP_FREE ? -(int64_t)rec.bytes : 0;
+    }
+    assert_int_equal(rc, 0);
+    assert_false(r.truncated);
+    assert_int_equal(ends, 30);
+    assert_int_equal(heap, 0);
+    evlog_reader_close(&r);
+    assert_int_equal(run_probe_dump(log, out, sizeof out), 0);
+    assert_non_null(strstr(out, "iter.end                         30"));
+    assert_non_null(strstr(out, "none: no site keeps heap memory"));
+
+    /* truncated inside a record: read up to the last complete record, with a note */
+    FILE *f = fopen(log, "rb");
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fclose(f);
+    assert_int_equal(truncate(log, size - 17), 0);
+    assert_int_equal(run_probe_dump(log, out, sizeof out), 0);
+    assert_non_null(strstr(out, "ends inside a record"));
+
+    /* corrupted header, newer version, not a log at all: exit 2 with a reason */
+    f = fopen(log, "r+b");
+    fwrite("XXXX", 1, 4, f);
+    fclose(f);
+    assert_int_equal(run_probe_dump(log, out, sizeof out), 2);
+    assert_non_null(strstr(out, "not an event log"));
+    f = fopen(log, "r+b");
+    fwrite("FMEVLOG\0\x09\0\0\0", 1, 12, f);
+    fclose(f);
+    assert_int_equal(run_probe_dump(log, out, sizeof out), 2);
+    assert_non_null(strstr(out, "newer format version"));
+    assert_int_equal(run_probe_dump("/nonexistent.bin", out, sizeof out), 2);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return mkdtemp(g_tmp) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
+    return system(cmd);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    char self[PATH_MAX];
+    snprintf(self, sizeof self, "%s", argv[0]);
+    snprintf(g_dir, sizeof g_dir, "%s/..", dirname(self));
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_known_graph_events),
+        cmocka_unit_test(test_clean_run_samples_are_flat),
+        cmocka_unit_test(test_reader_round_trip_and_damage),
+    };
+    return cmocka_run_group_tests_name("probes", tests, setup, teardown);
+}
