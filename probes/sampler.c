@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "arena.h" /* ARENA_ASAN */
+#ifdef ENGINE_VALGRIND
+#include <valgrind/valgrind.h>
+#endif
 #include "sysmem.h"
 #include "tensor.h"
 
@@ -90,7 +93,11 @@ static void write_row(Sampler *s, const EngEvent *ev)
 #ifdef ARENA_ASAN
     int malloc_meaningful = 0; /* ASan's allocator: mallinfo2 reads 0 */
 #else
-    int malloc_meaningful = s->mallctl == NULL;
+    int malloc_meaningful = s->mallctl == NULL; /* jemalloc: mallinfo2 reads 0 */
+#endif
+#ifdef ENGINE_VALGRIND
+    if (RUNNING_ON_VALGRIND)
+        malloc_meaningful = 0; /* Valgrind's replacement malloc: mallinfo2 reads 0 */
 #endif
     if (malloc_meaningful)
         fprintf(f, ",%zu", mallinfo2().uordblks);
