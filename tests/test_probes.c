@@ -16,7 +16,6 @@
 #include "ops.h"
 
 static char g_dir[PATH_MAX]; /* build/<variant> */
-static char g_tmp[] = "/tmp/test_probes.XXXXXX";
 
 /* ---- an in-memory sink -------------------------------------------------------------------- */
 
@@ -139,7 +138,7 @@ static void test_clean_run_samples_are_flat(void **state)
 {
     (void)state;
     char csv[PATH_MAX];
-    snprintf(csv, sizeof csv, "%s/samples.csv", g_tmp);
+    snprintf(csv, sizeof csv, "%s/samples.csv", test_tmpdir());
     assert_int_equal(run_train_full("500 --samples '%s' --sample-every %s", csv, "10"), 0);
     FILE *f = fopen(csv, "r");
     assert_non_null(f);
@@ -182,7 +181,7 @@ static void test_reader_round_trip_and_damage(void **state)
 {
     (void)state;
     char log[PATH_MAX], out[1 << 16];
-    snprintf(log, sizeof log, "%s/events.bin", g_tmp);
+    snprintf(log, sizeof log, "%s/events.bin", test_tmpdir());
     assert_int_equal(run_train_full("30 --events '%s'%s", log, ""), 0);
     /* round trip: the reader sees every iteration end and balanced heap traffic */
     EvlogReader r;
@@ -229,30 +228,14 @@ static void test_reader_round_trip_and_damage(void **state)
     assert_int_equal(run_probe_dump("/nonexistent.bin", out, sizeof out), 2);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(g_tmp) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[PATH_MAX + 16];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
-    return system(cmd);
-}
-
 int main(int argc, char **argv)
 {
     (void)argc;
-    char self[PATH_MAX];
-    snprintf(self, sizeof self, "%s", argv[0]);
-    snprintf(g_dir, sizeof g_dir, "%s/..", dirname(self));
+    build_dir_of(argv[0], g_dir, sizeof g_dir);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_graph_events),
         cmocka_unit_test(test_clean_run_samples_are_flat),
         cmocka_unit_test(test_reader_round_trip_and_damage),
     };
-    return cmocka_run_group_tests_name("probes", tests, setup, teardown);
+    return cmocka_run_group_tests_name("probes", tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -13,8 +13,7 @@
 
 #include "train_cli.h"
 
-static char g_bin[PATH_MAX];     /* build/<variant>/train_full */
-static char g_tmp[] = "/tmp/test_train_full.XXXXXX";
+static char g_bin[PATH_MAX + 32]; /* build/<variant>/train_full */
 
 typedef struct Result {
     int status; /* exit code, or 128 + signal */
@@ -37,8 +36,8 @@ static void slurp(const char *path, char *buf, size_t cap)
 static void run(Result *r, const char *const *args)
 {
     char out[PATH_MAX], err[PATH_MAX];
-    snprintf(out, sizeof out, "%s/stdout", g_tmp);
-    snprintf(err, sizeof err, "%s/stderr", g_tmp);
+    snprintf(out, sizeof out, "%s/stdout", test_tmpdir());
+    snprintf(err, sizeof err, "%s/stderr", test_tmpdir());
     const char *argv[64] = {g_bin};
     int n = 1;
     for (; args[n - 1]; n++)
@@ -65,7 +64,7 @@ static const char *tmp_file(const char *name, const void *content, size_t len)
     static char paths[16][PATH_MAX];
     static int next;
     char *p = paths[next++ % 16];
-    snprintf(p, PATH_MAX, "%s/%s", g_tmp, name);
+    snprintf(p, PATH_MAX, "%s/%s", test_tmpdir(), name);
     if (content) {
         FILE *f = fopen(p, "wb");
         assert_non_null(f);
@@ -101,12 +100,12 @@ static void test_bad_input_exits_2_with_a_message(void **state)
         {{"--heads", "3"}, {"--heads 3", "--embd 32"}},
         {{"--ctx", "4000000000"}, {"--ctx", "4000000000"}},
         {{"--data", missing, "--summary", summary}, {missing, "no such file"}},
-        {{"--data", g_tmp, "--summary", summary}, {g_tmp, "directory"}},
+        {{"--data", test_tmpdir(), "--summary", summary}, {test_tmpdir(), "directory"}},
         {{"--data", empty, "--summary", summary}, {empty, "empty"}},
         {{"--data", shortf, "--summary", summary}, {shortf, "too short for --ctx 32"}},
         {{"--data", binary, "--summary", summary}, {binary, "NUL"}},
         {{"--summary", nodir}, {"--summary", nodir}},
-        {{"--summary", g_tmp}, {"--summary", "directory"}},
+        {{"--summary", test_tmpdir()}, {"--summary", "directory"}},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         Result r;
@@ -174,31 +173,17 @@ static void test_parser_overrides_and_defaults(void **state)
     assert_null(o.data);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(g_tmp) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[PATH_MAX + 16];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_tmp);
-    return system(cmd);
-}
-
 int main(int argc, char **argv)
 {
     (void)argc;
-    char self[PATH_MAX];
-    snprintf(self, sizeof self, "%s", argv[0]);
-    snprintf(g_bin, sizeof g_bin, "%s/../train_full", dirname(self));
+    char dir[PATH_MAX];
+    build_dir_of(argv[0], dir, sizeof dir);
+    snprintf(g_bin, sizeof g_bin, "%s/train_full", dir);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parser_overrides_and_defaults),
         cmocka_unit_test(test_help),
         cmocka_unit_test(test_bad_input_exits_2_with_a_message),
         cmocka_unit_test(test_summary_of_a_good_run),
     };
-    return cmocka_run_group_tests_name("train_full", tests, setup, teardown);
+    return cmocka_run_group_tests_name("train_full", tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -21,4 +21,41 @@
                      fabs(g_ - w_), tol_);                                                        \
     } while (0)
 
+/* ---- for tests that run the programs: a scratch folder and the build folder ---------- */
+
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The scratch folder of the running test program (created by tmpdir_setup). */
+static inline char *test_tmpdir(void)
+{
+    static char dir[] = "/tmp/flatmem-test.XXXXXX";
+    return dir;
+}
+
+/* cmocka group setup/teardown: create the scratch folder; remove it with its contents. */
+static inline int tmpdir_setup(void **state)
+{
+    (void)state;
+    return mkdtemp(test_tmpdir()) ? 0 : -1;
+}
+
+static inline int tmpdir_teardown(void **state)
+{
+    (void)state;
+    char cmd[PATH_MAX + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", test_tmpdir());
+    return system(cmd);
+}
+
+/* out = the build folder of this test program (build/<variant>, the parent of tests/). */
+static inline void build_dir_of(const char *argv0, char *out, size_t cap)
+{
+    char self[PATH_MAX];
+    snprintf(self, sizeof self, "%s", argv0);
+    snprintf(out, cap, "%s/..", dirname(self));
+}
+
 #endif
