@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "evgrowth.h"
 #include "evlog.h"
 
 typedef struct Range {
@@ -60,21 +61,11 @@ static int in_range(uint64_t it, Range r)
     return it >= r.a && it <= r.b;
 }
 
-typedef struct Growth {
-    unsigned site;
-    double score, net_heap, arena_delta, tape_delta;
-} Growth;
-
-static int cmp_growth(const void *x, const void *y)
-{
-    double a = ((const Growth *)x)->score, b = ((const Growth *)y)->score;
-    return (a < b) - (a > b);
-}
-
 int main(int argc, char **argv)
 {
     const char *path = NULL;
     Range iters = {0, UINT64_MAX}, ga = {0, 0}, gb = {0, 0};
+    (void)in_range;
     int have_growth = 0, csv = 0;
     long top = 10;
     for (int i = 1; i < argc; i++) {
@@ -127,79 +118,47 @@ int main(int argc, char **argv)
         fprintf(stderr, "probe-dump: %s\n", err);
         return 2;
     }
-    static SiteAcc sites[EVLOG_MAX_SITES], grow_a[EVLOG_MAX_SITES], grow_b[EVLOG_MAX_SITES];
+    static SiteAcc sites[EVLOG_MAX_SITES];
     uint64_t kind_count[EV_KIND_COUNT] = {0}, kind_bytes[EV_KIND_COUNT] = {0};
     uint64_t first_iter = UINT64_MAX, last_iter = 0, last_complete = 0;
     EvlogRecord rec;
     int rc;
-    /* two passes when the growth ranges come from the log itself */
-    for (int pass = have_growth ? 1 : 0; pass < 2; pass++) {
-        if (pass == 1 && !have_growth) {
-            uint64_t lo = first_iter < 2 ? 2 : first_iter, span = last_complete >= lo ? last_complete - lo + 1 : 0;
-            uint64_t q = span / 4 ? span / 4 : 1;
-            ga = (Range){lo, lo + q - 1};
-            gb = (Range){last_complete - q + 1, last_complete};
-            evlog_reader_close(&r);
-            if (evlog_reader_open(&r, path, err, sizeof err) != 0) {
-                fprintf(stderr, "probe-dump: %s\n", err);
-                return 2;
-            }
+    while ((rc = evlog_next(&r, &rec, err, sizeof err)) == 1) {
+        if (rec.iter < first_iter && rec.iter > 0)
+            first_iter = rec.iter;
+        if (rec.iter > last_iter)
+            last_iter = rec.iter;
+        if (rec.kind == EV_ITER_END)
+            last_complete = rec.iter;
+        if (in_range(rec.iter, iters)) {
+            kind_count[rec.kind]++;
+            kind_bytes[rec.kind] += rec.bytes;
+            sites[rec.site].count[rec.kind]++;
+            sites[rec.site].bytes[rec.kind] += rec.bytes;
         }
-        uint64_t ended = 0;
-        while ((rc = evlog_next(&r, &rec, err, sizeof err)) == 1) {
-            if (pass == 0 || have_growth) {
-                if (rec.iter < first_iter && rec.iter > 0)
-                    first_iter = rec.iter;
-                if (rec.iter > last_iter)
-                    last_iter = rec.iter;
-                if (rec.kind == EV_ITER_END)
-                    last_complete = rec.iter;
-                if (in_range(rec.iter, iters)) {
-                    kind_count[rec.kind]++;
-                    kind_bytes[rec.kind] += rec.bytes;
-                    sites[rec.site].count[rec.kind]++;
-                    sites[rec.site].bytes[rec.kind] += rec.bytes;
-                }
-            }
-            /* events after an iteration's end (final evaluation, teardown) belong to no
-             * iteration: they must not read as growth of the last one */
-            int inside = rec.kind == EV_ITER_END || rec.iter > ended;
-            if (rec.kind == EV_ITER_END)
-                ended = rec.iter;
-            if (pass == 1 && inside) {
-                SiteAcc *g = in_range(rec.iter, ga) ? &grow_a[rec.site] : in_range(rec.iter, gb) ? &grow_b[rec.site] : NULL;
-                if (g) {
-                    g->count[rec.kind]++;
-                    g->bytes[rec.kind] += rec.bytes;
-                }
-            }
-        }
-        if (rc < 0) {
-            fprintf(stderr, "probe-dump: %s: %s\n", path, err);
-            evlog_reader_close(&r);
-            return 2;
-        }
+    }
+    if (rc < 0) {
+        fprintf(stderr, "probe-dump: %s: %s\n", path, err);
+        evlog_reader_close(&r);
+        return 2;
     }
     if (r.truncated)
         fprintf(stderr, "probe-dump: note: %s ends inside a record: read up to the last complete record "
                         "(%" PRIu64 " records, last complete iteration %" PRIu64 ")\n",
                 path, r.records, last_complete);
 
-    /* growth table */
-    static Growth g[EVLOG_MAX_SITES];
-    int n = 0;
-    double na = (double)(ga.b - ga.a + 1), nb = (double)(gb.b - gb.a + 1);
-    for (unsigned s = 0; s < EVLOG_MAX_SITES; s++) {
-        const SiteAcc *A = &grow_a[s], *B = &grow_b[s];
-        double net = ((double)B->bytes[EV_HEAP_ALLOC] - (double)B->bytes[EV_HEAP_FREE]) / nb;
-        double arena = (double)B->bytes[EV_ARENA_ALLOC] / nb - (double)A->bytes[EV_ARENA_ALLOC] / na;
-        double tape = ((double)B->bytes[EV_TAPE_PUSH] + (double)B->bytes[EV_TAPE_GROW]) / nb -
-                      ((double)A->bytes[EV_TAPE_PUSH] + (double)A->bytes[EV_TAPE_GROW]) / na;
-        double score = net + arena + tape;
-        if (score > 0.0)
-            g[n++] = (Growth){s, score, net, arena, tape};
+    EvRange ra = {ga.a, ga.b}, rb = {gb.a, gb.b};
+    if (!have_growth)
+        ra = rb = (EvRange){0, 0};
+    static EvGrowth g[EVLOG_MAX_SITES];
+    int n = evlog_growth(path, &ra, &rb, g, EVLOG_MAX_SITES, err, sizeof err);
+    if (n < 0) {
+        fprintf(stderr, "probe-dump: %s\n", err);
+        evlog_reader_close(&r);
+        return 2;
     }
-    qsort(g, (size_t)n, sizeof g[0], cmp_growth);
+    ga = (Range){ra.a, ra.b};
+    gb = (Range){rb.a, rb.b};
 
     if (csv) {
         printf("section,name,kind,count,bytes,value\n");
@@ -211,7 +170,7 @@ int main(int argc, char **argv)
                     printf("site,%s,%s,%" PRIu64 ",%" PRIu64 ",\n", evlog_site(&r, s), eng_event_name(k),
                            sites[s].count[k], sites[s].bytes[k]);
         for (int i = 0; i < n && i < top; i++)
-            printf("growth,%s,bytes_per_iter,,,%.3f\n", evlog_site(&r, g[i].site), g[i].score);
+            printf("growth,%s,bytes_per_iter,,,%.3f\n", g[i].site, g[i].score);
     } else {
         printf("event log %s: format %u, variant '%s', %" PRIu64 " records, iterations %" PRIu64 "..%" PRIu64
                " (last complete %" PRIu64 ")\n",
@@ -233,8 +192,8 @@ int main(int argc, char **argv)
         if (!n)
             printf("  none: no site keeps heap memory or uses more arena/tape per iteration\n");
         for (int i = 0; i < n && i < top; i++)
-            printf("  %-24s %12.1f  (heap kept %.1f, arena +%.1f, tape +%.1f)\n", evlog_site(&r, g[i].site), g[i].score,
-                   g[i].net_heap, g[i].arena_delta, g[i].tape_delta);
+            printf("  %-24s %12.1f  (heap kept %.1f, arena +%.1f, tape +%.1f)\n", g[i].site, g[i].score,
+                   g[i].heap_kept, g[i].arena_delta, g[i].tape_delta);
     }
     evlog_reader_close(&r);
     return 0;

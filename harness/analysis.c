@@ -1,0 +1,139 @@
+#include "analysis.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+Tolerance tolerance_defaults(void)
+{
+    return (Tolerance){.rss_bytes = 1024.0 * 1024.0, .alloc_bytes = 64.0 * 1024.0, .warmup_frac = 0.1};
+}
+
+SeriesClass series_class(const char *name)
+{
+    static const char *const exact[] = {"arena.", "tape.", "mem.", "persistent.", "tensors."};
+    static const char *const alloc[] = {"malloc.in_use_bytes", "jemalloc.allocated"};
+    static const char *const rss[] = {"proc.rss_bytes", "jemalloc.active", "jemalloc.resident", "jemalloc.mapped",
+                                      "jemalloc.retained"};
+    for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
+        if (!strncmp(name, exact[i], strlen(exact[i])))
+            return SERIES_EXACT;
+    for (size_t i = 0; i < sizeof alloc / sizeof alloc[0]; i++)
+        if (!strcmp(name, alloc[i]))
+            return SERIES_ALLOC;
+    for (size_t i = 0; i < sizeof rss / sizeof rss[0]; i++)
+        if (!strcmp(name, rss[i]))
+            return SERIES_RSS;
+    return SERIES_IGNORED;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+#define TS_MAX_POINTS 400 /* above this, every k-th point: the pair count stays ~80000 */
+
+double theil_sen(const double *x, const double *y, size_t n)
+{
+    size_t idx[TS_MAX_POINTS], m = 0;
+    size_t step = n > TS_MAX_POINTS ? (n + TS_MAX_POINTS - 1) / TS_MAX_POINTS : 1;
+    for (size_t i = 0; i < n && m < TS_MAX_POINTS; i += step)
+        if (!isnan(x[i]) && !isnan(y[i]))
+            idx[m++] = i;
+    if (m < 2)
+        return 0.0;
+    double *s = malloc(m * (m - 1) / 2 * sizeof(double));
+    if (!s)
+        return NAN;
+    size_t k = 0;
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = i + 1; j < m; j++) {
+            double dx = x[idx[j]] - x[idx[i]];
+            if (dx != 0.0)
+                s[k++] = (y[idx[j]] - y[idx[i]]) / dx;
+        }
+    double med = 0.0;
+    if (k) {
+        qsort(s, k, sizeof *s, cmp_double);
+        med = k % 2 ? s[k / 2] : 0.5 * (s[k / 2 - 1] + s[k / 2]);
+    }
+    free(s);
+    return med;
+}
+
+void analyze_run(const Samples *s, uint64_t iterations, const Tolerance *t, RunAnalysis *out)
+{
+    memset(out, 0, sizeof *out);
+    out->worst = -1;
+    out->peak_rss = NAN;
+    if (!s->nrows)
+        return;
+    out->last_iter = (uint64_t)samples_at(s, s->nrows - 1, 0);
+    double warm_iter = fmax(2.0, t->warmup_frac * (double)iterations);
+    double *x = malloc(s->nrows * sizeof(double)), *y = malloc(s->nrows * sizeof(double));
+    if (!x || !y) {
+        free(x);
+        free(y);
+        return;
+    }
+    int rss_index = -1;
+    for (int c = 1; c < s->ncols && out->n_series < ANALYSIS_MAX_SERIES; c++) {
+        SeriesClass cls = series_class(s->names[c]);
+        if (cls == SERIES_IGNORED)
+            continue;
+        SeriesResult *r = &out->series[out->n_series];
+        memset(r, 0, sizeof *r);
+        snprintf(r->name, sizeof r->name, "%s", s->names[c]);
+        r->cls = cls;
+        r->min = INFINITY;
+        r->max = -INFINITY;
+        r->first = r->last = NAN;
+        size_t n = 0;
+        double first_iter = NAN, last_iter = NAN;
+        for (size_t i = 0; i < s->nrows; i++) {
+            double it = samples_at(s, i, 0), v = samples_at(s, i, c);
+            if (isnan(v))
+                continue;
+            if (!strcmp(s->names[c], "proc.rss_bytes") && (isnan(out->peak_rss) || v > out->peak_rss))
+                out->peak_rss = v;
+            if (cls == SERIES_EXACT || it >= warm_iter) {
+                if (isnan(r->first)) {
+                    r->first = v;
+                    first_iter = it;
+                }
+                r->last = v;
+                last_iter = it;
+                r->min = fmin(r->min, v);
+                r->max = fmax(r->max, v);
+                x[n] = it;
+                y[n] = v;
+                n++;
+            }
+        }
+        if (n == 0)
+            continue; /* an empty column: not measured in this build */
+        r->points = n;
+        r->slope = theil_sen(x, y, n);
+        if (cls == SERIES_EXACT) {
+            r->growth = r->last - r->first;
+            r->growing = r->max != r->min;
+        } else {
+            r->growth = r->slope * (last_iter - first_iter);
+            r->growing = r->growth > (cls == SERIES_ALLOC ? t->alloc_bytes : t->rss_bytes);
+        }
+        if (!strcmp(r->name, "proc.rss_bytes"))
+            rss_index = out->n_series;
+        if (r->growing) {
+            out->growing = 1;
+            if (out->worst < 0 || !out->series[out->worst].growing || r->slope > out->series[out->worst].slope)
+                out->worst = out->n_series;
+        }
+        out->n_series++;
+    }
+    if (out->worst < 0)
+        out->worst = rss_index;
+    free(x);
+    free(y);
+}

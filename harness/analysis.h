@@ -1,0 +1,60 @@
+/* analysis.h - growth slopes and verdicts from memory series.
+ *
+ * A run is FLAT when, after warm-up, every series it sampled stays within tolerance:
+ *   exact series (arena.*, tape.*, mem.*, persistent.*, tensors.*): identical
+ *     values in every row from the first (taken at the end of iteration 1);
+ *   allocator series (malloc.in_use_bytes, jemalloc.allocated): the
+ *     Theil-Sen slope times the iterations after warm-up stays under tol_alloc_bytes;
+ *   resident series (proc.rss_bytes, jemalloc.active/resident/mapped/retained): the same
+ *     under tol_rss_bytes.
+ * Warm-up: rows of iterations below warmup_frac * iterations (and row 1) are left out of
+ * the slopes (RSS grows by 64-128 KiB while the first pages are touched). */
+#ifndef HARNESS_ANALYSIS_H
+#define HARNESS_ANALYSIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "samples.h"
+
+typedef enum SeriesClass { SERIES_EXACT, SERIES_ALLOC, SERIES_RSS, SERIES_IGNORED } SeriesClass;
+
+typedef struct Tolerance {
+    double rss_bytes;   /* total growth allowed in resident series (default 1 MiB) */
+    double alloc_bytes; /* total growth allowed in allocator series (default 64 KiB) */
+    double warmup_frac; /* fraction of the iterations treated as warm-up (default 0.1) */
+} Tolerance;
+
+Tolerance tolerance_defaults(void);
+
+typedef struct SeriesResult {
+    char name[48];
+    SeriesClass cls;
+    size_t points;       /* rows used */
+    double slope;        /* bytes per iteration (Theil-Sen), after warm-up */
+    double growth;       /* slope * iterations after warm-up; exact series: last - first */
+    double first, last, min, max;
+    int growing;
+} SeriesResult;
+
+#define ANALYSIS_MAX_SERIES 32
+
+typedef struct RunAnalysis {
+    SeriesResult series[ANALYSIS_MAX_SERIES];
+    int n_series;
+    int growing;        /* any series growing */
+    int worst;          /* index of the growing series with the largest slope, else rss, else -1 */
+    double peak_rss;    /* max proc.rss_bytes sampled (NAN if none) */
+    uint64_t last_iter; /* iteration of the last row */
+} RunAnalysis;
+
+SeriesClass series_class(const char *name);
+
+/* Theil-Sen slope of y against x (n points; NAN values skipped): the median of the
+ * pairwise slopes. 0 for fewer than two points. */
+double theil_sen(const double *x, const double *y, size_t n);
+
+/* Analyses a run's samples. iterations: how many the run was asked to do. */
+void analyze_run(const Samples *s, uint64_t iterations, const Tolerance *t, RunAnalysis *out);
+
+#endif

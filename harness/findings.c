@@ -1,0 +1,172 @@
+#include "findings.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Copies the line starting at p (without its newline) into dst. */
+static void copy_line(char *dst, size_t cap, const char *p)
+{
+    size_t n = strcspn(p, "\n");
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, p, n);
+    dst[n] = 0;
+}
+
+static const char *next_line(const char *p)
+{
+    const char *nl = strchr(p, '\n');
+    return nl ? nl + 1 : NULL;
+}
+
+/* ASan frame "    #0 0x55d1 in func /path/file.c:12:3" -> "func file.c:12" */
+static int asan_frame(const char *line, char *out, size_t cap)
+{
+    while (*line == ' ')
+        line++;
+    if (line[0] != '#' || !isdigit((unsigned char)line[1]))
+        return 0;
+    const char *in = strstr(line, " in ");
+    if (!in)
+        return 0;
+    char buf[512];
+    copy_line(buf, sizeof buf, in + 4);
+    char *sp = strchr(buf, ' ');
+    const char *where = "";
+    if (sp) {
+        *sp = 0;
+        where = sp + 1;
+        const char *slash = strrchr(where, '/');
+        if (slash)
+            where = slash + 1;
+    }
+    snprintf(out, cap, "%s %s", buf, where);
+    return 1;
+}
+
+static void kind_from_words(const char *p, char *kind, size_t cap)
+{
+    size_t n = 0;
+    while (p[n] && p[n] != ' ' && p[n] != '\n' && n + 1 < cap)
+        n++;
+    memcpy(kind, p, n);
+    kind[n] = 0;
+}
+
+int finding_from_sanitizer(const char *text, Finding *f)
+{
+    memset(f, 0, sizeof *f);
+    const char *asan = strstr(text, "ERROR: AddressSanitizer: ");
+    const char *lsan = strstr(text, "ERROR: LeakSanitizer: ");
+    const char *ubsan = strstr(text, "runtime error: ");
+    const char *first = NULL;
+    const char *cands[3] = {asan, lsan, ubsan};
+    for (int i = 0; i < 3; i++)
+        if (cands[i] && (!first || cands[i] < first))
+            first = cands[i];
+    if (!first)
+        return 0;
+    const char *line = first;
+    while (line > text && line[-1] != '\n')
+        line--;
+    copy_line(f->message, sizeof f->message, line);
+    if (first == asan) {
+        snprintf(f->tool, sizeof f->tool, "asan");
+        kind_from_words(asan + strlen("ERROR: AddressSanitizer: "), f->kind, sizeof f->kind);
+    } else if (first == lsan) {
+        snprintf(f->tool, sizeof f->tool, "lsan");
+        snprintf(f->kind, sizeof f->kind, "leak");
+        const char *direct = strstr(lsan, "Direct leak of ");
+        if (direct) { /* "Direct leak of 1024 byte(s) in 3 object(s) allocated from:" */
+            copy_line(f->message, sizeof f->message, direct);
+            line = direct;
+        }
+    } else {
+        snprintf(f->tool, sizeof f->tool, "ubsan");
+        snprintf(f->kind, sizeof f->kind, "undefined-behavior");
+    }
+    /* the first stack after the headline */
+    for (const char *p = next_line(line); p && f->n_frames < FINDING_FRAMES; p = next_line(p)) {
+        if (asan_frame(p, f->frames[f->n_frames], sizeof f->frames[0]))
+            f->n_frames++;
+        else if (f->n_frames > 0)
+            break;
+    }
+    return 1;
+}
+
+/* "==123==    by 0x109E4A: gpt_step (gpt.c:230)" -> "gpt_step gpt.c:230" */
+static int memcheck_frame(const char *line, char *out, size_t cap)
+{
+    const char *p = strstr(line, "== ");
+    if (!p)
+        return 0;
+    p += 3;
+    while (*p == ' ')
+        p++;
+    if (strncmp(p, "at 0x", 5) && strncmp(p, "by 0x", 5))
+        return 0;
+    const char *colon = strchr(p, ':');
+    if (!colon)
+        return 0;
+    char buf[512];
+    copy_line(buf, sizeof buf, colon + 2);
+    char *open = strstr(buf, " (");
+    if (!open) {
+        snprintf(out, cap, "%s", buf);
+        return 1;
+    }
+    *open = 0;
+    char *where = open + 2, *close = strrchr(where, ')');
+    if (close)
+        *close = 0;
+    snprintf(out, cap, "%s %s", buf, where);
+    return 1;
+}
+
+int finding_from_memcheck(const char *text, Finding *f)
+{
+    memset(f, 0, sizeof *f);
+    static const struct {
+        const char *needle, *kind;
+    } kinds[] = {
+        {"Invalid read of size", "invalid-read"},
+        {"Invalid write of size", "invalid-write"},
+        {"Invalid free()", "invalid-free"},
+        {"Mismatched free()", "mismatched-free"},
+        {"Conditional jump or move depends on uninitialised value", "uninitialised-value"},
+        {"Use of uninitialised value", "uninitialised-value"},
+        {"Syscall param", "syscall-param"},
+        {"are definitely lost in loss record", "definitely-lost"},
+        {"Source and destination overlap", "overlap"},
+    };
+    const char *first = NULL, *kind = NULL;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        const char *p = strstr(text, kinds[i].needle);
+        if (p && (!first || p < first)) {
+            first = p;
+            kind = kinds[i].kind;
+        }
+    }
+    if (!first)
+        return 0;
+    snprintf(f->tool, sizeof f->tool, "memcheck");
+    snprintf(f->kind, sizeof f->kind, "%s", kind);
+    const char *line = first;
+    while (line > text && line[-1] != '\n')
+        line--;
+    const char *msg = strstr(line, "== ");
+    copy_line(f->message, sizeof f->message, msg && msg < first ? msg + 3 : line);
+    for (const char *p = next_line(line); p && f->n_frames < FINDING_FRAMES; p = next_line(p)) {
+        char fr[256];
+        if (!memcheck_frame(p, fr, sizeof fr))
+            break;
+        /* skip the allocator's own frames, keep ours */
+        if (!strncmp(fr, "malloc ", 7) || !strncmp(fr, "calloc ", 7) || !strncmp(fr, "realloc ", 8) ||
+            strstr(fr, "memalign") || strstr(fr, "vg_replace"))
+            continue;
+        snprintf(f->frames[f->n_frames++], sizeof f->frames[0], "%s", fr);
+    }
+    return 1;
+}

@@ -1,0 +1,23 @@
+/* findings.h - the first report of ASan/LSan/UBSan or Valgrind memcheck, parsed out of a
+ * tool log into a finding: tool, kind, message and top frames. */
+#ifndef HARNESS_FINDINGS_H
+#define HARNESS_FINDINGS_H
+
+#include <stddef.h>
+
+#define FINDING_FRAMES 3
+
+typedef struct Finding {
+    char tool[16];     /* "asan", "lsan", "ubsan", "memcheck" */
+    char kind[48];     /* "stack-use-after-return", "use-after-poison", "leak", "invalid-read",
+                          "definitely-lost", "uninitialised-value", "undefined-behavior", ... */
+    char message[400]; /* the report's headline */
+    char frames[FINDING_FRAMES][200]; /* "function file:line" */
+    int n_frames;
+} Finding;
+
+/* Each returns 1 and fills *f when the text holds a report of that tool, else 0. */
+int finding_from_sanitizer(const char *text, Finding *f);
+int finding_from_memcheck(const char *text, Finding *f);
+
+#endif
