@@ -64,6 +64,8 @@ ENGINE_SRC := $(wildcard engine/*.c)
 ENGINE_OBJ := $(ENGINE_SRC:engine/%.c=$(BUILD)/obj/%.o)
 PROBE_SRC := $(filter-out probes/probe_dump.c,$(wildcard probes/*.c))
 PROBE_OBJ := $(PROBE_SRC:probes/%.c=$(BUILD)/obj/probes/%.o)
+HARNESS_SRC := $(filter-out harness/soak.c,$(wildcard harness/*.c))
+HARNESS_OBJ := $(HARNESS_SRC:harness/%.c=$(BUILD)/obj/harness/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
@@ -77,7 +79,7 @@ release asan valgrind jemalloc:
 
 variants: release asan valgrind jemalloc
 
-build: $(BUILD)/train_full $(BUILD)/probe-dump $(BUILD)/libengine.a $(TEST_BIN) $(BUILD)/flags.txt
+build: $(BUILD)/train_full $(BUILD)/probe-dump $(BUILD)/soak $(BUILD)/libengine.a $(TEST_BIN) $(BUILD)/flags.txt
 
 $(BUILD)/obj/%.o: engine/%.c $(wildcard engine/*.h) | $(BUILD)/obj
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
@@ -87,6 +89,16 @@ $(BUILD)/obj/probes/%.o: probes/%.c $(wildcard probes/*.h engine/*.h) | $(BUILD)
 
 $(BUILD)/obj/app/%.o: app/%.c $(wildcard probes/*.h engine/*.h) | $(BUILD)/obj/app
 	$(CC) $(CFLAGS_ALL) -Iprobes -c -o $@ $<
+
+$(BUILD)/obj/harness/%.o: harness/%.c $(wildcard harness/*.h probes/*.h engine/*.h) | $(BUILD)/obj/harness
+	$(CC) $(CFLAGS_ALL) -Iprobes -Iharness -c -o $@ $<
+
+$(BUILD)/libharness.a: $(HARNESS_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/soak: $(BUILD)/obj/harness/soak.o $(BUILD)/libharness.a $(BUILD)/libprobes.a $(BUILD)/libengine.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL) -ldl
 
 $(BUILD)/libprobes.a: $(PROBE_OBJ)
 	@rm -f $@
@@ -105,8 +117,8 @@ $(BUILD)/train_full: $(BUILD)/obj/app/train_full.o $(BUILD)/libprobes.a $(BUILD)
 $(BUILD)/probe-dump: $(BUILD)/obj/probes/probe_dump.o $(BUILD)/libprobes.a $(BUILD)/libengine.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL) -ldl
 
-$(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libprobes.a $(BUILD)/libengine.a | $(BUILD)/tests
-	$(CC) $(CFLAGS_ALL) -Iprobes -Itests -o $@ $< $(BUILD)/libprobes.a $(BUILD)/libengine.a $(LDFLAGS_ALL) -lcmocka $(LIBS_ALL) -ldl
+$(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libharness.a $(BUILD)/libprobes.a $(BUILD)/libengine.a | $(BUILD)/tests
+	$(CC) $(CFLAGS_ALL) -Iprobes -Iharness -Itests -o $@ $< $(BUILD)/libharness.a $(BUILD)/libprobes.a $(BUILD)/libengine.a $(LDFLAGS_ALL) -lcmocka $(LIBS_ALL) -ldl
 
 # Rewritten only when the flags change, so every binary's build settings stay on record.
 $(BUILD)/flags.txt: FORCE | $(BUILD)
@@ -114,7 +126,7 @@ $(BUILD)/flags.txt: FORCE | $(BUILD)
 	  '$(VARIANT)' '$(FAULT)' '$(CC)' "$$($(CC) --version | head -1)" '$(CFLAGS_ALL)' '$(LDFLAGS_ALL)' '$(LIBS_ALL)' '$(BLAS)' > $@.new
 	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
-$(BUILD)/obj $(BUILD)/obj/probes $(BUILD)/obj/app $(BUILD)/tests $(BUILD):
+$(BUILD)/obj $(BUILD)/obj/probes $(BUILD)/obj/app $(BUILD)/obj/harness $(BUILD)/tests $(BUILD):
 	@mkdir -p $@
 
 FORCE:

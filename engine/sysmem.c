@@ -1,7 +1,6 @@
 #include "sysmem.h"
 
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -19,10 +18,17 @@ size_t sysmem_rss_bytes(void)
     if (n <= 0)
         return 0;
     buf[n] = 0;
-    unsigned long long size = 0, resident = 0;
-    if (sscanf(buf, "%llu %llu", &size, &resident) != 2)
-        return 0;
-    return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
+    /* fields: size resident ...; parsed by hand: sscanf under ASan allocates on every
+     * call and the allocations pile up in its quarantine, which reads as RSS growth */
+    const char *p = buf;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    while (*p == ' ')
+        p++;
+    size_t resident = 0;
+    for (; *p >= '0' && *p <= '9'; p++)
+        resident = resident * 10 + (size_t)(*p - '0');
+    return resident * (size_t)sysconf(_SC_PAGESIZE);
 }
 
 size_t sysmem_peak_rss_bytes(void)

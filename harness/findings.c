@@ -14,6 +14,19 @@ static void copy_line(char *dst, size_t cap, const char *p)
     dst[n] = 0;
 }
 
+/* out = "a b", truncated to fit (frames are for people: a cut tail is fine) */
+static void join2(char *out, size_t cap, const char *a, const char *b)
+{
+    size_t n = 0;
+    for (const char *p = a; *p && n + 1 < cap; p++)
+        out[n++] = *p;
+    if (*b && n + 1 < cap)
+        out[n++] = ' ';
+    for (const char *p = b; *p && n + 1 < cap; p++)
+        out[n++] = *p;
+    out[n] = 0;
+}
+
 static const char *next_line(const char *p)
 {
     const char *nl = strchr(p, '\n');
@@ -41,7 +54,7 @@ static int asan_frame(const char *line, char *out, size_t cap)
         if (slash)
             where = slash + 1;
     }
-    snprintf(out, cap, "%s %s", buf, where);
+    join2(out, cap, buf, where);
     return 1;
 }
 
@@ -114,14 +127,14 @@ static int memcheck_frame(const char *line, char *out, size_t cap)
     copy_line(buf, sizeof buf, colon + 2);
     char *open = strstr(buf, " (");
     if (!open) {
-        snprintf(out, cap, "%s", buf);
+        join2(out, cap, buf, "");
         return 1;
     }
     *open = 0;
     char *where = open + 2, *close = strrchr(where, ')');
     if (close)
         *close = 0;
-    snprintf(out, cap, "%s %s", buf, where);
+    join2(out, cap, buf, where);
     return 1;
 }
 
@@ -166,7 +179,7 @@ int finding_from_memcheck(const char *text, Finding *f)
         if (!strncmp(fr, "malloc ", 7) || !strncmp(fr, "calloc ", 7) || !strncmp(fr, "realloc ", 8) ||
             strstr(fr, "memalign") || strstr(fr, "vg_replace"))
             continue;
-        snprintf(f->frames[f->n_frames++], sizeof f->frames[0], "%s", fr);
+        join2(f->frames[f->n_frames++], sizeof f->frames[0], fr, "");
     }
     return 1;
 }

@@ -65,7 +65,6 @@ int main(int argc, char **argv)
 {
     const char *path = NULL;
     Range iters = {0, UINT64_MAX}, ga = {0, 0}, gb = {0, 0};
-    (void)in_range;
     int have_growth = 0, csv = 0;
     long top = 10;
     for (int i = 1; i < argc; i++) {

@@ -2,6 +2,8 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +17,7 @@
 #include "tensor.h"
 
 struct Sampler {
-    FILE *f;
+    int fd;
     int err;
     uint64_t every, last;
     uint64_t t0_ns;
@@ -48,8 +50,8 @@ Sampler *sampler_open(const char *path, uint64_t every, uint64_t last)
     Sampler *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    s->f = fopen(path, "w");
-    if (!s->f) {
+    s->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (s->fd < 0) {
         int e = errno;
         free(s);
         errno = e;
@@ -59,8 +61,9 @@ Sampler *sampler_open(const char *path, uint64_t every, uint64_t last)
     s->last = last;
     /* jemalloc, linked or preloaded; NULL under glibc malloc */
     *(void **)&s->mallctl = dlsym(RTLD_DEFAULT, "mallctl");
-    fprintf(s->f, "%s\n", k_columns);
-    fflush(s->f);
+    size_t len = strlen(k_columns);
+    if (write(s->fd, k_columns, len) != (ssize_t)len || write(s->fd, "\n", 1) != 1)
+        s->err = errno ? errno : EIO;
     return s;
 }
 
@@ -70,26 +73,76 @@ static void peak(int64_t v, int64_t *p)
         *p = v;
 }
 
-static void put_jemalloc(Sampler *s, const char *name)
+/* Rows are formatted by hand into a fixed buffer and written with write(2): stdio's
+ * formatting allocates behind the scenes, and under ASan every such allocation lands in
+ * the quarantine and reads as RSS growth (a sampler must not move what it measures). */
+typedef struct Row {
+    char buf[1024];
+    size_t n;
+} Row;
+
+static void row_u64(Row *r, uint64_t v)
+{
+    char tmp[24];
+    int k = 0;
+    do {
+        tmp[k++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (k && r->n < sizeof r->buf)
+        r->buf[r->n++] = tmp[--k];
+}
+
+static void row_i64(Row *r, int64_t v)
+{
+    if (v < 0 && r->n < sizeof r->buf) {
+        r->buf[r->n++] = '-';
+        v = -v;
+    }
+    row_u64(r, (uint64_t)v);
+}
+
+static void row_char(Row *r, char c)
+{
+    if (r->n < sizeof r->buf)
+        r->buf[r->n++] = c;
+}
+
+/* ",value" or "," (empty: not meaningful here) */
+static void row_opt(Row *r, int have, uint64_t v)
+{
+    row_char(r, ',');
+    if (have)
+        row_u64(r, v);
+}
+
+static void row_jemalloc(Row *r, Sampler *s, const char *name)
 {
     size_t v = 0, len = sizeof v;
-    if (s->mallctl && s->mallctl(name, &v, &len, NULL, 0) == 0)
-        fprintf(s->f, ",%zu", v);
-    else
-        fputs(",", s->f);
+    int ok = s->mallctl && s->mallctl(name, &v, &len, NULL, 0) == 0;
+    row_opt(r, ok, v);
 }
 
 static void write_row(Sampler *s, const EngEvent *ev)
 {
-    FILE *f = s->f;
-    fprintf(f, "%llu,%.6f,%lld,%lld,%llu,%llu,%llu,%lld,%lld,%lld,%lld,%lld,%lld,%llu,%zu",
-            (unsigned long long)ev->iter, (double)(ev->t_ns - s->t0_ns) / 1e9, (long long)s->arena_used_peak,
-            (long long)s->arena_reserved, (unsigned long long)s->arena_hw,
-            (unsigned long long)s->tape_entries_peak, (unsigned long long)s->tape_capacity,
-            (long long)s->transient_live_peak, (long long)s->transient_bytes_peak,
-            (long long)s->persistent_bytes[ROLE_PARAMETER], (long long)s->persistent_bytes[ROLE_GRADIENT],
-            (long long)s->persistent_bytes[ROLE_OPTIMIZER], (long long)s->heap_bytes,
-            (unsigned long long)s->heap_allocs, sysmem_rss_bytes());
+    Row r;
+    r.n = 0;
+    uint64_t us = (ev->t_ns - s->t0_ns) / 1000u, frac = us % 1000000u;
+    row_u64(&r, ev->iter);
+    row_char(&r, ',');
+    row_u64(&r, us / 1000000u);
+    row_char(&r, '.');
+    for (uint64_t d = 100000; d; d /= 10)
+        row_char(&r, (char)('0' + frac / d % 10));
+    const int64_t ints[] = {s->arena_used_peak, s->arena_reserved, (int64_t)s->arena_hw,
+                            (int64_t)s->tape_entries_peak, (int64_t)s->tape_capacity, s->transient_live_peak,
+                            s->transient_bytes_peak, s->persistent_bytes[ROLE_PARAMETER],
+                            s->persistent_bytes[ROLE_GRADIENT], s->persistent_bytes[ROLE_OPTIMIZER],
+                            s->heap_bytes, (int64_t)s->heap_allocs, (int64_t)sysmem_rss_bytes()};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        row_char(&r, ',');
+        row_i64(&r, ints[i]);
+    }
 #ifdef ARENA_ASAN
     int malloc_meaningful = 0; /* ASan's allocator: mallinfo2 reads 0 */
 #else
@@ -99,23 +152,28 @@ static void write_row(Sampler *s, const EngEvent *ev)
     if (RUNNING_ON_VALGRIND)
         malloc_meaningful = 0; /* Valgrind's replacement malloc: mallinfo2 reads 0 */
 #endif
-    if (malloc_meaningful)
-        fprintf(f, ",%zu", mallinfo2().uordblks);
-    else
-        fputs(",", f);
+    row_opt(&r, malloc_meaningful, malloc_meaningful ? mallinfo2().uordblks : 0);
     if (s->mallctl) {
         uint64_t epoch = 1;
         size_t len = sizeof epoch;
         s->mallctl("epoch", &epoch, &len, &epoch, len); /* refresh the statistics first */
     }
-    put_jemalloc(s, "stats.allocated");
-    put_jemalloc(s, "stats.active");
-    put_jemalloc(s, "stats.resident");
-    put_jemalloc(s, "stats.mapped");
-    put_jemalloc(s, "stats.retained");
-    fputc('\n', f);
-    if (fflush(f) != 0 && !s->err)
-        s->err = errno ? errno : EIO;
+    row_jemalloc(&r, s, "stats.allocated");
+    row_jemalloc(&r, s, "stats.active");
+    row_jemalloc(&r, s, "stats.resident");
+    row_jemalloc(&r, s, "stats.mapped");
+    row_jemalloc(&r, s, "stats.retained");
+    row_char(&r, '\n');
+    size_t off = 0;
+    while (off < r.n && !s->err) {
+        ssize_t w = write(s->fd, r.buf + off, r.n - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            s->err = w < 0 ? errno : EIO;
+        else
+            off += (size_t)w;
+    }
 }
 
 void sampler_event(void *ud, const EngEvent *ev)
@@ -180,7 +238,7 @@ int sampler_close(Sampler *s)
     if (!s)
         return 0;
     int err = s->err;
-    if (fclose(s->f) != 0 && !err)
+    if (close(s->fd) != 0 && !err)
         err = errno;
     free(s);
     if (err) {

@@ -1,0 +1,245 @@
+#include "summary.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "outfile.h"
+
+const char *overall_name(Overall o)
+{
+    return o == OVERALL_PASS ? "PASS" : o == OVERALL_FAIL ? "FAIL" : "INCOMPLETE";
+}
+
+void soak_conclude(SoakResult *res)
+{
+    res->n_sweeps = 0;
+    int any_bad = 0, any_missing = res->interrupted;
+    for (int i = 0; i < res->n_runs; i++) {
+        const Run *r = &res->runs[i];
+        if (r->verdict == V_NOT_RUN || r->state != 2)
+            any_missing = 1;
+        else if (r->verdict != V_FLAT)
+            any_bad = 1;
+    }
+    /* one sweep per (mode, fault) with two counts or more */
+    for (int i = 0; i < res->n_runs; i++) {
+        const Run *r = &res->runs[i];
+        int seen = 0;
+        for (int k = 0; k < res->n_sweeps; k++)
+            seen |= res->sweeps[k].mode == r->mode && !strcmp(res->sweeps[k].fault, r->fault);
+        if (seen || res->n_sweeps == (int)(sizeof res->sweeps / sizeof res->sweeps[0]))
+            continue;
+        double x[64], y[64], lo = INFINITY, hi = -INFINITY;
+        int n = 0;
+        for (int j = 0; j < res->n_runs && n < 64; j++) {
+            const Run *q = &res->runs[j];
+            if (q->mode != r->mode || strcmp(q->fault, r->fault) || q->verdict != V_FLAT || !q->peak_rss_bytes)
+                continue;
+            x[n] = (double)q->iters;
+            y[n] = (double)q->peak_rss_bytes;
+            lo = fmin(lo, x[n]);
+            hi = fmax(hi, x[n]);
+            n++;
+        }
+        Sweep *s = &res->sweeps[res->n_sweeps++];
+        memset(s, 0, sizeof *s);
+        s->mode = r->mode;
+        snprintf(s->fault, sizeof s->fault, "%s", r->fault);
+        s->points = n;
+        s->slope = n >= 2 ? theil_sen(x, y, (size_t)n) : 0.0;
+        s->growth = n >= 2 ? s->slope * (hi - lo) : 0.0;
+        s->growing = n >= 2 && s->growth > res->tol.rss_bytes;
+        any_bad |= s->growing;
+    }
+    res->overall = any_missing ? OVERALL_INCOMPLETE : any_bad ? OVERALL_FAIL : OVERALL_PASS;
+}
+
+static void shell_cmd_line(FILE *f, const Run *r)
+{
+    char path[PATH_MAX + 16], line[4096];
+    snprintf(path, sizeof path, "%s/command.txt", r->dir);
+    FILE *c = fopen(path, "r");
+    line[0] = 0;
+    if (c) {
+        if (!fgets(line, sizeof line, c))
+            line[0] = 0;
+        fclose(c);
+    }
+    line[strcspn(line, "\n")] = 0;
+    json_str(f, line);
+}
+
+static int write_summary_json(const SoakResult *res, const char *out_dir, char *err, size_t errlen)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/summary.json", out_dir);
+    OutFile of;
+    FILE *f = outfile_open(&of, path);
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot be written: %s", path, strerror(errno));
+        return -1;
+    }
+    char date[64];
+    time_t now = time(NULL);
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    fprintf(f, "{\n  \"overall\": \"%s\",\n  \"date\": \"%s\",\n  \"wall_s\": %.1f,\n  \"config\": ",
+            overall_name(res->overall), date, res->wall_s);
+    json_str(f, res->config);
+    fprintf(f, ",\n  \"interrupted\": %s,\n", res->interrupted ? "true" : "false");
+    fprintf(f, "  \"tolerance\": {\"rss_bytes\": %.0f, \"alloc_bytes\": %.0f, \"warmup_frac\": %.3f},\n",
+            res->tol.rss_bytes, res->tol.alloc_bytes, res->tol.warmup_frac);
+    fprintf(f, "  \"runs\": [");
+    for (int i = 0; i < res->n_runs; i++) {
+        const Run *r = &res->runs[i];
+        const SeriesResult *w = r->an.worst >= 0 ? &r->an.series[r->an.worst] : NULL;
+        fprintf(f, "%s\n    {\"mode\": \"%s\", \"iterations\": %ld, \"fault\": ", i ? "," : "", mode_name(r->mode),
+                r->iters);
+        json_str(f, r->fault);
+        fprintf(f, ", \"verdict\": \"%s\", \"slope_bytes_per_iter\": ", verdict_name(r->verdict));
+        json_num(f, w ? w->slope : 0.0);
+        fprintf(f, ", \"slope_series\": ");
+        json_str(f, w ? w->name : "");
+        fprintf(f, ", \"peak_rss_bytes\": %llu, \"wall_s\": %.3f, \"iterations_reached\": %llu, \"exit_code\": %d, "
+                   "\"signal\": %d,\n     \"detail\": ",
+                (unsigned long long)r->peak_rss_bytes, r->wall_s, (unsigned long long)r->iter_reached, r->exit_code,
+                r->signal);
+        json_str(f, r->detail);
+        fprintf(f, ",\n     \"run_dir\": ");
+        char rel[PATH_MAX + 8];
+        snprintf(rel, sizeof rel, "runs/%s", r->name);
+        json_str(f, rel);
+        fprintf(f, ", \"command\": ");
+        shell_cmd_line(f, r);
+        fprintf(f, ",\n     \"findings\": [");
+        if (r->has_finding) {
+            fprintf(f, "{\"tool\": ");
+            json_str(f, r->finding.tool);
+            fprintf(f, ", \"kind\": ");
+            json_str(f, r->finding.kind);
+            fprintf(f, ", \"message\": ");
+            json_str(f, r->finding.message);
+            fprintf(f, ", \"frames\": [");
+            for (int k = 0; k < r->finding.n_frames; k++) {
+                fprintf(f, "%s", k ? ", " : "");
+                json_str(f, r->finding.frames[k]);
+            }
+            fprintf(f, "]}");
+        }
+        fprintf(f, "],\n     \"series\": [");
+        for (int k = 0, first = 1; k < r->an.n_series; k++) {
+            const SeriesResult *s = &r->an.series[k];
+            fprintf(f, "%s{\"name\": \"%s\", \"slope\": ", first ? "" : ", ", s->name);
+            json_num(f, s->slope);
+            fprintf(f, ", \"growth\": ");
+            json_num(f, s->growth);
+            fprintf(f, ", \"growing\": %s}", s->growing ? "true" : "false");
+            first = 0;
+        }
+        fprintf(f, "],\n     \"sites\": [");
+        for (int k = 0; k < r->n_sites; k++) {
+            fprintf(f, "%s{\"site\": ", k ? ", " : "");
+            json_str(f, r->sites[k].site);
+            fprintf(f, ", \"bytes_per_iter\": ");
+            json_num(f, r->sites[k].score);
+            fprintf(f, "}");
+        }
+        fprintf(f, "]}");
+    }
+    fprintf(f, "\n  ],\n  \"sweeps\": [");
+    for (int i = 0; i < res->n_sweeps; i++) {
+        const Sweep *s = &res->sweeps[i];
+        fprintf(f, "%s\n    {\"mode\": \"%s\", \"fault\": ", i ? "," : "", mode_name(s->mode));
+        json_str(f, s->fault);
+        fprintf(f, ", \"points\": %d, \"slope_bytes_per_iter\": ", s->points);
+        json_num(f, s->slope);
+        fprintf(f, ", \"growth_bytes\": ");
+        json_num(f, s->growth);
+        fprintf(f, ", \"verdict\": \"%s\"}", s->growing ? "GROWING" : "FLAT");
+    }
+    fprintf(f, "\n  ]\n}\n");
+    if (outfile_commit(&of) != 0) {
+        snprintf(err, errlen, "%s: write failed: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int write_junit(const SoakResult *res, const char *out_dir, char *err, size_t errlen)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/junit.xml", out_dir);
+    OutFile of;
+    FILE *f = outfile_open(&of, path);
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot be written: %s", path, strerror(errno));
+        return -1;
+    }
+    int failures = 0, skipped = 0;
+    for (int i = 0; i < res->n_runs; i++) {
+        failures += res->runs[i].verdict != V_FLAT && res->runs[i].verdict != V_NOT_RUN;
+        skipped += res->runs[i].verdict == V_NOT_RUN;
+    }
+    for (int i = 0; i < res->n_sweeps; i++)
+        failures += res->sweeps[i].growing;
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    fprintf(f, "<testsuites name=\"soak\" tests=\"%d\" failures=\"%d\" skipped=\"%d\" time=\"%.1f\">\n",
+            res->n_runs + res->n_sweeps, failures, skipped, res->wall_s);
+    fprintf(f, "  <testsuite name=\"soak\" tests=\"%d\" failures=\"%d\" skipped=\"%d\" time=\"%.1f\">\n",
+            res->n_runs + res->n_sweeps, failures, skipped, res->wall_s);
+    for (int i = 0; i < res->n_runs; i++) {
+        const Run *r = &res->runs[i];
+        fprintf(f, "    <testcase classname=\"soak.%s", mode_name(r->mode));
+        if (strcmp(r->fault, "none")) {
+            fputs(".fault-", f);
+            xml_str(f, r->fault);
+        }
+        fprintf(f, "\" name=\"%ld iterations\" time=\"%.3f\">", r->iters, r->wall_s);
+        if (r->verdict == V_NOT_RUN) {
+            fprintf(f, "<skipped message=\"");
+            xml_str(f, r->detail);
+            fprintf(f, "\"/>");
+        } else if (r->verdict != V_FLAT) {
+            fprintf(f, "<failure type=\"%s\" message=\"%s: ", verdict_name(r->verdict), verdict_name(r->verdict));
+            xml_str(f, r->detail);
+            fprintf(f, "\">");
+            xml_str(f, r->detail);
+            for (int k = 0; k < r->finding.n_frames && r->has_finding; k++) {
+                fputs("\n  at ", f);
+                xml_str(f, r->finding.frames[k]);
+            }
+            fprintf(f, "\nrun folder: runs/");
+            xml_str(f, r->name);
+            fprintf(f, "</failure>");
+        }
+        fprintf(f, "</testcase>\n");
+    }
+    for (int i = 0; i < res->n_sweeps; i++) {
+        const Sweep *s = &res->sweeps[i];
+        fprintf(f, "    <testcase classname=\"soak.sweep\" name=\"%s ", mode_name(s->mode));
+        xml_str(f, s->fault);
+        fprintf(f, " peak memory vs iterations\">");
+        if (s->growing)
+            fprintf(f, "<failure type=\"GROWING\" message=\"peak RSS grows %.2f bytes per iteration across the "
+                       "sweep (%.0f bytes)\"/>",
+                    s->slope, s->growth);
+        fprintf(f, "</testcase>\n");
+    }
+    fprintf(f, "  </testsuite>\n</testsuites>\n");
+    if (outfile_commit(&of) != 0) {
+        snprintf(err, errlen, "%s: write failed: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int soak_write(const SoakResult *res, const char *out_dir, char *err, size_t errlen)
+{
+    if (write_summary_json(res, out_dir, err, errlen) != 0)
+        return -1;
+    return write_junit(res, out_dir, err, errlen);
+}

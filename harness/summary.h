@@ -1,0 +1,39 @@
+/* summary.h - the soak's verdict over all runs: sweeps (peak memory against iteration
+ * count, per mode and fault), overall PASS/FAIL/INCOMPLETE, summary.json and junit.xml. */
+#ifndef HARNESS_SUMMARY_H
+#define HARNESS_SUMMARY_H
+
+#include "runs.h"
+
+typedef enum Overall { OVERALL_PASS, OVERALL_FAIL, OVERALL_INCOMPLETE } Overall;
+
+typedef struct Sweep {
+    Mode mode;
+    char fault[32];
+    int points;
+    double slope;  /* peak RSS bytes per iteration across the counts (Theil-Sen) */
+    double growth; /* slope * (largest count - smallest) */
+    int growing;
+} Sweep;
+
+typedef struct SoakResult {
+    Run *runs;
+    int n_runs;
+    Sweep sweeps[MODE_COUNT * 8];
+    int n_sweeps;
+    Overall overall;
+    int interrupted;
+    double wall_s;
+    const char *config;
+    Tolerance tol;
+} SoakResult;
+
+const char *overall_name(Overall o);
+
+/* Computes the sweeps and the overall verdict from evaluated runs. */
+void soak_conclude(SoakResult *res);
+
+/* Writes OUT/summary.json and OUT/junit.xml atomically. 0, or -1 with a message in err. */
+int soak_write(const SoakResult *res, const char *out_dir, char *err, size_t errlen);
+
+#endif
