@@ -83,6 +83,11 @@ void graph_record(Graph *g, const char *op, TapeBackwardFn backward, void *ctx, 
                    .backward = backward,
                    .ctx = ctx,
                    .op = op};
+#ifdef ENGINE_FAULT_STACK_INPUTS
+    /* FAULT stack_inputs: exactly the seed's `VariableV2 *inputs[] = {a, b}` */
+    Tensor *inputs[TAPE_MAX_INPUTS] = {in0, in1, in2};
+    e.inputs = inputs;
+#endif
     EngErr err = tape_push(g->tape, &e);
     if (err)
         graph_fail(g, err);
@@ -99,7 +104,7 @@ EngErr graph_backward(Graph *g, Tensor *loss)
         return g->err;
     d[0] = 1.0f;
     Tape *t = g->tape;
-    for (size_t i = t->len; i-- > 0;) {
+    for (size_t i = t->len; i-- > t->base;) {
         const TapeEntry *e = &t->entries[i];
         if (!e->out->grad)
             continue; /* nothing flows back through this op */

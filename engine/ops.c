@@ -32,7 +32,7 @@ typedef struct MatmulCtx {
 static EngErr matmul_backward(Graph *g, const TapeEntry *e)
 {
     const MatmulCtx *cx = e->ctx;
-    Tensor *a = e->in[0], *b = e->in[1], *c = e->out;
+    Tensor *a = TAPE_IN(e)[0], *b = TAPE_IN(e)[1], *c = e->out;
     int m = c->rows, n = c->cols, k = cx->ta ? a->rows : a->cols;
     float *ga = graph_grad(g, a), *gb = graph_grad(g, b);
     if (!ga || !gb)
@@ -74,7 +74,7 @@ Tensor *op_matmul(Graph *g, Tensor *a, int ta, Tensor *b, int tb)
 
 static EngErr bias_add_backward(Graph *g, const TapeEntry *e)
 {
-    Tensor *x = e->in[0], *bias = e->in[1], *y = e->out;
+    Tensor *x = TAPE_IN(e)[0], *bias = TAPE_IN(e)[1], *y = e->out;
     float *gx = graph_grad(g, x), *gb = graph_grad(g, bias);
     if (!gx || !gb)
         return g->err;
@@ -112,7 +112,7 @@ Tensor *op_bias_add(Graph *g, Tensor *x, Tensor *bias)
 
 static EngErr add_backward(Graph *g, const TapeEntry *e)
 {
-    Tensor *a = e->in[0], *b = e->in[1], *y = e->out;
+    Tensor *a = TAPE_IN(e)[0], *b = TAPE_IN(e)[1], *y = e->out;
     float *ga = graph_grad(g, a), *gb = graph_grad(g, b);
     if (!ga || !gb)
         return g->err;
@@ -145,7 +145,7 @@ Tensor *op_add(Graph *g, Tensor *a, Tensor *b)
 
 static EngErr mul_backward(Graph *g, const TapeEntry *e)
 {
-    Tensor *a = e->in[0], *b = e->in[1], *y = e->out;
+    Tensor *a = TAPE_IN(e)[0], *b = TAPE_IN(e)[1], *y = e->out;
     float *ga = graph_grad(g, a), *gb = graph_grad(g, b);
     if (!ga || !gb)
         return g->err;
@@ -197,7 +197,7 @@ static IndexCtx *index_ctx(Graph *g, const int32_t *idx, int n, const char *op)
 static EngErr embedding_backward(Graph *g, const TapeEntry *e)
 {
     const IndexCtx *cx = e->ctx;
-    Tensor *table = e->in[0], *y = e->out;
+    Tensor *table = TAPE_IN(e)[0], *y = e->out;
     float *gt = graph_grad(g, table);
     if (!gt)
         return g->err;
@@ -247,7 +247,7 @@ typedef struct LayerNormCtx {
 static EngErr layernorm_backward(Graph *g, const TapeEntry *e)
 {
     const LayerNormCtx *cx = e->ctx;
-    Tensor *x = e->in[0], *w = e->in[1], *b = e->in[2], *y = e->out;
+    Tensor *x = TAPE_IN(e)[0], *w = TAPE_IN(e)[1], *b = TAPE_IN(e)[2], *y = e->out;
     float *gx = graph_grad(g, x), *gw = graph_grad(g, w), *gb = graph_grad(g, b);
     if (!gx || !gw || !gb)
         return g->err;
@@ -328,7 +328,7 @@ static inline float fast_tanh(float u)
 
 static EngErr gelu_backward(Graph *g, const TapeEntry *e)
 {
-    Tensor *x = e->in[0], *y = e->out;
+    Tensor *x = TAPE_IN(e)[0], *y = e->out;
     float *gx = graph_grad(g, x);
     if (!gx)
         return g->err;
@@ -389,7 +389,7 @@ static void causal_softmax(float *s, int T)
 static EngErr attention_backward(Graph *g, const TapeEntry *e)
 {
     const AttentionCtx *cx = e->ctx;
-    Tensor *qkv = e->in[0], *y = e->out;
+    Tensor *qkv = TAPE_IN(e)[0], *y = e->out;
     float *gqkv = graph_grad(g, qkv);
     float *dp = graph_ctx(g, (size_t)cx->T * cx->T * sizeof(float), "attention.backward");
     if (!gqkv || !dp)
@@ -466,7 +466,7 @@ typedef struct CrossEntropyCtx {
 static EngErr cross_entropy_backward(Graph *g, const TapeEntry *e)
 {
     const CrossEntropyCtx *cx = e->ctx;
-    Tensor *logits = e->in[0], *y = e->out;
+    Tensor *logits = TAPE_IN(e)[0], *y = e->out;
     float *gl = graph_grad(g, logits);
     if (!gl)
         return g->err;
@@ -529,7 +529,7 @@ Tensor *op_cross_entropy(Graph *g, Tensor *logits, const int32_t *targets)
 
 static EngErr mean_backward(Graph *g, const TapeEntry *e)
 {
-    Tensor *x = e->in[0];
+    Tensor *x = TAPE_IN(e)[0];
     float *gx = graph_grad(g, x);
     if (!gx)
         return g->err;

@@ -50,8 +50,13 @@ EngErr tape_push(Tape *t, const TapeEntry *e)
 
 void tape_clear(Tape *t)
 {
+#ifdef ENGINE_FAULT_TAPE_KEEP
+    /* FAULT tape_keep: the seed's tape that grew and never shrank: every step's entries stay */
+    t->base = t->len;
+#else
     ENG_EVENT(EV_TAPE_CLEAR, 0, t->len, "tape", 0, 0);
     t->len = 0;
+#endif
 }
 
 void tape_free(Tape *t)
@@ -60,5 +65,5 @@ void tape_free(Tape *t)
         ENG_EVENT(EV_TAPE_SHRINK, 0, 0, "tape", 0, 0);
     mem_free(t->entries, t->cap * sizeof(TapeEntry), "tape.entries");
     t->entries = NULL;
-    t->len = t->cap = 0;
+    t->len = t->cap = t->base = 0;
 }

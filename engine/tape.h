@@ -28,6 +28,9 @@ typedef EngErr (*TapeBackwardFn)(struct Graph *g, const TapeEntry *e);
 
 struct TapeEntry {
     Tensor *in[TAPE_MAX_INPUTS]; /* copies of the input pointers, owned by the entry */
+#ifdef ENGINE_FAULT_STACK_INPUTS
+    Tensor **inputs; /* FAULT stack_inputs: the seed's bug, a pointer to the caller's stack array */
+#endif
     int n_in;
     Tensor *out;
     TapeBackwardFn backward;
@@ -38,10 +41,18 @@ struct TapeEntry {
 typedef struct Tape {
     TapeEntry *entries; /* [cap] */
     size_t len;         /* tape.entries */
+    size_t base;        /* entries of this step start here (0 unless FAULT=tape_keep) */
     size_t cap;         /* tape.capacity */
     size_t max_entries;
     uint64_t grows;     /* times the array was reallocated */
 } Tape;
+
+/* The inputs of an entry, as backward functions must read them. */
+#ifdef ENGINE_FAULT_STACK_INPUTS
+#define TAPE_IN(e) ((e)->inputs)
+#else
+#define TAPE_IN(e) ((e)->in)
+#endif
 
 void tape_init(Tape *t, size_t max_entries);
 

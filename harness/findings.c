@@ -83,7 +83,8 @@ int finding_from_sanitizer(const char *text, Finding *f)
     const char *line = first;
     while (line > text && line[-1] != '\n')
         line--;
-    copy_line(f->message, sizeof f->message, line);
+    /* the headline without its "==PID==" prefix */
+    copy_line(f->message, sizeof f->message, first == ubsan ? line : first);
     if (first == asan) {
         snprintf(f->tool, sizeof f->tool, "asan");
         kind_from_words(asan + strlen("ERROR: AddressSanitizer: "), f->kind, sizeof f->kind);
