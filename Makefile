@@ -69,7 +69,7 @@ HARNESS_OBJ := $(HARNESS_SRC:harness/%.c=$(BUILD)/obj/harness/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all build release asan valgrind jemalloc variants test soak deps bench-probes clean help
+.PHONY: all build train faults-build release asan valgrind jemalloc variants test soak deps bench-probes clean help
 .DEFAULT_GOAL := all
 
 all: release
@@ -79,7 +79,13 @@ release asan valgrind jemalloc:
 
 variants: release asan valgrind jemalloc
 
-build: $(BUILD)/train_full $(BUILD)/probe-dump $(BUILD)/soak $(BUILD)/libengine.a $(TEST_BIN) $(BUILD)/flags.txt
+build: $(BUILD)/train_full $(BUILD)/probe-dump $(BUILD)/soak $(BUILD)/libengine.a $(TEST_BIN) $(BUILD)/tests/victim $(BUILD)/flags.txt
+
+# only the training program (fault builds need nothing else)
+train: $(BUILD)/train_full $(BUILD)/flags.txt
+
+$(BUILD)/tests/victim: tests/victim.c | $(BUILD)/tests
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL)
 
 $(BUILD)/obj/%.o: engine/%.c $(wildcard engine/*.h) | $(BUILD)/obj
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
@@ -138,8 +144,16 @@ deps:
 # `make test`: installs what is missing, builds every variant, runs every suite in each
 # (natively: the valgrind variant's suites exercise its checked arena), and
 # ends with one line "N passed, N failed" (non-zero exit when anything failed).
+FAULTS := early_reset tape_keep stack_inputs leak creep
+
+# the training program of every fault in every variant
+faults-build:
+	@for f in $(FAULTS); do for v in release asan valgrind jemalloc; do \
+	  $(MAKE) --no-print-directory train VARIANT=$$v FAULT=$$f || exit 1; done; done
+
 test: deps
 	@$(MAKE) --no-print-directory release asan valgrind jemalloc
+	@$(MAKE) --no-print-directory faults-build
 	@tools/run-tests release asan valgrind jemalloc
 
 soak: deps

@@ -34,6 +34,19 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Median of v[0..n) (n >= 1); sorts a copy. */
+static double median_of(const double *v, size_t n)
+{
+    double tmp[512];
+    if (n > 512) {
+        v += (n - 512) / 2;
+        n = 512;
+    }
+    memcpy(tmp, v, n * sizeof *tmp);
+    qsort(tmp, n, sizeof *tmp, cmp_double);
+    return n % 2 ? tmp[n / 2] : 0.5 * (tmp[n / 2 - 1] + tmp[n / 2]);
+}
+
 #define TS_MAX_POINTS 400 /* above this, every k-th point: the pair count stays ~80000 */
 
 double theil_sen(const double *x, const double *y, size_t n)
@@ -121,7 +134,11 @@ void analyze_run(const Samples *s, uint64_t iterations, const Tolerance *t, RunA
             r->growth = r->last - r->first;
             r->growing = r->max != r->min;
         } else {
-            r->growth = r->slope * (last_iter - first_iter);
+            /* Theil-Sen sees a trend but not a single step (half the pairs straddle it);
+             * the shift between the medians of the first and last quarter sees a step */
+            size_t q = n / 4 ? n / 4 : 1;
+            double shift = median_of(y + n - q, q) - median_of(y, q);
+            r->growth = fmax(r->slope * (last_iter - first_iter), shift);
             r->growing = r->growth > (cls == SERIES_ALLOC ? t->alloc_bytes : t->rss_bytes);
         }
         if (!strcmp(r->name, "proc.rss_bytes"))

@@ -3,8 +3,10 @@
  * A run is FLAT when, after warm-up, every series it sampled stays within tolerance:
  *   exact series (arena.*, tape.*, mem.*, persistent.*, tensors.*): identical
  *     values in every row from the first (taken at the end of iteration 1);
- *   allocator series (malloc.in_use_bytes, jemalloc.allocated): the
- *     Theil-Sen slope times the iterations after warm-up stays under tol_alloc_bytes;
+ *   allocator series (malloc.in_use_bytes, jemalloc.allocated): the growth after warm-up
+ *     stays under tol_alloc_bytes, growth being the larger of the Theil-Sen slope times
+ *     the iterations and the rise from the median of the first quarter of the points to
+ *     the median of the last quarter (a step, which a median slope does not see);
  *   resident series (proc.rss_bytes, jemalloc.active/resident/mapped/retained): the same
  *     under tol_rss_bytes.
  * Warm-up: rows of iterations below warmup_frac * iterations (and row 1) are left out of
@@ -32,7 +34,7 @@ typedef struct SeriesResult {
     SeriesClass cls;
     size_t points;       /* rows used */
     double slope;        /* bytes per iteration (Theil-Sen), after warm-up */
-    double growth;       /* slope * iterations after warm-up; exact series: last - first */
+    double growth;       /* bytes gained after warm-up (see above); exact series: last - first */
     double first, last, min, max;
     int growing;
 } SeriesResult;

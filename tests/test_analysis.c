@@ -1,0 +1,151 @@
+/* test_analysis: growth slopes and verdicts on synthetic series with known answers. */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "rng.h"
+
+/* Builds samples with columns iter, arena.used_bytes, proc.rss_bytes, malloc.in_use_bytes. */
+typedef double (*SeriesFn)(double iter, Rng *r);
+
+static void make_samples(Samples *s, long iters, long every, SeriesFn arena, SeriesFn rss, SeriesFn mall)
+{
+    const char *names[] = {"iter", "arena.used_bytes", "proc.rss_bytes", "malloc.in_use_bytes"};
+    memset(s, 0, sizeof *s);
+    s->ncols = 4;
+    for (int i = 0; i < 4; i++)
+        s->names[i] = strdup(names[i]);
+    size_t rows = (size_t)(iters / every + 2);
+    s->values = calloc(rows * 4, sizeof(double));
+    Rng r;
+    rng_seed(&r, 5);
+    for (long it = 1; it <= iters; it = it == 1 && every > 1 ? every : it + every) {
+        double *row = s->values + s->nrows * 4;
+        row[0] = (double)it;
+        row[1] = arena(it, &r);
+        row[2] = rss(it, &r);
+        row[3] = mall(it, &r);
+        s->nrows++;
+    }
+}
+
+static double flat_arena(double it, Rng *r) { (void)it, (void)r; return 1113856; }
+static double flat_rss(double it, Rng *r) { (void)it, (void)r; return 6.5e6; }
+static double warm_rss(double it, Rng *r) { (void)r; return it < 50 ? 5e6 + it * 30000 : 6.5e6; }
+static double noisy_rss(double it, Rng *r) { (void)it; return 2e7 + 300000.0 * (rng_uniform(r) - 0.5); }
+static double slow_alloc(double it, Rng *r) { (void)r; return 421040 + 8.0 * it; }
+static double creeping_arena(double it, Rng *r) { (void)r; return 1113856 + 64.0 * (double)((long)it / 100); }
+static double step_rss(double it, Rng *r) { (void)r; return it < 5000 ? 6.5e6 : 10.5e6; }
+static double leak_rss(double it, Rng *r) { (void)r; return 6.5e6 + 200.0 * it; }
+
+static RunAnalysis analyze(long iters, long every, SeriesFn a, SeriesFn b, SeriesFn c)
+{
+    Samples s;
+    make_samples(&s, iters, every, a, b, c);
+    Tolerance t = tolerance_defaults();
+    RunAnalysis an;
+    analyze_run(&s, (uint64_t)iters, &t, &an);
+    samples_free(&s);
+    return an;
+}
+
+static const SeriesResult *series(const RunAnalysis *an, const char *name)
+{
+    for (int i = 0; i < an->n_series; i++)
+        if (!strcmp(an->series[i].name, name))
+            return &an->series[i];
+    fail_msg("no series %s", name);
+    return NULL;
+}
+
+static void test_flat(void **state)
+{
+    (void)state;
+    RunAnalysis an = analyze(10000, 50, flat_arena, flat_rss, flat_arena);
+    assert_false(an.growing);
+    assert_int_equal(an.n_series, 3);
+    ASSERT_CLOSE(series(&an, "proc.rss_bytes")->slope, 0, 1e-9, 0, "flat slope");
+    assert_int_equal(an.last_iter, 10000);
+}
+
+static void test_flat_with_warmup_bump(void **state)
+{
+    (void)state;
+    RunAnalysis an = analyze(1000, 5, flat_arena, warm_rss, flat_arena);
+    if (an.growing)
+        fail_msg("a warm-up bump read as growth: rss slope %.2f", series(&an, "proc.rss_bytes")->slope);
+}
+
+static void test_noisy_plateau_is_flat(void **state)
+{
+    (void)state;
+    /* RSS jitter of +-150 KiB (ASan-like) must not read as growth */
+    RunAnalysis an = analyze(10000, 50, flat_arena, noisy_rss, flat_arena);
+    const SeriesResult *r = series(&an, "proc.rss_bytes");
+    if (an.growing)
+        fail_msg("noise read as growth: slope %.2f bytes/iteration, growth %.0f", r->slope, r->growth);
+    assert_true(fabs(r->slope) < 20);
+}
+
+static void test_slow_linear_growth(void **state)
+{
+    (void)state;
+    /* 8 bytes per iteration over 10000 iterations in an allocator series: 72 KB > 64 KiB */
+    RunAnalysis an = analyze(10000, 50, flat_arena, flat_rss, slow_alloc);
+    const SeriesResult *m = series(&an, "malloc.in_use_bytes");
+    ASSERT_CLOSE(m->slope, 8.0, 1e-6, 1e-6, "Theil-Sen slope");
+    assert_true(m->growing);
+    assert_true(an.growing);
+    assert_string_equal(an.series[an.worst].name, "malloc.in_use_bytes");
+    /* 200 bytes per iteration of RSS: 1.8 MB after warm-up > 1 MiB */
+    an = analyze(10000, 50, flat_arena, leak_rss, flat_arena);
+    assert_true(series(&an, "proc.rss_bytes")->growing);
+}
+
+static void test_exact_series_tolerate_nothing(void **state)
+{
+    (void)state;
+    /* the arena grows by 64 bytes every 100 iterations: tiny, but the contract is exact */
+    RunAnalysis an = analyze(1000, 10, creeping_arena, flat_rss, flat_arena);
+    const SeriesResult *a = series(&an, "arena.used_bytes");
+    assert_true(a->growing);
+    ASSERT_CLOSE(a->growth, 64.0 * 10, 1e-9, 0, "arena growth");
+}
+
+static void test_step_growth(void **state)
+{
+    (void)state;
+    RunAnalysis an = analyze(10000, 50, flat_arena, step_rss, flat_arena);
+    /* a 4 MB step halfway: Theil-Sen's median slope still sees ~800 bytes/iteration */
+    const SeriesResult *r = series(&an, "proc.rss_bytes");
+    if (!r->growing)
+        fail_msg("a 4 MB step read as flat: slope %.2f, growth %.0f", r->slope, r->growth);
+}
+
+static void test_theil_sen_ignores_outliers(void **state)
+{
+    (void)state;
+    double x[50], y[50];
+    for (int i = 0; i < 50; i++) {
+        x[i] = i;
+        y[i] = 3.0 * i + 7 + (i % 10 == 0 ? 1e6 : 0); /* 10% wild outliers */
+    }
+    ASSERT_CLOSE(theil_sen(x, y, 50), 3.0, 1e-9, 1e-6, "slope with outliers");
+    ASSERT_CLOSE(theil_sen(x, y, 1), 0.0, 0, 0, "one point");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_flat),
+        cmocka_unit_test(test_flat_with_warmup_bump),
+        cmocka_unit_test(test_noisy_plateau_is_flat),
+        cmocka_unit_test(test_slow_linear_growth),
+        cmocka_unit_test(test_exact_series_tolerate_nothing),
+        cmocka_unit_test(test_step_growth),
+        cmocka_unit_test(test_theil_sen_ignores_outliers),
+    };
+    return cmocka_run_group_tests_name("analysis", tests, NULL, NULL);
+}

@@ -1,0 +1,117 @@
+/* test_findings: the first report of each tool, parsed from logs in the tools' formats. */
+#include "testutil.h"
+
+#include <string.h>
+
+#include "findings.h"
+
+static void test_asan_stack_use_after_return(void **state)
+{
+    (void)state;
+    const char *log =
+        "train_full: tiny, 1 layers\n"
+        "=================================================================\n"
+        "==18410==ERROR: AddressSanitizer: stack-use-after-return on address 0x7fef56a94b30 at pc 0x55e8 bp 0x7ffd sp 0x7ffd\n"
+        "READ of size 8 at 0x7fef56a94b30 thread T0\n"
+        "    #0 0x55e8ea255006 in bias_add_backward engine/ops.c:95\n"
+        "    #1 0x55e8ea24a1b2 in graph_backward /work/main/engine/autograd.c:121:19\n"
+        "    #2 0x55e8ea24f0d0 in gpt_step engine/gpt.c:260\n"
+        "    #3 0x55e8ea24f0d0 in main app/train_full.c:300\n"
+        "\n"
+        "Address 0x7fef56a94b30 is located in stack of thread T0\n"
+        "    #0 0x55e8ea24a000 in graph_record engine/autograd.c:90\n"
+        "SUMMARY: AddressSanitizer: stack-use-after-return engine/ops.c:95 in bias_add_backward\n";
+    Finding f;
+    assert_int_equal(finding_from_sanitizer(log, &f), 1);
+    assert_string_equal(f.tool, "asan");
+    assert_string_equal(f.kind, "stack-use-after-return");
+    assert_true(!strncmp(f.message, "ERROR: AddressSanitizer: stack-use-after-return on address", 58));
+    assert_int_equal(f.n_frames, 3);
+    assert_string_equal(f.frames[0], "bias_add_backward ops.c:95");
+    assert_string_equal(f.frames[1], "graph_backward autograd.c:121:19");
+    assert_int_equal(finding_from_memcheck(log, &f), 0);
+}
+
+static void test_lsan_leak(void **state)
+{
+    (void)state;
+    const char *log = "done: 100 iterations\n"
+                      "=================================================================\n"
+                      "==18390==ERROR: LeakSanitizer: detected memory leaks\n"
+                      "\n"
+                      "Direct leak of 102400 byte(s) in 100 object(s) allocated from:\n"
+                      "    #0 0x7f0 in __interceptor_posix_memalign ../../../../src/libsanitizer/asan/asan_malloc_linux.cpp:226\n"
+                      "    #1 0x55d in mem_alloc engine/mem.c:16\n"
+                      "    #2 0x55e in fault_per_step engine/gpt.c:200\n";
+    Finding f;
+    assert_int_equal(finding_from_sanitizer(log, &f), 1);
+    assert_string_equal(f.tool, "lsan");
+    assert_string_equal(f.kind, "leak");
+    assert_string_equal(f.message, "Direct leak of 102400 byte(s) in 100 object(s) allocated from:");
+    assert_int_equal(f.n_frames, 3);
+    assert_string_equal(f.frames[1], "mem_alloc mem.c:16");
+}
+
+static void test_ubsan(void **state)
+{
+    (void)state;
+    const char *log = "engine/ops.c:40:12: runtime error: signed integer overflow: 2147483647 + 1 cannot be represented\n"
+                      "    #0 0x1 in op_add engine/ops.c:40\n";
+    Finding f;
+    assert_int_equal(finding_from_sanitizer(log, &f), 1);
+    assert_string_equal(f.tool, "ubsan");
+    assert_string_equal(f.kind, "undefined-behavior");
+    assert_non_null(strstr(f.message, "signed integer overflow"));
+}
+
+static void test_memcheck_invalid_read_and_leak(void **state)
+{
+    (void)state;
+    const char *log = "==2000== Memcheck, a memory error detector\n"
+                      "==2000== Invalid read of size 4\n"
+                      "==2000==    at 0x10A2B4: gemm_portable (gemm.c:80)\n"
+                      "==2000==    by 0x10C111: matmul_backward (ops.c:44)\n"
+                      "==2000==    by 0x10D000: graph_backward (autograd.c:121)\n"
+                      "==2000==    by 0x10E000: gpt_step (gpt.c:260)\n"
+                      "==2000==  Address 0x5a0 is 16 bytes inside a block of size 1,048,576 free'd\n"
+                      "==2000== 1,024 bytes in 1 blocks are definitely lost in loss record 1 of 1\n";
+    Finding f;
+    assert_int_equal(finding_from_memcheck(log, &f), 1);
+    assert_string_equal(f.tool, "memcheck");
+    assert_string_equal(f.kind, "invalid-read");
+    assert_string_equal(f.message, "Invalid read of size 4");
+    assert_int_equal(f.n_frames, 3);
+    assert_string_equal(f.frames[0], "gemm_portable gemm.c:80");
+    const char *leak = "==7== HEAP SUMMARY:\n"
+                       "==7== 102,400 bytes in 100 blocks are definitely lost in loss record 3 of 3\n"
+                       "==7==    at 0x4848899: memalign (vg_replace_malloc.c:1531)\n"
+                       "==7==    by 0x484D9E1: posix_memalign (vg_replace_malloc.c:1703)\n"
+                       "==7==    by 0x10B0AA: mem_alloc (mem.c:16)\n"
+                       "==7==    by 0x10B1CC: fault_per_step (gpt.c:200)\n";
+    assert_int_equal(finding_from_memcheck(leak, &f), 1);
+    assert_string_equal(f.kind, "definitely-lost");
+    assert_string_equal(f.frames[0], "mem_alloc mem.c:16"); /* allocator frames skipped */
+}
+
+static void test_clean_logs_have_no_finding(void **state)
+{
+    (void)state;
+    Finding f;
+    assert_int_equal(finding_from_sanitizer("train_full: tiny\ndone: 100 iterations\n", &f), 0);
+    assert_int_equal(finding_from_memcheck("==1== HEAP SUMMARY:\n==1==     in use at exit: 0 bytes in 0 blocks\n"
+                                           "==1== All heap blocks were freed -- no leaks are possible\n",
+                                           &f),
+                     0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_asan_stack_use_after_return),
+        cmocka_unit_test(test_lsan_leak),
+        cmocka_unit_test(test_ubsan),
+        cmocka_unit_test(test_memcheck_invalid_read_and_leak),
+        cmocka_unit_test(test_clean_logs_have_no_finding),
+    };
+    return cmocka_run_group_tests_name("findings", tests, NULL, NULL);
+}
