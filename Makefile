@@ -69,7 +69,7 @@ HARNESS_OBJ := $(HARNESS_SRC:harness/%.c=$(BUILD)/obj/harness/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all build train faults-build release asan valgrind jemalloc variants test soak deps bench-probes clean help
+.PHONY: all build train faults-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help
 .DEFAULT_GOAL := all
 
 all: release
@@ -156,9 +156,33 @@ test: deps
 	@$(MAKE) --no-print-directory faults-build
 	@tools/run-tests release asan valgrind jemalloc
 
+# `make soak`: builds the variants, runs the matrix (ITERS, MODES, CONFIG, DATA, JOBS,
+# OUT, FAULT, BASELINE), writes the report and exits 0 only if the overall verdict is PASS.
+ITERS ?=
+MODES ?=
+CONFIG ?= tiny
+DATA ?=
+JOBS ?=
+OUT ?=
+BASELINE ?=
+SOAK_ARGS = $(if $(ITERS),--iters "$(ITERS)") $(if $(MODES),--modes "$(MODES)") --config $(CONFIG) \
+  $(if $(DATA),--data "$(DATA)") $(if $(JOBS),--jobs $(JOBS)) $(if $(OUT),--out "$(OUT)") \
+  $(if $(filter-out none,$(FAULT)),--faults $(FAULT)) $(if $(BASELINE),--baseline "$(BASELINE)")
+
 soak: deps
-	@$(MAKE) --no-print-directory release
-	@tools/simple-soak "$(ITERS)" "$(DATA)"
+	@$(MAKE) --no-print-directory release asan valgrind jemalloc FAULT=none
+	@$(if $(filter-out none,$(FAULT)),for v in release asan valgrind jemalloc; do \
+	  $(MAKE) --no-print-directory train VARIANT=$$v FAULT=$(FAULT) || exit 1; done)
+	@build/release/soak $(SOAK_ARGS)
+
+# CI's soak: the same with short counts (a few minutes)
+soak-quick:
+	@$(MAKE) --no-print-directory soak ITERS="100 1000"
+
+# the report of the newest soak (or OUT=DIR)
+report:
+	@$(MAKE) --no-print-directory release FAULT=none
+	@build/release/soak report $(if $(OUT),"$(OUT)",reports/latest) $(if $(BASELINE),--baseline "$(BASELINE)")
 
 # ms/iteration with probes compiled out, idle, samples only and full event log
 bench-probes: deps
@@ -173,8 +197,12 @@ help:
 	@echo "make              build build/release (train_full, libengine.a, tests)"
 	@echo "make asan|valgrind|jemalloc   build that variant into build/<variant>/"
 	@echo "make test         install missing packages, build release+asan, run all tests"
-	@echo "make soak         install missing packages, build, run the iteration sweep"
-	@echo "                  (ITERS='100 1000' DATA=FILE to change it)"
+	@echo "make soak         install missing packages, build every variant, run the soak matrix,"
+	@echo "                  write the report; exit 0 only on PASS"
+	@echo "                  (ITERS='100 1000' MODES=native,asan CONFIG=tiny DATA=FILE JOBS=2 OUT=DIR"
+	@echo "                   FAULT=leak BASELINE=summary.json)"
+	@echo "make soak-quick   the same with ITERS='100 1000' (CI)"
+	@echo "make report       regenerate the HTML report of the newest soak (OUT=DIR for another)"
 	@echo "make bench-probes ms/iteration: probes compiled out / idle / samples / event log"
 	@echo "make clean        remove build/"
 	@echo "variables: CC, FAULT (none), VARIANT, PROBES (1; 0 compiles the hooks out), CFLAGS, LDFLAGS"

@@ -1,5 +1,6 @@
 #include "runs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -240,4 +241,58 @@ void run_evaluate(Run *r, const Tolerance *t)
                  w ? w->name : "", w ? " within tolerance)" : "");
     }
     write_run_json(r);
+}
+
+int run_cmp_canonical(const void *a, const void *b)
+{
+    const Run *x = a, *y = b;
+    int c = strcmp(x->fault, y->fault);
+    if (c)
+        return !strcmp(x->fault, "none") ? -1 : !strcmp(y->fault, "none") ? 1 : c;
+    if (x->mode != y->mode)
+        return (int)x->mode - (int)y->mode;
+    return (x->iters > y->iters) - (x->iters < y->iters);
+}
+
+int runs_load(const char *dir, Run *runs, int max, const Tolerance *t, char *err, size_t errlen)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/runs", dir);
+    DIR *d = opendir(path);
+    if (!d) {
+        snprintf(err, errlen, "%s: %s (not a soak output folder?)", path, strerror(errno));
+        return -1;
+    }
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < max) {
+        if (e->d_name[0] == '.')
+            continue;
+        char rdir[PATH_MAX + 300], why[512];
+        snprintf(rdir, sizeof rdir, "%s/%s", path, e->d_name);
+        if (run_read_facts(&runs[n], rdir, why, sizeof why) != 0) {
+            fprintf(stderr, "soak: skipping %s\n", why);
+            continue;
+        }
+        run_evaluate(&runs[n], t);
+        n++;
+    }
+    closedir(d);
+    qsort(runs, (size_t)n, sizeof runs[0], run_cmp_canonical);
+    return n;
+}
+
+double run_train_value(const Run *r, const char *key)
+{
+    char path[PATH_MAX + 16], buf[4096], pat[80];
+    snprintf(path, sizeof path, "%s/train.json", r->dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NAN;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    const char *p = strstr(buf, pat);
+    return p ? strtod(p + strlen(pat), NULL) : NAN;
 }

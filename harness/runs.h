@@ -71,4 +71,15 @@ int run_read_facts(Run *r, const char *dir, char *err, size_t errlen);
 /* Draws the verdict from the run's files (samples, tool logs, events) and writes run.json. */
 void run_evaluate(Run *r, const Tolerance *t);
 
+/* Loads and evaluates every run folder below DIR/runs (sorted: fault none first, then by
+ * mode and count). Returns how many (at most max), or -1 with a message when DIR has no
+ * runs folder. */
+int runs_load(const char *dir, Run *runs, int max, const Tolerance *t, char *err, size_t errlen);
+
+/* Canonical order of runs (fault none first, then fault, mode, count), for qsort. */
+int run_cmp_canonical(const void *a, const void *b);
+
+/* A number from a run's train.json (train_full --summary), or NAN. */
+double run_train_value(const Run *r, const char *key);
+
 #endif

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "report.h"
 #include "summary.h"
 
 extern char **environ;
@@ -42,6 +43,9 @@ typedef struct Options {
     int shard_k, shard_n;
     int events;          /* event logs for native and jemalloc runs */
     Tolerance tol;
+    const char *baseline;  /* summary.json to compare with */
+    double base_peak_pct, base_time_pct;
+    const char *templates; /* chart templates (reports) */
 } Options;
 
 static volatile sig_atomic_t g_stop; /* signal that asked us to stop */
@@ -84,9 +88,17 @@ static void usage(FILE *f)
             "  --tolerance-alloc-kb N  growth allowed in allocator series over a run (64)\n"
             "  --warmup F         fraction of each run treated as warm-up (0.1)\n"
             "  --no-events        do not record event logs (no site attribution for GROWING runs)\n"
+            "  --baseline FILE    compare with a saved summary.json: FAIL when a run's peak memory\n"
+            "                     rises by more than --baseline-peak-pct (10) or its time per\n"
+            "                     iteration by more than --baseline-time-pct (25)\n"
+            "  --templates DIR    gnuplot chart templates (reports)\n"
             "\n"
-            "soak merge DIR... combines the run folders of several shards (or soaks) into one\n"
-            "summary, re-deriving every verdict from the runs' files.\n"
+            "soak merge DIR... [--out DIR]  combines the run folders of several shards (or soaks)\n"
+            "                   into one summary, re-deriving every verdict from the runs' files.\n"
+            "soak report [DIR] [--baseline FILE]  rewrites DIR/index.html and its charts\n"
+            "                   (DIR: reports/latest).\n"
+            "\n"
+            "Each soak ends with DIR/index.html (charts from the templates, via gnuplot).\n"
             "\n"
             "Verdicts: FLAT, GROWING, ERROR (sanitizer or Valgrind report), CRASHED, TIMEOUT,\n"
             "OVER_BUDGET, NOT_RUN (interrupted). Overall: PASS, FAIL or INCOMPLETE.\n"
@@ -157,6 +169,9 @@ static int parse_options(int argc, char **argv, Options *o)
         o->jobs = 1;
     o->events = 1;
     o->tol = tolerance_defaults();
+    o->base_peak_pct = 10;
+    o->base_time_pct = 25;
+    o->templates = "reports";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -214,6 +229,16 @@ static int parse_options(int argc, char **argv, Options *o)
             if (access(v, R_OK) != 0)
                 return fail_usage("--data %s: %s", v, strerror(errno));
             o->data = v;
+        } else if (!strcmp(a, "--baseline")) {
+            if (access(v, R_OK) != 0)
+                return fail_usage("--baseline %s: %s", v, strerror(errno));
+            o->baseline = v;
+        } else if (!strcmp(a, "--baseline-peak-pct") || !strcmp(a, "--baseline-time-pct")) {
+            if (!parse_long(v, 0, 100000, &n))
+                return fail_usage("%s: '%s' is not a whole percentage", a, v);
+            *(a[11] == 'p' ? &o->base_peak_pct : &o->base_time_pct) = (double)n;
+        } else if (!strcmp(a, "--templates")) {
+            o->templates = v;
         } else if (!strcmp(a, "--out")) {
             o->out = v;
         } else if (!strcmp(a, "--build")) {
@@ -531,17 +556,6 @@ static void finish_run(Run *r, int status, const struct rusage *ru, const Tolera
     run_evaluate(r, tol);
 }
 
-static int cmp_canonical(const void *a, const void *b)
-{
-    const Run *x = a, *y = b;
-    int c = strcmp(x->fault, y->fault);
-    if (c)
-        return strcmp(x->fault, "none") == 0 ? -1 : strcmp(y->fault, "none") == 0 ? 1 : c;
-    if (x->mode != y->mode)
-        return (int)x->mode - (int)y->mode;
-    return (x->iters > y->iters) - (x->iters < y->iters);
-}
-
 static void update_latest(const char *out)
 {
     /* reports/latest -> out/<run-id>, replaced atomically */
@@ -564,8 +578,24 @@ static void default_out(char *out, size_t cap, const char *suffix)
     snprintf(out, cap, "reports/out/%s-%d%s", id, (int)getpid(), suffix);
 }
 
-static int conclude_and_write(SoakResult *res, const char *out, int print)
+static char *read_text(const char *path)
 {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    static char buf[4 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+static int conclude_and_write(SoakResult *res, const char *out, int print, const char *templates, const char *baseline)
+{
+    if (baseline && !(res->baseline_json = read_text(baseline))) {
+        fprintf(stderr, "soak: --baseline %s: %s\n", baseline, strerror(errno));
+        return 1;
+    }
     soak_conclude(res);
     char err[512];
     if (soak_write(res, out, err, sizeof err) != 0) {
@@ -573,6 +603,9 @@ static int conclude_and_write(SoakResult *res, const char *out, int print)
         return 1;
     }
     update_latest(out);
+    int report_ok = report_write(res, out, templates, baseline, err, sizeof err) == 0;
+    if (!report_ok)
+        fprintf(stderr, "soak: report: %s\n", err);
     if (print) {
         printf("\n%-10s %-12s %-9s %-12s %12s %10s  %s\n", "mode", "fault", "iters", "verdict", "peak MiB", "wall s",
                "detail");
@@ -587,8 +620,58 @@ static int conclude_and_write(SoakResult *res, const char *out, int print)
                 printf("sweep %-8s %-12s peak memory vs iterations: %s (%.2f bytes/iteration, %d counts)\n",
                        mode_name(s->mode), s->fault, s->growing ? "GROWING" : "FLAT", s->slope, s->points);
         }
+        for (int i = 0; i < res->n_regressions; i++)
+            printf("baseline regression: %s\n", res->regressions[i]);
         printf("\noverall: %s\nsummary: %s/summary.json\n", overall_name(res->overall), out);
+        if (report_ok)
+            printf("report:  %s/index.html\n", out);
     }
+    return report_ok ? 0 : 1;
+}
+
+/* soak report [DIR] [--baseline FILE] [--templates DIR] */
+static int soak_report(int argc, char **argv)
+{
+    const char *dir = "reports/latest", *baseline = NULL, *templates = "reports";
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--baseline") && i + 1 < argc)
+            baseline = argv[++i];
+        else if (!strcmp(argv[i], "--templates") && i + 1 < argc)
+            templates = argv[++i];
+        else if (argv[i][0] == '-')
+            return fail_usage("report: unknown option '%s'%s", argv[i], "");
+        else
+            dir = argv[i];
+    }
+    static Run runs[MAX_RUNS * 4];
+    Tolerance tol = tolerance_defaults();
+    char err[512];
+    int n = runs_load(dir, runs, (int)(sizeof runs / sizeof runs[0]), &tol, err, sizeof err);
+    if (n <= 0) {
+        fprintf(stderr, "soak report: %s\n", n < 0 ? err : "no run folders");
+        return 2;
+    }
+    double wall = 0;
+    for (int i = 0; i < n; i++)
+        wall += runs[i].wall_s;
+    SoakResult res = {.runs = runs, .n_runs = n, .tol = tol, .wall_s = wall, .config = runs[0].config,
+                      .baseline_peak_pct = 10, .baseline_time_pct = 25};
+    /* an interrupted soak stays INCOMPLETE: its summary says so */
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    const char *old = read_text(path);
+    if (old && strstr(old, "\"interrupted\": true"))
+        res.interrupted = 1;
+    if (baseline && !(res.baseline_json = read_text(baseline))) {
+        fprintf(stderr, "soak report: --baseline %s: %s\n", baseline, strerror(errno));
+        return 2;
+    }
+    soak_conclude(&res);
+    if (report_write(&res, dir, templates, baseline, err, sizeof err) != 0) {
+        fprintf(stderr, "soak report: %s\n", err);
+        return 1;
+    }
+    printf("report: %s/index.html (%s)\n", dir, overall_name(res.overall));
     return 0;
 }
 
@@ -611,35 +694,15 @@ static int soak_merge(int argc, char **argv)
     static Run runs[MAX_RUNS * 4];
     int n = 0;
     for (int d = 0; d < n_dirs; d++) {
-        char path[PATH_MAX];
-        snprintf(path, sizeof path, "%s/runs", dirs[d]);
-        char cmd[PATH_MAX + 64];
-        snprintf(cmd, sizeof cmd, "ls -1 '%s' 2>/dev/null", path);
-        FILE *ls = popen(cmd, "r");
-        char name[256];
-        int found = 0;
-        while (ls && fgets(name, sizeof name, ls)) {
-            name[strcspn(name, "\n")] = 0;
-            char dir[PATH_MAX + 300], err[512];
-            snprintf(dir, sizeof dir, "%s/%s", path, name);
-            if (n == (int)(sizeof runs / sizeof runs[0]))
-                break;
-            if (run_read_facts(&runs[n], dir, err, sizeof err) != 0) {
-                fprintf(stderr, "soak merge: skipping %s\n", err);
-                continue;
-            }
-            run_evaluate(&runs[n], &tol);
-            n++;
-            found++;
-        }
-        if (ls)
-            pclose(ls);
-        if (!found) {
-            fprintf(stderr, "soak merge: %s holds no run folders (expected %s/runs/*/run.txt)\n", dirs[d], dirs[d]);
+        char err[512];
+        int got = runs_load(dirs[d], runs + n, (int)(sizeof runs / sizeof runs[0]) - n, &tol, err, sizeof err);
+        if (got <= 0) {
+            fprintf(stderr, "soak merge: %s\n", got < 0 ? err : "no run folders (expected DIR/runs/*/run.txt)");
             return 2;
         }
+        n += got;
     }
-    qsort(runs, (size_t)n, sizeof runs[0], cmp_canonical);
+    qsort(runs, (size_t)n, sizeof runs[0], run_cmp_canonical);
     char outbuf[PATH_MAX];
     if (!out) {
         default_out(outbuf, sizeof outbuf, "-merged");
@@ -667,8 +730,9 @@ static int soak_merge(int argc, char **argv)
     double wall = 0;
     for (int i = 0; i < n; i++)
         wall += runs[i].wall_s;
-    SoakResult res = {.runs = runs, .n_runs = n, .tol = tol, .wall_s = wall, .config = runs[0].config};
-    if (conclude_and_write(&res, out, 1) != 0)
+    SoakResult res = {.runs = runs, .n_runs = n, .tol = tol, .wall_s = wall, .config = runs[0].config,
+                      .baseline_peak_pct = 10, .baseline_time_pct = 25};
+    if (conclude_and_write(&res, out, 1, "reports", NULL) != 0)
         return 1;
     return res.overall == OVERALL_PASS ? 0 : 1;
 }
@@ -677,6 +741,8 @@ int main(int argc, char **argv)
 {
     if (argc >= 2 && !strcmp(argv[1], "merge"))
         return soak_merge(argc, argv);
+    if (argc >= 2 && !strcmp(argv[1], "report"))
+        return soak_report(argc, argv);
     Options o;
     int rc = parse_options(argc, argv, &o);
     if (rc)
@@ -752,6 +818,7 @@ int main(int argc, char **argv)
         total_cost += expected_ms(runs[i].mode, o.config) * (double)runs[i].iters / 1e3;
     fprintf(stderr, "soak: %d runs (%s config, %d at a time, budget %ld MiB per run) -> %s\n", n, o.config, o.jobs,
             o.budget_mb, out);
+    report_capture_env(out, o.build);
     int next = 0, running = 0, done = 0;
     double last_progress = 0;
     while (done < n) {
@@ -840,8 +907,10 @@ int main(int argc, char **argv)
             }
     }
     res.wall_s = now_s() - t0;
-    qsort(runs, (size_t)n, sizeof runs[0], cmp_canonical);
-    if (conclude_and_write(&res, out, 1) != 0)
+    res.baseline_peak_pct = o.base_peak_pct;
+    res.baseline_time_pct = o.base_time_pct;
+    qsort(runs, (size_t)n, sizeof runs[0], run_cmp_canonical);
+    if (conclude_and_write(&res, out, 1, o.templates, o.baseline) != 0)
         return 1;
     if (g_stop)
         return 128 + g_stop;

@@ -1,6 +1,7 @@
 #include "summary.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -56,6 +57,36 @@ void soak_conclude(SoakResult *res)
         s->growing = n >= 2 && s->growth > res->tol.rss_bytes;
         any_bad |= s->growing;
     }
+    /* against the baseline: the same run (mode, count, fault) may not be worse than
+     * stated percentages in peak memory or time per iteration */
+    res->n_regressions = 0;
+    for (int i = 0; res->baseline_json && i < res->n_runs; i++) {
+        const Run *r = &res->runs[i];
+        char key[160];
+        snprintf(key, sizeof key, "{\"mode\": \"%s\", \"iterations\": %ld, \"fault\": \"%s\"", mode_name(r->mode),
+                 r->iters, r->fault);
+        const char *p = strstr(res->baseline_json, key);
+        if (!p || r->verdict == V_NOT_RUN)
+            continue;
+        const char *end = strstr(p + 1, "\n    {\"mode\"");
+        const char *a = strstr(p, "\"peak_rss_bytes\": "), *b = strstr(p, "\"ms_per_iter\": ");
+        double bp = a && (!end || a < end) ? strtod(a + 18, NULL) : NAN;
+        double bm = b && (!end || b < end) ? strtod(b + 15, NULL) : NAN;
+        double ms = run_train_value(r, "ms_per_iter_median");
+        char *msg = res->regressions[res->n_regressions];
+        if (bp > 0 && (double)r->peak_rss_bytes > bp * (1.0 + res->baseline_peak_pct / 100.0) && res->n_regressions < 32) {
+            snprintf(msg, 200, "%s %ld %s: peak %.1f MiB, baseline %.1f MiB (+%.0f%% > %.0f%%)", mode_name(r->mode),
+                     r->iters, r->fault, (double)r->peak_rss_bytes / 1048576.0, bp / 1048576.0,
+                     ((double)r->peak_rss_bytes / bp - 1.0) * 100.0, res->baseline_peak_pct);
+            msg = res->regressions[++res->n_regressions];
+        }
+        if (bm > 0 && ms > bm * (1.0 + res->baseline_time_pct / 100.0) && res->n_regressions < 32) {
+            snprintf(msg, 200, "%s %ld %s: %.3f ms/iteration, baseline %.3f (+%.0f%% > %.0f%%)", mode_name(r->mode),
+                     r->iters, r->fault, ms, bm, (ms / bm - 1.0) * 100.0, res->baseline_time_pct);
+            res->n_regressions++;
+        }
+    }
+    any_bad |= res->n_regressions > 0;
     res->overall = any_missing ? OVERALL_INCOMPLETE : any_bad ? OVERALL_FAIL : OVERALL_PASS;
 }
 
@@ -104,10 +135,11 @@ static int write_summary_json(const SoakResult *res, const char *out_dir, char *
         json_num(f, w ? w->slope : 0.0);
         fprintf(f, ", \"slope_series\": ");
         json_str(f, w ? w->name : "");
-        fprintf(f, ", \"peak_rss_bytes\": %llu, \"wall_s\": %.3f, \"iterations_reached\": %llu, \"exit_code\": %d, "
-                   "\"signal\": %d,\n     \"detail\": ",
-                (unsigned long long)r->peak_rss_bytes, r->wall_s, (unsigned long long)r->iter_reached, r->exit_code,
-                r->signal);
+        fprintf(f, ", \"peak_rss_bytes\": %llu, \"wall_s\": %.3f, \"ms_per_iter\": ", (unsigned long long)r->peak_rss_bytes,
+                r->wall_s);
+        json_num(f, run_train_value(r, "ms_per_iter_median"));
+        fprintf(f, ", \"iterations_reached\": %llu, \"exit_code\": %d, \"signal\": %d,\n     \"detail\": ",
+                (unsigned long long)r->iter_reached, r->exit_code, r->signal);
         json_str(f, r->detail);
         fprintf(f, ",\n     \"run_dir\": ");
         char rel[PATH_MAX + 8];
@@ -150,7 +182,12 @@ static int write_summary_json(const SoakResult *res, const char *out_dir, char *
         }
         fprintf(f, "]}");
     }
-    fprintf(f, "\n  ],\n  \"sweeps\": [");
+    fprintf(f, "\n  ],\n  \"baseline_regressions\": [");
+    for (int i = 0; i < res->n_regressions; i++) {
+        fprintf(f, "%s", i ? ", " : "");
+        json_str(f, res->regressions[i]);
+    }
+    fprintf(f, "],\n  \"sweeps\": [");
     for (int i = 0; i < res->n_sweeps; i++) {
         const Sweep *s = &res->sweeps[i];
         fprintf(f, "%s\n    {\"mode\": \"%s\", \"fault\": ", i ? "," : "", mode_name(s->mode));
@@ -186,11 +223,12 @@ static int write_junit(const SoakResult *res, const char *out_dir, char *err, si
     }
     for (int i = 0; i < res->n_sweeps; i++)
         failures += res->sweeps[i].growing;
+    failures += res->n_regressions > 0;
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     fprintf(f, "<testsuites name=\"soak\" tests=\"%d\" failures=\"%d\" skipped=\"%d\" time=\"%.1f\">\n",
-            res->n_runs + res->n_sweeps, failures, skipped, res->wall_s);
+            res->n_runs + res->n_sweeps + (res->baseline_json != NULL), failures, skipped, res->wall_s);
     fprintf(f, "  <testsuite name=\"soak\" tests=\"%d\" failures=\"%d\" skipped=\"%d\" time=\"%.1f\">\n",
-            res->n_runs + res->n_sweeps, failures, skipped, res->wall_s);
+            res->n_runs + res->n_sweeps + (res->baseline_json != NULL), failures, skipped, res->wall_s);
     for (int i = 0; i < res->n_runs; i++) {
         const Run *r = &res->runs[i];
         fprintf(f, "    <testcase classname=\"soak.%s", mode_name(r->mode));
@@ -227,6 +265,20 @@ static int write_junit(const SoakResult *res, const char *out_dir, char *err, si
             fprintf(f, "<failure type=\"GROWING\" message=\"peak RSS grows %.2f bytes per iteration across the "
                        "sweep (%.0f bytes)\"/>",
                     s->slope, s->growth);
+        fprintf(f, "</testcase>\n");
+    }
+    if (res->baseline_json) {
+        fprintf(f, "    <testcase classname=\"soak.baseline\" name=\"no regression against the baseline\">");
+        if (res->n_regressions) {
+            fprintf(f, "<failure type=\"REGRESSION\" message=\"");
+            xml_str(f, res->regressions[0]);
+            fprintf(f, "\">");
+            for (int i = 0; i < res->n_regressions; i++) {
+                xml_str(f, res->regressions[i]);
+                fputc('\n', f);
+            }
+            fprintf(f, "</failure>");
+        }
         fprintf(f, "</testcase>\n");
     }
     fprintf(f, "  </testsuite>\n</testsuites>\n");

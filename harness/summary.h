@@ -26,11 +26,18 @@ typedef struct SoakResult {
     double wall_s;
     const char *config;
     Tolerance tol;
+    /* optional comparison with a saved summary.json */
+    const char *baseline_json; /* its text, or NULL */
+    double baseline_peak_pct;  /* allowed rise of peak memory, percent (10) */
+    double baseline_time_pct;  /* allowed rise of time per iteration, percent (25) */
+    int n_regressions;
+    char regressions[32][200];
 } SoakResult;
 
 const char *overall_name(Overall o);
 
-/* Computes the sweeps and the overall verdict from evaluated runs. */
+/* Computes the sweeps, the comparison with the baseline (if any) and the overall verdict
+ * from evaluated runs. */
 void soak_conclude(SoakResult *res);
 
 /* Writes OUT/summary.json and OUT/junit.xml atomically. 0, or -1 with a message in err. */

@@ -1,0 +1,17 @@
+# Shared by every chart template. Parameters (set with gnuplot -e): term ('png' or 'svg'),
+# outfile, title, and optionally height (pixels, 400). Sizes suit a page column on a
+# desktop and scale down on a phone.
+if (!exists('height')) height = 400
+if (term eq 'svg') {
+    set terminal svg size 760,height dynamic enhanced font 'sans,11' background rgb 'white'
+} else {
+    set terminal pngcairo size 760,height enhanced font 'sans,10' background rgb 'white'
+}
+set output outfile
+set title title
+set key outside right top vertical Left reverse noenhanced
+set grid ytics lc rgb '#dddddd'
+set border 3
+set tics nomirror
+set datafile separator ','
+set datafile missing ''
