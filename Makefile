@@ -69,7 +69,7 @@ HARNESS_OBJ := $(HARNESS_SRC:harness/%.c=$(BUILD)/obj/harness/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all build train faults-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help
+.PHONY: all build train faults-build faults baseline bisect print-train release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help
 .DEFAULT_GOAL := all
 
 all: release
@@ -83,6 +83,10 @@ build: $(BUILD)/train_full $(BUILD)/probe-dump $(BUILD)/soak $(BUILD)/libengine.
 
 # only the training program (fault builds need nothing else)
 train: $(BUILD)/train_full $(BUILD)/flags.txt
+
+# where `make train` puts the training program for this VARIANT and FAULT (for bisect)
+print-train:
+	@echo $(BUILD)/train_full
 
 $(BUILD)/tests/victim: tests/victim.c | $(BUILD)/tests
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL)
@@ -145,6 +149,7 @@ deps:
 # (natively: the valgrind variant's suites exercise its checked arena), and
 # ends with one line "N passed, N failed" (non-zero exit when anything failed).
 FAULTS := early_reset tape_keep stack_inputs leak creep
+comma := ,
 
 # the training program of every fault in every variant
 faults-build:
@@ -179,6 +184,25 @@ soak: deps
 soak-quick:
 	@$(MAKE) --no-print-directory soak ITERS="100 1000"
 
+# every fault in every mode at short counts: PASS when each is caught as docs/faults.md requires
+faults: deps
+	@$(MAKE) --no-print-directory release asan valgrind jemalloc FAULT=none
+	@$(MAKE) --no-print-directory faults-build
+	@build/release/soak --faults none,$(subst $(eval) ,$(comma),$(FAULTS)) --iters "$(or $(ITERS),100 1000)" \
+	  --expect-faults $(if $(JOBS),--jobs $(JOBS)) $(if $(OUT),--out "$(OUT)")
+
+# save the newest soak's summary as the baseline for `make soak BASELINE=reports/baseline.json`
+baseline:
+	@test -f reports/latest/summary.json || { echo "make baseline: no soak yet (run make soak first)" >&2; exit 2; }
+	@cp reports/latest/summary.json reports/baseline.json
+	@echo "saved reports/latest/summary.json as reports/baseline.json"
+
+# which commit made memory grow: make bisect GOOD=<rev> BAD=<rev> [ITERS=N]
+bisect:
+	@test -n "$(GOOD)" -a -n "$(BAD)" || { echo "usage: make bisect GOOD=<rev> BAD=<rev> [ITERS=300]" >&2; exit 2; }
+	@$(MAKE) --no-print-directory release FAULT=none
+	@harness/bisect $(GOOD) $(BAD) $(if $(ITERS),--iters $(ITERS))
+
 # the report of the newest soak (or OUT=DIR)
 report:
 	@$(MAKE) --no-print-directory release FAULT=none
@@ -203,6 +227,9 @@ help:
 	@echo "                   FAULT=leak BASELINE=summary.json)"
 	@echo "make soak-quick   the same with ITERS='100 1000' (CI)"
 	@echo "make report       regenerate the HTML report of the newest soak (OUT=DIR for another)"
+	@echo "make faults       every fault x every mode: PASS when each is caught (docs/faults.md)"
+	@echo "make baseline     save the newest soak summary as reports/baseline.json"
+	@echo "make bisect GOOD=<rev> BAD=<rev>   the first commit whose memory grows (docs/ci.md)"
 	@echo "make bench-probes ms/iteration: probes compiled out / idle / samples / event log"
 	@echo "make clean        remove build/"
 	@echo "variables: CC, FAULT (none), VARIANT, PROBES (1; 0 compiles the hooks out), CFLAGS, LDFLAGS"

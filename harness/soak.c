@@ -46,6 +46,7 @@ typedef struct Options {
     const char *baseline;  /* summary.json to compare with */
     double base_peak_pct, base_time_pct;
     const char *templates; /* chart templates (reports) */
+    int expect_faults;
 } Options;
 
 static volatile sig_atomic_t g_stop; /* signal that asked us to stop */
@@ -92,6 +93,8 @@ static void usage(FILE *f)
             "                     rises by more than --baseline-peak-pct (10) or its time per\n"
             "                     iteration by more than --baseline-time-pct (25)\n"
             "  --templates DIR    gnuplot chart templates (reports)\n"
+            "  --expect-faults    judge fault runs by the detection matrix of docs/faults.md: PASS\n"
+            "                     when every required cell is caught (what `make faults` runs)\n"
             "\n"
             "soak merge DIR... [--out DIR]  combines the run folders of several shards (or soaks)\n"
             "                   into one summary, re-deriving every verdict from the runs' files.\n"
@@ -180,6 +183,10 @@ static int parse_options(int argc, char **argv, Options *o)
         }
         if (!strcmp(a, "--no-events")) {
             o->events = 0;
+            continue;
+        }
+        if (!strcmp(a, "--expect-faults")) {
+            o->expect_faults = 1;
             continue;
         }
         if (a[0] != '-' || a[1] != '-')
@@ -622,6 +629,8 @@ static int conclude_and_write(SoakResult *res, const char *out, int print, const
         }
         for (int i = 0; i < res->n_regressions; i++)
             printf("baseline regression: %s\n", res->regressions[i]);
+        for (int i = 0; i < res->n_missed; i++)
+            printf("fault not caught as required: %s\n", res->missed[i]);
         printf("\noverall: %s\nsummary: %s/summary.json\n", overall_name(res->overall), out);
         if (report_ok)
             printf("report:  %s/index.html\n", out);
@@ -908,6 +917,7 @@ int main(int argc, char **argv)
     }
     res.wall_s = now_s() - t0;
     res.baseline_peak_pct = o.base_peak_pct;
+    res.expect_faults = o.expect_faults;
     res.baseline_time_pct = o.base_time_pct;
     qsort(runs, (size_t)n, sizeof runs[0], run_cmp_canonical);
     if (conclude_and_write(&res, out, 1, o.templates, o.baseline) != 0)

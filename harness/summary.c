@@ -16,16 +16,45 @@ const char *overall_name(Overall o)
     return o == OVERALL_PASS ? "PASS" : o == OVERALL_FAIL ? "FAIL" : "INCOMPLETE";
 }
 
+Verdict fault_expected(const char *fault, Mode mode)
+{
+    static const struct {
+        const char *fault;
+        Verdict v[MODE_COUNT]; /* native, asan, valgrind, jemalloc */
+    } table[] = {
+        {"none", {V_FLAT, V_FLAT, V_FLAT, V_FLAT}},
+        {"early_reset", {V_NOT_RUN, V_ERROR, V_ERROR, V_NOT_RUN}},
+        {"stack_inputs", {V_NOT_RUN, V_ERROR, V_NOT_RUN, V_NOT_RUN}},
+        {"tape_keep", {V_GROWING, V_NOT_RUN, V_NOT_RUN, V_GROWING}},
+        {"leak", {V_GROWING, V_ERROR, V_ERROR, V_GROWING}},
+        {"creep", {V_GROWING, V_NOT_RUN, V_NOT_RUN, V_GROWING}},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (!strcmp(table[i].fault, fault))
+            return table[i].v[mode];
+    return V_NOT_RUN;
+}
+
 void soak_conclude(SoakResult *res)
 {
     res->n_sweeps = 0;
+    res->n_missed = 0;
     int any_bad = 0, any_missing = res->interrupted;
     for (int i = 0; i < res->n_runs; i++) {
         const Run *r = &res->runs[i];
-        if (r->verdict == V_NOT_RUN || r->state != 2)
+        if (r->verdict == V_NOT_RUN || r->state != 2) {
             any_missing = 1;
-        else if (r->verdict != V_FLAT)
+        } else if (res->expect_faults && strcmp(r->fault, "none")) {
+            Verdict want = fault_expected(r->fault, r->mode);
+            if (want != V_NOT_RUN && r->verdict != want) {
+                any_bad = 1;
+                if (res->n_missed < 32)
+                    snprintf(res->missed[res->n_missed++], sizeof res->missed[0], "%s %s %ld: %s, expected %s",
+                             r->fault, mode_name(r->mode), r->iters, verdict_name(r->verdict), verdict_name(want));
+            }
+        } else if (r->verdict != V_FLAT) {
             any_bad = 1;
+        }
     }
     /* one sweep per (mode, fault) with two counts or more */
     for (int i = 0; i < res->n_runs; i++) {
@@ -55,7 +84,7 @@ void soak_conclude(SoakResult *res)
         s->slope = n >= 2 ? theil_sen(x, y, (size_t)n) : 0.0;
         s->growth = n >= 2 ? s->slope * (hi - lo) : 0.0;
         s->growing = n >= 2 && s->growth > res->tol.rss_bytes;
-        any_bad |= s->growing;
+        any_bad |= s->growing && (!res->expect_faults || !strcmp(s->fault, "none"));
     }
     /* against the baseline: the same run (mode, count, fault) may not be worse than
      * stated percentages in peak memory or time per iteration */
@@ -182,7 +211,12 @@ static int write_summary_json(const SoakResult *res, const char *out_dir, char *
         }
         fprintf(f, "]}");
     }
-    fprintf(f, "\n  ],\n  \"baseline_regressions\": [");
+    fprintf(f, "\n  ],\n  \"expect_faults\": %s,\n  \"faults_missed\": [", res->expect_faults ? "true" : "false");
+    for (int i = 0; i < res->n_missed; i++) {
+        fprintf(f, "%s", i ? ", " : "");
+        json_str(f, res->missed[i]);
+    }
+    fprintf(f, "],\n  \"baseline_regressions\": [");
     for (int i = 0; i < res->n_regressions; i++) {
         fprintf(f, "%s", i ? ", " : "");
         json_str(f, res->regressions[i]);

@@ -32,7 +32,14 @@ typedef struct SoakResult {
     double baseline_time_pct;  /* allowed rise of time per iteration, percent (25) */
     int n_regressions;
     char regressions[32][200];
+    /* with expect_faults, fault runs pass when caught as docs/faults.md requires */
+    int expect_faults;
+    int n_missed;
+    char missed[32][160];
 } SoakResult;
+
+/* The verdict docs/faults.md requires of a fault in a mode, or V_NOT_RUN when none is. */
+Verdict fault_expected(const char *fault, Mode mode);
 
 const char *overall_name(Overall o);
 

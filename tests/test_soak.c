@@ -48,8 +48,11 @@ static const char *entry(const char *json, const char *mode, long iters, const c
     char key[160];
     snprintf(key, sizeof key, "{\"mode\": \"%s\", \"iterations\": %ld, \"fault\": \"%s\"", mode, iters, fault);
     const char *p = strstr(json, key);
-    if (!p)
+    if (!p) {
         fail_msg("summary has no run %s/%ld/%s", mode, iters, fault);
+        buf[0] = 0;
+        return buf;
+    }
     const char *end = strstr(p + 1, "\n    {\"mode\"");
     size_t n = end ? (size_t)(end - p) : strlen(p);
     if (n >= cap)
