@@ -22,6 +22,8 @@ ifeq ($(VARIANT),release)
 else ifeq ($(VARIANT),asan)
   OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
   BLAS := openblas
+  # the test build of robustness: mem_alloc can be told to fail the Nth allocation
+  EXTRA_CFLAGS := -DENGINE_ALLOC_FAILPOINTS=1
 else ifeq ($(VARIANT),valgrind)
   # memcheck runs OpenBLAS's kernels ~3000x slower: the portable kernel, vectorised, instead
   OPT := -O1 -g -DENGINE_VALGRIND=1
@@ -56,7 +58,7 @@ ifeq ($(PROBES),0)
   FAULT_CFLAGS += -DENGINE_PROBES=0
 endif
 
-CFLAGS_ALL := $(BASE_CFLAGS) $(OPT) $(BLAS_CFLAGS) $(FAULT_CFLAGS) -DENGINE_VARIANT='"$(VARIANT)"' $(CFLAGS)
+CFLAGS_ALL := $(BASE_CFLAGS) $(OPT) $(EXTRA_CFLAGS) $(BLAS_CFLAGS) $(FAULT_CFLAGS) -DENGINE_VARIANT='"$(VARIANT)"' $(CFLAGS)
 LDFLAGS_ALL := $(OPT) -pthread $(LDFLAGS)
 LIBS_ALL := $(BLAS_LIBS) $(EXTRA_LIBS) -lm
 
@@ -69,7 +71,7 @@ HARNESS_OBJ := $(HARNESS_SRC:harness/%.c=$(BUILD)/obj/harness/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all build train faults-build faults baseline bisect print-train release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help
+.PHONY: all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help
 .DEFAULT_GOAL := all
 
 all: release
@@ -203,6 +205,27 @@ bisect:
 	@$(MAKE) --no-print-directory release FAULT=none
 	@harness/bisect $(GOOD) $(BAD) $(if $(ITERS),--iters $(ITERS))
 
+# libFuzzer targets (clang): the event-log reader, the samples reader, train_full's command
+# line, the data loader. `make fuzz` runs each for FUZZ_SECONDS from fuzz/corpus/<target>;
+# new inputs go to build/fuzz/corpus-<target>, crashing ones to build/fuzz/artifacts/.
+FUZZ_TARGETS := evlog samples cli data
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+  -fno-sanitize-recover=undefined -Iengine -Iprobes -Iharness
+FUZZ_LIB_SRC := $(wildcard engine/*.c) $(PROBE_SRC) harness/analysis.c
+
+build/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_SRC) $(wildcard engine/*.h probes/*.h harness/*.h)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB_SRC) -lm -ldl
+
+fuzz-build: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+
+fuzz:
+	@tools/ensure-deps fuzz
+	@$(MAKE) --no-print-directory fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tools/run-fuzz $(FUZZ_TARGETS)
+
 # the report of the newest soak (or OUT=DIR)
 report:
 	@$(MAKE) --no-print-directory release FAULT=none
@@ -230,6 +253,7 @@ help:
 	@echo "make faults       every fault x every mode: PASS when each is caught (docs/faults.md)"
 	@echo "make baseline     save the newest soak summary as reports/baseline.json"
 	@echo "make bisect GOOD=<rev> BAD=<rev>   the first commit whose memory grows (docs/ci.md)"
+	@echo "make fuzz         libFuzzer on the readers, the CLI parser and the data loader (FUZZ_SECONDS=60)"
 	@echo "make bench-probes ms/iteration: probes compiled out / idle / samples / event log"
 	@echo "make clean        remove build/"
 	@echo "variables: CC, FAULT (none), VARIANT, PROBES (1; 0 compiles the hooks out), CFLAGS, LDFLAGS"

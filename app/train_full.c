@@ -174,6 +174,7 @@ static int write_summary(const Run *r, double ms_median, double tok_s)
     fprintf(f, "  \"arena_high_water_bytes\": %zu,\n  \"arena_reserved_bytes\": %zu,\n",
             as.high_water_bytes, as.reserved_bytes);
     fprintf(f, "  \"tape_capacity\": %zu,\n", r->tape.cap);
+    fprintf(f, "  \"heap_allocs\": %llu,\n", (unsigned long long)mem_stats().allocs);
     fprintf(f, "  \"heap_allocs_after_warmup\": %llu\n", (unsigned long long)(mem_stats().allocs - r->allocs_after_first));
     fprintf(f, "}\n");
     if (outfile_commit(&of) != 0) {

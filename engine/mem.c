@@ -8,13 +8,44 @@
 
 static MemStats g_stats;
 
+#ifdef ENGINE_ALLOC_FAILPOINTS
+#include <stdlib.h>
+static uint64_t g_fail_at;
+static int g_fail_persist, g_fail_init;
+
+void mem_fail_at(uint64_t n, int persist)
+{
+    g_fail_at = n;
+    g_fail_persist = persist;
+    g_fail_init = 1;
+}
+
+/* 1 when this allocation (number g_stats.allocs + 1) must fail */
+static int should_fail(void)
+{
+    if (!g_fail_init) {
+        const char *e = getenv("ENGINE_FAIL_ALLOC");
+        char *end = NULL;
+        g_fail_at = e ? strtoull(e, &end, 10) : 0;
+        g_fail_persist = end && *end == '+';
+        g_fail_init = 1;
+    }
+    uint64_t n = g_stats.allocs + g_stats.failed + 1;
+    return g_fail_at && (n == g_fail_at || (g_fail_persist && n > g_fail_at));
+}
+#else
+static int should_fail(void) { return 0; }
+#endif
+
 void *mem_alloc(size_t bytes, const char *site)
 {
     if (bytes == 0)
         return NULL;
     void *p = NULL;
-    if (posix_memalign(&p, MEM_ALIGN, bytes) != 0)
+    if (should_fail() || posix_memalign(&p, MEM_ALIGN, bytes) != 0) {
+        g_stats.failed++;
         return NULL;
+    }
     g_stats.allocs++;
     ENG_EVENT(EV_HEAP_ALLOC, bytes, 0, site, 0, 0);
     g_stats.live_bytes += bytes;

@@ -20,6 +20,7 @@ typedef struct MemStats {
     size_t peak_bytes;  /* mem.heap_peak_bytes */
     uint64_t allocs;    /* mem.heap_allocs: allocations since start (cumulative) */
     uint64_t frees;     /* mem.heap_frees */
+    uint64_t failed;    /* allocations refused (out of memory, or a test failpoint) */
 } MemStats;
 
 /* Returns a 64-byte aligned block of `bytes` (> 0) bytes, or NULL when the heap is out of
@@ -34,5 +35,13 @@ void *mem_calloc(size_t n, size_t size, const char *site);
 void mem_free(void *p, size_t bytes, const char *site);
 
 MemStats mem_stats(void);
+
+#ifdef ENGINE_ALLOC_FAILPOINTS
+/* Test builds only (the asan variant): make allocation number n (1-based, counted from
+ * program start) fail, and with persist every one after it too; n = 0 turns it off.
+ * Without a call, the environment variable ENGINE_FAIL_ALLOC="N" or "N+" (persist) is read
+ * at the first allocation. */
+void mem_fail_at(uint64_t n, int persist);
+#endif
 
 #endif

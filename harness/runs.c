@@ -135,6 +135,7 @@ static const char *signal_name(int sig)
     case SIGKILL: return "SIGKILL";
     case SIGTERM: return "SIGTERM";
     case SIGINT: return "SIGINT";
+    case SIGXFSZ: return "SIGXFSZ (file size limit: is the disk full?)";
     default: return "signal";
     }
 }
@@ -165,6 +166,7 @@ void run_evaluate(Run *r, const Tolerance *t)
     Samples s;
     snprintf(path, sizeof path, "%s/samples.csv", r->dir);
     int have_samples = samples_load(&s, path, err, sizeof err) == 0;
+    size_t bad_rows = have_samples ? s.bad_rows : 0;
     if (have_samples) {
         analyze_run(&s, (uint64_t)r->iters, t, &r->an);
         r->iter_reached = r->an.last_iter;
@@ -215,6 +217,9 @@ void run_evaluate(Run *r, const Tolerance *t)
     } else if (!have_samples || r->an.n_series == 0) {
         r->verdict = V_CRASHED;
         snprintf(r->detail, sizeof r->detail, "no samples could be read (%s)", have_samples ? "no rows" : err);
+    } else if (bad_rows) {
+        r->verdict = V_CRASHED;
+        snprintf(r->detail, sizeof r->detail, "samples.csv is damaged: %zu rows could not be read", bad_rows);
     } else if (r->iter_reached != (uint64_t)r->iters) {
         r->verdict = V_CRASHED;
         snprintf(r->detail, sizeof r->detail, "exited 0 but its samples end at iteration %llu of %ld",

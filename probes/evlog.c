@@ -152,11 +152,18 @@ int evlog_close(EvlogWriter *w)
 int evlog_reader_open(EvlogReader *r, const char *path, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
-    r->f = fopen(path, "rb");
-    if (!r->f) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
+    return evlog_reader_from(r, f, path, err, errlen);
+}
+
+int evlog_reader_from(EvlogReader *r, FILE *f, const char *path, char *err, size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    r->f = f;
     unsigned char h[EVLOG_HEADER_BYTES];
     size_t n = fread(h, 1, sizeof h, r->f);
     const char *why = NULL;

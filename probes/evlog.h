@@ -60,6 +60,10 @@ typedef struct EvlogReader {
  * version, a different record layout, unreadable. */
 int evlog_reader_open(EvlogReader *r, const char *path, char *err, size_t errlen);
 
+/* The same on an open stream, which the reader then owns (closed by evlog_reader_close,
+ * or at once on failure); name is used in messages. */
+int evlog_reader_from(EvlogReader *r, FILE *f, const char *name, char *err, size_t errlen);
+
 /* Next event record: 1, 0 at the end (r->truncated tells whether the end was clean),
  * -1 on a corrupt record (message in err). Site-name records are absorbed. */
 int evlog_next(EvlogReader *r, EvlogRecord *rec, char *err, size_t errlen);

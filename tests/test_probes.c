@@ -14,6 +14,7 @@
 #include "evlog.h"
 #include "hook.h"
 #include "ops.h"
+#include "samples.h"
 
 static char g_dir[PATH_MAX]; /* build/<variant> */
 
@@ -228,6 +229,44 @@ static void test_reader_round_trip_and_damage(void **state)
     assert_int_equal(run_probe_dump("/nonexistent.bin", out, sizeof out), 2);
 }
 
+/* A run killed mid-way leaves files readable up to the last complete iteration. */
+static void test_killed_run_leaves_readable_files(void **state)
+{
+    (void)state;
+    char log[PATH_MAX + 32], csv[PATH_MAX + 32], cmd[4 * PATH_MAX], out[1 << 16];
+    snprintf(log, sizeof log, "%s/killed.bin", test_tmpdir());
+    snprintf(csv, sizeof csv, "%s/killed.csv", test_tmpdir());
+    snprintf(cmd, sizeof cmd,
+             "'%s/train_full' 10000000 --quiet --events '%s' --samples '%s' --sample-every 1 >/dev/null 2>&1 & "
+             "pid=$!; sleep 1.5; kill -9 $pid; wait $pid 2>/dev/null; true",
+             g_dir, log, csv);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(run_probe_dump(log, out, sizeof out), 0);
+    const char *last = strstr(out, "last complete ");
+    assert_non_null(last);
+    assert_true(atol(last + 14) >= 1);
+    Samples s;
+    char err[256];
+    assert_int_equal(samples_load(&s, csv, err, sizeof err), 0);
+    assert_true(s.nrows >= 1);
+    assert_int_equal(s.bad_rows, 0);
+    samples_free(&s);
+}
+
+static void test_probe_dump_bad_usage(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {"", "--bogus x.bin", "x.bin --iters 5:2", "x.bin --iters a:b",
+                                      "x.bin --growth 1:2", "x.bin --top 0", "x.bin y.bin", "x.bin --iters"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char cmd[2 * PATH_MAX];
+        snprintf(cmd, sizeof cmd, "cd '%s' && touch x.bin && '%s/probe-dump' %s >/dev/null 2>&1", test_tmpdir(), g_dir, bad[i]);
+        int st = system(cmd);
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 2)
+            fail_msg("probe-dump %s: exit %d, expected 2", bad[i], WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    }
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -236,6 +275,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_known_graph_events),
         cmocka_unit_test(test_clean_run_samples_are_flat),
         cmocka_unit_test(test_reader_round_trip_and_damage),
+        cmocka_unit_test(test_probe_dump_bad_usage),
+        cmocka_unit_test(test_killed_run_leaves_readable_files),
     };
     return cmocka_run_group_tests_name("probes", tests, tmpdir_setup, tmpdir_teardown);
 }

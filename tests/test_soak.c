@@ -5,6 +5,8 @@
 #include "testutil.h"
 
 #include <stdarg.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 
 #include "hook.h"
@@ -108,6 +110,13 @@ static void test_bad_usage(void **state)
     assert_int_equal(soak(g_json, sizeof g_json, "bad3", "--shard 3/2"), 2);
     assert_int_equal(soak(g_json, sizeof g_json, "bad4", "--faults nosuchfault --modes native"), 2);
     assert_int_equal(soak(g_json, sizeof g_json, "bad5", "--data /nonexistent"), 2);
+    assert_int_equal(soak(g_json, sizeof g_json, "bad6", "--jobs 0"), 2);
+    assert_int_equal(soak(g_json, sizeof g_json, "bad7", "--timeout -1"), 2);
+    /* an output folder that cannot be written */
+    char cmd[2 * PATH_MAX];
+    snprintf(cmd, sizeof cmd, "'%s/soak' --out /proc/flatmem-cannot-write --modes native --iters 100 >/dev/null 2>&1", g_dir);
+    int st = system(cmd);
+    assert_int_equal(WEXITSTATUS(st), 2);
 }
 
 static void test_clean_soak_passes_in_every_mode(void **state)
@@ -206,6 +215,81 @@ static void test_shards_merge_to_the_same_verdicts(void **state)
     assert_non_null(strstr(merged, "\"overall\": \"FAIL\""));
 }
 
+/* SIGINT / SIGTERM: running children stopped, finished runs kept, INCOMPLETE, report
+ * written, exit 130 / 143. */
+static void interrupted_soak(int sig, int want_exit, const char *out)
+{
+    char dir[PATH_MAX + 64], soak_bin[PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "%s/%s", test_tmpdir(), out);
+    snprintf(soak_bin, sizeof soak_bin, "%s/soak", g_dir);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        execl(soak_bin, soak_bin, "--build", g_root, "--out", dir, "--modes", "native,valgrind", "--iters", "100,2000",
+              "--jobs", "2", (char *)NULL);
+        _exit(127);
+    }
+    /* wait until the short native runs are done and valgrind is busy */
+    char path[PATH_MAX + 128];
+    snprintf(path, sizeof path, "%s/runs/native-100/run.txt", dir);
+    for (int i = 0; i < 200 && access(path, F_OK) != 0; i++)
+        usleep(50000);
+    usleep(500000);
+    kill(pid, sig);
+    int st;
+    waitpid(pid, &st, 0);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), want_exit);
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    g_json[fread(g_json, 1, sizeof g_json - 1, f)] = 0;
+    fclose(f);
+    assert_non_null(strstr(g_json, "\"overall\": \"INCOMPLETE\""));
+    assert_non_null(strstr(g_json, "\"interrupted\": true"));
+    expect(g_json, "native", 100, "none", "FLAT", NULL); /* finished before: kept */
+    expect(g_json, "valgrind", 2000, "none", "NOT_RUN", NULL);
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    assert_int_equal(access(path, R_OK), 0);
+    /* no child left behind */
+    assert_int_equal(system("pgrep -f 'valgrind/train_ful[l] --tiny 2000' >/dev/null"), 256);
+}
+
+static void test_interrupt_and_terminate(void **state)
+{
+    (void)state;
+    if (!is_release())
+        skip();
+    interrupted_soak(SIGINT, 130, "sigint");
+    interrupted_soak(SIGTERM, 143, "sigterm");
+}
+
+/* A disk that fills up mid-run (a file size limit): the run fails, the soak never PASSes. */
+static void test_disk_full_is_not_a_pass(void **state)
+{
+    (void)state;
+    if (!is_release())
+        skip();
+    /* 2 MiB of file per process: the event log of 2000 iterations (~14 MB) does not fit */
+    char cmd[4 * PATH_MAX];
+    snprintf(cmd, sizeof cmd,
+             "ulimit -f 2048; '%s/soak' --build '%s' --out '%s/diskfull2' --modes native --iters 2000 >/dev/null 2>&1",
+             g_dir, g_root, test_tmpdir());
+    int st = system(cmd);
+    assert_int_equal(WEXITSTATUS(st), 1);
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/diskfull2/summary.json", test_tmpdir());
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    g_json[fread(g_json, 1, sizeof g_json - 1, f)] = 0;
+    fclose(f);
+    assert_null(strstr(g_json, "\"overall\": \"PASS\""));
+    expect(g_json, "native", 2000, "none", "CRASHED", "SIGXFSZ");
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -218,6 +302,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_detection_matrix),
         cmocka_unit_test(test_tape_keep_over_budget),
         cmocka_unit_test(test_shards_merge_to_the_same_verdicts),
+        cmocka_unit_test(test_interrupt_and_terminate),
+        cmocka_unit_test(test_disk_full_is_not_a_pass),
     };
     return cmocka_run_group_tests_name("soak", tests, tmpdir_setup, tmpdir_teardown);
 }

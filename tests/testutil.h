@@ -50,12 +50,19 @@ static inline int tmpdir_teardown(void **state)
     return system(cmd);
 }
 
-/* out = the build folder of this test program (build/<variant>, the parent of tests/). */
+/* out = the build folder of this test program (build/<variant>, the parent of tests/),
+ * as an absolute path, so that it still works after a chdir or inside `cd X && ...`. */
 static inline void build_dir_of(const char *argv0, char *out, size_t cap)
 {
-    char self[PATH_MAX];
+    char self[PATH_MAX], rel[PATH_MAX + 8], abs_path[PATH_MAX];
     snprintf(self, sizeof self, "%s", argv0);
-    snprintf(out, cap, "%s/..", dirname(self));
+    snprintf(rel, sizeof rel, "%s/..", dirname(self));
+    const char *r = realpath(rel, abs_path) ? abs_path : rel;
+    size_t n = strlen(r);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(out, r, n);
+    out[n] = 0;
 }
 
 #endif
