@@ -176,7 +176,7 @@ void run_evaluate(Run *r, const Tolerance *t)
         r->an.worst = -1;
         r->an.peak_rss = NAN;
     }
-    if (r->an.peak_rss > (double)r->peak_rss_bytes)
+    if (r->an.peak_rss > (double)r->peak_rss_bytes && r->an.peak_rss < 1e18)
         r->peak_rss_bytes = (uint64_t)r->an.peak_rss;
 
     /* the first report of the tool that watched the run */

@@ -100,7 +100,9 @@ int samples_parse(Samples *s, const char *text, size_t len, char *err, size_t er
             ok = col < s->ncols && field_value(p, q, &row[col]);
             p = q + 1;
         }
-        if (ok && col == s->ncols && !isnan(row[0]) && row[0] >= 0)
+        /* the iteration must be a whole number a double holds exactly */
+        if (ok && col == s->ncols && !isnan(row[0]) && row[0] >= 0 && row[0] <= 9007199254740992.0 &&
+            row[0] == floor(row[0]))
             s->nrows++;
         else
             s->bad_rows++;
