@@ -290,6 +290,24 @@ static void test_disk_full_is_not_a_pass(void **state)
     expect(g_json, "native", 2000, "none", "CRASHED", "SIGXFSZ");
 }
 
+/* Two soaks started at once get separate folders and both complete. */
+static void test_two_soaks_at_once(void **state)
+{
+    (void)state;
+    if (!is_release())
+        skip();
+    char cmd[4 * PATH_MAX];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && mkdir -p twice && cd twice && "
+             "for i in 1 2; do '%s/soak' --build '%s' --templates '%s/../reports' --modes native,jemalloc --iters 100,300 "
+             ">log.$i 2>&1 & done; wait; ls reports/out | wc -l | grep -qx 2 && "
+             "[ $(grep -l '\"overall\": \"PASS\"' reports/out/*/summary.json | wc -l) -eq 2 ]",
+             test_tmpdir(), g_dir, g_root, g_root);
+    int st = system(cmd);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fail_msg("two soaks at once did not both complete in separate folders (exit %d)", WEXITSTATUS(st));
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -304,6 +322,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_shards_merge_to_the_same_verdicts),
         cmocka_unit_test(test_interrupt_and_terminate),
         cmocka_unit_test(test_disk_full_is_not_a_pass),
+        cmocka_unit_test(test_two_soaks_at_once),
     };
     return cmocka_run_group_tests_name("soak", tests, tmpdir_setup, tmpdir_teardown);
 }
