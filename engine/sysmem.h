@@ -7,6 +7,9 @@
 /* Current resident set size from /proc/self/statm, in bytes; 0 if unreadable. */
 size_t sysmem_rss_bytes(void);
 
+/* The same for another process (/proc/PID/statm); 0 if it is gone or unreadable. */
+size_t sysmem_rss_of(int pid);
+
 /* Peak resident set size (getrusage ru_maxrss), in bytes. */
 size_t sysmem_peak_rss_bytes(void);
 

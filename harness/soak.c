@@ -2,6 +2,7 @@
  * a child process under a watchdog, and decides from the numbers whether memory stays
  * flat. See usage() and docs/soak.md. */
 #include <ctype.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "report.h"
+#include "sysmem.h"
 #include "summary.h"
 
 extern char **environ;
@@ -358,10 +360,14 @@ typedef struct Argv {
     char store[48][PATH_MAX + 256];
 } Argv;
 
-static void arg(Argv *a, const char *s)
+/* Appends one argument, formatted. */
+__attribute__((format(printf, 2, 3))) static void arg(Argv *a, const char *fmt, ...)
 {
     if (a->n < 47) {
-        snprintf(a->store[a->n], sizeof a->store[0], "%s", s);
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(a->store[a->n], sizeof a->store[0], fmt, ap);
+        va_end(ap);
         a->v[a->n] = a->store[a->n];
         a->v[++a->n] = NULL;
     }
@@ -376,7 +382,6 @@ static const char *k_ubsan_options = "halt_on_error=1:print_stacktrace=1";
 static void build_argv(const Options *o, const Run *r, Argv *a, char *cmdline, size_t cap)
 {
     a->n = 0;
-    char path[PATH_MAX + 128], num[32];
     if (r->mode == MODE_VALGRIND && !o->program) {
         arg(a, "valgrind");
         arg(a, "--tool=memcheck");
@@ -384,42 +389,31 @@ static void build_argv(const Options *o, const Run *r, Argv *a, char *cmdline, s
         arg(a, "--errors-for-leak-kinds=definite");
         arg(a, "--error-exitcode=99");
         arg(a, "--num-callers=16");
-        snprintf(path, sizeof path, "--log-file=%s/valgrind.log", r->dir);
-        arg(a, path);
+        arg(a, "--log-file=%s/valgrind.log", r->dir);
     }
-    if (o->program) {
-        arg(a, o->program);
-    } else if (!strcmp(r->fault, "none")) {
-        snprintf(path, sizeof path, "%s/%s/train_full", o->build, mode_variant(r->mode));
-        arg(a, path);
-    } else {
-        snprintf(path, sizeof path, "%s/%s-fault-%s/train_full", o->build, mode_variant(r->mode), r->fault);
-        arg(a, path);
-    }
-    snprintf(path, sizeof path, "--%s", o->config);
-    arg(a, path);
-    snprintf(num, sizeof num, "%ld", r->iters);
-    arg(a, num);
+    if (o->program)
+        arg(a, "%s", o->program);
+    else if (!strcmp(r->fault, "none"))
+        arg(a, "%s/%s/train_full", o->build, mode_variant(r->mode));
+    else
+        arg(a, "%s/%s-fault-%s/train_full", o->build, mode_variant(r->mode), r->fault);
+    arg(a, "--%s", o->config);
+    arg(a, "%ld", r->iters);
     arg(a, "--print-every");
-    snprintf(num, sizeof num, "%ld", r->iters >= 10 ? r->iters / 10 : 1);
-    arg(a, num);
+    arg(a, "%ld", r->iters >= 10 ? r->iters / 10 : 1);
     arg(a, "--samples");
-    snprintf(path, sizeof path, "%s/samples.csv", r->dir);
-    arg(a, path);
+    arg(a, "%s/samples.csv", r->dir);
     arg(a, "--sample-every");
-    snprintf(num, sizeof num, "%ld", r->iters >= 200 ? r->iters / 200 : 1);
-    arg(a, num);
+    arg(a, "%ld", r->iters >= 200 ? r->iters / 200 : 1);
     arg(a, "--summary");
-    snprintf(path, sizeof path, "%s/train.json", r->dir);
-    arg(a, path);
+    arg(a, "%s/train.json", r->dir);
     if (o->events && (r->mode == MODE_NATIVE || r->mode == MODE_JEMALLOC)) {
         arg(a, "--events");
-        snprintf(path, sizeof path, "%s/events.bin", r->dir);
-        arg(a, path);
+        arg(a, "%s/events.bin", r->dir);
     }
     if (o->data) {
         arg(a, "--data");
-        arg(a, o->data);
+        arg(a, "%s", o->data);
     }
     cmdline[0] = 0;
     if (r->mode == MODE_ASAN) {
@@ -493,24 +487,6 @@ static int start_run(const Options *o, Run *r)
     r->t_start = now_s();
     r->peak_rss_bytes = 0;
     return 0;
-}
-
-static uint64_t proc_rss(pid_t pid)
-{
-    char path[64], buf[128];
-    snprintf(path, sizeof path, "/proc/%d/statm", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    unsigned long long size, res;
-    if (sscanf(buf, "%llu %llu", &size, &res) != 2)
-        return 0;
-    return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
 /* Iteration of the last complete row of a run's samples (for progress). */
@@ -865,7 +841,7 @@ int main(int argc, char **argv)
                 }
                 continue;
             }
-            uint64_t rss = proc_rss(r->pid);
+            uint64_t rss = sysmem_rss_of((int)r->pid);
             if (rss > r->peak_rss_bytes)
                 r->peak_rss_bytes = rss;
             double limit = o.timeout_s ? o.timeout_s : 120.0 + 5.0 * expected_ms(r->mode, o.config) * (double)r->iters / 1e3;
