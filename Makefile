@@ -208,7 +208,7 @@ bisect:
 # libFuzzer targets (clang): the event-log reader, the samples reader, train_full's command
 # line, the data loader. `make fuzz` runs each for FUZZ_SECONDS from fuzz/corpus/<target>;
 # new inputs go to build/fuzz/corpus-<target>, crashing ones to build/fuzz/artifacts/.
-FUZZ_TARGETS := evlog samples cli data
+FUZZ_TARGETS := evlog samples cli data checkpoint
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \

@@ -12,6 +12,7 @@
 
 #include "arena.h"
 #include "autograd.h"
+#include "checkpoint.h"
 #include "data.h"
 #include "gemm.h"
 #include "gpt.h"
@@ -72,6 +73,8 @@ typedef struct Run {
     TimeHist hist;  /* per-step times: fixed memory whatever the iteration count */
     float first_loss, last_loss, val_loss;
     uint64_t allocs_after_first;
+    long start;       /* iterations already done (a resumed checkpoint's step) */
+    uint64_t rng_state; /* the batch generator's state to start from (0: from the seed) */
 } Run;
 
 static double now_ms(void)
@@ -184,6 +187,27 @@ static int write_summary(const Run *r, double ms_median, double tok_s)
     return 0;
 }
 
+/* Writes --save FILE (temporary file, then rename). 0, or -1 after a message. */
+static int save_checkpoint(const Run *r, const Rng *rng)
+{
+    CkptMeta meta = {.step = (uint64_t)r->o.iters, .rng_state = rng->s, .seed = r->o.seed, .vocab = r->data.vocab};
+    memcpy(meta.itos, r->data.itos, sizeof meta.itos);
+    OutFile of;
+    FILE *f = outfile_open(&of, r->o.save);
+    if (!f || ckpt_save(f, &r->model, &meta) != ENG_OK) {
+        fprintf(stderr, "train_full: --save %s: cannot be written: %s\n", r->o.save, strerror(errno));
+        if (f)
+            outfile_abort(&of);
+        return -1;
+    }
+    if (outfile_commit(&of) != 0) {
+        fprintf(stderr, "train_full: --save %s: write failed: %s\n", r->o.save, strerror(errno));
+        return -1;
+    }
+    printf("checkpoint: %s (after iteration %ld)\n", r->o.save, r->o.iters);
+    return 0;
+}
+
 /* Loads data and builds the model. Returns an exit status (0: go on). */
 static int setup(Run *r)
 {
@@ -206,11 +230,44 @@ static int setup(Run *r)
         return 2;
     }
     o->model.vocab = r->data.vocab;
+    if (o->resume) {
+        FILE *f = fopen(o->resume, "rb");
+        if (!f) {
+            fprintf(stderr, "train_full: --resume %s: %s\n", o->resume, strerror(errno));
+            return 2;
+        }
+        CkptMeta meta;
+        const char *bad = "";
+        EngErr e = ckpt_load(f, &r->model, &meta, &bad);
+        fclose(f);
+        if (e) {
+            fprintf(stderr, "train_full: --resume %s: %s\n", o->resume, bad);
+            return e == ENG_ENOMEM ? 1 : 2;
+        }
+        if (meta.vocab != r->data.vocab || memcmp(meta.itos, r->data.itos, (size_t)meta.vocab) != 0) {
+            fprintf(stderr, "train_full: --resume %s: the checkpoint was trained on other data (its vocabulary "
+                            "differs from --data %s): give the same --data\n", o->resume, o->data ? o->data : "(built-in)");
+            return 2;
+        }
+        if ((long)meta.step >= o->iters) {
+            fprintf(stderr, "train_full: --resume %s: it holds %llu iterations already; ITERS (%ld) counts all "
+                            "iterations and must be larger\n", o->resume, (unsigned long long)meta.step, o->iters);
+            return 2;
+        }
+        o->model = r->model.cfg;
+        o->seed = meta.seed;
+        r->start = (long)meta.step;
+        r->rng_state = meta.rng_state;
+        if (data_check_context(&r->data, o->model.ctx) != ENG_OK) {
+            fprintf(stderr, "train_full: --data: too short for the checkpoint's context %d\n", o->model.ctx);
+            return 2;
+        }
+    }
     /* Auto threads: below ~256k activations per layer OpenBLAS's threads cost more than
      * they give (--tiny runs 2x faster on one). */
     size_t work = (size_t)o->model.batch * o->model.ctx * o->model.embd;
     gemm_set_threads(o->threads ? (int)o->threads : work < ((size_t)1 << 18) ? 1 : 0);
-    err = gpt_create(&r->model, &o->model, o->seed);
+    err = o->resume ? ENG_OK : gpt_create(&r->model, &o->model, o->seed);
     if (err) {
         fprintf(stderr, "train_full: cannot create the model: %s\n", eng_strerror(err));
         return err == ENG_ENOMEM ? 1 : 2;
@@ -245,13 +302,17 @@ static int train(Run *r)
     long every = o->print_every ? o->print_every : (o->iters >= 10 ? o->iters / 10 : 1);
     Rng rng;
     rng_seed(&rng, o->seed);
+    if (r->rng_state)
+        rng.s = r->rng_state;
+    if (r->start)
+        printf("train_full: resuming from %s after iteration %ld\n", o->resume, r->start);
     printf("train_full: %s, %d layers, %d heads, embd %d, ctx %d, batch %d, vocab %d, %zu params; "
            "%ld iterations; data %s (%zu chars); matmul %s; build %s\n",
            o->preset, c->layers, c->heads, c->embd, c->ctx, c->batch, c->vocab, r->model.n_params,
            o->iters, o->data ? o->data : "built-in", r->data.n, gemm_backend(), ENGINE_VARIANT);
     fflush(stdout);
     double t_start = now_ms();
-    for (long it = 1; it <= o->iters; it++) {
+    for (long it = r->start + 1; it <= o->iters; it++) {
         data_batch(&r->data, SPLIT_TRAIN, &rng, c->batch, c->ctx, r->x, r->y);
         GPTStepStats st;
         double t0 = now_ms();
@@ -263,7 +324,7 @@ static int train(Run *r)
             fprintf(stderr, "train_full: iteration %ld failed: %s\n", it, eng_strerror(err));
             return 1;
         }
-        if (it == 1) {
+        if (it == r->start + 1) {
             r->first_loss = st.loss;
             r->allocs_after_first = mem_stats().allocs;
         }
@@ -277,7 +338,7 @@ static int train(Run *r)
             printf("iter %ld | val loss %.4f\n", it, vl);
         }
         eng_iter_end((uint64_t)it); /* after evaluation: its arena use counts in this iteration */
-        if (!o->quiet && (it % every == 0 || it == 1 || it == o->iters)) {
+        if (!o->quiet && (it % every == 0 || it == r->start + 1 || it == o->iters)) {
             ArenaStats as = arena_stats(&r->arena);
             printf("iter %ld/%ld | loss %.4f | %.3f ms/iter | rss %.1f MiB | arena hw %.2f MiB\n", it,
                    o->iters, st.loss, step_ms, MIB(sysmem_rss_bytes()), MIB(as.high_water_bytes));
@@ -285,6 +346,8 @@ static int train(Run *r)
         }
     }
     double total_ms = now_ms() - t_start;
+    if (o->save && save_checkpoint(r, &rng) != 0)
+        return 1;
     EngErr err = evaluate(r, &r->val_loss);
     if (err) {
         fprintf(stderr, "train_full: evaluation failed: %s\n", eng_strerror(err));
@@ -324,15 +387,19 @@ int main(int argc, char **argv)
         fprintf(stderr, "train_full: %s\nTry 'train_full --help'.\n", err);
         return 2;
     }
-    if (r.o.summary) {
+    const char *outputs[2][2] = {{"--summary", r.o.summary}, {"--save", r.o.save}};
+    for (int k = 0; k < 2; k++) {
+        const char *path = outputs[k][1];
+        if (!path)
+            continue;
         struct stat st;
         const char *why = NULL;
-        if (outfile_check(r.o.summary) != 0)
+        if (outfile_check(path) != 0)
             why = strerror(errno);
-        else if (stat(r.o.summary, &st) == 0 && S_ISDIR(st.st_mode))
+        else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
             why = "it is a directory";
         if (why) {
-            fprintf(stderr, "train_full: --summary %s: cannot be written there (%s)\n", r.o.summary, why);
+            fprintf(stderr, "train_full: %s %s: cannot be written there (%s)\n", outputs[k][0], path, why);
             return 2;
         }
     }

@@ -48,6 +48,8 @@ static const OptSpec k_opts[] = {
     {"--events", K_STR, OFF(events), 0, 0, "FILE", "write every memory event to this binary log (docs/probes.md)"},
     {"--samples", K_STR, OFF(samples), 0, 0, "FILE", "write a CSV row of memory figures every K iterations"},
     {"--sample-every", K_INT, OFF(sample_every), 1, 1e9, "K", "iterations between sample rows (10; first and last always)"},
+    {"--save", K_STR, OFF(save), 0, 0, "FILE", "write a checkpoint at the end (docs/train_full.md)"},
+    {"--resume", K_STR, OFF(resume), 0, 0, "FILE", "continue from a checkpoint up to ITERS iterations in all"},
     {"--eval-every", K_INT, OFF(eval_every), 0, 1e9, "N", "validation loss every N iterations (0: at the end only)"},
     {"--eval-batches", K_INT, OFF(eval_batches), 1, 1e6, "N", "validation batches per evaluation (20)"},
     {"--sample", K_INT, OFF(sample), 0, 1e7, "N", "print N generated characters at the end"},

@@ -25,6 +25,8 @@ typedef struct TrainOptions {
     const char *events;   /* --events FILE: binary event log (probes) */
     const char *samples;  /* --samples FILE: per-iteration CSV (probes) */
     long sample_every;    /* --sample-every K, default 10 */
+    const char *save;     /* --save FILE: checkpoint at the end */
+    const char *resume;   /* --resume FILE: continue from a checkpoint */
     long eval_every;      /* --eval-every N (0: only at the end) */
     long eval_batches;    /* --eval-batches N, default 20 */
     long sample;          /* --sample N characters */

@@ -171,6 +171,57 @@ static void test_summary_of_a_good_run(void **state)
     assert_non_null(strstr(r.out, "heap allocations after warm-up 0"));
 }
 
+static const char *json_value(const char *path, const char *key, char *out, size_t cap)
+{
+    char json[8192], pat[64];
+    slurp(path, json, sizeof json);
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    const char *p = strstr(json, pat);
+    out[0] = 0;
+    if (p)
+        snprintf(out, cap, "%.*s", (int)strcspn(p + strlen(pat), ",\n}"), p + strlen(pat));
+    return out;
+}
+
+/* A run resumed from a checkpoint continues with the same losses as one that never stopped. */
+static void test_checkpoint_resume_is_exact(void **state)
+{
+    (void)state;
+    const char *whole = tmp_file("whole.json", NULL, 0), *resumed = tmp_file("resumed.json", NULL, 0);
+    const char *ck = tmp_file("ck.bin", NULL, 0);
+    Result r;
+    run(&r, (const char *[]){"60", "--seed", "9", "--quiet", "--summary", whole, NULL});
+    assert_int_equal(r.status, 0);
+    run(&r, (const char *[]){"25", "--seed", "9", "--quiet", "--save", ck, NULL});
+    assert_int_equal(r.status, 0);
+    run(&r, (const char *[]){"60", "--resume", ck, "--quiet", "--summary", resumed, NULL});
+    if (r.status != 0)
+        fail_msg("resume: exit %d: %s", r.status, r.err);
+    static const char *const keys[] = {"final_train_loss", "val_loss", "params"};
+    for (int k = 0; k < 3; k++) {
+        char a[64], b[64];
+        json_value(whole, keys[k], a, sizeof a);
+        json_value(resumed, keys[k], b, sizeof b);
+        if (!a[0] || strcmp(a, b))
+            fail_msg("%s: %s without a stop, %s after resuming at 25", keys[k], a, b);
+    }
+    /* damaged checkpoints are refused with a reason, exit 2 */
+    static char data[1 << 20];
+    FILE *f = fopen(ck, "rb");
+    size_t n = fread(data, 1, sizeof data, f);
+    fclose(f);
+    assert_true(n > 1000 && n < sizeof data);
+    const char *trunc = tmp_file("trunc.bin", data, n / 2);
+    data[400] ^= 0x55; /* a parameter byte: the checksum must notice */
+    const char *flipped = tmp_file("flipped.bin", data, n);
+    const char *bad[][2] = {{trunc, "truncated"}, {flipped, "checksum"}, {whole, "not a checkpoint"}};
+    for (int i = 0; i < 3; i++) {
+        run(&r, (const char *[]){"60", "--resume", bad[i][0], NULL});
+        if (r.status != 2 || !strstr(r.err, bad[i][1]) || !strstr(r.err, "--resume"))
+            fail_msg("--resume %s: exit %d, stderr: %s", bad[i][0], r.status, r.err);
+    }
+}
+
 static void test_parser_overrides_and_defaults(void **state)
 {
     (void)state;
@@ -201,6 +252,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_help),
         cmocka_unit_test(test_bad_input_exits_2_with_a_message),
         cmocka_unit_test(test_summary_of_a_good_run),
+        cmocka_unit_test(test_checkpoint_resume_is_exact),
     };
     return cmocka_run_group_tests_name("train_full", tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -1,0 +1,150 @@
+#include "checkpoint.h"
+
+#include <string.h>
+
+/* Layout (little-endian), version 1:
+ *   char magic[8] "FMCKPT1\0"; u32 version; u32 header_bytes (352)
+ *   i32 layers, heads, embd, ctx, batch, vocab
+ *   u64 n_params, step, rng_state, seed, optimizer steps
+ *   u8 itos[256]
+ *   f32 params[n_params], adam_m[n_params], adam_v[n_params]
+ *   u64 checksum (FNV-1a 64 of every byte before it) */
+#define HEADER_BYTES 352u
+
+static void put32(unsigned char *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i)); }
+static void put64(unsigned char *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i)); }
+static uint32_t get32(const unsigned char *p) { uint32_t v = 0; for (int i = 3; i >= 0; i--) v = v << 8 | p[i]; return v; }
+static uint64_t get64(const unsigned char *p) { uint64_t v = 0; for (int i = 7; i >= 0; i--) v = v << 8 | p[i]; return v; }
+
+static uint64_t fnv(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001B3ull;
+    return h;
+}
+#define FNV_START 0xCBF29CE484222325ull
+
+static void header(unsigned char *h, const GPT *m, const CkptMeta *meta)
+{
+    memset(h, 0, HEADER_BYTES);
+    memcpy(h, CKPT_MAGIC, 8);
+    put32(h + 8, CKPT_VERSION);
+    put32(h + 12, HEADER_BYTES);
+    const int cfg[6] = {m->cfg.layers, m->cfg.heads, m->cfg.embd, m->cfg.ctx, m->cfg.batch, m->cfg.vocab};
+    for (int i = 0; i < 6; i++)
+        put32(h + 16 + 4 * i, (uint32_t)cfg[i]);
+    put64(h + 40, m->n_params);
+    put64(h + 48, meta->step);
+    put64(h + 56, meta->rng_state);
+    put64(h + 64, meta->seed);
+    put64(h + 72, (uint64_t)m->steps);
+    memcpy(h + 80, meta->itos, 256);
+}
+
+EngErr ckpt_save(FILE *f, const GPT *m, const CkptMeta *meta)
+{
+    unsigned char h[HEADER_BYTES];
+    header(h, m, meta);
+    uint64_t sum = fnv(FNV_START, h, sizeof h);
+    int ok = fwrite(h, 1, sizeof h, f) == sizeof h;
+    const float *blocks[3] = {m->params, m->m, m->v};
+    size_t bytes = m->n_params * sizeof(float);
+    for (int b = 0; b < 3 && ok; b++) {
+        /* floats are written as they are in memory: little-endian IEEE on the machines
+         * this project runs on (x86-64) */
+        ok = fwrite(blocks[b], 1, bytes, f) == bytes;
+        sum = fnv(sum, blocks[b], bytes);
+    }
+    unsigned char tail[8];
+    put64(tail, sum);
+    ok = ok && fwrite(tail, 1, 8, f) == 8;
+    return ok ? ENG_OK : ENG_EIO;
+}
+
+EngErr ckpt_load(FILE *f, GPT *m, CkptMeta *meta, const char **why)
+{
+    memset(m, 0, sizeof *m);
+    memset(meta, 0, sizeof *meta);
+    unsigned char h[HEADER_BYTES];
+    size_t got = fread(h, 1, sizeof h, f);
+    if (got < 8 || memcmp(h, CKPT_MAGIC, 8) != 0) {
+        *why = "is not a checkpoint (bad magic)";
+        return ENG_EDATA;
+    }
+    if (got < 16) {
+        *why = "is truncated (inside the header)";
+        return ENG_EDATA;
+    }
+    if (get32(h + 8) > CKPT_VERSION) {
+        *why = "was written by a newer checkpoint format version";
+        return ENG_EDATA;
+    }
+    if (get32(h + 8) != CKPT_VERSION || get32(h + 12) != HEADER_BYTES) {
+        *why = "has a corrupt header (unknown version or header size)";
+        return ENG_EDATA;
+    }
+    if (got < sizeof h) {
+        *why = "is truncated (inside the header)";
+        return ENG_EDATA;
+    }
+    GPTConfig c;
+    int32_t v[6];
+    for (int i = 0; i < 6; i++)
+        v[i] = (int32_t)get32(h + 16 + 4 * i);
+    c = (GPTConfig){.layers = v[0], .heads = v[1], .embd = v[2], .ctx = v[3], .batch = v[4], .vocab = v[5]};
+    if (gpt_config_check(&c) != ENG_OK || c.layers > 1024 || c.embd > 65536 || c.ctx > 65536 || c.batch > 65536) {
+        *why = "holds an impossible model configuration";
+        return ENG_EDATA;
+    }
+    uint64_t n = get64(h + 40);
+    if (n != gpt_param_count(&c)) {
+        *why = "is corrupt (parameter count does not match its configuration)";
+        return ENG_EDATA;
+    }
+    /* the size must match before anything is allocated, so a lying header cannot make
+     * the reader ask for gigabytes */
+    long here = ftell(f);
+    if (here >= 0 && fseek(f, 0, SEEK_END) == 0) {
+        long end = ftell(f);
+        if (end < 0 || fseek(f, here, SEEK_SET) != 0) {
+            *why = "cannot be read";
+            return ENG_EIO;
+        }
+        unsigned long long want = (unsigned long long)HEADER_BYTES + 3ull * n * sizeof(float) + 8ull;
+        if ((unsigned long long)end != want) {
+            *why = (unsigned long long)end < want ? "is truncated" : "has trailing bytes (corrupt)";
+            return ENG_EDATA;
+        }
+    }
+    EngErr err = gpt_create(m, &c, 0);
+    if (err) {
+        *why = "could not be loaded: out of memory";
+        return err;
+    }
+    uint64_t sum = fnv(FNV_START, h, sizeof h);
+    float *blocks[3] = {m->params, m->m, m->v};
+    size_t bytes = (size_t)n * sizeof(float);
+    for (int b = 0; b < 3; b++) {
+        if (fread(blocks[b], 1, bytes, f) != bytes) {
+            gpt_destroy(m);
+            *why = "is truncated";
+            return ENG_EDATA;
+        }
+        sum = fnv(sum, blocks[b], bytes);
+    }
+    unsigned char tail[8];
+    if (fread(tail, 1, 8, f) != 8 || get64(tail) != sum) {
+        gpt_destroy(m);
+        *why = "is corrupt (checksum mismatch)";
+        return ENG_EDATA;
+    }
+    meta->step = get64(h + 48);
+    meta->rng_state = get64(h + 56);
+    meta->seed = get64(h + 64);
+    uint64_t opt_steps = get64(h + 72);
+    meta->vocab = c.vocab;
+    memcpy(meta->itos, h + 80, 256);
+    m->steps = opt_steps > 0x7fffffff ? 0x7fffffff : (int)opt_steps;
+    return ENG_OK;
+}
