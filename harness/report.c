@@ -115,6 +115,32 @@ static int plot(const char *templates, const char *chart_dir, const char *tmpl, 
     return 0;
 }
 
+/* The charts of one page: each drawn from a template, then listed on the page. */
+typedef struct Charts {
+    Chart list[32];
+    int n;
+    const char *templates, *dir;
+    char *err;
+    size_t errlen;
+} Charts;
+
+/* Draws file.png and file.svg from tmpl with the given gnuplot variables and records the
+ * chart for the page. 0, or -1 with the message in cs->err. */
+static int chart(Charts *cs, const char *tmpl, const char *file, const char *title, const char *caption,
+                 const char *vars)
+{
+    if (cs->n == (int)(sizeof cs->list / sizeof cs->list[0]))
+        return 0;
+    Chart *c = &cs->list[cs->n];
+    snprintf(c->file, sizeof c->file, "%s", file);
+    snprintf(c->title, sizeof c->title, "%s", title);
+    snprintf(c->caption, sizeof c->caption, "%s", caption);
+    if (plot(cs->templates, cs->dir, tmpl, c, vars, cs->err, cs->errlen) != 0)
+        return -1;
+    cs->n++;
+    return 0;
+}
+
 /* A quote-free copy for gnuplot string literals (paths are our own; refuse the odd one). */
 static int safe_for_gnuplot(const char *s)
 {
@@ -302,8 +328,7 @@ int report_write(const SoakResult *res, const char *dir, const char *templates, 
         snprintf(err, errlen, "%s: chart templates not found (run from the project folder or give --templates)", path);
         return -1;
     }
-    Chart charts[32];
-    int nc = 0;
+    Charts cs = {.templates = templates, .dir = chart_dir, .err = err, .errlen = errlen};
     char vars[3 * PATH_MAX];
     Mode modes_present[MODE_COUNT];
     int nm = 0;
@@ -344,14 +369,12 @@ int report_write(const SoakResult *res, const char *dir, const char *templates, 
     if (d)
         fclose(d);
     if (blocks) {
-        Chart *c = &charts[nc++];
-        snprintf(c->file, sizeof c->file, "peak");
-        snprintf(c->title, sizeof c->title, "Peak memory against iteration count (fault %s)", main_fault);
-        snprintf(c->caption, sizeof c->caption,
-                 "Each line should be horizontal: the same peak at 100 and at 10000 iterations. A line that rises "
-                 "with the count is memory that grows with training time.");
+        char title[160];
+        snprintf(title, sizeof title, "Peak memory against iteration count (fault %s)", main_fault);
         snprintf(vars, sizeof vars, "datafile='%s'; modes='%s'", path, modes_word);
-        if (plot(templates, chart_dir, "peak.gp", c, vars, err, errlen) != 0)
+        if (chart(&cs, "peak.gp", "peak", title,
+                  "Each line should be horizontal: the same peak at 100 and at 10000 iterations. A line that rises "
+                 "with the count is memory that grows with training time.", vars) != 0)
             return -1;
     }
     /* 1. memory against iteration, one chart per mode (its longest run) */
@@ -361,16 +384,18 @@ int report_write(const SoakResult *res, const char *dir, const char *templates, 
         snprintf(samples, sizeof samples, "%s/samples.csv", r ? r->dir : "");
         if (!r || access(samples, R_OK) != 0 || !safe_for_gnuplot(samples))
             continue;
-        Chart *c = &charts[nc++];
-        snprintf(c->file, sizeof c->file, "memory-%s", mode_name(r->mode));
-        snprintf(c->title, sizeof c->title, "%s, %ld iterations: memory against iteration (%s)", mode_name(r->mode),
+        char file[64];
+        snprintf(file, sizeof file, "memory-%s", mode_name(r->mode));
+        char title[160];
+        snprintf(title, sizeof title, "%s, %ld iterations: memory against iteration (%s)", mode_name(r->mode),
                  r->iters, verdict_name(r->verdict));
-        snprintf(c->caption, sizeof c->caption,
-                 "Flat lines after the first iterations mean nothing accumulates. The MiB axis starts at 0, so a "
+        char caption[400];
+        snprintf(caption, sizeof caption, "Flat lines after the first iterations mean nothing accumulates. The MiB axis starts at 0, so a "
                  "flat line looks flat; tape capacity is on the right axis, in entries.%s",
                  r->mode == MODE_JEMALLOC ? " The red lines are jemalloc's own statistics." : "");
         snprintf(vars, sizeof vars, "datafile='%s'; jemalloc=%d", samples, r->mode == MODE_JEMALLOC);
-        if (plot(templates, chart_dir, "memory.gp", c, vars, err, errlen) != 0)
+        if (chart(&cs, "memory.gp", file, title,
+                  caption, vars) != 0)
             return -1;
     }
     /* 3. breakdown by role */
@@ -396,15 +421,11 @@ int report_write(const SoakResult *res, const char *dir, const char *templates, 
     if (d)
         fclose(d);
     if (bars) {
-        Chart *c = &charts[nc++];
-        snprintf(c->file, sizeof c->file, "breakdown");
-        snprintf(c->title, sizeof c->title, "Memory by role, end of the longest run of each mode");
-        snprintf(c->caption, sizeof c->caption,
-                 "Where the memory goes: persistent parameters, gradients and AdamW state, the step arena "
-                 "(activations), the tape, and the rest of RSS (code, libraries, the tools' own overhead: large "
-                 "under ASan and Valgrind).");
         snprintf(vars, sizeof vars, "datafile='%s'", path);
-        if (plot(templates, chart_dir, "breakdown.gp", c, vars, err, errlen) != 0)
+        if (chart(&cs, "breakdown.gp", "breakdown", "Memory by role, end of the longest run of each mode",
+                  "Where the memory goes: persistent parameters, gradients and AdamW state, the step arena "
+                 "(activations), the tape, and the rest of RSS (code, libraries, the tools' own overhead: large "
+                 "under ASan and Valgrind).", vars) != 0)
             return -1;
     }
     /* 4. top allocation sites, and the sites that grow */
@@ -425,14 +446,12 @@ int report_write(const SoakResult *res, const char *dir, const char *templates, 
             fprintf(d, "%s,%.1f\n", names[i], values[i]);
         if (d)
             fclose(d);
-        Chart *c = &charts[nc++];
-        snprintf(c->file, sizeof c->file, "sites");
-        snprintf(c->title, sizeof c->title, "Top arena allocation sites, %s %ld iterations", mode_name(r->mode), r->iters);
-        snprintf(c->caption, sizeof c->caption,
-                 "Arena bytes each op or component takes per iteration (from the event log). They are given back "
-                 "at every step's reset; what matters is that these bars do not change between runs.");
+        char title[160];
+        snprintf(title, sizeof title, "Top arena allocation sites, %s %ld iterations", mode_name(r->mode), r->iters);
         snprintf(vars, sizeof vars, "datafile='%s'; ylabel='bytes per iteration'; logy=0", path);
-        if (plot(templates, chart_dir, "bars.gp", c, vars, err, errlen) != 0)
+        if (chart(&cs, "bars.gp", "sites", title,
+                  "Arena bytes each op or component takes per iteration (from the event log). They are given back "
+                 "at every step's reset; what matters is that these bars do not change between runs.", vars) != 0)
             return -1;
         break;
     }
@@ -448,14 +467,10 @@ int report_write(const SoakResult *res, const char *dir, const char *templates, 
     if (d)
         fclose(d);
     if (ng) {
-        Chart *c = &charts[nc++];
-        snprintf(c->file, sizeof c->file, "growth");
-        snprintf(c->title, sizeof c->title, "Sites that grow, in GROWING runs");
-        snprintf(c->caption, sizeof c->caption,
-                 "Bytes per iteration kept on the heap (or added to the arena or tape) by each site: the op or "
-                 "component to look at first.");
         snprintf(vars, sizeof vars, "datafile='%s'; ylabel='bytes per iteration'; logy=0", path);
-        if (plot(templates, chart_dir, "bars.gp", c, vars, err, errlen) != 0)
+        if (chart(&cs, "bars.gp", "growth", "Sites that grow, in GROWING runs",
+                  "Bytes per iteration kept on the heap (or added to the arena or tape) by each site: the op or "
+                 "component to look at first.", vars) != 0)
             return -1;
     }
     /* 5. time per iteration by mode */
@@ -473,13 +488,9 @@ int report_write(const SoakResult *res, const char *dir, const char *templates, 
     if (d)
         fclose(d);
     if (nt) {
-        Chart *c = &charts[nc++];
-        snprintf(c->file, sizeof c->file, "time");
-        snprintf(c->title, sizeof c->title, "Time per iteration by mode (median, log scale)");
-        snprintf(c->caption, sizeof c->caption,
-                 "The cost of each tool against native: ASan a few times slower, Valgrind tens of times.");
         snprintf(vars, sizeof vars, "datafile='%s'; ylabel='ms per iteration (log)'; logy=1", path);
-        if (plot(templates, chart_dir, "bars.gp", c, vars, err, errlen) != 0)
+        if (chart(&cs, "bars.gp", "time", "Time per iteration by mode (median, log scale)",
+                  "The cost of each tool against native: ASan a few times slower, Valgrind tens of times.", vars) != 0)
             return -1;
     }
     /* 6. against a baseline */
@@ -510,19 +521,13 @@ int report_write(const SoakResult *res, const char *dir, const char *templates, 
         if (b)
             fclose(b);
         if (nb) {
-            Chart *c = &charts[nc++];
-            snprintf(c->file, sizeof c->file, "baseline-peak");
-            snprintf(c->title, sizeof c->title, "Peak memory: this soak and the baseline");
-            snprintf(c->caption, sizeof c->caption, "Each pair should match; a taller blue bar is a regression.");
             snprintf(vars, sizeof vars, "datafile='%s'; ylabel='peak RSS, MiB'", pk);
-            if (plot(templates, chart_dir, "baseline.gp", c, vars, err, errlen) != 0)
+            if (chart(&cs, "baseline.gp", "baseline-peak", "Peak memory: this soak and the baseline",
+                      "Each pair should match; a taller blue bar is a regression.", vars) != 0)
                 return -1;
-            c = &charts[nc++];
-            snprintf(c->file, sizeof c->file, "baseline-time");
-            snprintf(c->title, sizeof c->title, "Time per iteration: this soak and the baseline");
-            snprintf(c->caption, sizeof c->caption, "Median ms per iteration; a taller blue bar is slower.");
             snprintf(vars, sizeof vars, "datafile='%s'; ylabel='ms per iteration'", tm);
-            if (plot(templates, chart_dir, "baseline.gp", c, vars, err, errlen) != 0)
+            if (chart(&cs, "baseline.gp", "baseline-time", "Time per iteration: this soak and the baseline",
+                      "Median ms per iteration; a taller blue bar is slower.", vars) != 0)
                 return -1;
         }
         free(base);
@@ -703,8 +708,8 @@ int report_write(const SoakResult *res, const char *dir, const char *templates, 
     }
     /* charts */
     fprintf(f, "<h2>Charts</h2>\n");
-    for (int i = 0; i < nc; i++)
-        figure(f, &charts[i]);
+    for (int i = 0; i < cs.n; i++)
+        figure(f, &cs.list[i]);
     /* commands */
     fprintf(f, "<h2>Runs and how to reproduce them</h2>\n<div class=\"scroll\"><table><tr><th>run</th><th>verdict</th>"
                "<th>wall s</th><th>command</th></tr>\n");
