@@ -798,9 +798,7 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
 
     int tty = isatty(2);
-    double t0 = now_s(), total_cost = 0;
-    for (int i = 0; i < n; i++)
-        total_cost += expected_ms(runs[i].mode, o.config) * (double)runs[i].iters / 1e3;
+    double t0 = now_s();
     fprintf(stderr, "soak: %d runs (%s config, %d at a time, budget %ld MiB per run) -> %s\n", n, o.config, o.jobs,
             o.budget_mb, out);
     report_capture_env(out, o.build);
@@ -831,14 +829,13 @@ int main(int argc, char **argv)
                 finish_run(r, status, &ru, &o.tol);
                 running--;
                 done++;
-                if (!tty || 1) {
-                    char el[32];
-                    fmt_time(el, sizeof el, r->wall_s);
-                    fprintf(stderr, "%s[%d/%d] %-8s %-6ld %s%s%s: %s (%s, peak %.1f MiB)\n", tty ? "\r\033[K" : "",
-                            done, n, mode_name(r->mode), r->iters, strcmp(r->fault, "none") ? "fault " : "",
-                            strcmp(r->fault, "none") ? r->fault : "", "", verdict_name(r->verdict), el,
-                            (double)r->peak_rss_bytes / 1048576.0);
-                }
+                /* one line per finished run; on a terminal it replaces the live line */
+                char el[32];
+                fmt_time(el, sizeof el, r->wall_s);
+                fprintf(stderr, "%s[%d/%d] %-8s %-6ld %s%s: %s (%s, peak %.1f MiB)\n", tty ? "\r\033[K" : "", done, n,
+                        mode_name(r->mode), r->iters, strcmp(r->fault, "none") ? "fault " : "",
+                        strcmp(r->fault, "none") ? r->fault : "", verdict_name(r->verdict), el,
+                        (double)r->peak_rss_bytes / 1048576.0);
                 continue;
             }
             uint64_t rss = sysmem_rss_of((int)r->pid);
@@ -875,7 +872,6 @@ int main(int argc, char **argv)
         struct timespec ts = {0, 50 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    (void)total_cost;
     SoakResult res = {.runs = runs, .n_runs = n, .tol = o.tol, .config = o.config};
     if (g_stop) {
         res.interrupted = 1;
