@@ -98,17 +98,22 @@ static int plot(const char *templates, const char *chart_dir, const char *tmpl, 
             return -1;
         }
         if (pid == 0) {
-            int null = open("/dev/null", O_WRONLY);
+            /* gnuplot's warnings (an axis with one point, ...) go to a log, not the terminal */
+            char log[PATH_MAX + 32];
+            snprintf(log, sizeof log, "%s/gnuplot.log", chart_dir);
+            int null = open("/dev/null", O_WRONLY), lf = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
             if (null >= 0)
                 dup2(null, 1);
+            if (lf >= 0)
+                dup2(lf, 2);
             execlp("gnuplot", "gnuplot", "-e", e, script, (char *)NULL);
             _exit(127);
         }
         int st;
         waitpid(pid, &st, 0);
         if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-            snprintf(err, errlen, "gnuplot failed on %s for %s.%s (exit %d; is gnuplot installed?)", tmpl, c->file,
-                     term, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+            snprintf(err, errlen, "gnuplot failed on %s for %s.%s (exit %d; is gnuplot installed? see %s/gnuplot.log)",
+                     tmpl, c->file, term, WIFEXITED(st) ? WEXITSTATUS(st) : -1, chart_dir);
             return -1;
         }
     }
