@@ -216,7 +216,40 @@ static int write_summary_json(const SoakResult *res, const char *out_dir, char *
         fprintf(f, "%s", i ? ", " : "");
         json_str(f, res->missed[i]);
     }
-    fprintf(f, "],\n  \"baseline_regressions\": [");
+    fprintf(f, "],\n  \"detection_matrix\": [");
+    /* fault x mode, when faults ran: the worst verdict over the counts, its first finding
+     * or growing site, and what docs/faults.md requires of the cell */
+    int cells = 0;
+    for (int i = 0; i < res->n_runs; i++) {
+        const Run *r = &res->runs[i];
+        int first = 1, any_fault = 0;
+        for (int j = 0; j < res->n_runs; j++)
+            any_fault |= strcmp(res->runs[j].fault, "none") != 0;
+        for (int j = 0; j < i && first; j++)
+            first = !(res->runs[j].mode == r->mode && !strcmp(res->runs[j].fault, r->fault));
+        if (!any_fault || !first)
+            continue;
+        const Run *worst = r;
+        for (int j = i; j < res->n_runs; j++)
+            if (res->runs[j].mode == r->mode && !strcmp(res->runs[j].fault, r->fault) &&
+                res->runs[j].verdict > worst->verdict)
+                worst = &res->runs[j];
+        Verdict want = fault_expected(r->fault, r->mode);
+        fprintf(f, "%s\n    {\"fault\": ", cells++ ? "," : "");
+        json_str(f, r->fault);
+        fprintf(f, ", \"mode\": \"%s\", \"verdict\": \"%s\", \"finding\": ", mode_name(r->mode),
+                verdict_name(worst->verdict));
+        char finding[160] = "";
+        if (worst->has_finding)
+            snprintf(finding, sizeof finding, "%s %s", worst->finding.tool, worst->finding.kind);
+        else if (worst->n_sites)
+            snprintf(finding, sizeof finding, "site %s", worst->sites[0].site);
+        json_str(f, finding);
+        fprintf(f, ", \"required\": ");
+        json_str(f, want == V_NOT_RUN ? "" : verdict_name(want));
+        fprintf(f, ", \"caught\": %s}", want == V_NOT_RUN ? "null" : worst->verdict == want ? "true" : "false");
+    }
+    fprintf(f, "%s],\n  \"baseline_regressions\": [", cells ? "\n  " : "");
     for (int i = 0; i < res->n_regressions; i++) {
         fprintf(f, "%s", i ? ", " : "");
         json_str(f, res->regressions[i]);

@@ -162,6 +162,9 @@ static void test_detection_matrix(void **state)
     expect(g_json, "jemalloc", 100, "leak", "GROWING", "\"site\": \"fault.leak\"");
     expect(g_json, "native", 100, "creep", "GROWING", "\"site\": \"fault.creep\"");
     expect(g_json, "jemalloc", 100, "creep", "GROWING", "\"site\": \"fault.creep\"");
+    /* the matrix itself, as summary.json records it */
+    assert_non_null(strstr(g_json, "{\"fault\": \"leak\", \"mode\": \"asan\", \"verdict\": \"ERROR\", \"finding\": \"lsan leak\""));
+    assert_non_null(strstr(g_json, "{\"fault\": \"creep\", \"mode\": \"native\", \"verdict\": \"GROWING\", \"finding\": \"site fault.creep\""));
     /* creep is reachable: the leak checkers must not be what caught it */
     char buf[16384];
     assert_null(strstr(entry(g_json, "asan", 100, "creep", buf, sizeof buf), "\"tool\""));
