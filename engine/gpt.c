@@ -173,11 +173,6 @@ static void fault_per_step(void)
 static void fault_per_step(void) {}
 #endif
 
-static Tensor *linear(Graph *g, Tensor *x, Tensor *w, Tensor *b)
-{
-    return op_bias_add(g, op_matmul(g, x, 0, w, 1), b);
-}
-
 Tensor *gpt_forward(GPT *m, Graph *g, const int32_t *idx, const int32_t *targets, int B, int T)
 {
     const GPTConfig *c = &m->cfg;
@@ -196,12 +191,12 @@ Tensor *gpt_forward(GPT *m, Graph *g, const int32_t *idx, const int32_t *targets
     for (int l = 0; l < c->layers; l++) {
         Tensor *L = &P[GPT_GLOBALS + GPT_PER_LAYER * l];
         Tensor *h = op_layernorm(g, x, &L[GPT_LN1_W], &L[GPT_LN1_B]);
-        Tensor *qkv = linear(g, h, &L[GPT_QKV_W], &L[GPT_QKV_B]);
+        Tensor *qkv = op_linear(g, h, &L[GPT_QKV_W], &L[GPT_QKV_B]);
         Tensor *att = op_attention(g, qkv, B, T, c->heads);
-        x = op_add(g, x, linear(g, att, &L[GPT_PROJ_W], &L[GPT_PROJ_B]));
+        x = op_add(g, x, op_linear(g, att, &L[GPT_PROJ_W], &L[GPT_PROJ_B]));
         h = op_layernorm(g, x, &L[GPT_LN2_W], &L[GPT_LN2_B]);
-        Tensor *f = op_gelu(g, linear(g, h, &L[GPT_FC_W], &L[GPT_FC_B]));
-        x = op_add(g, x, linear(g, f, &L[GPT_FCPROJ_W], &L[GPT_FCPROJ_B]));
+        Tensor *f = op_gelu(g, op_linear(g, h, &L[GPT_FC_W], &L[GPT_FC_B]));
+        x = op_add(g, x, op_linear(g, f, &L[GPT_FCPROJ_W], &L[GPT_FCPROJ_B]));
     }
     x = op_layernorm(g, x, &P[GPT_LNF_W], &P[GPT_LNF_B]);
     Tensor *logits = op_matmul(g, x, 0, &P[GPT_WTE], 1); /* head tied to wte */

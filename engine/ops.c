@@ -70,6 +70,42 @@ Tensor *op_matmul(Graph *g, Tensor *a, int ta, Tensor *b, int tb)
     return g->err ? NULL : c;
 }
 
+/* ---- linear ------------------------------------------------------------------------------ */
+
+static EngErr linear_backward(Graph *g, const TapeEntry *e)
+{
+    Tensor *x = TAPE_IN(e)[0], *w = TAPE_IN(e)[1], *b = TAPE_IN(e)[2], *y = e->out;
+    float *gx = graph_grad(g, x), *gw = graph_grad(g, w), *gb = graph_grad(g, b);
+    if (!gx || !gw || !gb)
+        return g->err;
+    int n = x->rows, k = x->cols, m = w->rows;
+    gemm(0, 0, n, k, m, 1.0f, y->grad, m, w->data, k, 1.0f, gx, k); /* dX += dY W */
+    gemm(1, 0, m, k, n, 1.0f, y->grad, m, x->data, k, 1.0f, gw, k); /* dW += dY^T X */
+    for (int i = 0; i < n; i++) {                                   /* db += column sums of dY */
+        const float *dy = y->grad + (size_t)i * m;
+        for (int j = 0; j < m; j++)
+            gb[j] += dy[j];
+    }
+    return ENG_OK;
+}
+
+Tensor *op_linear(Graph *g, Tensor *x, Tensor *w, Tensor *b)
+{
+    if (!inputs_ok(g, x, w, 1) || !inputs_ok(g, b, b, 1))
+        return NULL;
+    int n = x->rows, k = x->cols, m = w->rows;
+    if (w->cols != k || b->rows != 1 || b->cols != m)
+        return shape_error(g);
+    Tensor *y = graph_tensor(g, n, m, "linear");
+    if (!y)
+        return NULL;
+    for (int i = 0; i < n; i++)
+        memcpy(y->data + (size_t)i * m, b->data, (size_t)m * sizeof(float));
+    gemm(0, 1, n, m, k, 1.0f, x->data, k, w->data, k, 1.0f, y->data, m);
+    graph_record(g, "linear", linear_backward, NULL, y, x, w, b);
+    return g->err ? NULL : y;
+}
+
 /* ---- bias add, add, mul ---------------------------------------------------------------- */
 
 static EngErr bias_add_backward(Graph *g, const TapeEntry *e)

@@ -14,6 +14,11 @@
 /* op(a)[M,K] @ op(b)[K,N] -> [M,N]; op(x) = x^T when tx is 1. */
 Tensor *op_matmul(Graph *g, Tensor *a, int ta, Tensor *b, int tb);
 
+/* A linear layer in one op: x[N,K] @ w[M,K]^T + b[1,M] -> [N,M] (w as PyTorch stores it).
+ * The same as op_bias_add(op_matmul(x, 0, w, 1), b) without the intermediate tensor and
+ * its gradient. */
+Tensor *op_linear(Graph *g, Tensor *x, Tensor *w, Tensor *b);
+
 /* x[N,C] + bias[1,C] (broadcast over rows) -> [N,C] */
 Tensor *op_bias_add(Graph *g, Tensor *x, Tensor *bias);
 

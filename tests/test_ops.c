@@ -90,6 +90,7 @@ static void test_forward_values(void **state)
     expect_values(op_matmul(g, a, 1, b, 1), (float[]){23, 31, 34, 46}, 4, "a^T@b^T");
     Tensor *bias = leaf(1, 2, (float[]){10, 20});
     expect_values(op_bias_add(g, a, bias), (float[]){11, 22, 13, 24}, 4, "bias_add");
+    expect_values(op_linear(g, a, b, bias), (float[]){27, 43, 49, 73}, 4, "linear"); /* a@b^T + bias */
     expect_values(op_add(g, a, b), (float[]){6, 8, 10, 12}, 4, "add");
     expect_values(op_mul(g, a, b), (float[]){5, 12, 21, 32}, 4, "mul");
     Tensor *table = leaf(3, 2, (float[]){0, 1, 10, 11, 20, 21});
@@ -240,6 +241,7 @@ static void test_grad_matmul(void **state)
         }
 }
 
+static Tensor *build_linear(Graph *g, Tensor **in, const void *arg) { (void)arg; return op_linear(g, in[0], in[1], in[2]); }
 static Tensor *build_bias_add(Graph *g, Tensor **in, const void *arg) { (void)arg; return op_bias_add(g, in[0], in[1]); }
 static Tensor *build_add(Graph *g, Tensor **in, const void *arg) { (void)arg; return op_add(g, in[0], in[1]); }
 static Tensor *build_mul(Graph *g, Tensor **in, const void *arg) { (void)arg; return op_mul(g, in[0], in[1]); }
@@ -253,6 +255,17 @@ static Tensor *build_attention(Graph *g, Tensor **in, const void *arg)
 {
     const int *bth = arg;
     return op_attention(g, in[0], bth[0], bth[1], bth[2]);
+}
+
+static void test_grad_linear(void **state)
+{
+    (void)state;
+    Rng r;
+    rng_seed(&r, 8);
+    Tensor *in[3] = {leaf_random(3, 4, &r, 1), leaf_random(5, 4, &r, 1), leaf_random(1, 5, &r, 1)};
+    gradcheck("linear", build_linear, in, 3, NULL);
+    for (int i = 0; i < 3; i++)
+        leaf_free(in[i]);
 }
 
 static void test_grad_elementwise(void **state)
@@ -321,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_forward_values),
         cmocka_unit_test(test_errors_are_reported_and_sticky),
         cmocka_unit_test(test_grad_matmul),
+        cmocka_unit_test(test_grad_linear),
         cmocka_unit_test(test_grad_elementwise),
         cmocka_unit_test(test_grad_layernorm),
         cmocka_unit_test(test_grad_embedding),
