@@ -54,6 +54,8 @@ int evlog_growth(const char *path, EvRange *ra, EvRange *rb, EvGrowth *out, int 
     EvlogRecord rec;
     int rc;
     uint64_t ended = 0;
+    /* tape entries kept per range: pushed minus cleared (in bytes), whatever op pushed them */
+    double kept[2] = {0, 0}, entry_bytes = 0;
     while ((rc = evlog_next(&r, &rec, err, errlen)) == 1) {
         int inside = rec.kind == EV_ITER_END || rec.iter > ended;
         if (rec.kind == EV_ITER_END)
@@ -68,6 +70,10 @@ int evlog_growth(const char *path, EvRange *ra, EvRange *rb, EvGrowth *out, int 
         case EV_HEAP_FREE: a->heap_out += b; break;
         case EV_ARENA_ALLOC: a->arena += b; break;
         case EV_TAPE_PUSH:
+            kept[which] += b;
+            entry_bytes = b;
+            break;
+        case EV_TAPE_CLEAR: kept[which] -= (double)rec.aux * entry_bytes; break;
         case EV_TAPE_GROW: a->tape += b; break;
         default: break;
         }
@@ -87,6 +93,10 @@ int evlog_growth(const char *path, EvRange *ra, EvRange *rb, EvGrowth *out, int 
         g.heap_kept = (B->heap_in - B->heap_out) / nb;
         g.arena_delta = B->arena / nb - A->arena / na;
         g.tape_delta = B->tape / nb - A->tape / na;
+        /* the tape: entries never cleared are its growth; its array grows by doubling, so
+         * a window without a doubling must not cancel them */
+        if (!strcmp(evlog_site(&r, s), "tape"))
+            g.tape_delta = kept[1] / nb + (g.tape_delta > 0 ? g.tape_delta : 0.0);
         g.score = g.heap_kept + g.arena_delta + g.tape_delta;
         if (g.score > 0.0) {
             snprintf(g.site, sizeof g.site, "%s", evlog_site(&r, s));

@@ -1,7 +1,8 @@
 /* evgrowth.h - which sites of an event log grow between two iteration ranges.
  * Score per site, in bytes per iteration: heap bytes kept (alloc - free) per iteration
- * in the second range, plus the change in arena and tape bytes per iteration from the
- * first range to the second. Events after an iteration's end (final evaluation,
+ * in the second range, plus the change in arena bytes and tape array bytes per iteration
+ * from the first range to the second; the site "tape" also gets the tape entries pushed
+ * and never cleared per iteration in the second range (a tape that keeps every step). Events after an iteration's end (final evaluation,
  * teardown) belong to no iteration and are left out. */
 #ifndef PROBES_EVGROWTH_H
 #define PROBES_EVGROWTH_H
