@@ -71,7 +71,7 @@ HARNESS_OBJ := $(HARNESS_SRC:harness/%.c=$(BUILD)/obj/harness/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help
+.PHONY: bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help
 .DEFAULT_GOAL := all
 
 all: release
@@ -226,6 +226,16 @@ fuzz:
 	@$(MAKE) --no-print-directory fuzz-build
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tools/run-fuzz $(FUZZ_TARGETS)
 
+# speed and footprint: engine (and, once bench/torch_ref.py exists, PyTorch) side by side
+build/bench/sgemm_ceiling: bench/sgemm_ceiling.c build/release/libengine.a
+	@mkdir -p build/bench
+	$(CC) $(CFLAGS_ALL) -o $@ $< build/release/libengine.a $(LDFLAGS_ALL) $(LIBS_ALL)
+
+bench: deps
+	@$(MAKE) --no-print-directory release FAULT=none
+	@$(MAKE) --no-print-directory build/bench/sgemm_ceiling VARIANT=release FAULT=none
+	@bench/run
+
 # the report of the newest soak (or OUT=DIR)
 report:
 	@$(MAKE) --no-print-directory release FAULT=none
@@ -253,6 +263,7 @@ help:
 	@echo "make faults       every fault x every mode: PASS when each is caught (docs/faults.md)"
 	@echo "make baseline     save the newest soak summary as reports/baseline.json"
 	@echo "make bisect GOOD=<rev> BAD=<rev>   the first commit whose memory grows (docs/ci.md)"
+	@echo "make bench        speed and footprint of --tiny/--small/--medium, sgemm ceiling (build/bench/bench.json)"
 	@echo "make fuzz         libFuzzer on the readers, the CLI parser and the data loader (FUZZ_SECONDS=60)"
 	@echo "make bench-probes ms/iteration: probes compiled out / idle / samples / event log"
 	@echo "make clean        remove build/"
