@@ -187,24 +187,40 @@ static int write_summary(const Run *r, double ms_median, double tok_s)
     return 0;
 }
 
-/* Writes --save FILE (temporary file, then rename). 0, or -1 after a message. */
-static int save_checkpoint(const Run *r, const Rng *rng)
+/* Writes a checkpoint after `step` iterations to path (temporary file, then rename).
+ * 0, or -1 after a message naming flag. */
+static int save_checkpoint(const Run *r, const Rng *rng, long step, const char *flag, const char *path)
 {
-    CkptMeta meta = {.step = (uint64_t)r->o.iters, .rng_state = rng->s, .seed = r->o.seed, .vocab = r->data.vocab};
+    CkptMeta meta = {.step = (uint64_t)step, .rng_state = rng->s, .seed = r->o.seed, .vocab = r->data.vocab};
     memcpy(meta.itos, r->data.itos, sizeof meta.itos);
     OutFile of;
-    FILE *f = outfile_open(&of, r->o.save);
+    FILE *f = outfile_open(&of, path);
     if (!f || ckpt_save(f, &r->model, &meta) != ENG_OK) {
-        fprintf(stderr, "train_full: --save %s: cannot be written: %s\n", r->o.save, strerror(errno));
+        fprintf(stderr, "train_full: %s %s: cannot be written: %s\n", flag, path, strerror(errno));
         if (f)
             outfile_abort(&of);
         return -1;
     }
     if (outfile_commit(&of) != 0) {
-        fprintf(stderr, "train_full: --save %s: write failed: %s\n", r->o.save, strerror(errno));
+        fprintf(stderr, "train_full: %s %s: write failed: %s\n", flag, path, strerror(errno));
         return -1;
     }
-    printf("checkpoint: %s (after iteration %ld)\n", r->o.save, r->o.iters);
+    printf("checkpoint: %s (after iteration %ld)\n", path, step);
+    return 0;
+}
+
+/* Writes the gradients of the last step, raw float32 in the model's layout. */
+static int dump_grads(const Run *r)
+{
+    OutFile of;
+    FILE *f = outfile_open(&of, r->o.dump_grads);
+    size_t n = r->model.n_params;
+    if (!f || fwrite(r->model.grads, sizeof(float), n, f) != n || outfile_commit(&of) != 0) {
+        fprintf(stderr, "train_full: --dump-grads %s: cannot be written: %s\n", r->o.dump_grads, strerror(errno));
+        if (f)
+            outfile_abort(&of);
+        return -1;
+    }
     return 0;
 }
 
@@ -311,6 +327,13 @@ static int train(Run *r)
            o->preset, c->layers, c->heads, c->embd, c->ctx, c->batch, c->vocab, r->model.n_params,
            o->iters, o->data ? o->data : "built-in", r->data.n, gemm_backend(), ENGINE_VARIANT);
     fflush(stdout);
+    if (o->save_init && save_checkpoint(r, &rng, r->start, "--save-init", o->save_init) != 0)
+        return 1;
+    FILE *losses = NULL;
+    if (o->losses && !(losses = fopen(o->losses, "w"))) {
+        fprintf(stderr, "train_full: --losses %s: %s\n", o->losses, strerror(errno));
+        return 1;
+    }
     double t_start = now_ms();
     for (long it = r->start + 1; it <= o->iters; it++) {
         data_batch(&r->data, SPLIT_TRAIN, &rng, c->batch, c->ctx, r->x, r->y);
@@ -322,6 +345,15 @@ static int train(Run *r)
         hist_add(&r->hist, step_ms);
         if (err) {
             fprintf(stderr, "train_full: iteration %ld failed: %s\n", it, eng_strerror(err));
+            if (losses)
+                fclose(losses);
+            return 1;
+        }
+        if (losses)
+            fprintf(losses, "%ld %.9g\n", it, st.loss);
+        if (it == r->start + 1 && o->dump_grads && dump_grads(r) != 0) {
+            if (losses)
+                fclose(losses);
             return 1;
         }
         if (it == r->start + 1) {
@@ -333,6 +365,8 @@ static int train(Run *r)
             float vl;
             if ((err = evaluate(r, &vl))) {
                 fprintf(stderr, "train_full: evaluation failed: %s\n", eng_strerror(err));
+                if (losses)
+                    fclose(losses);
                 return 1;
             }
             printf("iter %ld | val loss %.4f\n", it, vl);
@@ -346,7 +380,11 @@ static int train(Run *r)
         }
     }
     double total_ms = now_ms() - t_start;
-    if (o->save && save_checkpoint(r, &rng) != 0)
+    if (losses && fclose(losses) != 0) {
+        fprintf(stderr, "train_full: --losses %s: write failed: %s\n", o->losses, strerror(errno));
+        return 1;
+    }
+    if (o->save && save_checkpoint(r, &rng, o->iters, "--save", o->save) != 0)
         return 1;
     EngErr err = evaluate(r, &r->val_loss);
     if (err) {
@@ -387,8 +425,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "train_full: %s\nTry 'train_full --help'.\n", err);
         return 2;
     }
-    const char *outputs[2][2] = {{"--summary", r.o.summary}, {"--save", r.o.save}};
-    for (int k = 0; k < 2; k++) {
+    const char *outputs[][2] = {{"--summary", r.o.summary}, {"--save", r.o.save}, {"--save-init", r.o.save_init},
+                                 {"--losses", r.o.losses}, {"--dump-grads", r.o.dump_grads}};
+    for (size_t k = 0; k < sizeof outputs / sizeof outputs[0]; k++) {
         const char *path = outputs[k][1];
         if (!path)
             continue;

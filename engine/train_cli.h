@@ -27,6 +27,9 @@ typedef struct TrainOptions {
     long sample_every;    /* --sample-every K, default 10 */
     const char *save;     /* --save FILE: checkpoint at the end */
     const char *resume;   /* --resume FILE: continue from a checkpoint */
+    const char *save_init;  /* --save-init FILE: checkpoint before the first iteration */
+    const char *losses;     /* --losses FILE: "iteration loss" per line, full precision */
+    const char *dump_grads; /* --dump-grads FILE: raw float32 gradients after the first step */
     long eval_every;      /* --eval-every N (0: only at the end) */
     long eval_batches;    /* --eval-batches N, default 20 */
     long sample;          /* --sample N characters */

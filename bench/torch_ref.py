@@ -1,0 +1,188 @@
+#!/usr/bin/python3
+"""PyTorch reference of the engine's character-level GPT.
+
+Same model (token + position embeddings, pre-LayerNorm blocks with fused qkv, causal
+attention, MLP 4C with tanh GELU, final LayerNorm, head tied to the token embedding),
+started from the engine's own checkpoint (train_full --save-init), fed the same batches
+(the engine's generator and batching, reimplemented bit for bit), trained with the same
+AdamW (decay on matrices only) and global-norm clipping.
+
+  torch_ref.py parity --init CKPT --data FILE --steps N --losses OUT [--grads OUT]
+  torch_ref.py time --init CKPT --data FILE --steps N        (prints median ms per step)
+"""
+import argparse
+import resource
+import struct
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+MASK = (1 << 64) - 1
+
+
+class Rng:
+    """xorshift64* seeded through splitmix64, as engine/rng.h."""
+
+    def __init__(self, seed=0, state=None):
+        if state is not None:
+            self.s = state
+            return
+        z = (seed + 0x9E3779B97F4A7C15) & MASK
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+        z ^= z >> 31
+        self.s = z or 1
+
+    def next(self):
+        s = self.s
+        s ^= s >> 12
+        s ^= (s << 25) & MASK
+        s ^= s >> 27
+        self.s = s
+        return (s * 0x2545F4914F6CDD1D) & MASK
+
+    def below(self, n):
+        return self.next() % n
+
+
+def load_checkpoint(path):
+    raw = open(path, "rb").read()
+    if raw[:8] != b"FMCKPT1\0":
+        sys.exit(f"{path}: not a checkpoint")
+    version, hdr = struct.unpack_from("<II", raw, 8)
+    if version != 1 or hdr != 352:
+        sys.exit(f"{path}: unsupported checkpoint version {version}")
+    L, H, C, T, B, V = struct.unpack_from("<6i", raw, 16)
+    n, step, rng_state, seed, opt_steps = struct.unpack_from("<5Q", raw, 40)
+    itos = raw[80:80 + V]
+    params = torch.frombuffer(bytearray(raw[352:352 + 4 * n]), dtype=torch.float32).clone()
+    cfg = dict(L=L, H=H, C=C, T=T, B=B, V=V)
+    return cfg, params, rng_state, seed, itos
+
+
+def shapes(cfg):
+    C, V, T = cfg["C"], cfg["V"], cfg["T"]
+    out = [("wte", (V, C)), ("wpe", (T, C)), ("lnf.w", (C,)), ("lnf.b", (C,))]
+    for layer in range(cfg["L"]):
+        p = f"h{layer}."
+        out += [(p + "ln1.w", (C,)), (p + "ln1.b", (C,)), (p + "qkv.w", (3 * C, C)), (p + "qkv.b", (3 * C,)),
+                (p + "proj.w", (C, C)), (p + "proj.b", (C,)), (p + "ln2.w", (C,)), (p + "ln2.b", (C,)),
+                (p + "fc.w", (4 * C, C)), (p + "fc.b", (4 * C,)), (p + "fcproj.w", (C, 4 * C)), (p + "fcproj.b", (C,))]
+    return out
+
+
+def unflatten(cfg, flat):
+    params, off = {}, 0
+    for name, shape in shapes(cfg):
+        size = 1
+        for d in shape:
+            size *= d
+        params[name] = flat[off:off + size].view(shape).clone().requires_grad_(True)
+        off += size
+    assert off == flat.numel(), "parameter count mismatch"
+    return params
+
+
+def forward(P, cfg, idx, tgt):
+    B, T = idx.shape
+    C, H = cfg["C"], cfg["H"]
+    hs = C // H
+    x = P["wte"][idx] + P["wpe"][:T]
+    mask = torch.ones(T, T, dtype=torch.bool).tril()
+    for layer in range(cfg["L"]):
+        p = f"h{layer}."
+        h = F.layer_norm(x, (C,), P[p + "ln1.w"], P[p + "ln1.b"], eps=1e-5)
+        qkv = h @ P[p + "qkv.w"].T + P[p + "qkv.b"]
+        q, k, v = qkv.split(C, dim=2)
+        q = q.view(B, T, H, hs).transpose(1, 2)
+        k = k.view(B, T, H, hs).transpose(1, 2)
+        v = v.view(B, T, H, hs).transpose(1, 2)
+        att = (q @ k.transpose(-2, -1)) * (1.0 / hs ** 0.5)
+        att = att.masked_fill(~mask, float("-inf")).softmax(dim=-1)
+        y = (att @ v).transpose(1, 2).contiguous().view(B, T, C)
+        x = x + y @ P[p + "proj.w"].T + P[p + "proj.b"]
+        h = F.layer_norm(x, (C,), P[p + "ln2.w"], P[p + "ln2.b"], eps=1e-5)
+        f = F.gelu(h @ P[p + "fc.w"].T + P[p + "fc.b"], approximate="tanh")
+        x = x + f @ P[p + "fcproj.w"].T + P[p + "fcproj.b"]
+    x = F.layer_norm(x, (C,), P["lnf.w"], P["lnf.b"], eps=1e-5)
+    logits = x @ P["wte"].T
+    return F.cross_entropy(logits.view(-1, cfg["V"]), tgt.view(-1))
+
+
+class Data:
+    """Byte vocabulary, 90/10 split and windows, as engine/data.c."""
+
+    def __init__(self, path, itos):
+        text = open(path, "rb").read()
+        vocab = sorted(set(text))
+        if bytes(vocab) != itos:
+            sys.exit("the data's vocabulary differs from the checkpoint's")
+        stoi = {b: i for i, b in enumerate(vocab)}
+        self.tokens = torch.tensor([stoi[b] for b in text], dtype=torch.long)
+        self.n_train = len(text) - len(text) // 10
+
+    def batch(self, rng, B, T):
+        windows = self.n_train - T
+        xs, ys = [], []
+        for _ in range(B):
+            off = rng.below(windows)
+            xs.append(self.tokens[off:off + T])
+            ys.append(self.tokens[off + 1:off + T + 1])
+        return torch.stack(xs), torch.stack(ys)
+
+
+def make_optimizer(P, lr, wd):
+    decay = [p for p in P.values() if p.dim() == 2]
+    rest = [p for p in P.values() if p.dim() != 2]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": wd}, {"params": rest, "weight_decay": 0.0}],
+                             lr=lr, betas=(0.9, 0.999), eps=1e-8)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("what", choices=["parity", "time"])
+    ap.add_argument("--init", required=True)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--wd", type=float, default=0.0)
+    ap.add_argument("--clip", type=float, default=1.0)
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--losses")
+    ap.add_argument("--grads")
+    a = ap.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    cfg, flat, rng_state, seed, itos = load_checkpoint(a.init)
+    data = Data(a.data, itos)
+    P = unflatten(cfg, flat)
+    opt = make_optimizer(P, a.lr, a.wd)
+    rng = Rng(state=rng_state)
+    losses, times = [], []
+    for step in range(1, a.steps + 1):
+        x, y = data.batch(rng, cfg["B"], cfg["T"])
+        t0 = time.perf_counter()
+        opt.zero_grad(set_to_none=False)
+        loss = forward(P, cfg, x, y)
+        loss.backward()
+        if a.clip > 0:
+            torch.nn.utils.clip_grad_norm_(list(P.values()), a.clip)
+        if step == 1 and a.grads:
+            torch.cat([p.grad.reshape(-1) for p in P.values()]).numpy().tofile(a.grads)
+        opt.step()
+        times.append((time.perf_counter() - t0) * 1e3)
+        losses.append(loss.item())
+    if a.losses:
+        with open(a.losses, "w") as f:
+            for i, l in enumerate(losses, 1):
+                f.write(f"{i} {l:.9g}\n")
+    if a.what == "time":
+        times.sort()
+        print(f"torch_ms {times[len(times) // 2]:.3f} peak_rss_bytes "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}")
+
+
+if __name__ == "__main__":
+    main()

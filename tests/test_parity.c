@@ -1,0 +1,136 @@
+/* test_parity: the engine against the PyTorch reference (bench/torch_ref.py) on the same
+ * model, initial weights (the engine's checkpoint) and batches: the losses of the first 20
+ * steps within 1e-4 relative, every parameter's gradient after step 1 within 1e-5 of the
+ * largest gradient. Runs when Debian's python3-torch is installed (release variant);
+ * otherwise it is skipped with a note saying so. */
+#include "testutil.h"
+
+#include <stdarg.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hook.h"
+
+static char g_dir[PATH_MAX];
+
+static int sh(const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static size_t read_floats(const char *path, float *out, size_t max)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    size_t n = fread(out, sizeof(float), max, f);
+    fclose(f);
+    return n;
+}
+
+static int read_losses(const char *path, double *out, int max)
+{
+    FILE *f = fopen(path, "r");
+    int n = 0;
+    long it;
+    double v;
+    while (f && n < max && fscanf(f, "%ld %lf", &it, &v) == 2)
+        out[n++] = v;
+    if (f)
+        fclose(f);
+    return n;
+}
+
+static void parity(const char *preset)
+{
+    if (strcmp(ENGINE_VARIANT, "release") || !ENGINE_PROBES)
+        skip();
+    if (sh("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0) {
+        print_message("parity with PyTorch skipped: python3-torch is not installed "
+                      "(apt-get install python3-torch)\n");
+        skip();
+    }
+    const char *t = test_tmpdir();
+    /* a small text the test writes itself */
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/text.txt", t);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    static const char *const words[] = {"the ", "king ", "and ", "queen ", "of ", "night,\n", "day.\n", "sweet ", "love "};
+    unsigned x = 12345;
+    for (int i = 0; i < 9000; i++) {
+        x = x * 1103515245u + 12345u;
+        fputs(words[(x >> 16) % 9], f);
+    }
+    fclose(f);
+    assert_int_equal(sh("cd '%s' && '%s/train_full' --%s 20 --data text.txt --seed 7 --threads 1 --quiet "
+                        "--save-init %s.init --losses %s.eng --dump-grads %s.eg >/dev/null",
+                        t, g_dir, preset, preset, preset, preset),
+                     0);
+    int rc = sh("cd '%s' && /usr/bin/python3 '%s/../../bench/torch_ref.py' parity --init %s.init --data text.txt "
+                "--steps 20 --threads 1 --losses %s.py --grads %s.pg > %s.log 2>&1",
+                t, g_dir, preset, preset, preset, preset);
+    assert_int_equal(rc, 0);
+    double le[20], lp[20];
+    char a[PATH_MAX + 32], b[PATH_MAX + 32];
+    snprintf(a, sizeof a, "%s/%s.eng", t, preset);
+    snprintf(b, sizeof b, "%s/%s.py", t, preset);
+    assert_int_equal(read_losses(a, le, 20), 20);
+    assert_int_equal(read_losses(b, lp, 20), 20);
+    double worst = 0;
+    for (int i = 0; i < 20; i++) {
+        double rel = fabs(le[i] - lp[i]) / fabs(lp[i]);
+        worst = fmax(worst, rel);
+        if (rel > 1e-4)
+            fail_msg("%s step %d: engine loss %.9g, PyTorch %.9g (relative %.2e > 1e-4)", preset, i + 1, le[i], lp[i], rel);
+    }
+    static float ge[1 << 22], gp[1 << 22];
+    snprintf(a, sizeof a, "%s/%s.eg", t, preset);
+    snprintf(b, sizeof b, "%s/%s.pg", t, preset);
+    size_t n = read_floats(a, ge, 1 << 22);
+    assert_true(n > 0);
+    assert_int_equal(read_floats(b, gp, 1 << 22), n);
+    double gmax = 0, dmax = 0;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        gmax = fmax(gmax, fabs(gp[i]));
+        if (fabs(ge[i] - gp[i]) > dmax) {
+            dmax = fabs(ge[i] - gp[i]);
+            at = i;
+        }
+    }
+    if (dmax > 1e-5 * gmax + 1e-8)
+        fail_msg("%s gradient %zu: engine %.9g, PyTorch %.9g (|diff| %.2e > 1e-5 x max |g| %.3g)", preset, at, ge[at],
+                 gp[at], dmax, gmax);
+    print_message("%s: 20 losses within %.2e relative; %zu gradients within %.2e (max |g| %.3g)\n", preset, worst, n,
+                  dmax, gmax);
+}
+
+static void test_parity_tiny(void **state)
+{
+    (void)state;
+    parity("tiny");
+}
+
+static void test_parity_small(void **state)
+{
+    (void)state;
+    parity("small");
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    build_dir_of(argv[0], g_dir, sizeof g_dir);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parity_tiny),
+        cmocka_unit_test(test_parity_small),
+    };
+    return cmocka_run_group_tests_name("parity", tests, tmpdir_setup, tmpdir_teardown);
+}
