@@ -13,16 +13,6 @@
 static char g_dir[PATH_MAX];
 static char g_repo[PATH_MAX + 16];
 
-static int sh(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
 
 static void bisect_names_the_commit(const char *fault)
 {
@@ -30,10 +20,10 @@ static void bisect_names_the_commit(const char *fault)
         skip();
     const char *t = test_tmpdir();
     const char *git = "git -c user.email=test@example.invalid -c user.name=test";
-    assert_int_equal(sh("mkdir -p '%s/%s' && cd '%s' && git ls-files -z | xargs -0 tar -cf - | tar -xf - -C '%s/%s'", t,
+    assert_int_equal(test_sh("mkdir -p '%s/%s' && cd '%s' && git ls-files -z | xargs -0 tar -cf - | tar -xf - -C '%s/%s'", t,
                         fault, g_repo, t, fault),
                      0);
-    assert_int_equal(sh("cd '%s/%s' && git init -q -b main && git add -A && %s commit -qm base && "
+    assert_int_equal(test_sh("cd '%s/%s' && git init -q -b main && git add -A && %s commit -qm base && "
                         "for i in 1 2 3; do echo $i >> notes.txt; git add -A; %s commit -qm \"harmless $i\"; done && "
                         "sed -i 's/^FAULT ?= none$/FAULT ?= %s/' Makefile && grep -q '^FAULT ?= %s$' Makefile && "
                         "%s commit -qam 'turn on %s' && git rev-parse HEAD > ../%s.bad && "
@@ -42,7 +32,7 @@ static void bisect_names_the_commit(const char *fault)
                      0);
     char log[PATH_MAX + 64];
     snprintf(log, sizeof log, "%s/%s.bisect.log", t, fault);
-    int rc = sh("cd '%s/%s' && '%s/harness/bisect' $(git rev-list --max-parents=0 HEAD) HEAD --iters 200 "
+    int rc = test_sh("cd '%s/%s' && '%s/harness/bisect' $(git rev-list --max-parents=0 HEAD) HEAD --iters 200 "
                 "--soak '%s/soak' --out '%s/%s-out' > '%s' 2>&1",
                 t, fault, g_repo, g_dir, t, fault, log);
     char text[16384] = "", bad[64] = "", want[160];
@@ -66,7 +56,7 @@ static void bisect_names_the_commit(const char *fault)
     snprintf(want, sizeof want, "fault.%s", fault);
     assert_non_null(strstr(text, want)); /* the growing site */
     /* the user's tree was not touched: no bisect in progress, no extra worktree */
-    assert_int_equal(sh("cd '%s/%s' && ! git bisect log >/dev/null 2>&1 && [ $(git worktree list | wc -l) -eq 1 ]", t, fault), 0);
+    assert_int_equal(test_sh("cd '%s/%s' && ! git bisect log >/dev/null 2>&1 && [ $(git worktree list | wc -l) -eq 1 ]", t, fault), 0);
 }
 
 static void test_bisect_leak(void **state)

@@ -13,16 +13,6 @@
 
 static char g_dir[PATH_MAX];
 
-static int sh(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
 
 static size_t read_floats(const char *path, float *out, size_t max)
 {
@@ -51,7 +41,7 @@ static void parity(const char *preset)
 {
     if (strcmp(ENGINE_VARIANT, "release") || !ENGINE_PROBES)
         skip();
-    if (sh("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0) {
+    if (test_sh("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0) {
         print_message("parity with PyTorch skipped: python3-torch is not installed "
                       "(apt-get install python3-torch)\n");
         skip();
@@ -69,11 +59,11 @@ static void parity(const char *preset)
         fputs(words[(x >> 16) % 9], f);
     }
     fclose(f);
-    assert_int_equal(sh("cd '%s' && '%s/train_full' --%s 20 --data text.txt --seed 7 --threads 1 --quiet "
+    assert_int_equal(test_sh("cd '%s' && '%s/train_full' --%s 20 --data text.txt --seed 7 --threads 1 --quiet "
                         "--save-init %s.init --losses %s.eng --dump-grads %s.eg >/dev/null",
                         t, g_dir, preset, preset, preset, preset),
                      0);
-    int rc = sh("cd '%s' && /usr/bin/python3 '%s/../../bench/torch_ref.py' parity --init %s.init --data text.txt "
+    int rc = test_sh("cd '%s' && /usr/bin/python3 '%s/../../bench/torch_ref.py' parity --init %s.init --data text.txt "
                 "--steps 20 --threads 1 --losses %s.py --grads %s.pg > %s.log 2>&1",
                 t, g_dir, preset, preset, preset, preset);
     assert_int_equal(rc, 0);

@@ -65,4 +65,17 @@ static inline void build_dir_of(const char *argv0, char *out, size_t cap)
     out[n] = 0;
 }
 
+/* Runs a shell command built like printf; returns its exit status (128 if it died). */
+#include <sys/wait.h>
+__attribute__((format(printf, 1, 2))) static inline int test_sh(const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
 #endif
