@@ -36,6 +36,27 @@ int outfile_commit(OutFile *o)
     return 0;
 }
 
+FILE *outfile_open_in(OutFile *o, const char *dir, const char *name, char *err, size_t errlen)
+{
+    char path[sizeof o->path];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path) {
+        snprintf(err, errlen, "%s/%s: path too long", dir, name);
+        return NULL;
+    }
+    FILE *f = outfile_open(o, path);
+    if (!f)
+        snprintf(err, errlen, "%s: cannot be written: %s", path, strerror(errno));
+    return f;
+}
+
+int outfile_finish(OutFile *o, char *err, size_t errlen)
+{
+    if (outfile_commit(o) == 0)
+        return 0;
+    snprintf(err, errlen, "%s: write failed: %s", o->path, strerror(errno));
+    return -1;
+}
+
 void outfile_abort(OutFile *o)
 {
     if (o->f)

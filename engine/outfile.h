@@ -18,6 +18,13 @@ FILE *outfile_open(OutFile *o, const char *path);
  * file is removed and the old PATH is left as it was). */
 int outfile_commit(OutFile *o);
 
+/* outfile_open for DIR/NAME; on failure a message naming the file and the reason is left
+ * in err. */
+FILE *outfile_open_in(OutFile *o, const char *dir, const char *name, char *err, size_t errlen);
+
+/* outfile_commit with a message in err on failure ("PATH: write failed: reason"). */
+int outfile_finish(OutFile *o, char *err, size_t errlen);
+
 /* Closes and removes the temporary file. */
 void outfile_abort(OutFile *o);
 

@@ -539,13 +539,10 @@ int report_write(const SoakResult *res, const char *dir, const char *templates, 
     }
 
     /* the page */
-    snprintf(path, sizeof path, "%s/index.html", dir);
     OutFile of;
-    FILE *f = outfile_open(&of, path);
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    FILE *f = outfile_open_in(&of, dir, "index.html", err, errlen);
+    if (!f)
         return -1;
-    }
     const char *ov = overall_name(res->overall);
     int n_bad = 0, n_done = 0;
     for (int i = 0; i < res->n_runs; i++) {
@@ -740,9 +737,5 @@ int report_write(const SoakResult *res, const char *dir, const char *templates, 
     xml_str(f, env ? env : "(no env.txt: this folder was not written by soak)");
     fprintf(f, "</pre>\n</body></html>\n");
     free(env);
-    if (outfile_commit(&of) != 0) {
-        snprintf(err, errlen, "%s/index.html: %s", dir, strerror(errno));
-        return -1;
-    }
-    return 0;
+    return outfile_finish(&of, err, errlen);
 }

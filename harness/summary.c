@@ -136,14 +136,10 @@ static void shell_cmd_line(FILE *f, const Run *r)
 
 static int write_summary_json(const SoakResult *res, const char *out_dir, char *err, size_t errlen)
 {
-    char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/summary.json", out_dir);
     OutFile of;
-    FILE *f = outfile_open(&of, path);
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot be written: %s", path, strerror(errno));
+    FILE *f = outfile_open_in(&of, out_dir, "summary.json", err, errlen);
+    if (!f)
         return -1;
-    }
     char date[64];
     time_t now = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
@@ -266,23 +262,15 @@ static int write_summary_json(const SoakResult *res, const char *out_dir, char *
         fprintf(f, ", \"verdict\": \"%s\"}", s->growing ? "GROWING" : "FLAT");
     }
     fprintf(f, "\n  ]\n}\n");
-    if (outfile_commit(&of) != 0) {
-        snprintf(err, errlen, "%s: write failed: %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
+    return outfile_finish(&of, err, errlen);
 }
 
 static int write_junit(const SoakResult *res, const char *out_dir, char *err, size_t errlen)
 {
-    char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/junit.xml", out_dir);
     OutFile of;
-    FILE *f = outfile_open(&of, path);
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot be written: %s", path, strerror(errno));
+    FILE *f = outfile_open_in(&of, out_dir, "junit.xml", err, errlen);
+    if (!f)
         return -1;
-    }
     int failures = 0, skipped = 0;
     for (int i = 0; i < res->n_runs; i++) {
         failures += res->runs[i].verdict != V_FLAT && res->runs[i].verdict != V_NOT_RUN;
@@ -349,11 +337,7 @@ static int write_junit(const SoakResult *res, const char *out_dir, char *err, si
         fprintf(f, "</testcase>\n");
     }
     fprintf(f, "  </testsuite>\n</testsuites>\n");
-    if (outfile_commit(&of) != 0) {
-        snprintf(err, errlen, "%s: write failed: %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
+    return outfile_finish(&of, err, errlen);
 }
 
 int soak_write(const SoakResult *res, const char *out_dir, char *err, size_t errlen)
