@@ -9,15 +9,16 @@ VARIANT ?= release
 PROBES ?= 1
 
 # ---- per-variant configuration --------------------------------------------------------
-WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wno-psabi
 # engine/ is compiled without -Iprobes: it cannot include anything from probes/
-BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread $(WARN) -Iengine
+# -fno-math-errno: nothing reads errno after a math call, and it lets sqrtf vectorise
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread -fno-math-errno $(WARN) -Iengine
 HAVE_OPENBLAS := $(shell pkg-config --exists openblas 2>/dev/null && echo yes)
 OPENBLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
 OPENBLAS_LIBS := $(shell pkg-config --libs openblas 2>/dev/null)
 
 ifeq ($(VARIANT),release)
-  OPT := -O2 -g
+  OPT := -O3 -g
   BLAS := openblas
 else ifeq ($(VARIANT),asan)
   OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -30,7 +31,7 @@ else ifeq ($(VARIANT),valgrind)
   BLAS := portable
   GEMM_OPT := -O3
 else ifeq ($(VARIANT),jemalloc)
-  OPT := -O2 -g
+  OPT := -O3 -g
   BLAS := openblas
   EXTRA_LIBS := -ljemalloc
 else

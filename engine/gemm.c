@@ -7,6 +7,7 @@
 #include <cblas.h>
 #endif
 #include "arena.h" /* ARENA_ASAN */
+#include "vec.h"
 #ifdef ARENA_ASAN
 #include <sanitizer/asan_interface.h>
 #endif
@@ -23,14 +24,6 @@
 #define MR 4
 #define NR 8 /* one 8-float vector */
 
-typedef float v8f __attribute__((vector_size(32)));
-#define BCAST(x) ((v8f){(x), (x), (x), (x), (x), (x), (x), (x)})
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define KERNEL_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define KERNEL_CLONES
-#endif
 
 KERNEL_CLONES
 void gemm_portable(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,

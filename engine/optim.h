@@ -15,7 +15,8 @@ typedef struct AdamWConfig {
 AdamWConfig adamw_defaults(void);
 
 /* One AdamW update of n parameters at step t (1-based). decay: apply weight decay. */
-void adamw_update(float *p, const float *g, float *m, float *v, size_t n, const AdamWConfig *c,
+void adamw_update(float *restrict p, const float *restrict g, float *restrict m,
+                  float *restrict v, size_t n, const AdamWConfig *c,
                   int t, int decay);
 
 /* sqrt(sum g^2) */

@@ -17,7 +17,7 @@ static char g_repo[PATH_MAX + 16];
 
 static void write_file(const char *dir, const char *name, const char *text)
 {
-    char path[2 * PATH_MAX];
+    char path[3 * PATH_MAX];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
