@@ -28,7 +28,7 @@ struct ArenaChunk {
 #define REDZONE_BYTES 0
 #endif
 
-static void tool_forbid(void *p, size_t n)
+void arena_forbid(void *p, size_t n)
 {
 #ifdef ARENA_ASAN
     ASAN_POISON_MEMORY_REGION(p, n);
@@ -40,7 +40,7 @@ static void tool_forbid(void *p, size_t n)
     (void)n;
 }
 
-static void tool_permit(void *p, size_t n)
+void arena_permit(void *p, size_t n)
 {
 #ifdef ARENA_ASAN
     ASAN_UNPOISON_MEMORY_REGION(p, n);
@@ -76,7 +76,7 @@ static ArenaChunk *chunk_new(Arena *a, size_t need)
     c->size = size;
     c->used = 0;
     c->data = block + HEADER_BYTES;
-    tool_forbid(c->data, c->size);
+    arena_forbid(c->data, c->size);
     a->st.reserved_bytes += size;
     ENG_EVENT(EV_ARENA_CHUNK_ACQUIRE, size, 0, "arena.chunk", 0, 0);
     a->st.chunks++;
@@ -144,7 +144,7 @@ static void set_release(Arena *a, ArenaSet *s)
 #endif
     for (ArenaChunk *c = s->head; c; c = c->next) {
         if (c->used)
-            tool_forbid(c->data, c->used);
+            arena_forbid(c->data, c->used);
         c->used = 0;
     }
     s->cur = s->head;
@@ -162,7 +162,7 @@ static void set_fit(Arena *a, ArenaSet *s, size_t need)
         return;
     for (ArenaChunk *c = s->head, *next; c; c = next) {
         next = c->next;
-        tool_permit(c->data, c->size);
+        arena_permit(c->data, c->size);
         a->st.reserved_bytes -= c->size;
         ENG_EVENT(EV_ARENA_CHUNK_RELEASE, c->size, 0, "arena.chunk", 0, 0);
         a->st.chunks--;
@@ -197,7 +197,7 @@ void arena_free(Arena *a)
             ArenaChunk *next = c->next;
             size_t total = c->size + HEADER_BYTES;
             ENG_EVENT(EV_ARENA_CHUNK_RELEASE, c->size, 0, "arena.chunk", 0, 0);
-            tool_permit(c->data, c->size);
+            arena_permit(c->data, c->size);
             mem_free(c, total, "arena.chunk");
             c = next;
         }

@@ -81,6 +81,12 @@ void arena_reset(Arena *a);
 /* Gives every chunk back to the heap. The arena may be initialised again afterwards. */
 void arena_free(Arena *a);
 
+/* Checked builds: tell ASan/memcheck that [p, p+n) must not be touched (forbid) or is
+ * usable again with unspecified contents (permit). No-ops in plain builds. The graph uses
+ * them for blocks it recycles within a step (graph_release). */
+void arena_forbid(void *p, size_t n);
+void arena_permit(void *p, size_t n);
+
 static inline ArenaStats arena_stats(const Arena *a) { return a->st; }
 
 #endif

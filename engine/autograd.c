@@ -60,14 +60,62 @@ void *graph_ctx(Graph *g, size_t bytes, const char *op)
     return p;
 }
 
+#define POOL_MIN_BYTES 256
+
+static void *pool_take(Graph *g, size_t bytes)
+{
+    for (int i = 0; i < GRAPH_POOL_SLOTS; i++) {
+        GraphPoolSlot *s = &g->pool[i];
+        if (s->bytes == bytes && s->head) {
+            void *p = s->head;
+            memcpy(&s->head, p, sizeof(void *)); /* the link word is never forbidden */
+            arena_permit(p, bytes);
+            g->pool_reused += bytes;
+            return p;
+        }
+    }
+    return NULL;
+}
+
+void graph_release(Graph *g, void *p, size_t bytes)
+{
+    if (!p || bytes < POOL_MIN_BYTES)
+        return;
+    GraphPoolSlot *s = NULL;
+    for (int i = 0; i < GRAPH_POOL_SLOTS && !s; i++)
+        if (g->pool[i].bytes == bytes || g->pool[i].bytes == 0)
+            s = &g->pool[i];
+    if (!s)
+        return; /* more distinct sizes than slots: this block just waits for the reset */
+    s->bytes = bytes;
+    memcpy(p, &s->head, sizeof(void *));
+    s->head = p;
+    /* the rest is forbidden: a stale pointer into it is a use-after-poison (ASan) or an
+     * invalid read (memcheck) in the checked builds */
+    arena_forbid((char *)p + sizeof(void *), bytes - sizeof(void *));
+}
+
+void *graph_scratch(Graph *g, size_t bytes, const char *op)
+{
+    if (g->err)
+        return NULL;
+    void *p = bytes >= POOL_MIN_BYTES ? pool_take(g, bytes) : NULL;
+    return p ? p : graph_ctx(g, bytes, op);
+}
+
 float *graph_grad(Graph *g, Tensor *t)
 {
     if (!t->grad) {
-        t->grad = arena_calloc(g->arena, t->numel * sizeof(float), "grad");
+        size_t bytes = t->numel * sizeof(float);
+        t->grad = bytes >= POOL_MIN_BYTES ? pool_take(g, bytes) : NULL;
+        if (t->grad)
+            memset(t->grad, 0, bytes);
+        else
+            t->grad = arena_calloc(g->arena, bytes, "grad");
         if (!t->grad)
             graph_fail(g, ENG_ENOMEM);
         else
-            ENG_EVENT(EV_TENSOR_CREATE, t->numel * sizeof(float), 0, t->name, ROLE_GRADIENT, 0);
+            ENG_EVENT(EV_TENSOR_CREATE, bytes, 0, t->name, ROLE_GRADIENT, 0);
     }
     return t->grad;
 }
@@ -113,6 +161,13 @@ EngErr graph_backward(Graph *g, Tensor *loss)
             err = g->err;
         if (err)
             return err;
+        if (e->out != loss) { /* every consumer of e->out has run: recycle it */
+            size_t bytes = e->out->numel * sizeof(float);
+            graph_release(g, e->out->grad, bytes);
+            graph_release(g, e->out->data, bytes);
+            e->out->grad = NULL;
+            e->out->data = NULL;
+        }
     }
     return ENG_OK;
 }
@@ -122,4 +177,6 @@ void graph_end_step(Graph *g)
     tape_clear(g->tape);
     arena_reset(g->arena);
     g->err = ENG_OK;
+    memset(g->pool, 0, sizeof g->pool);
+    g->pool_reused = 0;
 }

@@ -509,7 +509,8 @@ static EngErr attention_backward(Graph *g, const TapeEntry *e)
     const AttentionCtx *cx = e->ctx;
     Tensor *qkv = TAPE_IN(e)[0], *y = e->out;
     float *gqkv = graph_grad(g, qkv);
-    float *dp = graph_ctx(g, (size_t)cx->T * cx->T * sizeof(float), "attention.backward");
+    size_t dp_bytes = (size_t)cx->T * cx->T * sizeof(float);
+    float *dp = graph_scratch(g, dp_bytes, "attention.backward");
     if (!gqkv || !dp)
         return g->err;
     int B = cx->B, T = cx->T, H = cx->H, C = y->cols, hs = C / H, C3 = 3 * C;
@@ -536,6 +537,8 @@ static EngErr attention_backward(Graph *g, const TapeEntry *e)
             gemm(0, 0, T, hs, T, 1.0f, dp, T, k, C3, 1.0f, dq, C3); /* dQ += dS K */
             gemm(1, 0, T, hs, T, 1.0f, dp, T, q, C3, 1.0f, dk, C3); /* dK += dS^T Q */
         }
+    graph_release(g, dp, dp_bytes);
+    graph_release(g, cx->probs, (size_t)B * H * T * T * sizeof(float));
     return ENG_OK;
 }
 

@@ -10,6 +10,10 @@
 #include "ops.h"
 #include "rng.h"
 
+#ifdef ARENA_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 /* ---- fixtures ----------------------------------------------------------------------- */
 
 typedef struct Fixture {
@@ -328,6 +332,40 @@ static void test_grad_cross_entropy(void **state)
     leaf_free(in[0]);
 }
 
+
+/* Backward hands each entry's output (data and gradient) back once the entry has run, and
+ * later gradients of the same size reuse it; in the ASan build a stale pointer into a
+ * released block points at poisoned memory. */
+static void test_backward_recycles_outputs(void **state)
+{
+    (void)state;
+    Fixture f;
+    fixture_init(&f);
+    Rng r;
+    rng_seed(&r, 7);
+    Tensor *x = leaf_random(64, 64, &r, 1);
+    Tensor *a = op_gelu(&f.g, x);
+    Tensor *b = op_gelu(&f.g, a);
+    Tensor *loss = op_mean(&f.g, op_gelu(&f.g, b));
+    assert_non_null(loss);
+    float *stale = b->data;
+    assert_int_equal(graph_backward(&f.g, loss), ENG_OK);
+    /* a's gradient came from the block the last gelu's output gave back */
+    assert_int_equal(f.g.pool_reused, 64 * 64 * sizeof(float));
+    assert_null(b->data);
+    assert_null(b->grad);
+    assert_non_null(loss->data); /* the loss and the leaves keep theirs */
+    assert_non_null(x->grad);
+#ifdef ARENA_ASAN
+    assert_true(__asan_address_is_poisoned(stale + 2)); /* past the pool's link word */
+#else
+    (void)stale;
+#endif
+    graph_end_step(&f.g);
+    leaf_free(x);
+    fixture_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -340,6 +378,7 @@ int main(void)
         cmocka_unit_test(test_grad_embedding),
         cmocka_unit_test(test_grad_attention),
         cmocka_unit_test(test_grad_cross_entropy),
+        cmocka_unit_test(test_backward_recycles_outputs),
     };
     return cmocka_run_group_tests_name("ops", tests, NULL, NULL);
 }
