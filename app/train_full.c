@@ -19,6 +19,7 @@
 #include "hook.h"
 #include "mem.h"
 #include "outfile.h"
+#include "par.h"
 #include "probes.h"
 #include "sysmem.h"
 #include "tape.h"
@@ -174,6 +175,9 @@ static int write_summary(const Run *r, double ms_median, double tok_s)
             r->first_loss, r->last_loss, r->val_loss);
     fprintf(f, "  \"ms_per_iter_median\": %.6f,\n  \"tokens_per_s\": %.1f,\n", ms_median, tok_s);
     fprintf(f, "  \"peak_rss_bytes\": %zu,\n", sysmem_peak_rss_bytes());
+    GPTMinBytes mb = gpt_min_bytes(c);
+    fprintf(f, "  \"min_bytes\": %.0f,\n  \"min_state_bytes\": %.0f,\n  \"min_activation_bytes\": %.0f,\n",
+            mb.total, mb.state, mb.activations);
     fprintf(f, "  \"arena_high_water_bytes\": %zu,\n  \"arena_reserved_bytes\": %zu,\n",
             as.high_water_bytes, as.reserved_bytes);
     fprintf(f, "  \"tape_capacity\": %zu,\n", r->tape.cap);
@@ -279,10 +283,15 @@ static int setup(Run *r)
             return 2;
         }
     }
-    /* Auto threads: below ~256k activations per layer OpenBLAS's threads cost more than
-     * they give (--tiny runs 2x faster on one). */
+    /* The engine's own threads split each step; OpenBLAS stays at one thread so the two
+     * never fight over the cores. Auto: one below ~256k activations per layer (a step of
+     * --tiny is over before a second thread would have started), else one per core. */
     size_t work = (size_t)o->model.batch * o->model.ctx * o->model.embd;
-    gemm_set_threads(o->threads ? (int)o->threads : work < ((size_t)1 << 18) ? 1 : 0);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int threads = o->threads ? (int)o->threads : work < ((size_t)1 << 18) ? 1 : cores > 1 ? (int)cores : 1;
+    gemm_set_threads(1);
+    if (par_init(threads) != ENG_OK)
+        fprintf(stderr, "train_full: warning: could not start %d threads; running on one\n", threads);
     err = o->resume ? ENG_OK : gpt_create(&r->model, &o->model, o->seed);
     if (err) {
         fprintf(stderr, "train_full: cannot create the model: %s\n", eng_strerror(err));
@@ -405,6 +414,10 @@ static int train(Run *r)
     printf("memory: peak rss %.1f MiB | arena high-water %.2f MiB, reserved %.2f MiB | tape capacity %zu | "
            "heap allocations after warm-up %llu\n",
            MIB(sysmem_peak_rss_bytes()), MIB(as.high_water_bytes), MIB(as.reserved_bytes), r->tape.cap, late);
+    GPTMinBytes mb = gpt_min_bytes(c);
+    printf("theoretical minimum: %.1f MiB (parameters, gradients, AdamW moments %.1f MiB; activations kept "
+           "for backward %.1f MiB) | peak rss / minimum %.2f\n",
+           MIB(mb.total), MIB(mb.state), MIB(mb.activations), (double)sysmem_peak_rss_bytes() / mb.total);
     fflush(stdout);
     if (o->summary && write_summary(r, ms_med, tok_s) != 0)
         return 1;
@@ -455,6 +468,7 @@ int main(int argc, char **argv)
     if (status == 0)
         status = train(&r);
     teardown(&r);
+    par_shutdown();
     if (probes_close(&probes, perr, sizeof perr) != 0) {
         fprintf(stderr, "train_full: %s\n", perr);
         status = status ? status : 1;

@@ -7,6 +7,7 @@
 #include <cblas.h>
 #endif
 #include "arena.h" /* ARENA_ASAN */
+#include "par.h"
 #include "vec.h"
 #ifdef ARENA_ASAN
 #include <sanitizer/asan_interface.h>
@@ -101,6 +102,59 @@ static inline void asan_check_operand(const float *p, int rows, int cols, int ld
 #endif
 }
 
+/* Splitting over the engine's threads only while OpenBLAS runs one thread itself: its
+ * threaded driver called from two threads at once mixes up their arguments. */
+static int blas_single_threaded(void)
+{
+#ifdef ENGINE_BLAS_OPENBLAS
+    return openblas_get_num_threads() == 1;
+#else
+    return 1;
+#endif
+}
+
+static void gemm_serial(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+                        const float *b, int ldb, float beta, float *c, int ldc)
+{
+#ifdef ENGINE_BLAS_OPENBLAS
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+#else
+    gemm_portable(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+#endif
+}
+
+/* A product split over the pool: by rows of C (rows of op(A)) or by columns of C (columns
+ * of op(B)), whichever is longer, in units that keep the kernels' blocks whole. Each part
+ * is an independent product with the same k loop (test_gemm compares it with unsplit). */
+#define SPLIT_MIN_MACS (1 << 20)
+#define ROW_UNIT 8
+#define COL_UNIT 16
+
+typedef struct GemmJob {
+    int ta, tb, m, n, k, ldc, lda, ldb, by_rows;
+    float alpha, beta;
+    const float *a, *b;
+    float *c;
+} GemmJob;
+
+static void gemm_range(void *ctx, long lo, long hi, int tid)
+{
+    const GemmJob *j = ctx;
+    (void)tid;
+    if (j->by_rows) {
+        int r0 = (int)lo * ROW_UNIT, r1 = (int)hi * ROW_UNIT < j->m ? (int)hi * ROW_UNIT : j->m;
+        const float *a = j->ta ? j->a + r0 : j->a + (size_t)r0 * j->lda;
+        gemm_serial(j->ta, j->tb, r1 - r0, j->n, j->k, j->alpha, a, j->lda, j->b, j->ldb, j->beta,
+                    j->c + (size_t)r0 * j->ldc, j->ldc);
+    } else {
+        int c0 = (int)lo * COL_UNIT, c1 = (int)hi * COL_UNIT < j->n ? (int)hi * COL_UNIT : j->n;
+        const float *b = j->tb ? j->b + (size_t)c0 * j->ldb : j->b + c0;
+        gemm_serial(j->ta, j->tb, j->m, c1 - c0, j->k, j->alpha, j->a, j->lda, b, j->ldb, j->beta,
+                    j->c + c0, j->ldc);
+    }
+}
+
 void gemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
           const float *b, int ldb, float beta, float *c, int ldc)
 {
@@ -114,11 +168,16 @@ void gemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int 
     asan_check_operand(a, ta ? k : m, ta ? m : k, lda);
     asan_check_operand(b, tb ? n : k, tb ? k : n, ldb);
     asan_check_operand(c, m, n, ldc);
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-#else
-    gemm_portable(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 #endif
+    if (par_threads() > 1 && blas_single_threaded() && (double)m * n * k >= SPLIT_MIN_MACS) {
+        GemmJob j = {.ta = ta, .tb = tb, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb,
+                     .ldc = ldc, .by_rows = m >= n, .alpha = alpha, .beta = beta,
+                     .a = a, .b = b, .c = c};
+        long units = j.by_rows ? (m + ROW_UNIT - 1) / ROW_UNIT : (n + COL_UNIT - 1) / COL_UNIT;
+        par_for(units, 1, gemm_range, &j);
+        return;
+    }
+    gemm_serial(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 const char *gemm_backend(void)

@@ -75,6 +75,21 @@ size_t gpt_param_count(const GPTConfig *c)
     return n;
 }
 
+GPTMinBytes gpt_min_bytes(const GPTConfig *c)
+{
+    double N = (double)c->batch * c->ctx, C = c->embd, T = c->ctx;
+    double per_layer = N * C * (1 + 1 + 3 + 1 + 1 + 1 + 4 + 4) /* x h qkv att x1 h2 fc gelu */
+                       + 2 * 2 * N                             /* two LayerNorms' mean, rstd */
+                       + (double)c->batch * c->heads * T * (T + 1) / 2; /* causal probs */
+    double floats = c->layers * per_layer + N * C * 2 + 2 * N /* final LayerNorm */
+                    + N * c->vocab + N;                       /* logits, log-sum-exp */
+    GPTMinBytes r;
+    r.state = 4.0 * (double)gpt_param_count(c) * sizeof(float);
+    r.activations = floats * sizeof(float) + 2 * N * sizeof(int32_t);
+    r.total = r.state + r.activations;
+    return r;
+}
+
 /* Reports each parameter and its gradient and moments as persistent tensors. */
 static void report_tensors(const GPT *m, unsigned kind)
 {

@@ -57,6 +57,21 @@ EngErr gpt_config_check(const GPTConfig *c);
 /* Number of parameters of config c (c must pass gpt_config_check). */
 size_t gpt_param_count(const GPTConfig *c);
 
+/* The theoretical minimum memory of one training step of config c, in bytes (doubles: it
+ * is a figure to print, not to allocate). state: parameters, gradients and the two AdamW
+ * moments (4 x params x 4 bytes). activations: what backward must read when nothing is
+ * recomputed, each counted once - per layer the block input, LayerNorm outputs and their
+ * mean/rstd, qkv, the causal half of the attention probabilities (B H T(T+1)/2), the
+ * attention output, the residual after attention, the MLP's pre- and post-GELU values;
+ * then the final LayerNorm's input, output and statistics, the logits and their
+ * log-sum-exp, and the token and target indices. docs/performance.md derives it. */
+typedef struct GPTMinBytes {
+    double state;
+    double activations;
+    double total;
+} GPTMinBytes;
+GPTMinBytes gpt_min_bytes(const GPTConfig *c);
+
 /* Allocates and initialises GPT-2 style (N(0, 0.02); residual projections scaled by
  * 1/sqrt(2L); biases 0; LayerNorm gains 1) from `seed`. On failure nothing is left
  * allocated. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "gemm.h"
+#include "par.h"
 #include "vec.h"
 
 /* Fails the op (returns 0) when the graph already holds an error or an input is missing. */
@@ -22,6 +23,31 @@ static Tensor *shape_error(Graph *g)
 {
     graph_fail(g, ENG_ESHAPE);
     return NULL;
+}
+
+/* Element-wise work spread over the threads (par.h) in blocks of ELEM_BLOCK elements: the
+ * kernel gets [lo, hi) in elements. */
+#define ELEM_BLOCK 4096
+
+typedef struct ElemJob ElemJob;
+struct ElemJob {
+    void (*kernel)(const ElemJob *j, size_t lo, size_t hi);
+    size_t n;
+    float *out, *out2;
+    const float *in, *in2, *in3;
+};
+
+static void elem_range(void *ctx, long lo, long hi, int tid)
+{
+    const ElemJob *j = ctx;
+    (void)tid;
+    size_t a = (size_t)lo * ELEM_BLOCK, b = (size_t)hi * ELEM_BLOCK;
+    j->kernel(j, a, b < j->n ? b : j->n);
+}
+
+static void par_elems(ElemJob *j)
+{
+    par_for((long)((j->n + ELEM_BLOCK - 1) / ELEM_BLOCK), 1, elem_range, j);
 }
 
 /* ---- matmul -------------------------------------------------------------------------- */
@@ -147,16 +173,28 @@ Tensor *op_bias_add(Graph *g, Tensor *x, Tensor *bias)
     return g->err ? NULL : y;
 }
 
+static void add_backward_kernel(const ElemJob *j, size_t lo, size_t hi)
+{
+    for (size_t i = lo; i < hi; i++) {
+        j->out[i] += j->in[i];
+        j->out2[i] += j->in[i];
+    }
+}
+
+static void add_kernel(const ElemJob *j, size_t lo, size_t hi)
+{
+    for (size_t i = lo; i < hi; i++)
+        j->out[i] = j->in[i] + j->in2[i];
+}
+
 static EngErr add_backward(Graph *g, const TapeEntry *e)
 {
     Tensor *a = TAPE_IN(e)[0], *b = TAPE_IN(e)[1], *y = e->out;
     float *ga = graph_grad(g, a), *gb = graph_grad(g, b);
     if (!ga || !gb)
         return g->err;
-    for (size_t i = 0; i < y->numel; i++) {
-        ga[i] += y->grad[i];
-        gb[i] += y->grad[i];
-    }
+    ElemJob j = {.kernel = add_backward_kernel, .n = y->numel, .out = ga, .out2 = gb, .in = y->grad};
+    par_elems(&j);
     return ENG_OK;
 }
 
@@ -174,8 +212,8 @@ Tensor *op_add(Graph *g, Tensor *a, Tensor *b)
     Tensor *y = graph_tensor(g, a->rows, a->cols, "add");
     if (!y)
         return NULL;
-    for (size_t i = 0; i < y->numel; i++)
-        y->data[i] = a->data[i] + b->data[i];
+    ElemJob j = {.kernel = add_kernel, .n = y->numel, .out = y->data, .in = a->data, .in2 = b->data};
+    par_elems(&j);
     graph_record(g, "add", add_backward, NULL, y, a, b, NULL);
     return g->err ? NULL : y;
 }
@@ -281,35 +319,93 @@ typedef struct LayerNormCtx {
     float *rstd; /* [N] */
 } LayerNormCtx;
 
-static EngErr layernorm_backward(Graph *g, const TapeEntry *e)
+/* Rows are independent; spread over the threads (par.h). Backward's dw and db are sums
+ * over rows: each thread sums its rows into its own [2c] slice of a scratch block, and the
+ * slices are added in thread order, so results are reproducible for a given --threads. */
+typedef struct LayerNormJob {
+    LayerNormCtx *cx;
+    const float *x, *w, *b, *dy;
+    float *y, *dx;
+    float *partial; /* backward: [threads][2c]: db then dw */
+    int c;
+} LayerNormJob;
+
+static void layernorm_forward_range(void *ctx, long lo, long hi, int tid)
 {
-    const LayerNormCtx *cx = e->ctx;
-    Tensor *x = TAPE_IN(e)[0], *w = TAPE_IN(e)[1], *b = TAPE_IN(e)[2], *y = e->out;
-    float *gx = graph_grad(g, x), *gw = graph_grad(g, w), *gb = graph_grad(g, b);
-    if (!gx || !gw || !gb)
-        return g->err;
-    int n = x->rows, c = x->cols;
-    for (int i = 0; i < n; i++) {
-        const float *xr = x->data + (size_t)i * c, *dy = y->grad + (size_t)i * c;
-        float *dx = gx + (size_t)i * c;
-        float mean = cx->mean[i], rstd = cx->rstd[i];
+    const LayerNormJob *j = ctx;
+    (void)tid;
+    int c = j->c;
+    for (long i = lo; i < hi; i++) {
+        const float *xr = j->x + (size_t)i * c;
+        float *yr = j->y + (size_t)i * c;
+        float mean = 0.0f, var = 0.0f;
+        for (int k = 0; k < c; k++)
+            mean += xr[k];
+        mean /= (float)c;
+        for (int k = 0; k < c; k++) {
+            float d = xr[k] - mean;
+            var += d * d;
+        }
+        var /= (float)c;
+        float rstd = 1.0f / sqrtf(var + LN_EPS);
+        for (int k = 0; k < c; k++)
+            yr[k] = (xr[k] - mean) * rstd * j->w[k] + j->b[k];
+        if (j->cx) {
+            j->cx->mean[i] = mean;
+            j->cx->rstd[i] = rstd;
+        }
+    }
+}
+
+static void layernorm_backward_range(void *ctx, long lo, long hi, int tid)
+{
+    const LayerNormJob *j = ctx;
+    int c = j->c;
+    float *gb = j->partial + (size_t)tid * 2 * c, *gw = gb + c; /* zeroed by the caller */
+    for (long i = lo; i < hi; i++) {
+        const float *xr = j->x + (size_t)i * c, *dy = j->dy + (size_t)i * c;
+        float *dx = j->dx + (size_t)i * c;
+        float mean = j->cx->mean[i], rstd = j->cx->rstd[i];
         float dnorm_mean = 0.0f, dnorm_norm_mean = 0.0f;
-        for (int j = 0; j < c; j++) {
-            float norm = (xr[j] - mean) * rstd;
-            float dnorm = w->data[j] * dy[j];
+        for (int k = 0; k < c; k++) {
+            float norm = (xr[k] - mean) * rstd;
+            float dnorm = j->w[k] * dy[k];
             dnorm_mean += dnorm;
             dnorm_norm_mean += dnorm * norm;
         }
         dnorm_mean /= (float)c;
         dnorm_norm_mean /= (float)c;
-        for (int j = 0; j < c; j++) {
-            float norm = (xr[j] - mean) * rstd;
-            float dnorm = w->data[j] * dy[j];
-            gb[j] += dy[j];
-            gw[j] += norm * dy[j];
-            dx[j] += (dnorm - dnorm_mean - norm * dnorm_norm_mean) * rstd;
+        for (int k = 0; k < c; k++) {
+            float norm = (xr[k] - mean) * rstd;
+            float dnorm = j->w[k] * dy[k];
+            gb[k] += dy[k];
+            gw[k] += norm * dy[k];
+            dx[k] += (dnorm - dnorm_mean - norm * dnorm_norm_mean) * rstd;
         }
     }
+}
+
+static EngErr layernorm_backward(Graph *g, const TapeEntry *e)
+{
+    LayerNormCtx *cx = e->ctx;
+    Tensor *x = TAPE_IN(e)[0], *w = TAPE_IN(e)[1], *b = TAPE_IN(e)[2], *y = e->out;
+    float *gx = graph_grad(g, x), *gw = graph_grad(g, w), *gb = graph_grad(g, b);
+    int n = x->rows, c = x->cols, nt = par_threads();
+    size_t partial_bytes = (size_t)nt * 2 * c * sizeof(float);
+    float *partial = graph_scratch(g, partial_bytes, "layernorm.backward");
+    if (!gx || !gw || !gb || !partial)
+        return g->err;
+    /* threads that get no rows leave their slice alone: start every slice at zero */
+    memset(partial, 0, partial_bytes);
+    LayerNormJob j = {.cx = cx, .x = x->data, .w = w->data, .dy = y->grad, .dx = gx,
+                      .partial = partial, .c = c};
+    par_for(n, 16, layernorm_backward_range, &j);
+    for (int t = 0; t < nt; t++)
+        for (int k = 0; k < c; k++) {
+            gb[k] += partial[(size_t)t * 2 * c + k];
+            gw[k] += partial[(size_t)t * 2 * c + c + k];
+        }
+    graph_release(g, partial, partial_bytes);
     return ENG_OK;
 }
 
@@ -328,26 +424,8 @@ Tensor *op_layernorm(Graph *g, Tensor *x, Tensor *w, Tensor *b)
     }
     if (!y || g->err)
         return NULL;
-    for (int i = 0; i < n; i++) {
-        const float *xr = x->data + (size_t)i * c;
-        float *yr = y->data + (size_t)i * c;
-        float mean = 0.0f, var = 0.0f;
-        for (int j = 0; j < c; j++)
-            mean += xr[j];
-        mean /= (float)c;
-        for (int j = 0; j < c; j++) {
-            float d = xr[j] - mean;
-            var += d * d;
-        }
-        var /= (float)c;
-        float rstd = 1.0f / sqrtf(var + LN_EPS);
-        for (int j = 0; j < c; j++)
-            yr[j] = (xr[j] - mean) * rstd * w->data[j] + b->data[j];
-        if (cx) {
-            cx->mean[i] = mean;
-            cx->rstd[i] = rstd;
-        }
-    }
+    LayerNormJob j = {.cx = cx, .x = x->data, .w = w->data, .b = b->data, .y = y->data, .c = c};
+    par_for(n, 16, layernorm_forward_range, &j);
     graph_record(g, "layernorm", layernorm_backward, cx, y, x, w, b);
     return g->err ? NULL : y;
 }
@@ -409,13 +487,24 @@ static void gelu_backward_kernel(float *gx, const float *gy, const float *x, siz
     }
 }
 
+static void gelu_forward_range(const ElemJob *j, size_t lo, size_t hi)
+{
+    gelu_forward_kernel(j->out + lo, j->in + lo, hi - lo);
+}
+
+static void gelu_backward_range(const ElemJob *j, size_t lo, size_t hi)
+{
+    gelu_backward_kernel(j->out + lo, j->in + lo, j->in2 + lo, hi - lo);
+}
+
 static EngErr gelu_backward(Graph *g, const TapeEntry *e)
 {
     Tensor *x = TAPE_IN(e)[0], *y = e->out;
     float *gx = graph_grad(g, x);
     if (!gx)
         return g->err;
-    gelu_backward_kernel(gx, y->grad, x->data, x->numel);
+    ElemJob j = {.kernel = gelu_backward_range, .n = x->numel, .out = gx, .in = y->grad, .in2 = x->data};
+    par_elems(&j);
     return ENG_OK;
 }
 
@@ -426,7 +515,8 @@ Tensor *op_gelu(Graph *g, Tensor *x)
     Tensor *y = graph_tensor(g, x->rows, x->cols, "gelu");
     if (!y)
         return NULL;
-    gelu_forward_kernel(y->data, x->data, x->numel);
+    ElemJob j = {.kernel = gelu_forward_range, .n = x->numel, .out = y->data, .in = x->data};
+    par_elems(&j);
     graph_record(g, "gelu", gelu_backward, NULL, y, x, NULL, NULL);
     return g->err ? NULL : y;
 }
@@ -504,41 +594,79 @@ static void causal_softmax(float *s, int T)
     }
 }
 
+/* One (batch, head) pair per unit of work: the pairs are independent, so they are spread
+ * over the threads (par.h), each with its own T x T scratch where one is needed. */
+typedef struct AttentionJob {
+    const AttentionCtx *cx;
+    const float *qkv;
+    float *y;            /* forward: output [B*T, C] */
+    const float *dy;     /* backward: output gradient */
+    float *gqkv;         /* backward: input gradient */
+    float *scratch;      /* [threads][T*T]: eval-mode probabilities or backward's dP */
+    int C;
+    int store_probs;     /* forward: keep every pair's probabilities for backward */
+} AttentionJob;
+
+static void attention_forward_range(void *ctx, long lo, long hi, int tid)
+{
+    const AttentionJob *j = ctx;
+    int T = j->cx->T, H = j->cx->H, C = j->C, hs = C / H, C3 = 3 * C;
+    float scale = 1.0f / sqrtf((float)hs);
+    for (long bh = lo; bh < hi; bh++) {
+        int b = (int)(bh / H), h = (int)(bh % H);
+        const float *q = j->qkv + (size_t)b * T * C3 + h * hs, *k = q + C, *v = q + 2 * C;
+        float *p = j->store_probs ? j->cx->probs + (size_t)bh * T * T : j->scratch + (size_t)tid * T * T;
+        float *out = j->y + (size_t)b * T * C + h * hs;
+        gemm(0, 1, T, T, hs, scale, q, C3, k, C3, 0.0f, p, T);
+        causal_softmax(p, T);
+        gemm(0, 0, T, hs, T, 1.0f, p, T, v, C3, 0.0f, out, C);
+    }
+}
+
+static void attention_backward_range(void *ctx, long lo, long hi, int tid)
+{
+    const AttentionJob *j = ctx;
+    int T = j->cx->T, H = j->cx->H, C = j->C, hs = C / H, C3 = 3 * C;
+    float scale = 1.0f / sqrtf((float)hs);
+    float *dp = j->scratch + (size_t)tid * T * T;
+    for (long bh = lo; bh < hi; bh++) {
+        int b = (int)(bh / H), h = (int)(bh % H);
+        const float *q = j->qkv + (size_t)b * T * C3 + h * hs, *k = q + C, *v = q + 2 * C;
+        float *dq = j->gqkv + (size_t)b * T * C3 + h * hs, *dk = dq + C, *dv = dq + 2 * C;
+        const float *dy = j->dy + (size_t)b * T * C + h * hs;
+        const float *p = j->cx->probs + (size_t)bh * T * T;
+        gemm(0, 1, T, T, hs, 1.0f, dy, C, v, C3, 0.0f, dp, T);  /* dP = dY V^T */
+        gemm(1, 0, T, hs, T, 1.0f, p, T, dy, C, 1.0f, dv, C3);  /* dV += P^T dY */
+        for (int i = 0; i < T; i++) {                           /* dS = P (dP - <P,dP>) */
+            float *dr = dp + (size_t)i * T;
+            const float *pr = p + (size_t)i * T;
+            float dot = 0.0f;
+            for (int c = 0; c <= i; c++)
+                dot += pr[c] * dr[c];
+            for (int c = 0; c <= i; c++)
+                dr[c] = pr[c] * (dr[c] - dot) * scale;
+            for (int c = i + 1; c < T; c++)
+                dr[c] = 0.0f;
+        }
+        gemm(0, 0, T, hs, T, 1.0f, dp, T, k, C3, 1.0f, dq, C3); /* dQ += dS K */
+        gemm(1, 0, T, hs, T, 1.0f, dp, T, q, C3, 1.0f, dk, C3); /* dK += dS^T Q */
+    }
+}
+
 static EngErr attention_backward(Graph *g, const TapeEntry *e)
 {
     const AttentionCtx *cx = e->ctx;
     Tensor *qkv = TAPE_IN(e)[0], *y = e->out;
     float *gqkv = graph_grad(g, qkv);
-    size_t dp_bytes = (size_t)cx->T * cx->T * sizeof(float);
-    float *dp = graph_scratch(g, dp_bytes, "attention.backward");
+    size_t scratch_bytes = (size_t)par_threads() * cx->T * cx->T * sizeof(float);
+    float *dp = graph_scratch(g, scratch_bytes, "attention.backward");
     if (!gqkv || !dp)
         return g->err;
-    int B = cx->B, T = cx->T, H = cx->H, C = y->cols, hs = C / H, C3 = 3 * C;
-    float scale = 1.0f / sqrtf((float)hs);
-    for (int b = 0; b < B; b++)
-        for (int h = 0; h < H; h++) {
-            const float *q = qkv->data + (size_t)b * T * C3 + h * hs, *k = q + C, *v = q + 2 * C;
-            float *dq = gqkv + (size_t)b * T * C3 + h * hs, *dk = dq + C, *dv = dq + 2 * C;
-            const float *dy = y->grad + (size_t)b * T * C + h * hs;
-            const float *p = cx->probs + ((size_t)b * H + h) * T * T;
-            gemm(0, 1, T, T, hs, 1.0f, dy, C, v, C3, 0.0f, dp, T);  /* dP = dY V^T */
-            gemm(1, 0, T, hs, T, 1.0f, p, T, dy, C, 1.0f, dv, C3);  /* dV += P^T dY */
-            for (int i = 0; i < T; i++) {                           /* dS = P (dP - <P,dP>) */
-                float *dr = dp + (size_t)i * T;
-                const float *pr = p + (size_t)i * T;
-                float dot = 0.0f;
-                for (int j = 0; j <= i; j++)
-                    dot += pr[j] * dr[j];
-                for (int j = 0; j <= i; j++)
-                    dr[j] = pr[j] * (dr[j] - dot) * scale;
-                for (int j = i + 1; j < T; j++)
-                    dr[j] = 0.0f;
-            }
-            gemm(0, 0, T, hs, T, 1.0f, dp, T, k, C3, 1.0f, dq, C3); /* dQ += dS K */
-            gemm(1, 0, T, hs, T, 1.0f, dp, T, q, C3, 1.0f, dk, C3); /* dK += dS^T Q */
-        }
-    graph_release(g, dp, dp_bytes);
-    graph_release(g, cx->probs, (size_t)B * H * T * T * sizeof(float));
+    AttentionJob j = {.cx = cx, .qkv = qkv->data, .dy = y->grad, .gqkv = gqkv, .scratch = dp,
+                      .C = y->cols};
+    par_for((long)cx->B * cx->H, 1, attention_backward_range, &j);
+    graph_release(g, dp, scratch_bytes);
+    graph_release(g, cx->probs, (size_t)cx->B * cx->H * cx->T * cx->T * sizeof(float));
     return ENG_OK;
 }
 
@@ -549,7 +677,7 @@ Tensor *op_attention(Graph *g, Tensor *qkv, int B, int T, int n_head)
     if (B <= 0 || T <= 0 || n_head <= 0 || qkv->cols % 3 != 0 ||
         (qkv->cols / 3) % n_head != 0 || (long long)B * T != qkv->rows)
         return shape_error(g);
-    int C = qkv->cols / 3, C3 = qkv->cols, hs = C / n_head;
+    int C = qkv->cols / 3;
     size_t nprob;
     if (!size_mul((size_t)B * n_head, (size_t)T * T, &nprob) || !size_mul(nprob, sizeof(float), &nprob)) {
         graph_fail(g, ENG_EOVERFLOW);
@@ -557,22 +685,15 @@ Tensor *op_attention(Graph *g, Tensor *qkv, int B, int T, int n_head)
     }
     Tensor *y = graph_tensor(g, qkv->rows, C, "attention");
     AttentionCtx *cx = graph_ctx(g, sizeof *cx, "attention");
-    /* without a tape the probabilities of one head at a time are enough */
-    float *probs = graph_ctx(g, g->grad_enabled ? nprob : (size_t)T * T * sizeof(float),
+    /* without a tape the probabilities of one head per thread at a time are enough */
+    float *probs = graph_ctx(g, g->grad_enabled ? nprob : (size_t)par_threads() * T * T * sizeof(float),
                              "attention.probs");
     if (!y || !cx || !probs)
         return NULL;
     *cx = (AttentionCtx){.B = B, .T = T, .H = n_head, .probs = probs};
-    float scale = 1.0f / sqrtf((float)hs);
-    for (int b = 0; b < B; b++)
-        for (int h = 0; h < n_head; h++) {
-            const float *q = qkv->data + (size_t)b * T * C3 + h * hs, *k = q + C, *v = q + 2 * C;
-            float *p = g->grad_enabled ? probs + ((size_t)b * n_head + h) * T * T : probs;
-            float *out = y->data + (size_t)b * T * C + h * hs;
-            gemm(0, 1, T, T, hs, scale, q, C3, k, C3, 0.0f, p, T);
-            causal_softmax(p, T);
-            gemm(0, 0, T, hs, T, 1.0f, p, T, v, C3, 0.0f, out, C);
-        }
+    AttentionJob j = {.cx = cx, .qkv = qkv->data, .y = y->data, .scratch = probs, .C = C,
+                      .store_probs = g->grad_enabled};
+    par_for((long)B * n_head, 1, attention_forward_range, &j);
     graph_record(g, "attention", attention_backward, cx, y, qkv, NULL, NULL);
     return g->err ? NULL : y;
 }
@@ -584,21 +705,50 @@ typedef struct CrossEntropyCtx {
     IndexCtx *tg; /* targets */
 } CrossEntropyCtx;
 
+typedef struct CrossEntropyJob {
+    CrossEntropyCtx *cx;
+    const float *logits, *dy;
+    const int32_t *targets;
+    float *loss, *dl;
+    int v;
+} CrossEntropyJob;
+
+static void cross_entropy_range(void *ctx, long lo, long hi, int tid)
+{
+    const CrossEntropyJob *j = ctx;
+    (void)tid;
+    for (long i = lo; i < hi; i++) {
+        const float *lr = j->logits + (size_t)i * j->v;
+        float mx = row_max(lr, j->v);
+        float sum = exp_sub_sum(NULL, lr, mx, j->v);
+        float lse = mx + logf(sum);
+        j->loss[i] = lse - lr[j->targets[i]];
+        if (j->cx)
+            j->cx->lse[i] = lse;
+    }
+}
+
+static void cross_entropy_backward_range(void *ctx, long lo, long hi, int tid)
+{
+    const CrossEntropyJob *j = ctx;
+    (void)tid;
+    for (long i = lo; i < hi; i++) {
+        const float *lr = j->logits + (size_t)i * j->v;
+        float *dr = j->dl + (size_t)i * j->v;
+        exp_sub_axpy(dr, lr, j->cx->lse[i], j->dy[i], j->v);
+        dr[j->cx->tg->idx[i]] -= j->dy[i];
+    }
+}
+
 static EngErr cross_entropy_backward(Graph *g, const TapeEntry *e)
 {
-    const CrossEntropyCtx *cx = e->ctx;
+    CrossEntropyCtx *cx = e->ctx;
     Tensor *logits = TAPE_IN(e)[0], *y = e->out;
     float *gl = graph_grad(g, logits);
     if (!gl)
         return g->err;
-    int n = logits->rows, v = logits->cols;
-    for (int i = 0; i < n; i++) {
-        const float *lr = logits->data + (size_t)i * v;
-        float *dr = gl + (size_t)i * v;
-        float dy = y->grad[i], lse = cx->lse[i];
-        exp_sub_axpy(dr, lr, lse, dy, v);
-        dr[cx->tg->idx[i]] -= dy;
-    }
+    CrossEntropyJob j = {.cx = cx, .logits = logits->data, .v = logits->cols, .dy = y->grad, .dl = gl};
+    par_for(logits->rows, 16, cross_entropy_backward_range, &j);
     return ENG_OK;
 }
 
@@ -627,15 +777,8 @@ Tensor *op_cross_entropy(Graph *g, Tensor *logits, const int32_t *targets)
     }
     if (!y || g->err)
         return NULL;
-    for (int i = 0; i < n; i++) {
-        const float *lr = logits->data + (size_t)i * v;
-        float mx = row_max(lr, v);
-        float sum = exp_sub_sum(NULL, lr, mx, v);
-        float lse = mx + logf(sum);
-        y->data[i] = lse - lr[targets[i]];
-        if (cx)
-            cx->lse[i] = lse;
-    }
+    CrossEntropyJob j = {.cx = cx, .logits = logits->data, .targets = targets, .loss = y->data, .v = v};
+    par_for(n, 16, cross_entropy_range, &j);
     graph_record(g, "cross_entropy", cross_entropy_backward, cx, y, logits, NULL, NULL);
     return g->err ? NULL : y;
 }

@@ -57,7 +57,7 @@ static const OptSpec k_opts[] = {
     {"--eval-batches", K_INT, OFF(eval_batches), 1, 1e6, "N", "validation batches per evaluation (20)"},
     {"--sample", K_INT, OFF(sample), 0, 1e7, "N", "print N generated characters at the end"},
     {"--print-every", K_INT, OFF(print_every), 0, 1e9, "N", "progress line every N iterations (0: ~10 lines)"},
-    {"--threads", K_INT, OFF(threads), 0, 1024, "N", "BLAS threads (0: auto, 1 for models as small as --tiny)"},
+    {"--threads", K_INT, OFF(threads), 0, 16, "N", "threads per step (0: auto = 1 for models as small as --tiny, else one per core)"},
     {"--quiet", K_FLAG, OFF(quiet), 0, 0, NULL, "no progress lines"},
 };
 #define N_OPTS (sizeof k_opts / sizeof k_opts[0])

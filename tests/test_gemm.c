@@ -1,10 +1,12 @@
-/* test_gemm: both matmul backends against a plain triple loop, every transpose, strides. */
+/* test_gemm: both matmul backends against a plain triple loop, every transpose, strides;
+ * the products split over the engine's threads (par.h), and par_for itself. */
 #include "testutil.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "gemm.h"
+#include "par.h"
 #include "rng.h"
 
 typedef void (*GemmFn)(int, int, int, int, int, float, const float *, int, const float *, int,
@@ -24,7 +26,8 @@ static void reference(int ta, int tb, int m, int n, int k, float alpha, const fl
 
 static void check_backend(GemmFn fn, const char *name)
 {
-    static const int dims[][3] = {{1, 1, 1}, {3, 5, 7}, {17, 33, 65}, {64, 64, 64}, {70, 300, 130}, {5, 1, 257}};
+    static const int dims[][3] = {{1, 1, 1}, {3, 5, 7}, {17, 33, 65}, {64, 64, 64}, {70, 300, 130}, {5, 1, 257},
+                                  {130, 150, 70}, {40, 300, 100}}; /* the last two split over threads */
     Rng r;
     rng_seed(&r, 7);
     for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++)
@@ -80,12 +83,78 @@ static void test_backends_agree(void **state)
         ASSERT_CLOSE(c1[i], c2[i], 1e-4, 1e-5, "gemm vs gemm_portable");
 }
 
+static void test_threaded_gemm_matches_reference_and_serial(void **state)
+{
+    (void)state;
+    gemm_set_threads(1); /* as train_full does: the engine's threads split, not OpenBLAS's */
+    assert_int_equal(par_init(2), ENG_OK);
+    assert_int_equal(par_threads(), 2);
+    check_backend(gemm, "threaded");
+    /* and the unsplit product, split by rows (m >= n) and by columns */
+    static const int dims[][3] = {{300, 130, 64}, {64, 520, 96}};
+    Rng r;
+    rng_seed(&r, 12);
+    for (int d = 0; d < 2; d++) {
+        int m = dims[d][0], n = dims[d][1], k = dims[d][2];
+        float *a = malloc(sizeof(float) * m * k), *b = malloc(sizeof(float) * k * n);
+        float *c1 = malloc(sizeof(float) * m * n), *c2 = malloc(sizeof(float) * m * n);
+        for (int i = 0; i < m * k; i++) a[i] = rng_normal(&r);
+        for (int i = 0; i < k * n; i++) b[i] = rng_normal(&r);
+        gemm(0, 1, m, n, k, 1.0f, a, k, b, k, 0.0f, c1, n);
+        par_init(1);
+        gemm(0, 1, m, n, k, 1.0f, a, k, b, k, 0.0f, c2, n);
+        par_init(2);
+        for (int i = 0; i < m * n; i++) /* OpenBLAS's edge kernels round differently */
+            ASSERT_CLOSE(c1[i], c2[i], 1e-5, 1e-5, "split vs unsplit");
+        free(a), free(b), free(c1), free(c2);
+    }
+    par_shutdown();
+    assert_int_equal(par_threads(), 1);
+}
+
+typedef struct ParCheck {
+    int hits[1000];
+    int tid_seen[PAR_MAX_THREADS];
+    int nested_threads;
+} ParCheck;
+
+static void mark(void *ctx, long lo, long hi, int tid)
+{
+    ParCheck *p = ctx;
+    for (long i = lo; i < hi; i++)
+        p->hits[i]++;
+    p->tid_seen[tid] = 1;
+    if (lo == 0)
+        p->nested_threads = par_threads(); /* inside a range: 1 */
+}
+
+static void test_par_for_covers_each_item_once(void **state)
+{
+    (void)state;
+    assert_int_equal(par_init(3), ENG_OK);
+    static ParCheck p;
+    for (int round = 0; round < 50; round++) { /* many jobs: workers wake and sleep */
+        memset(&p, 0, sizeof p);
+        par_for(1000, 1, mark, &p);
+        for (int i = 0; i < 1000; i++)
+            assert_int_equal(p.hits[i], 1);
+        assert_true(p.tid_seen[0] && p.tid_seen[1] && p.tid_seen[2]);
+        assert_int_equal(p.nested_threads, 1);
+    }
+    memset(&p, 0, sizeof p);
+    par_for(10, 8, mark, &p); /* under 2 x grain: one range on the caller */
+    assert_true(p.tid_seen[0] && !p.tid_seen[1]);
+    par_shutdown();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_portable_matches_reference),
         cmocka_unit_test(test_default_backend_matches_reference),
         cmocka_unit_test(test_backends_agree),
+        cmocka_unit_test(test_threaded_gemm_matches_reference_and_serial),
+        cmocka_unit_test(test_par_for_covers_each_item_once),
     };
     return cmocka_run_group_tests_name("gemm", tests, NULL, NULL);
 }

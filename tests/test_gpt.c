@@ -1,5 +1,6 @@
 /* test_gpt: whole-model gradient check, the memory contract over 200 iterations,
- * determinism for a fixed seed, and that training lowers the loss. */
+ * determinism for a fixed seed, that training lowers the loss, and that the engine's
+ * threads change neither the losses (beyond rounding) nor the memory contract. */
 #include "testutil.h"
 
 #include <stdlib.h>
@@ -8,6 +9,8 @@
 #include "data.h"
 #include "gpt.h"
 #include "mem.h"
+#include "par.h"
+#include "gemm.h"
 #include "rng.h"
 
 typedef struct Trainer {
@@ -193,6 +196,43 @@ static void test_same_seed_same_losses(void **state)
     assert_true(memcmp(a, c, sizeof a) != 0);
 }
 
+/* Large enough that products, attention, LayerNorm and GELU are all split over threads. */
+static const GPTConfig k_mid = {.layers = 2, .heads = 4, .embd = 64, .ctx = 64, .batch = 4};
+
+static void thread_losses(int threads, int n, float *out, unsigned long long *late_allocs)
+{
+    gemm_set_threads(1);
+    assert_int_equal(par_init(threads), ENG_OK);
+    Trainer t;
+    trainer_init(&t, k_mid, 5);
+    unsigned long long allocs = 0;
+    for (int i = 0; i < n; i++) {
+        out[i] = trainer_step(&t);
+        if (i == 0)
+            allocs = mem_stats().allocs;
+    }
+    *late_allocs = mem_stats().allocs - allocs;
+    trainer_free(&t);
+    par_shutdown();
+}
+
+static void test_threads_agree_and_keep_the_contract(void **state)
+{
+    (void)state;
+    float one[8], two[8], again[8];
+    unsigned long long late1, late2, late3;
+    thread_losses(1, 8, one, &late1);
+    thread_losses(2, 8, two, &late2);
+    thread_losses(2, 8, again, &late3);
+    for (int i = 0; i < 8; i++) {
+        ASSERT_CLOSE(two[i], one[i], 1e-5, 0, "loss with 2 threads vs 1");
+        if (memcmp(&two[i], &again[i], sizeof(float)) != 0)
+            fail_msg("step %d: two runs with 2 threads gave %.9g and %.9g", i + 1, two[i], again[i]);
+    }
+    assert_int_equal(late1, 0);
+    assert_int_equal(late2, 0); /* the workers start before the first step, never in one */
+}
+
 static void test_training_lowers_the_loss(void **state)
 {
     (void)state;
@@ -239,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_destroy_returns_every_byte),
         cmocka_unit_test(test_same_seed_same_losses),
         cmocka_unit_test(test_training_lowers_the_loss),
+        cmocka_unit_test(test_threads_agree_and_keep_the_contract),
         cmocka_unit_test(test_config_check),
     };
     return cmocka_run_group_tests_name("gpt", tests, NULL, NULL);

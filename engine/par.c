@@ -1,0 +1,131 @@
+#include "par.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* Spins of a waiting worker before it sleeps: about 50 microseconds. */
+#define SPIN_LIMIT 200000
+
+static struct {
+    int n; /* threads in all, the caller included */
+    pthread_t workers[PAR_MAX_THREADS];
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    atomic_long gen;                    /* job generation; a change wakes the workers */
+    atomic_long done[PAR_MAX_THREADS];  /* the generation each worker finished last */
+    int quit;
+    ParFn fn;
+    void *ctx;
+    long n_items;
+} pool = {.n = 1, .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static _Thread_local int in_range; /* inside a par_for range: nested calls run serially */
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+static void run_range(int tid, int nthreads, long n, ParFn fn, void *ctx)
+{
+    long lo = n * tid / nthreads, hi = n * (tid + 1) / nthreads;
+    if (lo < hi) {
+        in_range = 1;
+        fn(ctx, lo, hi, tid);
+        in_range = 0;
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    int tid = (int)(long)arg;
+    long seen = atomic_load(&pool.done[tid]); /* par_init set it to the current generation */
+    for (;;) {
+        long g;
+        int spins = 0;
+        while ((g = atomic_load_explicit(&pool.gen, memory_order_acquire)) == seen) {
+            if (++spins < SPIN_LIMIT) {
+                cpu_relax();
+                continue;
+            }
+            pthread_mutex_lock(&pool.mu);
+            while (atomic_load_explicit(&pool.gen, memory_order_acquire) == seen)
+                pthread_cond_wait(&pool.cv, &pool.mu);
+            pthread_mutex_unlock(&pool.mu);
+        }
+        seen = g;
+        if (pool.quit)
+            return NULL;
+        run_range(tid, pool.n, pool.n_items, pool.fn, pool.ctx);
+        atomic_store_explicit(&pool.done[tid], g, memory_order_release);
+    }
+}
+
+static void publish(void)
+{
+    pthread_mutex_lock(&pool.mu);
+    atomic_fetch_add_explicit(&pool.gen, 1, memory_order_acq_rel);
+    pthread_cond_broadcast(&pool.cv);
+    pthread_mutex_unlock(&pool.mu);
+}
+
+void par_shutdown(void)
+{
+    if (pool.n <= 1)
+        return;
+    pool.quit = 1;
+    publish();
+    for (int i = 1; i < pool.n; i++)
+        pthread_join(pool.workers[i], NULL);
+    pool.quit = 0;
+    pool.n = 1;
+}
+
+EngErr par_init(int n)
+{
+    par_shutdown();
+    if (n > PAR_MAX_THREADS)
+        n = PAR_MAX_THREADS;
+    long g = atomic_load(&pool.gen);
+    for (int i = 1; i < n; i++) {
+        atomic_store(&pool.done[i], g);
+        if (pthread_create(&pool.workers[i], NULL, worker_main, (void *)(long)i) != 0) {
+            pool.n = i; /* the ones started so far, stopped again */
+            par_shutdown();
+            return ENG_ENOMEM;
+        }
+        pool.n = i + 1;
+    }
+    return ENG_OK;
+}
+
+int par_threads(void)
+{
+    return in_range ? 1 : pool.n;
+}
+
+void par_for(long n, long grain, ParFn fn, void *ctx)
+{
+    if (grain < 1)
+        grain = 1;
+    if (par_threads() <= 1 || n < 2 * grain) {
+        if (n > 0) {
+            int saved = in_range;
+            in_range = 1;
+            fn(ctx, 0, n, 0);
+            in_range = saved;
+        }
+        return;
+    }
+    pool.fn = fn;
+    pool.ctx = ctx;
+    pool.n_items = n;
+    publish();
+    long g = atomic_load_explicit(&pool.gen, memory_order_acquire);
+    run_range(0, pool.n, n, fn, ctx);
+    for (int i = 1; i < pool.n; i++)
+        while (atomic_load_explicit(&pool.done[i], memory_order_acquire) != g)
+            cpu_relax();
+}
