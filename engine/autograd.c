@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "hook.h"
+#include "par.h"
 
 void graph_init(Graph *g, Arena *arena, Tape *tape)
 {
@@ -108,10 +109,10 @@ float *graph_grad(Graph *g, Tensor *t)
     if (!t->grad) {
         size_t bytes = t->numel * sizeof(float);
         t->grad = bytes >= POOL_MIN_BYTES ? pool_take(g, bytes) : NULL;
+        if (!t->grad)
+            t->grad = arena_alloc(g->arena, bytes, "grad");
         if (t->grad)
-            memset(t->grad, 0, bytes);
-        else
-            t->grad = arena_calloc(g->arena, bytes, "grad");
+            par_zero(t->grad, bytes);
         if (!t->grad)
             graph_fail(g, ENG_ENOMEM);
         else

@@ -135,8 +135,15 @@ typedef struct GemmJob {
     int ta, tb, m, n, k, ldc, lda, ldb, by_rows;
     float alpha, beta;
     const float *a, *b;
+    const float *bias; /* gemm_bias: C's rows start as this row (then beta is 1) */
     float *c;
 } GemmJob;
+
+static void fill_rows(float *c, int ldc, int rows, const float *row, int cols)
+{
+    for (int i = 0; i < rows; i++)
+        memcpy(c + (size_t)i * ldc, row, (size_t)cols * sizeof(float));
+}
 
 static void gemm_range(void *ctx, long lo, long hi, int tid)
 {
@@ -145,39 +152,60 @@ static void gemm_range(void *ctx, long lo, long hi, int tid)
     if (j->by_rows) {
         int r0 = (int)lo * ROW_UNIT, r1 = (int)hi * ROW_UNIT < j->m ? (int)hi * ROW_UNIT : j->m;
         const float *a = j->ta ? j->a + r0 : j->a + (size_t)r0 * j->lda;
+        if (j->bias)
+            fill_rows(j->c + (size_t)r0 * j->ldc, j->ldc, r1 - r0, j->bias, j->n);
         gemm_serial(j->ta, j->tb, r1 - r0, j->n, j->k, j->alpha, a, j->lda, j->b, j->ldb, j->beta,
                     j->c + (size_t)r0 * j->ldc, j->ldc);
     } else {
         int c0 = (int)lo * COL_UNIT, c1 = (int)hi * COL_UNIT < j->n ? (int)hi * COL_UNIT : j->n;
         const float *b = j->tb ? j->b + (size_t)c0 * j->ldb : j->b + c0;
+        if (j->bias)
+            fill_rows(j->c + c0, j->ldc, j->m, j->bias + c0, c1 - c0);
         gemm_serial(j->ta, j->tb, j->m, c1 - c0, j->k, j->alpha, j->a, j->lda, b, j->ldb, j->beta,
                     j->c + c0, j->ldc);
     }
 }
 
-void gemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
-          const float *b, int ldb, float beta, float *c, int ldc)
+static void gemm_run(GemmJob *j)
 {
-    if (m <= 0 || n <= 0)
+    if (j->m <= 0 || j->n <= 0)
         return;
-    if (k <= 0) {
-        gemm_portable(ta, tb, m, n, 0, alpha, a, lda, b, ldb, beta, c, ldc);
+    if (j->k <= 0) { /* nothing to multiply: C = beta C, or the bias rows */
+        if (j->bias)
+            fill_rows(j->c, j->ldc, j->m, j->bias, j->n);
+        else
+            gemm_portable(j->ta, j->tb, j->m, j->n, 0, j->alpha, j->a, j->lda, j->b, j->ldb, j->beta, j->c, j->ldc);
         return;
     }
 #ifdef ENGINE_BLAS_OPENBLAS
-    asan_check_operand(a, ta ? k : m, ta ? m : k, lda);
-    asan_check_operand(b, tb ? n : k, tb ? k : n, ldb);
-    asan_check_operand(c, m, n, ldc);
+    asan_check_operand(j->a, j->ta ? j->k : j->m, j->ta ? j->m : j->k, j->lda);
+    asan_check_operand(j->b, j->tb ? j->n : j->k, j->tb ? j->k : j->n, j->ldb);
+    asan_check_operand(j->c, j->m, j->n, j->ldc);
 #endif
-    if (par_threads() > 1 && blas_single_threaded() && (double)m * n * k >= SPLIT_MIN_MACS) {
-        GemmJob j = {.ta = ta, .tb = tb, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb,
-                     .ldc = ldc, .by_rows = m >= n, .alpha = alpha, .beta = beta,
-                     .a = a, .b = b, .c = c};
-        long units = j.by_rows ? (m + ROW_UNIT - 1) / ROW_UNIT : (n + COL_UNIT - 1) / COL_UNIT;
-        par_for(units, 1, gemm_range, &j);
+    j->by_rows = j->m >= j->n;
+    if (par_threads() > 1 && blas_single_threaded() && (double)j->m * j->n * j->k >= SPLIT_MIN_MACS) {
+        long units = j->by_rows ? (j->m + ROW_UNIT - 1) / ROW_UNIT : (j->n + COL_UNIT - 1) / COL_UNIT;
+        par_for(units, 1, gemm_range, j);
         return;
     }
-    gemm_serial(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    j->by_rows = 1;
+    gemm_range(j, 0, (j->m + ROW_UNIT - 1) / ROW_UNIT, 0);
+}
+
+void gemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+          const float *b, int ldb, float beta, float *c, int ldc)
+{
+    GemmJob j = {.ta = ta, .tb = tb, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb, .ldc = ldc,
+                 .alpha = alpha, .beta = beta, .a = a, .b = b, .c = c};
+    gemm_run(&j);
+}
+
+void gemm_bias(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+               const float *bias, float *c, int ldc)
+{
+    GemmJob j = {.ta = 0, .tb = 1, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb, .ldc = ldc,
+                 .alpha = 1.0f, .beta = 1.0f, .a = a, .b = b, .bias = bias, .c = c};
+    gemm_run(&j);
 }
 
 const char *gemm_backend(void)

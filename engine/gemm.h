@@ -16,6 +16,11 @@ void gemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int 
 void gemm_portable(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
                    const float *b, int ldb, float beta, float *c, int ldc);
 
+/* C[m,n] = A[m,k] B[n,k]^T + bias[n] on every row (a linear layer's forward): the bias is
+ * written by the thread that then accumulates that part of C. */
+void gemm_bias(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
+               const float *bias, float *c, int ldc);
+
 /* "openblas" or "portable". */
 const char *gemm_backend(void);
 

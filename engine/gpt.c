@@ -6,6 +6,7 @@
 #include "hook.h"
 #include "mem.h"
 #include "ops.h"
+#include "par.h"
 #include "rng.h"
 
 #define GPT_MAX_DIM (1 << 20) /* any single dimension; keeps int products in range below */
@@ -220,10 +221,72 @@ Tensor *gpt_forward(GPT *m, Graph *g, const int32_t *idx, const int32_t *targets
     return op_mean(g, op_cross_entropy(g, logits, targets));
 }
 
+/* The optimizer over the threads: the flat parameter array cut into blocks, each block
+ * updated tensor piece by tensor piece (weight decay on matrices only). Element-wise, so
+ * the result does not depend on the cut. */
+#define OPT_BLOCK 16384
+
+typedef struct OptJob {
+    GPT *m;
+    const AdamWConfig *opt;
+    double partial[PAR_MAX_THREADS]; /* grad norm: sum of squares per thread */
+    float scale;
+} OptJob;
+
+static void norm_range(void *ctx, long lo, long hi, int tid)
+{
+    OptJob *j = ctx;
+    size_t a = (size_t)lo * OPT_BLOCK, b = (size_t)hi * OPT_BLOCK;
+    if (b > j->m->n_params)
+        b = j->m->n_params;
+    float n = grad_norm(j->m->grads + a, b - a);
+    j->partial[tid] = (double)n * n;
+}
+
+static void adamw_range(void *ctx, long lo, long hi, int tid)
+{
+    OptJob *j = ctx;
+    GPT *m = j->m;
+    (void)tid;
+    size_t a = (size_t)lo * OPT_BLOCK, b = (size_t)hi * OPT_BLOCK;
+    if (b > m->n_params)
+        b = m->n_params;
+    for (int i = 0; i < m->n_tensors; i++) {
+        Tensor *t = &m->tensors[i];
+        size_t off = (size_t)(t->data - m->params), end = off + t->numel;
+        size_t s = off > a ? off : a, e = end < b ? end : b;
+        if (s >= e)
+            continue;
+        if (j->scale != 1.0f)
+            for (size_t k = s; k < e; k++)
+                m->grads[k] *= j->scale;
+        adamw_update(m->params + s, m->grads + s, m->m + s, m->v + s, e - s, j->opt, m->steps,
+                     t->rows > 1 && t->cols > 1);
+    }
+}
+
+/* Global-norm clipping then AdamW; returns the norm before clipping. The norm is summed per
+ * thread and the sums added in thread order: reproducible for a given thread count. */
+static float optimizer_step(GPT *m, const AdamWConfig *opt)
+{
+    OptJob j = {.m = m, .opt = opt, .scale = 1.0f};
+    long blocks = (long)((m->n_params + OPT_BLOCK - 1) / OPT_BLOCK);
+    par_for(blocks, 1, norm_range, &j);
+    double ss = 0.0;
+    for (int t = 0; t < PAR_MAX_THREADS; t++)
+        ss += j.partial[t];
+    float norm = (float)sqrt(ss);
+    if (opt->clip > 0.0f && norm > opt->clip)
+        j.scale = opt->clip / (norm + 1e-6f);
+    m->steps++;
+    par_for(blocks, 1, adamw_range, &j);
+    return norm;
+}
+
 EngErr gpt_step(GPT *m, Graph *g, const int32_t *x, const int32_t *y, const AdamWConfig *opt,
                 GPTStepStats *out)
 {
-    memset(m->grads, 0, m->n_params * sizeof(float));
+    par_zero(m->grads, m->n_params * sizeof(float));
     g->grad_enabled = 1;
     Tensor *loss = gpt_forward(m, g, x, y, m->cfg.batch, m->cfg.ctx);
 #ifdef ENGINE_FAULT_EARLY_RESET
@@ -235,14 +298,7 @@ EngErr gpt_step(GPT *m, Graph *g, const int32_t *x, const int32_t *y, const Adam
     EngErr err = loss ? graph_backward(g, loss) : g->err;
     if (!err) {
         out->loss = loss->data[0]; /* copied out: the arena is reset below */
-        out->grad_norm = grad_clip(m->grads, m->n_params, opt->clip);
-        m->steps++;
-        for (int i = 0; i < m->n_tensors; i++) {
-            Tensor *t = &m->tensors[i];
-            size_t off = (size_t)(t->data - m->params);
-            adamw_update(t->data, t->grad, m->m + off, m->v + off, t->numel, opt, m->steps,
-                         t->rows > 1 && t->cols > 1);
-        }
+        out->grad_norm = optimizer_step(m, opt);
     }
     fault_per_step();
     graph_end_step(g);

@@ -99,6 +99,28 @@ Tensor *op_matmul(Graph *g, Tensor *a, int ta, Tensor *b, int tb)
 
 /* ---- linear ------------------------------------------------------------------------------ */
 
+/* dst[c] += sum over rows of src[r][c], split over the threads by columns: each column's
+ * sum keeps the row order, whatever the thread count. */
+#define COLSUM_UNIT 16
+
+typedef struct ColSumJob {
+    const float *src;
+    int rows, cols;
+    float *dst;
+} ColSumJob;
+
+static void col_sum_range(void *ctx, long lo, long hi, int tid)
+{
+    const ColSumJob *j = ctx;
+    (void)tid;
+    int c0 = (int)lo * COLSUM_UNIT, c1 = (int)hi * COLSUM_UNIT < j->cols ? (int)hi * COLSUM_UNIT : j->cols;
+    for (int i = 0; i < j->rows; i++) {
+        const float *r = j->src + (size_t)i * j->cols;
+        for (int c = c0; c < c1; c++)
+            j->dst[c] += r[c];
+    }
+}
+
 static EngErr linear_backward(Graph *g, const TapeEntry *e)
 {
     Tensor *x = TAPE_IN(e)[0], *w = TAPE_IN(e)[1], *b = TAPE_IN(e)[2], *y = e->out;
@@ -108,11 +130,8 @@ static EngErr linear_backward(Graph *g, const TapeEntry *e)
     int n = x->rows, k = x->cols, m = w->rows;
     gemm(0, 0, n, k, m, 1.0f, y->grad, m, w->data, k, 1.0f, gx, k); /* dX += dY W */
     gemm(1, 0, m, k, n, 1.0f, y->grad, m, x->data, k, 1.0f, gw, k); /* dW += dY^T X */
-    for (int i = 0; i < n; i++) {                                   /* db += column sums of dY */
-        const float *dy = y->grad + (size_t)i * m;
-        for (int j = 0; j < m; j++)
-            gb[j] += dy[j];
-    }
+    ColSumJob j = {.src = y->grad, .rows = n, .cols = m, .dst = gb};      /* db += column sums */
+    par_for((m + COLSUM_UNIT - 1) / COLSUM_UNIT, 1, col_sum_range, &j);
     return ENG_OK;
 }
 
@@ -126,9 +145,7 @@ Tensor *op_linear(Graph *g, Tensor *x, Tensor *w, Tensor *b)
     Tensor *y = graph_tensor(g, n, m, "linear");
     if (!y)
         return NULL;
-    for (int i = 0; i < n; i++)
-        memcpy(y->data + (size_t)i * m, b->data, (size_t)m * sizeof(float));
-    gemm(0, 1, n, m, k, 1.0f, x->data, k, w->data, k, 1.0f, y->data, m);
+    gemm_bias(n, m, k, x->data, k, w->data, k, b->data, y->data, m);
     graph_record(g, "linear", linear_backward, NULL, y, x, w, b);
     return g->err ? NULL : y;
 }

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <string.h>
 
 /* Spins of a waiting worker before it sleeps: about 50 microseconds. */
 #define SPIN_LIMIT 200000
@@ -128,4 +129,21 @@ void par_for(long n, long grain, ParFn fn, void *ctx)
     for (int i = 1; i < pool.n; i++)
         while (atomic_load_explicit(&pool.done[i], memory_order_acquire) != g)
             cpu_relax();
+}
+
+#define ZERO_BLOCK ((size_t)64 << 10)
+
+static void zero_range(void *ctx, long lo, long hi, int tid)
+{
+    (void)tid;
+    const size_t *job = ctx; /* {address, bytes} */
+    char *p = (char *)job[0];
+    size_t a = (size_t)lo * ZERO_BLOCK, b = (size_t)hi * ZERO_BLOCK;
+    memset(p + a, 0, (b < job[1] ? b : job[1]) - a);
+}
+
+void par_zero(void *p, size_t bytes)
+{
+    size_t job[2] = {(size_t)p, bytes};
+    par_for((long)((bytes + ZERO_BLOCK - 1) / ZERO_BLOCK), 2, zero_range, job);
 }

@@ -34,4 +34,7 @@ int par_threads(void);
 /* Runs fn over [0, n) cut into par_threads() ranges; serially when n < 2 * grain. */
 void par_for(long n, long grain, ParFn fn, void *ctx);
 
+/* memset(p, 0, bytes), spread over the threads when large. */
+void par_zero(void *p, size_t bytes);
+
 #endif
