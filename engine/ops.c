@@ -597,10 +597,11 @@ typedef struct AttentionCtx {
     float *probs; /* [B, H, T, T]: softmax(q k^T * scale) with zeros above the diagonal */
 } AttentionCtx;
 
-/* Softmax of row i of s[T,T] over columns 0..i, zeros beyond (the causal mask). */
-static void causal_softmax(float *s, int T)
+/* Softmax of rows r0..r1-1 of s[T,T], row i over columns 0..i, zeros beyond (the causal
+ * mask). */
+static void causal_softmax(float *s, int T, int r0, int r1)
 {
-    for (int i = 0; i < T; i++) {
+    for (int i = r0; i < r1; i++) {
         float *r = s + (size_t)i * T;
         float sum = exp_sub_sum(r, r, row_max(r, i + 1), i + 1);
         float inv = 1.0f / sum;
@@ -610,6 +611,11 @@ static void causal_softmax(float *s, int T)
             r[j] = 0.0f;
     }
 }
+
+/* Rows are taken ATT_BLOCK at a time, and a block of rows only multiplies the columns up
+ * to its last row: the masked upper triangle is mostly never computed (5/8 of the full
+ * products at T = 256). */
+#define ATT_BLOCK 64
 
 /* One (batch, head) pair per unit of work: the pairs are independent, so they are spread
  * over the threads (par.h), each with its own T x T scratch where one is needed. */
@@ -634,9 +640,13 @@ static void attention_forward_range(void *ctx, long lo, long hi, int tid)
         const float *q = j->qkv + (size_t)b * T * C3 + h * hs, *k = q + C, *v = q + 2 * C;
         float *p = j->store_probs ? j->cx->probs + (size_t)bh * T * T : j->scratch + (size_t)tid * T * T;
         float *out = j->y + (size_t)b * T * C + h * hs;
-        gemm(0, 1, T, T, hs, scale, q, C3, k, C3, 0.0f, p, T);
-        causal_softmax(p, T);
-        gemm(0, 0, T, hs, T, 1.0f, p, T, v, C3, 0.0f, out, C);
+        for (int r0 = 0; r0 < T; r0 += ATT_BLOCK) { /* rows r0..r1-1 see columns 0..r1-1 */
+            int r1 = r0 + ATT_BLOCK < T ? r0 + ATT_BLOCK : T, rb = r1 - r0;
+            float *pr = p + (size_t)r0 * T;
+            gemm(0, 1, rb, r1, hs, scale, q + (size_t)r0 * C3, C3, k, C3, 0.0f, pr, T);
+            causal_softmax(p, T, r0, r1);
+            gemm(0, 0, rb, hs, r1, 1.0f, pr, T, v, C3, 0.0f, out + (size_t)r0 * C, C);
+        }
     }
 }
 
@@ -652,21 +662,26 @@ static void attention_backward_range(void *ctx, long lo, long hi, int tid)
         float *dq = j->gqkv + (size_t)b * T * C3 + h * hs, *dk = dq + C, *dv = dq + 2 * C;
         const float *dy = j->dy + (size_t)b * T * C + h * hs;
         const float *p = j->cx->probs + (size_t)bh * T * T;
-        gemm(0, 1, T, T, hs, 1.0f, dy, C, v, C3, 0.0f, dp, T);  /* dP = dY V^T */
-        gemm(1, 0, T, hs, T, 1.0f, p, T, dy, C, 1.0f, dv, C3);  /* dV += P^T dY */
-        for (int i = 0; i < T; i++) {                           /* dS = P (dP - <P,dP>) */
-            float *dr = dp + (size_t)i * T;
-            const float *pr = p + (size_t)i * T;
-            float dot = 0.0f;
-            for (int c = 0; c <= i; c++)
-                dot += pr[c] * dr[c];
-            for (int c = 0; c <= i; c++)
-                dr[c] = pr[c] * (dr[c] - dot) * scale;
-            for (int c = i + 1; c < T; c++)
-                dr[c] = 0.0f;
+        for (int r0 = 0; r0 < T; r0 += ATT_BLOCK) { /* rows r0..r1-1, columns 0..r1-1 */
+            int r1 = r0 + ATT_BLOCK < T ? r0 + ATT_BLOCK : T, rb = r1 - r0;
+            const float *pb = p + (size_t)r0 * T, *dyb = dy + (size_t)r0 * C;
+            float *db = dp + (size_t)r0 * T;
+            gemm(0, 1, rb, r1, hs, 1.0f, dyb, C, v, C3, 0.0f, db, T);  /* dP = dY V^T */
+            gemm(1, 0, r1, hs, rb, 1.0f, pb, T, dyb, C, 1.0f, dv, C3); /* dV += P^T dY */
+            for (int i = r0; i < r1; i++) {                           /* dS = P (dP - <P,dP>) */
+                float *dr = dp + (size_t)i * T;
+                const float *pr = p + (size_t)i * T;
+                float dot = 0.0f;
+                for (int c = 0; c <= i; c++)
+                    dot += pr[c] * dr[c];
+                for (int c = 0; c <= i; c++)
+                    dr[c] = pr[c] * (dr[c] - dot) * scale;
+                for (int c = i + 1; c < r1; c++)
+                    dr[c] = 0.0f;
+            }
+            gemm(0, 0, rb, hs, r1, 1.0f, db, T, k, C3, 1.0f, dq + (size_t)r0 * C3, C3); /* dQ += dS K */
+            gemm(1, 0, r1, hs, rb, 1.0f, db, T, q + (size_t)r0 * C3, C3, 1.0f, dk, C3); /* dK += dS^T Q */
         }
-        gemm(0, 0, T, hs, T, 1.0f, dp, T, k, C3, 1.0f, dq, C3); /* dQ += dS K */
-        gemm(1, 0, T, hs, T, 1.0f, dp, T, q, C3, 1.0f, dk, C3); /* dK += dS^T Q */
     }
 }
 

@@ -2,6 +2,7 @@
  * central finite differences of a random projection of its output. */
 #include "testutil.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -319,6 +320,34 @@ static void test_grad_attention(void **state)
     Tensor *in[1] = {leaf_random(8, 12, &r, 1)};
     gradcheck("attention", build_attention, in, 1, bth);
     leaf_free(in[0]);
+    /* longer than one block of rows (ATT_BLOCK = 64): the blocked products and masks */
+    static const int long_bth[3] = {1, 70, 1};
+    Tensor *in2[1] = {leaf_random(70, 6, &r, 1)};
+    gradcheck("attention, 70 rows", build_attention, in2, 1, long_bth);
+    /* and its forward against the plain formula, in double */
+    Fixture f;
+    fixture_init(&f);
+    Tensor *y = op_attention(&f.g, in2[0], 1, 70, 1);
+    assert_non_null(y);
+    const float *qkv = in2[0]->data;
+    for (int i = 0; i < 70; i++) {
+        double w[70], sum = 0.0, mx = -1e300;
+        for (int j = 0; j <= i; j++) {
+            w[j] = (qkv[i * 6] * qkv[j * 6 + 2] + qkv[i * 6 + 1] * qkv[j * 6 + 3]) / sqrt(2.0);
+            mx = w[j] > mx ? w[j] : mx;
+        }
+        for (int j = 0; j <= i; j++)
+            sum += (w[j] = exp(w[j] - mx));
+        for (int c = 0; c < 2; c++) {
+            double o = 0.0;
+            for (int j = 0; j <= i; j++)
+                o += w[j] / sum * qkv[j * 6 + 4 + c];
+            ASSERT_CLOSE(y->data[i * 2 + c], o, 1e-5, 1e-5, "attention forward, 70 rows");
+        }
+    }
+    graph_end_step(&f.g);
+    fixture_free(&f);
+    leaf_free(in2[0]);
 }
 
 static void test_grad_cross_entropy(void **state)
