@@ -347,26 +347,90 @@ typedef struct LayerNormJob {
     int c;
 } LayerNormJob;
 
+/* One row: y = (x - mean) * rstd * w + b, eight lanes at a time (the tail zero-padded
+ * and masked out of the variance). */
+KERNEL_CLONES
+static void layernorm_row(const float *x, const float *w, const float *b, float *y, int c,
+                          float *mean_out, float *rstd_out)
+{
+    int full = c & ~7, rest = c - full;
+    v8f s = BCAST(0.0f);
+    for (int k = 0; k < full; k += 8)
+        s += v8_load(x + k);
+    if (rest)
+        s += v8_load_n(x + full, rest);
+    float mean = v8_hsum(s) / (float)c;
+    v8f q = BCAST(0.0f);
+    for (int k = 0; k < full; k += 8) {
+        v8f d = v8_load(x + k) - BCAST(mean);
+        q += d * d;
+    }
+    if (rest) {
+        v8f d = v8_select(v8_mask_n(rest), v8_load_n(x + full, rest) - BCAST(mean), BCAST(0.0f));
+        q += d * d;
+    }
+    float rstd = 1.0f / sqrtf(v8_hsum(q) / (float)c + LN_EPS);
+    for (int k = 0; k < full; k += 8)
+        v8_store(y + k, (v8_load(x + k) - BCAST(mean)) * BCAST(rstd) * v8_load(w + k) + v8_load(b + k));
+    if (rest)
+        v8_store_n(y + full, (v8_load_n(x + full, rest) - BCAST(mean)) * BCAST(rstd) * v8_load_n(w + full, rest) +
+                                 v8_load_n(b + full, rest), rest);
+    *mean_out = mean;
+    *rstd_out = rstd;
+}
+
+/* One row of backward: dx += ..., and the row's share of db (gb) and dw (gw). The padded
+ * tail lanes carry dy = 0, so they add nothing to the sums. */
+KERNEL_CLONES
+static void layernorm_row_backward(const float *x, const float *w, const float *dy, float *dx,
+                                   float *gb, float *gw, int c, float mean, float rstd)
+{
+    int full = c & ~7, rest = c - full;
+    v8f sm = BCAST(0.0f), snm = BCAST(0.0f);
+    for (int k = 0; k <= full; k += 8) {
+        if (k == full && !rest)
+            break;
+        int n = k < full ? 8 : rest;
+        v8f xv = n == 8 ? v8_load(x + k) : v8_load_n(x + k, n);
+        v8f wv = n == 8 ? v8_load(w + k) : v8_load_n(w + k, n);
+        v8f dv = n == 8 ? v8_load(dy + k) : v8_load_n(dy + k, n);
+        v8f norm = (xv - BCAST(mean)) * BCAST(rstd), dnorm = wv * dv;
+        sm += dnorm;
+        snm += dnorm * norm;
+    }
+    float dm = v8_hsum(sm) / (float)c, dnm = v8_hsum(snm) / (float)c;
+    for (int k = 0; k <= full; k += 8) {
+        if (k == full && !rest)
+            break;
+        int n = k < full ? 8 : rest;
+        v8f xv = n == 8 ? v8_load(x + k) : v8_load_n(x + k, n);
+        v8f wv = n == 8 ? v8_load(w + k) : v8_load_n(w + k, n);
+        v8f dv = n == 8 ? v8_load(dy + k) : v8_load_n(dy + k, n);
+        v8f norm = (xv - BCAST(mean)) * BCAST(rstd), dnorm = wv * dv;
+        v8f gbv = (n == 8 ? v8_load(gb + k) : v8_load_n(gb + k, n)) + dv;
+        v8f gwv = (n == 8 ? v8_load(gw + k) : v8_load_n(gw + k, n)) + norm * dv;
+        v8f dxv = (n == 8 ? v8_load(dx + k) : v8_load_n(dx + k, n)) +
+                  (dnorm - BCAST(dm) - norm * BCAST(dnm)) * BCAST(rstd);
+        if (n == 8) {
+            v8_store(gb + k, gbv);
+            v8_store(gw + k, gwv);
+            v8_store(dx + k, dxv);
+        } else {
+            v8_store_n(gb + k, gbv, n);
+            v8_store_n(gw + k, gwv, n);
+            v8_store_n(dx + k, dxv, n);
+        }
+    }
+}
+
 static void layernorm_forward_range(void *ctx, long lo, long hi, int tid)
 {
     const LayerNormJob *j = ctx;
     (void)tid;
     int c = j->c;
     for (long i = lo; i < hi; i++) {
-        const float *xr = j->x + (size_t)i * c;
-        float *yr = j->y + (size_t)i * c;
-        float mean = 0.0f, var = 0.0f;
-        for (int k = 0; k < c; k++)
-            mean += xr[k];
-        mean /= (float)c;
-        for (int k = 0; k < c; k++) {
-            float d = xr[k] - mean;
-            var += d * d;
-        }
-        var /= (float)c;
-        float rstd = 1.0f / sqrtf(var + LN_EPS);
-        for (int k = 0; k < c; k++)
-            yr[k] = (xr[k] - mean) * rstd * j->w[k] + j->b[k];
+        float mean, rstd;
+        layernorm_row(j->x + (size_t)i * c, j->w, j->b, j->y + (size_t)i * c, c, &mean, &rstd);
         if (j->cx) {
             j->cx->mean[i] = mean;
             j->cx->rstd[i] = rstd;
@@ -379,27 +443,9 @@ static void layernorm_backward_range(void *ctx, long lo, long hi, int tid)
     const LayerNormJob *j = ctx;
     int c = j->c;
     float *gb = j->partial + (size_t)tid * 2 * c, *gw = gb + c; /* zeroed by the caller */
-    for (long i = lo; i < hi; i++) {
-        const float *xr = j->x + (size_t)i * c, *dy = j->dy + (size_t)i * c;
-        float *dx = j->dx + (size_t)i * c;
-        float mean = j->cx->mean[i], rstd = j->cx->rstd[i];
-        float dnorm_mean = 0.0f, dnorm_norm_mean = 0.0f;
-        for (int k = 0; k < c; k++) {
-            float norm = (xr[k] - mean) * rstd;
-            float dnorm = j->w[k] * dy[k];
-            dnorm_mean += dnorm;
-            dnorm_norm_mean += dnorm * norm;
-        }
-        dnorm_mean /= (float)c;
-        dnorm_norm_mean /= (float)c;
-        for (int k = 0; k < c; k++) {
-            float norm = (xr[k] - mean) * rstd;
-            float dnorm = j->w[k] * dy[k];
-            gb[k] += dy[k];
-            gw[k] += norm * dy[k];
-            dx[k] += (dnorm - dnorm_mean - norm * dnorm_norm_mean) * rstd;
-        }
-    }
+    for (long i = lo; i < hi; i++)
+        layernorm_row_backward(j->x + (size_t)i * c, j->w, j->dy + (size_t)i * c, j->dx + (size_t)i * c,
+                               gb, gw, c, j->cx->mean[i], j->cx->rstd[i]);
 }
 
 static EngErr layernorm_backward(Graph *g, const TapeEntry *e)

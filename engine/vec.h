@@ -52,6 +52,35 @@ VEC_INLINE v8f v8_clamp(v8f x, float lo, float hi)
     return v8_select(x > BCAST(hi), BCAST(hi), x);
 }
 
+/* the first n (< 8) floats of p, the other lanes zero */
+VEC_INLINE v8f v8_load_n(const float *p, int n)
+{
+    float b[8] = {0};
+    memcpy(b, p, (size_t)n * sizeof(float));
+    return v8_load(b);
+}
+
+/* the first n (< 8) lanes of v to p */
+VEC_INLINE void v8_store_n(float *p, v8f v, int n)
+{
+    float b[8];
+    v8_store(b, v);
+    memcpy(p, b, (size_t)n * sizeof(float));
+}
+
+/* lanes 0..n-1 set */
+VEC_INLINE v8i v8_mask_n(int n)
+{
+    v8i lane = {0, 1, 2, 3, 4, 5, 6, 7};
+    return lane < n;
+}
+
+/* the sum of the lanes, always in the same order */
+VEC_INLINE float v8_hsum(v8f v)
+{
+    return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+}
+
 VEC_INLINE v8f v8_exp(v8f x)
 {
     x = v8_clamp(x, -87.0f, 88.0f);

@@ -298,6 +298,11 @@ static void test_grad_layernorm(void **state)
     gradcheck("layernorm", build_layernorm, in, 3, NULL);
     for (int i = 0; i < 3; i++)
         leaf_free(in[i]);
+    /* rows of two full eight-lane blocks and a tail of three */
+    Tensor *in2[3] = {leaf_random(4, 19, &r, 1), leaf_random(1, 19, &r, 1), leaf_random(1, 19, &r, 1)};
+    gradcheck("layernorm, 19 columns", build_layernorm, in2, 3, NULL);
+    for (int i = 0; i < 3; i++)
+        leaf_free(in2[i]);
 }
 
 static void test_grad_embedding(void **state)
