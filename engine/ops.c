@@ -643,19 +643,52 @@ typedef struct AttentionCtx {
     float *probs; /* [B, H, T, T]: softmax(q k^T * scale) with zeros above the diagonal */
 } AttentionCtx;
 
-/* Softmax of rows r0..r1-1 of s[T,T], row i over columns 0..i, zeros beyond (the causal
- * mask). */
+/* Softmax of one row over its first len entries, zeros after them up to T. The products
+ * wrote the row up to cap (>= len): when the eight-lane block holding the row's tail lies
+ * within it, the tail is one masked vector op (its lanes past len become the zeros). */
+KERNEL_CLONES
+static void causal_softmax_row(float *r, int len, int cap, int T)
+{
+    int full = len & ~7, rest = len - full;
+    float mx = r[0];
+    for (int j = 1; j < len; j++)
+        mx = r[j] > mx ? r[j] : mx;
+    v8f acc = BCAST(0.0f);
+    for (int j = 0; j < full; j += 8) {
+        v8f e = v8_exp(v8_load(r + j) - BCAST(mx));
+        acc += e;
+        v8_store(r + j, e);
+    }
+    int done = full;
+    if (rest && full + 8 <= cap) {
+        v8f e = v8_select(v8_mask_n(rest), v8_exp(v8_load(r + full) - BCAST(mx)), BCAST(0.0f));
+        acc += e;
+        v8_store(r + full, e);
+        done = full + 8;
+    } else if (rest) {
+        v8f e = v8_select(v8_mask_n(rest), v8_exp(v8_load_n(r + full, rest) - BCAST(mx)), BCAST(0.0f));
+        acc += e;
+        v8_store_n(r + full, e, rest);
+        done = len;
+    }
+    float inv = 1.0f / v8_hsum(acc);
+    for (int j = 0; j < done; j += 8) {
+        if (j + 8 <= done)
+            v8_store(r + j, v8_load(r + j) * BCAST(inv));
+        else
+            for (int t = j; t < done; t++)
+                r[t] *= inv;
+    }
+    for (int j = done; j < T; j++)
+        r[j] = 0.0f;
+}
+
+/* Rows r0..r1-1 of s[T,T] (the products wrote columns 0..r1-1): row i over columns 0..i,
+ * zeros beyond (the causal mask). */
 static void causal_softmax(float *s, int T, int r0, int r1)
 {
-    for (int i = r0; i < r1; i++) {
-        float *r = s + (size_t)i * T;
-        float sum = exp_sub_sum(r, r, row_max(r, i + 1), i + 1);
-        float inv = 1.0f / sum;
-        for (int j = 0; j <= i; j++)
-            r[j] *= inv;
-        for (int j = i + 1; j < T; j++)
-            r[j] = 0.0f;
-    }
+    for (int i = r0; i < r1; i++)
+        causal_softmax_row(s + (size_t)i * T, i + 1, r1, T);
 }
 
 /* Rows are taken ATT_BLOCK at a time, and a block of rows only multiplies the columns up
