@@ -399,6 +399,13 @@ static void build_argv(const Options *o, const Run *r, Argv *a, char *cmdline, s
         arg(a, "%s/%s-fault-%s/train_full", o->build, mode_variant(r->mode), r->fault);
     arg(a, "--%s", o->config);
     arg(a, "%ld", r->iters);
+    /* With several runs at once the cores are shared out, so that the runs' own threads
+     * (train_full --threads) never oversubscribe them; one run alone picks its own. */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (o->jobs > 1) {
+        arg(a, "--threads");
+        arg(a, "%ld", cores > o->jobs ? cores / o->jobs : 1L);
+    }
     arg(a, "--print-every");
     arg(a, "%ld", r->iters >= 10 ? r->iters / 10 : 1);
     arg(a, "--samples");
