@@ -104,21 +104,31 @@ void *graph_scratch(Graph *g, size_t bytes, const char *op)
     return p ? p : graph_ctx(g, bytes, op);
 }
 
+static float *grad_block(Graph *g, Tensor *t, int zero)
+{
+    size_t bytes = t->numel * sizeof(float);
+    t->grad = bytes >= POOL_MIN_BYTES ? pool_take(g, bytes) : NULL;
+    if (!t->grad)
+        t->grad = arena_alloc(g->arena, bytes, "grad");
+    if (!t->grad) {
+        graph_fail(g, ENG_ENOMEM);
+        return NULL;
+    }
+    if (zero)
+        par_zero(t->grad, bytes);
+    ENG_EVENT(EV_TENSOR_CREATE, bytes, 0, t->name, ROLE_GRADIENT, 0);
+    return t->grad;
+}
+
 float *graph_grad(Graph *g, Tensor *t)
 {
-    if (!t->grad) {
-        size_t bytes = t->numel * sizeof(float);
-        t->grad = bytes >= POOL_MIN_BYTES ? pool_take(g, bytes) : NULL;
-        if (!t->grad)
-            t->grad = arena_alloc(g->arena, bytes, "grad");
-        if (t->grad)
-            par_zero(t->grad, bytes);
-        if (!t->grad)
-            graph_fail(g, ENG_ENOMEM);
-        else
-            ENG_EVENT(EV_TENSOR_CREATE, bytes, 0, t->name, ROLE_GRADIENT, 0);
-    }
-    return t->grad;
+    return t->grad ? t->grad : grad_block(g, t, 1);
+}
+
+float *graph_grad_out(Graph *g, Tensor *t, int *fresh)
+{
+    *fresh = !t->grad;
+    return t->grad ? t->grad : grad_block(g, t, 0);
 }
 
 void graph_record(Graph *g, const char *op, TapeBackwardFn backward, void *ctx, Tensor *out,

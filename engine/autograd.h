@@ -54,6 +54,12 @@ void *graph_ctx(Graph *g, size_t bytes, const char *op);
 /* The tensor's gradient, allocated zero-filled from the arena on first use. */
 float *graph_grad(Graph *g, Tensor *t);
 
+/* As graph_grad, for a backward function about to write the whole gradient: when the
+ * tensor has none yet, the block comes unzeroed and *fresh is 1, and the caller must then
+ * assign every element (=) instead of accumulating (+=); else *fresh is 0. Saves a pass of
+ * zeroing over every activation gradient. */
+float *graph_grad_out(Graph *g, Tensor *t, int *fresh);
+
 /* Scratch memory for a backward function (contents unspecified): a released block of the
  * same size when there is one, else arena memory. Give it back with graph_release. */
 void *graph_scratch(Graph *g, size_t bytes, const char *op);

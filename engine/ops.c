@@ -33,6 +33,7 @@ typedef struct ElemJob ElemJob;
 struct ElemJob {
     void (*kernel)(const ElemJob *j, size_t lo, size_t hi);
     size_t n;
+    int flags; /* kernel-specific */
     float *out, *out2;
     const float *in, *in2, *in3;
 };
@@ -124,11 +125,12 @@ static void col_sum_range(void *ctx, long lo, long hi, int tid)
 static EngErr linear_backward(Graph *g, const TapeEntry *e)
 {
     Tensor *x = TAPE_IN(e)[0], *w = TAPE_IN(e)[1], *b = TAPE_IN(e)[2], *y = e->out;
-    float *gx = graph_grad(g, x), *gw = graph_grad(g, w), *gb = graph_grad(g, b);
+    int fresh;
+    float *gx = graph_grad_out(g, x, &fresh), *gw = graph_grad(g, w), *gb = graph_grad(g, b);
     if (!gx || !gw || !gb)
         return g->err;
     int n = x->rows, k = x->cols, m = w->rows;
-    gemm(0, 0, n, k, m, 1.0f, y->grad, m, w->data, k, 1.0f, gx, k); /* dX += dY W */
+    gemm(0, 0, n, k, m, 1.0f, y->grad, m, w->data, k, fresh ? 0.0f : 1.0f, gx, k); /* dX (+)= dY W */
     gemm(1, 0, m, k, n, 1.0f, y->grad, m, x->data, k, 1.0f, gw, k); /* dW += dY^T X */
     ColSumJob j = {.src = y->grad, .rows = n, .cols = m, .dst = gb};      /* db += column sums */
     par_for((m + COLSUM_UNIT - 1) / COLSUM_UNIT, 1, col_sum_range, &j);
@@ -190,11 +192,13 @@ Tensor *op_bias_add(Graph *g, Tensor *x, Tensor *bias)
     return g->err ? NULL : y;
 }
 
+/* out (+)= in, then out2 (+)= in, element by element (out and out2 may be one tensor);
+ * flags bit 0: out is fresh (assign), bit 1: out2 is fresh. */
 static void add_backward_kernel(const ElemJob *j, size_t lo, size_t hi)
 {
     for (size_t i = lo; i < hi; i++) {
-        j->out[i] += j->in[i];
-        j->out2[i] += j->in[i];
+        j->out[i] = (j->flags & 1) ? j->in[i] : j->out[i] + j->in[i];
+        j->out2[i] = (j->flags & 2) ? j->in[i] : j->out2[i] + j->in[i];
     }
 }
 
@@ -207,10 +211,13 @@ static void add_kernel(const ElemJob *j, size_t lo, size_t hi)
 static EngErr add_backward(Graph *g, const TapeEntry *e)
 {
     Tensor *a = TAPE_IN(e)[0], *b = TAPE_IN(e)[1], *y = e->out;
-    float *ga = graph_grad(g, a), *gb = graph_grad(g, b);
+    int fa, fb;
+    float *ga = graph_grad_out(g, a, &fa);
+    float *gb = ga ? graph_grad_out(g, b, &fb) : NULL; /* after a's: b == a is not fresh */
     if (!ga || !gb)
         return g->err;
-    ElemJob j = {.kernel = add_backward_kernel, .n = y->numel, .out = ga, .out2 = gb, .in = y->grad};
+    ElemJob j = {.kernel = add_backward_kernel, .n = y->numel, .out = ga, .out2 = gb, .in = y->grad,
+                 .flags = fa | fb << 1};
     par_elems(&j);
     return ENG_OK;
 }
@@ -345,6 +352,7 @@ typedef struct LayerNormJob {
     float *y, *dx;
     float *partial; /* backward: [threads][2c]: db then dw */
     int c;
+    int fresh;      /* backward: dx is assigned, not accumulated */
 } LayerNormJob;
 
 /* One row: y = (x - mean) * rstd * w + b, eight lanes at a time (the tail zero-padded
@@ -383,7 +391,7 @@ static void layernorm_row(const float *x, const float *w, const float *b, float 
  * tail lanes carry dy = 0, so they add nothing to the sums. */
 KERNEL_CLONES
 static void layernorm_row_backward(const float *x, const float *w, const float *dy, float *dx,
-                                   float *gb, float *gw, int c, float mean, float rstd)
+                                   float *gb, float *gw, int c, float mean, float rstd, int fresh)
 {
     int full = c & ~7, rest = c - full;
     v8f sm = BCAST(0.0f), snm = BCAST(0.0f);
@@ -409,8 +417,9 @@ static void layernorm_row_backward(const float *x, const float *w, const float *
         v8f norm = (xv - BCAST(mean)) * BCAST(rstd), dnorm = wv * dv;
         v8f gbv = (n == 8 ? v8_load(gb + k) : v8_load_n(gb + k, n)) + dv;
         v8f gwv = (n == 8 ? v8_load(gw + k) : v8_load_n(gw + k, n)) + norm * dv;
-        v8f dxv = (n == 8 ? v8_load(dx + k) : v8_load_n(dx + k, n)) +
-                  (dnorm - BCAST(dm) - norm * BCAST(dnm)) * BCAST(rstd);
+        v8f dxv = (dnorm - BCAST(dm) - norm * BCAST(dnm)) * BCAST(rstd);
+        if (!fresh)
+            dxv += n == 8 ? v8_load(dx + k) : v8_load_n(dx + k, n);
         if (n == 8) {
             v8_store(gb + k, gbv);
             v8_store(gw + k, gwv);
@@ -445,14 +454,15 @@ static void layernorm_backward_range(void *ctx, long lo, long hi, int tid)
     float *gb = j->partial + (size_t)tid * 2 * c, *gw = gb + c; /* zeroed by the caller */
     for (long i = lo; i < hi; i++)
         layernorm_row_backward(j->x + (size_t)i * c, j->w, j->dy + (size_t)i * c, j->dx + (size_t)i * c,
-                               gb, gw, c, j->cx->mean[i], j->cx->rstd[i]);
+                               gb, gw, c, j->cx->mean[i], j->cx->rstd[i], j->fresh);
 }
 
 static EngErr layernorm_backward(Graph *g, const TapeEntry *e)
 {
     LayerNormCtx *cx = e->ctx;
     Tensor *x = TAPE_IN(e)[0], *w = TAPE_IN(e)[1], *b = TAPE_IN(e)[2], *y = e->out;
-    float *gx = graph_grad(g, x), *gw = graph_grad(g, w), *gb = graph_grad(g, b);
+    int fresh;
+    float *gx = graph_grad_out(g, x, &fresh), *gw = graph_grad(g, w), *gb = graph_grad(g, b);
     int n = x->rows, c = x->cols, nt = par_threads();
     size_t partial_bytes = (size_t)nt * 2 * c * sizeof(float);
     float *partial = graph_scratch(g, partial_bytes, "layernorm.backward");
@@ -461,7 +471,7 @@ static EngErr layernorm_backward(Graph *g, const TapeEntry *e)
     /* threads that get no rows leave their slice alone: start every slice at zero */
     memset(partial, 0, partial_bytes);
     LayerNormJob j = {.cx = cx, .x = x->data, .w = w->data, .dy = y->grad, .dx = gx,
-                      .partial = partial, .c = c};
+                      .partial = partial, .c = c, .fresh = fresh};
     par_for(n, 16, layernorm_backward_range, &j);
     for (int t = 0; t < nt; t++)
         for (int k = 0; k < c; k++) {
@@ -532,21 +542,19 @@ VEC_INLINE v8f gelu_dydx(v8f x)
     return s + x * s * (BCAST(1.0f) - s) * BCAST(2.0f) * du;
 }
 
-/* gx += gy * dy/dx */
+/* gx += gy * dy/dx, or gx = gy * dy/dx when fresh */
 KERNEL_CLONES
-static void gelu_backward_kernel(float *gx, const float *gy, const float *x, size_t n)
+static void gelu_backward_kernel(float *gx, const float *gy, const float *x, size_t n, int fresh)
 {
     size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        v8_store(gx + i, v8_load(gx + i) + v8_load(gy + i) * gelu_dydx(v8_load(x + i)));
+    for (; i + 8 <= n; i += 8) {
+        v8f d = v8_load(gy + i) * gelu_dydx(v8_load(x + i));
+        v8_store(gx + i, fresh ? d : v8_load(gx + i) + d);
+    }
     if (i < n) {
-        float bx[8] = {0}, bg[8] = {0}, bo[8] = {0};
-        size_t r = (n - i) * sizeof(float);
-        memcpy(bx, x + i, r);
-        memcpy(bg, gy + i, r);
-        memcpy(bo, gx + i, r);
-        v8_store(bo, v8_load(bo) + v8_load(bg) * gelu_dydx(v8_load(bx)));
-        memcpy(gx + i, bo, r);
+        int r = (int)(n - i);
+        v8f d = v8_load_n(gy + i, r) * gelu_dydx(v8_load_n(x + i, r));
+        v8_store_n(gx + i, fresh ? d : v8_load_n(gx + i, r) + d, r);
     }
 }
 
@@ -557,16 +565,18 @@ static void gelu_forward_range(const ElemJob *j, size_t lo, size_t hi)
 
 static void gelu_backward_range(const ElemJob *j, size_t lo, size_t hi)
 {
-    gelu_backward_kernel(j->out + lo, j->in + lo, j->in2 + lo, hi - lo);
+    gelu_backward_kernel(j->out + lo, j->in + lo, j->in2 + lo, hi - lo, j->flags);
 }
 
 static EngErr gelu_backward(Graph *g, const TapeEntry *e)
 {
     Tensor *x = TAPE_IN(e)[0], *y = e->out;
-    float *gx = graph_grad(g, x);
+    int fresh;
+    float *gx = graph_grad_out(g, x, &fresh);
     if (!gx)
         return g->err;
-    ElemJob j = {.kernel = gelu_backward_range, .n = x->numel, .out = gx, .in = y->grad, .in2 = x->data};
+    ElemJob j = {.kernel = gelu_backward_range, .n = x->numel, .out = gx, .in = y->grad, .in2 = x->data,
+                 .flags = fresh};
     par_elems(&j);
     return ENG_OK;
 }
