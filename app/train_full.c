@@ -168,7 +168,8 @@ static int write_summary(const Run *r, double ms_median, double tok_s)
     fprintf(f, "  \"config\": {\"preset\": \"%s\", \"layers\": %d, \"heads\": %d, \"embd\": %d, \"ctx\": %d, "
                "\"batch\": %d, \"vocab\": %d, \"params\": %zu},\n",
             r->o.preset, c->layers, c->heads, c->embd, c->ctx, c->batch, c->vocab, r->model.n_params);
-    fprintf(f, "  \"variant\": \"%s\",\n  \"matmul_backend\": \"%s\",\n", ENGINE_VARIANT, gemm_backend());
+    fprintf(f, "  \"variant\": \"%s\",\n  \"matmul_backend\": \"%s\",\n  \"matmul_kernels\": \"%s\",\n",
+            ENGINE_VARIANT, gemm_backend(), gemm_kernels());
     fprintf(f, "  \"seed\": %llu,\n", (unsigned long long)r->o.seed);
     fprintf(f, "  \"iterations\": %ld,\n", r->o.iters);
     fprintf(f, "  \"first_loss\": %.6f,\n  \"final_train_loss\": %.6f,\n  \"val_loss\": %.6f,\n",
@@ -332,9 +333,9 @@ static int train(Run *r)
     if (r->start)
         printf("train_full: resuming from %s after iteration %ld\n", o->resume, r->start);
     printf("train_full: %s, %d layers, %d heads, embd %d, ctx %d, batch %d, vocab %d, %zu params; "
-           "%ld iterations; data %s (%zu chars); matmul %s; build %s\n",
+           "%ld iterations; data %s (%zu chars); matmul %s (%s kernels); build %s\n",
            o->preset, c->layers, c->heads, c->embd, c->ctx, c->batch, c->vocab, r->model.n_params,
-           o->iters, o->data ? o->data : "built-in", r->data.n, gemm_backend(), ENGINE_VARIANT);
+           o->iters, o->data ? o->data : "built-in", r->data.n, gemm_backend(), gemm_kernels(), ENGINE_VARIANT);
     fflush(stdout);
     if (o->save_init && save_checkpoint(r, &rng, r->start, "--save-init", o->save_init) != 0)
         return 1;

@@ -217,6 +217,15 @@ const char *gemm_backend(void)
 #endif
 }
 
+const char *gemm_kernels(void)
+{
+#ifdef ENGINE_BLAS_OPENBLAS
+    return openblas_get_corename();
+#else
+    return "portable";
+#endif
+}
+
 void gemm_set_threads(int n)
 {
 #ifdef ENGINE_BLAS_OPENBLAS

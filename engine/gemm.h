@@ -24,6 +24,12 @@ void gemm_bias(int m, int n, int k, const float *a, int lda, const float *b, int
 /* "openblas" or "portable". */
 const char *gemm_backend(void);
 
+/* The kernels in use: OpenBLAS's core name ("Haswell", "SkylakeX", ...) or "portable".
+ * OpenBLAS chooses them when it loads, from the CPU or from OPENBLAS_CORETYPE, which
+ * some machines set on purpose (older OpenBLAS builds compute wrong results or crash
+ * with their own choice there): the engine never overrides it, it only reports it. */
+const char *gemm_kernels(void);
+
 /* Sets the BLAS thread count (n <= 0: leave the library's default). No-op when portable. */
 void gemm_set_threads(int n);
 
