@@ -650,18 +650,28 @@ static void exp_sub_axpy(float *dst, const float *src, float shift, float a, int
 
 typedef struct AttentionCtx {
     int B, T, H;
-    float *probs; /* [B, H, T, T]: softmax(q k^T * scale) with zeros above the diagonal */
+    float *probs; /* [B, H, T, T]: softmax(q k^T * scale), zeros above the diagonal up to
+                   * the end of each ATT_BLOCK of rows; columns past it are never written */
 } AttentionCtx;
 
-/* Softmax of one row over its first len entries, zeros after them up to T. The products
- * wrote the row up to cap (>= len): when the eight-lane block holding the row's tail lies
- * within it, the tail is one masked vector op (its lanes past len become the zeros). */
+/* Softmax of one row over its first len entries, zeros after them up to cap: the products
+ * wrote the row up to cap (>= len), and nothing reads it past cap (the next products take
+ * columns 0..cap-1 of this block of rows). When the eight-lane block holding the row's
+ * tail lies within cap, the tail is one masked vector op (its lanes past len become the
+ * zeros). */
 KERNEL_CLONES
-static void causal_softmax_row(float *r, int len, int cap, int T)
+static void causal_softmax_row(float *r, int len, int cap)
 {
     int full = len & ~7, rest = len - full;
-    float mx = r[0];
-    for (int j = 1; j < len; j++)
+    v8f vmx = BCAST(r[0]);
+    for (int j = 0; j < full; j += 8) {
+        v8f v = v8_load(r + j);
+        vmx = v8_select(v > vmx, v, vmx);
+    }
+    float mx = vmx[0];
+    for (int l = 1; l < 8; l++)
+        mx = vmx[l] > mx ? vmx[l] : mx;
+    for (int j = full; j < len; j++)
         mx = r[j] > mx ? r[j] : mx;
     v8f acc = BCAST(0.0f);
     for (int j = 0; j < full; j += 8) {
@@ -689,16 +699,16 @@ static void causal_softmax_row(float *r, int len, int cap, int T)
             for (int t = j; t < done; t++)
                 r[t] *= inv;
     }
-    for (int j = done; j < T; j++)
+    for (int j = done; j < cap; j++) /* columns past cap: never read */
         r[j] = 0.0f;
 }
 
 /* Rows r0..r1-1 of s[T,T] (the products wrote columns 0..r1-1): row i over columns 0..i,
- * zeros beyond (the causal mask). */
+ * zeros from there to r1 (the causal mask). */
 static void causal_softmax(float *s, int T, int r0, int r1)
 {
     for (int i = r0; i < r1; i++)
-        causal_softmax_row(s + (size_t)i * T, i + 1, r1, T);
+        causal_softmax_row(s + (size_t)i * T, i + 1, r1);
 }
 
 /* Rows are taken ATT_BLOCK at a time, and a block of rows only multiplies the columns up
