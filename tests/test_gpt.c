@@ -199,6 +199,31 @@ static void test_same_seed_same_losses(void **state)
 /* Large enough that products, attention, LayerNorm and GELU are all split over threads. */
 static const GPTConfig k_mid = {.layers = 2, .heads = 4, .embd = 64, .ctx = 64, .batch = 4};
 
+/* The theoretical minimum: by hand for a model small enough to count, and never above what
+ * a real step holds (the model's four blocks plus the step arena's high-water mark). */
+static void test_theoretical_minimum(void **state)
+{
+    (void)state;
+    GPTConfig c = {.layers = 1, .heads = 1, .embd = 8, .ctx = 4, .batch = 1, .vocab = 5};
+    GPTMinBytes mb = gpt_min_bytes(&c);
+    /* N = 4 tokens: per layer 16 N C = 512, LayerNorm stats 4 N = 16, probabilities
+     * T (T + 1) / 2 = 10; final LayerNorm 2 N C + 2 N = 72, logits N V = 20, lse 4:
+     * 634 floats, plus 2 N int32 ids */
+    assert_true(mb.activations == 634 * 4 + 2 * 4 * 4);
+    assert_true(mb.state == 16.0 * (double)gpt_param_count(&c));
+    assert_true(mb.total == mb.state + mb.activations);
+
+    Trainer t;
+    trainer_init(&t, k_mid, 2);
+    trainer_step(&t);
+    GPTMinBytes m = gpt_min_bytes(&t.m.cfg);
+    double held = 16.0 * (double)t.m.n_params + (double)arena_stats(&t.arena).high_water_bytes;
+    print_message("k_mid: minimum %.0f bytes, a step holds %.0f (x%.2f)\n", m.total, held, held / m.total);
+    assert_true(m.total <= held);
+    trainer_free(&t);
+}
+
+
 static void thread_losses(int threads, int n, float *out, unsigned long long *late_allocs)
 {
     gemm_set_threads(1);
@@ -280,6 +305,7 @@ int main(void)
         cmocka_unit_test(test_same_seed_same_losses),
         cmocka_unit_test(test_training_lowers_the_loss),
         cmocka_unit_test(test_threads_agree_and_keep_the_contract),
+        cmocka_unit_test(test_theoretical_minimum),
         cmocka_unit_test(test_config_check),
     };
     return cmocka_run_group_tests_name("gpt", tests, NULL, NULL);

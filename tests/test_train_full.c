@@ -99,6 +99,7 @@ static void test_bad_input_exits_2_with_a_message(void **state)
         {{"--batch", "-1"}, {"--batch", "-1"}},
         {{"--heads", "3"}, {"--heads 3", "--embd 32"}},
         {{"--ctx", "4000000000"}, {"--ctx", "4000000000"}},
+        {{"--threads", "17"}, {"--threads", "0..16"}},
         {{"--data", missing, "--summary", summary}, {missing, "no such file"}},
         {{"--data", test_tmpdir(), "--summary", summary}, {test_tmpdir(), "directory"}},
         {{"--data", empty, "--summary", summary}, {empty, "empty"}},
@@ -164,11 +165,13 @@ static void test_summary_of_a_good_run(void **state)
         "\"config\"", "\"layers\"", "\"heads\"", "\"embd\"", "\"ctx\"", "\"batch\"", "\"vocab\"", "\"params\"",
         "\"iterations\": 50", "\"first_loss\"", "\"final_train_loss\"", "\"val_loss\"", "\"ms_per_iter_median\"",
         "\"tokens_per_s\"", "\"peak_rss_bytes\"", "\"arena_high_water_bytes\"", "\"arena_reserved_bytes\"",
-        "\"tape_capacity\"", "\"heap_allocs_after_warmup\": 0\n"};
+        "\"tape_capacity\"", "\"heap_allocs_after_warmup\": 0\n", "\"min_bytes\"", "\"min_state_bytes\"",
+        "\"min_activation_bytes\"", "\"matmul_kernels\""};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (!strstr(json, keys[i]))
             fail_msg("summary lacks %s:\n%s", keys[i], json);
     assert_non_null(strstr(r.out, "heap allocations after warm-up 0"));
+    assert_non_null(strstr(r.out, "theoretical minimum: "));
 }
 
 static const char *json_value(const char *path, const char *key, char *out, size_t cap)
