@@ -212,7 +212,7 @@ bisect:
 FUZZ_TARGETS := evlog samples cli data checkpoint
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -Wno-psabi \
   -fno-sanitize-recover=undefined -Iengine -Iprobes -Iharness
 FUZZ_LIB_SRC := $(wildcard engine/*.c) $(PROBE_SRC) harness/analysis.c
 

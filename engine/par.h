@@ -5,6 +5,7 @@
  * cuts [0, n) into one contiguous range per thread, runs them at once and returns when all
  * are done. The cut depends only on n and the thread count, so results are reproducible
  * for a given --threads. A par_for inside a running range runs serially (no nesting).
+ * par_for is called by one thread at a time: the program's (the engine has no other).
  *
  * Workers spin briefly after a job (ops follow each other within microseconds), then sleep
  * on a condition variable: an idle pool costs nothing. OpenBLAS is kept to one thread by
