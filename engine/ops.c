@@ -361,28 +361,22 @@ KERNEL_CLONES
 static void layernorm_row(const float *x, const float *w, const float *b, float *y, int c,
                           float *mean_out, float *rstd_out)
 {
-    int full = c & ~7, rest = c - full;
     v8f s = BCAST(0.0f);
-    for (int k = 0; k < full; k += 8)
-        s += v8_load(x + k);
-    if (rest)
-        s += v8_load_n(x + full, rest);
+    for (int k = 0; k < c; k += 8)
+        s += v8_load_n(x + k, c - k < 8 ? c - k : 8);
     float mean = v8_hsum(s) / (float)c;
     v8f q = BCAST(0.0f);
-    for (int k = 0; k < full; k += 8) {
-        v8f d = v8_load(x + k) - BCAST(mean);
-        q += d * d;
-    }
-    if (rest) {
-        v8f d = v8_select(v8_mask_n(rest), v8_load_n(x + full, rest) - BCAST(mean), BCAST(0.0f));
+    for (int k = 0; k < c; k += 8) {
+        int n = c - k < 8 ? c - k : 8;
+        v8f d = v8_select(v8_mask_n(n), v8_load_n(x + k, n) - BCAST(mean), BCAST(0.0f));
         q += d * d;
     }
     float rstd = 1.0f / sqrtf(v8_hsum(q) / (float)c + LN_EPS);
-    for (int k = 0; k < full; k += 8)
-        v8_store(y + k, (v8_load(x + k) - BCAST(mean)) * BCAST(rstd) * v8_load(w + k) + v8_load(b + k));
-    if (rest)
-        v8_store_n(y + full, (v8_load_n(x + full, rest) - BCAST(mean)) * BCAST(rstd) * v8_load_n(w + full, rest) +
-                                 v8_load_n(b + full, rest), rest);
+    for (int k = 0; k < c; k += 8) {
+        int n = c - k < 8 ? c - k : 8;
+        v8_store_n(y + k, (v8_load_n(x + k, n) - BCAST(mean)) * BCAST(rstd) * v8_load_n(w + k, n) +
+                              v8_load_n(b + k, n), n);
+    }
     *mean_out = mean;
     *rstd_out = rstd;
 }
@@ -393,42 +387,22 @@ KERNEL_CLONES
 static void layernorm_row_backward(const float *x, const float *w, const float *dy, float *dx,
                                    float *gb, float *gw, int c, float mean, float rstd, int fresh)
 {
-    int full = c & ~7, rest = c - full;
     v8f sm = BCAST(0.0f), snm = BCAST(0.0f);
-    for (int k = 0; k <= full; k += 8) {
-        if (k == full && !rest)
-            break;
-        int n = k < full ? 8 : rest;
-        v8f xv = n == 8 ? v8_load(x + k) : v8_load_n(x + k, n);
-        v8f wv = n == 8 ? v8_load(w + k) : v8_load_n(w + k, n);
-        v8f dv = n == 8 ? v8_load(dy + k) : v8_load_n(dy + k, n);
-        v8f norm = (xv - BCAST(mean)) * BCAST(rstd), dnorm = wv * dv;
+    for (int k = 0; k < c; k += 8) {
+        int n = c - k < 8 ? c - k : 8;
+        v8f dv = v8_load_n(dy + k, n), dnorm = v8_load_n(w + k, n) * dv;
         sm += dnorm;
-        snm += dnorm * norm;
+        snm += dnorm * ((v8_load_n(x + k, n) - BCAST(mean)) * BCAST(rstd));
     }
     float dm = v8_hsum(sm) / (float)c, dnm = v8_hsum(snm) / (float)c;
-    for (int k = 0; k <= full; k += 8) {
-        if (k == full && !rest)
-            break;
-        int n = k < full ? 8 : rest;
-        v8f xv = n == 8 ? v8_load(x + k) : v8_load_n(x + k, n);
-        v8f wv = n == 8 ? v8_load(w + k) : v8_load_n(w + k, n);
-        v8f dv = n == 8 ? v8_load(dy + k) : v8_load_n(dy + k, n);
-        v8f norm = (xv - BCAST(mean)) * BCAST(rstd), dnorm = wv * dv;
-        v8f gbv = (n == 8 ? v8_load(gb + k) : v8_load_n(gb + k, n)) + dv;
-        v8f gwv = (n == 8 ? v8_load(gw + k) : v8_load_n(gw + k, n)) + norm * dv;
+    for (int k = 0; k < c; k += 8) {
+        int n = c - k < 8 ? c - k : 8;
+        v8f dv = v8_load_n(dy + k, n), dnorm = v8_load_n(w + k, n) * dv;
+        v8f norm = (v8_load_n(x + k, n) - BCAST(mean)) * BCAST(rstd);
         v8f dxv = (dnorm - BCAST(dm) - norm * BCAST(dnm)) * BCAST(rstd);
-        if (!fresh)
-            dxv += n == 8 ? v8_load(dx + k) : v8_load_n(dx + k, n);
-        if (n == 8) {
-            v8_store(gb + k, gbv);
-            v8_store(gw + k, gwv);
-            v8_store(dx + k, dxv);
-        } else {
-            v8_store_n(gb + k, gbv, n);
-            v8_store_n(gw + k, gwv, n);
-            v8_store_n(dx + k, dxv, n);
-        }
+        v8_store_n(gb + k, v8_load_n(gb + k, n) + dv, n);
+        v8_store_n(gw + k, v8_load_n(gw + k, n) + norm * dv, n);
+        v8_store_n(dx + k, fresh ? dxv : v8_load_n(dx + k, n) + dxv, n);
     }
 }
 

@@ -52,17 +52,23 @@ VEC_INLINE v8f v8_clamp(v8f x, float lo, float hi)
     return v8_select(x > BCAST(hi), BCAST(hi), x);
 }
 
-/* the first n (< 8) floats of p, the other lanes zero */
+/* the first n (<= 8) floats of p, the other lanes zero */
 VEC_INLINE v8f v8_load_n(const float *p, int n)
 {
+    if (n == 8)
+        return v8_load(p);
     float b[8] = {0};
     memcpy(b, p, (size_t)n * sizeof(float));
     return v8_load(b);
 }
 
-/* the first n (< 8) lanes of v to p */
+/* the first n (<= 8) lanes of v to p */
 VEC_INLINE void v8_store_n(float *p, v8f v, int n)
 {
+    if (n == 8) {
+        v8_store(p, v);
+        return;
+    }
     float b[8];
     v8_store(b, v);
     memcpy(p, b, (size_t)n * sizeof(float));
