@@ -239,8 +239,7 @@ static void norm_range(void *ctx, long lo, long hi, int tid)
     size_t a = (size_t)lo * OPT_BLOCK, b = (size_t)hi * OPT_BLOCK;
     if (b > j->m->n_params)
         b = j->m->n_params;
-    float n = grad_norm(j->m->grads + a, b - a);
-    j->partial[tid] = (double)n * n;
+    j->partial[tid] = grad_sumsq(j->m->grads + a, b - a);
 }
 
 static void adamw_range(void *ctx, long lo, long hi, int tid)

@@ -30,9 +30,9 @@ void adamw_update(float *restrict p, const float *restrict g, float *restrict m,
 
 typedef double v4d __attribute__((vector_size(32)));
 
-/* Sum of squares in double, four independent lanes (a vector register) then the tail. */
+/* Four independent lanes (a vector register) then the tail. */
 KERNEL_CLONES
-float grad_norm(const float *g, size_t n)
+double grad_sumsq(const float *g, size_t n)
 {
     v4d acc = {0.0, 0.0, 0.0, 0.0};
     size_t i = 0;
@@ -43,16 +43,5 @@ float grad_norm(const float *g, size_t n)
     double s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
     for (; i < n; i++)
         s += (double)g[i] * g[i];
-    return (float)sqrt(s);
-}
-
-float grad_clip(float *g, size_t n, float max_norm)
-{
-    float norm = grad_norm(g, n);
-    if (max_norm > 0.0f && norm > max_norm) {
-        float s = max_norm / (norm + 1e-6f);
-        for (size_t i = 0; i < n; i++)
-            g[i] *= s;
-    }
-    return norm;
+    return s;
 }

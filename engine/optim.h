@@ -19,10 +19,8 @@ void adamw_update(float *restrict p, const float *restrict g, float *restrict m,
                   float *restrict v, size_t n, const AdamWConfig *c,
                   int t, int decay);
 
-/* sqrt(sum g^2) */
-float grad_norm(const float *g, size_t n);
-
-/* Scales g so that its norm is at most max_norm; returns the norm before scaling. */
-float grad_clip(float *g, size_t n, float max_norm);
+/* sum g^2, in double. Global-norm clipping is done by the model's optimizer step (gpt.c),
+ * which adds these per block of parameters over the threads. */
+double grad_sumsq(const float *g, size_t n);
 
 #endif
