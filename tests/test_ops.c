@@ -262,6 +262,29 @@ static Tensor *build_attention(Graph *g, Tensor **in, const void *arg)
     return op_attention(g, in[0], bth[0], bth[1], bth[2]);
 }
 
+/* Intermediates whose gradients are written fresh and then accumulated, through the pool:
+ * h = gelu(x) feeds both a LayerNorm and the residual add, so add assigns h's gradient and
+ * LayerNorm's backward adds to it; linear assigns its input's, gelu(l) assigns l's. */
+static Tensor *build_composite(Graph *g, Tensor **in, const void *arg)
+{
+    (void)arg;
+    Tensor *h = op_gelu(g, in[0]);
+    Tensor *l = op_linear(g, op_layernorm(g, h, in[1], in[2]), in[3], in[4]);
+    return op_add(g, op_gelu(g, l), h);
+}
+
+static void test_grad_composite(void **state)
+{
+    (void)state;
+    Rng r;
+    rng_seed(&r, 9);
+    Tensor *in[5] = {leaf_random(8, 16, &r, 1), leaf_random(1, 16, &r, 1), leaf_random(1, 16, &r, 1),
+                     leaf_random(16, 16, &r, 0.3f), leaf_random(1, 16, &r, 1)};
+    gradcheck("gelu -> layernorm -> linear -> gelu + residual", build_composite, in, 5, NULL);
+    for (int i = 0; i < 5; i++)
+        leaf_free(in[i]);
+}
+
 static void test_grad_linear(void **state)
 {
     (void)state;
@@ -412,6 +435,7 @@ int main(void)
         cmocka_unit_test(test_grad_embedding),
         cmocka_unit_test(test_grad_attention),
         cmocka_unit_test(test_grad_cross_entropy),
+        cmocka_unit_test(test_grad_composite),
         cmocka_unit_test(test_backward_recycles_outputs),
     };
     return cmocka_run_group_tests_name("ops", tests, NULL, NULL);
