@@ -151,7 +151,7 @@ deps:
 # `make test`: installs what is missing, builds every variant, runs every suite in each
 # (natively: the valgrind variant's suites exercise its checked arena), and
 # ends with one line "N passed, N failed" (non-zero exit when anything failed).
-FAULTS := early_reset tape_keep stack_inputs leak creep
+FAULTS := early_reset tape_keep stack_inputs leak creep par_leak split_leak eval_leak stale_probs
 comma := ,
 
 # the training program of every fault in every variant

@@ -291,6 +291,7 @@ static int setup(Run *r)
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int threads = o->threads ? (int)o->threads : work < ((size_t)1 << 18) ? 1 : cores > 1 ? (int)cores : 1;
     gemm_set_threads(1);
+    gemm_set_split_min((double)o->split_min_macs);
     if (par_init(threads) != ENG_OK)
         fprintf(stderr, "train_full: warning: could not start %d threads; running on one\n", threads);
     err = o->resume ? ENG_OK : gpt_create(&r->model, &o->model, o->seed);
@@ -321,11 +322,95 @@ static void teardown(Run *r)
     data_free(&r->data);
 }
 
+/* What runs between steps: evaluation (and a sample of text) every --eval-every, a
+ * checkpoint every --save-every, the progress line. 0, or 1 after a message. */
+static int between_steps(Run *r, const Rng *rng, long it, float loss, double step_ms)
+{
+    const TrainOptions *o = &r->o;
+    EngErr err;
+    if (o->eval_every && it % o->eval_every == 0 && it != o->iters) {
+        float vl;
+        if ((err = evaluate(r, &vl))) {
+            fprintf(stderr, "train_full: evaluation failed: %s\n", eng_strerror(err));
+            return 1;
+        }
+        printf("iter %ld | val loss %.4f\n", it, vl);
+        if (o->eval_sample > 0 && (err = sample_text(r, o->eval_sample))) {
+            fprintf(stderr, "train_full: sampling failed: %s\n", eng_strerror(err));
+            return 1;
+        }
+    }
+    if (o->save_every && it % o->save_every == 0 && it != o->iters &&
+        save_checkpoint(r, rng, it, "--save", o->save) != 0)
+        return 1;
+    long every = o->print_every ? o->print_every : (o->iters >= 10 ? o->iters / 10 : 1);
+    if (!o->quiet && (it % every == 0 || it == r->start + 1 || it == o->iters)) {
+        ArenaStats as = arena_stats(&r->arena);
+        printf("iter %ld/%ld | loss %.4f | %.3f ms/iter | rss %.1f MiB | arena hw %.2f MiB\n", it, o->iters, loss,
+               step_ms, MIB(sysmem_rss_bytes()), MIB(as.high_water_bytes));
+        fflush(stdout);
+    }
+    return 0;
+}
+
+/* The training steps from r->start + 1 to ITERS; losses (or NULL) gets each step's loss.
+ * 0, or 1 after a message. */
+static int train_steps(Run *r, Rng *rng, FILE *losses)
+{
+    const TrainOptions *o = &r->o;
+    const GPTConfig *c = &r->model.cfg;
+    for (long it = r->start + 1; it <= o->iters; it++) {
+        data_batch(&r->data, SPLIT_TRAIN, rng, c->batch, c->ctx, r->x, r->y);
+        GPTStepStats st;
+        double t0 = now_ms();
+        eng_iter_begin((uint64_t)it);
+        EngErr err = gpt_step(&r->model, &r->g, r->x, r->y, &o->opt, &st);
+        double step_ms = now_ms() - t0;
+        hist_add(&r->hist, step_ms);
+        if (err) {
+            fprintf(stderr, "train_full: iteration %ld failed: %s\n", it, eng_strerror(err));
+            return 1;
+        }
+        if (losses)
+            fprintf(losses, "%ld %.9g\n", it, st.loss);
+        if (it == r->start + 1) {
+            if (o->dump_grads && dump_grads(r) != 0)
+                return 1;
+            r->first_loss = st.loss;
+            r->allocs_after_first = mem_stats().allocs;
+        }
+        r->last_loss = st.loss;
+        int rc = between_steps(r, rng, it, st.loss, step_ms);
+        eng_iter_end((uint64_t)it); /* after evaluation: its arena use counts in this iteration */
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* The closing lines: time, losses, memory and the theoretical minimum. */
+static void print_done(const Run *r, double total_ms, double ms_med, double tok_s)
+{
+    const GPTConfig *c = &r->model.cfg;
+    ArenaStats as = arena_stats(&r->arena);
+    unsigned long long late = (unsigned long long)(mem_stats().allocs - r->allocs_after_first);
+    printf("done: %ld iterations in %.2f s | loss %.4f -> %.4f | val loss %.4f | %.3f ms/iter median | "
+           "%.0f tokens/s\n",
+           r->o.iters, total_ms / 1e3, r->first_loss, r->last_loss, r->val_loss, ms_med, tok_s);
+    printf("memory: peak rss %.1f MiB | arena high-water %.2f MiB, reserved %.2f MiB | tape capacity %zu | "
+           "heap allocations after warm-up %llu\n",
+           MIB(sysmem_peak_rss_bytes()), MIB(as.high_water_bytes), MIB(as.reserved_bytes), r->tape.cap, late);
+    GPTMinBytes mb = gpt_min_bytes(c);
+    printf("theoretical minimum: %.1f MiB (parameters, gradients, AdamW moments %.1f MiB; activations kept "
+           "for backward %.1f MiB) | peak rss / minimum %.2f\n",
+           MIB(mb.total), MIB(mb.state), MIB(mb.activations), (double)sysmem_peak_rss_bytes() / mb.total);
+    fflush(stdout);
+}
+
 static int train(Run *r)
 {
     const TrainOptions *o = &r->o;
     const GPTConfig *c = &r->model.cfg;
-    long every = o->print_every ? o->print_every : (o->iters >= 10 ? o->iters / 10 : 1);
     Rng rng;
     rng_seed(&rng, o->seed);
     if (r->rng_state)
@@ -345,55 +430,14 @@ static int train(Run *r)
         return 1;
     }
     double t_start = now_ms();
-    for (long it = r->start + 1; it <= o->iters; it++) {
-        data_batch(&r->data, SPLIT_TRAIN, &rng, c->batch, c->ctx, r->x, r->y);
-        GPTStepStats st;
-        double t0 = now_ms();
-        eng_iter_begin((uint64_t)it);
-        EngErr err = gpt_step(&r->model, &r->g, r->x, r->y, &o->opt, &st);
-        double step_ms = now_ms() - t0;
-        hist_add(&r->hist, step_ms);
-        if (err) {
-            fprintf(stderr, "train_full: iteration %ld failed: %s\n", it, eng_strerror(err));
-            if (losses)
-                fclose(losses);
-            return 1;
-        }
-        if (losses)
-            fprintf(losses, "%ld %.9g\n", it, st.loss);
-        if (it == r->start + 1 && o->dump_grads && dump_grads(r) != 0) {
-            if (losses)
-                fclose(losses);
-            return 1;
-        }
-        if (it == r->start + 1) {
-            r->first_loss = st.loss;
-            r->allocs_after_first = mem_stats().allocs;
-        }
-        r->last_loss = st.loss;
-        if (o->eval_every && it % o->eval_every == 0 && it != o->iters) {
-            float vl;
-            if ((err = evaluate(r, &vl))) {
-                fprintf(stderr, "train_full: evaluation failed: %s\n", eng_strerror(err));
-                if (losses)
-                    fclose(losses);
-                return 1;
-            }
-            printf("iter %ld | val loss %.4f\n", it, vl);
-        }
-        eng_iter_end((uint64_t)it); /* after evaluation: its arena use counts in this iteration */
-        if (!o->quiet && (it % every == 0 || it == r->start + 1 || it == o->iters)) {
-            ArenaStats as = arena_stats(&r->arena);
-            printf("iter %ld/%ld | loss %.4f | %.3f ms/iter | rss %.1f MiB | arena hw %.2f MiB\n", it,
-                   o->iters, st.loss, step_ms, MIB(sysmem_rss_bytes()), MIB(as.high_water_bytes));
-            fflush(stdout);
-        }
-    }
+    int rc = train_steps(r, &rng, losses);
     double total_ms = now_ms() - t_start;
-    if (losses && fclose(losses) != 0) {
+    if (losses && fclose(losses) != 0 && !rc) {
         fprintf(stderr, "train_full: --losses %s: write failed: %s\n", o->losses, strerror(errno));
         return 1;
     }
+    if (rc)
+        return rc;
     if (o->save && save_checkpoint(r, &rng, o->iters, "--save", o->save) != 0)
         return 1;
     EngErr err = evaluate(r, &r->val_loss);
@@ -407,19 +451,7 @@ static int train(Run *r)
     }
     double ms_med = hist_median(&r->hist);
     double tok_s = ms_med > 0 ? (double)c->batch * c->ctx / (ms_med / 1e3) : 0.0;
-    ArenaStats as = arena_stats(&r->arena);
-    unsigned long long late = (unsigned long long)(mem_stats().allocs - r->allocs_after_first);
-    printf("done: %ld iterations in %.2f s | loss %.4f -> %.4f | val loss %.4f | %.3f ms/iter median | "
-           "%.0f tokens/s\n",
-           o->iters, total_ms / 1e3, r->first_loss, r->last_loss, r->val_loss, ms_med, tok_s);
-    printf("memory: peak rss %.1f MiB | arena high-water %.2f MiB, reserved %.2f MiB | tape capacity %zu | "
-           "heap allocations after warm-up %llu\n",
-           MIB(sysmem_peak_rss_bytes()), MIB(as.high_water_bytes), MIB(as.reserved_bytes), r->tape.cap, late);
-    GPTMinBytes mb = gpt_min_bytes(c);
-    printf("theoretical minimum: %.1f MiB (parameters, gradients, AdamW moments %.1f MiB; activations kept "
-           "for backward %.1f MiB) | peak rss / minimum %.2f\n",
-           MIB(mb.total), MIB(mb.state), MIB(mb.activations), (double)sysmem_peak_rss_bytes() / mb.total);
-    fflush(stdout);
+    print_done(r, total_ms, ms_med, tok_s);
     if (o->summary && write_summary(r, ms_med, tok_s) != 0)
         return 1;
     return 0;

@@ -57,8 +57,8 @@ void arena_init(Arena *a, size_t chunk_bytes)
     memset(a, 0, sizeof *a);
     a->chunk_bytes = chunk_bytes ? chunk_bytes : (size_t)1 << 20;
 #ifdef ENGINE_VALGRIND
-    VALGRIND_CREATE_MEMPOOL(&a->sets[0], 0, 0);
-    VALGRIND_CREATE_MEMPOOL(&a->sets[1], 0, 0);
+    for (int i = 0; i < ARENA_SETS; i++)
+        VALGRIND_CREATE_MEMPOOL(&a->sets[i], 0, 0);
 #endif
 }
 
@@ -175,23 +175,19 @@ void arena_reset(Arena *a)
 {
     ArenaSet *released = &a->sets[a->active];
     set_release(a, released);
-#ifdef ARENA_CHECKED
-    a->active ^= 1;
-#endif
+    a->active = (a->active + 1) % ARENA_SETS;
     a->st.step_bytes = a->st.used_bytes;
     ENG_EVENT(EV_ARENA_RESET, a->st.used_bytes, a->st.high_water_bytes, "arena", 0, 0);
     a->st.used_bytes = 0;
     a->st.resets++;
-    /* both sets, so that a checked build is as warm as a plain one after one step */
-    set_fit(a, &a->sets[0], a->st.high_water_bytes);
-#ifdef ARENA_CHECKED
-    set_fit(a, &a->sets[1], a->st.high_water_bytes);
-#endif
+    /* every set, so that a checked build is as warm as a plain one after one step */
+    for (int i = 0; i < ARENA_SETS; i++)
+        set_fit(a, &a->sets[i], a->st.high_water_bytes);
 }
 
 void arena_free(Arena *a)
 {
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < ARENA_SETS; i++) {
         ArenaChunk *c = a->sets[i].head;
         while (c) {
             ArenaChunk *next = c->next;
@@ -204,8 +200,8 @@ void arena_free(Arena *a)
         a->sets[i].head = a->sets[i].cur = NULL;
     }
 #ifdef ENGINE_VALGRIND
-    VALGRIND_DESTROY_MEMPOOL(&a->sets[0]);
-    VALGRIND_DESTROY_MEMPOOL(&a->sets[1]);
+    for (int i = 0; i < ARENA_SETS; i++)
+        VALGRIND_DESTROY_MEMPOOL(&a->sets[i]);
 #endif
     a->st.reserved_bytes = 0;
     a->st.used_bytes = 0;

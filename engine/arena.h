@@ -13,10 +13,13 @@
  *
  * Checked builds (ASan, or ENGINE_VALGRIND): the arena tells the tool what is live:
  * blocks are unpoisoned (ASan) / MEMPOOL_ALLOC'd (memcheck) one by one with a redzone
- * after each, and a reset poisons everything it releases. Those builds also keep two sets
- * of chunks and alternate between them at every reset, so memory never comes straight
- * back at the same address: a read through a pointer kept across a reset hits poisoned
- * bytes and is reported, instead of silently reading the next iteration's data.
+ * after each, and a reset poisons everything it releases. Those builds also keep
+ * ARENA_CHECKED_SETS sets of chunks (8) and move to the next one at every reset, so
+ * memory comes back at the same address only every ARENA_CHECKED_SETS-th reset: a read
+ * through a pointer kept across 1 to ARENA_CHECKED_SETS - 1 resets (a training step, an
+ * evaluation batch and each sampled character end with one) hits poisoned bytes and is
+ * reported, instead of silently reading a later iteration's data. The price is memory:
+ * each set is as large as the high-water mark. Plain builds keep one set.
  *
  *     Arena a; arena_init(&a, 1 << 20);
  *     float *x = arena_alloc(&a, n * sizeof(float), "op.matmul");   // NULL: out of memory
@@ -39,6 +42,12 @@
 #endif
 #if defined(ARENA_ASAN) || defined(ENGINE_VALGRIND)
 #define ARENA_CHECKED 1
+#ifndef ARENA_CHECKED_SETS
+#define ARENA_CHECKED_SETS 8
+#endif
+#define ARENA_SETS ARENA_CHECKED_SETS
+#else
+#define ARENA_SETS 1
 #endif
 
 typedef struct ArenaChunk ArenaChunk;
@@ -50,7 +59,7 @@ typedef struct ArenaSet {
 
 typedef struct ArenaStats {
     size_t used_bytes;       /* arena.used_bytes: handed out since the last reset (padding included) */
-    size_t reserved_bytes;   /* arena.reserved_bytes: bytes held in chunks (both sets when checked) */
+    size_t reserved_bytes;   /* arena.reserved_bytes: bytes held in chunks (all sets when checked) */
     size_t high_water_bytes; /* arena.high_water_bytes: largest used_bytes ever reached */
     size_t step_bytes;       /* arena.step_bytes: used_bytes reached by the last step (at reset) */
     size_t chunks;           /* arena.chunks */
@@ -58,8 +67,8 @@ typedef struct ArenaStats {
 } ArenaStats;
 
 typedef struct Arena {
-    ArenaSet sets[2]; /* checked builds alternate; plain builds use sets[0] only */
-    int active;
+    ArenaSet sets[ARENA_SETS]; /* checked builds rotate through them; plain builds have one */
+    int active;                /* the set being handed out */
     size_t chunk_bytes; /* default usable size of a new chunk */
     ArenaStats st;
 } Arena;

@@ -7,6 +7,7 @@
 #include <cblas.h>
 #endif
 #include "arena.h" /* ARENA_ASAN */
+#include "fault.h"
 #include "par.h"
 #include "vec.h"
 #ifdef ARENA_ASAN
@@ -129,6 +130,13 @@ static void gemm_serial(int ta, int tb, int m, int n, int k, float alpha, const 
  * is an independent product with the same k loop (test_gemm compares it with unsplit). */
 #define SPLIT_MIN_MACS (1 << 20)
 #define ROW_UNIT 8
+
+static double g_split_min_macs = SPLIT_MIN_MACS;
+
+void gemm_set_split_min(double macs)
+{
+    g_split_min_macs = macs >= 1 ? macs : SPLIT_MIN_MACS;
+}
 #define COL_UNIT 16
 
 typedef struct GemmJob {
@@ -183,9 +191,10 @@ static void gemm_run(GemmJob *j)
     asan_check_operand(j->c, j->m, j->n, j->ldc);
 #endif
     j->by_rows = j->m >= j->n;
-    if (par_threads() > 1 && blas_single_threaded() && (double)j->m * j->n * j->k >= SPLIT_MIN_MACS) {
+    if (par_threads() > 1 && blas_single_threaded() && (double)j->m * j->n * j->k >= g_split_min_macs) {
         long units = j->by_rows ? (j->m + ROW_UNIT - 1) / ROW_UNIT : (j->n + COL_UNIT - 1) / COL_UNIT;
         par_for(units, 1, gemm_range, j);
+        fault_split_product();
         return;
     }
     j->by_rows = 1;

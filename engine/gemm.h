@@ -30,6 +30,12 @@ const char *gemm_backend(void);
  * with their own choice there): the engine never overrides it, it only reports it. */
 const char *gemm_kernels(void);
 
+/* Products of at least this many multiply-adds (m n k) are split over the engine's
+ * threads (par.h); default 1 << 20, below which a split costs more than it saves. For
+ * soaks and tests only (train_full --split-min-macs): a small model then runs the split
+ * path a large one takes. macs < 1 restores the default. */
+void gemm_set_split_min(double macs);
+
 /* Sets the BLAS thread count (n <= 0: leave the library's default). No-op when portable. */
 void gemm_set_threads(int n);
 

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "fault.h"
 #include "hook.h"
 #include "mem.h"
 #include "ops.h"
@@ -160,35 +161,6 @@ EngErr gpt_create(GPT *m, const GPTConfig *c, uint64_t seed)
     return ENG_OK;
 }
 
-#if defined(ENGINE_FAULT_LEAK)
-/* FAULT leak: a block per step that escapes (the pointer is overwritten) and is never freed */
-static void *g_fault_leak;
-static void fault_per_step(void)
-{
-    g_fault_leak = mem_alloc(1024, "fault.leak");
-    if (g_fault_leak)
-        memset(g_fault_leak, 0xA5, 1024);
-}
-#elif defined(ENGINE_FAULT_CREEP)
-/* FAULT creep: a history that stays reachable and grows by 8 bytes per step (invisible to
- * leak checkers: only a growth verdict can catch it) */
-static double *g_fault_history;
-static size_t g_fault_history_len;
-static void fault_per_step(void)
-{
-    double *h = mem_alloc((g_fault_history_len + 1) * sizeof(double), "fault.creep");
-    if (!h)
-        return;
-    if (g_fault_history_len)
-        memcpy(h, g_fault_history, g_fault_history_len * sizeof(double));
-    mem_free(g_fault_history, g_fault_history_len * sizeof(double), "fault.creep");
-    h[g_fault_history_len++] = 1.0;
-    g_fault_history = h;
-}
-#else
-static void fault_per_step(void) {}
-#endif
-
 Tensor *gpt_forward(GPT *m, Graph *g, const int32_t *idx, const int32_t *targets, int B, int T)
 {
     const GPTConfig *c = &m->cfg;
@@ -288,18 +260,14 @@ EngErr gpt_step(GPT *m, Graph *g, const int32_t *x, const int32_t *y, const Adam
     par_zero(m->grads, m->n_params * sizeof(float));
     g->grad_enabled = 1;
     Tensor *loss = gpt_forward(m, g, x, y, m->cfg.batch, m->cfg.ctx);
-#ifdef ENGINE_FAULT_EARLY_RESET
-    /* FAULT early_reset: the arena is rewound before backward, which still reads the
-     * activations (the seed's fix #1 undone) */
     if (loss)
-        arena_reset(g->arena);
-#endif
+        fault_after_forward(g->arena); /* early_reset: the seed's fix #1 undone */
     EngErr err = loss ? graph_backward(g, loss) : g->err;
     if (!err) {
         out->loss = loss->data[0]; /* copied out: the arena is reset below */
         out->grad_norm = optimizer_step(m, opt);
     }
-    fault_per_step();
+    fault_step_end();
     graph_end_step(g);
     return err;
 }
@@ -309,6 +277,7 @@ EngErr gpt_eval(GPT *m, Graph *g, const int32_t *x, const int32_t *y, float *los
     int saved = g->grad_enabled;
     g->grad_enabled = 0;
     Tensor *l = gpt_forward(m, g, x, y, m->cfg.batch, m->cfg.ctx);
+    fault_eval_batch();
     EngErr err = l ? ENG_OK : g->err;
     if (l)
         *loss = l->data[0];

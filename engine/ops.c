@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "fault.h"
 #include "gemm.h"
 #include "par.h"
 #include "vec.h"
@@ -799,6 +800,8 @@ Tensor *op_attention(Graph *g, Tensor *qkv, int B, int T, int n_head)
     AttentionJob j = {.cx = cx, .qkv = qkv->data, .y = y->data, .scratch = probs, .C = C,
                       .store_probs = g->grad_enabled};
     par_for((long)B * n_head, 1, attention_forward_range, &j);
+    if (g->grad_enabled)
+        fault_attention_probs(probs, g->arena->st.resets);
     graph_record(g, "attention", attention_backward, cx, y, qkv, NULL, NULL);
     return g->err ? NULL : y;
 }

@@ -1,12 +1,20 @@
 #include "par.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 
-/* Spins of a waiting worker before it sleeps: about 4 ms on this machine (a pause is about
- * 20 ns), longer than the gaps between the parallel parts of a step. */
-#define SPIN_LIMIT 200000
+#include "fault.h"
+
+/* A waiting thread first spins on the pause instruction (about 20 ns each), then yields
+ * its core at every check, so that a thread it waits for can run when the cores are
+ * shared (several soak runs at once) or when every thread runs on one core in turn
+ * (Valgrind: spinning there held the core for a whole time slice per join, ~1 s a step).
+ * A worker that has waited SPIN_LIMIT checks (a few ms, longer than the gaps between the
+ * parallel parts of a step) sleeps on the condition variable. */
+#define SPIN_PAUSES 2000
+#define SPIN_LIMIT 20000
 
 static struct {
     int n; /* threads in all, the caller included */
@@ -23,11 +31,15 @@ static struct {
 
 static _Thread_local int in_range; /* inside a par_for range: nested calls run serially */
 
-static inline void cpu_relax(void)
+static inline void spin_wait(int *spins)
 {
+    if (++*spins < SPIN_PAUSES) {
 #if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
+        __builtin_ia32_pause();
 #endif
+    } else {
+        sched_yield();
+    }
 }
 
 static void run_range(int tid, int nthreads, long n, ParFn fn, void *ctx)
@@ -48,8 +60,8 @@ static void *worker_main(void *arg)
         long g;
         int spins = 0;
         while ((g = atomic_load_explicit(&pool.gen, memory_order_acquire)) == seen) {
-            if (++spins < SPIN_LIMIT) {
-                cpu_relax();
+            if (spins < SPIN_LIMIT) {
+                spin_wait(&spins);
                 continue;
             }
             pthread_mutex_lock(&pool.mu);
@@ -61,6 +73,7 @@ static void *worker_main(void *arg)
         if (pool.quit)
             return NULL;
         run_range(tid, pool.n, pool.n_items, pool.fn, pool.ctx);
+        fault_worker_job();
         atomic_store_explicit(&pool.done[tid], g, memory_order_release);
     }
 }
@@ -127,9 +140,9 @@ void par_for(long n, long grain, ParFn fn, void *ctx)
     publish();
     long g = atomic_load_explicit(&pool.gen, memory_order_acquire);
     run_range(0, pool.n, n, fn, ctx);
-    for (int i = 1; i < pool.n; i++)
+    for (int i = 1, spins = 0; i < pool.n; i++)
         while (atomic_load_explicit(&pool.done[i], memory_order_acquire) != g)
-            cpu_relax();
+            spin_wait(&spins);
 }
 
 #define ZERO_BLOCK ((size_t)64 << 10)

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "fault.h"
 #include "hook.h"
 #include "mem.h"
 
@@ -50,13 +51,12 @@ EngErr tape_push(Tape *t, const TapeEntry *e)
 
 void tape_clear(Tape *t)
 {
-#ifdef ENGINE_FAULT_TAPE_KEEP
-    /* FAULT tape_keep: the seed's tape that grew and never shrank: every step's entries stay */
-    t->base = t->len;
-#else
+    if (fault_tape_keep()) { /* the seed's tape that grew and never shrank */
+        t->base = t->len;
+        return;
+    }
     ENG_EVENT(EV_TAPE_CLEAR, 0, t->len, "tape", 0, 0);
     t->len = 0;
-#endif
 }
 
 void tape_free(Tape *t)

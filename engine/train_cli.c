@@ -49,6 +49,7 @@ static const OptSpec k_opts[] = {
     {"--samples", K_STR, OFF(samples), 0, 0, "FILE", "write a CSV row of memory figures every K iterations"},
     {"--sample-every", K_INT, OFF(sample_every), 1, 1e9, "K", "iterations between sample rows (10; first and last always)"},
     {"--save", K_STR, OFF(save), 0, 0, "FILE", "write a checkpoint at the end (docs/train_full.md)"},
+    {"--save-every", K_INT, OFF(save_every), 0, 1e9, "N", "with --save: also write it every N iterations (0: at the end only)"},
     {"--resume", K_STR, OFF(resume), 0, 0, "FILE", "continue from a checkpoint up to ITERS iterations in all"},
     {"--save-init", K_STR, OFF(save_init), 0, 0, "FILE", "write a checkpoint before the first iteration"},
     {"--losses", K_STR, OFF(losses), 0, 0, "FILE", "write every iteration's loss (full precision), one per line"},
@@ -56,8 +57,10 @@ static const OptSpec k_opts[] = {
     {"--eval-every", K_INT, OFF(eval_every), 0, 1e9, "N", "validation loss every N iterations (0: at the end only)"},
     {"--eval-batches", K_INT, OFF(eval_batches), 1, 1e6, "N", "validation batches per evaluation (20)"},
     {"--sample", K_INT, OFF(sample), 0, 1e7, "N", "print N generated characters at the end"},
+    {"--eval-sample", K_INT, OFF(eval_sample), 0, 1e7, "N", "print N generated characters at each --eval-every evaluation"},
     {"--print-every", K_INT, OFF(print_every), 0, 1e9, "N", "progress line every N iterations (0: ~10 lines)"},
     {"--threads", K_INT, OFF(threads), 0, 16, "N", "threads per step (0: auto = 1 for models as small as --tiny, else one per core)"},
+    {"--split-min-macs", K_INT, OFF(split_min_macs), 0, 1e15, "N", "split products of >= N multiply-adds over the threads (0: 1048576; soaks, tests)"},
     {"--quiet", K_FLAG, OFF(quiet), 0, 0, NULL, "no progress lines"},
 };
 #define N_OPTS (sizeof k_opts / sizeof k_opts[0])
@@ -201,6 +204,10 @@ int train_cli_parse(int argc, char **argv, TrainOptions *o, char *err, size_t er
     if (given.embd) o->model.embd = given.embd;
     if (given.ctx) o->model.ctx = given.ctx;
     if (given.batch) o->model.batch = given.batch;
+    if (o->save_every && !o->save)
+        return fail(err, errlen, "--save-every %ld: needs --save FILE (where to write the checkpoint)", o->save_every);
+    if (o->eval_sample && !o->eval_every)
+        return fail(err, errlen, "--eval-sample %ld: needs --eval-every N (when to evaluate)", o->eval_sample);
     if (o->model.embd % o->model.heads != 0)
         return fail(err, errlen, "--heads %d does not divide --embd %d: choose heads that divide the channels",
                     o->model.heads, o->model.embd);

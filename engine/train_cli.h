@@ -26,6 +26,7 @@ typedef struct TrainOptions {
     const char *samples;  /* --samples FILE: per-iteration CSV (probes) */
     long sample_every;    /* --sample-every K, default 10 */
     const char *save;     /* --save FILE: checkpoint at the end */
+    long save_every;      /* --save-every N: also every N iterations (0: only at the end) */
     const char *resume;   /* --resume FILE: continue from a checkpoint */
     const char *save_init;  /* --save-init FILE: checkpoint before the first iteration */
     const char *losses;     /* --losses FILE: "iteration loss" per line, full precision */
@@ -33,6 +34,8 @@ typedef struct TrainOptions {
     long eval_every;      /* --eval-every N (0: only at the end) */
     long eval_batches;    /* --eval-batches N, default 20 */
     long sample;          /* --sample N characters */
+    long eval_sample;     /* --eval-sample N characters generated at each evaluation */
+    long split_min_macs;  /* --split-min-macs N (0: the engine's default) */
     long print_every;     /* --print-every N (0: automatic, about 10 lines per run) */
     long threads;         /* --threads N (0: auto) */
     int quiet;            /* --quiet: no progress lines */

@@ -572,12 +572,14 @@ int report_write(const SoakResult *res, const char *dir, const char *templates, 
         long counts[32];
         int ncount = 0;
         int j = i;
+        /* columns: the counts, a resumed run of a count right after it (key 2 n + resumed) */
         for (; j < res->n_runs && !strcmp(res->runs[j].fault, fault); j++) {
+            long key = 2 * res->runs[j].iters + (res->runs[j].resume_from != 0);
             int seen = 0;
             for (int k = 0; k < ncount; k++)
-                seen |= counts[k] == res->runs[j].iters;
+                seen |= counts[k] == key;
             if (!seen && ncount < 32)
-                counts[ncount++] = res->runs[j].iters;
+                counts[ncount++] = key;
         }
         for (int a = 0; a < ncount; a++)
             for (int b = a + 1; b < ncount; b++)
@@ -591,7 +593,7 @@ int report_write(const SoakResult *res, const char *dir, const char *templates, 
             xml_str(f, fault);
         fprintf(f, "</h2>\n<div class=\"scroll\"><table><tr><th>mode</th>");
         for (int k = 0; k < ncount; k++)
-            fprintf(f, "<th>%ld iterations</th>", counts[k]);
+            fprintf(f, "<th>%ld iterations%s</th>", counts[k] / 2, counts[k] % 2 ? ", resumed" : "");
         fprintf(f, "</tr>\n");
         for (int m = 0; m < MODE_COUNT; m++) {
             int any = 0;
@@ -603,7 +605,8 @@ int report_write(const SoakResult *res, const char *dir, const char *templates, 
             for (int k = 0; k < ncount; k++) {
                 const Run *r = NULL;
                 for (int q = i; q < j; q++)
-                    if (res->runs[q].mode == (Mode)m && res->runs[q].iters == counts[k])
+                    if (res->runs[q].mode == (Mode)m &&
+                        2 * res->runs[q].iters + (res->runs[q].resume_from != 0) == counts[k])
                         r = &res->runs[q];
                 if (r)
                     td_verdict(f, r);

@@ -43,9 +43,10 @@ int run_write_facts(const Run *r)
     FILE *f = outfile_open(&of, path);
     if (!f)
         return -1;
-    fprintf(f, "mode=%s\niterations=%ld\nfault=%s\nconfig=%s\nexit_code=%d\nsignal=%d\nkilled=%s\n"
+    fprintf(f, "mode=%s\niterations=%ld\nresume_from=%ld\nfault=%s\nconfig=%s\nexit_code=%d\nsignal=%d\nkilled=%s\n"
                "wall_s=%.3f\npeak_rss_bytes=%llu\nbudget_bytes=%llu\n",
-            mode_name(r->mode), r->iters, r->fault, r->config, r->exit_code, r->signal, kill_name(r->killed),
+            mode_name(r->mode), r->iters, r->resume_from, r->fault, r->config, r->exit_code, r->signal,
+            kill_name(r->killed),
             r->wall_s, (unsigned long long)r->peak_rss_bytes, (unsigned long long)r->budget_bytes);
     return outfile_commit(&of);
 }
@@ -76,6 +77,8 @@ int run_read_facts(Run *r, const char *dir, char *err, size_t errlen)
             have |= mode_parse(v, &r->mode) ? 1 : 0;
         else if (!strcmp(k, "iterations"))
             have |= (r->iters = strtol(v, NULL, 10)) > 0 ? 2 : 0;
+        else if (!strcmp(k, "resume_from"))
+            r->resume_from = strtol(v, NULL, 10);
         else if (!strcmp(k, "fault"))
             snprintf(r->fault, sizeof r->fault, "%s", v);
         else if (!strcmp(k, "config"))
@@ -256,7 +259,9 @@ int run_cmp_canonical(const void *a, const void *b)
         return !strcmp(x->fault, "none") ? -1 : !strcmp(y->fault, "none") ? 1 : c;
     if (x->mode != y->mode)
         return (int)x->mode - (int)y->mode;
-    return (x->iters > y->iters) - (x->iters < y->iters);
+    if (x->iters != y->iters)
+        return (x->iters > y->iters) - (x->iters < y->iters);
+    return (x->resume_from > y->resume_from) - (x->resume_from < y->resume_from);
 }
 
 int runs_load(const char *dir, Run *runs, int max, const Tolerance *t, char *err, size_t errlen)

@@ -37,7 +37,8 @@ typedef struct Run {
     Mode mode;
     long iters;
     char fault[32];   /* "none" or a FAULT build name */
-    char config[16];  /* tiny, small, medium */
+    char config[16];  /* the workload (workload.h): soak, tiny, small, medium */
+    long resume_from; /* 0: trained from scratch; else resumed from a checkpoint of this step */
     char dir[PATH_MAX];
     char name[96];    /* folder name below runs/ */
     /* how it ended (run.txt) */

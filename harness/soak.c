@@ -20,12 +20,15 @@
 #include "report.h"
 #include "sysmem.h"
 #include "summary.h"
+#include "workload.h"
 
 extern char **environ;
 
 #define MAX_ITERS 16
 #define MAX_FAULTS 8
-#define MAX_RUNS (MAX_ITERS * MODE_COUNT * MAX_FAULTS)
+#define MAX_RUNS (2 * MAX_ITERS * MODE_COUNT * MAX_FAULTS)
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 typedef struct Options {
     long iters[MAX_ITERS];
@@ -35,6 +38,11 @@ typedef struct Options {
     char faults[MAX_FAULTS][32];
     int n_faults;
     const char *config;
+    const Workload *wl;  /* the workload called config */
+    long resume_iters[MAX_ITERS]; /* counts at which a run resumes from a checkpoint */
+    int n_resume;
+    int resume_given;    /* --resume-iters was given (else: the default below) */
+    char resume_ckpt[PATH_MAX + 32]; /* OUT/resume-from.ckpt, written before the runs start */
     const char *data;
     const char *out;
     const char *build;   /* folder holding the variants' folders (build) */
@@ -67,6 +75,14 @@ static double now_s(void)
 
 static void usage(FILE *f)
 {
+    char workloads[1024];
+    FILE *m = fmemopen(workloads, sizeof workloads, "w");
+    if (m) {
+        workload_list(m);
+        fclose(m);
+    } else {
+        workloads[0] = 0;
+    }
     fprintf(f,
             "usage: soak [options]\n"
             "       soak merge DIR... [--out DIR]\n"
@@ -78,7 +94,11 @@ static void usage(FILE *f)
             "  --iters LIST       iteration counts, comma- or space-separated (100,500,1000,5000,10000)\n"
             "  --modes LIST       native,asan,valgrind,jemalloc (all four)\n"
             "  --faults LIST      FAULT builds to run, e.g. none,leak (none): build/<variant>-fault-NAME\n"
-            "  --config NAME      tiny, small or medium (tiny)\n"
+            "  --config NAME      the workload each run trains (soak):\n"
+            "%s"
+            "  --resume-iters LIST  counts at which each mode also runs from a checkpoint saved\n"
+            "                     after %d iterations (workloads with checkpoints; default: the\n"
+            "                     largest count up to 1000), or none\n"
             "  --data FILE        text to train on (default: the built-in corpus)\n"
             "  --out DIR          output folder (reports/out/<run-id>; reports/latest then points at it)\n"
             "  --build DIR        where the variant folders are (build)\n"
@@ -108,7 +128,8 @@ static void usage(FILE *f)
             "Verdicts: FLAT, GROWING, ERROR (sanitizer or Valgrind report), CRASHED, TIMEOUT,\n"
             "OVER_BUDGET, NOT_RUN (interrupted). Overall: PASS, FAIL or INCOMPLETE.\n"
             "Exit status: 0 PASS, 1 FAIL or INCOMPLETE, 2 bad usage, 130/143 interrupted by\n"
-            "SIGINT/SIGTERM (children stopped, finished runs kept, summary says INCOMPLETE).\n");
+            "SIGINT/SIGTERM (children stopped, finished runs kept, summary says INCOMPLETE).\n",
+            workloads, WORKLOAD_RESUME_FROM);
 }
 
 static int fail_usage(const char *fmt, const char *a, const char *b)
@@ -167,7 +188,7 @@ static int parse_options(int argc, char **argv, Options *o)
         o->modes[o->n_modes++] = (Mode)m;
     strcpy(o->faults[0], "none");
     o->n_faults = 1;
-    o->config = "tiny";
+    o->config = "soak";
     o->build = "build";
     o->jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (o->jobs < 1)
@@ -231,9 +252,22 @@ static int parse_options(int argc, char **argv, Options *o)
                         return fail_usage("--faults: '%s' is not a fault name (lower case and _)%s", o->faults[j], "");
             o->n_faults = k;
         } else if (!strcmp(a, "--config")) {
-            if (strcmp(v, "tiny") && strcmp(v, "small") && strcmp(v, "medium"))
-                return fail_usage("--config: '%s' is not tiny, small or medium%s", v, "");
+            if (!workload_find(v))
+                return fail_usage("--config: unknown workload '%s' (valid: %s)", v, workload_names());
             o->config = v;
+        } else if (!strcmp(a, "--resume-iters")) {
+            o->resume_given = 1;
+            o->n_resume = 0;
+            if (!strcmp(v, "none"))
+                continue;
+            int k = split_list(v, list, MAX_ITERS);
+            if (k <= 0)
+                return fail_usage("--resume-iters: '%s' is not a list of at most 16 counts, or none%s", v, "");
+            for (int j = 0; j < k; j++)
+                if (!parse_long(list[j], WORKLOAD_RESUME_FROM + 1, 1000000000, &o->resume_iters[j]))
+                    return fail_usage("--resume-iters: '%s' is not a whole number above %s", list[j],
+                                      STR(WORKLOAD_RESUME_FROM));
+            o->n_resume = k;
         } else if (!strcmp(a, "--data")) {
             if (access(v, R_OK) != 0)
                 return fail_usage("--data %s: %s", v, strerror(errno));
@@ -287,6 +321,23 @@ static int parse_options(int argc, char **argv, Options *o)
             return fail_usage("unknown option '%s'%s", a, "");
         }
     }
+    o->wl = workload_find(o->config);
+    if (!o->resume_given && o->wl->checkpoints && !o->program) {
+        /* one resumed run per mode: at the largest count up to 1000 (else the smallest) */
+        long pick = 0, least = o->iters[0];
+        for (int j = 0; j < o->n_iters; j++) {
+            least = o->iters[j] < least ? o->iters[j] : least;
+            if (o->iters[j] <= 1000 && o->iters[j] > pick)
+                pick = o->iters[j];
+        }
+        pick = pick ? pick : least;
+        if (pick > WORKLOAD_RESUME_FROM) {
+            o->resume_iters[0] = pick;
+            o->n_resume = 1;
+        }
+    }
+    if (o->n_resume && !o->wl->checkpoints)
+        return fail_usage("--resume-iters: workload '%s' writes no checkpoints (use --config soak)%s", o->config, "");
     if (!o->budget_mb) {
         o->budget_mb = machine_mb() / 4 / o->jobs;
         if (o->budget_mb < 256)
@@ -300,9 +351,8 @@ static int parse_options(int argc, char **argv, Options *o)
 /* Rough ms per iteration, to order the runs (longest first) and set timeouts. */
 static double expected_ms(Mode m, const char *config)
 {
-    static const double tiny[MODE_COUNT] = {0.6, 1.5, 50.0, 0.7};
-    double scale = !strcmp(config, "tiny") ? 1.0 : !strcmp(config, "small") ? 400.0 : 1200.0;
-    return tiny[m] * scale;
+    const Workload *w = workload_find(config);
+    return w ? w->ms[m] : 1000.0;
 }
 
 static int cmp_cost(const void *a, const void *b, void *cfg)
@@ -389,6 +439,7 @@ static void build_argv(const Options *o, const Run *r, Argv *a, char *cmdline, s
         arg(a, "--errors-for-leak-kinds=definite");
         arg(a, "--error-exitcode=99");
         arg(a, "--num-callers=16");
+        arg(a, "--fair-sched=yes"); /* a ticket lock hands the core between threads ~1.5x faster */
         arg(a, "--log-file=%s/valgrind.log", r->dir);
     }
     if (o->program)
@@ -397,14 +448,27 @@ static void build_argv(const Options *o, const Run *r, Argv *a, char *cmdline, s
         arg(a, "%s/%s/train_full", o->build, mode_variant(r->mode));
     else
         arg(a, "%s/%s-fault-%s/train_full", o->build, mode_variant(r->mode), r->fault);
-    arg(a, "--%s", o->config);
+    for (int i = 0; o->wl->args[i]; i++)
+        arg(a, "%s", o->wl->args[i]);
     arg(a, "%ld", r->iters);
-    /* With several runs at once the cores are shared out, so that the runs' own threads
-     * (train_full --threads) never oversubscribe them; one run alone picks its own. */
+    /* The workload's threads; for the presets, with several runs at once the cores are
+     * shared out, so that the runs' own threads never oversubscribe them (one run alone
+     * picks its own). */
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    if (o->jobs > 1) {
+    if (o->wl->threads) {
+        arg(a, "--threads");
+        arg(a, "%d", o->wl->threads);
+    } else if (o->jobs > 1) {
         arg(a, "--threads");
         arg(a, "%ld", cores > o->jobs ? cores / o->jobs : 1L);
+    }
+    if (o->wl->checkpoints) {
+        arg(a, "--save");
+        arg(a, "%s/checkpoint.bin", r->dir);
+    }
+    if (r->resume_from) {
+        arg(a, "--resume");
+        arg(a, "%s", o->resume_ckpt);
     }
     arg(a, "--print-every");
     arg(a, "%ld", r->iters >= 10 ? r->iters / 10 : 1);
@@ -597,11 +661,13 @@ static int conclude_and_write(SoakResult *res, const char *out, int print, const
     if (!report_ok)
         fprintf(stderr, "soak: report: %s\n", err);
     if (print) {
-        printf("\n%-10s %-12s %-9s %-12s %12s %10s  %s\n", "mode", "fault", "iters", "verdict", "peak MiB", "wall s",
+        printf("\n%-10s %-12s %-14s %-12s %9s %8s  %s\n", "mode", "fault", "iters", "verdict", "peak MiB", "wall s",
                "detail");
         for (int i = 0; i < res->n_runs; i++) {
             const Run *r = &res->runs[i];
-            printf("%-10s %-12s %-9ld %-12s %12.1f %10.1f  %s\n", mode_name(r->mode), r->fault, r->iters,
+            char iters[32];
+            snprintf(iters, sizeof iters, "%ld%s", r->iters, r->resume_from ? " resumed" : "");
+            printf("%-10s %-12s %-14s %-12s %9.1f %8.1f  %s\n", mode_name(r->mode), r->fault, iters,
                    verdict_name(r->verdict), (double)r->peak_rss_bytes / 1048576.0, r->wall_s, r->detail);
         }
         for (int i = 0; i < res->n_sweeps; i++) {
@@ -729,6 +795,86 @@ static int soak_merge(int argc, char **argv)
     return res.overall == OVERALL_PASS ? 0 : 1;
 }
 
+/* Fills one run in the canonical matrix (fault, mode, count; fresh before resumed).
+ * 0, or -1 when the folder path would be too long. */
+static int plan_run(const Options *o, const char *out, Run *r, int fault, Mode mode, long iters, long resume_from)
+{
+    memset(r, 0, sizeof *r);
+    r->mode = mode;
+    r->iters = iters;
+    r->resume_from = resume_from;
+    snprintf(r->fault, sizeof r->fault, "%s", o->faults[fault]);
+    snprintf(r->config, sizeof r->config, "%s", o->config);
+    int len = snprintf(r->name, sizeof r->name, "%s-%ld%s", mode_name(mode), iters, resume_from ? "-resume" : "");
+    if (strcmp(r->fault, "none"))
+        snprintf(r->name + len, sizeof r->name - (size_t)len, "-%s", r->fault);
+    if ((size_t)snprintf(r->dir, sizeof r->dir, "%s/runs/%s", out, r->name) >= sizeof r->dir) {
+        fprintf(stderr, "soak: --out %s: path too long\n", out);
+        return -1;
+    }
+    r->budget_bytes = (uint64_t)o->budget_mb << 20;
+    r->verdict = V_NOT_RUN;
+    snprintf(r->detail, sizeof r->detail, "not started");
+    return 0;
+}
+
+/* The runs of this soak (of its shard): every fault x mode x count, and the resumed runs.
+ * *index counts the whole matrix. Returns how many, or -1. */
+static int plan_runs(const Options *o, const char *out, Run *runs, int *index)
+{
+    int n = 0;
+    for (int f = 0; f < o->n_faults; f++)
+        for (int m = 0; m < o->n_modes; m++)
+            for (int i = 0; i < o->n_iters + o->n_resume; i++, (*index)++) {
+                if (o->shard_n && *index % o->shard_n != o->shard_k - 1)
+                    continue;
+                int resumed = i >= o->n_iters;
+                long iters = resumed ? o->resume_iters[i - o->n_iters] : o->iters[i];
+                if (plan_run(o, out, &runs[n++], f, o->modes[m], iters, resumed ? WORKLOAD_RESUME_FROM : 0) != 0)
+                    return -1;
+            }
+    return n;
+}
+
+/* The checkpoint resumed runs start from: the release build trains the workload for
+ * WORKLOAD_RESUME_FROM iterations and saves it to OUT/resume-from.ckpt. 0, or -1 after a
+ * message. */
+static int prepare_resume(Options *o, const char *out)
+{
+    snprintf(o->resume_ckpt, sizeof o->resume_ckpt, "%s/resume-from.ckpt", out);
+    Argv a = {.n = 0};
+    arg(&a, "%s/release/train_full", o->build);
+    for (int i = 0; o->wl->args[i]; i++)
+        arg(&a, "%s", o->wl->args[i]);
+    arg(&a, "%d", WORKLOAD_RESUME_FROM);
+    arg(&a, "--quiet");
+    arg(&a, "--save");
+    arg(&a, "%s", o->resume_ckpt);
+    if (o->data) {
+        arg(&a, "--data");
+        arg(&a, "%s", o->data);
+    }
+    char log[PATH_MAX + 32];
+    snprintf(log, sizeof log, "%s/resume-from.log", out);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execv(a.v[0], a.v);
+        _exit(127);
+    }
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "soak: the checkpoint for resumed runs could not be made (%s/release/train_full %d "
+                        "iterations; its output: %s)\n", o->build, WORKLOAD_RESUME_FROM, log);
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && !strcmp(argv[1], "merge"))
@@ -765,36 +911,19 @@ int main(int argc, char **argv)
         }
 
     static Run runs[MAX_RUNS];
-    int n = 0, index = 0;
-    for (int f = 0; f < o.n_faults; f++)
-        for (int m = 0; m < o.n_modes; m++)
-            for (int i = 0; i < o.n_iters; i++, index++) {
-                if (o.shard_n && index % o.shard_n != o.shard_k - 1)
-                    continue;
-                Run *r = &runs[n++];
-                memset(r, 0, sizeof *r);
-                r->mode = o.modes[m];
-                r->iters = o.iters[i];
-                snprintf(r->fault, sizeof r->fault, "%s", o.faults[f]);
-                snprintf(r->config, sizeof r->config, "%s", o.config);
-                char name[sizeof r->name];
-                if (!strcmp(o.faults[f], "none"))
-                    snprintf(name, sizeof name, "%s-%ld", mode_name(r->mode), r->iters);
-                else
-                    snprintf(name, sizeof name, "%s-%ld-%s", mode_name(r->mode), r->iters, o.faults[f]);
-                memcpy(r->name, name, sizeof name);
-                if ((size_t)snprintf(r->dir, sizeof r->dir, "%s/runs/%s", out, name) >= sizeof r->dir) {
-                    fprintf(stderr, "soak: --out %s: path too long\n", out);
-                    return 2;
-                }
-                r->budget_bytes = (uint64_t)o.budget_mb << 20;
-                r->verdict = V_NOT_RUN;
-                snprintf(r->detail, sizeof r->detail, "not started");
-            }
+    int index = 0;
+    int n = plan_runs(&o, out, runs, &index);
+    if (n < 0)
+        return 2;
     if (!n) {
         fprintf(stderr, "soak: shard %d/%d of %d runs is empty\n", o.shard_k, o.shard_n, index);
         return 2;
     }
+    int any_resumed = 0;
+    for (int i = 0; i < n; i++)
+        any_resumed |= runs[i].resume_from != 0;
+    if (any_resumed && prepare_resume(&o, out) != 0)
+        return 1;
     /* longest first, so the long pole (valgrind at the largest count) starts at once */
     qsort_r(runs, (size_t)n, sizeof runs[0], cmp_cost, (void *)o.config);
 
@@ -839,8 +968,8 @@ int main(int argc, char **argv)
                 /* one line per finished run; on a terminal it replaces the live line */
                 char el[32];
                 fmt_time(el, sizeof el, r->wall_s);
-                fprintf(stderr, "%s[%d/%d] %-8s %-6ld %s%s: %s (%s, peak %.1f MiB)\n", tty ? "\r\033[K" : "", done, n,
-                        mode_name(r->mode), r->iters, strcmp(r->fault, "none") ? "fault " : "",
+                fprintf(stderr, "%s[%d/%d] %-8s %-6ld%s %s%s: %s (%s, peak %.1f MiB)\n", tty ? "\r\033[K" : "", done, n,
+                        mode_name(r->mode), r->iters, r->resume_from ? " resumed" : "", strcmp(r->fault, "none") ? "fault " : "",
                         strcmp(r->fault, "none") ? r->fault : "", verdict_name(r->verdict), el,
                         (double)r->peak_rss_bytes / 1048576.0);
                 continue;

@@ -28,6 +28,10 @@ Verdict fault_expected(const char *fault, Mode mode)
         {"tape_keep", {V_GROWING, V_NOT_RUN, V_NOT_RUN, V_GROWING}},
         {"leak", {V_GROWING, V_ERROR, V_ERROR, V_GROWING}},
         {"creep", {V_GROWING, V_NOT_RUN, V_NOT_RUN, V_GROWING}},
+        {"par_leak", {V_GROWING, V_ERROR, V_ERROR, V_GROWING}},
+        {"split_leak", {V_GROWING, V_ERROR, V_ERROR, V_GROWING}},
+        {"eval_leak", {V_GROWING, V_ERROR, V_ERROR, V_GROWING}},
+        {"stale_probs", {V_NOT_RUN, V_ERROR, V_ERROR, V_NOT_RUN}},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (!strcmp(table[i].fault, fault))
@@ -56,9 +60,12 @@ void soak_conclude(SoakResult *res)
             any_bad = 1;
         }
     }
-    /* one sweep per (mode, fault) with two counts or more */
+    /* one sweep per (mode, fault) with two counts or more, over the runs trained from
+     * scratch (a resumed run did fewer iterations than its count says) */
     for (int i = 0; i < res->n_runs; i++) {
         const Run *r = &res->runs[i];
+        if (r->resume_from)
+            continue;
         int seen = 0;
         for (int k = 0; k < res->n_sweeps; k++)
             seen |= res->sweeps[k].mode == r->mode && !strcmp(res->sweeps[k].fault, r->fault);
@@ -68,7 +75,8 @@ void soak_conclude(SoakResult *res)
         int n = 0;
         for (int j = 0; j < res->n_runs && n < 64; j++) {
             const Run *q = &res->runs[j];
-            if (q->mode != r->mode || strcmp(q->fault, r->fault) || q->verdict != V_FLAT || !q->peak_rss_bytes)
+            if (q->mode != r->mode || strcmp(q->fault, r->fault) || q->verdict != V_FLAT || !q->peak_rss_bytes ||
+                q->resume_from)
                 continue;
             x[n] = (double)q->iters;
             y[n] = (double)q->peak_rss_bytes;
@@ -95,7 +103,7 @@ void soak_conclude(SoakResult *res)
         snprintf(key, sizeof key, "{\"mode\": \"%s\", \"iterations\": %ld, \"fault\": \"%s\"", mode_name(r->mode),
                  r->iters, r->fault);
         const char *p = strstr(res->baseline_json, key);
-        if (!p || r->verdict == V_NOT_RUN)
+        if (!p || r->verdict == V_NOT_RUN || r->resume_from)
             continue;
         const char *end = strstr(p + 1, "\n    {\"mode\"");
         const char *a = strstr(p, "\"peak_rss_bytes\": "), *b = strstr(p, "\"ms_per_iter\": ");
@@ -156,7 +164,8 @@ static int write_summary_json(const SoakResult *res, const char *out_dir, char *
         fprintf(f, "%s\n    {\"mode\": \"%s\", \"iterations\": %ld, \"fault\": ", i ? "," : "", mode_name(r->mode),
                 r->iters);
         json_str(f, r->fault);
-        fprintf(f, ", \"verdict\": \"%s\", \"slope_bytes_per_iter\": ", verdict_name(r->verdict));
+        fprintf(f, ", \"resume_from\": %ld, \"verdict\": \"%s\", \"slope_bytes_per_iter\": ", r->resume_from,
+                verdict_name(r->verdict));
         json_num(f, w ? w->slope : 0.0);
         fprintf(f, ", \"slope_series\": ");
         json_str(f, w ? w->name : "");

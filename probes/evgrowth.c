@@ -16,18 +16,21 @@ static int cmp_score(const void *x, const void *y)
     return (a < b) - (a > b);
 }
 
-/* The last complete iteration of the log, or 0. */
-static int last_complete(const char *path, uint64_t *last, char *err, size_t errlen)
+/* The first and last complete iterations of the log, or 0 (a resumed run starts after
+ * the checkpoint's step). */
+static int complete_span(const char *path, uint64_t *first, uint64_t *last, char *err, size_t errlen)
 {
     EvlogReader r;
     if (evlog_reader_open(&r, path, err, errlen) != 0)
         return -1;
     EvlogRecord rec;
     int rc;
-    *last = 0;
+    *first = *last = 0;
     while ((rc = evlog_next(&r, &rec, err, errlen)) == 1)
-        if (rec.kind == EV_ITER_END)
+        if (rec.kind == EV_ITER_END) {
+            *first = *first ? *first : rec.iter;
             *last = rec.iter;
+        }
     evlog_reader_close(&r);
     return rc < 0 ? -1 : 0;
 }
@@ -35,10 +38,10 @@ static int last_complete(const char *path, uint64_t *last, char *err, size_t err
 int evlog_growth(const char *path, EvRange *ra, EvRange *rb, EvGrowth *out, int max, char *err, size_t errlen)
 {
     if (!ra->a && !ra->b && !rb->a && !rb->b) {
-        uint64_t last;
-        if (last_complete(path, &last, err, errlen) != 0)
+        uint64_t first, last;
+        if (complete_span(path, &first, &last, err, errlen) != 0)
             return -1;
-        uint64_t lo = 2, span = last >= lo ? last - lo + 1 : 0, q = span / 4 ? span / 4 : 1;
+        uint64_t lo = first + 1, span = last >= lo ? last - lo + 1 : 0, q = span / 4 ? span / 4 : 1;
         *ra = (EvRange){lo, lo + q - 1};
         *rb = (EvRange){last >= q ? last - q + 1 : 0, last};
     }

@@ -21,8 +21,9 @@ typedef struct EvGrowth {
 
 /* Fills out[0..max) with the growing sites, largest first; returns how many (>= 0), or
  * -1 with a message in err. With automatic ranges (ra/rb all zero) the first and last
- * quarter of the complete iterations from iteration 2 are compared; *ra and *rb are set
- * to the ranges used. */
+ * quarter of the complete iterations after the first one (the warm-up step; a resumed
+ * run's first is the one after its checkpoint) are compared; *ra and *rb are set to the
+ * ranges used. */
 int evlog_growth(const char *path, EvRange *ra, EvRange *rb, EvGrowth *out, int max, char *err, size_t errlen);
 
 #endif

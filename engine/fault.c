@@ -1,0 +1,108 @@
+#include "fault.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "mem.h"
+
+#if defined(ENGINE_FAULT_LEAK)
+static void *g_leak;
+void fault_step_end(void)
+{
+    g_leak = mem_alloc(1024, "fault.leak");
+    if (g_leak)
+        memset(g_leak, 0xA5, 1024);
+}
+#elif defined(ENGINE_FAULT_CREEP)
+static double *g_history;
+static size_t g_history_len;
+void fault_step_end(void)
+{
+    double *h = mem_alloc((g_history_len + 1) * sizeof(double), "fault.creep");
+    if (!h)
+        return;
+    if (g_history_len)
+        memcpy(h, g_history, g_history_len * sizeof(double));
+    mem_free(g_history, g_history_len * sizeof(double), "fault.creep");
+    h[g_history_len++] = 1.0;
+    g_history = h;
+}
+#else
+void fault_step_end(void) {}
+#endif
+
+void fault_after_forward(struct Arena *a)
+{
+#ifdef ENGINE_FAULT_EARLY_RESET
+    arena_reset(a);
+#endif
+    (void)a;
+}
+
+int fault_tape_keep(void)
+{
+#ifdef ENGINE_FAULT_TAPE_KEEP
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+#ifdef ENGINE_FAULT_PAR_LEAK
+static _Thread_local void *volatile g_worker_leak; /* volatile: the malloc must not be optimised away */
+void fault_worker_job(void)
+{
+    void *p = malloc(96);
+    if (p)
+        memset(p, 0xA5, 96);
+    g_worker_leak = p;
+}
+#else
+void fault_worker_job(void) {}
+#endif
+
+#ifdef ENGINE_FAULT_SPLIT_LEAK
+static void *g_split_leak;
+void fault_split_product(void)
+{
+    g_split_leak = mem_alloc(64, "fault.split_leak");
+    if (g_split_leak)
+        memset(g_split_leak, 0xA5, 64);
+}
+#else
+void fault_split_product(void) {}
+#endif
+
+#ifdef ENGINE_FAULT_EVAL_LEAK
+static void *g_eval_leak;
+void fault_eval_batch(void)
+{
+    g_eval_leak = mem_alloc(256, "fault.eval_leak");
+    if (g_eval_leak)
+        memset(g_eval_leak, 0xA5, 256);
+}
+#else
+void fault_eval_batch(void) {}
+#endif
+
+#ifdef ENGINE_FAULT_STALE_PROBS
+static const float *g_kept;
+static uint64_t g_kept_at;
+static volatile float g_fault_sink; /* the stale value goes where the compiler cannot drop it */
+void fault_attention_probs(const float *probs, uint64_t resets)
+{
+    if (g_kept && resets - g_kept_at == 2)
+        g_fault_sink += g_kept[0];
+    if (!g_kept || resets - g_kept_at >= 2) {
+        g_kept = probs;
+        g_kept_at = resets;
+    }
+}
+#else
+void fault_attention_probs(const float *probs, uint64_t resets)
+{
+    (void)probs;
+    (void)resets;
+}
+#endif

@@ -1,0 +1,49 @@
+/* fault.h - the named points where fault builds put the memory bugs back, gathered in
+ * one place (as SQLite's test_malloc.c gathers its fault injection) instead of #ifdefs
+ * spread through the engine.
+ *
+ * `make FAULT=NAME` compiles -DENGINE_FAULT_<NAME>=1 (docs/faults.md lists the names and
+ * what must catch each). In a clean build (FAULT=none) every point is an empty function
+ * and fault_tape_keep() is 0. Each point says who calls it and which thread it runs on.
+ *
+ * One fault cannot be a point: stack_inputs changes the shape of a tape entry (tape.h) and
+ * what graph_record stores (autograd.c), so it stays an #ifdef there. */
+#ifndef ENGINE_FAULT_H
+#define ENGINE_FAULT_H
+
+#include <stdint.h>
+
+struct Arena;
+
+/* gpt_step, once per training step, just before the graph is reset (program thread).
+ * leak: 1 KiB from mem_alloc whose pointer the next step overwrites (site fault.leak).
+ * creep: a history that stays reachable and grows by 8 bytes (site fault.creep). */
+void fault_step_end(void);
+
+/* gpt_step, between forward and backward (program thread).
+ * early_reset: rewinds the arena while backward still needs the activations. */
+void fault_after_forward(struct Arena *a);
+
+/* tape_clear: 1 when the tape must keep every step's entries (tape_keep), else 0. */
+int fault_tape_keep(void);
+
+/* par.c, a worker thread after each parallel job it ran (only with --threads above 1).
+ * par_leak: 96 bytes from malloc (mem_alloc belongs to the program thread) whose pointer
+ * the worker's next job overwrites: no site, only the allocator and the tools see it. */
+void fault_worker_job(void);
+
+/* gemm.c, each product split over the threads (program thread).
+ * split_leak: 64 bytes from mem_alloc, overwritten by the next split (site fault.split_leak). */
+void fault_split_product(void);
+
+/* gpt_eval, each evaluation batch (program thread).
+ * eval_leak: 256 bytes from mem_alloc, overwritten by the next batch (site fault.eval_leak). */
+void fault_eval_batch(void);
+
+/* op_attention, after the forward wrote the probabilities of this call (program thread);
+ * resets: the arena's reset count at that moment.
+ * stale_probs: keeps the pointer and reads through it when the arena has been reset twice
+ * since (a pointer into an old step kept two steps, the seed's early reset at a distance). */
+void fault_attention_probs(const float *probs, uint64_t resets);
+
+#endif

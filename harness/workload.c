@@ -1,0 +1,46 @@
+#include "workload.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* soak: every path the engine runs, cheaply. Two engine threads (in every mode), a context
+ * of 72 (two attention blocks of 64 rows: the multi-block code), products split over the
+ * threads from 16384 multiply-adds (the split path of large models; the engine's own
+ * threshold is 1M), evaluation with a sample of generated text every 20 steps and a
+ * checkpoint every 50, and in the sweep runs that resume from a checkpoint. One layer of
+ * 16 channels keeps Valgrind at ~28 ms an iteration (docs/soak.md). */
+static const Workload k_workloads[] = {
+    {"soak",
+     {"--tiny", "--layers", "1", "--ctx", "72", "--batch", "2", "--embd", "16", "--heads", "1",
+      "--split-min-macs", "16384", "--eval-every", "20", "--eval-batches", "2", "--eval-sample", "16",
+      "--save-every", "50", NULL},
+     2, 1, {1.2, 4.0, 30.0, 1.2},
+     "every path: 2 threads, split products, 2 attention blocks, eval + sample, checkpoints, resume"},
+    {"tiny", {"--tiny", NULL}, 0, 0, {0.6, 1.5, 50.0, 0.7}, "the --tiny preset on cores / jobs threads"},
+    {"small", {"--small", NULL}, 0, 0, {240, 600, 20000, 240}, "the --small preset on cores / jobs threads"},
+    {"medium", {"--medium", NULL}, 0, 0, {720, 1800, 60000, 720}, "the --medium preset on cores / jobs threads"},
+};
+
+const Workload *workload_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof k_workloads / sizeof k_workloads[0]; i++)
+        if (!strcmp(k_workloads[i].name, name))
+            return &k_workloads[i];
+    return NULL;
+}
+
+const char *workload_names(void)
+{
+    static char names[128];
+    if (!names[0])
+        for (size_t i = 0; i < sizeof k_workloads / sizeof k_workloads[0]; i++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", k_workloads[i].name);
+    return names;
+}
+
+void workload_list(FILE *f)
+{
+    for (size_t i = 0; i < sizeof k_workloads / sizeof k_workloads[0]; i++)
+        fprintf(f, "                       %-7s %s%s\n", k_workloads[i].name, k_workloads[i].about,
+                i == 0 ? " (default)" : "");
+}
