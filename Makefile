@@ -30,12 +30,18 @@ else ifeq ($(VARIANT),valgrind)
   OPT := -O1 -g -DENGINE_VALGRIND=1
   BLAS := portable
   GEMM_OPT := -O3
+else ifeq ($(VARIANT),coverage)
+  # make soak-coverage: gcov line counts of what the soak runs (and allocation failpoints,
+  # so the failpoint sweep can show the error paths only allocation failure reaches)
+  OPT := -O0 -g --coverage
+  BLAS := openblas
+  EXTRA_CFLAGS := -DENGINE_ALLOC_FAILPOINTS=1
 else ifeq ($(VARIANT),jemalloc)
   OPT := -O3 -g
   BLAS := openblas
   EXTRA_LIBS := -ljemalloc
 else
-  $(error VARIANT=$(VARIANT): unknown variant; use release, asan, valgrind or jemalloc)
+  $(error VARIANT=$(VARIANT): unknown variant; use release, asan, valgrind, jemalloc or coverage)
 endif
 
 ifeq ($(BLAS),openblas)
@@ -62,6 +68,8 @@ endif
 CFLAGS_ALL := $(BASE_CFLAGS) $(OPT) $(EXTRA_CFLAGS) $(BLAS_CFLAGS) $(FAULT_CFLAGS) -DENGINE_VARIANT='"$(VARIANT)"' $(CFLAGS)
 LDFLAGS_ALL := $(OPT) -pthread $(LDFLAGS)
 LIBS_ALL := $(BLAS_LIBS) $(EXTRA_LIBS) -lm
+# the harness reads and writes JSON with jansson (libjansson-dev)
+HARNESS_LIBS := -ljansson
 
 ENGINE_SRC := $(wildcard engine/*.c)
 ENGINE_OBJ := $(ENGINE_SRC:engine/%.c=$(BUILD)/obj/%.o)
@@ -72,7 +80,7 @@ HARNESS_OBJ := $(HARNESS_SRC:harness/%.c=$(BUILD)/obj/harness/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help
+.PHONY: soak-coverage bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help
 .DEFAULT_GOAL := all
 
 all: release
@@ -111,7 +119,7 @@ $(BUILD)/libharness.a: $(HARNESS_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/soak: $(BUILD)/obj/harness/soak.o $(BUILD)/libharness.a $(BUILD)/libprobes.a $(BUILD)/libengine.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL) -ldl
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(HARNESS_LIBS) $(LIBS_ALL) -ldl
 
 $(BUILD)/libprobes.a: $(PROBE_OBJ)
 	@rm -f $@
@@ -131,7 +139,7 @@ $(BUILD)/probe-dump: $(BUILD)/obj/probes/probe_dump.o $(BUILD)/libprobes.a $(BUI
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL) -ldl
 
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libharness.a $(BUILD)/libprobes.a $(BUILD)/libengine.a | $(BUILD)/tests
-	$(CC) $(CFLAGS_ALL) -Iprobes -Iharness -Itests -o $@ $< $(BUILD)/libharness.a $(BUILD)/libprobes.a $(BUILD)/libengine.a $(LDFLAGS_ALL) -lcmocka $(LIBS_ALL) -ldl
+	$(CC) $(CFLAGS_ALL) -Iprobes -Iharness -Itests -o $@ $< $(BUILD)/libharness.a $(BUILD)/libprobes.a $(BUILD)/libengine.a $(LDFLAGS_ALL) -lcmocka $(HARNESS_LIBS) $(LIBS_ALL) -ldl
 
 # Rewritten only when the flags change, so every binary's build settings stay on record.
 $(BUILD)/flags.txt: FORCE | $(BUILD)
@@ -183,9 +191,16 @@ soak: deps
 	  $(MAKE) --no-print-directory train VARIANT=$$v FAULT=$(FAULT) || exit 1; done)
 	@build/release/soak $(SOAK_ARGS)
 
-# CI's soak: the same with short counts (a few minutes)
+# CI's soak: the same with short counts (about a minute)
 soak-quick:
 	@$(MAKE) --no-print-directory soak ITERS="100 1000"
+
+# which engine lines the soak runs, against what training with the presets runs
+# (docs/soak.md "Coverage"); fails when a file is below its floor (docs/coverage-floors.tsv)
+soak-coverage: deps
+	@$(MAKE) --no-print-directory release FAULT=none
+	@$(MAKE) --no-print-directory train VARIANT=coverage FAULT=none
+	@tools/soak-coverage $(if $(ITERS),--iters "$(ITERS)") $(if $(OUT),--out "$(OUT)") $(if $(DATA),--data "$(DATA)")
 
 # every fault in every mode at short counts: PASS when each is caught as docs/faults.md requires
 faults: deps

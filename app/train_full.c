@@ -29,7 +29,6 @@
 #define ENGINE_VARIANT "release"
 #endif
 
-#define ARENA_CHUNK_BYTES ((size_t)1 << 20)
 #define MIB(x) ((double)(x) / (1024.0 * 1024.0))
 
 /* Step times in log-spaced bins 1% wide from 1 us to ~1000 s: the median comes out within
@@ -299,7 +298,7 @@ static int setup(Run *r)
         fprintf(stderr, "train_full: cannot create the model: %s\n", eng_strerror(err));
         return err == ENG_ENOMEM ? 1 : 2;
     }
-    arena_init(&r->arena, ARENA_CHUNK_BYTES);
+    arena_init(&r->arena, (size_t)o->arena_chunk_kb << 10);
     tape_init(&r->tape, 0);
     graph_init(&r->g, &r->arena, &r->tape);
     r->xy_bytes = (size_t)o->model.batch * o->model.ctx * sizeof(int32_t);

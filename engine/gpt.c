@@ -196,7 +196,7 @@ Tensor *gpt_forward(GPT *m, Graph *g, const int32_t *idx, const int32_t *targets
 /* The optimizer over the threads: the flat parameter array cut into blocks, each block
  * updated tensor piece by tensor piece (weight decay on matrices only). Element-wise, so
  * the result does not depend on the cut. */
-#define OPT_BLOCK 16384
+#define OPT_BLOCK 4096
 
 typedef struct OptJob {
     GPT *m;

@@ -61,6 +61,7 @@ static const OptSpec k_opts[] = {
     {"--print-every", K_INT, OFF(print_every), 0, 1e9, "N", "progress line every N iterations (0: ~10 lines)"},
     {"--threads", K_INT, OFF(threads), 0, 16, "N", "threads per step (0: auto = 1 for models as small as --tiny, else one per core)"},
     {"--split-min-macs", K_INT, OFF(split_min_macs), 0, 1e15, "N", "split products of >= N multiply-adds over the threads (0: 1048576; soaks, tests)"},
+    {"--arena-chunk-kb", K_INT, OFF(arena_chunk_kb), 1, 1 << 22, "N", "size of a new arena chunk in KiB (1024; soaks use less to run the multi-chunk path)"},
     {"--quiet", K_FLAG, OFF(quiet), 0, 0, NULL, "no progress lines"},
 };
 #define N_OPTS (sizeof k_opts / sizeof k_opts[0])
@@ -145,6 +146,7 @@ int train_cli_parse(int argc, char **argv, TrainOptions *o, char *err, size_t er
     o->seed = 1337;
     o->eval_batches = 20;
     o->sample_every = 10;
+    o->arena_chunk_kb = 1024;
     /* model fields given on the command line override the preset wherever they appear */
     GPTConfig given = {0};
     int have_iters = 0;

@@ -36,6 +36,7 @@ typedef struct TrainOptions {
     long sample;          /* --sample N characters */
     long eval_sample;     /* --eval-sample N characters generated at each evaluation */
     long split_min_macs;  /* --split-min-macs N (0: the engine's default) */
+    long arena_chunk_kb;  /* --arena-chunk-kb N: size of a new arena chunk (default 1024) */
     long print_every;     /* --print-every N (0: automatic, about 10 lines per run) */
     long threads;         /* --threads N (0: auto) */
     int quiet;            /* --quiet: no progress lines */

@@ -14,6 +14,7 @@
 #include "evlog.h"
 #include "json.h"
 #include "outfile.h"
+#include "report_coverage.h"
 #include "samples.h"
 
 /* ---- environment ------------------------------------------------------------------------ */
@@ -711,6 +712,7 @@ int report_write(const SoakResult *res, const char *dir, const char *templates, 
         if (r->n_sites)
             fprintf(f, "</p>\n");
     }
+    report_coverage_section(f, dir);
     /* charts */
     fprintf(f, "<h2>Charts</h2>\n");
     for (int i = 0; i < cs.n; i++)

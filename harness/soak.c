@@ -25,7 +25,7 @@
 extern char **environ;
 
 #define MAX_ITERS 16
-#define MAX_FAULTS 8
+#define MAX_FAULTS 16
 #define MAX_RUNS (2 * MAX_ITERS * MODE_COUNT * MAX_FAULTS)
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -46,6 +46,7 @@ typedef struct Options {
     const char *data;
     const char *out;
     const char *build;   /* folder holding the variants' folders (build) */
+    const char *native_variant; /* the build native mode runs (release; coverage for soak-coverage) */
     const char *program; /* test hook: run this instead of train_full */
     long budget_mb;
     double timeout_s;    /* 0: automatic */
@@ -102,6 +103,7 @@ static void usage(FILE *f)
             "  --data FILE        text to train on (default: the built-in corpus)\n"
             "  --out DIR          output folder (reports/out/<run-id>; reports/latest then points at it)\n"
             "  --build DIR        where the variant folders are (build)\n"
+            "  --native-variant V the build native mode runs: release, or coverage (make soak-coverage)\n"
             "  --budget-mb N      memory budget per run; the watchdog kills a run above it\n"
             "                     (default: a quarter of the machine's memory divided by --jobs)\n"
             "  --timeout S        seconds per run (default: from the mode, config and count)\n"
@@ -122,6 +124,7 @@ static void usage(FILE *f)
             "                   into one summary, re-deriving every verdict from the runs' files.\n"
             "soak report [DIR] [--baseline FILE]  rewrites DIR/index.html and its charts\n"
             "                   (DIR: reports/latest).\n"
+            "soak workload NAME  prints the train_full arguments of a workload, one per line.\n"
             "\n"
             "Each soak ends with DIR/index.html (charts from the templates, via gnuplot).\n"
             "\n"
@@ -190,6 +193,7 @@ static int parse_options(int argc, char **argv, Options *o)
     o->n_faults = 1;
     o->config = "soak";
     o->build = "build";
+    o->native_variant = "release";
     o->jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (o->jobs < 1)
         o->jobs = 1;
@@ -245,7 +249,7 @@ static int parse_options(int argc, char **argv, Options *o)
         } else if (!strcmp(a, "--faults")) {
             int k = split_list(v, o->faults, MAX_FAULTS);
             if (k <= 0)
-                return fail_usage("--faults: '%s' is not a list of at most 8 names%s", v, "");
+                return fail_usage("--faults: '%s' is not a list of at most 16 names%s", v, "");
             for (int j = 0; j < k; j++)
                 for (const char *p = o->faults[j]; *p; p++)
                     if (!islower((unsigned char)*p) && *p != '_')
@@ -286,6 +290,10 @@ static int parse_options(int argc, char **argv, Options *o)
             o->out = v;
         } else if (!strcmp(a, "--build")) {
             o->build = v;
+        } else if (!strcmp(a, "--native-variant")) {
+            if (strcmp(v, "release") && strcmp(v, "coverage"))
+                return fail_usage("--native-variant: '%s' is not release or coverage%s", v, "");
+            o->native_variant = v;
         } else if (!strcmp(a, "--program")) {
             o->program = v;
         } else if (!strcmp(a, "--budget-mb")) {
@@ -423,6 +431,16 @@ __attribute__((format(printf, 2, 3))) static void arg(Argv *a, const char *fmt, 
     }
 }
 
+/* The training program of a mode and fault: BUILD/<variant>[-fault-NAME]/train_full. */
+static void program_path(const Options *o, Mode m, const char *fault, char *out, size_t cap)
+{
+    const char *variant = m == MODE_NATIVE ? o->native_variant : mode_variant(m);
+    if (!strcmp(fault, "none"))
+        snprintf(out, cap, "%s/%s/train_full", o->build, variant);
+    else
+        snprintf(out, cap, "%s/%s-fault-%s/train_full", o->build, variant, fault);
+}
+
 /* max_uar_stack_size_log=16: the fake stacks that catch stack-use-after-return are touched
  * page by page as frames rotate through them, which reads as RSS growth for thousands of
  * iterations with the default size; at 64 KiB per size class they settle within ~40. */
@@ -442,12 +460,12 @@ static void build_argv(const Options *o, const Run *r, Argv *a, char *cmdline, s
         arg(a, "--fair-sched=yes"); /* a ticket lock hands the core between threads ~1.5x faster */
         arg(a, "--log-file=%s/valgrind.log", r->dir);
     }
+    char prog[PATH_MAX];
     if (o->program)
-        arg(a, "%s", o->program);
-    else if (!strcmp(r->fault, "none"))
-        arg(a, "%s/%s/train_full", o->build, mode_variant(r->mode));
+        snprintf(prog, sizeof prog, "%s", o->program);
     else
-        arg(a, "%s/%s-fault-%s/train_full", o->build, mode_variant(r->mode), r->fault);
+        program_path(o, r->mode, r->fault, prog, sizeof prog);
+    arg(a, "%s", prog);
     for (int i = 0; o->wl->args[i]; i++)
         arg(a, "%s", o->wl->args[i]);
     arg(a, "%ld", r->iters);
@@ -843,7 +861,9 @@ static int prepare_resume(Options *o, const char *out)
 {
     snprintf(o->resume_ckpt, sizeof o->resume_ckpt, "%s/resume-from.ckpt", out);
     Argv a = {.n = 0};
-    arg(&a, "%s/release/train_full", o->build);
+    char prog[PATH_MAX];
+    program_path(o, MODE_NATIVE, "none", prog, sizeof prog);
+    arg(&a, "%s", prog);
     for (int i = 0; o->wl->args[i]; i++)
         arg(&a, "%s", o->wl->args[i]);
     arg(&a, "%d", WORKLOAD_RESUME_FROM);
@@ -868,15 +888,31 @@ static int prepare_resume(Options *o, const char *out)
     }
     int status = 0;
     if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "soak: the checkpoint for resumed runs could not be made (%s/release/train_full %d "
-                        "iterations; its output: %s)\n", o->build, WORKLOAD_RESUME_FROM, log);
+        fprintf(stderr, "soak: the checkpoint for resumed runs could not be made (%s, %d iterations; its "
+                        "output: %s)\n", prog, WORKLOAD_RESUME_FROM, log);
         return -1;
     }
     return 0;
 }
 
+/* soak workload NAME: the train_full arguments of a workload (before ITERS), one per line,
+ * and its threads: what tools/soak-coverage runs besides the soak itself. */
+static int soak_workload(int argc, char **argv)
+{
+    const Workload *w = argc == 3 ? workload_find(argv[2]) : NULL;
+    if (!w)
+        return fail_usage("workload: name one of %s%s", workload_names(), "");
+    for (int i = 0; w->args[i]; i++)
+        printf("%s\n", w->args[i]);
+    if (w->threads)
+        printf("--threads\n%d\n", w->threads);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "workload"))
+        return soak_workload(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "merge"))
         return soak_merge(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "report"))
@@ -899,12 +935,10 @@ int main(int argc, char **argv)
     for (int f = 0; f < o.n_faults && !o.program; f++)
         for (int m = 0; m < o.n_modes; m++) {
             char path[PATH_MAX];
-            if (!strcmp(o.faults[f], "none"))
-                snprintf(path, sizeof path, "%s/%s/train_full", o.build, mode_variant(o.modes[m]));
-            else
-                snprintf(path, sizeof path, "%s/%s-fault-%s/train_full", o.build, mode_variant(o.modes[m]), o.faults[f]);
+            program_path(&o, o.modes[m], o.faults[f], path, sizeof path);
             if (access(path, X_OK) != 0) {
-                fprintf(stderr, "soak: %s is missing: build it first (make %s%s%s)\n", path, mode_variant(o.modes[m]),
+                fprintf(stderr, "soak: %s is missing: build it first (make train VARIANT=%s%s%s)\n", path,
+                        o.modes[m] == MODE_NATIVE ? o.native_variant : mode_variant(o.modes[m]),
                         strcmp(o.faults[f], "none") ? " FAULT=" : "", strcmp(o.faults[f], "none") ? o.faults[f] : "");
                 return 2;
             }

@@ -52,7 +52,7 @@ void soak_conclude(SoakResult *res)
             Verdict want = fault_expected(r->fault, r->mode);
             if (want != V_NOT_RUN && r->verdict != want) {
                 any_bad = 1;
-                if (res->n_missed < 32)
+                if (res->n_missed < 64)
                     snprintf(res->missed[res->n_missed++], sizeof res->missed[0], "%s %s %ld: %s, expected %s",
                              r->fault, mode_name(r->mode), r->iters, verdict_name(r->verdict), verdict_name(want));
             }

@@ -19,7 +19,7 @@ typedef struct Sweep {
 typedef struct SoakResult {
     Run *runs;
     int n_runs;
-    Sweep sweeps[MODE_COUNT * 8];
+    Sweep sweeps[MODE_COUNT * 16];
     int n_sweeps;
     Overall overall;
     int interrupted;
@@ -35,7 +35,7 @@ typedef struct SoakResult {
     /* with expect_faults, fault runs pass when caught as docs/faults.md requires */
     int expect_faults;
     int n_missed;
-    char missed[32][160];
+    char missed[64][160];
 } SoakResult;
 
 /* The verdict docs/faults.md requires of a fault in a mode, or V_NOT_RUN when none is. */

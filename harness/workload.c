@@ -7,13 +7,15 @@
  * of 72 (two attention blocks of 64 rows: the multi-block code), products split over the
  * threads from 16384 multiply-adds (the split path of large models; the engine's own
  * threshold is 1M), evaluation with a sample of generated text every 20 steps and a
- * checkpoint every 50, and in the sweep runs that resume from a checkpoint. One layer of
+ * checkpoint every 50, arena chunks of 64 KiB (a step spans several until the arena has
+ * fitted itself, as large models' steps do), and in the sweep runs that resume from a
+ * checkpoint. One layer of
  * 16 channels keeps Valgrind at ~28 ms an iteration (docs/soak.md). */
 static const Workload k_workloads[] = {
     {"soak",
      {"--tiny", "--layers", "1", "--ctx", "72", "--batch", "2", "--embd", "16", "--heads", "1",
       "--split-min-macs", "16384", "--eval-every", "20", "--eval-batches", "2", "--eval-sample", "16",
-      "--save-every", "50", NULL},
+      "--save-every", "50", "--arena-chunk-kb", "64", NULL},
      2, 1, {1.2, 4.0, 30.0, 1.2},
      "every path: 2 threads, split products, 2 attention blocks, eval + sample, checkpoints, resume"},
     {"tiny", {"--tiny", NULL}, 0, 0, {0.6, 1.5, 50.0, 0.7}, "the --tiny preset on cores / jobs threads"},

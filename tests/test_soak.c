@@ -145,13 +145,21 @@ static void test_detection_matrix(void **state)
     if (!is_release())
         skip();
     int rc = soak(g_json, sizeof g_json, "faults",
-                  "--faults none,early_reset,stack_inputs,tape_keep,leak,creep --iters 100");
+                  "--faults none,early_reset,stack_inputs,tape_keep,leak,creep,par_leak,split_leak,eval_leak,stale_probs "
+                  "--iters 100 --resume-iters none");
     assert_int_equal(rc, 1); /* faults make the soak FAIL */
     assert_non_null(strstr(g_json, "\"overall\": \"FAIL\""));
     static const char *const modes[] = {"native", "asan", "valgrind", "jemalloc"};
     for (int m = 0; m < 4; m++)
         expect(g_json, modes[m], 100, "none", "FLAT", NULL);
-    expect(g_json, "asan", 100, "early_reset", "ERROR", "\"kind\": \"use-after-poison\"");
+    /* the soak workload's first step spans several arena chunks: a reset inside it gives
+     * them back to the heap as the arena fits itself, so ASan names it heap-use-after-free;
+     * from the second step on it is use-after-poison */
+    char buf0[16384];
+    expect(g_json, "asan", 100, "early_reset", "ERROR", NULL);
+    entry(g_json, "asan", 100, "early_reset", buf0, sizeof buf0);
+    if (!strstr(buf0, "\"kind\": \"use-after-poison\"") && !strstr(buf0, "\"kind\": \"heap-use-after-free\""))
+        fail_msg("asan/100/early_reset: not reported as a use after reset:\n%.1500s", buf0);
     expect(g_json, "valgrind", 100, "early_reset", "ERROR", "\"kind\": \"invalid-read\"");
     expect(g_json, "asan", 100, "stack_inputs", "ERROR", "\"kind\": \"stack-use-after-return\"");
     expect(g_json, "native", 100, "tape_keep", "GROWING", "\"site\": \"tape");
@@ -162,6 +170,20 @@ static void test_detection_matrix(void **state)
     expect(g_json, "jemalloc", 100, "leak", "GROWING", "\"site\": \"fault.leak\"");
     expect(g_json, "native", 100, "creep", "GROWING", "\"site\": \"fault.creep\"");
     expect(g_json, "jemalloc", 100, "creep", "GROWING", "\"site\": \"fault.creep\"");
+    /* the paths only the soak workload reaches: worker threads, split products, evaluation,
+     * a pointer kept across two resets */
+    static const char *const leaks[] = {"par_leak", "split_leak", "eval_leak"};
+    for (int k = 0; k < 3; k++) {
+        expect(g_json, "native", 100, leaks[k], "GROWING", NULL);
+        expect(g_json, "jemalloc", 100, leaks[k], "GROWING", NULL);
+        expect(g_json, "asan", 100, leaks[k], "ERROR", "\"kind\": \"leak\"");
+        expect(g_json, "valgrind", 100, leaks[k], "ERROR", "\"kind\": \"definitely-lost\"");
+    }
+    expect(g_json, "native", 100, "split_leak", "GROWING", "\"site\": \"fault.split_leak\"");
+    expect(g_json, "native", 100, "eval_leak", "GROWING", "\"site\": \"fault.eval_leak\"");
+    expect(g_json, "native", 100, "par_leak", "GROWING", "\"slope_series\": \"malloc.in_use_bytes\"");
+    expect(g_json, "asan", 100, "stale_probs", "ERROR", "\"kind\": \"use-after-poison\"");
+    expect(g_json, "valgrind", 100, "stale_probs", "ERROR", "\"kind\": \"invalid-read\"");
     /* the matrix itself, as summary.json records it */
     assert_non_null(strstr(g_json, "{\"fault\": \"leak\", \"mode\": \"asan\", \"verdict\": \"ERROR\", \"finding\": \"lsan leak\""));
     assert_non_null(strstr(g_json, "{\"fault\": \"creep\", \"mode\": \"native\", \"verdict\": \"GROWING\", \"finding\": \"site fault.creep\""));
@@ -232,13 +254,13 @@ static void interrupted_soak(int sig, int want_exit, const char *out)
         dup2(null, 1);
         dup2(null, 2);
         execl(soak_bin, soak_bin, "--build", g_root, "--out", dir, "--modes", "native,valgrind", "--iters", "100,2000",
-              "--jobs", "2", (char *)NULL);
+              "--resume-iters", "none", "--jobs", "2", (char *)NULL);
         _exit(127);
     }
     /* wait until the short native runs are done and valgrind is busy */
     char path[PATH_MAX + 128];
     snprintf(path, sizeof path, "%s/runs/native-100/run.txt", dir);
-    for (int i = 0; i < 200 && access(path, F_OK) != 0; i++)
+    for (int i = 0; i < 800 && access(path, F_OK) != 0; i++)
         usleep(50000);
     usleep(500000);
     kill(pid, sig);
@@ -258,7 +280,7 @@ static void interrupted_soak(int sig, int want_exit, const char *out)
     snprintf(path, sizeof path, "%s/index.html", dir);
     assert_int_equal(access(path, R_OK), 0);
     /* no child left behind */
-    assert_int_equal(system("pgrep -f 'valgrind/train_ful[l] --tiny 2000' >/dev/null"), 256);
+    assert_int_equal(system("pgrep -f 'valgrind/train_ful[l] --tiny .* 2000 ' >/dev/null"), 256);
 }
 
 static void test_interrupt_and_terminate(void **state)
