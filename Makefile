@@ -176,12 +176,12 @@ test: deps
 # OUT, FAULT, BASELINE), writes the report and exits 0 only if the overall verdict is PASS.
 ITERS ?=
 MODES ?=
-CONFIG ?= tiny
+CONFIG ?=
 DATA ?=
 JOBS ?=
 OUT ?=
 BASELINE ?=
-SOAK_ARGS = $(if $(ITERS),--iters "$(ITERS)") $(if $(MODES),--modes "$(MODES)") --config $(CONFIG) \
+SOAK_ARGS = $(if $(ITERS),--iters "$(ITERS)") $(if $(MODES),--modes "$(MODES)") $(if $(CONFIG),--config $(CONFIG)) \
   $(if $(DATA),--data "$(DATA)") $(if $(JOBS),--jobs $(JOBS)) $(if $(OUT),--out "$(OUT)") \
   $(if $(filter-out none,$(FAULT)),--faults $(FAULT)) $(if $(BASELINE),--baseline "$(BASELINE)")
 
@@ -269,18 +269,20 @@ clean:
 help:
 	@echo "make              build build/release (train_full, libengine.a, tests)"
 	@echo "make asan|valgrind|jemalloc   build that variant into build/<variant>/"
-	@echo "make test         install missing packages, build release+asan, run all tests"
+	@echo "make test         install missing packages, build the four variants and every fault build,"
+	@echo "                  run every test suite in each variant; ends with 'N passed, N failed'"
 	@echo "make soak         install missing packages, build every variant, run the soak matrix,"
 	@echo "                  write the report; exit 0 only on PASS"
-	@echo "                  (ITERS='100 1000' MODES=native,asan CONFIG=tiny DATA=FILE JOBS=2 OUT=DIR"
+	@echo "                  (ITERS='100 1000' MODES=native,asan CONFIG=soak DATA=FILE JOBS=2 OUT=DIR"
 	@echo "                   FAULT=leak BASELINE=summary.json)"
 	@echo "make soak-quick   the same with ITERS='100 1000' (CI)"
+	@echo "make soak-coverage  the engine lines the soak runs (gcov) against training; fails below a floor"
 	@echo "make report       regenerate the HTML report of the newest soak (OUT=DIR for another)"
 	@echo "make faults       every fault x every mode: PASS when each is caught (docs/faults.md)"
 	@echo "make baseline     save the newest soak summary as reports/baseline.json"
 	@echo "make bisect GOOD=<rev> BAD=<rev>   the first commit whose memory grows (docs/ci.md)"
 	@echo "make bench        speed and footprint of --tiny/--small/--medium, sgemm ceiling (build/bench/bench.json)"
-	@echo "make fuzz         libFuzzer on the readers, the CLI parser and the data loader (FUZZ_SECONDS=60)"
+	@echo "make fuzz         libFuzzer on the readers, the CLI parser, the data loader, checkpoints (FUZZ_SECONDS=60)"
 	@echo "make bench-probes ms/iteration: probes compiled out / idle / samples / event log"
 	@echo "make clean        remove build/"
 	@echo "variables: CC, FAULT (none), VARIANT, PROBES (1; 0 compiles the hooks out), CFLAGS, LDFLAGS"
