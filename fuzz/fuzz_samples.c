@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     Tolerance t = tolerance_defaults();
     RunAnalysis an;
-    analyze_run(&s, 1000, &t, &an);
+    analyze_run(&s, 1000, &t, 1, &an);
     samples_free(&s);
     return 0;
 }

@@ -77,7 +77,7 @@ double theil_sen(const double *x, const double *y, size_t n)
     return med;
 }
 
-void analyze_run(const Samples *s, uint64_t iterations, const Tolerance *t, RunAnalysis *out)
+void analyze_run(const Samples *s, uint64_t iterations, const Tolerance *t, int judge_rss, RunAnalysis *out)
 {
     memset(out, 0, sizeof *out);
     out->worst = -1;
@@ -101,6 +101,7 @@ void analyze_run(const Samples *s, uint64_t iterations, const Tolerance *t, RunA
         memset(r, 0, sizeof *r);
         snprintf(r->name, sizeof r->name, "%s", s->names[c]);
         r->cls = cls;
+        r->judged = cls != SERIES_RSS || judge_rss;
         r->min = INFINITY;
         r->max = -INFINITY;
         r->first = r->last = NAN;
@@ -139,7 +140,7 @@ void analyze_run(const Samples *s, uint64_t iterations, const Tolerance *t, RunA
             size_t q = n / 4 ? n / 4 : 1;
             double shift = median_of(y + n - q, q) - median_of(y, q);
             r->growth = fmax(r->slope * (last_iter - first_iter), shift);
-            r->growing = r->growth > (cls == SERIES_ALLOC ? t->alloc_bytes : t->rss_bytes);
+            r->growing = r->judged && r->growth > (cls == SERIES_ALLOC ? t->alloc_bytes : t->rss_bytes);
         }
         if (!strcmp(r->name, "proc.rss_bytes"))
             rss_index = out->n_series;

@@ -37,6 +37,7 @@ typedef struct SeriesResult {
     double growth;       /* bytes gained after warm-up (see above); exact series: last - first */
     double first, last, min, max;
     int growing;
+    int judged;          /* 0: measured and shown, but not part of the verdict (see analyze_run) */
 } SeriesResult;
 
 #define ANALYSIS_MAX_SERIES 32
@@ -56,7 +57,10 @@ SeriesClass series_class(const char *name);
  * pairwise slopes. 0 for fewer than two points. */
 double theil_sen(const double *x, const double *y, size_t n);
 
-/* Analyses a run's samples. iterations: how many the run was asked to do. */
-void analyze_run(const Samples *s, uint64_t iterations, const Tolerance *t, RunAnalysis *out);
+/* Analyses a run's samples. iterations: how many the run was asked to do. judge_rss 0
+ * leaves the resident series out of the verdict (ASan: its quarantine keeps up to 256 MiB
+ * of freed blocks, so RSS rises with every malloc/free until it is full; ASan's own count
+ * of live bytes, malloc.in_use_bytes, is judged instead). */
+void analyze_run(const Samples *s, uint64_t iterations, const Tolerance *t, int judge_rss, RunAnalysis *out);
 
 #endif

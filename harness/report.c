@@ -360,8 +360,8 @@ int report_write(const SoakResult *res, const char *dir, const char *templates, 
         int rows = 0;
         for (int i = 0; i < res->n_runs; i++) {
             const Run *r = &res->runs[i];
-            if (r->mode != modes_present[k] || strcmp(r->fault, main_fault) || !r->peak_rss_bytes)
-                continue;
+            if (r->mode != modes_present[k] || strcmp(r->fault, main_fault) || !r->peak_rss_bytes || r->resume_from)
+                continue; /* a resumed run trained fewer iterations than its count: not on this line */
             fprintf(d, "%ld,%.3f\n", r->iters, (double)r->peak_rss_bytes / 1048576.0);
             rows++;
         }
@@ -673,8 +673,8 @@ int report_write(const SoakResult *res, const char *dir, const char *templates, 
         fprintf(f, "<tr><td>%s</td><td>", mode_name(s->mode));
         xml_str(f, s->fault);
         fprintf(f, "</td><td>%d</td><td>%.2f B/iteration</td><td>%.0f KiB</td><td style=\"background:%s\">%s</td></tr>\n",
-                s->points, s->slope, s->growth / 1024.0, s->growing ? "#ffe0b2" : "#d4f4dd",
-                s->growing ? "GROWING" : "FLAT");
+                s->points, s->slope, s->growth / 1024.0, !s->judged ? "#eeeeee" : s->growing ? "#ffe0b2" : "#d4f4dd",
+                !s->judged ? "not judged: the tool holds freed blocks back" : s->growing ? "GROWING" : "FLAT");
     }
     fprintf(f, "</table></div>\n");
     /* findings and details of runs that are not FLAT */

@@ -20,6 +20,11 @@ const char *mode_name(Mode m) { return m < MODE_COUNT ? k_modes[m] : "?"; }
 const char *mode_variant(Mode m) { return m < MODE_COUNT ? k_variants[m] : "?"; }
 const char *verdict_name(Verdict v) { return v < V_COUNT ? k_verdicts[v] : "?"; }
 
+int mode_judges_rss(Mode m)
+{
+    return m == MODE_NATIVE || m == MODE_JEMALLOC;
+}
+
 int mode_parse(const char *s, Mode *m)
 {
     for (int i = 0; i < MODE_COUNT; i++)
@@ -171,7 +176,7 @@ void run_evaluate(Run *r, const Tolerance *t)
     int have_samples = samples_load(&s, path, err, sizeof err) == 0;
     size_t bad_rows = have_samples ? s.bad_rows : 0;
     if (have_samples) {
-        analyze_run(&s, (uint64_t)r->iters, t, &r->an);
+        analyze_run(&s, (uint64_t)r->iters, t, mode_judges_rss(r->mode), &r->an);
         r->iter_reached = r->an.last_iter;
         samples_free(&s);
     } else {

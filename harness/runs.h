@@ -30,6 +30,12 @@ const char *mode_variant(Mode m);      /* build variant: release, asan, valgrind
 int mode_parse(const char *s, Mode *m); /* 1 on success */
 const char *verdict_name(Verdict v);
 
+/* 1 when resident memory (RSS, and peak RSS across the sweep) decides verdicts in mode m:
+ * native and jemalloc. Under ASan and memcheck the tools hold freed blocks back (ASan's
+ * quarantine, up to 256 MiB; memcheck's freelist, 20 MB) so RSS rises with every
+ * malloc/free until the queue is full: it is shown there, not judged. */
+int mode_judges_rss(Mode m);
+
 #define RUN_MAX_SITES 5
 
 typedef struct Run {

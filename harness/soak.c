@@ -692,7 +692,9 @@ static int conclude_and_write(SoakResult *res, const char *out, int print, const
             const Sweep *s = &res->sweeps[i];
             if (s->points >= 2)
                 printf("sweep %-8s %-12s peak memory vs iterations: %s (%.2f bytes/iteration, %d counts)\n",
-                       mode_name(s->mode), s->fault, s->growing ? "GROWING" : "FLAT", s->slope, s->points);
+                       mode_name(s->mode), s->fault,
+                       !s->judged ? "shown, not judged (the tool holds freed blocks)" : s->growing ? "GROWING" : "FLAT",
+                       s->slope, s->points);
         }
         for (int i = 0; i < res->n_regressions; i++)
             printf("baseline regression: %s\n", res->regressions[i]);

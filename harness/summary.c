@@ -91,7 +91,8 @@ void soak_conclude(SoakResult *res)
         s->points = n;
         s->slope = n >= 2 ? theil_sen(x, y, (size_t)n) : 0.0;
         s->growth = n >= 2 ? s->slope * (hi - lo) : 0.0;
-        s->growing = n >= 2 && s->growth > res->tol.rss_bytes;
+        s->judged = mode_judges_rss(s->mode);
+        s->growing = s->judged && n >= 2 && s->growth > res->tol.rss_bytes;
         any_bad |= s->growing && (!res->expect_faults || !strcmp(s->fault, "none"));
     }
     /* against the baseline: the same run (mode, count, fault) may not be worse than
@@ -203,7 +204,7 @@ static int write_summary_json(const SoakResult *res, const char *out_dir, char *
             json_num(f, s->slope);
             fprintf(f, ", \"growth\": ");
             json_num(f, s->growth);
-            fprintf(f, ", \"growing\": %s}", s->growing ? "true" : "false");
+            fprintf(f, ", \"growing\": %s, \"judged\": %s}", s->growing ? "true" : "false", s->judged ? "true" : "false");
             first = 0;
         }
         fprintf(f, "],\n     \"sites\": [");
@@ -268,7 +269,7 @@ static int write_summary_json(const SoakResult *res, const char *out_dir, char *
         json_num(f, s->slope);
         fprintf(f, ", \"growth_bytes\": ");
         json_num(f, s->growth);
-        fprintf(f, ", \"verdict\": \"%s\"}", s->growing ? "GROWING" : "FLAT");
+        fprintf(f, ", \"verdict\": \"%s\", \"judged\": %s}", s->growing ? "GROWING" : "FLAT", s->judged ? "true" : "false");
     }
     fprintf(f, "\n  ]\n}\n");
     return outfile_finish(&of, err, errlen);

@@ -14,6 +14,7 @@ typedef struct Sweep {
     double slope;  /* peak RSS bytes per iteration across the counts (Theil-Sen) */
     double growth; /* slope * (largest count - smallest) */
     int growing;
+    int judged;    /* 0: shown only (mode_judges_rss) */
 } Sweep;
 
 typedef struct SoakResult {

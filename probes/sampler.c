@@ -10,6 +10,11 @@
 #include <string.h>
 
 #include "arena.h" /* ARENA_ASAN */
+#ifdef ARENA_ASAN
+/* from <sanitizer/allocator_interface.h>, which clang ships and gcc 12 does not; the
+ * function is in both runtimes */
+size_t __sanitizer_get_current_allocated_bytes(void);
+#endif
 #ifdef ENGINE_VALGRIND
 #include <valgrind/valgrind.h>
 #endif
@@ -144,15 +149,17 @@ static void write_row(Sampler *s, const EngEvent *ev)
         row_i64(&r, ints[i]);
     }
 #ifdef ARENA_ASAN
-    int malloc_meaningful = 0; /* ASan's allocator: mallinfo2 reads 0 */
+    /* ASan's allocator (mallinfo2 reads 0): its live bytes, freed blocks waiting in the
+     * quarantine not counted */
+    row_opt(&r, 1, __sanitizer_get_current_allocated_bytes());
 #else
     int malloc_meaningful = s->mallctl == NULL; /* jemalloc: mallinfo2 reads 0 */
-#endif
 #ifdef ENGINE_VALGRIND
     if (RUNNING_ON_VALGRIND)
         malloc_meaningful = 0; /* Valgrind's replacement malloc: mallinfo2 reads 0 */
 #endif
     row_opt(&r, malloc_meaningful, malloc_meaningful ? mallinfo2().uordblks : 0);
+#endif
     if (s->mallctl) {
         uint64_t epoch = 1;
         size_t len = sizeof epoch;
