@@ -67,20 +67,44 @@ endif
 
 CFLAGS_ALL := $(BASE_CFLAGS) $(OPT) $(EXTRA_CFLAGS) $(BLAS_CFLAGS) $(FAULT_CFLAGS) -DENGINE_VARIANT='"$(VARIANT)"' $(CFLAGS)
 LDFLAGS_ALL := $(OPT) -pthread $(LDFLAGS)
-LIBS_ALL := $(BLAS_LIBS) $(EXTRA_LIBS) -lm
-# the harness reads and writes JSON with jansson (libjansson-dev)
-HARNESS_LIBS := -ljansson
+LIBS_ALL := $(BLAS_LIBS) $(EXTRA_LIBS) -lm -ldl
+# JSON (summaries, train.json) is read and written with jansson (libjansson-dev)
+JSON_LIBS := -ljansson
+
+# Quiet by default: one short line per file; `make V=1` prints the full commands.
+ifeq ($(V),1)
+  Q :=
+  say :=
+else
+  Q := @
+  say = @printf '  %-6s %s\n' $(1) $(2);
+endif
 
 ENGINE_SRC := $(wildcard engine/*.c)
 ENGINE_OBJ := $(ENGINE_SRC:engine/%.c=$(BUILD)/obj/%.o)
 PROBE_SRC := $(filter-out probes/probe_dump.c,$(wildcard probes/*.c))
 PROBE_OBJ := $(PROBE_SRC:probes/%.c=$(BUILD)/obj/probes/%.o)
+APP_SRC := $(filter-out app/train_full.c,$(wildcard app/*.c))
+APP_OBJ := $(APP_SRC:app/%.c=$(BUILD)/obj/app/%.o)
 HARNESS_SRC := $(filter-out harness/soak.c,$(wildcard harness/*.c))
 HARNESS_OBJ := $(HARNESS_SRC:harness/%.c=$(BUILD)/obj/harness/%.o)
-TEST_SRC := $(wildcard tests/test_*.c)
-TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+# Tests that drive the harness or the other variants' builds run in the release variant
+# only, test_oom in the failpoint build (asan) only: elsewhere they are not built, so a
+# "skipped" in `make test` is something to look at.
+RELEASE_TESTS := test_soak test_report test_bisect test_coverage test_parity
+ASAN_TESTS := test_oom
+TEST_NAMES := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
+ifneq ($(VARIANT),release)
+  TEST_NAMES := $(filter-out $(RELEASE_TESTS),$(TEST_NAMES))
+endif
+ifneq ($(VARIANT),asan)
+  TEST_NAMES := $(filter-out $(ASAN_TESTS),$(TEST_NAMES))
+endif
+TEST_BIN := $(TEST_NAMES:%=$(BUILD)/tests/%)
+# the compiler writes each object's header dependencies next to it (-MMD -MP)
+DEPS := $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d)
 
-.PHONY: soak-coverage bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help
+.PHONY: print-tests soak-coverage bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help check-names
 .DEFAULT_GOAL := all
 
 all: release
@@ -99,47 +123,50 @@ train: $(BUILD)/train_full $(BUILD)/flags.txt
 print-train:
 	@echo $(BUILD)/train_full
 
-$(BUILD)/tests/victim: tests/victim.c | $(BUILD)/tests
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL)
+# the test programs of this VARIANT (tools/run-tests runs these)
+print-tests:
+	@echo $(TEST_BIN)
 
-$(BUILD)/obj/%.o: engine/%.c $(wildcard engine/*.h) | $(BUILD)/obj
-	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+# engine/ is compiled without -Iprobes: it cannot include anything from probes/
+$(BUILD)/obj/%.o: engine/%.c | $(BUILD)/obj
+	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
 
-$(BUILD)/obj/probes/%.o: probes/%.c $(wildcard probes/*.h engine/*.h) | $(BUILD)/obj/probes
-	$(CC) $(CFLAGS_ALL) -Iprobes -c -o $@ $<
+$(BUILD)/obj/probes/%.o: probes/%.c | $(BUILD)/obj/probes
+	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -Iprobes -MMD -MP -c -o $@ $<
 
-$(BUILD)/obj/app/%.o: app/%.c $(wildcard probes/*.h engine/*.h) | $(BUILD)/obj/app
-	$(CC) $(CFLAGS_ALL) -Iprobes -c -o $@ $<
+$(BUILD)/obj/app/%.o: app/%.c | $(BUILD)/obj/app
+	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -Iprobes -Iapp -MMD -MP -c -o $@ $<
 
-$(BUILD)/obj/harness/%.o: harness/%.c $(wildcard harness/*.h probes/*.h engine/*.h) | $(BUILD)/obj/harness
-	$(CC) $(CFLAGS_ALL) -Iprobes -Iharness -c -o $@ $<
-
-$(BUILD)/libharness.a: $(HARNESS_OBJ)
-	@rm -f $@
-	ar rcs $@ $^
-
-$(BUILD)/soak: $(BUILD)/obj/harness/soak.o $(BUILD)/libharness.a $(BUILD)/libprobes.a $(BUILD)/libengine.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(HARNESS_LIBS) $(LIBS_ALL) -ldl
-
-$(BUILD)/libprobes.a: $(PROBE_OBJ)
-	@rm -f $@
-	ar rcs $@ $^
+$(BUILD)/obj/harness/%.o: harness/%.c | $(BUILD)/obj/harness
+	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -Iprobes -Iharness -MMD -MP -c -o $@ $<
 
 # the matmul kernel may be optimised harder than the rest (the Valgrind build's long pole)
 $(BUILD)/obj/gemm.o: CFLAGS_ALL += $(GEMM_OPT)
 
 $(BUILD)/libengine.a: $(ENGINE_OBJ)
-	@rm -f $@
-	ar rcs $@ $^
+$(BUILD)/libprobes.a: $(PROBE_OBJ)
+$(BUILD)/libapp.a: $(APP_OBJ)
+$(BUILD)/libharness.a: $(HARNESS_OBJ)
+$(BUILD)/libengine.a $(BUILD)/libprobes.a $(BUILD)/libapp.a $(BUILD)/libharness.a:
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/train_full: $(BUILD)/obj/app/train_full.o $(BUILD)/libprobes.a $(BUILD)/libengine.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL) -ldl
+$(BUILD)/train_full: $(BUILD)/obj/app/train_full.o $(BUILD)/libapp.a $(BUILD)/libprobes.a $(BUILD)/libengine.a
+	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(JSON_LIBS) $(LIBS_ALL)
 
 $(BUILD)/probe-dump: $(BUILD)/obj/probes/probe_dump.o $(BUILD)/libprobes.a $(BUILD)/libengine.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL) -ldl
+	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
 
-$(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libharness.a $(BUILD)/libprobes.a $(BUILD)/libengine.a | $(BUILD)/tests
-	$(CC) $(CFLAGS_ALL) -Iprobes -Iharness -Itests -o $@ $< $(BUILD)/libharness.a $(BUILD)/libprobes.a $(BUILD)/libengine.a $(LDFLAGS_ALL) -lcmocka $(HARNESS_LIBS) $(LIBS_ALL) -ldl
+$(BUILD)/soak: $(BUILD)/obj/harness/soak.o $(BUILD)/libharness.a $(BUILD)/libprobes.a $(BUILD)/libengine.a
+	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(JSON_LIBS) $(LIBS_ALL)
+
+TEST_LIBS := $(BUILD)/libharness.a $(BUILD)/libapp.a $(BUILD)/libprobes.a $(BUILD)/libengine.a
+$(BUILD)/tests/%: tests/%.c $(TEST_LIBS) | $(BUILD)/tests $(BUILD)/obj/tests
+	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -Iprobes -Iharness -Iapp -Itests -MMD -MP -MF $(BUILD)/obj/tests/$*.d -o $@ $< $(TEST_LIBS) $(LDFLAGS_ALL) -lcmocka $(JSON_LIBS) $(LIBS_ALL)
+
+$(BUILD)/tests/victim: tests/victim.c | $(BUILD)/tests
+	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL)
+
+-include $(DEPS)
 
 # Rewritten only when the flags change, so every binary's build settings stay on record.
 $(BUILD)/flags.txt: FORCE | $(BUILD)
@@ -147,7 +174,7 @@ $(BUILD)/flags.txt: FORCE | $(BUILD)
 	  '$(VARIANT)' '$(FAULT)' '$(CC)' "$$($(CC) --version | head -1)" '$(CFLAGS_ALL)' '$(LDFLAGS_ALL)' '$(LIBS_ALL)' '$(BLAS)' > $@.new
 	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
-$(BUILD)/obj $(BUILD)/obj/probes $(BUILD)/obj/app $(BUILD)/obj/harness $(BUILD)/tests $(BUILD):
+$(BUILD)/obj $(BUILD)/obj/probes $(BUILD)/obj/app $(BUILD)/obj/harness $(BUILD)/obj/tests $(BUILD)/tests $(BUILD):
 	@mkdir -p $@
 
 FORCE:
@@ -159,21 +186,24 @@ deps:
 # `make test`: installs what is missing, builds every variant, runs every suite in each
 # (natively: the valgrind variant's suites exercise its checked arena), and
 # ends with one line "N passed, N failed" (non-zero exit when anything failed).
-FAULTS := early_reset tape_keep stack_inputs leak creep par_leak split_leak eval_leak stale_probs
+# The fault builds are the soak's table (harness/verdict.c): `soak list faults`.
 comma := ,
+VARIANTS := release asan valgrind jemalloc
 
 # the training program of every fault in every variant
 faults-build:
-	@for f in $(FAULTS); do for v in release asan valgrind jemalloc; do \
+	@$(MAKE) --no-print-directory release FAULT=none
+	@for f in $$(build/release/soak list faults | grep -vx none); do for v in $(VARIANTS); do \
 	  $(MAKE) --no-print-directory train VARIANT=$$v FAULT=$$f || exit 1; done; done
 
 test: deps
-	@$(MAKE) --no-print-directory release asan valgrind jemalloc
+	@$(MAKE) --no-print-directory $(VARIANTS)
 	@$(MAKE) --no-print-directory faults-build
-	@tools/run-tests release asan valgrind jemalloc
+	@tools/run-tests $(VARIANTS)
 
-# `make soak`: builds the variants, runs the matrix (ITERS, MODES, CONFIG, DATA, JOBS,
-# OUT, FAULT, BASELINE), writes the report and exits 0 only if the overall verdict is PASS.
+# `make soak`: checks the names given, builds the variants, runs the matrix (ITERS, MODES,
+# CONFIG, DATA, JOBS, OUT, FAULT, BASELINE), writes the report and exits 0 only if the
+# overall verdict is PASS. FAULT may name several builds: FAULT=leak,creep.
 ITERS ?=
 MODES ?=
 CONFIG ?=
@@ -186,9 +216,11 @@ SOAK_ARGS = $(if $(ITERS),--iters "$(ITERS)") $(if $(MODES),--modes "$(MODES)") 
   $(if $(filter-out none,$(FAULT)),--faults $(FAULT)) $(if $(BASELINE),--baseline "$(BASELINE)")
 
 soak: deps
-	@$(MAKE) --no-print-directory release asan valgrind jemalloc FAULT=none
-	@$(if $(filter-out none,$(FAULT)),for v in release asan valgrind jemalloc; do \
-	  $(MAKE) --no-print-directory train VARIANT=$$v FAULT=$(FAULT) || exit 1; done)
+	@$(MAKE) --no-print-directory release FAULT=none
+	@build/release/soak check $(SOAK_ARGS)
+	@$(MAKE) --no-print-directory asan valgrind jemalloc FAULT=none
+	@$(if $(filter-out none,$(FAULT)),for f in $$(echo '$(FAULT)' | tr , ' '); do for v in $(VARIANTS); do \
+	  $(MAKE) --no-print-directory train VARIANT=$$v FAULT=$$f || exit 1; done; done)
 	@build/release/soak $(SOAK_ARGS)
 
 # CI's soak: the same with short counts (about a minute)
@@ -204,22 +236,22 @@ soak-coverage: deps
 
 # every fault in every mode at short counts: PASS when each is caught as docs/faults.md requires
 faults: deps
-	@$(MAKE) --no-print-directory release asan valgrind jemalloc FAULT=none
+	@$(MAKE) --no-print-directory $(VARIANTS) FAULT=none
 	@$(MAKE) --no-print-directory faults-build
-	@build/release/soak --faults none,$(subst $(eval) ,$(comma),$(FAULTS)) --iters "$(or $(ITERS),100 1000)" \
+	@build/release/soak --faults "$$(build/release/soak list faults | paste -sd,)" --iters "$(or $(ITERS),100 1000)" \
 	  --expect-faults $(if $(JOBS),--jobs $(JOBS)) $(if $(OUT),--out "$(OUT)")
 
 # save the newest soak's summary as the baseline for `make soak BASELINE=reports/baseline.json`
+# (only a complete soak that passed; FORCE=1 takes it all the same)
 baseline:
-	@test -f reports/latest/summary.json || { echo "make baseline: no soak yet (run make soak first)" >&2; exit 2; }
-	@cp reports/latest/summary.json reports/baseline.json
-	@echo "saved reports/latest/summary.json as reports/baseline.json"
+	@$(MAKE) --no-print-directory release FAULT=none
+	@build/release/soak baseline $(or $(OUT),reports/latest) --to reports/baseline.json $(if $(FORCE),--force)
 
 # which commit made memory grow: make bisect GOOD=<rev> BAD=<rev> [ITERS=N]
 bisect:
-	@test -n "$(GOOD)" -a -n "$(BAD)" || { echo "usage: make bisect GOOD=<rev> BAD=<rev> [ITERS=300]" >&2; exit 2; }
+	@test -n "$(GOOD)" -a -n "$(BAD)" || { echo "usage: make bisect GOOD=<rev> BAD=<rev> [ITERS=300] [CONFIG=soak]" >&2; exit 2; }
 	@$(MAKE) --no-print-directory release FAULT=none
-	@harness/bisect $(GOOD) $(BAD) $(if $(ITERS),--iters $(ITERS))
+	@harness/bisect $(GOOD) $(BAD) $(if $(ITERS),--iters $(ITERS)) $(if $(CONFIG),--config $(CONFIG))
 
 # libFuzzer targets (clang): the event-log reader, the samples reader, train_full's command
 # line, the data loader. `make fuzz` runs each for FUZZ_SECONDS from fuzz/corpus/<target>;
@@ -228,8 +260,8 @@ FUZZ_TARGETS := evlog samples cli data checkpoint
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -Wno-psabi \
-  -fno-sanitize-recover=undefined -Iengine -Iprobes -Iharness
-FUZZ_LIB_SRC := $(wildcard engine/*.c) $(PROBE_SRC) harness/analysis.c
+  -fno-sanitize-recover=undefined -Iengine -Iprobes -Iharness -Iapp
+FUZZ_LIB_SRC := $(wildcard engine/*.c) $(PROBE_SRC) $(APP_SRC) harness/analysis.c harness/verdict.c
 
 build/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_SRC) $(wildcard engine/*.h probes/*.h harness/*.h)
 	@mkdir -p build/fuzz

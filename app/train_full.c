@@ -1,6 +1,7 @@
 /* train_full - trains the character-level GPT and reports time and memory.
  * See train_cli.c (or --help) for the command line and docs/train_full.md for outputs. */
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -153,39 +154,37 @@ static EngErr sample_text(Run *r, long n)
     return ENG_OK;
 }
 
+/* --summary FILE: the run's figures as JSON (docs/train_full.md), written with jansson to
+ * a temporary file, then renamed. */
 static int write_summary(const Run *r, double ms_median, double tok_s)
 {
     const GPTConfig *c = &r->model.cfg;
     ArenaStats as = arena_stats(&r->arena);
+    GPTMinBytes mb = gpt_min_bytes(c);
+    json_t *cfg = json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:I}", "preset", r->o.preset, "layers", c->layers,
+                            "heads", c->heads, "embd", c->embd, "ctx", c->ctx, "batch", c->batch, "vocab", c->vocab,
+                            "params", (json_int_t)r->model.n_params);
+    json_t *o = json_pack("{s:o, s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:f}", "config", cfg, "variant",
+                          ENGINE_VARIANT, "matmul_backend", gemm_backend(), "matmul_kernels", gemm_kernels(), "seed",
+                          (json_int_t)r->o.seed, "iterations", (json_int_t)r->o.iters, "first_loss", r->first_loss,
+                          "final_train_loss", r->last_loss, "val_loss", r->val_loss, "ms_per_iter_median", ms_median,
+                          "tokens_per_s", tok_s);
+    json_t *mem = json_pack("{s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I}", "peak_rss_bytes",
+                            (json_int_t)sysmem_peak_rss_bytes(), "min_bytes", mb.total, "min_state_bytes", mb.state,
+                            "min_activation_bytes", mb.activations, "arena_high_water_bytes",
+                            (json_int_t)as.high_water_bytes, "arena_reserved_bytes", (json_int_t)as.reserved_bytes,
+                            "tape_capacity", (json_int_t)r->tape.cap, "heap_allocs", (json_int_t)mem_stats().allocs,
+                            "heap_allocs_after_warmup", (json_int_t)(mem_stats().allocs - r->allocs_after_first));
+    json_object_update(o, mem);
+    json_decref(mem);
     OutFile of;
     FILE *f = outfile_open(&of, r->o.summary);
-    if (!f) {
+    int ok = f && json_dumpf(o, f, JSON_INDENT(2) | JSON_REAL_PRECISION(9)) == 0 && fputc('\n', f) != EOF;
+    json_decref(o);
+    if (!ok || outfile_commit(&of) != 0) {
+        if (f && !ok)
+            outfile_abort(&of);
         fprintf(stderr, "train_full: --summary %s: cannot be written: %s\n", r->o.summary, strerror(errno));
-        return -1;
-    }
-    fprintf(f, "{\n");
-    fprintf(f, "  \"config\": {\"preset\": \"%s\", \"layers\": %d, \"heads\": %d, \"embd\": %d, \"ctx\": %d, "
-               "\"batch\": %d, \"vocab\": %d, \"params\": %zu},\n",
-            r->o.preset, c->layers, c->heads, c->embd, c->ctx, c->batch, c->vocab, r->model.n_params);
-    fprintf(f, "  \"variant\": \"%s\",\n  \"matmul_backend\": \"%s\",\n  \"matmul_kernels\": \"%s\",\n",
-            ENGINE_VARIANT, gemm_backend(), gemm_kernels());
-    fprintf(f, "  \"seed\": %llu,\n", (unsigned long long)r->o.seed);
-    fprintf(f, "  \"iterations\": %ld,\n", r->o.iters);
-    fprintf(f, "  \"first_loss\": %.6f,\n  \"final_train_loss\": %.6f,\n  \"val_loss\": %.6f,\n",
-            r->first_loss, r->last_loss, r->val_loss);
-    fprintf(f, "  \"ms_per_iter_median\": %.6f,\n  \"tokens_per_s\": %.1f,\n", ms_median, tok_s);
-    fprintf(f, "  \"peak_rss_bytes\": %zu,\n", sysmem_peak_rss_bytes());
-    GPTMinBytes mb = gpt_min_bytes(c);
-    fprintf(f, "  \"min_bytes\": %.0f,\n  \"min_state_bytes\": %.0f,\n  \"min_activation_bytes\": %.0f,\n",
-            mb.total, mb.state, mb.activations);
-    fprintf(f, "  \"arena_high_water_bytes\": %zu,\n  \"arena_reserved_bytes\": %zu,\n",
-            as.high_water_bytes, as.reserved_bytes);
-    fprintf(f, "  \"tape_capacity\": %zu,\n", r->tape.cap);
-    fprintf(f, "  \"heap_allocs\": %llu,\n", (unsigned long long)mem_stats().allocs);
-    fprintf(f, "  \"heap_allocs_after_warmup\": %llu\n", (unsigned long long)(mem_stats().allocs - r->allocs_after_first));
-    fprintf(f, "}\n");
-    if (outfile_commit(&of) != 0) {
-        fprintf(stderr, "train_full: --summary %s: write failed: %s\n", r->o.summary, strerror(errno));
         return -1;
     }
     return 0;

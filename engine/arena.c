@@ -128,14 +128,6 @@ void *arena_alloc(Arena *a, size_t bytes, const char *site)
     return p;
 }
 
-void *arena_calloc(Arena *a, size_t bytes, const char *site)
-{
-    void *p = arena_alloc(a, bytes, site);
-    if (p)
-        memset(p, 0, bytes);
-    return p;
-}
-
 static void set_release(Arena *a, ArenaSet *s)
 {
 #ifdef ENGINE_VALGRIND

@@ -81,9 +81,6 @@ void arena_init(Arena *a, size_t chunk_bytes);
  * static string naming the caller. */
 void *arena_alloc(Arena *a, size_t bytes, const char *site);
 
-/* As arena_alloc, zero-filled. */
-void *arena_calloc(Arena *a, size_t bytes, const char *site);
-
 /* Releases every block handed out since the previous reset. Keeps the chunks. */
 void arena_reset(Arena *a);
 

@@ -9,16 +9,8 @@
 static MemStats g_stats;
 
 #ifdef ENGINE_ALLOC_FAILPOINTS
-#include <stdlib.h>
 static uint64_t g_fail_at;
 static int g_fail_persist, g_fail_init;
-
-void mem_fail_at(uint64_t n, int persist)
-{
-    g_fail_at = n;
-    g_fail_persist = persist;
-    g_fail_init = 1;
-}
 
 /* 1 when this allocation (number g_stats.allocs + 1) must fail */
 static int should_fail(void)

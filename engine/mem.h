@@ -36,12 +36,8 @@ void mem_free(void *p, size_t bytes, const char *site);
 
 MemStats mem_stats(void);
 
-#ifdef ENGINE_ALLOC_FAILPOINTS
-/* Test builds only (the asan variant): make allocation number n (1-based, counted from
- * program start) fail, and with persist every one after it too; n = 0 turns it off.
- * Without a call, the environment variable ENGINE_FAIL_ALLOC="N" or "N+" (persist) is read
- * at the first allocation. */
-void mem_fail_at(uint64_t n, int persist);
-#endif
+/* Builds with ENGINE_ALLOC_FAILPOINTS (asan, coverage): the environment variable
+ * ENGINE_FAIL_ALLOC="N" makes allocation number N (1-based, counted from program start)
+ * fail, "N+" that one and every one after it (tests/test_oom.c, make soak-coverage). */
 
 #endif

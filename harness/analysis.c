@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "columns.h"
+#include "verdict.h"
+
 Tolerance tolerance_defaults(void)
 {
     return (Tolerance){.rss_bytes = 1024.0 * 1024.0, .alloc_bytes = 64.0 * 1024.0, .warmup_frac = 0.1};
@@ -12,10 +15,9 @@ Tolerance tolerance_defaults(void)
 
 SeriesClass series_class(const char *name)
 {
-    static const char *const exact[] = {"arena.", "tape.", "mem.", "persistent.", "tensors."};
-    static const char *const alloc[] = {"malloc.in_use_bytes", "jemalloc.allocated"};
-    static const char *const rss[] = {"proc.rss_bytes", "jemalloc.active", "jemalloc.resident", "jemalloc.mapped",
-                                      "jemalloc.retained"};
+    static const char *const exact[] = {COL_EXACT_PREFIXES};
+    static const char *const alloc[] = {COL_MALLOC_IN_USE, COL_JE_ALLOCATED};
+    static const char *const rss[] = {COL_RSS, COL_JE_ACTIVE, COL_JE_RESIDENT, COL_JE_MAPPED, COL_JE_RETAINED};
     for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
         if (!strncmp(name, exact[i], strlen(exact[i])))
             return SERIES_EXACT;
@@ -111,7 +113,7 @@ void analyze_run(const Samples *s, uint64_t iterations, const Tolerance *t, int 
             double it = samples_at(s, i, 0), v = samples_at(s, i, c);
             if (isnan(v))
                 continue;
-            if (!strcmp(s->names[c], "proc.rss_bytes") && (isnan(out->peak_rss) || v > out->peak_rss))
+            if (!strcmp(s->names[c], COL_RSS) && (isnan(out->peak_rss) || v > out->peak_rss))
                 out->peak_rss = v;
             if (cls == SERIES_EXACT || it >= warm_iter) {
                 if (isnan(r->first)) {
@@ -133,17 +135,17 @@ void analyze_run(const Samples *s, uint64_t iterations, const Tolerance *t, int 
         r->slope = theil_sen(x, y, n);
         if (cls == SERIES_EXACT) {
             r->growth = r->last - r->first;
-            r->growing = r->max != r->min;
         } else {
             /* Theil-Sen sees a trend but not a single step (half the pairs straddle it);
              * the shift between the medians of the first and last quarter sees a step */
             size_t q = n / 4 ? n / 4 : 1;
             double shift = median_of(y + n - q, q) - median_of(y, q);
             r->growth = fmax(r->slope * (last_iter - first_iter), shift);
-            r->growing = r->judged && r->growth > (cls == SERIES_ALLOC ? t->alloc_bytes : t->rss_bytes);
         }
-        if (!strcmp(r->name, "proc.rss_bytes"))
+        r->growing = verdict_series_grows(cls, r->max != r->min, r->growth, r->judged, t);
+        if (!strcmp(r->name, COL_RSS))
             rss_index = out->n_series;
+        out->n_judged += r->judged;
         if (r->growing) {
             out->growing = 1;
             if (out->worst < 0 || !out->series[out->worst].growing || r->slope > out->series[out->worst].slope)

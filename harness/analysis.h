@@ -45,6 +45,7 @@ typedef struct SeriesResult {
 typedef struct RunAnalysis {
     SeriesResult series[ANALYSIS_MAX_SERIES];
     int n_series;
+    int n_judged;       /* series that take part in the verdict */
     int growing;        /* any series growing */
     int worst;          /* index of the growing series with the largest slope, else rss, else -1 */
     double peak_rss;    /* max proc.rss_bytes sampled (NAN if none) */

@@ -4,7 +4,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "json.h"
+#include "xml.h"
 
 static const char *class_text(const char *cls)
 {

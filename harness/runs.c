@@ -2,28 +2,25 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
 #include "outfile.h"
 #include "samples.h"
+#include "util.h"
 
 static const char *const k_modes[MODE_COUNT] = {"native", "asan", "valgrind", "jemalloc"};
 static const char *const k_variants[MODE_COUNT] = {"release", "asan", "valgrind", "jemalloc"};
-static const char *const k_verdicts[V_COUNT] = {"FLAT", "GROWING", "ERROR", "CRASHED", "TIMEOUT", "OVER_BUDGET", "NOT_RUN"};
+static const char *const k_kills[] = {"none", "budget", "timeout", "interrupt"};
 
 const char *mode_name(Mode m) { return m < MODE_COUNT ? k_modes[m] : "?"; }
 const char *mode_variant(Mode m) { return m < MODE_COUNT ? k_variants[m] : "?"; }
-const char *verdict_name(Verdict v) { return v < V_COUNT ? k_verdicts[v] : "?"; }
-
-int mode_judges_rss(Mode m)
-{
-    return m == MODE_NATIVE || m == MODE_JEMALLOC;
-}
+const char *mode_names(void) { return "native, asan, valgrind, jemalloc"; }
 
 int mode_parse(const char *s, Mode *m)
 {
@@ -35,10 +32,31 @@ int mode_parse(const char *s, Mode *m)
     return 0;
 }
 
-static const char *kill_name(Kill k)
-{
-    return k == KILL_BUDGET ? "budget" : k == KILL_TIMEOUT ? "timeout" : k == KILL_INTERRUPT ? "interrupt" : "none";
-}
+/* ---- run.txt ---------------------------------------------------------------------------- */
+
+typedef enum FactKind { F_MODE, F_LONG, F_INT, F_STR, F_KILL, F_DOUBLE, F_U64 } FactKind;
+
+static const struct {
+    const char *key;
+    FactKind kind;
+    size_t offset, size;
+    int required;
+} k_facts[] = {
+#define FACT(key, kind, field, req) {key, kind, offsetof(Run, field), sizeof(((Run *)0)->field), req}
+    FACT("mode", F_MODE, mode, 1),
+    FACT("iterations", F_LONG, iters, 1),
+    FACT("resume_from", F_LONG, resume_from, 0),
+    FACT("fault", F_STR, fault, 0),
+    FACT("config", F_STR, config, 0),
+    FACT("exit_code", F_INT, exit_code, 1),
+    FACT("signal", F_INT, signal, 0),
+    FACT("killed", F_KILL, killed, 0),
+    FACT("wall_s", F_DOUBLE, wall_s, 0),
+    FACT("peak_rss_bytes", F_U64, peak_rss_bytes, 0),
+    FACT("budget_bytes", F_U64, budget_bytes, 0),
+#undef FACT
+};
+#define N_FACTS (sizeof k_facts / sizeof k_facts[0])
 
 int run_write_facts(const Run *r)
 {
@@ -51,9 +69,29 @@ int run_write_facts(const Run *r)
     fprintf(f, "mode=%s\niterations=%ld\nresume_from=%ld\nfault=%s\nconfig=%s\nexit_code=%d\nsignal=%d\nkilled=%s\n"
                "wall_s=%.3f\npeak_rss_bytes=%llu\nbudget_bytes=%llu\n",
             mode_name(r->mode), r->iters, r->resume_from, r->fault, r->config, r->exit_code, r->signal,
-            kill_name(r->killed),
-            r->wall_s, (unsigned long long)r->peak_rss_bytes, (unsigned long long)r->budget_bytes);
+            k_kills[r->killed], r->wall_s, (unsigned long long)r->peak_rss_bytes, (unsigned long long)r->budget_bytes);
     return outfile_commit(&of);
+}
+
+/* Stores value v of fact k into r; 0 when v is not a value of its kind. */
+static int set_fact(Run *r, size_t k, const char *v)
+{
+    char *dst = (char *)r + k_facts[k].offset;
+    long l;
+    switch (k_facts[k].kind) {
+    case F_MODE: return mode_parse(v, (Mode *)dst);
+    case F_LONG: return parse_long(v, 0, 1000000000L, (long *)dst);
+    case F_INT: return parse_long(v, -1, 255, &l) ? (*(int *)dst = (int)l, 1) : 0;
+    case F_STR: return (size_t)snprintf(dst, k_facts[k].size, "%s", v) < k_facts[k].size;
+    case F_DOUBLE: return parse_double(v, 0, 1e12, (double *)dst);
+    case F_U64: return (*(uint64_t *)dst = strtoull(v, NULL, 10), 1);
+    case F_KILL:
+        for (int i = 0; i < 4; i++)
+            if (!strcmp(v, k_kills[i]))
+                return (*(Kill *)dst = (Kill)i, 1);
+        return 0;
+    }
+    return 0;
 }
 
 int run_read_facts(Run *r, const char *dir, char *err, size_t errlen)
@@ -62,6 +100,7 @@ int run_read_facts(Run *r, const char *dir, char *err, size_t errlen)
     snprintf(r->dir, sizeof r->dir, "%s", dir);
     const char *base = strrchr(dir, '/');
     snprintf(r->name, sizeof r->name, "%s", base ? base + 1 : dir);
+    snprintf(r->fault, sizeof r->fault, "none");
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/run.txt", dir);
     FILE *f = fopen(path, "r");
@@ -70,67 +109,28 @@ int run_read_facts(Run *r, const char *dir, char *err, size_t errlen)
         return -1;
     }
     char line[512];
-    int have = 0;
+    unsigned seen = 0;
     while (fgets(line, sizeof line, f)) {
         line[strcspn(line, "\n")] = 0;
         char *eq = strchr(line, '=');
         if (!eq)
             continue;
         *eq = 0;
-        const char *k = line, *v = eq + 1;
-        if (!strcmp(k, "mode"))
-            have |= mode_parse(v, &r->mode) ? 1 : 0;
-        else if (!strcmp(k, "iterations"))
-            have |= (r->iters = strtol(v, NULL, 10)) > 0 ? 2 : 0;
-        else if (!strcmp(k, "resume_from"))
-            r->resume_from = strtol(v, NULL, 10);
-        else if (!strcmp(k, "fault"))
-            snprintf(r->fault, sizeof r->fault, "%s", v);
-        else if (!strcmp(k, "config"))
-            snprintf(r->config, sizeof r->config, "%s", v);
-        else if (!strcmp(k, "exit_code"))
-            r->exit_code = atoi(v), have |= 4;
-        else if (!strcmp(k, "signal"))
-            r->signal = atoi(v);
-        else if (!strcmp(k, "killed"))
-            r->killed = !strcmp(v, "budget") ? KILL_BUDGET : !strcmp(v, "timeout") ? KILL_TIMEOUT
-                        : !strcmp(v, "interrupt") ? KILL_INTERRUPT : KILL_NONE;
-        else if (!strcmp(k, "wall_s"))
-            r->wall_s = atof(v);
-        else if (!strcmp(k, "peak_rss_bytes"))
-            r->peak_rss_bytes = strtoull(v, NULL, 10);
-        else if (!strcmp(k, "budget_bytes"))
-            r->budget_bytes = strtoull(v, NULL, 10);
+        for (size_t k = 0; k < N_FACTS; k++)
+            if (!strcmp(line, k_facts[k].key) && set_fact(r, k, eq + 1))
+                seen |= 1u << k;
     }
     fclose(f);
-    if (have != 7) {
-        snprintf(err, errlen, "%s: incomplete (needs mode, iterations and exit_code)", path);
-        return -1;
-    }
-    r->state = 2;
+    for (size_t k = 0; k < N_FACTS; k++)
+        if (k_facts[k].required && !(seen & 1u << k)) {
+            snprintf(err, errlen, "%s: incomplete (no valid %s)", path, k_facts[k].key);
+            return -1;
+        }
+    r->state = RUN_DONE;
     return 0;
 }
 
-/* Reads a whole (log) file, at most 4 MiB from its start; "" if absent. Caller frees. */
-static char *slurp(const char *dir, const char *name)
-{
-    char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    size_t cap = 4u << 20, n = 0;
-    char *buf = malloc(cap + 1);
-    if (!buf) {
-        if (f)
-            fclose(f);
-        return NULL;
-    }
-    if (f) {
-        n = fread(buf, 1, cap, f);
-        fclose(f);
-    }
-    buf[n] = 0;
-    return buf;
-}
+/* ---- evidence and the reason in words ------------------------------------------------------ */
 
 static const char *signal_name(int sig)
 {
@@ -148,113 +148,142 @@ static const char *signal_name(int sig)
     }
 }
 
+/* The first line of the run's stderr.txt, into out. */
+static void first_stderr_line(const Run *r, char *out, size_t cap)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/stderr.txt", r->dir);
+    char *text = read_file(path, 4096, NULL);
+    snprintf(out, cap, "%.*s", text ? (int)strcspn(text, "\n") : 0, text ? text : "");
+    free(text);
+}
+
+/* "mem.heap_bytes grows 1.0 bytes/iteration (...); tape.entries; top site fault.leak (...)" */
+static void growing_detail(Run *r)
+{
+    const SeriesResult *w = &r->an.series[r->an.worst];
+    int len = snprintf(r->detail, sizeof r->detail, "%s grows %.1f bytes/iteration (%.0f bytes over the run)", w->name,
+                       w->slope, w->growth);
+    for (int i = 0; i < r->an.n_series && len < (int)sizeof r->detail - 64; i++)
+        if (r->an.series[i].growing && i != r->an.worst)
+            len += snprintf(r->detail + len, sizeof r->detail - (size_t)len, "; %s", r->an.series[i].name);
+    if (r->n_sites && len < (int)sizeof r->detail - 48)
+        snprintf(r->detail + len, sizeof r->detail - (size_t)len, "; top site %s (%.1f bytes/iteration)",
+                 r->sites[0].site, r->sites[0].score);
+}
+
+static void word_detail(Run *r, RunCause why, const char *samples_err, size_t bad_rows)
+{
+    unsigned long long at = (unsigned long long)r->iter_reached;
+    char first[200];
+    switch (why) {
+    case CAUSE_BUDGET:
+        snprintf(r->detail, sizeof r->detail, "stopped by the watchdog at %.1f MiB (budget %.0f MiB) at iteration %llu",
+                 (double)r->peak_rss_bytes / MIB, (double)r->budget_bytes / MIB, at);
+        break;
+    case CAUSE_TIMEOUT: snprintf(r->detail, sizeof r->detail, "stopped after %.0f s at iteration %llu", r->wall_s, at); break;
+    case CAUSE_INTERRUPT: snprintf(r->detail, sizeof r->detail, "interrupted at iteration %llu", at); break;
+    case CAUSE_FINDING:
+        snprintf(r->detail, sizeof r->detail, "%s %s: %s", r->finding.tool, r->finding.kind, r->finding.message);
+        break;
+    case CAUSE_SIGNAL:
+        snprintf(r->detail, sizeof r->detail, "killed by %s (%d) at iteration %llu", signal_name(r->signal), r->signal, at);
+        break;
+    case CAUSE_EXIT:
+        first_stderr_line(r, first, sizeof first);
+        snprintf(r->detail, sizeof r->detail, "exit status %d at iteration %llu%s%s", r->exit_code, at,
+                 first[0] ? ": " : "", first);
+        break;
+    case CAUSE_NO_SAMPLES: snprintf(r->detail, sizeof r->detail, "no samples could be read (%s)", samples_err); break;
+    case CAUSE_BAD_SAMPLES:
+        snprintf(r->detail, sizeof r->detail, "samples.csv is damaged: %zu rows could not be read", bad_rows);
+        break;
+    case CAUSE_SHORT:
+        snprintf(r->detail, sizeof r->detail, "exited 0 but its samples end at iteration %llu of %ld", at, r->iters);
+        break;
+    case CAUSE_GROWING: growing_detail(r); break;
+    case CAUSE_FLAT:
+        snprintf(r->detail, sizeof r->detail, "%d series flat (%d judged)", r->an.n_series, r->an.n_judged);
+        break;
+    }
+}
+
+/* The first report of the tool that watched the run, if any. */
+static void read_finding(Run *r)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/%s", r->dir, r->mode == MODE_VALGRIND ? "valgrind.log" : "stderr.txt");
+    char *text = read_file(path, 4u << 20, NULL);
+    r->has_finding = text && (r->mode == MODE_VALGRIND ? finding_from_memcheck(text, &r->finding)
+                                                       : finding_from_sanitizer(text, &r->finding));
+    free(text);
+}
+
+/* train.json's median time per iteration, or NAN. */
+static double read_ms_per_iter(const Run *r)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/train.json", r->dir);
+    json_t *doc = json_load_file(path, 0, NULL);
+    json_t *v = json_object_get(doc, "ms_per_iter_median");
+    double ms = json_is_number(v) ? json_number_value(v) : NAN;
+    json_decref(doc);
+    return ms;
+}
+
 static void write_run_json(const Run *r)
 {
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/run.json", r->dir);
-    OutFile of;
-    FILE *f = outfile_open(&of, path);
-    if (!f)
-        return;
-    fprintf(f, "{\"mode\": \"%s\", \"iterations\": %ld, \"fault\": ", mode_name(r->mode), r->iters);
-    json_str(f, r->fault);
-    fprintf(f, ", \"verdict\": \"%s\", \"detail\": ", verdict_name(r->verdict));
-    json_str(f, r->detail);
-    fprintf(f, ", \"iterations_reached\": %llu, \"exit_code\": %d, \"signal\": %d, \"wall_s\": %.3f, "
-               "\"peak_rss_bytes\": %llu}\n",
-            (unsigned long long)r->iter_reached, r->exit_code, r->signal, r->wall_s,
-            (unsigned long long)r->peak_rss_bytes);
-    if (outfile_commit(&of) != 0)
-        outfile_abort(&of);
+    json_t *o = json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:I, s:i, s:i, s:f, s:I}", "mode", mode_name(r->mode),
+                          "iterations", (json_int_t)r->iters, "resume_from", (json_int_t)r->resume_from, "fault",
+                          r->fault, "verdict", verdict_name(r->verdict), "detail", r->detail, "iterations_reached",
+                          (json_int_t)r->iter_reached, "exit_code", r->exit_code, "signal", r->signal, "wall_s",
+                          r->wall_s, "peak_rss_bytes", (json_int_t)r->peak_rss_bytes);
+    char tmp[PATH_MAX + 32];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (o && json_dump_file(o, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(6)) == 0)
+        rename(tmp, path);
+    json_decref(o);
 }
 
 void run_evaluate(Run *r, const Tolerance *t)
 {
-    char path[PATH_MAX + 32], err[256];
+    char path[PATH_MAX + 32], err[256] = "";
     Samples s;
     snprintf(path, sizeof path, "%s/samples.csv", r->dir);
     int have_samples = samples_load(&s, path, err, sizeof err) == 0;
     size_t bad_rows = have_samples ? s.bad_rows : 0;
+    memset(&r->an, 0, sizeof r->an);
+    r->an.worst = -1;
+    r->an.peak_rss = NAN;
     if (have_samples) {
         analyze_run(&s, (uint64_t)r->iters, t, mode_judges_rss(r->mode), &r->an);
-        r->iter_reached = r->an.last_iter;
         samples_free(&s);
-    } else {
-        memset(&r->an, 0, sizeof r->an);
-        r->an.worst = -1;
-        r->an.peak_rss = NAN;
     }
+    r->iter_reached = r->an.last_iter;
     if (r->an.peak_rss > (double)r->peak_rss_bytes && r->an.peak_rss < 1e18)
         r->peak_rss_bytes = (uint64_t)r->an.peak_rss;
-
-    /* the first report of the tool that watched the run */
-    char *text = slurp(r->dir, r->mode == MODE_VALGRIND ? "valgrind.log" : "stderr.txt");
-    r->has_finding = text && (r->mode == MODE_VALGRIND ? finding_from_memcheck(text, &r->finding)
-                                                       : finding_from_sanitizer(text, &r->finding));
-    free(text);
-
+    read_finding(r);
+    r->ms_per_iter = read_ms_per_iter(r);
+    RunEvidence e = {.killed = r->killed, .has_finding = r->has_finding, .signal = r->signal,
+                     .exit_code = r->exit_code, .have_samples = have_samples, .n_series = r->an.n_series,
+                     .bad_rows = bad_rows, .iter_reached = r->iter_reached, .iters = r->iters,
+                     .growing = r->an.growing};
+    RunCause why;
+    r->verdict = verdict_run(&e, &why);
     r->n_sites = 0;
-    if (r->killed == KILL_BUDGET) {
-        r->verdict = V_OVER_BUDGET;
-        snprintf(r->detail, sizeof r->detail, "stopped by the watchdog at %.1f MiB (budget %.0f MiB) at iteration %llu",
-                 (double)r->peak_rss_bytes / 1048576.0, (double)r->budget_bytes / 1048576.0,
-                 (unsigned long long)r->iter_reached);
-    } else if (r->killed == KILL_TIMEOUT) {
-        r->verdict = V_TIMEOUT;
-        snprintf(r->detail, sizeof r->detail, "stopped after %.0f s at iteration %llu", r->wall_s,
-                 (unsigned long long)r->iter_reached);
-    } else if (r->killed == KILL_INTERRUPT) {
-        r->verdict = V_NOT_RUN;
-        snprintf(r->detail, sizeof r->detail, "interrupted at iteration %llu", (unsigned long long)r->iter_reached);
-    } else if (r->has_finding) {
-        r->verdict = V_ERROR;
-        snprintf(r->detail, sizeof r->detail, "%s %s: %s", r->finding.tool, r->finding.kind, r->finding.message);
-    } else if (r->signal) {
-        r->verdict = V_CRASHED;
-        snprintf(r->detail, sizeof r->detail, "killed by %s (%d) at iteration %llu", signal_name(r->signal), r->signal,
-                 (unsigned long long)r->iter_reached);
-    } else if (r->exit_code != 0) {
-        r->verdict = V_CRASHED;
-        char *out = slurp(r->dir, "stderr.txt");
-        char first[200] = "";
-        if (out)
-            snprintf(first, sizeof first, "%.*s", (int)strcspn(out, "\n"), out);
-        free(out);
-        snprintf(r->detail, sizeof r->detail, "exit status %d at iteration %llu%s%s", r->exit_code,
-                 (unsigned long long)r->iter_reached, first[0] ? ": " : "", first);
-    } else if (!have_samples || r->an.n_series == 0) {
-        r->verdict = V_CRASHED;
-        snprintf(r->detail, sizeof r->detail, "no samples could be read (%s)", have_samples ? "no rows" : err);
-    } else if (bad_rows) {
-        r->verdict = V_CRASHED;
-        snprintf(r->detail, sizeof r->detail, "samples.csv is damaged: %zu rows could not be read", bad_rows);
-    } else if (r->iter_reached != (uint64_t)r->iters) {
-        r->verdict = V_CRASHED;
-        snprintf(r->detail, sizeof r->detail, "exited 0 but its samples end at iteration %llu of %ld",
-                 (unsigned long long)r->iter_reached, r->iters);
-    } else if (r->an.growing) {
-        r->verdict = V_GROWING;
-        const SeriesResult *w = &r->an.series[r->an.worst];
-        int len = snprintf(r->detail, sizeof r->detail, "%s grows %.1f bytes/iteration (%.0f bytes over the run)",
-                           w->name, w->slope, w->growth);
-        for (int i = 0; i < r->an.n_series && len < (int)sizeof r->detail - 64; i++)
-            if (r->an.series[i].growing && i != r->an.worst)
-                len += snprintf(r->detail + len, sizeof r->detail - (size_t)len, "; %s", r->an.series[i].name);
+    if (why == CAUSE_GROWING) { /* which sites of the event log grow (native, jemalloc) */
         snprintf(path, sizeof path, "%s/events.bin", r->dir);
         EvRange ra = {0, 0}, rb = {0, 0};
         int n = evlog_growth(path, &ra, &rb, r->sites, RUN_MAX_SITES, err, sizeof err);
         r->n_sites = n > 0 ? n : 0;
-        if (r->n_sites && len < (int)sizeof r->detail - 48)
-            snprintf(r->detail + len, sizeof r->detail - (size_t)len, "; top site %s (%.1f bytes/iteration)",
-                     r->sites[0].site, r->sites[0].score);
-    } else {
-        r->verdict = V_FLAT;
-        const SeriesResult *w = r->an.worst >= 0 ? &r->an.series[r->an.worst] : NULL;
-        snprintf(r->detail, sizeof r->detail, "%d series flat%s%s%s", r->an.n_series, w ? " (" : "",
-                 w ? w->name : "", w ? " within tolerance)" : "");
     }
+    word_detail(r, why, err, bad_rows);
     write_run_json(r);
 }
+
+/* ---- sets of runs -------------------------------------------------------------------------- */
 
 int run_cmp_canonical(const void *a, const void *b)
 {
@@ -297,17 +326,8 @@ int runs_load(const char *dir, Run *runs, int max, const Tolerance *t, char *err
     return n;
 }
 
-double run_train_value(const Run *r, const char *key)
+void run_label(const Run *r, char *out, size_t cap)
 {
-    char path[PATH_MAX + 16], buf[4096], pat[80];
-    snprintf(path, sizeof path, "%s/train.json", r->dir);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NAN;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    snprintf(pat, sizeof pat, "\"%s\": ", key);
-    const char *p = strstr(buf, pat);
-    return p ? strtod(p + strlen(pat), NULL) : NAN;
+    snprintf(out, cap, "%s %ld%s%s%s", mode_name(r->mode), r->iters, r->resume_from ? " resumed" : "",
+             strcmp(r->fault, "none") ? " fault " : "", strcmp(r->fault, "none") ? r->fault : "");
 }

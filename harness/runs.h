@@ -1,10 +1,12 @@
-/* runs.h - one run of the soak matrix (mode x iteration count x fault): its folder, how
- * its process ended, and the verdict drawn from its files.
+/* runs.h - one run of the soak matrix (mode x iteration count x fault, fresh or resumed):
+ * its folder, how its process ended, and the evidence its files hold.
  *
  * A run folder holds: run.txt (key=value facts recorded by the driver: the only input
  * besides the tool outputs, so `soak merge` can re-derive every verdict), command.txt,
  * stdout.txt, stderr.txt, samples.csv, events.bin (native, jemalloc), valgrind.log
- * (valgrind), train.json (train_full --summary) and run.json (the verdict). */
+ * (valgrind), train.json (train_full --summary), checkpoint.bin, and run.json (what was
+ * concluded; written by run_evaluate). The verdict itself is decided by verdict.c; this
+ * module gathers the evidence and words the reason. */
 #ifndef HARNESS_RUNS_H
 #define HARNESS_RUNS_H
 
@@ -16,37 +18,26 @@
 #include "analysis.h"
 #include "evgrowth.h"
 #include "findings.h"
-
-typedef enum Mode { MODE_NATIVE, MODE_ASAN, MODE_VALGRIND, MODE_JEMALLOC, MODE_COUNT } Mode;
-
-typedef enum Verdict {
-    V_FLAT, V_GROWING, V_ERROR, V_CRASHED, V_TIMEOUT, V_OVER_BUDGET, V_NOT_RUN, V_COUNT
-} Verdict;
-
-typedef enum Kill { KILL_NONE, KILL_BUDGET, KILL_TIMEOUT, KILL_INTERRUPT } Kill;
+#include "verdict.h"
 
 const char *mode_name(Mode m);
-const char *mode_variant(Mode m);      /* build variant: release, asan, valgrind, jemalloc */
+const char *mode_variant(Mode m);       /* its build variant: release, asan, valgrind, jemalloc */
 int mode_parse(const char *s, Mode *m); /* 1 on success */
-const char *verdict_name(Verdict v);
-
-/* 1 when resident memory (RSS, and peak RSS across the sweep) decides verdicts in mode m:
- * native and jemalloc. Under ASan and memcheck the tools hold freed blocks back (ASan's
- * quarantine, up to 256 MiB; memcheck's freelist, 20 MB) so RSS rises with every
- * malloc/free until the queue is full: it is shown there, not judged. */
-int mode_judges_rss(Mode m);
+const char *mode_names(void);           /* "native, asan, valgrind, jemalloc", for messages */
 
 #define RUN_MAX_SITES 5
+
+typedef enum RunState { RUN_PENDING, RUN_RUNNING, RUN_DONE } RunState;
 
 typedef struct Run {
     /* what */
     Mode mode;
     long iters;
-    char fault[32];   /* "none" or a FAULT build name */
-    char config[16];  /* the workload (workload.h): soak, tiny, small, medium */
     long resume_from; /* 0: trained from scratch; else resumed from a checkpoint of this step */
+    char fault[32];   /* "none" or a FAULT build name */
+    char config[16];  /* the workload (workload.h) */
     char dir[PATH_MAX];
-    char name[96];    /* folder name below runs/ */
+    char name[96];    /* folder name below runs/: <mode>-<iters>[-resume][-<fault>] */
     /* how it ended (run.txt) */
     int exit_code;    /* -1 if killed by a signal */
     int signal;
@@ -54,19 +45,20 @@ typedef struct Run {
     double wall_s;
     uint64_t peak_rss_bytes;
     uint64_t budget_bytes;
-    /* driver state */
+    /* the driver's */
     pid_t pid;
-    int state;        /* 0 pending, 1 running, 2 done */
+    RunState state;
     double t_start;
-    /* verdict */
+    /* evidence and conclusion */
     Verdict verdict;
     int has_finding;
     Finding finding;
     RunAnalysis an;
     uint64_t iter_reached;
-    char detail[512];  /* one line saying why */
+    char detail[512]; /* one line saying why */
     EvGrowth sites[RUN_MAX_SITES];
     int n_sites;
+    double ms_per_iter; /* train.json's median, NAN when absent */
 } Run;
 
 /* Writes run.txt from the fields above. 0 or -1 (errno). */
@@ -75,18 +67,19 @@ int run_write_facts(const Run *r);
 /* Reads run.txt from dir into r (what, how it ended). 0, or -1 with a message in err. */
 int run_read_facts(Run *r, const char *dir, char *err, size_t errlen);
 
-/* Draws the verdict from the run's files (samples, tool logs, events) and writes run.json. */
+/* Gathers the evidence of the run's files (samples, tool log, events, train.json), has
+ * verdict.c decide, words the reason into r->detail and writes run.json. */
 void run_evaluate(Run *r, const Tolerance *t);
 
-/* Loads and evaluates every run folder below DIR/runs (sorted: fault none first, then by
- * mode and count). Returns how many (at most max), or -1 with a message when DIR has no
- * runs folder. */
+/* Loads and evaluates every run folder below DIR/runs, in canonical order. Returns how
+ * many (at most max), or -1 with a message when DIR has no runs folder. */
 int runs_load(const char *dir, Run *runs, int max, const Tolerance *t, char *err, size_t errlen);
 
-/* Canonical order of runs (fault none first, then fault, mode, count), for qsort. */
+/* Canonical order of runs (fault none first, then fault, mode, count, fresh before
+ * resumed), for qsort. */
 int run_cmp_canonical(const void *a, const void *b);
 
-/* A number from a run's train.json (train_full --summary), or NAN. */
-double run_train_value(const Run *r, const char *key);
+/* "native 1000", "asan 1000 resumed fault leak": a run for people. */
+void run_label(const Run *r, char *out, size_t cap);
 
 #endif

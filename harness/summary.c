@@ -1,358 +1,282 @@
 #include "summary.h"
 
-#include <errno.h>
-#include <stdlib.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "json.h"
+#include "junit.h"
 #include "outfile.h"
+#include "util.h"
 
-const char *overall_name(Overall o)
+/* ---- conclude ---------------------------------------------------------------------------- */
+
+/* The sweep of (mode, fault): the peak RSS of its FLAT runs trained from scratch against
+ * the count (a resumed run did fewer iterations than its count says). */
+static void sweep_of(SoakResult *res, Sweep *s)
 {
-    return o == OVERALL_PASS ? "PASS" : o == OVERALL_FAIL ? "FAIL" : "INCOMPLETE";
+    double x[64], y[64], lo = INFINITY, hi = -INFINITY;
+    int n = 0;
+    for (int j = 0; j < res->n_runs && n < 64; j++) {
+        const Run *q = &res->runs[j];
+        if (q->mode != s->mode || strcmp(q->fault, s->fault) || q->verdict != V_FLAT || !q->peak_rss_bytes ||
+            q->resume_from)
+            continue;
+        x[n] = (double)q->iters;
+        y[n] = (double)q->peak_rss_bytes;
+        lo = fmin(lo, x[n]);
+        hi = fmax(hi, x[n]);
+        n++;
+    }
+    s->points = n;
+    s->slope = n >= 2 ? theil_sen(x, y, (size_t)n) : 0.0;
+    s->growth = n >= 2 ? s->slope * (hi - lo) : 0.0;
+    s->judged = mode_judges_rss(s->mode);
+    s->growing = verdict_sweep_grows(s->mode, n, s->growth, &res->tol);
 }
 
-Verdict fault_expected(const char *fault, Mode mode)
-{
-    static const struct {
-        const char *fault;
-        Verdict v[MODE_COUNT]; /* native, asan, valgrind, jemalloc */
-    } table[] = {
-        {"none", {V_FLAT, V_FLAT, V_FLAT, V_FLAT}},
-        {"early_reset", {V_NOT_RUN, V_ERROR, V_ERROR, V_NOT_RUN}},
-        {"stack_inputs", {V_NOT_RUN, V_ERROR, V_NOT_RUN, V_NOT_RUN}},
-        {"tape_keep", {V_GROWING, V_NOT_RUN, V_NOT_RUN, V_GROWING}},
-        {"leak", {V_GROWING, V_ERROR, V_ERROR, V_GROWING}},
-        {"creep", {V_GROWING, V_NOT_RUN, V_NOT_RUN, V_GROWING}},
-        {"par_leak", {V_GROWING, V_ERROR, V_ERROR, V_GROWING}},
-        {"split_leak", {V_GROWING, V_ERROR, V_ERROR, V_GROWING}},
-        {"eval_leak", {V_GROWING, V_ERROR, V_ERROR, V_GROWING}},
-        {"stale_probs", {V_NOT_RUN, V_ERROR, V_ERROR, V_NOT_RUN}},
-    };
-    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-        if (!strcmp(table[i].fault, fault))
-            return table[i].v[mode];
-    return V_NOT_RUN;
-}
-
-void soak_conclude(SoakResult *res)
+/* One entry per (mode, fault) present, in the order the runs come. */
+static void conclude_sweeps(SoakResult *res)
 {
     res->n_sweeps = 0;
-    res->n_missed = 0;
-    int any_bad = 0, any_missing = res->interrupted;
-    for (int i = 0; i < res->n_runs; i++) {
+    for (int i = 0; i < res->n_runs && res->n_sweeps < SOAK_MAX_CELLS; i++) {
         const Run *r = &res->runs[i];
-        if (r->verdict == V_NOT_RUN || r->state != 2) {
-            any_missing = 1;
-        } else if (res->expect_faults && strcmp(r->fault, "none")) {
-            Verdict want = fault_expected(r->fault, r->mode);
-            if (want != V_NOT_RUN && r->verdict != want) {
-                any_bad = 1;
-                if (res->n_missed < 64)
-                    snprintf(res->missed[res->n_missed++], sizeof res->missed[0], "%s %s %ld: %s, expected %s",
-                             r->fault, mode_name(r->mode), r->iters, verdict_name(r->verdict), verdict_name(want));
-            }
-        } else if (r->verdict != V_FLAT) {
-            any_bad = 1;
-        }
-    }
-    /* one sweep per (mode, fault) with two counts or more, over the runs trained from
-     * scratch (a resumed run did fewer iterations than its count says) */
-    for (int i = 0; i < res->n_runs; i++) {
-        const Run *r = &res->runs[i];
-        if (r->resume_from)
-            continue;
         int seen = 0;
         for (int k = 0; k < res->n_sweeps; k++)
             seen |= res->sweeps[k].mode == r->mode && !strcmp(res->sweeps[k].fault, r->fault);
-        if (seen || res->n_sweeps == (int)(sizeof res->sweeps / sizeof res->sweeps[0]))
+        if (seen)
             continue;
-        double x[64], y[64], lo = INFINITY, hi = -INFINITY;
-        int n = 0;
-        for (int j = 0; j < res->n_runs && n < 64; j++) {
-            const Run *q = &res->runs[j];
-            if (q->mode != r->mode || strcmp(q->fault, r->fault) || q->verdict != V_FLAT || !q->peak_rss_bytes ||
-                q->resume_from)
-                continue;
-            x[n] = (double)q->iters;
-            y[n] = (double)q->peak_rss_bytes;
-            lo = fmin(lo, x[n]);
-            hi = fmax(hi, x[n]);
-            n++;
-        }
         Sweep *s = &res->sweeps[res->n_sweeps++];
         memset(s, 0, sizeof *s);
         s->mode = r->mode;
         snprintf(s->fault, sizeof s->fault, "%s", r->fault);
-        s->points = n;
-        s->slope = n >= 2 ? theil_sen(x, y, (size_t)n) : 0.0;
-        s->growth = n >= 2 ? s->slope * (hi - lo) : 0.0;
-        s->judged = mode_judges_rss(s->mode);
-        s->growing = s->judged && n >= 2 && s->growth > res->tol.rss_bytes;
-        any_bad |= s->growing && (!res->expect_faults || !strcmp(s->fault, "none"));
+        sweep_of(res, s);
     }
-    /* against the baseline: the same run (mode, count, fault) may not be worse than
-     * stated percentages in peak memory or time per iteration */
-    res->n_regressions = 0;
-    for (int i = 0; res->baseline_json && i < res->n_runs; i++) {
-        const Run *r = &res->runs[i];
-        char key[160];
-        snprintf(key, sizeof key, "{\"mode\": \"%s\", \"iterations\": %ld, \"fault\": \"%s\"", mode_name(r->mode),
-                 r->iters, r->fault);
-        const char *p = strstr(res->baseline_json, key);
-        if (!p || r->verdict == V_NOT_RUN || r->resume_from)
-            continue;
-        const char *end = strstr(p + 1, "\n    {\"mode\"");
-        const char *a = strstr(p, "\"peak_rss_bytes\": "), *b = strstr(p, "\"ms_per_iter\": ");
-        double bp = a && (!end || a < end) ? strtod(a + 18, NULL) : NAN;
-        double bm = b && (!end || b < end) ? strtod(b + 15, NULL) : NAN;
-        double ms = run_train_value(r, "ms_per_iter_median");
-        char *msg = res->regressions[res->n_regressions];
-        if (bp > 0 && (double)r->peak_rss_bytes > bp * (1.0 + res->baseline_peak_pct / 100.0) && res->n_regressions < 32) {
-            snprintf(msg, 200, "%s %ld %s: peak %.1f MiB, baseline %.1f MiB (+%.0f%% > %.0f%%)", mode_name(r->mode),
-                     r->iters, r->fault, (double)r->peak_rss_bytes / 1048576.0, bp / 1048576.0,
-                     ((double)r->peak_rss_bytes / bp - 1.0) * 100.0, res->baseline_peak_pct);
-            msg = res->regressions[++res->n_regressions];
-        }
-        if (bm > 0 && ms > bm * (1.0 + res->baseline_time_pct / 100.0) && res->n_regressions < 32) {
-            snprintf(msg, 200, "%s %ld %s: %.3f ms/iteration, baseline %.3f (+%.0f%% > %.0f%%)", mode_name(r->mode),
-                     r->iters, r->fault, ms, bm, (ms / bm - 1.0) * 100.0, res->baseline_time_pct);
-            res->n_regressions++;
-        }
-    }
-    any_bad |= res->n_regressions > 0;
-    res->overall = any_missing ? OVERALL_INCOMPLETE : any_bad ? OVERALL_FAIL : OVERALL_PASS;
 }
 
-static void shell_cmd_line(FILE *f, const Run *r)
+/* The detection matrix, when a fault build ran: one cell per (fault, mode) present. */
+static void conclude_cells(SoakResult *res)
 {
-    char path[PATH_MAX + 16], line[4096];
+    res->n_cells = 0;
+    int any_fault = 0;
+    for (int i = 0; i < res->n_runs; i++)
+        any_fault |= strcmp(res->runs[i].fault, "none") != 0;
+    for (int i = 0; any_fault && i < res->n_sweeps; i++) /* a sweep per (mode, fault) present */
+        res->cells[res->n_cells++] = verdict_cell(res->runs, res->n_runs, res->sweeps[i].fault, res->sweeps[i].mode);
+}
+
+void soak_conclude(SoakResult *res)
+{
+    conclude_sweeps(res);
+    conclude_cells(res);
+    res->overall = verdict_overall(res);
+}
+
+/* ---- summary.json ----------------------------------------------------------------------- */
+
+static json_t *num(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *finding_json(const Run *r)
+{
+    json_t *a = json_array();
+    if (!r->has_finding)
+        return a;
+    json_t *frames = json_array();
+    for (int k = 0; k < r->finding.n_frames; k++)
+        json_array_append_new(frames, json_string(r->finding.frames[k]));
+    json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o}", "tool", r->finding.tool, "kind", r->finding.kind,
+                                       "message", r->finding.message, "frames", frames));
+    return a;
+}
+
+static json_t *series_json(const Run *r)
+{
+    json_t *a = json_array();
+    for (int k = 0; k < r->an.n_series; k++) {
+        const SeriesResult *s = &r->an.series[k];
+        json_array_append_new(a, json_pack("{s:s, s:o, s:o, s:b, s:b}", "name", s->name, "slope", num(s->slope),
+                                           "growth", num(s->growth), "growing", s->growing, "judged", s->judged));
+    }
+    return a;
+}
+
+static json_t *sites_json(const Run *r)
+{
+    json_t *a = json_array();
+    for (int k = 0; k < r->n_sites; k++)
+        json_array_append_new(a, json_pack("{s:s, s:o}", "site", r->sites[k].site, "bytes_per_iter",
+                                           num(r->sites[k].score)));
+    return a;
+}
+
+/* command.txt's line: the run's command as it can be pasted into a shell. */
+static json_t *command_json(const Run *r)
+{
+    char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/command.txt", r->dir);
-    FILE *c = fopen(path, "r");
-    line[0] = 0;
-    if (c) {
-        if (!fgets(line, sizeof line, c))
-            line[0] = 0;
-        fclose(c);
-    }
-    line[strcspn(line, "\n")] = 0;
-    json_str(f, line);
+    char *text = read_file(path, 16384, NULL);
+    if (text)
+        text[strcspn(text, "\n")] = 0;
+    json_t *s = json_string(text ? text : "");
+    free(text);
+    return s ? s : json_string("");
 }
 
-static int write_summary_json(const SoakResult *res, const char *out_dir, char *err, size_t errlen)
+static json_t *run_json(const Run *r)
 {
-    OutFile of;
-    FILE *f = outfile_open_in(&of, out_dir, "summary.json", err, errlen);
-    if (!f)
-        return -1;
+    const SeriesResult *w = r->an.worst >= 0 ? &r->an.series[r->an.worst] : NULL;
+    char rel[PATH_MAX + 8];
+    snprintf(rel, sizeof rel, "runs/%s", r->name);
+    json_t *o = json_pack("{s:s, s:I, s:s, s:I, s:s, s:o, s:s, s:I, s:f, s:o, s:I, s:i, s:i}", "mode",
+                          mode_name(r->mode), "iterations", (json_int_t)r->iters, "fault", r->fault, "resume_from",
+                          (json_int_t)r->resume_from, "verdict", verdict_name(r->verdict), "slope_bytes_per_iter",
+                          num(w ? w->slope : 0.0), "slope_series", w ? w->name : "", "peak_rss_bytes",
+                          (json_int_t)r->peak_rss_bytes, "wall_s", r->wall_s, "ms_per_iter", num(r->ms_per_iter),
+                          "iterations_reached", (json_int_t)r->iter_reached, "exit_code", r->exit_code, "signal",
+                          r->signal);
+    json_object_set_new(o, "detail", json_string(r->detail));
+    json_object_set_new(o, "run_dir", json_string(rel));
+    json_object_set_new(o, "command", command_json(r));
+    json_object_set_new(o, "findings", finding_json(r));
+    json_object_set_new(o, "series", series_json(r));
+    json_object_set_new(o, "sites", sites_json(r));
+    return o;
+}
+
+/* The cell's first finding ("asan stack-use-after-return") or growing site ("site x"). */
+static void cell_finding(const Cell *c, char *out, size_t cap)
+{
+    const Run *w = c->example;
+    out[0] = 0;
+    if (w && w->has_finding)
+        snprintf(out, cap, "%s %s", w->finding.tool, w->finding.kind);
+    else if (w && w->n_sites)
+        snprintf(out, cap, "site %s", w->sites[0].site);
+}
+
+static json_t *matrix_json(const SoakResult *res, json_t *missed)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < res->n_cells; i++) {
+        const Cell *c = &res->cells[i];
+        char finding[160];
+        cell_finding(c, finding, sizeof finding);
+        int req = c->required != V_NOT_RUN;
+        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "fault", c->fault, "mode",
+                                           mode_name(c->mode), "verdict", verdict_name(c->worst), "finding", finding,
+                                           "required", req ? verdict_name(c->required) : "", "caught",
+                                           req ? json_boolean(c->caught) : json_null()));
+        if (req && !c->caught && res->expect_faults) {
+            char m[160];
+            snprintf(m, sizeof m, "%s %s: %s, expected %s", c->fault, mode_name(c->mode), verdict_name(c->worst),
+                     verdict_name(c->required));
+            json_array_append_new(missed, json_string(m));
+        }
+    }
+    return a;
+}
+
+static json_t *sweeps_json(const SoakResult *res)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < res->n_sweeps; i++) {
+        const Sweep *s = &res->sweeps[i];
+        json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:o, s:o, s:s, s:b}", "mode", mode_name(s->mode), "fault",
+                                           s->fault, "points", s->points, "slope_bytes_per_iter", num(s->slope),
+                                           "growth_bytes", num(s->growth), "verdict", s->growing ? "GROWING" : "FLAT",
+                                           "judged", s->judged));
+    }
+    return a;
+}
+
+static json_t *baseline_json(const BaselineCompare *b)
+{
+    json_t *regs = json_array(), *unmatched = json_array();
+    for (int i = 0; i < b->n_regressions; i++)
+        json_array_append_new(regs, json_string(b->regressions[i]));
+    for (int i = 0; i < b->n_unmatched && i < 16; i++)
+        json_array_append_new(unmatched, json_string(b->unmatched[i]));
+    json_t *o = json_pack("{s:s, s:i, s:i, s:o}", "file", b->path ? b->path : "", "matched", b->matched,
+                          "unmatched_count", b->n_unmatched, "unmatched", unmatched);
+    return json_pack("{s:o, s:o}", "regressions", regs, "comparison", o);
+}
+
+static json_t *summary_json(const SoakResult *res)
+{
     char date[64];
     time_t now = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    fprintf(f, "{\n  \"overall\": \"%s\",\n  \"date\": \"%s\",\n  \"wall_s\": %.1f,\n  \"config\": ",
-            overall_name(res->overall), date, res->wall_s);
-    json_str(f, res->config);
-    fprintf(f, ",\n  \"interrupted\": %s,\n", res->interrupted ? "true" : "false");
-    fprintf(f, "  \"tolerance\": {\"rss_bytes\": %.0f, \"alloc_bytes\": %.0f, \"warmup_frac\": %.3f},\n",
-            res->tol.rss_bytes, res->tol.alloc_bytes, res->tol.warmup_frac);
-    fprintf(f, "  \"runs\": [");
-    for (int i = 0; i < res->n_runs; i++) {
-        const Run *r = &res->runs[i];
-        const SeriesResult *w = r->an.worst >= 0 ? &r->an.series[r->an.worst] : NULL;
-        fprintf(f, "%s\n    {\"mode\": \"%s\", \"iterations\": %ld, \"fault\": ", i ? "," : "", mode_name(r->mode),
-                r->iters);
-        json_str(f, r->fault);
-        fprintf(f, ", \"resume_from\": %ld, \"verdict\": \"%s\", \"slope_bytes_per_iter\": ", r->resume_from,
-                verdict_name(r->verdict));
-        json_num(f, w ? w->slope : 0.0);
-        fprintf(f, ", \"slope_series\": ");
-        json_str(f, w ? w->name : "");
-        fprintf(f, ", \"peak_rss_bytes\": %llu, \"wall_s\": %.3f, \"ms_per_iter\": ", (unsigned long long)r->peak_rss_bytes,
-                r->wall_s);
-        json_num(f, run_train_value(r, "ms_per_iter_median"));
-        fprintf(f, ", \"iterations_reached\": %llu, \"exit_code\": %d, \"signal\": %d,\n     \"detail\": ",
-                (unsigned long long)r->iter_reached, r->exit_code, r->signal);
-        json_str(f, r->detail);
-        fprintf(f, ",\n     \"run_dir\": ");
-        char rel[PATH_MAX + 8];
-        snprintf(rel, sizeof rel, "runs/%s", r->name);
-        json_str(f, rel);
-        fprintf(f, ", \"command\": ");
-        shell_cmd_line(f, r);
-        fprintf(f, ",\n     \"findings\": [");
-        if (r->has_finding) {
-            fprintf(f, "{\"tool\": ");
-            json_str(f, r->finding.tool);
-            fprintf(f, ", \"kind\": ");
-            json_str(f, r->finding.kind);
-            fprintf(f, ", \"message\": ");
-            json_str(f, r->finding.message);
-            fprintf(f, ", \"frames\": [");
-            for (int k = 0; k < r->finding.n_frames; k++) {
-                fprintf(f, "%s", k ? ", " : "");
-                json_str(f, r->finding.frames[k]);
-            }
-            fprintf(f, "]}");
-        }
-        fprintf(f, "],\n     \"series\": [");
-        for (int k = 0, first = 1; k < r->an.n_series; k++) {
-            const SeriesResult *s = &r->an.series[k];
-            fprintf(f, "%s{\"name\": \"%s\", \"slope\": ", first ? "" : ", ", s->name);
-            json_num(f, s->slope);
-            fprintf(f, ", \"growth\": ");
-            json_num(f, s->growth);
-            fprintf(f, ", \"growing\": %s, \"judged\": %s}", s->growing ? "true" : "false", s->judged ? "true" : "false");
-            first = 0;
-        }
-        fprintf(f, "],\n     \"sites\": [");
-        for (int k = 0; k < r->n_sites; k++) {
-            fprintf(f, "%s{\"site\": ", k ? ", " : "");
-            json_str(f, r->sites[k].site);
-            fprintf(f, ", \"bytes_per_iter\": ");
-            json_num(f, r->sites[k].score);
-            fprintf(f, "}");
-        }
-        fprintf(f, "]}");
-    }
-    fprintf(f, "\n  ],\n  \"expect_faults\": %s,\n  \"faults_missed\": [", res->expect_faults ? "true" : "false");
-    for (int i = 0; i < res->n_missed; i++) {
-        fprintf(f, "%s", i ? ", " : "");
-        json_str(f, res->missed[i]);
-    }
-    fprintf(f, "],\n  \"detection_matrix\": [");
-    /* fault x mode, when faults ran: the worst verdict over the counts, its first finding
-     * or growing site, and what docs/faults.md requires of the cell */
-    int cells = 0;
-    for (int i = 0; i < res->n_runs; i++) {
-        const Run *r = &res->runs[i];
-        int first = 1, any_fault = 0;
-        for (int j = 0; j < res->n_runs; j++)
-            any_fault |= strcmp(res->runs[j].fault, "none") != 0;
-        for (int j = 0; j < i && first; j++)
-            first = !(res->runs[j].mode == r->mode && !strcmp(res->runs[j].fault, r->fault));
-        if (!any_fault || !first)
-            continue;
-        const Run *worst = r;
-        for (int j = i; j < res->n_runs; j++)
-            if (res->runs[j].mode == r->mode && !strcmp(res->runs[j].fault, r->fault) &&
-                res->runs[j].verdict > worst->verdict)
-                worst = &res->runs[j];
-        Verdict want = fault_expected(r->fault, r->mode);
-        fprintf(f, "%s\n    {\"fault\": ", cells++ ? "," : "");
-        json_str(f, r->fault);
-        fprintf(f, ", \"mode\": \"%s\", \"verdict\": \"%s\", \"finding\": ", mode_name(r->mode),
-                verdict_name(worst->verdict));
-        char finding[160] = "";
-        if (worst->has_finding)
-            snprintf(finding, sizeof finding, "%s %s", worst->finding.tool, worst->finding.kind);
-        else if (worst->n_sites)
-            snprintf(finding, sizeof finding, "site %s", worst->sites[0].site);
-        json_str(f, finding);
-        fprintf(f, ", \"required\": ");
-        json_str(f, want == V_NOT_RUN ? "" : verdict_name(want));
-        fprintf(f, ", \"caught\": %s}", want == V_NOT_RUN ? "null" : worst->verdict == want ? "true" : "false");
-    }
-    fprintf(f, "%s],\n  \"baseline_regressions\": [", cells ? "\n  " : "");
-    for (int i = 0; i < res->n_regressions; i++) {
-        fprintf(f, "%s", i ? ", " : "");
-        json_str(f, res->regressions[i]);
-    }
-    fprintf(f, "],\n  \"sweeps\": [");
-    for (int i = 0; i < res->n_sweeps; i++) {
-        const Sweep *s = &res->sweeps[i];
-        fprintf(f, "%s\n    {\"mode\": \"%s\", \"fault\": ", i ? "," : "", mode_name(s->mode));
-        json_str(f, s->fault);
-        fprintf(f, ", \"points\": %d, \"slope_bytes_per_iter\": ", s->points);
-        json_num(f, s->slope);
-        fprintf(f, ", \"growth_bytes\": ");
-        json_num(f, s->growth);
-        fprintf(f, ", \"verdict\": \"%s\", \"judged\": %s}", s->growing ? "GROWING" : "FLAT", s->judged ? "true" : "false");
-    }
-    fprintf(f, "\n  ]\n}\n");
-    return outfile_finish(&of, err, errlen);
-}
-
-static int write_junit(const SoakResult *res, const char *out_dir, char *err, size_t errlen)
-{
-    OutFile of;
-    FILE *f = outfile_open_in(&of, out_dir, "junit.xml", err, errlen);
-    if (!f)
-        return -1;
-    int failures = 0, skipped = 0;
-    for (int i = 0; i < res->n_runs; i++) {
-        failures += res->runs[i].verdict != V_FLAT && res->runs[i].verdict != V_NOT_RUN;
-        skipped += res->runs[i].verdict == V_NOT_RUN;
-    }
-    for (int i = 0; i < res->n_sweeps; i++)
-        failures += res->sweeps[i].growing;
-    failures += res->n_regressions > 0;
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    fprintf(f, "<testsuites name=\"soak\" tests=\"%d\" failures=\"%d\" skipped=\"%d\" time=\"%.1f\">\n",
-            res->n_runs + res->n_sweeps + (res->baseline_json != NULL), failures, skipped, res->wall_s);
-    fprintf(f, "  <testsuite name=\"soak\" tests=\"%d\" failures=\"%d\" skipped=\"%d\" time=\"%.1f\">\n",
-            res->n_runs + res->n_sweeps + (res->baseline_json != NULL), failures, skipped, res->wall_s);
-    for (int i = 0; i < res->n_runs; i++) {
-        const Run *r = &res->runs[i];
-        fprintf(f, "    <testcase classname=\"soak.%s", mode_name(r->mode));
-        if (strcmp(r->fault, "none")) {
-            fputs(".fault-", f);
-            xml_str(f, r->fault);
-        }
-        fprintf(f, "\" name=\"%ld iterations\" time=\"%.3f\">", r->iters, r->wall_s);
-        if (r->verdict == V_NOT_RUN) {
-            fprintf(f, "<skipped message=\"");
-            xml_str(f, r->detail);
-            fprintf(f, "\"/>");
-        } else if (r->verdict != V_FLAT) {
-            fprintf(f, "<failure type=\"%s\" message=\"%s: ", verdict_name(r->verdict), verdict_name(r->verdict));
-            xml_str(f, r->detail);
-            fprintf(f, "\">");
-            xml_str(f, r->detail);
-            for (int k = 0; k < r->finding.n_frames && r->has_finding; k++) {
-                fputs("\n  at ", f);
-                xml_str(f, r->finding.frames[k]);
-            }
-            fprintf(f, "\nrun folder: runs/");
-            xml_str(f, r->name);
-            fprintf(f, "</failure>");
-        }
-        fprintf(f, "</testcase>\n");
-    }
-    for (int i = 0; i < res->n_sweeps; i++) {
-        const Sweep *s = &res->sweeps[i];
-        fprintf(f, "    <testcase classname=\"soak.sweep\" name=\"%s ", mode_name(s->mode));
-        xml_str(f, s->fault);
-        fprintf(f, " peak memory vs iterations\">");
-        if (s->growing)
-            fprintf(f, "<failure type=\"GROWING\" message=\"peak RSS grows %.2f bytes per iteration across the "
-                       "sweep (%.0f bytes)\"/>",
-                    s->slope, s->growth);
-        fprintf(f, "</testcase>\n");
-    }
-    if (res->baseline_json) {
-        fprintf(f, "    <testcase classname=\"soak.baseline\" name=\"no regression against the baseline\">");
-        if (res->n_regressions) {
-            fprintf(f, "<failure type=\"REGRESSION\" message=\"");
-            xml_str(f, res->regressions[0]);
-            fprintf(f, "\">");
-            for (int i = 0; i < res->n_regressions; i++) {
-                xml_str(f, res->regressions[i]);
-                fputc('\n', f);
-            }
-            fprintf(f, "</failure>");
-        }
-        fprintf(f, "</testcase>\n");
-    }
-    fprintf(f, "  </testsuite>\n</testsuites>\n");
-    return outfile_finish(&of, err, errlen);
+    json_t *o = json_pack("{s:i, s:s, s:s, s:f, s:s, s:b}", "format_version", SUMMARY_FORMAT_VERSION, "overall",
+                          overall_name(res->overall), "date", date, "wall_s", res->wall_s, "config",
+                          res->config, "interrupted", res->interrupted);
+    json_t *env = env_to_json(&res->env);
+    json_object_update(o, env);
+    json_decref(env);
+    json_object_set_new(o, "tolerance", json_pack("{s:f, s:f, s:f}", "rss_bytes", res->tol.rss_bytes, "alloc_bytes",
+                                                  res->tol.alloc_bytes, "warmup_frac", res->tol.warmup_frac));
+    json_t *runs = json_array(), *missed = json_array();
+    for (int i = 0; i < res->n_runs; i++)
+        json_array_append_new(runs, run_json(&res->runs[i]));
+    json_object_set_new(o, "runs", runs);
+    json_object_set_new(o, "expect_faults", json_boolean(res->expect_faults));
+    json_object_set_new(o, "detection_matrix", matrix_json(res, missed));
+    json_object_set_new(o, "faults_missed", missed);
+    json_t *base = baseline_json(&res->base);
+    json_object_set(o, "baseline_regressions", json_object_get(base, "regressions"));
+    if (res->base.path)
+        json_object_set(o, "baseline", json_object_get(base, "comparison"));
+    json_decref(base);
+    json_object_set_new(o, "sweeps", sweeps_json(res));
+    return o;
 }
 
 int soak_write(const SoakResult *res, const char *out_dir, char *err, size_t errlen)
 {
-    if (write_summary_json(res, out_dir, err, errlen) != 0)
-        return -1;
-    return write_junit(res, out_dir, err, errlen);
+    json_t *doc = summary_json(res);
+    OutFile of;
+    FILE *f = doc ? outfile_open_in(&of, out_dir, "summary.json", err, errlen) : NULL;
+    if (!doc)
+        snprintf(err, errlen, "summary.json: out of memory");
+    int rc = f ? 0 : -1;
+    if (f && json_dumpf(doc, f, JSON_INDENT(2) | JSON_REAL_PRECISION(8)) != 0) {
+        outfile_abort(&of);
+        snprintf(err, errlen, "%s/summary.json: cannot be written", out_dir);
+        rc = -1;
+    } else if (f) {
+        fputc('\n', f);
+        rc = outfile_finish(&of, err, errlen);
+    }
+    json_decref(doc);
+    return rc ? rc : junit_write(res, out_dir, err, errlen);
+}
+
+json_t *summary_load(const char *path, char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *doc = json_load_file(path, 0, &je);
+    if (!doc) {
+        snprintf(err, errlen, "%s: %s (line %d): not a soak summary", path, je.text, je.line);
+        return NULL;
+    }
+    json_t *v = json_object_get(doc, "format_version");
+    if (!json_is_integer(v) || json_integer_value(v) != SUMMARY_FORMAT_VERSION) {
+        if (json_is_integer(v))
+            snprintf(err, errlen, "%s: format version %lld, this soak reads version %d: run the soak again to make it",
+                     path, json_integer_value(v), SUMMARY_FORMAT_VERSION);
+        else
+            snprintf(err, errlen, "%s: written by an older soak (no format_version): run the soak again to make it",
+                     path);
+        json_decref(doc);
+        return NULL;
+    }
+    if (!json_is_array(json_object_get(doc, "runs")) || !json_is_string(json_object_get(doc, "overall"))) {
+        snprintf(err, errlen, "%s: damaged: no \"runs\" list or no \"overall\" verdict", path);
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
 }

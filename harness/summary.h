@@ -1,11 +1,20 @@
-/* summary.h - the soak's verdict over all runs: sweeps (peak memory against iteration
- * count, per mode and fault), overall PASS/FAIL/INCOMPLETE, summary.json and junit.xml. */
+/* summary.h - the soak's result over all its runs: the sweeps (peak memory against the
+ * iteration count, per mode and fault), the detection matrix, the comparison with a
+ * baseline and the overall verdict; and summary.json, the file that records it all.
+ *
+ * soak_conclude fills in what verdict.c decides; soak_write renders it into
+ * OUT/summary.json (and junit.xml, junit.h). summary_load reads a summary.json back (for
+ * a baseline, a merge, a report), refusing one of another format version. */
 #ifndef HARNESS_SUMMARY_H
 #define HARNESS_SUMMARY_H
 
+#include <jansson.h>
+
+#include "env.h"
 #include "runs.h"
 
-typedef enum Overall { OVERALL_PASS, OVERALL_FAIL, OVERALL_INCOMPLETE } Overall;
+/* summary.json's "format_version": raised whenever a key changes meaning or goes away. */
+#define SUMMARY_FORMAT_VERSION 2
 
 typedef struct Sweep {
     Mode mode;
@@ -17,38 +26,48 @@ typedef struct Sweep {
     int judged;    /* 0: shown only (mode_judges_rss) */
 } Sweep;
 
+#define SOAK_MAX_CELLS (MODE_COUNT * 16)
+
+/* A comparison with a saved summary.json (baseline.c fills it in). */
+typedef struct BaselineCompare {
+    const char *path;         /* NULL: no baseline */
+    json_t *doc;              /* its summary (borrowed: alive until the soak is rendered) */
+    double peak_pct;          /* allowed rise of peak memory, percent (10) */
+    double time_pct;          /* allowed rise of time per iteration, percent (25) */
+    int matched;              /* runs of this soak with a counterpart in the baseline */
+    int n_unmatched;          /* runs without one */
+    char unmatched[16][96];   /* the first of them, by name */
+    int n_regressions;
+    char regressions[32][200];
+} BaselineCompare;
+
 typedef struct SoakResult {
     Run *runs;
     int n_runs;
-    Sweep sweeps[MODE_COUNT * 16];
+    Sweep sweeps[SOAK_MAX_CELLS];
     int n_sweeps;
+    Cell cells[SOAK_MAX_CELLS]; /* the detection matrix, when a fault build ran */
+    int n_cells;
     Overall overall;
     int interrupted;
+    int expect_faults; /* make faults: fault builds judged by the detection matrix */
     double wall_s;
-    const char *config;
+    char config[32];   /* the workload */
     Tolerance tol;
-    /* optional comparison with a saved summary.json */
-    const char *baseline_json; /* its text, or NULL */
-    double baseline_peak_pct;  /* allowed rise of peak memory, percent (10) */
-    double baseline_time_pct;  /* allowed rise of time per iteration, percent (25) */
-    int n_regressions;
-    char regressions[32][200];
-    /* with expect_faults, fault runs pass when caught as docs/faults.md requires */
-    int expect_faults;
-    int n_missed;
-    char missed[64][160];
+    SoakEnv env;
+    BaselineCompare base;
 } SoakResult;
 
-/* The verdict docs/faults.md requires of a fault in a mode, or V_NOT_RUN when none is. */
-Verdict fault_expected(const char *fault, Mode mode);
-
-const char *overall_name(Overall o);
-
-/* Computes the sweeps, the comparison with the baseline (if any) and the overall verdict
- * from evaluated runs. */
+/* Computes the sweeps and the detection matrix, then the overall verdict (verdict.c). The
+ * baseline comparison, if any, must be filled in before. */
 void soak_conclude(SoakResult *res);
 
-/* Writes OUT/summary.json and OUT/junit.xml atomically. 0, or -1 with a message in err. */
+/* Writes OUT/summary.json and OUT/junit.xml (temporary files, then renamed). 0, or -1
+ * with a message in err. */
 int soak_write(const SoakResult *res, const char *out_dir, char *err, size_t errlen);
+
+/* Reads a summary.json. NULL with a message in err (naming the file) when it cannot be
+ * read, is not JSON, or was written by another format version. The caller json_decrefs. */
+json_t *summary_load(const char *path, char *err, size_t errlen);
 
 #endif

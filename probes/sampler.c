@@ -18,6 +18,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #ifdef ENGINE_VALGRIND
 #include <valgrind/valgrind.h>
 #endif
+#include "columns.h"
 #include "sysmem.h"
 #include "tensor.h"
 
@@ -32,18 +33,14 @@ struct Sampler {
     int64_t arena_reserved;
     int64_t arena_used, arena_used_peak; /* peak: within the current iteration */
     uint64_t arena_hw;
-    uint64_t tape_entries, tape_entries_peak, tape_capacity;
+    uint64_t tape_entries, tape_entries_peak, tape_capacity, tape_bytes;
     int64_t transient_live, transient_live_peak;
     int64_t transient_bytes, transient_bytes_peak;
     int64_t persistent_bytes[4]; /* by TensorRole */
     int (*mallctl)(const char *, void *, size_t *, void *, size_t);
 };
 
-static const char k_columns[] =
-    "iter,time_s,arena.used_bytes,arena.reserved_bytes,arena.high_water_bytes,tape.entries,tape.capacity,"
-    "tensors.transient_live,tensors.transient_bytes,persistent.parameter_bytes,persistent.gradient_bytes,"
-    "persistent.optimizer_bytes,mem.heap_bytes,mem.heap_allocs,proc.rss_bytes,malloc.in_use_bytes,"
-    "jemalloc.allocated,jemalloc.active,jemalloc.resident,jemalloc.mapped,jemalloc.retained";
+static const char k_columns[] = COLUMNS_HEADER;
 
 const char *sampler_columns(void)
 {
@@ -170,6 +167,8 @@ static void write_row(Sampler *s, const EngEvent *ev)
     row_jemalloc(&r, s, "stats.resident");
     row_jemalloc(&r, s, "stats.mapped");
     row_jemalloc(&r, s, "stats.retained");
+    row_char(&r, ',');
+    row_u64(&r, s->tape_bytes);
     row_char(&r, '\n');
     size_t off = 0;
     while (off < r.n && !s->err) {
@@ -208,7 +207,7 @@ void sampler_event(void *ud, const EngEvent *ev)
             s->tape_entries_peak = ev->aux;
         break;
     case EV_TAPE_GROW:
-    case EV_TAPE_SHRINK: s->tape_capacity = ev->aux; break;
+    case EV_TAPE_SHRINK: s->tape_capacity = ev->aux; s->tape_bytes = ev->bytes; break;
     case EV_TAPE_CLEAR: s->tape_entries = 0; break;
     case EV_TENSOR_CREATE:
     case EV_TENSOR_DESTROY: {

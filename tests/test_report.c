@@ -45,7 +45,7 @@ static void fixture_run(const char *root, const char *name, const char *mode, lo
     FILE *f = fopen(path, "w");
     fprintf(f, "%s\n", sampler_columns());
     for (long it = 1; it <= iters; it += it == 1 ? 9 : 10)
-        fprintf(f, "%ld,0.1,1113856,1113856,1113856,21,256,42,1069064,61696,61696,123392,%ld,13,%ld,421040,,,,,\n", it,
+        fprintf(f, "%ld,0.1,1113856,1113856,1113856,21,256,42,1069064,61696,61696,123392,%ld,13,%ld,421040,,,,,,16384\n", it,
                 1578919L + grow_per_iter * it, 6500000L + grow_per_iter * it);
     fclose(f);
 }

@@ -1,6 +1,8 @@
-/* sysmem.h - what the operating system says about this process's memory (Linux). */
-#ifndef ENGINE_SYSMEM_H
-#define ENGINE_SYSMEM_H
+/* sysmem.h - what the operating system says about a process's memory (Linux): the
+ * training program's own (the sampler, train_full's summary) and a child's (the soak's
+ * watchdog). Program support, not part of the engine. */
+#ifndef PROBES_SYSMEM_H
+#define PROBES_SYSMEM_H
 
 #include <stddef.h>
 

@@ -1,7 +1,9 @@
 /* outfile.h - write a file so that readers see either the old file or the complete new
- * one, never half of it: write to PATH.tmp.PID, then fsync and rename over PATH. */
-#ifndef ENGINE_OUTFILE_H
-#define ENGINE_OUTFILE_H
+ * one, never half of it: write to PATH.tmp.PID, then fsync and rename over PATH.
+ * Program support shared by the training program (summaries, checkpoints), the probes and
+ * the harness; not part of the engine. */
+#ifndef PROBES_OUTFILE_H
+#define PROBES_OUTFILE_H
 
 #include <stdio.h>
 

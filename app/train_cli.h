@@ -2,10 +2,11 @@
  *
  *   train_full [--tiny|--small|--medium] [ITERS] [options]
  *
- * Kept apart from main so that tests and fuzzers drive the parser directly. Parsing
- * allocates nothing; strings in TrainOptions point into argv. */
-#ifndef ENGINE_TRAIN_CLI_H
-#define ENGINE_TRAIN_CLI_H
+ * Kept apart from main so that tests and fuzzers drive the parser directly (it is built
+ * into build/<variant>/libapp.a). Parsing allocates nothing; strings in TrainOptions
+ * point into argv. */
+#ifndef APP_TRAIN_CLI_H
+#define APP_TRAIN_CLI_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,0 +1,69 @@
+#include "console.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+static void print_runs(const SoakResult *res)
+{
+    printf("\n%-10s %-12s %-14s %-12s %9s %8s  %s\n", "mode", "fault", "iters", "verdict", "peak MiB", "wall s",
+           "detail");
+    for (int i = 0; i < res->n_runs; i++) {
+        const Run *r = &res->runs[i];
+        char iters[32];
+        snprintf(iters, sizeof iters, "%ld%s", r->iters, r->resume_from ? " resumed" : "");
+        printf("%-10s %-12s %-14s %-12s %9.1f %8.1f  %s\n", mode_name(r->mode), r->fault, iters,
+               verdict_name(r->verdict), (double)r->peak_rss_bytes / MIB, r->wall_s, r->detail);
+    }
+}
+
+static void print_sweeps(const SoakResult *res)
+{
+    for (int i = 0; i < res->n_sweeps; i++) {
+        const Sweep *s = &res->sweeps[i];
+        if (s->points >= 2)
+            printf("sweep %-8s %-12s peak memory vs iterations: %s (%.2f bytes/iteration, %d counts)\n",
+                   mode_name(s->mode), s->fault,
+                   !s->judged ? "shown, not judged (the tool holds freed blocks)" : s->growing ? "GROWING" : "FLAT",
+                   s->slope, s->points);
+    }
+}
+
+static void print_baseline(const BaselineCompare *b)
+{
+    if (!b->path)
+        return;
+    printf("baseline %s: %d runs compared", b->path, b->matched);
+    if (b->n_unmatched) {
+        printf("; %d without a counterpart there:", b->n_unmatched);
+        for (int i = 0; i < b->n_unmatched && i < 16; i++)
+            printf(" %s", b->unmatched[i]);
+        if (b->n_unmatched > 16)
+            printf(" ...");
+    }
+    printf("\n");
+    for (int i = 0; i < b->n_regressions; i++)
+        printf("baseline regression: %s\n", b->regressions[i]);
+}
+
+static void print_misses(const SoakResult *res)
+{
+    for (int i = 0; i < res->n_cells && res->expect_faults; i++) {
+        const Cell *c = &res->cells[i];
+        if (c->required != V_NOT_RUN && !c->caught)
+            printf("fault not caught as required: %s %s: %s, expected %s\n", c->fault, mode_name(c->mode),
+                   verdict_name(c->worst), verdict_name(c->required));
+    }
+}
+
+void console_print(const SoakResult *res, const char *out, int report_ok)
+{
+    print_runs(res);
+    print_sweeps(res);
+    print_baseline(&res->base);
+    print_misses(res);
+    printf("\noverall: %s\nsummary: %s/summary.json\n", overall_name(res->overall), out);
+    if (report_ok)
+        printf("report:  %s/index.html\n", out);
+}

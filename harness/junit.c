@@ -1,0 +1,96 @@
+#include "junit.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "outfile.h"
+#include "summary.h"
+#include "xml.h"
+
+static void run_case(FILE *f, const SoakResult *res, const Run *r)
+{
+    fprintf(f, "    <testcase classname=\"soak.%s", mode_name(r->mode));
+    if (strcmp(r->fault, "none")) {
+        fputs(".fault-", f);
+        xml_str(f, r->fault);
+    }
+    fprintf(f, "\" name=\"%ld iterations%s\" time=\"%.3f\">", r->iters, r->resume_from ? ", resumed" : "", r->wall_s);
+    if (verdict_run_skipped(r)) {
+        fprintf(f, "<skipped message=\"");
+        xml_str(f, r->detail);
+        fprintf(f, "\"/>");
+    } else if (verdict_run_fails(r, res->expect_faults)) {
+        Verdict want = res->expect_faults ? verdict_required(r->fault, r->mode) : V_FLAT;
+        fprintf(f, "<failure type=\"%s\" message=\"%s (expected %s): ", verdict_name(r->verdict),
+                verdict_name(r->verdict), verdict_name(want));
+        xml_str(f, r->detail);
+        fprintf(f, "\">");
+        xml_str(f, r->detail);
+        for (int k = 0; k < r->finding.n_frames && r->has_finding; k++) {
+            fputs("\n  at ", f);
+            xml_str(f, r->finding.frames[k]);
+        }
+        fprintf(f, "\nrun folder: runs/");
+        xml_str(f, r->name);
+        fprintf(f, "</failure>");
+    }
+    fprintf(f, "</testcase>\n");
+}
+
+static void sweep_case(FILE *f, const SoakResult *res, const Sweep *s)
+{
+    fprintf(f, "    <testcase classname=\"soak.sweep\" name=\"%s ", mode_name(s->mode));
+    xml_str(f, s->fault);
+    fprintf(f, " peak memory vs iterations\">");
+    if (verdict_sweep_fails(s->fault, s->growing, res->expect_faults))
+        fprintf(f, "<failure type=\"GROWING\" message=\"peak RSS grows %.2f bytes per iteration across the "
+                   "sweep (%.0f bytes)\"/>",
+                s->slope, s->growth);
+    fprintf(f, "</testcase>\n");
+}
+
+static void baseline_case(FILE *f, const BaselineCompare *b)
+{
+    fprintf(f, "    <testcase classname=\"soak.baseline\" name=\"no regression against the baseline (%d runs "
+               "compared)\">",
+            b->matched);
+    if (b->n_regressions) {
+        fprintf(f, "<failure type=\"REGRESSION\" message=\"");
+        xml_str(f, b->regressions[0]);
+        fprintf(f, "\">");
+        for (int i = 0; i < b->n_regressions; i++) {
+            xml_str(f, b->regressions[i]);
+            fputc('\n', f);
+        }
+        fprintf(f, "</failure>");
+    }
+    fprintf(f, "</testcase>\n");
+}
+
+int junit_write(const SoakResult *res, const char *out_dir, char *err, size_t errlen)
+{
+    OutFile of;
+    FILE *f = outfile_open_in(&of, out_dir, "junit.xml", err, errlen);
+    if (!f)
+        return -1;
+    int failures = 0, skipped = 0, tests = res->n_runs + res->n_sweeps + (res->base.path != NULL);
+    for (int i = 0; i < res->n_runs; i++) {
+        failures += verdict_run_fails(&res->runs[i], res->expect_faults);
+        skipped += verdict_run_skipped(&res->runs[i]);
+    }
+    for (int i = 0; i < res->n_sweeps; i++)
+        failures += verdict_sweep_fails(res->sweeps[i].fault, res->sweeps[i].growing, res->expect_faults);
+    failures += res->base.n_regressions > 0;
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    for (int level = 0; level < 2; level++)
+        fprintf(f, "%s<%s name=\"soak\" tests=\"%d\" failures=\"%d\" skipped=\"%d\" time=\"%.1f\">\n", level ? "  " : "",
+                level ? "testsuite" : "testsuites", tests, failures, skipped, res->wall_s);
+    for (int i = 0; i < res->n_runs; i++)
+        run_case(f, res, &res->runs[i]);
+    for (int i = 0; i < res->n_sweeps; i++)
+        sweep_case(f, res, &res->sweeps[i]);
+    if (res->base.path)
+        baseline_case(f, &res->base);
+    fprintf(f, "  </testsuite>\n</testsuites>\n");
+    return outfile_finish(&of, err, errlen);
+}

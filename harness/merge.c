@@ -1,0 +1,321 @@
+/* merge.c - the soak's commands other than running the matrix (commands.h): merge,
+ * report, baseline, workload, list, check; and soak_finish, the ending they share. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "baseline.h"
+#include "commands.h"
+#include "console.h"
+#include "options.h"
+#include "outfile.h"
+#include "report.h"
+#include "util.h"
+
+#define MAX_LOADED 2048
+
+static int usage_error(const char *cmd, const char *what)
+{
+    fprintf(stderr, "soak %s: %s\nTry 'soak --help'.\n", cmd, what);
+    return 2;
+}
+
+void soak_default_out(char *out, size_t cap, const char *suffix)
+{
+    char id[64];
+    time_t t = time(NULL);
+    strftime(id, sizeof id, "%Y%m%d-%H%M%S", localtime(&t));
+    snprintf(out, cap, "reports/out/%s-%d%s", id, (int)getpid(), suffix);
+}
+
+/* reports/latest -> out/<run-id>, replaced atomically (only for folders below reports/out/). */
+static void update_latest(const char *out)
+{
+    const char *rel = strstr(out, "reports/out/");
+    if (!rel)
+        return;
+    char target[PATH_MAX], tmp[64];
+    snprintf(target, sizeof target, "%s", rel + strlen("reports/"));
+    snprintf(tmp, sizeof tmp, "reports/.latest.%d", (int)getpid());
+    unlink(tmp);
+    if (symlink(target, tmp) == 0 && rename(tmp, "reports/latest") != 0)
+        unlink(tmp);
+}
+
+int soak_finish(SoakResult *res, const char *out, const char *templates, int print)
+{
+    soak_conclude(res);
+    char err[1024];
+    if (soak_write(res, out, err, sizeof err) != 0) {
+        fprintf(stderr, "soak: %s\n", err);
+        return 1;
+    }
+    update_latest(out);
+    int report_ok = report_write(res, out, templates, err, sizeof err) == 0;
+    if (!report_ok)
+        fprintf(stderr, "soak: report: %s\n", err);
+    if (print)
+        console_print(res, out, report_ok);
+    if (res->base.path && !res->base.matched) {
+        fprintf(stderr, "soak: --baseline %s: no run of this soak has a counterpart there: nothing was compared\n",
+                res->base.path);
+        return 2;
+    }
+    return report_ok && res->overall == OVERALL_PASS ? 0 : 1;
+}
+
+/* What a summary.json says of its soak, into res: workload, tolerance, interruption,
+ * fault expectations, environment. */
+static void result_from_summary(SoakResult *res, json_t *s)
+{
+    const char *c = json_string_value(json_object_get(s, "config"));
+    snprintf(res->config, sizeof res->config, "%s", c ? c : "");
+    json_t *tol = json_object_get(s, "tolerance");
+    res->tol = tolerance_defaults();
+    if (json_is_number(json_object_get(tol, "rss_bytes")))
+        res->tol.rss_bytes = json_number_value(json_object_get(tol, "rss_bytes"));
+    if (json_is_number(json_object_get(tol, "alloc_bytes")))
+        res->tol.alloc_bytes = json_number_value(json_object_get(tol, "alloc_bytes"));
+    if (json_is_number(json_object_get(tol, "warmup_frac")))
+        res->tol.warmup_frac = json_number_value(json_object_get(tol, "warmup_frac"));
+    res->interrupted = json_is_true(json_object_get(s, "interrupted"));
+    res->expect_faults = json_is_true(json_object_get(s, "expect_faults"));
+    env_from_json(&res->env, s);
+}
+
+/* ---- merge -------------------------------------------------------------------------------- */
+
+/* Soaks may only be merged when they ran the same workload on the same build. 0, or 2
+ * after a message naming both folders and what differs. */
+static int same_soak(const SoakResult *a, const char *da, const SoakResult *b, const char *db)
+{
+    const char *what = strcmp(a->config, b->config) ? "workload (config)"
+                       : strcmp(a->env.commit, b->env.commit) ? "git commit"
+                                                              : NULL;
+    for (int i = 0; i < ENV_VARIANTS && !what; i++)
+        if (a->env.flags[i][0] && b->env.flags[i][0] && strcmp(a->env.flags[i], b->env.flags[i]))
+            what = "build flags";
+    if (!what)
+        return 0;
+    fprintf(stderr, "soak merge: %s and %s were not soaks of the same thing: their %s differ; merge shards of one "
+                    "soak only\n", da, db, what);
+    return 2;
+}
+
+/* Drops runs[i] when an earlier run has its name (a shard given twice). Returns the new n. */
+static int drop_duplicates(Run *runs, int n, int first_new, const char *dir)
+{
+    int kept = first_new;
+    for (int i = first_new; i < n; i++) {
+        int dup = -1;
+        for (int j = 0; j < first_new && dup < 0; j++)
+            dup = !strcmp(runs[j].name, runs[i].name) ? j : -1;
+        if (dup >= 0) {
+            fprintf(stderr, "soak merge: runs/%s is in %s and in %s: kept the first\n", runs[i].name, runs[dup].dir,
+                    dir);
+            continue;
+        }
+        runs[kept++] = runs[i];
+    }
+    return kept;
+}
+
+/* Links each run folder into out/runs so that the merged page's links work. */
+static void link_runs(const Run *runs, int n, const char *out)
+{
+    char dir[PATH_MAX + 8];
+    snprintf(dir, sizeof dir, "%s/runs", out);
+    mkdir_p(dir);
+    for (int i = 0; i < n; i++) {
+        char link[PATH_MAX * 2], target[PATH_MAX];
+        snprintf(link, sizeof link, "%s/%s", dir, runs[i].name);
+        if (!realpath(runs[i].dir, target) || !strcmp(link, runs[i].dir))
+            continue;
+        unlink(link);
+        if (symlink(target, link) != 0 && errno != EEXIST)
+            fprintf(stderr, "soak merge: %s: %s\n", link, strerror(errno));
+    }
+}
+
+/* Loads the runs of one soak folder after runs[0..n); its summary must match first's. */
+static int merge_one(const char *dir, Run *runs, int n, SoakResult *res, const char *first)
+{
+    char path[PATH_MAX + 16], err[1024];
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    json_t *s = summary_load(path, err, sizeof err);
+    if (!s)
+        return fprintf(stderr, "soak merge: %s\n", err), -2;
+    SoakResult this = {0};
+    result_from_summary(&this, s);
+    json_decref(s);
+    if (n == 0)
+        *res = this;
+    else if (same_soak(res, first, &this, dir))
+        return -2;
+    res->interrupted |= this.interrupted;
+    int got = runs_load(dir, runs + n, MAX_LOADED - n, &res->tol, err, sizeof err);
+    if (got <= 0)
+        return fprintf(stderr, "soak merge: %s\n", got < 0 ? err : "no run folders"), -2;
+    return drop_duplicates(runs, n + got, n, dir);
+}
+
+int soak_merge(int argc, char **argv)
+{
+    static Run runs[MAX_LOADED];
+    const char *out = NULL, *dirs[256];
+    int n_dirs = 0, n = 0;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--out") && i + 1 < argc)
+            out = argv[++i];
+        else if (argv[i][0] == '-')
+            return usage_error("merge", "unknown option (merge DIR... [--out DIR])");
+        else if (n_dirs < 256)
+            dirs[n_dirs++] = argv[i];
+    }
+    if (!n_dirs)
+        return usage_error("merge", "name the soak folders to merge");
+    SoakResult res = {0};
+    for (int d = 0; d < n_dirs; d++)
+        if ((n = merge_one(dirs[d], runs, n, &res, dirs[0])) < 0)
+            return 2;
+    qsort(runs, (size_t)n, sizeof runs[0], run_cmp_canonical);
+    char outbuf[PATH_MAX];
+    if (!out)
+        soak_default_out(outbuf, sizeof outbuf, "-merged"), out = outbuf;
+    if (mkdir_p(out) != 0)
+        return fprintf(stderr, "soak merge: --out %s: cannot create: %s\n", out, strerror(errno)), 2;
+    link_runs(runs, n, out);
+    res.runs = runs;
+    res.n_runs = n;
+    for (int i = 0; i < n; i++)
+        res.wall_s += runs[i].wall_s;
+    return soak_finish(&res, out, "reports", 1);
+}
+
+/* ---- report, baseline --------------------------------------------------------------------- */
+
+int soak_report(int argc, char **argv)
+{
+    static Run runs[MAX_LOADED];
+    const char *dir = "reports/latest", *baseline = NULL, *templates = "reports";
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--baseline") && i + 1 < argc)
+            baseline = argv[++i];
+        else if (!strcmp(argv[i], "--templates") && i + 1 < argc)
+            templates = argv[++i];
+        else if (argv[i][0] == '-')
+            return usage_error("report", "unknown option (report [DIR] [--baseline FILE] [--templates DIR])");
+        else
+            dir = argv[i];
+    }
+    char path[PATH_MAX + 16], err[1024];
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    /* run folders without a summary (written by hand, or a soak killed hard) get defaults */
+    json_t *s = access(path, F_OK) == 0 ? summary_load(path, err, sizeof err) : json_object();
+    json_t *b = baseline ? summary_load(baseline, err + 512, 512) : NULL;
+    if (!s || (baseline && !b)) {
+        fprintf(stderr, "soak report: %s\n", !s ? err : err + 512);
+        json_decref(s);
+        return 2;
+    }
+    static SoakResult res;
+    res = (SoakResult){.base = {.path = baseline, .peak_pct = 10, .time_pct = 25}};
+    result_from_summary(&res, s);
+    json_decref(s);
+    int n = runs_load(dir, runs, MAX_LOADED, &res.tol, err, sizeof err);
+    if (n <= 0) {
+        json_decref(b);
+        return fprintf(stderr, "soak report: %s\n", n < 0 ? err : "no run folders"), 2;
+    }
+    res.runs = runs;
+    res.n_runs = n;
+    for (int i = 0; i < n; i++)
+        res.wall_s += runs[i].wall_s;
+    res.base.doc = b;
+    if (b)
+        baseline_compare(b, &res);
+    soak_conclude(&res);
+    int rc = report_write(&res, dir, templates, err, sizeof err);
+    json_decref(b);
+    if (rc != 0)
+        return fprintf(stderr, "soak report: %s\n", err), 1;
+    printf("report: %s/index.html (%s)\n", dir, overall_name(res.overall));
+    return 0;
+}
+
+int soak_baseline(int argc, char **argv)
+{
+    const char *dir = "reports/latest", *to = "reports/baseline.json";
+    int force = 0;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--to") && i + 1 < argc)
+            to = argv[++i];
+        else if (!strcmp(argv[i], "--force"))
+            force = 1;
+        else if (argv[i][0] == '-')
+            return usage_error("baseline", "unknown option (baseline [DIR] [--to FILE] [--force])");
+        else
+            dir = argv[i];
+    }
+    char path[PATH_MAX + 16], err[1024];
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    json_t *s = summary_load(path, err, sizeof err);
+    if (!s || baseline_acceptable(s, path, force, err, sizeof err) != 0) {
+        fprintf(stderr, "soak baseline: %s\n", err);
+        json_decref(s);
+        return 2;
+    }
+    OutFile of;
+    FILE *f = outfile_open(&of, to);
+    int ok = f && json_dumpf(s, f, JSON_INDENT(2) | JSON_REAL_PRECISION(8)) == 0 && outfile_commit(&of) == 0;
+    if (f && !ok)
+        outfile_abort(&of);
+    json_decref(s);
+    if (!ok)
+        return fprintf(stderr, "soak baseline: %s: cannot be written: %s\n", to, strerror(errno)), 1;
+    printf("saved %s as %s\n", path, to);
+    return 0;
+}
+
+/* ---- names ------------------------------------------------------------------------------ */
+
+int soak_workload(int argc, char **argv)
+{
+    const Workload *w = argc == 3 ? workload_find(argv[2]) : NULL;
+    if (!w) {
+        char why[160];
+        snprintf(why, sizeof why, "name one workload (%s)", workload_names());
+        return usage_error("workload", why);
+    }
+    for (int i = 0; w->args[i]; i++)
+        printf("%s\n", w->args[i]);
+    if (w->threads)
+        printf("--threads\n%d\n", w->threads);
+    return 0;
+}
+
+int soak_list(int argc, char **argv)
+{
+    const char *kind = argc == 3 ? argv[2] : "";
+    if (!strcmp(kind, "faults"))
+        for (int i = 0; i < fault_count(); i++)
+            printf("%s\n", fault_name(i));
+    else if (!strcmp(kind, "modes"))
+        for (int m = 0; m < MODE_COUNT; m++)
+            printf("%s\n", mode_name((Mode)m));
+    else if (!strcmp(kind, "workloads"))
+        workload_list(stdout);
+    else
+        return usage_error("list", "list faults, modes or workloads");
+    return 0;
+}
+
+int soak_check(int argc, char **argv)
+{
+    static Options o;
+    return options_parse(argc - 1, argv + 1, &o);
+}

@@ -1,0 +1,386 @@
+#include "report_charts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "baseline.h"
+#include "columns.h"
+#include "evlog.h"
+#include "samples.h"
+#include "util.h"
+
+/* What every chart function works from. */
+typedef struct Ctx {
+    const SoakResult *res;
+    const char *dir, *templates;
+    char chart_dir[PATH_MAX + 16];
+    Charts *cs;
+    Mode modes[MODE_COUNT]; /* the modes present, in order */
+    int n_modes;
+    const char *fault;      /* the fault the charts show: none when it ran */
+    char *err;
+    size_t errlen;
+} Ctx;
+
+/* Runs gnuplot on a template for both terminals. vars: extra "name='value'; ..." text. */
+static int plot(const Ctx *c, const char *tmpl, const Chart *ch, const char *vars)
+{
+    for (int t = 0; t < 2; t++) {
+        const char *term = t ? "svg" : "png";
+        char e[8 * PATH_MAX], script[PATH_MAX + 32], title[sizeof ch->title];
+        snprintf(title, sizeof title, "%s", ch->title);
+        for (char *q = title; *q; q++)
+            if (*q == '\'' || *q == '\\')
+                *q = ' '; /* a gnuplot string literal */
+        snprintf(e, sizeof e, "term='%s'; outfile='%s/%s.%s'; title='%s'; dir='%s'; %s", term, c->chart_dir, ch->file,
+                 term, title, c->templates, vars);
+        snprintf(script, sizeof script, "%s/%s", c->templates, tmpl);
+        pid_t pid = fork();
+        if (pid == 0) { /* gnuplot's warnings (an axis with one point, ...) go to a log */
+            char log[PATH_MAX + 32];
+            snprintf(log, sizeof log, "%s/gnuplot.log", c->chart_dir);
+            int null = open("/dev/null", O_WRONLY), lf = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+            dup2(null, 1);
+            dup2(lf, 2);
+            execlp("gnuplot", "gnuplot", "-e", e, script, (char *)NULL);
+            _exit(127);
+        }
+        int st = 0;
+        if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            snprintf(c->err, c->errlen, "gnuplot failed on %s for %s.%s (exit %d; is gnuplot installed? see %s/gnuplot.log)",
+                     tmpl, ch->file, term, WIFEXITED(st) ? WEXITSTATUS(st) : -1, c->chart_dir);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Draws file from tmpl and records it for the page. 0, or -1 with the message in err. */
+static int chart(Ctx *c, const char *tmpl, const char *file, const char *title, const char *caption, const char *vars)
+{
+    if (c->cs->n == (int)(sizeof c->cs->list / sizeof c->cs->list[0]))
+        return 0;
+    Chart *ch = &c->cs->list[c->cs->n];
+    snprintf(ch->file, sizeof ch->file, "%s", file);
+    snprintf(ch->title, sizeof ch->title, "%s", title);
+    snprintf(ch->caption, sizeof ch->caption, "%s", caption);
+    if (plot(c, tmpl, ch, vars) != 0)
+        return -1;
+    c->cs->n++;
+    return 0;
+}
+
+static int safe_for_gnuplot(const char *s)
+{
+    return !strchr(s, '\'') && !strchr(s, '\n');
+}
+
+/* The longest run of mode m in the charted fault (NULL: none). */
+static const Run *longest(const Ctx *c, Mode m)
+{
+    const Run *best = NULL;
+    for (int i = 0; i < c->res->n_runs; i++) {
+        const Run *r = &c->res->runs[i];
+        if (r->mode == m && !strcmp(r->fault, c->fault) && (!best || r->iters > best->iters))
+            best = r;
+    }
+    return best;
+}
+
+/* DIR/charts/name into path; the file opened for writing (NULL on failure). */
+static FILE *data_file(const Ctx *c, const char *name, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/%s", c->chart_dir, name);
+    return fopen(path, "w");
+}
+
+/* ---- one function per chart -------------------------------------------------------------- */
+
+/* The headline: peak memory against the iteration count, a line per mode. */
+static int chart_peak(Ctx *c)
+{
+    char path[PATH_MAX + 64], modes[128] = "", vars[3 * PATH_MAX], title[160];
+    FILE *d = data_file(c, "peak.dat", path, sizeof path);
+    for (int k = 0; d && k < c->n_modes; k++) {
+        int rows = 0;
+        for (int i = 0; i < c->res->n_runs; i++) {
+            const Run *r = &c->res->runs[i];
+            if (r->mode != c->modes[k] || strcmp(r->fault, c->fault) || !r->peak_rss_bytes || r->resume_from)
+                continue; /* a resumed run trained fewer iterations than its count: not on this line */
+            fprintf(d, "%ld,%.3f\n", r->iters, (double)r->peak_rss_bytes / MIB);
+            rows++;
+        }
+        if (rows) {
+            fprintf(d, "\n\n");
+            snprintf(modes + strlen(modes), sizeof modes - strlen(modes), "%s ", mode_name(c->modes[k]));
+        }
+    }
+    if (!d)
+        return 0;
+    fclose(d);
+    if (!modes[0])
+        return 0;
+    snprintf(title, sizeof title, "Peak memory against iteration count (fault %s)", c->fault);
+    snprintf(vars, sizeof vars, "datafile='%s'; modes='%s'", path, modes);
+    return chart(c, "peak.gp", "peak", title,
+                 "Each line should be horizontal: the same peak at 100 and at 10000 iterations. A line that rises "
+                 "with the count is memory that grows with training time.", vars);
+}
+
+/* Memory against iteration, one chart per mode (its longest run). */
+static int chart_memory(Ctx *c)
+{
+    for (int k = 0; k < c->n_modes; k++) {
+        const Run *r = longest(c, c->modes[k]);
+        char samples[PATH_MAX + 32], file[64], title[160], caption[400], vars[3 * PATH_MAX];
+        snprintf(samples, sizeof samples, "%s/samples.csv", r ? r->dir : "");
+        if (!r || access(samples, R_OK) != 0 || !safe_for_gnuplot(samples))
+            continue;
+        snprintf(file, sizeof file, "memory-%s", mode_name(r->mode));
+        snprintf(title, sizeof title, "%s, %ld iterations: memory against iteration (%s)", mode_name(r->mode),
+                 r->iters, verdict_name(r->verdict));
+        snprintf(caption, sizeof caption,
+                 "Flat lines after the first iterations mean nothing accumulates. The MiB axis starts at 0, so a "
+                 "flat line looks flat; tape capacity is on the right axis, in entries.%s%s",
+                 r->mode == MODE_JEMALLOC ? " The red lines are jemalloc's own statistics." : "",
+                 mode_judges_rss(r->mode) ? "" : " Under this tool RSS rises as it holds freed blocks back: not judged.");
+        snprintf(vars, sizeof vars, "datafile='%s'; jemalloc=%d", samples, r->mode == MODE_JEMALLOC);
+        if (chart(c, "memory.gp", file, title, caption, vars) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static double last_value(const char *samples_path, const char *col)
+{
+    Samples s;
+    char err[256];
+    if (samples_load(&s, samples_path, err, sizeof err) != 0)
+        return NAN;
+    int k = samples_col(&s, col);
+    double v = k >= 0 && s.nrows ? samples_at(&s, s.nrows - 1, k) : NAN;
+    samples_free(&s);
+    return v;
+}
+
+/* Memory by role at the end of each mode's longest run. */
+static int chart_breakdown(Ctx *c)
+{
+    char path[PATH_MAX + 64], vars[3 * PATH_MAX];
+    FILE *d = data_file(c, "breakdown.dat", path, sizeof path);
+    int bars = 0;
+    for (int k = 0; d && k < c->n_modes; k++) {
+        const Run *r = longest(c, c->modes[k]);
+        char samples[PATH_MAX + 32];
+        snprintf(samples, sizeof samples, "%s/samples.csv", r ? r->dir : "");
+        double v[6] = {last_value(samples, COL_PARAMETER_BYTES), last_value(samples, COL_GRADIENT_BYTES),
+                       last_value(samples, COL_OPTIMIZER_BYTES), last_value(samples, COL_ARENA_RESERVED),
+                       last_value(samples, COL_TAPE_BYTES),
+                       last_value(samples, COL_RSS)};
+        if (!r || isnan(v[0]) || isnan(v[5]))
+            continue;
+        double other = fmax(0.0, v[5] - v[0] - v[1] - v[2] - v[3] - (isnan(v[4]) ? 0 : v[4]));
+        fprintf(d, "%s,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n", mode_name(r->mode), v[0] / MIB, v[1] / MIB, v[2] / MIB,
+                v[3] / MIB, (isnan(v[4]) ? 0 : v[4]) / MIB, other / MIB);
+        bars++;
+    }
+    if (d)
+        fclose(d);
+    if (!bars)
+        return 0;
+    snprintf(vars, sizeof vars, "datafile='%s'", path);
+    return chart(c, "breakdown.gp", "breakdown", "Memory by role, end of the longest run of each mode",
+                 "Where the memory goes: persistent parameters, gradients and AdamW state, the step arena "
+                 "(activations), the tape, and the rest of RSS (code, libraries, the tools' own overhead: large "
+                 "under ASan and Valgrind).", vars);
+}
+
+/* Per-site arena bytes per complete iteration, from an event log; top n into names/values. */
+static int top_sites(const char *events, char names[][32], double *values, int n)
+{
+    EvlogReader r;
+    char err[256];
+    if (evlog_reader_open(&r, events, err, sizeof err) != 0)
+        return 0;
+    static double bytes[EVLOG_MAX_SITES];
+    memset(bytes, 0, sizeof bytes);
+    EvlogRecord rec;
+    uint64_t ended = 0, first = 0;
+    while (evlog_next(&r, &rec, err, sizeof err) == 1) {
+        if (rec.kind == EV_ITER_END)
+            first = first ? first : rec.iter, ended = rec.iter;
+        else if (rec.kind == EV_ARENA_ALLOC && rec.iter > ended && rec.iter >= 1)
+            bytes[rec.site] += (double)rec.bytes;
+    }
+    int k = 0;
+    for (; k < n; k++) {
+        int best = -1;
+        for (int s = 0; s < EVLOG_MAX_SITES; s++)
+            best = bytes[s] > 0 && (best < 0 || bytes[s] > bytes[best]) ? s : best;
+        if (best < 0)
+            break;
+        snprintf(names[k], 32, "%s", evlog_site(&r, (unsigned)best));
+        values[k] = bytes[best] / (double)(ended >= first && first ? ended - first + 1 : 1);
+        bytes[best] = 0;
+    }
+    evlog_reader_close(&r);
+    return k;
+}
+
+/* The arena's top allocation sites, from the first mode with an event log. */
+static int chart_sites(Ctx *c)
+{
+    for (int k = 0; k < c->n_modes; k++) {
+        const Run *r = longest(c, c->modes[k]);
+        char events[PATH_MAX + 32], names[10][32], path[PATH_MAX + 64], title[160], vars[3 * PATH_MAX];
+        double values[10];
+        snprintf(events, sizeof events, "%s/events.bin", r ? r->dir : "");
+        int ns = r && access(events, R_OK) == 0 ? top_sites(events, names, values, 10) : 0;
+        if (!ns)
+            continue;
+        FILE *d = data_file(c, "sites.dat", path, sizeof path);
+        for (int i = 0; d && i < ns; i++)
+            fprintf(d, "%s,%.1f\n", names[i], values[i]);
+        if (d)
+            fclose(d);
+        snprintf(title, sizeof title, "Top arena allocation sites, %s %ld iterations", mode_name(r->mode), r->iters);
+        snprintf(vars, sizeof vars, "datafile='%s'; ylabel='bytes per iteration'; logy=0", path);
+        return chart(c, "bars.gp", "sites", title,
+                     "Arena bytes each op or component takes per iteration (from the event log). They are given "
+                     "back at every step's reset; what matters is that these bars do not change between runs.", vars);
+    }
+    return 0;
+}
+
+/* The sites that grow, in GROWING runs. */
+static int chart_growth(Ctx *c)
+{
+    char path[PATH_MAX + 64], vars[3 * PATH_MAX];
+    FILE *d = data_file(c, "growth.dat", path, sizeof path);
+    int n = 0;
+    for (int i = 0; d && i < c->res->n_runs; i++) {
+        const Run *r = &c->res->runs[i];
+        char label[128];
+        run_label(r, label, sizeof label);
+        for (int s = 0; s < r->n_sites && s < 3 && r->verdict == V_GROWING; s++, n++)
+            fprintf(d, "%s: %s,%.1f\n", label, r->sites[s].site, r->sites[s].score);
+    }
+    if (d)
+        fclose(d);
+    if (!n)
+        return 0;
+    snprintf(vars, sizeof vars, "datafile='%s'; ylabel='bytes per iteration'; logy=0", path);
+    return chart(c, "bars.gp", "growth", "Sites that grow, in GROWING runs",
+                 "Bytes per iteration kept on the heap (or added to the arena or tape) by each site: the op or "
+                 "component to look at first.", vars);
+}
+
+/* Time per iteration by mode (each mode's longest run). */
+static int chart_time(Ctx *c)
+{
+    char path[PATH_MAX + 64], vars[3 * PATH_MAX];
+    FILE *d = data_file(c, "time.dat", path, sizeof path);
+    int n = 0;
+    for (int k = 0; d && k < c->n_modes; k++) {
+        const Run *r = longest(c, c->modes[k]);
+        if (r && r->ms_per_iter > 0) {
+            fprintf(d, "%s,%.4f\n", mode_name(r->mode), r->ms_per_iter);
+            n++;
+        }
+    }
+    if (d)
+        fclose(d);
+    if (!n)
+        return 0;
+    snprintf(vars, sizeof vars, "datafile='%s'; ylabel='ms per iteration (log)'; logy=1", path);
+    return chart(c, "bars.gp", "time", "Time per iteration by mode (median, log scale)",
+                 "The cost of each tool against native: ASan a few times slower, Valgrind tens of times.", vars);
+}
+
+/* This soak against the baseline: peak memory and time per iteration, run by run. */
+static int chart_baseline(Ctx *c)
+{
+    json_t *b = c->res->base.doc;
+    char pk[PATH_MAX + 64], tm[PATH_MAX + 64], vars[3 * PATH_MAX];
+    FILE *a = b ? data_file(c, "baseline-peak.dat", pk, sizeof pk) : NULL;
+    FILE *t = a ? data_file(c, "baseline-time.dat", tm, sizeof tm) : NULL;
+    int n = 0;
+    for (int i = 0; t && i < c->res->n_runs; i++) {
+        const Run *r = &c->res->runs[i];
+        json_t *then = baseline_find(b, r);
+        if (!then)
+            continue;
+        char label[128];
+        run_label(r, label, sizeof label);
+        fprintf(a, "%s,%.3f,%.3f\n", label, (double)r->peak_rss_bytes / MIB,
+                json_number_value(json_object_get(then, "peak_rss_bytes")) / MIB);
+        fprintf(t, "%s,%.4f,%.4f\n", label, r->ms_per_iter, json_number_value(json_object_get(then, "ms_per_iter")));
+        n++;
+    }
+    if (a)
+        fclose(a);
+    if (t)
+        fclose(t);
+    if (!n)
+        return 0;
+    snprintf(vars, sizeof vars, "datafile='%s'; ylabel='peak RSS, MiB'", pk);
+    if (chart(c, "baseline.gp", "baseline-peak", "Peak memory: this soak and the baseline",
+              "Each pair should match; a taller blue bar is a regression.", vars) != 0)
+        return -1;
+    snprintf(vars, sizeof vars, "datafile='%s'; ylabel='ms per iteration'", tm);
+    return chart(c, "baseline.gp", "baseline-time", "Time per iteration: this soak and the baseline",
+                 "Median ms per iteration; a taller blue bar is slower.", vars);
+}
+
+/* ---- the table ---------------------------------------------------------------------------- */
+
+static int (*const k_charts[])(Ctx *) = {chart_peak,  chart_memory, chart_breakdown, chart_sites,
+                                         chart_growth, chart_time,  chart_baseline};
+
+static int setup(Ctx *c)
+{
+    snprintf(c->chart_dir, sizeof c->chart_dir, "%s/charts", c->dir);
+    if (mkdir(c->chart_dir, 0755) != 0 && errno != EEXIST) {
+        snprintf(c->err, c->errlen, "%s: %s", c->chart_dir, strerror(errno));
+        return -1;
+    }
+    if (!safe_for_gnuplot(c->dir) || !safe_for_gnuplot(c->templates)) {
+        snprintf(c->err, c->errlen, "%s: a folder name with a quote cannot be passed to gnuplot", c->dir);
+        return -1;
+    }
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/common.gp", c->templates);
+    if (access(path, R_OK) != 0) {
+        snprintf(c->err, c->errlen, "%s: chart templates not found (run from the project folder or give --templates)",
+                 path);
+        return -1;
+    }
+    const SoakResult *res = c->res;
+    for (int m = 0; m < MODE_COUNT; m++)
+        for (int i = 0; i < res->n_runs; i++)
+            if (res->runs[i].mode == (Mode)m) {
+                c->modes[c->n_modes++] = (Mode)m;
+                break;
+            }
+    c->fault = res->n_runs ? res->runs[0].fault : "none"; /* canonical order: none first when it ran */
+    return 0;
+}
+
+int charts_draw(Charts *cs, const SoakResult *res, const char *dir, const char *templates, char *err, size_t errlen)
+{
+    Ctx c = {.res = res, .dir = dir, .templates = templates, .cs = cs, .err = err, .errlen = errlen};
+    cs->n = 0;
+    if (setup(&c) != 0)
+        return -1;
+    for (size_t i = 0; i < sizeof k_charts / sizeof k_charts[0]; i++)
+        if (k_charts[i](&c) != 0)
+            return -1;
+    return 0;
+}

@@ -1,0 +1,361 @@
+/* soak_run.c - `soak [options]`: plans the matrix of runs, starts them (longest first, up
+ * to --jobs at once), watches them, then concludes and renders (commands.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "baseline.h"
+#include "commands.h"
+#include "options.h"
+#include "progress.h"
+#include "spawn.h"
+#include "sysmem.h"
+#include "util.h"
+
+#define MAX_RUNS (2 * MAX_ITERS * MODE_COUNT * MAX_FAULTS)
+
+static volatile sig_atomic_t g_stop; /* the signal that asked us to stop */
+
+static void on_signal(int sig)
+{
+    g_stop = sig;
+}
+
+/* ---- what each run runs ------------------------------------------------------------------ */
+
+static double expected_s(const Run *r, void *ctx)
+{
+    const Options *o = ctx;
+    return o->wl->ms[r->mode] * (double)(r->iters - r->resume_from) / 1e3;
+}
+
+/* The training program of a mode and fault: BUILD/<variant>[-fault-NAME]/train_full. */
+static void program_path(const Options *o, Mode m, const char *fault, char *out, size_t cap)
+{
+    const char *variant = m == MODE_NATIVE ? o->native_variant : mode_variant(m);
+    if (o->program)
+        snprintf(out, cap, "%s", o->program);
+    else if (!strcmp(fault, "none"))
+        snprintf(out, cap, "%s/%s/train_full", o->build, variant);
+    else
+        snprintf(out, cap, "%s/%s-fault-%s/train_full", o->build, variant, fault);
+}
+
+/* max_uar_stack_size_log=16: the fake stacks that catch stack-use-after-return are touched
+ * page by page as frames rotate through them, which reads as RSS growth for thousands of
+ * iterations with the default size; at 64 KiB per size class they settle within ~40. */
+static const char *const k_asan_env[] = {
+    "ASAN_OPTIONS=detect_stack_use_after_return=1:detect_leaks=1:halt_on_error=1:max_uar_stack_size_log=16",
+    "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1",
+};
+
+static void tool_prefix(const Run *r, const Options *o, Argv *a)
+{
+    if (r->mode != MODE_VALGRIND || o->program)
+        return;
+    static const char *const memcheck[] = {"valgrind", "--tool=memcheck", "--leak-check=full",
+                                           "--errors-for-leak-kinds=definite", "--error-exitcode=99",
+                                           "--num-callers=16",
+                                           /* a ticket lock hands the core between threads ~1.5x faster */
+                                           "--fair-sched=yes"};
+    for (size_t i = 0; i < sizeof memcheck / sizeof memcheck[0]; i++)
+        argv_add(a, "%s", memcheck[i]);
+    argv_add(a, "--log-file=%s/valgrind.log", r->dir);
+}
+
+/* train_full's arguments: the workload, the count, threads, checkpoints, probes, data. */
+static void train_args(const Run *r, const Options *o, Argv *a)
+{
+    for (int i = 0; o->wl->args[i]; i++)
+        argv_add(a, "%s", o->wl->args[i]);
+    argv_add(a, "%ld", r->iters);
+    /* the workload's threads; for the presets, with several runs at once the cores are
+     * shared out so the runs' own threads never oversubscribe them */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (o->wl->threads || o->jobs > 1) {
+        argv_add(a, "--threads");
+        argv_add(a, "%ld", o->wl->threads ? o->wl->threads : cores > o->jobs ? cores / o->jobs : 1L);
+    }
+    if (o->wl->checkpoints) {
+        argv_add(a, "--save");
+        argv_add(a, "%s/checkpoint.bin", r->dir);
+    }
+    if (r->resume_from) {
+        argv_add(a, "--resume");
+        argv_add(a, "%s/resume-from.ckpt", o->out);
+    }
+    argv_add(a, "--print-every");
+    argv_add(a, "%ld", r->iters >= 10 ? r->iters / 10 : 1);
+    argv_add(a, "--samples");
+    argv_add(a, "%s/samples.csv", r->dir);
+    argv_add(a, "--sample-every");
+    argv_add(a, "%ld", r->iters >= 200 ? r->iters / 200 : 1);
+    argv_add(a, "--summary");
+    argv_add(a, "%s/train.json", r->dir);
+    if (!o->no_events && (r->mode == MODE_NATIVE || r->mode == MODE_JEMALLOC)) {
+        argv_add(a, "--events");
+        argv_add(a, "%s/events.bin", r->dir);
+    }
+    if (o->data) {
+        argv_add(a, "--data");
+        argv_add(a, "%s", o->data);
+    }
+}
+
+static int start(const Options *o, Run *r)
+{
+    Argv a = {.n = 0};
+    char prog[PATH_MAX];
+    tool_prefix(r, o, &a);
+    program_path(o, r->mode, r->fault, prog, sizeof prog);
+    argv_add(&a, "%s", prog);
+    train_args(r, o, &a);
+    int asan = r->mode == MODE_ASAN;
+    return spawn_run(r, &a, asan ? k_asan_env : NULL, asan ? 2 : 0);
+}
+
+/* ---- the matrix -------------------------------------------------------------------------- */
+
+/* One run of the canonical matrix (fault, mode, count; fresh before resumed). */
+static int plan_run(const Options *o, const char *out, Run *r, int fault, Mode mode, long iters, long resume_from)
+{
+    memset(r, 0, sizeof *r);
+    r->mode = mode;
+    r->iters = iters;
+    r->resume_from = resume_from;
+    snprintf(r->fault, sizeof r->fault, "%s", o->faults[fault]);
+    snprintf(r->config, sizeof r->config, "%s", o->config);
+    int len = snprintf(r->name, sizeof r->name, "%s-%ld%s", mode_name(mode), iters, resume_from ? "-resume" : "");
+    if (strcmp(r->fault, "none"))
+        snprintf(r->name + len, sizeof r->name - (size_t)len, "-%s", r->fault);
+    if ((size_t)snprintf(r->dir, sizeof r->dir, "%s/runs/%s", out, r->name) >= sizeof r->dir) {
+        fprintf(stderr, "soak: --out %s: path too long\n", out);
+        return -1;
+    }
+    r->budget_bytes = (uint64_t)o->budget_mb << 20;
+    r->verdict = V_NOT_RUN;
+    snprintf(r->detail, sizeof r->detail, "not started");
+    return 0;
+}
+
+/* The runs of this soak (of its shard). Returns how many, or -1 after a message. */
+static int plan_runs(const Options *o, const char *out, Run *runs)
+{
+    int n = 0, index = 0;
+    for (int f = 0; f < o->n_faults; f++)
+        for (int m = 0; m < o->n_modes; m++)
+            for (int i = 0; i < o->n_iters + o->n_resume; i++, index++) {
+                if (o->shard_n && index % o->shard_n != o->shard_k - 1)
+                    continue;
+                int resumed = i >= o->n_iters;
+                long iters = resumed ? o->resume_iters[i - o->n_iters] : o->iters[i];
+                if (plan_run(o, out, &runs[n++], f, o->modes[m], iters, resumed ? WORKLOAD_RESUME_FROM : 0) != 0)
+                    return -1;
+            }
+    if (!n)
+        fprintf(stderr, "soak: shard %ld/%ld of %d runs is empty\n", o->shard_k, o->shard_n, index);
+    return n ? n : -1;
+}
+
+/* Every program the runs need exists. 0, or 2 after a message saying how to build it. */
+static int check_programs(const Options *o, const Run *runs, int n)
+{
+    for (int i = 0; i < n && !o->program; i++) {
+        char path[PATH_MAX];
+        program_path(o, runs[i].mode, runs[i].fault, path, sizeof path);
+        if (access(path, X_OK) != 0) {
+            const char *variant = runs[i].mode == MODE_NATIVE ? o->native_variant : mode_variant(runs[i].mode);
+            fprintf(stderr, "soak: %s is missing: build it first (make train VARIANT=%s%s%s)\n", path, variant,
+                    strcmp(runs[i].fault, "none") ? " FAULT=" : "", strcmp(runs[i].fault, "none") ? runs[i].fault : "");
+            return 2;
+        }
+    }
+    return 0;
+}
+
+/* OUT/resume-from.ckpt, the checkpoint resumed runs start from: the native build trains
+ * the workload WORKLOAD_RESUME_FROM iterations. 0, or -1 after a message. */
+static int prepare_resume(const Options *o, const char *out)
+{
+    Argv a = {.n = 0};
+    char prog[PATH_MAX], log[PATH_MAX + 32];
+    program_path(o, MODE_NATIVE, "none", prog, sizeof prog);
+    argv_add(&a, "%s", prog);
+    for (int i = 0; o->wl->args[i]; i++)
+        argv_add(&a, "%s", o->wl->args[i]);
+    argv_add(&a, "%d", WORKLOAD_RESUME_FROM);
+    argv_add(&a, "--quiet");
+    argv_add(&a, "--save");
+    argv_add(&a, "%s/resume-from.ckpt", out);
+    if (o->data) {
+        argv_add(&a, "--data");
+        argv_add(&a, "%s", o->data);
+    }
+    snprintf(log, sizeof log, "%s/resume-from.log", out);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execv(a.v[0], a.v);
+        _exit(127);
+    }
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "soak: the checkpoint for resumed runs could not be made (%s, %d iterations; its output: %s)\n",
+                prog, WORKLOAD_RESUME_FROM, log);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- running it ------------------------------------------------------------------------- */
+
+static int cmp_longest_first(const void *a, const void *b, void *ctx)
+{
+    double x = expected_s(a, ctx), y = expected_s(b, ctx);
+    return (x < y) - (x > y);
+}
+
+/* The watchdog's look at one running run: did it end, or must it be stopped? Returns 1
+ * when it ended (and was recorded). */
+static int watch(const Options *o, Run *r)
+{
+    int status;
+    struct rusage ru;
+    if (wait4(r->pid, &status, WNOHANG, &ru) == r->pid) {
+        spawn_finished(r, status, &ru);
+        run_evaluate(r, &o->tol);
+        return 1;
+    }
+    uint64_t rss = sysmem_rss_of((int)r->pid);
+    r->peak_rss_bytes = rss > r->peak_rss_bytes ? rss : r->peak_rss_bytes;
+    double limit = o->timeout_s ? o->timeout_s : 120.0 + 5.0 * expected_s(r, (void *)o);
+    if (rss > r->budget_bytes)
+        spawn_kill(r, KILL_BUDGET);
+    else if (now_s() - r->t_start > limit)
+        spawn_kill(r, KILL_TIMEOUT);
+    return 0;
+}
+
+/* Starts and watches the runs until all are done or a signal asks to stop. */
+static void run_all(const Options *o, Run *runs, int n)
+{
+    Progress p;
+    progress_start(&p, n, (int)o->jobs, expected_s, (void *)o);
+    int next = 0, running = 0, done = 0;
+    while (done < n && !g_stop) {
+        for (; running < o->jobs && next < n; next++) {
+            if (start(o, &runs[next]) == 0) {
+                running++;
+                continue;
+            }
+            runs[next].state = RUN_DONE;
+            runs[next].verdict = V_CRASHED;
+            snprintf(runs[next].detail, sizeof runs[next].detail, "could not be started (see stderr)");
+            done++;
+        }
+        for (int i = 0; i < n; i++)
+            if (runs[i].state == RUN_RUNNING && watch(o, &runs[i])) {
+                running--;
+                done++;
+                progress_finished(&p, &runs[i]);
+            }
+        progress_tick(&p, runs, n);
+        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    }
+}
+
+/* After SIGINT/SIGTERM: the running runs are stopped and recorded as interrupted. */
+static void stop_all(const Options *o, Run *runs, int n)
+{
+    fprintf(stderr, "\nsoak: %s: stopping the running runs; finished runs are kept\n",
+            g_stop == SIGINT ? "interrupted" : "terminated");
+    for (int i = 0; i < n; i++)
+        if (runs[i].state == RUN_RUNNING) {
+            spawn_kill(&runs[i], KILL_INTERRUPT);
+            int status;
+            struct rusage ru;
+            wait4(runs[i].pid, &status, 0, &ru);
+            spawn_finished(&runs[i], status, &ru);
+            run_evaluate(&runs[i], &o->tol);
+        }
+}
+
+/* The baseline, loaded and checked to share a run with this soak. 0, or 2 after a message. */
+static int load_baseline(const Options *o, const Run *runs, int n, json_t **out)
+{
+    char err[1024];
+    *out = NULL;
+    if (!o->baseline)
+        return 0;
+    json_t *b = summary_load(o->baseline, err, sizeof err);
+    if (!b) {
+        fprintf(stderr, "soak: --baseline %s\n", err);
+        return 2;
+    }
+    if (!baseline_shared(b, runs, n)) {
+        fprintf(stderr, "soak: --baseline %s: it has no run of this soak (same mode, count, resume and fault): "
+                        "nothing could be compared; take a baseline of the same matrix\n", o->baseline);
+        json_decref(b);
+        return 2;
+    }
+    *out = b;
+    return 0;
+}
+
+int soak_main(int argc, char **argv)
+{
+    static Options o;
+    static Run runs[MAX_RUNS];
+    int rc = options_parse(argc, argv, &o);
+    if (rc || o.help) {
+        if (o.help)
+            options_usage(stdout);
+        return rc;
+    }
+    char outbuf[PATH_MAX];
+    const char *out = o.out ? o.out : (soak_default_out(outbuf, sizeof outbuf, ""), outbuf);
+    o.out = out;
+    if (mkdir_p(out) != 0 || access(out, W_OK) != 0) {
+        fprintf(stderr, "soak: --out %s: cannot create or write there: %s\n", out, strerror(errno));
+        return 2;
+    }
+    int n = plan_runs(&o, out, runs);
+    json_t *baseline = NULL;
+    if (n < 0 || check_programs(&o, runs, n) || load_baseline(&o, runs, n, &baseline))
+        return 2;
+    qsort_r(runs, (size_t)n, sizeof runs[0], cmp_longest_first, &o); /* the long pole starts at once */
+    static SoakResult res;
+    res = (SoakResult){.runs = runs, .n_runs = n, .tol = o.tol, .expect_faults = o.expect_faults,
+                       .base = {.path = o.baseline, .doc = baseline, .peak_pct = o.base_peak_pct,
+                                .time_pct = o.base_time_pct}};
+    snprintf(res.config, sizeof res.config, "%s", o.config);
+    env_capture(&res.env, o.build);
+    env_write_txt(&res.env, out, o.build);
+    if (o.n_resume && prepare_resume(&o, out) != 0)
+        return 1;
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    fprintf(stderr, "soak: %d runs (%s workload, %ld at a time, budget %ld MiB per run) -> %s\n", n, o.config, o.jobs,
+            o.budget_mb, out);
+    double t0 = now_s();
+    run_all(&o, runs, n);
+    if (g_stop)
+        stop_all(&o, runs, n);
+    res.interrupted = g_stop != 0;
+    res.wall_s = now_s() - t0;
+    qsort(runs, (size_t)n, sizeof runs[0], run_cmp_canonical);
+    if (baseline)
+        baseline_compare(baseline, &res);
+    rc = soak_finish(&res, out, o.templates, 1);
+    json_decref(baseline);
+    return g_stop ? 128 + g_stop : rc;
+}

@@ -1,0 +1,145 @@
+#include "spawn.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util.h"
+
+void argv_add(Argv *a, const char *fmt, ...)
+{
+    if (a->n >= ARGV_MAX)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->store[a->n], sizeof a->store[0], fmt, ap);
+    va_end(ap);
+    a->v[a->n] = a->store[a->n];
+    a->v[++a->n] = NULL;
+}
+
+/* Appends s to out, quoted for a POSIX shell when needed, after a space. */
+static void append_quoted(char *out, size_t cap, const char *s)
+{
+    size_t len = strlen(out);
+    int plain = *s != 0;
+    for (const char *p = s; *p; p++)
+        plain &= isalnum((unsigned char)*p) || strchr("-_./=:,+@%{}", *p) != NULL;
+    if (len && len + 1 < cap)
+        out[len++] = ' ';
+    if (plain) {
+        snprintf(out + len, cap - len, "%s", s);
+        return;
+    }
+    if (len + 1 < cap)
+        out[len++] = '\'';
+    for (const char *p = s; *p && len + 5 < cap; p++) {
+        if (*p == '\'') {
+            memcpy(out + len, "'\\''", 4);
+            len += 4;
+        } else {
+            out[len++] = *p;
+        }
+    }
+    if (len + 1 < cap)
+        out[len++] = '\'';
+    out[len] = 0;
+}
+
+void argv_line(const Argv *a, const char *const *env, int n_env, char *out, size_t cap)
+{
+    out[0] = 0;
+    for (int i = 0; i < n_env; i++)
+        append_quoted(out, cap, env[i]);
+    for (int i = 0; i < a->n; i++)
+        append_quoted(out, cap, a->v[i]);
+}
+
+/* Opens DIR/name for the child's output; -1 after a message. */
+static int open_output(const Run *r, const char *name)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/%s", r->dir, name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        fprintf(stderr, "soak: %s: cannot be created: %s\n", path, strerror(errno));
+    return fd;
+}
+
+static void exec_child(const Argv *a, const char *const *env, int n_env, int fo, int fe)
+{
+    setpgid(0, 0); /* its own group: the watchdog kills it and anything it started */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    dup2(fo, 1);
+    dup2(fe, 2);
+    int null = open("/dev/null", O_RDONLY);
+    if (null >= 0)
+        dup2(null, 0);
+    for (int i = 0; i < n_env; i++)
+        putenv((char *)env[i]);
+    execvp(a->v[0], a->v);
+    fprintf(stderr, "soak: cannot run %s: %s\n", a->v[0], strerror(errno));
+    _exit(127);
+}
+
+int spawn_run(Run *r, const Argv *a, const char *const *env, int n_env)
+{
+    if (mkdir_p(r->dir) != 0) {
+        fprintf(stderr, "soak: %s: cannot create: %s\n", r->dir, strerror(errno));
+        return -1;
+    }
+    char line[16384], path[PATH_MAX + 32];
+    argv_line(a, env, n_env, line, sizeof line);
+    snprintf(path, sizeof path, "%s/command.txt", r->dir);
+    FILE *f = fopen(path, "w");
+    if (!f || fprintf(f, "%s\n", line) < 0 || fclose(f) != 0) {
+        fprintf(stderr, "soak: %s: cannot be written: %s\n", path, strerror(errno));
+        return -1;
+    }
+    int fo = open_output(r, "stdout.txt"), fe = fo < 0 ? -1 : open_output(r, "stderr.txt");
+    pid_t pid = fe < 0 ? -1 : fork();
+    if (pid == 0)
+        exec_child(a, env, n_env, fo, fe);
+    if (fe >= 0 && pid < 0)
+        fprintf(stderr, "soak: fork: %s\n", strerror(errno));
+    if (fo >= 0)
+        close(fo);
+    if (fe >= 0)
+        close(fe);
+    if (pid < 0)
+        return -1;
+    setpgid(pid, pid);
+    r->pid = pid;
+    r->state = RUN_RUNNING;
+    r->t_start = now_s();
+    r->peak_rss_bytes = 0;
+    return 0;
+}
+
+void spawn_kill(Run *r, Kill why)
+{
+    if (r->killed == KILL_NONE)
+        r->killed = why;
+    kill(-r->pid, SIGKILL);
+}
+
+void spawn_finished(Run *r, int status, const struct rusage *ru)
+{
+    r->wall_s = now_s() - r->t_start;
+    r->state = RUN_DONE;
+    r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    uint64_t maxrss = (uint64_t)ru->ru_maxrss * 1024;
+    if (maxrss > r->peak_rss_bytes)
+        r->peak_rss_bytes = maxrss;
+    if (run_write_facts(r) != 0)
+        fprintf(stderr, "soak: %s/run.txt: cannot be written: %s\n", r->dir, strerror(errno));
+}

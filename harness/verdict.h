@@ -1,0 +1,129 @@
+/* verdict.h - the one place the soak decides anything.
+ *
+ * Decides: whether a memory series grows, a run's verdict (the ladder), whether a sweep
+ * grows, what each fault build must give in each mode (the detection matrix of
+ * docs/faults.md), a detection-matrix cell, whether a run counts as a failure or was
+ * skipped, and the overall verdict.
+ * Reads: figures other modules measured (analysis.c: growth of each series; runs.c: how a
+ * process ended and the tool's first report; summary.c: sweeps and the baseline
+ * comparison). Writes nothing: summary.json, junit.xml, the console table and the HTML
+ * page only render what is decided here.
+ *
+ *     RunEvidence e = {...};              // from the run's files
+ *     RunCause why;
+ *     r->verdict = verdict_run(&e, &why); // runs.c then words `why` into r->detail
+ *     ...
+ *     res->overall = verdict_overall(res);
+ */
+#ifndef HARNESS_VERDICT_H
+#define HARNESS_VERDICT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analysis.h"
+
+/* The tool that watched a run, each a build variant (runs.c has the names). */
+typedef enum Mode { MODE_NATIVE, MODE_ASAN, MODE_VALGRIND, MODE_JEMALLOC, MODE_COUNT } Mode;
+
+/* In order of severity: the worst verdict of a cell is the largest. */
+typedef enum Verdict {
+    V_FLAT, V_GROWING, V_ERROR, V_CRASHED, V_TIMEOUT, V_OVER_BUDGET, V_NOT_RUN, V_COUNT
+} Verdict;
+
+typedef enum Overall { OVERALL_PASS, OVERALL_FAIL, OVERALL_INCOMPLETE } Overall;
+
+/* Why the driver stopped a run, if it did. */
+typedef enum Kill { KILL_NONE, KILL_BUDGET, KILL_TIMEOUT, KILL_INTERRUPT } Kill;
+
+const char *verdict_name(Verdict v);
+const char *overall_name(Overall o);
+
+/* ---- series and sweeps ------------------------------------------------------------------ */
+
+/* 1 when resident memory (RSS, and peak RSS across the sweep) decides verdicts in mode m:
+ * native and jemalloc. Under ASan and memcheck the tools hold freed blocks back (ASan's
+ * quarantine, up to 256 MiB; memcheck's freelist, 20 MB), so RSS rises with every
+ * malloc/free until the queue is full: it is shown there, not judged. */
+int mode_judges_rss(Mode m);
+
+/* Whether a series grows: an exact series when any two of its values differ (changed),
+ * a tolerant one when its growth after warm-up exceeds the tolerance of its class; a
+ * series that is not judged never grows. */
+int verdict_series_grows(SeriesClass cls, int changed, double growth, int judged, const Tolerance *t);
+
+/* Whether a sweep (peak RSS of a mode's FLAT runs against the count) grows. */
+int verdict_sweep_grows(Mode m, int points, double growth, const Tolerance *t);
+
+/* ---- a run: the ladder ---------------------------------------------------------------- */
+
+typedef struct RunEvidence {
+    Kill killed;
+    int has_finding;        /* the tool's log holds a report */
+    int signal;             /* the signal that ended it, or 0 */
+    int exit_code;
+    int have_samples;       /* samples.csv could be read */
+    int n_series;           /* series it holds */
+    size_t bad_rows;        /* rows that could not be read */
+    uint64_t iter_reached;  /* the last sampled iteration */
+    long iters;             /* the iterations asked for */
+    int growing;            /* a judged series grows */
+} RunEvidence;
+
+/* Which rung of the ladder decided: what runs.c puts into words. */
+typedef enum RunCause {
+    CAUSE_BUDGET, CAUSE_TIMEOUT, CAUSE_INTERRUPT, CAUSE_FINDING, CAUSE_SIGNAL, CAUSE_EXIT,
+    CAUSE_NO_SAMPLES, CAUSE_BAD_SAMPLES, CAUSE_SHORT, CAUSE_GROWING, CAUSE_FLAT
+} RunCause;
+
+/* OVER_BUDGET, TIMEOUT, NOT_RUN (interrupted), ERROR (a tool report), CRASHED (a signal,
+ * a non-zero exit, no or damaged samples, samples that stop early), GROWING, FLAT: the
+ * first that applies, in that order (docs/soak.md). */
+Verdict verdict_run(const RunEvidence *e, RunCause *cause);
+
+/* ---- faults and the detection matrix ---------------------------------------------------- */
+
+/* The fault builds, "none" (the clean build) first: 0 <= i < fault_count(). */
+int fault_count(void);
+const char *fault_name(int i);
+
+/* 1 when name is a fault build the Makefile knows. */
+int fault_known(const char *name);
+
+/* The verdict docs/faults.md requires of fault in mode m, or V_NOT_RUN when none is. */
+Verdict verdict_required(const char *fault, Mode m);
+
+struct Run;
+struct SoakResult;
+
+/* One cell of the detection matrix: every run of one fault in one mode. */
+typedef struct Cell {
+    const char *fault;
+    Mode mode;
+    Verdict worst;               /* the worst verdict of its runs */
+    Verdict required;            /* V_NOT_RUN: nothing is required */
+    int caught;                  /* every run gave the required verdict (1 when none is) */
+    const struct Run *example;   /* the run whose verdict is `worst` */
+} Cell;
+
+/* The cell of fault x mode over runs[0..n); example is NULL when no run is in it. */
+Cell verdict_cell(const struct Run *runs, int n, const char *fault, Mode m);
+
+/* ---- failures and the overall verdict -------------------------------------------------- */
+
+/* A run that was not run (interrupted) is skipped, neither passed nor failed. */
+int verdict_run_skipped(const struct Run *r);
+
+/* Whether a run fails the soak. Normally anything but FLAT fails; with expect_faults
+ * (make faults) a fault build's run fails when it did not give the verdict its cell
+ * requires, and passes otherwise. */
+int verdict_run_fails(const struct Run *r, int expect_faults);
+
+/* Whether a sweep fails the soak (with expect_faults, only the clean build's sweeps). */
+int verdict_sweep_fails(const char *fault, int growing, int expect_faults);
+
+/* PASS when no run, sweep or baseline comparison fails; INCOMPLETE when the soak was
+ * interrupted or a run did not run; otherwise FAIL. */
+Overall verdict_overall(const struct SoakResult *res);
+
+#endif

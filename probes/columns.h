@@ -1,0 +1,41 @@
+/* columns.h - the names of the columns of samples.csv, shared by the sampler that writes
+ * them and by every reader (the analysis, the report). Stable: they are a file format
+ * (docs/probes.md). The gnuplot template reports/memory.gp names some of them too. */
+#ifndef PROBES_COLUMNS_H
+#define PROBES_COLUMNS_H
+
+#define COL_ITER "iter"
+#define COL_TIME "time_s"
+#define COL_ARENA_USED "arena.used_bytes"
+#define COL_ARENA_RESERVED "arena.reserved_bytes"
+#define COL_ARENA_HIGH_WATER "arena.high_water_bytes"
+#define COL_TAPE_ENTRIES "tape.entries"
+#define COL_TAPE_CAPACITY "tape.capacity"
+#define COL_TRANSIENT_LIVE "tensors.transient_live"
+#define COL_TRANSIENT_BYTES "tensors.transient_bytes"
+#define COL_PARAMETER_BYTES "persistent.parameter_bytes"
+#define COL_GRADIENT_BYTES "persistent.gradient_bytes"
+#define COL_OPTIMIZER_BYTES "persistent.optimizer_bytes"
+#define COL_HEAP_BYTES "mem.heap_bytes"
+#define COL_HEAP_ALLOCS "mem.heap_allocs"
+#define COL_RSS "proc.rss_bytes"
+#define COL_MALLOC_IN_USE "malloc.in_use_bytes"
+#define COL_JE_ALLOCATED "jemalloc.allocated"
+#define COL_JE_ACTIVE "jemalloc.active"
+#define COL_JE_RESIDENT "jemalloc.resident"
+#define COL_JE_MAPPED "jemalloc.mapped"
+#define COL_JE_RETAINED "jemalloc.retained"
+#define COL_TAPE_BYTES "tape.bytes" /* the tape's entry array, in bytes (capacity x entry size) */
+
+/* The header line, in the order the sampler writes the columns. */
+#define COLUMNS_HEADER                                                                                   \
+    COL_ITER "," COL_TIME "," COL_ARENA_USED "," COL_ARENA_RESERVED "," COL_ARENA_HIGH_WATER ","           \
+    COL_TAPE_ENTRIES "," COL_TAPE_CAPACITY "," COL_TRANSIENT_LIVE "," COL_TRANSIENT_BYTES ","             \
+    COL_PARAMETER_BYTES "," COL_GRADIENT_BYTES "," COL_OPTIMIZER_BYTES "," COL_HEAP_BYTES ","             \
+    COL_HEAP_ALLOCS "," COL_RSS "," COL_MALLOC_IN_USE "," COL_JE_ALLOCATED "," COL_JE_ACTIVE ","          \
+    COL_JE_RESIDENT "," COL_JE_MAPPED "," COL_JE_RETAINED "," COL_TAPE_BYTES
+
+/* Prefixes of the series the engine counts exactly (the same value every iteration). */
+#define COL_EXACT_PREFIXES "arena.", "tape.", "mem.", "persistent.", "tensors."
+
+#endif
