@@ -196,7 +196,8 @@ faults-build:
 	@for f in $$(build/release/soak list faults | grep -vx none); do for v in $(VARIANTS); do \
 	  $(MAKE) --no-print-directory train VARIANT=$$v FAULT=$$f || exit 1; done; done
 
-test: deps
+test:
+	@tools/ensure-deps test
 	@$(MAKE) --no-print-directory $(VARIANTS)
 	@$(MAKE) --no-print-directory faults-build
 	@tools/run-tests $(VARIANTS)
@@ -311,10 +312,12 @@ help:
 	@echo "make soak-coverage  the engine lines the soak runs (gcov) against training; fails below a floor"
 	@echo "make report       regenerate the HTML report of the newest soak (OUT=DIR for another)"
 	@echo "make faults       every fault x every mode: PASS when each is caught (docs/faults.md)"
-	@echo "make baseline     save the newest soak summary as reports/baseline.json"
-	@echo "make bisect GOOD=<rev> BAD=<rev>   the first commit whose memory grows (docs/ci.md)"
+	@echo "make baseline     save the newest soak summary as reports/baseline.json (only a PASS; FORCE=1)"
+	@echo "make bisect GOOD=<rev> BAD=<rev>   the first commit whose memory grows (ITERS, CONFIG; docs/ci.md)"
 	@echo "make bench        speed and footprint of --tiny/--small/--medium, sgemm ceiling (build/bench/bench.json)"
 	@echo "make fuzz         libFuzzer on the readers, the CLI parser, the data loader, checkpoints (FUZZ_SECONDS=60)"
 	@echo "make bench-probes ms/iteration: probes compiled out / idle / samples / event log"
 	@echo "make clean        remove build/"
-	@echo "variables: CC, FAULT (none), VARIANT, PROBES (1; 0 compiles the hooks out), CFLAGS, LDFLAGS"
+	@echo "make faults-build the training program of every fault build in every variant"
+	@echo "variables: CC, FAULT (none), VARIANT, PROBES (1; 0 compiles the hooks out), CFLAGS, LDFLAGS,"
+	@echo "           V=1 (full compiler commands)"

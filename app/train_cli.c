@@ -137,75 +137,66 @@ static int set_value(const OptSpec *s, const char *val, TrainOptions *o, char *e
     return CLI_OK;
 }
 
-int train_cli_parse(int argc, char **argv, TrainOptions *o, char *err, size_t errlen)
+/* The preset called name ("tiny" ...), or NULL. */
+static const Preset *preset_named(const char *name)
 {
-    memset(o, 0, sizeof *o);
-    o->preset = "tiny";
-    o->opt = adamw_defaults();
-    o->iters = 100;
-    o->seed = 1337;
-    o->eval_batches = 20;
-    o->sample_every = 10;
-    o->arena_chunk_kb = 1024;
-    /* model fields given on the command line override the preset wherever they appear */
-    GPTConfig given = {0};
-    int have_iters = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h"))
-            return CLI_HELP;
-        int matched = 0;
-        for (size_t p = 0; p < sizeof k_presets / sizeof k_presets[0]; p++)
-            if (a[0] == '-' && a[1] == '-' && !strcmp(a + 2, k_presets[p].name)) {
-                o->preset = k_presets[p].name;
-                matched = 1;
-            }
-        if (matched)
-            continue;
-        if (a[0] != '-' || (a[1] >= '0' && a[1] <= '9')) {
-            if (have_iters)
-                return fail(err, errlen, "unexpected argument '%s' (ITERS was already given)", a);
-            if (!parse_long(a, 1, 1e9, &o->iters))
-                return fail(err, errlen, "ITERS: '%s' is not a whole number in 1..1000000000", a);
-            have_iters = 1;
-            continue;
-        }
-        const char *eq = strchr(a, '=');
-        size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
-        const OptSpec *s = NULL;
-        for (size_t k = 0; k < N_OPTS; k++)
-            if (strlen(k_opts[k].name) == nlen && !strncmp(k_opts[k].name, a, nlen))
-                s = &k_opts[k];
-        if (!s)
-            return fail(err, errlen, "unknown option '%s'", a);
-        if (s->kind == K_FLAG) {
-            if (eq)
-                return fail(err, errlen, "%s takes no value", s->name);
-            *(int *)((char *)o + s->offset) = 1;
-            continue;
-        }
-        const char *val = eq ? eq + 1 : NULL;
-        if (!val) {
-            if (i + 1 >= argc)
-                return fail(err, errlen, "%s: missing value (%s %s)", s->name, s->name, s->metavar);
-            val = argv[++i];
-        }
-        int r = set_value(s, val, o, err, errlen);
-        if (r)
-            return r;
-        if (s->offset >= OFF(model) && s->offset < OFF(model) + sizeof(GPTConfig)) {
-            int *g = (int *)((char *)&given + (s->offset - OFF(model)));
-            *g = *(int *)((char *)o + s->offset);
-        }
-    }
     for (size_t p = 0; p < sizeof k_presets / sizeof k_presets[0]; p++)
-        if (!strcmp(o->preset, k_presets[p].name))
-            o->model = k_presets[p].cfg;
-    if (given.layers) o->model.layers = given.layers;
-    if (given.heads) o->model.heads = given.heads;
-    if (given.embd) o->model.embd = given.embd;
-    if (given.ctx) o->model.ctx = given.ctx;
-    if (given.batch) o->model.batch = given.batch;
+        if (!strcmp(name, k_presets[p].name))
+            return &k_presets[p];
+    return NULL;
+}
+
+/* The preset argument a names ("--tiny" ...), or NULL. */
+static const Preset *preset_of(const char *a)
+{
+    return a[0] == '-' && a[1] == '-' ? preset_named(a + 2) : NULL;
+}
+
+/* The option a names (before any '='), or NULL. */
+static const OptSpec *spec_of(const char *a)
+{
+    const char *eq = strchr(a, '=');
+    size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
+    for (size_t k = 0; k < N_OPTS; k++)
+        if (strlen(k_opts[k].name) == nlen && !strncmp(k_opts[k].name, a, nlen))
+            return &k_opts[k];
+    return NULL;
+}
+
+/* Option argv[*i] (and its value, from "=..." or the next argument). CLI_OK or CLI_ERROR. */
+static int parse_option(int argc, char **argv, int *i, TrainOptions *o, GPTConfig *given, char *err, size_t errlen)
+{
+    const char *a = argv[*i], *eq = strchr(a, '=');
+    const OptSpec *s = spec_of(a);
+    if (!s)
+        return fail(err, errlen, "unknown option '%s'", a);
+    if (s->kind == K_FLAG) {
+        if (eq)
+            return fail(err, errlen, "%s takes no value", s->name);
+        *(int *)((char *)o + s->offset) = 1;
+        return CLI_OK;
+    }
+    const char *val = eq ? eq + 1 : NULL;
+    if (!val) {
+        if (*i + 1 >= argc)
+            return fail(err, errlen, "%s: missing value (%s %s)", s->name, s->name, s->metavar);
+        val = argv[++*i];
+    }
+    int r = set_value(s, val, o, err, errlen);
+    if (!r && s->offset >= OFF(model) && s->offset < OFF(model) + sizeof(GPTConfig))
+        *(int *)((char *)given + (s->offset - OFF(model))) = *(int *)((char *)o + s->offset);
+    return r;
+}
+
+/* The model: the preset, then every model field given on the command line. */
+static int finish_model(TrainOptions *o, const GPTConfig *given, char *err, size_t errlen)
+{
+    o->model = preset_named(o->preset)->cfg;
+    if (given->layers) o->model.layers = given->layers;
+    if (given->heads) o->model.heads = given->heads;
+    if (given->embd) o->model.embd = given->embd;
+    if (given->ctx) o->model.ctx = given->ctx;
+    if (given->batch) o->model.batch = given->batch;
     if (o->save_every && !o->save)
         return fail(err, errlen, "--save-every %ld: needs --save FILE (where to write the checkpoint)", o->save_every);
     if (o->eval_sample && !o->eval_every)
@@ -219,6 +210,38 @@ int train_cli_parse(int argc, char **argv, TrainOptions *o, char *err, size_t er
                     o->model.layers, o->model.embd, o->model.ctx, o->model.batch);
     o->model.vocab = 0;
     return CLI_OK;
+}
+
+int train_cli_parse(int argc, char **argv, TrainOptions *o, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    o->preset = "tiny";
+    o->opt = adamw_defaults();
+    o->iters = 100;
+    o->seed = 1337;
+    o->eval_batches = 20;
+    o->sample_every = 10;
+    o->arena_chunk_kb = 1024;
+    GPTConfig given = {0}; /* model fields given override the preset wherever they appear */
+    int have_iters = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const Preset *p = preset_of(a);
+        int r = CLI_OK;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+            return CLI_HELP;
+        if (p)
+            o->preset = p->name;
+        else if (a[0] == '-' && !(a[1] >= '0' && a[1] <= '9'))
+            r = parse_option(argc, argv, &i, o, &given, err, errlen);
+        else if (have_iters++)
+            r = fail(err, errlen, "unexpected argument '%s' (ITERS was already given)", a);
+        else if (!parse_long(a, 1, 1e9, &o->iters))
+            r = fail(err, errlen, "ITERS: '%s' is not a whole number in 1..1000000000", a);
+        if (r)
+            return r;
+    }
+    return finish_model(o, &given, err, errlen);
 }
 
 void train_cli_usage(FILE *f)

@@ -227,8 +227,9 @@ static int dump_grads(const Run *r)
     return 0;
 }
 
-/* Loads data and builds the model. Returns an exit status (0: go on). */
-static int setup(Run *r)
+/* The training text (--data FILE or the built-in corpus), checked against the context.
+ * Returns an exit status (0: go on). */
+static int load_data(Run *r)
 {
     TrainOptions *o = &r->o;
     const char *why = "";
@@ -249,42 +250,53 @@ static int setup(Run *r)
         return 2;
     }
     o->model.vocab = r->data.vocab;
-    if (o->resume) {
-        FILE *f = fopen(o->resume, "rb");
-        if (!f) {
-            fprintf(stderr, "train_full: --resume %s: %s\n", o->resume, strerror(errno));
-            return 2;
-        }
-        CkptMeta meta;
-        const char *bad = "";
-        EngErr e = ckpt_load(f, &r->model, &meta, &bad);
-        fclose(f);
-        if (e) {
-            fprintf(stderr, "train_full: --resume %s: %s\n", o->resume, bad);
-            return e == ENG_ENOMEM ? 1 : 2;
-        }
-        if (meta.vocab != r->data.vocab || memcmp(meta.itos, r->data.itos, (size_t)meta.vocab) != 0) {
-            fprintf(stderr, "train_full: --resume %s: the checkpoint was trained on other data (its vocabulary "
-                            "differs from --data %s): give the same --data\n", o->resume, o->data ? o->data : "(built-in)");
-            return 2;
-        }
-        if ((long)meta.step >= o->iters) {
-            fprintf(stderr, "train_full: --resume %s: it holds %llu iterations already; ITERS (%ld) counts all "
-                            "iterations and must be larger\n", o->resume, (unsigned long long)meta.step, o->iters);
-            return 2;
-        }
-        o->model = r->model.cfg;
-        o->seed = meta.seed;
-        r->start = (long)meta.step;
-        r->rng_state = meta.rng_state;
-        if (data_check_context(&r->data, o->model.ctx) != ENG_OK) {
-            fprintf(stderr, "train_full: --data: too short for the checkpoint's context %d\n", o->model.ctx);
-            return 2;
-        }
+    return 0;
+}
+
+/* --resume FILE: the model, its configuration, seed, step and batch-generator state.
+ * Returns an exit status (0: go on). */
+static int resume(Run *r)
+{
+    TrainOptions *o = &r->o;
+    FILE *f = fopen(o->resume, "rb");
+    if (!f) {
+        fprintf(stderr, "train_full: --resume %s: %s\n", o->resume, strerror(errno));
+        return 2;
     }
-    /* The engine's own threads split each step; OpenBLAS stays at one thread so the two
-     * never fight over the cores. Auto: one below ~256k activations per layer (a step of
-     * --tiny is over before a second thread would have started), else one per core. */
+    CkptMeta meta;
+    const char *bad = "";
+    EngErr e = ckpt_load(f, &r->model, &meta, &bad);
+    fclose(f);
+    if (e) {
+        fprintf(stderr, "train_full: --resume %s: %s\n", o->resume, bad);
+        return e == ENG_ENOMEM ? 1 : 2;
+    }
+    if (meta.vocab != r->data.vocab || memcmp(meta.itos, r->data.itos, (size_t)meta.vocab) != 0) {
+        fprintf(stderr, "train_full: --resume %s: the checkpoint was trained on other data (its vocabulary "
+                        "differs from --data %s): give the same --data\n", o->resume, o->data ? o->data : "(built-in)");
+        return 2;
+    }
+    if ((long)meta.step >= o->iters) {
+        fprintf(stderr, "train_full: --resume %s: it holds %llu iterations already; ITERS (%ld) counts all "
+                        "iterations and must be larger\n", o->resume, (unsigned long long)meta.step, o->iters);
+        return 2;
+    }
+    o->model = r->model.cfg;
+    o->seed = meta.seed;
+    r->start = (long)meta.step;
+    r->rng_state = meta.rng_state;
+    if (data_check_context(&r->data, o->model.ctx) != ENG_OK) {
+        fprintf(stderr, "train_full: --data: too short for the checkpoint's context %d\n", o->model.ctx);
+        return 2;
+    }
+    return 0;
+}
+
+/* The engine's own threads split each step; OpenBLAS stays at one thread so the two never
+ * fight over the cores. Auto: one below ~256k activations per layer (a step of --tiny is
+ * over before a second thread would have started), else one per core. */
+static void start_threads(const TrainOptions *o)
+{
     size_t work = (size_t)o->model.batch * o->model.ctx * o->model.embd;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int threads = o->threads ? (int)o->threads : work < ((size_t)1 << 18) ? 1 : cores > 1 ? (int)cores : 1;
@@ -292,7 +304,19 @@ static int setup(Run *r)
     gemm_set_split_min((double)o->split_min_macs);
     if (par_init(threads) != ENG_OK)
         fprintf(stderr, "train_full: warning: could not start %d threads; running on one\n", threads);
-    err = o->resume ? ENG_OK : gpt_create(&r->model, &o->model, o->seed);
+}
+
+/* Loads data and builds the model. Returns an exit status (0: go on). */
+static int setup(Run *r)
+{
+    TrainOptions *o = &r->o;
+    int rc = load_data(r);
+    if (!rc && o->resume)
+        rc = resume(r);
+    if (rc)
+        return rc;
+    start_threads(o);
+    EngErr err = o->resume ? ENG_OK : gpt_create(&r->model, &o->model, o->seed);
     if (err) {
         fprintf(stderr, "train_full: cannot create the model: %s\n", eng_strerror(err));
         return err == ENG_ENOMEM ? 1 : 2;

@@ -79,6 +79,62 @@ double theil_sen(const double *x, const double *y, size_t n)
     return med;
 }
 
+/* One column c of s into r (its name and class already set): the rows after warm-up (all
+ * rows for an exact series), the slope, the growth and whether it grows. 0 when the
+ * column is empty in this build. x, y: scratch of s->nrows. */
+static int analyze_series(const Samples *s, int c, double warm_iter, const Tolerance *t, SeriesResult *r, double *x,
+                          double *y)
+{
+    r->min = INFINITY;
+    r->max = -INFINITY;
+    r->first = r->last = NAN;
+    size_t n = 0;
+    double first_iter = NAN, last_iter = NAN;
+    for (size_t i = 0; i < s->nrows; i++) {
+        double it = samples_at(s, i, 0), v = samples_at(s, i, c);
+        if (isnan(v) || (r->cls != SERIES_EXACT && it < warm_iter))
+            continue;
+        if (isnan(r->first)) {
+            r->first = v;
+            first_iter = it;
+        }
+        r->last = v;
+        last_iter = it;
+        r->min = fmin(r->min, v);
+        r->max = fmax(r->max, v);
+        x[n] = it;
+        y[n] = v;
+        n++;
+    }
+    if (n == 0)
+        return 0;
+    r->points = n;
+    r->slope = theil_sen(x, y, n);
+    if (r->cls == SERIES_EXACT) {
+        r->growth = r->last - r->first;
+    } else {
+        /* Theil-Sen sees a trend but not a single step (half the pairs straddle it); the
+         * shift between the medians of the first and last quarter sees a step */
+        size_t q = n / 4 ? n / 4 : 1;
+        double shift = median_of(y + n - q, q) - median_of(y, q);
+        r->growth = fmax(r->slope * (last_iter - first_iter), shift);
+    }
+    r->growing = verdict_series_grows(r->cls, r->max != r->min, r->growth, r->judged, t);
+    return 1;
+}
+
+/* The largest value of a column over every row (warm-up included), or NAN. */
+static double column_max(const Samples *s, int c)
+{
+    double m = NAN;
+    for (size_t i = 0; i < s->nrows; i++) {
+        double v = samples_at(s, i, c);
+        if (!isnan(v) && (isnan(m) || v > m))
+            m = v;
+    }
+    return m;
+}
+
 void analyze_run(const Samples *s, uint64_t iterations, const Tolerance *t, int judge_rss, RunAnalysis *out)
 {
     memset(out, 0, sizeof *out);
@@ -89,66 +145,23 @@ void analyze_run(const Samples *s, uint64_t iterations, const Tolerance *t, int 
     out->last_iter = (uint64_t)samples_at(s, s->nrows - 1, 0);
     double warm_iter = fmax(2.0, t->warmup_frac * (double)iterations);
     double *x = malloc(s->nrows * sizeof(double)), *y = malloc(s->nrows * sizeof(double));
-    if (!x || !y) {
-        free(x);
-        free(y);
-        return;
-    }
     int rss_index = -1;
-    for (int c = 1; c < s->ncols && out->n_series < ANALYSIS_MAX_SERIES; c++) {
-        SeriesClass cls = series_class(s->names[c]);
-        if (cls == SERIES_IGNORED)
-            continue;
+    for (int c = 1; x && y && c < s->ncols && out->n_series < ANALYSIS_MAX_SERIES; c++) {
         SeriesResult *r = &out->series[out->n_series];
         memset(r, 0, sizeof *r);
         snprintf(r->name, sizeof r->name, "%s", s->names[c]);
-        r->cls = cls;
-        r->judged = cls != SERIES_RSS || judge_rss;
-        r->min = INFINITY;
-        r->max = -INFINITY;
-        r->first = r->last = NAN;
-        size_t n = 0;
-        double first_iter = NAN, last_iter = NAN;
-        for (size_t i = 0; i < s->nrows; i++) {
-            double it = samples_at(s, i, 0), v = samples_at(s, i, c);
-            if (isnan(v))
-                continue;
-            if (!strcmp(s->names[c], COL_RSS) && (isnan(out->peak_rss) || v > out->peak_rss))
-                out->peak_rss = v;
-            if (cls == SERIES_EXACT || it >= warm_iter) {
-                if (isnan(r->first)) {
-                    r->first = v;
-                    first_iter = it;
-                }
-                r->last = v;
-                last_iter = it;
-                r->min = fmin(r->min, v);
-                r->max = fmax(r->max, v);
-                x[n] = it;
-                y[n] = v;
-                n++;
-            }
-        }
-        if (n == 0)
-            continue; /* an empty column: not measured in this build */
-        r->points = n;
-        r->slope = theil_sen(x, y, n);
-        if (cls == SERIES_EXACT) {
-            r->growth = r->last - r->first;
-        } else {
-            /* Theil-Sen sees a trend but not a single step (half the pairs straddle it);
-             * the shift between the medians of the first and last quarter sees a step */
-            size_t q = n / 4 ? n / 4 : 1;
-            double shift = median_of(y + n - q, q) - median_of(y, q);
-            r->growth = fmax(r->slope * (last_iter - first_iter), shift);
-        }
-        r->growing = verdict_series_grows(cls, r->max != r->min, r->growth, r->judged, t);
+        r->cls = series_class(s->names[c]);
+        r->judged = r->cls != SERIES_RSS || judge_rss;
+        if (!strcmp(r->name, COL_RSS))
+            out->peak_rss = column_max(s, c);
+        if (r->cls == SERIES_IGNORED || !analyze_series(s, c, warm_iter, t, r, x, y))
+            continue; /* not a memory series, or an empty column: not measured in this build */
         if (!strcmp(r->name, COL_RSS))
             rss_index = out->n_series;
         out->n_judged += r->judged;
         if (r->growing) {
             out->growing = 1;
-            if (out->worst < 0 || !out->series[out->worst].growing || r->slope > out->series[out->worst].slope)
+            if (out->worst < 0 || r->slope > out->series[out->worst].slope)
                 out->worst = out->n_series;
         }
         out->n_series++;

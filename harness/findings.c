@@ -33,7 +33,28 @@ static const char *next_line(const char *p)
     return nl ? nl + 1 : NULL;
 }
 
-/* ASan frame "    #0 0x55d1 in func /path/file.c:12:3" -> "func file.c:12" */
+/* out = "function place": the line from `from` cut at sep into the function and its
+ * place, the place without folders or a closing parenthesis. */
+static int frame_from(const char *from, const char *sep, char *out, size_t cap)
+{
+    char buf[512];
+    copy_line(buf, sizeof buf, from);
+    char *cut = strstr(buf, sep);
+    char *where = "";
+    if (cut) {
+        *cut = 0;
+        where = cut + strlen(sep);
+        char *close = strrchr(where, ')'), *slash = strrchr(where, '/');
+        if (close)
+            *close = 0;
+        if (slash)
+            where = slash + 1;
+    }
+    join2(out, cap, buf, where);
+    return 1;
+}
+
+/* ASan frame "    #0 0x55d1 in func /path/file.c:12:3" -> "func file.c:12:3" */
 static int asan_frame(const char *line, char *out, size_t cap)
 {
     while (*line == ' ')
@@ -41,21 +62,7 @@ static int asan_frame(const char *line, char *out, size_t cap)
     if (line[0] != '#' || !isdigit((unsigned char)line[1]))
         return 0;
     const char *in = strstr(line, " in ");
-    if (!in)
-        return 0;
-    char buf[512];
-    copy_line(buf, sizeof buf, in + 4);
-    char *sp = strchr(buf, ' ');
-    const char *where = "";
-    if (sp) {
-        *sp = 0;
-        where = sp + 1;
-        const char *slash = strrchr(where, '/');
-        if (slash)
-            where = slash + 1;
-    }
-    join2(out, cap, buf, where);
-    return 1;
+    return in ? frame_from(in + 4, " ", out, cap) : 0;
 }
 
 static void kind_from_words(const char *p, char *kind, size_t cap)
@@ -122,21 +129,7 @@ static int memcheck_frame(const char *line, char *out, size_t cap)
     if (strncmp(p, "at 0x", 5) && strncmp(p, "by 0x", 5))
         return 0;
     const char *colon = strchr(p, ':');
-    if (!colon)
-        return 0;
-    char buf[512];
-    copy_line(buf, sizeof buf, colon + 2);
-    char *open = strstr(buf, " (");
-    if (!open) {
-        join2(out, cap, buf, "");
-        return 1;
-    }
-    *open = 0;
-    char *where = open + 2, *close = strrchr(where, ')');
-    if (close)
-        *close = 0;
-    join2(out, cap, buf, where);
-    return 1;
+    return colon ? frame_from(colon + 2, " (", out, cap) : 0;
 }
 
 int finding_from_memcheck(const char *text, Finding *f)

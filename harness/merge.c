@@ -24,6 +24,35 @@ static int usage_error(const char *cmd, const char *what)
     return 2;
 }
 
+/* An option of a command: with a value (value set) or a flag (flag set). */
+typedef struct SubOpt {
+    const char *name;
+    const char **value;
+    int *flag;
+} SubOpt;
+
+/* Parses argv[2..] of `soak CMD`: the options in opts (NULL-ended), the rest into pos[0..
+ * max) (*n_pos of them). 0, or 2 after a message quoting the usage. */
+static int sub_args(int argc, char **argv, const SubOpt *opts, const char **pos, int max, int *n_pos,
+                    const char *usage)
+{
+    *n_pos = 0;
+    for (int i = 2; i < argc; i++) {
+        const SubOpt *o = opts;
+        while (o->name && strcmp(o->name, argv[i]))
+            o++;
+        if (o->name && o->flag)
+            *o->flag = 1;
+        else if (o->name && i + 1 < argc)
+            *o->value = argv[++i];
+        else if (o->name || argv[i][0] == '-' || *n_pos == max)
+            return usage_error(argv[1], usage);
+        else
+            pos[(*n_pos)++] = argv[i];
+    }
+    return 0;
+}
+
 void soak_default_out(char *out, size_t cap, const char *suffix)
 {
     char id[64];
@@ -168,14 +197,9 @@ int soak_merge(int argc, char **argv)
     static Run runs[MAX_LOADED];
     const char *out = NULL, *dirs[256];
     int n_dirs = 0, n = 0;
-    for (int i = 2; i < argc; i++) {
-        if (!strcmp(argv[i], "--out") && i + 1 < argc)
-            out = argv[++i];
-        else if (argv[i][0] == '-')
-            return usage_error("merge", "unknown option (merge DIR... [--out DIR])");
-        else if (n_dirs < 256)
-            dirs[n_dirs++] = argv[i];
-    }
+    const SubOpt opts[] = {{"--out", &out, NULL}, {NULL, NULL, NULL}};
+    if (sub_args(argc, argv, opts, dirs, 256, &n_dirs, "usage: soak merge DIR... [--out DIR]"))
+        return 2;
     if (!n_dirs)
         return usage_error("merge", "name the soak folders to merge");
     SoakResult res = {0};
@@ -202,16 +226,10 @@ int soak_report(int argc, char **argv)
 {
     static Run runs[MAX_LOADED];
     const char *dir = "reports/latest", *baseline = NULL, *templates = "reports";
-    for (int i = 2; i < argc; i++) {
-        if (!strcmp(argv[i], "--baseline") && i + 1 < argc)
-            baseline = argv[++i];
-        else if (!strcmp(argv[i], "--templates") && i + 1 < argc)
-            templates = argv[++i];
-        else if (argv[i][0] == '-')
-            return usage_error("report", "unknown option (report [DIR] [--baseline FILE] [--templates DIR])");
-        else
-            dir = argv[i];
-    }
+    const SubOpt opts[] = {{"--baseline", &baseline, NULL}, {"--templates", &templates, NULL}, {NULL, NULL, NULL}};
+    int n_pos;
+    if (sub_args(argc, argv, opts, &dir, 1, &n_pos, "usage: soak report [DIR] [--baseline FILE] [--templates DIR]"))
+        return 2;
     char path[PATH_MAX + 16], err[1024];
     snprintf(path, sizeof path, "%s/summary.json", dir);
     /* run folders without a summary (written by hand, or a soak killed hard) get defaults */
@@ -250,17 +268,10 @@ int soak_report(int argc, char **argv)
 int soak_baseline(int argc, char **argv)
 {
     const char *dir = "reports/latest", *to = "reports/baseline.json";
-    int force = 0;
-    for (int i = 2; i < argc; i++) {
-        if (!strcmp(argv[i], "--to") && i + 1 < argc)
-            to = argv[++i];
-        else if (!strcmp(argv[i], "--force"))
-            force = 1;
-        else if (argv[i][0] == '-')
-            return usage_error("baseline", "unknown option (baseline [DIR] [--to FILE] [--force])");
-        else
-            dir = argv[i];
-    }
+    int force = 0, n_pos;
+    const SubOpt opts[] = {{"--to", &to, NULL}, {"--force", NULL, &force}, {NULL, NULL, NULL}};
+    if (sub_args(argc, argv, opts, &dir, 1, &n_pos, "usage: soak baseline [DIR] [--to FILE] [--force]"))
+        return 2;
     char path[PATH_MAX + 16], err[1024];
     snprintf(path, sizeof path, "%s/summary.json", dir);
     json_t *s = summary_load(path, err, sizeof err);

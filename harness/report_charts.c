@@ -101,6 +101,20 @@ static FILE *data_file(const Ctx *c, const char *name, char *path, size_t cap)
     return fopen(path, "w");
 }
 
+/* Closes the data file d (at path) and, when it holds rows, draws the chart from it;
+ * more: gnuplot variables besides the data file ("" for none). */
+static int draw(Ctx *c, FILE *d, int rows, const char *path, const char *tmpl, const char *file, const char *title,
+                const char *caption, const char *more)
+{
+    if (d)
+        fclose(d);
+    if (!rows)
+        return 0;
+    char vars[3 * PATH_MAX];
+    snprintf(vars, sizeof vars, "datafile='%s'%s%s", path, more[0] ? "; " : "", more);
+    return chart(c, tmpl, file, title, caption, vars);
+}
+
 /* ---- one function per chart -------------------------------------------------------------- */
 
 /* The headline: peak memory against the iteration count, a line per mode. */
@@ -170,36 +184,55 @@ static double last_value(const char *samples_path, const char *col)
     return v;
 }
 
-/* Memory by role at the end of each mode's longest run. */
-static int chart_breakdown(Ctx *c)
+/* One row per mode, its longest run, written by row (which returns the rows it wrote). */
+static int rows_per_mode(Ctx *c, FILE *d, int (*row)(FILE *d, const Run *r))
 {
-    char path[PATH_MAX + 64], vars[3 * PATH_MAX];
-    FILE *d = data_file(c, "breakdown.dat", path, sizeof path);
-    int bars = 0;
+    int n = 0;
     for (int k = 0; d && k < c->n_modes; k++) {
         const Run *r = longest(c, c->modes[k]);
-        char samples[PATH_MAX + 32];
-        snprintf(samples, sizeof samples, "%s/samples.csv", r ? r->dir : "");
-        double v[6] = {last_value(samples, COL_PARAMETER_BYTES), last_value(samples, COL_GRADIENT_BYTES),
-                       last_value(samples, COL_OPTIMIZER_BYTES), last_value(samples, COL_ARENA_RESERVED),
-                       last_value(samples, COL_TAPE_BYTES),
-                       last_value(samples, COL_RSS)};
-        if (!r || isnan(v[0]) || isnan(v[5]))
-            continue;
-        double other = fmax(0.0, v[5] - v[0] - v[1] - v[2] - v[3] - (isnan(v[4]) ? 0 : v[4]));
-        fprintf(d, "%s,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n", mode_name(r->mode), v[0] / MIB, v[1] / MIB, v[2] / MIB,
-                v[3] / MIB, (isnan(v[4]) ? 0 : v[4]) / MIB, other / MIB);
-        bars++;
+        n += r ? row(d, r) : 0;
     }
-    if (d)
-        fclose(d);
-    if (!bars)
+    return n;
+}
+
+/* A run's memory by role at its end: parameters, gradients, AdamW state, arena, tape, rest. */
+static int breakdown_row(FILE *d, const Run *r)
+{
+    char samples[PATH_MAX + 32];
+    snprintf(samples, sizeof samples, "%s/samples.csv", r->dir);
+    double v[6] = {last_value(samples, COL_PARAMETER_BYTES), last_value(samples, COL_GRADIENT_BYTES),
+                   last_value(samples, COL_OPTIMIZER_BYTES), last_value(samples, COL_ARENA_RESERVED),
+                   last_value(samples, COL_TAPE_BYTES), last_value(samples, COL_RSS)};
+    if (isnan(v[0]) || isnan(v[5]))
         return 0;
-    snprintf(vars, sizeof vars, "datafile='%s'", path);
-    return chart(c, "breakdown.gp", "breakdown", "Memory by role, end of the longest run of each mode",
-                 "Where the memory goes: persistent parameters, gradients and AdamW state, the step arena "
-                 "(activations), the tape, and the rest of RSS (code, libraries, the tools' own overhead: large "
-                 "under ASan and Valgrind).", vars);
+    v[4] = isnan(v[4]) ? 0 : v[4];
+    double other = fmax(0.0, v[5] - v[0] - v[1] - v[2] - v[3] - v[4]);
+    fprintf(d, "%s,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f\n", mode_name(r->mode), v[0] / MIB, v[1] / MIB, v[2] / MIB,
+            v[3] / MIB, v[4] / MIB, other / MIB);
+    return 1;
+}
+
+/* A chart with one bar (group) per mode, from each mode's longest run. */
+typedef struct PerMode {
+    const char *data, *tmpl, *file, *title, *caption, *more;
+    int (*row)(FILE *d, const Run *r);
+} PerMode;
+
+static int chart_per_mode(Ctx *c, const PerMode *p)
+{
+    char path[PATH_MAX + 64];
+    FILE *d = data_file(c, p->data, path, sizeof path);
+    return draw(c, d, rows_per_mode(c, d, p->row), path, p->tmpl, p->file, p->title, p->caption, p->more);
+}
+
+static int chart_breakdown(Ctx *c)
+{
+    static const PerMode p = {
+        "breakdown.dat", "breakdown.gp", "breakdown", "Memory by role, end of the longest run of each mode",
+        "Where the memory goes: persistent parameters, gradients and AdamW state, the step arena (activations), the "
+        "tape, and the rest of RSS (code, libraries, the tools' own overhead: large under ASan and Valgrind).",
+        "", breakdown_row};
+    return chart_per_mode(c, &p);
 }
 
 /* Per-site arena bytes per complete iteration, from an event log; top n into names/values. */
@@ -239,7 +272,7 @@ static int chart_sites(Ctx *c)
 {
     for (int k = 0; k < c->n_modes; k++) {
         const Run *r = longest(c, c->modes[k]);
-        char events[PATH_MAX + 32], names[10][32], path[PATH_MAX + 64], title[160], vars[3 * PATH_MAX];
+        char events[PATH_MAX + 32], names[10][32], path[PATH_MAX + 64], title[160];
         double values[10];
         snprintf(events, sizeof events, "%s/events.bin", r ? r->dir : "");
         int ns = r && access(events, R_OK) == 0 ? top_sites(events, names, values, 10) : 0;
@@ -248,13 +281,11 @@ static int chart_sites(Ctx *c)
         FILE *d = data_file(c, "sites.dat", path, sizeof path);
         for (int i = 0; d && i < ns; i++)
             fprintf(d, "%s,%.1f\n", names[i], values[i]);
-        if (d)
-            fclose(d);
         snprintf(title, sizeof title, "Top arena allocation sites, %s %ld iterations", mode_name(r->mode), r->iters);
-        snprintf(vars, sizeof vars, "datafile='%s'; ylabel='bytes per iteration'; logy=0", path);
-        return chart(c, "bars.gp", "sites", title,
-                     "Arena bytes each op or component takes per iteration (from the event log). They are given "
-                     "back at every step's reset; what matters is that these bars do not change between runs.", vars);
+        return draw(c, d, ns, path, "bars.gp", "sites", title,
+                    "Arena bytes each op or component takes per iteration (from the event log). They are given "
+                    "back at every step's reset; what matters is that these bars do not change between runs.",
+                    "ylabel='bytes per iteration'; logy=0");
     }
     return 0;
 }
@@ -262,7 +293,7 @@ static int chart_sites(Ctx *c)
 /* The sites that grow, in GROWING runs. */
 static int chart_growth(Ctx *c)
 {
-    char path[PATH_MAX + 64], vars[3 * PATH_MAX];
+    char path[PATH_MAX + 64];
     FILE *d = data_file(c, "growth.dat", path, sizeof path);
     int n = 0;
     for (int i = 0; d && i < c->res->n_runs; i++) {
@@ -272,36 +303,27 @@ static int chart_growth(Ctx *c)
         for (int s = 0; s < r->n_sites && s < 3 && r->verdict == V_GROWING; s++, n++)
             fprintf(d, "%s: %s,%.1f\n", label, r->sites[s].site, r->sites[s].score);
     }
-    if (d)
-        fclose(d);
-    if (!n)
+    return draw(c, d, n, path, "bars.gp", "growth", "Sites that grow, in GROWING runs",
+                "Bytes per iteration kept on the heap (or added to the arena or tape) by each site: the op or "
+                "component to look at first.", "ylabel='bytes per iteration'; logy=0");
+}
+
+static int time_row(FILE *d, const Run *r)
+{
+    if (!(r->ms_per_iter > 0))
         return 0;
-    snprintf(vars, sizeof vars, "datafile='%s'; ylabel='bytes per iteration'; logy=0", path);
-    return chart(c, "bars.gp", "growth", "Sites that grow, in GROWING runs",
-                 "Bytes per iteration kept on the heap (or added to the arena or tape) by each site: the op or "
-                 "component to look at first.", vars);
+    fprintf(d, "%s,%.4f\n", mode_name(r->mode), r->ms_per_iter);
+    return 1;
 }
 
 /* Time per iteration by mode (each mode's longest run). */
 static int chart_time(Ctx *c)
 {
-    char path[PATH_MAX + 64], vars[3 * PATH_MAX];
-    FILE *d = data_file(c, "time.dat", path, sizeof path);
-    int n = 0;
-    for (int k = 0; d && k < c->n_modes; k++) {
-        const Run *r = longest(c, c->modes[k]);
-        if (r && r->ms_per_iter > 0) {
-            fprintf(d, "%s,%.4f\n", mode_name(r->mode), r->ms_per_iter);
-            n++;
-        }
-    }
-    if (d)
-        fclose(d);
-    if (!n)
-        return 0;
-    snprintf(vars, sizeof vars, "datafile='%s'; ylabel='ms per iteration (log)'; logy=1", path);
-    return chart(c, "bars.gp", "time", "Time per iteration by mode (median, log scale)",
-                 "The cost of each tool against native: ASan a few times slower, Valgrind tens of times.", vars);
+    static const PerMode p = {
+        "time.dat", "bars.gp", "time", "Time per iteration by mode (median, log scale)",
+        "The cost of each tool against native: ASan a few times slower, Valgrind tens of times.",
+        "ylabel='ms per iteration (log)'; logy=1", time_row};
+    return chart_per_mode(c, &p);
 }
 
 /* This soak against the baseline: peak memory and time per iteration, run by run. */

@@ -35,6 +35,62 @@ static int complete_span(const char *path, uint64_t *first, uint64_t *last, char
     return rc < 0 ? -1 : 0;
 }
 
+/* Per range (0: ra, 1: rb) and site, the bytes of each kind; per range, the tape entries
+ * kept (pushed minus cleared, in bytes, whatever op pushed them). */
+typedef struct Sums {
+    Acc acc[2][EVLOG_MAX_SITES];
+    double kept[2];
+} Sums;
+
+static int sum_ranges(EvlogReader *r, const EvRange *ra, const EvRange *rb, Sums *sm, char *err, size_t errlen)
+{
+    EvlogRecord rec;
+    int rc;
+    uint64_t ended = 0;
+    double entry_bytes = 0;
+    while ((rc = evlog_next(r, &rec, err, errlen)) == 1) {
+        int inside = rec.kind == EV_ITER_END || rec.iter > ended;
+        if (rec.kind == EV_ITER_END)
+            ended = rec.iter;
+        int which = rec.iter >= ra->a && rec.iter <= ra->b ? 0 : rec.iter >= rb->a && rec.iter <= rb->b ? 1 : -1;
+        if (!inside || which < 0)
+            continue;
+        Acc *a = &sm->acc[which][rec.site];
+        double b = (double)rec.bytes;
+        switch (rec.kind) {
+        case EV_HEAP_ALLOC: a->heap_in += b; break;
+        case EV_HEAP_FREE: a->heap_out += b; break;
+        case EV_ARENA_ALLOC: a->arena += b; break;
+        case EV_TAPE_PUSH:
+            sm->kept[which] += b;
+            entry_bytes = b;
+            break;
+        case EV_TAPE_CLEAR: sm->kept[which] -= (double)rec.aux * entry_bytes; break;
+        case EV_TAPE_GROW: a->tape += b; break;
+        default: break;
+        }
+    }
+    return rc < 0 ? -1 : 0;
+}
+
+/* The growth of site s from range a (na iterations) to range b (nb). */
+static EvGrowth site_growth(const EvlogReader *r, const Sums *sm, unsigned s, double na, double nb)
+{
+    const Acc *A = &sm->acc[0][s], *B = &sm->acc[1][s];
+    EvGrowth g;
+    memset(&g, 0, sizeof g);
+    g.heap_kept = (B->heap_in - B->heap_out) / nb;
+    g.arena_delta = B->arena / nb - A->arena / na;
+    g.tape_delta = B->tape / nb - A->tape / na;
+    /* the tape: entries never cleared are its growth; its array grows by doubling, so a
+     * window without a doubling must not cancel them */
+    if (!strcmp(evlog_site(r, s), "tape"))
+        g.tape_delta = sm->kept[1] / nb + (g.tape_delta > 0 ? g.tape_delta : 0.0);
+    g.score = g.heap_kept + g.arena_delta + g.tape_delta;
+    snprintf(g.site, sizeof g.site, "%s", evlog_site(r, s));
+    return g;
+}
+
 int evlog_growth(const char *path, EvRange *ra, EvRange *rb, EvGrowth *out, int max, char *err, size_t errlen)
 {
     if (!ra->a && !ra->b && !rb->a && !rb->b) {
@@ -48,72 +104,25 @@ int evlog_growth(const char *path, EvRange *ra, EvRange *rb, EvGrowth *out, int 
     EvlogReader r;
     if (evlog_reader_open(&r, path, err, errlen) != 0)
         return -1;
-    Acc *acc = calloc(2 * EVLOG_MAX_SITES, sizeof *acc);
-    if (!acc) {
-        snprintf(err, errlen, "out of memory");
-        evlog_reader_close(&r);
-        return -1;
-    }
-    EvlogRecord rec;
-    int rc;
-    uint64_t ended = 0;
-    /* tape entries kept per range: pushed minus cleared (in bytes), whatever op pushed them */
-    double kept[2] = {0, 0}, entry_bytes = 0;
-    while ((rc = evlog_next(&r, &rec, err, errlen)) == 1) {
-        int inside = rec.kind == EV_ITER_END || rec.iter > ended;
-        if (rec.kind == EV_ITER_END)
-            ended = rec.iter;
-        int which = rec.iter >= ra->a && rec.iter <= ra->b ? 0 : rec.iter >= rb->a && rec.iter <= rb->b ? 1 : -1;
-        if (!inside || which < 0)
-            continue;
-        Acc *a = &acc[which * EVLOG_MAX_SITES + rec.site];
-        double b = (double)rec.bytes;
-        switch (rec.kind) {
-        case EV_HEAP_ALLOC: a->heap_in += b; break;
-        case EV_HEAP_FREE: a->heap_out += b; break;
-        case EV_ARENA_ALLOC: a->arena += b; break;
-        case EV_TAPE_PUSH:
-            kept[which] += b;
-            entry_bytes = b;
-            break;
-        case EV_TAPE_CLEAR: kept[which] -= (double)rec.aux * entry_bytes; break;
-        case EV_TAPE_GROW: a->tape += b; break;
-        default: break;
-        }
-    }
-    if (rc < 0) {
-        free(acc);
-        evlog_reader_close(&r);
-        return -1;
-    }
-    double na = (double)(ra->b - ra->a + 1), nb = (double)(rb->b - rb->a + 1);
-    int n = 0;
+    Sums *sm = calloc(1, sizeof *sm);
     EvGrowth *all = calloc(EVLOG_MAX_SITES, sizeof *all);
-    for (unsigned s = 0; all && s < EVLOG_MAX_SITES; s++) {
-        const Acc *A = &acc[s], *B = &acc[EVLOG_MAX_SITES + s];
-        EvGrowth g;
-        memset(&g, 0, sizeof g);
-        g.heap_kept = (B->heap_in - B->heap_out) / nb;
-        g.arena_delta = B->arena / nb - A->arena / na;
-        g.tape_delta = B->tape / nb - A->tape / na;
-        /* the tape: entries never cleared are its growth; its array grows by doubling, so
-         * a window without a doubling must not cancel them */
-        if (!strcmp(evlog_site(&r, s), "tape"))
-            g.tape_delta = kept[1] / nb + (g.tape_delta > 0 ? g.tape_delta : 0.0);
-        g.score = g.heap_kept + g.arena_delta + g.tape_delta;
-        if (g.score > 0.0) {
-            snprintf(g.site, sizeof g.site, "%s", evlog_site(&r, s));
-            all[n++] = g;
+    int n = -1;
+    if (!sm || !all)
+        snprintf(err, errlen, "out of memory");
+    else if (sum_ranges(&r, ra, rb, sm, err, errlen) == 0) {
+        double na = (double)(ra->b - ra->a + 1), nb = (double)(rb->b - rb->a + 1);
+        n = 0;
+        for (unsigned s = 0; s < EVLOG_MAX_SITES; s++) {
+            EvGrowth g = site_growth(&r, sm, s, na, nb);
+            if (g.score > 0.0)
+                all[n++] = g;
         }
-    }
-    if (all) {
         qsort(all, (size_t)n, sizeof *all, cmp_score);
-        if (n > max)
-            n = max;
+        n = n > max ? max : n;
         memcpy(out, all, (size_t)n * sizeof *out);
     }
     free(all);
-    free(acc);
+    free(sm);
     evlog_reader_close(&r);
     return n;
 }

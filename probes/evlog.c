@@ -7,6 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fileio.h"
+
 #define BUF_RECORDS 1024
 
 struct EvlogWriter {
@@ -67,16 +69,11 @@ static uint64_t now_ns(void)
 
 EvlogWriter *evlog_open(const char *path, const char *variant)
 {
-    EvlogWriter *w = calloc(1, sizeof *w);
+    int fd;
+    EvlogWriter *w = fileio_new_writer(sizeof *w, path, &fd);
     if (!w)
         return NULL;
-    w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (w->fd < 0) {
-        int e = errno;
-        free(w);
-        errno = e;
-        return NULL;
-    }
+    w->fd = fd;
     w->start_ns = now_ns();
     unsigned char h[EVLOG_HEADER_BYTES] = {0};
     memcpy(h, EVLOG_MAGIC, 8);
@@ -136,15 +133,7 @@ int evlog_close(EvlogWriter *w)
     if (!w)
         return 0;
     flush(w);
-    int err = w->err;
-    if (close(w->fd) != 0 && !err)
-        err = errno;
-    free(w);
-    if (err) {
-        errno = err;
-        return -1;
-    }
-    return 0;
+    return fileio_close_writer(w, w->fd, w->err);
 }
 
 /* ---- reader --------------------------------------------------------------------------- */
@@ -152,11 +141,9 @@ int evlog_close(EvlogWriter *w)
 int evlog_reader_open(EvlogReader *r, const char *path, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    FILE *f = fileio_open_read(path, err, errlen);
+    if (!f)
         return -1;
-    }
     return evlog_reader_from(r, f, path, err, errlen);
 }
 

@@ -61,139 +61,162 @@ static int in_range(uint64_t it, Range r)
     return it >= r.a && it <= r.b;
 }
 
-int main(int argc, char **argv)
+typedef struct Args {
+    const char *path;
+    Range iters, ga, gb;
+    int have_growth, csv, help;
+    long top;
+} Args;
+
+/* One option with its value. 0, or 2 after a message. */
+static int parse_valued(Args *o, const char *a, const char *v)
 {
-    const char *path = NULL;
-    Range iters = {0, UINT64_MAX}, ga = {0, 0}, gb = {0, 0};
-    int have_growth = 0, csv = 0;
-    long top = 10;
+    int ok;
+    if (!strcmp(a, "--iters")) {
+        ok = parse_range(v, &o->iters) && !strchr(v, ',');
+    } else if (!strcmp(a, "--growth")) {
+        const char *comma = strchr(v, ',');
+        ok = comma && parse_range(v, &o->ga) && parse_range(comma + 1, &o->gb);
+        o->have_growth = 1;
+    } else {
+        char *end;
+        o->top = strtol(v, &end, 10);
+        ok = *v && !*end && o->top > 0 && o->top < 100000;
+    }
+    if (ok)
+        return 0;
+    fprintf(stderr, "probe-dump: %s: '%s' is not valid (%s)\n", a, v,
+            !strcmp(a, "--top") ? "a whole number from 1" : !strcmp(a, "--iters") ? "A:B with A <= B" : "A:B,C:D");
+    return 2;
+}
+
+static int parse_args(int argc, char **argv, Args *o)
+{
+    *o = (Args){.iters = {0, UINT64_MAX}, .top = 10};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--csv")) {
-            csv = 1;
-        } else if (!strcmp(a, "--iters") || !strcmp(a, "--growth") || !strcmp(a, "--top")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "probe-dump: %s: missing value\n", a);
-                return 2;
-            }
-            const char *v = argv[++i];
-            int ok;
-            if (!strcmp(a, "--iters")) {
-                ok = parse_range(v, &iters) && !strchr(v, ',');
-            } else if (!strcmp(a, "--growth")) {
-                const char *comma = strchr(v, ',');
-                ok = comma && parse_range(v, &ga) && parse_range(comma + 1, &gb);
-                have_growth = 1;
-            } else {
-                char *end;
-                top = strtol(v, &end, 10);
-                ok = *v && !*end && top > 0 && top < 100000;
-            }
-            if (!ok) {
-                fprintf(stderr, "probe-dump: %s: '%s' is not valid (%s)\n", a, v,
-                        !strcmp(a, "--top") ? "a whole number from 1" : !strcmp(a, "--iters") ? "A:B with A <= B" : "A:B,C:D");
-                return 2;
-            }
-        } else if (a[0] == '-') {
-            fprintf(stderr, "probe-dump: unknown option '%s'\nTry 'probe-dump --help'.\n", a);
-            return 2;
-        } else if (path) {
-            fprintf(stderr, "probe-dump: one FILE only ('%s' and '%s')\n", path, a);
-            return 2;
-        } else {
-            path = a;
+        int rc = 0;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+            o->help = 1;
+        else if (!strcmp(a, "--csv"))
+            o->csv = 1;
+        else if (!strcmp(a, "--iters") || !strcmp(a, "--growth") || !strcmp(a, "--top"))
+            rc = i + 1 < argc ? parse_valued(o, a, argv[++i])
+                              : (fprintf(stderr, "probe-dump: %s: missing value\n", a), 2);
+        else if (a[0] == '-')
+            rc = (fprintf(stderr, "probe-dump: unknown option '%s'\nTry 'probe-dump --help'.\n", a), 2);
+        else if (o->path)
+            rc = (fprintf(stderr, "probe-dump: one FILE only ('%s' and '%s')\n", o->path, a), 2);
+        else
+            o->path = a;
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Counts and bytes per kind and per site over the log, and its iteration span. */
+typedef struct Tally {
+    SiteAcc sites[EVLOG_MAX_SITES];
+    uint64_t kind_count[EV_KIND_COUNT], kind_bytes[EV_KIND_COUNT];
+    uint64_t first_iter, last_iter, last_complete;
+} Tally;
+
+static int tally(EvlogReader *r, const Args *o, Tally *t, char *err, size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    t->first_iter = UINT64_MAX;
+    EvlogRecord rec;
+    int rc;
+    while ((rc = evlog_next(r, &rec, err, errlen)) == 1) {
+        if (rec.iter < t->first_iter && rec.iter > 0)
+            t->first_iter = rec.iter;
+        t->last_iter = rec.iter > t->last_iter ? rec.iter : t->last_iter;
+        if (rec.kind == EV_ITER_END)
+            t->last_complete = rec.iter;
+        if (in_range(rec.iter, o->iters)) {
+            t->kind_count[rec.kind]++;
+            t->kind_bytes[rec.kind] += rec.bytes;
+            t->sites[rec.site].count[rec.kind]++;
+            t->sites[rec.site].bytes[rec.kind] += rec.bytes;
         }
     }
-    if (!path) {
-        usage(stderr);
-        return 2;
+    return rc < 0 ? -1 : 0;
+}
+
+static void print_csv(const EvlogReader *r, const Tally *t, const EvGrowth *g, int n, long top)
+{
+    printf("section,name,kind,count,bytes,value\n");
+    for (unsigned k = 1; k < EV_KIND_COUNT; k++)
+        printf("kind,%s,%s,%" PRIu64 ",%" PRIu64 ",\n", eng_event_name(k), eng_event_name(k), t->kind_count[k],
+               t->kind_bytes[k]);
+    for (unsigned s = 0; s < EVLOG_MAX_SITES; s++)
+        for (unsigned k = 1; k < EV_KIND_COUNT; k++)
+            if (t->sites[s].count[k])
+                printf("site,%s,%s,%" PRIu64 ",%" PRIu64 ",\n", evlog_site(r, s), eng_event_name(k),
+                       t->sites[s].count[k], t->sites[s].bytes[k]);
+    for (int i = 0; i < n && i < top; i++)
+        printf("growth,%s,bytes_per_iter,,,%.3f\n", g[i].site, g[i].score);
+}
+
+static void print_tables(const EvlogReader *r, const Args *o, const Tally *t, const EvGrowth *g, int n,
+                         const EvRange *ra, const EvRange *rb)
+{
+    printf("event log %s: format %u, variant '%s', %" PRIu64 " records, iterations %" PRIu64 "..%" PRIu64
+           " (last complete %" PRIu64 ")\n",
+           o->path, r->version, r->variant, r->records, t->first_iter == UINT64_MAX ? 0 : t->first_iter, t->last_iter,
+           t->last_complete);
+    if (o->iters.b != UINT64_MAX || o->iters.a)
+        printf("tables below: iterations %" PRIu64 "..%" PRIu64 "\n", o->iters.a, o->iters.b);
+    printf("\n%-22s %12s %16s\n", "kind", "count", "bytes");
+    for (unsigned k = 1; k < EV_KIND_COUNT; k++)
+        if (t->kind_count[k])
+            printf("%-22s %12" PRIu64 " %16" PRIu64 "\n", eng_event_name(k), t->kind_count[k], t->kind_bytes[k]);
+    printf("\n%-24s %-20s %12s %16s\n", "site", "kind", "count", "bytes");
+    for (unsigned s = 0; s < EVLOG_MAX_SITES; s++)
+        for (unsigned k = 1; k < EV_KIND_COUNT; k++)
+            if (t->sites[s].count[k] && k != EV_ITER_BEGIN && k != EV_ITER_END)
+                printf("%-24s %-20s %12" PRIu64 " %16" PRIu64 "\n", evlog_site(r, s), eng_event_name(k),
+                       t->sites[s].count[k], t->sites[s].bytes[k]);
+    printf("\ngrowing sites, iterations %" PRIu64 "..%" PRIu64 " vs %" PRIu64 "..%" PRIu64 " (bytes per iteration):\n",
+           ra->a, ra->b, rb->a, rb->b);
+    if (!n)
+        printf("  none: no site keeps heap memory or uses more arena/tape per iteration\n");
+    for (int i = 0; i < n && i < o->top; i++)
+        printf("  %-24s %12.1f  (heap kept %.1f, arena +%.1f, tape +%.1f)\n", g[i].site, g[i].score, g[i].heap_kept,
+               g[i].arena_delta, g[i].tape_delta);
+}
+
+int main(int argc, char **argv)
+{
+    Args o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc || o.help || !o.path) {
+        usage(o.help ? stdout : stderr);
+        return o.help ? 0 : 2;
     }
     char err[512];
     EvlogReader r;
-    if (evlog_reader_open(&r, path, err, sizeof err) != 0) {
+    static Tally t;
+    static EvGrowth g[EVLOG_MAX_SITES];
+    EvRange ra = {o.ga.a, o.ga.b}, rb = {o.gb.a, o.gb.b};
+    if (!o.have_growth)
+        ra = rb = (EvRange){0, 0};
+    if (evlog_reader_open(&r, o.path, err, sizeof err) != 0) {
         fprintf(stderr, "probe-dump: %s\n", err);
         return 2;
     }
-    static SiteAcc sites[EVLOG_MAX_SITES];
-    uint64_t kind_count[EV_KIND_COUNT] = {0}, kind_bytes[EV_KIND_COUNT] = {0};
-    uint64_t first_iter = UINT64_MAX, last_iter = 0, last_complete = 0;
-    EvlogRecord rec;
-    int rc;
-    while ((rc = evlog_next(&r, &rec, err, sizeof err)) == 1) {
-        if (rec.iter < first_iter && rec.iter > 0)
-            first_iter = rec.iter;
-        if (rec.iter > last_iter)
-            last_iter = rec.iter;
-        if (rec.kind == EV_ITER_END)
-            last_complete = rec.iter;
-        if (in_range(rec.iter, iters)) {
-            kind_count[rec.kind]++;
-            kind_bytes[rec.kind] += rec.bytes;
-            sites[rec.site].count[rec.kind]++;
-            sites[rec.site].bytes[rec.kind] += rec.bytes;
-        }
-    }
-    if (rc < 0) {
-        fprintf(stderr, "probe-dump: %s: %s\n", path, err);
-        evlog_reader_close(&r);
-        return 2;
-    }
-    if (r.truncated)
+    int n = tally(&r, &o, &t, err, sizeof err) == 0 ? evlog_growth(o.path, &ra, &rb, g, EVLOG_MAX_SITES, err, sizeof err) : -1;
+    if (n >= 0 && r.truncated)
         fprintf(stderr, "probe-dump: note: %s ends inside a record: read up to the last complete record "
                         "(%" PRIu64 " records, last complete iteration %" PRIu64 ")\n",
-                path, r.records, last_complete);
-
-    EvRange ra = {ga.a, ga.b}, rb = {gb.a, gb.b};
-    if (!have_growth)
-        ra = rb = (EvRange){0, 0};
-    static EvGrowth g[EVLOG_MAX_SITES];
-    int n = evlog_growth(path, &ra, &rb, g, EVLOG_MAX_SITES, err, sizeof err);
-    if (n < 0) {
-        fprintf(stderr, "probe-dump: %s\n", err);
-        evlog_reader_close(&r);
-        return 2;
-    }
-    ga = (Range){ra.a, ra.b};
-    gb = (Range){rb.a, rb.b};
-
-    if (csv) {
-        printf("section,name,kind,count,bytes,value\n");
-        for (unsigned k = 1; k < EV_KIND_COUNT; k++)
-            printf("kind,%s,%s,%" PRIu64 ",%" PRIu64 ",\n", eng_event_name(k), eng_event_name(k), kind_count[k], kind_bytes[k]);
-        for (unsigned s = 0; s < EVLOG_MAX_SITES; s++)
-            for (unsigned k = 1; k < EV_KIND_COUNT; k++)
-                if (sites[s].count[k])
-                    printf("site,%s,%s,%" PRIu64 ",%" PRIu64 ",\n", evlog_site(&r, s), eng_event_name(k),
-                           sites[s].count[k], sites[s].bytes[k]);
-        for (int i = 0; i < n && i < top; i++)
-            printf("growth,%s,bytes_per_iter,,,%.3f\n", g[i].site, g[i].score);
-    } else {
-        printf("event log %s: format %u, variant '%s', %" PRIu64 " records, iterations %" PRIu64 "..%" PRIu64
-               " (last complete %" PRIu64 ")\n",
-               path, r.version, r.variant, r.records, first_iter == UINT64_MAX ? 0 : first_iter, last_iter, last_complete);
-        if (iters.b != UINT64_MAX || iters.a)
-            printf("tables below: iterations %" PRIu64 "..%" PRIu64 "\n", iters.a, iters.b);
-        printf("\n%-22s %12s %16s\n", "kind", "count", "bytes");
-        for (unsigned k = 1; k < EV_KIND_COUNT; k++)
-            if (kind_count[k])
-                printf("%-22s %12" PRIu64 " %16" PRIu64 "\n", eng_event_name(k), kind_count[k], kind_bytes[k]);
-        printf("\n%-24s %-20s %12s %16s\n", "site", "kind", "count", "bytes");
-        for (unsigned s = 0; s < EVLOG_MAX_SITES; s++)
-            for (unsigned k = 1; k < EV_KIND_COUNT; k++)
-                if (sites[s].count[k] && k != EV_ITER_BEGIN && k != EV_ITER_END)
-                    printf("%-24s %-20s %12" PRIu64 " %16" PRIu64 "\n", evlog_site(&r, s), eng_event_name(k),
-                           sites[s].count[k], sites[s].bytes[k]);
-        printf("\ngrowing sites, iterations %" PRIu64 "..%" PRIu64 " vs %" PRIu64 "..%" PRIu64 " (bytes per iteration):\n",
-               ga.a, ga.b, gb.a, gb.b);
-        if (!n)
-            printf("  none: no site keeps heap memory or uses more arena/tape per iteration\n");
-        for (int i = 0; i < n && i < top; i++)
-            printf("  %-24s %12.1f  (heap kept %.1f, arena +%.1f, tape +%.1f)\n", g[i].site, g[i].score,
-                   g[i].heap_kept, g[i].arena_delta, g[i].tape_delta);
-    }
+                o.path, r.records, t.last_complete);
+    if (n < 0)
+        fprintf(stderr, "probe-dump: %s: %s\n", o.path, err);
+    else if (o.csv)
+        print_csv(&r, &t, g, n, o.top);
+    else
+        print_tables(&r, &o, &t, g, n, &ra, &rb);
     evlog_reader_close(&r);
-    return 0;
+    return n < 0 ? 2 : 0;
 }

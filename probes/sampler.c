@@ -19,6 +19,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #include <valgrind/valgrind.h>
 #endif
 #include "columns.h"
+#include "fileio.h"
 #include "sysmem.h"
 #include "tensor.h"
 
@@ -49,16 +50,11 @@ const char *sampler_columns(void)
 
 Sampler *sampler_open(const char *path, uint64_t every, uint64_t last)
 {
-    Sampler *s = calloc(1, sizeof *s);
+    int fd;
+    Sampler *s = fileio_new_writer(sizeof *s, path, &fd);
     if (!s)
         return NULL;
-    s->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (s->fd < 0) {
-        int e = errno;
-        free(s);
-        errno = e;
-        return NULL;
-    }
+    s->fd = fd;
     s->every = every ? every : 1;
     s->last = last;
     /* jemalloc, linked or preloaded; NULL under glibc malloc */
@@ -243,13 +239,5 @@ int sampler_close(Sampler *s)
 {
     if (!s)
         return 0;
-    int err = s->err;
-    if (close(s->fd) != 0 && !err)
-        err = errno;
-    free(s);
-    if (err) {
-        errno = err;
-        return -1;
-    }
-    return 0;
+    return fileio_close_writer(s, s->fd, s->err);
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fileio.h"
+
 void samples_free(Samples *s)
 {
     for (int i = 0; i < s->ncols; i++)
@@ -114,35 +116,11 @@ int samples_parse(Samples *s, const char *text, size_t len, char *err, size_t er
 int samples_load(Samples *s, const char *path, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    size_t n;
-    while (buf && (n = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += n;
-        if (len == cap) {
-            char *b = realloc(buf, cap *= 2);
-            if (!b) {
-                free(buf);
-                buf = NULL;
-            } else {
-                buf = b;
-            }
-        }
-    }
-    fclose(f);
-    if (!buf) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        return -1;
-    }
-    char why[256];
-    int rc = samples_parse(s, buf, len, why, sizeof why);
-    if (rc)
+    size_t len;
+    char *text = fileio_slurp(path, &len, err, errlen), why[256];
+    int rc = text ? samples_parse(s, text, len, why, sizeof why) : -1;
+    if (text && rc)
         snprintf(err, errlen, "%s: %s", path, why);
-    free(buf);
+    free(text);
     return rc;
 }
