@@ -51,7 +51,7 @@ static void print_misses(const SoakResult *res)
 {
     for (int i = 0; i < res->n_cells && res->expect_faults; i++) {
         const Cell *c = &res->cells[i];
-        if (c->required != V_NOT_RUN && !c->caught)
+        if (verdict_cell_missed(c))
             printf("fault not caught as required: %s %s: %s, expected %s\n", c->fault, mode_name(c->mode),
                    verdict_name(c->worst), verdict_name(c->required));
     }

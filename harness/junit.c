@@ -20,9 +20,8 @@ static void run_case(FILE *f, const SoakResult *res, const Run *r)
         xml_str(f, r->detail);
         fprintf(f, "\"/>");
     } else if (verdict_run_fails(r, res->expect_faults)) {
-        Verdict want = res->expect_faults ? verdict_required(r->fault, r->mode) : V_FLAT;
         fprintf(f, "<failure type=\"%s\" message=\"%s (expected %s): ", verdict_name(r->verdict),
-                verdict_name(r->verdict), verdict_name(want));
+                verdict_name(r->verdict), verdict_name(verdict_expected(r, res->expect_faults)));
         xml_str(f, r->detail);
         fprintf(f, "\">");
         xml_str(f, r->detail);

@@ -257,7 +257,7 @@ static void run_all(const Options *o, Run *runs, int n)
                 continue;
             }
             runs[next].state = RUN_DONE;
-            runs[next].verdict = V_CRASHED;
+            runs[next].verdict = verdict_unstarted();
             snprintf(runs[next].detail, sizeof runs[next].detail, "could not be started (see stderr)");
             done++;
         }

@@ -20,8 +20,7 @@ static void sweep_of(SoakResult *res, Sweep *s)
     int n = 0;
     for (int j = 0; j < res->n_runs && n < 64; j++) {
         const Run *q = &res->runs[j];
-        if (q->mode != s->mode || strcmp(q->fault, s->fault) || q->verdict != V_FLAT || !q->peak_rss_bytes ||
-            q->resume_from)
+        if (q->mode != s->mode || strcmp(q->fault, s->fault) || !verdict_in_sweep(q))
             continue;
         x[n] = (double)q->iters;
         y[n] = (double)q->peak_rss_bytes;
@@ -170,7 +169,7 @@ static json_t *matrix_json(const SoakResult *res, json_t *missed)
                                            mode_name(c->mode), "verdict", verdict_name(c->worst), "finding", finding,
                                            "required", req ? verdict_name(c->required) : "", "caught",
                                            req ? json_boolean(c->caught) : json_null()));
-        if (req && !c->caught && res->expect_faults) {
+        if (verdict_cell_missed(c) && res->expect_faults) {
             char m[160];
             snprintf(m, sizeof m, "%s %s: %s, expected %s", c->fault, mode_name(c->mode), verdict_name(c->worst),
                      verdict_name(c->required));

@@ -31,6 +31,11 @@ int verdict_series_grows(SeriesClass cls, int changed, double growth, int judged
     return growth > (cls == SERIES_ALLOC ? t->alloc_bytes : t->rss_bytes);
 }
 
+int verdict_in_sweep(const Run *r)
+{
+    return r->verdict == V_FLAT && !r->resume_from && r->peak_rss_bytes;
+}
+
 int verdict_sweep_grows(Mode m, int points, double growth, const Tolerance *t)
 {
     return mode_judges_rss(m) && points >= 2 && growth > t->rss_bytes;
@@ -65,6 +70,11 @@ Verdict verdict_run(const RunEvidence *e, RunCause *cause)
         i++;
     *cause = ladder[i].cause;
     return ladder[i].verdict;
+}
+
+Verdict verdict_unstarted(void)
+{
+    return V_CRASHED;
 }
 
 /* The detection matrix of docs/faults.md: what each fault build must give in each mode
@@ -145,6 +155,22 @@ int verdict_run_fails(const Run *r, int expect_faults)
         return want != V_NOT_RUN && r->verdict != want;
     }
     return r->verdict != V_FLAT;
+}
+
+Verdict verdict_expected(const Run *r, int expect_faults)
+{
+    Verdict want = expect_faults ? verdict_required(r->fault, r->mode) : V_FLAT;
+    return want == V_NOT_RUN ? r->verdict : want;
+}
+
+int verdict_cell_missed(const Cell *c)
+{
+    return c->required != V_NOT_RUN && !c->caught;
+}
+
+int verdict_exit_status(Overall o)
+{
+    return o == OVERALL_PASS ? 0 : 1;
 }
 
 int verdict_sweep_fails(const char *fault, int growing, int expect_faults)

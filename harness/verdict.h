@@ -23,6 +23,9 @@
 
 #include "analysis.h"
 
+struct Run;
+struct SoakResult;
+
 /* The tool that watched a run, each a build variant (runs.c has the names). */
 typedef enum Mode { MODE_NATIVE, MODE_ASAN, MODE_VALGRIND, MODE_JEMALLOC, MODE_COUNT } Mode;
 
@@ -51,6 +54,10 @@ int mode_judges_rss(Mode m);
  * a tolerant one when its growth after warm-up exceeds the tolerance of its class; a
  * series that is not judged never grows. */
 int verdict_series_grows(SeriesClass cls, int changed, double growth, int judged, const Tolerance *t);
+
+/* Whether a run is a point of its sweep: FLAT, trained from scratch (a resumed run did
+ * fewer iterations than its count says), with a peak reading. */
+int verdict_in_sweep(const struct Run *r);
 
 /* Whether a sweep (peak RSS of a mode's FLAT runs against the count) grows. */
 int verdict_sweep_grows(Mode m, int points, double growth, const Tolerance *t);
@@ -81,6 +88,9 @@ typedef enum RunCause {
  * first that applies, in that order (docs/soak.md). */
 Verdict verdict_run(const RunEvidence *e, RunCause *cause);
 
+/* The verdict of a run that could not be started (CRASHED). */
+Verdict verdict_unstarted(void);
+
 /* ---- faults and the detection matrix ---------------------------------------------------- */
 
 /* The fault builds, "none" (the clean build) first: 0 <= i < fault_count(). */
@@ -93,8 +103,6 @@ int fault_known(const char *name);
 /* The verdict docs/faults.md requires of fault in mode m, or V_NOT_RUN when none is. */
 Verdict verdict_required(const char *fault, Mode m);
 
-struct Run;
-struct SoakResult;
 
 /* One cell of the detection matrix: every run of one fault in one mode. */
 typedef struct Cell {
@@ -119,11 +127,20 @@ int verdict_run_skipped(const struct Run *r);
  * requires, and passes otherwise. */
 int verdict_run_fails(const struct Run *r, int expect_faults);
 
+/* The verdict a run should have given: FLAT, or under expect_faults its cell's requirement. */
+Verdict verdict_expected(const struct Run *r, int expect_faults);
+
+/* A required cell whose runs did not all give the required verdict. */
+int verdict_cell_missed(const Cell *c);
+
 /* Whether a sweep fails the soak (with expect_faults, only the clean build's sweeps). */
 int verdict_sweep_fails(const char *fault, int growing, int expect_faults);
 
 /* PASS when no run, sweep or baseline comparison fails; INCOMPLETE when the soak was
  * interrupted or a run did not run; otherwise FAIL. */
 Overall verdict_overall(const struct SoakResult *res);
+
+/* The soak's exit status for an overall verdict: 0 PASS, 1 otherwise. */
+int verdict_exit_status(Overall o);
 
 #endif
