@@ -114,7 +114,7 @@ release asan valgrind jemalloc:
 
 variants: release asan valgrind jemalloc
 
-build: $(BUILD)/train_full $(BUILD)/probe-dump $(BUILD)/soak $(BUILD)/libengine.a $(TEST_BIN) $(BUILD)/tests/victim $(BUILD)/flags.txt
+build: $(BUILD)/train_full $(BUILD)/probe-dump $(BUILD)/soak $(BUILD)/libflatmem-probe.so $(BUILD)/libengine.a $(TEST_BIN) $(BUILD)/tests/victim $(BUILD)/flags.txt
 
 # only the training program (fault builds need nothing else)
 train: $(BUILD)/train_full $(BUILD)/flags.txt
@@ -162,6 +162,11 @@ $(BUILD)/soak: $(BUILD)/obj/harness/soak.o $(BUILD)/libharness.a $(BUILD)/libpro
 TEST_LIBS := $(BUILD)/libharness.a $(BUILD)/libapp.a $(BUILD)/libprobes.a $(BUILD)/libengine.a
 $(BUILD)/tests/%: tests/%.c $(TEST_LIBS) | $(BUILD)/tests $(BUILD)/obj/tests
 	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -Iprobes -Iharness -Iapp -Itests -MMD -MP -MF $(BUILD)/obj/tests/$*.d -o $@ $< $(TEST_LIBS) $(LDFLAGS_ALL) -lcmocka $(JSON_LIBS) $(LIBS_ALL)
+
+# the probe library the soak preloads into programs it runs (docs/any-program.md): built
+# plain in every variant, as it goes into programs that are not ours
+$(BUILD)/libflatmem-probe.so: preload/flatmem_probe.c | $(BUILD)
+	$(call say,CC,$@)$(CC) -std=c11 -D_GNU_SOURCE -O2 -g -fPIC -shared $(WARN) -pthread -o $@ $< -ldl
 
 $(BUILD)/tests/victim: tests/victim.c | $(BUILD)/tests
 	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL)

@@ -17,7 +17,9 @@ SeriesClass series_class(const char *name)
 {
     static const char *const exact[] = {COL_EXACT_PREFIXES};
     static const char *const alloc[] = {COL_MALLOC_IN_USE, COL_JE_ALLOCATED};
-    static const char *const rss[] = {COL_RSS, COL_JE_ACTIVE, COL_JE_RESIDENT, COL_JE_MAPPED, COL_JE_RETAINED};
+    /* jemalloc.mapped and .retained are address space, not memory: shown in the charts,
+     * not analysed (they step by megabytes as the allocator warms up) */
+    static const char *const rss[] = {COL_RSS, COL_PSS, COL_JE_ACTIVE, COL_JE_RESIDENT};
     for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
         if (!strncmp(name, exact[i], strlen(exact[i])))
             return SERIES_EXACT;

@@ -7,7 +7,7 @@
  *     stays under tol_alloc_bytes, growth being the larger of the Theil-Sen slope times
  *     the iterations and the rise from the median of the first quarter of the points to
  *     the median of the last quarter (a step, which a median slope does not see);
- *   resident series (proc.rss_bytes, jemalloc.active/resident/mapped/retained): the same
+ *   resident series (proc.rss_bytes, proc.pss_bytes, jemalloc.active/resident): the same
  *     under tol_rss_bytes.
  * Warm-up: rows of iterations below warmup_frac * iterations (and row 1) are left out of
  * the slopes (RSS grows by 64-128 KiB while the first pages are touched). */

@@ -1,7 +1,9 @@
 #include "findings.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Copies the line starting at p (without its newline) into dst. */
@@ -107,11 +109,12 @@ int finding_from_sanitizer(const char *text, Finding *f)
         snprintf(f->tool, sizeof f->tool, "ubsan");
         snprintf(f->kind, sizeof f->kind, "undefined-behavior");
     }
-    /* the first stack after the headline */
+    /* the first stack after the headline, allocation wrappers left out */
+    int in_stack = 0;
     for (const char *p = next_line(line); p && f->n_frames < FINDING_FRAMES; p = next_line(p)) {
         if (asan_frame(p, f->frames[f->n_frames], sizeof f->frames[0]))
-            f->n_frames++;
-        else if (f->n_frames > 0)
+            f->n_frames += (in_stack = 1, !frame_is_allocator(f->frames[f->n_frames]));
+        else if (in_stack)
             break;
     }
     return 1;
@@ -170,10 +173,52 @@ int finding_from_memcheck(const char *text, Finding *f)
         if (!memcheck_frame(p, fr, sizeof fr))
             break;
         /* skip the allocator's own frames, keep ours */
-        if (!strncmp(fr, "malloc ", 7) || !strncmp(fr, "calloc ", 7) || !strncmp(fr, "realloc ", 8) ||
-            strstr(fr, "memalign") || strstr(fr, "vg_replace"))
+        if (frame_is_allocator(fr) || strstr(fr, "vg_replace"))
             continue;
         join2(f->frames[f->n_frames++], sizeof f->frames[0], fr, "");
     }
     return 1;
+}
+
+static const char *const k_allocators[] = {
+    "malloc", "calloc", "realloc", "free", "posix_memalign", "aligned_alloc", "memalign", "valloc", "strdup",
+    "strndup", "__libc_", "je_", "imalloc", "operator new", "mem_alloc", "mem_calloc", "__interceptor_",
+    "__asan_", "__lsan_", "std::", "__gnu_cxx::",
+};
+
+/* Names ending in '_' or ':' (and "operator new") are families: a prefix is enough;
+ * the others must be the whole function name. */
+int frame_is_allocator(const char *frame)
+{
+    for (size_t i = 0; i < sizeof k_allocators / sizeof k_allocators[0]; i++) {
+        const char *a = k_allocators[i];
+        size_t n = strlen(a);
+        int family = a[n - 1] == '_' || a[n - 1] == ':' || !strcmp(a, "operator new");
+        if (!strncmp(frame, a, n) && (family || !frame[n] || frame[n] == ' ' || frame[n] == '(' || frame[n] == '['))
+            return 1;
+    }
+    return 0;
+}
+
+/* A number that may have thousands separators ("1,024"). */
+static double grouped_number(const char *p)
+{
+    double v = 0;
+    for (; isdigit((unsigned char)*p) || *p == ','; p++)
+        if (*p != ',')
+            v = v * 10 + (*p - '0');
+    return v;
+}
+
+double finding_leak_bytes(const char *text)
+{
+    static const char *const marks[] = {"SUMMARY: AddressSanitizer: ", "SUMMARY: LeakSanitizer: ",
+                                        "definitely lost: "};
+    for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++) {
+        const char *p = strstr(text, marks[i]);
+        if (p && isdigit((unsigned char)p[strlen(marks[i])]) &&
+            (i == 2 || strstr(p, "leaked") < strchr(p, '\n')))
+            return grouped_number(p + strlen(marks[i]));
+    }
+    return NAN;
 }

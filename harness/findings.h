@@ -20,4 +20,12 @@ typedef struct Finding {
 int finding_from_sanitizer(const char *text, Finding *f);
 int finding_from_memcheck(const char *text, Finding *f);
 
+/* The bytes a tool log's leak summary says were leaked ("SUMMARY: LeakSanitizer: N
+ * byte(s) leaked", memcheck's "definitely lost: N bytes"), or NAN when it has none. */
+double finding_leak_bytes(const char *text);
+
+/* 1 when a stack frame ("malloc", "__interceptor_malloc ...", "operator new", the engine's
+ * "mem_alloc ...") only passes an allocation on: a report names the first frame above. */
+int frame_is_allocator(const char *frame);
+
 #endif

@@ -113,6 +113,7 @@ static void result_from_summary(SoakResult *res, json_t *s)
         res->tol.warmup_frac = json_number_value(json_object_get(tol, "warmup_frac"));
     res->interrupted = json_is_true(json_object_get(s, "interrupted"));
     res->expect_faults = json_is_true(json_object_get(s, "expect_faults"));
+    res->strict_leaks = json_is_true(json_object_get(s, "strict_leaks"));
     env_from_json(&res->env, s);
 }
 

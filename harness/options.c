@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <regex.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 
 typedef enum Kind {
     K_FLAG, K_LONG, K_DOUBLE, K_STR, K_FILE, K_ITERS, K_RESUME, K_MODES, K_FAULTS, K_CONFIG, K_SHARD, K_KIB,
-    K_VARIANT
+    K_VARIANT, K_REGEX
 } Kind;
 
 typedef struct OptSpec {
@@ -27,7 +28,7 @@ typedef struct OptSpec {
 #define OFF(f) offsetof(Options, f)
 static const OptSpec k_opts[] = {
     {"--iters", K_ITERS, OFF(iters), 1, 1e9, "LIST", "iteration counts, comma- or space-separated (100,500,1000,5000,10000)"},
-    {"--modes", K_MODES, OFF(modes), 0, 0, "LIST", "native,asan,valgrind,jemalloc (all four)"},
+    {"--modes", K_MODES, OFF(modes), 0, 0, "LIST", "native,asan,valgrind,jemalloc,lsan (the first four; --cmd: see below)"},
     {"--faults", K_FAULTS, OFF(faults), 0, 0, "LIST", "fault builds to run, e.g. none,leak (none): build/<variant>-fault-NAME"},
     {"--config", K_CONFIG, OFF(config), 0, 0, "NAME", "the workload each run trains (soak; the list is below)"},
     {"--resume-iters", K_RESUME, OFF(resume_iters), 11, 1e9, "LIST", "counts at which each mode also runs from a checkpoint (default: the largest count up to 1000; none)"},
@@ -49,6 +50,13 @@ static const OptSpec k_opts[] = {
     {"--templates", K_STR, OFF(templates), 0, 0, "DIR", "gnuplot chart templates (reports)"},
     {"--expect-faults", K_FLAG, OFF(expect_faults), 0, 0, NULL, "judge fault builds by the detection matrix (make faults)"},
     {"--program", K_STR, OFF(program), 0, 0, "PATH", "tests only: run PATH instead of train_full"},
+    {"--cmd", K_STR, OFF(cmd), 0, 0, "'PROG ARGS'", "soak any program: {iters} becomes each count (docs/any-program.md)"},
+    {"--asan-cmd", K_STR, OFF(asan_cmd), 0, 0, "'PROG ARGS'", "with --cmd: the program built with ASan (the asan mode)"},
+    {"--step-regex", K_REGEX, OFF(step_regex), 0, 0, "RE", "with --cmd: a line of its output that ends a step; (group 1) its number"},
+    {"--strict-leaks", K_FLAG, OFF(strict_leaks), 0, 0, NULL, "a leak of the same size at every count fails too"},
+    {"--lsan-suppressions", K_FILE, OFF(lsan_suppressions), 0, 0, "FILE", "LeakSanitizer suppressions (its format)"},
+    {"--valgrind-suppressions", K_FILE, OFF(valgrind_suppressions), 0, 0, "FILE", "Valgrind suppressions (its format)"},
+    {"--prof-sample", K_LONG, OFF(prof_sample), 8, 30, "N", "jemalloc mode: heap profile sample every 2^N bytes (16)"},
     {"-h", K_FLAG, OFF(help), 0, 0, NULL, NULL},
     {"--help", K_FLAG, OFF(help), 0, 0, NULL, "this text"},
 };
@@ -148,14 +156,24 @@ static int set_value(const OptSpec *s, const char *v, Options *o)
     case K_DOUBLE: return parse_double(v, s->lo, s->hi, (double *)dst) ? 0 : bad(s, v, "is not a number in range");
     case K_KIB: return parse_long(v, 0, (long)s->hi, &l) ? (*(double *)dst = (double)l * 1024.0, 0) : bad(s, v, "is not a whole number of KiB");
     case K_STR: *(const char **)dst = v; return 0;
+    case K_REGEX: {
+        regex_t re;
+        int rc = regcomp(&re, v, REG_EXTENDED);
+        size_t groups = rc ? 0 : re.re_nsub;
+        if (!rc)
+            regfree(&re);
+        return rc ? bad(s, v, "is not a valid extended regular expression")
+               : groups != 1 ? bad(s, v, "needs exactly one capture group: (the step number)")
+                             : (*(const char **)dst = v, 0);
+    }
     case K_FILE: return access(v, R_OK) == 0 ? (*(const char **)dst = v, 0) : bad(s, v, strerror(errno));
     case K_ITERS: return set_counts(s, v, o->iters, &o->n_iters);
     case K_RESUME: o->resume_given = 1; o->n_resume = 0; return strcmp(v, "none") ? set_counts(s, v, o->resume_iters, &o->n_resume) : 0;
-    case K_MODES: return set_modes(s, v, o);
+    case K_MODES: o->modes_given = 1; return set_modes(s, v, o);
     case K_FAULTS: return set_faults(s, v, o);
     case K_CONFIG:
         snprintf(why, sizeof why, "is not a workload (valid: %s)", workload_names());
-        return workload_find(v) ? (o->config = v, 0) : bad(s, v, why);
+        return workload_find(v) && strcmp(v, "cmd") ? (o->config_given = 1, o->config = v, 0) : bad(s, v, why);
     case K_VARIANT: return strcmp(v, "release") && strcmp(v, "coverage") ? bad(s, v, "is not release or coverage") : (o->native_variant = v, 0);
     case K_SHARD: {
         char extra;
@@ -176,8 +194,6 @@ static void defaults(Options *o)
     static const long def_iters[] = {100, 500, 1000, 5000, 10000};
     memcpy(o->iters, def_iters, sizeof def_iters);
     o->n_iters = 5;
-    for (int m = 0; m < MODE_COUNT; m++)
-        o->modes[o->n_modes++] = (Mode)m;
     o->faults[0] = "none";
     o->n_faults = 1;
     o->config = "soak";
@@ -188,11 +204,49 @@ static void defaults(Options *o)
     o->base_peak_pct = 10;
     o->base_time_pct = 25;
     o->templates = "reports";
+    o->prof_sample = 16;
+}
+
+/* The modes a soak runs unless --modes says: the built-in program's four build variants;
+ * for a command native, jemalloc, lsan, valgrind, and asan only with --asan-cmd (else it
+ * is left out with a note). */
+static int default_modes(Options *o)
+{
+    static const Mode builtin[] = {MODE_NATIVE, MODE_ASAN, MODE_VALGRIND, MODE_JEMALLOC};
+    static const Mode command[] = {MODE_NATIVE, MODE_JEMALLOC, MODE_LSAN, MODE_VALGRIND, MODE_ASAN};
+    if (!o->modes_given) {
+        const Mode *m = o->cmd ? command : builtin;
+        o->n_modes = o->cmd ? 4 + (o->asan_cmd != NULL) : 4;
+        memcpy(o->modes, m, (size_t)o->n_modes * sizeof *m);
+    }
+    for (int i = 0; o->cmd && !o->asan_cmd && i < o->n_modes; i++)
+        if (o->modes[i] == MODE_ASAN) {
+            fprintf(stderr, "soak: mode asan skipped: it needs the program built with ASan (--asan-cmd)\n");
+            memmove(o->modes + i, o->modes + i + 1, (size_t)(--o->n_modes - i) * sizeof *o->modes);
+            i--;
+        }
+    if (!o->cmd && (o->asan_cmd || o->step_regex)) {
+        fprintf(stderr, "soak: %s: only with --cmd (the built-in program marks its own steps)\n",
+                o->asan_cmd ? "--asan-cmd" : "--step-regex");
+        return 2;
+    }
+    if (o->cmd && (o->config_given || o->n_faults > 1 || strcmp(o->faults[0], "none"))) {
+        fprintf(stderr, "soak: --cmd: --config and --faults are for the built-in program\n");
+        return 2;
+    }
+    if (!o->n_modes)
+        fprintf(stderr, "soak: no mode left to run\n");
+    return o->n_modes ? 0 : 2;
 }
 
 /* What follows from the options: the workload, its resumed runs, the memory budget. */
 static int derive(Options *o)
 {
+    int rc = default_modes(o);
+    if (rc)
+        return rc;
+    if (o->cmd)
+        o->config = "cmd";
     o->wl = workload_find(o->config);
     if (!o->resume_given && o->wl->checkpoints && !o->program) {
         /* one resumed run per mode: at the largest count up to 1000 (else the smallest) */

@@ -44,6 +44,15 @@ typedef struct Options {
     const char *templates;    /* the gnuplot chart templates */
     int expect_faults;
     int help;
+    /* any program (docs/any-program.md) */
+    const char *cmd;          /* --cmd: the command template ({iters}); NULL: train_full */
+    const char *asan_cmd;     /* --asan-cmd: the same program built with ASan */
+    const char *step_regex;   /* --step-regex: one capture group, the step number */
+    int strict_leaks;         /* --strict-leaks: a one-time leak fails too */
+    const char *lsan_suppressions, *valgrind_suppressions;
+    long prof_sample;         /* jemalloc's lg_prof_sample: 2^N bytes between samples (16) */
+    int modes_given;          /* --modes was given */
+    int config_given;         /* --config was given */
 } Options;
 
 /* Parses `soak [options]` (argv[1..]). 0, or 2 after a message on stderr naming the

@@ -162,11 +162,11 @@ static int chart_memory(Ctx *c)
                  r->iters, verdict_name(r->verdict));
         snprintf(caption, sizeof caption,
                  "Flat lines after the first iterations mean nothing accumulates. The MiB axis starts at 0, so a "
-                 "flat line looks flat; tape capacity is on the right axis, in entries.%s%s",
+                 "flat line looks flat%s.%s%s", strcmp(r->config, "cmd") ? "; tape capacity is on the right axis, in entries" : "",
                  r->mode == MODE_JEMALLOC ? " The red lines are jemalloc's own statistics." : "",
                  mode_judges_rss(r->mode) ? "" : " Under this tool RSS rises as it holds freed blocks back: not judged.");
         snprintf(vars, sizeof vars, "datafile='%s'; jemalloc=%d", samples, r->mode == MODE_JEMALLOC);
-        if (chart(c, "memory.gp", file, title, caption, vars) != 0)
+        if (chart(c, strcmp(r->config, "cmd") ? "memory.gp" : "memory-cmd.gp", file, title, caption, vars) != 0)
             return -1;
     }
     return 0;

@@ -11,16 +11,17 @@
 #include <string.h>
 
 #include "outfile.h"
+#include "runjson.h"
 #include "samples.h"
 #include "util.h"
 
-static const char *const k_modes[MODE_COUNT] = {"native", "asan", "valgrind", "jemalloc"};
-static const char *const k_variants[MODE_COUNT] = {"release", "asan", "valgrind", "jemalloc"};
+static const char *const k_modes[MODE_COUNT] = {"native", "asan", "valgrind", "jemalloc", "lsan"};
+static const char *const k_variants[MODE_COUNT] = {"release", "asan", "valgrind", "jemalloc", "release"};
 static const char *const k_kills[] = {"none", "budget", "timeout", "interrupt"};
 
 const char *mode_name(Mode m) { return m < MODE_COUNT ? k_modes[m] : "?"; }
 const char *mode_variant(Mode m) { return m < MODE_COUNT ? k_variants[m] : "?"; }
-const char *mode_names(void) { return "native, asan, valgrind, jemalloc"; }
+const char *mode_names(void) { return "native, asan, valgrind, jemalloc, lsan"; }
 
 int mode_parse(const char *s, Mode *m)
 {
@@ -216,7 +217,60 @@ static void read_finding(Run *r)
     char *text = read_file(path, 4u << 20, NULL);
     r->has_finding = text && (r->mode == MODE_VALGRIND ? finding_from_memcheck(text, &r->finding)
                                                        : finding_from_sanitizer(text, &r->finding));
+    r->leak_bytes = text ? finding_leak_bytes(text) : NAN;
     free(text);
+}
+
+/* RUN/notes.txt (what could not be measured), its lines joined. */
+static void read_note(Run *r)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/notes.txt", r->dir);
+    char *text = read_file(path, sizeof r->note - 1, NULL);
+    snprintf(r->note, sizeof r->note, "%s", text ? text : "");
+    free(text);
+    for (char *p = strchr(r->note, '\n'); p; p = strchr(p, '\n'))
+        p[1] ? (void)(*p = ';') : (void)(*p = 0);
+}
+
+/* A program of one's own that exited 0 did its iterations: the last step it marked, or
+ * (samples placed by time) the count. */
+static uint64_t cmd_iterations_reached(const Run *r)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/steps.csv", r->dir);
+    FILE *f = fopen(path, "r");
+    double last = -1, t, s;
+    while (f && fscanf(f, "%lf,%lf", &t, &s) == 2)
+        last = s > last ? s : last;
+    if (f)
+        fclose(f);
+    return last < 0 ? (uint64_t)r->iters : (uint64_t)fmax(last, (double)r->an.last_iter);
+}
+
+static void write_run_json(const Run *r)
+{
+    char path[PATH_MAX + 16], tmp[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/run.json", r->dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    json_t *o = run_to_json(r);
+    if (o && json_dump_file(o, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(8)) == 0)
+        rename(tmp, path);
+    json_decref(o);
+}
+
+void run_attribute(Run *r)
+{
+    if (r->mode != MODE_JEMALLOC || r->verdict != V_GROWING)
+        return;
+    int n = attrib_jeprof(r->dir, r->iters, r->stacks, ATTRIB_MAX, r->stacks_why, sizeof r->stacks_why);
+    r->n_stacks = n > 0 ? n : 0;
+    if (r->n_stacks) {
+        size_t len = strlen(r->detail);
+        snprintf(r->detail + len, sizeof r->detail - len, "; top stack %s %s (%.1f bytes/iteration)",
+                 r->stacks[0].function, r->stacks[0].where, r->stacks[0].bytes_per_iter);
+    }
+    write_run_json(r);
 }
 
 /* train.json's median time per iteration, or NAN. */
@@ -229,22 +283,6 @@ static double read_ms_per_iter(const Run *r)
     double ms = json_is_number(v) ? json_number_value(v) : NAN;
     json_decref(doc);
     return ms;
-}
-
-static void write_run_json(const Run *r)
-{
-    char path[PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/run.json", r->dir);
-    json_t *o = json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:I, s:i, s:i, s:f, s:I}", "mode", mode_name(r->mode),
-                          "iterations", (json_int_t)r->iters, "resume_from", (json_int_t)r->resume_from, "fault",
-                          r->fault, "verdict", verdict_name(r->verdict), "detail", r->detail, "iterations_reached",
-                          (json_int_t)r->iter_reached, "exit_code", r->exit_code, "signal", r->signal, "wall_s",
-                          r->wall_s, "peak_rss_bytes", (json_int_t)r->peak_rss_bytes);
-    char tmp[PATH_MAX + 32];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    if (o && json_dump_file(o, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(6)) == 0)
-        rename(tmp, path);
-    json_decref(o);
 }
 
 void run_evaluate(Run *r, const Tolerance *t)
@@ -262,6 +300,10 @@ void run_evaluate(Run *r, const Tolerance *t)
         samples_free(&s);
     }
     r->iter_reached = r->an.last_iter;
+    int is_cmd = !strcmp(r->config, "cmd");
+    if (is_cmd && have_samples && r->exit_code == 0 && !r->signal && r->killed == KILL_NONE)
+        r->iter_reached = cmd_iterations_reached(r);
+    read_note(r);
     if (r->an.peak_rss > (double)r->peak_rss_bytes && r->an.peak_rss < 1e18)
         r->peak_rss_bytes = (uint64_t)r->an.peak_rss;
     read_finding(r);
@@ -279,6 +321,9 @@ void run_evaluate(Run *r, const Tolerance *t)
         int n = evlog_growth(path, &ra, &rb, r->sites, RUN_MAX_SITES, err, sizeof err);
         r->n_sites = n > 0 ? n : 0;
     }
+    r->n_stacks = 0;
+    r->stacks_why[0] = 0;
+    r->kind = verdict_kind(r);
     word_detail(r, why, err, bad_rows);
     write_run_json(r);
 }
@@ -319,6 +364,7 @@ int runs_load(const char *dir, Run *runs, int max, const Tolerance *t, char *err
             continue;
         }
         run_evaluate(&runs[n], t);
+        run_attribute(&runs[n]);
         n++;
     }
     closedir(d);

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "analysis.h"
+#include "attrib.h"
 #include "evgrowth.h"
 #include "findings.h"
 #include "verdict.h"
@@ -23,7 +24,7 @@
 const char *mode_name(Mode m);
 const char *mode_variant(Mode m);       /* its build variant: release, asan, valgrind, jemalloc */
 int mode_parse(const char *s, Mode *m); /* 1 on success */
-const char *mode_names(void);           /* "native, asan, valgrind, jemalloc", for messages */
+const char *mode_names(void);           /* "native, asan, valgrind, jemalloc, lsan", for messages */
 
 #define RUN_MAX_SITES 5
 
@@ -59,6 +60,15 @@ typedef struct Run {
     EvGrowth sites[RUN_MAX_SITES];
     int n_sites;
     double ms_per_iter; /* train.json's median, NAN when absent */
+    /* any program (docs/any-program.md) */
+    char note[512];     /* what could not be measured, and why (RUN/notes.txt) */
+    StackGrowth stacks[ATTRIB_MAX]; /* jemalloc runs that grow: the functions that grew */
+    int n_stacks;
+    char stacks_why[200]; /* when there are none: why not */
+    double leak_bytes;  /* the tool's leak summary: bytes leaked (NAN: no report) */
+    int one_time_leak;  /* its leak is the same size at every count (verdict_leaks) */
+    int strict_leaks;   /* --strict-leaks: a one-time leak fails all the same */
+    const char *kind;   /* the classification (verdict.c): "leak", "reachable-growth", ... */
 } Run;
 
 /* Writes run.txt from the fields above. 0 or -1 (errno). */
@@ -71,7 +81,12 @@ int run_read_facts(Run *r, const char *dir, char *err, size_t errlen);
  * verdict.c decide, words the reason into r->detail and writes run.json. */
 void run_evaluate(Run *r, const Tolerance *t);
 
-/* Loads and evaluates every run folder below DIR/runs, in canonical order. Returns how
+/* For a GROWING jemalloc run: the functions that grew, from jemalloc's heap profiles
+ * (attrib.h; a second or so per run: done once the runs are over, so that it never holds
+ * up the sampling of runs still going). Updates the detail and run.json. */
+void run_attribute(Run *r);
+
+/* Loads and evaluates (and attributes) every run folder below DIR/runs, in canonical order. Returns how
  * many (at most max), or -1 with a message when DIR has no runs folder. */
 int runs_load(const char *dir, Run *runs, int max, const Tolerance *t, char *err, size_t errlen);
 

@@ -14,8 +14,10 @@
 #include "commands.h"
 #include "options.h"
 #include "progress.h"
+#include "cmdrun.h"
 #include "spawn.h"
 #include "sysmem.h"
+#include "target.h"
 #include "util.h"
 
 #define MAX_RUNS (2 * MAX_ITERS * MODE_COUNT * MAX_FAULTS)
@@ -35,89 +37,28 @@ static double expected_s(const Run *r, void *ctx)
     return o->wl->ms[r->mode] * (double)(r->iters - r->resume_from) / 1e3;
 }
 
-/* The training program of a mode and fault: BUILD/<variant>[-fault-NAME]/train_full. */
-static void program_path(const Options *o, Mode m, const char *fault, char *out, size_t cap)
-{
-    const char *variant = m == MODE_NATIVE ? o->native_variant : mode_variant(m);
-    if (o->program)
-        snprintf(out, cap, "%s", o->program);
-    else if (!strcmp(fault, "none"))
-        snprintf(out, cap, "%s/%s/train_full", o->build, variant);
-    else
-        snprintf(out, cap, "%s/%s-fault-%s/train_full", o->build, variant, fault);
-}
+static CmdSampler g_samplers[MAX_RUNS]; /* --cmd runs: the soak samples them (cmdrun.h) */
 
-/* max_uar_stack_size_log=16: the fake stacks that catch stack-use-after-return are touched
- * page by page as frames rotate through them, which reads as RSS growth for thousands of
- * iterations with the default size; at 64 KiB per size class they settle within ~40. */
-static const char *const k_asan_env[] = {
-    "ASAN_OPTIONS=detect_stack_use_after_return=1:detect_leaks=1:halt_on_error=1:max_uar_stack_size_log=16",
-    "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1",
-};
-
-static void tool_prefix(const Run *r, const Options *o, Argv *a)
+static int start(const Options *o, Run *r, CmdSampler *cs)
 {
-    if (r->mode != MODE_VALGRIND || o->program)
-        return;
-    static const char *const memcheck[] = {"valgrind", "--tool=memcheck", "--leak-check=full",
-                                           "--errors-for-leak-kinds=definite", "--error-exitcode=99",
-                                           "--num-callers=16",
-                                           /* a ticket lock hands the core between threads ~1.5x faster */
-                                           "--fair-sched=yes"};
-    for (size_t i = 0; i < sizeof memcheck / sizeof memcheck[0]; i++)
-        argv_add(a, "%s", memcheck[i]);
-    argv_add(a, "--log-file=%s/valgrind.log", r->dir);
-}
-
-/* train_full's arguments: the workload, the count, threads, checkpoints, probes, data. */
-static void train_args(const Run *r, const Options *o, Argv *a)
-{
-    for (int i = 0; o->wl->args[i]; i++)
-        argv_add(a, "%s", o->wl->args[i]);
-    argv_add(a, "%ld", r->iters);
-    /* the workload's threads; for the presets, with several runs at once the cores are
-     * shared out so the runs' own threads never oversubscribe them */
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    if (o->wl->threads || o->jobs > 1) {
-        argv_add(a, "--threads");
-        argv_add(a, "%ld", o->wl->threads ? o->wl->threads : cores > o->jobs ? cores / o->jobs : 1L);
+    Launch l;
+    target_launch(o, r, &l);
+    cmdrun_prepare(r);
+    if (spawn_run(r, &l.argv, l.env, l.n_env) != 0)
+        return -1;
+    /* what jeprof reads symbols from, and what could not be measured */
+    char prog[PATH_MAX], note[PATH_MAX + 256], path[PATH_MAX + 16];
+    target_program(o, r, prog, sizeof prog);
+    target_limits(o, r, note, sizeof note);
+    static const char *const files[] = {"program.txt", "notes.txt"};
+    const char *texts[] = {prog, note};
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", r->dir, files[i]);
+        FILE *f = fopen(path, "w");
+        if (f)
+            fprintf(f, "%s%s", texts[i], texts[i][0] ? "\n" : ""), fclose(f);
     }
-    if (o->wl->checkpoints) {
-        argv_add(a, "--save");
-        argv_add(a, "%s/checkpoint.bin", r->dir);
-    }
-    if (r->resume_from) {
-        argv_add(a, "--resume");
-        argv_add(a, "%s/resume-from.ckpt", o->out);
-    }
-    argv_add(a, "--print-every");
-    argv_add(a, "%ld", r->iters >= 10 ? r->iters / 10 : 1);
-    argv_add(a, "--samples");
-    argv_add(a, "%s/samples.csv", r->dir);
-    argv_add(a, "--sample-every");
-    argv_add(a, "%ld", r->iters >= 200 ? r->iters / 200 : 1);
-    argv_add(a, "--summary");
-    argv_add(a, "%s/train.json", r->dir);
-    if (!o->no_events && (r->mode == MODE_NATIVE || r->mode == MODE_JEMALLOC)) {
-        argv_add(a, "--events");
-        argv_add(a, "%s/events.bin", r->dir);
-    }
-    if (o->data) {
-        argv_add(a, "--data");
-        argv_add(a, "%s", o->data);
-    }
-}
-
-static int start(const Options *o, Run *r)
-{
-    Argv a = {.n = 0};
-    char prog[PATH_MAX];
-    tool_prefix(r, o, &a);
-    program_path(o, r->mode, r->fault, prog, sizeof prog);
-    argv_add(&a, "%s", prog);
-    train_args(r, o, &a);
-    int asan = r->mode == MODE_ASAN;
-    return spawn_run(r, &a, asan ? k_asan_env : NULL, asan ? 2 : 0);
+    return target_is_cmd(o) ? cmdrun_start(cs, r, o->step_regex) : 0;
 }
 
 /* ---- the matrix -------------------------------------------------------------------------- */
@@ -163,29 +104,14 @@ static int plan_runs(const Options *o, const char *out, Run *runs)
     return n ? n : -1;
 }
 
-/* Every program the runs need exists. 0, or 2 after a message saying how to build it. */
-static int check_programs(const Options *o, const Run *runs, int n)
-{
-    for (int i = 0; i < n && !o->program; i++) {
-        char path[PATH_MAX];
-        program_path(o, runs[i].mode, runs[i].fault, path, sizeof path);
-        if (access(path, X_OK) != 0) {
-            const char *variant = runs[i].mode == MODE_NATIVE ? o->native_variant : mode_variant(runs[i].mode);
-            fprintf(stderr, "soak: %s is missing: build it first (make train VARIANT=%s%s%s)\n", path, variant,
-                    strcmp(runs[i].fault, "none") ? " FAULT=" : "", strcmp(runs[i].fault, "none") ? runs[i].fault : "");
-            return 2;
-        }
-    }
-    return 0;
-}
-
 /* OUT/resume-from.ckpt, the checkpoint resumed runs start from: the native build trains
  * the workload WORKLOAD_RESUME_FROM iterations. 0, or -1 after a message. */
 static int prepare_resume(const Options *o, const char *out)
 {
     Argv a = {.n = 0};
     char prog[PATH_MAX], log[PATH_MAX + 32];
-    program_path(o, MODE_NATIVE, "none", prog, sizeof prog);
+    Run plain = {.mode = MODE_NATIVE, .fault = "none"};
+    target_program(o, &plain, prog, sizeof prog);
     argv_add(&a, "%s", prog);
     for (int i = 0; o->wl->args[i]; i++)
         argv_add(&a, "%s", o->wl->args[i]);
@@ -225,15 +151,19 @@ static int cmp_longest_first(const void *a, const void *b, void *ctx)
 
 /* The watchdog's look at one running run: did it end, or must it be stopped? Returns 1
  * when it ended (and was recorded). */
-static int watch(const Options *o, Run *r)
+static int watch(const Options *o, Run *r, CmdSampler *cs)
 {
     int status;
     struct rusage ru;
     if (wait4(r->pid, &status, WNOHANG, &ru) == r->pid) {
         spawn_finished(r, status, &ru);
+        if (target_is_cmd(o))
+            cmdrun_finish(cs, r, WIFEXITED(status) && WEXITSTATUS(status) == 0);
         run_evaluate(r, &o->tol);
         return 1;
     }
+    if (target_is_cmd(o))
+        cmdrun_tick(cs, r);
     uint64_t rss = sysmem_rss_of((int)r->pid);
     r->peak_rss_bytes = rss > r->peak_rss_bytes ? rss : r->peak_rss_bytes;
     double limit = o->timeout_s ? o->timeout_s : 120.0 + 5.0 * expected_s(r, (void *)o);
@@ -252,7 +182,7 @@ static void run_all(const Options *o, Run *runs, int n)
     int next = 0, running = 0, done = 0;
     while (done < n && !g_stop) {
         for (; running < o->jobs && next < n; next++) {
-            if (start(o, &runs[next]) == 0) {
+            if (start(o, &runs[next], &g_samplers[next]) == 0) {
                 running++;
                 continue;
             }
@@ -262,13 +192,14 @@ static void run_all(const Options *o, Run *runs, int n)
             done++;
         }
         for (int i = 0; i < n; i++)
-            if (runs[i].state == RUN_RUNNING && watch(o, &runs[i])) {
+            if (runs[i].state == RUN_RUNNING && watch(o, &runs[i], &g_samplers[i])) {
                 running--;
                 done++;
                 progress_finished(&p, &runs[i]);
             }
         progress_tick(&p, runs, n);
-        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+        /* a program of one's own is sampled by the soak: look more often */
+        nanosleep(&(struct timespec){0, (target_is_cmd(o) ? 5 : 50) * 1000 * 1000}, NULL);
     }
 }
 
@@ -284,6 +215,8 @@ static void stop_all(const Options *o, Run *runs, int n)
             struct rusage ru;
             wait4(runs[i].pid, &status, 0, &ru);
             spawn_finished(&runs[i], status, &ru);
+            if (target_is_cmd(o))
+                cmdrun_finish(&g_samplers[i], &runs[i], 0);
             run_evaluate(&runs[i], &o->tol);
         }
 }
@@ -329,11 +262,11 @@ int soak_main(int argc, char **argv)
     }
     int n = plan_runs(&o, out, runs);
     json_t *baseline = NULL;
-    if (n < 0 || check_programs(&o, runs, n) || load_baseline(&o, runs, n, &baseline))
+    if (n < 0 || target_check(&o, runs, n) || load_baseline(&o, runs, n, &baseline))
         return 2;
     qsort_r(runs, (size_t)n, sizeof runs[0], cmp_longest_first, &o); /* the long pole starts at once */
     static SoakResult res;
-    res = (SoakResult){.runs = runs, .n_runs = n, .tol = o.tol, .expect_faults = o.expect_faults,
+    res = (SoakResult){.runs = runs, .n_runs = n, .tol = o.tol, .expect_faults = o.expect_faults, .strict_leaks = o.strict_leaks,
                        .base = {.path = o.baseline, .doc = baseline, .peak_pct = o.base_peak_pct,
                                 .time_pct = o.base_time_pct}};
     snprintf(res.config, sizeof res.config, "%s", o.config);
@@ -350,6 +283,8 @@ int soak_main(int argc, char **argv)
     run_all(&o, runs, n);
     if (g_stop)
         stop_all(&o, runs, n);
+    for (int i = 0; i < n; i++)
+        run_attribute(&runs[i]);
     res.interrupted = g_stop != 0;
     res.wall_s = now_s() - t0;
     qsort(runs, (size_t)n, sizeof runs[0], run_cmp_canonical);

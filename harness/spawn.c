@@ -85,6 +85,9 @@ static void exec_child(const Argv *a, const char *const *env, int n_env, int fo,
         dup2(null, 0);
     for (int i = 0; i < n_env; i++)
         putenv((char *)env[i]);
+    char pid[32]; /* the probe library acts only in this process, not in its children */
+    snprintf(pid, sizeof pid, "%d", (int)getpid());
+    setenv("FLATMEM_PID", pid, 1);
     execvp(a->v[0], a->v);
     fprintf(stderr, "soak: cannot run %s: %s\n", a->v[0], strerror(errno));
     _exit(127);

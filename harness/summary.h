@@ -51,6 +51,7 @@ typedef struct SoakResult {
     Overall overall;
     int interrupted;
     int expect_faults; /* make faults: fault builds judged by the detection matrix */
+    int strict_leaks;  /* a one-time leak fails too */
     double wall_s;
     char config[32];   /* the workload */
     Tolerance tol;

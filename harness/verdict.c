@@ -1,5 +1,6 @@
 #include "verdict.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "summary.h"
@@ -77,24 +78,66 @@ Verdict verdict_unstarted(void)
     return V_CRASHED;
 }
 
+/* Whether a series whose name starts with one of prefixes grows (want 1) or was measured
+ * and is flat (want 0). */
+static int series_state(const RunAnalysis *an, const char *const *prefixes, int want)
+{
+    for (int i = 0; i < an->n_series; i++)
+        for (int k = 0; prefixes[k]; k++)
+            if (!strncmp(an->series[i].name, prefixes[k], strlen(prefixes[k])) && an->series[i].judged &&
+                an->series[i].growing == want)
+                return 1;
+    return 0;
+}
+
+static const char *growth_kind(const RunAnalysis *an)
+{
+    static const char *const engine[] = {"tape.", "arena.", NULL};
+    static const char *const heap[] = {"mem.", "malloc.", "jemalloc.allocated", "persistent.", "tensors.", NULL};
+    static const char *const pages[] = {"jemalloc.active", "jemalloc.resident", "jemalloc.mapped",
+                                        "jemalloc.retained", NULL};
+    if (series_state(an, engine, 1))
+        return "tape-or-arena-growth";
+    if (series_state(an, heap, 1))
+        return "reachable-growth";
+    if (series_state(an, pages, 1))
+        return "allocator-retention";
+    return series_state(an, heap, 0) ? "non-heap-growth" : "unexplained-growth";
+}
+
+const char *verdict_kind(const Run *r)
+{
+    switch (r->verdict) {
+    case V_GROWING: return growth_kind(&r->an);
+    case V_ERROR:
+        if (!strcmp(r->finding.kind, "leak") || !strcmp(r->finding.kind, "definitely-lost"))
+            return "leak";
+        return !strcmp(r->finding.tool, "ubsan") ? "undefined-behavior" : "invalid-access";
+    case V_CRASHED: return "crash";
+    case V_TIMEOUT: return "timeout";
+    case V_OVER_BUDGET: return "over-budget";
+    default: return "";
+    }
+}
+
 /* The detection matrix of docs/faults.md: what each fault build must give in each mode
  * (V_NOT_RUN: nothing required: a native run of a use-after-reset may crash or compute
  * garbage quietly). tests/test_soak.c walks this table and docs/faults.md's, and checks
  * that they are the same. */
 static const struct {
     const char *fault;
-    Verdict v[MODE_COUNT]; /* native, asan, valgrind, jemalloc */
+    Verdict v[MODE_COUNT]; /* native, asan, valgrind, jemalloc, lsan */
 } k_faults[] = {
-    {"none", {V_FLAT, V_FLAT, V_FLAT, V_FLAT}},
-    {"early_reset", {V_NOT_RUN, V_ERROR, V_ERROR, V_NOT_RUN}},
-    {"stack_inputs", {V_NOT_RUN, V_ERROR, V_NOT_RUN, V_NOT_RUN}},
-    {"tape_keep", {V_GROWING, V_GROWING, V_GROWING, V_GROWING}},
-    {"leak", {V_GROWING, V_ERROR, V_ERROR, V_GROWING}},
-    {"creep", {V_GROWING, V_GROWING, V_GROWING, V_GROWING}},
-    {"par_leak", {V_GROWING, V_ERROR, V_ERROR, V_GROWING}},
-    {"split_leak", {V_GROWING, V_ERROR, V_ERROR, V_GROWING}},
-    {"eval_leak", {V_GROWING, V_ERROR, V_ERROR, V_GROWING}},
-    {"stale_probs", {V_NOT_RUN, V_ERROR, V_ERROR, V_NOT_RUN}},
+    {"none", {V_FLAT, V_FLAT, V_FLAT, V_FLAT, V_FLAT}},
+    {"early_reset", {V_NOT_RUN, V_ERROR, V_ERROR, V_NOT_RUN, V_NOT_RUN}},
+    {"stack_inputs", {V_NOT_RUN, V_ERROR, V_NOT_RUN, V_NOT_RUN, V_NOT_RUN}},
+    {"tape_keep", {V_GROWING, V_GROWING, V_GROWING, V_GROWING, V_GROWING}},
+    {"leak", {V_GROWING, V_ERROR, V_ERROR, V_GROWING, V_ERROR}},
+    {"creep", {V_GROWING, V_GROWING, V_GROWING, V_GROWING, V_GROWING}},
+    {"par_leak", {V_GROWING, V_ERROR, V_ERROR, V_GROWING, V_ERROR}},
+    {"split_leak", {V_GROWING, V_ERROR, V_ERROR, V_GROWING, V_ERROR}},
+    {"eval_leak", {V_GROWING, V_ERROR, V_ERROR, V_GROWING, V_ERROR}},
+    {"stale_probs", {V_NOT_RUN, V_ERROR, V_ERROR, V_NOT_RUN, V_NOT_RUN}},
 };
 #define N_FAULTS ((int)(sizeof k_faults / sizeof k_faults[0]))
 
@@ -141,6 +184,28 @@ Cell verdict_cell(const Run *runs, int n, const char *fault, Mode m)
     return c;
 }
 
+void verdict_leaks(SoakResult *res)
+{
+    for (int i = 0; i < res->n_runs; i++) {
+        Run *r = &res->runs[i];
+        if (strcmp(r->kind ? r->kind : "", "leak") || isnan(r->leak_bytes) || r->resume_from)
+            continue;
+        double x[64], y[64], lo = INFINITY, hi = -INFINITY;
+        int n = 0;
+        for (int j = 0; j < res->n_runs && n < 64; j++) {
+            const Run *q = &res->runs[j];
+            if (q->mode == r->mode && !strcmp(q->fault, r->fault) && !isnan(q->leak_bytes) && !q->resume_from) {
+                x[n] = (double)q->iters, y[n++] = q->leak_bytes;
+                lo = fmin(lo, (double)q->iters), hi = fmax(hi, (double)q->iters);
+            }
+        }
+        int counts = hi > lo;
+        r->one_time_leak = counts && fabs(theil_sen(x, y, (size_t)n)) * (hi - lo) <= res->tol.alloc_bytes;
+        if (r->one_time_leak)
+            r->kind = "one-time-leak";
+    }
+}
+
 int verdict_run_skipped(const Run *r)
 {
     return r->verdict == V_NOT_RUN;
@@ -148,7 +213,7 @@ int verdict_run_skipped(const Run *r)
 
 int verdict_run_fails(const Run *r, int expect_faults)
 {
-    if (verdict_run_skipped(r))
+    if (verdict_run_skipped(r) || (r->one_time_leak && !r->strict_leaks))
         return 0;
     if (expect_faults && strcmp(r->fault, "none")) {
         Verdict want = verdict_required(r->fault, r->mode);

@@ -26,8 +26,9 @@
 struct Run;
 struct SoakResult;
 
-/* The tool that watched a run, each a build variant (runs.c has the names). */
-typedef enum Mode { MODE_NATIVE, MODE_ASAN, MODE_VALGRIND, MODE_JEMALLOC, MODE_COUNT } Mode;
+/* The tool that watched a run (runs.c has the names and the build each runs): lsan is
+ * LeakSanitizer preloaded into the plain build (or the user's program). */
+typedef enum Mode { MODE_NATIVE, MODE_ASAN, MODE_VALGRIND, MODE_JEMALLOC, MODE_LSAN, MODE_COUNT } Mode;
 
 /* In order of severity: the worst verdict of a cell is the largest. */
 typedef enum Verdict {
@@ -47,7 +48,8 @@ const char *overall_name(Overall o);
 /* 1 when resident memory (RSS, and peak RSS across the sweep) decides verdicts in mode m:
  * native and jemalloc. Under ASan and memcheck the tools hold freed blocks back (ASan's
  * quarantine, up to 256 MiB; memcheck's freelist, 20 MB), so RSS rises with every
- * malloc/free until the queue is full: it is shown there, not judged. */
+ * malloc/free until the queue is full, and LSan's own allocator is not the program's: it
+ * is shown there, not judged. */
 int mode_judges_rss(Mode m);
 
 /* Whether a series grows: an exact series when any two of its values differ (changed),
@@ -90,6 +92,21 @@ Verdict verdict_run(const RunEvidence *e, RunCause *cause);
 
 /* The verdict of a run that could not be started (CRASHED). */
 Verdict verdict_unstarted(void);
+
+/* The kind of problem a run shows, from its verdict, its tool report and which of its
+ * series grew ("" for FLAT or NOT_RUN):
+ *   leak                  a tool reports unreachable memory (LSan, memcheck definite)
+ *   invalid-access        another tool report (use after free/reset/return, overflow)
+ *   undefined-behavior    UBSan
+ *   tape-or-arena-growth  the engine's tape or arena grows
+ *   reachable-growth      the heap grows (engine heap, malloc in use, jemalloc allocated)
+ *                         with no leak report: memory still pointed to
+ *   allocator-retention   the allocator keeps more pages (jemalloc active, resident,
+ *                         mapped, retained) while what the program holds is flat
+ *   non-heap-growth       RSS grows while the heap, measured, is flat: mmap, stacks
+ *   unexplained-growth    RSS grows and no heap figure was measured to tell which
+ *   crash, timeout, over-budget  as the verdicts */
+const char *verdict_kind(const struct Run *r);
 
 /* ---- faults and the detection matrix ---------------------------------------------------- */
 
@@ -135,6 +152,14 @@ int verdict_cell_missed(const Cell *c);
 
 /* Whether a sweep fails the soak (with expect_faults, only the clean build's sweeps). */
 int verdict_sweep_fails(const char *fault, int growing, int expect_faults);
+
+/* Leaks that grow against leaks that do not: for each mode and fault, the bytes each
+ * run's leak report gives against its count. When they are the same at every count
+ * (within the allocator tolerance over the span of counts), the leak is one-time (a cache
+ * never freed at exit): each such run is marked one_time_leak, its kind "one-time-leak",
+ * and it fails the soak only with strict_leaks. With one count nothing can be told: the
+ * leak fails. */
+void verdict_leaks(struct SoakResult *res);
 
 /* PASS when no run, sweep or baseline comparison fails; INCOMPLETE when the soak was
  * interrupted or a run did not run; otherwise FAIL. */

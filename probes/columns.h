@@ -25,6 +25,7 @@
 #define COL_JE_RESIDENT "jemalloc.resident"
 #define COL_JE_MAPPED "jemalloc.mapped"
 #define COL_JE_RETAINED "jemalloc.retained"
+#define COL_PSS "proc.pss_bytes" /* --cmd runs: proportional set size (/proc/PID/smaps_rollup) */
 #define COL_TAPE_BYTES "tape.bytes" /* the tape's entry array, in bytes (capacity x entry size) */
 
 /* The header line, in the order the sampler writes the columns. */

@@ -1,0 +1,222 @@
+#include "attrib.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "columns.h"
+#include "findings.h"
+#include "samples.h"
+#include "util.h"
+
+/* Runs jeprof with args, its standard output into path. 0, or -1. */
+static int jeprof(char *const *args, const char *path)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644), null = open("/dev/null", O_WRONLY);
+        dup2(fd, 1);
+        dup2(null, 2);
+        execvp("jeprof", args);
+        _exit(127);
+    }
+    int st = 0;
+    return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* The final profile jemalloc wrote at exit (jeprof.<pid>.<n>.f.heap), into out. */
+static int final_profile(const char *dir, char *out, size_t cap)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    out[0] = 0;
+    while (d && (e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (!strncmp(e->d_name, "jeprof.", 7) && n > 7 && !strcmp(e->d_name + n - 7, ".f.heap"))
+            snprintf(out, cap, "%s/%s", dir, e->d_name);
+    }
+    if (d)
+        closedir(d);
+    return out[0] ? 0 : -1;
+}
+
+/* The two profiles to compare and the iterations they were taken at. */
+typedef struct Pair {
+    char early[PATH_MAX + 64], late[PATH_MAX + 64];
+    double iter_early, iter_late;
+} Pair;
+
+/* The iteration the run had reached at ms milliseconds (from its samples). */
+static double iter_at(const Samples *s, int tc, double ms)
+{
+    double it = 0;
+    for (size_t i = 0; i < s->nrows && tc >= 0; i++)
+        if (samples_at(s, i, tc) * 1e3 <= ms)
+            it = samples_at(s, i, 0);
+    return it;
+}
+
+/* Early: the first dump after warm-up (10% of the iterations). Late: the last dump taken
+ * during the run after it (what the program held while it ran; the profile at exit also
+ * holds what it allocated to finish: buffers, reports), else the one at exit. */
+static int pick_pair(const char *dir, long iters, Pair *p)
+{
+    char path[PATH_MAX + 32], err[256], line[512];
+    Samples s;
+    snprintf(path, sizeof path, "%s/samples.csv", dir);
+    if (samples_load(&s, path, err, sizeof err) != 0)
+        return -1;
+    int tc = samples_col(&s, COL_TIME);
+    double warm_ms = INFINITY, early_ms = -1, late_ms = -1, ms;
+    for (size_t i = 0; i < s.nrows && tc >= 0 && isinf(warm_ms); i++)
+        if (samples_at(&s, i, 0) >= fmax(1.0, (double)iters / 10.0))
+            warm_ms = samples_at(&s, i, tc) * 1e3;
+    snprintf(path, sizeof path, "%s/dumps.csv", dir);
+    FILE *f = fopen(path, "r");
+    char name[128];
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "%*[^,],%127[^\n]", name) == 1 && sscanf(name, "jeprof.t%lf.heap", &ms) == 1 && ms >= warm_ms) {
+            if (early_ms < 0 || ms < early_ms)
+                early_ms = ms, snprintf(p->early, sizeof p->early, "%s/%s", dir, name);
+            if (ms > late_ms)
+                late_ms = ms, snprintf(p->late, sizeof p->late, "%s/%s", dir, name);
+        }
+    if (f)
+        fclose(f);
+    p->iter_early = iter_at(&s, tc, early_ms);
+    p->iter_late = late_ms > early_ms ? iter_at(&s, tc, late_ms) : (double)iters;
+    samples_free(&s);
+    if (early_ms >= 0 && late_ms <= early_ms && final_profile(dir, p->late, sizeof p->late) != 0)
+        return -1;
+    return early_ms < 0 ? -1 : 0;
+}
+
+/* The frame a folded stack ("a<addr>;b[inline];c") is charged to: the first from the leaf
+ * that is not a wrapper, its decorations removed. */
+static void charged_frame(char *stack, char *out, size_t cap)
+{
+    char *frames[256];
+    int n = 0;
+    for (char *p = strtok(stack, ";"); p && n < 256; p = strtok(NULL, ";"))
+        frames[n++] = p;
+    int k = n - 1;
+    while (k > 0 && frame_is_allocator(frames[k]))
+        k--;
+    snprintf(out, cap, "%s", k >= 0 ? frames[k] : "?");
+    out[strcspn(out, "<[")] = 0;
+}
+
+/* Adds bytes to function f in out[0..*n). */
+static void charge(StackGrowth *all, int *n, int cap, const char *f, double bytes)
+{
+    int i = 0;
+    while (i < *n && strcmp(all[i].function, f))
+        i++;
+    if (i == *n && *n < cap)
+        snprintf(all[(*n)++].function, sizeof all[0].function, "%s", f);
+    if (i < *n)
+        all[i].bytes += bytes;
+}
+
+/* function's file:line from jeprof's table: its row with the most cumulative bytes. */
+static void location_of(const char *table, const char *function, char *out, size_t cap)
+{
+    FILE *f = fopen(table, "r");
+    char line[1024];
+    double best = -1;
+    out[0] = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        double flat, cum;
+        int used = 0;
+        if (sscanf(line, "%lf %*f%% %*f%% %lf %*f%% %n", &flat, &cum, &used) != 2 || !used)
+            continue;
+        char *name = line + used;
+        name[strcspn(name, "\n")] = 0;
+        char *disc = strstr(name, " (discriminator"); /* "f file.c:11 (discriminator 2)" */
+        if (disc)
+            *disc = 0;
+        char *sp = strrchr(name, ' ');
+        if (!sp || strncmp(name, function, strlen(function)) || (name[strlen(function)] != ' ' || cum <= best))
+            continue;
+        best = cum;
+        const char *where = strstr(sp + 1, "??") ? "" : sp + 1;
+        const char *slash = strstr(where, "/engine/") ? strstr(where, "/engine/") + 1 : where;
+        snprintf(out, cap, "%s", slash);
+    }
+    if (f)
+        fclose(f);
+}
+
+static int cmp_bytes(const void *a, const void *b)
+{
+    double x = ((const StackGrowth *)a)->bytes, y = ((const StackGrowth *)b)->bytes;
+    return (x < y) - (x > y);
+}
+
+/* Folded stacks of the growth into per-function totals. Returns how many functions. */
+static int read_growth(const char *folded, StackGrowth *all, int cap, double *total)
+{
+    FILE *f = fopen(folded, "r");
+    static char line[65536];
+    int n = 0;
+    *total = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        char *sp = strrchr(line, ' '), frame[96];
+        double bytes = sp ? strtod(sp + 1, NULL) : 0;
+        if (!sp || bytes <= 0)
+            continue;
+        *sp = 0;
+        charged_frame(line, frame, sizeof frame);
+        charge(all, &n, cap, frame, bytes);
+        *total += bytes;
+    }
+    if (f)
+        fclose(f);
+    return n;
+}
+
+int attrib_jeprof(const char *dir, long iters, StackGrowth *out, int max, char *why, size_t whylen)
+{
+    char prog[PATH_MAX], base[PATH_MAX + 80], path[PATH_MAX + 32];
+    Pair pr;
+    snprintf(path, sizeof path, "%s/program.txt", dir);
+    char *p = read_file(path, sizeof prog - 1, NULL);
+    snprintf(prog, sizeof prog, "%s", p ? p : "");
+    free(p);
+    prog[strcspn(prog, "\n")] = 0;
+    if (!prog[0] || pick_pair(dir, iters, &pr) != 0) {
+        snprintf(why, whylen, "no two heap profiles to compare (the run ended before a dump after warm-up: "
+                              "dumps are taken at 50 ms, 100 ms, 200 ms, ...; or jemalloc's profiler was off)");
+        return 0;
+    }
+    snprintf(base, sizeof base, "--base=%s", pr.early);
+    char folded[PATH_MAX + 32], table[PATH_MAX + 32];
+    snprintf(folded, sizeof folded, "%s/growth.collapsed", dir);
+    snprintf(table, sizeof table, "%s/growth.txt", dir);
+    char *fold_args[] = {"jeprof", "--collapsed", base, prog, pr.late, NULL};
+    char *text_args[] = {"jeprof", "--text", "--lines", "--show_bytes", base, prog, pr.late, NULL};
+    if (jeprof(fold_args, folded) != 0 || jeprof(text_args, table) != 0) {
+        snprintf(why, whylen, "jeprof failed on %s (is libjemalloc-dev installed?)", pr.late);
+        return -1;
+    }
+    StackGrowth all[256];
+    memset(all, 0, sizeof all);
+    double total;
+    int n = read_growth(folded, all, 256, &total);
+    qsort(all, (size_t)n, sizeof all[0], cmp_bytes);
+    n = n < max ? n : max;
+    double span = fmax(1.0, pr.iter_late - pr.iter_early);
+    for (int i = 0; i < n; i++) {
+        out[i] = all[i];
+        out[i].bytes_per_iter = all[i].bytes / span;
+        out[i].share = total > 0 ? all[i].bytes / total : 0;
+        location_of(table, out[i].function, out[i].where, sizeof out[i].where);
+    }
+    return n;
+}

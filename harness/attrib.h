@@ -1,0 +1,34 @@
+/* attrib.h - which call stacks grew, from jemalloc's own heap profiles (jemalloc runs of
+ * the built-in program and of --cmd programs alike; docs/any-program.md).
+ *
+ * jemalloc (with MALLOC_CONF prof:true) samples allocations with their stacks; the probe
+ * library had it dump profiles during the run (RUN/dumps.csv, RUN/jeprof.t<ms>.heap) and
+ * jemalloc wrote a last one at exit (RUN/jeprof.<pid>.<n>.f.heap). This module takes the
+ * first dump after warm-up and the last one and has jeprof (libjemalloc-dev) subtract
+ * them: the memory still held at the end that was not held after warm-up, by call stack.
+ * Each stack is charged to its first frame that is not an allocation wrapper (malloc,
+ * operator new, the engine's mem_alloc, ...), with that frame's file:line.
+ *
+ * Writes RUN/growth.collapsed (the folded stacks of the growth, bytes, for a flame graph)
+ * and RUN/growth.txt (jeprof's own table). Reads RUN/program.txt (the profiled binary). */
+#ifndef HARNESS_ATTRIB_H
+#define HARNESS_ATTRIB_H
+
+#include <stddef.h>
+
+#define ATTRIB_MAX 8
+
+typedef struct StackGrowth {
+    char function[96];    /* "fault_step_end", "grow" */
+    char where[160];      /* "engine/fault.c:13", or "" when unknown */
+    double bytes;         /* held at the end and not after warm-up */
+    double bytes_per_iter;
+    double share;         /* of all the growth */
+} StackGrowth;
+
+/* Fills out[0..max) with the functions whose memory grew, largest first. iters: the run's
+ * count. Returns how many (0: no growth, or no profiles: then why says so), -1 with a
+ * message in why when jeprof fails. */
+int attrib_jeprof(const char *dir, long iters, StackGrowth *out, int max, char *why, size_t whylen);
+
+#endif

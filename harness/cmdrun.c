@@ -1,0 +1,258 @@
+#include "cmdrun.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "columns.h"
+#include "outfile.h"
+#include "sysmem.h"
+#include "util.h"
+
+static uint64_t now_ns(void)
+{
+    return (uint64_t)(now_s() * 1e9);
+}
+
+static FILE *open_in(const Run *r, const char *name, const char *how)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/%s", r->dir, name);
+    return fopen(path, how);
+}
+
+void cmdrun_prepare(const Run *r)
+{
+    DIR *d = opendir(r->dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        static const char *const stale[] = {"steps.csv", "probe.csv", "malloc.csv", "dumps.csv", "jeprof.", "growth."};
+        for (size_t i = 0; i < sizeof stale / sizeof stale[0]; i++)
+            if (!strncmp(e->d_name, stale[i], strlen(stale[i]))) {
+                char path[PATH_MAX + 300];
+                snprintf(path, sizeof path, "%s/%s", r->dir, e->d_name);
+                unlink(path);
+            }
+    }
+    if (d)
+        closedir(d);
+}
+
+int cmdrun_start(CmdSampler *c, const Run *r, const char *step_regex)
+{
+    memset(c, 0, sizeof *c);
+    c->rss = open_in(r, "rss.csv", "w");
+    c->steps = step_regex ? open_in(r, "steps.csv", "a") : NULL;
+    c->have_regex = step_regex && regcomp(&c->regex, step_regex, REG_EXTENDED) == 0;
+    c->next_s = r->t_start;
+    if (!c->rss || (step_regex && (!c->steps || !c->have_regex))) {
+        fprintf(stderr, "soak: %s: cannot write its samples\n", r->dir);
+        return -1;
+    }
+    return 0;
+}
+
+/* Pss of /proc/PID/smaps_rollup in bytes, 0 when unreadable. */
+static uint64_t pss_of(int pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/smaps_rollup", pid);
+    FILE *f = fopen(path, "r");
+    uint64_t kb = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "Pss:", 4))
+            kb = strtoull(line + 4, NULL, 10);
+    if (f)
+        fclose(f);
+    return kb * 1024;
+}
+
+/* Whether the process has started children (/proc/PID/task/PID/children). */
+static int has_children(int pid)
+{
+    char path[96], buf[16] = "";
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", pid, pid);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        buf[fread(buf, 1, sizeof buf - 1, f)] = 0;
+        fclose(f);
+    }
+    return buf[0] >= '0' && buf[0] <= '9';
+}
+
+/* New complete lines of stdout.txt: each that matches the regex ends a step. */
+static void read_steps(CmdSampler *c, const Run *r)
+{
+    FILE *f = open_in(r, "stdout.txt", "r");
+    if (!f)
+        return;
+    char line[4096];
+    fseek(f, c->out_seen, SEEK_SET);
+    while (fgets(line, sizeof line, f)) {
+        size_t len = strlen(line);
+        if (line[len - 1] != '\n' && !feof(f))
+            continue; /* longer than the buffer: not a step line */
+        if (line[len - 1] != '\n')
+            break;    /* not complete yet: read it next time */
+        c->out_seen += (long)len;
+        regmatch_t m[2];
+        if (regexec(&c->regex, line, 2, m, 0) == 0 && m[1].rm_so >= 0)
+            fprintf(c->steps, "%llu,%lld\n", (unsigned long long)now_ns(), strtoll(line + m[1].rm_so, NULL, 10));
+    }
+    fflush(c->steps);
+    fclose(f);
+}
+
+void cmdrun_tick(CmdSampler *c, const Run *r)
+{
+    double t = now_s();
+    if (t < c->next_s)
+        return;
+    /* every 5 ms at first, then more and more rarely, at most 100 ms apart: about 50 rows
+     * even for a run of a quarter of a second */
+    double age = t - r->t_start;
+    c->next_s = t + fmin(0.1, fmax(0.005, age / 50.0));
+    uint64_t rss = sysmem_rss_of((int)r->pid);
+    if (!rss)
+        return; /* gone: nothing to read */
+    fprintf(c->rss, "%llu,%llu,%llu\n", (unsigned long long)now_ns(), (unsigned long long)rss,
+            (unsigned long long)pss_of((int)r->pid));
+    fflush(c->rss);
+    c->children += has_children((int)r->pid); /* a tool's own short-lived helper (LSan's) is not it */
+    if (c->have_regex)
+        read_steps(c, r);
+}
+
+/* ---- the merge ---------------------------------------------------------------------------- */
+
+typedef struct Table {
+    double *v; /* rows x cols */
+    size_t rows, cols;
+} Table;
+
+/* Reads a CSV of numbers with `cols` fields per line (t_ns first), sorted by t_ns. */
+static Table read_table(const Run *r, const char *name, size_t cols)
+{
+    Table t = {NULL, 0, cols};
+    FILE *f = open_in(r, name, "r");
+    size_t cap = 0;
+    char line[512];
+    while (f && fgets(line, sizeof line, f)) {
+        if (t.rows == cap) {
+            double *bigger = realloc(t.v, (cap = cap ? 2 * cap : 256) * cols * sizeof *t.v);
+            if (!bigger)
+                break;
+            t.v = bigger;
+        }
+        char *p = line;
+        size_t k = 0;
+        for (; k < cols && *p && *p != '\n'; k++, p += *p == ',')
+            t.v[t.rows * cols + k] = strtod(p, &p);
+        t.rows += k == cols;
+    }
+    if (f)
+        fclose(f);
+    return t;
+}
+
+static int cmp_first(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The last row of t (sorted) taken at or before time ns, or -1. */
+static long row_before(const Table *t, double ns)
+{
+    long lo = 0, hi = (long)t->rows - 1, best = -1;
+    while (lo <= hi) {
+        long mid = (lo + hi) / 2;
+        if (t->v[mid * (long)t->cols] <= ns)
+            best = mid, lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return best;
+}
+
+/* The tables the probe library and the soak wrote for a run. */
+typedef struct Tables {
+    Table rss, steps, probe, malloc;
+} Tables;
+
+static void write_row(FILE *f, const Run *r, const Tables *tb, size_t i)
+{
+    const Table *rss = &tb->rss, *steps = &tb->steps, *probe = &tb->probe;
+    double t = rss->v[i * 3], t0 = r->t_start * 1e9, t_end = rss->v[(rss->rows - 1) * 3];
+    double iter;
+    if (steps->rows) {
+        long s = row_before(steps, t);
+        iter = s < 0 ? 0 : steps->v[s * 2 + 1];
+    } else {
+        iter = fmax(1, round((double)r->iters * (t - t0) / fmax(1, t_end - t0)));
+    }
+    fprintf(f, "%.0f,%.6f,%.0f,%.0f", iter, (t - t0) / 1e9, rss->v[i * 3 + 1], rss->v[i * 3 + 2]);
+    long p = row_before(probe, t), m = row_before(&tb->malloc, t);
+    for (size_t k = 1; k < 6; k++)
+        if (p >= 0)
+            fprintf(f, ",%.0f", probe->v[p * 6 + k]);
+        else
+            fputc(',', f);
+    if (m >= 0)
+        fprintf(f, ",%.0f", tb->malloc.v[m * 2 + 1]);
+    else
+        fputc(',', f);
+    fputc('\n', f);
+}
+
+static void write_notes(CmdSampler *c, const Run *r, const Table *steps)
+{
+    FILE *f = open_in(r, "notes.txt", "a");
+    if (!f)
+        return;
+    if (c->children >= 3)
+        fprintf(f, "the program started child processes: only the process the soak started is measured "
+                   "(its children's memory is not in these samples)\n");
+    if (!steps->rows)
+        fprintf(f, "no step marks: samples are placed by time (give --step-regex, or mark steps with "
+                   "include/flatmem.h)\n");
+    fclose(f);
+}
+
+void cmdrun_finish(CmdSampler *c, const Run *r, int exited_ok)
+{
+    (void)exited_ok;
+    if (c->rss)
+        fclose(c->rss);
+    if (c->steps)
+        fclose(c->steps);
+    if (c->have_regex)
+        regfree(&c->regex);
+    Tables tb = {read_table(r, "rss.csv", 3), read_table(r, "steps.csv", 2), read_table(r, "probe.csv", 6),
+                 read_table(r, "malloc.csv", 2)};
+    Table *all[] = {&tb.rss, &tb.steps, &tb.probe, &tb.malloc}; /* by time: two writers append */
+    for (size_t k = 0; k < 4; k++)
+        if (all[k]->rows)
+            qsort(all[k]->v, all[k]->rows, all[k]->cols * sizeof *all[k]->v, cmp_first);
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/samples.csv", r->dir);
+    OutFile of;
+    FILE *f = tb.rss.rows ? outfile_open(&of, path) : NULL;
+    if (f) {
+        fprintf(f, "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", COL_ITER, COL_TIME, COL_RSS, COL_PSS, COL_JE_ALLOCATED,
+                COL_JE_ACTIVE, COL_JE_RESIDENT, COL_JE_MAPPED, COL_JE_RETAINED, COL_MALLOC_IN_USE);
+        for (size_t i = 0; i < tb.rss.rows; i++)
+            write_row(f, r, &tb, i);
+        if (outfile_commit(&of) != 0)
+            fprintf(stderr, "soak: %s: cannot be written\n", path);
+    }
+    write_notes(c, r, &tb.steps);
+    free(tb.rss.v);
+    free(tb.steps.v);
+    free(tb.probe.v);
+    free(tb.malloc.v);
+}

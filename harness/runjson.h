@@ -1,0 +1,13 @@
+/* runjson.h - a run as a JSON object: the entry of summary.json's "runs" and the whole of
+ * RUN/run.json (format: docs/soak.md). Renders only. */
+#ifndef HARNESS_RUNJSON_H
+#define HARNESS_RUNJSON_H
+
+#include <jansson.h>
+
+#include "runs.h"
+
+/* A new reference. */
+json_t *run_to_json(const Run *r);
+
+#endif

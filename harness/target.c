@@ -1,0 +1,373 @@
+#include "target.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "workload.h"
+
+#if defined(__x86_64__)
+#define MULTIARCH "x86_64-linux-gnu"
+#elif defined(__aarch64__)
+#define MULTIARCH "aarch64-linux-gnu"
+#else
+#define MULTIARCH ""
+#endif
+
+/* The preload libraries the modes need, and the Debian package of each. */
+static const struct {
+    const char *file, *package;
+} k_libs[] = {{"libjemalloc.so.2", "libjemalloc2"}, {"liblsan.so.0", "liblsan0"}};
+
+int target_is_cmd(const Options *o)
+{
+    return o->cmd != NULL;
+}
+
+/* The file of a system library (its multiarch folder first), "" when not installed. */
+static void system_lib(const char *file, char *out, size_t cap)
+{
+    const char *dirs[] = {"/usr/lib/" MULTIARCH, "/lib/" MULTIARCH, "/usr/lib64", "/usr/lib"};
+    out[0] = 0;
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0] && !out[0]; i++) {
+        snprintf(out, cap, "%s/%s", dirs[i], file);
+        if (access(out, R_OK) != 0)
+            out[0] = 0;
+    }
+}
+
+/* The folder of the running soak program. */
+static void exe_dir(char *out, size_t cap)
+{
+    ssize_t n = readlink("/proc/self/exe", out, cap - 1);
+    out[n > 0 ? n : 0] = 0;
+    char *slash = strrchr(out, '/');
+    if (slash)
+        *slash = 0;
+}
+
+/* The first of the places (relative to the soak program) where name exists. */
+static void own_file(const char *const *places, int n, char *out, size_t cap)
+{
+    char dir[PATH_MAX];
+    exe_dir(dir, sizeof dir);
+    for (int i = 0; i < n; i++)
+        if ((size_t)snprintf(out, cap, "%s/%s", dir, places[i]) < cap && access(out, R_OK) == 0)
+            return;
+    out[0] = 0;
+}
+
+void target_probe_library(char *out, size_t cap)
+{
+    static const char *const places[] = {"libflatmem-probe.so", "../lib/flatmem/libflatmem-probe.so"};
+    own_file(places, 2, out, cap);
+}
+
+void target_templates(char *out, size_t cap)
+{
+    static const char *const places[] = {"../../reports/common.gp", "../share/flatmem/reports/common.gp"};
+    own_file(places, 2, out, cap);
+    char *slash = strrchr(out, '/');
+    if (slash)
+        *slash = 0;
+}
+
+/* ---- commands ---------------------------------------------------------------------------- */
+
+/* The words of a command template, as a shell would split them (blanks, '...', "...",
+ * backslash), {iters} replaced by iters. Returns how many, or -1 when a quote is open. */
+static int cmd_words(const char *t, long iters, Argv *a)
+{
+    a->n = 0;
+    while (*t) {
+        while (*t == ' ' || *t == '\t' || *t == '\n')
+            t++;
+        if (!*t)
+            break;
+        char word[PATH_MAX + 64];
+        size_t n = 0;
+        for (char q = 0; *t && (q || (*t != ' ' && *t != '\t' && *t != '\n')); t++) {
+            if (q ? *t == q : (*t == '\'' || *t == '"')) {
+                q = q ? 0 : *t;
+            } else if (*t == '\\' && q != '\'' && t[1]) {
+                word[n < sizeof word - 1 ? n++ : n] = *++t;
+            } else if (!strncmp(t, "{iters}", 7)) {
+                n += (size_t)snprintf(word + n, sizeof word - n, "%ld", iters);
+                n = n < sizeof word ? n : sizeof word - 1;
+                t += 6;
+            } else {
+                word[n < sizeof word - 1 ? n++ : n] = *t;
+            }
+            if (!t[1] && q)
+                return -1;
+        }
+        word[n] = 0;
+        argv_add(a, "%s", word);
+    }
+    return a->n;
+}
+
+/* The file a program name runs: as given when it has a '/', else the first on PATH. */
+static void find_program(const char *name, char *out, size_t cap)
+{
+    out[0] = 0;
+    if (strchr(name, '/')) {
+        if (access(name, X_OK) == 0 && !realpath(name, out))
+            snprintf(out, cap, "%s", name);
+        return;
+    }
+    const char *path = getenv("PATH");
+    for (const char *p = path ? path : "/usr/bin:/bin"; *p && !out[0];) {
+        size_t len = strcspn(p, ":");
+        snprintf(out, cap, "%.*s/%s", (int)len, p, name);
+        if (access(out, X_OK) != 0)
+            out[0] = 0;
+        p += len + (p[len] == ':');
+    }
+}
+
+/* 1 when path is an ELF program without an interpreter (statically linked). */
+static int statically_linked(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    Elf64_Ehdr h;
+    int is_static = 0;
+    if (fd >= 0 && read(fd, &h, sizeof h) == (ssize_t)sizeof h && !memcmp(h.e_ident, ELFMAG, SELFMAG) &&
+        h.e_ident[EI_CLASS] == ELFCLASS64) {
+        is_static = 1;
+        for (int i = 0; i < h.e_phnum; i++) {
+            Elf64_Phdr ph;
+            if (pread(fd, &ph, sizeof ph, (off_t)(h.e_phoff + (Elf64_Off)i * h.e_phentsize)) != (ssize_t)sizeof ph)
+                break;
+            is_static &= ph.p_type != PT_INTERP;
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    return is_static;
+}
+
+/* ---- the built-in program ----------------------------------------------------------------- */
+
+/* BUILD/<variant>[-fault-NAME]/train_full: native and lsan run the plain build. */
+static void builtin_path(const Options *o, Mode m, const char *fault, char *out, size_t cap)
+{
+    const char *variant = m == MODE_NATIVE || m == MODE_LSAN ? o->native_variant : mode_variant(m);
+    if (o->program)
+        snprintf(out, cap, "%s", o->program);
+    else if (!strcmp(fault, "none"))
+        snprintf(out, cap, "%s/%s/train_full", o->build, variant);
+    else
+        snprintf(out, cap, "%s/%s-fault-%s/train_full", o->build, variant, fault);
+}
+
+/* train_full's arguments: the workload, the count, threads, checkpoints, probes, data. */
+static void builtin_args(const Options *o, const Run *r, Argv *a)
+{
+    for (int i = 0; o->wl->args[i]; i++)
+        argv_add(a, "%s", o->wl->args[i]);
+    argv_add(a, "%ld", r->iters);
+    /* the workload's threads; for the presets, with several runs at once the cores are
+     * shared out so the runs' own threads never oversubscribe them */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (o->wl->threads || o->jobs > 1) {
+        argv_add(a, "--threads");
+        argv_add(a, "%ld", o->wl->threads ? o->wl->threads : cores > o->jobs ? cores / o->jobs : 1L);
+    }
+    if (o->wl->checkpoints) {
+        argv_add(a, "--save");
+        argv_add(a, "%s/checkpoint.bin", r->dir);
+    }
+    if (r->resume_from) {
+        argv_add(a, "--resume");
+        argv_add(a, "%s/resume-from.ckpt", o->out);
+    }
+    argv_add(a, "--print-every");
+    argv_add(a, "%ld", r->iters >= 10 ? r->iters / 10 : 1);
+    argv_add(a, "--samples");
+    argv_add(a, "%s/samples.csv", r->dir);
+    argv_add(a, "--sample-every");
+    argv_add(a, "%ld", r->iters >= 200 ? r->iters / 200 : 1);
+    argv_add(a, "--summary");
+    argv_add(a, "%s/train.json", r->dir);
+    if (!o->no_events && (r->mode == MODE_NATIVE || r->mode == MODE_JEMALLOC)) {
+        argv_add(a, "--events");
+        argv_add(a, "%s/events.bin", r->dir);
+    }
+    if (o->data) {
+        argv_add(a, "--data");
+        argv_add(a, "%s", o->data);
+    }
+}
+
+void target_program(const Options *o, const Run *r, char *out, size_t cap)
+{
+    if (!target_is_cmd(o)) {
+        builtin_path(o, r->mode, r->fault, out, cap);
+        return;
+    }
+    Argv a;
+    cmd_words(r->mode == MODE_ASAN && o->asan_cmd ? o->asan_cmd : o->cmd, r->iters, &a);
+    find_program(a.n ? a.v[0] : "", out, cap);
+}
+
+/* ---- the launch ---------------------------------------------------------------------------- */
+
+__attribute__((format(printf, 2, 3))) static void env_add(Launch *l, const char *fmt, ...)
+{
+    if (l->n_env == LAUNCH_MAX_ENV)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(l->env_store[l->n_env], sizeof l->env_store[0], fmt, ap);
+    va_end(ap);
+    l->env[l->n_env] = l->env_store[l->n_env];
+    l->n_env++;
+}
+
+/* max_uar_stack_size_log=16: the fake stacks that catch stack-use-after-return are touched
+ * page by page as frames rotate through them, which reads as RSS growth for thousands of
+ * iterations with the default size; at 64 KiB per size class they settle within ~40. */
+static void tool_env(const Options *o, const Run *r, Launch *l)
+{
+    char probe[PATH_MAX], lib[PATH_MAX];
+    target_probe_library(probe, sizeof probe);
+    const char *supp = o->lsan_suppressions;
+    if (r->mode == MODE_ASAN) {
+        env_add(l, "ASAN_OPTIONS=detect_stack_use_after_return=1:detect_leaks=1:halt_on_error=1:"
+                   "max_uar_stack_size_log=16");
+        env_add(l, "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1");
+        if (supp)
+            env_add(l, "LSAN_OPTIONS=suppressions=%s", supp);
+        return; /* ASan's runtime must come first: nothing is preloaded */
+    }
+    int preload_je = r->mode == MODE_JEMALLOC && target_is_cmd(o), preload_lsan = r->mode == MODE_LSAN;
+    system_lib(k_libs[preload_je ? 0 : 1].file, lib, sizeof lib);
+    if (preload_je || preload_lsan)
+        env_add(l, "LD_PRELOAD=%s%s%s", lib, probe[0] ? ":" : "", probe);
+    else if (probe[0])
+        env_add(l, "LD_PRELOAD=%s", probe);
+    if (r->mode == MODE_JEMALLOC)
+        env_add(l, "MALLOC_CONF=prof:true,prof_active:true,lg_prof_sample:%ld,prof_final:true,prof_prefix:%s/jeprof",
+                o->prof_sample, r->dir);
+    if (preload_lsan)
+        env_add(l, "LSAN_OPTIONS=exitcode=23%s%s", supp ? ":suppressions=" : "", supp ? supp : "");
+    if (r->mode == MODE_NATIVE && target_is_cmd(o))
+        env_add(l, "FLATMEM_MALLINFO=1"); /* glibc's heap in use, against RSS */
+    env_add(l, "FLATMEM_DIR=%s", r->dir);
+}
+
+static void valgrind_prefix(const Options *o, const Run *r, Argv *a)
+{
+    static const char *const memcheck[] = {"valgrind", "--tool=memcheck", "--leak-check=full",
+                                           "--errors-for-leak-kinds=definite", "--error-exitcode=99",
+                                           "--num-callers=16",
+                                           /* a ticket lock hands the core between threads ~1.5x faster */
+                                           "--fair-sched=yes"};
+    for (size_t i = 0; i < sizeof memcheck / sizeof memcheck[0]; i++)
+        argv_add(a, "%s", memcheck[i]);
+    if (o->valgrind_suppressions)
+        argv_add(a, "--suppressions=%s", o->valgrind_suppressions);
+    argv_add(a, "--log-file=%s/valgrind.log", r->dir);
+}
+
+void target_launch(const Options *o, const Run *r, Launch *l)
+{
+    memset(l, 0, sizeof *l);
+    if (r->mode == MODE_VALGRIND && !o->program)
+        valgrind_prefix(o, r, &l->argv);
+    if (target_is_cmd(o)) {
+        Argv words;
+        cmd_words(r->mode == MODE_ASAN ? o->asan_cmd : o->cmd, r->iters, &words);
+        for (int i = 0; i < words.n; i++)
+            argv_add(&l->argv, "%s", words.v[i]);
+    } else {
+        char prog[PATH_MAX];
+        builtin_path(o, r->mode, r->fault, prog, sizeof prog);
+        argv_add(&l->argv, "%s", prog);
+        builtin_args(o, r, &l->argv);
+    }
+    if (!o->program)
+        tool_env(o, r, l);
+}
+
+void target_limits(const Options *o, const Run *r, char *out, size_t cap)
+{
+    char prog[PATH_MAX];
+    out[0] = 0;
+    target_program(o, r, prog, sizeof prog);
+    if (target_is_cmd(o) && prog[0] && statically_linked(prog) && r->mode != MODE_VALGRIND)
+        snprintf(out, cap, "%s is statically linked: nothing can be preloaded into it (no %s, no step marks "
+                           "from include/flatmem.h); RSS is all this run measures",
+                 prog, r->mode == MODE_JEMALLOC ? "jemalloc statistics or heap profiles"
+                       : r->mode == MODE_LSAN ? "LeakSanitizer" : "allocator statistics");
+}
+
+/* ---- checks before anything runs ---------------------------------------------------------- */
+
+static int check_template(const char *flag, const char *t)
+{
+    Argv a;
+    char prog[PATH_MAX];
+    if (!strstr(t, "{iters}")) {
+        fprintf(stderr, "soak: %s '%s': no {iters} in it: where should the iteration count go? e.g. "
+                        "--cmd './train {iters}'\n", flag, t);
+        return 2;
+    }
+    if (cmd_words(t, 1, &a) <= 0) {
+        fprintf(stderr, "soak: %s '%s': %s\n", flag, t, a.n ? "a quote is not closed" : "empty command");
+        return 2;
+    }
+    find_program(a.v[0], prog, sizeof prog);
+    if (!prog[0]) {
+        fprintf(stderr, "soak: %s: '%s' is not a program that can be run (not found%s, or not executable)\n", flag,
+                a.v[0], strchr(a.v[0], '/') ? "" : " on PATH");
+        return 2;
+    }
+    return 0;
+}
+
+/* The libraries the modes in use preload. 0, or 2 naming the missing package. */
+static int check_libraries(const Options *o)
+{
+    char path[PATH_MAX];
+    for (int m = 0; m < o->n_modes; m++) {
+        int need = o->modes[m] == MODE_LSAN ? 1 : o->modes[m] == MODE_JEMALLOC && target_is_cmd(o) ? 0 : -1;
+        if (need < 0)
+            continue;
+        system_lib(k_libs[need].file, path, sizeof path);
+        if (!path[0]) {
+            fprintf(stderr, "soak: mode %s needs %s, which is not installed: apt-get install %s\n",
+                    mode_name(o->modes[m]), k_libs[need].file, k_libs[need].package);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+int target_check(const Options *o, const Run *runs, int n)
+{
+    if (target_is_cmd(o)) {
+        int rc = check_template("--cmd", o->cmd);
+        if (!rc && o->asan_cmd)
+            rc = check_template("--asan-cmd", o->asan_cmd);
+        return rc ? rc : check_libraries(o);
+    }
+    for (int i = 0; i < n && !o->program; i++) {
+        char path[PATH_MAX];
+        builtin_path(o, runs[i].mode, runs[i].fault, path, sizeof path);
+        if (access(path, X_OK) != 0) {
+            const char *variant = runs[i].mode == MODE_NATIVE || runs[i].mode == MODE_LSAN ? o->native_variant
+                                                                                           : mode_variant(runs[i].mode);
+            fprintf(stderr, "soak: %s is missing: build it first (make train VARIANT=%s%s%s)\n", path, variant,
+                    strcmp(runs[i].fault, "none") ? " FAULT=" : "", strcmp(runs[i].fault, "none") ? runs[i].fault : "");
+            return 2;
+        }
+    }
+    return check_libraries(o);
+}

@@ -1,0 +1,170 @@
+/* libflatmem-probe.so - preloaded by the soak into a program it runs (--cmd), and into the
+ * engine's jemalloc runs. It measures nothing by itself and replaces nothing: jemalloc (when
+ * it is preloaded too) interposes malloc, records stacks and writes heap profiles; this
+ * library only asks it for them, and records the program's step marks.
+ *
+ * It acts only in the process the soak started (FLATMEM_PID is that process's pid: a child
+ * the program starts inherits the environment but is left alone) and only with FLATMEM_DIR
+ * set (the run folder). There it writes, with write(2) and no allocation:
+ *   steps.csv   "t_ns,step" for each flatmem_step(step) (include/flatmem.h)
+ *   probe.csv   "t_ns,allocated,active,resident,mapped,retained": jemalloc's statistics
+ *               every 5 ms at first, then every 1/50 of the time so far, at most every
+ *               FLATMEM_SAMPLE_MS (100) milliseconds, when jemalloc is there
+ *   malloc.csv  "t_ns,in_use": glibc's heap in use (mallinfo2: uordblks + hblkhd) as
+ *               often, with FLATMEM_MALLINFO=1 (native runs) and no jemalloc
+ *   dumps.csv   "t_ns,file": heap profiles it had jemalloc dump (jeprof.t<ms>.heap) at
+ *               0.05, 0.1, 0.2, 0.4, ... seconds after start (each time doubled), when
+ *               jemalloc's profiler is on
+ * t_ns: CLOCK_MONOTONIC, the clock the soak's own samples use. Format: docs/any-program.md. */
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef int (*MallctlFn)(const char *, void *, size_t *, void *, size_t);
+
+static struct {
+    int active;
+    char dir[3072];
+    int steps_fd, probe_fd, dumps_fd, malloc_fd;
+    MallctlFn mallctl;
+    long sample_ms;
+} g = {.steps_fd = -1, .probe_fd = -1, .dumps_fd = -1, .malloc_fd = -1};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Appends a line of up to four numbers (and an optional string) with one write(2). */
+static void put_line(int fd, const uint64_t *v, int n, const char *s)
+{
+    char buf[4096];
+    int len = 0;
+    for (int i = 0; i < n && len < (int)sizeof buf - 32; i++)
+        len += snprintf(buf + len, sizeof buf - (size_t)len, "%s%llu", i ? "," : "", (unsigned long long)v[i]);
+    if (s)
+        len += snprintf(buf + len, sizeof buf - (size_t)len, ",%s", s);
+    if (len < (int)sizeof buf - 1) {
+        buf[len++] = '\n';
+        ssize_t w = write(fd, buf, (size_t)len);
+        (void)w;
+    }
+}
+
+void flatmem_probe_step(unsigned long long step);
+void flatmem_probe_step(unsigned long long step)
+{
+    if (g.steps_fd >= 0) {
+        uint64_t v[2] = {now_ns(), step};
+        put_line(g.steps_fd, v, 2, NULL);
+    }
+}
+
+static int open_out(const char *name)
+{
+    char path[sizeof g.dir + 32];
+    snprintf(path, sizeof path, "%s/%s", g.dir, name);
+    return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+static uint64_t stat_of(const char *name)
+{
+    size_t v = 0, len = sizeof v;
+    return g.mallctl(name, &v, &len, NULL, 0) == 0 ? v : 0;
+}
+
+static void sample_glibc(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    uint64_t v[2] = {now_ns(), mi.uordblks + mi.hblkhd};
+    put_line(g.malloc_fd, v, 2, NULL);
+}
+
+static void sample(void)
+{
+    if (!g.mallctl) {
+        sample_glibc();
+        return;
+    }
+    uint64_t epoch = 1;
+    size_t len = sizeof epoch;
+    g.mallctl("epoch", &epoch, &len, &epoch, len);
+    uint64_t v[6] = {now_ns(), stat_of("stats.allocated"), stat_of("stats.active"), stat_of("stats.resident"),
+                     stat_of("stats.mapped"), stat_of("stats.retained")};
+    char rest[64];
+    snprintf(rest, sizeof rest, "%llu,%llu", (unsigned long long)v[4], (unsigned long long)v[5]);
+    put_line(g.probe_fd, v, 4, rest);
+}
+
+static void dump(uint64_t t0)
+{
+    uint64_t t = now_ns();
+    char file[sizeof g.dir + 64], name[64];
+    snprintf(name, sizeof name, "jeprof.t%llu.heap", (unsigned long long)((t - t0) / 1000000u));
+    snprintf(file, sizeof file, "%s/%s", g.dir, name);
+    const char *p = file;
+    if (g.mallctl("prof.dump", NULL, NULL, (void *)&p, sizeof p) == 0) {
+        uint64_t v[1] = {t};
+        put_line(g.dumps_fd, v, 1, name);
+    }
+}
+
+static void *sampler(void *arg)
+{
+    (void)arg;
+    uint64_t t0 = now_ns(), next_dump_ms = 50, next_sample_ms = 0;
+    _Bool on = 0;
+    size_t len = sizeof on;
+    int prof = g.mallctl && g.mallctl("opt.prof", &on, &len, NULL, 0) == 0 && on;
+    for (;;) { /* wakes every 5 ms: statistics every 5 ms at first, then every 1/50 of the
+                * time so far, at most every sample_ms; dumps on their schedule */
+        uint64_t ms = (now_ns() - t0) / 1000000u, gap = ms / 50;
+        if (ms >= next_sample_ms) {
+            sample();
+            next_sample_ms = ms + (gap < 5 ? 5 : gap > (uint64_t)g.sample_ms ? (uint64_t)g.sample_ms : gap);
+        }
+        if (prof && ms >= next_dump_ms) {
+            dump(t0);
+            next_dump_ms *= 2;
+        }
+        struct timespec ts = {0, 5 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+__attribute__((constructor)) static void probe_start(void)
+{
+    const char *dir = getenv("FLATMEM_DIR"), *pid = getenv("FLATMEM_PID");
+    if (!dir || !pid || atol(pid) != (long)getpid() || strlen(dir) >= sizeof g.dir)
+        return;
+    strcpy(g.dir, dir);
+    g.steps_fd = open_out("steps.csv");
+    const char *ms = getenv("FLATMEM_SAMPLE_MS");
+    g.sample_ms = ms && atol(ms) > 0 ? atol(ms) : 100;
+    *(void **)&g.mallctl = dlsym(RTLD_DEFAULT, "mallctl");
+    const char *mi = getenv("FLATMEM_MALLINFO");
+    if (g.mallctl) {
+        g.probe_fd = open_out("probe.csv");
+        g.dumps_fd = open_out("dumps.csv");
+    } else if (mi && *mi == '1') {
+        g.malloc_fd = open_out("malloc.csv");
+    }
+    if (g.probe_fd < 0 && g.malloc_fd < 0)
+        return; /* steps only */
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_create(&t, &attr, sampler, NULL);
+    pthread_attr_destroy(&attr);
+}
