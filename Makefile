@@ -91,7 +91,7 @@ HARNESS_OBJ := $(HARNESS_SRC:harness/%.c=$(BUILD)/obj/harness/%.o)
 # Tests that drive the harness or the other variants' builds run in the release variant
 # only, test_oom in the failpoint build (asan) only: elsewhere they are not built, so a
 # "skipped" in `make test` is something to look at.
-RELEASE_TESTS := test_soak test_report test_bisect test_coverage test_parity
+RELEASE_TESTS := test_soak test_report test_bisect test_coverage test_parity test_anyprog
 ASAN_TESTS := test_oom
 TEST_NAMES := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 ifneq ($(VARIANT),release)
@@ -101,10 +101,15 @@ ifneq ($(VARIANT),asan)
   TEST_NAMES := $(filter-out $(ASAN_TESTS),$(TEST_NAMES))
 endif
 TEST_BIN := $(TEST_NAMES:%=$(BUILD)/tests/%)
+# programs of "someone else's" that test_anyprog soaks through --cmd (release variant)
+CXX ?= c++
+ifeq ($(VARIANT),release)
+  TEST_PROGRAMS := $(BUILD)/tests/anyprog $(BUILD)/tests/anyprog_cpp
+endif
 # the compiler writes each object's header dependencies next to it (-MMD -MP)
 DEPS := $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d)
 
-.PHONY: print-tests soak-coverage bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help check-names
+.PHONY: install uninstall print-tests soak-coverage bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help check-names
 .DEFAULT_GOAL := all
 
 all: release
@@ -114,7 +119,7 @@ release asan valgrind jemalloc:
 
 variants: release asan valgrind jemalloc
 
-build: $(BUILD)/train_full $(BUILD)/probe-dump $(BUILD)/soak $(BUILD)/libflatmem-probe.so $(BUILD)/libengine.a $(TEST_BIN) $(BUILD)/tests/victim $(BUILD)/flags.txt
+build: $(BUILD)/train_full $(BUILD)/probe-dump $(BUILD)/soak $(BUILD)/libflatmem-probe.so $(BUILD)/libengine.a $(TEST_BIN) $(TEST_PROGRAMS) $(BUILD)/tests/victim $(BUILD)/flags.txt
 
 # only the training program (fault builds need nothing else)
 train: $(BUILD)/train_full $(BUILD)/flags.txt
@@ -167,6 +172,12 @@ $(BUILD)/tests/%: tests/%.c $(TEST_LIBS) | $(BUILD)/tests $(BUILD)/obj/tests
 # plain in every variant, as it goes into programs that are not ours
 $(BUILD)/libflatmem-probe.so: preload/flatmem_probe.c | $(BUILD)
 	$(call say,CC,$@)$(CC) -std=c11 -D_GNU_SOURCE -O2 -g -fPIC -shared $(WARN) -pthread -o $@ $< -ldl
+
+# -O1 -g and nothing of ours: they stand for programs built elsewhere
+$(BUILD)/tests/anyprog: tests/programs/anyprog.c include/flatmem.h | $(BUILD)/tests
+	$(call say,CC,$@)$(CC) -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Iinclude -o $@ $<
+$(BUILD)/tests/anyprog_cpp: tests/programs/anyprog_cpp.cpp include/flatmem.h | $(BUILD)/tests
+	$(call say,CXX,$@)$(CXX) -std=c++17 -O1 -g -Wall -Wextra -Werror -Iinclude -o $@ $<
 
 $(BUILD)/tests/victim: tests/victim.c | $(BUILD)/tests
 	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL)
@@ -301,6 +312,26 @@ bench-probes: deps
 	@$(MAKE) --no-print-directory build VARIANT=release PROBES=0
 	@tools/bench-probes
 
+# `make install PREFIX=/usr/local DESTDIR=`: the soak as `flatmem`, for programs of your own
+# (docs/any-program.md). The installed program finds its library and templates next to it.
+PREFIX ?= /usr/local
+DESTDIR ?=
+INSTALL_DIRS := bin lib/flatmem include share/flatmem/reports share/man/man1 share/doc/flatmem
+install:
+	@$(MAKE) --no-print-directory release FAULT=none
+	@for d in $(INSTALL_DIRS); do install -d "$(DESTDIR)$(PREFIX)/$$d" || exit 1; done
+	install -m 755 build/release/soak "$(DESTDIR)$(PREFIX)/bin/flatmem"
+	install -m 644 build/release/libflatmem-probe.so "$(DESTDIR)$(PREFIX)/lib/flatmem/"
+	install -m 644 include/flatmem.h "$(DESTDIR)$(PREFIX)/include/"
+	install -m 644 reports/*.gp "$(DESTDIR)$(PREFIX)/share/flatmem/reports/"
+	install -m 644 docs/flatmem.1 "$(DESTDIR)$(PREFIX)/share/man/man1/"
+	install -m 644 docs/any-program.md "$(DESTDIR)$(PREFIX)/share/doc/flatmem/"
+
+uninstall:
+	rm -f "$(DESTDIR)$(PREFIX)/bin/flatmem" "$(DESTDIR)$(PREFIX)/include/flatmem.h" \
+	  "$(DESTDIR)$(PREFIX)/share/man/man1/flatmem.1"
+	rm -rf "$(DESTDIR)$(PREFIX)/lib/flatmem" "$(DESTDIR)$(PREFIX)/share/flatmem" "$(DESTDIR)$(PREFIX)/share/doc/flatmem"
+
 clean:
 	rm -rf build
 
@@ -322,6 +353,7 @@ help:
 	@echo "make bench        speed and footprint of --tiny/--small/--medium, sgemm ceiling (build/bench/bench.json)"
 	@echo "make fuzz         libFuzzer on the readers, the CLI parser, the data loader, checkpoints (FUZZ_SECONDS=60)"
 	@echo "make bench-probes ms/iteration: probes compiled out / idle / samples / event log"
+	@echo "make install      the soak as flatmem, its probe library, header, templates, man page (PREFIX, DESTDIR)"
 	@echo "make clean        remove build/"
 	@echo "make faults-build the training program of every fault build in every variant"
 	@echo "variables: CC, FAULT (none), VARIANT, PROBES (1; 0 compiles the hooks out), CFLAGS, LDFLAGS,"

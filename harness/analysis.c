@@ -153,7 +153,9 @@ void analyze_run(const Samples *s, uint64_t iterations, const Tolerance *t, int 
         memset(r, 0, sizeof *r);
         snprintf(r->name, sizeof r->name, "%s", s->names[c]);
         r->cls = series_class(s->names[c]);
-        r->judged = r->cls != SERIES_RSS || judge_rss;
+        /* PSS is shown, not judged: it moves when another process sharing the same pages
+         * (libraries) starts or ends, with nothing held by this one */
+        r->judged = (r->cls != SERIES_RSS || judge_rss) && strcmp(r->name, COL_PSS);
         if (!strcmp(r->name, COL_RSS))
             out->peak_rss = column_max(s, c);
         if (r->cls == SERIES_IGNORED || !analyze_series(s, c, warm_iter, t, r, x, y))

@@ -109,7 +109,7 @@ static void charged_frame(char *stack, char *out, size_t cap)
     while (k > 0 && frame_is_allocator(frames[k]))
         k--;
     snprintf(out, cap, "%s", k >= 0 ? frames[k] : "?");
-    out[strcspn(out, "<[")] = 0;
+    out[strcspn(out, "<[(")] = 0; /* "f<addr>", "f[inline]", "C::f(long, double)": the name */
 }
 
 /* Adds bytes to function f in out[0..*n). */
@@ -146,8 +146,9 @@ static void location_of(const char *table, const char *function, char *out, size
             continue;
         best = cum;
         const char *where = strstr(sp + 1, "??") ? "" : sp + 1;
-        const char *slash = strstr(where, "/engine/") ? strstr(where, "/engine/") + 1 : where;
-        snprintf(out, cap, "%s", slash);
+        char cwd[PATH_MAX];
+        size_t n = getcwd(cwd, sizeof cwd) ? strlen(cwd) : 0; /* relative to where the soak runs */
+        snprintf(out, cap, "%s", n && !strncmp(where, cwd, n) && where[n] == '/' ? where + n + 1 : where);
     }
     if (f)
         fclose(f);
@@ -212,6 +213,10 @@ int attrib_jeprof(const char *dir, long iters, StackGrowth *out, int max, char *
     qsort(all, (size_t)n, sizeof all[0], cmp_bytes);
     n = n < max ? n : max;
     double span = fmax(1.0, pr.iter_late - pr.iter_early);
+    if (!n)
+        snprintf(why, whylen, "no stack grew by a sampled amount between iterations %.0f and %.0f (jemalloc samples "
+                              "one allocation every 2^N bytes on average: --prof-sample N lower sees less)",
+                 pr.iter_early, pr.iter_late);
     for (int i = 0; i < n; i++) {
         out[i] = all[i];
         out[i].bytes_per_iter = all[i].bytes / span;

@@ -226,6 +226,8 @@ static void write_notes(CmdSampler *c, const Run *r, const Table *steps)
 void cmdrun_finish(CmdSampler *c, const Run *r, int exited_ok)
 {
     (void)exited_ok;
+    if (c->have_regex && c->steps)
+        read_steps(c, r); /* the lines written after the last look */
     if (c->rss)
         fclose(c->rss);
     if (c->steps)

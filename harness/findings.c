@@ -183,6 +183,7 @@ int finding_from_memcheck(const char *text, Finding *f)
 static const char *const k_allocators[] = {
     "malloc", "calloc", "realloc", "free", "posix_memalign", "aligned_alloc", "memalign", "valloc", "strdup",
     "strndup", "__libc_", "je_", "imalloc", "operator new", "mem_alloc", "mem_calloc", "__interceptor_",
+    "malloc_usable_size", "mallocx", "sallocx", /* what libjemalloc's own frames symbolise as */
     "__asan_", "__lsan_", "std::", "__gnu_cxx::",
 };
 
@@ -194,7 +195,7 @@ int frame_is_allocator(const char *frame)
         const char *a = k_allocators[i];
         size_t n = strlen(a);
         int family = a[n - 1] == '_' || a[n - 1] == ':' || !strcmp(a, "operator new");
-        if (!strncmp(frame, a, n) && (family || !frame[n] || frame[n] == ' ' || frame[n] == '(' || frame[n] == '['))
+        if (!strncmp(frame, a, n) && (family || !frame[n] || strchr(" ([<", frame[n])))
             return 1;
     }
     return 0;

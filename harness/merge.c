@@ -14,6 +14,7 @@
 #include "options.h"
 #include "outfile.h"
 #include "report.h"
+#include "target.h"
 #include "util.h"
 
 #define MAX_LOADED 2048
@@ -218,7 +219,9 @@ int soak_merge(int argc, char **argv)
     res.n_runs = n;
     for (int i = 0; i < n; i++)
         res.wall_s += runs[i].wall_s;
-    return soak_finish(&res, out, "reports", 1);
+    char templates[PATH_MAX];
+    target_templates(templates, sizeof templates);
+    return soak_finish(&res, out, templates, 1);
 }
 
 /* ---- report, baseline --------------------------------------------------------------------- */
@@ -226,7 +229,9 @@ int soak_merge(int argc, char **argv)
 int soak_report(int argc, char **argv)
 {
     static Run runs[MAX_LOADED];
-    const char *dir = "reports/latest", *baseline = NULL, *templates = "reports";
+    static char found[PATH_MAX];
+    target_templates(found, sizeof found);
+    const char *dir = "reports/latest", *baseline = NULL, *templates = found;
     const SubOpt opts[] = {{"--baseline", &baseline, NULL}, {"--templates", &templates, NULL}, {NULL, NULL, NULL}};
     int n_pos;
     if (sub_args(argc, argv, opts, &dir, 1, &n_pos, "usage: soak report [DIR] [--baseline FILE] [--templates DIR]"))

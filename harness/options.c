@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "runs.h"
+#include "target.h"
 #include "util.h"
 
 typedef enum Kind {
@@ -203,7 +204,9 @@ static void defaults(Options *o)
     o->tol = tolerance_defaults();
     o->base_peak_pct = 10;
     o->base_time_pct = 25;
-    o->templates = "reports";
+    static char templates[PATH_MAX];
+    target_templates(templates, sizeof templates);
+    o->templates = templates;
     o->prof_sample = 16;
 }
 

@@ -149,13 +149,18 @@ static const char *signal_name(int sig)
     }
 }
 
-/* The first line of the run's stderr.txt, into out. */
-static void first_stderr_line(const Run *r, char *out, size_t cap)
+/* The last line of the run's stderr.txt (where programs say why they stop), into out. */
+static void last_stderr_line(const Run *r, char *out, size_t cap)
 {
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/stderr.txt", r->dir);
-    char *text = read_file(path, 4096, NULL);
-    snprintf(out, cap, "%.*s", text ? (int)strcspn(text, "\n") : 0, text ? text : "");
+    char *text = read_file(path, 1 << 20, NULL), *end = text ? text + strlen(text) : NULL;
+    while (end && end > text && (end[-1] == '\n' || end[-1] == ' '))
+        *--end = 0;
+    const char *line = end ? end : "";
+    while (end && line > text && line[-1] != '\n')
+        line--;
+    snprintf(out, cap, "%s", line);
     free(text);
 }
 
@@ -191,7 +196,7 @@ static void word_detail(Run *r, RunCause why, const char *samples_err, size_t ba
         snprintf(r->detail, sizeof r->detail, "killed by %s (%d) at iteration %llu", signal_name(r->signal), r->signal, at);
         break;
     case CAUSE_EXIT:
-        first_stderr_line(r, first, sizeof first);
+        last_stderr_line(r, first, sizeof first);
         snprintf(r->detail, sizeof r->detail, "exit status %d at iteration %llu%s%s", r->exit_code, at,
                  first[0] ? ": " : "", first);
         break;

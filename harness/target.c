@@ -29,12 +29,16 @@ int target_is_cmd(const Options *o)
     return o->cmd != NULL;
 }
 
-/* The file of a system library (its multiarch folder first), "" when not installed. */
+/* The file of a system library (its multiarch folder first; FLATMEM_LIBDIR instead when
+ * set, for packagers and tests), "" when not installed. */
 static void system_lib(const char *file, char *out, size_t cap)
 {
     const char *dirs[] = {"/usr/lib/" MULTIARCH, "/lib/" MULTIARCH, "/usr/lib64", "/usr/lib"};
+    const char *only = getenv("FLATMEM_LIBDIR");
     out[0] = 0;
-    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0] && !out[0]; i++) {
+    for (size_t i = 0; i < (only ? 1 : sizeof dirs / sizeof dirs[0]) && !out[0]; i++) {
+        if (only)
+            dirs[0] = only;
         snprintf(out, cap, "%s/%s", dirs[i], file);
         if (access(out, R_OK) != 0)
             out[0] = 0;
@@ -71,6 +75,10 @@ void target_probe_library(char *out, size_t cap)
 void target_templates(char *out, size_t cap)
 {
     static const char *const places[] = {"../../reports/common.gp", "../share/flatmem/reports/common.gp"};
+    if (access("reports/common.gp", R_OK) == 0) { /* run from the project folder */
+        snprintf(out, cap, "reports");
+        return;
+    }
     own_file(places, 2, out, cap);
     char *slash = strrchr(out, '/');
     if (slash)

@@ -52,7 +52,8 @@ void target_program(const Options *o, const Run *r, char *out, size_t cap);
 void target_limits(const Options *o, const Run *r, char *out, size_t cap);
 
 /* The soak's own files: the probe library, the chart templates: next to the soak program
- * (a build folder) or where `make install` put them. "" when not found. */
+ * (a build folder) or where `make install` put them (the templates: reports/ of the
+ * current folder first, the project's). "" when not found. */
 void target_probe_library(char *out, size_t cap);
 void target_templates(char *out, size_t cap);
 

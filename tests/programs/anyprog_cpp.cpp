@@ -4,6 +4,7 @@
 //   anyprog_cpp ITERATIONS
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,8 @@ int main(int argc, char **argv)
         loss *= 0.999;
         history.remember_step(step, loss + scratch[0] * 0);
         flatmem_step(static_cast<unsigned long long>(step));
+        struct timespec pause = {0, 100 * 1000}; // a step takes a while
+        nanosleep(&pause, nullptr);
     }
     std::printf("anyprog_cpp: %ld steps, %zu records\n", iters, history.size());
     return 0;

@@ -1,0 +1,330 @@
+/* test_anyprog: soaking programs the project did not write (soak --cmd), end to end, on
+ * tests/programs/anyprog.c (a behaviour per memory pattern) and anyprog_cpp.cpp (C++):
+ * each gets its verdict, its kind and the named function in the modes that can see it;
+ * step lines and step marks place the samples; a one-time leak does not fail unless
+ * --strict-leaks; train_full through --cmd gets the built-in target's verdicts; bad input
+ * stops before any run; bisect finds the commit that broke a program of another
+ * repository; `make install` gives a flatmem that works from another folder.
+ * Release variant only (built there). */
+#include "testutil.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+static char g_dir[PATH_MAX];      /* build/release */
+static char g_root[PATH_MAX + 8]; /* the project */
+static json_t *g_doc;
+
+/* soak --cmd CMD with more arguments; loads OUT's summary.json into g_doc. */
+__attribute__((format(printf, 3, 4))) static int soak_cmd(const char *out, const char *cmd, const char *fmt, ...)
+{
+    char args[1024], path[PATH_MAX + 64];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    int rc = test_sh("cd '%s' && '%s/soak' --cmd \"%s\" --out '%s/%s' %s >'%s/%s.log' 2>&1", g_root, g_dir, cmd,
+                     test_tmpdir(), out, args, test_tmpdir(), out);
+    snprintf(path, sizeof path, "%s/%s/summary.json", test_tmpdir(), out);
+    json_decref(g_doc);
+    g_doc = json_load_file(path, 0, NULL);
+    return rc;
+}
+
+static const char *str(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+static json_t *run_of(const char *mode, long iters)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(g_doc, "runs"), i, r)
+        if (!strcmp(str(r, "mode"), mode) && json_integer_value(json_object_get(r, "iterations")) == iters)
+            return r;
+    fail_msg("no run %s %ld in the summary", mode, iters);
+    return NULL;
+}
+
+/* The function a run names: its tool report's first frame, or its first grown stack. */
+static const char *named_function(json_t *r)
+{
+    static char f[200];
+    const char *frame = json_string_value(json_array_get(json_object_get(json_array_get(json_object_get(r, "findings"), 0), "frames"), 0));
+    const char *stack = str(json_array_get(json_object_get(r, "stacks"), 0), "function");
+    snprintf(f, sizeof f, "%s", frame ? frame : stack);
+    return f;
+}
+
+/* Run mode/iters has verdict and kind, and names function (a prefix) when given. */
+static void expect(const char *mode, long iters, const char *verdict, const char *kind, const char *function)
+{
+    json_t *r = run_of(mode, iters);
+    const char *named = named_function(r);
+    if (strcmp(str(r, "verdict"), verdict) || strcmp(str(r, "kind"), kind) ||
+        (function && strncmp(named, function, strlen(function))))
+        fail_msg("%s %ld: %s / %s / '%s', expected %s / %s / '%s' (%s; %s)", mode, iters, str(r, "verdict"),
+                 str(r, "kind"), named, verdict, kind, function ? function : "", str(r, "detail"),
+                 str(r, "stacks_missing"));
+}
+
+static char g_prog[PATH_MAX + 32];
+
+static const char *prog(const char *behaviour)
+{
+    static char cmd[PATH_MAX + 64];
+    snprintf(cmd, sizeof cmd, "%s %s {iters}", g_prog, behaviour);
+    return cmd;
+}
+
+static void test_leak(void **state)
+{
+    (void)state;
+    assert_int_equal(soak_cmd("leak", prog("leak"), "--iters 300,1500"), 1);
+    for (long n = 300; n <= 1500; n += 1200) {
+        expect("lsan", n, "ERROR", "leak", "leak_step");
+        expect("valgrind", n, "ERROR", "leak", "leak_step");
+        expect("native", n, "GROWING", "reachable-growth", NULL); /* no tool there to say unreachable */
+    }
+    expect("jemalloc", 1500, "GROWING", "reachable-growth", "leak_step");
+    /* a leak that grows with the count: bytes per iteration, not one-time */
+    json_t *a = run_of("lsan", 300), *b = run_of("lsan", 1500);
+    assert_true(json_real_value(json_object_get(b, "leak_bytes")) > 4 * json_real_value(json_object_get(a, "leak_bytes")));
+}
+
+/* The asan mode, given the program built with ASan (--asan-cmd). */
+static void test_asan_build(void **state)
+{
+    (void)state;
+    const char *t = test_tmpdir();
+    assert_int_equal(test_sh("cc -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=address -I'%s/include' '%s/tests/programs/anyprog.c' "
+                             "-o '%s/anyprog-asan'", g_root, g_root, t), 0);
+    char asan[PATH_MAX + 64];
+    snprintf(asan, sizeof asan, "--asan-cmd '%s/anyprog-asan leak {iters}' --modes asan,native --iters 300", t);
+    assert_int_equal(soak_cmd("asan", prog("leak"), "%s", asan), 1);
+    expect("asan", 300, "ERROR", "leak", "leak_step");
+}
+
+/* The built-in program's jemalloc runs name functions too, where memory bypasses the
+ * engine's own heap path (par_leak: a raw malloc in a worker thread). */
+static void test_builtin_jemalloc_names_raw_mallocs(void **state)
+{
+    (void)state;
+    test_sh("cd '%s' && '%s/soak' --faults par_leak --modes jemalloc --iters 2000 --resume-iters none "
+            "--out '%s/builtin-je' >/dev/null 2>&1", g_root, g_dir, test_tmpdir());
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/builtin-je/summary.json", test_tmpdir());
+    json_decref(g_doc);
+    g_doc = json_load_file(path, 0, NULL);
+    expect("jemalloc", 2000, "GROWING", "reachable-growth", "fault_worker_job");
+    assert_non_null(strstr(str(json_array_get(json_object_get(run_of("jemalloc", 2000), "stacks"), 0), "where"),
+                           "engine/fault.c:"));
+}
+
+static void test_reachable_growth(void **state)
+{
+    (void)state;
+    assert_int_equal(soak_cmd("reach", prog("reach"), "--iters 300,1500"), 1);
+    expect("native", 1500, "GROWING", "reachable-growth", NULL);
+    expect("jemalloc", 1500, "GROWING", "reachable-growth", "reach_step");
+    expect("lsan", 1500, "FLAT", "", NULL);     /* reachable: no leak report */
+    expect("valgrind", 1500, "FLAT", "", NULL);
+    json_t *s = json_array_get(json_object_get(run_of("jemalloc", 1500), "stacks"), 0);
+    double per_iter = json_real_value(json_object_get(s, "bytes_per_iter"));
+    if (per_iter < 500 || per_iter > 2000) /* 1 KiB a step, sampled every 64 KiB */
+        fail_msg("reach_step: %.0f bytes/iteration, expected about 1024", per_iter);
+    assert_non_null(strstr(str(s, "where"), "anyprog.c:"));
+}
+
+static void test_mmap_growth(void **state)
+{
+    (void)state;
+    assert_int_equal(soak_cmd("mmap", prog("mmap"), "--iters 300,1500 --modes native,jemalloc"), 1);
+    expect("native", 1500, "GROWING", "non-heap-growth", NULL);
+    expect("jemalloc", 1500, "GROWING", "non-heap-growth", NULL);
+}
+
+static void test_flat_programs(void **state)
+{
+    (void)state;
+    static const char *const flat[] = {"clean", "plateau"};
+    for (int k = 0; k < 2; k++) {
+        int rc = soak_cmd(flat[k], prog(flat[k]), "--iters 300,1500");
+        if (rc != 0)
+            fail_msg("%s: soak exited %d (see %s/%s.log)", flat[k], rc, test_tmpdir(), flat[k]);
+        assert_string_equal(str(g_doc, "overall"), "PASS");
+    }
+}
+
+static void test_one_time_leak(void **state)
+{
+    (void)state;
+    assert_int_equal(soak_cmd("onetime", prog("onetime"), "--iters 300,1500 --modes lsan,valgrind"), 0);
+    expect("lsan", 1500, "ERROR", "one-time-leak", "main");
+    expect("valgrind", 300, "ERROR", "one-time-leak", "main");
+    assert_string_equal(str(g_doc, "overall"), "PASS");
+    assert_int_equal(soak_cmd("onetime-strict", prog("onetime"), "--iters 300,1500 --modes lsan --strict-leaks"), 1);
+}
+
+/* The iteration column of a run's samples.csv ends at the last step, and no "placed by
+ * time" note. */
+static void expect_steps(const char *out, const char *mode, long iters)
+{
+    json_t *r = run_of(mode, iters);
+    assert_null(strstr(str(r, "note"), "placed by time"));
+    assert_int_equal(test_sh("test -s '%s/%s/%s/steps.csv'", test_tmpdir(), out, str(r, "run_dir")), 0);
+    assert_int_equal(json_integer_value(json_object_get(r, "iterations_reached")), iters);
+}
+
+static void test_steps_from_output_and_marks(void **state)
+{
+    (void)state;
+    assert_int_equal(soak_cmd("steps", prog("steps"), "--iters 400 --modes native --step-regex 'step ([0-9]+) of'"), 0);
+    expect_steps("steps", "native", 400);
+    assert_int_equal(soak_cmd("header", prog("header"), "--iters 1500 --modes native,jemalloc"), 1);
+    expect_steps("header", "native", 1500);
+    expect("jemalloc", 1500, "GROWING", "reachable-growth", "reach_step");
+    /* without either: placed by time, and said so */
+    soak_cmd("bytime", prog("clean"), "--iters 200 --modes native");
+    assert_non_null(strstr(str(run_of("native", 200), "note"), "placed by time"));
+}
+
+static void test_cpp_program(void **state)
+{
+    (void)state;
+    char cmd[PATH_MAX + 64];
+    snprintf(cmd, sizeof cmd, "%s/tests/anyprog_cpp {iters}", g_dir);
+    assert_int_equal(soak_cmd("cpp", cmd, "--iters 1000,4000 --modes native,jemalloc,lsan"), 1);
+    expect("native", 4000, "GROWING", "reachable-growth", NULL);
+    expect("jemalloc", 4000, "GROWING", "reachable-growth", "trainer::History::remember_step");
+    expect("lsan", 4000, "FLAT", "", NULL);
+    expect_steps("cpp", "native", 4000);
+}
+
+/* train_full run as somebody's program gets the built-in target's verdicts. */
+static void test_train_full_through_cmd(void **state)
+{
+    (void)state;
+    static const char *const faults[] = {"none", "leak"};
+    static const char *const modes[] = {"native", "jemalloc", "lsan"};
+    for (int f = 0; f < 2; f++) {
+        char cmd[PATH_MAX + 128], out[64];
+        snprintf(cmd, sizeof cmd, "%s/../release%s%s/train_full --tiny {iters} --quiet", g_dir, f ? "-fault-" : "",
+                 f ? faults[f] : "");
+        snprintf(out, sizeof out, "cmd-%s", faults[f]);
+        soak_cmd(out, cmd, "--iters 300,2000 --modes native,jemalloc,lsan");
+        json_t *via_cmd = json_incref(g_doc);
+        test_sh("cd '%s' && '%s/soak' --config tiny --faults %s --iters 300,2000 --modes native,jemalloc,lsan "
+                "--out '%s/builtin-%s' >/dev/null 2>&1", g_root, g_dir, faults[f], test_tmpdir(), faults[f]);
+        char path[PATH_MAX + 64];
+        snprintf(path, sizeof path, "%s/builtin-%s/summary.json", test_tmpdir(), faults[f]);
+        json_decref(g_doc);
+        g_doc = json_load_file(path, 0, NULL);
+        for (int m = 0; m < 3; m++) {
+            const char *builtin = str(run_of(modes[m], 2000), "verdict");
+            json_t *keep = g_doc;
+            g_doc = via_cmd;
+            const char *cmdv = str(run_of(modes[m], 2000), "verdict");
+            g_doc = keep;
+            if (strcmp(builtin, cmdv))
+                fail_msg("fault %s, %s: built-in %s, through --cmd %s", faults[f], modes[m], builtin, cmdv);
+        }
+        json_decref(via_cmd);
+    }
+}
+
+static void test_bad_input(void **state)
+{
+    (void)state;
+    const char *t = test_tmpdir();
+    char cmd[PATH_MAX + 64];
+    snprintf(cmd, sizeof cmd, "%s clean", g_prog);
+    assert_int_equal(soak_cmd("bad1", cmd, "%s", ""), 2);                        /* no {iters} */
+    assert_int_equal(soak_cmd("bad2", "/nonexistent/prog {iters}", "%s", ""), 2); /* no such program */
+    assert_int_equal(soak_cmd("bad3", prog("clean"), "--step-regex 'step [0-9]+'"), 2); /* no group */
+    assert_int_equal(soak_cmd("bad4", prog("clean"), "--step-regex 'step ([0-9'"), 2);  /* not a regex */
+    assert_int_equal(soak_cmd("bad5", prog("clean"), "--asan-cmd '%s clean'", g_prog), 2);
+    assert_int_equal(soak_cmd("bad6", prog("clean"), "--faults leak"), 2);
+    /* a missing preload library names its Debian package */
+    assert_int_equal(test_sh("FLATMEM_LIBDIR=/nonexistent '%s/soak' --cmd '%s' --out '%s/bad7' 2>'%s/bad7.log'", g_dir,
+                             prog("clean"), t, t), 2);
+    assert_int_equal(test_sh("grep -q 'apt-get install libjemalloc2' '%s/bad7.log'", t), 0);
+    for (int i = 1; i <= 7; i++) /* nothing ran */
+        assert_int_equal(test_sh("test -d '%s/bad%d/runs'", t, i), 1);
+    /* asan asked for without an ASan build: left out with a note, not silently */
+    soak_cmd("noasan", prog("clean"), "--iters 100 --modes native,asan");
+    assert_int_equal(test_sh("grep -q 'mode asan skipped' '%s/noasan.log'", t), 0);
+    /* a program that fails: CRASHED with the last line of its stderr */
+    soak_cmd("fails", prog("nosuchbehaviour"), "--iters 100 --modes native");
+    expect("native", 100, "CRASHED", "crash", NULL);
+    assert_non_null(strstr(str(run_of("native", 100), "detail"), "usage: anyprog"));
+}
+
+/* bisect, on a program of another repository: the commit that made it leak. */
+static void test_bisect_a_program_of_another_repository(void **state)
+{
+    (void)state;
+    const char *t = test_tmpdir();
+    const char *git = "git -c user.email=t@example.invalid -c user.name=t";
+    assert_int_equal(test_sh("mkdir -p '%s/other' && cd '%s/other' && git init -q -b main && cp '%s/tests/programs/anyprog.c' "
+                             "prog.c && printf 'prog: prog.c\\n\\tcc -O1 -g -I%s/include -o prog prog.c\\n' > Makefile && "
+                             "printf '#!/bin/sh\\nexec ./prog clean \"$1\"\\n' > run.sh && chmod +x run.sh && "
+                             "git add -A && %s commit -qm base && echo 1 >> notes && git add -A && %s commit -qm harmless && "
+                             "sed -i 's/exec .\\/prog clean/exec .\\/prog leak/' run.sh && %s commit -qam 'make it leak' && "
+                             "git rev-parse HEAD > ../bad && echo 2 >> notes && git add -A && %s commit -qm harmless2",
+                             t, t, g_root, g_root, git, git, git, git), 0);
+    int rc = test_sh("cd '%s/other' && '%s/harness/bisect' $(git rev-list --max-parents=0 HEAD) HEAD --build make "
+                     "--cmd './run.sh {iters}' --iters 2000 --soak '%s/soak' --out '%s/bisect-out' > '%s/bisect.log' 2>&1",
+                     t, g_root, g_dir, t, t);
+    if (rc != 0 || test_sh("grep -q \"first bad commit: $(cat '%s/bad')\" '%s/bisect.log'", t, t) != 0)
+        fail_msg("bisect (exit %d) did not name the commit (see %s/bisect.log)", rc, t);
+}
+
+/* make install into a prefix, then soak a program from another folder with it. */
+static void test_install(void **state)
+{
+    (void)state;
+    const char *t = test_tmpdir();
+    assert_int_equal(test_sh("cd '%s' && make -s --no-print-directory install PREFIX='%s/prefix' >'%s/install.log' 2>&1",
+                             g_root, t, t), 0);
+    assert_int_equal(test_sh("cd '%s/prefix' && test -x bin/flatmem && test -f lib/flatmem/libflatmem-probe.so && "
+                             "test -f include/flatmem.h && test -f share/flatmem/reports/common.gp && "
+                             "test -f share/man/man1/flatmem.1", t), 0);
+    assert_int_equal(test_sh("mkdir -p '%s/elsewhere' && cd '%s/elsewhere' && cp '%s' ./myprog && "
+                             "'%s/prefix/bin/flatmem' --cmd './myprog header {iters}' --iters 1500 --modes native,jemalloc "
+                             "--out out >log 2>&1; test $? -eq 1 && test -s out/charts/peak.png && "
+                             "grep -q reach_step out/summary.json && test -s out/runs/native-1500/steps.csv",
+                             t, t, g_prog, t), 0);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    build_dir_of(argv[0], g_dir, sizeof g_dir);
+    snprintf(g_root, sizeof g_root, "%s/../..", g_dir);
+    char real[PATH_MAX];
+    if (realpath(g_root, real))
+        snprintf(g_root, sizeof g_root, "%s", real);
+    snprintf(g_prog, sizeof g_prog, "%s/tests/anyprog", g_dir);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_leak),
+        cmocka_unit_test(test_asan_build),
+        cmocka_unit_test(test_builtin_jemalloc_names_raw_mallocs),
+        cmocka_unit_test(test_reachable_growth),
+        cmocka_unit_test(test_mmap_growth),
+        cmocka_unit_test(test_flat_programs),
+        cmocka_unit_test(test_one_time_leak),
+        cmocka_unit_test(test_steps_from_output_and_marks),
+        cmocka_unit_test(test_cpp_program),
+        cmocka_unit_test(test_train_full_through_cmd),
+        cmocka_unit_test(test_bisect_a_program_of_another_repository),
+        cmocka_unit_test(test_install),
+    };
+    int rc = cmocka_run_group_tests_name("anyprog", tests, tmpdir_setup, tmpdir_teardown);
+    json_decref(g_doc);
+    return rc;
+}
