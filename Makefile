@@ -109,7 +109,7 @@ endif
 # the compiler writes each object's header dependencies next to it (-MMD -MP)
 DEPS := $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d)
 
-.PHONY: install uninstall print-tests soak-coverage bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help check-names
+.PHONY: bench-attrib install uninstall print-tests soak-coverage bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help check-names
 .DEFAULT_GOAL := all
 
 all: release
@@ -220,7 +220,8 @@ test:
 
 # `make soak`: checks the names given, builds the variants, runs the matrix (ITERS, MODES,
 # CONFIG, DATA, JOBS, OUT, FAULT, BASELINE), writes the report and exits 0 only if the
-# overall verdict is PASS. FAULT may name several builds: FAULT=leak,creep.
+# overall verdict is PASS. FAULT may name several builds: FAULT=leak,creep. CMD='PROG
+# {iters}' soaks a program of your own instead (docs/any-program.md).
 ITERS ?=
 MODES ?=
 CONFIG ?=
@@ -228,7 +229,8 @@ DATA ?=
 JOBS ?=
 OUT ?=
 BASELINE ?=
-SOAK_ARGS = $(if $(ITERS),--iters "$(ITERS)") $(if $(MODES),--modes "$(MODES)") $(if $(CONFIG),--config $(CONFIG)) \
+CMD ?=
+SOAK_ARGS = $(if $(CMD),--cmd '$(CMD)') $(if $(ITERS),--iters "$(ITERS)") $(if $(MODES),--modes "$(MODES)") $(if $(CONFIG),--config $(CONFIG)) \
   $(if $(DATA),--data "$(DATA)") $(if $(JOBS),--jobs $(JOBS)) $(if $(OUT),--out "$(OUT)") \
   $(if $(filter-out none,$(FAULT)),--faults $(FAULT)) $(if $(BASELINE),--baseline "$(BASELINE)")
 
@@ -306,6 +308,13 @@ report:
 	@$(MAKE) --no-print-directory release FAULT=none
 	@build/release/soak report $(if $(OUT),"$(OUT)",reports/latest) $(if $(BASELINE),--baseline "$(BASELINE)")
 
+# what naming the growing functions costs a program: alone, jemalloc, our jemalloc-profiler
+# mode, heaptrack, side by side (docs/any-program.md)
+bench-attrib:
+	@tools/ensure-deps bench-attrib
+	@$(MAKE) --no-print-directory release FAULT=none
+	@bench/attrib
+
 # ms/iteration with probes compiled out, idle, samples only and full event log
 bench-probes: deps
 	@$(MAKE) --no-print-directory release
@@ -353,6 +362,7 @@ help:
 	@echo "make bench        speed and footprint of --tiny/--small/--medium, sgemm ceiling (build/bench/bench.json)"
 	@echo "make fuzz         libFuzzer on the readers, the CLI parser, the data loader, checkpoints (FUZZ_SECONDS=60)"
 	@echo "make bench-probes ms/iteration: probes compiled out / idle / samples / event log"
+	@echo "make bench-attrib the cost of --cmd's jemalloc mode (its heap profiler) against the program and heaptrack"
 	@echo "make install      the soak as flatmem, its probe library, header, templates, man page (PREFIX, DESTDIR)"
 	@echo "make clean        remove build/"
 	@echo "make faults-build the training program of every fault build in every variant"

@@ -153,9 +153,11 @@ void analyze_run(const Samples *s, uint64_t iterations, const Tolerance *t, int 
         memset(r, 0, sizeof *r);
         snprintf(r->name, sizeof r->name, "%s", s->names[c]);
         r->cls = series_class(s->names[c]);
-        /* PSS is shown, not judged: it moves when another process sharing the same pages
-         * (libraries) starts or ends, with nothing held by this one */
-        r->judged = (r->cls != SERIES_RSS || judge_rss) && strcmp(r->name, COL_PSS);
+        /* shown, not judged: PSS moves when another process sharing the same pages
+         * (libraries) starts or ends, with nothing held by this one; jemalloc's resident
+         * counts its metadata, the heap profiler's tables included (a step of ~2 MiB at
+         * the first profile dump) */
+        r->judged = (r->cls != SERIES_RSS || judge_rss) && strcmp(r->name, COL_PSS) && strcmp(r->name, COL_JE_RESIDENT);
         if (!strcmp(r->name, COL_RSS))
             out->peak_rss = column_max(s, c);
         if (r->cls == SERIES_IGNORED || !analyze_series(s, c, warm_iter, t, r, x, y))
@@ -163,9 +165,10 @@ void analyze_run(const Samples *s, uint64_t iterations, const Tolerance *t, int 
         if (!strcmp(r->name, COL_RSS))
             rss_index = out->n_series;
         out->n_judged += r->judged;
-        if (r->growing) {
+        if (r->growing) { /* the series that decides: the most exact class, then the fastest */
             out->growing = 1;
-            if (out->worst < 0 || r->slope > out->series[out->worst].slope)
+            const SeriesResult *w = out->worst >= 0 ? &out->series[out->worst] : NULL;
+            if (!w || r->cls < w->cls || (r->cls == w->cls && r->slope > w->slope))
                 out->worst = out->n_series;
         }
         out->n_series++;

@@ -47,7 +47,8 @@ typedef struct RunAnalysis {
     int n_series;
     int n_judged;       /* series that take part in the verdict */
     int growing;        /* any series growing */
-    int worst;          /* index of the growing series with the largest slope, else rss, else -1 */
+    int worst;          /* the growing series that decides (the most exact class: exact, then
+                           allocator, then resident; then the largest slope), else rss, else -1 */
     double peak_rss;    /* max proc.rss_bytes sampled (NAN if none) */
     uint64_t last_iter; /* iteration of the last row */
 } RunAnalysis;

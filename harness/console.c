@@ -7,14 +7,15 @@
 
 static void print_runs(const SoakResult *res)
 {
-    printf("\n%-10s %-12s %-14s %-12s %9s %8s  %s\n", "mode", "fault", "iters", "verdict", "peak MiB", "wall s",
-           "detail");
+    printf("\n%-10s %-12s %-14s %-12s %-20s %9s %8s  %s\n", "mode", "fault", "iters", "verdict", "kind", "peak MiB",
+           "wall s", "detail");
     for (int i = 0; i < res->n_runs; i++) {
         const Run *r = &res->runs[i];
         char iters[32];
         snprintf(iters, sizeof iters, "%ld%s", r->iters, r->resume_from ? " resumed" : "");
-        printf("%-10s %-12s %-14s %-12s %9.1f %8.1f  %s\n", mode_name(r->mode), r->fault, iters,
-               verdict_name(r->verdict), (double)r->peak_rss_bytes / MIB, r->wall_s, r->detail);
+        printf("%-10s %-12s %-14s %-12s %-20s %9.1f %8.1f  %s\n", mode_name(r->mode), r->fault, iters,
+               verdict_name(r->verdict), r->kind && r->kind[0] ? r->kind : "-", (double)r->peak_rss_bytes / MIB,
+               r->wall_s, r->detail);
     }
 }
 

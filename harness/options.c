@@ -57,7 +57,7 @@ static const OptSpec k_opts[] = {
     {"--strict-leaks", K_FLAG, OFF(strict_leaks), 0, 0, NULL, "a leak of the same size at every count fails too"},
     {"--lsan-suppressions", K_FILE, OFF(lsan_suppressions), 0, 0, "FILE", "LeakSanitizer suppressions (its format)"},
     {"--valgrind-suppressions", K_FILE, OFF(valgrind_suppressions), 0, 0, "FILE", "Valgrind suppressions (its format)"},
-    {"--prof-sample", K_LONG, OFF(prof_sample), 8, 30, "N", "jemalloc mode: heap profile sample every 2^N bytes (16)"},
+    {"--prof-sample", K_LONG, OFF(prof_sample), 8, 30, "N", "jemalloc mode: heap profile sample every 2^N bytes (17)"},
     {"-h", K_FLAG, OFF(help), 0, 0, NULL, NULL},
     {"--help", K_FLAG, OFF(help), 0, 0, NULL, "this text"},
 };
@@ -207,7 +207,7 @@ static void defaults(Options *o)
     static char templates[PATH_MAX];
     target_templates(templates, sizeof templates);
     o->templates = templates;
-    o->prof_sample = 16;
+    o->prof_sample = 17;
 }
 
 /* The modes a soak runs unless --modes says: the built-in program's four build variants;

@@ -50,7 +50,7 @@ typedef struct Options {
     const char *step_regex;   /* --step-regex: one capture group, the step number */
     int strict_leaks;         /* --strict-leaks: a one-time leak fails too */
     const char *lsan_suppressions, *valgrind_suppressions;
-    long prof_sample;         /* jemalloc's lg_prof_sample: 2^N bytes between samples (16) */
+    long prof_sample;         /* jemalloc's lg_prof_sample: 2^N bytes between samples (17) */
     int modes_given;          /* --modes was given */
     int config_given;         /* --config was given */
 } Options;

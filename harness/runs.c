@@ -190,7 +190,10 @@ static void word_detail(Run *r, RunCause why, const char *samples_err, size_t ba
     case CAUSE_TIMEOUT: snprintf(r->detail, sizeof r->detail, "stopped after %.0f s at iteration %llu", r->wall_s, at); break;
     case CAUSE_INTERRUPT: snprintf(r->detail, sizeof r->detail, "interrupted at iteration %llu", at); break;
     case CAUSE_FINDING:
-        snprintf(r->detail, sizeof r->detail, "%s %s: %s", r->finding.tool, r->finding.kind, r->finding.message);
+        if ((size_t)snprintf(r->detail, sizeof r->detail, "%s %s: %s%s%s", r->finding.tool, r->finding.kind,
+                             r->finding.message, r->finding.n_frames ? " at " : "",
+                             r->finding.n_frames ? r->finding.frames[0] : "") >= sizeof r->detail)
+            r->detail[sizeof r->detail - 1] = 0; /* cut: the whole report is in the run's log */
         break;
     case CAUSE_SIGNAL:
         snprintf(r->detail, sizeof r->detail, "killed by %s (%d) at iteration %llu", signal_name(r->signal), r->signal, at);

@@ -94,8 +94,7 @@ static const char *growth_kind(const RunAnalysis *an)
 {
     static const char *const engine[] = {"tape.", "arena.", NULL};
     static const char *const heap[] = {"mem.", "malloc.", "jemalloc.allocated", "persistent.", "tensors.", NULL};
-    static const char *const pages[] = {"jemalloc.active", "jemalloc.resident", "jemalloc.mapped",
-                                        "jemalloc.retained", NULL};
+    static const char *const pages[] = {"jemalloc.active", NULL};
     if (series_state(an, engine, 1))
         return "tape-or-arena-growth";
     if (series_state(an, heap, 1))

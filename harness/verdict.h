@@ -101,8 +101,8 @@ Verdict verdict_unstarted(void);
  *   tape-or-arena-growth  the engine's tape or arena grows
  *   reachable-growth      the heap grows (engine heap, malloc in use, jemalloc allocated)
  *                         with no leak report: memory still pointed to
- *   allocator-retention   the allocator keeps more pages (jemalloc active, resident,
- *                         mapped, retained) while what the program holds is flat
+ *   allocator-retention   the allocator keeps more pages (jemalloc's active) while what
+ *                         the program holds is flat
  *   non-heap-growth       RSS grows while the heap, measured, is flat: mmap, stacks
  *   unexplained-growth    RSS grows and no heap figure was measured to tell which
  *   crash, timeout, over-budget  as the verdicts */

@@ -134,7 +134,7 @@ static void test_reachable_growth(void **state)
     expect("valgrind", 1500, "FLAT", "", NULL);
     json_t *s = json_array_get(json_object_get(run_of("jemalloc", 1500), "stacks"), 0);
     double per_iter = json_real_value(json_object_get(s, "bytes_per_iter"));
-    if (per_iter < 500 || per_iter > 2000) /* 1 KiB a step, sampled every 64 KiB */
+    if (per_iter < 500 || per_iter > 2000) /* 1 KiB a step, sampled every 128 KiB */
         fail_msg("reach_step: %.0f bytes/iteration, expected about 1024", per_iter);
     assert_non_null(strstr(str(s, "where"), "anyprog.c:"));
 }

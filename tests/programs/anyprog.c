@@ -9,6 +9,8 @@
  *   onetime   a 100 KiB table never freed, allocated once at start (the loop is clean)
  *   steps     clean, and prints "step N" after each iteration (--step-regex)
  *   header    reach, and marks each step with include/flatmem.h
+ *   churn     no pause, 1000 allocations of assorted sizes given back per iteration: an
+ *             allocation-heavy loop for make bench-attrib
  * Exit 2 on bad usage. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,23 +69,40 @@ static void work(void)
     nanosleep(&ts, NULL);
 }
 
+/* 1000 allocations of 16 B to 4 KiB, each freed a little later. */
+static void churn_step(long it)
+{
+    static void *held[64];
+    for (int k = 0; k < 1000; k++) {
+        size_t slot = (size_t)(it * 1000 + k) % 64, size = 16 + (size_t)((it * 7919 + k * 104729) % 4080);
+        free(held[slot]);
+        held[slot] = malloc(size);
+        memset(held[slot], 7, 16);
+    }
+}
+
 int main(int argc, char **argv)
 {
     long iters = argc == 3 ? atol(argv[2]) : 0;
     const char *b = argc == 3 ? argv[1] : "";
-    static const char *const known[] = {"clean", "leak", "reach", "mmap", "plateau", "onetime", "steps", "header"};
+    static const char *const known[] = {"clean", "leak", "reach", "mmap", "plateau", "onetime", "steps", "header",
+                                        "churn"};
     int ok = iters > 0, found = 0;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         found |= !strcmp(b, known[i]);
     if (!ok || !found) {
-        fprintf(stderr, "usage: anyprog clean|leak|reach|mmap|plateau|onetime|steps|header ITERATIONS\n");
+        fprintf(stderr, "usage: anyprog clean|leak|reach|mmap|plateau|onetime|steps|header|churn ITERATIONS\n");
         return 2;
     }
     if (!strcmp(b, "onetime"))
         g_table = memset(malloc(100 << 10), 6, 100 << 10); /* kept in a static, then dropped below */
     g_table = NULL; /* the table is lost before the loop: a one-time leak */
+    int churn = !strcmp(b, "churn");
     for (long it = 1; it <= iters; it++) {
-        work();
+        if (churn)
+            churn_step(it);
+        else
+            work();
         if (!strcmp(b, "leak"))
             leak_step();
         else if (!strcmp(b, "reach") || !strcmp(b, "header"))
