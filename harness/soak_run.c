@@ -44,7 +44,7 @@ static int start(const Options *o, Run *r, CmdSampler *cs)
     Launch l;
     target_launch(o, r, &l);
     cmdrun_prepare(r);
-    if (spawn_run(r, &l.argv, l.env, l.n_env) != 0)
+    if (spawn_run(r, &l.argv, (const char *const *)l.env.v, l.env.n) != 0)
         return -1;
     /* what jeprof reads symbols from, and what could not be measured */
     char prog[PATH_MAX], note[PATH_MAX + 256], path[PATH_MAX + 16];

@@ -3,7 +3,6 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,18 +225,6 @@ void target_program(const Options *o, const Run *r, char *out, size_t cap)
 
 /* ---- the launch ---------------------------------------------------------------------------- */
 
-__attribute__((format(printf, 2, 3))) static void env_add(Launch *l, const char *fmt, ...)
-{
-    if (l->n_env == LAUNCH_MAX_ENV)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(l->env_store[l->n_env], sizeof l->env_store[0], fmt, ap);
-    va_end(ap);
-    l->env[l->n_env] = l->env_store[l->n_env];
-    l->n_env++;
-}
-
 /* max_uar_stack_size_log=16: the fake stacks that catch stack-use-after-return are touched
  * page by page as frames rotate through them, which reads as RSS growth for thousands of
  * iterations with the default size; at 64 KiB per size class they settle within ~40. */
@@ -247,27 +234,27 @@ static void tool_env(const Options *o, const Run *r, Launch *l)
     target_probe_library(probe, sizeof probe);
     const char *supp = o->lsan_suppressions;
     if (r->mode == MODE_ASAN) {
-        env_add(l, "ASAN_OPTIONS=detect_stack_use_after_return=1:detect_leaks=1:halt_on_error=1:"
+        argv_add(&l->env, "ASAN_OPTIONS=detect_stack_use_after_return=1:detect_leaks=1:halt_on_error=1:"
                    "max_uar_stack_size_log=16");
-        env_add(l, "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1");
+        argv_add(&l->env, "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1");
         if (supp)
-            env_add(l, "LSAN_OPTIONS=suppressions=%s", supp);
+            argv_add(&l->env, "LSAN_OPTIONS=suppressions=%s", supp);
         return; /* ASan's runtime must come first: nothing is preloaded */
     }
     int preload_je = r->mode == MODE_JEMALLOC && target_is_cmd(o), preload_lsan = r->mode == MODE_LSAN;
     system_lib(k_libs[preload_je ? 0 : 1].file, lib, sizeof lib);
     if (preload_je || preload_lsan)
-        env_add(l, "LD_PRELOAD=%s%s%s", lib, probe[0] ? ":" : "", probe);
+        argv_add(&l->env, "LD_PRELOAD=%s%s%s", lib, probe[0] ? ":" : "", probe);
     else if (probe[0])
-        env_add(l, "LD_PRELOAD=%s", probe);
+        argv_add(&l->env, "LD_PRELOAD=%s", probe);
     if (r->mode == MODE_JEMALLOC)
-        env_add(l, "MALLOC_CONF=prof:true,prof_active:true,lg_prof_sample:%ld,prof_final:true,prof_prefix:%s/jeprof",
+        argv_add(&l->env, "MALLOC_CONF=prof:true,prof_active:true,lg_prof_sample:%ld,prof_final:true,prof_prefix:%s/jeprof",
                 o->prof_sample, r->dir);
     if (preload_lsan)
-        env_add(l, "LSAN_OPTIONS=exitcode=23%s%s", supp ? ":suppressions=" : "", supp ? supp : "");
+        argv_add(&l->env, "LSAN_OPTIONS=exitcode=23%s%s", supp ? ":suppressions=" : "", supp ? supp : "");
     if (r->mode == MODE_NATIVE && target_is_cmd(o))
-        env_add(l, "FLATMEM_MALLINFO=1"); /* glibc's heap in use, against RSS */
-    env_add(l, "FLATMEM_DIR=%s", r->dir);
+        argv_add(&l->env, "FLATMEM_MALLINFO=1"); /* glibc's heap in use, against RSS */
+    argv_add(&l->env, "FLATMEM_DIR=%s", r->dir);
 }
 
 static void valgrind_prefix(const Options *o, const Run *r, Argv *a)

@@ -23,13 +23,9 @@
 #include "runs.h"
 #include "spawn.h"
 
-#define LAUNCH_MAX_ENV 8
-
 typedef struct Launch {
     Argv argv;
-    const char *env[LAUNCH_MAX_ENV]; /* "NAME=value", into env_store */
-    char env_store[LAUNCH_MAX_ENV][2 * PATH_MAX];
-    int n_env;
+    Argv env; /* "NAME=value" to set in the child */
 } Launch;
 
 /* 1 when the target is a command (--cmd), 0 for the built-in program. */
