@@ -12,6 +12,7 @@
 
 #include "columns.h"
 #include "findings.h"
+#include "outfile.h"
 #include "samples.h"
 #include "util.h"
 
@@ -97,31 +98,45 @@ static int pick_pair(const char *dir, long iters, Pair *p)
     return early_ms < 0 ? -1 : 0;
 }
 
-/* The frame a folded stack ("a<addr>;b[inline];c") is charged to: the first from the leaf
- * that is not a wrapper, its decorations removed. */
-static void charged_frame(char *stack, char *out, size_t cap)
+/* A frame's name without its decorations: "f<addr>", "f[inline]", "C::f(long, double)". */
+static void frame_name(const char *frame, char *out, size_t cap)
 {
-    char *frames[256];
+    snprintf(out, cap, "%s", frame);
+    out[strcspn(out, "<[(")] = 0;
+}
+
+/* The frame a folded stack ("a<addr>;b[inline];c") is charged to: the first from the leaf
+ * that is not a wrapper; and its first two callers ("main <- start"). */
+static void charged_frame(char *stack, char *out, size_t cap, char *callers, size_t ccap)
+{
+    char *frames[256], a[96] = "", b[96] = "";
     int n = 0;
     for (char *p = strtok(stack, ";"); p && n < 256; p = strtok(NULL, ";"))
         frames[n++] = p;
     int k = n - 1;
     while (k > 0 && frame_is_allocator(frames[k]))
         k--;
-    snprintf(out, cap, "%s", k >= 0 ? frames[k] : "?");
-    out[strcspn(out, "<[(")] = 0; /* "f<addr>", "f[inline]", "C::f(long, double)": the name */
+    frame_name(k >= 0 ? frames[k] : "?", out, cap);
+    if (k >= 1)
+        frame_name(frames[k - 1], a, sizeof a);
+    if (k >= 2)
+        frame_name(frames[k - 2], b, sizeof b);
+    snprintf(callers, ccap, "%s%s%s", a, b[0] ? " <- " : "", b);
 }
 
-/* Adds bytes to function f in out[0..*n). */
-static void charge(StackGrowth *all, int *n, int cap, const char *f, double bytes)
+/* Adds bytes to function f in out[0..*n); the callers of its heaviest stack are kept. */
+static void charge(StackGrowth *all, int *n, int cap, const char *f, const char *callers, double bytes)
 {
     int i = 0;
     while (i < *n && strcmp(all[i].function, f))
         i++;
     if (i == *n && *n < cap)
         snprintf(all[(*n)++].function, sizeof all[0].function, "%s", f);
-    if (i < *n)
+    if (i < *n) {
         all[i].bytes += bytes;
+        if (bytes > all[i].heaviest)
+            all[i].heaviest = bytes, snprintf(all[i].callers, sizeof all[i].callers, "%s", callers);
+    }
 }
 
 /* function's file:line from jeprof's table: its row with the most cumulative bytes. */
@@ -168,13 +183,13 @@ static int read_growth(const char *folded, StackGrowth *all, int cap, double *to
     int n = 0;
     *total = 0;
     while (f && fgets(line, sizeof line, f)) {
-        char *sp = strrchr(line, ' '), frame[96];
+        char *sp = strrchr(line, ' '), frame[96], callers[200];
         double bytes = sp ? strtod(sp + 1, NULL) : 0;
         if (!sp || bytes <= 0)
             continue;
         *sp = 0;
-        charged_frame(line, frame, sizeof frame);
-        charge(all, &n, cap, frame, bytes);
+        charged_frame(line, frame, sizeof frame, callers, sizeof callers);
+        charge(all, &n, cap, frame, callers, bytes);
         *total += bytes;
     }
     if (f)
@@ -224,4 +239,80 @@ int attrib_jeprof(const char *dir, long iters, StackGrowth *out, int max, char *
         location_of(table, out[i].function, out[i].where, sizeof out[i].where);
     }
     return n;
+}
+
+/* Bytes charged to each of names[0..n) in one profile (no base): jeprof --collapsed. */
+static int profile_bytes(const char *dir, const char *prog, const char *profile, char names[][96], int n,
+                         double *bytes)
+{
+    char out[PATH_MAX + 32];
+    snprintf(out, sizeof out, "%s/.timeline.collapsed", dir);
+    char *args[] = {"jeprof", "--collapsed", (char *)prog, (char *)profile, NULL};
+    if (jeprof(args, out) != 0)
+        return -1;
+    StackGrowth all[256];
+    memset(all, 0, sizeof all);
+    double total;
+    int got = read_growth(out, all, 256, &total);
+    unlink(out);
+    for (int k = 0; k < n; k++) {
+        bytes[k] = 0;
+        for (int i = 0; i < got; i++)
+            bytes[k] += strcmp(all[i].function, names[k]) ? 0 : all[i].bytes;
+    }
+    return 0;
+}
+
+int attrib_timeline(const char *dir, const StackGrowth *top, int n, char *why, size_t whylen)
+{
+    char path[PATH_MAX + 32], err[256], prog[PATH_MAX], line[512], names[ATTRIB_TIMELINE][96];
+    n = n < ATTRIB_TIMELINE ? n : ATTRIB_TIMELINE;
+    snprintf(path, sizeof path, "%s/program.txt", dir);
+    char *p = read_file(path, sizeof prog - 1, NULL);
+    snprintf(prog, sizeof prog, "%s", p ? p : "");
+    free(p);
+    prog[strcspn(prog, "\n")] = 0;
+    Samples s;
+    snprintf(path, sizeof path, "%s/samples.csv", dir);
+    if (!prog[0] || n <= 0 || samples_load(&s, path, err, sizeof err) != 0)
+        return snprintf(why, whylen, "no program, stacks or samples in %s", dir), -1;
+    int tc = samples_col(&s, COL_TIME);
+    double ms[64];
+    int nd = 0;
+    snprintf(path, sizeof path, "%s/dumps.csv", dir);
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f) && nd < 64)
+        if (sscanf(line, "%*[^,],jeprof.t%lf.heap", &ms[nd]) == 1)
+            nd++;
+    if (f)
+        fclose(f);
+    for (int k = 0; k < n; k++)
+        snprintf(names[k], sizeof names[k], "%s", top[k].function);
+    OutFile of;
+    FILE *o = outfile_open_in(&of, dir, "stacks-over-time.csv", why, whylen);
+    if (!o)
+        return samples_free(&s), -1;
+    fprintf(o, "iteration,ms");
+    for (int k = 0; k < n; k++)
+        fprintf(o, ",%s", names[k]);
+    fputc('\n', o);
+    int rows = 0, picks = nd < ATTRIB_TIMELINE_DUMPS ? nd : ATTRIB_TIMELINE_DUMPS;
+    for (int pick = 0; pick < picks; pick++) { /* spread over the run, the first and the last among them */
+        int d = picks > 1 ? (int)lround((double)pick * (nd - 1) / (picks - 1)) : 0;
+        double bytes[ATTRIB_TIMELINE];
+        snprintf(path, sizeof path, "%s/jeprof.t%.0f.heap", dir, ms[d]);
+        if (profile_bytes(dir, prog, path, names, n, bytes) != 0)
+            continue;
+        fprintf(o, "%.0f,%.0f", iter_at(&s, tc, ms[d]), ms[d]);
+        for (int k = 0; k < n; k++)
+            fprintf(o, ",%.0f", bytes[k]);
+        fputc('\n', o);
+        rows++;
+    }
+    samples_free(&s);
+    if (!rows) {
+        outfile_abort(&of);
+        return snprintf(why, whylen, "jeprof read none of the %d heap profiles of %s", nd, dir), -1;
+    }
+    return outfile_finish(&of, why, whylen) ? -1 : rows;
 }

@@ -24,11 +24,22 @@ typedef struct StackGrowth {
     double bytes;         /* held at the end and not after warm-up */
     double bytes_per_iter;
     double share;         /* of all the growth */
+    char callers[200];    /* its callers in its heaviest stack: "main <- __libc_start_call_main" */
+    double heaviest;      /* the bytes of that stack */
 } StackGrowth;
 
 /* Fills out[0..max) with the functions whose memory grew, largest first. iters: the run's
  * count. Returns how many (0: no growth, or no profiles: then why says so), -1 with a
  * message in why when jeprof fails. */
 int attrib_jeprof(const char *dir, long iters, StackGrowth *out, int max, char *why, size_t whylen);
+
+#define ATTRIB_TIMELINE 4        /* functions followed over time */
+#define ATTRIB_TIMELINE_DUMPS 6  /* profiles read for it (jeprof takes about a second each) */
+
+/* The memory each of the functions top[0..n) (at most ATTRIB_TIMELINE) holds in the run's
+ * periodic heap profiles (at most ATTRIB_TIMELINE_DUMPS of them, spread over the run),
+ * into RUN/stacks-over-time.csv: "iteration,ms,<function>..." then a row per profile,
+ * bytes. Returns the rows written, or -1 with a message in why. */
+int attrib_timeline(const char *dir, const StackGrowth *top, int n, char *why, size_t whylen);
 
 #endif

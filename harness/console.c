@@ -58,12 +58,43 @@ static void print_misses(const SoakResult *res)
     }
 }
 
+/* The diagnosis: one numbered entry per problem, or one line saying there is none. */
+static void print_diagnosis(const SoakResult *res)
+{
+    const Diagnosis *d = &res->diag;
+    if (!d->n) {
+        printf("\ndiagnosis: no problem found: memory stays flat in every run%s\n",
+               res->overall == OVERALL_INCOMPLETE ? " that finished" : " and across the sweep");
+        return;
+    }
+    printf("\ndiagnosis: %d problem%s%s\n", d->n, d->n > 1 ? "s" : "", d->dropped ? " (and more: see summary.json)" : "");
+    for (int i = 0; i < d->n; i++) {
+        const Problem *p = &d->list[i];
+        char line[700], proj[120], blind[96];
+        diagnosis_line(p, line, sizeof line);
+        diagnosis_projection(p, proj, sizeof proj);
+        printf("  %d. %s%s\n", i + 1, p->fails ? "" : p->expected ? "(expected) " : "(does not fail) ", line);
+        if (proj[0])
+            printf("     %s\n", proj);
+        if (p->detail[0])
+            printf("     %s\n", p->detail);
+        for (int k = 0; k < p->n_frames; k++)
+            printf("     %s %s\n", k ? "  " : "at", p->frames[k]);
+        diagnosis_modes(p->blind, blind, sizeof blind);
+        if (p->blind)
+            printf("     not seen by %s (summary.json says why)\n", blind);
+        if (d->first_bad[0])
+            printf("     first bad commit %.12s %s\n", d->first_bad, d->first_bad_subject);
+    }
+}
+
 void console_print(const SoakResult *res, const char *out, int report_ok)
 {
     print_runs(res);
     print_sweeps(res);
     print_baseline(&res->base);
     print_misses(res);
+    print_diagnosis(res);
     printf("\noverall: %s\nsummary: %s/summary.json\n", overall_name(res->overall), out);
     if (report_ok)
         printf("report:  %s/index.html\n", out);

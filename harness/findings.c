@@ -4,7 +4,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Copies the line starting at p (without its newline) into dst. */
 static void copy_line(char *dst, size_t cap, const char *p)
@@ -36,7 +38,9 @@ static const char *next_line(const char *p)
 }
 
 /* out = "function place": the line from `from` cut at sep into the function and its
- * place, the place without folders or a closing parenthesis. */
+ * place, without a closing parenthesis; a place below the current folder (where the soak
+ * runs: the project, or the workspace of a program of one's own) relative to it, so that
+ * it names the file as the repository does ("engine/ops.c:95"). */
 static int frame_from(const char *from, const char *sep, char *out, size_t cap)
 {
     char buf[512];
@@ -46,11 +50,12 @@ static int frame_from(const char *from, const char *sep, char *out, size_t cap)
     if (cut) {
         *cut = 0;
         where = cut + strlen(sep);
-        char *close = strrchr(where, ')'), *slash = strrchr(where, '/');
+        char *close = strrchr(where, ')'), cwd[PATH_MAX];
         if (close)
             *close = 0;
-        if (slash)
-            where = slash + 1;
+        size_t n = getcwd(cwd, sizeof cwd) ? strlen(cwd) : 0;
+        if (n && !strncmp(where, cwd, n) && where[n] == '/')
+            where += n + 1;
     }
     join2(out, cap, buf, where);
     return 1;
@@ -99,7 +104,11 @@ int finding_from_sanitizer(const char *text, Finding *f)
         kind_from_words(asan + strlen("ERROR: AddressSanitizer: "), f->kind, sizeof f->kind);
     } else if (first == lsan) {
         snprintf(f->tool, sizeof f->tool, "lsan");
-        snprintf(f->kind, sizeof f->kind, "leak");
+        const char *what = lsan + strlen("ERROR: LeakSanitizer: ");
+        if (strncmp(what, "detected memory leaks", 21)) /* "SEGV on unknown address": its signal handler */
+            kind_from_words(what, f->kind, sizeof f->kind);
+        else
+            snprintf(f->kind, sizeof f->kind, "leak");
         const char *direct = strstr(lsan, "Direct leak of ");
         if (direct) { /* "Direct leak of 1024 byte(s) in 3 object(s) allocated from:" */
             copy_line(f->message, sizeof f->message, direct);

@@ -10,6 +10,7 @@
 
 #include "baseline.h"
 #include "commands.h"
+#include "ci.h"
 #include "console.h"
 #include "options.h"
 #include "outfile.h"
@@ -76,8 +77,22 @@ static void update_latest(const char *out)
         unlink(tmp);
 }
 
+/* summary.md always; with --annotate github the annotations and the step summary. */
+static int write_ci(const SoakResult *res, const char *out)
+{
+    char err[1024];
+    if (ci_write_summary_md(res, out, err, sizeof err) != 0)
+        return fprintf(stderr, "soak: %s\n", err), -1;
+    if (res->annotate)
+        ci_annotate(res, stdout);
+    if (res->annotate && ci_step_summary(out, err, sizeof err) != 0)
+        return fprintf(stderr, "soak: %s\n", err), -1;
+    return 0;
+}
+
 int soak_finish(SoakResult *res, const char *out, const char *templates, int print)
 {
+    diagnosis_read_bisect(&res->diag, out);
     soak_conclude(res);
     char err[1024];
     if (soak_write(res, out, err, sizeof err) != 0) {
@@ -90,6 +105,8 @@ int soak_finish(SoakResult *res, const char *out, const char *templates, int pri
         fprintf(stderr, "soak: report: %s\n", err);
     if (print)
         console_print(res, out, report_ok);
+    if (write_ci(res, out) != 0)
+        return 1;
     if (res->base.path && !res->base.matched) {
         fprintf(stderr, "soak: --baseline %s: no run of this soak has a counterpart there: nothing was compared\n",
                 res->base.path);
@@ -217,6 +234,7 @@ int soak_merge(int argc, char **argv)
     link_runs(runs, n, out);
     res.runs = runs;
     res.n_runs = n;
+    res.annotate = ci_github_default();
     for (int i = 0; i < n; i++)
         res.wall_s += runs[i].wall_s;
     char templates[PATH_MAX];
@@ -262,8 +280,12 @@ int soak_report(int argc, char **argv)
     res.base.doc = b;
     if (b)
         baseline_compare(b, &res);
+    res.annotate = ci_github_default();
+    diagnosis_read_bisect(&res.diag, dir);
     soak_conclude(&res);
-    int rc = report_write(&res, dir, templates, err, sizeof err);
+    int rc = access(path, F_OK) == 0 ? soak_write(&res, dir, err, sizeof err) : 0;
+    rc = rc ? rc : report_write(&res, dir, templates, err, sizeof err);
+    rc = rc ? rc : write_ci(&res, dir);
     json_decref(b);
     if (rc != 0)
         return fprintf(stderr, "soak report: %s\n", err), 1;

@@ -8,13 +8,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ci.h"
 #include "runs.h"
 #include "target.h"
 #include "util.h"
 
 typedef enum Kind {
     K_FLAG, K_LONG, K_DOUBLE, K_STR, K_FILE, K_ITERS, K_RESUME, K_MODES, K_FAULTS, K_CONFIG, K_SHARD, K_KIB,
-    K_VARIANT, K_REGEX
+    K_VARIANT, K_REGEX, K_ANNOTATE
 } Kind;
 
 typedef struct OptSpec {
@@ -58,6 +59,7 @@ static const OptSpec k_opts[] = {
     {"--lsan-suppressions", K_FILE, OFF(lsan_suppressions), 0, 0, "FILE", "LeakSanitizer suppressions (its format)"},
     {"--valgrind-suppressions", K_FILE, OFF(valgrind_suppressions), 0, 0, "FILE", "Valgrind suppressions (its format)"},
     {"--prof-sample", K_LONG, OFF(prof_sample), 8, 30, "N", "jemalloc mode: heap profile sample every 2^N bytes (17)"},
+    {"--annotate", K_ANNOTATE, OFF(annotate), 0, 0, "github|none", "workflow annotations and the step summary (github when GITHUB_ACTIONS=true)"},
     {"-h", K_FLAG, OFF(help), 0, 0, NULL, NULL},
     {"--help", K_FLAG, OFF(help), 0, 0, NULL, "this text"},
 };
@@ -176,6 +178,8 @@ static int set_value(const OptSpec *s, const char *v, Options *o)
         snprintf(why, sizeof why, "is not a workload (valid: %s)", workload_names());
         return workload_find(v) && strcmp(v, "cmd") ? (o->config_given = 1, o->config = v, 0) : bad(s, v, why);
     case K_VARIANT: return strcmp(v, "release") && strcmp(v, "coverage") ? bad(s, v, "is not release or coverage") : (o->native_variant = v, 0);
+    case K_ANNOTATE:
+        return strcmp(v, "github") && strcmp(v, "none") ? bad(s, v, "is not github or none") : (o->annotate = !strcmp(v, "github"), 0);
     case K_SHARD: {
         char extra;
         int k = 0, n = 0;
@@ -200,6 +204,7 @@ static void defaults(Options *o)
     o->config = "soak";
     o->build = "build";
     o->native_variant = "release";
+    o->annotate = ci_github_default();
     o->jobs = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
     o->tol = tolerance_defaults();
     o->base_peak_pct = 10;

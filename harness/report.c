@@ -7,6 +7,7 @@
 #include "outfile.h"
 #include "report_charts.h"
 #include "report_coverage.h"
+#include "report_diag.h"
 #include "util.h"
 #include "xml.h"
 
@@ -21,7 +22,13 @@ static const char k_css[] =
     "td.v b,td.v small{display:block}td.v small{color:#444}"
     "img{max-width:100%;height:auto;border:1px solid #eee}.fig{margin:10px 0}.cap{color:#444;font-size:.92em;margin:2px 0 14px}"
     "pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:.85em;white-space:pre-wrap;word-break:break-all}"
-    "code{font-size:.9em;word-break:break-all}";
+    "code{font-size:.9em;word-break:break-all}"
+    ".problem{border-left:6px solid #c62828;background:#fff7f7;padding:2px 14px 8px;margin:14px 0;border-radius:4px}"
+    ".problem.quiet{border-left-color:#9e9e9e;background:#fafafa}.problem h3{margin:10px 0 2px}"
+    ".problem h3 small{font-weight:normal;color:#555}.meaning{margin:0 0 8px;color:#444;font-style:italic}"
+    "table.facts th{width:9em;background:none;border:none;padding:2px 8px 2px 0;color:#555}"
+    "table.facts td{border:none;padding:2px 0}.clean{padding:10px;background:#e8f5e9;border-radius:4px}"
+    "details{margin:8px 0}summary{cursor:pointer;color:#1a4d8f}h4{margin:10px 0 2px}";
 
 static const char *verdict_colour(Verdict v)
 {
@@ -31,14 +38,6 @@ static const char *verdict_colour(Verdict v)
     case V_NOT_RUN: return "#eeeeee";
     default: return "#ffcdd2";
     }
-}
-
-/* The run folder's file, whole (NULL when absent); the caller frees. */
-static char *run_file(const Run *r, const char *name)
-{
-    char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/%s", r->dir, name);
-    return read_file(path, 4u << 20, NULL);
 }
 
 /* ---- sections ----------------------------------------------------------------------------- */
@@ -60,7 +59,21 @@ static void section_banner(FILE *f, const SoakResult *res)
         fprintf(f, "%s (%d runs)", res->expect_faults ? "every fault is caught as required, the clean build stays flat"
                                                       : "memory stays flat in every run and across the sweep",
                 res->n_runs);
-    else if (res->overall == OVERALL_FAIL)
+    else if (res->overall == OVERALL_FAIL && res->diag.n && res->diag.list[0].fails) {
+        const Problem *p = &res->diag.list[0];
+        fprintf(f, "%s", p->kind);
+        if (p->function[0])
+            fprintf(f, " in "), xml_str(f, p->function);
+        else if (p->site[0])
+            fprintf(f, " at site "), xml_str(f, p->site);
+        if (strcmp(p->fault, "none"))
+            fprintf(f, " (fault build "), xml_str(f, p->fault), fputc(')', f);
+        int more = 0;
+        for (int i = 1; i < res->diag.n; i++)
+            more += res->diag.list[i].fails;
+        fprintf(f, more ? " and %d more problem%s" : "", more, more > 1 ? "s" : "");
+        fprintf(f, " (%d of %d runs fail)", n_bad, res->n_runs);
+    } else if (res->overall == OVERALL_FAIL)
         fprintf(f, "%d of %d runs fail, or peak memory grows across the sweep", n_bad, res->n_runs);
     else
         fprintf(f, "the soak did not complete: %d of %d runs finished", n_done, res->n_runs);
@@ -82,32 +95,11 @@ static void td_verdict(FILE *f, const Run *r)
     fprintf(f, "/\">run folder</a></small></td>");
 }
 
-/* Columns of a fault's table: the counts, a resumed run of a count right after it. */
-static int column_keys(const Run *runs, int n, long *keys, int max)
-{
-    int k = 0;
-    for (int i = 0; i < n; i++) {
-        long key = 2 * runs[i].iters + (runs[i].resume_from != 0);
-        int seen = 0;
-        for (int j = 0; j < k; j++)
-            seen |= keys[j] == key;
-        if (!seen && k < max)
-            keys[k++] = key;
-    }
-    for (int a = 1; a < k; a++)
-        for (int b = a; b > 0 && keys[b] < keys[b - 1]; b--) {
-            long t = keys[b];
-            keys[b] = keys[b - 1];
-            keys[b - 1] = t;
-        }
-    return k;
-}
-
 /* One table of verdicts: runs[0..n) all of one fault; modes down, counts across. */
 static void verdict_table(FILE *f, const Run *runs, int n)
 {
     long keys[32];
-    int nk = column_keys(runs, n, keys, 32);
+    int nk = runs_columns(runs, n, keys, 32);
     fprintf(f, "<h2>Verdicts%s", strcmp(runs[0].fault, "none") ? ": fault " : "");
     if (strcmp(runs[0].fault, "none"))
         xml_str(f, runs[0].fault);
@@ -120,7 +112,7 @@ static void verdict_table(FILE *f, const Run *runs, int n)
         int any = 0;
         for (int q = 0; q < n; q++)
             for (int k = 0; k < nk; k++)
-                if (runs[q].mode == (Mode)m && 2 * runs[q].iters + (runs[q].resume_from != 0) == keys[k])
+                if (runs[q].mode == (Mode)m && runs_column_key(&runs[q]) == keys[k])
                     row[k] = &runs[q], any = 1;
         if (!any)
             continue;
@@ -227,77 +219,13 @@ static void section_baseline(FILE *f, const SoakResult *res)
         fprintf(f, "</p>\n");
 }
 
-/* The first lines of a tool log around its report, escaped. */
-static void excerpt(FILE *f, const Run *r)
-{
-    const char *log = r->mode == MODE_VALGRIND ? "valgrind.log" : "stderr.txt";
-    char *text = run_file(r, log);
-    if (!text)
-        return;
-    const char *start = strstr(text, r->finding.message);
-    start = start ? start : text;
-    while (start > text && start[-1] != '\n')
-        start--;
-    char *p = (char *)start;
-    for (int lines = 0; *p && lines < 14; p++)
-        lines += *p == '\n';
-    *p = 0;
-    fprintf(f, "<pre>");
-    xml_str(f, start);
-    fprintf(f, "</pre><p><a href=\"runs/");
-    xml_str(f, r->name);
-    fprintf(f, "/%s\">full log</a></p>\n", log);
-    free(text);
-}
-
-static void finding_of(FILE *f, const Run *r)
-{
-    char label[160];
-    run_label(r, label, sizeof label);
-    fprintf(f, "<h3>");
-    xml_str(f, label);
-    fprintf(f, ": %s</h3>\n<p>", verdict_name(r->verdict));
-    xml_str(f, r->detail);
-    fprintf(f, "</p>\n");
-    if (r->has_finding) {
-        fprintf(f, "<p>");
-        xml_str(f, r->finding.tool);
-        fprintf(f, " <b>");
-        xml_str(f, r->finding.kind);
-        fprintf(f, "</b>");
-        for (int k = 0; k < r->finding.n_frames; k++) {
-            fprintf(f, "<br>&nbsp;&nbsp;at <code>");
-            xml_str(f, r->finding.frames[k]);
-            fprintf(f, "</code>");
-        }
-        fprintf(f, "</p>\n");
-        excerpt(f, r);
-    }
-    for (int k = 0; k < r->n_sites; k++) {
-        fprintf(f, "%s<code>", k ? ", " : "<p>growing sites: ");
-        xml_str(f, r->sites[k].site);
-        fprintf(f, "</code> %.1f B/iteration", r->sites[k].score);
-    }
-    if (r->n_sites)
-        fprintf(f, "</p>\n");
-}
-
-static void section_findings(FILE *f, const SoakResult *res)
-{
-    int header = 0;
-    for (int i = 0; i < res->n_runs; i++)
-        if (res->runs[i].verdict != V_FLAT) {
-            if (!header++)
-                fprintf(f, "<h2>Findings</h2>\n");
-            finding_of(f, &res->runs[i]);
-        }
-}
-
 static void section_charts(FILE *f, const Charts *cs)
 {
     fprintf(f, "<h2>Charts</h2>\n");
     for (int i = 0; i < cs->n; i++) {
         const Chart *c = &cs->list[i];
+        if (!strncmp(c->file, "problem-", 8))
+            continue; /* shown in its diagnosis entry */
         /* div/p rather than figure/figcaption: HTML4 parsers (xmllint --html) accept it too */
         fprintf(f, "<div class=\"fig\"><a href=\"charts/%s.svg\"><img src=\"charts/%s.png\" alt=\"", c->file, c->file);
         xml_str(f, c->title);
@@ -313,7 +241,7 @@ static void section_commands(FILE *f, const SoakResult *res)
                "<th>wall s</th><th>command</th></tr>\n");
     for (int i = 0; i < res->n_runs; i++) {
         const Run *r = &res->runs[i];
-        char *cmd = run_file(r, "command.txt");
+        char *cmd = run_read_file(r, "command.txt");
         fprintf(f, "<tr><td><a href=\"runs/");
         xml_str(f, r->name);
         fprintf(f, "/\">");
@@ -347,11 +275,11 @@ int report_write(const SoakResult *res, const char *dir, const char *templates, 
     if (!f)
         return -1;
     section_banner(f, res);
+    report_diagnosis_section(f, res, dir, &cs);
     section_verdicts(f, res);
     section_matrix(f, res);
     section_sweeps(f, res);
     section_baseline(f, res);
-    section_findings(f, res);
     report_coverage_section(f, dir);
     section_charts(f, &cs);
     section_commands(f, res);

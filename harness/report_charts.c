@@ -361,10 +361,60 @@ static int chart_baseline(Ctx *c)
                  "Median ms per iteration; a taller blue bar is slower.", vars);
 }
 
+/* The run of a problem whose memory to draw over time: its largest GROWING run, one whose
+ * RSS is judged (native, jemalloc) first among runs of that count. */
+static const Run *problem_run(const Problem *p)
+{
+    const Run *best = NULL;
+    for (int k = 0; k < p->n_runs; k++) {
+        const Run *r = p->runs[k];
+        if (r->verdict != V_GROWING || r->an.worst < 0)
+            continue;
+        if (!best || r->iters > best->iters ||
+            (r->iters == best->iters && mode_judges_rss(r->mode) && !mode_judges_rss(best->mode)))
+            best = r;
+    }
+    return best;
+}
+
+/* Memory over time for each problem (charts/problem-N, shown in its diagnosis entry): the
+ * functions its growth is charged to, from the heap profiles of its largest jemalloc run;
+ * else the series that decided its largest run. */
+static int chart_problems(Ctx *c)
+{
+    for (int i = 0; i < c->res->diag.n; i++) {
+        const Problem *p = &c->res->diag.list[i];
+        char data[PATH_MAX + 32], file[64], title[150], vars[3 * PATH_MAX];
+        if (!diagnosis_is_growth(p->kind))
+            continue;
+        snprintf(file, sizeof file, "problem-%d", i + 1);
+        const Run *r = p->stacks;
+        snprintf(data, sizeof data, "%s/stacks-over-time.csv", r ? r->dir : "");
+        if (r && access(data, R_OK) == 0 && safe_for_gnuplot(data)) {
+            snprintf(title, sizeof title, "Problem %d: memory held by the growing functions (%s)", i + 1, r->name);
+            snprintf(vars, sizeof vars, "datafile='%s'; n=%d", data, r->n_stacks < ATTRIB_TIMELINE ? r->n_stacks : ATTRIB_TIMELINE);
+            if (chart(c, "stacks.gp", file, title, "", vars) != 0)
+                return -1;
+            continue;
+        }
+        if (!(r = problem_run(p)))
+            continue;
+        const char *series = r->an.series[r->an.worst].name;
+        snprintf(data, sizeof data, "%s/samples.csv", r->dir);
+        if (access(data, R_OK) != 0 || !safe_for_gnuplot(data) || !safe_for_gnuplot(series))
+            continue;
+        snprintf(title, sizeof title, "Problem %d: %s against iteration (%s)", i + 1, series, r->name);
+        snprintf(vars, sizeof vars, "datafile='%s'; series='%s'", data, series);
+        if (chart(c, "series.gp", file, title, "", vars) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* ---- the table ---------------------------------------------------------------------------- */
 
-static int (*const k_charts[])(Ctx *) = {chart_peak,  chart_memory, chart_breakdown, chart_sites,
-                                         chart_growth, chart_time,  chart_baseline};
+static int (*const k_charts[])(Ctx *) = {chart_problems, chart_peak, chart_memory,   chart_breakdown,
+                                         chart_sites,    chart_growth, chart_time, chart_baseline};
 
 static int setup(Ctx *c)
 {

@@ -49,9 +49,9 @@ static json_t *stacks_json(const Run *r)
     json_t *a = json_array();
     for (int k = 0; k < r->n_stacks; k++) {
         const StackGrowth *g = &r->stacks[k];
-        json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:o}", "function", g->function, "where", g->where,
-                                           "bytes", num(g->bytes), "bytes_per_iter", num(g->bytes_per_iter), "share",
-                                           num(g->share)));
+        json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:o, s:s}", "function", g->function, "where",
+                                           g->where, "bytes", num(g->bytes), "bytes_per_iter", num(g->bytes_per_iter),
+                                           "share", num(g->share), "callers", g->callers));
     }
     return a;
 }

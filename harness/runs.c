@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "outfile.h"
 #include "runjson.h"
@@ -377,11 +378,60 @@ int runs_load(const char *dir, Run *runs, int max, const Tolerance *t, char *err
     }
     closedir(d);
     qsort(runs, (size_t)n, sizeof runs[0], run_cmp_canonical);
+    runs_timelines(runs, n);
     return n;
+}
+
+void runs_timelines(const Run *runs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const Run *r = &runs[i], *best = r;
+        for (int j = 0; j < n; j++) /* the largest GROWING jemalloc run with stacks, per build */
+            if (!strcmp(runs[j].fault, r->fault) && runs[j].mode == MODE_JEMALLOC && runs[j].n_stacks &&
+                (best->mode != MODE_JEMALLOC || !best->n_stacks || runs[j].iters > best->iters))
+                best = &runs[j];
+        char path[PATH_MAX + 32], why[PATH_MAX];
+        snprintf(path, sizeof path, "%s/stacks-over-time.csv", r->dir);
+        if (best == r && r->mode == MODE_JEMALLOC && r->n_stacks && access(path, R_OK) != 0 &&
+            attrib_timeline(r->dir, r->stacks, r->n_stacks, why, sizeof why) < 0)
+            fprintf(stderr, "soak: %s: no memory over time for its stacks: %s\n", r->name, why);
+    }
 }
 
 void run_label(const Run *r, char *out, size_t cap)
 {
     snprintf(out, cap, "%s %ld%s%s%s", mode_name(r->mode), r->iters, r->resume_from ? " resumed" : "",
              strcmp(r->fault, "none") ? " fault " : "", strcmp(r->fault, "none") ? r->fault : "");
+}
+
+long runs_column_key(const Run *r)
+{
+    return 2 * r->iters + (r->resume_from != 0);
+}
+
+int runs_columns(const Run *runs, int n, long *keys, int max)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        long key = runs_column_key(&runs[i]);
+        int seen = 0;
+        for (int j = 0; j < k; j++)
+            seen |= keys[j] == key;
+        if (!seen && k < max)
+            keys[k++] = key;
+    }
+    for (int a = 1; a < k; a++)
+        for (int b = a; b > 0 && keys[b] < keys[b - 1]; b--) {
+            long t = keys[b];
+            keys[b] = keys[b - 1];
+            keys[b - 1] = t;
+        }
+    return k;
+}
+
+char *run_read_file(const Run *r, const char *name)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/%s", r->dir, name);
+    return read_file(path, 4u << 20, NULL);
 }

@@ -90,9 +90,22 @@ void run_attribute(Run *r);
  * many (at most max), or -1 with a message when DIR has no runs folder. */
 int runs_load(const char *dir, Run *runs, int max, const Tolerance *t, char *err, size_t errlen);
 
+/* For each build, its largest GROWING jemalloc run with growth stacks gets
+ * RUN/stacks-over-time.csv (attrib_timeline; a few seconds), unless it has one. */
+void runs_timelines(const Run *runs, int n);
+
 /* Canonical order of runs (fault none first, then fault, mode, count, fresh before
  * resumed), for qsort. */
 int run_cmp_canonical(const void *a, const void *b);
+
+/* The columns of a table of verdicts, mode x count: the counts, a resumed run of a count
+ * right after it, as keys (runs_column_key: 2 x count, + 1 when resumed) in order.
+ * Returns how many (at most max). */
+int runs_columns(const Run *runs, int n, long *keys, int max);
+long runs_column_key(const Run *r);
+
+/* The run folder's file NAME, whole (at most 4 MiB), or NULL when absent; the caller frees. */
+char *run_read_file(const Run *r, const char *name);
 
 /* "native 1000", "asan 1000 resumed fault leak": a run for people. */
 void run_label(const Run *r, char *out, size_t cap);

@@ -267,6 +267,7 @@ int soak_main(int argc, char **argv)
     qsort_r(runs, (size_t)n, sizeof runs[0], cmp_longest_first, &o); /* the long pole starts at once */
     static SoakResult res;
     res = (SoakResult){.runs = runs, .n_runs = n, .tol = o.tol, .expect_faults = o.expect_faults, .strict_leaks = o.strict_leaks,
+                       .annotate = o.annotate,
                        .base = {.path = o.baseline, .doc = baseline, .peak_pct = o.base_peak_pct,
                                 .time_pct = o.base_time_pct}};
     snprintf(res.config, sizeof res.config, "%s", o.config);
@@ -285,6 +286,7 @@ int soak_main(int argc, char **argv)
         stop_all(&o, runs, n);
     for (int i = 0; i < n; i++)
         run_attribute(&runs[i]);
+    runs_timelines(runs, n);
     res.interrupted = g_stop != 0;
     res.wall_s = now_s() - t0;
     qsort(runs, (size_t)n, sizeof runs[0], run_cmp_canonical);

@@ -74,6 +74,7 @@ void soak_conclude(SoakResult *res)
     conclude_sweeps(res);
     conclude_cells(res);
     res->overall = verdict_overall(res);
+    diagnosis_build(&res->diag, res);
 }
 
 /* ---- summary.json ----------------------------------------------------------------------- */
@@ -141,6 +142,52 @@ static json_t *baseline_json(const BaselineCompare *b)
     return json_pack("{s:o, s:o}", "regressions", regs, "comparison", o);
 }
 
+static json_t *problem_json(const Problem *p, const Diagnosis *d)
+{
+    json_t *frames = json_array(), *seen = json_array(), *blind = json_array(), *runs = json_array();
+    for (int k = 0; k < p->n_frames; k++)
+        json_array_append_new(frames, json_string(p->frames[k]));
+    for (int m = 0; m < MODE_COUNT; m++) {
+        if (p->seen & (1u << m))
+            json_array_append_new(seen, json_string(mode_name((Mode)m)));
+        if (p->blind & (1u << m))
+            json_array_append_new(blind, json_pack("{s:s, s:s}", "mode", mode_name((Mode)m), "why",
+                                                   diagnosis_blind_reason((Mode)m, p->kind)));
+    }
+    for (int k = 0; k < p->n_runs; k++)
+        json_array_append_new(runs, json_string(p->runs[k]->name));
+    char line[600];
+    diagnosis_line(p, line, sizeof line);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "kind", p->kind, "meaning",
+                          diagnosis_kind_words(p->kind), "fault", p->fault, "function", p->function, "location",
+                          p->location, "site", p->site, "frames", frames);
+    json_object_set_new(o, "bytes_per_iter", json_pack("{s:o, s:o, s:o, s:i}", "median", num(p->rate), "min",
+                                                       num(p->rate_min), "max", num(p->rate_max), "runs", p->n_rates));
+    json_object_set_new(o, "one_time_bytes", num(p->once_bytes));
+    json_object_set_new(o, "projection", isnan(p->rate) || p->rate <= 0 ? json_null()
+                                             : json_pack("{s:f, s:f}", "iterations", DIAG_PROJECT_ITERS, "bytes",
+                                                         p->rate * DIAG_PROJECT_ITERS));
+    json_object_set_new(o, "seen_by", seen);
+    json_object_set_new(o, "not_seen_by", blind);
+    json_object_set_new(o, "fails", json_boolean(p->fails));
+    json_object_set_new(o, "expected", json_boolean(p->expected));
+    json_object_set_new(o, "runs", runs);
+    json_object_set_new(o, "detail", json_string(p->detail));
+    json_object_set_new(o, "first_bad_commit", d->first_bad[0] ? json_pack("{s:s, s:s}", "commit", d->first_bad,
+                                                                           "subject", d->first_bad_subject)
+                                                               : json_null());
+    json_object_set_new(o, "summary", json_string(line));
+    return o;
+}
+
+static json_t *diagnosis_json(const Diagnosis *d)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < d->n; i++)
+        json_array_append_new(a, problem_json(&d->list[i], d));
+    return a;
+}
+
 static json_t *summary_json(const SoakResult *res)
 {
     char date[64];
@@ -168,6 +215,7 @@ static json_t *summary_json(const SoakResult *res)
         json_object_set(o, "baseline", json_object_get(base, "comparison"));
     json_decref(base);
     json_object_set_new(o, "sweeps", sweeps_json(res));
+    json_object_set_new(o, "diagnosis", diagnosis_json(&res->diag));
     return o;
 }
 

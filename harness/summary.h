@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "diagnosis.h"
 #include "env.h"
 #include "runs.h"
 
@@ -57,10 +58,13 @@ typedef struct SoakResult {
     Tolerance tol;
     SoakEnv env;
     BaselineCompare base;
+    Diagnosis diag;    /* one entry per distinct problem (diagnosis.h) */
+    int annotate;      /* GitHub annotations and step summary (ci.h) */
 } SoakResult;
 
-/* Computes the sweeps and the detection matrix, then the overall verdict (verdict.c). The
- * baseline comparison, if any, must be filled in before. */
+/* Computes the sweeps and the detection matrix, then the overall verdict (verdict.c) and
+ * the diagnosis. The baseline comparison, if any, must be filled in before (and
+ * res->diag.first_bad, when a bisect result is at hand). */
 void soak_conclude(SoakResult *res);
 
 /* Writes OUT/summary.json and OUT/junit.xml (temporary files, then renamed). 0, or -1

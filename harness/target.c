@@ -262,6 +262,9 @@ static void valgrind_prefix(const Options *o, const Run *r, Argv *a)
     static const char *const memcheck[] = {"valgrind", "--tool=memcheck", "--leak-check=full",
                                            "--errors-for-leak-kinds=definite", "--error-exitcode=99",
                                            "--num-callers=16",
+                                           /* frames with their source path, not its last part:
+                                              a diagnosis names the file (findings.c) */
+                                           "--fullpath-after=",
                                            /* a ticket lock hands the core between threads ~1.5x faster */
                                            "--fair-sched=yes"};
     for (size_t i = 0; i < sizeof memcheck / sizeof memcheck[0]; i++)

@@ -1,5 +1,6 @@
 #include "verdict.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <string.h>
 
@@ -111,6 +112,8 @@ const char *verdict_kind(const Run *r)
     case V_ERROR:
         if (!strcmp(r->finding.kind, "leak") || !strcmp(r->finding.kind, "definitely-lost"))
             return "leak";
+        if (isupper((unsigned char)r->finding.kind[0])) /* "SEGV", "BUS": the tool's signal handler */
+            return "crash";
         return !strcmp(r->finding.tool, "ubsan") ? "undefined-behavior" : "invalid-access";
     case V_CRASHED: return "crash";
     case V_TIMEOUT: return "timeout";

@@ -97,6 +97,8 @@ Verdict verdict_unstarted(void);
  * series grew ("" for FLAT or NOT_RUN):
  *   leak                  a tool reports unreachable memory (LSan, memcheck definite)
  *   invalid-access        another tool report (use after free/reset/return, overflow)
+ *   crash                 a tool's report of a deadly signal ("SEGV on unknown address"),
+ *                         as a crash without one
  *   undefined-behavior    UBSan
  *   tape-or-arena-growth  the engine's tape or arena grows
  *   reachable-growth      the heap grows (engine heap, malloc in use, jemalloc allocated)

@@ -8,7 +8,7 @@ if (term eq 'svg') {
     set terminal pngcairo size 760,height enhanced font 'sans,10' background rgb 'white'
 }
 set output outfile
-set title title
+set title title noenhanced
 set key outside right top vertical Left reverse noenhanced
 set grid ytics lc rgb '#dddddd'
 set border 3

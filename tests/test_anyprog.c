@@ -71,6 +71,52 @@ static void expect(const char *mode, long iters, const char *verdict, const char
                  str(r, "stacks_missing"));
 }
 
+/* The summary's diagnosis has exactly one problem (nothing listed twice), of kind, whose
+ * function starts with function (when given), seen by each of the modes in seen (a comma
+ * list), failing the soak or not. Returns it. */
+static json_t *expect_problem(const char *kind, const char *function, const char *seen, int fails)
+{
+    json_t *d = json_object_get(g_doc, "diagnosis");
+    if (json_array_size(d) != 1)
+        fail_msg("diagnosis: %zu problems, expected one:\n%.2000s", json_array_size(d), json_dumps(d, JSON_INDENT(1)));
+    json_t *p = json_array_get(d, 0);
+    if (strcmp(str(p, "kind"), kind) || (function && strncmp(str(p, "function"), function, strlen(function))))
+        fail_msg("diagnosis: %s in '%s', expected %s in '%s'", str(p, "kind"), str(p, "function"), kind, function);
+    char modes[128];
+    snprintf(modes, sizeof modes, "%s", seen);
+    for (char *m = strtok(modes, ","); m; m = strtok(NULL, ",")) {
+        size_t i;
+        json_t *v;
+        int found = 0;
+        json_array_foreach(json_object_get(p, "seen_by"), i, v) found |= !strcmp(json_string_value(v), m);
+        if (!found)
+            fail_msg("diagnosis: %s is not among the modes that saw it (%s)", m, str(p, "summary"));
+    }
+    assert_int_equal(json_is_true(json_object_get(p, "fails")), fails);
+    return p;
+}
+
+/* tools/page-check on OUT/index.html: every image loads, nothing from outside, text on it. */
+static void expect_page(const char *out, const char *text)
+{
+    if (test_sh("'%s/tools/page-check' '%s/%s/index.html' --expect '%s' >'%s/%s.page' 2>&1", g_root, test_tmpdir(),
+                out, text, test_tmpdir(), out) != 0)
+        fail_msg("the page of %s fails in the browser (see %s/%s.page)", out, test_tmpdir(), out);
+}
+
+/* A whole text file (fails the test when it cannot be read); the caller frees. */
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("%s: cannot be read", path);
+    char *buf = calloc(1, 1 << 20);
+    size_t n = fread(buf, 1, (1 << 20) - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
 static char g_prog[PATH_MAX + 32];
 
 static const char *prog(const char *behaviour)
@@ -93,6 +139,52 @@ static void test_leak(void **state)
     /* a leak that grows with the count: bytes per iteration, not one-time */
     json_t *a = run_of("lsan", 300), *b = run_of("lsan", 1500);
     assert_true(json_real_value(json_object_get(b, "leak_bytes")) > 4 * json_real_value(json_object_get(a, "leak_bytes")));
+    /* one problem from four modes' evidence: the leak checkers' word, the place, about 1 KiB a step */
+    json_t *p = expect_problem("leak", "leak_step", "native,valgrind,jemalloc,lsan", 1);
+    double rate = json_real_value(json_object_get(json_object_get(p, "bytes_per_iter"), "median"));
+    if (rate < 700 || rate > 1500)
+        fail_msg("leak_step: %.0f bytes/iteration in the diagnosis, expected about 1024", rate);
+    assert_non_null(strstr(str(p, "location"), "anyprog.c:"));
+    assert_non_null(json_object_get(p, "projection"));
+    expect_page("leak", "leak in leak_step");
+}
+
+/* With GITHUB_ACTIONS=true: an annotation per problem, in GitHub's workflow-command form,
+ * and summary.md appended to $GITHUB_STEP_SUMMARY (docs/ci.md). Uses test_leak's soak. */
+static void test_ci_annotations_and_summary(void **state)
+{
+    (void)state;
+    const char *t = test_tmpdir();
+    assert_int_equal(test_sh("cd '%s' && printf 'before\\n' >'%s/step.md' && GITHUB_ACTIONS=true GITHUB_STEP_SUMMARY='%s/step.md' "
+                             "'%s/soak' report '%s/leak' >'%s/annotate.out' 2>&1", g_root, t, t, g_dir, t, t), 0);
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/annotate.out", t);
+    char *out = read_text(path);
+    /* ::error file=tests/programs/anyprog.c,line=N,title=memory soak%3A leak in leak_step::leak in leak_step ... */
+    const char *a = strstr(out, "::error file=");
+    if (!a)
+        fail_msg("no ::error annotation in:\n%s", out);
+    char file[256], title[256], msg[1024];
+    long line = 0;
+    assert_int_equal(sscanf(a, "::error file=%255[^,],line=%ld,title=%255[^:]::%1023[^\n]", file, &line, title, msg), 4);
+    assert_string_equal(file, "tests/programs/anyprog.c");
+    assert_true(line > 0);
+    assert_string_equal(title, "memory soak%3A leak in leak_step");
+    assert_non_null(strstr(msg, "leak in leak_step"));
+    assert_null(strchr(msg, '\r'));
+    free(out);
+    snprintf(path, sizeof path, "%s/leak/summary.md", t);
+    char *md = read_text(path);
+    assert_non_null(strstr(md, "## Memory soak: FAIL\n"));
+    assert_non_null(strstr(md, "| # | problem | where | bytes/iteration | seen by | not seen by | at 1,000,000 iterations | fails |"));
+    assert_non_null(strstr(md, "| 1 | **leak** | `leak_step` tests/programs/anyprog.c:"));
+    snprintf(path, sizeof path, "%s/step.md", t);
+    char *step = read_text(path);
+    assert_true(!strncmp(step, "before\n", 7) && !strcmp(step + 7, md)); /* appended, whole */
+    free(step);
+    free(md);
+    /* not on GitHub and not asked for: no annotation */
+    assert_int_equal(test_sh("cd '%s' && env -u GITHUB_ACTIONS '%s/soak' report '%s/leak' | grep -q '^::'", g_root, g_dir, t), 1);
 }
 
 /* The asan mode, given the program built with ASan (--asan-cmd). */
@@ -122,6 +214,7 @@ static void test_builtin_jemalloc_names_raw_mallocs(void **state)
     expect("jemalloc", 2000, "GROWING", "reachable-growth", "fault_worker_job");
     assert_non_null(strstr(str(json_array_get(json_object_get(run_of("jemalloc", 2000), "stacks"), 0), "where"),
                            "engine/fault.c:"));
+    expect_problem("reachable-growth", "fault_worker_job", "jemalloc", 1);
 }
 
 static void test_reachable_growth(void **state)
@@ -139,6 +232,9 @@ static void test_reachable_growth(void **state)
     if (per_iter < 800 || per_iter > 1300) /* 1 KiB a step */
         fail_msg("reach_step: %.0f bytes/iteration, expected about 1024", per_iter);
     assert_non_null(strstr(str(s, "where"), "anyprog.c:"));
+    json_t *p = expect_problem("reachable-growth", "reach_step", "native,jemalloc", 1);
+    assert_int_equal(json_array_size(json_object_get(p, "not_seen_by")), 2); /* lsan, valgrind: with the reason */
+    assert_non_null(strstr(str(json_array_get(json_object_get(p, "not_seen_by"), 0), "why"), "no longer pointed to"));
 }
 
 static void test_mmap_growth(void **state)
@@ -147,6 +243,7 @@ static void test_mmap_growth(void **state)
     assert_int_equal(soak_cmd("mmap", prog("mmap"), "--iters 300,1500 --modes native,jemalloc"), 1);
     expect("native", 1500, "GROWING", "non-heap-growth", NULL);
     expect("jemalloc", 1500, "GROWING", "non-heap-growth", NULL);
+    expect_problem("non-heap-growth", NULL, "native,jemalloc", 1);
 }
 
 static void test_flat_programs(void **state)
@@ -158,7 +255,9 @@ static void test_flat_programs(void **state)
         if (rc != 0)
             fail_msg("%s: soak exited %d (see %s/%s.log)", flat[k], rc, test_tmpdir(), flat[k]);
         assert_string_equal(str(g_doc, "overall"), "PASS");
+        assert_int_equal(json_array_size(json_object_get(g_doc, "diagnosis")), 0);
     }
+    expect_page("plateau", "No problem found: memory stays flat in every run and across the sweep");
 }
 
 static void test_one_time_leak(void **state)
@@ -168,6 +267,8 @@ static void test_one_time_leak(void **state)
     expect("lsan", 1500, "ERROR", "one-time-leak", "main");
     expect("valgrind", 300, "ERROR", "one-time-leak", "main");
     assert_string_equal(str(g_doc, "overall"), "PASS");
+    json_t *p = expect_problem("one-time-leak", "main", "lsan,valgrind", 0); /* shown, not failing */
+    assert_true(json_real_value(json_object_get(p, "one_time_bytes")) >= 100 * 1024);
     assert_int_equal(soak_cmd("onetime-strict", prog("onetime"), "--iters 300,1500 --modes lsan --strict-leaks"), 1);
 }
 
@@ -314,6 +415,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_leak),
+        cmocka_unit_test(test_ci_annotations_and_summary), /* after test_leak: its soak */
         cmocka_unit_test(test_asan_build),
         cmocka_unit_test(test_builtin_jemalloc_names_raw_mallocs),
         cmocka_unit_test(test_reachable_growth),

@@ -14,7 +14,7 @@ static void test_asan_stack_use_after_return(void **state)
         "==18410==ERROR: AddressSanitizer: stack-use-after-return on address 0x7fef56a94b30 at pc 0x55e8 bp 0x7ffd sp 0x7ffd\n"
         "READ of size 8 at 0x7fef56a94b30 thread T0\n"
         "    #0 0x55e8ea255006 in bias_add_backward engine/ops.c:95\n"
-        "    #1 0x55e8ea24a1b2 in graph_backward /work/main/engine/autograd.c:121:19\n"
+        "    #1 0x55e8ea24a1b2 in graph_backward /elsewhere/engine/autograd.c:121:19\n"
         "    #2 0x55e8ea24f0d0 in gpt_step engine/gpt.c:260\n"
         "    #3 0x55e8ea24f0d0 in main app/train_full.c:300\n"
         "\n"
@@ -27,9 +27,28 @@ static void test_asan_stack_use_after_return(void **state)
     assert_string_equal(f.kind, "stack-use-after-return");
     assert_true(!strncmp(f.message, "ERROR: AddressSanitizer: stack-use-after-return on address", 58));
     assert_int_equal(f.n_frames, 3);
-    assert_string_equal(f.frames[0], "bias_add_backward ops.c:95");
-    assert_string_equal(f.frames[1], "graph_backward autograd.c:121:19");
+    assert_string_equal(f.frames[0], "bias_add_backward engine/ops.c:95"); /* the path as the repository has it */
+    assert_string_equal(f.frames[1], "graph_backward /elsewhere/engine/autograd.c:121:19");
     assert_int_equal(finding_from_memcheck(log, &f), 0);
+}
+
+/* LeakSanitizer's signal handler reports a crash, not a leak: the kind says which. */
+static void test_lsan_deadly_signal(void **state)
+{
+    (void)state;
+    const char *log = "==55==ERROR: LeakSanitizer: SEGV on unknown address 0x7f1900010013 (pc 0x5583 bp 0x7ffc sp 0x7ffc T0)\n"
+                      "    #0 0x5583e520a190 in graph_grad engine/autograd.c:125\n";
+    Finding f;
+    assert_int_equal(finding_from_sanitizer(log, &f), 1);
+    assert_string_equal(f.tool, "lsan");
+    assert_string_equal(f.kind, "SEGV");
+    assert_string_equal(f.frames[0], "graph_grad engine/autograd.c:125");
+    /* a path below the current folder is made relative to it */
+    char cwd[PATH_MAX], text[PATH_MAX + 200];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    snprintf(text, sizeof text, "==1==ERROR: AddressSanitizer: heap-use-after-free\n    #0 0x1 in f %s/src/a.c:7\n", cwd);
+    assert_int_equal(finding_from_sanitizer(text, &f), 1);
+    assert_string_equal(f.frames[0], "f src/a.c:7");
 }
 
 static void test_lsan_leak(void **state)
@@ -51,7 +70,7 @@ static void test_lsan_leak(void **state)
     /* the allocator's frames (the interceptor, the engine's heap path) are left out: the
      * first frame is the code that asked for the memory */
     assert_int_equal(f.n_frames, 1);
-    assert_string_equal(f.frames[0], "fault_per_step gpt.c:200");
+    assert_string_equal(f.frames[0], "fault_per_step engine/gpt.c:200");
     assert_true(frame_is_allocator("mem_alloc mem.c:16"));
     assert_true(frame_is_allocator("operator new(unsigned long) new_op.cc:50"));
     assert_false(frame_is_allocator("freeze_weights train.c:10")); /* "free" is a whole name */
@@ -119,6 +138,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_asan_stack_use_after_return),
         cmocka_unit_test(test_lsan_leak),
+        cmocka_unit_test(test_lsan_deadly_signal),
         cmocka_unit_test(test_ubsan),
         cmocka_unit_test(test_memcheck_invalid_read_and_leak),
         cmocka_unit_test(test_clean_logs_have_no_finding),

@@ -1,0 +1,446 @@
+#include "diagnosis.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attrib.h"
+#include "summary.h"
+
+/* ---- kinds ---------------------------------------------------------------------------------- */
+
+typedef enum Family { FAM_ACCESS, FAM_HEAP, FAM_PAGES, FAM_PROCESS, FAM_SOAK } Family;
+
+/* Most telling first: a problem takes the first kind of this table any of its evidence has. */
+static const struct {
+    const char *kind;
+    Family family;
+    const char *words;
+} k_kinds[] = {
+    {"invalid-access", FAM_ACCESS, "memory read or written where it must not be (after free or reset, past the end)"},
+    {"undefined-behavior", FAM_ACCESS, "undefined behaviour at run time"},
+    {"leak", FAM_HEAP, "memory no longer pointed to, never freed"},
+    {"tape-or-arena-growth", FAM_HEAP, "the engine's tape or arena grows"},
+    {"reachable-growth", FAM_HEAP, "heap memory still pointed to, piling up"},
+    {"allocator-retention", FAM_PAGES, "the allocator keeps more pages while what the program holds is flat"},
+    {"non-heap-growth", FAM_PAGES, "resident memory grows outside the heap (mmap, stacks)"},
+    {"unexplained-growth", FAM_PAGES, "resident memory grows; no heap figure was measured to tell where"},
+    {"one-time-leak", FAM_HEAP, "memory allocated once and never freed (the same at every count)"},
+    {"peak-growth", FAM_SOAK, "peak memory grows with the iteration count across the sweep"},
+    {"baseline-regression", FAM_SOAK, "peak memory or time per iteration rose against the baseline"},
+    {"over-budget", FAM_PROCESS, "the run went over its memory budget and was stopped"},
+    {"timeout", FAM_PROCESS, "the run did not finish in time"},
+    {"crash", FAM_PROCESS, "the program crashed or exited with an error"},
+};
+#define N_KINDS ((int)(sizeof k_kinds / sizeof k_kinds[0]))
+
+static int kind_rank(const char *kind)
+{
+    for (int i = 0; i < N_KINDS; i++)
+        if (!strcmp(k_kinds[i].kind, kind))
+            return i;
+    return N_KINDS;
+}
+
+static Family kind_family(const char *kind)
+{
+    int i = kind_rank(kind);
+    return i < N_KINDS ? k_kinds[i].family : FAM_PROCESS;
+}
+
+int diagnosis_is_growth(const char *kind)
+{
+    Family f = kind_family(kind);
+    return f == FAM_HEAP || f == FAM_PAGES || !strcmp(kind, "peak-growth");
+}
+
+const char *diagnosis_kind_words(const char *kind)
+{
+    int i = kind_rank(kind);
+    return i < N_KINDS ? k_kinds[i].words : "";
+}
+
+const char *diagnosis_blind_reason(Mode m, const char *kind)
+{
+    Family f = kind_family(kind);
+    int rss_only = !mode_judges_rss(m);
+    if (f == FAM_ACCESS)
+        return m == MODE_ASAN       ? "FLAT: ASan checks every access of this build; this one did not trip it"
+               : m == MODE_VALGRIND ? "memcheck does not check stack memory that was returned from, nor the engine's arena"
+                                    : "nothing checks memory accesses in this mode: a bad access passes unseen or crashes";
+    if (f == FAM_HEAP && !strcmp(kind, "leak") && (m == MODE_NATIVE || m == MODE_JEMALLOC))
+        return "no leak checker in this mode, and its heap figures stayed within the tolerance";
+    if (f == FAM_HEAP && (m == MODE_LSAN || m == MODE_VALGRIND || m == MODE_ASAN))
+        return "the tool reports memory no longer pointed to, not memory still held; its resident memory is not "
+               "judged (its allocator holds freed blocks back)";
+    if (f == FAM_PAGES && rss_only)
+        return "resident memory is not judged under this tool (its allocator holds freed blocks back)";
+    return "FLAT at every count in this mode";
+}
+
+/* ---- evidence -------------------------------------------------------------------------------- */
+
+/* What one run points at. */
+typedef struct Evidence {
+    const Run *run;
+    const char *kind;
+    char function[96], location[160], site[32];
+} Evidence;
+
+/* "fn file:line" -> fn, file:line (the last word is the location when it has a ':'). */
+static void split_frame(const char *frame, char *fn, size_t fncap, char *loc, size_t loccap)
+{
+    const char *sp = strrchr(frame, ' ');
+    if (sp && strchr(sp, ':')) {
+        snprintf(fn, fncap, "%.*s", (int)(sp - frame), frame);
+        snprintf(loc, loccap, "%s", sp + 1);
+    } else {
+        size_t n = strlen(frame) < fncap ? strlen(frame) : fncap - 1;
+        memcpy(fn, frame, n);
+        fn[n] = 0;
+        loc[0] = 0;
+    }
+}
+
+static Evidence evidence_of(const Run *r)
+{
+    Evidence e = {.run = r, .kind = r->kind && r->kind[0] ? r->kind : "crash"};
+    if (r->has_finding && r->finding.n_frames)
+        split_frame(r->finding.frames[0], e.function, sizeof e.function, e.location, sizeof e.location);
+    else if (r->n_stacks) {
+        snprintf(e.function, sizeof e.function, "%s", r->stacks[0].function);
+        snprintf(e.location, sizeof e.location, "%s", r->stacks[0].where);
+    }
+    if (r->n_sites)
+        snprintf(e.site, sizeof e.site, "%s", r->sites[0].site);
+    return e;
+}
+
+/* Bytes per iteration this run gives for problem p, or NAN. */
+static double run_rate(const Run *r, const Problem *p)
+{
+    double sum = 0;
+    int found = 0;
+    for (int k = 0; p->function[0] && k < r->n_stacks; k++)
+        if (!strcmp(r->stacks[k].function, p->function))
+            sum += r->stacks[k].bytes_per_iter, found = 1;
+    if (found)
+        return sum;
+    for (int k = 0; p->site[0] && k < r->n_sites; k++)
+        if (!strcmp(r->sites[k].site, p->site))
+            return r->sites[k].score;
+    long iters = r->iters - r->resume_from;
+    if (!isnan(r->leak_bytes) && !r->one_time_leak && iters > 0)
+        return r->leak_bytes / (double)iters;
+    if (r->verdict == V_GROWING && r->an.worst >= 0)
+        return r->an.series[r->an.worst].slope;
+    return NAN;
+}
+
+/* ---- grouping ----------------------------------------------------------------------------- */
+
+static Problem *problem_new(Diagnosis *d, const char *fault, const char *kind)
+{
+    if (d->n == DIAG_MAX) {
+        d->dropped++;
+        return NULL;
+    }
+    Problem *p = &d->list[d->n++];
+    memset(p, 0, sizeof *p);
+    p->kind = kind;
+    snprintf(p->fault, sizeof p->fault, "%s", fault);
+    p->rate = p->rate_min = p->rate_max = p->once_bytes = NAN;
+    return p;
+}
+
+static void problem_add(Problem *p, const Evidence *e)
+{
+    if (!p)
+        return;
+    if (!p->function[0] && e->function[0]) {
+        snprintf(p->function, sizeof p->function, "%s", e->function);
+        snprintf(p->location, sizeof p->location, "%s", e->location);
+    }
+    if (!p->site[0] && e->site[0])
+        snprintf(p->site, sizeof p->site, "%s", e->site);
+    if (!p->n_frames && e->run->has_finding) {
+        p->n_frames = e->run->finding.n_frames;
+        memcpy(p->frames, e->run->finding.frames, sizeof p->frames);
+    }
+    for (int k = 0; !p->n_frames && k < e->run->n_stacks; k++) {
+        const StackGrowth *s = &e->run->stacks[k];
+        if (strcmp(s->function, p->function))
+            continue;
+        snprintf(p->frames[p->n_frames++], sizeof p->frames[0], "%s %s", s->function, s->where);
+        char callers[200], *save = NULL;
+        snprintf(callers, sizeof callers, "%s", s->callers);
+        for (char *c = strtok_r(callers, "<", &save); c && p->n_frames < FINDING_FRAMES; c = strtok_r(NULL, "<", &save)) {
+            c += strspn(c, " -");
+            c[strcspn(c, " ")] = 0;
+            if (*c)
+                snprintf(p->frames[p->n_frames++], sizeof p->frames[0], "%s", c);
+        }
+    }
+    if (kind_rank(e->kind) < kind_rank(p->kind))
+        p->kind = e->kind;
+    if (p->n_runs < DIAG_RUNS)
+        p->runs[p->n_runs++] = e->run;
+}
+
+/* The problem of the same build that names the same function or site. */
+static Problem *by_place(Diagnosis *d, const Evidence *e)
+{
+    for (int i = 0; i < d->n; i++) {
+        Problem *p = &d->list[i];
+        if (strcmp(p->fault, e->run->fault))
+            continue;
+        if ((e->function[0] && !strcmp(p->function, e->function)) || (e->site[0] && !strcmp(p->site, e->site)))
+            return p;
+    }
+    return NULL;
+}
+
+/* The only problem of the build and family that lacks the kind of name e has (a site-only
+ * run's problem when e names a function, and the other way round), or NULL. */
+static Problem *by_missing_name(Diagnosis *d, const Evidence *e)
+{
+    Problem *found = NULL;
+    int n = 0;
+    for (int i = 0; i < d->n; i++) {
+        Problem *p = &d->list[i];
+        if (strcmp(p->fault, e->run->fault) || kind_family(p->kind) != kind_family(e->kind))
+            continue;
+        n++;
+        if ((e->function[0] && !p->function[0]) || (!e->function[0] && e->site[0] && !p->site[0]))
+            found = p;
+    }
+    return n == 1 ? found : NULL;
+}
+
+/* The problem of the build with the most evidence, of e's family (any family for a crash,
+ * a timeout, a run over budget). */
+static Problem *by_family(Diagnosis *d, const Evidence *e)
+{
+    Problem *best = NULL;
+    Family f = kind_family(e->kind);
+    for (int i = 0; i < d->n; i++) {
+        Problem *p = &d->list[i];
+        if (strcmp(p->fault, e->run->fault) || kind_family(p->kind) == FAM_SOAK)
+            continue;
+        if ((f == FAM_PROCESS || kind_family(p->kind) == f) && (!best || p->n_runs > best->n_runs))
+            best = p;
+    }
+    return best;
+}
+
+/* pass 0: runs naming a function and a site; 1: a function; 2: a site; 3: nothing, or a
+ * crash (where it crashed is seldom where the fault is: it joins by family). */
+static int evidence_pass(const Evidence *e)
+{
+    if (kind_family(e->kind) == FAM_PROCESS)
+        return 3;
+    return e->function[0] && e->site[0] ? 0 : e->function[0] ? 1 : e->site[0] ? 2 : 3;
+}
+
+static void group_runs(Diagnosis *d, const SoakResult *res)
+{
+    for (int pass = 0; pass < 4; pass++)
+        for (int i = 0; i < res->n_runs; i++) {
+            const Run *r = &res->runs[i];
+            if (r->verdict == V_FLAT || verdict_run_skipped(r))
+                continue;
+            Evidence e = evidence_of(r);
+            if (evidence_pass(&e) != pass)
+                continue;
+            Problem *p = pass < 3 ? by_place(d, &e) : NULL;
+            if (!p && (pass == 1 || pass == 2))
+                p = by_missing_name(d, &e);
+            if (!p && pass == 3)
+                p = by_family(d, &e);
+            problem_add(p ? p : problem_new(d, r->fault, e.kind), &e);
+        }
+}
+
+/* ---- figures ----------------------------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static unsigned modes_run(const SoakResult *res, const char *fault)
+{
+    unsigned bits = 0;
+    for (int i = 0; i < res->n_runs; i++)
+        if (!strcmp(res->runs[i].fault, fault) && !verdict_run_skipped(&res->runs[i]))
+            bits |= 1u << res->runs[i].mode;
+    return bits;
+}
+
+static void problem_figures(Problem *p, const SoakResult *res)
+{
+    double rates[DIAG_RUNS];
+    for (int k = 0; k < p->n_runs; k++) {
+        const Run *r = p->runs[k];
+        p->seen |= 1u << r->mode;
+        p->fails |= verdict_run_fails(r, res->expect_faults);
+        if (r->one_time_leak && !isnan(r->leak_bytes))
+            p->once_bytes = r->leak_bytes;
+        Family fam = kind_family(p->kind); /* a rate of memory problems, from their own kind of evidence */
+        double v = (fam == FAM_HEAP || fam == FAM_PAGES) && kind_family(r->kind && r->kind[0] ? r->kind : "crash") == fam
+                       ? run_rate(r, p) : NAN;
+        if (!isnan(v) && v > 0)
+            rates[p->n_rates++] = v;
+        if (r->mode == MODE_JEMALLOC && r->n_stacks && p->function[0] && run_rate(r, p) > 0 &&
+            (!p->stacks || r->iters > p->stacks->iters))
+            for (int s = 0; s < r->n_stacks; s++)
+                p->stacks = !strcmp(r->stacks[s].function, p->function) ? r : p->stacks;
+    }
+    if (p->n_rates) {
+        qsort(rates, (size_t)p->n_rates, sizeof rates[0], cmp_double);
+        p->rate_min = rates[0];
+        p->rate_max = rates[p->n_rates - 1];
+        p->rate = p->n_rates % 2 ? rates[p->n_rates / 2] : (rates[p->n_rates / 2 - 1] + rates[p->n_rates / 2]) / 2;
+    }
+    p->blind = modes_run(res, p->fault) & ~p->seen;
+    p->expected = res->expect_faults && strcmp(p->fault, "none") != 0;
+}
+
+/* Peak memory that grows across a sweep, per build: one problem, a mode each. */
+static void add_sweeps(Diagnosis *d, const SoakResult *res)
+{
+    for (int i = 0; i < res->n_sweeps; i++) {
+        const Sweep *s = &res->sweeps[i];
+        if (!s->growing || !verdict_sweep_fails(s->fault, s->growing, res->expect_faults))
+            continue;
+        Problem *p = NULL;
+        for (int k = 0; k < d->n && !p; k++)
+            p = !strcmp(d->list[k].kind, "peak-growth") && !strcmp(d->list[k].fault, s->fault) ? &d->list[k] : NULL;
+        if (!p && !(p = problem_new(d, s->fault, "peak-growth")))
+            continue;
+        p->seen |= 1u << s->mode;
+        p->fails = 1;
+        double r = s->slope;
+        p->rate = p->n_rates++ ? p->rate : r;
+        p->rate_min = isnan(p->rate_min) ? r : fmin(p->rate_min, r);
+        p->rate_max = isnan(p->rate_max) ? r : fmax(p->rate_max, r);
+        snprintf(p->detail, sizeof p->detail, "every run is FLAT on its own, but peak memory rises %.0f KiB from the "
+                 "smallest count to the largest (%s)", s->growth / 1024.0, mode_name(s->mode));
+    }
+}
+
+static void add_baseline(Diagnosis *d, const SoakResult *res)
+{
+    const BaselineCompare *b = &res->base;
+    Problem *p = b->n_regressions ? problem_new(d, "none", "baseline-regression") : NULL;
+    if (!p)
+        return;
+    p->fails = 1;
+    snprintf(p->detail, sizeof p->detail, "%d regression%s against %s: %s%s", b->n_regressions,
+             b->n_regressions > 1 ? "s" : "", b->path, b->regressions[0], b->n_regressions > 1 ? "; ..." : "");
+}
+
+/* Failing first, then the most telling kind; the build's order otherwise. */
+static int cmp_problem(const void *a, const void *b)
+{
+    const Problem *x = a, *y = b;
+    if (x->fails != y->fails)
+        return y->fails - x->fails;
+    int c = strcmp(x->fault, y->fault);
+    if (c)
+        return strcmp(x->fault, "none") ? (strcmp(y->fault, "none") ? c : 1) : -1;
+    return kind_rank(x->kind) - kind_rank(y->kind);
+}
+
+void diagnosis_build(Diagnosis *d, const SoakResult *res)
+{
+    d->n = d->dropped = 0;
+    group_runs(d, res);
+    for (int i = 0; i < d->n; i++)
+        problem_figures(&d->list[i], res);
+    add_sweeps(d, res);
+    add_baseline(d, res);
+    qsort(d->list, (size_t)d->n, sizeof d->list[0], cmp_problem);
+}
+
+int diagnosis_read_bisect(Diagnosis *d, const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/bisect.json", dir);
+    json_t *doc = json_load_file(path, 0, NULL);
+    const char *sha = json_string_value(json_object_get(doc, "first_bad"));
+    const char *subject = json_string_value(json_object_get(doc, "subject"));
+    if (sha) {
+        snprintf(d->first_bad, sizeof d->first_bad, "%s", sha);
+        snprintf(d->first_bad_subject, sizeof d->first_bad_subject, "%s", subject ? subject : "");
+    }
+    json_decref(doc);
+    return sha ? 0 : -1;
+}
+
+/* ---- words ------------------------------------------------------------------------------- */
+
+void fmt_bytes(char *out, size_t cap, double b)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    double v = fabs(b);
+    while (v >= 1024 && u < 4)
+        v /= 1024, u++;
+    snprintf(out, cap, u ? "%s%.1f %s" : "%s%.0f %s", b < 0 ? "-" : "", v, units[u]);
+}
+
+void diagnosis_modes(unsigned bits, char *out, size_t cap)
+{
+    size_t len = 0;
+    out[0] = 0;
+    for (int m = 0; m < MODE_COUNT; m++)
+        if (bits & (1u << m) && len < cap)
+            len += (size_t)snprintf(out + len, cap - len, "%s%s", len ? ", " : "", mode_name((Mode)m));
+    if (!len)
+        snprintf(out, cap, "-");
+}
+
+void diagnosis_projection(const Problem *p, char *out, size_t cap)
+{
+    out[0] = 0;
+    if (isnan(p->rate) || p->rate <= 0)
+        return;
+    char b[32];
+    fmt_bytes(b, sizeof b, p->rate * DIAG_PROJECT_ITERS);
+    snprintf(out, cap, "at this rate 1,000,000 iterations need %s more", b);
+}
+
+void diagnosis_line(const Problem *p, char *out, size_t cap)
+{
+    size_t n = (size_t)snprintf(out, cap, "%s", p->kind);
+    if (p->function[0])
+        n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, " in %s%s%s%s", p->function, p->location[0] ? " (" : "",
+                              p->location, p->location[0] ? ")" : "");
+    else if (p->site[0])
+        n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, " at site %s", p->site);
+    if (p->site[0] && p->function[0])
+        n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, ", site %s", p->site);
+    if (strcmp(p->fault, "none"))
+        n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, " [fault build %s]", p->fault);
+    char a[32], b[32], c[32];
+    if (!isnan(p->rate)) {
+        fmt_bytes(a, sizeof a, p->rate);
+        fmt_bytes(b, sizeof b, p->rate_min);
+        fmt_bytes(c, sizeof c, p->rate_max);
+        if (p->n_rates > 1)
+            n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, ": %s/iteration (%s to %s over %d runs)", a, b, c,
+                                  p->n_rates);
+        else
+            n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, ": %s/iteration", a);
+    } else if (!isnan(p->once_bytes)) {
+        fmt_bytes(a, sizeof a, p->once_bytes);
+        n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, ": %s once", a);
+    }
+    char modes[96];
+    diagnosis_modes(p->seen, modes, sizeof modes);
+    snprintf(out + n, n < cap ? cap - n : 0, "; seen by %s", modes);
+}

@@ -1,0 +1,98 @@
+/* diagnosis.h - what the soak found, one entry per distinct problem (docs/reports.md,
+ * "The diagnosis").
+ *
+ * Every run that is not FLAT is evidence: its kind (verdict_kind), the place it points at
+ * (the first frame of a tool report that is not an allocator, the function a jemalloc
+ * profile charges the growth to, the engine's growing site), and how fast it grows. The
+ * evidence of every mode and count that points at the same place is merged into one
+ * problem:
+ *   - a run that names both a function and a site (jemalloc runs of the built-in
+ *     program) ties the two together;
+ *   - a run that names only one joins the problem of the same build that has it, or,
+ *     when the build has exactly one problem of the same family (memory access, heap,
+ *     pages) without that kind of name, that one;
+ *   - a run that names nothing (native RSS growth, a crash) joins the problem of the same
+ *     build and family with the most evidence (a crash joins any family), else makes one.
+ * A problem's kind is the most telling of its evidence (a leak checker's "leak" over the
+ * allocator's "reachable-growth"). A sweep whose peak grows and baseline regressions are
+ * problems too. A clean soak has none.
+ *
+ *     diagnosis_build(&res->diag, res);   // summary.c's soak_conclude, after the verdicts
+ *     for (int i = 0; i < res->diag.n; i++) diagnosis_line(&res->diag.list[i], buf, cap);
+ */
+#ifndef HARNESS_DIAGNOSIS_H
+#define HARNESS_DIAGNOSIS_H
+
+#include <stddef.h>
+
+#include "findings.h"
+#include "verdict.h"
+
+struct Run;
+struct SoakResult;
+
+#define DIAG_MAX 16
+#define DIAG_RUNS 64
+#define DIAG_PROJECT_ITERS 1000000.0 /* the projection's horizon: a long training run */
+
+typedef struct Problem {
+    const char *kind;       /* verdict_kind's word, or "peak-growth", "baseline-regression" */
+    char fault[32];         /* the build it was seen in ("none": the program as it is) */
+    char function[96];      /* where: "" when no tool named a function */
+    char location[160];     /* "engine/ops.c:412", "" when unknown */
+    char site[32];          /* the engine's allocation site, "" when none */
+    char frames[FINDING_FRAMES][200]; /* the top frames of a tool report: "function file:line" */
+    int n_frames;
+    double rate;            /* bytes per iteration, the median over its runs (NAN: none measured) */
+    double rate_min, rate_max;
+    int n_rates;
+    double once_bytes;      /* a one-time leak: its size (NAN otherwise) */
+    unsigned seen;          /* bit (1 << Mode) per mode that saw it */
+    unsigned blind;         /* modes that ran this build and did not see it */
+    int fails;              /* it fails the soak */
+    int expected;           /* make faults: a fault build showing what it was built to show */
+    const struct Run *runs[DIAG_RUNS];
+    int n_runs;
+    const struct Run *stacks; /* the largest jemalloc run whose growth stacks name it, or NULL */
+    char detail[240];       /* peak growth, baseline regressions: what was measured */
+} Problem;
+
+typedef struct Diagnosis {
+    Problem list[DIAG_MAX];
+    int n;
+    int dropped;            /* problems past DIAG_MAX */
+    char first_bad[48];     /* from OUT/bisect.json (harness/bisect), "" when none */
+    char first_bad_subject[200];
+} Diagnosis;
+
+/* Builds the diagnosis of res (verdicts, sweeps and baseline comparison already decided).
+ * Keeps d->first_bad. */
+void diagnosis_build(Diagnosis *d, const struct SoakResult *res);
+
+/* Reads DIR/bisect.json (written by harness/bisect into the first bad commit's soak) into
+ * d->first_bad and its subject. 0, or -1 when there is none or it is damaged. */
+int diagnosis_read_bisect(Diagnosis *d, const char *dir);
+
+/* Why mode m cannot see a problem of this kind (a FLAT run of it), for people. */
+const char *diagnosis_blind_reason(Mode m, const char *kind);
+
+/* 1 when a kind is memory that grows (heap, pages, peak), not an access or a crash. */
+int diagnosis_is_growth(const char *kind);
+
+/* What a kind means, in a few words: "memory no longer pointed to, never freed". */
+const char *diagnosis_kind_words(const char *kind);
+
+/* The problem in one line: "leak in fault_step_end (engine/fault.c:13), 96 B/iteration
+ * (90..102 over 6 runs), seen by native, asan, valgrind, jemalloc, lsan". */
+void diagnosis_line(const Problem *p, char *out, size_t cap);
+
+/* "at this rate 1,000,000 iterations need 91.6 MiB more", or "" when no rate. */
+void diagnosis_projection(const Problem *p, char *out, size_t cap);
+
+/* The modes of a bit set, "native, asan" ("-" when none). */
+void diagnosis_modes(unsigned bits, char *out, size_t cap);
+
+/* "1.5 KiB", "91.6 MiB", "2.1 GiB" */
+void fmt_bytes(char *out, size_t cap, double bytes);
+
+#endif

@@ -1,0 +1,8 @@
+# The series that decided a problem's run, against iteration (RUN/samples.csv), in MiB.
+# The axis is fitted to the series, not from 0: a growth of a few bytes per iteration
+# shows. Parameters: common.gp's, datafile, series (its column name).
+load dir.'/common.gp'
+set xlabel 'iteration'
+set ylabel 'MiB (axis fitted, not from 0)'
+set datafile columnheaders
+plot datafile using 1:(column(series) / 1048576.0) with lines lw 2 lc rgb '#d62728' title series noenhanced
