@@ -263,9 +263,24 @@ static int profile_bytes(const char *dir, const char *prog, const char *profile,
     return 0;
 }
 
+/* The times (ms after start) of the periodic dumps of RUN/dumps.csv, in order; how many. */
+static int dump_times(const char *dir, double *ms, int max)
+{
+    char path[PATH_MAX + 32], line[512];
+    int n = 0;
+    snprintf(path, sizeof path, "%s/dumps.csv", dir);
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f) && n < max)
+        if (sscanf(line, "%*[^,],jeprof.t%lf.heap", &ms[n]) == 1)
+            n++;
+    if (f)
+        fclose(f);
+    return n;
+}
+
 int attrib_timeline(const char *dir, const StackGrowth *top, int n, char *why, size_t whylen)
 {
-    char path[PATH_MAX + 32], err[256], prog[PATH_MAX], line[512], names[ATTRIB_TIMELINE][96];
+    char path[PATH_MAX + 32], err[256], prog[PATH_MAX], names[ATTRIB_TIMELINE][96];
     n = n < ATTRIB_TIMELINE ? n : ATTRIB_TIMELINE;
     snprintf(path, sizeof path, "%s/program.txt", dir);
     char *p = read_file(path, sizeof prog - 1, NULL);
@@ -278,14 +293,7 @@ int attrib_timeline(const char *dir, const StackGrowth *top, int n, char *why, s
         return snprintf(why, whylen, "no program, stacks or samples in %s", dir), -1;
     int tc = samples_col(&s, COL_TIME);
     double ms[64];
-    int nd = 0;
-    snprintf(path, sizeof path, "%s/dumps.csv", dir);
-    FILE *f = fopen(path, "r");
-    while (f && fgets(line, sizeof line, f) && nd < 64)
-        if (sscanf(line, "%*[^,],jeprof.t%lf.heap", &ms[nd]) == 1)
-            nd++;
-    if (f)
-        fclose(f);
+    int nd = dump_times(dir, ms, 64);
     for (int k = 0; k < n; k++)
         snprintf(names[k], sizeof names[k], "%s", top[k].function);
     OutFile of;

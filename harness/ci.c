@@ -82,55 +82,64 @@ static void md_cell(FILE *f, const char *s)
         *s == '|' ? fputs("\\|", f) : *s == '\n' ? fputc(' ', f) : fputc(*s, f);
 }
 
+/* A problem's row of the table. */
+static void md_row(FILE *f, const Problem *p, int index)
+{
+    char rate[96] = "-", a[32], b[32], c[32], seen[96], blind[96];
+    if (!isnan(p->rate)) {
+        fmt_bytes(a, sizeof a, p->rate), fmt_bytes(b, sizeof b, p->rate_min), fmt_bytes(c, sizeof c, p->rate_max);
+        snprintf(rate, sizeof rate, p->n_rates > 1 ? "%s (%s to %s, %d runs)" : "%s", a, b, c, p->n_rates);
+    } else if (!isnan(p->once_bytes)) {
+        fmt_bytes(a, sizeof a, p->once_bytes);
+        snprintf(rate, sizeof rate, "%s once", a);
+    }
+    diagnosis_modes(p->seen, seen, sizeof seen);
+    diagnosis_modes(p->blind, blind, sizeof blind);
+    fprintf(f, "| %d | **%s**", index, p->kind);
+    if (strcmp(p->fault, "none"))
+        fputs(" (fault build ", f), md_cell(f, p->fault), fputc(')', f);
+    fprintf(f, " | ");
+    if (p->function[0])
+        fputc('`', f), md_cell(f, p->function), fputc('`', f);
+    if (p->location[0])
+        fputc(' ', f), md_cell(f, p->location);
+    if (p->site[0])
+        fprintf(f, "%ssite `", p->function[0] ? ", " : ""), md_cell(f, p->site), fputc('`', f);
+    if (!p->function[0] && !p->site[0])
+        fputs("not named (no tool in this soak gives a place)", f);
+    fprintf(f, " | %s | %s | %s | ", rate, seen, blind);
+    if (!isnan(p->rate) && p->rate > 0)
+        fmt_bytes(a, sizeof a, p->rate * DIAG_PROJECT_ITERS), fprintf(f, "+%s", a);
+    else
+        fputc('-', f);
+    fprintf(f, " | %s |\n", p->fails ? "yes" : "no");
+}
+
+/* A problem's paragraph under the table: meaning, measurement, frames, blind modes, commit. */
+static void md_paragraph(FILE *f, const Diagnosis *d, const Problem *p, int index)
+{
+    fprintf(f, "\n**%d. %s**: %s.", index, p->kind, diagnosis_kind_words(p->kind));
+    if (p->detail[0])
+        fputc(' ', f), md_cell(f, p->detail), fputc('.', f);
+    for (int k = 0; k < p->n_frames; k++)
+        fprintf(f, "%s`", k ? " <- " : " Top frames: "), md_cell(f, p->frames[k]), fputc('`', f);
+    for (int m = 0; m < MODE_COUNT; m++)
+        if (p->blind & (1u << m))
+            fprintf(f, " Not seen by %s: %s.", mode_name((Mode)m), diagnosis_blind_reason((Mode)m, p->kind));
+    if (d->first_bad[0])
+        fprintf(f, " First bad commit: `%.12s` ", d->first_bad), md_cell(f, d->first_bad_subject), fputc('.', f);
+    fputc('\n', f);
+}
+
 static void md_problems(FILE *f, const SoakResult *res)
 {
     const Diagnosis *d = &res->diag;
     fprintf(f, "| # | problem | where | bytes/iteration | seen by | not seen by | at 1,000,000 iterations | fails |\n"
                "|---|---|---|---|---|---|---|---|\n");
-    for (int i = 0; i < d->n; i++) {
-        const Problem *p = &d->list[i];
-        char rate[96] = "-", a[32], b[32], c[32], seen[96], blind[96];
-        if (!isnan(p->rate)) {
-            fmt_bytes(a, sizeof a, p->rate), fmt_bytes(b, sizeof b, p->rate_min), fmt_bytes(c, sizeof c, p->rate_max);
-            snprintf(rate, sizeof rate, p->n_rates > 1 ? "%s (%s to %s, %d runs)" : "%s", a, b, c, p->n_rates);
-        } else if (!isnan(p->once_bytes)) {
-            fmt_bytes(a, sizeof a, p->once_bytes);
-            snprintf(rate, sizeof rate, "%s once", a);
-        }
-        diagnosis_modes(p->seen, seen, sizeof seen);
-        diagnosis_modes(p->blind, blind, sizeof blind);
-        fprintf(f, "| %d | **%s**%s", i + 1, p->kind, strcmp(p->fault, "none") ? " (fault build " : "");
-        if (strcmp(p->fault, "none"))
-            md_cell(f, p->fault), fputc(')', f);
-        fprintf(f, " | ");
-        if (p->function[0])
-            fputc('`', f), md_cell(f, p->function), fputc('`', f);
-        if (p->location[0])
-            fputc(' ', f), md_cell(f, p->location);
-        if (p->site[0])
-            fprintf(f, "%ssite `", p->function[0] ? ", " : ""), md_cell(f, p->site), fputc('`', f);
-        if (!p->function[0] && !p->site[0])
-            fputs("not named (no tool in this soak gives a place)", f);
-        fprintf(f, " | %s | %s | %s | ", rate, seen, blind);
-        fprintf(f, "%s", isnan(p->rate) || p->rate <= 0 ? "-" : "");
-        if (!isnan(p->rate) && p->rate > 0)
-            fmt_bytes(a, sizeof a, p->rate * DIAG_PROJECT_ITERS), fprintf(f, "+%s", a);
-        fprintf(f, " | %s |\n", p->fails ? "yes" : "no");
-    }
-    for (int i = 0; i < d->n; i++) {
-        const Problem *p = &d->list[i];
-        fprintf(f, "\n**%d. %s**: %s.", i + 1, p->kind, diagnosis_kind_words(p->kind));
-        if (p->detail[0])
-            fputc(' ', f), md_cell(f, p->detail), fputc('.', f);
-        for (int k = 0; k < p->n_frames; k++)
-            fprintf(f, "%s`", k ? " <- " : " Top frames: "), md_cell(f, p->frames[k]), fputc('`', f);
-        for (int m = 0; m < MODE_COUNT; m++)
-            if (p->blind & (1u << m))
-                fprintf(f, " Not seen by %s: %s.", mode_name((Mode)m), diagnosis_blind_reason((Mode)m, p->kind));
-        if (d->first_bad[0])
-            fprintf(f, " First bad commit: `%.12s` ", d->first_bad), md_cell(f, d->first_bad_subject), fputc('.', f);
-        fputc('\n', f);
-    }
+    for (int i = 0; i < d->n; i++)
+        md_row(f, &d->list[i], i + 1);
+    for (int i = 0; i < d->n; i++)
+        md_paragraph(f, d, &d->list[i], i + 1);
 }
 
 static void md_verdicts(FILE *f, const SoakResult *res)

@@ -123,6 +123,10 @@ static void test_clean_soak_passes_in_every_mode(void **state)
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/clean/junit.xml", test_tmpdir());
     assert_int_equal(access(path, R_OK), 0);
+    /* a clean soak: an empty diagnosis, one line on the console, the page and summary.md */
+    assert_int_equal(json_array_size(json_object_get(g_doc, "diagnosis")), 0);
+    assert_int_equal(test_sh("grep -q '^diagnosis: no problem found' '%s/clean.log'", test_tmpdir()), 0);
+    assert_int_equal(test_sh("grep -q '^No problem found: memory stays flat' '%s/clean/summary.md'", test_tmpdir()), 0);
 }
 
 /* The cell of fault x mode in the summary's detection matrix. */
@@ -181,6 +185,36 @@ static void test_detection_matrix(void **state)
     expect(g_doc, "native", 100, "par_leak", "GROWING", "\"slope_series\": \"malloc.in_use_bytes\"");
     expect(g_doc, "asan", 100, "stale_probs", "ERROR", "\"kind\": \"use-after-poison\"");
     expect(g_doc, "valgrind", 100, "stale_probs", "ERROR", "\"kind\": \"invalid-read\"");
+    /* the diagnosis: each fault build is one problem, of the right kind, at the right place */
+    static const struct {
+        const char *fault, *kind, *function, *site;
+    } diag[] = {
+        {"early_reset", "invalid-access", "graph_backward", NULL},
+        {"stack_inputs", "invalid-access", "mean_backward", NULL},
+        {"tape_keep", "tape-or-arena-growth", NULL, "tape"},
+        {"leak", "leak", "fault_step_end", "fault.leak"},
+        {"creep", "reachable-growth", NULL, "fault.creep"},
+        {"par_leak", "leak", "fault_worker_job", NULL},
+        {"split_leak", "leak", "fault_split_product", "fault.split_leak"},
+        {"eval_leak", "leak", "fault_eval_batch", "fault.eval_leak"},
+        {"stale_probs", "invalid-access", "fault_attention_probs", NULL},
+    };
+    json_t *problems = json_object_get(g_doc, "diagnosis");
+    assert_int_equal(json_array_size(problems), sizeof diag / sizeof diag[0]); /* none for the clean build */
+    for (size_t k = 0; k < sizeof diag / sizeof diag[0]; k++) {
+        json_t *p, *found = NULL;
+        size_t i, n = 0;
+        json_array_foreach(problems, i, p)
+            if (!strcmp(str(p, "fault"), diag[k].fault))
+                found = p, n++;
+        if (n != 1)
+            fail_msg("diagnosis: fault %s is %zu problems, expected one", diag[k].fault, n);
+        if (strcmp(str(found, "kind"), diag[k].kind) || (diag[k].function && strcmp(str(found, "function"), diag[k].function)) ||
+            (diag[k].site && strcmp(str(found, "site"), diag[k].site)))
+            fail_msg("diagnosis of %s: %s, expected %s in %s / site %s", diag[k].fault, str(found, "summary"), diag[k].kind,
+                     diag[k].function ? diag[k].function : "-", diag[k].site ? diag[k].site : "-");
+        assert_true(json_is_true(json_object_get(found, "expected")) && json_is_false(json_object_get(found, "fails")));
+    }
     /* creep is reachable: the leak checkers must not be what caught it */
     assert_null(json_object_get(json_array_get(json_object_get(entry(g_doc, "asan", 100, "creep"), "findings"), 0), "tool"));
     assert_null(json_object_get(json_array_get(json_object_get(entry(g_doc, "valgrind", 100, "creep"), "findings"), 0), "tool"));
