@@ -304,16 +304,24 @@ int attrib_timeline(const char *dir, const StackGrowth *top, int n, char *why, s
     for (int k = 0; k < n; k++)
         fprintf(o, ",%s", names[k]);
     fputc('\n', o);
-    int rows = 0, picks = nd < ATTRIB_TIMELINE_DUMPS ? nd : ATTRIB_TIMELINE_DUMPS;
-    for (int pick = 0; pick < picks; pick++) { /* spread over the run, the first and the last among them */
+    /* the periodic dumps, spread over the run, then the profile at exit (at the last sample) */
+    char paths[ATTRIB_TIMELINE_DUMPS + 1][PATH_MAX + 32];
+    double at[ATTRIB_TIMELINE_DUMPS + 1];
+    int picks = nd < ATTRIB_TIMELINE_DUMPS ? nd : ATTRIB_TIMELINE_DUMPS, rows = 0;
+    for (int pick = 0; pick < picks; pick++) {
         int d = picks > 1 ? (int)lround((double)pick * (nd - 1) / (picks - 1)) : 0;
+        snprintf(paths[pick], sizeof paths[pick], "%s/jeprof.t%.0f.heap", dir, ms[d]);
+        at[pick] = ms[d];
+    }
+    if (s.nrows && tc >= 0 && final_profile(dir, paths[picks], sizeof paths[picks]) == 0)
+        at[picks++] = samples_at(&s, s.nrows - 1, tc) * 1e3;
+    for (int k = 0; k < picks; k++) {
         double bytes[ATTRIB_TIMELINE];
-        snprintf(path, sizeof path, "%s/jeprof.t%.0f.heap", dir, ms[d]);
-        if (profile_bytes(dir, prog, path, names, n, bytes) != 0)
+        if (profile_bytes(dir, prog, paths[k], names, n, bytes) != 0)
             continue;
-        fprintf(o, "%.0f,%.0f", iter_at(&s, tc, ms[d]), ms[d]);
-        for (int k = 0; k < n; k++)
-            fprintf(o, ",%.0f", bytes[k]);
+        fprintf(o, "%.0f,%.0f", iter_at(&s, tc, at[k]), at[k]);
+        for (int f = 0; f < n; f++)
+            fprintf(o, ",%.0f", bytes[f]);
         fputc('\n', o);
         rows++;
     }

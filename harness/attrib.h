@@ -37,7 +37,8 @@ int attrib_jeprof(const char *dir, long iters, StackGrowth *out, int max, char *
 #define ATTRIB_TIMELINE_DUMPS 6  /* profiles read for it (jeprof takes about a second each) */
 
 /* The memory each of the functions top[0..n) (at most ATTRIB_TIMELINE) holds in the run's
- * periodic heap profiles (at most ATTRIB_TIMELINE_DUMPS of them, spread over the run),
+ * periodic heap profiles (at most ATTRIB_TIMELINE_DUMPS of them, spread over the run) and
+ * in the one jemalloc wrote at exit (placed at the last sample),
  * into RUN/stacks-over-time.csv: "iteration,ms,<function>..." then a row per profile,
  * bytes. Returns the rows written, or -1 with a message in why. */
 int attrib_timeline(const char *dir, const StackGrowth *top, int n, char *why, size_t whylen);

@@ -109,7 +109,7 @@ static Evidence evidence_of(const Run *r)
     Evidence e = {.run = r, .kind = r->kind && r->kind[0] ? r->kind : "crash"};
     if (r->has_finding && r->finding.n_frames)
         split_frame(r->finding.frames[0], e.function, sizeof e.function, e.location, sizeof e.location);
-    else if (r->n_stacks) {
+    else if (r->n_stacks && strncmp(r->stacks[0].function, "0x", 2)) { /* an address: jeprof had no symbols */
         snprintf(e.function, sizeof e.function, "%s", r->stacks[0].function);
         snprintf(e.location, sizeof e.location, "%s", r->stacks[0].where);
     }

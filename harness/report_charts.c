@@ -391,7 +391,7 @@ static int chart_problems(Ctx *c)
         const Run *r = p->stacks;
         snprintf(data, sizeof data, "%s/stacks-over-time.csv", r ? r->dir : "");
         if (r && access(data, R_OK) == 0 && safe_for_gnuplot(data)) {
-            snprintf(title, sizeof title, "Problem %d: memory held by the growing functions (%s)", i + 1, r->name);
+            snprintf(title, sizeof title, "Problem %d: memory held by the growing functions (%.80s)", i + 1, r->name);
             snprintf(vars, sizeof vars, "datafile='%s'; n=%d", data, r->n_stacks < ATTRIB_TIMELINE ? r->n_stacks : ATTRIB_TIMELINE);
             if (chart(c, "stacks.gp", file, title, "", vars) != 0)
                 return -1;
@@ -403,7 +403,7 @@ static int chart_problems(Ctx *c)
         snprintf(data, sizeof data, "%s/samples.csv", r->dir);
         if (access(data, R_OK) != 0 || !safe_for_gnuplot(data) || !safe_for_gnuplot(series))
             continue;
-        snprintf(title, sizeof title, "Problem %d: %s against iteration (%s)", i + 1, series, r->name);
+        snprintf(title, sizeof title, "Problem %d: %.40s against iteration (%.60s)", i + 1, series, r->name);
         snprintf(vars, sizeof vars, "datafile='%s'; series='%s'", data, series);
         if (chart(c, "series.gp", file, title, "", vars) != 0)
             return -1;

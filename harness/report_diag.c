@@ -127,7 +127,7 @@ static void stacks(FILE *f, const Problem *p, int index, const char *dir)
     fprintf(f, "/\">");
     xml_str(f, r->name);
     fprintf(f, "</a>, after warm-up against the end):</p>\n<div class=\"scroll\"><table><tr><th>function</th><th>where</th>"
-               "<th>bytes/iteration</th><th>share</th><th>called from</th></tr>\n");
+               "<th>bytes/iteration (sampled)</th><th>share</th><th>called from</th></tr>\n");
     for (int k = 0; k < r->n_stacks; k++) {
         const StackGrowth *g = &r->stacks[k];
         fprintf(f, "<tr><td><code>");

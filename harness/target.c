@@ -216,11 +216,14 @@ void target_program(const Options *o, const Run *r, char *out, size_t cap)
 {
     if (!target_is_cmd(o)) {
         builtin_path(o, r->mode, r->fault, out, cap);
-        return;
+    } else {
+        Argv a;
+        cmd_words(r->mode == MODE_ASAN && o->asan_cmd ? o->asan_cmd : o->cmd, r->iters, &a);
+        find_program(a.n ? a.v[0] : "", out, cap);
     }
-    Argv a;
-    cmd_words(r->mode == MODE_ASAN && o->asan_cmd ? o->asan_cmd : o->cmd, r->iters, &a);
-    find_program(a.n ? a.v[0] : "", out, cap);
+    char abs[PATH_MAX]; /* a report re-rendered from another folder reads the same binary */
+    if (out[0] && realpath(out, abs) && strlen(abs) < cap)
+        memcpy(out, abs, strlen(abs) + 1);
 }
 
 /* ---- the launch ---------------------------------------------------------------------------- */

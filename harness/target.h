@@ -39,7 +39,8 @@ int target_check(const Options *o, const Run *runs, int n);
 /* The argument vector and environment of run r. */
 void target_launch(const Options *o, const Run *r, Launch *l);
 
-/* The program file run r executes (the one jeprof reads symbols from): train_full, or
+/* The program file run r executes (the one jeprof reads symbols from), as an absolute
+ * path: train_full, or
  * the command's first word found on PATH. "" when it cannot be found. */
 void target_program(const Options *o, const Run *r, char *out, size_t cap);
 
