@@ -109,7 +109,7 @@ endif
 # the compiler writes each object's header dependencies next to it (-MMD -MP)
 DEPS := $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d)
 
-.PHONY: bench-attrib install uninstall print-tests soak-coverage bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help check-names
+.PHONY: bench-bpe bench-attrib install uninstall print-tests soak-coverage bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help check-names
 .DEFAULT_GOAL := all
 
 all: release
@@ -275,7 +275,7 @@ bisect:
 # libFuzzer targets (clang): the event-log reader, the samples reader, train_full's command
 # line, the data loader. `make fuzz` runs each for FUZZ_SECONDS from fuzz/corpus/<target>;
 # new inputs go to build/fuzz/corpus-<target>, crashing ones to build/fuzz/artifacts/.
-FUZZ_TARGETS := evlog samples cli data checkpoint
+FUZZ_TARGETS := evlog samples cli data checkpoint bpe
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -Wno-psabi \
@@ -300,8 +300,17 @@ build/bench/sgemm_ceiling: bench/sgemm_ceiling.c build/release/libengine.a
 
 bench: deps
 	@$(MAKE) --no-print-directory release FAULT=none
-	@$(MAKE) --no-print-directory build/bench/sgemm_ceiling VARIANT=release FAULT=none
+	@$(MAKE) --no-print-directory build/bench/sgemm_ceiling build/bench/bpe_train VARIANT=release FAULT=none
 	@bench/run
+
+# the BPE tokenizer: training time to 512, 1024, 4096 tokens and encode speed (DATA=FILE)
+build/bench/bpe_train: bench/bpe_train.c build/release/libengine.a
+	@mkdir -p build/bench
+	$(CC) $(CFLAGS_ALL) -o $@ $< build/release/libengine.a $(LDFLAGS_ALL) $(LIBS_ALL)
+bench-bpe: deps
+	@$(MAKE) --no-print-directory release FAULT=none
+	@$(MAKE) --no-print-directory build/bench/bpe_train VARIANT=release FAULT=none
+	@for v in 512 1024 4096; do build/bench/bpe_train $(or $(DATA),../shared/data/tinyshakespeare.txt) $$v 5 || exit 1; done
 
 # the report of the newest soak (or OUT=DIR)
 report:
