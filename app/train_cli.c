@@ -62,6 +62,9 @@ static const OptSpec k_opts[] = {
     {"--threads", K_INT, OFF(threads), 0, 16, "N", "threads per step (0: auto = 1 for models as small as --tiny, else one per core)"},
     {"--split-min-macs", K_INT, OFF(split_min_macs), 0, 1e15, "N", "split products of >= N multiply-adds over the threads (0: 1048576; soaks, tests)"},
     {"--arena-chunk-kb", K_INT, OFF(arena_chunk_kb), 1, 1 << 22, "N", "size of a new arena chunk in KiB (1024; soaks use less to run the multi-chunk path)"},
+    {"--tokenizer", K_STR, OFF(tokenizer), 0, 0, "char|bpe", "tokens: the text's characters (char, the default) or byte-level BPE (docs/tokenizer.md)"},
+    {"--vocab", K_INT, OFF(vocab), 256, 65535, "N", "with --tokenizer bpe: train the tokenizer to N tokens (1024)"},
+    {"--tokenizer-file", K_STR, OFF(tokenizer_file), 0, 0, "FILE", "with --tokenizer bpe: load the tokenizer from FILE, or train it and save it there"},
     {"--quiet", K_FLAG, OFF(quiet), 0, 0, NULL, "no progress lines"},
 };
 #define N_OPTS (sizeof k_opts / sizeof k_opts[0])
@@ -183,6 +186,7 @@ static int parse_option(int argc, char **argv, int *i, TrainOptions *o, GPTConfi
         val = argv[++*i];
     }
     int r = set_value(s, val, o, err, errlen);
+    o->vocab_given |= s->offset == OFF(vocab);
     if (!r && s->offset >= OFF(model) && s->offset < OFF(model) + sizeof(GPTConfig))
         *(int *)((char *)given + (s->offset - OFF(model))) = *(int *)((char *)o + s->offset);
     return r;
@@ -201,6 +205,11 @@ static int finish_model(TrainOptions *o, const GPTConfig *given, char *err, size
         return fail(err, errlen, "--save-every %ld: needs --save FILE (where to write the checkpoint)", o->save_every);
     if (o->eval_sample && !o->eval_every)
         return fail(err, errlen, "--eval-sample %ld: needs --eval-every N (when to evaluate)", o->eval_sample);
+    if (strcmp(o->tokenizer, "char") && strcmp(o->tokenizer, "bpe"))
+        return fail(err, errlen, "--tokenizer %s: is not char or bpe", o->tokenizer);
+    if (!strcmp(o->tokenizer, "char") && (o->vocab_given || o->tokenizer_file))
+        return fail(err, errlen, "%s: needs --tokenizer bpe (the character tokenizer's vocabulary is the text's bytes)",
+                    o->tokenizer_file ? "--tokenizer-file" : "--vocab");
     if (o->model.embd % o->model.heads != 0)
         return fail(err, errlen, "--heads %d does not divide --embd %d: choose heads that divide the channels",
                     o->model.heads, o->model.embd);
@@ -222,6 +231,8 @@ int train_cli_parse(int argc, char **argv, TrainOptions *o, char *err, size_t er
     o->eval_batches = 20;
     o->sample_every = 10;
     o->arena_chunk_kb = 1024;
+    o->tokenizer = "char";
+    o->vocab = 1024;
     GPTConfig given = {0}; /* model fields given override the preset wherever they appear */
     int have_iters = 0;
     for (int i = 1; i < argc; i++) {

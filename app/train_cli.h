@@ -41,6 +41,10 @@ typedef struct TrainOptions {
     long print_every;     /* --print-every N (0: automatic, about 10 lines per run) */
     long threads;         /* --threads N (0: auto) */
     int quiet;            /* --quiet: no progress lines */
+    const char *tokenizer;      /* --tokenizer char|bpe (char) */
+    long vocab;                 /* --vocab N: BPE tokens (1024) */
+    int vocab_given;
+    const char *tokenizer_file; /* --tokenizer-file FILE: load, or train and save */
 } TrainOptions;
 
 enum { CLI_OK = 0, CLI_HELP = 1, CLI_ERROR = 2 };

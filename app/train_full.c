@@ -65,6 +65,7 @@ static double hist_median(const TimeHist *h)
 typedef struct Run {
     TrainOptions o;
     Dataset data;
+    Bpe bpe;          /* --tokenizer bpe */
     GPT model;
     Arena arena;
     Tape tape;
@@ -113,7 +114,7 @@ static EngErr sample_text(Run *r, long n)
     rng_seed(&rng, r->o.seed ^ 0xC0FFEEull);
     int32_t *ctx = r->x; /* reuse the batch buffer: at least ctx tokens */
     int len = 1;
-    ctx[0] = r->data.stoi['\n'] >= 0 ? r->data.stoi['\n'] : 0;
+    ctx[0] = data_newline_token(&r->data);
     printf("--- sample (%ld characters) ---\n", n);
     for (long i = 0; i < n; i++) {
         int saved = r->g.grad_enabled;
@@ -142,7 +143,8 @@ static EngErr sample_text(Run *r, long n)
             }
         }
         graph_end_step(&r->g);
-        putchar(r->data.itos[tok]);
+        uint8_t bytes[256];
+        fwrite(bytes, 1, data_token_bytes(&r->data, tok, bytes, sizeof bytes), stdout);
         if (len < c->ctx) {
             ctx[len++] = tok;
         } else {
@@ -175,6 +177,12 @@ static int write_summary(const Run *r, double ms_median, double tok_s)
                             (json_int_t)as.high_water_bytes, "arena_reserved_bytes", (json_int_t)as.reserved_bytes,
                             "tape_capacity", (json_int_t)r->tape.cap, "heap_allocs", (json_int_t)mem_stats().allocs,
                             "heap_allocs_after_warmup", (json_int_t)(mem_stats().allocs - r->allocs_after_first));
+    /* validation loss in bits per character (byte): tokens of the validation split over its bytes */
+    double val_tokens = (double)(r->data.n - r->data.n_train), bpc = r->val_loss / log(2.0) * val_tokens /
+                                                                       (double)(r->data.val_bytes ? r->data.val_bytes : 1);
+    json_object_set_new(o, "tokenizer", json_string(r->data.bpe ? "bpe" : "char"));
+    json_object_set_new(o, "val_bits_per_char", json_real(bpc));
+    json_object_set_new(o, "bytes_per_token", json_real((double)(r->data.train_bytes + r->data.val_bytes) / (double)r->data.n));
     json_object_update(o, mem);
     json_decref(mem);
     OutFile of;
@@ -194,7 +202,9 @@ static int write_summary(const Run *r, double ms_median, double tok_s)
  * 0, or -1 after a message naming flag. */
 static int save_checkpoint(const Run *r, const Rng *rng, long step, const char *flag, const char *path)
 {
-    CkptMeta meta = {.step = (uint64_t)step, .rng_state = rng->s, .seed = r->o.seed, .vocab = r->data.vocab};
+    CkptMeta meta = {.step = (uint64_t)step, .rng_state = rng->s, .seed = r->o.seed, .vocab = r->data.vocab,
+                     .tokenizer = r->data.bpe ? CKPT_TOKENIZER_BPE : CKPT_TOKENIZER_CHAR,
+                     .tokenizer_hash = r->data.bpe ? bpe_hash(&r->bpe) : 0};
     memcpy(meta.itos, r->data.itos, sizeof meta.itos);
     OutFile of;
     FILE *f = outfile_open(&of, path);
@@ -227,13 +237,62 @@ static int dump_grads(const Run *r)
     return 0;
 }
 
-/* The training text (--data FILE or the built-in corpus), checked against the context.
- * Returns an exit status (0: go on). */
+/* --tokenizer bpe: the tokenizer from --tokenizer-file when it exists, else trained on
+ * the training split of text (and saved to --tokenizer-file when given). Exit status. */
+static int load_tokenizer(Run *r, const uint8_t *text, size_t len)
+{
+    TrainOptions *o = &r->o;
+    const char *why = "";
+    FILE *f = o->tokenizer_file ? fopen(o->tokenizer_file, "rb") : NULL;
+    if (f) {
+        EngErr e = bpe_load(f, &r->bpe, &why);
+        fclose(f);
+        if (e)
+            return fprintf(stderr, "train_full: --tokenizer-file %s: %s\n", o->tokenizer_file, why), e == ENG_ENOMEM ? 1 : 2;
+        if (o->vocab_given && r->bpe.vocab != o->vocab)
+            return fprintf(stderr, "train_full: --tokenizer-file %s has %d tokens, not --vocab %ld: leave --vocab out "
+                                   "or give another file\n", o->tokenizer_file, r->bpe.vocab, o->vocab), 2;
+        return 0;
+    }
+    if (o->tokenizer_file && errno != ENOENT)
+        return fprintf(stderr, "train_full: --tokenizer-file %s: %s\n", o->tokenizer_file, strerror(errno)), 2;
+    double t0 = now_ms();
+    EngErr e = bpe_train(&r->bpe, text, data_split_bytes(len), (int)o->vocab, &why);
+    if (e)
+        return fprintf(stderr, "train_full: --tokenizer bpe: %s\n", why), e == ENG_ENOMEM ? 1 : 2;
+    if (!o->quiet)
+        printf("tokenizer: BPE, %d tokens, trained on %zu bytes in %.2f s\n", r->bpe.vocab, data_split_bytes(len),
+               (now_ms() - t0) / 1e3);
+    if (!o->tokenizer_file)
+        return 0;
+    OutFile of;
+    f = outfile_open(&of, o->tokenizer_file);
+    if (!f || bpe_save(f, &r->bpe) != ENG_OK || outfile_commit(&of) != 0) {
+        if (f)
+            outfile_abort(&of);
+        return fprintf(stderr, "train_full: --tokenizer-file %s: cannot be written: %s\n", o->tokenizer_file,
+                       strerror(errno)), 1;
+    }
+    return 0;
+}
+
+/* The training text (--data FILE or the built-in corpus) as tokens, checked against the
+ * context. Returns an exit status (0: go on). */
 static int load_data(Run *r)
 {
     TrainOptions *o = &r->o;
     const char *why = "";
-    EngErr err = o->data ? data_load_file(&r->data, o->data, &why) : data_builtin(&r->data);
+    uint8_t *text = NULL;
+    size_t len = 0;
+    EngErr err = data_read_text(o->data, &text, &len, &why);
+    int bpe = !strcmp(o->tokenizer, "bpe"), rc = 0;
+    if (!err && bpe && (rc = load_tokenizer(r, text, len)) != 0) {
+        data_text_free(text, len);
+        return rc;
+    }
+    if (!err)
+        err = bpe ? data_from_text_bpe(&r->data, &r->bpe, text, len, &why) : data_from_text(&r->data, text, len, &why);
+    data_text_free(text, len);
     if (err == ENG_ENOMEM) {
         fprintf(stderr, "train_full: out of memory loading the data\n");
         return 1;
@@ -244,7 +303,7 @@ static int load_data(Run *r)
     }
     if (data_check_context(&r->data, o->model.ctx) != ENG_OK) {
         fprintf(stderr,
-                "train_full: --data %s: %zu characters is too short for --ctx %d: each split "
+                "train_full: --data %s: %zu tokens is too short for --ctx %d: each split "
                 "(90%% train, 10%% validation) needs at least %d; give a longer file or a smaller --ctx\n",
                 o->data ? o->data : "(built-in)", r->data.n, o->model.ctx, o->model.ctx + 1);
         return 2;
@@ -271,7 +330,14 @@ static int resume(Run *r)
         fprintf(stderr, "train_full: --resume %s: %s\n", o->resume, bad);
         return e == ENG_ENOMEM ? 1 : 2;
     }
-    if (meta.vocab != r->data.vocab || memcmp(meta.itos, r->data.itos, (size_t)meta.vocab) != 0) {
+    uint32_t kind = r->data.bpe ? CKPT_TOKENIZER_BPE : CKPT_TOKENIZER_CHAR;
+    if (meta.tokenizer != kind || (r->data.bpe && meta.tokenizer_hash != bpe_hash(&r->bpe))) {
+        fprintf(stderr, "train_full: --resume %s: the checkpoint was trained with another tokenizer (%s%s): give "
+                        "the same --tokenizer%s\n", o->resume, meta.tokenizer == CKPT_TOKENIZER_BPE ? "BPE" : "characters",
+                meta.tokenizer == kind ? ", other merges" : "", kind == CKPT_TOKENIZER_BPE ? " and --tokenizer-file" : "");
+        return 2;
+    }
+    if (meta.vocab != r->data.vocab || (!r->data.bpe && memcmp(meta.itos, r->data.itos, (size_t)meta.vocab) != 0)) {
         fprintf(stderr, "train_full: --resume %s: the checkpoint was trained on other data (its vocabulary "
                         "differs from --data %s): give the same --data\n", o->resume, o->data ? o->data : "(built-in)");
         return 2;
@@ -342,6 +408,7 @@ static void teardown(Run *r)
     arena_free(&r->arena);
     gpt_destroy(&r->model);
     data_free(&r->data);
+    bpe_free(&r->bpe);
 }
 
 /* What runs between steps: evaluation (and a sample of text) every --eval-every, a

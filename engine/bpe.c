@@ -518,3 +518,17 @@ EngErr bpe_load(FILE *f, Bpe *b, const char **why)
     }
     return ENG_OK;
 }
+
+uint64_t bpe_hash(const Bpe *b)
+{
+    uint8_t v[4];
+    put32(v, (uint32_t)b->vocab);
+    uint64_t h = fnv(1469598103934665603ull, v, 4);
+    for (int k = 0; k < b->vocab - 256; k++) {
+        uint8_t m[8];
+        put32(m, (uint32_t)b->merge[k][0]);
+        put32(m + 4, (uint32_t)b->merge[k][1]);
+        h = fnv(h, m, 8);
+    }
+    return h;
+}

@@ -64,6 +64,10 @@ EngErr bpe_save(FILE *f, const Bpe *b);
  * Safe on arbitrary bytes (fuzzed). ENG_EDATA, ENG_ENOMEM or ENG_EIO. */
 EngErr bpe_load(FILE *f, Bpe *b, const char **why);
 
+/* A 64-bit digest of the merges: what a checkpoint records of the tokenizer it was
+ * trained with. */
+uint64_t bpe_hash(const Bpe *b);
+
 void bpe_free(Bpe *b);
 
 #endif

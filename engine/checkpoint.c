@@ -7,6 +7,8 @@
  *   i32 layers, heads, embd, ctx, batch, vocab
  *   u64 n_params, step, rng_state, seed, optimizer steps
  *   u8 itos[256]
+ *   u32 tokenizer (0 characters, 1 BPE), u64 tokenizer hash (BPE: bpe_hash), u32 0: in what
+ *   were 16 zero bytes, so files written before the BPE tokenizer read as characters
  *   f32 params[n_params], adam_m[n_params], adam_v[n_params]
  *   u64 checksum (FNV-1a 64 of every byte before it) */
 #define HEADER_BYTES 352u
@@ -40,6 +42,8 @@ static void header(unsigned char *h, const GPT *m, const CkptMeta *meta)
     put64(h + 64, meta->seed);
     put64(h + 72, (uint64_t)m->steps);
     memcpy(h + 80, meta->itos, 256);
+    put32(h + 336, meta->tokenizer);
+    put64(h + 340, meta->tokenizer_hash);
 }
 
 EngErr ckpt_save(FILE *f, const GPT *m, const CkptMeta *meta)
@@ -145,6 +149,13 @@ EngErr ckpt_load(FILE *f, GPT *m, CkptMeta *meta, const char **why)
     uint64_t opt_steps = get64(h + 72);
     meta->vocab = c.vocab;
     memcpy(meta->itos, h + 80, 256);
+    meta->tokenizer = get32(h + 336);
+    meta->tokenizer_hash = get64(h + 340);
+    if (meta->tokenizer > CKPT_TOKENIZER_BPE || (meta->tokenizer == CKPT_TOKENIZER_CHAR && c.vocab > 256)) {
+        gpt_destroy(m);
+        *why = "names an unknown tokenizer (corrupt)";
+        return ENG_EDATA;
+    }
     m->steps = opt_steps > 0x7fffffff ? 0x7fffffff : (int)opt_steps;
     return ENG_OK;
 }

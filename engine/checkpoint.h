@@ -21,8 +21,12 @@ typedef struct CkptMeta {
     uint64_t rng_state;   /* the batch generator's state after them */
     uint64_t seed;
     int vocab;
-    uint8_t itos[256];    /* the vocabulary: token id -> byte */
+    uint8_t itos[256];    /* characters: the vocabulary, token id -> byte */
+    uint32_t tokenizer;   /* CKPT_TOKENIZER_CHAR or _BPE */
+    uint64_t tokenizer_hash; /* BPE: bpe_hash of the tokenizer it was trained with */
 } CkptMeta;
+
+enum { CKPT_TOKENIZER_CHAR = 0, CKPT_TOKENIZER_BPE = 1 };
 
 /* Writes the checkpoint to f (the caller writes to a temporary file and renames).
  * ENG_EIO on a write error. */

@@ -29,21 +29,92 @@ EngErr data_from_text(Dataset *d, const uint8_t *text, size_t len, const char **
             d->itos[d->vocab++] = (uint8_t)b;
         }
     }
-    d->tokens = mem_alloc(len, "data.tokens");
+    d->tokens = mem_alloc(len * sizeof *d->tokens, "data.tokens");
     if (!d->tokens) {
         *why = "out of memory";
         return ENG_ENOMEM;
     }
     for (size_t i = 0; i < len; i++)
-        d->tokens[i] = (uint8_t)d->stoi[text[i]];
+        d->tokens[i] = (uint16_t)d->stoi[text[i]];
     d->n = len;
     d->n_train = len - len / 10;
+    d->train_bytes = d->n_train;
+    d->val_bytes = len - d->n_train;
     return ENG_OK;
 }
 
-EngErr data_load_file(Dataset *d, const char *path, const char **why)
+size_t data_split_bytes(size_t len)
+{
+    return len - len / 10;
+}
+
+EngErr data_from_text_bpe(Dataset *d, const Bpe *b, const uint8_t *text, size_t len, const char **why)
 {
     memset(d, 0, sizeof *d);
+    if (len == 0)
+        return *why = "is empty", ENG_EDATA;
+    if (memchr(text, 0, len))
+        return *why = "contains NUL bytes (a binary file? give a text file)", ENG_EDATA;
+    int32_t *ids = mem_alloc(len * sizeof *ids, "data.encode");
+    if (!ids)
+        return *why = "out of memory", ENG_ENOMEM;
+    /* each split encoded on its own: the validation text is the same bytes as with the
+     * character tokenizer, so losses per byte compare */
+    size_t cut = data_split_bytes(len);
+    size_t nt = bpe_encode(b, text, cut, ids, len);
+    size_t nv = bpe_encode(b, text + cut, len - cut, ids + nt, len - nt);
+    d->tokens = mem_alloc((nt + nv) * sizeof *d->tokens, "data.tokens");
+    if (!d->tokens) {
+        mem_free(ids, len * sizeof *ids, "data.encode");
+        return *why = "out of memory", ENG_ENOMEM;
+    }
+    for (size_t i = 0; i < nt + nv; i++)
+        d->tokens[i] = (uint16_t)ids[i];
+    mem_free(ids, len * sizeof *ids, "data.encode");
+    d->n = nt + nv;
+    d->n_train = nt;
+    d->vocab = b->vocab;
+    d->bpe = b;
+    d->train_bytes = cut;
+    d->val_bytes = len - cut;
+    return ENG_OK;
+}
+
+size_t data_token_bytes(const Dataset *d, int32_t tok, uint8_t *out, size_t cap)
+{
+    if (d->bpe) {
+        size_t len = 0;
+        const uint8_t *p = bpe_token(d->bpe, tok, &len);
+        if (!p)
+            return 0;
+        memcpy(out, p, len < cap ? len : cap);
+        return len < cap ? len : cap;
+    }
+    if (tok < 0 || tok >= d->vocab || !cap)
+        return 0;
+    out[0] = d->itos[tok];
+    return 1;
+}
+
+int32_t data_newline_token(const Dataset *d)
+{
+    return d->bpe ? '\n' : d->stoi['\n'] >= 0 ? d->stoi['\n'] : 0;
+}
+
+EngErr data_read_text(const char *path, uint8_t **text, size_t *len_out, const char **why)
+{
+    *text = NULL;
+    *len_out = 0;
+    if (!path) {
+        size_t len = data_builtin_text(NULL, 0);
+        char *buf = mem_alloc(len, "data.file");
+        if (!buf)
+            return *why = "out of memory", ENG_ENOMEM;
+        data_builtin_text(buf, len);
+        *text = (uint8_t *)buf;
+        *len_out = len;
+        return ENG_OK;
+    }
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         *why = errno == ENOENT ? "no such file" : errno == EACCES ? "permission denied" : "cannot be opened";
@@ -77,14 +148,31 @@ EngErr data_load_file(Dataset *d, const char *path, const char **why)
         got += (size_t)r;
     }
     close(fd);
-    EngErr err = ENG_OK;
     if (got != len) {
+        mem_free(buf, len, "data.file");
         *why = "could not be read completely";
-        err = ENG_EIO;
-    } else {
-        err = data_from_text(d, buf, len, why);
+        return ENG_EIO;
     }
-    mem_free(buf, len, "data.file");
+    *text = buf;
+    *len_out = len;
+    return ENG_OK;
+}
+
+void data_text_free(uint8_t *text, size_t len)
+{
+    mem_free(text, len, "data.file");
+}
+
+EngErr data_load_file(Dataset *d, const char *path, const char **why)
+{
+    memset(d, 0, sizeof *d);
+    uint8_t *text;
+    size_t len;
+    EngErr err = data_read_text(path, &text, &len, why);
+    if (err)
+        return err;
+    err = data_from_text(d, text, len, why);
+    data_text_free(text, len);
     return err;
 }
 
@@ -141,14 +229,15 @@ size_t data_builtin_text(char *buf, size_t cap)
 
 EngErr data_builtin(Dataset *d)
 {
-    size_t len = data_builtin_text(NULL, 0);
-    char *buf = mem_alloc(len, "data.builtin");
-    if (!buf)
-        return ENG_ENOMEM;
-    data_builtin_text(buf, len);
     const char *why = NULL;
-    EngErr err = data_from_text(d, (const uint8_t *)buf, len, &why);
-    mem_free(buf, len, "data.builtin");
+    memset(d, 0, sizeof *d);
+    uint8_t *text;
+    size_t len;
+    EngErr err = data_read_text(NULL, &text, &len, &why);
+    if (err)
+        return err;
+    err = data_from_text(d, text, len, &why);
+    data_text_free(text, len);
     return err;
 }
 
@@ -174,7 +263,7 @@ void data_batch(const Dataset *d, int split, Rng *r, int B, int T, int32_t *x, i
 
 void data_free(Dataset *d)
 {
-    mem_free(d->tokens, d->n, "data.tokens");
+    mem_free(d->tokens, d->n * sizeof *d->tokens, "data.tokens");
     d->tokens = NULL;
     d->n = 0;
 }

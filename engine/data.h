@@ -1,24 +1,29 @@
-/* data.h - a byte-level character dataset: text in, token ids and seeded batches out.
+/* data.h - a dataset: text in, token ids and seeded batches out.
  *
- * Vocabulary: the distinct bytes of the text, in byte order (Shakespeare has 65).
- * Split: the first 90% of the text trains, the last 10% validates.
- * Owns: its token array (mem_alloc), freed by data_free. */
+ * Tokens: the characters of the text (the default: the vocabulary is its distinct bytes,
+ * in byte order; Shakespeare has 65), or a BPE tokenizer's (bpe.h; docs/tokenizer.md).
+ * Split: the first 90% of the text's bytes train, the last 10% validate (with BPE each
+ * part is encoded on its own, so both tokenizers validate on the same bytes).
+ * Owns: its token array (mem_alloc), freed by data_free; a BPE tokenizer is borrowed. */
 #ifndef ENGINE_DATA_H
 #define ENGINE_DATA_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bpe.h"
 #include "common.h"
 #include "rng.h"
 
 typedef struct Dataset {
-    uint8_t *tokens;   /* [n] token ids */
+    uint16_t *tokens;  /* [n] token ids */
     size_t n;
     size_t n_train;    /* tokens[0, n_train) train; tokens[n_train, n) validate */
     int vocab;
-    uint8_t itos[256]; /* token id -> byte */
-    int16_t stoi[256]; /* byte -> token id, -1 if the byte never occurs */
+    uint8_t itos[256]; /* characters: token id -> byte */
+    int16_t stoi[256]; /* characters: byte -> token id, -1 if the byte never occurs */
+    const Bpe *bpe;    /* BPE tokens: the tokenizer (borrowed); NULL: characters */
+    size_t train_bytes, val_bytes; /* the text's bytes in each split */
 } Dataset;
 
 enum { SPLIT_TRAIN = 0, SPLIT_VAL = 1 };
@@ -26,6 +31,25 @@ enum { SPLIT_TRAIN = 0, SPLIT_VAL = 1 };
 /* Builds the dataset from `len` bytes of text. ENG_EDATA (with *why set to a static
  * explanation) when the text is empty or contains NUL bytes; ENG_ENOMEM. */
 EngErr data_from_text(Dataset *d, const uint8_t *text, size_t len, const char **why);
+
+/* Builds the dataset from text with BPE tokenizer b (kept by the caller while d lives).
+ * As data_from_text for the errors. */
+EngErr data_from_text_bpe(Dataset *d, const Bpe *b, const uint8_t *text, size_t len, const char **why);
+
+/* How many of len bytes of text are the training split (the rest validates). */
+size_t data_split_bytes(size_t len);
+
+/* Reads a whole file (path NULL: the built-in corpus) into *text (mem_alloc: free with
+ * data_text_free). ENG_EIO with *why ("no such file", "is a directory", ...), ENG_EDATA
+ * for an empty file, ENG_ENOMEM. */
+EngErr data_read_text(const char *path, uint8_t **text, size_t *len, const char **why);
+void data_text_free(uint8_t *text, size_t len);
+
+/* The bytes of token tok (at most cap into out): how many; 0 for a token not in d. */
+size_t data_token_bytes(const Dataset *d, int32_t tok, uint8_t *out, size_t cap);
+
+/* The token of a newline (where generated text starts). */
+int32_t data_newline_token(const Dataset *d);
 
 /* Reads a whole file. ENG_EIO with *why ("no such file", "is a directory", ...) when the
  * file cannot be read; otherwise as data_from_text. */

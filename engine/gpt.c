@@ -15,7 +15,7 @@
 EngErr gpt_config_check(const GPTConfig *c)
 {
     if (c->layers <= 0 || c->heads <= 0 || c->embd <= 0 || c->ctx <= 0 || c->batch <= 0 ||
-        c->vocab <= 0 || c->vocab > 256)
+        c->vocab <= 0 || c->vocab > 65535)
         return ENG_EINVAL;
     if (c->embd % c->heads != 0)
         return ENG_EINVAL;

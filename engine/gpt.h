@@ -51,7 +51,7 @@ typedef struct GPTStepStats {
 } GPTStepStats;
 
 /* ENG_OK, or ENG_EINVAL naming nothing (the caller knows its flags): a non-positive field,
- * heads not dividing embd, vocab > 256; ENG_EOVERFLOW when the model would not fit size_t. */
+ * heads not dividing embd, vocab > 65535; ENG_EOVERFLOW when the model would not fit size_t. */
 EngErr gpt_config_check(const GPTConfig *c);
 
 /* Number of parameters of config c (c must pass gpt_config_check). */

@@ -286,8 +286,10 @@ static void test_config_check(void **state)
     c.heads = 3;
     assert_int_equal(gpt_config_check(&c), ENG_EINVAL);
     c = ok;
-    c.vocab = 300;
+    c.vocab = 65536; /* token ids are 16-bit (BPE vocabularies up to 65535) */
     assert_int_equal(gpt_config_check(&c), ENG_EINVAL);
+    c.vocab = 4096;
+    assert_int_equal(gpt_config_check(&c), ENG_OK);
     c = ok;
     c.ctx = 1 << 30;
     assert_int_equal(gpt_config_check(&c), ENG_EOVERFLOW);

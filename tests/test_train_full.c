@@ -225,6 +225,52 @@ static void test_checkpoint_resume_is_exact(void **state)
     }
 }
 
+/* --tokenizer bpe: trains the tokenizer (saved to --tokenizer-file), trains the model on its
+ * tokens, reports bits per character; a checkpoint resumes only with the same tokenizer. */
+static void test_bpe_tokenizer(void **state)
+{
+    (void)state;
+    const char *tok = tmp_file("tok.bin", NULL, 0), *other = tmp_file("other.bin", NULL, 0);
+    const char *ck = tmp_file("bpe.ckpt", NULL, 0), *sum = tmp_file("bpe.json", NULL, 0);
+    unlink(tok);
+    unlink(other);
+    Result r;
+    run(&r, (const char *[]){"30", "--tokenizer", "bpe", "--vocab", "400", "--tokenizer-file", tok, "--save", ck,
+                             "--summary", sum, "--quiet", "--sample", "20", NULL});
+    if (r.status != 0)
+        fail_msg("bpe: exit %d: %s", r.status, r.err);
+    char v[64];
+    json_value(sum, "tokenizer", v, sizeof v);
+    assert_string_equal(v, "\"bpe\"");
+    json_value(sum, "vocab", v, sizeof v);
+    assert_string_equal(v, "400");
+    json_value(sum, "val_bits_per_char", v, sizeof v);
+    assert_true(atof(v) > 0.5 && atof(v) < 8);
+    assert_int_equal(access(tok, R_OK), 0);
+    /* the same tokenizer (loaded from the file): resumes */
+    run(&r, (const char *[]){"40", "--tokenizer", "bpe", "--tokenizer-file", tok, "--resume", ck, "--quiet", NULL});
+    if (r.status != 0)
+        fail_msg("resume with the same tokenizer: exit %d: %s", r.status, r.err);
+    /* characters, or other merges: refused, saying why */
+    run(&r, (const char *[]){"40", "--resume", ck, "--quiet", NULL});
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "another tokenizer"));
+    run(&r, (const char *[]){"40", "--tokenizer", "bpe", "--vocab", "300", "--tokenizer-file", other, "--resume", ck,
+                             "--quiet", NULL});
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "other merges"));
+    /* a damaged tokenizer file, a vocabulary out of range, --vocab without bpe */
+    const char *bad = tmp_file("bad.tok", "FMBPE01", 8);
+    run(&r, (const char *[]){"10", "--tokenizer", "bpe", "--tokenizer-file", bad, NULL});
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "--tokenizer-file"));
+    run(&r, (const char *[]){"10", "--tokenizer", "bpe", "--vocab", "255", NULL});
+    assert_int_equal(r.status, 2);
+    run(&r, (const char *[]){"10", "--vocab", "512", NULL});
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "needs --tokenizer bpe"));
+}
+
 static void test_parser_overrides_and_defaults(void **state)
 {
     (void)state;
@@ -256,6 +302,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_bad_input_exits_2_with_a_message),
         cmocka_unit_test(test_summary_of_a_good_run),
         cmocka_unit_test(test_checkpoint_resume_is_exact),
+        cmocka_unit_test(test_bpe_tokenizer),
     };
     return cmocka_run_group_tests_name("train_full", tests, tmpdir_setup, tmpdir_teardown);
 }
