@@ -1,0 +1,220 @@
+#include "generate.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "gemm.h"
+#include "mem.h"
+
+#define LN_EPS 1e-5f /* as ops.c */
+#define GELU_S 0.7978845608028654f
+#define GELU_A 0.044715f
+
+/* The scratch blocks after the cache, in floats: x, h (C), qkv (3C), att (C), f (4C),
+ * scores (ctx), logits (vocab), probs (2 vocab). */
+static size_t scratch_floats(const GPTConfig *c)
+{
+    return (size_t)c->embd * 10 + (size_t)c->ctx + 3 * (size_t)c->vocab;
+}
+
+EngErr gen_init(Generator *g, const GPT *m)
+{
+    memset(g, 0, sizeof *g);
+    const GPTConfig *c = &m->cfg;
+    size_t kv = (size_t)c->layers * c->ctx * 2 * c->embd;
+    g->bytes = (kv + scratch_floats(c)) * sizeof(float);
+    g->kv = mem_alloc(kv * sizeof(float), "gen.cache");
+    float *s = mem_alloc(scratch_floats(c) * sizeof(float), "gen.scratch");
+    g->window = mem_alloc((size_t)c->ctx * sizeof(int32_t), "gen.scratch");
+    if (!g->kv || !s || !g->window) {
+        mem_free(g->kv, kv * sizeof(float), "gen.cache");
+        mem_free(s, scratch_floats(c) * sizeof(float), "gen.scratch");
+        mem_free(g->window, (size_t)c->ctx * sizeof(int32_t), "gen.scratch");
+        memset(g, 0, sizeof *g);
+        return ENG_ENOMEM;
+    }
+    int C = c->embd;
+    g->x = s;
+    g->h = g->x + C;
+    g->qkv = g->h + C;
+    g->att = g->qkv + 3 * C;
+    g->f = g->att + C;
+    g->scores = g->f + 4 * C;
+    g->logits = g->scores + c->ctx;
+    g->probs = g->logits + c->vocab;
+    g->m = m;
+    return ENG_OK;
+}
+
+void gen_free(Generator *g)
+{
+    if (!g->m)
+        return;
+    const GPTConfig *c = &g->m->cfg;
+    mem_free(g->kv, (size_t)c->layers * c->ctx * 2 * c->embd * sizeof(float), "gen.cache");
+    mem_free(g->x, scratch_floats(c) * sizeof(float), "gen.scratch");
+    mem_free(g->window, (size_t)c->ctx * sizeof(int32_t), "gen.scratch");
+    memset(g, 0, sizeof *g);
+}
+
+void gen_reset(Generator *g)
+{
+    g->len = 0;
+}
+
+static void layernorm(const float *x, const Tensor *w, const Tensor *b, float *y, int C)
+{
+    float mean = 0, var = 0;
+    for (int k = 0; k < C; k++)
+        mean += x[k];
+    mean /= (float)C;
+    for (int k = 0; k < C; k++)
+        var += (x[k] - mean) * (x[k] - mean);
+    float rstd = 1.0f / sqrtf(var / (float)C + LN_EPS);
+    for (int k = 0; k < C; k++)
+        y[k] = (x[k] - mean) * rstd * w->data[k] + b->data[k];
+}
+
+/* y[out] = W[out, in] x + b, as the training forward computes a linear layer. */
+static void linear(const float *x, const Tensor *w, const Tensor *b, float *y)
+{
+    gemm_bias(1, w->rows, w->cols, x, w->cols, w->data, w->cols, b->data, y, w->rows);
+}
+
+/* Causal attention of the position `pos` over the cache 0..pos of one layer. */
+static void attend(Generator *g, const float *kv, int pos)
+{
+    const GPTConfig *c = &g->m->cfg;
+    int C = c->embd, hs = C / c->heads;
+    float scale = 1.0f / sqrtf((float)hs);
+    for (int h = 0; h < c->heads; h++) {
+        const float *q = g->qkv + h * hs;
+        float mx = -INFINITY, sum = 0;
+        for (int t = 0; t <= pos; t++) {
+            const float *k = kv + (size_t)t * 2 * C + h * hs;
+            float d = 0;
+            for (int i = 0; i < hs; i++)
+                d += q[i] * k[i];
+            g->scores[t] = d * scale;
+            mx = g->scores[t] > mx ? g->scores[t] : mx;
+        }
+        for (int t = 0; t <= pos; t++)
+            sum += g->scores[t] = expf(g->scores[t] - mx);
+        float *out = g->att + h * hs;
+        memset(out, 0, (size_t)hs * sizeof(float));
+        for (int t = 0; t <= pos; t++) {
+            const float *v = kv + (size_t)t * 2 * C + C + h * hs;
+            float p = g->scores[t] / sum;
+            for (int i = 0; i < hs; i++)
+                out[i] += p * v[i];
+        }
+    }
+}
+
+/* The model on one position: token tok at position pos; the keys and values of pos go
+ * into the cache; logits of the next token. */
+static void step(Generator *g, int32_t tok, int pos)
+{
+    const GPTConfig *c = &g->m->cfg;
+    const Tensor *P = g->m->tensors;
+    int C = c->embd;
+    for (int k = 0; k < C; k++)
+        g->x[k] = P[GPT_WTE].data[(size_t)tok * C + k] + P[GPT_WPE].data[(size_t)pos * C + k];
+    for (int l = 0; l < c->layers; l++) {
+        const Tensor *L = &P[GPT_GLOBALS + GPT_PER_LAYER * l];
+        float *kv = g->kv + (size_t)l * c->ctx * 2 * C;
+        layernorm(g->x, &L[GPT_LN1_W], &L[GPT_LN1_B], g->h, C);
+        linear(g->h, &L[GPT_QKV_W], &L[GPT_QKV_B], g->qkv);
+        memcpy(kv + (size_t)pos * 2 * C, g->qkv + C, 2 * (size_t)C * sizeof(float));
+        attend(g, kv, pos);
+        linear(g->att, &L[GPT_PROJ_W], &L[GPT_PROJ_B], g->h);
+        for (int k = 0; k < C; k++)
+            g->x[k] += g->h[k];
+        layernorm(g->x, &L[GPT_LN2_W], &L[GPT_LN2_B], g->h, C);
+        linear(g->h, &L[GPT_FC_W], &L[GPT_FC_B], g->f);
+        for (int k = 0; k < 4 * C; k++) {
+            float x = g->f[k], u = GELU_S * (x + GELU_A * x * x * x);
+            g->f[k] = x / (1.0f + expf(-2.0f * u));
+        }
+        linear(g->f, &L[GPT_FCPROJ_W], &L[GPT_FCPROJ_B], g->h);
+        for (int k = 0; k < C; k++)
+            g->x[k] += g->h[k];
+    }
+    layernorm(g->x, &P[GPT_LNF_W], &P[GPT_LNF_B], g->h, C);
+    gemm(0, 1, 1, c->vocab, C, 1.0f, g->h, C, P[GPT_WTE].data, C, 0.0f, g->logits, c->vocab); /* tied head */
+}
+
+EngErr gen_feed(Generator *g, int32_t tok)
+{
+    const GPTConfig *c = &g->m->cfg;
+    if (tok < 0 || tok >= c->vocab)
+        return ENG_EINVAL;
+    if (g->len == c->ctx) { /* full: the last ctx/2 tokens again from position 0 */
+        int keep = c->ctx / 2;
+        memmove(g->window, g->window + (c->ctx - keep), (size_t)keep * sizeof(int32_t));
+        for (int p = 0; p < keep; p++)
+            step(g, g->window[p], p);
+        g->len = keep;
+        g->refills++;
+    }
+    g->window[g->len] = tok;
+    step(g, tok, g->len);
+    g->len++;
+    return ENG_OK;
+}
+
+/* The k-th largest of v[0..n) (1-based), partially reordering v (quickselect). */
+static float kth_largest(float *v, int n, int k)
+{
+    int lo = 0, hi = n - 1, want = k - 1;
+    while (lo < hi) {
+        float pivot = v[(lo + hi) / 2];
+        int i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] > pivot)
+                i++;
+            while (v[j] < pivot)
+                j--;
+            if (i <= j) {
+                float t = v[i];
+                v[i++] = v[j];
+                v[j--] = t;
+            }
+        }
+        if (want <= j)
+            hi = j;
+        else if (want >= i)
+            lo = i;
+        else
+            break;
+    }
+    return v[want];
+}
+
+int32_t gen_sample(Generator *g, float temperature, int top_k, Rng *r)
+{
+    int V = g->m->cfg.vocab;
+    const float *lg = g->logits;
+    int32_t best = 0;
+    for (int v = 1; v < V; v++)
+        best = lg[v] > lg[best] ? v : best;
+    if (temperature <= 0)
+        return best;
+    float cut = -INFINITY;
+    if (top_k > 0 && top_k < V) {
+        memcpy(g->probs + V, lg, (size_t)V * sizeof(float));
+        cut = kth_largest(g->probs + V, V, top_k);
+    }
+    double sum = 0;
+    for (int v = 0; v < V; v++) {
+        g->probs[v] = lg[v] >= cut ? expf((lg[v] - lg[best]) / temperature) : 0.0f;
+        sum += g->probs[v];
+    }
+    double u = rng_uniform(r) * sum, acc = 0;
+    for (int v = 0; v < V; v++) {
+        acc += g->probs[v];
+        if (u < acc && g->probs[v] > 0)
+            return v;
+    }
+    return best;
+}

@@ -1,0 +1,49 @@
+/* generate.h - text generation from a trained GPT with a bounded key/value cache
+ * (docs/generate.md).
+ *
+ * Each token fed runs the model on that one position only: its keys and values are kept
+ * per layer in a cache of ctx positions, so a token costs one position's work, not the
+ * whole context's. When the cache is full the last ctx/2 tokens are fed again from
+ * position 0 (the model has learned positions 0..ctx-1 only), so the cache never holds
+ * more than ctx positions and the whole context is recomputed once per ctx/2 tokens.
+ *
+ * Owns: the cache and scratch, allocated by gen_init (mem_alloc, sites "gen.cache" and
+ * "gen.scratch"); feeding and sampling allocate nothing. Borrows the model. */
+#ifndef ENGINE_GENERATE_H
+#define ENGINE_GENERATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gpt.h"
+#include "rng.h"
+
+typedef struct Generator {
+    const GPT *m;
+    float *kv;        /* [layers][ctx][2C]: keys then values of each position */
+    float *x, *h, *qkv, *att, *f, *scores; /* one position's activations; [ctx] scores */
+    float *logits;    /* [vocab]: the next token's logits after gen_feed */
+    float *probs;     /* [2 vocab]: sampling scratch */
+    int32_t *window;  /* [ctx]: the tokens in the cache */
+    int len;          /* positions in the cache */
+    long refills;     /* times the cache was full and refilled */
+    size_t bytes;     /* what gen_init allocated */
+} Generator;
+
+/* Allocates the cache and scratch for model m. ENG_ENOMEM (nothing left allocated). */
+EngErr gen_init(Generator *g, const GPT *m);
+
+/* Empties the cache (a new text). */
+void gen_reset(Generator *g);
+
+/* Feeds token tok (0 <= tok < vocab) at the next position; g->logits then hold the next
+ * token's logits. ENG_EINVAL for a token out of range. */
+EngErr gen_feed(Generator *g, int32_t tok);
+
+/* Draws the next token from logits[vocab]: softmax(logits / temperature) over the top_k
+ * largest (0: all); temperature 0 takes the largest (ties: the lowest id). */
+int32_t gen_sample(Generator *g, float temperature, int top_k, Rng *r);
+
+void gen_free(Generator *g);
+
+#endif
