@@ -78,7 +78,7 @@ static void test_cache_matches_full_forward(void **state)
 {
     (void)state;
     int V = g_m.cfg.vocab, T = g_m.cfg.ctx;
-    int32_t tok[16];
+    int32_t tok[16] = {0};
     for (int i = 0; i < T; i++)
         tok[i] = g_d.tokens[100 + i];
     float *full = malloc(sizeof(float) * T * V);
@@ -99,7 +99,7 @@ static void test_cache_matches_full_forward(void **state)
     assert_int_equal(gen_feed(&g, 5), ENG_OK);
     assert_int_equal(g.refills, 1);
     assert_int_equal(g.len, T / 2 + 1);
-    int32_t win[16];
+    int32_t win[16] = {0};
     memcpy(win, tok + T / 2, sizeof(int32_t) * (T / 2));
     win[T / 2] = 5;
     full_logits(win, T / 2 + 1, full);
