@@ -84,7 +84,7 @@ ENGINE_SRC := $(wildcard engine/*.c)
 ENGINE_OBJ := $(ENGINE_SRC:engine/%.c=$(BUILD)/obj/%.o)
 PROBE_SRC := $(filter-out probes/probe_dump.c,$(wildcard probes/*.c))
 PROBE_OBJ := $(PROBE_SRC:probes/%.c=$(BUILD)/obj/probes/%.o)
-APP_SRC := $(filter-out app/train_full.c,$(wildcard app/*.c))
+APP_SRC := $(filter-out app/train_full.c app/generate.c,$(wildcard app/*.c))
 APP_OBJ := $(APP_SRC:app/%.c=$(BUILD)/obj/app/%.o)
 HARNESS_SRC := $(filter-out harness/soak.c,$(wildcard harness/*.c))
 HARNESS_OBJ := $(HARNESS_SRC:harness/%.c=$(BUILD)/obj/harness/%.o)
@@ -119,7 +119,7 @@ release asan valgrind jemalloc:
 
 variants: release asan valgrind jemalloc
 
-build: $(BUILD)/train_full $(BUILD)/probe-dump $(BUILD)/soak $(BUILD)/libflatmem-probe.so $(BUILD)/libengine.a $(TEST_BIN) $(TEST_PROGRAMS) $(BUILD)/tests/victim $(BUILD)/flags.txt
+build: $(BUILD)/train_full $(BUILD)/generate $(BUILD)/probe-dump $(BUILD)/soak $(BUILD)/libflatmem-probe.so $(BUILD)/libengine.a $(TEST_BIN) $(TEST_PROGRAMS) $(BUILD)/tests/victim $(BUILD)/flags.txt
 
 # only the training program (fault builds need nothing else)
 train: $(BUILD)/train_full $(BUILD)/flags.txt
@@ -157,6 +157,9 @@ $(BUILD)/libengine.a $(BUILD)/libprobes.a $(BUILD)/libapp.a $(BUILD)/libharness.
 
 $(BUILD)/train_full: $(BUILD)/obj/app/train_full.o $(BUILD)/libapp.a $(BUILD)/libprobes.a $(BUILD)/libengine.a
 	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(JSON_LIBS) $(LIBS_ALL)
+
+$(BUILD)/generate: $(BUILD)/obj/app/generate.o $(BUILD)/libengine.a
+	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
 
 $(BUILD)/probe-dump: $(BUILD)/obj/probes/probe_dump.o $(BUILD)/libprobes.a $(BUILD)/libengine.a
 	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)

@@ -1,0 +1,246 @@
+/* generate - text from a trained checkpoint, with the engine's bounded key/value cache
+ * (engine/generate.h; docs/generate.md).
+ *
+ *   generate --checkpoint FILE [--tokenizer-file FILE] [--prompt TEXT] [--tokens N]
+ *            [--temperature T] [--top-k K] [--seed S] [--interactive] [--quiet]
+ *
+ * Prints the prompt's continuation; with --interactive reads a prompt per line of standard
+ * input and prints each continuation, until end of input (the seed's "chat interface": for
+ * a Shakespeare model a prompt-continuation loop). Generated tokens per second go to
+ * standard error. Each generated token is a step for the flatmem soak (include/flatmem.h).
+ * Exit 0; 2 on bad usage or input; 1 when memory runs out. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../include/flatmem.h"
+#include "bpe.h"
+#include "checkpoint.h"
+#include "generate.h"
+#include "mem.h"
+
+typedef struct Opts {
+    const char *checkpoint, *tokenizer_file, *prompt;
+    long tokens, top_k;
+    double temperature;
+    unsigned long long seed;
+    int interactive, quiet;
+} Opts;
+
+typedef struct Model {
+    GPT m;
+    CkptMeta meta;
+    Bpe bpe;
+    int16_t stoi[256]; /* characters: byte -> token */
+    Generator g;
+    unsigned long long step; /* tokens generated so far (soak steps) */
+} Model;
+
+static int usage(FILE *f)
+{
+    fprintf(f, "usage: generate --checkpoint FILE [--tokenizer-file FILE] [--prompt TEXT] [--tokens N]\n"
+               "                [--temperature T] [--top-k K] [--seed S] [--interactive] [--quiet]\n\n"
+               "  --checkpoint FILE      a checkpoint of train_full --save\n"
+               "  --tokenizer-file FILE  the BPE tokenizer it was trained with (--tokenizer bpe)\n"
+               "  --prompt TEXT          the text to continue (default: a newline; empty: a newline)\n"
+               "  --tokens N             tokens to generate per prompt (200)\n"
+               "  --temperature T        0: always the likeliest token; 1: the model's distribution (0.8)\n"
+               "  --top-k K              draw among the K likeliest tokens only (0: all; 40)\n"
+               "  --seed S               the same seed, prompt and model give the same text (1)\n"
+               "  --interactive          a prompt per line of standard input, until it ends\n"
+               "  --quiet                no tokens-per-second line\n");
+    return f == stdout ? 0 : 2;
+}
+
+static int bad(const char *flag, const char *v, const char *why)
+{
+    fprintf(stderr, "generate: %s %s: %s\nTry 'generate --help'.\n", flag, v, why);
+    return 2;
+}
+
+static int number(const char *flag, const char *v, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (!*v || *end || errno || d < lo || d > hi) {
+        char why[96];
+        snprintf(why, sizeof why, "is not a number in %g..%g", lo, hi);
+        return bad(flag, v, why);
+    }
+    *out = d;
+    return 0;
+}
+
+static int parse(int argc, char **argv, Opts *o)
+{
+    *o = (Opts){.prompt = "\n", .tokens = 200, .top_k = 40, .temperature = 0.8, .seed = 1};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+            return -1;
+        if (!strcmp(a, "--interactive") || !strcmp(a, "--quiet")) {
+            *(a[2] == 'i' ? &o->interactive : &o->quiet) = 1;
+            continue;
+        }
+        if (i + 1 >= argc)
+            return bad(a, "", a[0] == '-' ? "needs a value (or is not an option: see --help)" : "is not an option");
+        const char *v = argv[++i];
+        double d;
+        int rc = 0;
+        if (!strcmp(a, "--checkpoint"))
+            o->checkpoint = v;
+        else if (!strcmp(a, "--tokenizer-file"))
+            o->tokenizer_file = v;
+        else if (!strcmp(a, "--prompt"))
+            o->prompt = v;
+        else if (!strcmp(a, "--tokens"))
+            rc = number(a, v, 1, 1e9, &d), o->tokens = (long)d;
+        else if (!strcmp(a, "--top-k"))
+            rc = number(a, v, 0, 65535, &d), o->top_k = (long)d;
+        else if (!strcmp(a, "--temperature"))
+            rc = number(a, v, 0, 100, &d), o->temperature = d;
+        else if (!strcmp(a, "--seed"))
+            rc = number(a, v, 0, 1.8e19, &d), o->seed = (unsigned long long)d;
+        else
+            return bad(a, v, "unknown option");
+        if (rc)
+            return rc;
+    }
+    if (!o->checkpoint)
+        return bad("--checkpoint", "", "is required: a checkpoint of train_full --save");
+    return 0;
+}
+
+/* The checkpoint and its tokenizer. Exit status. */
+static int load(const Opts *o, Model *md)
+{
+    const char *why = "";
+    FILE *f = fopen(o->checkpoint, "rb");
+    if (!f)
+        return bad("--checkpoint", o->checkpoint, strerror(errno));
+    EngErr e = ckpt_load(f, &md->m, &md->meta, &why);
+    fclose(f);
+    if (e)
+        return e == ENG_ENOMEM ? (fprintf(stderr, "generate: out of memory\n"), 1) : bad("--checkpoint", o->checkpoint, why);
+    if (md->meta.tokenizer == CKPT_TOKENIZER_BPE) {
+        if (!o->tokenizer_file)
+            return bad("--checkpoint", o->checkpoint, "was trained on BPE tokens: give its --tokenizer-file");
+        f = fopen(o->tokenizer_file, "rb");
+        if (!f)
+            return bad("--tokenizer-file", o->tokenizer_file, strerror(errno));
+        e = bpe_load(f, &md->bpe, &why);
+        fclose(f);
+        if (e)
+            return bad("--tokenizer-file", o->tokenizer_file, why);
+        if (bpe_hash(&md->bpe) != md->meta.tokenizer_hash || md->bpe.vocab != md->m.cfg.vocab)
+            return bad("--tokenizer-file", o->tokenizer_file, "is not the tokenizer the checkpoint was trained with");
+    } else if (o->tokenizer_file) {
+        return bad("--tokenizer-file", o->tokenizer_file, "the checkpoint was trained on characters: leave it out");
+    }
+    for (int b = 0; b < 256; b++)
+        md->stoi[b] = -1;
+    for (int t = 0; t < md->meta.vocab && md->meta.tokenizer == CKPT_TOKENIZER_CHAR; t++)
+        md->stoi[md->meta.itos[t]] = (int16_t)t;
+    if (gen_init(&md->g, &md->m) != ENG_OK)
+        return fprintf(stderr, "generate: out of memory\n"), 1;
+    return 0;
+}
+
+/* Feeds the prompt's tokens. 0, or 2 after a message (a byte the characters never had). */
+static int feed_prompt(Model *md, const char *prompt)
+{
+    size_t len = strlen(prompt);
+    if (!len)
+        prompt = "\n", len = 1; /* documented: an empty prompt starts a new line */
+    gen_reset(&md->g);
+    if (md->meta.tokenizer == CKPT_TOKENIZER_BPE) {
+        int32_t ids[256];
+        for (size_t pos = 0; pos < len;) { /* piece by piece: a fixed buffer whatever the prompt */
+            size_t p = bpe_piece((const uint8_t *)prompt + pos, len - pos);
+            size_t n = bpe_encode(&md->bpe, (const uint8_t *)prompt + pos, p, ids, 256);
+            for (size_t i = 0; i < n; i++)
+                gen_feed(&md->g, ids[i]);
+            pos += p;
+        }
+        return 0;
+    }
+    for (size_t i = 0; i < len; i++) {
+        int t = md->stoi[(uint8_t)prompt[i]];
+        if (t < 0) {
+            fprintf(stderr, "generate: the prompt has a byte the model never saw in training: 0x%02x ('%c'); "
+                            "use only characters of its training text\n", (uint8_t)prompt[i],
+                    prompt[i] >= 32 && prompt[i] < 127 ? prompt[i] : '?');
+            return 2;
+        }
+        gen_feed(&md->g, t);
+    }
+    return 0;
+}
+
+static void emit(const Model *md, int32_t t)
+{
+    if (md->meta.tokenizer == CKPT_TOKENIZER_BPE) {
+        size_t n;
+        const uint8_t *p = bpe_token(&md->bpe, t, &n);
+        fwrite(p, 1, n, stdout);
+    } else {
+        putchar(md->meta.itos[t]);
+    }
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* The prompt's continuation. Exit status. */
+static int continue_text(const Opts *o, Model *md, const char *prompt, Rng *r)
+{
+    int rc = feed_prompt(md, prompt);
+    if (rc)
+        return rc;
+    double t0 = now_s();
+    for (long i = 0; i < o->tokens; i++) {
+        int32_t t = gen_sample(&md->g, (float)o->temperature, (int)o->top_k, r);
+        emit(md, t);
+        gen_feed(&md->g, t);
+        flatmem_step(++md->step);
+    }
+    double s = now_s() - t0;
+    putchar('\n');
+    fflush(stdout);
+    if (!o->quiet)
+        fprintf(stderr, "generate: %ld tokens in %.3f s: %.0f tokens/s (cache refilled %ld times)\n", o->tokens, s,
+                (double)o->tokens / (s > 0 ? s : 1e-9), md->g.refills);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    Opts o;
+    int rc = parse(argc, argv, &o);
+    if (rc)
+        return rc < 0 ? usage(stdout) : rc;
+    static Model md;
+    rc = load(&o, &md);
+    Rng r;
+    rng_seed(&r, o.seed);
+    if (!rc && !o.interactive)
+        rc = continue_text(&o, &md, o.prompt, &r);
+    static char line[4096]; /* a longer line is taken in 4095-byte prompts */
+    while (!rc && o.interactive && fgets(line, sizeof line, stdin)) {
+        line[strcspn(line, "\n")] = 0;
+        rc = continue_text(&o, &md, line, &r);
+        if (rc == 2) /* a prompt it cannot read: say so, go on with the next */
+            rc = 0;
+    }
+    gen_free(&md.g);
+    bpe_free(&md.bpe);
+    gpt_destroy(&md.m);
+    return rc;
+}
