@@ -87,6 +87,7 @@ typedef struct Evidence {
     const Run *run;
     const char *kind;
     char function[96], location[160], site[32];
+    int reported;   /* the function is a tool report's frame, not a sampled stack's */
 } Evidence;
 
 /* "fn file:line" -> fn, file:line (the last word is the location when it has a ':'). */
@@ -107,8 +108,10 @@ static void split_frame(const char *frame, char *fn, size_t fncap, char *loc, si
 static Evidence evidence_of(const Run *r)
 {
     Evidence e = {.run = r, .kind = r->kind && r->kind[0] ? r->kind : "crash"};
-    if (r->has_finding && r->finding.n_frames)
+    if (r->has_finding && r->finding.n_frames) {
         split_frame(r->finding.frames[0], e.function, sizeof e.function, e.location, sizeof e.location);
+        e.reported = 1;
+    }
     else if (r->n_stacks && strncmp(r->stacks[0].function, "0x", 2)) { /* an address: jeprof had no symbols */
         snprintf(e.function, sizeof e.function, "%s", r->stacks[0].function);
         snprintf(e.location, sizeof e.location, "%s", r->stacks[0].where);
@@ -202,6 +205,37 @@ static Problem *by_place(Diagnosis *d, const Evidence *e)
     return NULL;
 }
 
+/* The function of frame "fn file:line" is name (as split_frame cuts it). */
+static int frame_is(const char *frame, const char *name)
+{
+    char fn[96], loc[160];
+    split_frame(frame, fn, sizeof fn, loc, sizeof loc);
+    return name[0] && !strcmp(fn, name);
+}
+
+/* A problem of the build and family whose stack overlaps the run's tool report: one of
+ * the report's top frames is the problem's function or one of its frames (two tools that
+ * stop one call apart, a worker thread's report one level down). */
+static Problem *by_frames(Diagnosis *d, const Evidence *e)
+{
+    const Finding *f = &e->run->finding;
+    for (int i = 0; i < d->n; i++) {
+        Problem *p = &d->list[i];
+        if (strcmp(p->fault, e->run->fault) || kind_family(p->kind) != kind_family(e->kind))
+            continue;
+        for (int a = 0; a < f->n_frames; a++) {
+            char fn[96], loc[160];
+            split_frame(f->frames[a], fn, sizeof fn, loc, sizeof loc);
+            int hit = !strcmp(fn, p->function);
+            for (int b = 0; b < p->n_frames && !hit; b++)
+                hit = frame_is(p->frames[b], fn);
+            if (hit)
+                return p;
+        }
+    }
+    return NULL;
+}
+
 /* The only problem of the build and family that lacks the kind of name e has (a site-only
  * run's problem when e names a function, and the other way round), or NULL. */
 static Problem *by_missing_name(Diagnosis *d, const Evidence *e)
@@ -235,13 +269,16 @@ static Problem *by_family(Diagnosis *d, const Evidence *e)
     return best;
 }
 
-/* pass 0: runs naming a function and a site; 1: a function; 2: a site; 3: nothing, or a
- * crash (where it crashed is seldom where the fault is: it joins by family). */
+/* The order evidence is placed in, most trusted first: 0 a tool report's frame; 1 an
+ * engine site (with or without a sampled stack); 2 only a sampled stack (jemalloc's
+ * profiles sample one allocation in 2^17 bytes: at a few hundred iterations their top
+ * stack may be another allocation than the one growing); 3 nothing, or a crash (where a
+ * program crashed is seldom where the fault is). */
 static int evidence_pass(const Evidence *e)
 {
     if (kind_family(e->kind) == FAM_PROCESS)
         return 3;
-    return e->function[0] && e->site[0] ? 0 : e->function[0] ? 1 : e->site[0] ? 2 : 3;
+    return e->reported ? 0 : e->site[0] ? 1 : e->function[0] ? 2 : 3;
 }
 
 static void group_runs(Diagnosis *d, const SoakResult *res)
@@ -255,9 +292,11 @@ static void group_runs(Diagnosis *d, const SoakResult *res)
             if (evidence_pass(&e) != pass)
                 continue;
             Problem *p = pass < 3 ? by_place(d, &e) : NULL;
-            if (!p && (pass == 1 || pass == 2))
+            if (!p && pass == 0)
+                p = by_frames(d, &e);
+            if (!p && pass > 0 && pass < 3)
                 p = by_missing_name(d, &e);
-            if (!p && pass == 3)
+            if (!p && pass >= 2) /* a sampled stack alone does not make a second problem of a family */
                 p = by_family(d, &e);
             problem_add(p ? p : problem_new(d, r->fault, e.kind), &e);
         }

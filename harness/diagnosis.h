@@ -5,14 +5,11 @@
  * (the first frame of a tool report that is not an allocator, the function a jemalloc
  * profile charges the growth to, the engine's growing site), and how fast it grows. The
  * evidence of every mode and count that points at the same place is merged into one
- * problem:
- *   - a run that names both a function and a site (jemalloc runs of the built-in
- *     program) ties the two together;
- *   - a run that names only one joins the problem of the same build that has it, or,
- *     when the build has exactly one problem of the same family (memory access, heap,
- *     pages) without that kind of name, that one;
- *   - a run that names nothing (native RSS growth, a crash) joins the problem of the same
- *     build and family with the most evidence (a crash joins any family), else makes one.
+ * problem, most trusted evidence first (docs/reports.md, "The diagnosis"): a tool
+ * report's frame (joins by function or overlapping top frames), an engine site (by site,
+ * or the build's one problem of that family without a site), a sampled stack alone (also
+ * joins the family's largest problem: sampling may name another allocation), then runs
+ * that name nothing and crashes (join the family's, or any, largest problem).
  * A problem's kind is the most telling of its evidence (a leak checker's "leak" over the
  * allocator's "reachable-growth"). A sweep whose peak grows and baseline regressions are
  * problems too. A clean soak has none.
