@@ -1,4 +1,4 @@
-/* train_full - trains the character-level GPT and reports time and memory.
+/* train_full - trains the GPT (on characters, or BPE tokens) and reports time and memory.
  * See train_cli.c (or --help) for the command line and docs/train_full.md for outputs. */
 #include <errno.h>
 #include <jansson.h>
@@ -16,6 +16,7 @@
 #include "checkpoint.h"
 #include "data.h"
 #include "gemm.h"
+#include "generate.h"
 #include "gpt.h"
 #include "hook.h"
 #include "mem.h"
@@ -66,6 +67,7 @@ typedef struct Run {
     TrainOptions o;
     Dataset data;
     Bpe bpe;          /* --tokenizer bpe */
+    Generator gen;    /* --sample, --eval-sample: the key/value cache, allocated once */
     GPT model;
     Arena arena;
     Tape tape;
@@ -106,51 +108,22 @@ static EngErr evaluate(Run *r, float *out)
     return ENG_OK;
 }
 
-/* Prints n characters sampled from the model, starting after a newline. */
+/* Prints n tokens sampled from the model (temperature 1, every token), starting after a
+ * newline, with the engine's key/value cache: one position's work per token. */
 static EngErr sample_text(Run *r, long n)
 {
-    const GPTConfig *c = &r->model.cfg;
     Rng rng;
     rng_seed(&rng, r->o.seed ^ 0xC0FFEEull);
-    int32_t *ctx = r->x; /* reuse the batch buffer: at least ctx tokens */
-    int len = 1;
-    ctx[0] = data_newline_token(&r->data);
-    printf("--- sample (%ld characters) ---\n", n);
+    gen_reset(&r->gen);
+    int32_t tok = data_newline_token(&r->data);
+    printf("--- sample (%ld tokens) ---\n", n);
     for (long i = 0; i < n; i++) {
-        int saved = r->g.grad_enabled;
-        r->g.grad_enabled = 0;
-        Tensor *logits = gpt_forward(&r->model, &r->g, ctx, NULL, 1, len);
-        r->g.grad_enabled = saved;
-        if (!logits) {
-            EngErr err = r->g.err;
-            graph_end_step(&r->g);
+        EngErr err = gen_feed(&r->gen, tok);
+        if (err)
             return err;
-        }
-        const float *last = logits->data + (size_t)(len - 1) * c->vocab;
-        float mx = last[0];
-        for (int v = 1; v < c->vocab; v++)
-            mx = last[v] > mx ? last[v] : mx;
-        double sum = 0.0;
-        for (int v = 0; v < c->vocab; v++)
-            sum += exp(last[v] - mx);
-        double u = rng_uniform(&rng) * sum, acc = 0.0;
-        int tok = c->vocab - 1;
-        for (int v = 0; v < c->vocab; v++) {
-            acc += exp(last[v] - mx);
-            if (u < acc) {
-                tok = v;
-                break;
-            }
-        }
-        graph_end_step(&r->g);
+        tok = gen_sample(&r->gen, 1.0f, 0, &rng);
         uint8_t bytes[256];
         fwrite(bytes, 1, data_token_bytes(&r->data, tok, bytes, sizeof bytes), stdout);
-        if (len < c->ctx) {
-            ctx[len++] = tok;
-        } else {
-            memmove(ctx, ctx + 1, (size_t)(len - 1) * sizeof *ctx);
-            ctx[len - 1] = tok;
-        }
     }
     printf("\n--- end of sample ---\n");
     return ENG_OK;
@@ -391,6 +364,10 @@ static int setup(Run *r)
     tape_init(&r->tape, 0);
     graph_init(&r->g, &r->arena, &r->tape);
     r->xy_bytes = (size_t)o->model.batch * o->model.ctx * sizeof(int32_t);
+    if ((o->sample || o->eval_sample) && gen_init(&r->gen, &r->model) != ENG_OK) {
+        fprintf(stderr, "train_full: out of memory allocating the generation cache\n");
+        return 1;
+    }
     r->x = mem_alloc(r->xy_bytes, "train.batch");
     r->y = mem_alloc(r->xy_bytes, "train.batch");
     if (!r->x || !r->y) {
@@ -404,6 +381,7 @@ static void teardown(Run *r)
 {
     mem_free(r->x, r->xy_bytes, "train.batch");
     mem_free(r->y, r->xy_bytes, "train.batch");
+    gen_free(&r->gen);
     tape_free(&r->tape);
     arena_free(&r->arena);
     gpt_destroy(&r->model);
@@ -507,9 +485,10 @@ static int train(Run *r)
     if (r->start)
         printf("train_full: resuming from %s after iteration %ld\n", o->resume, r->start);
     printf("train_full: %s, %d layers, %d heads, embd %d, ctx %d, batch %d, vocab %d, %zu params; "
-           "%ld iterations; data %s (%zu chars); matmul %s (%s kernels); build %s\n",
+           "%ld iterations; data %s (%zu %s); matmul %s (%s kernels); build %s\n",
            o->preset, c->layers, c->heads, c->embd, c->ctx, c->batch, c->vocab, r->model.n_params,
-           o->iters, o->data ? o->data : "built-in", r->data.n, gemm_backend(), gemm_kernels(), ENGINE_VARIANT);
+           o->iters, o->data ? o->data : "built-in", r->data.n, r->data.bpe ? "BPE tokens" : "chars", gemm_backend(),
+           gemm_kernels(), ENGINE_VARIANT);
     fflush(stdout);
     if (o->save_init && save_checkpoint(r, &rng, r->start, "--save-init", o->save_init) != 0)
         return 1;

@@ -108,3 +108,9 @@ void fault_attention_probs(const float *probs, uint64_t resets)
     (void)resets;
 }
 #endif
+
+#ifdef ENGINE_FAULT_KV_GROW
+int fault_kv_grow(void) { return 1; }
+#else
+int fault_kv_grow(void) { return 0; }
+#endif

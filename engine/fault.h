@@ -46,4 +46,9 @@ void fault_eval_batch(void);
  * since (a pointer into an old step kept two steps, the seed's early reset at a distance). */
 void fault_attention_probs(const float *probs, uint64_t resets);
 
+/* generate.c: 1 when the key/value cache must grow without bound (kv_grow), else 0. The
+ * cache then starts at 16 positions, grows by 16 when full instead of refilling (site
+ * gen.cache), and a new text does not empty it: every token ever fed stays in it. */
+int fault_kv_grow(void);
+
 #endif

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "fault.h"
 #include "gemm.h"
 #include "mem.h"
 
@@ -21,7 +22,8 @@ EngErr gen_init(Generator *g, const GPT *m)
 {
     memset(g, 0, sizeof *g);
     const GPTConfig *c = &m->cfg;
-    size_t kv = (size_t)c->layers * c->ctx * 2 * c->embd;
+    g->cap = fault_kv_grow() && c->ctx > 16 ? 16 : c->ctx;
+    size_t kv = (size_t)c->layers * g->cap * 2 * c->embd;
     g->bytes = (kv + scratch_floats(c)) * sizeof(float);
     g->kv = mem_alloc(kv * sizeof(float), "gen.cache");
     float *s = mem_alloc(scratch_floats(c) * sizeof(float), "gen.scratch");
@@ -51,7 +53,7 @@ void gen_free(Generator *g)
     if (!g->m)
         return;
     const GPTConfig *c = &g->m->cfg;
-    mem_free(g->kv, (size_t)c->layers * c->ctx * 2 * c->embd * sizeof(float), "gen.cache");
+    mem_free(g->kv, (size_t)c->layers * g->cap * 2 * c->embd * sizeof(float), "gen.cache");
     mem_free(g->x, scratch_floats(c) * sizeof(float), "gen.scratch");
     mem_free(g->window, (size_t)c->ctx * sizeof(int32_t), "gen.scratch");
     memset(g, 0, sizeof *g);
@@ -59,7 +61,8 @@ void gen_free(Generator *g)
 
 void gen_reset(Generator *g)
 {
-    g->len = 0;
+    if (!fault_kv_grow())
+        g->len = 0;
 }
 
 static void layernorm(const float *x, const Tensor *w, const Tensor *b, float *y, int C)
@@ -81,30 +84,31 @@ static void linear(const float *x, const Tensor *w, const Tensor *b, float *y)
     gemm_bias(1, w->rows, w->cols, x, w->cols, w->data, w->cols, b->data, y, w->rows);
 }
 
-/* Causal attention of the position `pos` over the cache 0..pos of one layer. */
+/* Causal attention of the position `pos` over the cache of one layer: positions 0..pos
+ * (the last ctx of them: only a kv_grow build holds more). */
 static void attend(Generator *g, const float *kv, int pos)
 {
     const GPTConfig *c = &g->m->cfg;
-    int C = c->embd, hs = C / c->heads;
+    int C = c->embd, hs = C / c->heads, t0 = pos >= c->ctx ? pos - c->ctx + 1 : 0;
     float scale = 1.0f / sqrtf((float)hs);
     for (int h = 0; h < c->heads; h++) {
         const float *q = g->qkv + h * hs;
         float mx = -INFINITY, sum = 0;
-        for (int t = 0; t <= pos; t++) {
+        for (int t = t0; t <= pos; t++) {
             const float *k = kv + (size_t)t * 2 * C + h * hs;
             float d = 0;
             for (int i = 0; i < hs; i++)
                 d += q[i] * k[i];
-            g->scores[t] = d * scale;
-            mx = g->scores[t] > mx ? g->scores[t] : mx;
+            g->scores[t - t0] = d * scale;
+            mx = g->scores[t - t0] > mx ? g->scores[t - t0] : mx;
         }
-        for (int t = 0; t <= pos; t++)
-            sum += g->scores[t] = expf(g->scores[t] - mx);
+        for (int t = t0; t <= pos; t++)
+            sum += g->scores[t - t0] = expf(g->scores[t - t0] - mx);
         float *out = g->att + h * hs;
         memset(out, 0, (size_t)hs * sizeof(float));
-        for (int t = 0; t <= pos; t++) {
+        for (int t = t0; t <= pos; t++) {
             const float *v = kv + (size_t)t * 2 * C + C + h * hs;
-            float p = g->scores[t] / sum;
+            float p = g->scores[t - t0] / sum;
             for (int i = 0; i < hs; i++)
                 out[i] += p * v[i];
         }
@@ -118,11 +122,12 @@ static void step(Generator *g, int32_t tok, int pos)
     const GPTConfig *c = &g->m->cfg;
     const Tensor *P = g->m->tensors;
     int C = c->embd;
+    int wpos = pos < c->ctx ? pos : c->ctx - 1; /* beyond ctx only in a kv_grow build */
     for (int k = 0; k < C; k++)
-        g->x[k] = P[GPT_WTE].data[(size_t)tok * C + k] + P[GPT_WPE].data[(size_t)pos * C + k];
+        g->x[k] = P[GPT_WTE].data[(size_t)tok * C + k] + P[GPT_WPE].data[(size_t)wpos * C + k];
     for (int l = 0; l < c->layers; l++) {
         const Tensor *L = &P[GPT_GLOBALS + GPT_PER_LAYER * l];
-        float *kv = g->kv + (size_t)l * c->ctx * 2 * C;
+        float *kv = g->kv + (size_t)l * g->cap * 2 * C;
         layernorm(g->x, &L[GPT_LN1_W], &L[GPT_LN1_B], g->h, C);
         linear(g->h, &L[GPT_QKV_W], &L[GPT_QKV_B], g->qkv);
         memcpy(kv + (size_t)pos * 2 * C, g->qkv + C, 2 * (size_t)C * sizeof(float));
@@ -144,12 +149,32 @@ static void step(Generator *g, int32_t tok, int pos)
     gemm(0, 1, 1, c->vocab, C, 1.0f, g->h, C, P[GPT_WTE].data, C, 0.0f, g->logits, c->vocab); /* tied head */
 }
 
+/* kv_grow: a cache 16 positions larger, the old one copied and freed. 1, or 0 (ENOMEM). */
+static int grow(Generator *g)
+{
+    const GPTConfig *c = &g->m->cfg;
+    size_t per = 2 * (size_t)c->embd, old = (size_t)c->layers * g->cap * per;
+    size_t bigger = (size_t)c->layers * (g->cap + 16) * per;
+    float *kv = mem_alloc(bigger * sizeof(float), "gen.cache");
+    if (!kv)
+        return 0;
+    for (int l = 0; l < c->layers; l++)
+        memcpy(kv + (size_t)l * (g->cap + 16) * per, g->kv + (size_t)l * g->cap * per, g->cap * per * sizeof(float));
+    mem_free(g->kv, old * sizeof(float), "gen.cache");
+    g->kv = kv;
+    g->cap += 16;
+    return 1;
+}
+
 EngErr gen_feed(Generator *g, int32_t tok)
 {
     const GPTConfig *c = &g->m->cfg;
     if (tok < 0 || tok >= c->vocab)
         return ENG_EINVAL;
-    if (g->len == c->ctx) { /* full: the last ctx/2 tokens again from position 0 */
+    if (g->len == g->cap && fault_kv_grow()) { /* the fault: 16 more positions, and on */
+        if (!grow(g))
+            return ENG_ENOMEM;
+    } else if (g->len == c->ctx) { /* full: the last ctx/2 tokens again from position 0 */
         int keep = c->ctx / 2;
         memmove(g->window, g->window + (c->ctx - keep), (size_t)keep * sizeof(int32_t));
         for (int p = 0; p < keep; p++)
@@ -157,7 +182,8 @@ EngErr gen_feed(Generator *g, int32_t tok)
         g->len = keep;
         g->refills++;
     }
-    g->window[g->len] = tok;
+    if (g->len < c->ctx)
+        g->window[g->len] = tok;
     step(g, tok, g->len);
     g->len++;
     return ENG_OK;

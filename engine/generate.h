@@ -26,6 +26,7 @@ typedef struct Generator {
     float *probs;     /* [2 vocab]: sampling scratch */
     int32_t *window;  /* [ctx]: the tokens in the cache */
     int len;          /* positions in the cache */
+    int cap;          /* positions the cache has room for (ctx) */
     long refills;     /* times the cache was full and refilled */
     size_t bytes;     /* what gen_init allocated */
 } Generator;

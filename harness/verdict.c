@@ -140,6 +140,7 @@ static const struct {
     {"split_leak", {V_GROWING, V_ERROR, V_ERROR, V_GROWING, V_ERROR}},
     {"eval_leak", {V_GROWING, V_ERROR, V_ERROR, V_GROWING, V_ERROR}},
     {"stale_probs", {V_NOT_RUN, V_ERROR, V_ERROR, V_NOT_RUN, V_NOT_RUN}},
+    {"kv_grow", {V_GROWING, V_GROWING, V_GROWING, V_GROWING, V_GROWING}},
 };
 #define N_FAULTS ((int)(sizeof k_faults / sizeof k_faults[0]))
 

@@ -180,6 +180,7 @@ static void test_detection_matrix(void **state)
         expect(g_doc, "native", 100, sited[k], "GROWING", site);
         expect(g_doc, "jemalloc", 100, sited[k], "GROWING", site);
     }
+    expect(g_doc, "native", 100, "kv_grow", "GROWING", "\"site\": \"gen.cache\""); /* the KV cache's own site */
     expect(g_doc, "asan", 100, "leak", "ERROR", "\"kind\": \"leak\"");
     expect(g_doc, "valgrind", 100, "par_leak", "ERROR", "\"kind\": \"definitely-lost\"");
     expect(g_doc, "native", 100, "par_leak", "GROWING", "\"slope_series\": \"malloc.in_use_bytes\"");
@@ -198,6 +199,7 @@ static void test_detection_matrix(void **state)
         {"split_leak", "leak", "fault_split_product", "fault.split_leak"},
         {"eval_leak", "leak", "fault_eval_batch", "fault.eval_leak"},
         {"stale_probs", "invalid-access", "fault_attention_probs", NULL},
+        {"kv_grow", "reachable-growth", NULL, "gen.cache"},
     };
     json_t *problems = json_object_get(g_doc, "diagnosis");
     assert_int_equal(json_array_size(problems), sizeof diag / sizeof diag[0]); /* none for the clean build */
