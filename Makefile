@@ -109,7 +109,7 @@ endif
 # the compiler writes each object's header dependencies next to it (-MMD -MP)
 DEPS := $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d)
 
-.PHONY: bench-bpe bench-attrib install uninstall print-tests soak-coverage bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help check-names
+.PHONY: soak-generate bench-bpe bench-attrib install uninstall print-tests soak-coverage bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help check-names
 .DEFAULT_GOAL := all
 
 all: release
@@ -248,6 +248,16 @@ soak: deps
 # CI's soak: the same with short counts (about a minute)
 soak-quick:
 	@$(MAKE) --no-print-directory soak ITERS="100 1000"
+
+# generation soaked like any program (docs/generate.md): a --tiny checkpoint, then
+# build/<variant>/generate for 100 to 10000 tokens in every mode; each token is a step
+GEN_CKPT := build/soak-generate.ckpt
+soak-generate: deps
+	@$(MAKE) --no-print-directory release asan FAULT=none
+	@test -s $(GEN_CKPT) || build/release/train_full --tiny 300 --quiet --save $(GEN_CKPT) >/dev/null
+	@build/release/soak --cmd "build/release/generate --checkpoint $(GEN_CKPT) --tokens {iters} --quiet" \
+	  --asan-cmd "build/asan/generate --checkpoint $(GEN_CKPT) --tokens {iters} --quiet" \
+	  --modes native,asan,valgrind,jemalloc,lsan --iters "$(or $(ITERS),100 1000 10000)" $(if $(OUT),--out "$(OUT)")
 
 # which engine lines the soak runs, against what training with the presets runs
 # (docs/soak.md "Coverage"); fails when a file is below its floor (docs/coverage-floors.tsv)
