@@ -387,6 +387,38 @@ static void test_bisect_a_program_of_another_repository(void **state)
 }
 
 /* make install into a prefix, then soak a program from another folder with it. */
+/* build/release/generate: a fixed seed repeats, the interactive loop answers each line, bad
+ * input is refused with the reason; and generation soaked as any program is FLAT. */
+static void test_generate_program(void **state)
+{
+    (void)state;
+    const char *t = test_tmpdir();
+    assert_int_equal(test_sh("'%s/train_full' --tiny 150 --quiet --save '%s/gen.ckpt' >/dev/null", g_dir, t), 0);
+    assert_int_equal(test_sh("cd '%s' && G='%s/generate --checkpoint gen.ckpt --quiet --tokens 80 --seed 5' && $G >a.txt && "
+                             "$G >b.txt && cmp -s a.txt b.txt && test $(wc -c <a.txt) -ge 40", t, g_dir), 0);
+    assert_int_equal(test_sh("cd '%s' && printf 'HERO:\\nCLAUDIO:\\n' | '%s/generate' --checkpoint gen.ckpt --quiet "
+                             "--tokens 30 --interactive >i.txt && test $(wc -l <i.txt) -ge 2", t, g_dir), 0);
+    static const char *const bad[][2] = {
+        {"", "--checkpoint"},                                              /* required */
+        {"--checkpoint nosuch.ckpt", "nosuch.ckpt"},
+        {"--checkpoint a.txt", "not a checkpoint"},
+        {"--checkpoint gen.ckpt --prompt '~~'", "never saw"},             /* not in the built-in corpus */
+        {"--checkpoint gen.ckpt --tokens 0", "--tokens"},
+        {"--checkpoint gen.ckpt --tokenizer-file a.txt", "trained on characters"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
+        if (test_sh("cd '%s' && '%s/generate' %s >/dev/null 2>err.txt; test $? -eq 2 && grep -q -- '%s' err.txt", t,
+                    g_dir, bad[k][0], bad[k][1]) != 0)
+            fail_msg("generate %s: not refused with '%s'", bad[k][0], bad[k][1]);
+    char cmd[PATH_MAX + 128];
+    snprintf(cmd, sizeof cmd, "%s/generate --checkpoint %s/gen.ckpt --tokens {iters} --quiet", g_dir, t);
+    int rc = soak_cmd("gen", cmd, "--iters 300,3000 --modes native,jemalloc,lsan,valgrind");
+    if (rc != 0)
+        fail_msg("generation soak: exit %d (see %s/gen.log)", rc, t);
+    assert_int_equal(json_array_size(json_object_get(g_doc, "diagnosis")), 0);
+    assert_int_equal(json_integer_value(json_object_get(run_of("native", 3000), "iterations_reached")), 3000);
+}
+
 static void test_install(void **state)
 {
     (void)state;
@@ -426,6 +458,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_cpp_program),
         cmocka_unit_test(test_train_full_through_cmd),
         cmocka_unit_test(test_bisect_a_program_of_another_repository),
+        cmocka_unit_test(test_generate_program),
         cmocka_unit_test(test_install),
     };
     int rc = cmocka_run_group_tests_name("anyprog", tests, tmpdir_setup, tmpdir_teardown);
