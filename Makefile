@@ -84,7 +84,7 @@ ENGINE_SRC := $(wildcard engine/*.c)
 ENGINE_OBJ := $(ENGINE_SRC:engine/%.c=$(BUILD)/obj/%.o)
 PROBE_SRC := $(filter-out probes/probe_dump.c,$(wildcard probes/*.c))
 PROBE_OBJ := $(PROBE_SRC:probes/%.c=$(BUILD)/obj/probes/%.o)
-APP_SRC := $(filter-out app/train_full.c app/generate.c,$(wildcard app/*.c))
+APP_SRC := $(filter-out app/train_full.c app/generate.c app/tokenize.c,$(wildcard app/*.c))
 APP_OBJ := $(APP_SRC:app/%.c=$(BUILD)/obj/app/%.o)
 HARNESS_SRC := $(filter-out harness/soak.c,$(wildcard harness/*.c))
 HARNESS_OBJ := $(HARNESS_SRC:harness/%.c=$(BUILD)/obj/harness/%.o)
@@ -109,7 +109,7 @@ endif
 # the compiler writes each object's header dependencies next to it (-MMD -MP)
 DEPS := $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d)
 
-.PHONY: soak-generate bench-bpe bench-attrib install uninstall print-tests soak-coverage bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help check-names
+.PHONY: soak-tokenize soak-generate bench-bpe bench-attrib install uninstall print-tests soak-coverage bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help check-names
 .DEFAULT_GOAL := all
 
 all: release
@@ -119,7 +119,7 @@ release asan valgrind jemalloc:
 
 variants: release asan valgrind jemalloc
 
-build: $(BUILD)/train_full $(BUILD)/generate $(BUILD)/probe-dump $(BUILD)/soak $(BUILD)/libflatmem-probe.so $(BUILD)/libengine.a $(TEST_BIN) $(TEST_PROGRAMS) $(BUILD)/tests/victim $(BUILD)/flags.txt
+build: $(BUILD)/train_full $(BUILD)/generate $(BUILD)/tokenize $(BUILD)/probe-dump $(BUILD)/soak $(BUILD)/libflatmem-probe.so $(BUILD)/libengine.a $(TEST_BIN) $(TEST_PROGRAMS) $(BUILD)/tests/victim $(BUILD)/flags.txt
 
 # only the training program (fault builds need nothing else)
 train: $(BUILD)/train_full $(BUILD)/flags.txt
@@ -159,6 +159,9 @@ $(BUILD)/train_full: $(BUILD)/obj/app/train_full.o $(BUILD)/libapp.a $(BUILD)/li
 	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(JSON_LIBS) $(LIBS_ALL)
 
 $(BUILD)/generate: $(BUILD)/obj/app/generate.o $(BUILD)/libengine.a
+	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
+
+$(BUILD)/tokenize: $(BUILD)/obj/app/tokenize.o $(BUILD)/libprobes.a $(BUILD)/libengine.a
 	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
 
 $(BUILD)/probe-dump: $(BUILD)/obj/probes/probe_dump.o $(BUILD)/libprobes.a $(BUILD)/libengine.a
@@ -258,6 +261,15 @@ soak-generate: deps
 	@build/release/soak --cmd "build/release/generate --checkpoint $(GEN_CKPT) --tokens {iters} --quiet" \
 	  --asan-cmd "build/asan/generate --checkpoint $(GEN_CKPT) --tokens {iters} --quiet" \
 	  --modes native,asan,valgrind,jemalloc,lsan --iters "$(or $(ITERS),100 1000 10000)" $(if $(OUT),--out "$(OUT)")
+
+# tokenizer training soaked as any program (docs/tokenizer.md): build/<variant>/tokenize to
+# 100, 1000 and 3000 merges of DATA (the Shakespeare corpus) in every mode; a merge is a step
+soak-tokenize: deps
+	@$(MAKE) --no-print-directory release asan FAULT=none
+	@d='$(or $(DATA),../shared/data/tinyshakespeare.txt)'; test -r "$$d" || { echo "soak-tokenize: DATA=$$d: no such file (give DATA=FILE)" >&2; exit 2; }; \
+	build/release/soak --cmd "build/release/tokenize --data $$d --merges {iters} --quiet" \
+	  --asan-cmd "build/asan/tokenize --data $$d --merges {iters} --quiet" \
+	  --modes native,asan,valgrind,jemalloc,lsan --iters "$(or $(ITERS),100 1000 3000)" $(if $(OUT),--out "$(OUT)")
 
 # which engine lines the soak runs, against what training with the presets runs
 # (docs/soak.md "Coverage"); fails when a file is below its floor (docs/coverage-floors.tsv)

@@ -393,6 +393,12 @@ static int apply_merge(Words *w, Pairs *p, int32_t a, int32_t b, int32_t t)
 
 EngErr bpe_train(Bpe *b, const uint8_t *text, size_t len, int vocab, const char **why)
 {
+    return bpe_train_steps(b, text, len, vocab, why, NULL, NULL);
+}
+
+EngErr bpe_train_steps(Bpe *b, const uint8_t *text, size_t len, int vocab, const char **why,
+                       void (*on_merge)(long merge, void *ctx), void *ctx)
+{
     memset(b, 0, sizeof *b);
     if (vocab < BPE_MIN_VOCAB || vocab > BPE_MAX_VOCAB - 1)
         return *why = "the vocabulary must be 256 to 65535 tokens", ENG_EINVAL;
@@ -412,6 +418,8 @@ EngErr bpe_train(Bpe *b, const uint8_t *text, size_t len, int vocab, const char 
         b->merge[made][1] = y;
         ok = apply_merge(&w, &p, x, y, 256 + made) == 0;
         made++;
+        if (on_merge)
+            on_merge(made, ctx);
     }
     words_free(&w);
     pairs_free(&p);

@@ -40,6 +40,11 @@ typedef struct Bpe {
  * ENG_EDATA for empty text, ENG_ENOMEM. */
 EngErr bpe_train(Bpe *b, const uint8_t *text, size_t len, int vocab, const char **why);
 
+/* bpe_train, calling on_merge(k, ctx) after the k-th merge (1, 2, ...): progress, or a
+ * step mark for the soak (app/tokenize.c). */
+EngErr bpe_train_steps(Bpe *b, const uint8_t *text, size_t len, int vocab, const char **why,
+                       void (*on_merge)(long merge, void *ctx), void *ctx);
+
 /* Length of the piece starting at text[0] (at least 1 when len > 0). */
 size_t bpe_piece(const uint8_t *text, size_t len);
 

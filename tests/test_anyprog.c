@@ -417,6 +417,12 @@ static void test_generate_program(void **state)
         fail_msg("generation soak: exit %d (see %s/gen.log)", rc, t);
     assert_int_equal(json_array_size(json_object_get(g_doc, "diagnosis")), 0);
     assert_int_equal(json_integer_value(json_object_get(run_of("native", 3000), "iterations_reached")), 3000);
+    /* tokenizer training, a step per merge (the built-in corpus has some 330 merges in it) */
+    snprintf(cmd, sizeof cmd, "%s/tokenize --merges {iters} --quiet", g_dir);
+    rc = soak_cmd("tok", cmd, "--iters 100,300 --modes native,jemalloc,lsan");
+    if (rc != 0)
+        fail_msg("tokenizer soak: exit %d (see %s/tok.log)", rc, t);
+    assert_int_equal(json_integer_value(json_object_get(run_of("jemalloc", 300), "iterations_reached")), 300);
 }
 
 static void test_install(void **state)
