@@ -269,6 +269,18 @@ static Problem *by_family(Diagnosis *d, const Evidence *e)
     return best;
 }
 
+/* A bad access another tool (or thread) reported elsewhere in the same build: one
+ * problem (each tool stops at its first report, and with threads the first one seen
+ * differs from run to run), the other place noted. */
+static void also_at(Problem *p, const Evidence *e)
+{
+    size_t n = strlen(p->detail);
+    if (strstr(p->detail, e->function))
+        return;
+    snprintf(p->detail + n, sizeof p->detail - n, "%s%s also reported in %s%s%s", n ? "; " : "",
+             mode_name(e->run->mode), e->function, e->location[0] ? " " : "", e->location);
+}
+
 /* The order evidence is placed in, most trusted first: 0 a tool report's frame; 1 an
  * engine site (with or without a sampled stack); 2 only a sampled stack (jemalloc's
  * profiles sample one allocation in 2^17 bytes: at a few hundred iterations their top
@@ -294,6 +306,8 @@ static void group_runs(Diagnosis *d, const SoakResult *res)
             Problem *p = pass < 3 ? by_place(d, &e) : NULL;
             if (!p && pass == 0)
                 p = by_frames(d, &e);
+            if (!p && pass == 0 && kind_family(e.kind) == FAM_ACCESS && (p = by_family(d, &e)))
+                also_at(p, &e);
             if (!p && pass > 0 && pass < 3)
                 p = by_missing_name(d, &e);
             if (!p && pass >= 2) /* a sampled stack alone does not make a second problem of a family */
