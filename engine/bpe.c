@@ -202,71 +202,75 @@ typedef struct Words {
     size_t n, cap_ids, cap_words;
 } Words;
 
-/* Pair counts: open addressing, key (a << 32 | b) + 1, grown at half load. */
+/* Pair counts: open addressing, key (a << 16 | b) + 1 (ids < 65536), sized once from the
+ * text: no more pairs can be alive at once than adjacent positions in the distinct pieces,
+ * and the table has four slots for each. Dead pairs (count 0) are dropped by rebuilding
+ * into the spare table of the same size when half the slots are used. So training holds
+ * the same memory from the first merge to the last, whatever the vocabulary (a table that
+ * doubled as new pairs appeared grew with the merges on text of many distinct words). */
 typedef struct Pairs {
-    uint64_t *key;
-    int64_t *count;
+    uint32_t *key, *key2;
+    int32_t *count, *count2;
     size_t slots, used;
 } Pairs;
 
-static uint64_t hash64(uint64_t k)
+static int pairs_init(Pairs *p, size_t positions)
 {
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdull;
-    k ^= k >> 33;
-    return k;
-}
-
-static int pairs_init(Pairs *p, size_t slots)
-{
-    p->slots = slots;
+    p->slots = 1024;
+    while (p->slots < 4 * positions)
+        p->slots *= 2;
     p->used = 0;
-    p->key = mem_calloc(slots, sizeof(uint64_t), "bpe.train.pairs");
-    p->count = mem_calloc(slots, sizeof(int64_t), "bpe.train.pairs");
-    return p->key && p->count ? 0 : -1;
+    p->key = mem_calloc(p->slots, sizeof(uint32_t), "bpe.train.pairs");
+    p->key2 = mem_calloc(p->slots, sizeof(uint32_t), "bpe.train.pairs");
+    p->count = mem_calloc(p->slots, sizeof(int32_t), "bpe.train.pairs");
+    p->count2 = mem_calloc(p->slots, sizeof(int32_t), "bpe.train.pairs");
+    return p->key && p->key2 && p->count && p->count2 ? 0 : -1;
 }
 
 static void pairs_free(Pairs *p)
 {
-    mem_free(p->key, p->slots * sizeof(uint64_t), "bpe.train.pairs");
-    mem_free(p->count, p->slots * sizeof(int64_t), "bpe.train.pairs");
+    mem_free(p->key, p->slots * sizeof(uint32_t), "bpe.train.pairs");
+    mem_free(p->key2, p->slots * sizeof(uint32_t), "bpe.train.pairs");
+    mem_free(p->count, p->slots * sizeof(int32_t), "bpe.train.pairs");
+    mem_free(p->count2, p->slots * sizeof(int32_t), "bpe.train.pairs");
 }
 
-static int pairs_add(Pairs *p, int32_t a, int32_t b, int64_t c);
-
-/* Rebuilds the table without the pairs whose count fell to 0, at twice the size only when
- * the live pairs fill more than a quarter of it: its size follows the pairs that occur,
- * not every pair that ever did (memory stays flat over the merges). */
-static int pairs_grow(Pairs *p)
+static size_t pairs_slot(const uint32_t *keys, size_t slots, uint32_t key)
 {
-    Pairs old = *p;
+    size_t i = hash32(key) & (slots - 1);
+    while (keys[i] && keys[i] != key)
+        i = (i + 1) & (slots - 1);
+    return i;
+}
+
+/* Rebuilds the live pairs into the spare table and swaps the two. */
+static void pairs_compact(Pairs *p)
+{
+    memset(p->key2, 0, p->slots * sizeof(uint32_t));
     size_t live = 0;
-    for (size_t i = 0; i < old.slots; i++)
-        live += old.key[i] && old.count[i];
-    if (pairs_init(p, 4 * live > old.slots ? old.slots * 2 : old.slots) != 0) {
-        pairs_free(p);
-        *p = old;
-        return -1;
-    }
-    for (size_t i = 0; i < old.slots; i++)
-        if (old.key[i] && old.count[i])
-            pairs_add(p, (int32_t)((old.key[i] - 1) >> 32), (int32_t)((old.key[i] - 1) & 0xffffffffu), old.count[i]);
-    pairs_free(&old);
-    return 0;
+    for (size_t i = 0; i < p->slots; i++)
+        if (p->key[i] && p->count[i] > 0) {
+            size_t j = pairs_slot(p->key2, p->slots, p->key[i]);
+            p->key2[j] = p->key[i];
+            p->count2[j] = p->count[i];
+            live++;
+        }
+    uint32_t *k = p->key;
+    int32_t *c = p->count;
+    p->key = p->key2, p->count = p->count2;
+    p->key2 = k, p->count2 = c;
+    p->used = live;
 }
 
-static int pairs_add(Pairs *p, int32_t a, int32_t b, int64_t c)
+static void pairs_add(Pairs *p, int32_t a, int32_t b, int32_t c)
 {
-    if (2 * (p->used + 1) > p->slots && pairs_grow(p) != 0)
-        return -1;
-    uint64_t key = ((uint64_t)(uint32_t)a << 32 | (uint32_t)b) + 1;
-    size_t i = hash64(key) & (p->slots - 1);
-    while (p->key[i] && p->key[i] != key)
-        i = (i + 1) & (p->slots - 1);
+    if (2 * (p->used + 1) > p->slots)
+        pairs_compact(p);
+    uint32_t key = pair_key(a, b);
+    size_t i = pairs_slot(p->key, p->slots, key);
     if (!p->key[i])
-        p->key[i] = key, p->used++;
+        p->key[i] = key, p->count[i] = 0, p->used++;
     p->count[i] += c;
-    return 0;
 }
 
 /* Grows a block from `old` to `new` bytes (the engine's heap has no realloc): the new
@@ -351,35 +355,38 @@ static void words_free(Words *w)
 }
 
 /* The most frequent pair (ties: the smallest key); count 0 when none occurs twice. */
-static int64_t best_pair(const Pairs *p, int32_t *a, int32_t *b)
+static int32_t best_pair(const Pairs *p, int32_t *a, int32_t *b)
 {
-    int64_t best = 1;
-    uint64_t best_key = 0;
+    int32_t best = 1;
+    uint32_t best_key = 0;
     for (size_t i = 0; i < p->slots; i++)
         if (p->key[i] && (p->count[i] > best || (p->count[i] == best && best > 1 && p->key[i] < best_key)))
             best = p->count[i], best_key = p->key[i];
     if (!best_key)
         return 0;
-    *a = (int32_t)((best_key - 1) >> 32);
-    *b = (int32_t)((best_key - 1) & 0xffffffffu);
+    *a = (int32_t)((best_key - 1) >> 16);
+    *b = (int32_t)((best_key - 1) & 0xffffu);
     return best;
 }
 
 /* Replaces every (a, b) in the words by t, keeping the pair counts up to date. */
-static int apply_merge(Words *w, Pairs *p, int32_t a, int32_t b, int32_t t)
+static void apply_merge(Words *w, Pairs *p, int32_t a, int32_t b, int32_t t)
 {
-    int rc = 0;
     for (size_t k = 0; k < w->n; k++) {
         int32_t *ids = w->ids + w->start[k];
         uint32_t n = w->len[k], out = 0;
-        int64_t c = (int64_t)w->count[k];
+        int32_t c = (int32_t)w->count[k];
         for (uint32_t i = 0; i < n; i++) {
             if (i + 1 < n && ids[i] == a && ids[i + 1] == b) {
-                rc |= pairs_add(p, a, b, -c);
-                if (out)
-                    rc |= pairs_add(p, ids[out - 1], a, -c) | pairs_add(p, ids[out - 1], t, c);
-                if (i + 2 < n)
-                    rc |= pairs_add(p, b, ids[i + 2], -c) | pairs_add(p, t, ids[i + 2], c);
+                pairs_add(p, a, b, -c);
+                if (out) {
+                    pairs_add(p, ids[out - 1], a, -c);
+                    pairs_add(p, ids[out - 1], t, c);
+                }
+                if (i + 2 < n) {
+                    pairs_add(p, b, ids[i + 2], -c);
+                    pairs_add(p, t, ids[i + 2], c);
+                }
                 ids[out++] = t;
                 i++;
             } else {
@@ -388,7 +395,6 @@ static int apply_merge(Words *w, Pairs *p, int32_t a, int32_t b, int32_t t)
         }
         w->len[k] = out;
     }
-    return rc;
 }
 
 EngErr bpe_train(Bpe *b, const uint8_t *text, size_t len, int vocab, const char **why)
@@ -404,19 +410,25 @@ EngErr bpe_train_steps(Bpe *b, const uint8_t *text, size_t len, int vocab, const
         return *why = "the vocabulary must be 256 to 65535 tokens", ENG_EINVAL;
     if (!len)
         return *why = "the text is empty", ENG_EDATA;
+    if (len > INT32_MAX)
+        return *why = "the text is larger than 2 GiB", ENG_EINVAL;
     Words w = {0};
     Pairs p = {0};
-    int n = vocab - 256, made = 0, ok = words_collect(&w, text, len) == 0 && pairs_init(&p, 1 << 16) == 0;
+    int n = vocab - 256, made = 0, ok = words_collect(&w, text, len) == 0;
+    size_t positions = 0;
+    for (size_t k = 0; ok && k < w.n; k++)
+        positions += w.len[k] ? w.len[k] - 1 : 0;
+    ok = ok && pairs_init(&p, positions) == 0;
     b->merge = n ? mem_alloc(sizeof(int32_t[2]) * (size_t)n, "bpe.merges") : NULL;
     ok = ok && (b->merge || !n);
     for (size_t k = 0; ok && k < w.n; k++)
-        for (uint32_t i = 0; ok && i + 1 < w.len[k]; i++)
-            ok = pairs_add(&p, w.ids[w.start[k] + i], w.ids[w.start[k] + i + 1], (int64_t)w.count[k]) == 0;
+        for (uint32_t i = 0; i + 1 < w.len[k]; i++)
+            pairs_add(&p, w.ids[w.start[k] + i], w.ids[w.start[k] + i + 1], (int32_t)w.count[k]);
     int32_t x, y;
     while (ok && made < n && best_pair(&p, &x, &y)) {
         b->merge[made][0] = x;
         b->merge[made][1] = y;
-        ok = apply_merge(&w, &p, x, y, 256 + made) == 0;
+        apply_merge(&w, &p, x, y, 256 + made);
         made++;
         if (on_merge)
             on_merge(made, ctx);
