@@ -42,24 +42,29 @@ static double now_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-int main(int argc, char **argv)
+typedef struct Opts {
+    const char *data, *out;
+    long vocab;
+    int quiet;
+} Opts;
+
+/* The command line into o. 0, -1 for --help, or 2 after a message. */
+static int parse(int argc, char **argv, Opts *o)
 {
-    const char *data = NULL, *out = NULL;
-    long vocab = 0;
-    int quiet = 0;
+    *o = (Opts){0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h"))
-            return usage(stdout);
+            return -1;
         if (!strcmp(a, "--quiet")) {
-            quiet = 1;
+            o->quiet = 1;
             continue;
         }
         if (i + 1 >= argc || (strcmp(a, "--data") && strcmp(a, "--vocab") && strcmp(a, "--merges") && strcmp(a, "--out")))
             return fprintf(stderr, "tokenize: %s: unknown option or missing value\n", a), usage(stderr);
         const char *v = argv[++i];
         if (!strcmp(a, "--data") || !strcmp(a, "--out")) {
-            *(a[2] == 'd' ? &data : &out) = v;
+            *(a[2] == 'd' ? &o->data : &o->out) = v;
             continue;
         }
         char *end;
@@ -67,10 +72,22 @@ int main(int argc, char **argv)
         long n = strtol(v, &end, 10) + (a[2] == 'm' ? 256 : 0);
         if (!*v || *end || errno || n < BPE_MIN_VOCAB || n > BPE_MAX_VOCAB - 1)
             return fprintf(stderr, "tokenize: %s %s: the vocabulary must be 256 to 65535 tokens\n", a, v), 2;
-        vocab = n;
+        o->vocab = n;
     }
-    if (!vocab)
+    if (!o->vocab)
         return fprintf(stderr, "tokenize: give --vocab N or --merges N\n"), usage(stderr);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    Opts o;
+    int prc = parse(argc, argv, &o);
+    if (prc)
+        return prc < 0 ? usage(stdout) : prc;
+    const char *data = o.data, *out = o.out;
+    long vocab = o.vocab;
+    int quiet = o.quiet;
     uint8_t *text;
     size_t len;
     const char *why = "";

@@ -284,6 +284,17 @@ static void *grow(void *p, size_t old, size_t new, const char *site)
     return q;
 }
 
+/* 1 when word k is the bytes p[0, n). */
+static int word_is(const Words *w, uint32_t k, const uint8_t *p, size_t n)
+{
+    if (w->len[k] != n)
+        return 0;
+    for (size_t j = 0; j < n; j++)
+        if (w->ids[w->start[k] + j] != p[j])
+            return 0;
+    return 1;
+}
+
 /* Collects the distinct pieces of text (hash of their bytes -> word). */
 static int words_collect(Words *w, const uint8_t *text, size_t len)
 {
@@ -304,16 +315,8 @@ static int words_collect(Words *w, const uint8_t *text, size_t len)
         for (size_t i = 0; i < pl; i++)
             h = (h ^ text[pos + i]) * 1099511628211ull;
         size_t i = h & (slots - 1);
-        for (; table[i]; i = (i + 1) & (slots - 1)) {
-            uint32_t k = table[i] - 1;
-            if (w->len[k] == pl) {
-                size_t j = 0;
-                while (j < pl && w->ids[w->start[k] + j] == text[pos + j])
-                    j++;
-                if (j == pl)
-                    break;
-            }
-        }
+        while (table[i] && !word_is(w, table[i] - 1, text + pos, pl))
+            i = (i + 1) & (slots - 1);
         if (table[i]) {
             w->count[table[i] - 1]++;
         } else {
