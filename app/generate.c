@@ -60,14 +60,15 @@ static int bad(const char *flag, const char *v, const char *why)
     return 2;
 }
 
-static int number(const char *flag, const char *v, double lo, double hi, double *out)
+/* A number in lo..hi; whole: it must have no fraction (--tokens 1.5 is refused). */
+static int number(const char *flag, const char *v, double lo, double hi, int whole, double *out)
 {
     char *end;
     errno = 0;
     double d = strtod(v, &end);
-    if (!*v || *end || errno || d < lo || d > hi) {
+    if (!*v || *end || errno || d < lo || d > hi || (whole && d != (double)(long long)d)) {
         char why[96];
-        snprintf(why, sizeof why, "is not a number in %g..%g", lo, hi);
+        snprintf(why, sizeof why, "is not a %s in %g..%g", whole ? "whole number" : "number", lo, hi);
         return bad(flag, v, why);
     }
     *out = d;
@@ -97,13 +98,13 @@ static int parse(int argc, char **argv, Opts *o)
         else if (!strcmp(a, "--prompt"))
             o->prompt = v;
         else if (!strcmp(a, "--tokens"))
-            rc = number(a, v, 1, 1e9, &d), o->tokens = (long)d;
+            rc = number(a, v, 1, 1e9, 1, &d), o->tokens = (long)d;
         else if (!strcmp(a, "--top-k"))
-            rc = number(a, v, 0, 65535, &d), o->top_k = (long)d;
+            rc = number(a, v, 0, 65535, 1, &d), o->top_k = (long)d;
         else if (!strcmp(a, "--temperature"))
-            rc = number(a, v, 0, 100, &d), o->temperature = d;
+            rc = number(a, v, 0, 100, 0, &d), o->temperature = d;
         else if (!strcmp(a, "--seed"))
-            rc = number(a, v, 0, 1.8e19, &d), o->seed = (unsigned long long)d;
+            rc = number(a, v, 0, 9e15, 1, &d), o->seed = (unsigned long long)d;
         else
             return bad(a, v, "unknown option");
         if (rc)

@@ -404,6 +404,7 @@ static void test_generate_program(void **state)
         {"--checkpoint a.txt", "not a checkpoint"},
         {"--checkpoint gen.ckpt --prompt '~~'", "never saw"},             /* not in the built-in corpus */
         {"--checkpoint gen.ckpt --tokens 0", "--tokens"},
+        {"--checkpoint gen.ckpt --tokens 1.5", "whole number"},
         {"--checkpoint gen.ckpt --tokenizer-file a.txt", "trained on characters"},
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)

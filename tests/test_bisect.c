@@ -55,6 +55,11 @@ static void bisect_names_the_commit(const char *fault)
     assert_non_null(strstr(text, want));
     snprintf(want, sizeof want, "fault.%s", fault);
     assert_non_null(strstr(text, want)); /* the growing site */
+    /* the first bad commit's soak learned it: bisect.json, and each problem of its diagnosis
+     * (summary.json, summary.md) names the commit */
+    assert_int_equal(test_sh("d='%s/%s-out/%s' && grep -q '\"first_bad\": \"%s\"' \"$d/bisect.json\" && "
+                             "grep -q '\"commit\": \"%s\"' \"$d/summary.json\" && "
+                             "grep -q 'First bad commit: `%.12s`' \"$d/summary.md\"", t, fault, bad, bad, bad, bad), 0);
     /* the user's tree was not touched: no bisect in progress, no extra worktree */
     assert_int_equal(test_sh("cd '%s/%s' && ! git bisect log >/dev/null 2>&1 && [ $(git worktree list | wc -l) -eq 1 ]", t, fault), 0);
 }
