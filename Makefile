@@ -109,7 +109,7 @@ endif
 # the compiler writes each object's header dependencies next to it (-MMD -MP)
 DEPS := $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d)
 
-.PHONY: soak-tokenize soak-generate bench-bpe bench-attrib install uninstall print-tests soak-coverage bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help check-names
+.PHONY: tokenize soak-tokenize soak-generate bench-bpe bench-attrib install uninstall print-tests soak-coverage bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help check-names
 .DEFAULT_GOAL := all
 
 all: release
@@ -123,6 +123,9 @@ build: $(BUILD)/train_full $(BUILD)/generate $(BUILD)/tokenize $(BUILD)/probe-du
 
 # only the training program (fault builds need nothing else)
 train: $(BUILD)/train_full $(BUILD)/flags.txt
+
+# the tokenizer program alone (a fault build of the tokenizer: FAULT=bpe_leak)
+tokenize: $(BUILD)/tokenize $(BUILD)/flags.txt
 
 # where `make train` puts the training program for this VARIANT and FAULT (for bisect)
 print-train:

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "fault.h"
 #include "mem.h"
 
 #define PIECE_MAX 256 /* a longer run is cut: no token is longer */
@@ -375,6 +376,7 @@ static int32_t best_pair(const Pairs *p, int32_t *a, int32_t *b)
 /* Replaces every (a, b) in the words by t, keeping the pair counts up to date. */
 static void apply_merge(Words *w, Pairs *p, int32_t a, int32_t b, int32_t t)
 {
+    fault_bpe_merge(); /* bpe_leak */
     for (size_t k = 0; k < w->n; k++) {
         int32_t *ids = w->ids + w->start[k];
         uint32_t n = w->len[k], out = 0;

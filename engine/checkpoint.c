@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "fault.h"
+
 /* Layout (little-endian), version 1:
  *   char magic[8] "FMCKPT1\0"; u32 version; u32 header_bytes (352)
  *   i32 layers, heads, embd, ctx, batch, vocab
@@ -68,6 +70,7 @@ EngErr ckpt_save(FILE *f, const GPT *m, const CkptMeta *meta)
 
 EngErr ckpt_load(FILE *f, GPT *m, CkptMeta *meta, const char **why)
 {
+    fault_checkpoint_load(); /* load_leak */
     memset(m, 0, sizeof *m);
     memset(meta, 0, sizeof *meta);
     unsigned char h[HEADER_BYTES];

@@ -114,3 +114,43 @@ int fault_kv_grow(void) { return 1; }
 #else
 int fault_kv_grow(void) { return 0; }
 #endif
+
+#ifdef ENGINE_FAULT_ARENA_CREEP
+static size_t g_scratch_steps;
+void fault_step_scratch(struct Arena *a)
+{
+    size_t bytes = 16 * ++g_scratch_steps;
+    void *p = arena_alloc(a, bytes, "model.scratch");
+    if (p)
+        memset(p, 0xA5, bytes);
+}
+#else
+void fault_step_scratch(struct Arena *a) { (void)a; }
+#endif
+
+#ifdef ENGINE_FAULT_LOAD_LEAK
+void *volatile g_load_leak; /* volatile: the malloc must not be optimised away */
+void fault_checkpoint_load(void)
+{
+    void *p = malloc(4096);
+    if (p)
+        memset(p, 0xA5, 4096);
+    g_load_leak = p;
+    g_load_leak = NULL;
+}
+#else
+void fault_checkpoint_load(void) {}
+#endif
+
+#ifdef ENGINE_FAULT_BPE_LEAK
+void *volatile g_bpe_leak;
+void fault_bpe_merge(void)
+{
+    void *p = malloc(32);
+    if (p)
+        memset(p, 0xA5, 32);
+    g_bpe_leak = p;
+}
+#else
+void fault_bpe_merge(void) {}
+#endif

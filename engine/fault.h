@@ -46,6 +46,20 @@ void fault_eval_batch(void);
  * since (a pointer into an old step kept two steps, the seed's early reset at a distance). */
 void fault_attention_probs(const float *probs, uint64_t resets);
 
+/* gpt_step, before the forward pass (program thread).
+ * arena_creep: a scratch block from the step's arena 16 bytes larger every step (site
+ * model.scratch): the arena's high-water mark creeps, the step's memory is never the same. */
+void fault_step_scratch(struct Arena *a);
+
+/* ckpt_load, once, when a checkpoint is read (program thread; only runs resumed from a
+ * checkpoint take this path).
+ * load_leak: 4 KiB from malloc whose pointer is dropped: a leak made once. */
+void fault_checkpoint_load(void);
+
+/* bpe.c's apply_merge, once per merge (tokenizer training: the tokenize program).
+ * bpe_leak: 32 bytes from malloc whose pointer the next merge overwrites. */
+void fault_bpe_merge(void);
+
 /* generate.c: 1 when the key/value cache must grow without bound (kv_grow), else 0. The
  * cache then starts at 16 positions, grows by 16 when full instead of refilling (site
  * gen.cache), and a new text does not empty it: every token ever fed stays in it. */

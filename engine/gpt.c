@@ -259,6 +259,7 @@ EngErr gpt_step(GPT *m, Graph *g, const int32_t *x, const int32_t *y, const Adam
 {
     par_zero(m->grads, m->n_params * sizeof(float));
     g->grad_enabled = 1;
+    fault_step_scratch(g->arena); /* arena_creep */
     Tensor *loss = gpt_forward(m, g, x, y, m->cfg.batch, m->cfg.ctx);
     if (loss)
         fault_after_forward(g->arena); /* early_reset: the seed's fix #1 undone */

@@ -4,13 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "columns.h"
 #include "verdict.h"
 
 Tolerance tolerance_defaults(void)
 {
-    return (Tolerance){.rss_bytes = 1024.0 * 1024.0, .alloc_bytes = 64.0 * 1024.0, .warmup_frac = 0.1};
+    long page = sysconf(_SC_PAGESIZE);
+    return (Tolerance){.warmup_frac = 0.1, .page_bytes = page > 0 ? (double)page : 4096.0};
 }
 
 SeriesClass series_class(const char *name)
@@ -32,23 +34,16 @@ SeriesClass series_class(const char *name)
     return SERIES_IGNORED;
 }
 
+const char *series_class_name(SeriesClass c)
+{
+    static const char *const names[] = {"exact", "allocator", "resident", "ignored"};
+    return c <= SERIES_IGNORED ? names[c] : "?";
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
-}
-
-/* Median of v[0..n) (n >= 1); sorts a copy. */
-static double median_of(const double *v, size_t n)
-{
-    double tmp[512];
-    if (n > 512) {
-        v += (n - 512) / 2;
-        n = 512;
-    }
-    memcpy(tmp, v, n * sizeof *tmp);
-    qsort(tmp, n, sizeof *tmp, cmp_double);
-    return n % 2 ? tmp[n / 2] : 0.5 * (tmp[n / 2 - 1] + tmp[n / 2]);
 }
 
 #define TS_MAX_POINTS 400 /* above this, every k-th point: the pair count stays ~80000 */
@@ -81,8 +76,53 @@ double theil_sen(const double *x, const double *y, size_t n)
     return med;
 }
 
+/* The floors of a sampled series: x[0..n) cut into ANALYSIS_SEGMENTS spans of equal
+ * iterations and each span into two halves; each half's lowest value and where it was
+ * read. 0 when a span has fewer than ANALYSIS_MIN_POINTS rows. */
+static int floors_of(const double *x, const double *y, size_t n, SeriesResult *r)
+{
+    enum { H = 2 * ANALYSIS_SEGMENTS };
+    double lo = x[0], span = x[n - 1] - x[0];
+    size_t count[ANALYSIS_SEGMENTS] = {0};
+    for (int h = 0; h < H; h++)
+        r->halves[h] = INFINITY, r->half_iter[h] = NAN;
+    for (size_t i = 0; i < n && span > 0; i++) {
+        int h = (int)((x[i] - lo) / span * H);
+        h = h < H ? h : H - 1;
+        count[h / 2]++;
+        if (y[i] < r->halves[h])
+            r->halves[h] = y[i], r->half_iter[h] = x[i];
+    }
+    for (int k = 0; k < ANALYSIS_SEGMENTS; k++) {
+        if (count[k] < ANALYSIS_MIN_POINTS || span <= 0)
+            return 0;
+        int h = r->halves[2 * k + 1] < r->halves[2 * k] ? 2 * k + 1 : 2 * k; /* an empty half is infinite */
+        r->floors[k] = r->halves[h];
+        r->floor_iter[k] = r->half_iter[h];
+    }
+    return 1;
+}
+
+/* Steady growth: every half's floor at least the one before (an empty half is skipped),
+ * every span's floor above the one before by the series' granularity or more. */
+static int floors_steady(const SeriesResult *r, double grain)
+{
+    double prev = -INFINITY;
+    for (int h = 0; h < 2 * ANALYSIS_SEGMENTS; h++) {
+        if (isinf(r->halves[h]))
+            continue;
+        if (r->halves[h] < prev)
+            return 0;
+        prev = r->halves[h];
+    }
+    for (int k = 1; k < ANALYSIS_SEGMENTS; k++)
+        if (r->floors[k] - r->floors[k - 1] < grain)
+            return 0;
+    return 1;
+}
+
 /* One column c of s into r (its name and class already set): the rows after warm-up (all
- * rows for an exact series), the slope, the growth and whether it grows. 0 when the
+ * rows for an exact series), the rate, the growth and whether it grows. 0 when the
  * column is empty in this build. x, y: scratch of s->nrows. */
 static int analyze_series(const Samples *s, int c, double warm_iter, const Tolerance *t, SeriesResult *r, double *x,
                           double *y)
@@ -91,17 +131,13 @@ static int analyze_series(const Samples *s, int c, double warm_iter, const Toler
     r->max = -INFINITY;
     r->first = r->last = NAN;
     size_t n = 0;
-    double first_iter = NAN, last_iter = NAN;
     for (size_t i = 0; i < s->nrows; i++) {
         double it = samples_at(s, i, 0), v = samples_at(s, i, c);
         if (isnan(v) || (r->cls != SERIES_EXACT && it < warm_iter))
             continue;
-        if (isnan(r->first)) {
+        if (isnan(r->first))
             r->first = v;
-            first_iter = it;
-        }
         r->last = v;
-        last_iter = it;
         r->min = fmin(r->min, v);
         r->max = fmax(r->max, v);
         x[n] = it;
@@ -111,17 +147,20 @@ static int analyze_series(const Samples *s, int c, double warm_iter, const Toler
     if (n == 0)
         return 0;
     r->points = n;
-    r->slope = theil_sen(x, y, n);
     if (r->cls == SERIES_EXACT) {
         r->growth = r->last - r->first;
+        r->slope = n > 1 && x[n - 1] > x[0] ? r->growth / (x[n - 1] - x[0]) : 0.0;
+    } else if (n < ANALYSIS_MIN_ROWS || !floors_of(x, y, n, r)) {
+        r->short_run = 1;
+        r->growth = r->last - r->first;
+        r->slope = 0.0;
     } else {
-        /* Theil-Sen sees a trend but not a single step (half the pairs straddle it); the
-         * shift between the medians of the first and last quarter sees a step */
-        size_t q = n / 4 ? n / 4 : 1;
-        double shift = median_of(y + n - q, q) - median_of(y, q);
-        r->growth = fmax(r->slope * (last_iter - first_iter), shift);
+        enum { L = ANALYSIS_SEGMENTS - 1 };
+        r->steady = floors_steady(r, r->cls == SERIES_RSS ? t->page_bytes : 1.0);
+        r->growth = r->floors[L] - r->floors[0];
+        r->slope = r->floor_iter[L] > r->floor_iter[0] ? r->growth / (r->floor_iter[L] - r->floor_iter[0]) : 0.0;
     }
-    r->growing = verdict_series_grows(r->cls, r->max != r->min, r->growth, r->judged, t);
+    r->growing = verdict_series_grows(r->cls, r->max != r->min, r->steady, r->judged);
     return 1;
 }
 
@@ -162,6 +201,10 @@ void analyze_run(const Samples *s, uint64_t iterations, const Tolerance *t, int 
             out->peak_rss = column_max(s, c);
         if (r->cls == SERIES_IGNORED || !analyze_series(s, c, warm_iter, t, r, x, y))
             continue; /* not a memory series, or an empty column: not measured in this build */
+        if (r->short_run && r->judged) { /* it would decide, but its rows are too few */
+            r->judged = 0;
+            out->min_rows = out->n_short++ == 0 || r->points < out->min_rows ? r->points : out->min_rows;
+        }
         if (!strcmp(r->name, COL_RSS))
             rss_index = out->n_series;
         out->n_judged += r->judged;

@@ -16,6 +16,26 @@
 #include "samples.h"
 #include "util.h"
 
+void attrib_source_dir(const char *run_dir, char *out, size_t cap)
+{
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/attrib/sample-period.txt", run_dir);
+    if (access(path, R_OK) == 0)
+        snprintf(out, cap, "%s/attrib", run_dir);
+    else
+        snprintf(out, cap, "%s", run_dir);
+}
+
+double attrib_sample_period(const char *dir)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/sample-period.txt", dir);
+    char *text = read_file(path, 64, NULL);
+    double v = text ? strtod(text, NULL) : 0;
+    free(text);
+    return v > 0 ? v : 131072.0;
+}
+
 /* Runs jeprof with args, its standard output into path. 0, or -1. */
 static int jeprof(char *const *args, const char *path)
 {
@@ -47,10 +67,16 @@ static int final_profile(const char *dir, char *out, size_t cap)
     return out[0] ? 0 : -1;
 }
 
-/* The two profiles to compare and the iterations they were taken at. */
+/* The profiles to compare and the iterations they were taken at: the first dump after
+ * warm-up, and up to ATTRIB_LATE of the last ones taken while the program ran (the
+ * profile at exit also holds what it allocated to finish: buffers, reports; it is used
+ * only when no periodic dump came after the early one). */
+#define ATTRIB_LATE 3
 typedef struct Pair {
-    char early[PATH_MAX + 64], late[PATH_MAX + 64];
-    double iter_early, iter_late;
+    char early[PATH_MAX + 64];
+    char late[ATTRIB_LATE][PATH_MAX + 64]; /* oldest first */
+    double iter_early, iter_late[ATTRIB_LATE];
+    int n_late;
 } Pair;
 
 /* The iteration the run had reached at ms milliseconds (from its samples). */
@@ -63,39 +89,52 @@ static double iter_at(const Samples *s, int tc, double ms)
     return it;
 }
 
-/* Early: the first dump after warm-up (10% of the iterations). Late: the last dump taken
- * during the run after it (what the program held while it ran; the profile at exit also
- * holds what it allocated to finish: buffers, reports), else the one at exit. */
+/* The periodic dumps of RUN/dumps.csv taken after warm_ms, by time: how many (at most max). */
+static int dumps_after(const char *dir, double warm_ms, double *ms, int max)
+{
+    char path[PATH_MAX + 32], line[512], name[128];
+    double t;
+    int n = 0;
+    snprintf(path, sizeof path, "%s/dumps.csv", dir);
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f) && n < max)
+        if (sscanf(line, "%*[^,],%127[^\n]", name) == 1 && sscanf(name, "jeprof.t%lf.heap", &t) == 1 && t >= warm_ms) {
+            int k = n++;
+            for (; k > 0 && ms[k - 1] > t; k--)
+                ms[k] = ms[k - 1];
+            ms[k] = t;
+        }
+    if (f)
+        fclose(f);
+    return n;
+}
+
 static int pick_pair(const char *dir, long iters, Pair *p)
 {
-    char path[PATH_MAX + 32], err[256], line[512];
+    char path[PATH_MAX + 32], err[256];
     Samples s;
     snprintf(path, sizeof path, "%s/samples.csv", dir);
     if (samples_load(&s, path, err, sizeof err) != 0)
         return -1;
     int tc = samples_col(&s, COL_TIME);
-    double warm_ms = INFINITY, early_ms = -1, late_ms = -1, ms;
+    double warm_ms = INFINITY, ms[64];
     for (size_t i = 0; i < s.nrows && tc >= 0 && isinf(warm_ms); i++)
         if (samples_at(&s, i, 0) >= fmax(1.0, (double)iters / 10.0))
             warm_ms = samples_at(&s, i, tc) * 1e3;
-    snprintf(path, sizeof path, "%s/dumps.csv", dir);
-    FILE *f = fopen(path, "r");
-    char name[128];
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "%*[^,],%127[^\n]", name) == 1 && sscanf(name, "jeprof.t%lf.heap", &ms) == 1 && ms >= warm_ms) {
-            if (early_ms < 0 || ms < early_ms)
-                early_ms = ms, snprintf(p->early, sizeof p->early, "%s/%s", dir, name);
-            if (ms > late_ms)
-                late_ms = ms, snprintf(p->late, sizeof p->late, "%s/%s", dir, name);
+    int n = dumps_after(dir, warm_ms, ms, 64);
+    p->n_late = 0;
+    if (n >= 1) {
+        snprintf(p->early, sizeof p->early, "%s/jeprof.t%.0f.heap", dir, ms[0]);
+        p->iter_early = iter_at(&s, tc, ms[0]);
+        for (int k = n - 1 < ATTRIB_LATE ? 1 : n - ATTRIB_LATE; k < n; k++) {
+            snprintf(p->late[p->n_late], sizeof p->late[0], "%s/jeprof.t%.0f.heap", dir, ms[k]);
+            p->iter_late[p->n_late++] = iter_at(&s, tc, ms[k]);
         }
-    if (f)
-        fclose(f);
-    p->iter_early = iter_at(&s, tc, early_ms);
-    p->iter_late = late_ms > early_ms ? iter_at(&s, tc, late_ms) : (double)iters;
+        if (!p->n_late && final_profile(dir, p->late[0], sizeof p->late[0]) == 0)
+            p->iter_late[p->n_late++] = (double)iters;
+    }
     samples_free(&s);
-    if (early_ms >= 0 && late_ms <= early_ms && final_profile(dir, p->late, sizeof p->late) != 0)
-        return -1;
-    return early_ms < 0 ? -1 : 0;
+    return n >= 1 && p->n_late ? 0 : -1;
 }
 
 /* A frame's name without its decorations: "f<addr>", "f[inline]", "C::f(long, double)". */
@@ -197,9 +236,39 @@ static int read_growth(const char *folded, StackGrowth *all, int cap, double *to
     return n;
 }
 
+/* The growth of each function from the early profile to late profile k: jeprof's folded
+ * stacks (kept as RUN/growth.collapsed for the last) read into all[0..*n). */
+static int growth_at(const char *dir, const char *prog, const Pair *pr, int k, StackGrowth *all, int cap,
+                     double *total)
+{
+    char base[PATH_MAX + 80], folded[PATH_MAX + 32];
+    snprintf(base, sizeof base, "--base=%s", pr->early);
+    if (k == pr->n_late - 1)
+        snprintf(folded, sizeof folded, "%s/growth.collapsed", dir);
+    else
+        snprintf(folded, sizeof folded, "%s/.growth%d.collapsed", dir, k);
+    char *args[] = {"jeprof", "--collapsed", base, (char *)prog, (char *)pr->late[k], NULL};
+    if (jeprof(args, folded) != 0)
+        return -1;
+    memset(all, 0, (size_t)cap * sizeof *all);
+    int n = read_growth(folded, all, cap, total);
+    if (k != pr->n_late - 1)
+        unlink(folded);
+    return n;
+}
+
+/* The bytes function f grew by in all[0..n), 0 when it is not there. */
+static double grown(const StackGrowth *all, int n, const char *f)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(all[i].function, f))
+            return all[i].bytes;
+    return 0;
+}
+
 int attrib_jeprof(const char *dir, long iters, StackGrowth *out, int max, char *why, size_t whylen)
 {
-    char prog[PATH_MAX], base[PATH_MAX + 80], path[PATH_MAX + 32];
+    char prog[PATH_MAX], path[PATH_MAX + 32];
     Pair pr;
     snprintf(path, sizeof path, "%s/program.txt", dir);
     char *p = read_file(path, sizeof prog - 1, NULL);
@@ -211,27 +280,46 @@ int attrib_jeprof(const char *dir, long iters, StackGrowth *out, int max, char *
                               "dumps are taken at 50 ms, 100 ms, 200 ms, ...; or jemalloc's profiler was off)");
         return 0;
     }
-    snprintf(base, sizeof base, "--base=%s", pr.early);
-    char folded[PATH_MAX + 32], table[PATH_MAX + 32];
-    snprintf(folded, sizeof folded, "%s/growth.collapsed", dir);
+    static StackGrowth all[256], earlier[ATTRIB_LATE - 1][256];
+    int n_earlier[ATTRIB_LATE - 1] = {0};
+    double total = 0, t;
+    for (int k = 0; k + 1 < pr.n_late; k++)
+        if ((n_earlier[k] = growth_at(dir, prog, &pr, k, earlier[k], 256, &t)) < 0)
+            n_earlier[k] = 0;
+    int n = growth_at(dir, prog, &pr, pr.n_late - 1, all, 256, &total);
+    char table[PATH_MAX + 32], base[PATH_MAX + 80];
     snprintf(table, sizeof table, "%s/growth.txt", dir);
-    char *fold_args[] = {"jeprof", "--collapsed", base, prog, pr.late, NULL};
-    char *text_args[] = {"jeprof", "--text", "--lines", "--show_bytes", base, prog, pr.late, NULL};
-    if (jeprof(fold_args, folded) != 0 || jeprof(text_args, table) != 0) {
-        snprintf(why, whylen, "jeprof failed on %s (is libjemalloc-dev installed?)", pr.late);
+    snprintf(base, sizeof base, "--base=%s", pr.early);
+    char *text_args[] = {"jeprof", "--text", "--lines", "--show_bytes", base, prog, pr.late[pr.n_late - 1], NULL};
+    if (n < 0 || jeprof(text_args, table) != 0) {
+        snprintf(why, whylen, "jeprof failed on %s (is libjemalloc-dev installed?)", pr.late[pr.n_late - 1]);
         return -1;
     }
-    StackGrowth all[256];
-    memset(all, 0, sizeof all);
-    double total;
-    int n = read_growth(folded, all, 256, &total);
+    /* growth, not a block that happened to be live: jemalloc samples an allocation when it
+     * is made, and a sampled block that is kept stays in every later profile, while one that
+     * is given back within a step is in one profile at most. So a function counts when it
+     * had grown by the last profile but one too, and held no less in the last than in the
+     * first of the late profiles. */
+    int kept = 0;
+    for (int i = 0; i < n; i++) {
+        int last = pr.n_late - 1, real = all[i].bytes > 0;
+        if (real && last >= 1)
+            real = grown(earlier[last - 1], n_earlier[last - 1], all[i].function) > 0 &&
+                   grown(earlier[0], n_earlier[0], all[i].function) <= all[i].bytes;
+        if (real)
+            all[kept++] = all[i];
+        else
+            total -= all[i].bytes;
+    }
+    n = kept;
     qsort(all, (size_t)n, sizeof all[0], cmp_bytes);
     n = n < max ? n : max;
-    double span = fmax(1.0, pr.iter_late - pr.iter_early);
+    double span = fmax(1.0, pr.iter_late[pr.n_late - 1] - pr.iter_early);
     if (!n)
-        snprintf(why, whylen, "no stack grew by a sampled amount between iterations %.0f and %.0f (jemalloc samples "
-                              "one allocation every 2^N bytes on average: --prof-sample N lower sees less)",
-                 pr.iter_early, pr.iter_late);
+        snprintf(why, whylen, "no stack grew by a sampled amount between iterations %.0f and %.0f in each of the last "
+                              "%d heap profiles (jemalloc samples one allocation every 2^N bytes on average: "
+                              "--prof-sample N lower sees less)",
+                 pr.iter_early, pr.iter_late[pr.n_late - 1], pr.n_late);
     for (int i = 0; i < n; i++) {
         out[i] = all[i];
         out[i].bytes_per_iter = all[i].bytes / span;
@@ -263,21 +351,6 @@ static int profile_bytes(const char *dir, const char *prog, const char *profile,
     return 0;
 }
 
-/* The times (ms after start) of the periodic dumps of RUN/dumps.csv, in order; how many. */
-static int dump_times(const char *dir, double *ms, int max)
-{
-    char path[PATH_MAX + 32], line[512];
-    int n = 0;
-    snprintf(path, sizeof path, "%s/dumps.csv", dir);
-    FILE *f = fopen(path, "r");
-    while (f && fgets(line, sizeof line, f) && n < max)
-        if (sscanf(line, "%*[^,],jeprof.t%lf.heap", &ms[n]) == 1)
-            n++;
-    if (f)
-        fclose(f);
-    return n;
-}
-
 int attrib_timeline(const char *dir, const StackGrowth *top, int n, char *why, size_t whylen)
 {
     char path[PATH_MAX + 32], err[256], prog[PATH_MAX], names[ATTRIB_TIMELINE][96];
@@ -293,7 +366,7 @@ int attrib_timeline(const char *dir, const StackGrowth *top, int n, char *why, s
         return snprintf(why, whylen, "no program, stacks or samples in %s", dir), -1;
     int tc = samples_col(&s, COL_TIME);
     double ms[64];
-    int nd = dump_times(dir, ms, 64);
+    int nd = dumps_after(dir, -1.0, ms, 64);
     for (int k = 0; k < n; k++)
         snprintf(names[k], sizeof names[k], "%s", top[k].function);
     OutFile of;

@@ -33,6 +33,14 @@ typedef struct StackGrowth {
  * message in why when jeprof fails. */
 int attrib_jeprof(const char *dir, long iters, StackGrowth *out, int max, char *why, size_t whylen);
 
+/* Where a run's heap profiles are: RUN/attrib when the soak ran it again sampled more
+ * finely to name what grew (it has RUN/attrib/sample-period.txt), else RUN. The growth
+ * files (growth.collapsed, growth.txt, stacks-over-time.csv) are written there too. */
+void attrib_source_dir(const char *run_dir, char *out, size_t cap);
+
+/* The bytes between samples of the profiles in dir (2^17 unless sample-period.txt says). */
+double attrib_sample_period(const char *dir);
+
 #define ATTRIB_TIMELINE 4        /* functions followed over time */
 #define ATTRIB_TIMELINE_DUMPS 6  /* profiles read for it (jeprof takes about a second each) */
 

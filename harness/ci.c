@@ -85,14 +85,10 @@ static void md_cell(FILE *f, const char *s)
 /* A problem's row of the table. */
 static void md_row(FILE *f, const Problem *p, int index)
 {
-    char rate[96] = "-", a[32], b[32], c[32], seen[96], blind[96];
-    if (!isnan(p->rate)) {
-        fmt_bytes(a, sizeof a, p->rate), fmt_bytes(b, sizeof b, p->rate_min), fmt_bytes(c, sizeof c, p->rate_max);
-        snprintf(rate, sizeof rate, p->n_rates > 1 ? "%s (%s to %s, %d runs)" : "%s", a, b, c, p->n_rates);
-    } else if (!isnan(p->once_bytes)) {
-        fmt_bytes(a, sizeof a, p->once_bytes);
-        snprintf(rate, sizeof rate, "%s once", a);
-    }
+    char rate[200], a[32], seen[96], blind[96];
+    diagnosis_rate_words(p, rate, sizeof rate);
+    if (!rate[0])
+        snprintf(rate, sizeof rate, "-");
     diagnosis_modes(p->seen, seen, sizeof seen);
     diagnosis_modes(p->blind, blind, sizeof blind);
     fprintf(f, "| %d | **%s**", index, p->kind);

@@ -88,6 +88,7 @@ typedef struct Evidence {
     const char *kind;
     char function[96], location[160], site[32];
     int reported;   /* the function is a tool report's frame, not a sampled stack's */
+    int stack;      /* which of the run's growth stacks names it (-1: none, or its primary) */
 } Evidence;
 
 /* "fn file:line" -> fn, file:line (the last word is the location when it has a ':'). */
@@ -107,7 +108,7 @@ static void split_frame(const char *frame, char *fn, size_t fncap, char *loc, si
 
 static Evidence evidence_of(const Run *r)
 {
-    Evidence e = {.run = r, .kind = r->kind && r->kind[0] ? r->kind : "crash"};
+    Evidence e = {.run = r, .kind = r->kind && r->kind[0] ? r->kind : "crash", .stack = -1};
     if (r->has_finding && r->finding.n_frames) {
         split_frame(r->finding.frames[0], e.function, sizeof e.function, e.location, sizeof e.location);
         e.reported = 1;
@@ -119,27 +120,6 @@ static Evidence evidence_of(const Run *r)
     if (r->n_sites)
         snprintf(e.site, sizeof e.site, "%s", r->sites[0].site);
     return e;
-}
-
-/* Bytes per iteration this run gives for problem p, or NAN. */
-static double run_rate(const Run *r, const Problem *p)
-{
-    double sum = 0;
-    int found = 0;
-    for (int k = 0; p->function[0] && k < r->n_stacks; k++)
-        if (!strcmp(r->stacks[k].function, p->function))
-            sum += r->stacks[k].bytes_per_iter, found = 1;
-    if (found)
-        return sum;
-    for (int k = 0; p->site[0] && k < r->n_sites; k++)
-        if (!strcmp(r->sites[k].site, p->site))
-            return r->sites[k].score;
-    long iters = r->iters - r->resume_from;
-    if (!isnan(r->leak_bytes) && !r->one_time_leak && iters > 0)
-        return r->leak_bytes / (double)iters;
-    if (r->verdict == V_GROWING && r->an.worst >= 0)
-        return r->an.series[r->an.worst].slope;
-    return NAN;
 }
 
 /* ---- grouping ----------------------------------------------------------------------------- */
@@ -174,7 +154,7 @@ static void problem_add(Problem *p, const Evidence *e)
     }
     for (int k = 0; !p->n_frames && k < e->run->n_stacks; k++) {
         const StackGrowth *s = &e->run->stacks[k];
-        if (strcmp(s->function, p->function))
+        if (strcmp(s->function, p->function) || (e->stack >= 0 && k != e->stack))
             continue;
         snprintf(p->frames[p->n_frames++], sizeof p->frames[0], "%s %s", s->function, s->where);
         char callers[200], *save = NULL;
@@ -293,15 +273,68 @@ static int evidence_pass(const Evidence *e)
     return e->reported ? 0 : e->site[0] ? 1 : e->function[0] ? 2 : 3;
 }
 
+/* The GROWING jemalloc run of a build with growth stacks and the largest count: the one
+ * whose profiles hold the most samples. */
+static const Run *largest_stacks(const SoakResult *res, const char *fault)
+{
+    const Run *best = NULL;
+    for (int i = 0; i < res->n_runs; i++) {
+        const Run *r = &res->runs[i];
+        if (r->mode == MODE_JEMALLOC && r->verdict == V_GROWING && r->n_stacks && !strcmp(r->fault, fault) &&
+            (!best || r->iters > best->iters))
+            best = r;
+    }
+    return best;
+}
+
+/* A run of memory that grows and names no place (a native run: its series grow by the sum
+ * of every growth of the build) is evidence of each problem of its family in its build.
+ * 1 when it was added to any. */
+static int add_to_family(Diagnosis *d, const Evidence *e)
+{
+    Family f = kind_family(e->kind);
+    int added = 0;
+    for (int i = 0; (f == FAM_HEAP || f == FAM_PAGES) && i < d->n; i++)
+        if (!strcmp(d->list[i].fault, e->run->fault) && kind_family(d->list[i].kind) == f)
+            problem_add(&d->list[i], e), added = 1;
+    return added;
+}
+
+/* The growing stacks of the build's longest jemalloc run (the one with the most samples),
+ * each holding a tenth of the growth or more: a problem each, unless one names the same
+ * function already (its first stack is placed with the rest of its evidence when the run
+ * has a tool report or an engine site: first). */
+static void add_stacks(Diagnosis *d, const SoakResult *res)
+{
+    for (int i = 0; i < res->n_runs; i++) {
+        const Run *r = largest_stacks(res, res->runs[i].fault);
+        if (r != &res->runs[i])
+            continue;
+        Evidence primary = evidence_of(r);
+        for (int k = evidence_pass(&primary) == 2 ? 0 : 1; k < r->n_stacks; k++) {
+            const StackGrowth *g = &r->stacks[k];
+            if (g->share < DIAG_STACK_SHARE || !strncmp(g->function, "0x", 2))
+                continue;
+            Evidence e = {.run = r, .kind = r->kind && r->kind[0] ? r->kind : "reachable-growth", .stack = k};
+            snprintf(e.function, sizeof e.function, "%s", g->function);
+            snprintf(e.location, sizeof e.location, "%s", g->where);
+            Problem *p = by_place(d, &e);
+            problem_add(p ? p : problem_new(d, r->fault, e.kind), &e);
+        }
+    }
+}
+
 static void group_runs(Diagnosis *d, const SoakResult *res)
 {
-    for (int pass = 0; pass < 4; pass++)
+    for (int pass = 0; pass < 4; pass++) {
+        if (pass == 2)
+            add_stacks(d, res);
         for (int i = 0; i < res->n_runs; i++) {
             const Run *r = &res->runs[i];
-            if (r->verdict == V_FLAT || verdict_run_skipped(r))
+            if (r->verdict == V_FLAT || r->verdict == V_UNJUDGED || verdict_run_skipped(r))
                 continue;
             Evidence e = evidence_of(r);
-            if (evidence_pass(&e) != pass)
+            if (evidence_pass(&e) != pass || (pass == 2 && r == largest_stacks(res, r->fault)))
                 continue;
             Problem *p = pass < 3 ? by_place(d, &e) : NULL;
             if (!p && pass == 0)
@@ -310,19 +343,16 @@ static void group_runs(Diagnosis *d, const SoakResult *res)
                 also_at(p, &e);
             if (!p && pass > 0 && pass < 3)
                 p = by_missing_name(d, &e);
+            if (!p && pass == 3 && add_to_family(d, &e))
+                continue;
             if (!p && pass >= 2) /* a sampled stack alone does not make a second problem of a family */
                 p = by_family(d, &e);
             problem_add(p ? p : problem_new(d, r->fault, e.kind), &e);
         }
+    }
 }
 
 /* ---- figures ----------------------------------------------------------------------------- */
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static unsigned modes_run(const SoakResult *res, const char *fault)
 {
@@ -333,30 +363,151 @@ static unsigned modes_run(const SoakResult *res, const char *fault)
     return bits;
 }
 
+/* ---- how fast: the rate from the most exact evidence ------------------------------------- */
+
+/* Kinds of evidence for a rate, most exact first. */
+typedef enum RateSource { RS_LEAKS, RS_EXACT, RS_ALLOC, RS_STACKS, RS_RESIDENT, RS_NONE } RateSource;
+
+/* What the other problems that hold run r grow by, when each has a rate of its own from
+ * leak reports (exact): 0 when r is p's alone, NAN when another's rate is not known. Run
+ * r's series grow by the sum of the problems it holds. */
+static double others_rate(const Diagnosis *d, const Problem *p, const Run *r)
+{
+    double sum = 0;
+    for (int i = 0; i < d->n; i++) {
+        const Problem *q = &d->list[i];
+        int holds = 0;
+        for (int k = 0; q != p && k < q->n_runs; k++)
+            holds |= q->runs[k] == r;
+        if (holds && (isnan(q->rate) || !q->from_leaks))
+            return NAN;
+        sum += holds ? q->rate : 0;
+    }
+    return sum;
+}
+
+/* What run r says of p's rate, from evidence of kind src: the rate, or NAN; *from names it. */
+static double run_rate(const Diagnosis *d, const Problem *p, const Run *r, RateSource src, char *from, size_t cap)
+{
+    if (src == RS_STACKS) {
+        for (int k = 0; p->function[0] && k < r->n_stacks; k++)
+            if (!strcmp(r->stacks[k].function, p->function)) {
+                snprintf(from, cap, "jemalloc heap profiles (sampled), %s %ld", mode_name(r->mode), r->iters);
+                return r->stacks[k].bytes_per_iter;
+            }
+        return NAN;
+    }
+    double others = others_rate(d, p, r);
+    if (r->verdict != V_GROWING || r->an.worst < 0 || isnan(others) || r->resume_from)
+        return NAN;
+    const SeriesResult *w = &r->an.series[r->an.worst];
+    RateSource have = w->cls == SERIES_EXACT ? RS_EXACT : w->cls == SERIES_ALLOC ? RS_ALLOC : RS_RESIDENT;
+    if (have != src || w->slope - others <= 0)
+        return NAN;
+    char less[48] = "";
+    if (others > 0)
+        fmt_bytes(less, sizeof less, others);
+    snprintf(from, cap, "%s, %s %ld%s%s%s", w->name, mode_name(r->mode), r->iters, others > 0 ? ", less " : "", less,
+             others > 0 ? "/iteration of leaks" : "");
+    return w->slope - others;
+}
+
+/* The leak reports of p's fresh runs in one mode, across counts: bytes per iteration (the
+ * Theil-Sen slope of bytes against the count; one count: its bytes over its count). The
+ * mode with the most counts, then the largest. NAN when p has no per-iteration leak. */
+static double leak_rate(const Problem *p, char *from, size_t cap, int *n_out)
+{
+    double best = NAN;
+    int best_n = 0;
+    long best_hi = 0;
+    for (int m = 0; m < MODE_COUNT; m++) {
+        double x[DIAG_RUNS], y[DIAG_RUNS];
+        int n = 0;
+        long lo = 0, hi = 0;
+        for (int k = 0; k < p->n_runs; k++) {
+            const Run *r = p->runs[k];
+            if (r->mode != (Mode)m || r->resume_from || r->one_time_leak || isnan(r->leak_bytes) ||
+                strcmp(r->kind ? r->kind : "", "leak"))
+                continue;
+            x[n] = (double)r->iters, y[n++] = r->leak_bytes;
+            lo = !lo || r->iters < lo ? r->iters : lo, hi = r->iters > hi ? r->iters : hi;
+        }
+        if (!n || n < best_n || (n == best_n && hi <= best_hi))
+            continue;
+        best_n = n, best_hi = hi;
+        if (hi > lo) {
+            best = theil_sen(x, y, (size_t)n);
+            snprintf(from, cap, "%s leak reports at %ld to %ld iterations", mode_name((Mode)m), lo, hi);
+        } else {
+            best = y[0] / x[0];
+            snprintf(from, cap, "%s leak report over %ld iterations", mode_name((Mode)m), hi);
+        }
+    }
+    *n_out = best_n;
+    return best_n && best > 0 ? best : NAN;
+}
+
+/* p's rate from its leak reports (first, for every problem: others_rate needs them). */
+static void problem_leak_rate(Problem *p)
+{
+    Family fam = kind_family(p->kind);
+    if ((fam != FAM_HEAP && fam != FAM_PAGES) || !strcmp(p->kind, "one-time-leak"))
+        return;
+    int n = 0;
+    double v = leak_rate(p, p->rate_from, sizeof p->rate_from, &n);
+    if (!isnan(v)) {
+        p->rate = p->rate_min = p->rate_max = v;
+        p->n_rates = n;
+        p->from_leaks = 1;
+    }
+}
+
+/* Otherwise: from the most exact kind of evidence its runs hold, the run with the largest
+ * count; of two runs of one count, the smaller rate. Both allocators count more than the
+ * program asked for, never less: glibc each block with its 8-byte header in steps of 16
+ * (a 29-byte strdup holds 48), jemalloc in size classes (up to a quarter more) and, under
+ * its heap profiler, each sampled block that is kept at a large size class (+13% to +28%
+ * measured on kept blocks of 64 to 200 bytes): the smaller is the tighter bound. Min and
+ * max over the runs of that kind. */
+static void problem_rate(Problem *p, const Diagnosis *d)
+{
+    Family fam = kind_family(p->kind);
+    if ((fam != FAM_HEAP && fam != FAM_PAGES) || !strcmp(p->kind, "one-time-leak") || p->from_leaks)
+        return;
+    for (RateSource src = RS_EXACT; src < RS_NONE; src++) {
+        const Run *best = NULL;
+        for (int k = 0; k < p->n_runs; k++) {
+            const Run *r = p->runs[k];
+            char from[120];
+            double v = run_rate(d, p, r, src, from, sizeof from);
+            if (isnan(v) || v <= 0)
+                continue;
+            p->rate_min = p->n_rates ? fmin(p->rate_min, v) : v;
+            p->rate_max = p->n_rates ? fmax(p->rate_max, v) : v;
+            p->n_rates++;
+            if (!best || r->iters > best->iters || (r->iters == best->iters && v < p->rate)) {
+                best = r;
+                p->rate = v;
+                snprintf(p->rate_from, sizeof p->rate_from, "%s", from);
+            }
+        }
+        if (p->n_rates)
+            return;
+    }
+}
+
 static void problem_figures(Problem *p, const SoakResult *res)
 {
-    double rates[DIAG_RUNS];
+    long once_iters = -1;
     for (int k = 0; k < p->n_runs; k++) {
         const Run *r = p->runs[k];
         p->seen |= 1u << r->mode;
         p->fails |= verdict_run_fails(r, res->expect_faults);
-        if (r->one_time_leak && !isnan(r->leak_bytes))
-            p->once_bytes = r->leak_bytes;
-        Family fam = kind_family(p->kind); /* a rate of memory problems, from their own kind of evidence */
-        double v = (fam == FAM_HEAP || fam == FAM_PAGES) && kind_family(r->kind && r->kind[0] ? r->kind : "crash") == fam
-                       ? run_rate(r, p) : NAN;
-        if (!isnan(v) && v > 0)
-            rates[p->n_rates++] = v;
-        if (r->mode == MODE_JEMALLOC && r->n_stacks && p->function[0] && run_rate(r, p) > 0 &&
-            (!p->stacks || r->iters > p->stacks->iters))
+        if (r->one_time_leak && !isnan(r->leak_bytes) && r->iters > once_iters)
+            once_iters = r->iters, p->once_bytes = r->leak_bytes;
+        if (r->mode == MODE_JEMALLOC && r->n_stacks && p->function[0] && (!p->stacks || r->iters > p->stacks->iters))
             for (int s = 0; s < r->n_stacks; s++)
                 p->stacks = !strcmp(r->stacks[s].function, p->function) ? r : p->stacks;
-    }
-    if (p->n_rates) {
-        qsort(rates, (size_t)p->n_rates, sizeof rates[0], cmp_double);
-        p->rate_min = rates[0];
-        p->rate_max = rates[p->n_rates - 1];
-        p->rate = p->n_rates % 2 ? rates[p->n_rates / 2] : (rates[p->n_rates / 2 - 1] + rates[p->n_rates / 2]) / 2;
     }
     p->blind = modes_run(res, p->fault) & ~p->seen;
     p->expected = res->expect_faults && strcmp(p->fault, "none") != 0;
@@ -380,6 +531,7 @@ static void add_sweeps(Diagnosis *d, const SoakResult *res)
         p->rate = p->n_rates++ ? p->rate : r;
         p->rate_min = isnan(p->rate_min) ? r : fmin(p->rate_min, r);
         p->rate_max = isnan(p->rate_max) ? r : fmax(p->rate_max, r);
+        snprintf(p->rate_from, sizeof p->rate_from, "peak RSS across the counts, %s", mode_name(s->mode));
         snprintf(p->detail, sizeof p->detail, "every run is FLAT on its own, but peak memory rises %.0f KiB from the "
                  "smallest count to the largest (%s)", s->growth / 1024.0, mode_name(s->mode));
     }
@@ -414,6 +566,10 @@ void diagnosis_build(Diagnosis *d, const SoakResult *res)
     group_runs(d, res);
     for (int i = 0; i < d->n; i++)
         problem_figures(&d->list[i], res);
+    for (int i = 0; i < d->n; i++)
+        problem_leak_rate(&d->list[i]);
+    for (int i = 0; i < d->n; i++)
+        problem_rate(&d->list[i], d);
     add_sweeps(d, res);
     add_baseline(d, res);
     qsort(d->list, (size_t)d->n, sizeof d->list[0], cmp_problem);
@@ -467,9 +623,30 @@ void diagnosis_projection(const Problem *p, char *out, size_t cap)
     snprintf(out, cap, "at this rate 1,000,000 iterations need %s more", b);
 }
 
+void diagnosis_rate_words(const Problem *p, char *out, size_t cap)
+{
+    char a[32];
+    out[0] = 0;
+    if (!isnan(p->rate)) {
+        fmt_bytes(a, sizeof a, p->rate);
+        snprintf(out, cap, "%s/iteration (%s)", a, p->rate_from[0] ? p->rate_from : "measured");
+    } else if (!isnan(p->once_bytes)) {
+        fmt_bytes(a, sizeof a, p->once_bytes);
+        snprintf(out, cap, "%s once", a);
+    }
+}
+
 void diagnosis_line(const Problem *p, char *out, size_t cap)
 {
-    size_t n = (size_t)snprintf(out, cap, "%s", p->kind);
+    size_t n;
+    int once = !strcmp(p->kind, "one-time-leak") && !isnan(p->once_bytes);
+    char a[32];
+    if (once) { /* "a one-time leak of 4.0 KiB in f (file:line)": no rate, no projection */
+        fmt_bytes(a, sizeof a, p->once_bytes);
+        n = (size_t)snprintf(out, cap, "one-time-leak of %s", a);
+    } else {
+        n = (size_t)snprintf(out, cap, "%s", p->kind);
+    }
     if (p->function[0])
         n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, " in %s%s%s%s", p->function, p->location[0] ? " (" : "",
                               p->location, p->location[0] ? ")" : "");
@@ -479,20 +656,10 @@ void diagnosis_line(const Problem *p, char *out, size_t cap)
         n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, ", site %s", p->site);
     if (strcmp(p->fault, "none"))
         n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, " [fault build %s]", p->fault);
-    char a[32], b[32], c[32];
-    if (!isnan(p->rate)) {
-        fmt_bytes(a, sizeof a, p->rate);
-        fmt_bytes(b, sizeof b, p->rate_min);
-        fmt_bytes(c, sizeof c, p->rate_max);
-        if (p->n_rates > 1)
-            n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, ": %s/iteration (%s to %s over %d runs)", a, b, c,
-                                  p->n_rates);
-        else
-            n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, ": %s/iteration", a);
-    } else if (!isnan(p->once_bytes)) {
-        fmt_bytes(a, sizeof a, p->once_bytes);
-        n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, ": %s once", a);
-    }
+    char rate[200];
+    diagnosis_rate_words(p, rate, sizeof rate);
+    if (rate[0] && !once)
+        n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, ": %s", rate);
     char modes[96];
     diagnosis_modes(p->seen, modes, sizeof modes);
     snprintf(out + n, n < cap ? cap - n : 0, "; seen by %s", modes);

@@ -10,9 +10,14 @@
  * or the build's one problem of that family without a site), a sampled stack alone (also
  * joins the family's largest problem: sampling may name another allocation), then runs
  * that name nothing and crashes (join the family's, or any, largest problem).
- * A problem's kind is the most telling of its evidence (a leak checker's "leak" over the
- * allocator's "reachable-growth"). A sweep whose peak grows and baseline regressions are
- * problems too. A clean soak has none.
+ * Every other growing stack of the longest jemalloc run of a build that holds a tenth of
+ * its growth or more is a problem of its own (a reachable growth is not hidden behind a
+ * leak elsewhere). A problem's kind is the most telling of its evidence (a leak checker's
+ * "leak" over the allocator's "reachable-growth"). Its rate comes from its most exact
+ * evidence (docs/reports.md): leak reports across counts, then the engine's exact
+ * counters, then the allocators' counts, then sampled stacks, then resident pages; of
+ * that kind, the run with the largest count. A sweep whose peak grows and baseline
+ * regressions are problems too. A clean soak has none.
  *
  *     diagnosis_build(&res->diag, res);   // summary.c's soak_conclude, after the verdicts
  *     for (int i = 0; i < res->diag.n; i++) diagnosis_line(&res->diag.list[i], buf, cap);
@@ -31,6 +36,7 @@ struct SoakResult;
 #define DIAG_MAX 16
 #define DIAG_RUNS 64
 #define DIAG_PROJECT_ITERS 1000000.0 /* the projection's horizon: a long training run */
+#define DIAG_STACK_SHARE 0.1 /* a growing stack holding this share of the growth is a problem of its own */
 
 typedef struct Problem {
     const char *kind;       /* verdict_kind's word, or "peak-growth", "baseline-regression" */
@@ -40,9 +46,11 @@ typedef struct Problem {
     char site[32];          /* the engine's allocation site, "" when none */
     char frames[FINDING_FRAMES][200]; /* the top frames of a tool report: "function file:line" */
     int n_frames;
-    double rate;            /* bytes per iteration, the median over its runs (NAN: none measured) */
-    double rate_min, rate_max;
+    double rate;            /* bytes more per iteration, from its most exact evidence (NAN: none) */
+    double rate_min, rate_max; /* over the runs of that evidence (the headline is the longest run's) */
     int n_rates;
+    char rate_from[120];    /* the evidence the rate came from: "arena.used_bytes, native 10000" */
+    int from_leaks;         /* the rate is the leak reports' (exact) */
     double once_bytes;      /* a one-time leak: its size (NAN otherwise) */
     unsigned seen;          /* bit (1 << Mode) per mode that saw it */
     unsigned blind;         /* modes that ran this build and did not see it */
@@ -78,6 +86,10 @@ int diagnosis_is_growth(const char *kind);
 
 /* What a kind means, in a few words: "memory no longer pointed to, never freed". */
 const char *diagnosis_kind_words(const char *kind);
+
+/* How fast, in words: "16 B/iteration (arena.used_bytes, native 10000)", "4.0 KiB once",
+ * or "" when nothing was measured. */
+void diagnosis_rate_words(const Problem *p, char *out, size_t cap);
 
 /* The problem in one line: "leak in fault_step_end (engine/fault.c:13), 96 B/iteration
  * (90..102 over 6 runs), seen by native, asan, valgrind, jemalloc, lsan". */

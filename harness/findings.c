@@ -190,23 +190,77 @@ int finding_from_memcheck(const char *text, Finding *f)
 }
 
 static const char *const k_allocators[] = {
-    "malloc", "calloc", "realloc", "free", "posix_memalign", "aligned_alloc", "memalign", "valloc", "strdup",
-    "strndup", "__libc_", "je_", "imalloc", "operator new", "mem_alloc", "mem_calloc", "__interceptor_",
-    "malloc_usable_size", "mallocx", "sallocx", /* what libjemalloc's own frames symbolise as */
-    "__asan_", "__lsan_", "std::", "__gnu_cxx::",
+    "malloc", "calloc", "realloc", "reallocarray", "free", "posix_memalign", "aligned_alloc", "memalign", "valloc",
+    "pvalloc", "strdup", "strndup", "wcsdup", "asprintf", "vasprintf", "getline", "getdelim", "open_memstream",
+    "imalloc", "operator new", "operator new[]", "mem_alloc", "mem_calloc", "malloc_usable_size", "mallocx",
+    "sallocx", "rallocx", "xallocx",
+    /* families: glibc's internal aliases and its stdio, the dynamic loader, jemalloc's own
+     * frames, the sanitizers', libstdc++'s containers and strings */
+    "__", "_IO_", "_dl_", "je_", "std::", "__gnu_cxx::",
 };
 
+/* glibc's own source folders, as its frames name them ("./string/./string/strdup.c:42",
+ * "./elf/dl-init.c:70"): a frame there is the C library's, not the program's. */
+static const char *const k_glibc_dirs[] = {"string", "stdlib", "libio", "elf", "malloc", "misc", "posix", "nptl",
+                                           "stdio-common", "dirent", "io", "wcsmbs", "intl", "iconv", "locale",
+                                           "time", "sysdeps", "resolv", "inet", "csu", "dlfcn", "assert"};
+
+/* The function of a frame without what decorates it: the location after the last blank
+ * ("f file.c:3"), template arguments, parameters, a return type ("void std::vector<int>::
+ * _M_realloc_insert<int>(...)" -> "std::vector::_M_realloc_insert"), jeprof's "[inline]" and
+ * "<addr>". out: the name, loc: the location ("" when none). */
+static void frame_parts(const char *frame, char *out, size_t cap, const char **loc)
+{
+    const char *sp = strrchr(frame, ' ');
+    size_t len = sp && strchr(sp, ':') && !strchr(sp, '(') && !strchr(sp, '>') ? (size_t)(sp - frame) : strlen(frame);
+    *loc = len < strlen(frame) ? frame + len + 1 : "";
+    size_t n = 0;
+    int depth = 0;
+    for (size_t i = 0; i < len && n + 1 < cap; i++) {
+        char c = frame[i];
+        int op = i >= 8 && !strncmp(frame + i - 8, "operator", 8); /* operator< and operator() are names */
+        if ((c == '(' || c == '[') && !op && depth == 0)
+            break;
+        if (c == '<' && !op)
+            depth++;
+        else if (c == '>' && depth > 0)
+            depth--;
+        else if (depth == 0)
+            out[n++] = c;
+    }
+    out[n] = 0;
+    while (n > 0 && out[n - 1] == ' ')
+        out[--n] = 0;
+    /* a return type before the name: keep what follows the last blank before it ("operator
+     * new" has a blank of its own) */
+    char *oper = strstr(out, "operator"), *cut = NULL;
+    for (char *q = out; *q && (!oper || q < oper); q++)
+        cut = *q == ' ' ? q : cut;
+    if (cut)
+        memmove(out, cut + 1, strlen(cut + 1) + 1);
+}
+
 /* Names ending in '_' or ':' (and "operator new") are families: a prefix is enough;
- * the others must be the whole function name. */
+ * the others must be the whole function name. A frame in glibc's own sources is the C
+ * library's too. */
 int frame_is_allocator(const char *frame)
 {
+    char name[256];
+    const char *loc;
+    frame_parts(frame, name, sizeof name, &loc);
     for (size_t i = 0; i < sizeof k_allocators / sizeof k_allocators[0]; i++) {
         const char *a = k_allocators[i];
         size_t n = strlen(a);
-        int family = a[n - 1] == '_' || a[n - 1] == ':' || !strcmp(a, "operator new");
-        if (!strncmp(frame, a, n) && (family || !frame[n] || strchr(" ([<", frame[n])))
+        int family = a[n - 1] == '_' || a[n - 1] == ':' || !strncmp(a, "operator new", 12);
+        if (!strncmp(name, a, n) && (family || !name[n]))
             return 1;
     }
+    if (!strncmp(loc, "./", 2))
+        for (size_t i = 0; i < sizeof k_glibc_dirs / sizeof k_glibc_dirs[0]; i++) {
+            size_t n = strlen(k_glibc_dirs[i]);
+            if (!strncmp(loc + 2, k_glibc_dirs[i], n) && loc[2 + n] == '/')
+                return 1;
+        }
     return 0;
 }
 
@@ -220,7 +274,8 @@ static double grouped_number(const char *p)
     return v;
 }
 
-double finding_leak_bytes(const char *text)
+/* The line of a tool log's leak summary, just past its mark, or NULL. */
+static const char *leak_summary(const char *text)
 {
     static const char *const marks[] = {"SUMMARY: AddressSanitizer: ", "SUMMARY: LeakSanitizer: ",
                                         "definitely lost: "};
@@ -228,7 +283,21 @@ double finding_leak_bytes(const char *text)
         const char *p = strstr(text, marks[i]);
         if (p && isdigit((unsigned char)p[strlen(marks[i])]) &&
             (i == 2 || strstr(p, "leaked") < strchr(p, '\n')))
-            return grouped_number(p + strlen(marks[i]));
+            return p + strlen(marks[i]);
     }
-    return NAN;
+    return NULL;
+}
+
+double finding_leak_bytes(const char *text)
+{
+    const char *p = leak_summary(text);
+    return p ? grouped_number(p) : NAN;
+}
+
+double finding_leak_objects(const char *text)
+{
+    const char *p = leak_summary(text), *eol = p ? strchr(p, '\n') : NULL, *in = p ? strstr(p, " in ") : NULL;
+    if (!in || (eol && in > eol) || !isdigit((unsigned char)in[4]))
+        return NAN;
+    return grouped_number(in + 4);
 }

@@ -24,8 +24,17 @@ int finding_from_memcheck(const char *text, Finding *f);
  * byte(s) leaked", memcheck's "definitely lost: N bytes"), or NAN when it has none. */
 double finding_leak_bytes(const char *text);
 
-/* 1 when a stack frame ("malloc", "__interceptor_malloc ...", "operator new", the engine's
- * "mem_alloc ...") only passes an allocation on: a report names the first frame above. */
+/* The objects (allocations, blocks) of the same summary ("... leaked in M allocation(s)",
+ * "definitely lost: N bytes in M blocks"), or NAN. */
+double finding_leak_objects(const char *text);
+
+/* 1 when a stack frame ("function file:line", or jeprof's "function[inline]") is not the
+ * program's own code but passes an allocation on: an allocation function ("malloc",
+ * "strdup", "operator new", the engine's "mem_alloc"), a runtime library's internals
+ * (names beginning "__": glibc's __GI_ and __libc_ aliases, the sanitizers' interceptors;
+ * "_IO_", "_dl_"; jemalloc's "je_"; libstdc++'s "std::" and "__gnu_cxx::", return types
+ * and template arguments looked past), or a frame in glibc's own sources ("./string/...").
+ * A report names the first frame above these. */
 int frame_is_allocator(const char *frame);
 
 #endif

@@ -123,10 +123,8 @@ static void result_from_summary(SoakResult *res, json_t *s)
     snprintf(res->config, sizeof res->config, "%s", c ? c : "");
     json_t *tol = json_object_get(s, "tolerance");
     res->tol = tolerance_defaults();
-    if (json_is_number(json_object_get(tol, "rss_bytes")))
-        res->tol.rss_bytes = json_number_value(json_object_get(tol, "rss_bytes"));
-    if (json_is_number(json_object_get(tol, "alloc_bytes")))
-        res->tol.alloc_bytes = json_number_value(json_object_get(tol, "alloc_bytes"));
+    if (json_is_number(json_object_get(tol, "page_bytes")))
+        res->tol.page_bytes = json_number_value(json_object_get(tol, "page_bytes"));
     if (json_is_number(json_object_get(tol, "warmup_frac")))
         res->tol.warmup_frac = json_number_value(json_object_get(tol, "warmup_frac"));
     res->interrupted = json_is_true(json_object_get(s, "interrupted"));

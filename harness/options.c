@@ -14,7 +14,7 @@
 #include "util.h"
 
 typedef enum Kind {
-    K_FLAG, K_LONG, K_DOUBLE, K_STR, K_FILE, K_ITERS, K_RESUME, K_MODES, K_FAULTS, K_CONFIG, K_SHARD, K_KIB,
+    K_FLAG, K_LONG, K_DOUBLE, K_STR, K_FILE, K_ITERS, K_RESUME, K_MODES, K_FAULTS, K_CONFIG, K_SHARD, K_GONE,
     K_VARIANT, K_REGEX, K_ANNOTATE
 } Kind;
 
@@ -42,8 +42,9 @@ static const OptSpec k_opts[] = {
     {"--timeout", K_DOUBLE, OFF(timeout_s), 0.001, 1e7, "S", "seconds per run (default: from the mode, workload and count)"},
     {"--jobs", K_LONG, OFF(jobs), 1, 256, "N", "runs at once (default: the number of cores)"},
     {"--shard", K_SHARD, OFF(shard_k), 0, 0, "K/N", "run only the K-th of N deterministic slices of the matrix"},
-    {"--tolerance-rss-kb", K_KIB, OFF(tol.rss_bytes), 0, 1 << 30, "N", "growth allowed in RSS-like series over a run (1024)"},
-    {"--tolerance-alloc-kb", K_KIB, OFF(tol.alloc_bytes), 0, 1 << 30, "N", "growth allowed in allocator series over a run (64)"},
+    /* gone: a band of bytes per run let a slow leak pass and a short run fail (docs/soak.md) */
+    {"--tolerance-rss-kb", K_GONE, 0, 0, 0, "N", NULL},
+    {"--tolerance-alloc-kb", K_GONE, 0, 0, 0, "N", NULL},
     {"--warmup", K_DOUBLE, OFF(tol.warmup_frac), 0, 0.999, "F", "fraction of each run treated as warm-up (0.1)"},
     {"--no-events", K_FLAG, OFF(no_events), 0, 0, NULL, "no event logs (no site attribution for GROWING runs)"},
     {"--baseline", K_FILE, OFF(baseline), 0, 0, "FILE", "compare with a saved summary.json: FAIL on a regression"},
@@ -152,12 +153,13 @@ static int set_faults(const OptSpec *s, const char *v, Options *o)
 static int set_value(const OptSpec *s, const char *v, Options *o)
 {
     char *dst = (char *)o + s->offset, why[160];
-    long l;
     switch (s->kind) {
     case K_FLAG: return 0;
     case K_LONG: return parse_long(v, (long)s->lo, (long)s->hi, (long *)dst) ? 0 : bad(s, v, "is not a whole number in range");
     case K_DOUBLE: return parse_double(v, s->lo, s->hi, (double *)dst) ? 0 : bad(s, v, "is not a number in range");
-    case K_KIB: return parse_long(v, 0, (long)s->hi, &l) ? (*(double *)dst = (double)l * 1024.0, 0) : bad(s, v, "is not a whole number of KiB");
+    case K_GONE:
+        return bad(s, v, "is no longer an option: a series grows when its growth goes on through the run, of any "
+                         "size, and not otherwise (docs/soak.md, \"Verdicts\")");
     case K_STR: *(const char **)dst = v; return 0;
     case K_REGEX: {
         regex_t re;

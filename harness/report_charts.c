@@ -1,5 +1,7 @@
 #include "report_charts.h"
 
+#include "attrib.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -384,12 +386,14 @@ static int chart_problems(Ctx *c)
 {
     for (int i = 0; i < c->res->diag.n; i++) {
         const Problem *p = &c->res->diag.list[i];
-        char data[PATH_MAX + 32], file[64], title[150], vars[3 * PATH_MAX];
+        char data[PATH_MAX + 64], file[64], title[150], vars[3 * PATH_MAX], src[PATH_MAX + 16] = "";
         if (!diagnosis_is_growth(p->kind))
             continue;
         snprintf(file, sizeof file, "problem-%d", i + 1);
         const Run *r = p->stacks;
-        snprintf(data, sizeof data, "%s/stacks-over-time.csv", r ? r->dir : "");
+        if (r)
+            attrib_source_dir(r->dir, src, sizeof src);
+        snprintf(data, sizeof data, "%s/stacks-over-time.csv", src);
         if (r && access(data, R_OK) == 0 && safe_for_gnuplot(data)) {
             snprintf(title, sizeof title, "Problem %d: memory held by the growing functions (%.80s)", i + 1, r->name);
             snprintf(vars, sizeof vars, "datafile='%s'; n=%d", data, r->n_stacks < ATTRIB_TIMELINE ? r->n_stacks : ATTRIB_TIMELINE);

@@ -1,5 +1,7 @@
 #include "report_diag.h"
 
+#include "attrib.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,17 +78,11 @@ static void fact(FILE *f, const char *name, const char *value)
 
 static void facts(FILE *f, const Diagnosis *d, const Problem *p)
 {
-    char buf[600], a[32], b[32], c[32];
+    char buf[600];
     fprintf(f, "<table class=\"facts\">\n");
-    buf[0] = 0;
-    if (!isnan(p->rate)) {
-        fmt_bytes(a, sizeof a, p->rate), fmt_bytes(b, sizeof b, p->rate_min), fmt_bytes(c, sizeof c, p->rate_max);
-        snprintf(buf, sizeof buf, p->n_rates > 1 ? "%s per iteration (median; %s to %s over %d runs)" : "%s per iteration",
-                 a, b, c, p->n_rates);
-    } else if (!isnan(p->once_bytes)) {
-        fmt_bytes(a, sizeof a, p->once_bytes);
-        snprintf(buf, sizeof buf, "%s, once: the same at every count (it does not grow with training)", a);
-    }
+    diagnosis_rate_words(p, buf, sizeof buf);
+    if (isnan(p->rate) && !isnan(p->once_bytes))
+        strncat(buf, ": it does not grow with training", sizeof buf - strlen(buf) - 1);
     fact(f, "How fast", buf);
     diagnosis_projection(p, buf, sizeof buf);
     fact(f, "Projection", buf);
@@ -139,8 +135,9 @@ static void stacks(FILE *f, const Problem *p, int index, const char *dir)
         fprintf(f, "</td></tr>\n");
     }
     fprintf(f, "</table></div>\n");
-    char in[PATH_MAX + 32], out[PATH_MAX + 32], title[200], err[512];
-    snprintf(in, sizeof in, "%s/growth.collapsed", r->dir);
+    char in[PATH_MAX + 64], out[PATH_MAX + 32], title[200], err[512], src[PATH_MAX + 16];
+    attrib_source_dir(r->dir, src, sizeof src);
+    snprintf(in, sizeof in, "%s/growth.collapsed", src);
     snprintf(out, sizeof out, "%s/charts/flame-%d.svg", dir, index);
     snprintf(title, sizeof title, "Problem %d: memory grown by call stack, %s", index, r->name);
     int n = flame_write(in, out, title, p->function, err, sizeof err);

@@ -29,8 +29,19 @@ static json_t *series_json(const Run *r)
     json_t *a = json_array();
     for (int k = 0; k < r->an.n_series; k++) {
         const SeriesResult *s = &r->an.series[k];
-        json_array_append_new(a, json_pack("{s:s, s:o, s:o, s:b, s:b}", "name", s->name, "slope", num(s->slope),
-                                           "growth", num(s->growth), "growing", s->growing, "judged", s->judged));
+        json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:b, s:b}", "name", s->name, "class", series_class_name(s->cls),
+                              "slope", num(s->slope), "growth", num(s->growth), "growing", s->growing, "judged",
+                              s->judged);
+        if (s->cls != SERIES_EXACT && !s->short_run) {
+            json_t *fl = json_array();
+            for (int k2 = 0; k2 < ANALYSIS_SEGMENTS; k2++)
+                json_array_append_new(fl, num(s->floors[k2]));
+            json_object_set_new(o, "floors", fl);
+            json_object_set_new(o, "steady", json_boolean(s->steady));
+        }
+        if (s->short_run)
+            json_object_set_new(o, "too_few_rows", json_integer((json_int_t)s->points));
+        json_array_append_new(a, o);
     }
     return a;
 }
@@ -90,6 +101,9 @@ json_t *run_to_json(const Run *r)
     json_object_set_new(o, "kind", json_string(r->kind ? r->kind : ""));
     json_object_set_new(o, "note", json_string(r->note));
     json_object_set_new(o, "leak_bytes", num(r->leak_bytes));
+    json_object_set_new(o, "leak_objects", num(r->leak_objects));
+    json_object_set_new(o, "one_time_leak", json_boolean(r->one_time_leak));
+    json_object_set_new(o, "settled_by", r->settled_by ? json_integer((json_int_t)r->settled_by) : json_null());
     json_object_set_new(o, "stacks", stacks_json(r));
     if (r->stacks_why[0])
         json_object_set_new(o, "stacks_missing", json_string(r->stacks_why));

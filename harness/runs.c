@@ -15,6 +15,7 @@
 #include "runjson.h"
 #include "samples.h"
 #include "util.h"
+#include "diagnosis.h"
 
 static const char *const k_modes[MODE_COUNT] = {"native", "asan", "valgrind", "jemalloc", "lsan"};
 static const char *const k_variants[MODE_COUNT] = {"release", "asan", "valgrind", "jemalloc", "release"};
@@ -211,6 +212,15 @@ static void word_detail(Run *r, RunCause why, const char *samples_err, size_t ba
     case CAUSE_SHORT:
         snprintf(r->detail, sizeof r->detail, "exited 0 but its samples end at iteration %llu of %ld", at, r->iters);
         break;
+    case CAUSE_UNJUDGED:
+        if (r->an.n_short)
+            snprintf(r->detail, sizeof r->detail, "too short to judge: %zu samples after warm-up, %d needed (%d spans "
+                     "of %d); give larger counts, or --step-regex / flatmem_step() marks", r->an.min_rows,
+                     ANALYSIS_MIN_ROWS, ANALYSIS_SEGMENTS, ANALYSIS_MIN_POINTS);
+        else
+            snprintf(r->detail, sizeof r->detail, "too short to judge: it ended (exit 0) before the soak's first "
+                     "sample, 5 ms after start; give larger counts");
+        break;
     case CAUSE_GROWING: growing_detail(r); break;
     case CAUSE_FLAT:
         snprintf(r->detail, sizeof r->detail, "%d series flat (%d judged)", r->an.n_series, r->an.n_judged);
@@ -227,6 +237,7 @@ static void read_finding(Run *r)
     r->has_finding = text && (r->mode == MODE_VALGRIND ? finding_from_memcheck(text, &r->finding)
                                                        : finding_from_sanitizer(text, &r->finding));
     r->leak_bytes = text ? finding_leak_bytes(text) : NAN;
+    r->leak_objects = text ? finding_leak_objects(text) : NAN;
     free(text);
 }
 
@@ -268,11 +279,25 @@ static void write_run_json(const Run *r)
     json_decref(o);
 }
 
+void run_reword_settled(Run *r)
+{
+    if (!r->settled_by)
+        return;
+    char rise[32];
+    fmt_bytes(rise, sizeof rise, r->settled_bytes);
+    snprintf(r->detail, sizeof r->detail, "%s rose %s in this run, then stops: flat after warm-up in the "
+             "%ld-iteration run (growth that stops: a longer warm-up, a cache filling)", r->settled_series, rise,
+             r->settled_by);
+    write_run_json(r);
+}
+
 void run_attribute(Run *r)
 {
     if (r->mode != MODE_JEMALLOC || r->verdict != V_GROWING)
         return;
-    int n = attrib_jeprof(r->dir, r->iters, r->stacks, ATTRIB_MAX, r->stacks_why, sizeof r->stacks_why);
+    char dir[PATH_MAX + 16];
+    attrib_source_dir(r->dir, dir, sizeof dir);
+    int n = attrib_jeprof(dir, r->iters, r->stacks, ATTRIB_MAX, r->stacks_why, sizeof r->stacks_why);
     r->n_stacks = n > 0 ? n : 0;
     if (r->n_stacks) {
         size_t len = strlen(r->detail);
@@ -300,7 +325,7 @@ void run_evaluate(Run *r, const Tolerance *t)
     Samples s;
     snprintf(path, sizeof path, "%s/samples.csv", r->dir);
     int have_samples = samples_load(&s, path, err, sizeof err) == 0;
-    size_t bad_rows = have_samples ? s.bad_rows : 0;
+    size_t bad_rows = have_samples ? s.bad_rows : 0, rows = have_samples ? s.nrows : 0;
     memset(&r->an, 0, sizeof r->an);
     r->an.worst = -1;
     r->an.peak_rss = NAN;
@@ -320,7 +345,8 @@ void run_evaluate(Run *r, const Tolerance *t)
     RunEvidence e = {.killed = r->killed, .has_finding = r->has_finding, .signal = r->signal,
                      .exit_code = r->exit_code, .have_samples = have_samples, .n_series = r->an.n_series,
                      .bad_rows = bad_rows, .iter_reached = r->iter_reached, .iters = r->iters,
-                     .growing = r->an.growing};
+                     .growing = r->an.growing, .n_judged = r->an.n_judged, .n_short = r->an.n_short,
+                     .rows = have_samples ? rows : 0, .is_cmd = is_cmd, .judges_memory = mode_judges_rss(r->mode)};
     RunCause why;
     r->verdict = verdict_run(&e, &why);
     r->n_sites = 0;
@@ -332,6 +358,8 @@ void run_evaluate(Run *r, const Tolerance *t)
     }
     r->n_stacks = 0;
     r->stacks_why[0] = 0;
+    r->one_time_leak = 0;
+    r->settled_by = 0;
     r->kind = verdict_kind(r);
     word_detail(r, why, err, bad_rows);
     write_run_json(r);
@@ -390,10 +418,11 @@ void runs_timelines(const Run *runs, int n)
             if (!strcmp(runs[j].fault, r->fault) && runs[j].mode == MODE_JEMALLOC && runs[j].n_stacks &&
                 (best->mode != MODE_JEMALLOC || !best->n_stacks || runs[j].iters > best->iters))
                 best = &runs[j];
-        char path[PATH_MAX + 32], why[PATH_MAX];
-        snprintf(path, sizeof path, "%s/stacks-over-time.csv", r->dir);
+        char path[PATH_MAX + 64], why[PATH_MAX], dir[PATH_MAX + 16];
+        attrib_source_dir(r->dir, dir, sizeof dir);
+        snprintf(path, sizeof path, "%s/stacks-over-time.csv", dir);
         if (best == r && r->mode == MODE_JEMALLOC && r->n_stacks && access(path, R_OK) != 0 &&
-            attrib_timeline(r->dir, r->stacks, r->n_stacks, why, sizeof why) < 0)
+            attrib_timeline(dir, r->stacks, r->n_stacks, why, sizeof why) < 0)
             fprintf(stderr, "soak: %s: no memory over time for its stacks: %s\n", r->name, why);
     }
 }

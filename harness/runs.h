@@ -66,7 +66,12 @@ typedef struct Run {
     int n_stacks;
     char stacks_why[200]; /* when there are none: why not */
     double leak_bytes;  /* the tool's leak summary: bytes leaked (NAN: no report) */
-    int one_time_leak;  /* its leak is the same size at every count (verdict_leaks) */
+    double leak_objects; /* and in how many allocations (NAN: not said) */
+    int one_time_leak;  /* its leak does not grow with the count (verdict_leaks) */
+    long settled_by;    /* a GROWING run whose growth stops: the count of the longer run of
+                           its mode in which those series are flat (verdict_settle); 0 otherwise */
+    char settled_series[48]; /* the series that rose, for the words */
+    double settled_bytes;    /* how much it rose in this run */
     int strict_leaks;   /* --strict-leaks: a one-time leak fails all the same */
     const char *kind;   /* the classification (verdict.c): "leak", "reachable-growth", ... */
 } Run;
@@ -80,6 +85,9 @@ int run_read_facts(Run *r, const char *dir, char *err, size_t errlen);
 /* Gathers the evidence of the run's files (samples, tool log, events, train.json), has
  * verdict.c decide, words the reason into r->detail and writes run.json. */
 void run_evaluate(Run *r, const Tolerance *t);
+
+/* For a run verdict_settle made FLAT: the words of its detail, and run.json again. */
+void run_reword_settled(Run *r);
 
 /* For a GROWING jemalloc run: the functions that grew, from jemalloc's heap profiles
  * (attrib.h; a second or so per run: done once the runs are over, so that it never holds

@@ -203,6 +203,62 @@ static void run_all(const Options *o, Run *runs, int n)
     }
 }
 
+/* ---- naming what grew, when the profiles hold too few samples ------------------------------ */
+
+/* jemalloc samples one allocation every 2^prof_sample bytes: a growth of less than a few
+ * dozen samples names its place by chance, or not at all (80 KB in 128 KiB samples). For
+ * the GROWING jemalloc run of each build with the largest count whose stacks are missing
+ * or drawn from fewer than ATTRIB_MIN_SAMPLES samples, the same command is run once more
+ * into RUN/attrib/, sampled finely enough that its growth holds about 32 samples (2^L
+ * bytes, L at least 10); its profiles then name the place (attrib_source_dir). */
+#define ATTRIB_MIN_SAMPLES 16.0
+
+static int needs_finer(const Options *o, const Run *r, const Run *runs, int n, long *lg)
+{
+    if (r->mode != MODE_JEMALLOC || r->verdict != V_GROWING || r->resume_from || r->an.worst < 0)
+        return 0;
+    for (int i = 0; i < n; i++) /* the largest such run of its build only */
+        if (&runs[i] != r && runs[i].mode == MODE_JEMALLOC && runs[i].verdict == V_GROWING && !runs[i].resume_from &&
+            !strcmp(runs[i].fault, r->fault) && runs[i].iters > r->iters)
+            return 0;
+    double period = (double)(1L << o->prof_sample);
+    if (r->n_stacks && r->stacks[0].bytes >= ATTRIB_MIN_SAMPLES * period)
+        return 0;
+    double growth = r->an.series[r->an.worst].growth;
+    long l = 10;
+    while (l + 1 < o->prof_sample - 1 && (double)(1L << (l + 1)) * 32.0 <= growth)
+        l++;
+    *lg = l;
+    return l < o->prof_sample - 1 && growth > 0;
+}
+
+/* Runs r again into RUN/attrib sampled every 2^lg bytes, then names its stacks from there. */
+static void refine_attribution(const Options *o, Run *r, long lg)
+{
+    static Run again;
+    static CmdSampler cs;
+    again = *r;
+    snprintf(again.dir, sizeof again.dir, "%s/attrib", r->dir);
+    if (mkdir_p(again.dir) != 0)
+        return;
+    Options finer = *o;
+    finer.prof_sample = lg;
+    fprintf(stderr, "soak: %s: its profiles hold too few samples to name what grew; running it again sampled every "
+                    "%ld bytes (RUN/attrib)\n", r->name, 1L << lg);
+    if (start(&finer, &again, &cs) != 0)
+        return;
+    while (!watch(&finer, &again, &cs) && !g_stop)
+        nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+    if (g_stop)
+        return;
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/sample-period.txt", again.dir);
+    FILE *p = fopen(path, "w");
+    if (p)
+        fprintf(p, "%ld\n", 1L << lg), fclose(p);
+    run_attribute(r);
+}
+
 /* After SIGINT/SIGTERM: the running runs are stopped and recorded as interrupted. */
 static void stop_all(const Options *o, Run *runs, int n)
 {
@@ -286,6 +342,11 @@ int soak_main(int argc, char **argv)
         stop_all(&o, runs, n);
     for (int i = 0; i < n; i++)
         run_attribute(&runs[i]);
+    for (int i = 0; i < n && !g_stop; i++) {
+        long lg;
+        if (needs_finer(&o, &runs[i], runs, n, &lg))
+            refine_attribution(&o, &runs[i], lg);
+    }
     runs_timelines(runs, n);
     res.interrupted = g_stop != 0;
     res.wall_s = now_s() - t0;

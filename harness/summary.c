@@ -14,26 +14,36 @@
 /* ---- conclude ---------------------------------------------------------------------------- */
 
 /* The sweep of (mode, fault): the peak RSS of its FLAT runs trained from scratch against
- * the count (a resumed run did fewer iterations than its count says). */
+ * the count (a resumed run did fewer iterations than its count says), one point per count
+ * (the largest peak of that count), in order of count. */
 static void sweep_of(SoakResult *res, Sweep *s)
 {
-    double x[64], y[64], lo = INFINITY, hi = -INFINITY;
+    double x[64], y[64];
     int n = 0;
-    for (int j = 0; j < res->n_runs && n < 64; j++) {
+    for (int j = 0; j < res->n_runs; j++) {
         const Run *q = &res->runs[j];
         if (q->mode != s->mode || strcmp(q->fault, s->fault) || !verdict_in_sweep(q))
             continue;
-        x[n] = (double)q->iters;
-        y[n] = (double)q->peak_rss_bytes;
-        lo = fmin(lo, x[n]);
-        hi = fmax(hi, x[n]);
-        n++;
+        int k = 0;
+        while (k < n && x[k] != (double)q->iters)
+            k++;
+        if (k == n && n == 64)
+            continue;
+        if (k == n)
+            x[n] = (double)q->iters, y[n++] = (double)q->peak_rss_bytes;
+        else
+            y[k] = fmax(y[k], (double)q->peak_rss_bytes);
     }
+    for (int a = 1; a < n; a++) /* by count */
+        for (int b = a; b > 0 && x[b] < x[b - 1]; b--) {
+            double tx = x[b], ty = y[b];
+            x[b] = x[b - 1], y[b] = y[b - 1], x[b - 1] = tx, y[b - 1] = ty;
+        }
     s->points = n;
     s->slope = n >= 2 ? theil_sen(x, y, (size_t)n) : 0.0;
-    s->growth = n >= 2 ? s->slope * (hi - lo) : 0.0;
-    s->judged = mode_judges_rss(s->mode);
-    s->growing = verdict_sweep_grows(s->mode, n, s->growth, &res->tol);
+    s->growth = n >= 2 ? s->slope * (x[n - 1] - x[0]) : 0.0;
+    s->judged = mode_judges_rss(s->mode) && n >= VERDICT_SWEEP_MIN_COUNTS;
+    s->growing = verdict_sweep_grows(s->mode, x, y, n, s->slope, &res->tol);
 }
 
 /* One entry per (mode, fault) present, in the order the runs come. */
@@ -70,6 +80,9 @@ void soak_conclude(SoakResult *res)
 {
     for (int i = 0; i < res->n_runs; i++)
         res->runs[i].strict_leaks = res->strict_leaks;
+    verdict_settle(res);
+    for (int i = 0; i < res->n_runs; i++)
+        run_reword_settled(&res->runs[i]);
     verdict_leaks(res);
     conclude_sweeps(res);
     conclude_cells(res);
@@ -163,6 +176,7 @@ static json_t *problem_json(const Problem *p, const Diagnosis *d)
                           p->location, "site", p->site, "frames", frames);
     json_object_set_new(o, "bytes_per_iter", json_pack("{s:o, s:o, s:o, s:i}", "median", num(p->rate), "min",
                                                        num(p->rate_min), "max", num(p->rate_max), "runs", p->n_rates));
+    json_object_set_new(o, "rate_from", json_string(p->rate_from));
     json_object_set_new(o, "one_time_bytes", num(p->once_bytes));
     json_object_set_new(o, "projection", isnan(p->rate) || p->rate <= 0 ? json_null()
                                              : json_pack("{s:f, s:f}", "iterations", DIAG_PROJECT_ITERS, "bytes",
@@ -200,8 +214,10 @@ static json_t *summary_json(const SoakResult *res)
     json_t *env = env_to_json(&res->env);
     json_object_update(o, env);
     json_decref(env);
-    json_object_set_new(o, "tolerance", json_pack("{s:f, s:f, s:f}", "rss_bytes", res->tol.rss_bytes, "alloc_bytes",
-                                                  res->tol.alloc_bytes, "warmup_frac", res->tol.warmup_frac));
+    json_object_set_new(o, "tolerance", json_pack("{s:f, s:f, s:i, s:i, s:i}", "warmup_frac", res->tol.warmup_frac,
+                                                  "page_bytes", res->tol.page_bytes, "segments", ANALYSIS_SEGMENTS,
+                                                  "min_rows", ANALYSIS_MIN_ROWS, "sweep_min_counts",
+                                                  VERDICT_SWEEP_MIN_COUNTS));
     json_t *runs = json_array(), *missed = json_array();
     for (int i = 0; i < res->n_runs; i++)
         json_array_append_new(runs, run_to_json(&res->runs[i]));

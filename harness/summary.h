@@ -15,7 +15,7 @@
 #include "runs.h"
 
 /* summary.json's "format_version": raised whenever a key changes meaning or goes away. */
-#define SUMMARY_FORMAT_VERSION 2
+#define SUMMARY_FORMAT_VERSION 3
 
 typedef struct Sweep {
     Mode mode;
@@ -24,7 +24,7 @@ typedef struct Sweep {
     double slope;  /* peak RSS bytes per iteration across the counts (Theil-Sen) */
     double growth; /* slope * (largest count - smallest) */
     int growing;
-    int judged;    /* 0: shown only (mode_judges_rss) */
+    int judged;    /* 0: shown only (mode_judges_rss; fewer than VERDICT_SWEEP_MIN_COUNTS counts) */
 } Sweep;
 
 #define SOAK_MAX_CELLS (MODE_COUNT * 16)

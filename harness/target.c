@@ -250,9 +250,17 @@ static void tool_env(const Options *o, const Run *r, Launch *l)
         argv_add(&l->env, "LD_PRELOAD=%s%s%s", lib, probe[0] ? ":" : "", probe);
     else if (probe[0])
         argv_add(&l->env, "LD_PRELOAD=%s", probe);
+    /* thread caches off, in both allocators: a block freed into a thread's cache still
+     * counts as in use (jemalloc's stats.allocated, glibc's mallinfo2), so with them on the
+     * figures the verdict reads move in stairs of up to 32 KiB as caches fill and flush;
+     * off, they are exact (docs/soak.md, "How exact each series is") */
     if (r->mode == MODE_JEMALLOC)
-        argv_add(&l->env, "MALLOC_CONF=prof:true,prof_active:true,lg_prof_sample:%ld,prof_final:true,prof_prefix:%s/jeprof",
-                o->prof_sample, r->dir);
+        argv_add(&l->env, "MALLOC_CONF=tcache:false,prof:true,prof_active:true,lg_prof_sample:%ld,prof_final:true,"
+                 "prof_prefix:%s/jeprof", o->prof_sample, r->dir);
+    if (r->mode == MODE_NATIVE) {
+        const char *tun = getenv("GLIBC_TUNABLES");
+        argv_add(&l->env, "GLIBC_TUNABLES=%s%sglibc.malloc.tcache_count=0", tun && *tun ? tun : "", tun && *tun ? ":" : "");
+    }
     if (preload_lsan)
         argv_add(&l->env, "LSAN_OPTIONS=exitcode=23%s%s", supp ? ":suppressions=" : "", supp ? supp : "");
     if (r->mode == MODE_NATIVE && target_is_cmd(o))

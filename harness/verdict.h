@@ -31,8 +31,10 @@ struct SoakResult;
 typedef enum Mode { MODE_NATIVE, MODE_ASAN, MODE_VALGRIND, MODE_JEMALLOC, MODE_LSAN, MODE_COUNT } Mode;
 
 /* In order of severity: the worst verdict of a cell is the largest. */
+/* UNJUDGED: the run ended well, but too soon for its memory series to say anything
+ * (too few samples after warm-up): neither flat nor growing, and not a failure. */
 typedef enum Verdict {
-    V_FLAT, V_GROWING, V_ERROR, V_CRASHED, V_TIMEOUT, V_OVER_BUDGET, V_NOT_RUN, V_COUNT
+    V_FLAT, V_UNJUDGED, V_GROWING, V_ERROR, V_CRASHED, V_TIMEOUT, V_OVER_BUDGET, V_NOT_RUN, V_COUNT
 } Verdict;
 
 typedef enum Overall { OVERALL_PASS, OVERALL_FAIL, OVERALL_INCOMPLETE } Overall;
@@ -52,17 +54,23 @@ const char *overall_name(Overall o);
  * is shown there, not judged. */
 int mode_judges_rss(Mode m);
 
-/* Whether a series grows: an exact series when any two of its values differ (changed),
- * a tolerant one when its growth after warm-up exceeds the tolerance of its class; a
- * series that is not judged never grows. */
-int verdict_series_grows(SeriesClass cls, int changed, double growth, int judged, const Tolerance *t);
+/* Whether a series grows: an exact series when any two of its values differ (changed), a
+ * sampled one (allocator, resident) when its floors rise steadily (analysis.h); a series
+ * that is not judged never grows. */
+int verdict_series_grows(SeriesClass cls, int changed, int steady, int judged);
 
 /* Whether a run is a point of its sweep: FLAT, trained from scratch (a resumed run did
  * fewer iterations than its count says), with a peak reading. */
 int verdict_in_sweep(const struct Run *r);
 
-/* Whether a sweep (peak RSS of a mode's FLAT runs against the count) grows. */
-int verdict_sweep_grows(Mode m, int points, double growth, const Tolerance *t);
+/* Whether a sweep (peak RSS of a mode's FLAT runs, x[i] the counts in order, y[i] the
+ * peaks, slope their Theil-Sen fit) grows: in a mode that judges RSS, with at least
+ * VERDICT_SWEEP_MIN_COUNTS counts, the peak rises by at least a page from each count to
+ * the next, and still rises between the two largest counts at half the fitted rate or
+ * more. A peak that rises and then stops (pages a longer run touches once) is flat; with
+ * two counts a rise cannot be told from that: the sweep is shown, not judged. */
+#define VERDICT_SWEEP_MIN_COUNTS 3
+int verdict_sweep_grows(Mode m, const double *x, const double *y, int n, double slope, const Tolerance *t);
 
 /* ---- a run: the ladder ---------------------------------------------------------------- */
 
@@ -77,17 +85,24 @@ typedef struct RunEvidence {
     uint64_t iter_reached;  /* the last sampled iteration */
     long iters;             /* the iterations asked for */
     int growing;            /* a judged series grows */
+    int n_judged;           /* series that could be judged */
+    int n_short;            /* series that would be judged but had too few rows */
+    size_t rows;            /* rows of samples.csv */
+    int is_cmd;             /* a program of the user's (--cmd), sampled from outside */
+    int judges_memory;      /* the mode judges memory series (mode_judges_rss) */
 } RunEvidence;
 
 /* Which rung of the ladder decided: what runs.c puts into words. */
 typedef enum RunCause {
     CAUSE_BUDGET, CAUSE_TIMEOUT, CAUSE_INTERRUPT, CAUSE_FINDING, CAUSE_SIGNAL, CAUSE_EXIT,
-    CAUSE_NO_SAMPLES, CAUSE_BAD_SAMPLES, CAUSE_SHORT, CAUSE_GROWING, CAUSE_FLAT
+    CAUSE_NO_SAMPLES, CAUSE_BAD_SAMPLES, CAUSE_SHORT, CAUSE_UNJUDGED, CAUSE_GROWING, CAUSE_FLAT
 } RunCause;
 
 /* OVER_BUDGET, TIMEOUT, NOT_RUN (interrupted), ERROR (a tool report), CRASHED (a signal,
- * a non-zero exit, no or damaged samples, samples that stop early), GROWING, FLAT: the
- * first that applies, in that order (docs/soak.md). */
+ * a non-zero exit, no or damaged samples, samples that stop early), UNJUDGED (a mode that
+ * judges memory, and no series could be judged: too few rows after warm-up, or a --cmd
+ * program that ended before its first sample), GROWING, FLAT: the first that applies, in
+ * that order (docs/soak.md). */
 Verdict verdict_run(const RunEvidence *e, RunCause *cause);
 
 /* The verdict of a run that could not be started (CRASHED). */
@@ -155,16 +170,28 @@ int verdict_cell_missed(const Cell *c);
 /* Whether a sweep fails the soak (with expect_faults, only the clean build's sweeps). */
 int verdict_sweep_fails(const char *fault, int growing, int expect_faults);
 
-/* Leaks that grow against leaks that do not: for each mode and fault, the bytes each
- * run's leak report gives against its count. When they are the same at every count
- * (within the allocator tolerance over the span of counts), the leak is one-time (a cache
- * never freed at exit): each such run is marked one_time_leak, its kind "one-time-leak",
- * and it fails the soak only with strict_leaks. With one count nothing can be told: the
- * leak fails. */
+/* Leaks that grow against leaks that do not (docs/soak.md, "Leaks"): for each mode and
+ * fault, the leak reports of the runs trained from scratch are compared across counts by
+ * what scales, the objects leaked (bytes when the tool gives no count), a run of a
+ * leak-checking mode without a report counting as none. The leak grows when the largest
+ * count leaked at least two objects more than the smallest and no larger count leaked
+ * fewer than a smaller one; then every leaking run is a per-iteration leak. Otherwise each
+ * is one_time_leak, kind "one-time-leak", and fails the soak only with strict_leaks. With
+ * a single count nothing can be told: the leak fails. A resumed run's leak that the fresh
+ * runs of its mode do not have (or have once) was made on the way in: one-time. */
 void verdict_leaks(struct SoakResult *res);
 
+/* Growth that stops (docs/soak.md, "Growth that stops"): a GROWING run whose growing
+ * series are all sampled ones (allocator, resident) that are judged and flat in the longest
+ * judged run of its mode and fault (a larger count, after its own warm-up): what it saw
+ * was a warm-up longer than its own, or a cache filling up. It becomes FLAT, with
+ * settled_by the longer run's count. Exact series never settle. Run before verdict_leaks
+ * and the sweeps. */
+void verdict_settle(struct SoakResult *res);
+
 /* PASS when no run, sweep or baseline comparison fails; INCOMPLETE when the soak was
- * interrupted or a run did not run; otherwise FAIL. */
+ * interrupted, a run did not run, or a mode that judges memory had no run long enough to
+ * judge; otherwise FAIL. */
 Overall verdict_overall(const struct SoakResult *res);
 
 /* The soak's exit status for an overall verdict: 0 PASS, 1 otherwise. */

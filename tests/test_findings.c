@@ -75,6 +75,24 @@ static void test_lsan_leak(void **state)
     assert_true(frame_is_allocator("operator new(unsigned long) new_op.cc:50"));
     assert_false(frame_is_allocator("freeze_weights train.c:10")); /* "free" is a whole name */
     assert_false(frame_is_allocator("malloc_trim_pool pool.c:3"));
+    /* a runtime library's internals: glibc's aliases and sources, libstdc++, the loader */
+    assert_true(frame_is_allocator("__GI___strdup ./string/./string/strdup.c:42"));
+    assert_true(frame_is_allocator("__libc_calloc"));
+    assert_true(frame_is_allocator("call_init ./elf/dl-init.c:70"));
+    assert_true(frame_is_allocator("void std::vector<int, std::allocator<int> >::_M_realloc_insert<int const&>("
+                                   "__gnu_cxx::__normal_iterator<int*, std::vector<int> >, int const&)"));
+    assert_true(frame_is_allocator("std::__cxx11::basic_string<char>::_M_mutate(unsigned long) basic_string.tcc:317"));
+    assert_true(frame_is_allocator("operator new[](unsigned long)"));
+    assert_true(frame_is_allocator("je_prof_backtrace"));
+    assert_true(frame_is_allocator("std::map<long, trainer::Entry, std::less<long>, std::allocator<std::pair<long const, "
+                                   "trainer::Entry> > >::operator[](long const&)[inline]"));
+    assert_true(frame_is_allocator("void* operator new(unsigned long)"));
+    /* the program's own code, however it is written */
+    assert_false(frame_is_allocator("Registry::add(long) tests/programs/reg.cc:10"));
+    assert_false(frame_is_allocator("Registry::add[inline]"));
+    assert_false(frame_is_allocator("trainer::Registry::add(long, double)<0000000000001dc4>"));
+    assert_false(frame_is_allocator("record_step ./train.c:5"));
+    assert_false(frame_is_allocator("bool operator<(Key const&, Key const&) key.h:3"));
     /* the summary's byte count, with or without thousands separators */
     assert_true(finding_leak_bytes("SUMMARY: LeakSanitizer: 102400 byte(s) leaked in 100 allocation(s).\n") == 102400);
     assert_true(finding_leak_bytes("==7==    definitely lost: 1,024 bytes in 1 blocks\n") == 1024);

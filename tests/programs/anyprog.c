@@ -11,6 +11,13 @@
  *   header    reach, and marks each step with include/flatmem.h
  *   churn     no pause, 1000 allocations of assorted sizes given back per iteration: an
  *             allocation-heavy loop for make bench-attrib
+ * Each way memory can grow, for the diagnosis to name the program's own function
+ * (docs/any-program.md), a step each:
+ *   record    a slow loop (20 ms a step) keeping one 128-byte record (record_step, malloc)
+ *   calloc    one zeroed 96-byte block kept (zeroed_step, calloc)
+ *   strdup    a 27-character string copied and kept, and its pointer (copy_step, strdup)
+ *   realloc   a buffer that grows by 64 bytes (append_step, realloc)
+ *   two       200 bytes lost (lose_step) and a 128-byte record kept (record_step): two problems
  * Exit 2 on bad usage. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +64,54 @@ __attribute__((noinline)) static void fill_cache(long it)
         g_cache[it - 1] = memset(malloc(16 << 10), 4, 16 << 10);
 }
 
+struct record {
+    struct record *next;
+    char data[128 - sizeof(void *)];
+};
+struct record *g_records;   /* record, two: still reachable */
+char **g_copies;            /* strdup: the copies, in an array that grows */
+size_t g_n_copies, g_cap_copies;
+char *g_buffer;             /* realloc */
+size_t g_buffer_len;
+
+__attribute__((noinline)) static void record_step(long it)
+{
+    struct record *r = malloc(sizeof *r);
+    memset(r->data, (int)(it & 0x7f), sizeof r->data);
+    r->next = g_records;
+    g_records = r;
+}
+
+__attribute__((noinline)) static void zeroed_step(void)
+{
+    struct record *r = calloc(1, 96);
+    r->next = g_records;
+    g_records = r;
+}
+
+__attribute__((noinline)) static void copy_step(long it)
+{
+    if (g_n_copies == g_cap_copies) {
+        g_cap_copies = g_cap_copies ? g_cap_copies * 2 : 64;
+        g_copies = realloc(g_copies, g_cap_copies * sizeof *g_copies);
+    }
+    g_copies[g_n_copies] = strdup("the loss went down this step");
+    g_copies[g_n_copies++][0] = (char)('a' + it % 26);
+}
+
+__attribute__((noinline)) static void append_step(long it)
+{
+    g_buffer = realloc(g_buffer, g_buffer_len + 64);
+    memset(g_buffer + g_buffer_len, (int)(it & 0x7f), 64);
+    g_buffer_len += 64;
+}
+
+__attribute__((noinline)) static void lose_step(void)
+{
+    g_lost = malloc(200);
+    memset(g_lost, 8, 200);
+}
+
 /* A little work every iteration: allocations that are given back. */
 static void work(void)
 {
@@ -85,13 +140,14 @@ int main(int argc, char **argv)
 {
     long iters = argc == 3 ? atol(argv[2]) : 0;
     const char *b = argc == 3 ? argv[1] : "";
-    static const char *const known[] = {"clean", "leak", "reach", "mmap", "plateau", "onetime", "steps", "header",
-                                        "churn"};
+    static const char *const known[] = {"clean", "leak",   "reach",  "mmap",    "plateau", "onetime", "steps",
+                                        "header", "churn", "record", "calloc", "strdup", "realloc", "two"};
     int ok = iters > 0, found = 0;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         found |= !strcmp(b, known[i]);
     if (!ok || !found) {
-        fprintf(stderr, "usage: anyprog clean|leak|reach|mmap|plateau|onetime|steps|header|churn ITERATIONS\n");
+        fprintf(stderr, "usage: anyprog clean|leak|reach|mmap|plateau|onetime|steps|header|churn|record|calloc|strdup|"
+                        "realloc|two ITERATIONS\n");
         return 2;
     }
     if (!strcmp(b, "onetime"))
@@ -111,6 +167,20 @@ int main(int argc, char **argv)
             map_step();
         else if (!strcmp(b, "plateau"))
             fill_cache(it);
+        else if (!strcmp(b, "record") || !strcmp(b, "two"))
+            record_step(it);
+        else if (!strcmp(b, "calloc"))
+            zeroed_step();
+        else if (!strcmp(b, "strdup"))
+            copy_step(it);
+        else if (!strcmp(b, "realloc"))
+            append_step(it);
+        if (!strcmp(b, "two"))
+            lose_step();
+        if (!strcmp(b, "record")) { /* a slow step: 20 ms */
+            struct timespec ts = {0, 20 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
         if (!strcmp(b, "steps"))
             printf("step %ld of %ld\n", it, iters), fflush(stdout);
         if (!strcmp(b, "header"))
