@@ -11,9 +11,10 @@
  * A sampled series (allocator, resident) is cut after warm-up into ANALYSIS_SEGMENTS spans
  * of iterations, each in two halves, and each one's lowest value taken (its floor: what the
  * program held between its transients). It grows when the floors never go down from one
- * half to the next and every span's floor is above the one before by the series'
- * granularity (a byte, a page) or more: growth that goes on through the whole run. One
- * step, a warm-up that ends late, a cache that fills and stops, noise: not steady. No band
+ * half to the next and rise by the series' granularity (a byte, a page) or more at all
+ * but one of those seven steps: growth that goes on through the whole run. One step, a few
+ * pages touched for the first time at odd moments, a warm-up that ends late, a cache that
+ * fills and stops, noise: not steady. No band
  * of bytes per run: a steady growth of any size grows, however short the run. A sampled
  * series with fewer than ANALYSIS_MIN_POINTS rows in a span is too short to judge (judged
  * 0, short_run 1).

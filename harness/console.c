@@ -95,7 +95,11 @@ void console_print(const SoakResult *res, const char *out, int report_ok)
     print_baseline(&res->base);
     print_misses(res);
     print_diagnosis(res);
-    printf("\noverall: %s\nsummary: %s/summary.json\n", overall_name(res->overall), out);
+    printf("\noverall: %s\n", overall_name(res->overall));
+    for (int m = 0; m < MODE_COUNT; m++)
+        if (verdict_mode_unjudged(res, (Mode)m))
+            printf("incomplete: no %s run was long enough to judge: give larger counts (--iters)\n", mode_name((Mode)m));
+    printf("summary: %s/summary.json\n", out);
     if (report_ok)
         printf("report:  %s/index.html\n", out);
 }

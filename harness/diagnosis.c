@@ -300,6 +300,24 @@ static int add_to_family(Diagnosis *d, const Evidence *e)
     return added;
 }
 
+/* The bad access a tool reported in e's build, if any: memory that grows in a run of that
+ * build where nothing checks accesses and nothing names a place is what the bad access
+ * left behind (garbage read as sizes), not a problem of its own. */
+static Problem *access_problem(Diagnosis *d, const Evidence *e)
+{
+    for (int i = 0; i < d->n; i++)
+        if (!strcmp(d->list[i].fault, e->run->fault) && kind_family(d->list[i].kind) == FAM_ACCESS)
+            return &d->list[i];
+    return NULL;
+}
+
+static void also_grew(Problem *p, const Evidence *e)
+{
+    size_t n = strlen(p->detail);
+    snprintf(p->detail + n, sizeof p->detail - n, "%s%s %ld: memory grew too (what the bad access left behind)",
+             n ? "; " : "", mode_name(e->run->mode), e->run->iters);
+}
+
 /* The growing stacks of the build's longest jemalloc run (the one with the most samples),
  * each holding a tenth of the growth or more: a problem each, unless one names the same
  * function already (its first stack is placed with the rest of its evidence when the run
@@ -345,6 +363,8 @@ static void group_runs(Diagnosis *d, const SoakResult *res)
                 p = by_missing_name(d, &e);
             if (!p && pass == 3 && add_to_family(d, &e))
                 continue;
+            if (!p && pass == 3 && diagnosis_is_growth(e.kind) && (p = access_problem(d, &e)))
+                also_grew(p, &e);
             if (!p && pass >= 2) /* a sampled stack alone does not make a second problem of a family */
                 p = by_family(d, &e);
             problem_add(p ? p : problem_new(d, r->fault, e.kind), &e);

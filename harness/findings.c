@@ -211,9 +211,12 @@ static const char *const k_glibc_dirs[] = {"string", "stdlib", "libio", "elf", "
  * "<addr>". out: the name, loc: the location ("" when none). */
 static void frame_parts(const char *frame, char *out, size_t cap, const char **loc)
 {
-    const char *sp = strrchr(frame, ' ');
+    const char *sp = strrchr(frame, ' '), *in = strstr(frame, " in /"); /* memcheck: "malloc in /usr/lib..." */
     size_t len = sp && strchr(sp, ':') && !strchr(sp, '(') && !strchr(sp, '>') ? (size_t)(sp - frame) : strlen(frame);
     *loc = len < strlen(frame) ? frame + len + 1 : "";
+    if (in && (size_t)(in - frame) < len)
+        len = (size_t)(in - frame), *loc = in + 4;
+    int signature = memchr(frame, '(', len) != NULL; /* a C++ signature may carry a return type */
     size_t n = 0;
     int depth = 0;
     for (size_t i = 0; i < len && n + 1 < cap; i++) {
@@ -234,7 +237,7 @@ static void frame_parts(const char *frame, char *out, size_t cap, const char **l
     /* a return type before the name: keep what follows the last blank before it ("operator
      * new" has a blank of its own) */
     char *oper = strstr(out, "operator"), *cut = NULL;
-    for (char *q = out; *q && (!oper || q < oper); q++)
+    for (char *q = out; signature && *q && (!oper || q < oper); q++)
         cut = *q == ' ' ? q : cut;
     if (cut)
         memmove(out, cut + 1, strlen(cut + 1) + 1);

@@ -218,8 +218,8 @@ static void word_detail(Run *r, RunCause why, const char *samples_err, size_t ba
                      "of %d); give larger counts, or --step-regex / flatmem_step() marks", r->an.min_rows,
                      ANALYSIS_MIN_ROWS, ANALYSIS_SEGMENTS, ANALYSIS_MIN_POINTS);
         else
-            snprintf(r->detail, sizeof r->detail, "too short to judge: it ended (exit 0) before the soak's first "
-                     "sample, 5 ms after start; give larger counts");
+            snprintf(r->detail, sizeof r->detail, "too short to judge: it ended (exit 0) before the soak could take "
+                     "a sample after its warm-up (every 5 ms at first); give larger counts");
         break;
     case CAUSE_GROWING: growing_detail(r); break;
     case CAUSE_FLAT:

@@ -255,7 +255,7 @@ static void tool_env(const Options *o, const Run *r, Launch *l)
      * figures the verdict reads move in stairs of up to 32 KiB as caches fill and flush;
      * off, they are exact (docs/soak.md, "How exact each series is") */
     if (r->mode == MODE_JEMALLOC)
-        argv_add(&l->env, "MALLOC_CONF=tcache:false,prof:true,prof_active:true,lg_prof_sample:%ld,prof_final:true,"
+        argv_add(&l->env, "MALLOC_CONF=tcache:false,prof:true,prof_active:true,prof_stats:true,lg_prof_sample:%ld,prof_final:true,"
                  "prof_prefix:%s/jeprof", o->prof_sample, r->dir);
     if (r->mode == MODE_NATIVE) {
         const char *tun = getenv("GLIBC_TUNABLES");

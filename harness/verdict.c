@@ -57,8 +57,9 @@ Verdict verdict_run(const RunEvidence *e, RunCause *cause)
         {CAUSE_NO_SAMPLES, V_CRASHED}, {CAUSE_BAD_SAMPLES, V_CRASHED}, {CAUSE_SHORT, V_CRASHED},
         {CAUSE_UNJUDGED, V_UNJUDGED},  {CAUSE_GROWING, V_GROWING},     {CAUSE_FLAT, V_FLAT},
     };
-    /* a program of the user's that ended before the soak's first look has no rows: not a crash */
-    int ended_unseen = e->is_cmd && e->have_samples && e->rows == 0;
+    /* a program of the user's that ended before the soak could look after its warm-up has
+     * no series to judge: not a crash */
+    int ended_unseen = e->is_cmd && e->exit_code == 0 && !e->signal && e->n_series == 0;
     const int applies[] = {
         e->killed == KILL_BUDGET,
         e->killed == KILL_TIMEOUT,
@@ -203,9 +204,10 @@ static int mode_checks_leaks(Mode m)
     return m == MODE_ASAN || m == MODE_VALGRIND || m == MODE_LSAN;
 }
 
+/* A leak report (its kind may already say one-time: verdict_leaks marks run by run). */
 static int is_leak(const Run *r)
 {
-    return r->kind && !strcmp(r->kind, "leak") && !isnan(r->leak_bytes);
+    return r->kind && (!strcmp(r->kind, "leak") || !strcmp(r->kind, "one-time-leak")) && !isnan(r->leak_bytes);
 }
 
 /* What a fresh run of mode m and fault f says a leak weighs at its count: its report's
@@ -353,8 +355,7 @@ int verdict_sweep_fails(const char *fault, int growing, int expect_faults)
     return growing && (!expect_faults || !strcmp(fault, "none"));
 }
 
-/* 1 when mode m judges memory, ran, and every run of it was too short to judge. */
-static int mode_unjudged(const SoakResult *res, Mode m)
+int verdict_mode_unjudged(const SoakResult *res, Mode m)
 {
     int unjudged = 0, judged = 0;
     for (int i = 0; i < res->n_runs; i++)
@@ -373,7 +374,7 @@ Overall verdict_overall(const SoakResult *res)
         failed |= verdict_run_fails(&res->runs[i], res->expect_faults);
     }
     for (int m = 0; m < MODE_COUNT; m++)
-        missing |= mode_unjudged(res, (Mode)m);
+        missing |= verdict_mode_unjudged(res, (Mode)m);
     for (int i = 0; i < res->n_sweeps; i++)
         failed |= verdict_sweep_fails(res->sweeps[i].fault, res->sweeps[i].growing, res->expect_faults);
     return missing ? OVERALL_INCOMPLETE : failed ? OVERALL_FAIL : OVERALL_PASS;

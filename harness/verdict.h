@@ -101,7 +101,7 @@ typedef enum RunCause {
 /* OVER_BUDGET, TIMEOUT, NOT_RUN (interrupted), ERROR (a tool report), CRASHED (a signal,
  * a non-zero exit, no or damaged samples, samples that stop early), UNJUDGED (a mode that
  * judges memory, and no series could be judged: too few rows after warm-up, or a --cmd
- * program that ended before its first sample), GROWING, FLAT: the first that applies, in
+ * program that ended before a sample after its warm-up), GROWING, FLAT: the first that applies, in
  * that order (docs/soak.md). */
 Verdict verdict_run(const RunEvidence *e, RunCause *cause);
 
@@ -188,6 +188,9 @@ void verdict_leaks(struct SoakResult *res);
  * settled_by the longer run's count. Exact series never settle. Run before verdict_leaks
  * and the sweeps. */
 void verdict_settle(struct SoakResult *res);
+
+/* 1 when mode m ran and every run of it was too short to judge (UNJUDGED). */
+int verdict_mode_unjudged(const struct SoakResult *res, Mode m);
 
 /* PASS when no run, sweep or baseline comparison fails; INCOMPLETE when the soak was
  * interrupted, a run did not run, or a mode that judges memory had no run long enough to

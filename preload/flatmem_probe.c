@@ -8,6 +8,7 @@
  * set (the run folder). There it writes, with write(2) and no allocation:
  *   steps.csv   "t_ns,step" for each flatmem_step(step) (include/flatmem.h)
  *   probe.csv   "t_ns,allocated,active,resident,mapped,retained": jemalloc's statistics
+ *               (allocated without its profiler's weight: probes/je_allocated.h)
  *               every 5 ms at first, then every 1/50 of the time so far, at most every
  *               FLATMEM_SAMPLE_MS (100) milliseconds, when jemalloc is there
  *   malloc.csv  "t_ns,in_use": glibc's heap in use (mallinfo2: uordblks + hblkhd) as
@@ -26,6 +27,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "je_allocated.h"
 
 typedef int (*MallctlFn)(const char *, void *, size_t *, void *, size_t);
 
@@ -98,7 +101,8 @@ static void sample(void)
     uint64_t epoch = 1;
     size_t len = sizeof epoch;
     g.mallctl("epoch", &epoch, &len, &epoch, len);
-    uint64_t v[6] = {now_ns(), stat_of("stats.allocated"), stat_of("stats.active"), stat_of("stats.resident"),
+    int ok;
+    uint64_t v[6] = {now_ns(), je_allocated_exact(g.mallctl, &ok), stat_of("stats.active"), stat_of("stats.resident"),
                      stat_of("stats.mapped"), stat_of("stats.retained")};
     char rest[64];
     snprintf(rest, sizeof rest, "%llu,%llu", (unsigned long long)v[4], (unsigned long long)v[5]);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "arena.h" /* ARENA_ASAN */
+#include "je_allocated.h"
 #ifdef ARENA_ASAN
 /* from <sanitizer/allocator_interface.h>, which clang ships and gcc 12 does not; the
  * function is in both runtimes */
@@ -158,7 +159,9 @@ static void write_row(Sampler *s, const EngEvent *ev)
         size_t len = sizeof epoch;
         s->mallctl("epoch", &epoch, &len, &epoch, len); /* refresh the statistics first */
     }
-    row_jemalloc(&r, s, "stats.allocated");
+    int je_ok = 0;
+    uint64_t je_allocated = s->mallctl ? je_allocated_exact(s->mallctl, &je_ok) : 0;
+    row_opt(&r, je_ok, je_allocated); /* stats.allocated without the heap profiler's weight */
     row_jemalloc(&r, s, "stats.active");
     row_jemalloc(&r, s, "stats.resident");
     row_jemalloc(&r, s, "stats.mapped");

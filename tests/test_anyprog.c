@@ -413,11 +413,12 @@ static void test_generate_program(void **state)
             fail_msg("generate %s: not refused with '%s'", bad[k][0], bad[k][1]);
     char cmd[PATH_MAX + 128];
     snprintf(cmd, sizeof cmd, "%s/generate --checkpoint %s/gen.ckpt --tokens {iters} --quiet", g_dir, t);
-    int rc = soak_cmd("gen", cmd, "--iters 300,3000 --modes native,jemalloc,lsan,valgrind");
+    /* a token takes some 10 us: 3000 tokens end within the soak's first few samples */
+    int rc = soak_cmd("gen", cmd, "--iters 3000,30000 --modes native,jemalloc,lsan");
     if (rc != 0)
         fail_msg("generation soak: exit %d (see %s/gen.log)", rc, t);
     assert_int_equal(json_array_size(json_object_get(g_doc, "diagnosis")), 0);
-    assert_int_equal(json_integer_value(json_object_get(run_of("native", 3000), "iterations_reached")), 3000);
+    assert_int_equal(json_integer_value(json_object_get(run_of("native", 30000), "iterations_reached")), 30000);
     /* tokenizer training, a step per merge, on 360 KB of made-up words: long enough a run
      * to be sampled (the built-in corpus trains in milliseconds), and text whose pairs keep
      * multiplying with the merges (the pair table that doubled as they appeared grew 7 KB
@@ -430,6 +431,132 @@ static void test_generate_program(void **state)
     if (rc != 0)
         fail_msg("tokenizer soak: exit %d (see %s/tok.log)", rc, t);
     assert_int_equal(json_integer_value(json_object_get(run_of("jemalloc", 800), "iterations_reached")), 800);
+}
+
+/* ---- issue 19: a verdict users can trust ------------------------------------------------- */
+
+/* The problem of the summary's diagnosis named function (a prefix), or fails. */
+static json_t *problem_in(const char *function)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(g_doc, "diagnosis"), i, p)
+        if (!strncmp(str(p, "function"), function, strlen(function)))
+            return p;
+    fail_msg("no problem in %s:\n%.3000s", function, json_dumps(json_object_get(g_doc, "diagnosis"), JSON_INDENT(1)));
+    return NULL;
+}
+
+/* Its headline rate is within 25% of what the program keeps a step. */
+static void expect_rate(json_t *p, double truth)
+{
+    double rate = json_number_value(json_object_get(json_object_get(p, "bytes_per_iter"), "median"));
+    if (rate < truth * 0.75 || rate > truth * 1.25)
+        fail_msg("%s: the rate is not within 25%% of %.0f B/iteration", str(p, "summary"), truth);
+    assert_true(str(p, "rate_from")[0] != 0); /* it says which series it came from */
+}
+
+/* Each way of allocating names the program's own function (not malloc, strdup's glibc
+ * alias, operator new or std::map's insides), with a rate within 25% of the bytes kept. */
+static void test_allocation_paths_name_the_program(void **state)
+{
+    (void)state;
+    char cpp[PATH_MAX + 64];
+    snprintf(cpp, sizeof cpp, "%s/tests/anyprog_cpp", g_dir);
+    static const struct {
+        const char *prog, *what, *function;
+        double truth; /* bytes the program asks for and keeps a step */
+    } paths[] = {
+        {NULL, "strdup", "copy_step", 29 + 8},        /* the copy and its pointer */
+        {NULL, "calloc", "zeroed_step", 96},
+        {NULL, "realloc", "append_step", 64},
+        {"cpp", "new", "trainer::Pool::keep", 96},
+        {"cpp", "string", "trainer::Log::append", 48 + 101}, /* a list node (two links, a string) and its text */
+        {"cpp", "map", "trainer::Registry::add", 64},   /* a tree node: four words and the pair */
+    };
+    for (size_t k = 0; k < sizeof paths / sizeof paths[0]; k++) {
+        char cmd[PATH_MAX + 128];
+        snprintf(cmd, sizeof cmd, "%s %s {iters}", paths[k].prog ? cpp : g_prog, paths[k].what);
+        int rc = soak_cmd(paths[k].what, cmd, "--iters 200,2000 --modes native,jemalloc");
+        if (rc != 1)
+            fail_msg("%s: soak exited %d, expected 1 (see %s/%s.log)", paths[k].what, rc, test_tmpdir(), paths[k].what);
+        json_t *p = problem_in(paths[k].function);
+        assert_string_equal(str(p, "kind"), "reachable-growth");
+        expect_rate(p, paths[k].truth);
+        assert_int_equal(json_array_size(json_object_get(g_doc, "diagnosis")), 1); /* the scratch buffer is not one */
+    }
+}
+
+/* No band of bytes per run: 128 bytes a step kept by a slow loop (20 ms a step) fails at
+ * 20 and 200 steps. */
+static void test_slow_loop_small_growth_fails(void **state)
+{
+    (void)state;
+    assert_int_equal(soak_cmd("record", prog("record"), "--iters 20,200 --modes native,jemalloc"), 1);
+    expect("native", 200, "GROWING", "reachable-growth", NULL);
+    expect_rate(problem_in("record_step"), 128);
+}
+
+/* A leak in one function and a reachable growth in another: two problems, each named, each
+ * with its own rate (the leak's from the leak reports, the other's from the heap less it). */
+static void test_two_growths_are_two_problems(void **state)
+{
+    (void)state;
+    assert_int_equal(soak_cmd("two", prog("two"), "--iters 300,3000 --modes native,jemalloc,lsan"), 1);
+    assert_int_equal(json_array_size(json_object_get(g_doc, "diagnosis")), 2);
+    json_t *leak = problem_in("lose_step"), *kept = problem_in("record_step");
+    assert_string_equal(str(leak, "kind"), "leak");
+    assert_string_equal(str(kept, "kind"), "reachable-growth");
+    expect_rate(leak, 200);
+    expect_rate(kept, 128);
+}
+
+/* A Python loop whose cache is bounded (64 entries, replaced) is flat, whatever its
+ * interpreter does at start-up. */
+static void test_bounded_python_cache_passes(void **state)
+{
+    (void)state;
+    char cmd[PATH_MAX + 64];
+    snprintf(cmd, sizeof cmd, "python3 %s/tests/programs/bounded_cache.py {iters}", g_root);
+    int rc = soak_cmd("pycache", cmd, "--iters 200,2000 --modes native,jemalloc");
+    if (rc != 0)
+        fail_msg("bounded cache: soak exited %d (see %s/pycache.log)", rc, test_tmpdir());
+    assert_int_equal(json_array_size(json_object_get(g_doc, "diagnosis")), 0);
+}
+
+/* BPE training that leaks 32 bytes a merge fails at 100 and 1000 merges: LeakSanitizer's
+ * reports grow with the count (99 objects, then 999), a per-iteration leak of 32 B. */
+static void test_bpe_leak_per_merge_fails(void **state)
+{
+    (void)state;
+    const char *t = test_tmpdir();
+    assert_int_equal(test_sh("awk 'BEGIN { srand(2); for (i = 0; i < 20000; i++) { n = 2 + int(rand() * 7); "
+                             "for (j = 0; j < n; j++) printf \"%%c\", 97 + int(rand() * 26); "
+                             "printf (i %% 12 == 11 ? \"\\n\" : \" \") } }' >'%s/words2.txt'", t), 0);
+    char cmd[PATH_MAX * 2];
+    snprintf(cmd, sizeof cmd, "%s/../release-fault-bpe_leak/tokenize --data %s/words2.txt --merges {iters} --quiet", g_dir,
+             t);
+    assert_int_equal(soak_cmd("bpeleak", cmd, "--iters 100,1000 --modes native,lsan"), 1);
+    json_t *p = problem_in("fault_bpe_merge");
+    assert_string_equal(str(p, "kind"), "leak");
+    expect_rate(p, 32);
+    assert_true(json_is_true(json_object_get(p, "fails")));
+}
+
+/* A program that ends before the soak can look twice is not judged: UNJUDGED (not
+ * CRASHED), no problem, no projection; a mode with no judged run leaves the soak
+ * INCOMPLETE, not PASS. */
+static void test_too_short_is_not_judged(void **state)
+{
+    (void)state;
+    char cmd[PATH_MAX + 64];
+    snprintf(cmd, sizeof cmd, "%s/tests/anyprog_cpp new {iters}", g_dir);
+    int rc = soak_cmd("short", cmd, "--iters 2,3 --modes native,jemalloc");
+    expect("native", 2, "UNJUDGED", "", NULL);
+    expect("jemalloc", 3, "UNJUDGED", "", NULL);
+    assert_int_equal(json_array_size(json_object_get(g_doc, "diagnosis")), 0);
+    assert_string_equal(str(g_doc, "overall"), "INCOMPLETE");
+    assert_int_equal(rc, 1);
 }
 
 static void test_install(void **state)
@@ -473,6 +600,12 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_bisect_a_program_of_another_repository),
         cmocka_unit_test(test_generate_program),
         cmocka_unit_test(test_install),
+        cmocka_unit_test(test_allocation_paths_name_the_program),
+        cmocka_unit_test(test_slow_loop_small_growth_fails),
+        cmocka_unit_test(test_two_growths_are_two_problems),
+        cmocka_unit_test(test_bounded_python_cache_passes),
+        cmocka_unit_test(test_bpe_leak_per_merge_fails),
+        cmocka_unit_test(test_too_short_is_not_judged),
     };
     int rc = cmocka_run_group_tests_name("anyprog", tests, tmpdir_setup, tmpdir_teardown);
     json_decref(g_doc);
