@@ -335,8 +335,8 @@ void run_evaluate(Run *r, const Tolerance *t)
     }
     r->iter_reached = r->an.last_iter;
     int is_cmd = !strcmp(r->config, "cmd");
-    if (is_cmd && have_samples && r->exit_code == 0 && !r->signal && r->killed == KILL_NONE)
-        r->iter_reached = cmd_iterations_reached(r);
+    if (is_cmd && r->exit_code == 0 && !r->signal && r->killed == KILL_NONE)
+        r->iter_reached = cmd_iterations_reached(r); /* with samples or without: it ran to its end */
     read_note(r);
     if (r->an.peak_rss > (double)r->peak_rss_bytes && r->an.peak_rss < 1e18)
         r->peak_rss_bytes = (uint64_t)r->an.peak_rss;

@@ -67,7 +67,7 @@ Verdict verdict_run(const RunEvidence *e, RunCause *cause)
         e->has_finding,
         e->signal != 0,
         e->exit_code != 0,
-        !e->have_samples || (e->n_series == 0 && !ended_unseen),
+        (!e->have_samples || e->n_series == 0) && !ended_unseen,
         e->bad_rows > 0,
         e->iter_reached != (uint64_t)e->iters,
         e->judges_memory && e->n_judged == 0 && (e->n_short > 0 || ended_unseen),
