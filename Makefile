@@ -91,7 +91,7 @@ HARNESS_OBJ := $(HARNESS_SRC:harness/%.c=$(BUILD)/obj/harness/%.o)
 # Tests that drive the harness or the other variants' builds run in the release variant
 # only, test_oom in the failpoint build (asan) only: elsewhere they are not built, so a
 # "skipped" in `make test` is something to look at.
-RELEASE_TESTS := test_soak test_report test_bisect test_coverage test_parity test_anyprog
+RELEASE_TESTS := test_soak test_report test_bisect test_coverage test_parity test_anyprog test_blas
 ASAN_TESTS := test_oom
 TEST_NAMES := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 ifneq ($(VARIANT),release)
@@ -161,7 +161,7 @@ $(BUILD)/libengine.a $(BUILD)/libprobes.a $(BUILD)/libapp.a $(BUILD)/libharness.
 $(BUILD)/train_full: $(BUILD)/obj/app/train_full.o $(BUILD)/libapp.a $(BUILD)/libprobes.a $(BUILD)/libengine.a
 	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(JSON_LIBS) $(LIBS_ALL)
 
-$(BUILD)/generate: $(BUILD)/obj/app/generate.o $(BUILD)/libengine.a
+$(BUILD)/generate: $(BUILD)/obj/app/generate.o $(BUILD)/libapp.a $(BUILD)/libengine.a
 	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
 
 $(BUILD)/tokenize: $(BUILD)/obj/app/tokenize.o $(BUILD)/libprobes.a $(BUILD)/libengine.a

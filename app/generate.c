@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "blas_select.h"
 #include "../include/flatmem.h"
 #include "bpe.h"
 #include "checkpoint.h"
@@ -227,6 +228,11 @@ int main(int argc, char **argv)
     int rc = parse(argc, argv, &o);
     if (rc)
         return rc < 0 ? usage(stdout) : rc;
+    char blas_err[300];
+    if (blas_select(argv, blas_err, sizeof blas_err) != 0) { /* may start the program again (app/blas_select.h) */
+        fprintf(stderr, "generate: %s\n", blas_err);
+        return 2;
+    }
     static Model md;
     rc = load(&o, &md);
     Rng r;

@@ -66,6 +66,7 @@ static const OptSpec k_opts[] = {
     {"--vocab", K_INT, OFF(vocab), 256, 65535, "N", "with --tokenizer bpe: train the tokenizer to N tokens (1024)"},
     {"--tokenizer-file", K_STR, OFF(tokenizer_file), 0, 0, "FILE", "with --tokenizer bpe: load the tokenizer from FILE, or train it and save it there"},
     {"--quiet", K_FLAG, OFF(quiet), 0, 0, NULL, "no progress lines"},
+    {"--kernels", K_FLAG, OFF(kernels), 0, 0, NULL, "print the matmul kernels that would run and why, then exit (FLATMEM_BLAS_KERNELS: docs/performance.md)"},
 };
 #define N_OPTS (sizeof k_opts / sizeof k_opts[0])
 

@@ -41,6 +41,7 @@ typedef struct TrainOptions {
     long print_every;     /* --print-every N (0: automatic, about 10 lines per run) */
     long threads;         /* --threads N (0: auto) */
     int quiet;            /* --quiet: no progress lines */
+    int kernels;          /* --kernels: say which matmul kernels run, and why, and exit */
     const char *tokenizer;      /* --tokenizer char|bpe (char) */
     long vocab;                 /* --vocab N: BPE tokens (1024) */
     int vocab_given;

@@ -13,6 +13,7 @@
 
 #include "arena.h"
 #include "autograd.h"
+#include "blas_select.h"
 #include "checkpoint.h"
 #include "data.h"
 #include "gemm.h"
@@ -140,7 +141,7 @@ static int write_summary(const Run *r, double ms_median, double tok_s)
                             "heads", c->heads, "embd", c->embd, "ctx", c->ctx, "batch", c->batch, "vocab", c->vocab,
                             "params", (json_int_t)r->model.n_params);
     json_t *o = json_pack("{s:o, s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:f}", "config", cfg, "variant",
-                          ENGINE_VARIANT, "matmul_backend", gemm_backend(), "matmul_kernels", gemm_kernels(), "seed",
+                          ENGINE_VARIANT, "matmul_backend", gemm_backend(), "matmul_kernels", blas_kernels(), "seed",
                           (json_int_t)r->o.seed, "iterations", (json_int_t)r->o.iters, "first_loss", r->first_loss,
                           "final_train_loss", r->last_loss, "val_loss", r->val_loss, "ms_per_iter_median", ms_median,
                           "tokens_per_s", tok_s);
@@ -153,6 +154,7 @@ static int write_summary(const Run *r, double ms_median, double tok_s)
     /* validation loss in bits per character (byte): tokens of the validation split over its bytes */
     double val_tokens = (double)(r->data.n - r->data.n_train), bpc = r->val_loss / log(2.0) * val_tokens /
                                                                        (double)(r->data.val_bytes ? r->data.val_bytes : 1);
+    json_object_set_new(o, "matmul_kernels_reason", json_string(blas_reason()));
     json_object_set_new(o, "tokenizer", json_string(r->data.bpe ? "bpe" : "char"));
     json_object_set_new(o, "val_bits_per_char", json_real(bpc));
     json_object_set_new(o, "bytes_per_token", json_real((double)(r->data.train_bytes + r->data.val_bytes) / (double)r->data.n));
@@ -485,10 +487,10 @@ static int train(Run *r)
     if (r->start)
         printf("train_full: resuming from %s after iteration %ld\n", o->resume, r->start);
     printf("train_full: %s, %d layers, %d heads, embd %d, ctx %d, batch %d, vocab %d, %zu params; "
-           "%ld iterations; data %s (%zu %s); matmul %s (%s kernels); build %s\n",
+           "%ld iterations; data %s (%zu %s); build %s\n",
            o->preset, c->layers, c->heads, c->embd, c->ctx, c->batch, c->vocab, r->model.n_params,
-           o->iters, o->data ? o->data : "built-in", r->data.n, r->data.bpe ? "BPE tokens" : "chars", gemm_backend(),
-           gemm_kernels(), ENGINE_VARIANT);
+           o->iters, o->data ? o->data : "built-in", r->data.n, r->data.bpe ? "BPE tokens" : "chars", ENGINE_VARIANT);
+    printf("train_full: matmul %s, %s kernels: %s\n", gemm_backend(), blas_kernels(), blas_reason());
     fflush(stdout);
     if (o->save_init && save_checkpoint(r, &rng, r->start, "--save-init", o->save_init) != 0)
         return 1;
@@ -538,6 +540,15 @@ int main(int argc, char **argv)
     if (pr == CLI_ERROR) {
         fprintf(stderr, "train_full: %s\nTry 'train_full --help'.\n", err);
         return 2;
+    }
+    char blas_err[300];
+    if (blas_select(argv, blas_err, sizeof blas_err) != 0) { /* may start the program again (app/blas_select.h) */
+        fprintf(stderr, "train_full: %s\n", blas_err);
+        return 2;
+    }
+    if (r.o.kernels) {
+        printf("%s: %s\n", blas_kernels(), blas_reason());
+        return 0;
     }
     const char *outputs[][2] = {{"--summary", r.o.summary}, {"--save", r.o.save}, {"--save-init", r.o.save_init},
                                  {"--losses", r.o.losses}, {"--dump-grads", r.o.dump_grads}};

@@ -118,11 +118,13 @@ static void gemm_serial(int ta, int tb, int m, int n, int k, float alpha, const 
                         const float *b, int ldb, float beta, float *c, int ldc)
 {
 #ifdef ENGINE_BLAS_OPENBLAS
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-#else
-    gemm_portable(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    if (!gemm_routes_portable(ta, tb, m, n, k)) {
+        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, a,
+                    lda, b, ldb, beta, c, ldc);
+        return;
+    }
 #endif
+    gemm_portable(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 /* A product split over the pool: by rows of C (rows of op(A)) or by columns of C (columns
@@ -226,12 +228,78 @@ const char *gemm_backend(void)
 #endif
 }
 
+static int g_portable; /* gemm_use_portable */
+
+void gemm_use_portable(int on)
+{
+    g_portable = on;
+}
+
 const char *gemm_kernels(void)
 {
 #ifdef ENGINE_BLAS_OPENBLAS
-    return openblas_get_corename();
+    return g_portable ? "portable" : openblas_get_corename();
 #else
     return "portable";
+#endif
+}
+
+int gemm_kernel_level(const char *name)
+{
+    static const struct {
+        const char *name;
+        int level;
+    } k_levels[] = {
+        {"Katmai", 0},     {"Coppermine", 0}, {"Northwood", 0},  {"Prescott", 0},       {"Banias", 0},
+        {"Atom", 0},       {"Core2", 0},      {"Penryn", 0},     {"Dunnington", 0},     {"Nehalem", 0},
+        {"Athlon", 0},     {"Opteron", 0},    {"Opteron_SSE3", 0}, {"Barcelona", 0},    {"Bobcat", 0},
+        {"Nano", 0},       {"Sandybridge", 1}, {"Bulldozer", 1}, {"Piledriver", 1},     {"Steamroller", 1},
+        {"Haswell", 2},    {"Zen", 2},        {"Excavator", 2},  {"SkylakeX", 3},       {"Cooperlake", 3},
+        {"SapphireRapids", 3},
+    };
+    for (size_t i = 0; name && i < sizeof k_levels / sizeof k_levels[0]; i++)
+        if (!strcmp(k_levels[i].name, name))
+            return k_levels[i].level;
+    return -1;
+}
+
+int gemm_cpu_level(int *bf16)
+{
+    *bf16 = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) {
+        *bf16 = __builtin_cpu_supports("avx512bf16");
+        return 3;
+    }
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return 2;
+    return __builtin_cpu_supports("avx") ? 1 : 0;
+#else
+    return -1;
+#endif
+}
+
+const char *gemm_better_kernels(const char *current, int cpu_level, int bf16)
+{
+    static const char *const best[] = {NULL, "Sandybridge", "Haswell", "SkylakeX"};
+    int have = gemm_kernel_level(current);
+    if (have < 0 || cpu_level <= have || cpu_level > 3)
+        return NULL;
+    return cpu_level == 3 && bf16 ? "Cooperlake" : best[cpu_level];
+}
+
+int gemm_routes_portable(int ta, int tb, int m, int n, int k)
+{
+#ifdef ENGINE_BLAS_OPENBLAS
+    static int level = -2;
+    if (level == -2)
+        level = gemm_kernel_level(openblas_get_corename());
+    return g_portable || (level == 3 && !ta && !tb && (double)m * n * k <= 1e6 && k >= 32 && n % 16 != 0);
+#else
+    (void)ta, (void)tb, (void)m, (void)n, (void)k;
+    return 1;
 #endif
 }
 

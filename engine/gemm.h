@@ -24,11 +24,37 @@ void gemm_bias(int m, int n, int k, const float *a, int lda, const float *b, int
 /* "openblas" or "portable". */
 const char *gemm_backend(void);
 
-/* The kernels in use: OpenBLAS's core name ("Haswell", "SkylakeX", ...) or "portable".
- * OpenBLAS chooses them when it loads, from the CPU or from OPENBLAS_CORETYPE, which
- * some machines set on purpose (older OpenBLAS builds compute wrong results or crash
- * with their own choice there): the engine never overrides it, it only reports it. */
+/* The kernels in use: OpenBLAS's core name ("Haswell", "SkylakeX", ...) or "portable"
+ * (the build's, or gemm_use_portable). OpenBLAS chooses them when it loads, from the CPU or
+ * from OPENBLAS_CORETYPE; the programs choose for it when it falls back to kernels below
+ * what the CPU can run (app/blas_select.h, docs/performance.md). */
 const char *gemm_kernels(void);
+
+/* Instruction-set levels of kernels and CPUs: 0 SSE (Prescott, Core2, Nehalem, Opteron,
+ * ...), 1 AVX (Sandybridge, Bulldozer), 2 AVX2 and FMA (Haswell, Zen, Excavator), 3 AVX-512
+ * F, DQ, BW and VL (SkylakeX, Cooperlake, SapphireRapids); -1 a name not known here. */
+int gemm_kernel_level(const char *name);
+
+/* This CPU's level (as above); *bf16: it has AVX-512 BF16. */
+int gemm_cpu_level(int *bf16);
+
+/* The kernel set to ask OpenBLAS for when it runs `current` on a CPU of level cpu_level:
+ * "Cooperlake" (level 3 with BF16), "SkylakeX" (3), "Haswell" (2) or "Sandybridge" (1)
+ * when current's level is below the CPU's; NULL when current is as good (OpenBLAS's own
+ * choice on a CPU it knows: Zen on Zen 3, Cooperlake on Zen 4) or unknown. A pure
+ * function: tests give it any CPU. */
+const char *gemm_better_kernels(const char *current, int cpu_level, int bf16);
+
+/* Every product through gemm_portable, whatever the build links (FLATMEM_BLAS_KERNELS=
+ * portable: the engine's own kernel, for comparison). */
+void gemm_use_portable(int on);
+
+/* 1 when gemm sends a product of this shape to the portable kernel because the kernels in
+ * use would call malloc for it: OpenBLAS 0.3.21's AVX-512 kernels (level 3) take row-major
+ * NN products of at most 100^3 multiply-adds, k >= 32 and n not a multiple of 16 to a
+ * small-matrix path that mallocs and frees a buffer on every call (measured over a grid
+ * of shapes; tests/test_blas.c checks that no gemm call allocates). */
+int gemm_routes_portable(int ta, int tb, int m, int n, int k);
 
 /* Products of at least this many multiply-adds (m n k) are split over the engine's
  * threads (par.h); default 1 << 20, below which a split costs more than it saves. For

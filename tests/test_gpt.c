@@ -2,6 +2,7 @@
  * determinism for a fixed seed, that training lowers the loss, and that the engine's
  * threads change neither the losses (beyond rounding) nor the memory contract. */
 #include "testutil.h"
+#include "trainer.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,48 +13,6 @@
 #include "par.h"
 #include "gemm.h"
 #include "rng.h"
-
-typedef struct Trainer {
-    Dataset d;
-    GPT m;
-    Arena arena;
-    Tape tape;
-    Graph g;
-    int32_t *x, *y;
-    Rng rng;
-} Trainer;
-
-static void trainer_init(Trainer *t, GPTConfig c, uint64_t seed)
-{
-    assert_int_equal(data_builtin(&t->d), ENG_OK);
-    c.vocab = t->d.vocab;
-    assert_int_equal(gpt_create(&t->m, &c, seed), ENG_OK);
-    arena_init(&t->arena, 1 << 16);
-    tape_init(&t->tape, 0);
-    graph_init(&t->g, &t->arena, &t->tape);
-    t->x = malloc(sizeof(int32_t) * c.batch * c.ctx);
-    t->y = malloc(sizeof(int32_t) * c.batch * c.ctx);
-    rng_seed(&t->rng, seed);
-}
-
-static float trainer_step(Trainer *t)
-{
-    data_batch(&t->d, SPLIT_TRAIN, &t->rng, t->m.cfg.batch, t->m.cfg.ctx, t->x, t->y);
-    AdamWConfig opt = adamw_defaults();
-    GPTStepStats st;
-    assert_int_equal(gpt_step(&t->m, &t->g, t->x, t->y, &opt, &st), ENG_OK);
-    return st.loss;
-}
-
-static void trainer_free(Trainer *t)
-{
-    free(t->x);
-    free(t->y);
-    tape_free(&t->tape);
-    arena_free(&t->arena);
-    gpt_destroy(&t->m);
-    data_free(&t->d);
-}
 
 static const GPTConfig k_tiny = {.layers = 1, .heads = 2, .embd = 32, .ctx = 32, .batch = 4};
 
