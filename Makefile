@@ -323,9 +323,9 @@ fuzz:
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tools/run-fuzz $(FUZZ_TARGETS)
 
 # speed and footprint: engine (and, once bench/torch_ref.py exists, PyTorch) side by side
-build/bench/sgemm_ceiling: bench/sgemm_ceiling.c build/release/libengine.a
+build/bench/sgemm_ceiling: bench/sgemm_ceiling.c build/release/libapp.a build/release/libengine.a
 	@mkdir -p build/bench
-	$(CC) $(CFLAGS_ALL) -o $@ $< build/release/libengine.a $(LDFLAGS_ALL) $(LIBS_ALL)
+	$(CC) $(CFLAGS_ALL) -Iapp -o $@ $< build/release/libapp.a build/release/libengine.a $(LDFLAGS_ALL) $(LIBS_ALL)
 
 bench: deps
 	@$(MAKE) --no-print-directory release FAULT=none

@@ -79,6 +79,11 @@ int env_write_txt(const SoakEnv *e, const char *dir, const char *build)
         first_line(libs[i][1], v, sizeof v);
         fprintf(f, "%s: %s\n", libs[i][0], v[0] ? v : "unknown");
     }
+    /* the matmul kernels the engine's programs run here, and why (app/blas_select.h) */
+    char cmd[PATH_MAX + 64];
+    snprintf(cmd, sizeof cmd, "'%s/release/train_full' --kernels 2>&1", build);
+    first_line(cmd, v, sizeof v);
+    fprintf(f, "matmul kernels: %s\n", v[0] ? v : "unknown");
     time_t t = time(NULL);
     strftime(v, sizeof v, "%Y-%m-%d %H:%M:%S %Z", localtime(&t));
     fprintf(f, "date: %s\n", v);
