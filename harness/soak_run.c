@@ -224,6 +224,11 @@ static int needs_finer(const Options *o, const Run *r, const Run *runs, int n, l
     double period = (double)(1L << o->prof_sample);
     if (r->n_stacks && r->stacks[0].bytes >= ATTRIB_MIN_SAMPLES * period)
         return 0;
+    /* only a growth of the heap shows in heap profiles: not the arena's or the tape's use of
+     * what they hold already, not pages */
+    const char *name = r->an.series[r->an.worst].name;
+    if (strncmp(name, "mem.", 4) && strncmp(name, "persistent.", 11) && strcmp(name, "jemalloc.allocated"))
+        return 0;
     double growth = r->an.series[r->an.worst].growth;
     long l = 10;
     while (l + 1 < o->prof_sample - 1 && (double)(1L << (l + 1)) * 32.0 <= growth)
