@@ -109,7 +109,7 @@ endif
 # the compiler writes each object's header dependencies next to it (-MMD -MP)
 DEPS := $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d)
 
-.PHONY: false-alarms tokenize soak-tokenize soak-generate bench-bpe bench-attrib install uninstall print-tests soak-coverage bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help check-names
+.PHONY: check false-alarms tokenize soak-tokenize soak-generate bench-bpe bench-attrib install uninstall print-tests soak-coverage bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help check-names
 .DEFAULT_GOAL := all
 
 all: release
@@ -221,6 +221,14 @@ faults-build:
 	@for f in $$(build/release/soak list faults | grep -vx none); do for v in $(VARIANTS); do \
 	  $(MAKE) --no-print-directory train VARIANT=$$v FAULT=$$f || exit 1; done; done
 	@$(MAKE) --no-print-directory tokenize VARIANT=release FAULT=bpe_leak
+
+# `make check`: the fast tier, for the loop you work in: the release build and its unit
+# tests, no soak and no other variant (under a minute on 2 cores once built)
+E2E_TESTS := test_soak test_anyprog test_bisect test_coverage test_parity
+check:
+	@tools/ensure-deps
+	@$(MAKE) --no-print-directory release
+	@SKIP_TESTS="$(E2E_TESTS)" tools/run-tests release
 
 test:
 	@tools/ensure-deps test
@@ -391,6 +399,7 @@ clean:
 help:
 	@echo "make              build build/release (train_full, libengine.a, tests)"
 	@echo "make asan|valgrind|jemalloc   build that variant into build/<variant>/"
+	@echo "make check        the fast tier: the release build and its unit tests (no soak), under a minute"
 	@echo "make test         install missing packages, build the four variants and every fault build,"
 	@echo "                  run every test suite in each variant; ends with 'N passed, N failed'"
 	@echo "make soak         install missing packages, build every variant, run the soak matrix,"
