@@ -335,9 +335,13 @@ build/bench/sgemm_ceiling: bench/sgemm_ceiling.c build/release/libapp.a build/re
 	@mkdir -p build/bench
 	$(CC) $(CFLAGS_ALL) -Iapp -o $@ $< build/release/libapp.a build/release/libengine.a $(LDFLAGS_ALL) $(LIBS_ALL)
 
+build/bench/cpu_clock: bench/cpu_clock.c
+	@mkdir -p build/bench
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+
 bench: deps
 	@$(MAKE) --no-print-directory release FAULT=none
-	@$(MAKE) --no-print-directory build/bench/sgemm_ceiling build/bench/bpe_train VARIANT=release FAULT=none
+	@$(MAKE) --no-print-directory build/bench/sgemm_ceiling build/bench/bpe_train build/bench/cpu_clock VARIANT=release FAULT=none
 	@bench/run
 
 # the false-alarm campaign (issue 19): clean soaks many times over, half with the other core
