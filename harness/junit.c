@@ -15,7 +15,7 @@ static void run_case(FILE *f, const SoakResult *res, const Run *r)
         xml_str(f, r->fault);
     }
     fprintf(f, "\" name=\"%ld iterations%s\" time=\"%.3f\">", r->iters, r->resume_from ? ", resumed" : "", r->wall_s);
-    if (verdict_run_skipped(r)) {
+    if (verdict_run_unreported(r)) { /* not run, or too short to judge: the detail says which */
         fprintf(f, "<skipped message=\"");
         xml_str(f, r->detail);
         fprintf(f, "\"/>");
@@ -75,7 +75,7 @@ int junit_write(const SoakResult *res, const char *out_dir, char *err, size_t er
     int failures = 0, skipped = 0, tests = res->n_runs + res->n_sweeps + (res->base.path != NULL);
     for (int i = 0; i < res->n_runs; i++) {
         failures += verdict_run_fails(&res->runs[i], res->expect_faults);
-        skipped += verdict_run_skipped(&res->runs[i]);
+        skipped += verdict_run_unreported(&res->runs[i]);
     }
     for (int i = 0; i < res->n_sweeps; i++)
         failures += verdict_sweep_fails(res->sweeps[i].fault, res->sweeps[i].growing, res->expect_faults);

@@ -321,6 +321,11 @@ int verdict_run_skipped(const Run *r)
     return r->verdict == V_NOT_RUN;
 }
 
+int verdict_run_unreported(const Run *r)
+{
+    return verdict_run_skipped(r) || r->verdict == V_UNJUDGED;
+}
+
 int verdict_run_fails(const Run *r, int expect_faults)
 {
     if (verdict_run_skipped(r) || (r->one_time_leak && !r->strict_leaks))

@@ -156,6 +156,10 @@ Cell verdict_cell(const struct Run *runs, int n, const char *fault, Mode m);
 /* A run that was not run (interrupted) is skipped, neither passed nor failed. */
 int verdict_run_skipped(const struct Run *r);
 
+/* A run that says nothing of memory: skipped, or UNJUDGED (too short). junit.xml lists it
+ * as skipped, with the reason. */
+int verdict_run_unreported(const struct Run *r);
+
 /* Whether a run fails the soak. Normally anything but FLAT fails; with expect_faults
  * (make faults) a fault build's run fails when it did not give the verdict its cell
  * requires, and passes otherwise. */
