@@ -65,19 +65,11 @@ const char *diagnosis_kind_words(const char *kind)
 const char *diagnosis_blind_reason(Mode m, const char *kind)
 {
     Family f = kind_family(kind);
-    int rss_only = !mode_judges_rss(m);
-    if (f == FAM_ACCESS)
-        return m == MODE_ASAN       ? "FLAT: ASan checks every access of this build; this one did not trip it"
-               : m == MODE_VALGRIND ? "memcheck does not check stack memory that was returned from, nor the engine's arena"
-                                    : "nothing checks memory accesses in this mode: a bad access passes unseen or crashes";
-    if (f == FAM_HEAP && !strcmp(kind, "leak") && (m == MODE_NATIVE || m == MODE_JEMALLOC))
-        return "no leak checker in this mode, and its heap figures stayed within the tolerance";
-    if (f == FAM_HEAP && (m == MODE_LSAN || m == MODE_VALGRIND || m == MODE_ASAN))
-        return "the tool reports memory no longer pointed to, not memory still held; its resident memory is not "
-               "judged (its allocator holds freed blocks back)";
-    if (f == FAM_PAGES && rss_only)
-        return "resident memory is not judged under this tool (its allocator holds freed blocks back)";
-    return "FLAT at every count in this mode";
+    Blind b = f == FAM_ACCESS ? BLIND_ACCESS
+              : f == FAM_HEAP ? (!strcmp(kind, "leak") ? BLIND_LEAK : BLIND_REACHABLE)
+              : f == FAM_PAGES ? BLIND_PAGES : BLIND_COUNT;
+    const char *why = b < BLIND_COUNT ? mode_spec(m)->blind[b] : NULL;
+    return why ? why : "FLAT at every count in this mode";
 }
 
 /* ---- evidence -------------------------------------------------------------------------------- */
@@ -280,7 +272,7 @@ static const Run *largest_stacks(const SoakResult *res, const char *fault)
     const Run *best = NULL;
     for (int i = 0; i < res->n_runs; i++) {
         const Run *r = &res->runs[i];
-        if (r->mode == MODE_JEMALLOC && r->verdict == V_GROWING && r->n_stacks && !strcmp(r->fault, fault) &&
+        if (mode_spec(r->mode)->heap_profiles && r->verdict == V_GROWING && r->n_stacks && !strcmp(r->fault, fault) &&
             (!best || r->iters > best->iters))
             best = r;
     }
@@ -525,7 +517,8 @@ static void problem_figures(Problem *p, const SoakResult *res)
         p->fails |= verdict_run_fails(r, res->expect_faults);
         if (r->one_time_leak && !isnan(r->leak_bytes) && r->iters > once_iters)
             once_iters = r->iters, p->once_bytes = r->leak_bytes;
-        if (r->mode == MODE_JEMALLOC && r->n_stacks && p->function[0] && (!p->stacks || r->iters > p->stacks->iters))
+        if (mode_spec(r->mode)->heap_profiles && r->n_stacks && p->function[0] &&
+            (!p->stacks || r->iters > p->stacks->iters))
             for (int s = 0; s < r->n_stacks; s++)
                 p->stacks = !strcmp(r->stacks[s].function, p->function) ? r : p->stacks;
     }

@@ -217,21 +217,17 @@ static void defaults(Options *o)
     o->prof_sample = 17;
 }
 
-/* The modes a soak runs unless --modes says: the built-in program's four build variants;
- * for a command native, jemalloc, lsan, valgrind, and asan only with --asan-cmd (else it
- * is left out with a note). */
+/* The modes a soak runs unless --modes says (modes.h: the built-in program's, or a
+ * command's; a mode that needs the user's own build only with it: asan with --asan-cmd,
+ * else it is left out with a note). */
 static int default_modes(Options *o)
 {
-    static const Mode builtin[] = {MODE_NATIVE, MODE_ASAN, MODE_VALGRIND, MODE_JEMALLOC};
-    static const Mode command[] = {MODE_NATIVE, MODE_JEMALLOC, MODE_LSAN, MODE_VALGRIND, MODE_ASAN};
-    if (!o->modes_given) {
-        const Mode *m = o->cmd ? command : builtin;
-        o->n_modes = o->cmd ? 4 + (o->asan_cmd != NULL) : 4;
-        memcpy(o->modes, m, (size_t)o->n_modes * sizeof *m);
-    }
+    if (!o->modes_given)
+        o->n_modes = mode_defaults(o->cmd != NULL, o->asan_cmd != NULL, o->modes);
     for (int i = 0; o->cmd && !o->asan_cmd && i < o->n_modes; i++)
-        if (o->modes[i] == MODE_ASAN) {
-            fprintf(stderr, "soak: mode asan skipped: it needs the program built with ASan (--asan-cmd)\n");
+        if (mode_spec(o->modes[i])->own_build) {
+            fprintf(stderr, "soak: mode %s skipped: it needs the program built with ASan (--asan-cmd)\n",
+                    mode_name(o->modes[i]));
             memmove(o->modes + i, o->modes + i + 1, (size_t)(--o->n_modes - i) * sizeof *o->modes);
             i--;
         }

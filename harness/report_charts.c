@@ -165,9 +165,9 @@ static int chart_memory(Ctx *c)
         snprintf(caption, sizeof caption,
                  "Flat lines after the first iterations mean nothing accumulates. The MiB axis starts at 0, so a "
                  "flat line looks flat%s.%s%s", strcmp(r->config, "cmd") ? "; tape capacity is on the right axis, in entries" : "",
-                 r->mode == MODE_JEMALLOC ? " The red lines are jemalloc's own statistics." : "",
-                 mode_judges_rss(r->mode) ? "" : " Under this tool RSS rises as it holds freed blocks back: not judged.");
-        snprintf(vars, sizeof vars, "datafile='%s'; jemalloc=%d", samples, r->mode == MODE_JEMALLOC);
+                 mode_spec(r->mode)->allocator_note ? mode_spec(r->mode)->allocator_note : "",
+                 mode_spec(r->mode)->judges_memory ? "" : " Under this tool RSS rises as it holds freed blocks back: not judged.");
+        snprintf(vars, sizeof vars, "datafile='%s'; jemalloc=%d", samples, mode_spec(r->mode)->allocator_note != NULL);
         if (chart(c, strcmp(r->config, "cmd") ? "memory.gp" : "memory-cmd.gp", file, title, caption, vars) != 0)
             return -1;
     }
@@ -373,7 +373,7 @@ static const Run *problem_run(const Problem *p)
         if (r->verdict != V_GROWING || r->an.worst < 0)
             continue;
         if (!best || r->iters > best->iters ||
-            (r->iters == best->iters && mode_judges_rss(r->mode) && !mode_judges_rss(best->mode)))
+            (r->iters == best->iters && mode_spec(r->mode)->judges_memory && !mode_spec(best->mode)->judges_memory))
             best = r;
     }
     return best;

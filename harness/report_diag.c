@@ -14,7 +14,7 @@
 /* The first lines of a tool log around its report, escaped. */
 static void excerpt(FILE *f, const Run *r)
 {
-    const char *log = r->mode == MODE_VALGRIND ? "valgrind.log" : "stderr.txt";
+    const char *log = mode_spec(r->mode)->log;
     char *text = run_read_file(r, log);
     if (!text)
         return;

@@ -17,23 +17,7 @@
 #include "util.h"
 #include "diagnosis.h"
 
-static const char *const k_modes[MODE_COUNT] = {"native", "asan", "valgrind", "jemalloc", "lsan"};
-static const char *const k_variants[MODE_COUNT] = {"release", "asan", "valgrind", "jemalloc", "release"};
 static const char *const k_kills[] = {"none", "budget", "timeout", "interrupt"};
-
-const char *mode_name(Mode m) { return m < MODE_COUNT ? k_modes[m] : "?"; }
-const char *mode_variant(Mode m) { return m < MODE_COUNT ? k_variants[m] : "?"; }
-const char *mode_names(void) { return "native, asan, valgrind, jemalloc, lsan"; }
-
-int mode_parse(const char *s, Mode *m)
-{
-    for (int i = 0; i < MODE_COUNT; i++)
-        if (!strcmp(s, k_modes[i])) {
-            *m = (Mode)i;
-            return 1;
-        }
-    return 0;
-}
 
 /* ---- run.txt ---------------------------------------------------------------------------- */
 
@@ -232,10 +216,10 @@ static void word_detail(Run *r, RunCause why, const char *samples_err, size_t ba
 static void read_finding(Run *r)
 {
     char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/%s", r->dir, r->mode == MODE_VALGRIND ? "valgrind.log" : "stderr.txt");
+    const ModeSpec *m = mode_spec(r->mode);
+    snprintf(path, sizeof path, "%s/%s", r->dir, m->log);
     char *text = read_file(path, 4u << 20, NULL);
-    r->has_finding = text && (r->mode == MODE_VALGRIND ? finding_from_memcheck(text, &r->finding)
-                                                       : finding_from_sanitizer(text, &r->finding));
+    r->has_finding = text && m->read_finding(text, &r->finding);
     r->leak_bytes = text ? finding_leak_bytes(text) : NAN;
     r->leak_objects = text ? finding_leak_objects(text) : NAN;
     free(text);
@@ -293,7 +277,7 @@ void run_reword_settled(Run *r)
 
 void run_attribute(Run *r)
 {
-    if (r->mode != MODE_JEMALLOC || r->verdict != V_GROWING)
+    if (!mode_spec(r->mode)->heap_profiles || r->verdict != V_GROWING)
         return;
     char dir[PATH_MAX + 16];
     attrib_source_dir(r->dir, dir, sizeof dir);
@@ -330,7 +314,7 @@ void run_evaluate(Run *r, const Tolerance *t)
     r->an.worst = -1;
     r->an.peak_rss = NAN;
     if (have_samples) {
-        analyze_run(&s, (uint64_t)r->iters, t, mode_judges_rss(r->mode), &r->an);
+        analyze_run(&s, (uint64_t)r->iters, t, mode_spec(r->mode)->judges_memory, &r->an);
         samples_free(&s);
     }
     r->iter_reached = r->an.last_iter;
@@ -346,7 +330,7 @@ void run_evaluate(Run *r, const Tolerance *t)
                      .exit_code = r->exit_code, .have_samples = have_samples, .n_series = r->an.n_series,
                      .bad_rows = bad_rows, .iter_reached = r->iter_reached, .iters = r->iters,
                      .growing = r->an.growing, .n_judged = r->an.n_judged, .n_short = r->an.n_short,
-                     .rows = have_samples ? rows : 0, .is_cmd = is_cmd, .judges_memory = mode_judges_rss(r->mode)};
+                     .rows = have_samples ? rows : 0, .is_cmd = is_cmd, .judges_memory = mode_spec(r->mode)->judges_memory};
     RunCause why;
     r->verdict = verdict_run(&e, &why);
     r->n_sites = 0;
@@ -415,13 +399,13 @@ void runs_timelines(const Run *runs, int n)
     for (int i = 0; i < n; i++) {
         const Run *r = &runs[i], *best = r;
         for (int j = 0; j < n; j++) /* the largest GROWING jemalloc run with stacks, per build */
-            if (!strcmp(runs[j].fault, r->fault) && runs[j].mode == MODE_JEMALLOC && runs[j].n_stacks &&
-                (best->mode != MODE_JEMALLOC || !best->n_stacks || runs[j].iters > best->iters))
+            if (!strcmp(runs[j].fault, r->fault) && mode_spec(runs[j].mode)->heap_profiles && runs[j].n_stacks &&
+                (!mode_spec(best->mode)->heap_profiles || !best->n_stacks || runs[j].iters > best->iters))
                 best = &runs[j];
         char path[PATH_MAX + 64], why[PATH_MAX], dir[PATH_MAX + 16];
         attrib_source_dir(r->dir, dir, sizeof dir);
         snprintf(path, sizeof path, "%s/stacks-over-time.csv", dir);
-        if (best == r && r->mode == MODE_JEMALLOC && r->n_stacks && access(path, R_OK) != 0 &&
+        if (best == r && mode_spec(r->mode)->heap_profiles && r->n_stacks && access(path, R_OK) != 0 &&
             attrib_timeline(dir, r->stacks, r->n_stacks, why, sizeof why) < 0)
             fprintf(stderr, "soak: %s: no memory over time for its stacks: %s\n", r->name, why);
     }

@@ -21,10 +21,6 @@
 #include "findings.h"
 #include "verdict.h"
 
-const char *mode_name(Mode m);
-const char *mode_variant(Mode m);       /* its build variant: release, asan, valgrind, jemalloc */
-int mode_parse(const char *s, Mode *m); /* 1 on success */
-const char *mode_names(void);           /* "native, asan, valgrind, jemalloc, lsan", for messages */
 
 #define RUN_MAX_SITES 5
 

@@ -110,8 +110,7 @@ static int prepare_resume(const Options *o, const char *out)
 {
     Argv a = {.n = 0};
     char prog[PATH_MAX], log[PATH_MAX + 32];
-    Run plain = {.mode = MODE_NATIVE, .fault = "none"};
-    target_program(o, &plain, prog, sizeof prog);
+    target_plain_program(o, prog, sizeof prog);
     argv_add(&a, "%s", prog);
     for (int i = 0; o->wl->args[i]; i++)
         argv_add(&a, "%s", o->wl->args[i]);
@@ -215,10 +214,10 @@ static void run_all(const Options *o, Run *runs, int n)
 
 static int needs_finer(const Options *o, const Run *r, const Run *runs, int n, long *lg)
 {
-    if (r->mode != MODE_JEMALLOC || r->verdict != V_GROWING || r->resume_from || r->an.worst < 0)
+    if (!mode_spec(r->mode)->heap_profiles || r->verdict != V_GROWING || r->resume_from || r->an.worst < 0)
         return 0;
     for (int i = 0; i < n; i++) /* the largest such run of its build only */
-        if (&runs[i] != r && runs[i].mode == MODE_JEMALLOC && runs[i].verdict == V_GROWING && !runs[i].resume_from &&
+        if (&runs[i] != r && runs[i].mode == r->mode && runs[i].verdict == V_GROWING && !runs[i].resume_from &&
             !strcmp(runs[i].fault, r->fault) && runs[i].iters > r->iters)
             return 0;
     double period = (double)(1L << o->prof_sample);

@@ -42,7 +42,7 @@ static void sweep_of(SoakResult *res, Sweep *s)
     s->points = n;
     s->slope = n >= 2 ? theil_sen(x, y, (size_t)n) : 0.0;
     s->growth = n >= 2 ? s->slope * (x[n - 1] - x[0]) : 0.0;
-    s->judged = mode_judges_rss(s->mode) && n >= VERDICT_SWEEP_MIN_COUNTS;
+    s->judged = mode_spec(s->mode)->judges_memory && n >= VERDICT_SWEEP_MIN_COUNTS;
     s->growing = verdict_sweep_grows(s->mode, x, y, n, s->slope, &res->tol);
 }
 

@@ -24,7 +24,7 @@ typedef struct Sweep {
     double slope;  /* peak RSS bytes per iteration across the counts (Theil-Sen) */
     double growth; /* slope * (largest count - smallest) */
     int growing;
-    int judged;    /* 0: shown only (mode_judges_rss; fewer than VERDICT_SWEEP_MIN_COUNTS counts) */
+    int judged;    /* 0: shown only (its mode judges no memory, modes.h; fewer than VERDICT_SWEEP_MIN_COUNTS counts) */
 } Sweep;
 
 #define SOAK_MAX_CELLS (MODE_COUNT * 16)

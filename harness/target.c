@@ -18,10 +18,17 @@
 #define MULTIARCH ""
 #endif
 
-/* The preload libraries the modes need, and the Debian package of each. */
+/* The preload libraries of modes.h's Preload (PRELOAD_NONE has none), and the Debian
+ * package of each. */
 static const struct {
     const char *file, *package;
-} k_libs[] = {{"libjemalloc.so.2", "libjemalloc2"}, {"liblsan.so.0", "liblsan0"}};
+} k_libs[] = {{NULL, NULL}, {"libjemalloc.so.2", "libjemalloc2"}, {"liblsan.so.0", "liblsan0"}};
+
+/* What mode m preloads into this soak's target. */
+static Preload preload_of(const Options *o, Mode m)
+{
+    return target_is_cmd(o) ? mode_spec(m)->preload_cmd : mode_spec(m)->preload_builtin;
+}
 
 int target_is_cmd(const Options *o)
 {
@@ -162,9 +169,8 @@ static int statically_linked(const char *path)
 /* ---- the built-in program ----------------------------------------------------------------- */
 
 /* BUILD/<variant>[-fault-NAME]/train_full: native and lsan run the plain build. */
-static void builtin_path(const Options *o, Mode m, const char *fault, char *out, size_t cap)
+static void builtin_path(const Options *o, const char *variant, const char *fault, char *out, size_t cap)
 {
-    const char *variant = m == MODE_NATIVE || m == MODE_LSAN ? o->native_variant : mode_variant(m);
     if (o->program)
         snprintf(out, cap, "%s", o->program);
     else if (!strcmp(fault, "none"))
@@ -202,7 +208,7 @@ static void builtin_args(const Options *o, const Run *r, Argv *a)
     argv_add(a, "%ld", r->iters >= 200 ? r->iters / 200 : 1);
     argv_add(a, "--summary");
     argv_add(a, "%s/train.json", r->dir);
-    if (!o->no_events && (r->mode == MODE_NATIVE || r->mode == MODE_JEMALLOC)) {
+    if (!o->no_events && mode_spec(r->mode)->events) {
         argv_add(a, "--events");
         argv_add(a, "%s/events.bin", r->dir);
     }
@@ -212,13 +218,18 @@ static void builtin_args(const Options *o, const Run *r, Argv *a)
     }
 }
 
+void target_plain_program(const Options *o, char *out, size_t cap)
+{
+    builtin_path(o, o->native_variant, "none", out, cap);
+}
+
 void target_program(const Options *o, const Run *r, char *out, size_t cap)
 {
     if (!target_is_cmd(o)) {
-        builtin_path(o, r->mode, r->fault, out, cap);
+        builtin_path(o, mode_variant(r->mode, o->native_variant), r->fault, out, cap);
     } else {
         Argv a;
-        cmd_words(r->mode == MODE_ASAN && o->asan_cmd ? o->asan_cmd : o->cmd, r->iters, &a);
+        cmd_words(mode_spec(r->mode)->own_build && o->asan_cmd ? o->asan_cmd : o->cmd, r->iters, &a);
         find_program(a.n ? a.v[0] : "", out, cap);
     }
     char abs[PATH_MAX]; /* a report re-rendered from another folder reads the same binary */
@@ -228,44 +239,63 @@ void target_program(const Options *o, const Run *r, char *out, size_t cap)
 
 /* ---- the launch ---------------------------------------------------------------------------- */
 
-/* max_uar_stack_size_log=16: the fake stacks that catch stack-use-after-return are touched
- * page by page as frames rotate through them, which reads as RSS growth for thousands of
- * iterations with the default size; at 64 KiB per size class they settle within ~40. */
+/* Entry t of a mode's environment with its placeholders filled in (modes.h), into env;
+ * an entry starting "?" only when the suppressions it names were given. */
+static void env_entry(const Options *o, const Run *r, const char *t, Argv *env)
+{
+    const char *supp = o->lsan_suppressions, *tun = getenv("GLIBC_TUNABLES");
+    if (*t == '?') {
+        if (!supp)
+            return;
+        t++;
+    }
+    char out[PATH_MAX * 2];
+    size_t n = 0;
+    while (*t && n < sizeof out - 1) {
+        const char *v = NULL, *close = *t == '{' ? strchr(t, '}') : NULL;
+        char num[32], opt[PATH_MAX + 16];
+        if (close && !strncmp(t, "{dir}", 5))
+            v = r->dir;
+        else if (close && !strncmp(t, "{prof_sample}", 13))
+            snprintf(num, sizeof num, "%ld", o->prof_sample), v = num;
+        else if (close && !strncmp(t, "{lsan_supp}", 11))
+            v = supp ? supp : "";
+        else if (close && !strncmp(t, "{lsan_supp_opt}", 15))
+            snprintf(opt, sizeof opt, "%s%s", supp ? ":suppressions=" : "", supp ? supp : ""), v = opt;
+        else if (close && !strncmp(t, "{tunables}", 10))
+            snprintf(opt, sizeof opt, "%s%s", tun && *tun ? tun : "", tun && *tun ? ":" : ""), v = opt;
+        if (!v) {
+            out[n++] = *t++;
+            continue;
+        }
+        n += (size_t)snprintf(out + n, sizeof out - n, "%s", v);
+        n = n < sizeof out ? n : sizeof out - 1;
+        t = close + 1;
+    }
+    out[n] = 0;
+    argv_add(env, "%s", out);
+}
+
+/* The environment mode r->mode sets: its preloads (its library, then the soak's probe),
+ * its own entries (modes.h), and where the probe writes. */
 static void tool_env(const Options *o, const Run *r, Launch *l)
 {
-    char probe[PATH_MAX], lib[PATH_MAX];
+    const ModeSpec *m = mode_spec(r->mode);
+    char probe[PATH_MAX], lib[PATH_MAX] = "";
     target_probe_library(probe, sizeof probe);
-    const char *supp = o->lsan_suppressions;
-    if (r->mode == MODE_ASAN) {
-        argv_add(&l->env, "ASAN_OPTIONS=detect_stack_use_after_return=1:detect_leaks=1:halt_on_error=1:"
-                   "max_uar_stack_size_log=16");
-        argv_add(&l->env, "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1");
-        if (supp)
-            argv_add(&l->env, "LSAN_OPTIONS=suppressions=%s", supp);
-        return; /* ASan's runtime must come first: nothing is preloaded */
-    }
-    int preload_je = r->mode == MODE_JEMALLOC && target_is_cmd(o), preload_lsan = r->mode == MODE_LSAN;
-    system_lib(k_libs[preload_je ? 0 : 1].file, lib, sizeof lib);
-    if (preload_je || preload_lsan)
-        argv_add(&l->env, "LD_PRELOAD=%s%s%s", lib, probe[0] ? ":" : "", probe);
-    else if (probe[0])
-        argv_add(&l->env, "LD_PRELOAD=%s", probe);
-    /* thread caches off, in both allocators: a block freed into a thread's cache still
-     * counts as in use (jemalloc's stats.allocated, glibc's mallinfo2), so with them on the
-     * figures the verdict reads move in stairs of up to 32 KiB as caches fill and flush;
-     * off, they are exact (docs/soak.md, "How exact each series is") */
-    if (r->mode == MODE_JEMALLOC)
-        argv_add(&l->env, "MALLOC_CONF=tcache:false,prof:true,prof_active:true,prof_stats:true,lg_prof_sample:%ld,prof_final:true,"
-                 "prof_prefix:%s/jeprof", o->prof_sample, r->dir);
-    if (r->mode == MODE_NATIVE) {
-        const char *tun = getenv("GLIBC_TUNABLES");
-        argv_add(&l->env, "GLIBC_TUNABLES=%s%sglibc.malloc.tcache_count=0", tun && *tun ? tun : "", tun && *tun ? ":" : "");
-    }
-    if (preload_lsan)
-        argv_add(&l->env, "LSAN_OPTIONS=exitcode=23%s%s", supp ? ":suppressions=" : "", supp ? supp : "");
-    if (r->mode == MODE_NATIVE && target_is_cmd(o))
-        argv_add(&l->env, "FLATMEM_MALLINFO=1"); /* glibc's heap in use, against RSS */
-    argv_add(&l->env, "FLATMEM_DIR=%s", r->dir);
+    Preload pre = preload_of(o, r->mode);
+    if (pre != PRELOAD_NONE)
+        system_lib(k_libs[pre].file, lib, sizeof lib);
+    if (!m->probe)
+        probe[0] = 0;
+    if (lib[0] || probe[0])
+        argv_add(&l->env, "LD_PRELOAD=%s%s%s", lib, lib[0] && probe[0] ? ":" : "", probe);
+    for (int i = 0; i < MODE_MAX_ENV && m->env[i]; i++)
+        env_entry(o, r, m->env[i], &l->env);
+    for (int i = 0; target_is_cmd(o) && i < MODE_MAX_ENV && m->env_cmd[i]; i++)
+        env_entry(o, r, m->env_cmd[i], &l->env);
+    if (m->probe)
+        argv_add(&l->env, "FLATMEM_DIR=%s", r->dir);
 }
 
 static void valgrind_prefix(const Options *o, const Run *r, Argv *a)
@@ -288,16 +318,16 @@ static void valgrind_prefix(const Options *o, const Run *r, Argv *a)
 void target_launch(const Options *o, const Run *r, Launch *l)
 {
     memset(l, 0, sizeof *l);
-    if (r->mode == MODE_VALGRIND && !o->program)
+    if (mode_spec(r->mode)->memcheck && !o->program)
         valgrind_prefix(o, r, &l->argv);
     if (target_is_cmd(o)) {
         Argv words;
-        cmd_words(r->mode == MODE_ASAN ? o->asan_cmd : o->cmd, r->iters, &words);
+        cmd_words(mode_spec(r->mode)->own_build ? o->asan_cmd : o->cmd, r->iters, &words);
         for (int i = 0; i < words.n; i++)
             argv_add(&l->argv, "%s", words.v[i]);
     } else {
         char prog[PATH_MAX];
-        builtin_path(o, r->mode, r->fault, prog, sizeof prog);
+        builtin_path(o, mode_variant(r->mode, o->native_variant), r->fault, prog, sizeof prog);
         argv_add(&l->argv, "%s", prog);
         builtin_args(o, r, &l->argv);
     }
@@ -310,11 +340,12 @@ void target_limits(const Options *o, const Run *r, char *out, size_t cap)
     char prog[PATH_MAX];
     out[0] = 0;
     target_program(o, r, prog, sizeof prog);
-    if (target_is_cmd(o) && prog[0] && statically_linked(prog) && r->mode != MODE_VALGRIND)
+    Preload pre = preload_of(o, r->mode);
+    if (target_is_cmd(o) && prog[0] && statically_linked(prog) && !mode_spec(r->mode)->memcheck)
         snprintf(out, cap, "%s is statically linked: nothing can be preloaded into it (no %s, no step marks "
                            "from include/flatmem.h); RSS is all this run measures",
-                 prog, r->mode == MODE_JEMALLOC ? "jemalloc statistics or heap profiles"
-                       : r->mode == MODE_LSAN ? "LeakSanitizer" : "allocator statistics");
+                 prog, pre == PRELOAD_JEMALLOC ? "jemalloc statistics or heap profiles"
+                       : pre == PRELOAD_LSAN ? "LeakSanitizer" : "allocator statistics");
 }
 
 /* ---- checks before anything runs ---------------------------------------------------------- */
@@ -346,8 +377,8 @@ static int check_libraries(const Options *o)
 {
     char path[PATH_MAX];
     for (int m = 0; m < o->n_modes; m++) {
-        int need = o->modes[m] == MODE_LSAN ? 1 : o->modes[m] == MODE_JEMALLOC && target_is_cmd(o) ? 0 : -1;
-        if (need < 0)
+        Preload need = preload_of(o, o->modes[m]);
+        if (need == PRELOAD_NONE)
             continue;
         system_lib(k_libs[need].file, path, sizeof path);
         if (!path[0]) {
@@ -369,10 +400,9 @@ int target_check(const Options *o, const Run *runs, int n)
     }
     for (int i = 0; i < n && !o->program; i++) {
         char path[PATH_MAX];
-        builtin_path(o, runs[i].mode, runs[i].fault, path, sizeof path);
+        builtin_path(o, mode_variant(runs[i].mode, o->native_variant), runs[i].fault, path, sizeof path);
         if (access(path, X_OK) != 0) {
-            const char *variant = runs[i].mode == MODE_NATIVE || runs[i].mode == MODE_LSAN ? o->native_variant
-                                                                                           : mode_variant(runs[i].mode);
+            const char *variant = mode_variant(runs[i].mode, o->native_variant);
             fprintf(stderr, "soak: %s is missing: build it first (make train VARIANT=%s%s%s)\n", path, variant,
                     strcmp(runs[i].fault, "none") ? " FAULT=" : "", strcmp(runs[i].fault, "none") ? runs[i].fault : "");
             return 2;

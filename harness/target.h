@@ -44,6 +44,10 @@ void target_launch(const Options *o, const Run *r, Launch *l);
  * the command's first word found on PATH. "" when it cannot be found. */
 void target_program(const Options *o, const Run *r, char *out, size_t cap);
 
+/* The built-in program's plain build (--native-variant, no fault): what makes the
+ * checkpoint resumed runs start from. */
+void target_plain_program(const Options *o, char *out, size_t cap);
+
 /* A note on what could not be measured for the program (statically linked: nothing can
  * be preloaded), "" when nothing; for --cmd runs. */
 void target_limits(const Options *o, const Run *r, char *out, size_t cap);

@@ -19,11 +19,6 @@ const char *overall_name(Overall o)
     return o == OVERALL_PASS ? "PASS" : o == OVERALL_FAIL ? "FAIL" : "INCOMPLETE";
 }
 
-int mode_judges_rss(Mode m)
-{
-    return m == MODE_NATIVE || m == MODE_JEMALLOC;
-}
-
 int verdict_series_grows(SeriesClass cls, int changed, int steady, int judged)
 {
     if (!judged || cls == SERIES_IGNORED)
@@ -38,7 +33,7 @@ int verdict_in_sweep(const Run *r)
 
 int verdict_sweep_grows(Mode m, const double *x, const double *y, int n, double slope, const Tolerance *t)
 {
-    if (!mode_judges_rss(m) || n < VERDICT_SWEEP_MIN_COUNTS || slope <= 0)
+    if (!mode_spec(m)->judges_memory || n < VERDICT_SWEEP_MIN_COUNTS || slope <= 0)
         return 0;
     for (int i = 1; i < n; i++)
         if (y[i] - y[i - 1] < t->page_bytes)
@@ -197,13 +192,6 @@ Cell verdict_cell(const Run *runs, int n, const char *fault, Mode m)
     return c;
 }
 
-/* A mode whose tool reports unreachable memory at exit: a run of it without a report
- * leaked nothing. */
-static int mode_checks_leaks(Mode m)
-{
-    return m == MODE_ASAN || m == MODE_VALGRIND || m == MODE_LSAN;
-}
-
 /* A leak report (its kind may already say one-time: verdict_leaks marks run by run). */
 static int is_leak(const Run *r)
 {
@@ -218,7 +206,7 @@ static double leak_size(const Run *q)
     if (is_leak(q))
         return isnan(q->leak_objects) ? q->leak_bytes : q->leak_objects;
     int clean = q->verdict == V_FLAT || q->verdict == V_UNJUDGED || q->verdict == V_GROWING;
-    return mode_checks_leaks(q->mode) && clean && !q->has_finding ? 0.0 : -1.0;
+    return mode_spec(q->mode)->checks_leaks && clean && !q->has_finding ? 0.0 : -1.0; /* no report: nothing leaked */
 }
 
 /* 1 when the leaks of the fresh runs of mode m and fault f grow with the count: at least

@@ -22,13 +22,11 @@
 #include <stdint.h>
 
 #include "analysis.h"
+#include "modes.h"
 
 struct Run;
 struct SoakResult;
 
-/* The tool that watched a run (runs.c has the names and the build each runs): lsan is
- * LeakSanitizer preloaded into the plain build (or the user's program). */
-typedef enum Mode { MODE_NATIVE, MODE_ASAN, MODE_VALGRIND, MODE_JEMALLOC, MODE_LSAN, MODE_COUNT } Mode;
 
 /* In order of severity: the worst verdict of a cell is the largest. */
 /* UNJUDGED: the run ended well, but too soon for its memory series to say anything
@@ -46,13 +44,6 @@ const char *verdict_name(Verdict v);
 const char *overall_name(Overall o);
 
 /* ---- series and sweeps ------------------------------------------------------------------ */
-
-/* 1 when resident memory (RSS, and peak RSS across the sweep) decides verdicts in mode m:
- * native and jemalloc. Under ASan and memcheck the tools hold freed blocks back (ASan's
- * quarantine, up to 256 MiB; memcheck's freelist, 20 MB), so RSS rises with every
- * malloc/free until the queue is full, and LSan's own allocator is not the program's: it
- * is shown there, not judged. */
-int mode_judges_rss(Mode m);
 
 /* Whether a series grows: an exact series when any two of its values differ (changed), a
  * sampled one (allocator, resident) when its floors rise steadily (analysis.h); a series
@@ -89,7 +80,7 @@ typedef struct RunEvidence {
     int n_short;            /* series that would be judged but had too few rows */
     size_t rows;            /* rows of samples.csv */
     int is_cmd;             /* a program of the user's (--cmd), sampled from outside */
-    int judges_memory;      /* the mode judges memory series (mode_judges_rss) */
+    int judges_memory;      /* the mode judges memory series (modes.h) */
 } RunEvidence;
 
 /* Which rung of the ladder decided: what runs.c puts into words. */
