@@ -61,7 +61,7 @@ void ci_annotate(const SoakResult *res, FILE *f)
         snprintf(msg, sizeof msg, "%s%s%s%s%s", line, proj[0] ? "; " : "", proj, p->detail[0] ? "; " : "", p->detail);
         char emsg[sizeof msg * 3], t[200];
         ci_escape(msg, emsg, sizeof emsg, 0);
-        snprintf(t, sizeof t, "memory soak: %s%s%s", p->kind, p->function[0] ? " in " : "", p->function);
+        snprintf(t, sizeof t, "memory soak: %s%s%s", kind_name(p->kind), p->function[0] ? " in " : "", p->function);
         ci_escape(t, title, sizeof title, 1);
         long ln = 0;
         const char *level = p->fails ? "error" : "notice";
@@ -91,7 +91,7 @@ static void md_row(FILE *f, const Problem *p, int index)
         snprintf(rate, sizeof rate, "-");
     diagnosis_modes(p->seen, seen, sizeof seen);
     diagnosis_modes(p->blind, blind, sizeof blind);
-    fprintf(f, "| %d | **%s**", index, p->kind);
+    fprintf(f, "| %d | **%s**", index, kind_name(p->kind));
     if (strcmp(p->fault, "none"))
         fputs(" (fault build ", f), md_cell(f, p->fault), fputc(')', f);
     fprintf(f, " | ");
@@ -114,7 +114,7 @@ static void md_row(FILE *f, const Problem *p, int index)
 /* A problem's paragraph under the table: meaning, measurement, frames, blind modes, commit. */
 static void md_paragraph(FILE *f, const Diagnosis *d, const Problem *p, int index)
 {
-    fprintf(f, "\n**%d. %s**: %s.", index, p->kind, diagnosis_kind_words(p->kind));
+    fprintf(f, "\n**%d. %s**: %s.", index, kind_name(p->kind), kind_words(p->kind));
     if (p->detail[0])
         fputc(' ', f), md_cell(f, p->detail), fputc('.', f);
     for (int k = 0; k < p->n_frames; k++)

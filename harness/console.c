@@ -14,7 +14,7 @@ static void print_runs(const SoakResult *res)
         char iters[32];
         snprintf(iters, sizeof iters, "%ld%s", r->iters, r->resume_from ? " resumed" : "");
         printf("%-10s %-12s %-14s %-12s %-20s %9.1f %8.1f  %s\n", mode_name(r->mode), r->fault, iters,
-               verdict_name(r->verdict), r->kind && r->kind[0] ? r->kind : "-", (double)r->peak_rss_bytes / MIB,
+               verdict_name(r->verdict), r->kind != KIND_NONE ? kind_name(r->kind) : "-", (double)r->peak_rss_bytes / MIB,
                r->wall_s, r->detail);
     }
 }

@@ -9,64 +9,11 @@
 #include "attrib.h"
 #include "summary.h"
 
-/* ---- kinds ---------------------------------------------------------------------------------- */
-
-typedef enum Family { FAM_ACCESS, FAM_HEAP, FAM_PAGES, FAM_PROCESS, FAM_SOAK } Family;
-
-/* Most telling first: a problem takes the first kind of this table any of its evidence has. */
-static const struct {
-    const char *kind;
-    Family family;
-    const char *words;
-} k_kinds[] = {
-    {"invalid-access", FAM_ACCESS, "memory read or written where it must not be (after free or reset, past the end)"},
-    {"undefined-behavior", FAM_ACCESS, "undefined behaviour at run time"},
-    {"leak", FAM_HEAP, "memory no longer pointed to, never freed"},
-    {"tape-or-arena-growth", FAM_HEAP, "the engine's tape or arena grows"},
-    {"reachable-growth", FAM_HEAP, "heap memory still pointed to, piling up"},
-    {"allocator-retention", FAM_PAGES, "the allocator keeps more pages while what the program holds is flat"},
-    {"non-heap-growth", FAM_PAGES, "resident memory grows outside the heap (mmap, stacks)"},
-    {"unexplained-growth", FAM_PAGES, "resident memory grows; no heap figure was measured to tell where"},
-    {"one-time-leak", FAM_HEAP, "memory allocated once and never freed (the same at every count)"},
-    {"peak-growth", FAM_SOAK, "peak memory grows with the iteration count across the sweep"},
-    {"baseline-regression", FAM_SOAK, "peak memory or time per iteration rose against the baseline"},
-    {"over-budget", FAM_PROCESS, "the run went over its memory budget and was stopped"},
-    {"timeout", FAM_PROCESS, "the run did not finish in time"},
-    {"crash", FAM_PROCESS, "the program crashed or exited with an error"},
-};
-#define N_KINDS ((int)(sizeof k_kinds / sizeof k_kinds[0]))
-
-static int kind_rank(const char *kind)
-{
-    for (int i = 0; i < N_KINDS; i++)
-        if (!strcmp(k_kinds[i].kind, kind))
-            return i;
-    return N_KINDS;
-}
-
-static Family kind_family(const char *kind)
-{
-    int i = kind_rank(kind);
-    return i < N_KINDS ? k_kinds[i].family : FAM_PROCESS;
-}
-
-int diagnosis_is_growth(const char *kind)
-{
-    Family f = kind_family(kind);
-    return f == FAM_HEAP || f == FAM_PAGES || !strcmp(kind, "peak-growth");
-}
-
-const char *diagnosis_kind_words(const char *kind)
-{
-    int i = kind_rank(kind);
-    return i < N_KINDS ? k_kinds[i].words : "";
-}
-
-const char *diagnosis_blind_reason(Mode m, const char *kind)
+const char *diagnosis_blind_reason(Mode m, Kind kind)
 {
     Family f = kind_family(kind);
     Blind b = f == FAM_ACCESS ? BLIND_ACCESS
-              : f == FAM_HEAP ? (!strcmp(kind, "leak") ? BLIND_LEAK : BLIND_REACHABLE)
+              : f == FAM_HEAP ? (kind == KIND_LEAK ? BLIND_LEAK : BLIND_REACHABLE)
               : f == FAM_PAGES ? BLIND_PAGES : BLIND_COUNT;
     const char *why = b < BLIND_COUNT ? mode_spec(m)->blind[b] : NULL;
     return why ? why : "FLAT at every count in this mode";
@@ -77,7 +24,7 @@ const char *diagnosis_blind_reason(Mode m, const char *kind)
 /* What one run points at. */
 typedef struct Evidence {
     const Run *run;
-    const char *kind;
+    Kind kind;
     char function[96], location[160], site[32];
     int reported;   /* the function is a tool report's frame, not a sampled stack's */
     int stack;      /* which of the run's growth stacks names it (-1: none, or its primary) */
@@ -100,7 +47,7 @@ static void split_frame(const char *frame, char *fn, size_t fncap, char *loc, si
 
 static Evidence evidence_of(const Run *r)
 {
-    Evidence e = {.run = r, .kind = r->kind && r->kind[0] ? r->kind : "crash", .stack = -1};
+    Evidence e = {.run = r, .kind = r->kind != KIND_NONE ? r->kind : KIND_CRASH, .stack = -1};
     if (r->has_finding && r->finding.n_frames) {
         split_frame(r->finding.frames[0], e.function, sizeof e.function, e.location, sizeof e.location);
         e.reported = 1;
@@ -116,7 +63,7 @@ static Evidence evidence_of(const Run *r)
 
 /* ---- grouping ----------------------------------------------------------------------------- */
 
-static Problem *problem_new(Diagnosis *d, const char *fault, const char *kind)
+static Problem *problem_new(Diagnosis *d, const char *fault, Kind kind)
 {
     if (d->n == DIAG_MAX) {
         d->dropped++;
@@ -158,7 +105,7 @@ static void problem_add(Problem *p, const Evidence *e)
                 snprintf(p->frames[p->n_frames++], sizeof p->frames[0], "%s", c);
         }
     }
-    if (kind_rank(e->kind) < kind_rank(p->kind))
+    if (e->kind < p->kind) /* the more telling (kinds.h's order) */
         p->kind = e->kind;
     if (p->n_runs < DIAG_RUNS)
         p->runs[p->n_runs++] = e->run;
@@ -325,7 +272,7 @@ static void add_stacks(Diagnosis *d, const SoakResult *res)
             const StackGrowth *g = &r->stacks[k];
             if (g->share < DIAG_STACK_SHARE || !strncmp(g->function, "0x", 2))
                 continue;
-            Evidence e = {.run = r, .kind = r->kind && r->kind[0] ? r->kind : "reachable-growth", .stack = k};
+            Evidence e = {.run = r, .kind = r->kind != KIND_NONE ? r->kind : KIND_REACHABLE_GROWTH, .stack = k};
             snprintf(e.function, sizeof e.function, "%s", g->function);
             snprintf(e.location, sizeof e.location, "%s", g->where);
             Problem *p = by_place(d, &e);
@@ -355,7 +302,7 @@ static void group_runs(Diagnosis *d, const SoakResult *res)
                 p = by_missing_name(d, &e);
             if (!p && pass == 3 && add_to_family(d, &e))
                 continue;
-            if (!p && pass == 3 && diagnosis_is_growth(e.kind) && (p = access_problem(d, &e)))
+            if (!p && pass == 3 && kind_is_growth(e.kind) && (p = access_problem(d, &e)))
                 also_grew(p, &e);
             if (!p && pass >= 2) /* a sampled stack alone does not make a second problem of a family */
                 p = by_family(d, &e);
@@ -439,7 +386,7 @@ static double leak_rate(const Problem *p, char *from, size_t cap, int *n_out)
         for (int k = 0; k < p->n_runs; k++) {
             const Run *r = p->runs[k];
             if (r->mode != (Mode)m || r->resume_from || r->one_time_leak || isnan(r->leak_bytes) ||
-                strcmp(r->kind ? r->kind : "", "leak"))
+                r->kind != KIND_LEAK)
                 continue;
             x[n] = (double)r->iters, y[n++] = r->leak_bytes;
             lo = !lo || r->iters < lo ? r->iters : lo, hi = r->iters > hi ? r->iters : hi;
@@ -463,7 +410,7 @@ static double leak_rate(const Problem *p, char *from, size_t cap, int *n_out)
 static void problem_leak_rate(Problem *p)
 {
     Family fam = kind_family(p->kind);
-    if ((fam != FAM_HEAP && fam != FAM_PAGES) || !strcmp(p->kind, "one-time-leak"))
+    if ((fam != FAM_HEAP && fam != FAM_PAGES) || p->kind == KIND_ONE_TIME_LEAK)
         return;
     int n = 0;
     double v = leak_rate(p, p->rate_from, sizeof p->rate_from, &n);
@@ -484,7 +431,7 @@ static void problem_leak_rate(Problem *p)
 static void problem_rate(Problem *p, const Diagnosis *d)
 {
     Family fam = kind_family(p->kind);
-    if ((fam != FAM_HEAP && fam != FAM_PAGES) || !strcmp(p->kind, "one-time-leak") || p->from_leaks)
+    if ((fam != FAM_HEAP && fam != FAM_PAGES) || p->kind == KIND_ONE_TIME_LEAK || p->from_leaks)
         return;
     for (RateSource src = RS_EXACT; src < RS_NONE; src++) {
         const Run *best = NULL;
@@ -535,8 +482,8 @@ static void add_sweeps(Diagnosis *d, const SoakResult *res)
             continue;
         Problem *p = NULL;
         for (int k = 0; k < d->n && !p; k++)
-            p = !strcmp(d->list[k].kind, "peak-growth") && !strcmp(d->list[k].fault, s->fault) ? &d->list[k] : NULL;
-        if (!p && !(p = problem_new(d, s->fault, "peak-growth")))
+            p = d->list[k].kind == KIND_PEAK_GROWTH && !strcmp(d->list[k].fault, s->fault) ? &d->list[k] : NULL;
+        if (!p && !(p = problem_new(d, s->fault, KIND_PEAK_GROWTH)))
             continue;
         p->seen |= 1u << s->mode;
         p->fails = 1;
@@ -553,7 +500,7 @@ static void add_sweeps(Diagnosis *d, const SoakResult *res)
 static void add_baseline(Diagnosis *d, const SoakResult *res)
 {
     const BaselineCompare *b = &res->base;
-    Problem *p = b->n_regressions ? problem_new(d, "none", "baseline-regression") : NULL;
+    Problem *p = b->n_regressions ? problem_new(d, "none", KIND_BASELINE_REGRESSION) : NULL;
     if (!p)
         return;
     p->fails = 1;
@@ -570,7 +517,7 @@ static int cmp_problem(const void *a, const void *b)
     int c = strcmp(x->fault, y->fault);
     if (c)
         return strcmp(x->fault, "none") ? (strcmp(y->fault, "none") ? c : 1) : -1;
-    return kind_rank(x->kind) - kind_rank(y->kind);
+    return (int)x->kind - (int)y->kind;
 }
 
 void diagnosis_build(Diagnosis *d, const SoakResult *res)
@@ -652,13 +599,13 @@ void diagnosis_rate_words(const Problem *p, char *out, size_t cap)
 void diagnosis_line(const Problem *p, char *out, size_t cap)
 {
     size_t n;
-    int once = !strcmp(p->kind, "one-time-leak") && !isnan(p->once_bytes);
+    int once = p->kind == KIND_ONE_TIME_LEAK && !isnan(p->once_bytes);
     char a[32];
     if (once) { /* "a one-time leak of 4.0 KiB in f (file:line)": no rate, no projection */
         fmt_bytes(a, sizeof a, p->once_bytes);
         n = (size_t)snprintf(out, cap, "one-time-leak of %s", a);
     } else {
-        n = (size_t)snprintf(out, cap, "%s", p->kind);
+        n = (size_t)snprintf(out, cap, "%s", kind_name(p->kind));
     }
     if (p->function[0])
         n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, " in %s%s%s%s", p->function, p->location[0] ? " (" : "",

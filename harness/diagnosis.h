@@ -39,7 +39,7 @@ struct SoakResult;
 #define DIAG_STACK_SHARE 0.1 /* a growing stack holding this share of the growth is a problem of its own */
 
 typedef struct Problem {
-    const char *kind;       /* verdict_kind's word, or "peak-growth", "baseline-regression" */
+    Kind kind;              /* verdict_kind's, or KIND_PEAK_GROWTH, KIND_BASELINE_REGRESSION */
     char fault[32];         /* the build it was seen in ("none": the program as it is) */
     char function[96];      /* where: "" when no tool named a function */
     char location[160];     /* "engine/ops.c:412", "" when unknown */
@@ -78,14 +78,8 @@ void diagnosis_build(Diagnosis *d, const struct SoakResult *res);
  * d->first_bad and its subject. 0, or -1 when there is none or it is damaged. */
 int diagnosis_read_bisect(Diagnosis *d, const char *dir);
 
-/* Why mode m cannot see a problem of this kind (a FLAT run of it), for people. */
-const char *diagnosis_blind_reason(Mode m, const char *kind);
-
-/* 1 when a kind is memory that grows (heap, pages, peak), not an access or a crash. */
-int diagnosis_is_growth(const char *kind);
-
-/* What a kind means, in a few words: "memory no longer pointed to, never freed". */
-const char *diagnosis_kind_words(const char *kind);
+/* Why mode m cannot see a problem of this kind (a FLAT run of it), for people (modes.h). */
+const char *diagnosis_blind_reason(Mode m, Kind kind);
 
 /* How fast, in words: "16 B/iteration (arena.used_bytes, native 10000)", "4.0 KiB once",
  * or "" when nothing was measured. */

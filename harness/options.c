@@ -13,14 +13,14 @@
 #include "target.h"
 #include "util.h"
 
-typedef enum Kind {
+typedef enum OptKind {
     K_FLAG, K_LONG, K_DOUBLE, K_STR, K_FILE, K_ITERS, K_RESUME, K_MODES, K_FAULTS, K_CONFIG, K_SHARD, K_GONE,
     K_VARIANT, K_REGEX, K_ANNOTATE
-} Kind;
+} OptKind;
 
 typedef struct OptSpec {
     const char *name;
-    Kind kind;
+    OptKind kind;
     size_t offset; /* into Options */
     double lo, hi; /* numbers: accepted range */
     const char *metavar;

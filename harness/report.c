@@ -61,7 +61,7 @@ static void section_banner(FILE *f, const SoakResult *res)
                 res->n_runs);
     else if (res->overall == OVERALL_FAIL && res->diag.n && res->diag.list[0].fails) {
         const Problem *p = &res->diag.list[0];
-        fprintf(f, "%s", p->kind);
+        fprintf(f, "%s", kind_name(p->kind));
         if (p->function[0])
             fprintf(f, " in "), xml_str(f, p->function);
         else if (p->site[0])

@@ -387,7 +387,7 @@ static int chart_problems(Ctx *c)
     for (int i = 0; i < c->res->diag.n; i++) {
         const Problem *p = &c->res->diag.list[i];
         char data[PATH_MAX + 64], file[64], title[150], vars[3 * PATH_MAX], src[PATH_MAX + 16] = "";
-        if (!diagnosis_is_growth(p->kind))
+        if (!kind_is_growth(p->kind))
             continue;
         snprintf(file, sizeof file, "problem-%d", i + 1);
         const Run *r = p->stacks;

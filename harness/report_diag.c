@@ -167,7 +167,8 @@ static void chart_of(FILE *f, const Charts *cs, int index)
 
 static void problem(FILE *f, const SoakResult *res, const Problem *p, int index, const char *dir, const Charts *cs)
 {
-    fprintf(f, "<div class=\"problem%s\" id=\"problem-%d\"><h3>%d. %s", p->fails ? "" : " quiet", index, index, p->kind);
+    fprintf(f, "<div class=\"problem%s\" id=\"problem-%d\"><h3>%d. %s", p->fails ? "" : " quiet", index, index,
+            kind_name(p->kind));
     if (p->function[0])
         fprintf(f, " in <code>"), xml_str(f, p->function), fprintf(f, "</code>");
     if (p->location[0])
@@ -177,7 +178,7 @@ static void problem(FILE *f, const SoakResult *res, const Problem *p, int index,
     if (strcmp(p->fault, "none"))
         fprintf(f, " <small>fault build "), xml_str(f, p->fault), fprintf(f, "</small>");
     fprintf(f, "</h3>\n<p class=\"meaning\">");
-    xml_str(f, diagnosis_kind_words(p->kind));
+    xml_str(f, kind_words(p->kind));
     fprintf(f, "</p>\n");
     facts(f, &res->diag, p);
     chart_of(f, cs, index);

@@ -98,7 +98,7 @@ json_t *run_to_json(const Run *r)
     json_object_set_new(o, "findings", finding_json(r));
     json_object_set_new(o, "series", series_json(r));
     json_object_set_new(o, "sites", sites_json(r));
-    json_object_set_new(o, "kind", json_string(r->kind ? r->kind : ""));
+    json_object_set_new(o, "kind", json_string(kind_name(r->kind)));
     json_object_set_new(o, "note", json_string(r->note));
     json_object_set_new(o, "leak_bytes", num(r->leak_bytes));
     json_object_set_new(o, "leak_objects", num(r->leak_objects));

@@ -69,7 +69,7 @@ typedef struct Run {
     char settled_series[48]; /* the series that rose, for the words */
     double settled_bytes;    /* how much it rose in this run */
     int strict_leaks;   /* --strict-leaks: a one-time leak fails all the same */
-    const char *kind;   /* the classification (verdict.c): "leak", "reachable-growth", ... */
+    Kind kind;          /* the classification (verdict.c, kinds.h) */
 } Run;
 
 /* Writes run.txt from the fields above. 0 or -1 (errno). */

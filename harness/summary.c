@@ -171,8 +171,8 @@ static json_t *problem_json(const Problem *p, const Diagnosis *d)
         json_array_append_new(runs, json_string(p->runs[k]->name));
     char line[600];
     diagnosis_line(p, line, sizeof line);
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "kind", p->kind, "meaning",
-                          diagnosis_kind_words(p->kind), "fault", p->fault, "function", p->function, "location",
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "kind", kind_name(p->kind), "meaning",
+                          kind_words(p->kind), "fault", p->fault, "function", p->function, "location",
                           p->location, "site", p->site, "frames", frames);
     json_object_set_new(o, "bytes_per_iter", json_pack("{s:o, s:o, s:o, s:i}", "median", num(p->rate), "min",
                                                        num(p->rate_min), "max", num(p->rate_max), "runs", p->n_rates));

@@ -93,34 +93,34 @@ static int series_state(const RunAnalysis *an, const char *const *prefixes, int 
     return 0;
 }
 
-static const char *growth_kind(const RunAnalysis *an)
+static Kind growth_kind(const RunAnalysis *an)
 {
     static const char *const engine[] = {"tape.", "arena.", NULL};
     static const char *const heap[] = {"mem.", "malloc.", "jemalloc.allocated", "persistent.", "tensors.", NULL};
     static const char *const pages[] = {"jemalloc.active", NULL};
     if (series_state(an, engine, 1))
-        return "tape-or-arena-growth";
+        return KIND_TAPE_OR_ARENA_GROWTH;
     if (series_state(an, heap, 1))
-        return "reachable-growth";
+        return KIND_REACHABLE_GROWTH;
     if (series_state(an, pages, 1))
-        return "allocator-retention";
-    return series_state(an, heap, 0) ? "non-heap-growth" : "unexplained-growth";
+        return KIND_ALLOCATOR_RETENTION;
+    return series_state(an, heap, 0) ? KIND_NON_HEAP_GROWTH : KIND_UNEXPLAINED_GROWTH;
 }
 
-const char *verdict_kind(const Run *r)
+Kind verdict_kind(const Run *r)
 {
     switch (r->verdict) {
     case V_GROWING: return growth_kind(&r->an);
     case V_ERROR:
         if (!strcmp(r->finding.kind, "leak") || !strcmp(r->finding.kind, "definitely-lost"))
-            return "leak";
+            return KIND_LEAK;
         if (isupper((unsigned char)r->finding.kind[0])) /* "SEGV", "BUS": the tool's signal handler */
-            return "crash";
-        return !strcmp(r->finding.tool, "ubsan") ? "undefined-behavior" : "invalid-access";
-    case V_CRASHED: return "crash";
-    case V_TIMEOUT: return "timeout";
-    case V_OVER_BUDGET: return "over-budget";
-    default: return "";
+            return KIND_CRASH;
+        return !strcmp(r->finding.tool, "ubsan") ? KIND_UNDEFINED_BEHAVIOR : KIND_INVALID_ACCESS;
+    case V_CRASHED: return KIND_CRASH;
+    case V_TIMEOUT: return KIND_TIMEOUT;
+    case V_OVER_BUDGET: return KIND_OVER_BUDGET;
+    default: return KIND_NONE;
     }
 }
 
@@ -195,7 +195,7 @@ Cell verdict_cell(const Run *runs, int n, const char *fault, Mode m)
 /* A leak report (its kind may already say one-time: verdict_leaks marks run by run). */
 static int is_leak(const Run *r)
 {
-    return r->kind && (!strcmp(r->kind, "leak") || !strcmp(r->kind, "one-time-leak")) && !isnan(r->leak_bytes);
+    return (r->kind == KIND_LEAK || r->kind == KIND_ONE_TIME_LEAK) && !isnan(r->leak_bytes);
 }
 
 /* What a fresh run of mode m and fault f says a leak weighs at its count: its report's
@@ -253,7 +253,7 @@ void verdict_leaks(SoakResult *res)
                          !res->runs[j].resume_from && leak_size(&res->runs[j]) >= 0;
         r->one_time_leak = r->resume_from ? fresh_ran && grows != 1 : grows == 0;
         if (r->one_time_leak)
-            r->kind = "one-time-leak";
+            r->kind = KIND_ONE_TIME_LEAK;
     }
 }
 

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "analysis.h"
+#include "kinds.h"
 #include "modes.h"
 
 struct Run;
@@ -99,8 +100,8 @@ Verdict verdict_run(const RunEvidence *e, RunCause *cause);
 /* The verdict of a run that could not be started (CRASHED). */
 Verdict verdict_unstarted(void);
 
-/* The kind of problem a run shows, from its verdict, its tool report and which of its
- * series grew ("" for FLAT or NOT_RUN):
+/* The kind of problem a run shows (kinds.h), from its verdict, its tool report and which
+ * of its series grew (KIND_NONE for FLAT, UNJUDGED or NOT_RUN):
  *   leak                  a tool reports unreachable memory (LSan, memcheck definite)
  *   invalid-access        another tool report (use after free/reset/return, overflow)
  *   crash                 a tool's report of a deadly signal ("SEGV on unknown address"),
@@ -114,7 +115,7 @@ Verdict verdict_unstarted(void);
  *   non-heap-growth       RSS grows while the heap, measured, is flat: mmap, stacks
  *   unexplained-growth    RSS grows and no heap figure was measured to tell which
  *   crash, timeout, over-budget  as the verdicts */
-const char *verdict_kind(const struct Run *r);
+Kind verdict_kind(const struct Run *r);
 
 /* ---- faults and the detection matrix ---------------------------------------------------- */
 
