@@ -1,15 +1,14 @@
 #include "attrib.h"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "argv.h"
 #include "columns.h"
 #include "findings.h"
 #include "outfile.h"
@@ -36,19 +35,15 @@ double attrib_sample_period(const char *dir)
     return v > 0 ? v : 131072.0;
 }
 
-/* Runs jeprof with args, its standard output into path. 0, or -1. */
+/* Runs jeprof with args (args[0] "jeprof", NULL-terminated), its standard output into
+ * path. 0, or -1. */
 static int jeprof(char *const *args, const char *path)
 {
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644), null = open("/dev/null", O_WRONLY);
-        dup2(fd, 1);
-        dup2(null, 2);
-        execvp("jeprof", args);
-        _exit(127);
-    }
-    int st = 0;
-    return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+    static Argv a;
+    a.n = 0;
+    for (int i = 0; args[i]; i++)
+        argv_add(&a, "%s", args[i]);
+    return argv_run(&a, path, NULL, 0) == 0 ? 0 : -1;
 }
 
 /* The final profile jemalloc wrote at exit (jeprof.<pid>.<n>.f.heap), into out. */

@@ -3,15 +3,14 @@
 #include "attrib.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "argv.h"
 #include "baseline.h"
 #include "columns.h"
 #include "evlog.h"
@@ -44,20 +43,18 @@ static int plot(const Ctx *c, const char *tmpl, const Chart *ch, const char *var
         snprintf(e, sizeof e, "term='%s'; outfile='%s/%s.%s'; title='%s'; dir='%s'; %s", term, c->chart_dir, ch->file,
                  term, title, c->templates, vars);
         snprintf(script, sizeof script, "%s/%s", c->templates, tmpl);
-        pid_t pid = fork();
-        if (pid == 0) { /* gnuplot's warnings (an axis with one point, ...) go to a log */
-            char log[PATH_MAX + 32];
-            snprintf(log, sizeof log, "%s/gnuplot.log", c->chart_dir);
-            int null = open("/dev/null", O_WRONLY), lf = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-            dup2(null, 1);
-            dup2(lf, 2);
-            execlp("gnuplot", "gnuplot", "-e", e, script, (char *)NULL);
-            _exit(127);
-        }
-        int st = 0;
-        if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-            snprintf(c->err, c->errlen, "gnuplot failed on %s for %s.%s (exit %d; is gnuplot installed? see %s/gnuplot.log)",
-                     tmpl, ch->file, term, WIFEXITED(st) ? WEXITSTATUS(st) : -1, c->chart_dir);
+        char log[PATH_MAX + 32]; /* gnuplot's warnings (an axis with one point, ...) go to a log */
+        snprintf(log, sizeof log, "%s/gnuplot.log", c->chart_dir);
+        static Argv a;
+        a.n = 0;
+        argv_add(&a, "gnuplot");
+        argv_add(&a, "-e");
+        argv_add(&a, "%s", e);
+        argv_add(&a, "%s", script);
+        int st = argv_run(&a, NULL, log, 1);
+        if (st != 0) {
+            snprintf(c->err, c->errlen, "gnuplot failed on %s for %s.%s (exit %d; is gnuplot installed? see "
+                     "%s/gnuplot.log)", tmpl, ch->file, term, st, c->chart_dir);
             return -1;
         }
     }

@@ -1,7 +1,6 @@
 /* soak_run.c - `soak [options]`: plans the matrix of runs, starts them (longest first, up
  * to --jobs at once), watches them, then concludes and renders (commands.h). */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,7 +107,8 @@ static int plan_runs(const Options *o, const char *out, Run *runs)
  * the workload WORKLOAD_RESUME_FROM iterations. 0, or -1 after a message. */
 static int prepare_resume(const Options *o, const char *out)
 {
-    Argv a = {.n = 0};
+    static Argv a;
+    a.n = 0;
     char prog[PATH_MAX], log[PATH_MAX + 32];
     target_plain_program(o, prog, sizeof prog);
     argv_add(&a, "%s", prog);
@@ -123,16 +123,7 @@ static int prepare_resume(const Options *o, const char *out)
         argv_add(&a, "%s", o->data);
     }
     snprintf(log, sizeof log, "%s/resume-from.log", out);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        execv(a.v[0], a.v);
-        _exit(127);
-    }
-    int status = 0;
-    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    if (argv_run(&a, log, log, 0) != 0) {
         fprintf(stderr, "soak: the checkpoint for resumed runs could not be made (%s, %d iterations; its output: %s)\n",
                 prog, WORKLOAD_RESUME_FROM, log);
         return -1;

@@ -1,10 +1,8 @@
 #include "spawn.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,55 +10,6 @@
 #include <unistd.h>
 
 #include "util.h"
-
-void argv_add(Argv *a, const char *fmt, ...)
-{
-    if (a->n >= ARGV_MAX)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(a->store[a->n], sizeof a->store[0], fmt, ap);
-    va_end(ap);
-    a->v[a->n] = a->store[a->n];
-    a->v[++a->n] = NULL;
-}
-
-/* Appends s to out, quoted for a POSIX shell when needed, after a space. */
-static void append_quoted(char *out, size_t cap, const char *s)
-{
-    size_t len = strlen(out);
-    int plain = *s != 0;
-    for (const char *p = s; *p; p++)
-        plain &= isalnum((unsigned char)*p) || strchr("-_./=:,+@%{}", *p) != NULL;
-    if (len && len + 1 < cap)
-        out[len++] = ' ';
-    if (plain) {
-        snprintf(out + len, cap - len, "%s", s);
-        return;
-    }
-    if (len + 1 < cap)
-        out[len++] = '\'';
-    for (const char *p = s; *p && len + 5 < cap; p++) {
-        if (*p == '\'') {
-            memcpy(out + len, "'\\''", 4);
-            len += 4;
-        } else {
-            out[len++] = *p;
-        }
-    }
-    if (len + 1 < cap)
-        out[len++] = '\'';
-    out[len] = 0;
-}
-
-void argv_line(const Argv *a, const char *const *env, int n_env, char *out, size_t cap)
-{
-    out[0] = 0;
-    for (int i = 0; i < n_env; i++)
-        append_quoted(out, cap, env[i]);
-    for (int i = 0; i < a->n; i++)
-        append_quoted(out, cap, a->v[i]);
-}
 
 /* Opens DIR/name for the child's output; -1 after a message. */
 static int open_output(const Run *r, const char *name)
