@@ -84,6 +84,9 @@ ENGINE_SRC := $(wildcard engine/*.c)
 ENGINE_OBJ := $(ENGINE_SRC:engine/%.c=$(BUILD)/obj/%.o)
 PROBE_SRC := $(filter-out probes/probe_dump.c,$(wildcard probes/*.c))
 PROBE_OBJ := $(PROBE_SRC:probes/%.c=$(BUILD)/obj/probes/%.o)
+# cli/: the option-table parser every program uses (libc only)
+CLI_SRC := $(wildcard cli/*.c)
+CLI_OBJ := $(CLI_SRC:cli/%.c=$(BUILD)/obj/cli/%.o)
 APP_SRC := $(filter-out app/train_full.c app/generate.c app/tokenize.c,$(wildcard app/*.c))
 APP_OBJ := $(APP_SRC:app/%.c=$(BUILD)/obj/app/%.o)
 HARNESS_SRC := $(filter-out harness/soak.c,$(wildcard harness/*.c))
@@ -142,11 +145,14 @@ $(BUILD)/obj/%.o: engine/%.c | $(BUILD)/obj
 $(BUILD)/obj/probes/%.o: probes/%.c | $(BUILD)/obj/probes
 	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -Iprobes -MMD -MP -c -o $@ $<
 
+$(BUILD)/obj/cli/%.o: cli/%.c | $(BUILD)/obj/cli
+	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -Icli -MMD -MP -c -o $@ $<
+
 $(BUILD)/obj/app/%.o: app/%.c | $(BUILD)/obj/app
-	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -Iprobes -Iapp -MMD -MP -c -o $@ $<
+	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -Iprobes -Iapp -Icli -MMD -MP -c -o $@ $<
 
 $(BUILD)/obj/harness/%.o: harness/%.c | $(BUILD)/obj/harness
-	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -Iprobes -Iharness -MMD -MP -c -o $@ $<
+	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -Iprobes -Iharness -Icli -MMD -MP -c -o $@ $<
 
 # the matmul kernel may be optimised harder than the rest (the Valgrind build's long pole)
 $(BUILD)/obj/gemm.o: CFLAGS_ALL += $(GEMM_OPT)
@@ -155,27 +161,28 @@ $(BUILD)/libengine.a: $(ENGINE_OBJ)
 $(BUILD)/libprobes.a: $(PROBE_OBJ)
 $(BUILD)/libapp.a: $(APP_OBJ)
 $(BUILD)/libharness.a: $(HARNESS_OBJ)
-$(BUILD)/libengine.a $(BUILD)/libprobes.a $(BUILD)/libapp.a $(BUILD)/libharness.a:
+$(BUILD)/libcli.a: $(CLI_OBJ)
+$(BUILD)/libengine.a $(BUILD)/libprobes.a $(BUILD)/libapp.a $(BUILD)/libharness.a $(BUILD)/libcli.a:
 	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/train_full: $(BUILD)/obj/app/train_full.o $(BUILD)/libapp.a $(BUILD)/libprobes.a $(BUILD)/libengine.a
+$(BUILD)/train_full: $(BUILD)/obj/app/train_full.o $(BUILD)/libapp.a $(BUILD)/libcli.a $(BUILD)/libprobes.a $(BUILD)/libengine.a
 	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(JSON_LIBS) $(LIBS_ALL)
 
-$(BUILD)/generate: $(BUILD)/obj/app/generate.o $(BUILD)/libapp.a $(BUILD)/libengine.a
+$(BUILD)/generate: $(BUILD)/obj/app/generate.o $(BUILD)/libapp.a $(BUILD)/libcli.a $(BUILD)/libengine.a
 	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
 
-$(BUILD)/tokenize: $(BUILD)/obj/app/tokenize.o $(BUILD)/libprobes.a $(BUILD)/libengine.a
+$(BUILD)/tokenize: $(BUILD)/obj/app/tokenize.o $(BUILD)/libcli.a $(BUILD)/libprobes.a $(BUILD)/libengine.a
 	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
 
 $(BUILD)/probe-dump: $(BUILD)/obj/probes/probe_dump.o $(BUILD)/libprobes.a $(BUILD)/libengine.a
 	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
 
-$(BUILD)/soak: $(BUILD)/obj/harness/soak.o $(BUILD)/libharness.a $(BUILD)/libprobes.a $(BUILD)/libengine.a
+$(BUILD)/soak: $(BUILD)/obj/harness/soak.o $(BUILD)/libharness.a $(BUILD)/libcli.a $(BUILD)/libprobes.a $(BUILD)/libengine.a
 	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(JSON_LIBS) $(LIBS_ALL)
 
-TEST_LIBS := $(BUILD)/libharness.a $(BUILD)/libapp.a $(BUILD)/libprobes.a $(BUILD)/libengine.a
+TEST_LIBS := $(BUILD)/libharness.a $(BUILD)/libapp.a $(BUILD)/libcli.a $(BUILD)/libprobes.a $(BUILD)/libengine.a
 $(BUILD)/tests/%: tests/%.c $(TEST_LIBS) | $(BUILD)/tests $(BUILD)/obj/tests
-	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -Iprobes -Iharness -Iapp -Itests -MMD -MP -MF $(BUILD)/obj/tests/$*.d -o $@ $< $(TEST_LIBS) $(LDFLAGS_ALL) -lcmocka $(JSON_LIBS) $(LIBS_ALL)
+	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -Iprobes -Iharness -Iapp -Icli -Itests -MMD -MP -MF $(BUILD)/obj/tests/$*.d -o $@ $< $(TEST_LIBS) $(LDFLAGS_ALL) -lcmocka $(JSON_LIBS) $(LIBS_ALL)
 
 # the probe library the soak preloads into programs it runs (docs/any-program.md): built
 # plain in every variant, as it goes into programs that are not ours
@@ -199,7 +206,7 @@ $(BUILD)/flags.txt: FORCE | $(BUILD)
 	  '$(VARIANT)' '$(FAULT)' '$(CC)' "$$($(CC) --version | head -1)" '$(CFLAGS_ALL)' '$(LDFLAGS_ALL)' '$(LIBS_ALL)' '$(BLAS)' > $@.new
 	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
-$(BUILD)/obj $(BUILD)/obj/probes $(BUILD)/obj/app $(BUILD)/obj/harness $(BUILD)/obj/tests $(BUILD)/tests $(BUILD):
+$(BUILD)/obj $(BUILD)/obj/probes $(BUILD)/obj/app $(BUILD)/obj/cli $(BUILD)/obj/harness $(BUILD)/obj/tests $(BUILD)/tests $(BUILD):
 	@mkdir -p $@
 
 FORCE:
@@ -316,8 +323,9 @@ FUZZ_TARGETS := evlog samples cli data checkpoint bpe
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -Wno-psabi \
-  -fno-sanitize-recover=undefined -Iengine -Iprobes -Iharness -Iapp
-FUZZ_LIB_SRC := $(wildcard engine/*.c) $(PROBE_SRC) $(APP_SRC) harness/analysis.c harness/verdict.c
+  -fno-sanitize-recover=undefined -Iengine -Iprobes -Iharness -Iapp -Icli
+FUZZ_LIB_SRC := $(wildcard engine/*.c) $(PROBE_SRC) $(APP_SRC) $(CLI_SRC) harness/analysis.c harness/verdict.c \
+  harness/modes.c harness/kinds.c harness/findings.c
 
 build/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_SRC) $(wildcard engine/*.h probes/*.h harness/*.h)
 	@mkdir -p build/fuzz
@@ -331,9 +339,10 @@ fuzz:
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tools/run-fuzz $(FUZZ_TARGETS)
 
 # speed and footprint: engine (and, once bench/torch_ref.py exists, PyTorch) side by side
-build/bench/sgemm_ceiling: bench/sgemm_ceiling.c build/release/libapp.a build/release/libengine.a
+build/bench/sgemm_ceiling: bench/sgemm_ceiling.c build/release/libapp.a build/release/libcli.a build/release/libengine.a
 	@mkdir -p build/bench
-	$(CC) $(CFLAGS_ALL) -Iapp -o $@ $< build/release/libapp.a build/release/libengine.a $(LDFLAGS_ALL) $(LIBS_ALL)
+	$(CC) $(CFLAGS_ALL) -Iapp -o $@ $< build/release/libapp.a build/release/libcli.a build/release/libengine.a \
+	  $(LDFLAGS_ALL) $(LIBS_ALL)
 
 build/bench/cpu_clock: bench/cpu_clock.c
 	@mkdir -p build/bench

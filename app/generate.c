@@ -10,12 +10,14 @@
  * standard error. Each generated token is a step for the flatmem soak (include/flatmem.h).
  * Exit 0; 2 on bad usage or input; 1 when memory runs out. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "blas_select.h"
+#include "opt.h"
 #include "../include/flatmem.h"
 #include "bpe.h"
 #include "checkpoint.h"
@@ -39,19 +41,37 @@ typedef struct Model {
     unsigned long long step; /* tokens generated so far (soak steps) */
 } Model;
 
+/* --prompt TEXT: any text, an empty one too (it then starts from a newline). */
+static int set_prompt(const Opt *o, const char *v, void *target, char *why, size_t cap)
+{
+    (void)why, (void)cap;
+    *(const char **)((char *)target + o->offset) = v;
+    return 0;
+}
+
+#define OFF(f) offsetof(Opts, f)
+static const Opt k_opts[] = {
+    {"--checkpoint", OPT_STR, OFF(checkpoint), 0, 0, "FILE", "a checkpoint of train_full --save", NULL},
+    {"--tokenizer-file", OPT_STR, OFF(tokenizer_file), 0, 0, "FILE", "the BPE tokenizer it was trained with (--tokenizer bpe)",
+     NULL},
+    {"--prompt", OPT_CUSTOM, OFF(prompt), 0, 0, "TEXT", "the text to continue (default: a newline; empty: a newline)",
+     set_prompt},
+    {"--tokens", OPT_LONG, OFF(tokens), 1, 1e9, "N", "tokens to generate per prompt (200)", NULL},
+    {"--temperature", OPT_DOUBLE, OFF(temperature), 0, 100, "T",
+     "0: always the likeliest token; 1: the model's distribution (0.8)", NULL},
+    {"--top-k", OPT_LONG, OFF(top_k), 0, 65535, "K", "draw among the K likeliest tokens only (0: all; 40)", NULL},
+    {"--seed", OPT_U64, OFF(seed), 0, 9e15, "S", "the same seed, prompt and model give the same text (1)", NULL},
+    {"--interactive", OPT_FLAG, OFF(interactive), 0, 0, NULL, "a prompt per line of standard input, until it ends",
+     NULL},
+    {"--quiet", OPT_FLAG, OFF(quiet), 0, 0, NULL, "no tokens-per-second line", NULL},
+};
+static const OptTable k_table = {k_opts, sizeof k_opts / sizeof k_opts[0]};
+
 static int usage(FILE *f)
 {
     fprintf(f, "usage: generate --checkpoint FILE [--tokenizer-file FILE] [--prompt TEXT] [--tokens N]\n"
-               "                [--temperature T] [--top-k K] [--seed S] [--interactive] [--quiet]\n\n"
-               "  --checkpoint FILE      a checkpoint of train_full --save\n"
-               "  --tokenizer-file FILE  the BPE tokenizer it was trained with (--tokenizer bpe)\n"
-               "  --prompt TEXT          the text to continue (default: a newline; empty: a newline)\n"
-               "  --tokens N             tokens to generate per prompt (200)\n"
-               "  --temperature T        0: always the likeliest token; 1: the model's distribution (0.8)\n"
-               "  --top-k K              draw among the K likeliest tokens only (0: all; 40)\n"
-               "  --seed S               the same seed, prompt and model give the same text (1)\n"
-               "  --interactive          a prompt per line of standard input, until it ends\n"
-               "  --quiet                no tokens-per-second line\n");
+               "                [--temperature T] [--top-k K] [--seed S] [--interactive] [--quiet]\n\n");
+    opt_usage(&k_table, f, 21);
     return f == stdout ? 0 : 2;
 }
 
@@ -61,55 +81,17 @@ static int bad(const char *flag, const char *v, const char *why)
     return 2;
 }
 
-/* A number in lo..hi; whole: it must have no fraction (--tokens 1.5 is refused). */
-static int number(const char *flag, const char *v, double lo, double hi, int whole, double *out)
-{
-    char *end;
-    errno = 0;
-    double d = strtod(v, &end);
-    if (!*v || *end || errno || d < lo || d > hi || (whole && d != (double)(long long)d)) {
-        char why[96];
-        snprintf(why, sizeof why, "is not a %s in %g..%g", whole ? "whole number" : "number", lo, hi);
-        return bad(flag, v, why);
-    }
-    *out = d;
-    return 0;
-}
-
+/* The command line into o: 0, -1 for --help, or 2 after a message. */
 static int parse(int argc, char **argv, Opts *o)
 {
     *o = (Opts){.prompt = "\n", .tokens = 200, .top_k = 40, .temperature = 0.8, .seed = 1};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h"))
-            return -1;
-        if (!strcmp(a, "--interactive") || !strcmp(a, "--quiet")) {
-            *(a[2] == 'i' ? &o->interactive : &o->quiet) = 1;
-            continue;
-        }
-        if (i + 1 >= argc)
-            return bad(a, "", a[0] == '-' ? "needs a value (or is not an option: see --help)" : "is not an option");
-        const char *v = argv[++i];
-        double d;
-        int rc = 0;
-        if (!strcmp(a, "--checkpoint"))
-            o->checkpoint = v;
-        else if (!strcmp(a, "--tokenizer-file"))
-            o->tokenizer_file = v;
-        else if (!strcmp(a, "--prompt"))
-            o->prompt = v;
-        else if (!strcmp(a, "--tokens"))
-            rc = number(a, v, 1, 1e9, 1, &d), o->tokens = (long)d;
-        else if (!strcmp(a, "--top-k"))
-            rc = number(a, v, 0, 65535, 1, &d), o->top_k = (long)d;
-        else if (!strcmp(a, "--temperature"))
-            rc = number(a, v, 0, 100, 0, &d), o->temperature = d;
-        else if (!strcmp(a, "--seed"))
-            rc = number(a, v, 0, 9e15, 1, &d), o->seed = (unsigned long long)d;
-        else
-            return bad(a, v, "unknown option");
-        if (rc)
-            return rc;
+    char err[512];
+    int rc = opt_parse(&k_table, argc, argv, o, NULL, err, sizeof err);
+    if (rc == OPT_HELP)
+        return -1;
+    if (rc != OPT_OK) {
+        fprintf(stderr, "generate: %s\nTry 'generate --help'.\n", err);
+        return 2;
     }
     if (!o->checkpoint)
         return bad("--checkpoint", "", "is required: a checkpoint of train_full --save");
@@ -146,8 +128,10 @@ static int load(const Opts *o, Model *md)
         md->stoi[b] = -1;
     for (int t = 0; t < md->meta.vocab && md->meta.tokenizer == CKPT_TOKENIZER_CHAR; t++)
         md->stoi[md->meta.itos[t]] = (int16_t)t;
-    if (gen_init(&md->g, &md->m) != ENG_OK)
-        return fprintf(stderr, "generate: out of memory\n"), 1;
+    if (gen_init(&md->g, &md->m) != ENG_OK) {
+        fprintf(stderr, "generate: out of memory\n");
+        return 1;
+    }
     return 0;
 }
 

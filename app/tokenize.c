@@ -8,6 +8,7 @@
  * the tokens learned, the time and the compression of the text. Exit 0; 2 on bad usage or
  * input; 1 when memory runs out or the file cannot be written. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,18 +17,8 @@
 #include "../include/flatmem.h"
 #include "bpe.h"
 #include "data.h"
+#include "opt.h"
 #include "outfile.h"
-
-static int usage(FILE *f)
-{
-    fprintf(f, "usage: tokenize [--data FILE] (--vocab N | --merges N) [--out FILE] [--quiet]\n\n"
-               "  --data FILE   the text to train on (default: the built-in corpus)\n"
-               "  --vocab N     tokens in all, 256..65535 (the 256 bytes, then N - 256 merges)\n"
-               "  --merges N    the same as --vocab 256+N\n"
-               "  --out FILE    save the tokenizer there (format: docs/tokenizer.md)\n"
-               "  --quiet       no summary line\n");
-    return f == stdout ? 0 : 2;
-}
 
 static void on_merge(long k, void *ctx)
 {
@@ -48,34 +39,54 @@ typedef struct Opts {
     int quiet;
 } Opts;
 
+/* --vocab N (tokens in all) or --merges N (256 + N): 256..65535 tokens. */
+static int set_vocab(const Opt *o, const char *v, void *target, char *why, size_t cap)
+{
+    long n;
+    int merges = !strcmp(o->name, "--merges");
+    if (!opt_long(v, 0, BPE_MAX_VOCAB, &n) || n + (merges ? 256 : 0) < BPE_MIN_VOCAB ||
+        n + (merges ? 256 : 0) > BPE_MAX_VOCAB - 1) {
+        snprintf(why, cap, "the vocabulary must be 256 to 65535 tokens");
+        return -1;
+    }
+    ((Opts *)target)->vocab = n + (merges ? 256 : 0);
+    return 0;
+}
+
+#define OFF(f) offsetof(Opts, f)
+static const Opt k_opts[] = {
+    {"--data", OPT_STR, OFF(data), 0, 0, "FILE", "the text to train on (default: the built-in corpus)", NULL},
+    {"--vocab", OPT_CUSTOM, OFF(vocab), 0, 0, "N", "tokens in all, 256..65535 (the 256 bytes, then N - 256 merges)",
+     set_vocab},
+    {"--merges", OPT_CUSTOM, OFF(vocab), 0, 0, "N", "the same as --vocab 256+N", set_vocab},
+    {"--out", OPT_STR, OFF(out), 0, 0, "FILE", "save the tokenizer there (format: docs/tokenizer.md)", NULL},
+    {"--quiet", OPT_FLAG, OFF(quiet), 0, 0, NULL, "no summary line", NULL},
+};
+static const OptTable k_table = {k_opts, sizeof k_opts / sizeof k_opts[0]};
+
+static int usage(FILE *f)
+{
+    fprintf(f, "usage: tokenize [--data FILE] (--vocab N | --merges N) [--out FILE] [--quiet]\n\n");
+    opt_usage(&k_table, f, 12);
+    return f == stdout ? 0 : 2;
+}
+
 /* The command line into o. 0, -1 for --help, or 2 after a message. */
 static int parse(int argc, char **argv, Opts *o)
 {
     *o = (Opts){0};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h"))
-            return -1;
-        if (!strcmp(a, "--quiet")) {
-            o->quiet = 1;
-            continue;
-        }
-        if (i + 1 >= argc || (strcmp(a, "--data") && strcmp(a, "--vocab") && strcmp(a, "--merges") && strcmp(a, "--out")))
-            return fprintf(stderr, "tokenize: %s: unknown option or missing value\n", a), usage(stderr);
-        const char *v = argv[++i];
-        if (!strcmp(a, "--data") || !strcmp(a, "--out")) {
-            *(a[2] == 'd' ? &o->data : &o->out) = v;
-            continue;
-        }
-        char *end;
-        errno = 0;
-        long n = strtol(v, &end, 10) + (a[2] == 'm' ? 256 : 0);
-        if (!*v || *end || errno || n < BPE_MIN_VOCAB || n > BPE_MAX_VOCAB - 1)
-            return fprintf(stderr, "tokenize: %s %s: the vocabulary must be 256 to 65535 tokens\n", a, v), 2;
-        o->vocab = n;
+    char err[512];
+    int rc = opt_parse(&k_table, argc, argv, o, NULL, err, sizeof err);
+    if (rc == OPT_HELP)
+        return -1;
+    if (rc != OPT_OK) {
+        fprintf(stderr, "tokenize: %s\n", err);
+        return usage(stderr);
     }
-    if (!o->vocab)
-        return fprintf(stderr, "tokenize: give --vocab N or --merges N\n"), usage(stderr);
+    if (!o->vocab) {
+        fprintf(stderr, "tokenize: give --vocab N or --merges N\n");
+        return usage(stderr);
+    }
     return 0;
 }
 
@@ -92,15 +103,18 @@ int main(int argc, char **argv)
     size_t len;
     const char *why = "";
     EngErr e = data_read_text(data, &text, &len, &why);
-    if (e)
-        return fprintf(stderr, "tokenize: --data %s: %s\n", data ? data : "(built-in)", why), e == ENG_ENOMEM ? 1 : 2;
+    if (e) {
+        fprintf(stderr, "tokenize: --data %s: %s\n", data ? data : "(built-in)", why);
+        return e == ENG_ENOMEM ? 1 : 2;
+    }
     Bpe b;
     double t0 = now_s();
     e = bpe_train_steps(&b, text, len, (int)vocab, &why, on_merge, NULL);
     double s = now_s() - t0;
     if (e) {
         data_text_free(text, len);
-        return fprintf(stderr, "tokenize: %s\n", why), e == ENG_ENOMEM ? 1 : 2;
+        fprintf(stderr, "tokenize: %s\n", why);
+        return e == ENG_ENOMEM ? 1 : 2;
     }
     int rc = 0;
     if (out) {

@@ -45,6 +45,8 @@ typedef struct TrainOptions {
     const char *tokenizer;      /* --tokenizer char|bpe (char) */
     long vocab;                 /* --vocab N: BPE tokens (1024) */
     int vocab_given;
+    GPTConfig given;      /* the model fields the command line gave (0: the preset's) */
+    int iters_given;
     const char *tokenizer_file; /* --tokenizer-file FILE: load, or train and save */
 } TrainOptions;
 

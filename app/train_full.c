@@ -222,19 +222,25 @@ static int load_tokenizer(Run *r, const uint8_t *text, size_t len)
     if (f) {
         EngErr e = bpe_load(f, &r->bpe, &why);
         fclose(f);
-        if (e)
-            return fprintf(stderr, "train_full: --tokenizer-file %s: %s\n", o->tokenizer_file, why), e == ENG_ENOMEM ? 1 : 2;
+        if (e) {
+            fprintf(stderr, "train_full: --tokenizer-file %s: %s\n", o->tokenizer_file, why);
+            return e == ENG_ENOMEM ? 1 : 2;
+        }
         if (o->vocab_given && r->bpe.vocab != o->vocab)
             return fprintf(stderr, "train_full: --tokenizer-file %s has %d tokens, not --vocab %ld: leave --vocab out "
                                    "or give another file\n", o->tokenizer_file, r->bpe.vocab, o->vocab), 2;
         return 0;
     }
-    if (o->tokenizer_file && errno != ENOENT)
-        return fprintf(stderr, "train_full: --tokenizer-file %s: %s\n", o->tokenizer_file, strerror(errno)), 2;
+    if (o->tokenizer_file && errno != ENOENT) {
+        fprintf(stderr, "train_full: --tokenizer-file %s: %s\n", o->tokenizer_file, strerror(errno));
+        return 2;
+    }
     double t0 = now_ms();
     EngErr e = bpe_train(&r->bpe, text, data_split_bytes(len), (int)o->vocab, &why);
-    if (e)
-        return fprintf(stderr, "train_full: --tokenizer bpe: %s\n", why), e == ENG_ENOMEM ? 1 : 2;
+    if (e) {
+        fprintf(stderr, "train_full: --tokenizer bpe: %s\n", why);
+        return e == ENG_ENOMEM ? 1 : 2;
+    }
     if (!o->quiet)
         printf("tokenizer: BPE, %d tokens, trained on %zu bytes in %.2f s\n", r->bpe.vocab, data_split_bytes(len),
                (now_ms() - t0) / 1e3);

@@ -84,14 +84,18 @@ static int floors_of(const double *x, const double *y, size_t n, SeriesResult *r
     enum { H = 2 * ANALYSIS_SEGMENTS };
     double lo = x[0], span = x[n - 1] - x[0];
     size_t count[ANALYSIS_SEGMENTS] = {0};
-    for (int h = 0; h < H; h++)
-        r->halves[h] = INFINITY, r->half_iter[h] = NAN;
+    for (int h = 0; h < H; h++) {
+        r->halves[h] = INFINITY;
+        r->half_iter[h] = NAN;
+    }
     for (size_t i = 0; i < n && span > 0; i++) {
         int h = (int)((x[i] - lo) / span * H);
         h = h < H ? h : H - 1;
         count[h / 2]++;
-        if (y[i] < r->halves[h])
-            r->halves[h] = y[i], r->half_iter[h] = x[i];
+        if (y[i] < r->halves[h]) {
+            r->halves[h] = y[i];
+            r->half_iter[h] = x[i];
+        }
     }
     for (int k = 0; k < ANALYSIS_SEGMENTS; k++) {
         if (count[k] < ANALYSIS_MIN_POINTS || span <= 0)

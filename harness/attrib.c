@@ -168,8 +168,10 @@ static void charge(StackGrowth *all, int *n, int cap, const char *f, const char 
         snprintf(all[(*n)++].function, sizeof all[0].function, "%s", f);
     if (i < *n) {
         all[i].bytes += bytes;
-        if (bytes > all[i].heaviest)
-            all[i].heaviest = bytes, snprintf(all[i].callers, sizeof all[i].callers, "%s", callers);
+        if (bytes > all[i].heaviest) {
+            all[i].heaviest = bytes;
+            snprintf(all[i].callers, sizeof all[i].callers, "%s", callers);
+        }
     }
 }
 
@@ -357,8 +359,10 @@ int attrib_timeline(const char *dir, const StackGrowth *top, int n, char *why, s
     prog[strcspn(prog, "\n")] = 0;
     Samples s;
     snprintf(path, sizeof path, "%s/samples.csv", dir);
-    if (!prog[0] || n <= 0 || samples_load(&s, path, err, sizeof err) != 0)
-        return snprintf(why, whylen, "no program, stacks or samples in %s", dir), -1;
+    if (!prog[0] || n <= 0 || samples_load(&s, path, err, sizeof err) != 0) {
+        snprintf(why, whylen, "no program, stacks or samples in %s", dir);
+        return -1;
+    }
     int tc = samples_col(&s, COL_TIME);
     double ms[64];
     int nd = dumps_after(dir, -1.0, ms, 64);
@@ -366,8 +370,10 @@ int attrib_timeline(const char *dir, const StackGrowth *top, int n, char *why, s
         snprintf(names[k], sizeof names[k], "%s", top[k].function);
     OutFile of;
     FILE *o = outfile_open_in(&of, dir, "stacks-over-time.csv", why, whylen);
-    if (!o)
-        return samples_free(&s), -1;
+    if (!o) {
+        samples_free(&s);
+        return -1;
+    }
     fprintf(o, "iteration,ms");
     for (int k = 0; k < n; k++)
         fprintf(o, ",%s", names[k]);
@@ -396,7 +402,8 @@ int attrib_timeline(const char *dir, const StackGrowth *top, int n, char *why, s
     samples_free(&s);
     if (!rows) {
         outfile_abort(&of);
-        return snprintf(why, whylen, "jeprof read none of the %d heap profiles of %s", nd, dir), -1;
+        snprintf(why, whylen, "jeprof read none of the %d heap profiles of %s", nd, dir);
+        return -1;
     }
     return outfile_finish(&of, why, whylen) ? -1 : rows;
 }

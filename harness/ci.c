@@ -24,8 +24,10 @@ void ci_escape(const char *in, char *out, size_t cap, int escape_props)
         const char *enc = *p == '%' ? "%25" : *p == '\r' ? "%0D" : *p == '\n' ? "%0A" : NULL;
         if (escape_props && !enc)
             enc = *p == ':' ? "%3A" : *p == ',' ? "%2C" : NULL;
-        if (enc)
-            memcpy(out + n, enc, 3), n += 3;
+        if (enc) {
+            memcpy(out + n, enc, 3);
+            n += 3;
+        }
         else
             out[n++] = *p;
     }
@@ -92,20 +94,33 @@ static void md_row(FILE *f, const Problem *p, int index)
     diagnosis_modes(p->seen, seen, sizeof seen);
     diagnosis_modes(p->blind, blind, sizeof blind);
     fprintf(f, "| %d | **%s**", index, kind_name(p->kind));
-    if (strcmp(p->fault, "none"))
-        fputs(" (fault build ", f), md_cell(f, p->fault), fputc(')', f);
+    if (strcmp(p->fault, "none")) {
+        fputs(" (fault build ", f);
+        md_cell(f, p->fault);
+        fputc(')', f);
+    }
     fprintf(f, " | ");
-    if (p->function[0])
-        fputc('`', f), md_cell(f, p->function), fputc('`', f);
-    if (p->location[0])
-        fputc(' ', f), md_cell(f, p->location);
-    if (p->site[0])
-        fprintf(f, "%ssite `", p->function[0] ? ", " : ""), md_cell(f, p->site), fputc('`', f);
+    if (p->function[0]) {
+        fputc('`', f);
+        md_cell(f, p->function);
+        fputc('`', f);
+    }
+    if (p->location[0]) {
+        fputc(' ', f);
+        md_cell(f, p->location);
+    }
+    if (p->site[0]) {
+        fprintf(f, "%ssite `", p->function[0] ? ", " : "");
+        md_cell(f, p->site);
+        fputc('`', f);
+    }
     if (!p->function[0] && !p->site[0])
         fputs("not named (no tool in this soak gives a place)", f);
     fprintf(f, " | %s | %s | %s | ", rate, seen, blind);
-    if (!isnan(p->rate) && p->rate > 0)
-        fmt_bytes(a, sizeof a, p->rate * DIAG_PROJECT_ITERS), fprintf(f, "+%s", a);
+    if (!isnan(p->rate) && p->rate > 0) {
+        fmt_bytes(a, sizeof a, p->rate * DIAG_PROJECT_ITERS);
+        fprintf(f, "+%s", a);
+    }
     else
         fputc('-', f);
     fprintf(f, " | %s |\n", p->fails ? "yes" : "no");
@@ -115,15 +130,24 @@ static void md_row(FILE *f, const Problem *p, int index)
 static void md_paragraph(FILE *f, const Diagnosis *d, const Problem *p, int index)
 {
     fprintf(f, "\n**%d. %s**: %s.", index, kind_name(p->kind), kind_words(p->kind));
-    if (p->detail[0])
-        fputc(' ', f), md_cell(f, p->detail), fputc('.', f);
-    for (int k = 0; k < p->n_frames; k++)
-        fprintf(f, "%s`", k ? " <- " : " Top frames: "), md_cell(f, p->frames[k]), fputc('`', f);
+    if (p->detail[0]) {
+        fputc(' ', f);
+        md_cell(f, p->detail);
+        fputc('.', f);
+    }
+    for (int k = 0; k < p->n_frames; k++) {
+        fprintf(f, "%s`", k ? " <- " : " Top frames: ");
+        md_cell(f, p->frames[k]);
+        fputc('`', f);
+    }
     for (int m = 0; m < MODE_COUNT; m++)
         if (p->blind & (1u << m))
             fprintf(f, " Not seen by %s: %s.", mode_name((Mode)m), diagnosis_blind_reason((Mode)m, p->kind));
-    if (d->first_bad[0])
-        fprintf(f, " First bad commit: `%.12s` ", d->first_bad), md_cell(f, d->first_bad_subject), fputc('.', f);
+    if (d->first_bad[0]) {
+        fprintf(f, " First bad commit: `%.12s` ", d->first_bad);
+        md_cell(f, d->first_bad_subject);
+        fputc('.', f);
+    }
     fputc('\n', f);
 }
 

@@ -171,8 +171,10 @@ static long row_before(const Table *t, double ns)
     long lo = 0, hi = (long)t->rows - 1, best = -1;
     while (lo <= hi) {
         long mid = (lo + hi) / 2;
-        if (t->v[mid * (long)t->cols] <= ns)
-            best = mid, lo = mid + 1;
+        if (t->v[mid * (long)t->cols] <= ns) {
+            best = mid;
+            lo = mid + 1;
+        }
         else
             hi = mid - 1;
     }

@@ -234,8 +234,10 @@ static int add_to_family(Diagnosis *d, const Evidence *e)
     Family f = kind_family(e->kind);
     int added = 0;
     for (int i = 0; (f == FAM_HEAP || f == FAM_PAGES) && i < d->n; i++)
-        if (!strcmp(d->list[i].fault, e->run->fault) && kind_family(d->list[i].kind) == f)
-            problem_add(&d->list[i], e), added = 1;
+        if (!strcmp(d->list[i].fault, e->run->fault) && kind_family(d->list[i].kind) == f) {
+            problem_add(&d->list[i], e);
+            added = 1;
+        }
     return added;
 }
 
@@ -388,12 +390,15 @@ static double leak_rate(const Problem *p, char *from, size_t cap, int *n_out)
             if (r->mode != (Mode)m || r->resume_from || r->one_time_leak || isnan(r->leak_bytes) ||
                 r->kind != KIND_LEAK)
                 continue;
-            x[n] = (double)r->iters, y[n++] = r->leak_bytes;
-            lo = !lo || r->iters < lo ? r->iters : lo, hi = r->iters > hi ? r->iters : hi;
+            x[n] = (double)r->iters;
+            y[n++] = r->leak_bytes;
+            lo = !lo || r->iters < lo ? r->iters : lo;
+            hi = r->iters > hi ? r->iters : hi;
         }
         if (!n || n < best_n || (n == best_n && hi <= best_hi))
             continue;
-        best_n = n, best_hi = hi;
+        best_n = n;
+        best_hi = hi;
         if (hi > lo) {
             best = theil_sen(x, y, (size_t)n);
             snprintf(from, cap, "%s leak reports at %ld to %ld iterations", mode_name((Mode)m), lo, hi);
@@ -462,8 +467,10 @@ static void problem_figures(Problem *p, const SoakResult *res)
         const Run *r = p->runs[k];
         p->seen |= 1u << r->mode;
         p->fails |= verdict_run_fails(r, res->expect_faults);
-        if (r->one_time_leak && !isnan(r->leak_bytes) && r->iters > once_iters)
-            once_iters = r->iters, p->once_bytes = r->leak_bytes;
+        if (r->one_time_leak && !isnan(r->leak_bytes) && r->iters > once_iters) {
+            once_iters = r->iters;
+            p->once_bytes = r->leak_bytes;
+        }
         if (mode_spec(r->mode)->heap_profiles && r->n_stacks && p->function[0] &&
             (!p->stacks || r->iters > p->stacks->iters))
             for (int s = 0; s < r->n_stacks; s++)
@@ -557,8 +564,10 @@ void fmt_bytes(char *out, size_t cap, double b)
     static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     int u = 0;
     double v = fabs(b);
-    while (v >= 1024 && u < 4)
-        v /= 1024, u++;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        u++;
+    }
     snprintf(out, cap, u ? "%s%.1f %s" : "%s%.0f %s", b < 0 ? "-" : "", v, units[u]);
 }
 

@@ -214,8 +214,10 @@ static void frame_parts(const char *frame, char *out, size_t cap, const char **l
     const char *sp = strrchr(frame, ' '), *in = strstr(frame, " in /"); /* memcheck: "malloc in /usr/lib..." */
     size_t len = sp && strchr(sp, ':') && !strchr(sp, '(') && !strchr(sp, '>') ? (size_t)(sp - frame) : strlen(frame);
     *loc = len < strlen(frame) ? frame + len + 1 : "";
-    if (in && (size_t)(in - frame) < len)
-        len = (size_t)(in - frame), *loc = in + 4;
+    if (in && (size_t)(in - frame) < len) {
+        len = (size_t)(in - frame);
+        *loc = in + 4;
+    }
     int signature = memchr(frame, '(', len) != NULL; /* a C++ signature may carry a return type */
     size_t n = 0;
     int depth = 0;

@@ -1,6 +1,7 @@
 /* merge.c - the soak's commands other than running the matrix (commands.h): merge,
  * report, baseline, workload, list, check; and soak_finish, the ending they share. */
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "ci.h"
 #include "console.h"
 #include "options.h"
+#include "opt.h"
 #include "outfile.h"
 #include "report.h"
 #include "target.h"
@@ -26,33 +28,58 @@ static int usage_error(const char *cmd, const char *what)
     return 2;
 }
 
-/* An option of a command: with a value (value set) or a flag (flag set). */
-typedef struct SubOpt {
-    const char *name;
-    const char **value;
-    int *flag;
-} SubOpt;
+/* What a subcommand's command line gave: its options, and its folders. */
+typedef struct SubArgs {
+    const char *out, *baseline, *templates, *to;
+    int force;
+    const char *pos[256];
+    int n_pos, max_pos;
+} SubArgs;
 
-/* Parses argv[2..] of `soak CMD`: the options in opts (NULL-ended), the rest into pos[0..
- * max) (*n_pos of them). 0, or 2 after a message quoting the usage. */
-static int sub_args(int argc, char **argv, const SubOpt *opts, const char **pos, int max, int *n_pos,
-                    const char *usage)
+static int add_folder(const char *arg, void *target, char *err, size_t cap)
 {
-    *n_pos = 0;
-    for (int i = 2; i < argc; i++) {
-        const SubOpt *o = opts;
-        while (o->name && strcmp(o->name, argv[i]))
-            o++;
-        if (o->name && o->flag)
-            *o->flag = 1;
-        else if (o->name && i + 1 < argc)
-            *o->value = argv[++i];
-        else if (o->name || argv[i][0] == '-' || *n_pos == max)
-            return usage_error(argv[1], usage);
-        else
-            pos[(*n_pos)++] = argv[i];
+    SubArgs *a = target;
+    if (a->n_pos == a->max_pos) {
+        snprintf(err, cap, "unexpected argument '%s'", arg);
+        return -1;
     }
+    a->pos[a->n_pos++] = arg;
     return 0;
+}
+
+#define SUB(f) offsetof(SubArgs, f)
+static const Opt k_sub_opts[] = {
+    {"--out", OPT_STR, SUB(out), 0, 0, "DIR", NULL, NULL},
+    {"--baseline", OPT_STR, SUB(baseline), 0, 0, "FILE", NULL, NULL},
+    {"--templates", OPT_STR, SUB(templates), 0, 0, "DIR", NULL, NULL},
+    {"--to", OPT_STR, SUB(to), 0, 0, "FILE", NULL, NULL},
+    {"--force", OPT_FLAG, SUB(force), 0, 0, NULL, NULL, NULL},
+};
+
+/* Parses argv[2..] of `soak CMD` (argv[1]): the options named in `names` (a blank-separated
+ * list of k_sub_opts' names), at most a->max_pos folders. 0, or 2 after a message quoting
+ * the usage. */
+static int sub_args(int argc, char **argv, const char *names, SubArgs *a, const char *usage)
+{
+    Opt opts[sizeof k_sub_opts / sizeof k_sub_opts[0]];
+    size_t n = 0;
+    for (size_t k = 0; k < sizeof k_sub_opts / sizeof k_sub_opts[0]; k++) {
+        const char *hit = strstr(names, k_sub_opts[k].name);
+        size_t len = strlen(k_sub_opts[k].name);
+        if (hit && (hit[len] == ' ' || !hit[len]))
+            opts[n++] = k_sub_opts[k];
+    }
+    OptTable t = {opts, n};
+    char err[600];
+    int rc = opt_parse(&t, argc - 1, argv + 1, a, add_folder, err, sizeof err);
+    if (rc == OPT_HELP) {
+        printf("%s\n", usage);
+        exit(0);
+    }
+    if (rc == OPT_OK)
+        return 0;
+    fprintf(stderr, "soak %s: %s (%s)\nTry 'soak --help'.\n", argv[1], err, usage);
+    return 2;
 }
 
 void soak_default_out(char *out, size_t cap, const char *suffix)
@@ -81,12 +108,16 @@ static void update_latest(const char *out)
 static int write_ci(const SoakResult *res, const char *out)
 {
     char err[1024];
-    if (ci_write_summary_md(res, out, err, sizeof err) != 0)
-        return fprintf(stderr, "soak: %s\n", err), -1;
+    if (ci_write_summary_md(res, out, err, sizeof err) != 0) {
+        fprintf(stderr, "soak: %s\n", err);
+        return -1;
+    }
     if (res->annotate)
         ci_annotate(res, stdout);
-    if (res->annotate && ci_step_summary(out, err, sizeof err) != 0)
-        return fprintf(stderr, "soak: %s\n", err), -1;
+    if (res->annotate && ci_step_summary(out, err, sizeof err) != 0) {
+        fprintf(stderr, "soak: %s\n", err);
+        return -1;
+    }
     return 0;
 }
 
@@ -193,8 +224,10 @@ static int merge_one(const char *dir, Run *runs, int n, SoakResult *res, const c
     char path[PATH_MAX + 16], err[1024];
     snprintf(path, sizeof path, "%s/summary.json", dir);
     json_t *s = summary_load(path, err, sizeof err);
-    if (!s)
-        return fprintf(stderr, "soak merge: %s\n", err), -2;
+    if (!s) {
+        fprintf(stderr, "soak merge: %s\n", err);
+        return -2;
+    }
     SoakResult this = {0};
     result_from_summary(&this, s);
     json_decref(s);
@@ -204,19 +237,21 @@ static int merge_one(const char *dir, Run *runs, int n, SoakResult *res, const c
         return -2;
     res->interrupted |= this.interrupted;
     int got = runs_load(dir, runs + n, MAX_LOADED - n, &res->tol, err, sizeof err);
-    if (got <= 0)
-        return fprintf(stderr, "soak merge: %s\n", got < 0 ? err : "no run folders"), -2;
+    if (got <= 0) {
+        fprintf(stderr, "soak merge: %s\n", got < 0 ? err : "no run folders");
+        return -2;
+    }
     return drop_duplicates(runs, n + got, n, dir);
 }
 
 int soak_merge(int argc, char **argv)
 {
     static Run runs[MAX_LOADED];
-    const char *out = NULL, *dirs[256];
-    int n_dirs = 0, n = 0;
-    const SubOpt opts[] = {{"--out", &out, NULL}, {NULL, NULL, NULL}};
-    if (sub_args(argc, argv, opts, dirs, 256, &n_dirs, "usage: soak merge DIR... [--out DIR]"))
+    static SubArgs a = {.max_pos = 256};
+    if (sub_args(argc, argv, "--out", &a, "usage: soak merge DIR... [--out DIR]"))
         return 2;
+    const char *out = a.out, *const *dirs = a.pos;
+    int n_dirs = a.n_pos, n = 0;
     if (!n_dirs)
         return usage_error("merge", "name the soak folders to merge");
     SoakResult res = {0};
@@ -225,10 +260,14 @@ int soak_merge(int argc, char **argv)
             return 2;
     qsort(runs, (size_t)n, sizeof runs[0], run_cmp_canonical);
     char outbuf[PATH_MAX];
-    if (!out)
-        soak_default_out(outbuf, sizeof outbuf, "-merged"), out = outbuf;
-    if (mkdir_p(out) != 0)
-        return fprintf(stderr, "soak merge: --out %s: cannot create: %s\n", out, strerror(errno)), 2;
+    if (!out) {
+        soak_default_out(outbuf, sizeof outbuf, "-merged");
+        out = outbuf;
+    }
+    if (mkdir_p(out) != 0) {
+        fprintf(stderr, "soak merge: --out %s: cannot create: %s\n", out, strerror(errno));
+        return 2;
+    }
     link_runs(runs, n, out);
     res.runs = runs;
     res.n_runs = n;
@@ -247,11 +286,11 @@ int soak_report(int argc, char **argv)
     static Run runs[MAX_LOADED];
     static char found[PATH_MAX];
     target_templates(found, sizeof found);
-    const char *dir = "reports/latest", *baseline = NULL, *templates = found;
-    const SubOpt opts[] = {{"--baseline", &baseline, NULL}, {"--templates", &templates, NULL}, {NULL, NULL, NULL}};
-    int n_pos;
-    if (sub_args(argc, argv, opts, &dir, 1, &n_pos, "usage: soak report [DIR] [--baseline FILE] [--templates DIR]"))
+    static SubArgs a = {.max_pos = 1};
+    if (sub_args(argc, argv, "--baseline --templates", &a, "usage: soak report [DIR] [--baseline FILE] [--templates DIR]"))
         return 2;
+    const char *dir = a.n_pos ? a.pos[0] : "reports/latest", *baseline = a.baseline;
+    const char *templates = a.templates ? a.templates : found;
     char path[PATH_MAX + 16], err[1024];
     snprintf(path, sizeof path, "%s/summary.json", dir);
     /* run folders without a summary (written by hand, or a soak killed hard) get defaults */
@@ -269,7 +308,8 @@ int soak_report(int argc, char **argv)
     int n = runs_load(dir, runs, MAX_LOADED, &res.tol, err, sizeof err);
     if (n <= 0) {
         json_decref(b);
-        return fprintf(stderr, "soak report: %s\n", n < 0 ? err : "no run folders"), 2;
+        fprintf(stderr, "soak report: %s\n", n < 0 ? err : "no run folders");
+        return 2;
     }
     res.runs = runs;
     res.n_runs = n;
@@ -285,19 +325,21 @@ int soak_report(int argc, char **argv)
     rc = rc ? rc : report_write(&res, dir, templates, err, sizeof err);
     rc = rc ? rc : write_ci(&res, dir);
     json_decref(b);
-    if (rc != 0)
-        return fprintf(stderr, "soak report: %s\n", err), 1;
+    if (rc != 0) {
+        fprintf(stderr, "soak report: %s\n", err);
+        return 1;
+    }
     printf("report: %s/index.html (%s)\n", dir, overall_name(res.overall));
     return 0;
 }
 
 int soak_baseline(int argc, char **argv)
 {
-    const char *dir = "reports/latest", *to = "reports/baseline.json";
-    int force = 0, n_pos;
-    const SubOpt opts[] = {{"--to", &to, NULL}, {"--force", NULL, &force}, {NULL, NULL, NULL}};
-    if (sub_args(argc, argv, opts, &dir, 1, &n_pos, "usage: soak baseline [DIR] [--to FILE] [--force]"))
+    static SubArgs a = {.max_pos = 1};
+    if (sub_args(argc, argv, "--to --force", &a, "usage: soak baseline [DIR] [--to FILE] [--force]"))
         return 2;
+    const char *dir = a.n_pos ? a.pos[0] : "reports/latest", *to = a.to ? a.to : "reports/baseline.json";
+    int force = a.force;
     char path[PATH_MAX + 16], err[1024];
     snprintf(path, sizeof path, "%s/summary.json", dir);
     json_t *s = summary_load(path, err, sizeof err);
@@ -312,8 +354,10 @@ int soak_baseline(int argc, char **argv)
     if (f && !ok)
         outfile_abort(&of);
     json_decref(s);
-    if (!ok)
-        return fprintf(stderr, "soak baseline: %s: cannot be written: %s\n", to, strerror(errno)), 1;
+    if (!ok) {
+        fprintf(stderr, "soak baseline: %s: cannot be written: %s\n", to, strerror(errno));
+        return 1;
+    }
     printf("saved %s as %s\n", path, to);
     return 0;
 }

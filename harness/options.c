@@ -11,60 +11,8 @@
 #include "ci.h"
 #include "runs.h"
 #include "target.h"
+#include "opt.h"
 #include "util.h"
-
-typedef enum OptKind {
-    K_FLAG, K_LONG, K_DOUBLE, K_STR, K_FILE, K_ITERS, K_RESUME, K_MODES, K_FAULTS, K_CONFIG, K_SHARD, K_GONE,
-    K_VARIANT, K_REGEX, K_ANNOTATE
-} OptKind;
-
-typedef struct OptSpec {
-    const char *name;
-    OptKind kind;
-    size_t offset; /* into Options */
-    double lo, hi; /* numbers: accepted range */
-    const char *metavar;
-    const char *help;
-} OptSpec;
-
-#define OFF(f) offsetof(Options, f)
-static const OptSpec k_opts[] = {
-    {"--iters", K_ITERS, OFF(iters), 1, 1e9, "LIST", "iteration counts, comma- or space-separated (100,500,1000,5000,10000)"},
-    {"--modes", K_MODES, OFF(modes), 0, 0, "LIST", "native,asan,valgrind,jemalloc,lsan (the first four; --cmd: see below)"},
-    {"--faults", K_FAULTS, OFF(faults), 0, 0, "LIST", "fault builds to run, e.g. none,leak (none): build/<variant>-fault-NAME"},
-    {"--config", K_CONFIG, OFF(config), 0, 0, "NAME", "the workload each run trains (soak; the list is below)"},
-    {"--resume-iters", K_RESUME, OFF(resume_iters), 11, 1e9, "LIST", "counts at which each mode also runs from a checkpoint (default: the largest count up to 1000; none)"},
-    {"--data", K_FILE, OFF(data), 0, 0, "FILE", "text to train on (default: the built-in corpus)"},
-    {"--out", K_STR, OFF(out), 0, 0, "DIR", "output folder (reports/out/<run-id>; reports/latest then points at it)"},
-    {"--build", K_STR, OFF(build), 0, 0, "DIR", "where the variant folders are (build)"},
-    {"--native-variant", K_VARIANT, OFF(native_variant), 0, 0, "V", "the build native mode runs: release, or coverage (make soak-coverage)"},
-    {"--budget-mb", K_LONG, OFF(budget_mb), 1, 1 << 30, "N", "memory budget per run; the watchdog kills a run above it (a quarter of the memory / --jobs)"},
-    {"--timeout", K_DOUBLE, OFF(timeout_s), 0.001, 1e7, "S", "seconds per run (default: from the mode, workload and count)"},
-    {"--jobs", K_LONG, OFF(jobs), 1, 256, "N", "runs at once (default: the number of cores)"},
-    {"--shard", K_SHARD, OFF(shard_k), 0, 0, "K/N", "run only the K-th of N deterministic slices of the matrix"},
-    /* gone: a band of bytes per run let a slow leak pass and a short run fail (docs/soak.md) */
-    {"--tolerance-rss-kb", K_GONE, 0, 0, 0, "N", NULL},
-    {"--tolerance-alloc-kb", K_GONE, 0, 0, 0, "N", NULL},
-    {"--warmup", K_DOUBLE, OFF(tol.warmup_frac), 0, 0.999, "F", "fraction of each run treated as warm-up (0.1)"},
-    {"--no-events", K_FLAG, OFF(no_events), 0, 0, NULL, "no event logs (no site attribution for GROWING runs)"},
-    {"--baseline", K_FILE, OFF(baseline), 0, 0, "FILE", "compare with a saved summary.json: FAIL on a regression"},
-    {"--baseline-peak-pct", K_DOUBLE, OFF(base_peak_pct), 0, 1e5, "P", "allowed rise of a run's peak memory against the baseline (10)"},
-    {"--baseline-time-pct", K_DOUBLE, OFF(base_time_pct), 0, 1e5, "P", "allowed rise of its time per iteration (25)"},
-    {"--templates", K_STR, OFF(templates), 0, 0, "DIR", "gnuplot chart templates (reports)"},
-    {"--expect-faults", K_FLAG, OFF(expect_faults), 0, 0, NULL, "judge fault builds by the detection matrix (make faults)"},
-    {"--program", K_STR, OFF(program), 0, 0, "PATH", "tests only: run PATH instead of train_full"},
-    {"--cmd", K_STR, OFF(cmd), 0, 0, "'PROG ARGS'", "soak any program: {iters} becomes each count (docs/any-program.md)"},
-    {"--asan-cmd", K_STR, OFF(asan_cmd), 0, 0, "'PROG ARGS'", "with --cmd: the program built with ASan (the asan mode)"},
-    {"--step-regex", K_REGEX, OFF(step_regex), 0, 0, "RE", "with --cmd: a line of its output that ends a step; (group 1) its number"},
-    {"--strict-leaks", K_FLAG, OFF(strict_leaks), 0, 0, NULL, "a leak of the same size at every count fails too"},
-    {"--lsan-suppressions", K_FILE, OFF(lsan_suppressions), 0, 0, "FILE", "LeakSanitizer suppressions (its format)"},
-    {"--valgrind-suppressions", K_FILE, OFF(valgrind_suppressions), 0, 0, "FILE", "Valgrind suppressions (its format)"},
-    {"--prof-sample", K_LONG, OFF(prof_sample), 8, 30, "N", "jemalloc mode: heap profile sample every 2^N bytes (17)"},
-    {"--annotate", K_ANNOTATE, OFF(annotate), 0, 0, "github|none", "workflow annotations and the step summary (github when GITHUB_ACTIONS=true)"},
-    {"-h", K_FLAG, OFF(help), 0, 0, NULL, NULL},
-    {"--help", K_FLAG, OFF(help), 0, 0, NULL, "this text"},
-};
-#define N_OPTS (sizeof k_opts / sizeof k_opts[0])
 
 static char g_faults[MAX_FAULTS][32]; /* --faults' names (Options points here) */
 
@@ -87,113 +35,253 @@ int split_list(const char *s, char out[][32], int max)
     return n;
 }
 
-static int bad(const OptSpec *s, const char *v, const char *why)
+/* ---- the setters of the options that are more than a number or a string (cli/opt.h) ---- */
+
+/* Why element elem of a list of k is refused: "is not X" for a list of one, else "has
+ * 'elem', which is not X". */
+static int list_why(char *why, size_t cap, int k, const char *elem, const char *is_not)
 {
-    fprintf(stderr, "soak: %s: '%s' %s\nTry 'soak --help'.\n", s->name, v, why);
-    return 2;
+    if (k == 1)
+        snprintf(why, cap, "%s", is_not);
+    else
+        snprintf(why, cap, "has '%s', which %s", elem, is_not);
+    return -1;
 }
 
-static int set_counts(const OptSpec *s, const char *v, long *out, int *n)
+/* A list of counts, each in o->lo..o->hi, into out[0..*n). */
+static int set_counts(const Opt *o, const char *v, long *out, int *n, char *why, size_t cap)
 {
     char list[MAX_ITERS][32];
     int k = split_list(v, list, MAX_ITERS);
-    if (k <= 0)
-        return bad(s, v, "is not a list of at most 16 counts");
+    if (k <= 0) {
+        snprintf(why, cap, "is not a list of at most 16 counts");
+        return -1;
+    }
     for (int j = 0; j < k; j++)
-        if (!parse_long(list[j], (long)s->lo, (long)s->hi, &out[j]))
-            return bad(s, list[j], s->lo > 1 ? "is not a whole number above the checkpoint's 10 iterations"
-                                              : "is not a whole number in 1..1000000000");
+        if (!opt_long(list[j], o->lo, o->hi, &out[j]))
+            return list_why(why, cap, k, list[j], o->lo > 1 ? "is not a whole number above the checkpoint's 10 iterations"
+                                                            : "is not a whole number in 1..1000000000");
     *n = k;
     return 0;
 }
 
-static int set_modes(const OptSpec *s, const char *v, Options *o)
+static int set_iters(const Opt *o, const char *v, void *target, char *why, size_t cap)
 {
-    char list[MODE_COUNT * 4][32], why[160];
+    Options *opts = target;
+    return set_counts(o, v, opts->iters, &opts->n_iters, why, cap);
+}
+
+static int set_resume(const Opt *o, const char *v, void *target, char *why, size_t cap)
+{
+    Options *opts = target;
+    opts->resume_given = 1;
+    opts->n_resume = 0;
+    return strcmp(v, "none") ? set_counts(o, v, opts->resume_iters, &opts->n_resume, why, cap) : 0;
+}
+
+static int set_modes(const Opt *o, const char *v, void *target, char *why, size_t cap)
+{
+    (void)o;
+    Options *opts = target;
+    char list[MODE_COUNT * 4][32];
     int k = split_list(v, list, MODE_COUNT * 4);
-    snprintf(why, sizeof why, "names no mode (valid: %s)", mode_names());
-    if (k <= 0)
-        return bad(s, v, why);
-    o->n_modes = 0;
+    opts->modes_given = 1;
+    opts->n_modes = 0;
+    if (k <= 0) {
+        snprintf(why, cap, "names no mode (valid: %s)", mode_names());
+        return -1;
+    }
     for (int j = 0; j < k; j++) {
         Mode m;
-        snprintf(why, sizeof why, "is not a mode (valid: %s)", mode_names());
+        char is_not[200];
+        snprintf(is_not, sizeof is_not, "is not a mode (valid: %s)", mode_names());
         if (!mode_parse(list[j], &m))
-            return bad(s, list[j], why);
+            return list_why(why, cap, k, list[j], is_not);
         int dup = 0;
-        for (int q = 0; q < o->n_modes; q++)
-            dup |= o->modes[q] == m;
+        for (int q = 0; q < opts->n_modes; q++)
+            dup |= opts->modes[q] == m;
         if (!dup)
-            o->modes[o->n_modes++] = m;
+            opts->modes[opts->n_modes++] = m;
     }
     return 0;
 }
 
-static int set_faults(const OptSpec *s, const char *v, Options *o)
+static int set_faults(const Opt *o, const char *v, void *target, char *why, size_t cap)
 {
+    (void)o;
+    Options *opts = target;
     int k = split_list(v, g_faults, MAX_FAULTS);
-    if (k <= 0)
-        return bad(s, v, "is not a list of at most 16 fault names");
+    if (k <= 0) {
+        snprintf(why, cap, "is not a list of at most 16 fault names");
+        return -1;
+    }
     for (int j = 0; j < k; j++) {
         if (!fault_known(g_faults[j])) {
-            char why[512];
-            int len = snprintf(why, sizeof why, "is not a fault build (valid:");
-            for (int i = 0; i < fault_count() && len < (int)sizeof why - 40; i++)
-                len += snprintf(why + len, sizeof why - (size_t)len, " %s", fault_name(i));
-            snprintf(why + len, sizeof why - (size_t)len, ")");
-            return bad(s, g_faults[j], why);
+            char is_not[512];
+            int len = snprintf(is_not, sizeof is_not, "is not a fault build (valid:");
+            for (int i = 0; i < fault_count() && len < (int)sizeof is_not - 40; i++)
+                len += snprintf(is_not + len, sizeof is_not - (size_t)len, " %s", fault_name(i));
+            snprintf(is_not + len, sizeof is_not - (size_t)len, ")");
+            return list_why(why, cap, k, g_faults[j], is_not);
         }
-        o->faults[j] = g_faults[j];
+        opts->faults[j] = g_faults[j];
     }
-    o->n_faults = k;
+    opts->n_faults = k;
     return 0;
 }
 
-/* Sets option s from value v. 0, or 2 after a message. */
-static int set_value(const OptSpec *s, const char *v, Options *o)
+static int set_config(const Opt *o, const char *v, void *target, char *why, size_t cap)
 {
-    char *dst = (char *)o + s->offset, why[160];
-    switch (s->kind) {
-    case K_FLAG: return 0;
-    case K_LONG: return parse_long(v, (long)s->lo, (long)s->hi, (long *)dst) ? 0 : bad(s, v, "is not a whole number in range");
-    case K_DOUBLE: return parse_double(v, s->lo, s->hi, (double *)dst) ? 0 : bad(s, v, "is not a number in range");
-    case K_GONE:
-        return bad(s, v, "is no longer an option: a series grows when its growth goes on through the run, of any "
-                         "size, and not otherwise (docs/soak.md, \"Verdicts\")");
-    case K_STR: *(const char **)dst = v; return 0;
-    case K_REGEX: {
-        regex_t re;
-        int rc = regcomp(&re, v, REG_EXTENDED);
-        size_t groups = rc ? 0 : re.re_nsub;
-        if (!rc)
-            regfree(&re);
-        return rc ? bad(s, v, "is not a valid extended regular expression")
-               : groups != 1 ? bad(s, v, "needs exactly one capture group: (the step number)")
-                             : (*(const char **)dst = v, 0);
+    (void)o;
+    Options *opts = target;
+    if (!workload_find(v) || !strcmp(v, "cmd")) {
+        snprintf(why, cap, "is not a workload (valid: %s)", workload_names());
+        return -1;
     }
-    case K_FILE: return access(v, R_OK) == 0 ? (*(const char **)dst = v, 0) : bad(s, v, strerror(errno));
-    case K_ITERS: return set_counts(s, v, o->iters, &o->n_iters);
-    case K_RESUME: o->resume_given = 1; o->n_resume = 0; return strcmp(v, "none") ? set_counts(s, v, o->resume_iters, &o->n_resume) : 0;
-    case K_MODES: o->modes_given = 1; return set_modes(s, v, o);
-    case K_FAULTS: return set_faults(s, v, o);
-    case K_CONFIG:
-        snprintf(why, sizeof why, "is not a workload (valid: %s)", workload_names());
-        return workload_find(v) && strcmp(v, "cmd") ? (o->config_given = 1, o->config = v, 0) : bad(s, v, why);
-    case K_VARIANT: return strcmp(v, "release") && strcmp(v, "coverage") ? bad(s, v, "is not release or coverage") : (o->native_variant = v, 0);
-    case K_ANNOTATE:
-        return strcmp(v, "github") && strcmp(v, "none") ? bad(s, v, "is not github or none") : (o->annotate = !strcmp(v, "github"), 0);
-    case K_SHARD: {
-        char extra;
-        int k = 0, n = 0;
-        if (sscanf(v, "%d/%d%c", &k, &n, &extra) != 2 || n < 1 || k < 1 || k > n)
-            return bad(s, v, "is not K/N with 1 <= K <= N");
-        o->shard_k = k;
-        o->shard_n = n;
-        return 0;
-    }
-    }
+    opts->config_given = 1;
+    opts->config = v;
     return 0;
 }
+
+/* A file that can be read. */
+static int set_file(const Opt *o, const char *v, void *target, char *why, size_t cap)
+{
+    if (access(v, R_OK) != 0) {
+        snprintf(why, cap, "%s", strerror(errno));
+        return -1;
+    }
+    *(const char **)((char *)target + o->offset) = v;
+    return 0;
+}
+
+/* One of the words o->metavar lists ("release|coverage"). */
+static int set_word(const Opt *o, const char *v, void *target, char *why, size_t cap)
+{
+    size_t len = strlen(v);
+    for (const char *w = o->metavar; *w;) {
+        size_t n = strcspn(w, "|");
+        if (n == len && !strncmp(w, v, n)) {
+            *(const char **)((char *)target + o->offset) = v;
+            return 0;
+        }
+        w += n + (w[n] == '|');
+    }
+    snprintf(why, cap, "is not one of %s", o->metavar);
+    return -1;
+}
+
+static int set_annotate(const Opt *o, const char *v, void *target, char *why, size_t cap)
+{
+    const char *word = NULL;
+    Options *opts = target;
+    Opt as_word = *o;
+    as_word.offset = 0;
+    if (set_word(&as_word, v, &word, why, cap) != 0)
+        return -1;
+    opts->annotate = !strcmp(word, "github");
+    return 0;
+}
+
+static int set_regex(const Opt *o, const char *v, void *target, char *why, size_t cap)
+{
+    regex_t re;
+    int rc = regcomp(&re, v, REG_EXTENDED);
+    size_t groups = rc ? 0 : re.re_nsub;
+    if (!rc)
+        regfree(&re);
+    if (rc)
+        snprintf(why, cap, "is not a valid extended regular expression");
+    else if (groups != 1)
+        snprintf(why, cap, "needs exactly one capture group: (the step number)");
+    else
+        *(const char **)((char *)target + o->offset) = v;
+    return rc || groups != 1 ? -1 : 0;
+}
+
+static int set_shard(const Opt *o, const char *v, void *target, char *why, size_t cap)
+{
+    (void)o;
+    Options *opts = target;
+    char extra;
+    int k = 0, n = 0;
+    if (sscanf(v, "%d/%d%c", &k, &n, &extra) != 2 || n < 1 || k < 1 || k > n) {
+        snprintf(why, cap, "is not K/N with 1 <= K <= N");
+        return -1;
+    }
+    opts->shard_k = k;
+    opts->shard_n = n;
+    return 0;
+}
+
+/* Options that are gone: a band of bytes per run let a slow leak pass and a short run fail. */
+static int set_gone(const Opt *o, const char *v, void *target, char *why, size_t cap)
+{
+    (void)o, (void)v, (void)target;
+    snprintf(why, cap, "is no longer an option: a series grows when its growth goes on through the run, of any size, "
+             "and not otherwise (docs/soak.md, \"Verdicts\")");
+    return -1;
+}
+
+#define OFF(f) offsetof(Options, f)
+static const Opt k_opts[] = {
+    {"--iters", OPT_CUSTOM, OFF(iters), 1, 1e9, "LIST",
+     "iteration counts, comma- or space-separated (100,500,1000,5000,10000)", set_iters},
+    {"--modes", OPT_CUSTOM, OFF(modes), 0, 0, "LIST",
+     "native,asan,valgrind,jemalloc,lsan (the first four; --cmd: see below)", set_modes},
+    {"--faults", OPT_CUSTOM, OFF(faults), 0, 0, "LIST",
+     "fault builds to run, e.g. none,leak (none): build/<variant>-fault-NAME", set_faults},
+    {"--config", OPT_CUSTOM, OFF(config), 0, 0, "NAME", "the workload each run trains (soak; the list is below)",
+     set_config},
+    {"--resume-iters", OPT_CUSTOM, OFF(resume_iters), 11, 1e9, "LIST",
+     "counts at which each mode also runs from a checkpoint (default: the largest count up to 1000; none)",
+     set_resume},
+    {"--data", OPT_CUSTOM, OFF(data), 0, 0, "FILE", "text to train on (default: the built-in corpus)", set_file},
+    {"--out", OPT_STR, OFF(out), 0, 0, "DIR", "output folder (reports/out/<run-id>; reports/latest then points at it)",
+     NULL},
+    {"--build", OPT_STR, OFF(build), 0, 0, "DIR", "where the variant folders are (build)", NULL},
+    {"--native-variant", OPT_CUSTOM, OFF(native_variant), 0, 0, "release|coverage",
+     "the build native mode runs (coverage: make soak-coverage)", set_word},
+    {"--budget-mb", OPT_LONG, OFF(budget_mb), 1, 1 << 30, "N",
+     "memory budget per run; the watchdog kills a run above it (a quarter of the memory / --jobs)", NULL},
+    {"--timeout", OPT_DOUBLE, OFF(timeout_s), 0.001, 1e7, "S",
+     "seconds per run (default: from the mode, workload and count)", NULL},
+    {"--jobs", OPT_LONG, OFF(jobs), 1, 256, "N", "runs at once (default: the number of cores)", NULL},
+    {"--shard", OPT_CUSTOM, OFF(shard_k), 0, 0, "K/N", "run only the K-th of N deterministic slices of the matrix",
+     set_shard},
+    {"--tolerance-rss-kb", OPT_CUSTOM, 0, 0, 0, "N", NULL, set_gone},
+    {"--tolerance-alloc-kb", OPT_CUSTOM, 0, 0, 0, "N", NULL, set_gone},
+    {"--warmup", OPT_DOUBLE, OFF(tol.warmup_frac), 0, 0.999, "F", "fraction of each run treated as warm-up (0.1)",
+     NULL},
+    {"--no-events", OPT_FLAG, OFF(no_events), 0, 0, NULL, "no event logs (no site attribution for GROWING runs)",
+     NULL},
+    {"--baseline", OPT_CUSTOM, OFF(baseline), 0, 0, "FILE", "compare with a saved summary.json: FAIL on a regression",
+     set_file},
+    {"--baseline-peak-pct", OPT_DOUBLE, OFF(base_peak_pct), 0, 1e5, "P",
+     "allowed rise of a run's peak memory against the baseline (10)", NULL},
+    {"--baseline-time-pct", OPT_DOUBLE, OFF(base_time_pct), 0, 1e5, "P", "allowed rise of its time per iteration (25)",
+     NULL},
+    {"--templates", OPT_STR, OFF(templates), 0, 0, "DIR", "gnuplot chart templates (reports)", NULL},
+    {"--expect-faults", OPT_FLAG, OFF(expect_faults), 0, 0, NULL,
+     "judge fault builds by the detection matrix (make faults)", NULL},
+    {"--program", OPT_STR, OFF(program), 0, 0, "PATH", "tests only: run PATH instead of train_full", NULL},
+    {"--cmd", OPT_STR, OFF(cmd), 0, 0, "'PROG ARGS'", "soak any program: {iters} becomes each count (docs/any-program.md)",
+     NULL},
+    {"--asan-cmd", OPT_STR, OFF(asan_cmd), 0, 0, "'PROG ARGS'", "with --cmd: the program built with ASan (the asan mode)",
+     NULL},
+    {"--step-regex", OPT_CUSTOM, OFF(step_regex), 0, 0, "RE",
+     "with --cmd: a line of its output that ends a step; (group 1) its number", set_regex},
+    {"--strict-leaks", OPT_FLAG, OFF(strict_leaks), 0, 0, NULL, "a leak that does not grow with the count fails too",
+     NULL},
+    {"--lsan-suppressions", OPT_CUSTOM, OFF(lsan_suppressions), 0, 0, "FILE", "LeakSanitizer suppressions (its format)",
+     set_file},
+    {"--valgrind-suppressions", OPT_CUSTOM, OFF(valgrind_suppressions), 0, 0, "FILE",
+     "Valgrind suppressions (its format)", set_file},
+    {"--prof-sample", OPT_LONG, OFF(prof_sample), 8, 30, "N", "jemalloc mode: heap profile sample every 2^N bytes (17)",
+     NULL},
+    {"--annotate", OPT_CUSTOM, 0, 0, 0, "github|none",
+     "workflow annotations and the step summary (github when GITHUB_ACTIONS=true)", set_annotate},
+};
+static const OptTable k_table = {k_opts, sizeof k_opts / sizeof k_opts[0]};
 
 static void defaults(Options *o)
 {
@@ -280,28 +368,17 @@ static int derive(Options *o)
 int options_parse(int argc, char **argv, Options *o)
 {
     defaults(o);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const OptSpec *s = NULL;
-        for (size_t k = 0; k < N_OPTS && !s; k++)
-            s = !strcmp(k_opts[k].name, a) ? &k_opts[k] : NULL;
-        if (!s) {
-            fprintf(stderr, "soak: %s '%s'\nTry 'soak --help'.\n", a[0] == '-' ? "unknown option" : "unexpected argument", a);
-            return 2;
-        }
-        if (s->kind == K_FLAG) {
-            *(int *)((char *)o + s->offset) = 1;
-            continue;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "soak: %s: missing value (%s %s)\nTry 'soak --help'.\n", a, a, s->metavar);
-            return 2;
-        }
-        int rc = set_value(s, argv[++i], o);
-        if (rc)
-            return rc;
+    char err[1024];
+    int rc = opt_parse(&k_table, argc, argv, o, NULL, err, sizeof err);
+    if (rc == OPT_HELP) {
+        o->help = 1;
+        return 0;
     }
-    return o->help ? 0 : derive(o);
+    if (rc != OPT_OK) {
+        fprintf(stderr, "soak: %s\nTry 'soak --help'.\n", err);
+        return 2;
+    }
+    return derive(o);
 }
 
 void options_usage(FILE *f)
@@ -314,14 +391,8 @@ void options_usage(FILE *f)
                "Runs build/<variant>/train_full for every iteration count x mode (x fault), each as a\n"
                "child process under a watchdog, and decides whether memory stays flat. Writes one\n"
                "folder per run, summary.json, junit.xml and index.html (formats: docs/soak.md).\n\n");
-    for (size_t k = 0; k < N_OPTS; k++) {
-        if (!k_opts[k].help)
-            continue;
-        char left[40];
-        snprintf(left, sizeof left, "%s%s%s", k_opts[k].name, k_opts[k].metavar ? " " : "",
-                 k_opts[k].metavar ? k_opts[k].metavar : "");
-        fprintf(f, "  %-24s %s\n", left, k_opts[k].help);
-    }
+    opt_usage(&k_table, f, 24);
+    fprintf(f, "  %-24s %s\n", "-h, --help", "this text");
     fprintf(f, "\nWorkloads (--config):\n");
     workload_list(f);
     fprintf(f, "\nsoak merge DIR...     combines the run folders of several shards (or soaks) into one\n"

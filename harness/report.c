@@ -62,12 +62,19 @@ static void section_banner(FILE *f, const SoakResult *res)
     else if (res->overall == OVERALL_FAIL && res->diag.n && res->diag.list[0].fails) {
         const Problem *p = &res->diag.list[0];
         fprintf(f, "%s", kind_name(p->kind));
-        if (p->function[0])
-            fprintf(f, " in "), xml_str(f, p->function);
-        else if (p->site[0])
-            fprintf(f, " at site "), xml_str(f, p->site);
-        if (strcmp(p->fault, "none"))
-            fprintf(f, " (fault build "), xml_str(f, p->fault), fputc(')', f);
+        if (p->function[0]) {
+            fprintf(f, " in ");
+            xml_str(f, p->function);
+        }
+        else if (p->site[0]) {
+            fprintf(f, " at site ");
+            xml_str(f, p->site);
+        }
+        if (strcmp(p->fault, "none")) {
+            fprintf(f, " (fault build ");
+            xml_str(f, p->fault);
+            fputc(')', f);
+        }
         int more = 0;
         for (int i = 1; i < res->diag.n; i++)
             more += res->diag.list[i].fails;
@@ -88,8 +95,11 @@ static void td_verdict(FILE *f, const Run *r)
 {
     fprintf(f, "<td class=\"v\" style=\"background:%s\"><b>%s</b>", verdict_colour(r->verdict), verdict_name(r->verdict));
     const SeriesResult *w = r->an.worst >= 0 ? &r->an.series[r->an.worst] : NULL;
-    if (w)
-        fprintf(f, "<small>%+.1f B/it (", w->slope), xml_str(f, w->name), fputs(")</small>", f);
+    if (w) {
+        fprintf(f, "<small>%+.1f B/it (", w->slope);
+        xml_str(f, w->name);
+        fputs(")</small>", f);
+    }
     fprintf(f, "<small>peak %.1f MiB</small><small><a href=\"runs/", (double)r->peak_rss_bytes / MIB);
     xml_str(f, r->name);
     fprintf(f, "/\">run folder</a></small></td>");
@@ -112,8 +122,10 @@ static void verdict_table(FILE *f, const Run *runs, int n)
         int any = 0;
         for (int q = 0; q < n; q++)
             for (int k = 0; k < nk; k++)
-                if (runs[q].mode == (Mode)m && runs_column_key(&runs[q]) == keys[k])
-                    row[k] = &runs[q], any = 1;
+                if (runs[q].mode == (Mode)m && runs_column_key(&runs[q]) == keys[k]) {
+                    row[k] = &runs[q];
+                    any = 1;
+                }
         if (!any)
             continue;
         fprintf(f, "<tr><th>%s</th>", mode_name((Mode)m));
@@ -157,10 +169,15 @@ static void section_matrix(FILE *f, const SoakResult *res)
             }
             fprintf(f, "<td class=\"v\" style=\"background:%s\"><b>%s</b><small>", verdict_colour(c->worst),
                     verdict_name(c->worst));
-            if (c->example && c->example->has_finding)
-                xml_str(f, c->example->finding.tool), fputc(' ', f), xml_str(f, c->example->finding.kind);
-            else if (c->example && c->example->n_sites)
-                fputs("site ", f), xml_str(f, c->example->sites[0].site);
+            if (c->example && c->example->has_finding) {
+                xml_str(f, c->example->finding.tool);
+                fputc(' ', f);
+                xml_str(f, c->example->finding.kind);
+            }
+            else if (c->example && c->example->n_sites) {
+                fputs("site ", f);
+                xml_str(f, c->example->sites[0].site);
+            }
             fprintf(f, "</small><small>%s%s</small></td>", c->required == V_NOT_RUN ? "nothing required" : "required: ",
                     c->required == V_NOT_RUN ? "" : c->caught ? verdict_name(c->required) : "MISSED");
         }

@@ -246,8 +246,10 @@ static int top_sites(const char *events, char names[][32], double *values, int n
     EvlogRecord rec;
     uint64_t ended = 0, first = 0;
     while (evlog_next(&r, &rec, err, sizeof err) == 1) {
-        if (rec.kind == EV_ITER_END)
-            first = first ? first : rec.iter, ended = rec.iter;
+        if (rec.kind == EV_ITER_END) {
+            first = first ? first : rec.iter;
+            ended = rec.iter;
+        }
         else if (rec.kind == EV_ARENA_ALLOC && rec.iter > ended && rec.iter >= 1)
             bytes[rec.site] += (double)rec.bytes;
     }

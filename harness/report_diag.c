@@ -99,8 +99,11 @@ static void facts(FILE *f, const Diagnosis *d, const Problem *p)
     }
     if (p->n_frames) {
         fprintf(f, "<tr><th>Top frames</th><td>");
-        for (int k = 0; k < p->n_frames; k++)
-            fprintf(f, "%s<code>", k ? "<br>called from " : ""), xml_str(f, p->frames[k]), fprintf(f, "</code>");
+        for (int k = 0; k < p->n_frames; k++) {
+            fprintf(f, "%s<code>", k ? "<br>called from " : "");
+            xml_str(f, p->frames[k]);
+            fprintf(f, "</code>");
+        }
         fprintf(f, "</td></tr>\n");
     }
     if (d->first_bad[0]) {
@@ -147,8 +150,11 @@ static void stacks(FILE *f, const Problem *p, int index, const char *dir)
                    "as the memory that grew below it; the root is at the bottom, the function the growth is charged to "
                    "is red, allocator frames grey. Open it on its own to read every box on hover.</p></div>\n",
                 index, index);
-    else if (n < 0)
-        fprintf(f, "<p>No flame graph: "), xml_str(f, err), fprintf(f, "</p>\n");
+    else if (n < 0) {
+        fprintf(f, "<p>No flame graph: ");
+        xml_str(f, err);
+        fprintf(f, "</p>\n");
+    }
 }
 
 static void chart_of(FILE *f, const Charts *cs, int index)
@@ -169,14 +175,26 @@ static void problem(FILE *f, const SoakResult *res, const Problem *p, int index,
 {
     fprintf(f, "<div class=\"problem%s\" id=\"problem-%d\"><h3>%d. %s", p->fails ? "" : " quiet", index, index,
             kind_name(p->kind));
-    if (p->function[0])
-        fprintf(f, " in <code>"), xml_str(f, p->function), fprintf(f, "</code>");
-    if (p->location[0])
-        fprintf(f, " <small>"), xml_str(f, p->location), fprintf(f, "</small>");
-    if (!p->function[0] && p->site[0])
-        fprintf(f, " at site <code>"), xml_str(f, p->site), fprintf(f, "</code>");
-    if (strcmp(p->fault, "none"))
-        fprintf(f, " <small>fault build "), xml_str(f, p->fault), fprintf(f, "</small>");
+    if (p->function[0]) {
+        fprintf(f, " in <code>");
+        xml_str(f, p->function);
+        fprintf(f, "</code>");
+    }
+    if (p->location[0]) {
+        fprintf(f, " <small>");
+        xml_str(f, p->location);
+        fprintf(f, "</small>");
+    }
+    if (!p->function[0] && p->site[0]) {
+        fprintf(f, " at site <code>");
+        xml_str(f, p->site);
+        fprintf(f, "</code>");
+    }
+    if (strcmp(p->fault, "none")) {
+        fprintf(f, " <small>fault build ");
+        xml_str(f, p->fault);
+        fprintf(f, "</small>");
+    }
     fprintf(f, "</h3>\n<p class=\"meaning\">");
     xml_str(f, kind_words(p->kind));
     fprintf(f, "</p>\n");
@@ -185,8 +203,10 @@ static void problem(FILE *f, const SoakResult *res, const Problem *p, int index,
     stacks(f, p, index, dir);
     if (p->n_runs) {
         fprintf(f, "<details><summary>The evidence: %d run%s (", p->n_runs, p->n_runs > 1 ? "s" : "");
-        for (int k = 0; k < p->n_runs; k++)
-            fprintf(f, "%s", k ? ", " : ""), xml_str(f, p->runs[k]->name);
+        for (int k = 0; k < p->n_runs; k++) {
+            fprintf(f, "%s", k ? ", " : "");
+            xml_str(f, p->runs[k]->name);
+        }
         fprintf(f, ")</summary>\n");
         for (int k = 0; k < p->n_runs; k++)
             finding_of(f, p->runs[k]);

@@ -146,8 +146,10 @@ int flame_write(const char *collapsed, const char *svg_path, const char *title, 
                 size_t errlen)
 {
     char *text = read_file(collapsed, 64u << 20, NULL);
-    if (!text)
-        return snprintf(err, errlen, "%s: %s", collapsed, strerror(errno)), -1;
+    if (!text) {
+        snprintf(err, errlen, "%s: %s", collapsed, strerror(errno));
+        return -1;
+    }
     Stack *s = NULL;
     int depth = 0;
     double total = 0;

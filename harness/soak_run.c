@@ -54,8 +54,10 @@ static int start(const Options *o, Run *r, CmdSampler *cs)
     for (int i = 0; i < 2; i++) {
         snprintf(path, sizeof path, "%s/%s", r->dir, files[i]);
         FILE *f = fopen(path, "w");
-        if (f)
-            fprintf(f, "%s%s", texts[i], texts[i][0] ? "\n" : ""), fclose(f);
+        if (f) {
+            fprintf(f, "%s%s", texts[i], texts[i][0] ? "\n" : "");
+            fclose(f);
+        }
     }
     return target_is_cmd(o) ? cmdrun_start(cs, r, o->step_regex) : 0;
 }
@@ -249,8 +251,10 @@ static void refine_attribution(const Options *o, Run *r, long lg)
     char path[PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/sample-period.txt", again.dir);
     FILE *p = fopen(path, "w");
-    if (p)
-        fprintf(p, "%ld\n", 1L << lg), fclose(p);
+    if (p) {
+        fprintf(p, "%ld\n", 1L << lg);
+        fclose(p);
+    }
     run_attribute(r);
 }
 

@@ -29,15 +29,20 @@ static void sweep_of(SoakResult *res, Sweep *s)
             k++;
         if (k == n && n == 64)
             continue;
-        if (k == n)
-            x[n] = (double)q->iters, y[n++] = (double)q->peak_rss_bytes;
+        if (k == n) {
+            x[n] = (double)q->iters;
+            y[n++] = (double)q->peak_rss_bytes;
+        }
         else
             y[k] = fmax(y[k], (double)q->peak_rss_bytes);
     }
     for (int a = 1; a < n; a++) /* by count */
         for (int b = a; b > 0 && x[b] < x[b - 1]; b--) {
             double tx = x[b], ty = y[b];
-            x[b] = x[b - 1], y[b] = y[b - 1], x[b - 1] = tx, y[b - 1] = ty;
+            x[b] = x[b - 1];
+            y[b] = y[b - 1];
+            x[b - 1] = tx;
+            y[b - 1] = ty;
         }
     s->points = n;
     s->slope = n >= 2 ? theil_sen(x, y, (size_t)n) : 0.0;

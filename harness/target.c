@@ -256,14 +256,20 @@ static void env_entry(const Options *o, const Run *r, const char *t, Argv *env)
         char num[32], opt[PATH_MAX + 16];
         if (close && !strncmp(t, "{dir}", 5))
             v = r->dir;
-        else if (close && !strncmp(t, "{prof_sample}", 13))
-            snprintf(num, sizeof num, "%ld", o->prof_sample), v = num;
+        else if (close && !strncmp(t, "{prof_sample}", 13)) {
+            snprintf(num, sizeof num, "%ld", o->prof_sample);
+            v = num;
+        }
         else if (close && !strncmp(t, "{lsan_supp}", 11))
             v = supp ? supp : "";
-        else if (close && !strncmp(t, "{lsan_supp_opt}", 15))
-            snprintf(opt, sizeof opt, "%s%s", supp ? ":suppressions=" : "", supp ? supp : ""), v = opt;
-        else if (close && !strncmp(t, "{tunables}", 10))
-            snprintf(opt, sizeof opt, "%s%s", tun && *tun ? tun : "", tun && *tun ? ":" : ""), v = opt;
+        else if (close && !strncmp(t, "{lsan_supp_opt}", 15)) {
+            snprintf(opt, sizeof opt, "%s%s", supp ? ":suppressions=" : "", supp ? supp : "");
+            v = opt;
+        }
+        else if (close && !strncmp(t, "{tunables}", 10)) {
+            snprintf(opt, sizeof opt, "%s%s", tun && *tun ? tun : "", tun && *tun ? ":" : "");
+            v = opt;
+        }
         if (!v) {
             out[n++] = *t++;
             continue;

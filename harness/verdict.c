@@ -224,9 +224,12 @@ static int leaks_grow(const SoakResult *res, Mode m, const char *fault)
             continue;
         leaked |= v > 0;
         int k = n++;
-        for (; k > 0 && x[k - 1] > (double)q->iters; k--) /* by count */
-            x[k] = x[k - 1], y[k] = y[k - 1];
-        x[k] = (double)q->iters, y[k] = v;
+        for (; k > 0 && x[k - 1] > (double)q->iters; k--) { /* by count */
+            x[k] = x[k - 1];
+            y[k] = y[k - 1];
+        }
+        x[k] = (double)q->iters;
+        y[k] = v;
     }
     if (!leaked)
         return -1;
