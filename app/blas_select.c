@@ -26,8 +26,10 @@ static void restart(char **argv, const char *want, const char *from, const char 
     fflush(NULL);
     execv("/proc/self/exe", argv);
     unsetenv("OPENBLAS_CORETYPE"); /* exec failed: go on with what runs */
-    snprintf(g_reason, sizeof g_reason, "OpenBLAS's own choice (the engine would ask for %s, but could not restart "
-             "the program to do so)", want);
+    snprintf(g_reason, sizeof g_reason,
+             "OpenBLAS's own choice (the engine would ask for %s, but could not restart "
+             "the program to do so)",
+             want);
 }
 
 int blas_select(char **argv, char *err, size_t errlen)
@@ -46,8 +48,8 @@ int blas_select(char **argv, char *err, size_t errlen)
     }
     if (from) { /* the image the engine restarted: say what was there before */
         const char *bar = strchr(from, '|');
-        snprintf(g_reason, sizeof g_reason, "%s: OpenBLAS picked %.*s", bar ? bar + 1 : "chosen by the engine",
-                 bar ? (int)(bar - from) : (int)strlen(from), from);
+        snprintf(g_reason, sizeof g_reason, "%s: OpenBLAS picked %.*s",
+                 bar ? bar + 1 : "chosen by the engine", bar ? (int)(bar - from) : (int)strlen(from), from);
         return 0;
     }
     if (mode && !strcmp(mode, "library")) {
@@ -56,9 +58,12 @@ int blas_select(char **argv, char *err, size_t errlen)
     }
     if (mode && *mode && strcmp(mode, "auto")) {
         if (gemm_kernel_level(mode) < 0 || gemm_kernel_level(mode) > cpu) {
-            snprintf(err, errlen, "FLATMEM_BLAS_KERNELS=%s: %s; give auto, library, portable or one of Prescott, "
-                     "Sandybridge, Haswell, Zen%s", mode, gemm_kernel_level(mode) < 0 ? "not a kernel set"
-                     : "this CPU cannot run those kernels", cpu >= 3 ? ", SkylakeX, Cooperlake" : "");
+            snprintf(err, errlen,
+                     "FLATMEM_BLAS_KERNELS=%s: %s; give auto, library, portable or one of Prescott, "
+                     "Sandybridge, Haswell, Zen%s",
+                     mode,
+                     gemm_kernel_level(mode) < 0 ? "not a kernel set" : "this CPU cannot run those kernels",
+                     cpu >= 3 ? ", SkylakeX, Cooperlake" : "");
             return -1;
         }
         if (strcmp(now, mode))
@@ -72,13 +77,16 @@ int blas_select(char **argv, char *err, size_t errlen)
     }
     const char *better = gemm_better_kernels(now, cpu, bf16);
     if (!better) {
-        snprintf(g_reason, sizeof g_reason, "OpenBLAS's own choice (%s kernels, as good as this CPU runs: %s)",
+        snprintf(g_reason, sizeof g_reason,
+                 "OpenBLAS's own choice (%s kernels, as good as this CPU runs: %s)",
                  level_words(gemm_kernel_level(now)), level_words(cpu));
         return 0;
     }
     char why[200];
-    snprintf(why, sizeof why, "chosen by the engine (OpenBLAS's %s kernels on a CPU with %s; "
-             "FLATMEM_BLAS_KERNELS=library keeps its choice)", level_words(gemm_kernel_level(now)), level_words(cpu));
+    snprintf(why, sizeof why,
+             "chosen by the engine (OpenBLAS's %s kernels on a CPU with %s; "
+             "FLATMEM_BLAS_KERNELS=library keeps its choice)",
+             level_words(gemm_kernel_level(now)), level_words(cpu));
     restart(argv, better, now, why);
     return 0;
 }

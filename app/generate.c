@@ -52,17 +52,19 @@ static int set_prompt(const Opt *o, const char *v, void *target, char *why, size
 #define OFF(f) offsetof(Opts, f)
 static const Opt k_opts[] = {
     {"--checkpoint", OPT_STR, OFF(checkpoint), 0, 0, "FILE", "a checkpoint of train_full --save", NULL},
-    {"--tokenizer-file", OPT_STR, OFF(tokenizer_file), 0, 0, "FILE", "the BPE tokenizer it was trained with (--tokenizer bpe)",
-     NULL},
-    {"--prompt", OPT_CUSTOM, OFF(prompt), 0, 0, "TEXT", "the text to continue (default: a newline; empty: a newline)",
-     set_prompt},
+    {"--tokenizer-file", OPT_STR, OFF(tokenizer_file), 0, 0, "FILE",
+     "the BPE tokenizer it was trained with (--tokenizer bpe)", NULL},
+    {"--prompt", OPT_CUSTOM, OFF(prompt), 0, 0, "TEXT",
+     "the text to continue (default: a newline; empty: a newline)", set_prompt},
     {"--tokens", OPT_LONG, OFF(tokens), 1, 1e9, "N", "tokens to generate per prompt (200)", NULL},
     {"--temperature", OPT_DOUBLE, OFF(temperature), 0, 100, "T",
      "0: always the likeliest token; 1: the model's distribution (0.8)", NULL},
-    {"--top-k", OPT_LONG, OFF(top_k), 0, 65535, "K", "draw among the K likeliest tokens only (0: all; 40)", NULL},
-    {"--seed", OPT_U64, OFF(seed), 0, 9e15, "S", "the same seed, prompt and model give the same text (1)", NULL},
-    {"--interactive", OPT_FLAG, OFF(interactive), 0, 0, NULL, "a prompt per line of standard input, until it ends",
+    {"--top-k", OPT_LONG, OFF(top_k), 0, 65535, "K", "draw among the K likeliest tokens only (0: all; 40)",
      NULL},
+    {"--seed", OPT_U64, OFF(seed), 0, 9e15, "S", "the same seed, prompt and model give the same text (1)",
+     NULL},
+    {"--interactive", OPT_FLAG, OFF(interactive), 0, 0, NULL,
+     "a prompt per line of standard input, until it ends", NULL},
     {"--quiet", OPT_FLAG, OFF(quiet), 0, 0, NULL, "no tokens-per-second line", NULL},
 };
 static const OptTable k_table = {k_opts, sizeof k_opts / sizeof k_opts[0]};
@@ -108,7 +110,8 @@ static int load(const Opts *o, Model *md)
     EngErr e = ckpt_load(f, &md->m, &md->meta, &why);
     fclose(f);
     if (e)
-        return e == ENG_ENOMEM ? (fprintf(stderr, "generate: out of memory\n"), 1) : bad("--checkpoint", o->checkpoint, why);
+        return e == ENG_ENOMEM ? (fprintf(stderr, "generate: out of memory\n"), 1)
+                               : bad("--checkpoint", o->checkpoint, why);
     if (md->meta.tokenizer == CKPT_TOKENIZER_BPE) {
         if (!o->tokenizer_file)
             return bad("--checkpoint", o->checkpoint, "was trained on BPE tokens: give its --tokenizer-file");
@@ -120,9 +123,11 @@ static int load(const Opts *o, Model *md)
         if (e)
             return bad("--tokenizer-file", o->tokenizer_file, why);
         if (bpe_hash(&md->bpe) != md->meta.tokenizer_hash || md->bpe.vocab != md->m.cfg.vocab)
-            return bad("--tokenizer-file", o->tokenizer_file, "is not the tokenizer the checkpoint was trained with");
+            return bad("--tokenizer-file", o->tokenizer_file,
+                       "is not the tokenizer the checkpoint was trained with");
     } else if (o->tokenizer_file) {
-        return bad("--tokenizer-file", o->tokenizer_file, "the checkpoint was trained on characters: leave it out");
+        return bad("--tokenizer-file", o->tokenizer_file,
+                   "the checkpoint was trained on characters: leave it out");
     }
     for (int b = 0; b < 256; b++)
         md->stoi[b] = -1;
@@ -156,9 +161,10 @@ static int feed_prompt(Model *md, const char *prompt)
     for (size_t i = 0; i < len; i++) {
         int t = md->stoi[(uint8_t)prompt[i]];
         if (t < 0) {
-            fprintf(stderr, "generate: the prompt has a byte the model never saw in training: 0x%02x ('%c'); "
-                            "use only characters of its training text\n", (uint8_t)prompt[i],
-                    prompt[i] >= 32 && prompt[i] < 127 ? prompt[i] : '?');
+            fprintf(stderr,
+                    "generate: the prompt has a byte the model never saw in training: 0x%02x ('%c'); "
+                    "use only characters of its training text\n",
+                    (uint8_t)prompt[i], prompt[i] >= 32 && prompt[i] < 127 ? prompt[i] : '?');
             return 2;
         }
         gen_feed(&md->g, t);
@@ -201,8 +207,8 @@ static int continue_text(const Opts *o, Model *md, const char *prompt, Rng *r)
     putchar('\n');
     fflush(stdout);
     if (!o->quiet)
-        fprintf(stderr, "generate: %ld tokens in %.3f s: %.0f tokens/s (cache refilled %ld times)\n", o->tokens, s,
-                (double)o->tokens / (s > 0 ? s : 1e-9), md->g.refills);
+        fprintf(stderr, "generate: %ld tokens in %.3f s: %.0f tokens/s (cache refilled %ld times)\n",
+                o->tokens, s, (double)o->tokens / (s > 0 ? s : 1e-9), md->g.refills);
     return 0;
 }
 
@@ -213,7 +219,8 @@ int main(int argc, char **argv)
     if (rc)
         return rc < 0 ? usage(stdout) : rc;
     char blas_err[300];
-    if (blas_select(argv, blas_err, sizeof blas_err) != 0) { /* may start the program again (app/blas_select.h) */
+    if (blas_select(argv, blas_err, sizeof blas_err) !=
+        0) { /* may start the program again (app/blas_select.h) */
         fprintf(stderr, "generate: %s\n", blas_err);
         return 2;
     }

@@ -56,8 +56,8 @@ static int set_vocab(const Opt *o, const char *v, void *target, char *why, size_
 #define OFF(f) offsetof(Opts, f)
 static const Opt k_opts[] = {
     {"--data", OPT_STR, OFF(data), 0, 0, "FILE", "the text to train on (default: the built-in corpus)", NULL},
-    {"--vocab", OPT_CUSTOM, OFF(vocab), 0, 0, "N", "tokens in all, 256..65535 (the 256 bytes, then N - 256 merges)",
-     set_vocab},
+    {"--vocab", OPT_CUSTOM, OFF(vocab), 0, 0, "N",
+     "tokens in all, 256..65535 (the 256 bytes, then N - 256 merges)", set_vocab},
     {"--merges", OPT_CUSTOM, OFF(vocab), 0, 0, "N", "the same as --vocab 256+N", set_vocab},
     {"--out", OPT_STR, OFF(out), 0, 0, "FILE", "save the tokenizer there (format: docs/tokenizer.md)", NULL},
     {"--quiet", OPT_FLAG, OFF(quiet), 0, 0, NULL, "no summary line", NULL},

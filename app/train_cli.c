@@ -56,32 +56,53 @@ static const Opt k_opts[] = {
     {"--beta1", OPT_FLOAT, OFF(opt.beta1), 0, 0.999999, "X", "AdamW beta1 (0.9)", NULL},
     {"--beta2", OPT_FLOAT, OFF(opt.beta2), 0, 0.999999999, "X", "AdamW beta2 (0.999)", NULL},
     {"--wd", OPT_FLOAT, OFF(opt.weight_decay), 0, 10, "X", "weight decay on matrices (0)", NULL},
-    {"--clip", OPT_FLOAT, OFF(opt.clip), 0, 1e9, "X", "clip gradients to this global norm, 0 = off (1.0)", NULL},
+    {"--clip", OPT_FLOAT, OFF(opt.clip), 0, 1e9, "X", "clip gradients to this global norm, 0 = off (1.0)",
+     NULL},
     {"--seed", OPT_U64, OFF(seed), 0, 0, "N", "seed for init and batches (1337)", NULL},
     {"--data", OPT_STR, OFF(data), 0, 0, "FILE", "text file to train on (default: built-in corpus)", NULL},
     {"--summary", OPT_STR, OFF(summary), 0, 0, "FILE", "write a JSON summary here at the end", NULL},
-    {"--events", OPT_STR, OFF(events), 0, 0, "FILE", "write every memory event to this binary log (docs/probes.md)", NULL},
-    {"--samples", OPT_STR, OFF(samples), 0, 0, "FILE", "write a CSV row of memory figures every K iterations", NULL},
-    {"--sample-every", OPT_LONG, OFF(sample_every), 1, 1e9, "K", "iterations between sample rows (10; first and last always)", NULL},
+    {"--events", OPT_STR, OFF(events), 0, 0, "FILE",
+     "write every memory event to this binary log (docs/probes.md)", NULL},
+    {"--samples", OPT_STR, OFF(samples), 0, 0, "FILE", "write a CSV row of memory figures every K iterations",
+     NULL},
+    {"--sample-every", OPT_LONG, OFF(sample_every), 1, 1e9, "K",
+     "iterations between sample rows (10; first and last always)", NULL},
     {"--save", OPT_STR, OFF(save), 0, 0, "FILE", "write a checkpoint at the end (docs/train_full.md)", NULL},
-    {"--save-every", OPT_LONG, OFF(save_every), 0, 1e9, "N", "with --save: also write it every N iterations (0: at the end only)", NULL},
-    {"--resume", OPT_STR, OFF(resume), 0, 0, "FILE", "continue from a checkpoint up to ITERS iterations in all", NULL},
-    {"--save-init", OPT_STR, OFF(save_init), 0, 0, "FILE", "write a checkpoint before the first iteration", NULL},
-    {"--losses", OPT_STR, OFF(losses), 0, 0, "FILE", "write every iteration's loss (full precision), one per line", NULL},
-    {"--dump-grads", OPT_STR, OFF(dump_grads), 0, 0, "FILE", "write the gradients after the first step (raw float32)", NULL},
-    {"--eval-every", OPT_LONG, OFF(eval_every), 0, 1e9, "N", "validation loss every N iterations (0: at the end only)", NULL},
-    {"--eval-batches", OPT_LONG, OFF(eval_batches), 1, 1e6, "N", "validation batches per evaluation (20)", NULL},
+    {"--save-every", OPT_LONG, OFF(save_every), 0, 1e9, "N",
+     "with --save: also write it every N iterations (0: at the end only)", NULL},
+    {"--resume", OPT_STR, OFF(resume), 0, 0, "FILE",
+     "continue from a checkpoint up to ITERS iterations in all", NULL},
+    {"--save-init", OPT_STR, OFF(save_init), 0, 0, "FILE", "write a checkpoint before the first iteration",
+     NULL},
+    {"--losses", OPT_STR, OFF(losses), 0, 0, "FILE",
+     "write every iteration's loss (full precision), one per line", NULL},
+    {"--dump-grads", OPT_STR, OFF(dump_grads), 0, 0, "FILE",
+     "write the gradients after the first step (raw float32)", NULL},
+    {"--eval-every", OPT_LONG, OFF(eval_every), 0, 1e9, "N",
+     "validation loss every N iterations (0: at the end only)", NULL},
+    {"--eval-batches", OPT_LONG, OFF(eval_batches), 1, 1e6, "N", "validation batches per evaluation (20)",
+     NULL},
     {"--sample", OPT_LONG, OFF(sample), 0, 1e7, "N", "print N generated characters at the end", NULL},
-    {"--eval-sample", OPT_LONG, OFF(eval_sample), 0, 1e7, "N", "print N generated characters at each --eval-every evaluation", NULL},
-    {"--print-every", OPT_LONG, OFF(print_every), 0, 1e9, "N", "progress line every N iterations (0: ~10 lines)", NULL},
-    {"--threads", OPT_LONG, OFF(threads), 0, 16, "N", "threads per step (0: auto = 1 for models as small as --tiny, else one per core)", NULL},
-    {"--split-min-macs", OPT_LONG, OFF(split_min_macs), 0, 1e15, "N", "split products of >= N multiply-adds over the threads (0: 1048576; soaks, tests)", NULL},
-    {"--arena-chunk-kb", OPT_LONG, OFF(arena_chunk_kb), 1, 1 << 22, "N", "size of a new arena chunk in KiB (1024; soaks use less to run the multi-chunk path)", NULL},
-    {"--tokenizer", OPT_STR, OFF(tokenizer), 0, 0, "char|bpe", "tokens: the text's characters (char, the default) or byte-level BPE (docs/tokenizer.md)", NULL},
-    {"--vocab", OPT_CUSTOM, OFF(vocab), 256, 65535, "N", "with --tokenizer bpe: train the tokenizer to N tokens (1024)", set_vocab},
-    {"--tokenizer-file", OPT_STR, OFF(tokenizer_file), 0, 0, "FILE", "with --tokenizer bpe: load the tokenizer from FILE, or train it and save it there", NULL},
+    {"--eval-sample", OPT_LONG, OFF(eval_sample), 0, 1e7, "N",
+     "print N generated characters at each --eval-every evaluation", NULL},
+    {"--print-every", OPT_LONG, OFF(print_every), 0, 1e9, "N",
+     "progress line every N iterations (0: ~10 lines)", NULL},
+    {"--threads", OPT_LONG, OFF(threads), 0, 16, "N",
+     "threads per step (0: auto = 1 for models as small as --tiny, else one per core)", NULL},
+    {"--split-min-macs", OPT_LONG, OFF(split_min_macs), 0, 1e15, "N",
+     "split products of >= N multiply-adds over the threads (0: 1048576; soaks, tests)", NULL},
+    {"--arena-chunk-kb", OPT_LONG, OFF(arena_chunk_kb), 1, 1 << 22, "N",
+     "size of a new arena chunk in KiB (1024; soaks use less to run the multi-chunk path)", NULL},
+    {"--tokenizer", OPT_STR, OFF(tokenizer), 0, 0, "char|bpe",
+     "tokens: the text's characters (char, the default) or byte-level BPE (docs/tokenizer.md)", NULL},
+    {"--vocab", OPT_CUSTOM, OFF(vocab), 256, 65535, "N",
+     "with --tokenizer bpe: train the tokenizer to N tokens (1024)", set_vocab},
+    {"--tokenizer-file", OPT_STR, OFF(tokenizer_file), 0, 0, "FILE",
+     "with --tokenizer bpe: load the tokenizer from FILE, or train it and save it there", NULL},
     {"--quiet", OPT_FLAG, OFF(quiet), 0, 0, NULL, "no progress lines", NULL},
-    {"--kernels", OPT_FLAG, OFF(kernels), 0, 0, NULL, "print the matmul kernels that would run and why, then exit (FLATMEM_BLAS_KERNELS: docs/performance.md)", NULL},
+    {"--kernels", OPT_FLAG, OFF(kernels), 0, 0, NULL,
+     "print the matmul kernels that would run and why, then exit (FLATMEM_BLAS_KERNELS: docs/performance.md)",
+     NULL},
 };
 static const OptTable k_table = {k_opts, sizeof k_opts / sizeof k_opts[0]};
 
@@ -134,20 +155,25 @@ static int finish_model(TrainOptions *o, char *err, size_t errlen)
     if (given->batch)
         o->model.batch = given->batch;
     if (o->save_every && !o->save)
-        return fail(err, errlen, "--save-every %ld: needs --save FILE (where to write the checkpoint)", o->save_every);
+        return fail(err, errlen, "--save-every %ld: needs --save FILE (where to write the checkpoint)",
+                    o->save_every);
     if (o->eval_sample && !o->eval_every)
-        return fail(err, errlen, "--eval-sample %ld: needs --eval-every N (when to evaluate)", o->eval_sample);
+        return fail(err, errlen, "--eval-sample %ld: needs --eval-every N (when to evaluate)",
+                    o->eval_sample);
     if (strcmp(o->tokenizer, "char") && strcmp(o->tokenizer, "bpe"))
         return fail(err, errlen, "--tokenizer %s: is not char or bpe", o->tokenizer);
     if (!strcmp(o->tokenizer, "char") && (o->vocab_given || o->tokenizer_file))
-        return fail(err, errlen, "%s: needs --tokenizer bpe (the character tokenizer's vocabulary is the text's bytes)",
+        return fail(err, errlen,
+                    "%s: needs --tokenizer bpe (the character tokenizer's vocabulary is the text's bytes)",
                     o->tokenizer_file ? "--tokenizer-file" : "--vocab");
     if (o->model.embd % o->model.heads != 0)
-        return fail(err, errlen, "--heads %d does not divide --embd %d: choose heads that divide the channels",
+        return fail(err, errlen,
+                    "--heads %d does not divide --embd %d: choose heads that divide the channels",
                     o->model.heads, o->model.embd);
     o->model.vocab = 256; /* checked against the data later */
     if (gpt_config_check(&o->model) != ENG_OK)
-        return fail(err, errlen, "model too large: --layers %d --embd %d --ctx %d --batch %d overflows memory sizes",
+        return fail(err, errlen,
+                    "model too large: --layers %d --embd %d --ctx %d --batch %d overflows memory sizes",
                     o->model.layers, o->model.embd, o->model.ctx, o->model.batch);
     o->model.vocab = 0;
     return CLI_OK;
@@ -173,13 +199,12 @@ int train_cli_parse(int argc, char **argv, TrainOptions *o, char *err, size_t er
 
 void train_cli_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: train_full [--tiny|--small|--medium] [ITERS] [options]\n"
-            "\n"
-            "Trains a character-level GPT with the project's autograd engine and reports its\n"
-            "memory. ITERS is the number of training steps (default 100).\n"
-            "\n"
-            "Presets (fields overridable with the options below):\n");
+    fprintf(f, "usage: train_full [--tiny|--small|--medium] [ITERS] [options]\n"
+               "\n"
+               "Trains a character-level GPT with the project's autograd engine and reports its\n"
+               "memory. ITERS is the number of training steps (default 100).\n"
+               "\n"
+               "Presets (fields overridable with the options below):\n");
     for (size_t p = 0; p < sizeof k_presets / sizeof k_presets[0]; p++) {
         const GPTConfig *c = &k_presets[p].cfg;
         fprintf(f, "  --%-8s layers %d, heads %d, embd %d, ctx %d, batch %d%s\n", k_presets[p].name,
@@ -188,12 +213,11 @@ void train_cli_usage(FILE *f)
     fprintf(f, "\nOptions:\n");
     opt_usage(&k_table, f, 20);
     fprintf(f, "  %-20s %s\n", "-h, --help", "this text");
-    fprintf(f,
-            "\n"
-            "Output: a header, a progress line every so often (iteration, train loss, ms/iter,\n"
-            "RSS, arena high-water), validation losses, and a final summary. --summary writes\n"
-            "the same figures as JSON (format: docs/train_full.md).\n"
-            "\n"
-            "Exit status: 0 success, 1 runtime failure (e.g. out of memory),\n"
-            "2 bad usage or bad input (the message names the flag or file).\n");
+    fprintf(f, "\n"
+               "Output: a header, a progress line every so often (iteration, train loss, ms/iter,\n"
+               "RSS, arena high-water), validation losses, and a final summary. --summary writes\n"
+               "the same figures as JSON (format: docs/train_full.md).\n"
+               "\n"
+               "Exit status: 0 success, 1 runtime failure (e.g. out of memory),\n"
+               "2 bad usage or bad input (the message names the flag or file).\n");
 }

@@ -67,18 +67,18 @@ static double hist_median(const TimeHist *h)
 typedef struct Run {
     TrainOptions o;
     Dataset data;
-    Bpe bpe;          /* --tokenizer bpe */
-    Generator gen;    /* --sample, --eval-sample: the key/value cache, allocated once */
+    Bpe bpe; /* --tokenizer bpe */
+    Generator gen; /* --sample, --eval-sample: the key/value cache, allocated once */
     GPT model;
     Arena arena;
     Tape tape;
     Graph g;
     int32_t *x, *y; /* [batch*ctx] */
     size_t xy_bytes;
-    TimeHist hist;  /* per-step times: fixed memory whatever the iteration count */
+    TimeHist hist; /* per-step times: fixed memory whatever the iteration count */
     float first_loss, last_loss, val_loss;
     uint64_t allocs_after_first;
-    long start;       /* iterations already done (a resumed checkpoint's step) */
+    long start; /* iterations already done (a resumed checkpoint's step) */
     uint64_t rng_state; /* the batch generator's state to start from (0: from the seed) */
 } Run;
 
@@ -88,7 +88,6 @@ static double now_ms(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
-
 
 /* Mean loss over eval_batches validation batches; the same batches every time. */
 static EngErr evaluate(Run *r, float *out)
@@ -137,27 +136,29 @@ static int write_summary(const Run *r, double ms_median, double tok_s)
     const GPTConfig *c = &r->model.cfg;
     ArenaStats as = arena_stats(&r->arena);
     GPTMinBytes mb = gpt_min_bytes(c);
-    json_t *cfg = json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:I}", "preset", r->o.preset, "layers", c->layers,
-                            "heads", c->heads, "embd", c->embd, "ctx", c->ctx, "batch", c->batch, "vocab", c->vocab,
-                            "params", (json_int_t)r->model.n_params);
+    json_t *cfg = json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:I}", "preset", r->o.preset, "layers",
+                            c->layers, "heads", c->heads, "embd", c->embd, "ctx", c->ctx, "batch", c->batch,
+                            "vocab", c->vocab, "params", (json_int_t)r->model.n_params);
     json_t *o = json_pack("{s:o, s:s, s:s, s:s, s:I, s:I, s:f, s:f, s:f, s:f, s:f}", "config", cfg, "variant",
-                          ENGINE_VARIANT, "matmul_backend", gemm_backend(), "matmul_kernels", blas_kernels(), "seed",
-                          (json_int_t)r->o.seed, "iterations", (json_int_t)r->o.iters, "first_loss", r->first_loss,
-                          "final_train_loss", r->last_loss, "val_loss", r->val_loss, "ms_per_iter_median", ms_median,
-                          "tokens_per_s", tok_s);
-    json_t *mem = json_pack("{s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I}", "peak_rss_bytes",
-                            (json_int_t)sysmem_peak_rss_bytes(), "min_bytes", mb.total, "min_state_bytes", mb.state,
-                            "min_activation_bytes", mb.activations, "arena_high_water_bytes",
-                            (json_int_t)as.high_water_bytes, "arena_reserved_bytes", (json_int_t)as.reserved_bytes,
-                            "tape_capacity", (json_int_t)r->tape.cap, "heap_allocs", (json_int_t)mem_stats().allocs,
-                            "heap_allocs_after_warmup", (json_int_t)(mem_stats().allocs - r->allocs_after_first));
+                          ENGINE_VARIANT, "matmul_backend", gemm_backend(), "matmul_kernels", blas_kernels(),
+                          "seed", (json_int_t)r->o.seed, "iterations", (json_int_t)r->o.iters, "first_loss",
+                          r->first_loss, "final_train_loss", r->last_loss, "val_loss", r->val_loss,
+                          "ms_per_iter_median", ms_median, "tokens_per_s", tok_s);
+    json_t *mem =
+        json_pack("{s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I}", "peak_rss_bytes",
+                  (json_int_t)sysmem_peak_rss_bytes(), "min_bytes", mb.total, "min_state_bytes", mb.state,
+                  "min_activation_bytes", mb.activations, "arena_high_water_bytes",
+                  (json_int_t)as.high_water_bytes, "arena_reserved_bytes", (json_int_t)as.reserved_bytes,
+                  "tape_capacity", (json_int_t)r->tape.cap, "heap_allocs", (json_int_t)mem_stats().allocs,
+                  "heap_allocs_after_warmup", (json_int_t)(mem_stats().allocs - r->allocs_after_first));
     /* validation loss in bits per character (byte): tokens of the validation split over its bytes */
-    double val_tokens = (double)(r->data.n - r->data.n_train), bpc = r->val_loss / log(2.0) * val_tokens /
-                                                                       (double)(r->data.val_bytes ? r->data.val_bytes : 1);
+    double val_tokens = (double)(r->data.n - r->data.n_train),
+           bpc = r->val_loss / log(2.0) * val_tokens / (double)(r->data.val_bytes ? r->data.val_bytes : 1);
     json_object_set_new(o, "matmul_kernels_reason", json_string(blas_reason()));
     json_object_set_new(o, "tokenizer", json_string(r->data.bpe ? "bpe" : "char"));
     json_object_set_new(o, "val_bits_per_char", json_real(bpc));
-    json_object_set_new(o, "bytes_per_token", json_real((double)(r->data.train_bytes + r->data.val_bytes) / (double)r->data.n));
+    json_object_set_new(o, "bytes_per_token",
+                        json_real((double)(r->data.train_bytes + r->data.val_bytes) / (double)r->data.n));
     json_object_update(o, mem);
     json_decref(mem);
     OutFile of;
@@ -177,7 +178,10 @@ static int write_summary(const Run *r, double ms_median, double tok_s)
  * 0, or -1 after a message naming flag. */
 static int save_checkpoint(const Run *r, const Rng *rng, long step, const char *flag, const char *path)
 {
-    CkptMeta meta = {.step = (uint64_t)step, .rng_state = rng->s, .seed = r->o.seed, .vocab = r->data.vocab,
+    CkptMeta meta = {.step = (uint64_t)step,
+                     .rng_state = rng->s,
+                     .seed = r->o.seed,
+                     .vocab = r->data.vocab,
                      .tokenizer = r->data.bpe ? CKPT_TOKENIZER_BPE : CKPT_TOKENIZER_CHAR,
                      .tokenizer_hash = r->data.bpe ? bpe_hash(&r->bpe) : 0};
     memcpy(meta.itos, r->data.itos, sizeof meta.itos);
@@ -204,7 +208,8 @@ static int dump_grads(const Run *r)
     FILE *f = outfile_open(&of, r->o.dump_grads);
     size_t n = r->model.n_params;
     if (!f || fwrite(r->model.grads, sizeof(float), n, f) != n || outfile_commit(&of) != 0) {
-        fprintf(stderr, "train_full: --dump-grads %s: cannot be written: %s\n", r->o.dump_grads, strerror(errno));
+        fprintf(stderr, "train_full: --dump-grads %s: cannot be written: %s\n", r->o.dump_grads,
+                strerror(errno));
         if (f)
             outfile_abort(&of);
         return -1;
@@ -227,8 +232,12 @@ static int load_tokenizer(Run *r, const uint8_t *text, size_t len)
             return e == ENG_ENOMEM ? 1 : 2;
         }
         if (o->vocab_given && r->bpe.vocab != o->vocab)
-            return fprintf(stderr, "train_full: --tokenizer-file %s has %d tokens, not --vocab %ld: leave --vocab out "
-                                   "or give another file\n", o->tokenizer_file, r->bpe.vocab, o->vocab), 2;
+            return fprintf(
+                       stderr,
+                       "train_full: --tokenizer-file %s has %d tokens, not --vocab %ld: leave --vocab out "
+                       "or give another file\n",
+                       o->tokenizer_file, r->bpe.vocab, o->vocab),
+                   2;
         return 0;
     }
     if (o->tokenizer_file && errno != ENOENT) {
@@ -242,8 +251,8 @@ static int load_tokenizer(Run *r, const uint8_t *text, size_t len)
         return e == ENG_ENOMEM ? 1 : 2;
     }
     if (!o->quiet)
-        printf("tokenizer: BPE, %d tokens, trained on %zu bytes in %.2f s\n", r->bpe.vocab, data_split_bytes(len),
-               (now_ms() - t0) / 1e3);
+        printf("tokenizer: BPE, %d tokens, trained on %zu bytes in %.2f s\n", r->bpe.vocab,
+               data_split_bytes(len), (now_ms() - t0) / 1e3);
     if (!o->tokenizer_file)
         return 0;
     OutFile of;
@@ -252,7 +261,8 @@ static int load_tokenizer(Run *r, const uint8_t *text, size_t len)
         if (f)
             outfile_abort(&of);
         return fprintf(stderr, "train_full: --tokenizer-file %s: cannot be written: %s\n", o->tokenizer_file,
-                       strerror(errno)), 1;
+                       strerror(errno)),
+               1;
     }
     return 0;
 }
@@ -272,7 +282,8 @@ static int load_data(Run *r)
         return rc;
     }
     if (!err)
-        err = bpe ? data_from_text_bpe(&r->data, &r->bpe, text, len, &why) : data_from_text(&r->data, text, len, &why);
+        err = bpe ? data_from_text_bpe(&r->data, &r->bpe, text, len, &why)
+                  : data_from_text(&r->data, text, len, &why);
     data_text_free(text, len);
     if (err == ENG_ENOMEM) {
         fprintf(stderr, "train_full: out of memory loading the data\n");
@@ -313,19 +324,27 @@ static int resume(Run *r)
     }
     uint32_t kind = r->data.bpe ? CKPT_TOKENIZER_BPE : CKPT_TOKENIZER_CHAR;
     if (meta.tokenizer != kind || (r->data.bpe && meta.tokenizer_hash != bpe_hash(&r->bpe))) {
-        fprintf(stderr, "train_full: --resume %s: the checkpoint was trained with another tokenizer (%s%s): give "
-                        "the same --tokenizer%s\n", o->resume, meta.tokenizer == CKPT_TOKENIZER_BPE ? "BPE" : "characters",
-                meta.tokenizer == kind ? ", other merges" : "", kind == CKPT_TOKENIZER_BPE ? " and --tokenizer-file" : "");
+        fprintf(stderr,
+                "train_full: --resume %s: the checkpoint was trained with another tokenizer (%s%s): give "
+                "the same --tokenizer%s\n",
+                o->resume, meta.tokenizer == CKPT_TOKENIZER_BPE ? "BPE" : "characters",
+                meta.tokenizer == kind ? ", other merges" : "",
+                kind == CKPT_TOKENIZER_BPE ? " and --tokenizer-file" : "");
         return 2;
     }
-    if (meta.vocab != r->data.vocab || (!r->data.bpe && memcmp(meta.itos, r->data.itos, (size_t)meta.vocab) != 0)) {
-        fprintf(stderr, "train_full: --resume %s: the checkpoint was trained on other data (its vocabulary "
-                        "differs from --data %s): give the same --data\n", o->resume, o->data ? o->data : "(built-in)");
+    if (meta.vocab != r->data.vocab ||
+        (!r->data.bpe && memcmp(meta.itos, r->data.itos, (size_t)meta.vocab) != 0)) {
+        fprintf(stderr,
+                "train_full: --resume %s: the checkpoint was trained on other data (its vocabulary "
+                "differs from --data %s): give the same --data\n",
+                o->resume, o->data ? o->data : "(built-in)");
         return 2;
     }
     if ((long)meta.step >= o->iters) {
-        fprintf(stderr, "train_full: --resume %s: it holds %llu iterations already; ITERS (%ld) counts all "
-                        "iterations and must be larger\n", o->resume, (unsigned long long)meta.step, o->iters);
+        fprintf(stderr,
+                "train_full: --resume %s: it holds %llu iterations already; ITERS (%ld) counts all "
+                "iterations and must be larger\n",
+                o->resume, (unsigned long long)meta.step, o->iters);
         return 2;
     }
     o->model = r->model.cfg;
@@ -421,8 +440,8 @@ static int between_steps(Run *r, const Rng *rng, long it, float loss, double ste
     long every = o->print_every ? o->print_every : (o->iters >= 10 ? o->iters / 10 : 1);
     if (!o->quiet && (it % every == 0 || it == r->start + 1 || it == o->iters)) {
         ArenaStats as = arena_stats(&r->arena);
-        printf("iter %ld/%ld | loss %.4f | %.3f ms/iter | rss %.1f MiB | arena hw %.2f MiB\n", it, o->iters, loss,
-               step_ms, MIB(sysmem_rss_bytes()), MIB(as.high_water_bytes));
+        printf("iter %ld/%ld | loss %.4f | %.3f ms/iter | rss %.1f MiB | arena hw %.2f MiB\n", it, o->iters,
+               loss, step_ms, MIB(sysmem_rss_bytes()), MIB(as.high_water_bytes));
         fflush(stdout);
     }
     return 0;
@@ -494,8 +513,8 @@ static int train(Run *r)
         printf("train_full: resuming from %s after iteration %ld\n", o->resume, r->start);
     printf("train_full: %s, %d layers, %d heads, embd %d, ctx %d, batch %d, vocab %d, %zu params; "
            "%ld iterations; data %s (%zu %s); build %s\n",
-           o->preset, c->layers, c->heads, c->embd, c->ctx, c->batch, c->vocab, r->model.n_params,
-           o->iters, o->data ? o->data : "built-in", r->data.n, r->data.bpe ? "BPE tokens" : "chars", ENGINE_VARIANT);
+           o->preset, c->layers, c->heads, c->embd, c->ctx, c->batch, c->vocab, r->model.n_params, o->iters,
+           o->data ? o->data : "built-in", r->data.n, r->data.bpe ? "BPE tokens" : "chars", ENGINE_VARIANT);
     printf("train_full: matmul %s, %s kernels: %s\n", gemm_backend(), blas_kernels(), blas_reason());
     fflush(stdout);
     if (o->save_init && save_checkpoint(r, &rng, r->start, "--save-init", o->save_init) != 0)
@@ -548,7 +567,8 @@ int main(int argc, char **argv)
         return 2;
     }
     char blas_err[300];
-    if (blas_select(argv, blas_err, sizeof blas_err) != 0) { /* may start the program again (app/blas_select.h) */
+    if (blas_select(argv, blas_err, sizeof blas_err) !=
+        0) { /* may start the program again (app/blas_select.h) */
         fprintf(stderr, "train_full: %s\n", blas_err);
         return 2;
     }
@@ -556,8 +576,11 @@ int main(int argc, char **argv)
         printf("%s: %s\n", blas_kernels(), blas_reason());
         return 0;
     }
-    const char *outputs[][2] = {{"--summary", r.o.summary}, {"--save", r.o.save}, {"--save-init", r.o.save_init},
-                                 {"--losses", r.o.losses}, {"--dump-grads", r.o.dump_grads}};
+    const char *outputs[][2] = {{"--summary", r.o.summary},
+                                {"--save", r.o.save},
+                                {"--save-init", r.o.save_init},
+                                {"--losses", r.o.losses},
+                                {"--dump-grads", r.o.dump_grads}};
     for (size_t k = 0; k < sizeof outputs / sizeof outputs[0]; k++) {
         const char *path = outputs[k][1];
         if (!path)

@@ -59,7 +59,8 @@ static int set_u64(const Opt *o, const char *v, uint64_t *dst, char *err, size_t
     char *end;
     unsigned long long n = strtoull(v, &end, 10);
     if (!*v || *end || errno == ERANGE || v[0] == '-' || (o->hi > 0 && (double)n > o->hi))
-        return fail(err, errlen, "%s: '%s' is not a non-negative integer%s", o->name, v, o->hi > 0 ? " in range" : "");
+        return fail(err, errlen, "%s: '%s' is not a non-negative integer%s", o->name, v,
+                    o->hi > 0 ? " in range" : "");
     *dst = n;
     return OPT_OK;
 }
@@ -71,13 +72,12 @@ static int set_value(const Opt *o, const char *v, void *target, char *err, size_
     long l;
     double d;
     switch (o->type) {
-    case OPT_FLAG:
-        *(int *)dst = 1;
-        return OPT_OK;
+    case OPT_FLAG: *(int *)dst = 1; return OPT_OK;
     case OPT_INT:
     case OPT_LONG:
         if (!opt_long(v, o->lo, o->hi, &l))
-            return fail(err, errlen, "%s: '%s' is not a whole number in %.0f..%.0f", o->name, v, o->lo, o->hi);
+            return fail(err, errlen, "%s: '%s' is not a whole number in %.0f..%.0f", o->name, v, o->lo,
+                        o->hi);
         if (o->type == OPT_INT)
             *(int *)dst = (int)l;
         else
@@ -106,7 +106,8 @@ static int set_value(const Opt *o, const char *v, void *target, char *err, size_
 }
 
 /* Option argv[*i] (its value from "=..." or the next argument). */
-static int parse_option(const OptTable *t, int argc, char **argv, int *i, void *target, char *err, size_t errlen)
+static int parse_option(const OptTable *t, int argc, char **argv, int *i, void *target, char *err,
+                        size_t errlen)
 {
     const char *a = argv[*i], *eq = strchr(a, '=');
     const Opt *o = opt_find(t, a);

@@ -23,13 +23,13 @@
 #include <stdio.h>
 
 typedef enum OptType {
-    OPT_FLAG,   /* int, set to 1; no value (or the setter is called with NULL) */
-    OPT_INT,    /* int, a whole number in lo..hi */
-    OPT_LONG,   /* long, a whole number in lo..hi */
-    OPT_U64,    /* uint64_t, a non-negative whole number (at most hi when hi > 0) */
+    OPT_FLAG, /* int, set to 1; no value (or the setter is called with NULL) */
+    OPT_INT, /* int, a whole number in lo..hi */
+    OPT_LONG, /* long, a whole number in lo..hi */
+    OPT_U64, /* uint64_t, a non-negative whole number (at most hi when hi > 0) */
     OPT_DOUBLE, /* double in [lo, hi] */
-    OPT_FLOAT,  /* float in [lo, hi] */
-    OPT_STR,    /* const char *, not empty */
+    OPT_FLOAT, /* float in [lo, hi] */
+    OPT_STR, /* const char *, not empty */
     OPT_CUSTOM, /* the row's setter decides */
 } OptType;
 
@@ -41,13 +41,13 @@ typedef struct Opt Opt;
 typedef int (*OptSetFn)(const Opt *o, const char *value, void *target, char *why, size_t cap);
 
 struct Opt {
-    const char *name;    /* "--tokens" */
+    const char *name; /* "--tokens" */
     OptType type;
-    size_t offset;       /* into the caller's struct */
-    double lo, hi;       /* numbers: the accepted range */
+    size_t offset; /* into the caller's struct */
+    double lo, hi; /* numbers: the accepted range */
     const char *metavar; /* "N"; NULL: a flag, it takes no value */
-    const char *help;    /* its --help line; NULL: not listed */
-    OptSetFn set;        /* OPT_CUSTOM, or an OPT_FLAG with more to do than set an int */
+    const char *help; /* its --help line; NULL: not listed */
+    OptSetFn set; /* OPT_CUSTOM, or an OPT_FLAG with more to do than set an int */
 };
 
 typedef struct OptTable {

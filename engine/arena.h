@@ -54,21 +54,21 @@ typedef struct ArenaChunk ArenaChunk;
 
 typedef struct ArenaSet {
     ArenaChunk *head; /* chunks in allocation order */
-    ArenaChunk *cur;  /* chunk being bumped */
+    ArenaChunk *cur; /* chunk being bumped */
 } ArenaSet;
 
 typedef struct ArenaStats {
-    size_t used_bytes;       /* arena.used_bytes: handed out since the last reset (padding included) */
-    size_t reserved_bytes;   /* arena.reserved_bytes: bytes held in chunks (all sets when checked) */
+    size_t used_bytes; /* arena.used_bytes: handed out since the last reset (padding included) */
+    size_t reserved_bytes; /* arena.reserved_bytes: bytes held in chunks (all sets when checked) */
     size_t high_water_bytes; /* arena.high_water_bytes: largest used_bytes ever reached */
-    size_t step_bytes;       /* arena.step_bytes: used_bytes reached by the last step (at reset) */
-    size_t chunks;           /* arena.chunks */
-    uint64_t resets;         /* arena.resets */
+    size_t step_bytes; /* arena.step_bytes: used_bytes reached by the last step (at reset) */
+    size_t chunks; /* arena.chunks */
+    uint64_t resets; /* arena.resets */
 } ArenaStats;
 
 typedef struct Arena {
     ArenaSet sets[ARENA_SETS]; /* checked builds rotate through them; plain builds have one */
-    int active;                /* the set being handed out */
+    int active; /* the set being handed out */
     size_t chunk_bytes; /* default usable size of a new chunk */
     ArenaStats st;
 } Arena;
@@ -93,6 +93,9 @@ void arena_free(Arena *a);
 void arena_forbid(void *p, size_t n);
 void arena_permit(void *p, size_t n);
 
-static inline ArenaStats arena_stats(const Arena *a) { return a->st; }
+static inline ArenaStats arena_stats(const Arena *a)
+{
+    return a->st;
+}
 
 #endif

@@ -131,13 +131,15 @@ float *graph_grad_out(Graph *g, Tensor *t, int *fresh)
     return t->grad ? t->grad : grad_block(g, t, 0);
 }
 
-void graph_record(Graph *g, const char *op, TapeBackwardFn backward, void *ctx, Tensor *out,
-                  Tensor *in0, Tensor *in1, Tensor *in2)
+void graph_record(Graph *g, const char *op, TapeBackwardFn backward, void *ctx, Tensor *out, Tensor *in0,
+                  Tensor *in1, Tensor *in2)
 {
     if (!g->grad_enabled || g->err)
         return;
     TapeEntry e = {.in = {in0, in1, in2},
-                   .n_in = in2 ? 3 : in1 ? 2 : 1,
+                   .n_in = in2   ? 3
+                           : in1 ? 2
+                                 : 1,
                    .out = out,
                    .backward = backward,
                    .ctx = ctx,

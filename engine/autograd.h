@@ -34,7 +34,7 @@ typedef struct Graph {
     Arena *arena;
     Tape *tape;
     int grad_enabled; /* 0: ops record nothing (evaluation, sampling) */
-    EngErr err;       /* first error since the last graph_end_step */
+    EngErr err; /* first error since the last graph_end_step */
     GraphPoolSlot pool[GRAPH_POOL_SLOTS];
     size_t pool_reused; /* bytes served from the pool in this step (a figure for tests) */
 } Graph;
@@ -70,8 +70,8 @@ void *graph_scratch(Graph *g, size_t bytes, const char *op);
 void graph_release(Graph *g, void *p, size_t bytes);
 
 /* Records an entry (no-op unless grad_enabled). Sets g->err on failure. */
-void graph_record(Graph *g, const char *op, TapeBackwardFn backward, void *ctx, Tensor *out,
-                  Tensor *in0, Tensor *in1, Tensor *in2);
+void graph_record(Graph *g, const char *op, TapeBackwardFn backward, void *ctx, Tensor *out, Tensor *in0,
+                  Tensor *in1, Tensor *in2);
 
 /* Sets d(loss)/d(loss) = 1 and runs every recorded entry's backward, newest first.
  * `loss` must be a [1,1] tensor produced by a recorded op.

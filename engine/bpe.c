@@ -72,7 +72,8 @@ static int build_tables(Bpe *b)
 {
     int n = b->vocab - 256;
     size_t total = 256;
-    b->off = mem_calloc((size_t)b->vocab + 1, sizeof(uint32_t), "bpe.offsets"); /* off[vocab] 0: no bytes yet */
+    b->off =
+        mem_calloc((size_t)b->vocab + 1, sizeof(uint32_t), "bpe.offsets"); /* off[vocab] 0: no bytes yet */
     uint32_t *len = mem_alloc(sizeof(uint32_t) * (size_t)b->vocab, "bpe.scratch");
     if (!b->off || !len)
         return mem_free(len, sizeof(uint32_t) * (size_t)b->vocab, "bpe.scratch"), -1;
@@ -197,7 +198,7 @@ size_t bpe_decode(const Bpe *b, const int32_t *ids, size_t n, uint8_t *out, size
 
 /* The distinct pieces of the text, each as token ids, with how often it occurs. */
 typedef struct Words {
-    int32_t *ids;   /* every word's ids, word w at start[w], len[w] of them (shrinking) */
+    int32_t *ids; /* every word's ids, word w at start[w], len[w] of them (shrinking) */
     uint32_t *start, *len;
     uint64_t *count;
     size_t n, cap_ids, cap_words;
@@ -538,7 +539,9 @@ EngErr bpe_load(FILE *f, Bpe *b, const char **why)
     int rc = build_tables(b);
     if (rc) {
         bpe_free(b);
-        *why = rc == -1 ? "out of memory" : rc == -2 ? "a token longer than 256 bytes" : "a merge repeats an earlier one";
+        *why = rc == -1   ? "out of memory"
+               : rc == -2 ? "a token longer than 256 bytes"
+                          : "a merge repeats an earlier one";
         return rc == -1 ? ENG_ENOMEM : ENG_EDATA;
     }
     return ENG_OK;

@@ -26,13 +26,13 @@
 #define BPE_VERSION 1u
 
 typedef struct Bpe {
-    int vocab;             /* 256 + merges */
-    int32_t (*merge)[2];   /* [vocab - 256]: token 256 + k is merge[k][0] then merge[k][1] */
-    uint32_t *off;         /* [vocab + 1]: token t's bytes are bytes[off[t], off[t + 1]) */
+    int vocab; /* 256 + merges */
+    int32_t (*merge)[2]; /* [vocab - 256]: token 256 + k is merge[k][0] then merge[k][1] */
+    uint32_t *off; /* [vocab + 1]: token t's bytes are bytes[off[t], off[t + 1]) */
     uint8_t *bytes;
-    uint32_t *slot_key;    /* open-addressed pair -> rank table: key (a << 16 | b) + 1, 0 empty */
+    uint32_t *slot_key; /* open-addressed pair -> rank table: key (a << 16 | b) + 1, 0 empty */
     int32_t *slot_rank;
-    uint32_t slots;        /* a power of two */
+    uint32_t slots; /* a power of two */
 } Bpe;
 
 /* Trains on text[0, len) to `vocab` tokens (256..BPE_MAX_VOCAB). Stops early, with fewer

@@ -15,10 +15,30 @@
  *   u64 checksum (FNV-1a 64 of every byte before it) */
 #define HEADER_BYTES 352u
 
-static void put32(unsigned char *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i)); }
-static void put64(unsigned char *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i)); }
-static uint32_t get32(const unsigned char *p) { uint32_t v = 0; for (int i = 3; i >= 0; i--) v = v << 8 | p[i]; return v; }
-static uint64_t get64(const unsigned char *p) { uint64_t v = 0; for (int i = 7; i >= 0; i--) v = v << 8 | p[i]; return v; }
+static void put32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+static void put64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+static uint32_t get32(const unsigned char *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+static uint64_t get64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
 
 static uint64_t fnv(uint64_t h, const void *data, size_t n)
 {
@@ -100,7 +120,8 @@ EngErr ckpt_load(FILE *f, GPT *m, CkptMeta *meta, const char **why)
     for (int i = 0; i < 6; i++)
         v[i] = (int32_t)get32(h + 16 + 4 * i);
     c = (GPTConfig){.layers = v[0], .heads = v[1], .embd = v[2], .ctx = v[3], .batch = v[4], .vocab = v[5]};
-    if (gpt_config_check(&c) != ENG_OK || c.layers > 1024 || c.embd > 65536 || c.ctx > 65536 || c.batch > 65536) {
+    if (gpt_config_check(&c) != ENG_OK || c.layers > 1024 || c.embd > 65536 || c.ctx > 65536 ||
+        c.batch > 65536) {
         *why = "holds an impossible model configuration";
         return ENG_EDATA;
     }

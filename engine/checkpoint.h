@@ -17,12 +17,12 @@
 #define CKPT_VERSION 1u
 
 typedef struct CkptMeta {
-    uint64_t step;        /* training iterations done */
-    uint64_t rng_state;   /* the batch generator's state after them */
+    uint64_t step; /* training iterations done */
+    uint64_t rng_state; /* the batch generator's state after them */
     uint64_t seed;
     int vocab;
-    uint8_t itos[256];    /* characters: the vocabulary, token id -> byte */
-    uint32_t tokenizer;   /* CKPT_TOKENIZER_CHAR or _BPE */
+    uint8_t itos[256]; /* characters: the vocabulary, token id -> byte */
+    uint32_t tokenizer; /* CKPT_TOKENIZER_CHAR or _BPE */
     uint64_t tokenizer_hash; /* BPE: bpe_hash of the tokenizer it was trained with */
 } CkptMeta;
 

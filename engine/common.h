@@ -10,13 +10,13 @@
 
 typedef enum EngErr {
     ENG_OK = 0,
-    ENG_ENOMEM,    /* the engine's allocator (or the arena) could not get memory */
-    ENG_ESHAPE,    /* tensor shapes do not fit the op */
+    ENG_ENOMEM, /* the engine's allocator (or the arena) could not get memory */
+    ENG_ESHAPE, /* tensor shapes do not fit the op */
     ENG_EOVERFLOW, /* a size computation overflowed size_t */
-    ENG_EINVAL,    /* an argument is out of range */
-    ENG_ETAPE,     /* the tape reached its entry limit */
-    ENG_EIO,       /* a file could not be read or written */
-    ENG_EDATA      /* input data is unusable (empty, too short, ...) */
+    ENG_EINVAL, /* an argument is out of range */
+    ENG_ETAPE, /* the tape reached its entry limit */
+    ENG_EIO, /* a file could not be read or written */
+    ENG_EDATA /* input data is unusable (empty, too short, ...) */
 } EngErr;
 
 /* A static string naming the error, for messages printed by main. */

@@ -178,17 +178,18 @@ EngErr data_load_file(Dataset *d, const char *path, const char **why)
 
 /* ---- the built-in corpus ---------------------------------------------------------------- */
 
-static const char *const k_names[] = {"ANTONIO", "BEATRICE", "CLAUDIO", "DOGBERRY", "HERO",
-                                      "LEONATO", "MARGARET", "URSULA"};
+static const char *const k_names[] = {"ANTONIO", "BEATRICE", "CLAUDIO",  "DOGBERRY",
+                                      "HERO",    "LEONATO",  "MARGARET", "URSULA"};
 static const char *const k_words[] = {
-    "the", "and", "my", "lord", "thou", "thee", "good", "sweet", "love", "night", "day",
-    "heart", "king", "queen", "honour", "fair", "what", "is", "not", "a", "of", "to", "in",
-    "shall", "will", "would", "make", "come", "go", "speak", "hear", "see", "time", "world",
-    "grace", "noble", "gentle", "sir", "madam", "now", "then", "here", "there", "so", "as",
-    "with", "for", "by", "upon", "this", "that", "these", "those", "your", "our", "his",
-    "her", "their", "me", "him", "them", "no", "yes", "true", "false", "death", "life",
-    "eyes", "hand", "blood", "fortune", "heaven", "earth", "word", "name", "father",
-    "mother", "brother", "friend", "enemy", "crown", "sword", "peace", "war"};
+    "the",     "and",    "my",    "lord",  "thou",   "thee",   "good",   "sweet",   "love",   "night",
+    "day",     "heart",  "king",  "queen", "honour", "fair",   "what",   "is",      "not",    "a",
+    "of",      "to",     "in",    "shall", "will",   "would",  "make",   "come",    "go",     "speak",
+    "hear",    "see",    "time",  "world", "grace",  "noble",  "gentle", "sir",     "madam",  "now",
+    "then",    "here",   "there", "so",    "as",     "with",   "for",    "by",      "upon",   "this",
+    "that",    "these",  "those", "your",  "our",    "his",    "her",    "their",   "me",     "him",
+    "them",    "no",     "yes",   "true",  "false",  "death",  "life",   "eyes",    "hand",   "blood",
+    "fortune", "heaven", "earth", "word",  "name",   "father", "mother", "brother", "friend", "enemy",
+    "crown",   "sword",  "peace", "war"};
 #define N_NAMES (sizeof k_names / sizeof k_names[0])
 #define N_WORDS (sizeof k_words / sizeof k_words[0])
 #define BUILTIN_TARGET_BYTES 200000

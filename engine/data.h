@@ -16,13 +16,13 @@
 #include "rng.h"
 
 typedef struct Dataset {
-    uint16_t *tokens;  /* [n] token ids */
+    uint16_t *tokens; /* [n] token ids */
     size_t n;
-    size_t n_train;    /* tokens[0, n_train) train; tokens[n_train, n) validate */
+    size_t n_train; /* tokens[0, n_train) train; tokens[n_train, n) validate */
     int vocab;
     uint8_t itos[256]; /* characters: token id -> byte */
     int16_t stoi[256]; /* characters: byte -> token id, -1 if the byte never occurs */
-    const Bpe *bpe;    /* BPE tokens: the tokenizer (borrowed); NULL: characters */
+    const Bpe *bpe; /* BPE tokens: the tokenizer (borrowed); NULL: characters */
     size_t train_bytes, val_bytes; /* the text's bytes in each split */
 } Dataset;
 

@@ -110,9 +110,15 @@ void fault_attention_probs(const float *probs, uint64_t resets)
 #endif
 
 #ifdef ENGINE_FAULT_KV_GROW
-int fault_kv_grow(void) { return 1; }
+int fault_kv_grow(void)
+{
+    return 1;
+}
 #else
-int fault_kv_grow(void) { return 0; }
+int fault_kv_grow(void)
+{
+    return 0;
+}
 #endif
 
 #ifdef ENGINE_FAULT_ARENA_CREEP
@@ -125,7 +131,10 @@ void fault_step_scratch(struct Arena *a)
         memset(p, 0xA5, bytes);
 }
 #else
-void fault_step_scratch(struct Arena *a) { (void)a; }
+void fault_step_scratch(struct Arena *a)
+{
+    (void)a;
+}
 #endif
 
 #ifdef ENGINE_FAULT_LOAD_LEAK

@@ -26,10 +26,9 @@
 #define MR 4
 #define NR 8 /* one 8-float vector */
 
-
 KERNEL_CLONES
-void gemm_portable(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
-                   const float *b, int ldb, float beta, float *c, int ldc)
+void gemm_portable(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
+                   int ldb, float beta, float *c, int ldc)
 {
     for (int i = 0; i < m; i++) {
         float *row = c + (size_t)i * ldc;
@@ -119,8 +118,8 @@ static void gemm_serial(int ta, int tb, int m, int n, int k, float alpha, const 
 {
 #ifdef ENGINE_BLAS_OPENBLAS
     if (!gemm_routes_portable(ta, tb, m, n, k)) {
-        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, a,
-                    lda, b, ldb, beta, c, ldc);
+        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k,
+                    alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
 #endif
@@ -171,8 +170,8 @@ static void gemm_range(void *ctx, long lo, long hi, int tid)
         const float *b = j->tb ? j->b + (size_t)c0 * j->ldb : j->b + c0;
         if (j->bias)
             fill_rows(j->c + c0, j->ldc, j->m, j->bias + c0, c1 - c0);
-        gemm_serial(j->ta, j->tb, j->m, c1 - c0, j->k, j->alpha, j->a, j->lda, b, j->ldb, j->beta,
-                    j->c + c0, j->ldc);
+        gemm_serial(j->ta, j->tb, j->m, c1 - c0, j->k, j->alpha, j->a, j->lda, b, j->ldb, j->beta, j->c + c0,
+                    j->ldc);
     }
 }
 
@@ -184,7 +183,8 @@ static void gemm_run(GemmJob *j)
         if (j->bias)
             fill_rows(j->c, j->ldc, j->m, j->bias, j->n);
         else
-            gemm_portable(j->ta, j->tb, j->m, j->n, 0, j->alpha, j->a, j->lda, j->b, j->ldb, j->beta, j->c, j->ldc);
+            gemm_portable(j->ta, j->tb, j->m, j->n, 0, j->alpha, j->a, j->lda, j->b, j->ldb, j->beta, j->c,
+                          j->ldc);
         return;
     }
 #ifdef ENGINE_BLAS_OPENBLAS
@@ -203,19 +203,42 @@ static void gemm_run(GemmJob *j)
     gemm_range(j, 0, (j->m + ROW_UNIT - 1) / ROW_UNIT, 0);
 }
 
-void gemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
-          const float *b, int ldb, float beta, float *c, int ldc)
+void gemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb,
+          float beta, float *c, int ldc)
 {
-    GemmJob j = {.ta = ta, .tb = tb, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb, .ldc = ldc,
-                 .alpha = alpha, .beta = beta, .a = a, .b = b, .c = c};
+    GemmJob j = {.ta = ta,
+                 .tb = tb,
+                 .m = m,
+                 .n = n,
+                 .k = k,
+                 .lda = lda,
+                 .ldb = ldb,
+                 .ldc = ldc,
+                 .alpha = alpha,
+                 .beta = beta,
+                 .a = a,
+                 .b = b,
+                 .c = c};
     gemm_run(&j);
 }
 
-void gemm_bias(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
-               const float *bias, float *c, int ldc)
+void gemm_bias(int m, int n, int k, const float *a, int lda, const float *b, int ldb, const float *bias,
+               float *c, int ldc)
 {
-    GemmJob j = {.ta = 0, .tb = 1, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb, .ldc = ldc,
-                 .alpha = 1.0f, .beta = 1.0f, .a = a, .b = b, .bias = bias, .c = c};
+    GemmJob j = {.ta = 0,
+                 .tb = 1,
+                 .m = m,
+                 .n = n,
+                 .k = k,
+                 .lda = lda,
+                 .ldb = ldb,
+                 .ldc = ldc,
+                 .alpha = 1.0f,
+                 .beta = 1.0f,
+                 .a = a,
+                 .b = b,
+                 .bias = bias,
+                 .c = c};
     gemm_run(&j);
 }
 
@@ -250,11 +273,11 @@ int gemm_kernel_level(const char *name)
         const char *name;
         int level;
     } k_levels[] = {
-        {"Katmai", 0},     {"Coppermine", 0}, {"Northwood", 0},  {"Prescott", 0},       {"Banias", 0},
-        {"Atom", 0},       {"Core2", 0},      {"Penryn", 0},     {"Dunnington", 0},     {"Nehalem", 0},
-        {"Athlon", 0},     {"Opteron", 0},    {"Opteron_SSE3", 0}, {"Barcelona", 0},    {"Bobcat", 0},
-        {"Nano", 0},       {"Sandybridge", 1}, {"Bulldozer", 1}, {"Piledriver", 1},     {"Steamroller", 1},
-        {"Haswell", 2},    {"Zen", 2},        {"Excavator", 2},  {"SkylakeX", 3},       {"Cooperlake", 3},
+        {"Katmai", 0},         {"Coppermine", 0},  {"Northwood", 0},    {"Prescott", 0},   {"Banias", 0},
+        {"Atom", 0},           {"Core2", 0},       {"Penryn", 0},       {"Dunnington", 0}, {"Nehalem", 0},
+        {"Athlon", 0},         {"Opteron", 0},     {"Opteron_SSE3", 0}, {"Barcelona", 0},  {"Bobcat", 0},
+        {"Nano", 0},           {"Sandybridge", 1}, {"Bulldozer", 1},    {"Piledriver", 1}, {"Steamroller", 1},
+        {"Haswell", 2},        {"Zen", 2},         {"Excavator", 2},    {"SkylakeX", 3},   {"Cooperlake", 3},
         {"SapphireRapids", 3},
     };
     for (size_t i = 0; name && i < sizeof k_levels / sizeof k_levels[0]; i++)

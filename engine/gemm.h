@@ -10,16 +10,16 @@
 #ifndef ENGINE_GEMM_H
 #define ENGINE_GEMM_H
 
-void gemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
-          const float *b, int ldb, float beta, float *c, int ldc);
+void gemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb,
+          float beta, float *c, int ldc);
 
-void gemm_portable(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
-                   const float *b, int ldb, float beta, float *c, int ldc);
+void gemm_portable(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
+                   int ldb, float beta, float *c, int ldc);
 
 /* C[m,n] = A[m,k] B[n,k]^T + bias[n] on every row (a linear layer's forward): the bias is
  * written by the thread that then accumulates that part of C. */
-void gemm_bias(int m, int n, int k, const float *a, int lda, const float *b, int ldb,
-               const float *bias, float *c, int ldc);
+void gemm_bias(int m, int n, int k, const float *a, int lda, const float *b, int ldb, const float *bias,
+               float *c, int ldc);
 
 /* "openblas" or "portable". */
 const char *gemm_backend(void);

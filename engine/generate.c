@@ -159,7 +159,8 @@ static int grow(Generator *g)
     if (!kv)
         return 0;
     for (int l = 0; l < c->layers; l++)
-        memcpy(kv + (size_t)l * (g->cap + 16) * per, g->kv + (size_t)l * g->cap * per, g->cap * per * sizeof(float));
+        memcpy(kv + (size_t)l * (g->cap + 16) * per, g->kv + (size_t)l * g->cap * per,
+               g->cap * per * sizeof(float));
     mem_free(g->kv, old * sizeof(float), "gen.cache");
     g->kv = kv;
     g->cap += 16;

@@ -20,15 +20,15 @@
 
 typedef struct Generator {
     const GPT *m;
-    float *kv;        /* [layers][ctx][2C]: keys then values of each position */
+    float *kv; /* [layers][ctx][2C]: keys then values of each position */
     float *x, *h, *qkv, *att, *f, *scores; /* one position's activations; [ctx] scores */
-    float *logits;    /* [vocab]: the next token's logits after gen_feed */
-    float *probs;     /* [2 vocab]: sampling scratch */
-    int32_t *window;  /* [ctx]: the tokens in the cache */
-    int len;          /* positions in the cache */
-    int cap;          /* positions the cache has room for (ctx) */
-    long refills;     /* times the cache was full and refilled */
-    size_t bytes;     /* what gen_init allocated */
+    float *logits; /* [vocab]: the next token's logits after gen_feed */
+    float *probs; /* [2 vocab]: sampling scratch */
+    int32_t *window; /* [ctx]: the tokens in the cache */
+    int len; /* positions in the cache */
+    int cap; /* positions the cache has room for (ctx) */
+    long refills; /* times the cache was full and refilled */
+    size_t bytes; /* what gen_init allocated */
 } Generator;
 
 /* Allocates the cache and scratch for model m. ENG_ENOMEM (nothing left allocated). */

@@ -14,19 +14,19 @@
 
 EngErr gpt_config_check(const GPTConfig *c)
 {
-    if (c->layers <= 0 || c->heads <= 0 || c->embd <= 0 || c->ctx <= 0 || c->batch <= 0 ||
-        c->vocab <= 0 || c->vocab > 65535)
+    if (c->layers <= 0 || c->heads <= 0 || c->embd <= 0 || c->ctx <= 0 || c->batch <= 0 || c->vocab <= 0 ||
+        c->vocab > 65535)
         return ENG_EINVAL;
     if (c->embd % c->heads != 0)
         return ENG_EINVAL;
-    if (c->layers > GPT_MAX_DIM || c->embd > GPT_MAX_DIM || c->ctx > GPT_MAX_DIM ||
-        c->batch > GPT_MAX_DIM)
+    if (c->layers > GPT_MAX_DIM || c->embd > GPT_MAX_DIM || c->ctx > GPT_MAX_DIM || c->batch > GPT_MAX_DIM)
         return ENG_EOVERFLOW;
     /* every tensor of a step has at most max(B*T*4C, B*H*T*T, B*T*V) elements: keep them
      * (and their byte sizes) representable, and row counts within int */
     size_t bt, big, tmp;
     if (!size_mul((size_t)c->batch, (size_t)c->ctx, &bt) || bt > (size_t)GPT_MAX_DIM * 64 ||
-        !size_mul(bt, (size_t)c->embd * 4, &big) || !size_mul((size_t)c->batch * c->heads, (size_t)c->ctx, &tmp) ||
+        !size_mul(bt, (size_t)c->embd * 4, &big) ||
+        !size_mul((size_t)c->batch * c->heads, (size_t)c->ctx, &tmp) ||
         !size_mul(tmp, (size_t)c->ctx, &tmp) || !size_mul(big > tmp ? big : tmp, 64, &tmp))
         return ENG_EOVERFLOW;
     if (!size_mul((size_t)c->embd, (size_t)c->embd, &tmp) || !size_mul(tmp, 12 * (size_t)c->layers, &tmp) ||
@@ -46,22 +46,43 @@ static void param_shape(const GPTConfig *c, int i, int *rows, int *cols)
         return;
     }
     switch ((i - GPT_GLOBALS) % GPT_PER_LAYER) {
-    case GPT_QKV_W: *rows = 3 * C; *cols = C; break;
-    case GPT_QKV_B: *rows = 1; *cols = 3 * C; break;
-    case GPT_PROJ_W: *rows = C; *cols = C; break;
-    case GPT_FC_W: *rows = 4 * C; *cols = C; break;
-    case GPT_FC_B: *rows = 1; *cols = 4 * C; break;
-    case GPT_FCPROJ_W: *rows = C; *cols = 4 * C; break;
-    default: *rows = 1; *cols = C; break; /* LayerNorm gains/biases, proj biases */
+    case GPT_QKV_W:
+        *rows = 3 * C;
+        *cols = C;
+        break;
+    case GPT_QKV_B:
+        *rows = 1;
+        *cols = 3 * C;
+        break;
+    case GPT_PROJ_W:
+        *rows = C;
+        *cols = C;
+        break;
+    case GPT_FC_W:
+        *rows = 4 * C;
+        *cols = C;
+        break;
+    case GPT_FC_B:
+        *rows = 1;
+        *cols = 4 * C;
+        break;
+    case GPT_FCPROJ_W:
+        *rows = C;
+        *cols = 4 * C;
+        break;
+    default:
+        *rows = 1;
+        *cols = C;
+        break; /* LayerNorm gains/biases, proj biases */
     }
 }
 
 static const char *param_name(int i)
 {
     static const char *const globals[GPT_GLOBALS] = {"wte", "wpe", "lnf.w", "lnf.b"};
-    static const char *const layer[GPT_PER_LAYER] = {
-        "ln1.w", "ln1.b", "qkv.w", "qkv.b", "proj.w", "proj.b",
-        "ln2.w", "ln2.b", "fc.w", "fc.b", "fcproj.w", "fcproj.b"};
+    static const char *const layer[GPT_PER_LAYER] = {"ln1.w",  "ln1.b",  "qkv.w",    "qkv.b",
+                                                     "proj.w", "proj.b", "ln2.w",    "ln2.b",
+                                                     "fc.w",   "fc.b",   "fcproj.w", "fcproj.b"};
     return i < GPT_GLOBALS ? globals[i] : layer[(i - GPT_GLOBALS) % GPT_PER_LAYER];
 }
 
@@ -81,10 +102,10 @@ GPTMinBytes gpt_min_bytes(const GPTConfig *c)
 {
     double N = (double)c->batch * c->ctx, C = c->embd, T = c->ctx;
     double per_layer = N * C * (1 + 1 + 3 + 1 + 1 + 1 + 4 + 4) /* x h qkv att x1 h2 fc gelu */
-                       + 2 * 2 * N                             /* two LayerNorms' mean, rstd */
+                       + 2 * 2 * N /* two LayerNorms' mean, rstd */
                        + (double)c->batch * c->heads * T * (T + 1) / 2; /* causal probs */
     double floats = c->layers * per_layer + N * C * 2 + 2 * N /* final LayerNorm */
-                    + N * c->vocab + N;                       /* logits, log-sum-exp */
+                    + N * c->vocab + N; /* logits, log-sum-exp */
     GPTMinBytes r;
     r.state = 4.0 * (double)gpt_param_count(c) * sizeof(float);
     r.activations = floats * sizeof(float) + 2 * N * sizeof(int32_t);

@@ -20,33 +20,44 @@
 
 typedef struct GPTConfig {
     int layers; /* L */
-    int heads;  /* H, divides embd */
-    int embd;   /* C */
-    int ctx;    /* T, the longest sequence */
-    int batch;  /* B */
-    int vocab;  /* V */
+    int heads; /* H, divides embd */
+    int embd; /* C */
+    int ctx; /* T, the longest sequence */
+    int batch; /* B */
+    int vocab; /* V */
 } GPTConfig;
 
 /* Indices into GPT.tensors: the globals, then GPT_PER_LAYER per layer. */
 enum { GPT_WTE, GPT_WPE, GPT_LNF_W, GPT_LNF_B, GPT_GLOBALS };
 enum {
-    GPT_LN1_W, GPT_LN1_B, GPT_QKV_W, GPT_QKV_B, GPT_PROJ_W, GPT_PROJ_B,
-    GPT_LN2_W, GPT_LN2_B, GPT_FC_W, GPT_FC_B, GPT_FCPROJ_W, GPT_FCPROJ_B, GPT_PER_LAYER
+    GPT_LN1_W,
+    GPT_LN1_B,
+    GPT_QKV_W,
+    GPT_QKV_B,
+    GPT_PROJ_W,
+    GPT_PROJ_B,
+    GPT_LN2_W,
+    GPT_LN2_B,
+    GPT_FC_W,
+    GPT_FC_B,
+    GPT_FCPROJ_W,
+    GPT_FCPROJ_B,
+    GPT_PER_LAYER
 };
 
 typedef struct GPT {
     GPTConfig cfg;
-    Tensor *tensors;  /* [n_tensors] = GPT_GLOBALS + GPT_PER_LAYER * layers */
+    Tensor *tensors; /* [n_tensors] = GPT_GLOBALS + GPT_PER_LAYER * layers */
     int n_tensors;
-    float *params;    /* [n_params] */
-    float *grads;     /* [n_params] */
-    float *m, *v;     /* [n_params] AdamW moments */
+    float *params; /* [n_params] */
+    float *grads; /* [n_params] */
+    float *m, *v; /* [n_params] AdamW moments */
     size_t n_params;
-    int steps;        /* optimizer steps taken */
+    int steps; /* optimizer steps taken */
 } GPT;
 
 typedef struct GPTStepStats {
-    float loss;      /* mean cross-entropy of the batch, copied out before the reset */
+    float loss; /* mean cross-entropy of the batch, copied out before the reset */
     float grad_norm; /* global gradient norm before clipping */
 } GPTStepStats;
 

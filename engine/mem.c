@@ -26,7 +26,10 @@ static int should_fail(void)
     return g_fail_at && (n == g_fail_at || (g_fail_persist && n > g_fail_at));
 }
 #else
-static int should_fail(void) { return 0; }
+static int should_fail(void)
+{
+    return 0;
+}
 #endif
 
 void *mem_alloc(size_t bytes, const char *site)

@@ -16,11 +16,11 @@
 #define MEM_ALIGN 64
 
 typedef struct MemStats {
-    size_t live_bytes;  /* mem.heap_bytes: bytes currently allocated */
-    size_t peak_bytes;  /* mem.heap_peak_bytes */
-    uint64_t allocs;    /* mem.heap_allocs: allocations since start (cumulative) */
-    uint64_t frees;     /* mem.heap_frees */
-    uint64_t failed;    /* allocations refused (out of memory, or a test failpoint) */
+    size_t live_bytes; /* mem.heap_bytes: bytes currently allocated */
+    size_t peak_bytes; /* mem.heap_peak_bytes */
+    uint64_t allocs; /* mem.heap_allocs: allocations since start (cumulative) */
+    uint64_t frees; /* mem.heap_frees */
+    uint64_t failed; /* allocations refused (out of memory, or a test failpoint) */
 } MemStats;
 
 /* Returns a 64-byte aligned block of `bytes` (> 0) bytes, or NULL when the heap is out of

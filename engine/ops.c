@@ -133,7 +133,7 @@ static EngErr linear_backward(Graph *g, const TapeEntry *e)
     int n = x->rows, k = x->cols, m = w->rows;
     gemm(0, 0, n, k, m, 1.0f, y->grad, m, w->data, k, fresh ? 0.0f : 1.0f, gx, k); /* dX (+)= dY W */
     gemm(1, 0, m, k, n, 1.0f, y->grad, m, x->data, k, 1.0f, gw, k); /* dW += dY^T X */
-    ColSumJob j = {.src = y->grad, .rows = n, .cols = m, .dst = gb};      /* db += column sums */
+    ColSumJob j = {.src = y->grad, .rows = n, .cols = m, .dst = gb}; /* db += column sums */
     par_for((m + COLSUM_UNIT - 1) / COLSUM_UNIT, 1, col_sum_range, &j);
     return ENG_OK;
 }
@@ -217,7 +217,11 @@ static EngErr add_backward(Graph *g, const TapeEntry *e)
     float *gb = ga ? graph_grad_out(g, b, &fb) : NULL; /* after a's: b == a is not fresh */
     if (!ga || !gb)
         return g->err;
-    ElemJob j = {.kernel = add_backward_kernel, .n = y->numel, .out = ga, .out2 = gb, .in = y->grad,
+    ElemJob j = {.kernel = add_backward_kernel,
+                 .n = y->numel,
+                 .out = ga,
+                 .out2 = gb,
+                 .in = y->grad,
                  .flags = fa | fb << 1};
     par_elems(&j);
     return ENG_OK;
@@ -281,8 +285,7 @@ typedef struct IndexCtx {
 static IndexCtx *index_ctx(Graph *g, const int32_t *idx, int n, const char *op)
 {
     size_t bytes;
-    if (!size_mul((size_t)n, sizeof(int32_t), &bytes) ||
-        !size_add(bytes, sizeof(IndexCtx), &bytes)) {
+    if (!size_mul((size_t)n, sizeof(int32_t), &bytes) || !size_add(bytes, sizeof(IndexCtx), &bytes)) {
         graph_fail(g, ENG_EOVERFLOW);
         return NULL;
     }
@@ -353,14 +356,14 @@ typedef struct LayerNormJob {
     float *y, *dx;
     float *partial; /* backward: [threads][2c]: db then dw */
     int c;
-    int fresh;      /* backward: dx is assigned, not accumulated */
+    int fresh; /* backward: dx is assigned, not accumulated */
 } LayerNormJob;
 
 /* One row: y = (x - mean) * rstd * w + b, eight lanes at a time (the tail zero-padded
  * and masked out of the variance). */
 KERNEL_CLONES
-static void layernorm_row(const float *x, const float *w, const float *b, float *y, int c,
-                          float *mean_out, float *rstd_out)
+static void layernorm_row(const float *x, const float *w, const float *b, float *y, int c, float *mean_out,
+                          float *rstd_out)
 {
     v8f s = BCAST(0.0f);
     for (int k = 0; k < c; k += 8)
@@ -375,8 +378,9 @@ static void layernorm_row(const float *x, const float *w, const float *b, float 
     float rstd = 1.0f / sqrtf(v8_hsum(q) / (float)c + LN_EPS);
     for (int k = 0; k < c; k += 8) {
         int n = c - k < 8 ? c - k : 8;
-        v8_store_n(y + k, (v8_load_n(x + k, n) - BCAST(mean)) * BCAST(rstd) * v8_load_n(w + k, n) +
-                              v8_load_n(b + k, n), n);
+        v8_store_n(
+            y + k,
+            (v8_load_n(x + k, n) - BCAST(mean)) * BCAST(rstd) * v8_load_n(w + k, n) + v8_load_n(b + k, n), n);
     }
     *mean_out = mean;
     *rstd_out = rstd;
@@ -385,8 +389,8 @@ static void layernorm_row(const float *x, const float *w, const float *b, float 
 /* One row of backward: dx += ..., and the row's share of db (gb) and dw (gw). The padded
  * tail lanes carry dy = 0, so they add nothing to the sums. */
 KERNEL_CLONES
-static void layernorm_row_backward(const float *x, const float *w, const float *dy, float *dx,
-                                   float *gb, float *gw, int c, float mean, float rstd, int fresh)
+static void layernorm_row_backward(const float *x, const float *w, const float *dy, float *dx, float *gb,
+                                   float *gw, int c, float mean, float rstd, int fresh)
 {
     v8f sm = BCAST(0.0f), snm = BCAST(0.0f);
     for (int k = 0; k < c; k += 8) {
@@ -428,8 +432,8 @@ static void layernorm_backward_range(void *ctx, long lo, long hi, int tid)
     int c = j->c;
     float *gb = j->partial + (size_t)tid * 2 * c, *gw = gb + c; /* zeroed by the caller */
     for (long i = lo; i < hi; i++)
-        layernorm_row_backward(j->x + (size_t)i * c, j->w, j->dy + (size_t)i * c, j->dx + (size_t)i * c,
-                               gb, gw, c, j->cx->mean[i], j->cx->rstd[i], j->fresh);
+        layernorm_row_backward(j->x + (size_t)i * c, j->w, j->dy + (size_t)i * c, j->dx + (size_t)i * c, gb,
+                               gw, c, j->cx->mean[i], j->cx->rstd[i], j->fresh);
 }
 
 static EngErr layernorm_backward(Graph *g, const TapeEntry *e)
@@ -445,8 +449,14 @@ static EngErr layernorm_backward(Graph *g, const TapeEntry *e)
         return g->err;
     /* threads that get no rows leave their slice alone: start every slice at zero */
     memset(partial, 0, partial_bytes);
-    LayerNormJob j = {.cx = cx, .x = x->data, .w = w->data, .dy = y->grad, .dx = gx,
-                      .partial = partial, .c = c, .fresh = fresh};
+    LayerNormJob j = {.cx = cx,
+                      .x = x->data,
+                      .w = w->data,
+                      .dy = y->grad,
+                      .dx = gx,
+                      .partial = partial,
+                      .c = c,
+                      .fresh = fresh};
     par_for(n, 16, layernorm_backward_range, &j);
     for (int t = 0; t < nt; t++)
         for (int k = 0; k < c; k++) {
@@ -550,7 +560,11 @@ static EngErr gelu_backward(Graph *g, const TapeEntry *e)
     float *gx = graph_grad_out(g, x, &fresh);
     if (!gx)
         return g->err;
-    ElemJob j = {.kernel = gelu_backward_range, .n = x->numel, .out = gx, .in = y->grad, .in2 = x->data,
+    ElemJob j = {.kernel = gelu_backward_range,
+                 .n = x->numel,
+                 .out = gx,
+                 .in = y->grad,
+                 .in2 = x->data,
                  .flags = fresh};
     par_elems(&j);
     return ENG_OK;
@@ -696,12 +710,12 @@ static void causal_softmax(float *s, int T, int r0, int r1)
 typedef struct AttentionJob {
     const AttentionCtx *cx;
     const float *qkv;
-    float *y;            /* forward: output [B*T, C] */
-    const float *dy;     /* backward: output gradient */
-    float *gqkv;         /* backward: input gradient */
-    float *scratch;      /* [threads][T*T]: eval-mode probabilities or backward's dP */
+    float *y; /* forward: output [B*T, C] */
+    const float *dy; /* backward: output gradient */
+    float *gqkv; /* backward: input gradient */
+    float *scratch; /* [threads][T*T]: eval-mode probabilities or backward's dP */
     int C;
-    int store_probs;     /* forward: keep every pair's probabilities for backward */
+    int store_probs; /* forward: keep every pair's probabilities for backward */
 } AttentionJob;
 
 static void attention_forward_range(void *ctx, long lo, long hi, int tid)
@@ -740,9 +754,9 @@ static void attention_backward_range(void *ctx, long lo, long hi, int tid)
             int r1 = r0 + ATT_BLOCK < T ? r0 + ATT_BLOCK : T, rb = r1 - r0;
             const float *pb = p + (size_t)r0 * T, *dyb = dy + (size_t)r0 * C;
             float *db = dp + (size_t)r0 * T;
-            gemm(0, 1, rb, r1, hs, 1.0f, dyb, C, v, C3, 0.0f, db, T);  /* dP = dY V^T */
+            gemm(0, 1, rb, r1, hs, 1.0f, dyb, C, v, C3, 0.0f, db, T); /* dP = dY V^T */
             gemm(1, 0, r1, hs, rb, 1.0f, pb, T, dyb, C, 1.0f, dv, C3); /* dV += P^T dY */
-            for (int i = r0; i < r1; i++) {                           /* dS = P (dP - <P,dP>) */
+            for (int i = r0; i < r1; i++) { /* dS = P (dP - <P,dP>) */
                 float *dr = dp + (size_t)i * T;
                 const float *pr = p + (size_t)i * T;
                 float dot = 0.0f;
@@ -768,8 +782,7 @@ static EngErr attention_backward(Graph *g, const TapeEntry *e)
     float *dp = graph_scratch(g, scratch_bytes, "attention.backward");
     if (!gqkv || !dp)
         return g->err;
-    AttentionJob j = {.cx = cx, .qkv = qkv->data, .dy = y->grad, .gqkv = gqkv, .scratch = dp,
-                      .C = y->cols};
+    AttentionJob j = {.cx = cx, .qkv = qkv->data, .dy = y->grad, .gqkv = gqkv, .scratch = dp, .C = y->cols};
     par_for((long)cx->B * cx->H, 1, attention_backward_range, &j);
     graph_release(g, dp, scratch_bytes);
     graph_release(g, cx->probs, (size_t)cx->B * cx->H * cx->T * cx->T * sizeof(float));
@@ -780,8 +793,8 @@ Tensor *op_attention(Graph *g, Tensor *qkv, int B, int T, int n_head)
 {
     if (!inputs_ok(g, qkv, NULL, 0))
         return NULL;
-    if (B <= 0 || T <= 0 || n_head <= 0 || qkv->cols % 3 != 0 ||
-        (qkv->cols / 3) % n_head != 0 || (long long)B * T != qkv->rows)
+    if (B <= 0 || T <= 0 || n_head <= 0 || qkv->cols % 3 != 0 || (qkv->cols / 3) % n_head != 0 ||
+        (long long)B * T != qkv->rows)
         return shape_error(g);
     int C = qkv->cols / 3;
     size_t nprob;
@@ -797,8 +810,8 @@ Tensor *op_attention(Graph *g, Tensor *qkv, int B, int T, int n_head)
     if (!y || !cx || !probs)
         return NULL;
     *cx = (AttentionCtx){.B = B, .T = T, .H = n_head, .probs = probs};
-    AttentionJob j = {.cx = cx, .qkv = qkv->data, .y = y->data, .scratch = probs, .C = C,
-                      .store_probs = g->grad_enabled};
+    AttentionJob j = {
+        .cx = cx, .qkv = qkv->data, .y = y->data, .scratch = probs, .C = C, .store_probs = g->grad_enabled};
     par_for((long)B * n_head, 1, attention_forward_range, &j);
     if (g->grad_enabled)
         fault_attention_probs(probs, g->arena->st.resets);
@@ -809,7 +822,7 @@ Tensor *op_attention(Graph *g, Tensor *qkv, int B, int T, int n_head)
 /* ---- fused softmax + cross-entropy ------------------------------------------------------ */
 
 typedef struct CrossEntropyCtx {
-    float *lse;   /* [N] log-sum-exp of each row: softmax is recomputed in backward */
+    float *lse; /* [N] log-sum-exp of each row: softmax is recomputed in backward */
     IndexCtx *tg; /* targets */
 } CrossEntropyCtx;
 

@@ -6,13 +6,13 @@
 
 AdamWConfig adamw_defaults(void)
 {
-    return (AdamWConfig){.lr = 1e-3f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
-                         .weight_decay = 0.0f, .clip = 1.0f};
+    return (AdamWConfig){
+        .lr = 1e-3f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = 0.0f, .clip = 1.0f};
 }
 
 KERNEL_CLONES
-void adamw_update(float *restrict p, const float *restrict g, float *restrict m,
-                  float *restrict v, size_t n, const AdamWConfig *c, int t, int decay)
+void adamw_update(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, size_t n,
+                  const AdamWConfig *c, int t, int decay)
 {
     float bc1 = 1.0f - powf(c->beta1, (float)t);
     float bc2 = 1.0f - powf(c->beta2, (float)t);

@@ -21,8 +21,8 @@ static struct {
     pthread_t workers[PAR_MAX_THREADS];
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    atomic_long gen;                    /* job generation; a change wakes the workers */
-    atomic_long done[PAR_MAX_THREADS];  /* the generation each worker finished last */
+    atomic_long gen; /* job generation; a change wakes the workers */
+    atomic_long done[PAR_MAX_THREADS]; /* the generation each worker finished last */
     int quit;
     ParFn fn;
     void *ctx;

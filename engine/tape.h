@@ -34,17 +34,17 @@ struct TapeEntry {
     int n_in;
     Tensor *out;
     TapeBackwardFn backward;
-    void *ctx;      /* op context, from the arena; NULL if the op needs none */
+    void *ctx; /* op context, from the arena; NULL if the op needs none */
     const char *op; /* static op name, e.g. "matmul" */
 };
 
 typedef struct Tape {
     TapeEntry *entries; /* [cap] */
-    size_t len;         /* tape.entries */
-    size_t base;        /* entries of this step start here (0 unless FAULT=tape_keep) */
-    size_t cap;         /* tape.capacity */
+    size_t len; /* tape.entries */
+    size_t base; /* entries of this step start here (0 unless FAULT=tape_keep) */
+    size_t cap; /* tape.capacity */
     size_t max_entries;
-    uint64_t grows;     /* times the array was reallocated */
+    uint64_t grows; /* times the array was reallocated */
 } Tape;
 
 /* The inputs of an entry, as backward functions must read them. */

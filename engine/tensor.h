@@ -12,21 +12,16 @@
 
 #include <stddef.h>
 
-typedef enum TensorRole {
-    ROLE_PARAMETER = 0,
-    ROLE_GRADIENT,
-    ROLE_OPTIMIZER,
-    ROLE_ACTIVATION
-} TensorRole;
+typedef enum TensorRole { ROLE_PARAMETER = 0, ROLE_GRADIENT, ROLE_OPTIMIZER, ROLE_ACTIVATION } TensorRole;
 
 typedef struct Tensor {
-    float *data;      /* [rows * cols] */
-    float *grad;      /* [rows * cols]; transients get one lazily during backward */
+    float *data; /* [rows * cols] */
+    float *grad; /* [rows * cols]; transients get one lazily during backward */
     int rows, cols;
-    size_t numel;     /* rows * cols, checked for overflow at creation */
-    unsigned char role;       /* TensorRole */
+    size_t numel; /* rows * cols, checked for overflow at creation */
+    unsigned char role; /* TensorRole */
     unsigned char persistent; /* 1: owned by the model; 0: lives in the arena */
-    const char *name;         /* static string: parameter name or the op that made it */
+    const char *name; /* static string: parameter name or the op that made it */
 } Tensor;
 
 #endif

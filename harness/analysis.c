@@ -133,8 +133,8 @@ static int floors_steady(const SeriesResult *r, double grain)
 /* One column c of s into r (its name and class already set): the rows after warm-up (all
  * rows for an exact series), the rate, the growth and whether it grows. 0 when the
  * column is empty in this build. x, y: scratch of s->nrows. */
-static int analyze_series(const Samples *s, int c, double warm_iter, const Tolerance *t, SeriesResult *r, double *x,
-                          double *y)
+static int analyze_series(const Samples *s, int c, double warm_iter, const Tolerance *t, SeriesResult *r,
+                          double *x, double *y)
 {
     r->min = INFINITY;
     r->max = -INFINITY;
@@ -167,7 +167,8 @@ static int analyze_series(const Samples *s, int c, double warm_iter, const Toler
         enum { L = ANALYSIS_SEGMENTS - 1 };
         r->steady = floors_steady(r, r->cls == SERIES_RSS ? t->page_bytes : 1.0);
         r->growth = r->floors[L] - r->floors[0];
-        r->slope = r->floor_iter[L] > r->floor_iter[0] ? r->growth / (r->floor_iter[L] - r->floor_iter[0]) : 0.0;
+        r->slope =
+            r->floor_iter[L] > r->floor_iter[0] ? r->growth / (r->floor_iter[L] - r->floor_iter[0]) : 0.0;
     }
     r->growing = verdict_series_grows(r->cls, r->max != r->min, r->steady, r->judged);
     return 1;
@@ -205,7 +206,8 @@ void analyze_run(const Samples *s, uint64_t iterations, const Tolerance *t, int 
          * (libraries) starts or ends, with nothing held by this one; jemalloc's resident
          * counts its metadata, the heap profiler's tables included (a step of ~2 MiB at
          * the first profile dump) */
-        r->judged = (r->cls != SERIES_RSS || judge_rss) && strcmp(r->name, COL_PSS) && strcmp(r->name, COL_JE_RESIDENT);
+        r->judged = (r->cls != SERIES_RSS || judge_rss) && strcmp(r->name, COL_PSS) &&
+                    strcmp(r->name, COL_JE_RESIDENT);
         if (!strcmp(r->name, COL_RSS))
             out->peak_rss = column_max(s, c);
         if (r->cls == SERIES_IGNORED || !analyze_series(s, c, warm_iter, t, r, x, y))

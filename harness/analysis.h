@@ -32,10 +32,10 @@ typedef enum SeriesClass { SERIES_EXACT, SERIES_ALLOC, SERIES_RSS, SERIES_IGNORE
 /* How runs are judged (soak options). */
 typedef struct Tolerance {
     double warmup_frac; /* fraction of the iterations treated as warm-up (default 0.1) */
-    double page_bytes;  /* the granularity of resident series: one page */
+    double page_bytes; /* the granularity of resident series: one page */
 } Tolerance;
 
-#define ANALYSIS_SEGMENTS 4   /* spans a sampled series is cut into after warm-up */
+#define ANALYSIS_SEGMENTS 4 /* spans a sampled series is cut into after warm-up */
 #define ANALYSIS_MIN_POINTS 3 /* rows a span needs for its floor to mean anything */
 
 Tolerance tolerance_defaults(void);
@@ -43,20 +43,20 @@ Tolerance tolerance_defaults(void);
 typedef struct SeriesResult {
     char name[48];
     SeriesClass cls;
-    size_t points;       /* rows used */
-    double slope;        /* bytes more per iteration: exact series (last - first) over the
-                            iterations between them; sampled ones, from the first floor to the last */
-    double growth;       /* bytes gained: exact series last - first; sampled ones the last floor
-                            minus the first */
+    size_t points; /* rows used */
+    double slope; /* bytes more per iteration: exact series (last - first) over the
+                     iterations between them; sampled ones, from the first floor to the last */
+    double growth; /* bytes gained: exact series last - first; sampled ones the last floor
+                      minus the first */
     double first, last, min, max;
     double floors[ANALYSIS_SEGMENTS]; /* sampled series: each span's lowest value */
     double floor_iter[ANALYSIS_SEGMENTS]; /* and the iteration it was read at */
-    double halves[2 * ANALYSIS_SEGMENTS];    /* each half span's lowest value (INFINITY: no row) */
+    double halves[2 * ANALYSIS_SEGMENTS]; /* each half span's lowest value (INFINITY: no row) */
     double half_iter[2 * ANALYSIS_SEGMENTS];
-    int steady;          /* sampled series: every floor above the one before (see above) */
-    int short_run;       /* sampled series: too few rows in a span to judge */
+    int steady; /* sampled series: every floor above the one before (see above) */
+    int short_run; /* sampled series: too few rows in a span to judge */
     int growing;
-    int judged;          /* 0: measured and shown, but not part of the verdict (see analyze_run) */
+    int judged; /* 0: measured and shown, but not part of the verdict (see analyze_run) */
 } SeriesResult;
 
 #define ANALYSIS_MAX_SERIES 32
@@ -64,13 +64,13 @@ typedef struct SeriesResult {
 typedef struct RunAnalysis {
     SeriesResult series[ANALYSIS_MAX_SERIES];
     int n_series;
-    int n_judged;       /* series that take part in the verdict */
-    int n_short;        /* sampled series left unjudged: too few rows after warm-up */
-    size_t min_rows;    /* the fewest rows after warm-up of those (for the reason) */
-    int growing;        /* any series growing */
-    int worst;          /* the growing series that decides (the most exact class: exact, then
-                           allocator, then resident; then the largest slope), else rss, else -1 */
-    double peak_rss;    /* max proc.rss_bytes sampled (NAN if none) */
+    int n_judged; /* series that take part in the verdict */
+    int n_short; /* sampled series left unjudged: too few rows after warm-up */
+    size_t min_rows; /* the fewest rows after warm-up of those (for the reason) */
+    int growing; /* any series growing */
+    int worst; /* the growing series that decides (the most exact class: exact, then
+                  allocator, then resident; then the largest slope), else rss, else -1 */
+    double peak_rss; /* max proc.rss_bytes sampled (NAN if none) */
     uint64_t last_iter; /* iteration of the last row */
 } RunAnalysis;
 

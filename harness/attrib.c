@@ -93,7 +93,8 @@ static int dumps_after(const char *dir, double warm_ms, double *ms, int max)
     snprintf(path, sizeof path, "%s/dumps.csv", dir);
     FILE *f = fopen(path, "r");
     while (f && fgets(line, sizeof line, f) && n < max)
-        if (sscanf(line, "%*[^,],%127[^\n]", name) == 1 && sscanf(name, "jeprof.t%lf.heap", &t) == 1 && t >= warm_ms) {
+        if (sscanf(line, "%*[^,],%127[^\n]", name) == 1 && sscanf(name, "jeprof.t%lf.heap", &t) == 1 &&
+            t >= warm_ms) {
             int k = n++;
             for (; k > 0 && ms[k - 1] > t; k--)
                 ms[k] = ms[k - 1];
@@ -193,7 +194,8 @@ static void location_of(const char *table, const char *function, char *out, size
         if (disc)
             *disc = 0;
         char *sp = strrchr(name, ' ');
-        if (!sp || strncmp(name, function, strlen(function)) || (name[strlen(function)] != ' ' || cum <= best))
+        if (!sp || strncmp(name, function, strlen(function)) ||
+            (name[strlen(function)] != ' ' || cum <= best))
             continue;
         best = cum;
         const char *where = strstr(sp + 1, "??") ? "" : sp + 1;
@@ -273,8 +275,9 @@ int attrib_jeprof(const char *dir, long iters, StackGrowth *out, int max, char *
     free(p);
     prog[strcspn(prog, "\n")] = 0;
     if (!prog[0] || pick_pair(dir, iters, &pr) != 0) {
-        snprintf(why, whylen, "no two heap profiles to compare (the run ended before a dump after warm-up: "
-                              "dumps are taken at 50 ms, 100 ms, 200 ms, ...; or jemalloc's profiler was off)");
+        snprintf(why, whylen,
+                 "no two heap profiles to compare (the run ended before a dump after warm-up: "
+                 "dumps are taken at 50 ms, 100 ms, 200 ms, ...; or jemalloc's profiler was off)");
         return 0;
     }
     static StackGrowth all[256], earlier[ATTRIB_LATE - 1][256];
@@ -287,7 +290,8 @@ int attrib_jeprof(const char *dir, long iters, StackGrowth *out, int max, char *
     char table[PATH_MAX + 32], base[PATH_MAX + 80];
     snprintf(table, sizeof table, "%s/growth.txt", dir);
     snprintf(base, sizeof base, "--base=%s", pr.early);
-    char *text_args[] = {"jeprof", "--text", "--lines", "--show_bytes", base, prog, pr.late[pr.n_late - 1], NULL};
+    char *text_args[] = {"jeprof", "--text", "--lines", "--show_bytes", base, prog, pr.late[pr.n_late - 1],
+                         NULL};
     if (n < 0 || jeprof(text_args, table) != 0) {
         snprintf(why, whylen, "jeprof failed on %s (is libjemalloc-dev installed?)", pr.late[pr.n_late - 1]);
         return -1;
@@ -313,9 +317,10 @@ int attrib_jeprof(const char *dir, long iters, StackGrowth *out, int max, char *
     n = n < max ? n : max;
     double span = fmax(1.0, pr.iter_late[pr.n_late - 1] - pr.iter_early);
     if (!n)
-        snprintf(why, whylen, "no stack grew by a sampled amount between iterations %.0f and %.0f in each of the last "
-                              "%d heap profiles (jemalloc samples one allocation every 2^N bytes on average: "
-                              "--prof-sample N lower sees less)",
+        snprintf(why, whylen,
+                 "no stack grew by a sampled amount between iterations %.0f and %.0f in each of the last "
+                 "%d heap profiles (jemalloc samples one allocation every 2^N bytes on average: "
+                 "--prof-sample N lower sees less)",
                  pr.iter_early, pr.iter_late[pr.n_late - 1], pr.n_late);
     for (int i = 0; i < n; i++) {
         out[i] = all[i];

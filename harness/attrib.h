@@ -19,13 +19,13 @@
 #define ATTRIB_MAX 8
 
 typedef struct StackGrowth {
-    char function[96];    /* "fault_step_end", "grow" */
-    char where[160];      /* "engine/fault.c:13", or "" when unknown */
-    double bytes;         /* held at the end and not after warm-up */
+    char function[96]; /* "fault_step_end", "grow" */
+    char where[160]; /* "engine/fault.c:13", or "" when unknown */
+    double bytes; /* held at the end and not after warm-up */
     double bytes_per_iter;
-    double share;         /* of all the growth */
-    char callers[200];    /* its callers in its heaviest stack: "main <- __libc_start_call_main" */
-    double heaviest;      /* the bytes of that stack */
+    double share; /* of all the growth */
+    char callers[200]; /* its callers in its heaviest stack: "main <- __libc_start_call_main" */
+    double heaviest; /* the bytes of that stack */
 } StackGrowth;
 
 /* Fills out[0..max) with the functions whose memory grew, largest first. iters: the run's
@@ -41,8 +41,8 @@ void attrib_source_dir(const char *run_dir, char *out, size_t cap);
 /* The bytes between samples of the profiles in dir (2^17 unless sample-period.txt says). */
 double attrib_sample_period(const char *dir);
 
-#define ATTRIB_TIMELINE 4        /* functions followed over time */
-#define ATTRIB_TIMELINE_DUMPS 6  /* profiles read for it (jeprof takes about a second each) */
+#define ATTRIB_TIMELINE 4 /* functions followed over time */
+#define ATTRIB_TIMELINE_DUMPS 6 /* profiles read for it (jeprof takes about a second each) */
 
 /* The memory each of the functions top[0..n) (at most ATTRIB_TIMELINE) holds in the run's
  * periodic heap profiles (at most ATTRIB_TIMELINE_DUMPS of them, spread over the run) and

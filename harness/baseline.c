@@ -10,7 +10,8 @@ json_t *baseline_find(json_t *baseline, const Run *r)
 {
     size_t i;
     json_t *run;
-    json_array_foreach(json_object_get(baseline, "runs"), i, run) {
+    json_array_foreach(json_object_get(baseline, "runs"), i, run)
+    {
         const char *mode = json_string_value(json_object_get(run, "mode"));
         const char *fault = json_string_value(json_object_get(run, "fault"));
         if (mode && fault && !strcmp(mode, mode_name(r->mode)) && !strcmp(fault, r->fault) &&
@@ -36,15 +37,16 @@ static double number(json_t *o, const char *key)
 }
 
 /* Adds a regression line unless the list is full. */
-static void regression(BaselineCompare *b, const Run *r, const char *what, double now, double then, double pct,
-                       const char *unit)
+static void regression(BaselineCompare *b, const Run *r, const char *what, double now, double then,
+                       double pct, const char *unit)
 {
     if (b->n_regressions == (int)(sizeof b->regressions / sizeof b->regressions[0]))
         return;
     char label[128];
     run_label(r, label, sizeof label);
-    snprintf(b->regressions[b->n_regressions++], sizeof b->regressions[0], "%s: %s %.3g %s, baseline %.3g (+%.0f%% > %.0f%%)",
-             label, what, now, unit, then, (now / then - 1.0) * 100.0, pct);
+    snprintf(b->regressions[b->n_regressions++], sizeof b->regressions[0],
+             "%s: %s %.3g %s, baseline %.3g (+%.0f%% > %.0f%%)", label, what, now, unit, then,
+             (now / then - 1.0) * 100.0, pct);
 }
 
 void baseline_compare(json_t *baseline, SoakResult *res)
@@ -76,8 +78,9 @@ int baseline_acceptable(json_t *summary, const char *path, int force, char *err,
     const char *overall = json_string_value(json_object_get(summary, "overall"));
     if (force || (overall && !strcmp(overall, "PASS")))
         return 0;
-    snprintf(err, errlen, "%s: the soak's overall verdict is %s: a baseline must come from a complete soak that "
-                          "passed (make baseline FORCE=1 to take it all the same)",
+    snprintf(err, errlen,
+             "%s: the soak's overall verdict is %s: a baseline must come from a complete soak that "
+             "passed (make baseline FORCE=1 to take it all the same)",
              path, overall ? overall : "missing");
     return -1;
 }

@@ -27,8 +27,7 @@ void ci_escape(const char *in, char *out, size_t cap, int escape_props)
         if (enc) {
             memcpy(out + n, enc, 3);
             n += 3;
-        }
-        else
+        } else
             out[n++] = *p;
     }
     out[n] = 0;
@@ -60,10 +59,12 @@ void ci_annotate(const SoakResult *res, FILE *f)
         char line[700], proj[120], msg[1600], title[400], file[PATH_MAX], efile[PATH_MAX * 3 / 2];
         diagnosis_line(p, line, sizeof line);
         diagnosis_projection(p, proj, sizeof proj);
-        snprintf(msg, sizeof msg, "%s%s%s%s%s", line, proj[0] ? "; " : "", proj, p->detail[0] ? "; " : "", p->detail);
+        snprintf(msg, sizeof msg, "%s%s%s%s%s", line, proj[0] ? "; " : "", proj, p->detail[0] ? "; " : "",
+                 p->detail);
         char emsg[sizeof msg * 3], t[200];
         ci_escape(msg, emsg, sizeof emsg, 0);
-        snprintf(t, sizeof t, "memory soak: %s%s%s", kind_name(p->kind), p->function[0] ? " in " : "", p->function);
+        snprintf(t, sizeof t, "memory soak: %s%s%s", kind_name(p->kind), p->function[0] ? " in " : "",
+                 p->function);
         ci_escape(t, title, sizeof title, 1);
         long ln = 0;
         const char *level = p->fails ? "error" : "notice";
@@ -120,8 +121,7 @@ static void md_row(FILE *f, const Problem *p, int index)
     if (!isnan(p->rate) && p->rate > 0) {
         fmt_bytes(a, sizeof a, p->rate * DIAG_PROJECT_ITERS);
         fprintf(f, "+%s", a);
-    }
-    else
+    } else
         fputc('-', f);
     fprintf(f, " | %s |\n", p->fails ? "yes" : "no");
 }
@@ -154,7 +154,8 @@ static void md_paragraph(FILE *f, const Diagnosis *d, const Problem *p, int inde
 static void md_problems(FILE *f, const SoakResult *res)
 {
     const Diagnosis *d = &res->diag;
-    fprintf(f, "| # | problem | where | bytes/iteration | seen by | not seen by | at 1,000,000 iterations | fails |\n"
+    fprintf(f, "| # | problem | where | bytes/iteration | seen by | not seen by | at 1,000,000 iterations | "
+               "fails |\n"
                "|---|---|---|---|---|---|---|---|\n");
     for (int i = 0; i < d->n; i++)
         md_row(f, &d->list[i], i + 1);
@@ -207,14 +208,17 @@ int ci_write_summary_md(const SoakResult *res, const char *out, char *err, size_
     fmt_duration(wall, sizeof wall, res->wall_s);
     fprintf(f, "## Memory soak: %s\n\n", overall_name(res->overall));
     fprintf(f, "Workload `%s`, %d runs, %s%s%.12s%s.\n\n", res->config, res->n_runs, wall,
-            res->env.commit[0] ? ", commit `" : "", res->env.commit, res->env.commit[0] ? (res->env.dirty ? "` (dirty)" : "`") : "");
+            res->env.commit[0] ? ", commit `" : "", res->env.commit,
+            res->env.commit[0] ? (res->env.dirty ? "` (dirty)" : "`") : "");
     if (!res->diag.n)
         fprintf(f, "No problem found: memory stays flat in every run%s.\n",
-                res->overall == OVERALL_INCOMPLETE ? " that finished (the soak did not complete)" : " and across the sweep");
+                res->overall == OVERALL_INCOMPLETE ? " that finished (the soak did not complete)"
+                                                   : " and across the sweep");
     else
         md_problems(f, res);
     md_verdicts(f, res);
-    fprintf(f, "\nThe report: `%s/index.html` (summary.json, junit.xml and the run folders beside it).\n", out);
+    fprintf(f, "\nThe report: `%s/index.html` (summary.json, junit.xml and the run folders beside it).\n",
+            out);
     return outfile_finish(&of, err, errlen);
 }
 

@@ -30,7 +30,8 @@ void cmdrun_prepare(const Run *r)
     DIR *d = opendir(r->dir);
     struct dirent *e;
     while (d && (e = readdir(d))) {
-        static const char *const stale[] = {"steps.csv", "probe.csv", "malloc.csv", "dumps.csv", "jeprof.", "growth."};
+        static const char *const stale[] = {"steps.csv", "probe.csv", "malloc.csv",
+                                            "dumps.csv", "jeprof.",   "growth."};
         for (size_t i = 0; i < sizeof stale / sizeof stale[0]; i++)
             if (!strncmp(e->d_name, stale[i], strlen(stale[i]))) {
                 char path[PATH_MAX + 300];
@@ -97,11 +98,12 @@ static void read_steps(CmdSampler *c, const Run *r)
         if (line[len - 1] != '\n' && !feof(f))
             continue; /* longer than the buffer: not a step line */
         if (line[len - 1] != '\n')
-            break;    /* not complete yet: read it next time */
+            break; /* not complete yet: read it next time */
         c->out_seen += (long)len;
         regmatch_t m[2];
         if (regexec(&c->regex, line, 2, m, 0) == 0 && m[1].rm_so >= 0)
-            fprintf(c->steps, "%llu,%lld\n", (unsigned long long)now_ns(), strtoll(line + m[1].rm_so, NULL, 10));
+            fprintf(c->steps, "%llu,%lld\n", (unsigned long long)now_ns(),
+                    strtoll(line + m[1].rm_so, NULL, 10));
     }
     fflush(c->steps);
     fclose(f);
@@ -174,8 +176,7 @@ static long row_before(const Table *t, double ns)
         if (t->v[mid * (long)t->cols] <= ns) {
             best = mid;
             lo = mid + 1;
-        }
-        else
+        } else
             hi = mid - 1;
     }
     return best;

@@ -21,13 +21,13 @@
 
 /* The run's sampling state (owned by the Run, closed by cmdrun_finish). */
 typedef struct CmdSampler {
-    FILE *rss;           /* RUN/rss.csv */
-    FILE *steps;         /* RUN/steps.csv, with --step-regex */
-    long out_seen;       /* bytes of stdout.txt already read for step lines */
-    double next_s;       /* when to sample next (monotonic seconds) */
-    int children;        /* the program started child processes */
+    FILE *rss; /* RUN/rss.csv */
+    FILE *steps; /* RUN/steps.csv, with --step-regex */
+    long out_seen; /* bytes of stdout.txt already read for step lines */
+    double next_s; /* when to sample next (monotonic seconds) */
+    int children; /* the program started child processes */
     int have_regex;
-    regex_t regex;       /* --step-regex, compiled */
+    regex_t regex; /* --step-regex, compiled */
 } CmdSampler;
 
 /* Before run r starts: removes what an earlier soak into the same folder left there that

@@ -7,15 +7,15 @@
 
 static void print_runs(const SoakResult *res)
 {
-    printf("\n%-10s %-12s %-14s %-12s %-20s %9s %8s  %s\n", "mode", "fault", "iters", "verdict", "kind", "peak MiB",
-           "wall s", "detail");
+    printf("\n%-10s %-12s %-14s %-12s %-20s %9s %8s  %s\n", "mode", "fault", "iters", "verdict", "kind",
+           "peak MiB", "wall s", "detail");
     for (int i = 0; i < res->n_runs; i++) {
         const Run *r = &res->runs[i];
         char iters[32];
         snprintf(iters, sizeof iters, "%ld%s", r->iters, r->resume_from ? " resumed" : "");
         printf("%-10s %-12s %-14s %-12s %-20s %9.1f %8.1f  %s\n", mode_name(r->mode), r->fault, iters,
-               verdict_name(r->verdict), r->kind != KIND_NONE ? kind_name(r->kind) : "-", (double)r->peak_rss_bytes / MIB,
-               r->wall_s, r->detail);
+               verdict_name(r->verdict), r->kind != KIND_NONE ? kind_name(r->kind) : "-",
+               (double)r->peak_rss_bytes / MIB, r->wall_s, r->detail);
     }
 }
 
@@ -26,7 +26,9 @@ static void print_sweeps(const SoakResult *res)
         if (s->points >= 2)
             printf("sweep %-8s %-12s peak memory vs iterations: %s (%.2f bytes/iteration, %d counts)\n",
                    mode_name(s->mode), s->fault,
-                   !s->judged ? "shown, not judged (the tool holds freed blocks)" : s->growing ? "GROWING" : "FLAT",
+                   !s->judged   ? "shown, not judged (the tool holds freed blocks)"
+                   : s->growing ? "GROWING"
+                                : "FLAT",
                    s->slope, s->points);
     }
 }
@@ -67,7 +69,8 @@ static void print_diagnosis(const SoakResult *res)
                res->overall == OVERALL_INCOMPLETE ? " that finished" : " and across the sweep");
         return;
     }
-    printf("\ndiagnosis: %d problem%s%s\n", d->n, d->n > 1 ? "s" : "", d->dropped ? " (and more: see summary.json)" : "");
+    printf("\ndiagnosis: %d problem%s%s\n", d->n, d->n > 1 ? "s" : "",
+           d->dropped ? " (and more: see summary.json)" : "");
     for (int i = 0; i < d->n; i++) {
         const Problem *p = &d->list[i];
         char line[700], proj[120], blind[96];
@@ -98,7 +101,8 @@ void console_print(const SoakResult *res, const char *out, int report_ok)
     printf("\noverall: %s\n", overall_name(res->overall));
     for (int m = 0; m < MODE_COUNT; m++)
         if (verdict_mode_unjudged(res, (Mode)m))
-            printf("incomplete: no %s run was long enough to judge: give larger counts (--iters)\n", mode_name((Mode)m));
+            printf("incomplete: no %s run was long enough to judge: give larger counts (--iters)\n",
+                   mode_name((Mode)m));
     printf("summary: %s/summary.json\n", out);
     if (report_ok)
         printf("report:  %s/index.html\n", out);

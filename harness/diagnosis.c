@@ -12,9 +12,10 @@
 const char *diagnosis_blind_reason(Mode m, Kind kind)
 {
     Family f = kind_family(kind);
-    Blind b = f == FAM_ACCESS ? BLIND_ACCESS
-              : f == FAM_HEAP ? (kind == KIND_LEAK ? BLIND_LEAK : BLIND_REACHABLE)
-              : f == FAM_PAGES ? BLIND_PAGES : BLIND_COUNT;
+    Blind b = f == FAM_ACCESS  ? BLIND_ACCESS
+              : f == FAM_HEAP  ? (kind == KIND_LEAK ? BLIND_LEAK : BLIND_REACHABLE)
+              : f == FAM_PAGES ? BLIND_PAGES
+                               : BLIND_COUNT;
     const char *why = b < BLIND_COUNT ? mode_spec(m)->blind[b] : NULL;
     return why ? why : "FLAT at every count in this mode";
 }
@@ -26,8 +27,8 @@ typedef struct Evidence {
     const Run *run;
     Kind kind;
     char function[96], location[160], site[32];
-    int reported;   /* the function is a tool report's frame, not a sampled stack's */
-    int stack;      /* which of the run's growth stacks names it (-1: none, or its primary) */
+    int reported; /* the function is a tool report's frame, not a sampled stack's */
+    int stack; /* which of the run's growth stacks names it (-1: none, or its primary) */
 } Evidence;
 
 /* "fn file:line" -> fn, file:line (the last word is the location when it has a ':'). */
@@ -51,8 +52,8 @@ static Evidence evidence_of(const Run *r)
     if (r->has_finding && r->finding.n_frames) {
         split_frame(r->finding.frames[0], e.function, sizeof e.function, e.location, sizeof e.location);
         e.reported = 1;
-    }
-    else if (r->n_stacks && strncmp(r->stacks[0].function, "0x", 2)) { /* an address: jeprof had no symbols */
+    } else if (r->n_stacks &&
+               strncmp(r->stacks[0].function, "0x", 2)) { /* an address: jeprof had no symbols */
         snprintf(e.function, sizeof e.function, "%s", r->stacks[0].function);
         snprintf(e.location, sizeof e.location, "%s", r->stacks[0].where);
     }
@@ -98,7 +99,8 @@ static void problem_add(Problem *p, const Evidence *e)
         snprintf(p->frames[p->n_frames++], sizeof p->frames[0], "%s %s", s->function, s->where);
         char callers[200], *save = NULL;
         snprintf(callers, sizeof callers, "%s", s->callers);
-        for (char *c = strtok_r(callers, "<", &save); c && p->n_frames < FINDING_FRAMES; c = strtok_r(NULL, "<", &save)) {
+        for (char *c = strtok_r(callers, "<", &save); c && p->n_frames < FINDING_FRAMES;
+             c = strtok_r(NULL, "<", &save)) {
             c += strspn(c, " -");
             c[strcspn(c, " ")] = 0;
             if (*c)
@@ -118,7 +120,8 @@ static Problem *by_place(Diagnosis *d, const Evidence *e)
         Problem *p = &d->list[i];
         if (strcmp(p->fault, e->run->fault))
             continue;
-        if ((e->function[0] && !strcmp(p->function, e->function)) || (e->site[0] && !strcmp(p->site, e->site)))
+        if ((e->function[0] && !strcmp(p->function, e->function)) ||
+            (e->site[0] && !strcmp(p->site, e->site)))
             return p;
     }
     return NULL;
@@ -219,8 +222,8 @@ static const Run *largest_stacks(const SoakResult *res, const char *fault)
     const Run *best = NULL;
     for (int i = 0; i < res->n_runs; i++) {
         const Run *r = &res->runs[i];
-        if (mode_spec(r->mode)->heap_profiles && r->verdict == V_GROWING && r->n_stacks && !strcmp(r->fault, fault) &&
-            (!best || r->iters > best->iters))
+        if (mode_spec(r->mode)->heap_profiles && r->verdict == V_GROWING && r->n_stacks &&
+            !strcmp(r->fault, fault) && (!best || r->iters > best->iters))
             best = r;
     }
     return best;
@@ -255,8 +258,9 @@ static Problem *access_problem(Diagnosis *d, const Evidence *e)
 static void also_grew(Problem *p, const Evidence *e)
 {
     size_t n = strlen(p->detail);
-    snprintf(p->detail + n, sizeof p->detail - n, "%s%s %ld: memory grew too (what the bad access left behind)",
-             n ? "; " : "", mode_name(e->run->mode), e->run->iters);
+    snprintf(p->detail + n, sizeof p->detail - n,
+             "%s%s %ld: memory grew too (what the bad access left behind)", n ? "; " : "",
+             mode_name(e->run->mode), e->run->iters);
 }
 
 /* The growing stacks of the build's longest jemalloc run (the one with the most samples),
@@ -274,7 +278,8 @@ static void add_stacks(Diagnosis *d, const SoakResult *res)
             const StackGrowth *g = &r->stacks[k];
             if (g->share < DIAG_STACK_SHARE || !strncmp(g->function, "0x", 2))
                 continue;
-            Evidence e = {.run = r, .kind = r->kind != KIND_NONE ? r->kind : KIND_REACHABLE_GROWTH, .stack = k};
+            Evidence e = {
+                .run = r, .kind = r->kind != KIND_NONE ? r->kind : KIND_REACHABLE_GROWTH, .stack = k};
             snprintf(e.function, sizeof e.function, "%s", g->function);
             snprintf(e.location, sizeof e.location, "%s", g->where);
             Problem *p = by_place(d, &e);
@@ -348,7 +353,8 @@ static double others_rate(const Diagnosis *d, const Problem *p, const Run *r)
 }
 
 /* What run r says of p's rate, from evidence of kind src: the rate, or NAN; *from names it. */
-static double run_rate(const Diagnosis *d, const Problem *p, const Run *r, RateSource src, char *from, size_t cap)
+static double run_rate(const Diagnosis *d, const Problem *p, const Run *r, RateSource src, char *from,
+                       size_t cap)
 {
     if (src == RS_STACKS) {
         for (int k = 0; p->function[0] && k < r->n_stacks; k++)
@@ -368,8 +374,8 @@ static double run_rate(const Diagnosis *d, const Problem *p, const Run *r, RateS
     char less[48] = "";
     if (others > 0)
         fmt_bytes(less, sizeof less, others);
-    snprintf(from, cap, "%s, %s %ld%s%s%s", w->name, mode_name(r->mode), r->iters, others > 0 ? ", less " : "", less,
-             others > 0 ? "/iteration of leaks" : "");
+    snprintf(from, cap, "%s, %s %ld%s%s%s", w->name, mode_name(r->mode), r->iters,
+             others > 0 ? ", less " : "", less, others > 0 ? "/iteration of leaks" : "");
     return w->slope - others;
 }
 
@@ -489,7 +495,8 @@ static void add_sweeps(Diagnosis *d, const SoakResult *res)
             continue;
         Problem *p = NULL;
         for (int k = 0; k < d->n && !p; k++)
-            p = d->list[k].kind == KIND_PEAK_GROWTH && !strcmp(d->list[k].fault, s->fault) ? &d->list[k] : NULL;
+            p = d->list[k].kind == KIND_PEAK_GROWTH && !strcmp(d->list[k].fault, s->fault) ? &d->list[k]
+                                                                                           : NULL;
         if (!p && !(p = problem_new(d, s->fault, KIND_PEAK_GROWTH)))
             continue;
         p->seen |= 1u << s->mode;
@@ -499,8 +506,10 @@ static void add_sweeps(Diagnosis *d, const SoakResult *res)
         p->rate_min = isnan(p->rate_min) ? r : fmin(p->rate_min, r);
         p->rate_max = isnan(p->rate_max) ? r : fmax(p->rate_max, r);
         snprintf(p->rate_from, sizeof p->rate_from, "peak RSS across the counts, %s", mode_name(s->mode));
-        snprintf(p->detail, sizeof p->detail, "every run is FLAT on its own, but peak memory rises %.0f KiB from the "
-                 "smallest count to the largest (%s)", s->growth / 1024.0, mode_name(s->mode));
+        snprintf(p->detail, sizeof p->detail,
+                 "every run is FLAT on its own, but peak memory rises %.0f KiB from the "
+                 "smallest count to the largest (%s)",
+                 s->growth / 1024.0, mode_name(s->mode));
     }
 }
 
@@ -512,7 +521,8 @@ static void add_baseline(Diagnosis *d, const SoakResult *res)
         return;
     p->fails = 1;
     snprintf(p->detail, sizeof p->detail, "%d regression%s against %s: %s%s", b->n_regressions,
-             b->n_regressions > 1 ? "s" : "", b->path, b->regressions[0], b->n_regressions > 1 ? "; ..." : "");
+             b->n_regressions > 1 ? "s" : "", b->path, b->regressions[0],
+             b->n_regressions > 1 ? "; ..." : "");
 }
 
 /* Failing first, then the most telling kind; the build's order otherwise. */
@@ -617,8 +627,8 @@ void diagnosis_line(const Problem *p, char *out, size_t cap)
         n = (size_t)snprintf(out, cap, "%s", kind_name(p->kind));
     }
     if (p->function[0])
-        n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, " in %s%s%s%s", p->function, p->location[0] ? " (" : "",
-                              p->location, p->location[0] ? ")" : "");
+        n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, " in %s%s%s%s", p->function,
+                              p->location[0] ? " (" : "", p->location, p->location[0] ? ")" : "");
     else if (p->site[0])
         n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, " at site %s", p->site);
     if (p->site[0] && p->function[0])

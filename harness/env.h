@@ -12,9 +12,9 @@
 #define ENV_VARIANTS 5 /* release, asan, valgrind, jemalloc, coverage */
 
 typedef struct SoakEnv {
-    char commit[64];                 /* "" when not a git checkout */
-    int dirty;                       /* uncommitted changes to tracked files */
-    char flags[ENV_VARIANTS][1024];  /* each variant's cflags; "" when not built */
+    char commit[64]; /* "" when not a git checkout */
+    int dirty; /* uncommitted changes to tracked files */
+    char flags[ENV_VARIANTS][1024]; /* each variant's cflags; "" when not built */
 } SoakEnv;
 
 /* Reads the commit and each variant's flags below build (the folder of the variants). */

@@ -190,20 +190,50 @@ int finding_from_memcheck(const char *text, Finding *f)
 }
 
 static const char *const k_allocators[] = {
-    "malloc", "calloc", "realloc", "reallocarray", "free", "posix_memalign", "aligned_alloc", "memalign", "valloc",
-    "pvalloc", "strdup", "strndup", "wcsdup", "asprintf", "vasprintf", "getline", "getdelim", "open_memstream",
-    "imalloc", "operator new", "operator new[]", "mem_alloc", "mem_calloc", "malloc_usable_size", "mallocx",
-    "sallocx", "rallocx", "xallocx",
+    "malloc",
+    "calloc",
+    "realloc",
+    "reallocarray",
+    "free",
+    "posix_memalign",
+    "aligned_alloc",
+    "memalign",
+    "valloc",
+    "pvalloc",
+    "strdup",
+    "strndup",
+    "wcsdup",
+    "asprintf",
+    "vasprintf",
+    "getline",
+    "getdelim",
+    "open_memstream",
+    "imalloc",
+    "operator new",
+    "operator new[]",
+    "mem_alloc",
+    "mem_calloc",
+    "malloc_usable_size",
+    "mallocx",
+    "sallocx",
+    "rallocx",
+    "xallocx",
     /* families: glibc's internal aliases and its stdio, the dynamic loader, jemalloc's own
      * frames, the sanitizers', libstdc++'s containers and strings */
-    "__", "_IO_", "_dl_", "je_", "std::", "__gnu_cxx::",
+    "__",
+    "_IO_",
+    "_dl_",
+    "je_",
+    "std::",
+    "__gnu_cxx::",
 };
 
 /* glibc's own source folders, as its frames name them ("./string/./string/strdup.c:42",
  * "./elf/dl-init.c:70"): a frame there is the C library's, not the program's. */
-static const char *const k_glibc_dirs[] = {"string", "stdlib", "libio", "elf", "malloc", "misc", "posix", "nptl",
-                                           "stdio-common", "dirent", "io", "wcsmbs", "intl", "iconv", "locale",
-                                           "time", "sysdeps", "resolv", "inet", "csu", "dlfcn", "assert"};
+static const char *const k_glibc_dirs[] = {"string", "stdlib", "libio",        "elf",    "malloc",  "misc",
+                                           "posix",  "nptl",   "stdio-common", "dirent", "io",      "wcsmbs",
+                                           "intl",   "iconv",  "locale",       "time",   "sysdeps", "resolv",
+                                           "inet",   "csu",    "dlfcn",        "assert"};
 
 /* The function of a frame without what decorates it: the location after the last blank
  * ("f file.c:3"), template arguments, parameters, a return type ("void std::vector<int>::
@@ -211,8 +241,10 @@ static const char *const k_glibc_dirs[] = {"string", "stdlib", "libio", "elf", "
  * "<addr>". out: the name, loc: the location ("" when none). */
 static void frame_parts(const char *frame, char *out, size_t cap, const char **loc)
 {
-    const char *sp = strrchr(frame, ' '), *in = strstr(frame, " in /"); /* memcheck: "malloc in /usr/lib..." */
-    size_t len = sp && strchr(sp, ':') && !strchr(sp, '(') && !strchr(sp, '>') ? (size_t)(sp - frame) : strlen(frame);
+    const char *sp = strrchr(frame, ' '),
+               *in = strstr(frame, " in /"); /* memcheck: "malloc in /usr/lib..." */
+    size_t len =
+        sp && strchr(sp, ':') && !strchr(sp, '(') && !strchr(sp, '>') ? (size_t)(sp - frame) : strlen(frame);
     *loc = len < strlen(frame) ? frame + len + 1 : "";
     if (in && (size_t)(in - frame) < len) {
         len = (size_t)(in - frame);
@@ -282,8 +314,8 @@ static double grouped_number(const char *p)
 /* The line of a tool log's leak summary, just past its mark, or NULL. */
 static const char *leak_summary(const char *text)
 {
-    static const char *const marks[] = {"SUMMARY: AddressSanitizer: ", "SUMMARY: LeakSanitizer: ",
-                                        "definitely lost: "};
+    static const char *const marks[] = {
+        "SUMMARY: AddressSanitizer: ", "SUMMARY: LeakSanitizer: ", "definitely lost: "};
     for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++) {
         const char *p = strstr(text, marks[i]);
         if (p && isdigit((unsigned char)p[strlen(marks[i])]) &&

@@ -8,9 +8,9 @@
 #define FINDING_FRAMES 3
 
 typedef struct Finding {
-    char tool[16];     /* "asan", "lsan", "ubsan", "memcheck" */
-    char kind[48];     /* "stack-use-after-return", "use-after-poison", "leak", "invalid-read",
-                          "definitely-lost", "uninitialised-value", "undefined-behavior", ... */
+    char tool[16]; /* "asan", "lsan", "ubsan", "memcheck" */
+    char kind[48]; /* "stack-use-after-return", "use-after-poison", "leak", "invalid-read",
+                      "definitely-lost", "uninitialised-value", "undefined-behavior", ... */
     char message[400]; /* the report's headline */
     char frames[FINDING_FRAMES][200]; /* "function file:line" */
     int n_frames;

@@ -14,7 +14,8 @@ static void run_case(FILE *f, const SoakResult *res, const Run *r)
         fputs(".fault-", f);
         xml_str(f, r->fault);
     }
-    fprintf(f, "\" name=\"%ld iterations%s\" time=\"%.3f\">", r->iters, r->resume_from ? ", resumed" : "", r->wall_s);
+    fprintf(f, "\" name=\"%ld iterations%s\" time=\"%.3f\">", r->iters, r->resume_from ? ", resumed" : "",
+            r->wall_s);
     if (verdict_run_unreported(r)) { /* not run, or too short to judge: the detail says which */
         fprintf(f, "<skipped message=\"");
         xml_str(f, r->detail);
@@ -42,16 +43,18 @@ static void sweep_case(FILE *f, const SoakResult *res, const Sweep *s)
     xml_str(f, s->fault);
     fprintf(f, " peak memory vs iterations\">");
     if (verdict_sweep_fails(s->fault, s->growing, res->expect_faults))
-        fprintf(f, "<failure type=\"GROWING\" message=\"peak RSS grows %.2f bytes per iteration across the "
-                   "sweep (%.0f bytes)\"/>",
+        fprintf(f,
+                "<failure type=\"GROWING\" message=\"peak RSS grows %.2f bytes per iteration across the "
+                "sweep (%.0f bytes)\"/>",
                 s->slope, s->growth);
     fprintf(f, "</testcase>\n");
 }
 
 static void baseline_case(FILE *f, const BaselineCompare *b)
 {
-    fprintf(f, "    <testcase classname=\"soak.baseline\" name=\"no regression against the baseline (%d runs "
-               "compared)\">",
+    fprintf(f,
+            "    <testcase classname=\"soak.baseline\" name=\"no regression against the baseline (%d runs "
+            "compared)\">",
             b->matched);
     if (b->n_regressions) {
         fprintf(f, "<failure type=\"REGRESSION\" message=\"");
@@ -82,8 +85,8 @@ int junit_write(const SoakResult *res, const char *out_dir, char *err, size_t er
     failures += res->base.n_regressions > 0;
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     for (int level = 0; level < 2; level++)
-        fprintf(f, "%s<%s name=\"soak\" tests=\"%d\" failures=\"%d\" skipped=\"%d\" time=\"%.1f\">\n", level ? "  " : "",
-                level ? "testsuite" : "testsuites", tests, failures, skipped, res->wall_s);
+        fprintf(f, "%s<%s name=\"soak\" tests=\"%d\" failures=\"%d\" skipped=\"%d\" time=\"%.1f\">\n",
+                level ? "  " : "", level ? "testsuite" : "testsuites", tests, failures, skipped, res->wall_s);
     for (int i = 0; i < res->n_runs; i++)
         run_case(f, res, &res->runs[i]);
     for (int i = 0; i < res->n_sweeps; i++)

@@ -5,20 +5,23 @@ static const struct {
     Family family;
     const char *words;
 } k_kinds[KIND_COUNT] = {
-    [KIND_INVALID_ACCESS] = {"invalid-access", FAM_ACCESS,
-                             "memory read or written where it must not be (after free or reset, past the end)"},
+    [KIND_INVALID_ACCESS] =
+        {"invalid-access", FAM_ACCESS,
+         "memory read or written where it must not be (after free or reset, past the end)"},
     [KIND_UNDEFINED_BEHAVIOR] = {"undefined-behavior", FAM_ACCESS, "undefined behaviour at run time"},
     [KIND_LEAK] = {"leak", FAM_HEAP, "memory no longer pointed to, never freed"},
     [KIND_TAPE_OR_ARENA_GROWTH] = {"tape-or-arena-growth", FAM_HEAP, "the engine's tape or arena grows"},
     [KIND_REACHABLE_GROWTH] = {"reachable-growth", FAM_HEAP, "heap memory still pointed to, piling up"},
     [KIND_ALLOCATOR_RETENTION] = {"allocator-retention", FAM_PAGES,
                                   "the allocator keeps more pages while what the program holds is flat"},
-    [KIND_NON_HEAP_GROWTH] = {"non-heap-growth", FAM_PAGES, "resident memory grows outside the heap (mmap, stacks)"},
+    [KIND_NON_HEAP_GROWTH] = {"non-heap-growth", FAM_PAGES,
+                              "resident memory grows outside the heap (mmap, stacks)"},
     [KIND_UNEXPLAINED_GROWTH] = {"unexplained-growth", FAM_PAGES,
                                  "resident memory grows; no heap figure was measured to tell where"},
     [KIND_ONE_TIME_LEAK] = {"one-time-leak", FAM_HEAP,
                             "memory allocated once and never freed (the same at every count)"},
-    [KIND_PEAK_GROWTH] = {"peak-growth", FAM_SOAK, "peak memory grows with the iteration count across the sweep"},
+    [KIND_PEAK_GROWTH] = {"peak-growth", FAM_SOAK,
+                          "peak memory grows with the iteration count across the sweep"},
     [KIND_BASELINE_REGRESSION] = {"baseline-regression", FAM_SOAK,
                                   "peak memory or time per iteration rose against the baseline"},
     [KIND_OVER_BUDGET] = {"over-budget", FAM_PROCESS, "the run went over its memory budget and was stopped"},

@@ -8,16 +8,16 @@
 #define HARNESS_KINDS_H
 
 typedef enum Kind {
-    KIND_INVALID_ACCESS,      /* a tool's report of an access where none may be */
-    KIND_UNDEFINED_BEHAVIOR,  /* UBSan */
-    KIND_LEAK,                /* a leak checker reports unreachable memory that grows */
+    KIND_INVALID_ACCESS, /* a tool's report of an access where none may be */
+    KIND_UNDEFINED_BEHAVIOR, /* UBSan */
+    KIND_LEAK, /* a leak checker reports unreachable memory that grows */
     KIND_TAPE_OR_ARENA_GROWTH,
-    KIND_REACHABLE_GROWTH,    /* the heap grows with no leak report: still pointed to */
+    KIND_REACHABLE_GROWTH, /* the heap grows with no leak report: still pointed to */
     KIND_ALLOCATOR_RETENTION, /* jemalloc's active pages grow while what is allocated is flat */
-    KIND_NON_HEAP_GROWTH,     /* RSS grows while the heap, measured, is flat */
-    KIND_UNEXPLAINED_GROWTH,  /* RSS grows and no heap figure was measured */
-    KIND_ONE_TIME_LEAK,       /* a leak that does not grow with the count */
-    KIND_PEAK_GROWTH,         /* the sweep's peak grows with the count */
+    KIND_NON_HEAP_GROWTH, /* RSS grows while the heap, measured, is flat */
+    KIND_UNEXPLAINED_GROWTH, /* RSS grows and no heap figure was measured */
+    KIND_ONE_TIME_LEAK, /* a leak that does not grow with the count */
+    KIND_PEAK_GROWTH, /* the sweep's peak grows with the count */
     KIND_BASELINE_REGRESSION,
     KIND_OVER_BUDGET,
     KIND_TIMEOUT,

@@ -139,7 +139,8 @@ int soak_finish(SoakResult *res, const char *out, const char *templates, int pri
     if (write_ci(res, out) != 0)
         return 1;
     if (res->base.path && !res->base.matched) {
-        fprintf(stderr, "soak: --baseline %s: no run of this soak has a counterpart there: nothing was compared\n",
+        fprintf(stderr,
+                "soak: --baseline %s: no run of this soak has a counterpart there: nothing was compared\n",
                 res->base.path);
         return 2;
     }
@@ -170,7 +171,7 @@ static void result_from_summary(SoakResult *res, json_t *s)
  * after a message naming both folders and what differs. */
 static int same_soak(const SoakResult *a, const char *da, const SoakResult *b, const char *db)
 {
-    const char *what = strcmp(a->config, b->config) ? "workload (config)"
+    const char *what = strcmp(a->config, b->config)           ? "workload (config)"
                        : strcmp(a->env.commit, b->env.commit) ? "git commit"
                                                               : NULL;
     for (int i = 0; i < ENV_VARIANTS && !what; i++)
@@ -178,8 +179,10 @@ static int same_soak(const SoakResult *a, const char *da, const SoakResult *b, c
             what = "build flags";
     if (!what)
         return 0;
-    fprintf(stderr, "soak merge: %s and %s were not soaks of the same thing: their %s differ; merge shards of one "
-                    "soak only\n", da, db, what);
+    fprintf(stderr,
+            "soak merge: %s and %s were not soaks of the same thing: their %s differ; merge shards of one "
+            "soak only\n",
+            da, db, what);
     return 2;
 }
 
@@ -192,8 +195,8 @@ static int drop_duplicates(Run *runs, int n, int first_new, const char *dir)
         for (int j = 0; j < first_new && dup < 0; j++)
             dup = !strcmp(runs[j].name, runs[i].name) ? j : -1;
         if (dup >= 0) {
-            fprintf(stderr, "soak merge: runs/%s is in %s and in %s: kept the first\n", runs[i].name, runs[dup].dir,
-                    dir);
+            fprintf(stderr, "soak merge: runs/%s is in %s and in %s: kept the first\n", runs[i].name,
+                    runs[dup].dir, dir);
             continue;
         }
         runs[kept++] = runs[i];
@@ -287,7 +290,8 @@ int soak_report(int argc, char **argv)
     static char found[PATH_MAX];
     target_templates(found, sizeof found);
     static SubArgs a = {.max_pos = 1};
-    if (sub_args(argc, argv, "--baseline --templates", &a, "usage: soak report [DIR] [--baseline FILE] [--templates DIR]"))
+    if (sub_args(argc, argv, "--baseline --templates", &a,
+                 "usage: soak report [DIR] [--baseline FILE] [--templates DIR]"))
         return 2;
     const char *dir = a.n_pos ? a.pos[0] : "reports/latest", *baseline = a.baseline;
     const char *templates = a.templates ? a.templates : found;

@@ -39,7 +39,8 @@ static const ModeSpec k_modes[MODE_COUNT] = {
         .name = "asan",
         .variant = "asan",
         .own_build = 1,
-        .env = {"ASAN_OPTIONS=detect_stack_use_after_return=1:detect_leaks=1:halt_on_error=1:max_uar_stack_size_log=16",
+        .env = {"ASAN_OPTIONS=detect_stack_use_after_return=1:detect_leaks=1:halt_on_error=1:max_uar_stack_"
+                "size_log=16",
                 "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1", "?LSAN_OPTIONS=suppressions={lsan_supp}"},
         .log = "stderr.txt",
         .read_finding = finding_from_sanitizer,
@@ -47,9 +48,11 @@ static const ModeSpec k_modes[MODE_COUNT] = {
         .default_builtin = 2,
         .default_cmd = 5,
         .blind = {"FLAT: ASan checks every access of this build; this one did not trip it",
-                  "the tool reports memory no longer pointed to, not memory still held; its resident memory is not "
+                  "the tool reports memory no longer pointed to, not memory still held; its resident memory "
+                  "is not "
                   "judged (its allocator holds freed blocks back)",
-                  "the tool reports memory no longer pointed to, not memory still held; its resident memory is not "
+                  "the tool reports memory no longer pointed to, not memory still held; its resident memory "
+                  "is not "
                   "judged (its allocator holds freed blocks back)",
                   "resident memory is not judged under this tool (its allocator holds freed blocks back)"},
     },
@@ -65,9 +68,11 @@ static const ModeSpec k_modes[MODE_COUNT] = {
         .default_builtin = 3,
         .default_cmd = 4,
         .blind = {"memcheck does not check stack memory that was returned from, nor the engine's arena",
-                  "the tool reports memory no longer pointed to, not memory still held; its resident memory is not "
+                  "the tool reports memory no longer pointed to, not memory still held; its resident memory "
+                  "is not "
                   "judged (its allocator holds freed blocks back)",
-                  "the tool reports memory no longer pointed to, not memory still held; its resident memory is not "
+                  "the tool reports memory no longer pointed to, not memory still held; its resident memory "
+                  "is not "
                   "judged (its allocator holds freed blocks back)",
                   "resident memory is not judged under this tool (its allocator holds freed blocks back)"},
     },
@@ -77,7 +82,8 @@ static const ModeSpec k_modes[MODE_COUNT] = {
         .variant = "jemalloc",
         .preload_cmd = PRELOAD_JEMALLOC,
         .probe = 1,
-        .env = {"MALLOC_CONF=tcache:false,prof:true,prof_active:true,prof_stats:true,lg_prof_sample:{prof_sample},"
+        .env = {"MALLOC_CONF=tcache:false,prof:true,prof_active:true,prof_stats:true,lg_prof_sample:{prof_"
+                "sample},"
                 "prof_final:true,prof_prefix:{dir}/jeprof"},
         .log = "stderr.txt",
         .read_finding = finding_from_sanitizer,
@@ -103,9 +109,11 @@ static const ModeSpec k_modes[MODE_COUNT] = {
         .checks_leaks = 1,
         .default_cmd = 3,
         .blind = {"nothing checks memory accesses in this mode: a bad access passes unseen or crashes",
-                  "the tool reports memory no longer pointed to, not memory still held; its resident memory is not "
+                  "the tool reports memory no longer pointed to, not memory still held; its resident memory "
+                  "is not "
                   "judged (its allocator holds freed blocks back)",
-                  "the tool reports memory no longer pointed to, not memory still held; its resident memory is not "
+                  "the tool reports memory no longer pointed to, not memory still held; its resident memory "
+                  "is not "
                   "judged (its allocator holds freed blocks back)",
                   "resident memory is not judged under this tool (its allocator holds freed blocks back)"},
     },
@@ -154,7 +162,8 @@ int mode_defaults(int is_cmd, int with_own_build, Mode *out)
     for (int rank = 1; rank <= MODE_COUNT; rank++)
         for (int i = 0; i < MODE_COUNT; i++) {
             const ModeSpec *s = &k_modes[i];
-            if ((is_cmd ? s->default_cmd : s->default_builtin) == rank && (!is_cmd || !s->own_build || with_own_build))
+            if ((is_cmd ? s->default_cmd : s->default_builtin) == rank &&
+                (!is_cmd || !s->own_build || with_own_build))
                 out[n++] = s->mode;
         }
     return n;

@@ -27,15 +27,15 @@ typedef enum Blind { BLIND_ACCESS, BLIND_LEAK, BLIND_REACHABLE, BLIND_PAGES, BLI
 
 typedef struct ModeSpec {
     Mode mode;
-    const char *name;            /* "native" */
+    const char *name; /* "native" */
     /* the built-in program: build variant (NULL: the plain build, --native-variant) */
     const char *variant;
     /* wrapping */
-    Preload preload_builtin;     /* into the built-in program */
-    Preload preload_cmd;         /* into a program of one's own (--cmd) */
-    int probe;                   /* the soak's probe library is preloaded too (not under ASan) */
-    int memcheck;                /* valgrind --tool=memcheck in front */
-    int own_build;               /* --cmd: needs the user's build for this mode (--asan-cmd) */
+    Preload preload_builtin; /* into the built-in program */
+    Preload preload_cmd; /* into a program of one's own (--cmd) */
+    int probe; /* the soak's probe library is preloaded too (not under ASan) */
+    int memcheck; /* valgrind --tool=memcheck in front */
+    int own_build; /* --cmd: needs the user's build for this mode (--asan-cmd) */
     /* the environment it sets; "{dir}" the run folder, "{prof_sample}" --prof-sample,
      * "{lsan_supp}" --lsan-suppressions (an entry starting "?" only when that is given),
      * "{lsan_supp_opt}" ":suppressions=FILE" or nothing, "{tunables}" the caller's
@@ -43,13 +43,13 @@ typedef struct ModeSpec {
     const char *env[MODE_MAX_ENV];
     const char *env_cmd[MODE_MAX_ENV]; /* and only for --cmd */
     /* what it sees */
-    const char *log;             /* the file of the run folder that holds the tool's report */
+    const char *log; /* the file of the run folder that holds the tool's report */
     int (*read_finding)(const char *text, Finding *f);
-    int judges_memory;           /* its memory series and resident memory decide verdicts */
-    int checks_leaks;            /* its tool reports unreachable memory at exit */
-    int heap_profiles;           /* jemalloc's heap profiler: the stacks that grew (attrib.h) */
-    int events;                  /* the built-in program writes its event log (sites) */
-    const char *allocator_note;  /* on its charts: whose statistics the red lines are, or NULL */
+    int judges_memory; /* its memory series and resident memory decide verdicts */
+    int checks_leaks; /* its tool reports unreachable memory at exit */
+    int heap_profiles; /* jemalloc's heap profiler: the stacks that grew (attrib.h) */
+    int events; /* the built-in program writes its event log (sites) */
+    const char *allocator_note; /* on its charts: whose statistics the red lines are, or NULL */
     /* defaults: the built-in program's modes, and a command's, in this order (0: not) */
     int default_builtin;
     int default_cmd;
@@ -62,7 +62,7 @@ const ModeSpec *mode_spec(Mode m);
 
 const char *mode_name(Mode m);
 int mode_parse(const char *s, Mode *m); /* 1 on success */
-const char *mode_names(void);           /* "native, asan, valgrind, jemalloc, lsan", for messages */
+const char *mode_names(void); /* "native, asan, valgrind, jemalloc, lsan", for messages */
 
 /* The build variant mode m runs the built-in program from (native_variant for the plain build). */
 const char *mode_variant(Mode m, const char *native_variant);

@@ -59,8 +59,9 @@ static int set_counts(const Opt *o, const char *v, long *out, int *n, char *why,
     }
     for (int j = 0; j < k; j++)
         if (!opt_long(list[j], o->lo, o->hi, &out[j]))
-            return list_why(why, cap, k, list[j], o->lo > 1 ? "is not a whole number above the checkpoint's 10 iterations"
-                                                            : "is not a whole number in 1..1000000000");
+            return list_why(why, cap, k, list[j],
+                            o->lo > 1 ? "is not a whole number above the checkpoint's 10 iterations"
+                                      : "is not a whole number in 1..1000000000");
     *n = k;
     return 0;
 }
@@ -217,7 +218,8 @@ static int set_shard(const Opt *o, const char *v, void *target, char *why, size_
 static int set_gone(const Opt *o, const char *v, void *target, char *why, size_t cap)
 {
     (void)o, (void)v, (void)target;
-    snprintf(why, cap, "is no longer an option: a series grows when its growth goes on through the run, of any size, "
+    snprintf(why, cap,
+             "is no longer an option: a series grows when its growth goes on through the run, of any size, "
              "and not otherwise (docs/soak.md, \"Verdicts\")");
     return -1;
 }
@@ -230,14 +232,15 @@ static const Opt k_opts[] = {
      "native,asan,valgrind,jemalloc,lsan (the first four; --cmd: see below)", set_modes},
     {"--faults", OPT_CUSTOM, OFF(faults), 0, 0, "LIST",
      "fault builds to run, e.g. none,leak (none): build/<variant>-fault-NAME", set_faults},
-    {"--config", OPT_CUSTOM, OFF(config), 0, 0, "NAME", "the workload each run trains (soak; the list is below)",
-     set_config},
+    {"--config", OPT_CUSTOM, OFF(config), 0, 0, "NAME",
+     "the workload each run trains (soak; the list is below)", set_config},
     {"--resume-iters", OPT_CUSTOM, OFF(resume_iters), 11, 1e9, "LIST",
      "counts at which each mode also runs from a checkpoint (default: the largest count up to 1000; none)",
      set_resume},
-    {"--data", OPT_CUSTOM, OFF(data), 0, 0, "FILE", "text to train on (default: the built-in corpus)", set_file},
-    {"--out", OPT_STR, OFF(out), 0, 0, "DIR", "output folder (reports/out/<run-id>; reports/latest then points at it)",
-     NULL},
+    {"--data", OPT_CUSTOM, OFF(data), 0, 0, "FILE", "text to train on (default: the built-in corpus)",
+     set_file},
+    {"--out", OPT_STR, OFF(out), 0, 0, "DIR",
+     "output folder (reports/out/<run-id>; reports/latest then points at it)", NULL},
     {"--build", OPT_STR, OFF(build), 0, 0, "DIR", "where the variant folders are (build)", NULL},
     {"--native-variant", OPT_CUSTOM, OFF(native_variant), 0, 0, "release|coverage",
      "the build native mode runs (coverage: make soak-coverage)", set_word},
@@ -246,38 +249,38 @@ static const Opt k_opts[] = {
     {"--timeout", OPT_DOUBLE, OFF(timeout_s), 0.001, 1e7, "S",
      "seconds per run (default: from the mode, workload and count)", NULL},
     {"--jobs", OPT_LONG, OFF(jobs), 1, 256, "N", "runs at once (default: the number of cores)", NULL},
-    {"--shard", OPT_CUSTOM, OFF(shard_k), 0, 0, "K/N", "run only the K-th of N deterministic slices of the matrix",
-     set_shard},
+    {"--shard", OPT_CUSTOM, OFF(shard_k), 0, 0, "K/N",
+     "run only the K-th of N deterministic slices of the matrix", set_shard},
     {"--tolerance-rss-kb", OPT_CUSTOM, 0, 0, 0, "N", NULL, set_gone},
     {"--tolerance-alloc-kb", OPT_CUSTOM, 0, 0, 0, "N", NULL, set_gone},
-    {"--warmup", OPT_DOUBLE, OFF(tol.warmup_frac), 0, 0.999, "F", "fraction of each run treated as warm-up (0.1)",
-     NULL},
-    {"--no-events", OPT_FLAG, OFF(no_events), 0, 0, NULL, "no event logs (no site attribution for GROWING runs)",
-     NULL},
-    {"--baseline", OPT_CUSTOM, OFF(baseline), 0, 0, "FILE", "compare with a saved summary.json: FAIL on a regression",
-     set_file},
+    {"--warmup", OPT_DOUBLE, OFF(tol.warmup_frac), 0, 0.999, "F",
+     "fraction of each run treated as warm-up (0.1)", NULL},
+    {"--no-events", OPT_FLAG, OFF(no_events), 0, 0, NULL,
+     "no event logs (no site attribution for GROWING runs)", NULL},
+    {"--baseline", OPT_CUSTOM, OFF(baseline), 0, 0, "FILE",
+     "compare with a saved summary.json: FAIL on a regression", set_file},
     {"--baseline-peak-pct", OPT_DOUBLE, OFF(base_peak_pct), 0, 1e5, "P",
      "allowed rise of a run's peak memory against the baseline (10)", NULL},
-    {"--baseline-time-pct", OPT_DOUBLE, OFF(base_time_pct), 0, 1e5, "P", "allowed rise of its time per iteration (25)",
-     NULL},
+    {"--baseline-time-pct", OPT_DOUBLE, OFF(base_time_pct), 0, 1e5, "P",
+     "allowed rise of its time per iteration (25)", NULL},
     {"--templates", OPT_STR, OFF(templates), 0, 0, "DIR", "gnuplot chart templates (reports)", NULL},
     {"--expect-faults", OPT_FLAG, OFF(expect_faults), 0, 0, NULL,
      "judge fault builds by the detection matrix (make faults)", NULL},
     {"--program", OPT_STR, OFF(program), 0, 0, "PATH", "tests only: run PATH instead of train_full", NULL},
-    {"--cmd", OPT_STR, OFF(cmd), 0, 0, "'PROG ARGS'", "soak any program: {iters} becomes each count (docs/any-program.md)",
-     NULL},
-    {"--asan-cmd", OPT_STR, OFF(asan_cmd), 0, 0, "'PROG ARGS'", "with --cmd: the program built with ASan (the asan mode)",
-     NULL},
+    {"--cmd", OPT_STR, OFF(cmd), 0, 0, "'PROG ARGS'",
+     "soak any program: {iters} becomes each count (docs/any-program.md)", NULL},
+    {"--asan-cmd", OPT_STR, OFF(asan_cmd), 0, 0, "'PROG ARGS'",
+     "with --cmd: the program built with ASan (the asan mode)", NULL},
     {"--step-regex", OPT_CUSTOM, OFF(step_regex), 0, 0, "RE",
      "with --cmd: a line of its output that ends a step; (group 1) its number", set_regex},
-    {"--strict-leaks", OPT_FLAG, OFF(strict_leaks), 0, 0, NULL, "a leak that does not grow with the count fails too",
-     NULL},
-    {"--lsan-suppressions", OPT_CUSTOM, OFF(lsan_suppressions), 0, 0, "FILE", "LeakSanitizer suppressions (its format)",
-     set_file},
+    {"--strict-leaks", OPT_FLAG, OFF(strict_leaks), 0, 0, NULL,
+     "a leak that does not grow with the count fails too", NULL},
+    {"--lsan-suppressions", OPT_CUSTOM, OFF(lsan_suppressions), 0, 0, "FILE",
+     "LeakSanitizer suppressions (its format)", set_file},
     {"--valgrind-suppressions", OPT_CUSTOM, OFF(valgrind_suppressions), 0, 0, "FILE",
      "Valgrind suppressions (its format)", set_file},
-    {"--prof-sample", OPT_LONG, OFF(prof_sample), 8, 30, "N", "jemalloc mode: heap profile sample every 2^N bytes (17)",
-     NULL},
+    {"--prof-sample", OPT_LONG, OFF(prof_sample), 8, 30, "N",
+     "jemalloc mode: heap profile sample every 2^N bytes (17)", NULL},
     {"--annotate", OPT_CUSTOM, 0, 0, 0, "github|none",
      "workflow annotations and the step summary (github when GITHUB_ACTIONS=true)", set_annotate},
 };
@@ -353,7 +356,8 @@ static int derive(Options *o)
         o->n_resume = o->resume_iters[0] > WORKLOAD_RESUME_FROM;
     }
     if (o->n_resume && !o->wl->checkpoints) {
-        fprintf(stderr, "soak: --resume-iters: workload '%s' writes no checkpoints (use --config soak)\n", o->config);
+        fprintf(stderr, "soak: --resume-iters: workload '%s' writes no checkpoints (use --config soak)\n",
+                o->config);
         return 2;
     }
     if (!o->budget_mb) {

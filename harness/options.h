@@ -23,37 +23,37 @@ typedef struct Options {
     int n_modes;
     const char *faults[MAX_FAULTS];
     int n_faults;
-    const char *config;       /* the workload's name */
-    const Workload *wl;       /* ... and the workload */
+    const char *config; /* the workload's name */
+    const Workload *wl; /* ... and the workload */
     long resume_iters[MAX_ITERS];
     int n_resume;
-    int resume_given;         /* --resume-iters was given (else: the workload's default) */
+    int resume_given; /* --resume-iters was given (else: the workload's default) */
     const char *data;
     const char *out;
-    const char *build;        /* the folder of the variants' folders */
+    const char *build; /* the folder of the variants' folders */
     const char *native_variant; /* the build native mode runs: release or coverage */
-    const char *program;      /* test hook: run this instead of train_full */
+    const char *program; /* test hook: run this instead of train_full */
     long budget_mb;
-    double timeout_s;         /* 0: from the workload */
+    double timeout_s; /* 0: from the workload */
     long jobs;
     long shard_k, shard_n;
-    int no_events;            /* no event logs (no site attribution) */
+    int no_events; /* no event logs (no site attribution) */
     Tolerance tol;
-    const char *baseline;     /* a summary.json to compare with */
+    const char *baseline; /* a summary.json to compare with */
     double base_peak_pct, base_time_pct;
-    const char *templates;    /* the gnuplot chart templates */
+    const char *templates; /* the gnuplot chart templates */
     int expect_faults;
     int help;
     /* any program (docs/any-program.md) */
-    const char *cmd;          /* --cmd: the command template ({iters}); NULL: train_full */
-    const char *asan_cmd;     /* --asan-cmd: the same program built with ASan */
-    const char *step_regex;   /* --step-regex: one capture group, the step number */
-    int strict_leaks;         /* --strict-leaks: a one-time leak fails too */
+    const char *cmd; /* --cmd: the command template ({iters}); NULL: train_full */
+    const char *asan_cmd; /* --asan-cmd: the same program built with ASan */
+    const char *step_regex; /* --step-regex: one capture group, the step number */
+    int strict_leaks; /* --strict-leaks: a one-time leak fails too */
     const char *lsan_suppressions, *valgrind_suppressions;
-    long prof_sample;         /* jemalloc's lg_prof_sample: 2^N bytes between samples (17) */
-    int annotate;             /* --annotate github (default: GITHUB_ACTIONS=true): ci.h */
-    int modes_given;          /* --modes was given */
-    int config_given;         /* --config was given */
+    long prof_sample; /* jemalloc's lg_prof_sample: 2^N bytes between samples (17) */
+    int annotate; /* --annotate github (default: GITHUB_ACTIONS=true): ci.h */
+    int modes_given; /* --modes was given */
+    int config_given; /* --config was given */
 } Options;
 
 /* Parses `soak [options]` (argv[1..]). 0, or 2 after a message on stderr naming the

@@ -25,8 +25,8 @@ void progress_finished(Progress *p, const Run *r)
     p->done++;
     fmt_duration(el, sizeof el, r->wall_s);
     run_label(r, label, sizeof label);
-    fprintf(stderr, "%s[%d/%d] %s: %s (%s, peak %.1f MiB)\n", p->tty ? "\r\033[K" : "", p->done, p->total, label,
-            verdict_name(r->verdict), el, (double)r->peak_rss_bytes / MIB);
+    fprintf(stderr, "%s[%d/%d] %s: %s (%s, peak %.1f MiB)\n", p->tty ? "\r\033[K" : "", p->done, p->total,
+            label, verdict_name(r->verdict), el, (double)r->peak_rss_bytes / MIB);
 }
 
 /* The iteration of the last complete row of a run's samples. */

@@ -7,7 +7,7 @@
 #include "runs.h"
 
 typedef struct Progress {
-    int tty;           /* stderr is a terminal */
+    int tty; /* stderr is a terminal */
     int total, done;
     double t0, last_draw;
     double (*expected_s)(const Run *r, void *ctx); /* a run's expected seconds */

@@ -16,14 +16,18 @@ static const char k_css[] =
     "padding:12px;color:#222;line-height:1.4}"
     "h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ddd}"
     ".banner{padding:14px;font-size:1.4em;font-weight:bold;border-radius:6px}"
-    ".PASS{background:#2e7d32;color:#fff}.FAIL{background:#c62828;color:#fff}.INCOMPLETE{background:#6d6d6d;color:#fff}"
+    ".PASS{background:#2e7d32;color:#fff}.FAIL{background:#c62828;color:#fff}.INCOMPLETE{background:#6d6d6d;"
+    "color:#fff}"
     ".scroll{overflow-x:auto}table{border-collapse:collapse;margin:6px 0;font-size:.92em}"
     "th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f3f3f3}"
     "td.v b,td.v small{display:block}td.v small{color:#444}"
-    "img{max-width:100%;height:auto;border:1px solid #eee}.fig{margin:10px 0}.cap{color:#444;font-size:.92em;margin:2px 0 14px}"
-    "pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:.85em;white-space:pre-wrap;word-break:break-all}"
+    "img{max-width:100%;height:auto;border:1px solid #eee}.fig{margin:10px "
+    "0}.cap{color:#444;font-size:.92em;margin:2px 0 14px}"
+    "pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:.85em;white-space:pre-wrap;word-break:"
+    "break-all}"
     "code{font-size:.9em;word-break:break-all}"
-    ".problem{border-left:6px solid #c62828;background:#fff7f7;padding:2px 14px 8px;margin:14px 0;border-radius:4px}"
+    ".problem{border-left:6px solid #c62828;background:#fff7f7;padding:2px 14px 8px;margin:14px "
+    "0;border-radius:4px}"
     ".problem.quiet{border-left-color:#9e9e9e;background:#fafafa}.problem h3{margin:10px 0 2px}"
     ".problem h3 small{font-weight:normal;color:#555}.meaning{margin:0 0 8px;color:#444;font-style:italic}"
     "table.facts th{width:9em;background:none;border:none;padding:2px 8px 2px 0;color:#555}"
@@ -50,14 +54,16 @@ static void section_banner(FILE *f, const SoakResult *res)
         n_bad += verdict_run_fails(&res->runs[i], res->expect_faults);
         n_done += !verdict_run_skipped(&res->runs[i]);
     }
-    fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-               "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-               "<title>Soak report: %s</title><style>%s</style></head><body>\n",
+    fprintf(f,
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            "<title>Soak report: %s</title><style>%s</style></head><body>\n",
             ov, k_css);
     fprintf(f, "<h1>Does memory stay flat?</h1>\n<div class=\"banner %s\">%s: ", ov, ov);
     if (res->overall == OVERALL_PASS)
-        fprintf(f, "%s (%d runs)", res->expect_faults ? "every fault is caught as required, the clean build stays flat"
-                                                      : "memory stays flat in every run and across the sweep",
+        fprintf(f, "%s (%d runs)",
+                res->expect_faults ? "every fault is caught as required, the clean build stays flat"
+                                   : "memory stays flat in every run and across the sweep",
                 res->n_runs);
     else if (res->overall == OVERALL_FAIL && res->diag.n && res->diag.list[0].fails) {
         const Problem *p = &res->diag.list[0];
@@ -65,8 +71,7 @@ static void section_banner(FILE *f, const SoakResult *res)
         if (p->function[0]) {
             fprintf(f, " in ");
             xml_str(f, p->function);
-        }
-        else if (p->site[0]) {
+        } else if (p->site[0]) {
             fprintf(f, " at site ");
             xml_str(f, p->site);
         }
@@ -86,14 +91,16 @@ static void section_banner(FILE *f, const SoakResult *res)
         fprintf(f, "the soak did not complete: %d of %d runs finished", n_done, res->n_runs);
     fprintf(f, "</div>\n<p>Workload <code>");
     xml_str(f, res->config);
-    fprintf(f, "</code>, total wall time %.0f s. <a href=\"summary.json\">summary.json</a> · "
-               "<a href=\"junit.xml\">junit.xml</a> · <a href=\"env.txt\">env.txt</a></p>\n",
+    fprintf(f,
+            "</code>, total wall time %.0f s. <a href=\"summary.json\">summary.json</a> · "
+            "<a href=\"junit.xml\">junit.xml</a> · <a href=\"env.txt\">env.txt</a></p>\n",
             res->wall_s);
 }
 
 static void td_verdict(FILE *f, const Run *r)
 {
-    fprintf(f, "<td class=\"v\" style=\"background:%s\"><b>%s</b>", verdict_colour(r->verdict), verdict_name(r->verdict));
+    fprintf(f, "<td class=\"v\" style=\"background:%s\"><b>%s</b>", verdict_colour(r->verdict),
+            verdict_name(r->verdict));
     const SeriesResult *w = r->an.worst >= 0 ? &r->an.series[r->an.worst] : NULL;
     if (w) {
         fprintf(f, "<small>%+.1f B/it (", w->slope);
@@ -149,8 +156,10 @@ static void section_matrix(FILE *f, const SoakResult *res)
 {
     if (!res->n_cells)
         return;
-    fprintf(f, "<h2>Detection matrix (fault x mode: the worst verdict, its first finding, what is required)</h2>\n"
-               "<div class=\"scroll\"><table><tr><th>fault</th>");
+    fprintf(
+        f,
+        "<h2>Detection matrix (fault x mode: the worst verdict, its first finding, what is required)</h2>\n"
+        "<div class=\"scroll\"><table><tr><th>fault</th>");
     for (int m = 0; m < MODE_COUNT; m++)
         fprintf(f, "<th>%s</th>", mode_name((Mode)m));
     fprintf(f, "</tr>\n");
@@ -173,13 +182,15 @@ static void section_matrix(FILE *f, const SoakResult *res)
                 xml_str(f, c->example->finding.tool);
                 fputc(' ', f);
                 xml_str(f, c->example->finding.kind);
-            }
-            else if (c->example && c->example->n_sites) {
+            } else if (c->example && c->example->n_sites) {
                 fputs("site ", f);
                 xml_str(f, c->example->sites[0].site);
             }
-            fprintf(f, "</small><small>%s%s</small></td>", c->required == V_NOT_RUN ? "nothing required" : "required: ",
-                    c->required == V_NOT_RUN ? "" : c->caught ? verdict_name(c->required) : "MISSED");
+            fprintf(f, "</small><small>%s%s</small></td>",
+                    c->required == V_NOT_RUN ? "nothing required" : "required: ",
+                    c->required == V_NOT_RUN ? ""
+                    : c->caught              ? verdict_name(c->required)
+                                             : "MISSED");
         }
         fprintf(f, "</tr>\n");
         while (i < res->n_cells && !strcmp(res->cells[i].fault, fault))
@@ -195,20 +206,30 @@ static void section_sweeps(FILE *f, const SoakResult *res)
         any |= res->sweeps[i].points >= 2;
     fprintf(f, "<h2>Across the sweep</h2>\n");
     if (!any) {
-        fprintf(f, "<p>No mode has two FLAT runs of different counts: there is no peak-against-count line to fit.</p>\n");
+        fprintf(f, "<p>No mode has two FLAT runs of different counts: there is no peak-against-count line to "
+                   "fit.</p>\n");
         return;
     }
-    fprintf(f, "<div class=\"scroll\"><table><tr><th>mode</th><th>fault</th><th>counts</th><th>peak RSS slope</th>"
-               "<th>growth over the sweep</th><th>verdict</th></tr>\n");
+    fprintf(
+        f,
+        "<div class=\"scroll\"><table><tr><th>mode</th><th>fault</th><th>counts</th><th>peak RSS slope</th>"
+        "<th>growth over the sweep</th><th>verdict</th></tr>\n");
     for (int i = 0; i < res->n_sweeps; i++) {
         const Sweep *s = &res->sweeps[i];
         if (s->points < 2)
             continue;
         fprintf(f, "<tr><td>%s</td><td>", mode_name(s->mode));
         xml_str(f, s->fault);
-        fprintf(f, "</td><td>%d</td><td>%.2f B/iteration</td><td>%.0f KiB</td><td style=\"background:%s\">%s</td></tr>\n",
-                s->points, s->slope, s->growth / 1024.0, !s->judged ? "#eeeeee" : s->growing ? "#ffe0b2" : "#d4f4dd",
-                !s->judged ? "not judged: the tool holds freed blocks back" : s->growing ? "GROWING" : "FLAT");
+        fprintf(f,
+                "</td><td>%d</td><td>%.2f B/iteration</td><td>%.0f KiB</td><td "
+                "style=\"background:%s\">%s</td></tr>\n",
+                s->points, s->slope, s->growth / 1024.0,
+                !s->judged   ? "#eeeeee"
+                : s->growing ? "#ffe0b2"
+                             : "#d4f4dd",
+                !s->judged   ? "not judged: the tool holds freed blocks back"
+                : s->growing ? "GROWING"
+                             : "FLAT");
     }
     fprintf(f, "</table></div>\n");
 }
@@ -220,8 +241,8 @@ static void section_baseline(FILE *f, const SoakResult *res)
         return;
     fprintf(f, "<h2>Against the baseline</h2>\n<p><code>");
     xml_str(f, b->path);
-    fprintf(f, "</code>: %d runs compared (peak memory may rise %.0f%%, time per iteration %.0f%%)", b->matched,
-            b->peak_pct, b->time_pct);
+    fprintf(f, "</code>: %d runs compared (peak memory may rise %.0f%%, time per iteration %.0f%%)",
+            b->matched, b->peak_pct, b->time_pct);
     for (int i = 0; i < b->n_unmatched && i < 16; i++) {
         fprintf(f, "%s<code>", i ? ", " : "; without a counterpart there: ");
         xml_str(f, b->unmatched[i]);
@@ -244,7 +265,8 @@ static void section_charts(FILE *f, const Charts *cs)
         if (!strncmp(c->file, "problem-", 8))
             continue; /* shown in its diagnosis entry */
         /* div/p rather than figure/figcaption: HTML4 parsers (xmllint --html) accept it too */
-        fprintf(f, "<div class=\"fig\"><a href=\"charts/%s.svg\"><img src=\"charts/%s.png\" alt=\"", c->file, c->file);
+        fprintf(f, "<div class=\"fig\"><a href=\"charts/%s.svg\"><img src=\"charts/%s.png\" alt=\"", c->file,
+                c->file);
         xml_str(f, c->title);
         fprintf(f, "\"></a><p class=\"cap\">");
         xml_str(f, c->caption);
@@ -254,7 +276,8 @@ static void section_charts(FILE *f, const Charts *cs)
 
 static void section_commands(FILE *f, const SoakResult *res)
 {
-    fprintf(f, "<h2>Runs and how to reproduce them</h2>\n<div class=\"scroll\"><table><tr><th>run</th><th>verdict</th>"
+    fprintf(f, "<h2>Runs and how to reproduce them</h2>\n<div "
+               "class=\"scroll\"><table><tr><th>run</th><th>verdict</th>"
                "<th>wall s</th><th>command</th></tr>\n");
     for (int i = 0; i < res->n_runs; i++) {
         const Run *r = &res->runs[i];

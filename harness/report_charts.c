@@ -25,7 +25,7 @@ typedef struct Ctx {
     Charts *cs;
     Mode modes[MODE_COUNT]; /* the modes present, in order */
     int n_modes;
-    const char *fault;      /* the fault the charts show: none when it ran */
+    const char *fault; /* the fault the charts show: none when it ran */
     char *err;
     size_t errlen;
 } Ctx;
@@ -40,8 +40,8 @@ static int plot(const Ctx *c, const char *tmpl, const Chart *ch, const char *var
         for (char *q = title; *q; q++)
             if (*q == '\'' || *q == '\\')
                 *q = ' '; /* a gnuplot string literal */
-        snprintf(e, sizeof e, "term='%s'; outfile='%s/%s.%s'; title='%s'; dir='%s'; %s", term, c->chart_dir, ch->file,
-                 term, title, c->templates, vars);
+        snprintf(e, sizeof e, "term='%s'; outfile='%s/%s.%s'; title='%s'; dir='%s'; %s", term, c->chart_dir,
+                 ch->file, term, title, c->templates, vars);
         snprintf(script, sizeof script, "%s/%s", c->templates, tmpl);
         char log[PATH_MAX + 32]; /* gnuplot's warnings (an axis with one point, ...) go to a log */
         snprintf(log, sizeof log, "%s/gnuplot.log", c->chart_dir);
@@ -53,8 +53,10 @@ static int plot(const Ctx *c, const char *tmpl, const Chart *ch, const char *var
         argv_add(&a, "%s", script);
         int st = argv_run(&a, NULL, log, 1);
         if (st != 0) {
-            snprintf(c->err, c->errlen, "gnuplot failed on %s for %s.%s (exit %d; is gnuplot installed? see "
-                     "%s/gnuplot.log)", tmpl, ch->file, term, st, c->chart_dir);
+            snprintf(c->err, c->errlen,
+                     "gnuplot failed on %s for %s.%s (exit %d; is gnuplot installed? see "
+                     "%s/gnuplot.log)",
+                     tmpl, ch->file, term, st, c->chart_dir);
             return -1;
         }
     }
@@ -62,7 +64,8 @@ static int plot(const Ctx *c, const char *tmpl, const Chart *ch, const char *var
 }
 
 /* Draws file from tmpl and records it for the page. 0, or -1 with the message in err. */
-static int chart(Ctx *c, const char *tmpl, const char *file, const char *title, const char *caption, const char *vars)
+static int chart(Ctx *c, const char *tmpl, const char *file, const char *title, const char *caption,
+                 const char *vars)
 {
     if (c->cs->n == (int)(sizeof c->cs->list / sizeof c->cs->list[0]))
         return 0;
@@ -102,8 +105,8 @@ static FILE *data_file(const Ctx *c, const char *name, char *path, size_t cap)
 
 /* Closes the data file d (at path) and, when it holds rows, draws the chart from it;
  * more: gnuplot variables besides the data file ("" for none). */
-static int draw(Ctx *c, FILE *d, int rows, const char *path, const char *tmpl, const char *file, const char *title,
-                const char *caption, const char *more)
+static int draw(Ctx *c, FILE *d, int rows, const char *path, const char *tmpl, const char *file,
+                const char *title, const char *caption, const char *more)
 {
     if (d)
         fclose(d);
@@ -142,9 +145,11 @@ static int chart_peak(Ctx *c)
         return 0;
     snprintf(title, sizeof title, "Peak memory against iteration count (fault %s)", c->fault);
     snprintf(vars, sizeof vars, "datafile='%s'; modes='%s'", path, modes);
-    return chart(c, "peak.gp", "peak", title,
-                 "Each line should be horizontal: the same peak at 100 and at 10000 iterations. A line that rises "
-                 "with the count is memory that grows with training time.", vars);
+    return chart(
+        c, "peak.gp", "peak", title,
+        "Each line should be horizontal: the same peak at 100 and at 10000 iterations. A line that rises "
+        "with the count is memory that grows with training time.",
+        vars);
 }
 
 /* Memory against iteration, one chart per mode (its longest run). */
@@ -159,13 +164,19 @@ static int chart_memory(Ctx *c)
         snprintf(file, sizeof file, "memory-%s", mode_name(r->mode));
         snprintf(title, sizeof title, "%s, %ld iterations: memory against iteration (%s)", mode_name(r->mode),
                  r->iters, verdict_name(r->verdict));
-        snprintf(caption, sizeof caption,
-                 "Flat lines after the first iterations mean nothing accumulates. The MiB axis starts at 0, so a "
-                 "flat line looks flat%s.%s%s", strcmp(r->config, "cmd") ? "; tape capacity is on the right axis, in entries" : "",
-                 mode_spec(r->mode)->allocator_note ? mode_spec(r->mode)->allocator_note : "",
-                 mode_spec(r->mode)->judges_memory ? "" : " Under this tool RSS rises as it holds freed blocks back: not judged.");
-        snprintf(vars, sizeof vars, "datafile='%s'; jemalloc=%d", samples, mode_spec(r->mode)->allocator_note != NULL);
-        if (chart(c, strcmp(r->config, "cmd") ? "memory.gp" : "memory-cmd.gp", file, title, caption, vars) != 0)
+        snprintf(
+            caption, sizeof caption,
+            "Flat lines after the first iterations mean nothing accumulates. The MiB axis starts at 0, so a "
+            "flat line looks flat%s.%s%s",
+            strcmp(r->config, "cmd") ? "; tape capacity is on the right axis, in entries" : "",
+            mode_spec(r->mode)->allocator_note ? mode_spec(r->mode)->allocator_note : "",
+            mode_spec(r->mode)->judges_memory
+                ? ""
+                : " Under this tool RSS rises as it holds freed blocks back: not judged.");
+        snprintf(vars, sizeof vars, "datafile='%s'; jemalloc=%d", samples,
+                 mode_spec(r->mode)->allocator_note != NULL);
+        if (chart(c, strcmp(r->config, "cmd") ? "memory.gp" : "memory-cmd.gp", file, title, caption, vars) !=
+            0)
             return -1;
     }
     return 0;
@@ -201,7 +212,7 @@ static int breakdown_row(FILE *d, const Run *r)
     snprintf(samples, sizeof samples, "%s/samples.csv", r->dir);
     double v[6] = {last_value(samples, COL_PARAMETER_BYTES), last_value(samples, COL_GRADIENT_BYTES),
                    last_value(samples, COL_OPTIMIZER_BYTES), last_value(samples, COL_ARENA_RESERVED),
-                   last_value(samples, COL_TAPE_BYTES), last_value(samples, COL_RSS)};
+                   last_value(samples, COL_TAPE_BYTES),      last_value(samples, COL_RSS)};
     if (isnan(v[0]) || isnan(v[5]))
         return 0;
     v[4] = isnan(v[4]) ? 0 : v[4];
@@ -226,11 +237,16 @@ static int chart_per_mode(Ctx *c, const PerMode *p)
 
 static int chart_breakdown(Ctx *c)
 {
-    static const PerMode p = {
-        "breakdown.dat", "breakdown.gp", "breakdown", "Memory by role, end of the longest run of each mode",
-        "Where the memory goes: persistent parameters, gradients and AdamW state, the step arena (activations), the "
-        "tape, and the rest of RSS (code, libraries, the tools' own overhead: large under ASan and Valgrind).",
-        "", breakdown_row};
+    static const PerMode p = {"breakdown.dat",
+                              "breakdown.gp",
+                              "breakdown",
+                              "Memory by role, end of the longest run of each mode",
+                              "Where the memory goes: persistent parameters, gradients and AdamW state, the "
+                              "step arena (activations), the "
+                              "tape, and the rest of RSS (code, libraries, the tools' own overhead: large "
+                              "under ASan and Valgrind).",
+                              "",
+                              breakdown_row};
     return chart_per_mode(c, &p);
 }
 
@@ -249,8 +265,7 @@ static int top_sites(const char *events, char names[][32], double *values, int n
         if (rec.kind == EV_ITER_END) {
             first = first ? first : rec.iter;
             ended = rec.iter;
-        }
-        else if (rec.kind == EV_ARENA_ALLOC && rec.iter > ended && rec.iter >= 1)
+        } else if (rec.kind == EV_ARENA_ALLOC && rec.iter > ended && rec.iter >= 1)
             bytes[rec.site] += (double)rec.bytes;
     }
     int k = 0;
@@ -282,11 +297,13 @@ static int chart_sites(Ctx *c)
         FILE *d = data_file(c, "sites.dat", path, sizeof path);
         for (int i = 0; d && i < ns; i++)
             fprintf(d, "%s,%.1f\n", names[i], values[i]);
-        snprintf(title, sizeof title, "Top arena allocation sites, %s %ld iterations", mode_name(r->mode), r->iters);
-        return draw(c, d, ns, path, "bars.gp", "sites", title,
-                    "Arena bytes each op or component takes per iteration (from the event log). They are given "
-                    "back at every step's reset; what matters is that these bars do not change between runs.",
-                    "ylabel='bytes per iteration'; logy=0");
+        snprintf(title, sizeof title, "Top arena allocation sites, %s %ld iterations", mode_name(r->mode),
+                 r->iters);
+        return draw(
+            c, d, ns, path, "bars.gp", "sites", title,
+            "Arena bytes each op or component takes per iteration (from the event log). They are given "
+            "back at every step's reset; what matters is that these bars do not change between runs.",
+            "ylabel='bytes per iteration'; logy=0");
     }
     return 0;
 }
@@ -304,9 +321,11 @@ static int chart_growth(Ctx *c)
         for (int s = 0; s < r->n_sites && s < 3 && r->verdict == V_GROWING; s++, n++)
             fprintf(d, "%s: %s,%.1f\n", label, r->sites[s].site, r->sites[s].score);
     }
-    return draw(c, d, n, path, "bars.gp", "growth", "Sites that grow, in GROWING runs",
-                "Bytes per iteration kept on the heap (or added to the arena or tape) by each site: the op or "
-                "component to look at first.", "ylabel='bytes per iteration'; logy=0");
+    return draw(
+        c, d, n, path, "bars.gp", "growth", "Sites that grow, in GROWING runs",
+        "Bytes per iteration kept on the heap (or added to the arena or tape) by each site: the op or "
+        "component to look at first.",
+        "ylabel='bytes per iteration'; logy=0");
 }
 
 static int time_row(FILE *d, const Run *r)
@@ -321,9 +340,13 @@ static int time_row(FILE *d, const Run *r)
 static int chart_time(Ctx *c)
 {
     static const PerMode p = {
-        "time.dat", "bars.gp", "time", "Time per iteration by mode (median, log scale)",
+        "time.dat",
+        "bars.gp",
+        "time",
+        "Time per iteration by mode (median, log scale)",
         "The cost of each tool against native: ASan a few times slower, Valgrind tens of times.",
-        "ylabel='ms per iteration (log)'; logy=1", time_row};
+        "ylabel='ms per iteration (log)'; logy=1",
+        time_row};
     return chart_per_mode(c, &p);
 }
 
@@ -344,7 +367,8 @@ static int chart_baseline(Ctx *c)
         run_label(r, label, sizeof label);
         fprintf(a, "%s,%.3f,%.3f\n", label, (double)r->peak_rss_bytes / MIB,
                 json_number_value(json_object_get(then, "peak_rss_bytes")) / MIB);
-        fprintf(t, "%s,%.4f,%.4f\n", label, r->ms_per_iter, json_number_value(json_object_get(then, "ms_per_iter")));
+        fprintf(t, "%s,%.4f,%.4f\n", label, r->ms_per_iter,
+                json_number_value(json_object_get(then, "ms_per_iter")));
         n++;
     }
     if (a)
@@ -372,7 +396,8 @@ static const Run *problem_run(const Problem *p)
         if (r->verdict != V_GROWING || r->an.worst < 0)
             continue;
         if (!best || r->iters > best->iters ||
-            (r->iters == best->iters && mode_spec(r->mode)->judges_memory && !mode_spec(best->mode)->judges_memory))
+            (r->iters == best->iters && mode_spec(r->mode)->judges_memory &&
+             !mode_spec(best->mode)->judges_memory))
             best = r;
     }
     return best;
@@ -394,8 +419,10 @@ static int chart_problems(Ctx *c)
             attrib_source_dir(r->dir, src, sizeof src);
         snprintf(data, sizeof data, "%s/stacks-over-time.csv", src);
         if (r && access(data, R_OK) == 0 && safe_for_gnuplot(data)) {
-            snprintf(title, sizeof title, "Problem %d: memory held by the growing functions (%.80s)", i + 1, r->name);
-            snprintf(vars, sizeof vars, "datafile='%s'; n=%d", data, r->n_stacks < ATTRIB_TIMELINE ? r->n_stacks : ATTRIB_TIMELINE);
+            snprintf(title, sizeof title, "Problem %d: memory held by the growing functions (%.80s)", i + 1,
+                     r->name);
+            snprintf(vars, sizeof vars, "datafile='%s'; n=%d", data,
+                     r->n_stacks < ATTRIB_TIMELINE ? r->n_stacks : ATTRIB_TIMELINE);
             if (chart(c, "stacks.gp", file, title, "", vars) != 0)
                 return -1;
             continue;
@@ -416,8 +443,8 @@ static int chart_problems(Ctx *c)
 
 /* ---- the table ---------------------------------------------------------------------------- */
 
-static int (*const k_charts[])(Ctx *) = {chart_problems, chart_peak, chart_memory,   chart_breakdown,
-                                         chart_sites,    chart_growth, chart_time, chart_baseline};
+static int (*const k_charts[])(Ctx *) = {chart_problems, chart_peak,   chart_memory, chart_breakdown,
+                                         chart_sites,    chart_growth, chart_time,   chart_baseline};
 
 static int setup(Ctx *c)
 {
@@ -433,8 +460,8 @@ static int setup(Ctx *c)
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/common.gp", c->templates);
     if (access(path, R_OK) != 0) {
-        snprintf(c->err, c->errlen, "%s: chart templates not found (run from the project folder or give --templates)",
-                 path);
+        snprintf(c->err, c->errlen,
+                 "%s: chart templates not found (run from the project folder or give --templates)", path);
         return -1;
     }
     const SoakResult *res = c->res;
@@ -448,7 +475,8 @@ static int setup(Ctx *c)
     return 0;
 }
 
-int charts_draw(Charts *cs, const SoakResult *res, const char *dir, const char *templates, char *err, size_t errlen)
+int charts_draw(Charts *cs, const SoakResult *res, const char *dir, const char *templates, char *err,
+                size_t errlen)
 {
     Ctx c = {.res = res, .dir = dir, .templates = templates, .cs = cs, .err = err, .errlen = errlen};
     cs->n = 0;

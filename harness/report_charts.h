@@ -12,7 +12,7 @@
 #include "summary.h"
 
 typedef struct Chart {
-    char file[64];     /* base name below charts/ (.png and .svg) */
+    char file[64]; /* base name below charts/ (.png and .svg) */
     char title[160];
     char caption[400]; /* what to look for */
 } Chart;
@@ -24,6 +24,7 @@ typedef struct Charts {
 
 /* Draws every chart that applies to res into DIR/charts. 0, or -1 with a message in err
  * (gnuplot missing or failing, a folder name gnuplot cannot be given). */
-int charts_draw(Charts *cs, const SoakResult *res, const char *dir, const char *templates, char *err, size_t errlen);
+int charts_draw(Charts *cs, const SoakResult *res, const char *dir, const char *templates, char *err,
+                size_t errlen);
 
 #endif

@@ -41,11 +41,14 @@ static void file_lines(FILE *f, json_t *file)
         return;
     fprintf(f, "<details><summary><code>");
     xml_str(f, json_string_value(json_object_get(file, "file")));
-    fprintf(f, "</code>: %zu lines the soak never runs</summary>\n<table><tr><th>line</th><th>why</th><th>source</th></tr>\n",
+    fprintf(f,
+            "</code>: %zu lines the soak never "
+            "runs</summary>\n<table><tr><th>line</th><th>why</th><th>source</th></tr>\n",
             json_array_size(lines));
     size_t i;
     json_t *l;
-    json_array_foreach(lines, i, l) {
+    json_array_foreach(lines, i, l)
+    {
         fprintf(f, "<tr><td>%lld</td><td>", json_integer_value(json_object_get(l, "line")));
         xml_str(f, class_text(json_string_value(json_object_get(l, "class")) ?: ""));
         fprintf(f, "</td><td><code>");
@@ -70,21 +73,21 @@ void report_coverage_section(FILE *f, const char *dir)
         return;
     }
     json_t *files = json_object_get(doc, "files");
-    fprintf(f, "<h2>Engine lines the soak runs (gcov, <code>make soak-coverage</code>)</h2>\n"
-               "<p>For each engine file: the lines that training with every preset runs (two threads, "
-               "evaluation, sampled text, checkpoints, resume), how many of those the soak's own runs "
-               "run too, and the file's floor (docs/coverage-floors.tsv): %s. Lines that only "
-               "allocation failure reaches are run by the failpoint sweep instead; they are listed "
-               "apart below.</p>\n<div class=\"scroll\"><table><tr><th>file</th><th>lines training runs</th>"
-               "<th>of them, run by the soak</th><th>share</th><th>floor</th><th>allocation-failure-only lines</th>"
-               "<th>status</th></tr>\n",
-            json_is_true(json_object_get(doc, "floors_met")) ? "every floor is met" : "<b>a floor is missed</b>");
+    fprintf(
+        f,
+        "<h2>Engine lines the soak runs (gcov, <code>make soak-coverage</code>)</h2>\n"
+        "<p>For each engine file: the lines that training with every preset runs (two threads, "
+        "evaluation, sampled text, checkpoints, resume), how many of those the soak's own runs "
+        "run too, and the file's floor (docs/coverage-floors.tsv): %s. Lines that only "
+        "allocation failure reaches are run by the failpoint sweep instead; they are listed "
+        "apart below.</p>\n<div class=\"scroll\"><table><tr><th>file</th><th>lines training runs</th>"
+        "<th>of them, run by the soak</th><th>share</th><th>floor</th><th>allocation-failure-only lines</th>"
+        "<th>status</th></tr>\n",
+        json_is_true(json_object_get(doc, "floors_met")) ? "every floor is met" : "<b>a floor is missed</b>");
     size_t i;
     json_t *file;
-    json_array_foreach(files, i, file)
-        file_row(f, file);
+    json_array_foreach(files, i, file) file_row(f, file);
     fprintf(f, "</table></div>\n");
-    json_array_foreach(files, i, file)
-        file_lines(f, file);
+    json_array_foreach(files, i, file) file_lines(f, file);
     json_decref(doc);
 }

@@ -110,8 +110,10 @@ static void facts(FILE *f, const Diagnosis *d, const Problem *p)
         snprintf(buf, sizeof buf, "%.12s %s (harness/bisect)", d->first_bad, d->first_bad_subject);
         fact(f, "First bad commit", buf);
     }
-    fact(f, "Fails the soak", p->fails ? "yes" : p->expected ? "no: the fault build shows what it was built to show"
-                                                             : "no (a one-time leak fails only with --strict-leaks)");
+    fact(f, "Fails the soak",
+         p->fails      ? "yes"
+         : p->expected ? "no: the fault build shows what it was built to show"
+                       : "no (a one-time leak fails only with --strict-leaks)");
     fprintf(f, "</table>\n");
 }
 
@@ -125,7 +127,8 @@ static void stacks(FILE *f, const Problem *p, int index, const char *dir)
     xml_str(f, r->name);
     fprintf(f, "/\">");
     xml_str(f, r->name);
-    fprintf(f, "</a>, after warm-up against the end):</p>\n<div class=\"scroll\"><table><tr><th>function</th><th>where</th>"
+    fprintf(f, "</a>, after warm-up against the end):</p>\n<div "
+               "class=\"scroll\"><table><tr><th>function</th><th>where</th>"
                "<th>bytes/iteration (sampled)</th><th>share</th><th>called from</th></tr>\n");
     for (int k = 0; k < r->n_stacks; k++) {
         const StackGrowth *g = &r->stacks[k];
@@ -145,11 +148,15 @@ static void stacks(FILE *f, const Problem *p, int index, const char *dir)
     snprintf(title, sizeof title, "Problem %d: memory grown by call stack, %s", index, r->name);
     int n = flame_write(in, out, title, p->function, err, sizeof err);
     if (n > 0)
-        fprintf(f, "<div class=\"fig\"><a href=\"charts/flame-%d.svg\"><img src=\"charts/flame-%d.svg\" alt=\"flame "
-                   "graph of the memory that grew\"></a><p class=\"cap\">Flame graph: each box is a function, as wide "
-                   "as the memory that grew below it; the root is at the bottom, the function the growth is charged to "
-                   "is red, allocator frames grey. Open it on its own to read every box on hover.</p></div>\n",
-                index, index);
+        fprintf(
+            f,
+            "<div class=\"fig\"><a href=\"charts/flame-%d.svg\"><img src=\"charts/flame-%d.svg\" alt=\"flame "
+            "graph of the memory that grew\"></a><p class=\"cap\">Flame graph: each box is a function, as "
+            "wide "
+            "as the memory that grew below it; the root is at the bottom, the function the growth is charged "
+            "to "
+            "is red, allocator frames grey. Open it on its own to read every box on hover.</p></div>\n",
+            index, index);
     else if (n < 0) {
         fprintf(f, "<p>No flame graph: ");
         xml_str(f, err);
@@ -163,7 +170,8 @@ static void chart_of(FILE *f, const Charts *cs, int index)
     snprintf(name, sizeof name, "problem-%d", index);
     for (int i = 0; i < cs->n; i++)
         if (!strcmp(cs->list[i].file, name)) {
-            fprintf(f, "<div class=\"fig\"><a href=\"charts/%s.svg\"><img src=\"charts/%s.png\" alt=\"", name, name);
+            fprintf(f, "<div class=\"fig\"><a href=\"charts/%s.svg\"><img src=\"charts/%s.png\" alt=\"", name,
+                    name);
             xml_str(f, cs->list[i].title);
             fprintf(f, "\"></a><p class=\"cap\">Memory over time: ");
             xml_str(f, cs->list[i].title);
@@ -171,10 +179,11 @@ static void chart_of(FILE *f, const Charts *cs, int index)
         }
 }
 
-static void problem(FILE *f, const SoakResult *res, const Problem *p, int index, const char *dir, const Charts *cs)
+static void problem(FILE *f, const SoakResult *res, const Problem *p, int index, const char *dir,
+                    const Charts *cs)
 {
-    fprintf(f, "<div class=\"problem%s\" id=\"problem-%d\"><h3>%d. %s", p->fails ? "" : " quiet", index, index,
-            kind_name(p->kind));
+    fprintf(f, "<div class=\"problem%s\" id=\"problem-%d\"><h3>%d. %s", p->fails ? "" : " quiet", index,
+            index, kind_name(p->kind));
     if (p->function[0]) {
         fprintf(f, " in <code>");
         xml_str(f, p->function);
@@ -221,15 +230,19 @@ void report_diagnosis_section(FILE *f, const SoakResult *res, const char *dir, c
     fprintf(f, "<h2 id=\"diagnosis\">Diagnosis</h2>\n");
     if (!d->n) {
         fprintf(f, "<p class=\"clean\">No problem found: memory stays flat in every run%s.</p>\n",
-                res->overall == OVERALL_INCOMPLETE ? " that finished (the soak did not complete)" : " and across the sweep");
+                res->overall == OVERALL_INCOMPLETE ? " that finished (the soak did not complete)"
+                                                   : " and across the sweep");
         return;
     }
     int failing = 0;
     for (int i = 0; i < d->n; i++)
         failing += d->list[i].fails;
-    fprintf(f, "<p>%d problem%s, %d of them failing the soak; the evidence of every mode and count that points at the "
-               "same place is one entry.%s</p>\n",
-            d->n, d->n > 1 ? "s" : "", failing, d->dropped ? " More were found than are shown: see summary.json." : "");
+    fprintf(f,
+            "<p>%d problem%s, %d of them failing the soak; the evidence of every mode and count that points "
+            "at the "
+            "same place is one entry.%s</p>\n",
+            d->n, d->n > 1 ? "s" : "", failing,
+            d->dropped ? " More were found than are shown: see summary.json." : "");
     for (int i = 0; i < d->n; i++)
         problem(f, res, &d->list[i], i + 1, dir, cs);
 }

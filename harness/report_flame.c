@@ -13,7 +13,7 @@
 
 #define FLAME_W 1200.0
 #define ROW_H 17
-#define TOP 34      /* room for the title */
+#define TOP 34 /* room for the title */
 #define MAX_DEPTH 96
 
 typedef struct Stack {
@@ -26,7 +26,7 @@ typedef struct Flame {
     FILE *f;
     const char *highlight;
     double scale; /* pixels per byte */
-    int height;   /* of the drawing */
+    int height; /* of the drawing */
     double total;
 } Flame;
 
@@ -109,8 +109,10 @@ static void box(const Flame *fl, const char *name, double x, int depth, double b
     fmt_bytes(b, sizeof b, bytes);
     fprintf(fl->f, "<g><title>");
     xml_str(fl->f, name);
-    fprintf(fl->f, ": %s (%.1f%%)</title><rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\" rx=\"2\"/>",
-            b, 100.0 * bytes / fl->total, x, y, w, ROW_H - 1, colour(fl, name));
+    fprintf(
+        fl->f,
+        ": %s (%.1f%%)</title><rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\" rx=\"2\"/>",
+        b, 100.0 * bytes / fl->total, x, y, w, ROW_H - 1, colour(fl, name));
     int chars = (int)((w - 6) / 6.6);
     if (chars >= 3) {
         char label[128];
@@ -142,8 +144,8 @@ static void draw(const Flame *fl, const Stack *s, int lo, int hi, int depth, dou
     }
 }
 
-int flame_write(const char *collapsed, const char *svg_path, const char *title, const char *highlight, char *err,
-                size_t errlen)
+int flame_write(const char *collapsed, const char *svg_path, const char *title, const char *highlight,
+                char *err, size_t errlen)
 {
     char *text = read_file(collapsed, 64u << 20, NULL);
     if (!text) {
@@ -161,19 +163,28 @@ int flame_write(const char *collapsed, const char *svg_path, const char *title, 
     }
     qsort(s, (size_t)n, sizeof s[0], cmp_stack);
     OutFile of;
-    Flame fl = {.f = outfile_open(&of, svg_path), .highlight = highlight ? highlight : "",
-                .scale = (FLAME_W - 20) / total, .height = depth * ROW_H, .total = total};
+    Flame fl = {.f = outfile_open(&of, svg_path),
+                .highlight = highlight ? highlight : "",
+                .scale = (FLAME_W - 20) / total,
+                .height = depth * ROW_H,
+                .total = total};
     if (!fl.f) {
         snprintf(err, errlen, "%s: cannot be written: %s", svg_path, strerror(errno));
     } else {
         char b[32];
         fmt_bytes(b, sizeof b, total);
-        fprintf(fl.f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
-                      "width=\"%.0f\" height=\"%d\" viewBox=\"0 0 %.0f %d\" font-family=\"monospace\" font-size=\"11\">\n"
-                      "<rect width=\"100%%\" height=\"100%%\" fill=\"#fffdf7\"/>\n<text x=\"10\" y=\"20\" font-size=\"14\">",
+        fprintf(fl.f,
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
+                "width=\"%.0f\" height=\"%d\" viewBox=\"0 0 %.0f %d\" font-family=\"monospace\" "
+                "font-size=\"11\">\n"
+                "<rect width=\"100%%\" height=\"100%%\" fill=\"#fffdf7\"/>\n<text x=\"10\" y=\"20\" "
+                "font-size=\"14\">",
                 FLAME_W, TOP + fl.height + 8, FLAME_W, TOP + fl.height + 8);
         xml_str(fl.f, title);
-        fprintf(fl.f, " (%s; width: bytes grown; red: where it is charged)</text>\n<g transform=\"translate(10,0)\">\n", b);
+        fprintf(
+            fl.f,
+            " (%s; width: bytes grown; red: where it is charged)</text>\n<g transform=\"translate(10,0)\">\n",
+            b);
         draw(&fl, s, 0, n, 0, 0);
         fprintf(fl.f, "</g>\n</svg>\n");
     }

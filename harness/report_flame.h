@@ -14,7 +14,7 @@
 /* Writes the flame graph of collapsed into svg_path (temporary file, then renamed), with
  * title above it and `highlight` (a function name, or "") in red. Returns the number of
  * stacks drawn (0: nothing grew: no file is written), or -1 with a message in err. */
-int flame_write(const char *collapsed, const char *svg_path, const char *title, const char *highlight, char *err,
-                size_t errlen);
+int flame_write(const char *collapsed, const char *svg_path, const char *title, const char *highlight,
+                char *err, size_t errlen);
 
 #endif

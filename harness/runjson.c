@@ -19,8 +19,8 @@ static json_t *finding_json(const Run *r)
     json_t *frames = json_array();
     for (int k = 0; k < r->finding.n_frames; k++)
         json_array_append_new(frames, json_string(r->finding.frames[k]));
-    json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o}", "tool", r->finding.tool, "kind", r->finding.kind,
-                                       "message", r->finding.message, "frames", frames));
+    json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:o}", "tool", r->finding.tool, "kind",
+                                       r->finding.kind, "message", r->finding.message, "frames", frames));
     return a;
 }
 
@@ -29,9 +29,9 @@ static json_t *series_json(const Run *r)
     json_t *a = json_array();
     for (int k = 0; k < r->an.n_series; k++) {
         const SeriesResult *s = &r->an.series[k];
-        json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:b, s:b}", "name", s->name, "class", series_class_name(s->cls),
-                              "slope", num(s->slope), "growth", num(s->growth), "growing", s->growing, "judged",
-                              s->judged);
+        json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:b, s:b}", "name", s->name, "class",
+                              series_class_name(s->cls), "slope", num(s->slope), "growth", num(s->growth),
+                              "growing", s->growing, "judged", s->judged);
         if (s->cls != SERIES_EXACT && !s->short_run) {
             json_t *fl = json_array();
             for (int k2 = 0; k2 < ANALYSIS_SEGMENTS; k2++)
@@ -50,8 +50,8 @@ static json_t *sites_json(const Run *r)
 {
     json_t *a = json_array();
     for (int k = 0; k < r->n_sites; k++)
-        json_array_append_new(a, json_pack("{s:s, s:o}", "site", r->sites[k].site, "bytes_per_iter",
-                                           num(r->sites[k].score)));
+        json_array_append_new(
+            a, json_pack("{s:s, s:o}", "site", r->sites[k].site, "bytes_per_iter", num(r->sites[k].score)));
     return a;
 }
 
@@ -61,8 +61,9 @@ static json_t *stacks_json(const Run *r)
     for (int k = 0; k < r->n_stacks; k++) {
         const StackGrowth *g = &r->stacks[k];
         json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:o, s:s}", "function", g->function, "where",
-                                           g->where, "bytes", num(g->bytes), "bytes_per_iter", num(g->bytes_per_iter),
-                                           "share", num(g->share), "callers", g->callers));
+                                           g->where, "bytes", num(g->bytes), "bytes_per_iter",
+                                           num(g->bytes_per_iter), "share", num(g->share), "callers",
+                                           g->callers));
     }
     return a;
 }
@@ -86,12 +87,12 @@ json_t *run_to_json(const Run *r)
     char rel[PATH_MAX + 8];
     snprintf(rel, sizeof rel, "runs/%s", r->name);
     json_t *o = json_pack("{s:s, s:I, s:s, s:I, s:s, s:o, s:s, s:I, s:f, s:o, s:I, s:i, s:i}", "mode",
-                          mode_name(r->mode), "iterations", (json_int_t)r->iters, "fault", r->fault, "resume_from",
-                          (json_int_t)r->resume_from, "verdict", verdict_name(r->verdict), "slope_bytes_per_iter",
-                          num(w ? w->slope : 0.0), "slope_series", w ? w->name : "", "peak_rss_bytes",
-                          (json_int_t)r->peak_rss_bytes, "wall_s", r->wall_s, "ms_per_iter", num(r->ms_per_iter),
-                          "iterations_reached", (json_int_t)r->iter_reached, "exit_code", r->exit_code, "signal",
-                          r->signal);
+                          mode_name(r->mode), "iterations", (json_int_t)r->iters, "fault", r->fault,
+                          "resume_from", (json_int_t)r->resume_from, "verdict", verdict_name(r->verdict),
+                          "slope_bytes_per_iter", num(w ? w->slope : 0.0), "slope_series", w ? w->name : "",
+                          "peak_rss_bytes", (json_int_t)r->peak_rss_bytes, "wall_s", r->wall_s, "ms_per_iter",
+                          num(r->ms_per_iter), "iterations_reached", (json_int_t)r->iter_reached, "exit_code",
+                          r->exit_code, "signal", r->signal);
     json_object_set_new(o, "detail", json_string(r->detail));
     json_object_set_new(o, "run_dir", json_string(rel));
     json_object_set_new(o, "command", command_json(r));
@@ -103,10 +104,10 @@ json_t *run_to_json(const Run *r)
     json_object_set_new(o, "leak_bytes", num(r->leak_bytes));
     json_object_set_new(o, "leak_objects", num(r->leak_objects));
     json_object_set_new(o, "one_time_leak", json_boolean(r->one_time_leak));
-    json_object_set_new(o, "settled_by", r->settled_by ? json_integer((json_int_t)r->settled_by) : json_null());
+    json_object_set_new(o, "settled_by",
+                        r->settled_by ? json_integer((json_int_t)r->settled_by) : json_null());
     json_object_set_new(o, "stacks", stacks_json(r));
     if (r->stacks_why[0])
         json_object_set_new(o, "stacks_missing", json_string(r->stacks_why));
     return o;
 }
-

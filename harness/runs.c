@@ -29,7 +29,10 @@ static const struct {
     size_t offset, size;
     int required;
 } k_facts[] = {
-#define FACT(key, kind, field, req) {key, kind, offsetof(Run, field), sizeof(((Run *)0)->field), req}
+#define FACT(key, kind, field, req)                                     \
+    {                                                                   \
+        key, kind, offsetof(Run, field), sizeof(((Run *)0)->field), req \
+    }
     FACT("mode", F_MODE, mode, 1),
     FACT("iterations", F_LONG, iters, 1),
     FACT("resume_from", F_LONG, resume_from, 0),
@@ -53,10 +56,13 @@ int run_write_facts(const Run *r)
     FILE *f = outfile_open(&of, path);
     if (!f)
         return -1;
-    fprintf(f, "mode=%s\niterations=%ld\nresume_from=%ld\nfault=%s\nconfig=%s\nexit_code=%d\nsignal=%d\nkilled=%s\n"
-               "wall_s=%.3f\npeak_rss_bytes=%llu\nbudget_bytes=%llu\n",
-            mode_name(r->mode), r->iters, r->resume_from, r->fault, r->config, r->exit_code, r->signal,
-            k_kills[r->killed], r->wall_s, (unsigned long long)r->peak_rss_bytes, (unsigned long long)r->budget_bytes);
+    fprintf(
+        f,
+        "mode=%s\niterations=%ld\nresume_from=%ld\nfault=%s\nconfig=%s\nexit_code=%d\nsignal=%d\nkilled=%s\n"
+        "wall_s=%.3f\npeak_rss_bytes=%llu\nbudget_bytes=%llu\n",
+        mode_name(r->mode), r->iters, r->resume_from, r->fault, r->config, r->exit_code, r->signal,
+        k_kills[r->killed], r->wall_s, (unsigned long long)r->peak_rss_bytes,
+        (unsigned long long)r->budget_bytes);
     return outfile_commit(&of);
 }
 
@@ -154,8 +160,8 @@ static void last_stderr_line(const Run *r, char *out, size_t cap)
 static void growing_detail(Run *r)
 {
     const SeriesResult *w = &r->an.series[r->an.worst];
-    int len = snprintf(r->detail, sizeof r->detail, "%s grows %.1f bytes/iteration (%.0f bytes over the run)", w->name,
-                       w->slope, w->growth);
+    int len = snprintf(r->detail, sizeof r->detail, "%s grows %.1f bytes/iteration (%.0f bytes over the run)",
+                       w->name, w->slope, w->growth);
     for (int i = 0; i < r->an.n_series && len < (int)sizeof r->detail - 64; i++)
         if (r->an.series[i].growing && i != r->an.worst)
             len += snprintf(r->detail + len, sizeof r->detail - (size_t)len, "; %s", r->an.series[i].name);
@@ -170,10 +176,13 @@ static void word_detail(Run *r, RunCause why, const char *samples_err, size_t ba
     char first[200];
     switch (why) {
     case CAUSE_BUDGET:
-        snprintf(r->detail, sizeof r->detail, "stopped by the watchdog at %.1f MiB (budget %.0f MiB) at iteration %llu",
+        snprintf(r->detail, sizeof r->detail,
+                 "stopped by the watchdog at %.1f MiB (budget %.0f MiB) at iteration %llu",
                  (double)r->peak_rss_bytes / MIB, (double)r->budget_bytes / MIB, at);
         break;
-    case CAUSE_TIMEOUT: snprintf(r->detail, sizeof r->detail, "stopped after %.0f s at iteration %llu", r->wall_s, at); break;
+    case CAUSE_TIMEOUT:
+        snprintf(r->detail, sizeof r->detail, "stopped after %.0f s at iteration %llu", r->wall_s, at);
+        break;
     case CAUSE_INTERRUPT: snprintf(r->detail, sizeof r->detail, "interrupted at iteration %llu", at); break;
     case CAUSE_FINDING:
         if ((size_t)snprintf(r->detail, sizeof r->detail, "%s %s: %s%s%s", r->finding.tool, r->finding.kind,
@@ -182,27 +191,33 @@ static void word_detail(Run *r, RunCause why, const char *samples_err, size_t ba
             r->detail[sizeof r->detail - 1] = 0; /* cut: the whole report is in the run's log */
         break;
     case CAUSE_SIGNAL:
-        snprintf(r->detail, sizeof r->detail, "killed by %s (%d) at iteration %llu", signal_name(r->signal), r->signal, at);
+        snprintf(r->detail, sizeof r->detail, "killed by %s (%d) at iteration %llu", signal_name(r->signal),
+                 r->signal, at);
         break;
     case CAUSE_EXIT:
         last_stderr_line(r, first, sizeof first);
         snprintf(r->detail, sizeof r->detail, "exit status %d at iteration %llu%s%s", r->exit_code, at,
                  first[0] ? ": " : "", first);
         break;
-    case CAUSE_NO_SAMPLES: snprintf(r->detail, sizeof r->detail, "no samples could be read (%s)", samples_err); break;
+    case CAUSE_NO_SAMPLES:
+        snprintf(r->detail, sizeof r->detail, "no samples could be read (%s)", samples_err);
+        break;
     case CAUSE_BAD_SAMPLES:
         snprintf(r->detail, sizeof r->detail, "samples.csv is damaged: %zu rows could not be read", bad_rows);
         break;
     case CAUSE_SHORT:
-        snprintf(r->detail, sizeof r->detail, "exited 0 but its samples end at iteration %llu of %ld", at, r->iters);
+        snprintf(r->detail, sizeof r->detail, "exited 0 but its samples end at iteration %llu of %ld", at,
+                 r->iters);
         break;
     case CAUSE_UNJUDGED:
         if (r->an.n_short)
-            snprintf(r->detail, sizeof r->detail, "too short to judge: %zu samples after warm-up, %d needed (%d spans "
-                     "of %d); give larger counts, or --step-regex / flatmem_step() marks", r->an.min_rows,
-                     ANALYSIS_MIN_ROWS, ANALYSIS_SEGMENTS, ANALYSIS_MIN_POINTS);
+            snprintf(r->detail, sizeof r->detail,
+                     "too short to judge: %zu samples after warm-up, %d needed (%d spans "
+                     "of %d); give larger counts, or --step-regex / flatmem_step() marks",
+                     r->an.min_rows, ANALYSIS_MIN_ROWS, ANALYSIS_SEGMENTS, ANALYSIS_MIN_POINTS);
         else
-            snprintf(r->detail, sizeof r->detail, "too short to judge: it ended (exit 0) before the soak could take "
+            snprintf(r->detail, sizeof r->detail,
+                     "too short to judge: it ended (exit 0) before the soak could take "
                      "a sample after its warm-up (every 5 ms at first); give larger counts");
         break;
     case CAUSE_GROWING: growing_detail(r); break;
@@ -269,9 +284,10 @@ void run_reword_settled(Run *r)
         return;
     char rise[32];
     fmt_bytes(rise, sizeof rise, r->settled_bytes);
-    snprintf(r->detail, sizeof r->detail, "%s rose %s in this run, then stops: flat after warm-up in the "
-             "%ld-iteration run (growth that stops: a longer warm-up, a cache filling)", r->settled_series, rise,
-             r->settled_by);
+    snprintf(r->detail, sizeof r->detail,
+             "%s rose %s in this run, then stops: flat after warm-up in the "
+             "%ld-iteration run (growth that stops: a longer warm-up, a cache filling)",
+             r->settled_series, rise, r->settled_by);
     write_run_json(r);
 }
 
@@ -326,11 +342,21 @@ void run_evaluate(Run *r, const Tolerance *t)
         r->peak_rss_bytes = (uint64_t)r->an.peak_rss;
     read_finding(r);
     r->ms_per_iter = read_ms_per_iter(r);
-    RunEvidence e = {.killed = r->killed, .has_finding = r->has_finding, .signal = r->signal,
-                     .exit_code = r->exit_code, .have_samples = have_samples, .n_series = r->an.n_series,
-                     .bad_rows = bad_rows, .iter_reached = r->iter_reached, .iters = r->iters,
-                     .growing = r->an.growing, .n_judged = r->an.n_judged, .n_short = r->an.n_short,
-                     .rows = have_samples ? rows : 0, .is_cmd = is_cmd, .judges_memory = mode_spec(r->mode)->judges_memory};
+    RunEvidence e = {.killed = r->killed,
+                     .has_finding = r->has_finding,
+                     .signal = r->signal,
+                     .exit_code = r->exit_code,
+                     .have_samples = have_samples,
+                     .n_series = r->an.n_series,
+                     .bad_rows = bad_rows,
+                     .iter_reached = r->iter_reached,
+                     .iters = r->iters,
+                     .growing = r->an.growing,
+                     .n_judged = r->an.n_judged,
+                     .n_short = r->an.n_short,
+                     .rows = have_samples ? rows : 0,
+                     .is_cmd = is_cmd,
+                     .judges_memory = mode_spec(r->mode)->judges_memory};
     RunCause why;
     r->verdict = verdict_run(&e, &why);
     r->n_sites = 0;
@@ -399,7 +425,8 @@ void runs_timelines(const Run *runs, int n)
     for (int i = 0; i < n; i++) {
         const Run *r = &runs[i], *best = r;
         for (int j = 0; j < n; j++) /* the largest GROWING jemalloc run with stacks, per build */
-            if (!strcmp(runs[j].fault, r->fault) && mode_spec(runs[j].mode)->heap_profiles && runs[j].n_stacks &&
+            if (!strcmp(runs[j].fault, r->fault) && mode_spec(runs[j].mode)->heap_profiles &&
+                runs[j].n_stacks &&
                 (!mode_spec(best->mode)->heap_profiles || !best->n_stacks || runs[j].iters > best->iters))
                 best = &runs[j];
         char path[PATH_MAX + 64], why[PATH_MAX], dir[PATH_MAX + 16];

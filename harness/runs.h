@@ -21,7 +21,6 @@
 #include "findings.h"
 #include "verdict.h"
 
-
 #define RUN_MAX_SITES 5
 
 typedef enum RunState { RUN_PENDING, RUN_RUNNING, RUN_DONE } RunState;
@@ -31,12 +30,12 @@ typedef struct Run {
     Mode mode;
     long iters;
     long resume_from; /* 0: trained from scratch; else resumed from a checkpoint of this step */
-    char fault[32];   /* "none" or a FAULT build name */
-    char config[16];  /* the workload (workload.h) */
+    char fault[32]; /* "none" or a FAULT build name */
+    char config[16]; /* the workload (workload.h) */
     char dir[PATH_MAX];
-    char name[96];    /* folder name below runs/: <mode>-<iters>[-resume][-<fault>] */
+    char name[96]; /* folder name below runs/: <mode>-<iters>[-resume][-<fault>] */
     /* how it ended (run.txt) */
-    int exit_code;    /* -1 if killed by a signal */
+    int exit_code; /* -1 if killed by a signal */
     int signal;
     Kill killed;
     double wall_s;
@@ -57,19 +56,19 @@ typedef struct Run {
     int n_sites;
     double ms_per_iter; /* train.json's median, NAN when absent */
     /* any program (docs/any-program.md) */
-    char note[512];     /* what could not be measured, and why (RUN/notes.txt) */
+    char note[512]; /* what could not be measured, and why (RUN/notes.txt) */
     StackGrowth stacks[ATTRIB_MAX]; /* jemalloc runs that grow: the functions that grew */
     int n_stacks;
     char stacks_why[200]; /* when there are none: why not */
-    double leak_bytes;  /* the tool's leak summary: bytes leaked (NAN: no report) */
+    double leak_bytes; /* the tool's leak summary: bytes leaked (NAN: no report) */
     double leak_objects; /* and in how many allocations (NAN: not said) */
-    int one_time_leak;  /* its leak does not grow with the count (verdict_leaks) */
-    long settled_by;    /* a GROWING run whose growth stops: the count of the longer run of
-                           its mode in which those series are flat (verdict_settle); 0 otherwise */
+    int one_time_leak; /* its leak does not grow with the count (verdict_leaks) */
+    long settled_by; /* a GROWING run whose growth stops: the count of the longer run of
+                        its mode in which those series are flat (verdict_settle); 0 otherwise */
     char settled_series[48]; /* the series that rose, for the words */
-    double settled_bytes;    /* how much it rose in this run */
-    int strict_leaks;   /* --strict-leaks: a one-time leak fails all the same */
-    Kind kind;          /* the classification (verdict.c, kinds.h) */
+    double settled_bytes; /* how much it rose in this run */
+    int strict_leaks; /* --strict-leaks: a one-time leak fails all the same */
+    Kind kind; /* the classification (verdict.c, kinds.h) */
 } Run;
 
 /* Writes run.txt from the fields above. 0 or -1 (errno). */

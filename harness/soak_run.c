@@ -65,7 +65,8 @@ static int start(const Options *o, Run *r, CmdSampler *cs)
 /* ---- the matrix -------------------------------------------------------------------------- */
 
 /* One run of the canonical matrix (fault, mode, count; fresh before resumed). */
-static int plan_run(const Options *o, const char *out, Run *r, int fault, Mode mode, long iters, long resume_from)
+static int plan_run(const Options *o, const char *out, Run *r, int fault, Mode mode, long iters,
+                    long resume_from)
 {
     memset(r, 0, sizeof *r);
     r->mode = mode;
@@ -73,7 +74,8 @@ static int plan_run(const Options *o, const char *out, Run *r, int fault, Mode m
     r->resume_from = resume_from;
     snprintf(r->fault, sizeof r->fault, "%s", o->faults[fault]);
     snprintf(r->config, sizeof r->config, "%s", o->config);
-    int len = snprintf(r->name, sizeof r->name, "%s-%ld%s", mode_name(mode), iters, resume_from ? "-resume" : "");
+    int len =
+        snprintf(r->name, sizeof r->name, "%s-%ld%s", mode_name(mode), iters, resume_from ? "-resume" : "");
     if (strcmp(r->fault, "none"))
         snprintf(r->name + len, sizeof r->name - (size_t)len, "-%s", r->fault);
     if ((size_t)snprintf(r->dir, sizeof r->dir, "%s/runs/%s", out, r->name) >= sizeof r->dir) {
@@ -97,7 +99,8 @@ static int plan_runs(const Options *o, const char *out, Run *runs)
                     continue;
                 int resumed = i >= o->n_iters;
                 long iters = resumed ? o->resume_iters[i - o->n_iters] : o->iters[i];
-                if (plan_run(o, out, &runs[n++], f, o->modes[m], iters, resumed ? WORKLOAD_RESUME_FROM : 0) != 0)
+                if (plan_run(o, out, &runs[n++], f, o->modes[m], iters, resumed ? WORKLOAD_RESUME_FROM : 0) !=
+                    0)
                     return -1;
             }
     if (!n)
@@ -126,8 +129,10 @@ static int prepare_resume(const Options *o, const char *out)
     }
     snprintf(log, sizeof log, "%s/resume-from.log", out);
     if (argv_run(&a, log, log, 0) != 0) {
-        fprintf(stderr, "soak: the checkpoint for resumed runs could not be made (%s, %d iterations; its output: %s)\n",
-                prog, WORKLOAD_RESUME_FROM, log);
+        fprintf(
+            stderr,
+            "soak: the checkpoint for resumed runs could not be made (%s, %d iterations; its output: %s)\n",
+            prog, WORKLOAD_RESUME_FROM, log);
         return -1;
     }
     return 0;
@@ -210,8 +215,8 @@ static int needs_finer(const Options *o, const Run *r, const Run *runs, int n, l
     if (!mode_spec(r->mode)->heap_profiles || r->verdict != V_GROWING || r->resume_from || r->an.worst < 0)
         return 0;
     for (int i = 0; i < n; i++) /* the largest such run of its build only */
-        if (&runs[i] != r && runs[i].mode == r->mode && runs[i].verdict == V_GROWING && !runs[i].resume_from &&
-            !strcmp(runs[i].fault, r->fault) && runs[i].iters > r->iters)
+        if (&runs[i] != r && runs[i].mode == r->mode && runs[i].verdict == V_GROWING &&
+            !runs[i].resume_from && !strcmp(runs[i].fault, r->fault) && runs[i].iters > r->iters)
             return 0;
     double period = (double)(1L << o->prof_sample);
     if (r->n_stacks && r->stacks[0].bytes >= ATTRIB_MIN_SAMPLES * period)
@@ -240,8 +245,10 @@ static void refine_attribution(const Options *o, Run *r, long lg)
         return;
     Options finer = *o;
     finer.prof_sample = lg;
-    fprintf(stderr, "soak: %s: its profiles hold too few samples to name what grew; running it again sampled every "
-                    "%ld bytes (RUN/attrib)\n", r->name, 1L << lg);
+    fprintf(stderr,
+            "soak: %s: its profiles hold too few samples to name what grew; running it again sampled every "
+            "%ld bytes (RUN/attrib)\n",
+            r->name, 1L << lg);
     if (start(&finer, &again, &cs) != 0)
         return;
     while (!watch(&finer, &again, &cs) && !g_stop)
@@ -289,8 +296,10 @@ static int load_baseline(const Options *o, const Run *runs, int n, json_t **out)
         return 2;
     }
     if (!baseline_shared(b, runs, n)) {
-        fprintf(stderr, "soak: --baseline %s: it has no run of this soak (same mode, count, resume and fault): "
-                        "nothing could be compared; take a baseline of the same matrix\n", o->baseline);
+        fprintf(stderr,
+                "soak: --baseline %s: it has no run of this soak (same mode, count, resume and fault): "
+                "nothing could be compared; take a baseline of the same matrix\n",
+                o->baseline);
         json_decref(b);
         return 2;
     }
@@ -321,10 +330,15 @@ int soak_main(int argc, char **argv)
         return 2;
     qsort_r(runs, (size_t)n, sizeof runs[0], cmp_longest_first, &o); /* the long pole starts at once */
     static SoakResult res;
-    res = (SoakResult){.runs = runs, .n_runs = n, .tol = o.tol, .expect_faults = o.expect_faults, .strict_leaks = o.strict_leaks,
-                       .annotate = o.annotate,
-                       .base = {.path = o.baseline, .doc = baseline, .peak_pct = o.base_peak_pct,
-                                .time_pct = o.base_time_pct}};
+    res = (SoakResult){
+        .runs = runs,
+        .n_runs = n,
+        .tol = o.tol,
+        .expect_faults = o.expect_faults,
+        .strict_leaks = o.strict_leaks,
+        .annotate = o.annotate,
+        .base = {
+            .path = o.baseline, .doc = baseline, .peak_pct = o.base_peak_pct, .time_pct = o.base_time_pct}};
     snprintf(res.config, sizeof res.config, "%s", o.config);
     env_capture(&res.env, o.build);
     env_write_txt(&res.env, out, o.build);
@@ -333,8 +347,8 @@ int soak_main(int argc, char **argv)
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    fprintf(stderr, "soak: %d runs (%s workload, %ld at a time, budget %ld MiB per run) -> %s\n", n, o.config, o.jobs,
-            o.budget_mb, out);
+    fprintf(stderr, "soak: %d runs (%s workload, %ld at a time, budget %ld MiB per run) -> %s\n", n, o.config,
+            o.jobs, o.budget_mb, out);
     double t0 = now_s();
     run_all(&o, runs, n);
     if (g_stop)

@@ -32,8 +32,7 @@ static void sweep_of(SoakResult *res, Sweep *s)
         if (k == n) {
             x[n] = (double)q->iters;
             y[n++] = (double)q->peak_rss_bytes;
-        }
-        else
+        } else
             y[k] = fmax(y[k], (double)q->peak_rss_bytes);
     }
     for (int a = 1; a < n; a++) /* by count */
@@ -78,7 +77,8 @@ static void conclude_cells(SoakResult *res)
     for (int i = 0; i < res->n_runs; i++)
         any_fault |= strcmp(res->runs[i].fault, "none") != 0;
     for (int i = 0; any_fault && i < res->n_sweeps; i++) /* a sweep per (mode, fault) present */
-        res->cells[res->n_cells++] = verdict_cell(res->runs, res->n_runs, res->sweeps[i].fault, res->sweeps[i].mode);
+        res->cells[res->n_cells++] =
+            verdict_cell(res->runs, res->n_runs, res->sweeps[i].fault, res->sweeps[i].mode);
 }
 
 void soak_conclude(SoakResult *res)
@@ -122,13 +122,13 @@ static json_t *matrix_json(const SoakResult *res, json_t *missed)
         cell_finding(c, finding, sizeof finding);
         int req = c->required != V_NOT_RUN;
         json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "fault", c->fault, "mode",
-                                           mode_name(c->mode), "verdict", verdict_name(c->worst), "finding", finding,
-                                           "required", req ? verdict_name(c->required) : "", "caught",
-                                           req ? json_boolean(c->caught) : json_null()));
+                                           mode_name(c->mode), "verdict", verdict_name(c->worst), "finding",
+                                           finding, "required", req ? verdict_name(c->required) : "",
+                                           "caught", req ? json_boolean(c->caught) : json_null()));
         if (verdict_cell_missed(c) && res->expect_faults) {
             char m[160];
-            snprintf(m, sizeof m, "%s %s: %s, expected %s", c->fault, mode_name(c->mode), verdict_name(c->worst),
-                     verdict_name(c->required));
+            snprintf(m, sizeof m, "%s %s: %s, expected %s", c->fault, mode_name(c->mode),
+                     verdict_name(c->worst), verdict_name(c->required));
             json_array_append_new(missed, json_string(m));
         }
     }
@@ -140,10 +140,10 @@ static json_t *sweeps_json(const SoakResult *res)
     json_t *a = json_array();
     for (int i = 0; i < res->n_sweeps; i++) {
         const Sweep *s = &res->sweeps[i];
-        json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:o, s:o, s:s, s:b}", "mode", mode_name(s->mode), "fault",
-                                           s->fault, "points", s->points, "slope_bytes_per_iter", num(s->slope),
-                                           "growth_bytes", num(s->growth), "verdict", s->growing ? "GROWING" : "FLAT",
-                                           "judged", s->judged));
+        json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:o, s:o, s:s, s:b}", "mode", mode_name(s->mode),
+                                           "fault", s->fault, "points", s->points, "slope_bytes_per_iter",
+                                           num(s->slope), "growth_bytes", num(s->growth), "verdict",
+                                           s->growing ? "GROWING" : "FLAT", "judged", s->judged));
     }
     return a;
 }
@@ -179,22 +179,26 @@ static json_t *problem_json(const Problem *p, const Diagnosis *d)
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "kind", kind_name(p->kind), "meaning",
                           kind_words(p->kind), "fault", p->fault, "function", p->function, "location",
                           p->location, "site", p->site, "frames", frames);
-    json_object_set_new(o, "bytes_per_iter", json_pack("{s:o, s:o, s:o, s:i}", "median", num(p->rate), "min",
-                                                       num(p->rate_min), "max", num(p->rate_max), "runs", p->n_rates));
+    json_object_set_new(o, "bytes_per_iter",
+                        json_pack("{s:o, s:o, s:o, s:i}", "median", num(p->rate), "min", num(p->rate_min),
+                                  "max", num(p->rate_max), "runs", p->n_rates));
     json_object_set_new(o, "rate_from", json_string(p->rate_from));
     json_object_set_new(o, "one_time_bytes", num(p->once_bytes));
-    json_object_set_new(o, "projection", isnan(p->rate) || p->rate <= 0 ? json_null()
-                                             : json_pack("{s:f, s:f}", "iterations", DIAG_PROJECT_ITERS, "bytes",
-                                                         p->rate * DIAG_PROJECT_ITERS));
+    json_object_set_new(o, "projection",
+                        isnan(p->rate) || p->rate <= 0
+                            ? json_null()
+                            : json_pack("{s:f, s:f}", "iterations", DIAG_PROJECT_ITERS, "bytes",
+                                        p->rate * DIAG_PROJECT_ITERS));
     json_object_set_new(o, "seen_by", seen);
     json_object_set_new(o, "not_seen_by", blind);
     json_object_set_new(o, "fails", json_boolean(p->fails));
     json_object_set_new(o, "expected", json_boolean(p->expected));
     json_object_set_new(o, "runs", runs);
     json_object_set_new(o, "detail", json_string(p->detail));
-    json_object_set_new(o, "first_bad_commit", d->first_bad[0] ? json_pack("{s:s, s:s}", "commit", d->first_bad,
-                                                                           "subject", d->first_bad_subject)
-                                                               : json_null());
+    json_object_set_new(o, "first_bad_commit",
+                        d->first_bad[0]
+                            ? json_pack("{s:s, s:s}", "commit", d->first_bad, "subject", d->first_bad_subject)
+                            : json_null());
     json_object_set_new(o, "summary", json_string(line));
     return o;
 }
@@ -212,17 +216,18 @@ static json_t *summary_json(const SoakResult *res)
     char date[64];
     time_t now = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    json_t *o = json_pack("{s:i, s:s, s:s, s:f, s:s, s:b}", "format_version", SUMMARY_FORMAT_VERSION, "overall",
-                          overall_name(res->overall), "date", date, "wall_s", res->wall_s, "config",
-                          res->config, "interrupted", res->interrupted);
+    json_t *o = json_pack("{s:i, s:s, s:s, s:f, s:s, s:b}", "format_version", SUMMARY_FORMAT_VERSION,
+                          "overall", overall_name(res->overall), "date", date, "wall_s", res->wall_s,
+                          "config", res->config, "interrupted", res->interrupted);
     json_object_set_new(o, "strict_leaks", json_boolean(res->strict_leaks));
     json_t *env = env_to_json(&res->env);
     json_object_update(o, env);
     json_decref(env);
-    json_object_set_new(o, "tolerance", json_pack("{s:f, s:f, s:i, s:i, s:i}", "warmup_frac", res->tol.warmup_frac,
-                                                  "page_bytes", res->tol.page_bytes, "segments", ANALYSIS_SEGMENTS,
-                                                  "min_rows", ANALYSIS_MIN_ROWS, "sweep_min_counts",
-                                                  VERDICT_SWEEP_MIN_COUNTS));
+    json_object_set_new(o, "tolerance",
+                        json_pack("{s:f, s:f, s:i, s:i, s:i}", "warmup_frac", res->tol.warmup_frac,
+                                  "page_bytes", res->tol.page_bytes, "segments", ANALYSIS_SEGMENTS,
+                                  "min_rows", ANALYSIS_MIN_ROWS, "sweep_min_counts",
+                                  VERDICT_SWEEP_MIN_COUNTS));
     json_t *runs = json_array(), *missed = json_array();
     for (int i = 0; i < res->n_runs; i++)
         json_array_append_new(runs, run_to_json(&res->runs[i]));
@@ -271,11 +276,12 @@ json_t *summary_load(const char *path, char *err, size_t errlen)
     json_t *v = json_object_get(doc, "format_version");
     if (!json_is_integer(v) || json_integer_value(v) != SUMMARY_FORMAT_VERSION) {
         if (json_is_integer(v))
-            snprintf(err, errlen, "%s: format version %lld, this soak reads version %d: run the soak again to make it",
+            snprintf(err, errlen,
+                     "%s: format version %lld, this soak reads version %d: run the soak again to make it",
                      path, json_integer_value(v), SUMMARY_FORMAT_VERSION);
         else
-            snprintf(err, errlen, "%s: written by an older soak (no format_version): run the soak again to make it",
-                     path);
+            snprintf(err, errlen,
+                     "%s: written by an older soak (no format_version): run the soak again to make it", path);
         json_decref(doc);
         return NULL;
     }

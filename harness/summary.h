@@ -21,23 +21,24 @@ typedef struct Sweep {
     Mode mode;
     char fault[32];
     int points;
-    double slope;  /* peak RSS bytes per iteration across the counts (Theil-Sen) */
+    double slope; /* peak RSS bytes per iteration across the counts (Theil-Sen) */
     double growth; /* slope * (largest count - smallest) */
     int growing;
-    int judged;    /* 0: shown only (its mode judges no memory, modes.h; fewer than VERDICT_SWEEP_MIN_COUNTS counts) */
+    int judged; /* 0: shown only (its mode judges no memory, modes.h; fewer than VERDICT_SWEEP_MIN_COUNTS
+                   counts) */
 } Sweep;
 
 #define SOAK_MAX_CELLS (MODE_COUNT * 16)
 
 /* A comparison with a saved summary.json (baseline.c fills it in). */
 typedef struct BaselineCompare {
-    const char *path;         /* NULL: no baseline */
-    json_t *doc;              /* its summary (borrowed: alive until the soak is rendered) */
-    double peak_pct;          /* allowed rise of peak memory, percent (10) */
-    double time_pct;          /* allowed rise of time per iteration, percent (25) */
-    int matched;              /* runs of this soak with a counterpart in the baseline */
-    int n_unmatched;          /* runs without one */
-    char unmatched[16][96];   /* the first of them, by name */
+    const char *path; /* NULL: no baseline */
+    json_t *doc; /* its summary (borrowed: alive until the soak is rendered) */
+    double peak_pct; /* allowed rise of peak memory, percent (10) */
+    double time_pct; /* allowed rise of time per iteration, percent (25) */
+    int matched; /* runs of this soak with a counterpart in the baseline */
+    int n_unmatched; /* runs without one */
+    char unmatched[16][96]; /* the first of them, by name */
     int n_regressions;
     char regressions[32][200];
 } BaselineCompare;
@@ -52,14 +53,14 @@ typedef struct SoakResult {
     Overall overall;
     int interrupted;
     int expect_faults; /* make faults: fault builds judged by the detection matrix */
-    int strict_leaks;  /* a one-time leak fails too */
+    int strict_leaks; /* a one-time leak fails too */
     double wall_s;
-    char config[32];   /* the workload */
+    char config[32]; /* the workload */
     Tolerance tol;
     SoakEnv env;
     BaselineCompare base;
-    Diagnosis diag;    /* one entry per distinct problem (diagnosis.h) */
-    int annotate;      /* GitHub annotations and step summary (ci.h) */
+    Diagnosis diag; /* one entry per distinct problem (diagnosis.h) */
+    int annotate; /* GitHub annotations and step summary (ci.h) */
 } SoakResult;
 
 /* Computes the sweeps and the detection matrix, then the overall verdict (verdict.c) and

@@ -156,7 +156,8 @@ static int statically_linked(const char *path)
         is_static = 1;
         for (int i = 0; i < h.e_phnum; i++) {
             Elf64_Phdr ph;
-            if (pread(fd, &ph, sizeof ph, (off_t)(h.e_phoff + (Elf64_Off)i * h.e_phentsize)) != (ssize_t)sizeof ph)
+            if (pread(fd, &ph, sizeof ph, (off_t)(h.e_phoff + (Elf64_Off)i * h.e_phentsize)) !=
+                (ssize_t)sizeof ph)
                 break;
             is_static &= ph.p_type != PT_INTERP;
         }
@@ -259,14 +260,12 @@ static void env_entry(const Options *o, const Run *r, const char *t, Argv *env)
         else if (close && !strncmp(t, "{prof_sample}", 13)) {
             snprintf(num, sizeof num, "%ld", o->prof_sample);
             v = num;
-        }
-        else if (close && !strncmp(t, "{lsan_supp}", 11))
+        } else if (close && !strncmp(t, "{lsan_supp}", 11))
             v = supp ? supp : "";
         else if (close && !strncmp(t, "{lsan_supp_opt}", 15)) {
             snprintf(opt, sizeof opt, "%s%s", supp ? ":suppressions=" : "", supp ? supp : "");
             v = opt;
-        }
-        else if (close && !strncmp(t, "{tunables}", 10)) {
+        } else if (close && !strncmp(t, "{tunables}", 10)) {
             snprintf(opt, sizeof opt, "%s%s", tun && *tun ? tun : "", tun && *tun ? ":" : "");
             v = opt;
         }
@@ -348,10 +347,13 @@ void target_limits(const Options *o, const Run *r, char *out, size_t cap)
     target_program(o, r, prog, sizeof prog);
     Preload pre = preload_of(o, r->mode);
     if (target_is_cmd(o) && prog[0] && statically_linked(prog) && !mode_spec(r->mode)->memcheck)
-        snprintf(out, cap, "%s is statically linked: nothing can be preloaded into it (no %s, no step marks "
-                           "from include/flatmem.h); RSS is all this run measures",
-                 prog, pre == PRELOAD_JEMALLOC ? "jemalloc statistics or heap profiles"
-                       : pre == PRELOAD_LSAN ? "LeakSanitizer" : "allocator statistics");
+        snprintf(out, cap,
+                 "%s is statically linked: nothing can be preloaded into it (no %s, no step marks "
+                 "from include/flatmem.h); RSS is all this run measures",
+                 prog,
+                 pre == PRELOAD_JEMALLOC ? "jemalloc statistics or heap profiles"
+                 : pre == PRELOAD_LSAN   ? "LeakSanitizer"
+                                         : "allocator statistics");
 }
 
 /* ---- checks before anything runs ---------------------------------------------------------- */
@@ -361,8 +363,10 @@ static int check_template(const char *flag, const char *t)
     Argv a;
     char prog[PATH_MAX];
     if (!strstr(t, "{iters}")) {
-        fprintf(stderr, "soak: %s '%s': no {iters} in it: where should the iteration count go? e.g. "
-                        "--cmd './train {iters}'\n", flag, t);
+        fprintf(stderr,
+                "soak: %s '%s': no {iters} in it: where should the iteration count go? e.g. "
+                "--cmd './train {iters}'\n",
+                flag, t);
         return 2;
     }
     if (cmd_words(t, 1, &a) <= 0) {
@@ -371,8 +375,8 @@ static int check_template(const char *flag, const char *t)
     }
     find_program(a.v[0], prog, sizeof prog);
     if (!prog[0]) {
-        fprintf(stderr, "soak: %s: '%s' is not a program that can be run (not found%s, or not executable)\n", flag,
-                a.v[0], strchr(a.v[0], '/') ? "" : " on PATH");
+        fprintf(stderr, "soak: %s: '%s' is not a program that can be run (not found%s, or not executable)\n",
+                flag, a.v[0], strchr(a.v[0], '/') ? "" : " on PATH");
         return 2;
     }
     return 0;
@@ -409,8 +413,9 @@ int target_check(const Options *o, const Run *runs, int n)
         builtin_path(o, mode_variant(runs[i].mode, o->native_variant), runs[i].fault, path, sizeof path);
         if (access(path, X_OK) != 0) {
             const char *variant = mode_variant(runs[i].mode, o->native_variant);
-            fprintf(stderr, "soak: %s is missing: build it first (make train VARIANT=%s%s%s)\n", path, variant,
-                    strcmp(runs[i].fault, "none") ? " FAULT=" : "", strcmp(runs[i].fault, "none") ? runs[i].fault : "");
+            fprintf(stderr, "soak: %s is missing: build it first (make train VARIANT=%s%s%s)\n", path,
+                    variant, strcmp(runs[i].fault, "none") ? " FAULT=" : "",
+                    strcmp(runs[i].fault, "none") ? runs[i].fault : "");
             return 2;
         }
     }

@@ -6,8 +6,8 @@
 
 #include "summary.h"
 
-static const char *const k_verdicts[V_COUNT] = {"FLAT",    "UNJUDGED",    "GROWING", "ERROR",
-                                                "CRASHED", "TIMEOUT", "OVER_BUDGET", "NOT_RUN"};
+static const char *const k_verdicts[V_COUNT] = {"FLAT",    "UNJUDGED", "GROWING",     "ERROR",
+                                                "CRASHED", "TIMEOUT",  "OVER_BUDGET", "NOT_RUN"};
 
 const char *verdict_name(Verdict v)
 {
@@ -96,7 +96,8 @@ static int series_state(const RunAnalysis *an, const char *const *prefixes, int 
 static Kind growth_kind(const RunAnalysis *an)
 {
     static const char *const engine[] = {"tape.", "arena.", NULL};
-    static const char *const heap[] = {"mem.", "malloc.", "jemalloc.allocated", "persistent.", "tensors.", NULL};
+    static const char *const heap[] = {"mem.",        "malloc.",  "jemalloc.allocated",
+                                       "persistent.", "tensors.", NULL};
     static const char *const pages[] = {"jemalloc.active", NULL};
     if (series_state(an, engine, 1))
         return KIND_TAPE_OR_ARENA_GROWTH;
@@ -177,7 +178,8 @@ Verdict verdict_required(const char *fault, Mode m)
 
 Cell verdict_cell(const Run *runs, int n, const char *fault, Mode m)
 {
-    Cell c = {.fault = fault, .mode = m, .worst = V_FLAT, .required = verdict_required(fault, m), .caught = 1};
+    Cell c = {
+        .fault = fault, .mode = m, .worst = V_FLAT, .required = verdict_required(fault, m), .caught = 1};
     for (int i = 0; i < n; i++) {
         const Run *r = &runs[i];
         if (r->mode != m || strcmp(r->fault, fault))
@@ -206,7 +208,9 @@ static double leak_size(const Run *q)
     if (is_leak(q))
         return isnan(q->leak_objects) ? q->leak_bytes : q->leak_objects;
     int clean = q->verdict == V_FLAT || q->verdict == V_UNJUDGED || q->verdict == V_GROWING;
-    return mode_spec(q->mode)->checks_leaks && clean && !q->has_finding ? 0.0 : -1.0; /* no report: nothing leaked */
+    return mode_spec(q->mode)->checks_leaks && clean && !q->has_finding
+               ? 0.0
+               : -1.0; /* no report: nothing leaked */
 }
 
 /* 1 when the leaks of the fresh runs of mode m and fault f grow with the count: at least

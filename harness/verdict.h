@@ -28,12 +28,19 @@
 struct Run;
 struct SoakResult;
 
-
 /* In order of severity: the worst verdict of a cell is the largest. */
 /* UNJUDGED: the run ended well, but too soon for its memory series to say anything
  * (too few samples after warm-up): neither flat nor growing, and not a failure. */
 typedef enum Verdict {
-    V_FLAT, V_UNJUDGED, V_GROWING, V_ERROR, V_CRASHED, V_TIMEOUT, V_OVER_BUDGET, V_NOT_RUN, V_COUNT
+    V_FLAT,
+    V_UNJUDGED,
+    V_GROWING,
+    V_ERROR,
+    V_CRASHED,
+    V_TIMEOUT,
+    V_OVER_BUDGET,
+    V_NOT_RUN,
+    V_COUNT
 } Verdict;
 
 typedef enum Overall { OVERALL_PASS, OVERALL_FAIL, OVERALL_INCOMPLETE } Overall;
@@ -68,26 +75,36 @@ int verdict_sweep_grows(Mode m, const double *x, const double *y, int n, double 
 
 typedef struct RunEvidence {
     Kill killed;
-    int has_finding;        /* the tool's log holds a report */
-    int signal;             /* the signal that ended it, or 0 */
+    int has_finding; /* the tool's log holds a report */
+    int signal; /* the signal that ended it, or 0 */
     int exit_code;
-    int have_samples;       /* samples.csv could be read */
-    int n_series;           /* series it holds */
-    size_t bad_rows;        /* rows that could not be read */
-    uint64_t iter_reached;  /* the last sampled iteration */
-    long iters;             /* the iterations asked for */
-    int growing;            /* a judged series grows */
-    int n_judged;           /* series that could be judged */
-    int n_short;            /* series that would be judged but had too few rows */
-    size_t rows;            /* rows of samples.csv */
-    int is_cmd;             /* a program of the user's (--cmd), sampled from outside */
-    int judges_memory;      /* the mode judges memory series (modes.h) */
+    int have_samples; /* samples.csv could be read */
+    int n_series; /* series it holds */
+    size_t bad_rows; /* rows that could not be read */
+    uint64_t iter_reached; /* the last sampled iteration */
+    long iters; /* the iterations asked for */
+    int growing; /* a judged series grows */
+    int n_judged; /* series that could be judged */
+    int n_short; /* series that would be judged but had too few rows */
+    size_t rows; /* rows of samples.csv */
+    int is_cmd; /* a program of the user's (--cmd), sampled from outside */
+    int judges_memory; /* the mode judges memory series (modes.h) */
 } RunEvidence;
 
 /* Which rung of the ladder decided: what runs.c puts into words. */
 typedef enum RunCause {
-    CAUSE_BUDGET, CAUSE_TIMEOUT, CAUSE_INTERRUPT, CAUSE_FINDING, CAUSE_SIGNAL, CAUSE_EXIT,
-    CAUSE_NO_SAMPLES, CAUSE_BAD_SAMPLES, CAUSE_SHORT, CAUSE_UNJUDGED, CAUSE_GROWING, CAUSE_FLAT
+    CAUSE_BUDGET,
+    CAUSE_TIMEOUT,
+    CAUSE_INTERRUPT,
+    CAUSE_FINDING,
+    CAUSE_SIGNAL,
+    CAUSE_EXIT,
+    CAUSE_NO_SAMPLES,
+    CAUSE_BAD_SAMPLES,
+    CAUSE_SHORT,
+    CAUSE_UNJUDGED,
+    CAUSE_GROWING,
+    CAUSE_FLAT
 } RunCause;
 
 /* OVER_BUDGET, TIMEOUT, NOT_RUN (interrupted), ERROR (a tool report), CRASHED (a signal,
@@ -129,15 +146,14 @@ int fault_known(const char *name);
 /* The verdict docs/faults.md requires of fault in mode m, or V_NOT_RUN when none is. */
 Verdict verdict_required(const char *fault, Mode m);
 
-
 /* One cell of the detection matrix: every run of one fault in one mode. */
 typedef struct Cell {
     const char *fault;
     Mode mode;
-    Verdict worst;               /* the worst verdict of its runs */
-    Verdict required;            /* V_NOT_RUN: nothing is required */
-    int caught;                  /* every run gave the required verdict (1 when none is) */
-    const struct Run *example;   /* the run whose verdict is `worst` */
+    Verdict worst; /* the worst verdict of its runs */
+    Verdict required; /* V_NOT_RUN: nothing is required */
+    int caught; /* every run gave the required verdict (1 when none is) */
+    const struct Run *example; /* the run whose verdict is `worst` */
 } Cell;
 
 /* The cell of fault x mode over runs[0..n); example is NULL when no run is in it. */

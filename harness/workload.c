@@ -13,14 +13,29 @@
  * 16 channels keeps Valgrind at ~28 ms an iteration (docs/soak.md). */
 static const Workload k_workloads[] = {
     {"soak",
-     {"--tiny", "--layers", "1", "--ctx", "72", "--batch", "2", "--embd", "16", "--heads", "1",
-      "--split-min-macs", "16384", "--eval-every", "20", "--eval-batches", "2", "--eval-sample", "16",
-      "--save-every", "50", "--arena-chunk-kb", "64", NULL},
-     2, 1, {1.2, 4.0, 30.0, 1.2, 2.0},
+     {"--tiny", "--layers",         "1",  "--ctx",
+      "72",     "--batch",          "2",  "--embd",
+      "16",     "--heads",          "1",  "--split-min-macs",
+      "16384",  "--eval-every",     "20", "--eval-batches",
+      "2",      "--eval-sample",    "16", "--save-every",
+      "50",     "--arena-chunk-kb", "64", NULL},
+     2,
+     1,
+     {1.2, 4.0, 30.0, 1.2, 2.0},
      "every path: 2 threads, split products, 2 attention blocks, eval + sample, checkpoints, resume"},
     {"tiny", {"--tiny", NULL}, 0, 0, {0.6, 1.5, 50.0, 0.7, 1.0}, "the --tiny preset on cores / jobs threads"},
-    {"small", {"--small", NULL}, 0, 0, {240, 600, 20000, 240, 300}, "the --small preset on cores / jobs threads"},
-    {"medium", {"--medium", NULL}, 0, 0, {720, 1800, 60000, 720, 900}, "the --medium preset on cores / jobs threads"},
+    {"small",
+     {"--small", NULL},
+     0,
+     0,
+     {240, 600, 20000, 240, 300},
+     "the --small preset on cores / jobs threads"},
+    {"medium",
+     {"--medium", NULL},
+     0,
+     0,
+     {720, 1800, 60000, 720, 900},
+     "the --medium preset on cores / jobs threads"},
     /* --cmd: the user's program; what it costs is not known (for ordering and timeouts) */
     {"cmd", {NULL}, 0, 0, {2, 6, 60, 3, 4}, "(set by --cmd: a program of your own)"},
 };
@@ -38,7 +53,8 @@ const char *workload_names(void)
     static char names[128];
     if (!names[0])
         for (size_t i = 0; i < sizeof k_workloads / sizeof k_workloads[0] && k_workloads[i].args[0]; i++)
-            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", k_workloads[i].name);
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
+                     k_workloads[i].name);
     return names;
 }
 

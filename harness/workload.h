@@ -15,12 +15,12 @@
 #define WORKLOAD_MAX_ARGS 24
 
 typedef struct Workload {
-    const char *name;                     /* --config NAME */
-    const char *args[WORKLOAD_MAX_ARGS];  /* train_full arguments before ITERS, NULL-ended */
-    int threads;                          /* engine threads per run; 0: cores / jobs */
-    int checkpoints;                      /* 1: --save in each run, and resume runs */
-    double ms[MODE_COUNT];                /* rough ms per iteration: native asan valgrind jemalloc lsan */
-    const char *about;                    /* one line for --help and the report */
+    const char *name; /* --config NAME */
+    const char *args[WORKLOAD_MAX_ARGS]; /* train_full arguments before ITERS, NULL-ended */
+    int threads; /* engine threads per run; 0: cores / jobs */
+    int checkpoints; /* 1: --save in each run, and resume runs */
+    double ms[MODE_COUNT]; /* rough ms per iteration: native asan valgrind jemalloc lsan */
+    const char *about; /* one line for --help and the report */
 } Workload;
 
 /* The workload called name, or NULL. */

@@ -53,7 +53,8 @@ static void put_line(int fd, const uint64_t *v, int n, const char *s)
     char buf[4096];
     int len = 0;
     for (int i = 0; i < n && len < (int)sizeof buf - 32; i++)
-        len += snprintf(buf + len, sizeof buf - (size_t)len, "%s%llu", i ? "," : "", (unsigned long long)v[i]);
+        len +=
+            snprintf(buf + len, sizeof buf - (size_t)len, "%s%llu", i ? "," : "", (unsigned long long)v[i]);
     if (s)
         len += snprintf(buf + len, sizeof buf - (size_t)len, ",%s", s);
     if (len < (int)sizeof buf - 1) {
@@ -102,8 +103,12 @@ static void sample(void)
     size_t len = sizeof epoch;
     g.mallctl("epoch", &epoch, &len, &epoch, len);
     int ok;
-    uint64_t v[6] = {now_ns(), je_allocated_exact(g.mallctl, &ok), stat_of("stats.active"), stat_of("stats.resident"),
-                     stat_of("stats.mapped"), stat_of("stats.retained")};
+    uint64_t v[6] = {now_ns(),
+                     je_allocated_exact(g.mallctl, &ok),
+                     stat_of("stats.active"),
+                     stat_of("stats.resident"),
+                     stat_of("stats.mapped"),
+                     stat_of("stats.retained")};
     char rest[64];
     snprintf(rest, sizeof rest, "%llu,%llu", (unsigned long long)v[4], (unsigned long long)v[5]);
     put_line(g.probe_fd, v, 4, rest);

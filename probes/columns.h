@@ -29,12 +29,12 @@
 #define COL_TAPE_BYTES "tape.bytes" /* the tape's entry array, in bytes (capacity x entry size) */
 
 /* The header line, in the order the sampler writes the columns. */
-#define COLUMNS_HEADER                                                                                   \
-    COL_ITER "," COL_TIME "," COL_ARENA_USED "," COL_ARENA_RESERVED "," COL_ARENA_HIGH_WATER ","           \
-    COL_TAPE_ENTRIES "," COL_TAPE_CAPACITY "," COL_TRANSIENT_LIVE "," COL_TRANSIENT_BYTES ","             \
-    COL_PARAMETER_BYTES "," COL_GRADIENT_BYTES "," COL_OPTIMIZER_BYTES "," COL_HEAP_BYTES ","             \
-    COL_HEAP_ALLOCS "," COL_RSS "," COL_MALLOC_IN_USE "," COL_JE_ALLOCATED "," COL_JE_ACTIVE ","          \
-    COL_JE_RESIDENT "," COL_JE_MAPPED "," COL_JE_RETAINED "," COL_TAPE_BYTES
+#define COLUMNS_HEADER                                                                                    \
+    COL_ITER "," COL_TIME "," COL_ARENA_USED "," COL_ARENA_RESERVED "," COL_ARENA_HIGH_WATER              \
+             "," COL_TAPE_ENTRIES "," COL_TAPE_CAPACITY "," COL_TRANSIENT_LIVE "," COL_TRANSIENT_BYTES    \
+             "," COL_PARAMETER_BYTES "," COL_GRADIENT_BYTES "," COL_OPTIMIZER_BYTES "," COL_HEAP_BYTES    \
+             "," COL_HEAP_ALLOCS "," COL_RSS "," COL_MALLOC_IN_USE "," COL_JE_ALLOCATED "," COL_JE_ACTIVE \
+             "," COL_JE_RESIDENT "," COL_JE_MAPPED "," COL_JE_RETAINED "," COL_TAPE_BYTES
 
 /* Prefixes of the series the engine counts exactly (the same value every iteration). */
 #define COL_EXACT_PREFIXES "arena.", "tape.", "mem.", "persistent.", "tensors."

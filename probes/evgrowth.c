@@ -42,7 +42,8 @@ typedef struct Sums {
     double kept[2];
 } Sums;
 
-static int sum_ranges(EvlogReader *r, const EvRange *ra, const EvRange *rb, Sums *sm, char *err, size_t errlen)
+static int sum_ranges(EvlogReader *r, const EvRange *ra, const EvRange *rb, Sums *sm, char *err,
+                      size_t errlen)
 {
     EvlogRecord rec;
     int rc;
@@ -52,7 +53,9 @@ static int sum_ranges(EvlogReader *r, const EvRange *ra, const EvRange *rb, Sums
         int inside = rec.kind == EV_ITER_END || rec.iter > ended;
         if (rec.kind == EV_ITER_END)
             ended = rec.iter;
-        int which = rec.iter >= ra->a && rec.iter <= ra->b ? 0 : rec.iter >= rb->a && rec.iter <= rb->b ? 1 : -1;
+        int which = rec.iter >= ra->a && rec.iter <= ra->b   ? 0
+                    : rec.iter >= rb->a && rec.iter <= rb->b ? 1
+                                                             : -1;
         if (!inside || which < 0)
             continue;
         Acc *a = &sm->acc[which][rec.site];

@@ -2,8 +2,8 @@
  * Score per site, in bytes per iteration: heap bytes kept (alloc - free) per iteration
  * in the second range, plus the change in arena bytes and tape array bytes per iteration
  * from the first range to the second; the site "tape" also gets the tape entries pushed
- * and never cleared per iteration in the second range (a tape that keeps every step). Events after an iteration's end (final evaluation,
- * teardown) belong to no iteration and are left out. */
+ * and never cleared per iteration in the second range (a tape that keeps every step). Events after an
+ * iteration's end (final evaluation, teardown) belong to no iteration and are left out. */
 #ifndef PROBES_EVGROWTH_H
 #define PROBES_EVGROWTH_H
 
@@ -24,6 +24,7 @@ typedef struct EvGrowth {
  * quarter of the complete iterations after the first one (the warm-up step; a resumed
  * run's first is the one after its checkpoint) are compared; *ra and *rb are set to the
  * ranges used. */
-int evlog_growth(const char *path, EvRange *ra, EvRange *rb, EvGrowth *out, int max, char *err, size_t errlen);
+int evlog_growth(const char *path, EvRange *ra, EvRange *rb, EvGrowth *out, int max, char *err,
+                 size_t errlen);
 
 #endif

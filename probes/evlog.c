@@ -13,21 +13,48 @@
 
 struct EvlogWriter {
     int fd;
-    int err;          /* first write errno */
+    int err; /* first write errno */
     uint64_t start_ns;
-    size_t n;         /* records in buf */
+    size_t n; /* records in buf */
     unsigned char buf[BUF_RECORDS * EVLOG_RECORD_BYTES];
     const char *site_ptr[EVLOG_MAX_SITES * 2]; /* open-addressed: pointer -> number */
     uint16_t site_id[EVLOG_MAX_SITES * 2];
     unsigned n_sites;
 };
 
-static void put16(unsigned char *p, uint16_t v) { p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8); }
-static void put32(unsigned char *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i)); }
-static void put64(unsigned char *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i)); }
-static uint16_t get16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t get32(const unsigned char *p) { uint32_t v = 0; for (int i = 3; i >= 0; i--) v = v << 8 | p[i]; return v; }
-static uint64_t get64(const unsigned char *p) { uint64_t v = 0; for (int i = 7; i >= 0; i--) v = v << 8 | p[i]; return v; }
+static void put16(unsigned char *p, uint16_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+}
+static void put32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+static void put64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+static uint16_t get16(const unsigned char *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+static uint32_t get32(const unsigned char *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+static uint64_t get64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
 
 static int write_all(int fd, const void *buf, size_t len)
 {
@@ -164,7 +191,8 @@ int evlog_reader_from(EvlogReader *r, FILE *f, const char *path, char *err, size
         why = "corrupt header (unexpected version, header or record size)";
     if (why) {
         if (get32(h + 8) > EVLOG_VERSION && n == sizeof h)
-            snprintf(err, errlen, "%s: %s (%u; this reader knows %u)", path, why, get32(h + 8), EVLOG_VERSION);
+            snprintf(err, errlen, "%s: %s (%u; this reader knows %u)", path, why, get32(h + 8),
+                     EVLOG_VERSION);
         else
             snprintf(err, errlen, "%s: %s", path, why);
         fclose(r->f);
@@ -191,7 +219,8 @@ int evlog_next(EvlogReader *r, EvlogRecord *rec, char *err, size_t errlen)
         }
         uint16_t kind = get16(p + 32), site = get16(p + 34);
         if (site >= EVLOG_MAX_SITES) {
-            snprintf(err, errlen, "corrupt record %llu: site %u out of range", (unsigned long long)r->records, site);
+            snprintf(err, errlen, "corrupt record %llu: site %u out of range", (unsigned long long)r->records,
+                     site);
             return -1;
         }
         if (kind == EVLOG_SITE_NAME) {
@@ -201,7 +230,8 @@ int evlog_next(EvlogReader *r, EvlogRecord *rec, char *err, size_t errlen)
             continue;
         }
         if (kind == 0 || kind >= EV_KIND_COUNT) {
-            snprintf(err, errlen, "corrupt record %llu: unknown event kind %u", (unsigned long long)r->records, kind);
+            snprintf(err, errlen, "corrupt record %llu: unknown event kind %u",
+                     (unsigned long long)r->records, kind);
             return -1;
         }
         rec->t_ns = get64(p);

@@ -52,8 +52,8 @@ typedef struct EvlogReader {
     char variant[17];
     uint64_t start_ns;
     char *sites[EVLOG_MAX_SITES]; /* names by site number (heap copies) */
-    uint64_t records;             /* records read so far (site names excluded) */
-    int truncated;                /* the file ended inside a record */
+    uint64_t records; /* records read so far (site names excluded) */
+    int truncated; /* the file ended inside a record */
 } EvlogReader;
 
 /* Opens and checks the header. 0, or -1 with a message in err: not a log, a newer

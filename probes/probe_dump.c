@@ -21,23 +21,22 @@ typedef struct SiteAcc {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: probe-dump FILE [--iters A:B] [--growth A:B,C:D] [--top N] [--csv]\n"
-            "\n"
-            "Reads an event log written by train_full --events FILE and prints:\n"
-            "  - counts and bytes per event kind,\n"
-            "  - counts and bytes per site (op or component) and kind,\n"
-            "  - the sites that grow: net heap bytes kept per iteration in the second range, plus\n"
-            "    the change in arena and tape bytes per iteration from the first range to the second.\n"
-            "\n"
-            "  --iters A:B      only events of iterations A..B (inclusive) in the kind and site tables\n"
-            "  --growth A:B,C:D compare iterations A..B with C..D (default: first and last quarter\n"
-            "                   of the iterations in the log, from iteration 2 on)\n"
-            "  --top N          rows in the growth table (10)\n"
-            "  --csv            machine-readable rows: section,name,kind,count,bytes[,value]\n"
-            "\n"
-            "A log that ends inside a record is read up to its last complete record, with a note.\n"
-            "Exit status: 0 success, 2 bad usage or a file that is not a readable event log.\n");
+    fprintf(f, "usage: probe-dump FILE [--iters A:B] [--growth A:B,C:D] [--top N] [--csv]\n"
+               "\n"
+               "Reads an event log written by train_full --events FILE and prints:\n"
+               "  - counts and bytes per event kind,\n"
+               "  - counts and bytes per site (op or component) and kind,\n"
+               "  - the sites that grow: net heap bytes kept per iteration in the second range, plus\n"
+               "    the change in arena and tape bytes per iteration from the first range to the second.\n"
+               "\n"
+               "  --iters A:B      only events of iterations A..B (inclusive) in the kind and site tables\n"
+               "  --growth A:B,C:D compare iterations A..B with C..D (default: first and last quarter\n"
+               "                   of the iterations in the log, from iteration 2 on)\n"
+               "  --top N          rows in the growth table (10)\n"
+               "  --csv            machine-readable rows: section,name,kind,count,bytes[,value]\n"
+               "\n"
+               "A log that ends inside a record is read up to its last complete record, with a note.\n"
+               "Exit status: 0 success, 2 bad usage or a file that is not a readable event log.\n");
 }
 
 static int parse_range(const char *s, Range *r)
@@ -86,7 +85,9 @@ static int parse_valued(Args *o, const char *a, const char *v)
     if (ok)
         return 0;
     fprintf(stderr, "probe-dump: %s: '%s' is not valid (%s)\n", a, v,
-            !strcmp(a, "--top") ? "a whole number from 1" : !strcmp(a, "--iters") ? "A:B with A <= B" : "A:B,C:D");
+            !strcmp(a, "--top")     ? "a whole number from 1"
+            : !strcmp(a, "--iters") ? "A:B with A <= B"
+                                    : "A:B,C:D");
     return 2;
 }
 
@@ -148,8 +149,8 @@ static void print_csv(const EvlogReader *r, const Tally *t, const EvGrowth *g, i
 {
     printf("section,name,kind,count,bytes,value\n");
     for (unsigned k = 1; k < EV_KIND_COUNT; k++)
-        printf("kind,%s,%s,%" PRIu64 ",%" PRIu64 ",\n", eng_event_name(k), eng_event_name(k), t->kind_count[k],
-               t->kind_bytes[k]);
+        printf("kind,%s,%s,%" PRIu64 ",%" PRIu64 ",\n", eng_event_name(k), eng_event_name(k),
+               t->kind_count[k], t->kind_bytes[k]);
     for (unsigned s = 0; s < EVLOG_MAX_SITES; s++)
         for (unsigned k = 1; k < EV_KIND_COUNT; k++)
             if (t->sites[s].count[k])
@@ -164,27 +165,29 @@ static void print_tables(const EvlogReader *r, const Args *o, const Tally *t, co
 {
     printf("event log %s: format %u, variant '%s', %" PRIu64 " records, iterations %" PRIu64 "..%" PRIu64
            " (last complete %" PRIu64 ")\n",
-           o->path, r->version, r->variant, r->records, t->first_iter == UINT64_MAX ? 0 : t->first_iter, t->last_iter,
-           t->last_complete);
+           o->path, r->version, r->variant, r->records, t->first_iter == UINT64_MAX ? 0 : t->first_iter,
+           t->last_iter, t->last_complete);
     if (o->iters.b != UINT64_MAX || o->iters.a)
         printf("tables below: iterations %" PRIu64 "..%" PRIu64 "\n", o->iters.a, o->iters.b);
     printf("\n%-22s %12s %16s\n", "kind", "count", "bytes");
     for (unsigned k = 1; k < EV_KIND_COUNT; k++)
         if (t->kind_count[k])
-            printf("%-22s %12" PRIu64 " %16" PRIu64 "\n", eng_event_name(k), t->kind_count[k], t->kind_bytes[k]);
+            printf("%-22s %12" PRIu64 " %16" PRIu64 "\n", eng_event_name(k), t->kind_count[k],
+                   t->kind_bytes[k]);
     printf("\n%-24s %-20s %12s %16s\n", "site", "kind", "count", "bytes");
     for (unsigned s = 0; s < EVLOG_MAX_SITES; s++)
         for (unsigned k = 1; k < EV_KIND_COUNT; k++)
             if (t->sites[s].count[k] && k != EV_ITER_BEGIN && k != EV_ITER_END)
                 printf("%-24s %-20s %12" PRIu64 " %16" PRIu64 "\n", evlog_site(r, s), eng_event_name(k),
                        t->sites[s].count[k], t->sites[s].bytes[k]);
-    printf("\ngrowing sites, iterations %" PRIu64 "..%" PRIu64 " vs %" PRIu64 "..%" PRIu64 " (bytes per iteration):\n",
+    printf("\ngrowing sites, iterations %" PRIu64 "..%" PRIu64 " vs %" PRIu64 "..%" PRIu64
+           " (bytes per iteration):\n",
            ra->a, ra->b, rb->a, rb->b);
     if (!n)
         printf("  none: no site keeps heap memory or uses more arena/tape per iteration\n");
     for (int i = 0; i < n && i < o->top; i++)
-        printf("  %-24s %12.1f  (heap kept %.1f, arena +%.1f, tape +%.1f)\n", g[i].site, g[i].score, g[i].heap_kept,
-               g[i].arena_delta, g[i].tape_delta);
+        printf("  %-24s %12.1f  (heap kept %.1f, arena +%.1f, tape +%.1f)\n", g[i].site, g[i].score,
+               g[i].heap_kept, g[i].arena_delta, g[i].tape_delta);
 }
 
 int main(int argc, char **argv)
@@ -206,10 +209,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "probe-dump: %s\n", err);
         return 2;
     }
-    int n = tally(&r, &o, &t, err, sizeof err) == 0 ? evlog_growth(o.path, &ra, &rb, g, EVLOG_MAX_SITES, err, sizeof err) : -1;
+    int n = tally(&r, &o, &t, err, sizeof err) == 0
+                ? evlog_growth(o.path, &ra, &rb, g, EVLOG_MAX_SITES, err, sizeof err)
+                : -1;
     if (n >= 0 && r.truncated)
-        fprintf(stderr, "probe-dump: note: %s ends inside a record: read up to the last complete record "
-                        "(%" PRIu64 " records, last complete iteration %" PRIu64 ")\n",
+        fprintf(stderr,
+                "probe-dump: note: %s ends inside a record: read up to the last complete record "
+                "(%" PRIu64 " records, last complete iteration %" PRIu64 ")\n",
                 o.path, r.records, t.last_complete);
     if (n < 0)
         fprintf(stderr, "probe-dump: %s: %s\n", o.path, err);

@@ -133,11 +133,19 @@ static void write_row(Sampler *s, const EngEvent *ev)
     row_char(&r, '.');
     for (uint64_t d = 100000; d; d /= 10)
         row_char(&r, (char)('0' + frac / d % 10));
-    const int64_t ints[] = {s->arena_used_peak, s->arena_reserved, (int64_t)s->arena_hw,
-                            (int64_t)s->tape_entries_peak, (int64_t)s->tape_capacity, s->transient_live_peak,
-                            s->transient_bytes_peak, s->persistent_bytes[ROLE_PARAMETER],
-                            s->persistent_bytes[ROLE_GRADIENT], s->persistent_bytes[ROLE_OPTIMIZER],
-                            s->heap_bytes, (int64_t)s->heap_allocs, (int64_t)sysmem_rss_bytes()};
+    const int64_t ints[] = {s->arena_used_peak,
+                            s->arena_reserved,
+                            (int64_t)s->arena_hw,
+                            (int64_t)s->tape_entries_peak,
+                            (int64_t)s->tape_capacity,
+                            s->transient_live_peak,
+                            s->transient_bytes_peak,
+                            s->persistent_bytes[ROLE_PARAMETER],
+                            s->persistent_bytes[ROLE_GRADIENT],
+                            s->persistent_bytes[ROLE_OPTIMIZER],
+                            s->heap_bytes,
+                            (int64_t)s->heap_allocs,
+                            (int64_t)sysmem_rss_bytes()};
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
         row_char(&r, ',');
         row_i64(&r, ints[i]);
@@ -185,7 +193,10 @@ void sampler_event(void *ud, const EngEvent *ev)
 {
     Sampler *s = ud;
     switch (ev->kind) {
-    case EV_HEAP_ALLOC: s->heap_bytes += (int64_t)ev->bytes; s->heap_allocs++; break;
+    case EV_HEAP_ALLOC:
+        s->heap_bytes += (int64_t)ev->bytes;
+        s->heap_allocs++;
+        break;
     case EV_HEAP_FREE: s->heap_bytes -= (int64_t)ev->bytes; break;
     case EV_ARENA_CHUNK_ACQUIRE: s->arena_reserved += (int64_t)ev->bytes; break;
     case EV_ARENA_CHUNK_RELEASE: s->arena_reserved -= (int64_t)ev->bytes; break;
@@ -206,7 +217,10 @@ void sampler_event(void *ud, const EngEvent *ev)
             s->tape_entries_peak = ev->aux;
         break;
     case EV_TAPE_GROW:
-    case EV_TAPE_SHRINK: s->tape_capacity = ev->aux; s->tape_bytes = ev->bytes; break;
+    case EV_TAPE_SHRINK:
+        s->tape_capacity = ev->aux;
+        s->tape_bytes = ev->bytes;
+        break;
     case EV_TAPE_CLEAR: s->tape_entries = 0; break;
     case EV_TENSOR_CREATE:
     case EV_TENSOR_DESTROY: {

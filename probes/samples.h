@@ -11,10 +11,10 @@ typedef struct Samples {
     int ncols;
     char *names[SAMPLES_MAX_COLS];
     size_t nrows;
-    double *values;   /* [nrows * ncols], row-major; NAN where the cell was empty */
-    int truncated;    /* the last line was incomplete (no newline) and was dropped */
-    size_t bad_rows;  /* rows dropped: a field that is not a number, the wrong number of
-                         fields, or an iteration that is not a whole number in 0..2^53 */
+    double *values; /* [nrows * ncols], row-major; NAN where the cell was empty */
+    int truncated; /* the last line was incomplete (no newline) and was dropped */
+    size_t bad_rows; /* rows dropped: a field that is not a number, the wrong number of
+                        fields, or an iteration that is not a whole number in 0..2^53 */
 } Samples;
 
 /* Loads the file. 0, or -1 with a message in err (unreadable, no header, no iter column). */

@@ -31,19 +31,58 @@ static void make_samples(Samples *s, long iters, long every, SeriesFn arena, Ser
     }
 }
 
-static double flat_arena(double it, Rng *r) { (void)it, (void)r; return 1113856; }
-static double flat_rss(double it, Rng *r) { (void)it, (void)r; return 6.5e6; }
-static double warm_rss(double it, Rng *r) { (void)r; return it < 50 ? 5e6 + it * 30000 : 6.5e6; }
-static double noisy_rss(double it, Rng *r) { (void)it; return 2e7 + 300000.0 * (rng_uniform(r) - 0.5); }
-static double slow_alloc(double it, Rng *r) { (void)r; return 421040 + 8.0 * it; }
-static double creeping_arena(double it, Rng *r) { (void)r; return 1113856 + 64.0 * (double)((long)it / 100); }
-static double step_rss(double it, Rng *r) { (void)r; return it < 5000 ? 6.5e6 : 10.5e6; }
-static double leak_rss(double it, Rng *r) { (void)r; return 6.5e6 + 200.0 * it; }
+static double flat_arena(double it, Rng *r)
+{
+    (void)it, (void)r;
+    return 1113856;
+}
+static double flat_rss(double it, Rng *r)
+{
+    (void)it, (void)r;
+    return 6.5e6;
+}
+static double warm_rss(double it, Rng *r)
+{
+    (void)r;
+    return it < 50 ? 5e6 + it * 30000 : 6.5e6;
+}
+static double noisy_rss(double it, Rng *r)
+{
+    (void)it;
+    return 2e7 + 300000.0 * (rng_uniform(r) - 0.5);
+}
+static double slow_alloc(double it, Rng *r)
+{
+    (void)r;
+    return 421040 + 8.0 * it;
+}
+static double creeping_arena(double it, Rng *r)
+{
+    (void)r;
+    return 1113856 + 64.0 * (double)((long)it / 100);
+}
+static double step_rss(double it, Rng *r)
+{
+    (void)r;
+    return it < 5000 ? 6.5e6 : 10.5e6;
+}
+static double leak_rss(double it, Rng *r)
+{
+    (void)r;
+    return 6.5e6 + 200.0 * it;
+}
 /* a program's heap sampled at any moment: a 128-byte record a step, and blocks of up to
  * 64 KiB in use for a moment at some of the samples */
-static double record_with_transients(double it, Rng *r) { return 300000 + 144.0 * it + (rng_uniform(r) < 0.6 ? 65536 * rng_uniform(r) : 0); }
+static double record_with_transients(double it, Rng *r)
+{
+    return 300000 + 144.0 * it + (rng_uniform(r) < 0.6 ? 65536 * rng_uniform(r) : 0);
+}
 /* a cache that fills for 300 iterations, then stays */
-static double plateau_alloc(double it, Rng *r) { (void)r; return 300000 + 1024.0 * (it < 300 ? it : 300); }
+static double plateau_alloc(double it, Rng *r)
+{
+    (void)r;
+    return 300000 + 1024.0 * (it < 300 ? it : 300);
+}
 /* a buffer grown by realloc, held in size classes a quarter apart */
 static double classes_alloc(double it, Rng *r)
 {
@@ -155,8 +194,8 @@ static void test_one_step_is_not_steady(void **state)
     RunAnalysis an = analyze(10000, 50, flat_arena, step_rss, flat_arena);
     const SeriesResult *r = series(&an, "proc.rss_bytes");
     if (r->growing || r->steady)
-        fail_msg("a single step read as steady growth: floors %.0f %.0f %.0f %.0f", r->floors[0], r->floors[1],
-                 r->floors[2], r->floors[3]);
+        fail_msg("a single step read as steady growth: floors %.0f %.0f %.0f %.0f", r->floors[0],
+                 r->floors[1], r->floors[2], r->floors[3]);
 }
 
 /* No band of bytes per run: 128 bytes a step over 200 steps (25 KB) grows, and what is in
@@ -167,8 +206,8 @@ static void test_slow_short_growth_with_transients(void **state)
     RunAnalysis an = analyze(200, 1, flat_arena, flat_rss, record_with_transients);
     const SeriesResult *m = series(&an, "malloc.in_use_bytes");
     if (!m->growing)
-        fail_msg("144 B/iteration over 200 iterations read as flat (floors %.0f %.0f %.0f %.0f)", m->floors[0],
-                 m->floors[1], m->floors[2], m->floors[3]);
+        fail_msg("144 B/iteration over 200 iterations read as flat (floors %.0f %.0f %.0f %.0f)",
+                 m->floors[0], m->floors[1], m->floors[2], m->floors[3]);
     ASSERT_CLOSE(m->slope, 144.0, 0, 0.25, "rate from the floors");
     /* the same moments without the growth: flat */
     an = analyze(200, 1, flat_arena, flat_rss, noisy_rss);

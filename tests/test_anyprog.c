@@ -12,20 +12,21 @@
 #include <stdarg.h>
 #include <unistd.h>
 
-static char g_dir[PATH_MAX];      /* build/release */
+static char g_dir[PATH_MAX]; /* build/release */
 static char g_root[PATH_MAX + 8]; /* the project */
 static json_t *g_doc;
 
 /* soak --cmd CMD with more arguments; loads OUT's summary.json into g_doc. */
-__attribute__((format(printf, 3, 4))) static int soak_cmd(const char *out, const char *cmd, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int soak_cmd(const char *out, const char *cmd, const char *fmt,
+                                                          ...)
 {
     char args[1024], path[PATH_MAX + 64];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(args, sizeof args, fmt, ap);
     va_end(ap);
-    int rc = test_sh("cd '%s' && '%s/soak' --cmd \"%s\" --out '%s/%s' %s >'%s/%s.log' 2>&1", g_root, g_dir, cmd,
-                     test_tmpdir(), out, args, test_tmpdir(), out);
+    int rc = test_sh("cd '%s' && '%s/soak' --cmd \"%s\" --out '%s/%s' %s >'%s/%s.log' 2>&1", g_root, g_dir,
+                     cmd, test_tmpdir(), out, args, test_tmpdir(), out);
     snprintf(path, sizeof path, "%s/%s/summary.json", test_tmpdir(), out);
     json_decref(g_doc);
     g_doc = json_load_file(path, 0, NULL);
@@ -42,9 +43,9 @@ static json_t *run_of(const char *mode, long iters)
 {
     size_t i;
     json_t *r;
-    json_array_foreach(json_object_get(g_doc, "runs"), i, r)
-        if (!strcmp(str(r, "mode"), mode) && json_integer_value(json_object_get(r, "iterations")) == iters)
-            return r;
+    json_array_foreach(json_object_get(g_doc, "runs"), i,
+                       r) if (!strcmp(str(r, "mode"), mode) &&
+                              json_integer_value(json_object_get(r, "iterations")) == iters) return r;
     fail_msg("no run %s %ld in the summary", mode, iters);
     return NULL;
 }
@@ -53,7 +54,8 @@ static json_t *run_of(const char *mode, long iters)
 static const char *named_function(json_t *r)
 {
     static char f[200];
-    const char *frame = json_string_value(json_array_get(json_object_get(json_array_get(json_object_get(r, "findings"), 0), "frames"), 0));
+    const char *frame = json_string_value(
+        json_array_get(json_object_get(json_array_get(json_object_get(r, "findings"), 0), "frames"), 0));
     const char *stack = str(json_array_get(json_object_get(r, "stacks"), 0), "function");
     snprintf(f, sizeof f, "%s", frame ? frame : stack);
     return f;
@@ -78,10 +80,12 @@ static json_t *expect_problem(const char *kind, const char *function, const char
 {
     json_t *d = json_object_get(g_doc, "diagnosis");
     if (json_array_size(d) != 1)
-        fail_msg("diagnosis: %zu problems, expected one:\n%.2000s", json_array_size(d), json_dumps(d, JSON_INDENT(1)));
+        fail_msg("diagnosis: %zu problems, expected one:\n%.2000s", json_array_size(d),
+                 json_dumps(d, JSON_INDENT(1)));
     json_t *p = json_array_get(d, 0);
     if (strcmp(str(p, "kind"), kind) || (function && strncmp(str(p, "function"), function, strlen(function))))
-        fail_msg("diagnosis: %s in '%s', expected %s in '%s'", str(p, "kind"), str(p, "function"), kind, function);
+        fail_msg("diagnosis: %s in '%s', expected %s in '%s'", str(p, "kind"), str(p, "function"), kind,
+                 function);
     char modes[128];
     snprintf(modes, sizeof modes, "%s", seen);
     for (char *m = strtok(modes, ","); m; m = strtok(NULL, ",")) {
@@ -99,8 +103,8 @@ static json_t *expect_problem(const char *kind, const char *function, const char
 /* tools/page-check on OUT/index.html: every image loads, nothing from outside, text on it. */
 static void expect_page(const char *out, const char *text)
 {
-    if (test_sh("'%s/tools/page-check' '%s/%s/index.html' --expect '%s' >'%s/%s.page' 2>&1", g_root, test_tmpdir(),
-                out, text, test_tmpdir(), out) != 0)
+    if (test_sh("'%s/tools/page-check' '%s/%s/index.html' --expect '%s' >'%s/%s.page' 2>&1", g_root,
+                test_tmpdir(), out, text, test_tmpdir(), out) != 0)
         fail_msg("the page of %s fails in the browser (see %s/%s.page)", out, test_tmpdir(), out);
 }
 
@@ -138,7 +142,8 @@ static void test_leak(void **state)
     expect("jemalloc", 1500, "GROWING", "reachable-growth", "leak_step");
     /* a leak that grows with the count: bytes per iteration, not one-time */
     json_t *a = run_of("lsan", 300), *b = run_of("lsan", 1500);
-    assert_true(json_real_value(json_object_get(b, "leak_bytes")) > 4 * json_real_value(json_object_get(a, "leak_bytes")));
+    assert_true(json_real_value(json_object_get(b, "leak_bytes")) >
+                4 * json_real_value(json_object_get(a, "leak_bytes")));
     /* one problem from four modes' evidence: the leak checkers' word, the place, about 1 KiB a step */
     json_t *p = expect_problem("leak", "leak_step", "native,valgrind,jemalloc,lsan", 1);
     double rate = json_real_value(json_object_get(json_object_get(p, "bytes_per_iter"), "median"));
@@ -155,18 +160,23 @@ static void test_ci_annotations_and_summary(void **state)
 {
     (void)state;
     const char *t = test_tmpdir();
-    assert_int_equal(test_sh("cd '%s' && printf 'before\\n' >'%s/step.md' && GITHUB_ACTIONS=true GITHUB_STEP_SUMMARY='%s/step.md' "
-                             "'%s/soak' report '%s/leak' >'%s/annotate.out' 2>&1", g_root, t, t, g_dir, t, t), 0);
+    assert_int_equal(test_sh("cd '%s' && printf 'before\\n' >'%s/step.md' && GITHUB_ACTIONS=true "
+                             "GITHUB_STEP_SUMMARY='%s/step.md' "
+                             "'%s/soak' report '%s/leak' >'%s/annotate.out' 2>&1",
+                             g_root, t, t, g_dir, t, t),
+                     0);
     char path[PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/annotate.out", t);
     char *out = read_text(path);
-    /* ::error file=tests/programs/anyprog.c,line=N,title=memory soak%3A leak in leak_step::leak in leak_step ... */
+    /* ::error file=tests/programs/anyprog.c,line=N,title=memory soak%3A leak in leak_step::leak in leak_step
+     * ... */
     const char *a = strstr(out, "::error file=");
     if (!a)
         fail_msg("no ::error annotation in:\n%s", out);
     char file[256], title[256], msg[1024];
     long line = 0;
-    assert_int_equal(sscanf(a, "::error file=%255[^,],line=%ld,title=%255[^:]::%1023[^\n]", file, &line, title, msg), 4);
+    assert_int_equal(
+        sscanf(a, "::error file=%255[^,],line=%ld,title=%255[^:]::%1023[^\n]", file, &line, title, msg), 4);
     assert_string_equal(file, "tests/programs/anyprog.c");
     assert_true(line > 0);
     assert_string_equal(title, "memory soak%3A leak in leak_step");
@@ -176,7 +186,8 @@ static void test_ci_annotations_and_summary(void **state)
     snprintf(path, sizeof path, "%s/leak/summary.md", t);
     char *md = read_text(path);
     assert_non_null(strstr(md, "## Memory soak: FAIL\n"));
-    assert_non_null(strstr(md, "| # | problem | where | bytes/iteration | seen by | not seen by | at 1,000,000 iterations | fails |"));
+    assert_non_null(strstr(md, "| # | problem | where | bytes/iteration | seen by | not seen by | at "
+                               "1,000,000 iterations | fails |"));
     assert_non_null(strstr(md, "| 1 | **leak** | `leak_step` tests/programs/anyprog.c:"));
     snprintf(path, sizeof path, "%s/step.md", t);
     char *step = read_text(path);
@@ -184,7 +195,9 @@ static void test_ci_annotations_and_summary(void **state)
     free(step);
     free(md);
     /* not on GitHub and not asked for: no annotation */
-    assert_int_equal(test_sh("cd '%s' && env -u GITHUB_ACTIONS '%s/soak' report '%s/leak' | grep -q '^::'", g_root, g_dir, t), 1);
+    assert_int_equal(test_sh("cd '%s' && env -u GITHUB_ACTIONS '%s/soak' report '%s/leak' | grep -q '^::'",
+                             g_root, g_dir, t),
+                     1);
 }
 
 /* The asan mode, given the program built with ASan (--asan-cmd). */
@@ -192,10 +205,14 @@ static void test_asan_build(void **state)
 {
     (void)state;
     const char *t = test_tmpdir();
-    assert_int_equal(test_sh("cc -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=address -I'%s/include' '%s/tests/programs/anyprog.c' "
-                             "-o '%s/anyprog-asan'", g_root, g_root, t), 0);
+    assert_int_equal(test_sh("cc -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=address -I'%s/include' "
+                             "'%s/tests/programs/anyprog.c' "
+                             "-o '%s/anyprog-asan'",
+                             g_root, g_root, t),
+                     0);
     char asan[PATH_MAX + 64];
-    snprintf(asan, sizeof asan, "--asan-cmd '%s/anyprog-asan leak {iters}' --modes asan,native --iters 300", t);
+    snprintf(asan, sizeof asan, "--asan-cmd '%s/anyprog-asan leak {iters}' --modes asan,native --iters 300",
+             t);
     assert_int_equal(soak_cmd("asan", prog("leak"), "%s", asan), 1);
     expect("asan", 300, "ERROR", "leak", "leak_step");
 }
@@ -206,14 +223,16 @@ static void test_builtin_jemalloc_names_raw_mallocs(void **state)
 {
     (void)state;
     test_sh("cd '%s' && '%s/soak' --faults par_leak --modes jemalloc --iters 2000 --resume-iters none "
-            "--out '%s/builtin-je' >/dev/null 2>&1", g_root, g_dir, test_tmpdir());
+            "--out '%s/builtin-je' >/dev/null 2>&1",
+            g_root, g_dir, test_tmpdir());
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/builtin-je/summary.json", test_tmpdir());
     json_decref(g_doc);
     g_doc = json_load_file(path, 0, NULL);
     expect("jemalloc", 2000, "GROWING", "reachable-growth", "fault_worker_job");
-    assert_non_null(strstr(str(json_array_get(json_object_get(run_of("jemalloc", 2000), "stacks"), 0), "where"),
-                           "engine/fault.c:"));
+    assert_non_null(
+        strstr(str(json_array_get(json_object_get(run_of("jemalloc", 2000), "stacks"), 0), "where"),
+               "engine/fault.c:"));
     expect_problem("reachable-growth", "fault_worker_job", "jemalloc", 1);
 }
 
@@ -225,7 +244,7 @@ static void test_reachable_growth(void **state)
     assert_int_equal(soak_cmd("reach", prog("reach"), "--iters 300,1500 --prof-sample 12"), 1);
     expect("native", 1500, "GROWING", "reachable-growth", NULL);
     expect("jemalloc", 1500, "GROWING", "reachable-growth", "reach_step");
-    expect("lsan", 1500, "FLAT", "", NULL);     /* reachable: no leak report */
+    expect("lsan", 1500, "FLAT", "", NULL); /* reachable: no leak report */
     expect("valgrind", 1500, "FLAT", "", NULL);
     json_t *s = json_array_get(json_object_get(run_of("jemalloc", 1500), "stacks"), 0);
     double per_iter = json_real_value(json_object_get(s, "bytes_per_iter"));
@@ -233,8 +252,10 @@ static void test_reachable_growth(void **state)
         fail_msg("reach_step: %.0f bytes/iteration, expected about 1024", per_iter);
     assert_non_null(strstr(str(s, "where"), "anyprog.c:"));
     json_t *p = expect_problem("reachable-growth", "reach_step", "native,jemalloc", 1);
-    assert_int_equal(json_array_size(json_object_get(p, "not_seen_by")), 2); /* lsan, valgrind: with the reason */
-    assert_non_null(strstr(str(json_array_get(json_object_get(p, "not_seen_by"), 0), "why"), "no longer pointed to"));
+    assert_int_equal(json_array_size(json_object_get(p, "not_seen_by")),
+                     2); /* lsan, valgrind: with the reason */
+    assert_non_null(
+        strstr(str(json_array_get(json_object_get(p, "not_seen_by"), 0), "why"), "no longer pointed to"));
 }
 
 static void test_mmap_growth(void **state)
@@ -269,7 +290,8 @@ static void test_one_time_leak(void **state)
     assert_string_equal(str(g_doc, "overall"), "PASS");
     json_t *p = expect_problem("one-time-leak", "main", "lsan,valgrind", 0); /* shown, not failing */
     assert_true(json_real_value(json_object_get(p, "one_time_bytes")) >= 100 * 1024);
-    assert_int_equal(soak_cmd("onetime-strict", prog("onetime"), "--iters 300,1500 --modes lsan --strict-leaks"), 1);
+    assert_int_equal(
+        soak_cmd("onetime-strict", prog("onetime"), "--iters 300,1500 --modes lsan --strict-leaks"), 1);
 }
 
 /* The iteration column of a run's samples.csv ends at the last step, and no "placed by
@@ -285,7 +307,8 @@ static void expect_steps(const char *out, const char *mode, long iters)
 static void test_steps_from_output_and_marks(void **state)
 {
     (void)state;
-    assert_int_equal(soak_cmd("steps", prog("steps"), "--iters 400 --modes native --step-regex 'step ([0-9]+) of'"), 0);
+    assert_int_equal(
+        soak_cmd("steps", prog("steps"), "--iters 400 --modes native --step-regex 'step ([0-9]+) of'"), 0);
     expect_steps("steps", "native", 400);
     assert_int_equal(soak_cmd("header", prog("header"), "--iters 1500 --modes native,jemalloc"), 1);
     expect_steps("header", "native", 1500);
@@ -315,13 +338,15 @@ static void test_train_full_through_cmd(void **state)
     static const char *const modes[] = {"native", "jemalloc", "lsan"};
     for (int f = 0; f < 2; f++) {
         char cmd[PATH_MAX + 128], out[64];
-        snprintf(cmd, sizeof cmd, "%s/../release%s%s/train_full --tiny {iters} --quiet", g_dir, f ? "-fault-" : "",
-                 f ? faults[f] : "");
+        snprintf(cmd, sizeof cmd, "%s/../release%s%s/train_full --tiny {iters} --quiet", g_dir,
+                 f ? "-fault-" : "", f ? faults[f] : "");
         snprintf(out, sizeof out, "cmd-%s", faults[f]);
         soak_cmd(out, cmd, "--iters 300,2000 --modes native,jemalloc,lsan");
         json_t *via_cmd = json_incref(g_doc);
-        test_sh("cd '%s' && '%s/soak' --config tiny --faults %s --iters 300,2000 --modes native,jemalloc,lsan "
-                "--out '%s/builtin-%s' >/dev/null 2>&1", g_root, g_dir, faults[f], test_tmpdir(), faults[f]);
+        test_sh(
+            "cd '%s' && '%s/soak' --config tiny --faults %s --iters 300,2000 --modes native,jemalloc,lsan "
+            "--out '%s/builtin-%s' >/dev/null 2>&1",
+            g_root, g_dir, faults[f], test_tmpdir(), faults[f]);
         char path[PATH_MAX + 64];
         snprintf(path, sizeof path, "%s/builtin-%s/summary.json", test_tmpdir(), faults[f]);
         json_decref(g_doc);
@@ -345,15 +370,17 @@ static void test_bad_input(void **state)
     const char *t = test_tmpdir();
     char cmd[PATH_MAX + 64];
     snprintf(cmd, sizeof cmd, "%s clean", g_prog);
-    assert_int_equal(soak_cmd("bad1", cmd, "%s", ""), 2);                        /* no {iters} */
+    assert_int_equal(soak_cmd("bad1", cmd, "%s", ""), 2); /* no {iters} */
     assert_int_equal(soak_cmd("bad2", "/nonexistent/prog {iters}", "%s", ""), 2); /* no such program */
     assert_int_equal(soak_cmd("bad3", prog("clean"), "--step-regex 'step [0-9]+'"), 2); /* no group */
-    assert_int_equal(soak_cmd("bad4", prog("clean"), "--step-regex 'step ([0-9'"), 2);  /* not a regex */
+    assert_int_equal(soak_cmd("bad4", prog("clean"), "--step-regex 'step ([0-9'"), 2); /* not a regex */
     assert_int_equal(soak_cmd("bad5", prog("clean"), "--asan-cmd '%s clean'", g_prog), 2);
     assert_int_equal(soak_cmd("bad6", prog("clean"), "--faults leak"), 2);
     /* a missing preload library names its Debian package */
-    assert_int_equal(test_sh("FLATMEM_LIBDIR=/nonexistent '%s/soak' --cmd '%s' --out '%s/bad7' 2>'%s/bad7.log'", g_dir,
-                             prog("clean"), t, t), 2);
+    assert_int_equal(
+        test_sh("FLATMEM_LIBDIR=/nonexistent '%s/soak' --cmd '%s' --out '%s/bad7' 2>'%s/bad7.log'", g_dir,
+                prog("clean"), t, t),
+        2);
     assert_int_equal(test_sh("grep -q 'apt-get install libjemalloc2' '%s/bad7.log'", t), 0);
     for (int i = 1; i <= 7; i++) /* nothing ran */
         assert_int_equal(test_sh("test -d '%s/bad%d/runs'", t, i), 1);
@@ -372,16 +399,20 @@ static void test_bisect_a_program_of_another_repository(void **state)
     (void)state;
     const char *t = test_tmpdir();
     const char *git = "git -c user.email=t@example.invalid -c user.name=t";
-    assert_int_equal(test_sh("mkdir -p '%s/other' && cd '%s/other' && git init -q -b main && cp '%s/tests/programs/anyprog.c' "
-                             "prog.c && printf 'prog: prog.c\\n\\tcc -O1 -g -I%s/include -o prog prog.c\\n' > Makefile && "
-                             "printf '#!/bin/sh\\nexec ./prog clean \"$1\"\\n' > run.sh && chmod +x run.sh && "
-                             "git add -A && %s commit -qm base && echo 1 >> notes && git add -A && %s commit -qm harmless && "
-                             "sed -i 's/exec .\\/prog clean/exec .\\/prog leak/' run.sh && %s commit -qam 'make it leak' && "
-                             "git rev-parse HEAD > ../bad && echo 2 >> notes && git add -A && %s commit -qm harmless2",
-                             t, t, g_root, g_root, git, git, git, git), 0);
-    int rc = test_sh("cd '%s/other' && '%s/harness/bisect' $(git rev-list --max-parents=0 HEAD) HEAD --build make "
-                     "--cmd './run.sh {iters}' --iters 2000 --soak '%s/soak' --out '%s/bisect-out' > '%s/bisect.log' 2>&1",
-                     t, g_root, g_dir, t, t);
+    assert_int_equal(
+        test_sh(
+            "mkdir -p '%s/other' && cd '%s/other' && git init -q -b main && cp '%s/tests/programs/anyprog.c' "
+            "prog.c && printf 'prog: prog.c\\n\\tcc -O1 -g -I%s/include -o prog prog.c\\n' > Makefile && "
+            "printf '#!/bin/sh\\nexec ./prog clean \"$1\"\\n' > run.sh && chmod +x run.sh && "
+            "git add -A && %s commit -qm base && echo 1 >> notes && git add -A && %s commit -qm harmless && "
+            "sed -i 's/exec .\\/prog clean/exec .\\/prog leak/' run.sh && %s commit -qam 'make it leak' && "
+            "git rev-parse HEAD > ../bad && echo 2 >> notes && git add -A && %s commit -qm harmless2",
+            t, t, g_root, g_root, git, git, git, git),
+        0);
+    int rc = test_sh(
+        "cd '%s/other' && '%s/harness/bisect' $(git rev-list --max-parents=0 HEAD) HEAD --build make "
+        "--cmd './run.sh {iters}' --iters 2000 --soak '%s/soak' --out '%s/bisect-out' > '%s/bisect.log' 2>&1",
+        t, g_root, g_dir, t, t);
     if (rc != 0 || test_sh("grep -q \"first bad commit: $(cat '%s/bad')\" '%s/bisect.log'", t, t) != 0)
         fail_msg("bisect (exit %d) did not name the commit (see %s/bisect.log)", rc, t);
 }
@@ -393,23 +424,32 @@ static void test_generate_program(void **state)
 {
     (void)state;
     const char *t = test_tmpdir();
-    assert_int_equal(test_sh("'%s/train_full' --tiny 150 --quiet --save '%s/gen.ckpt' >/dev/null", g_dir, t), 0);
-    assert_int_equal(test_sh("cd '%s' && G='%s/generate --checkpoint gen.ckpt --quiet --tokens 80 --seed 5' && $G >a.txt && "
-                             "$G >b.txt && cmp -s a.txt b.txt && test $(wc -c <a.txt) -ge 40", t, g_dir), 0);
-    assert_int_equal(test_sh("cd '%s' && printf 'HERO:\\nCLAUDIO:\\n' | '%s/generate' --checkpoint gen.ckpt --quiet "
-                             "--tokens 30 --interactive >i.txt && test $(wc -l <i.txt) -ge 2", t, g_dir), 0);
+    assert_int_equal(test_sh("'%s/train_full' --tiny 150 --quiet --save '%s/gen.ckpt' >/dev/null", g_dir, t),
+                     0);
+    assert_int_equal(
+        test_sh(
+            "cd '%s' && G='%s/generate --checkpoint gen.ckpt --quiet --tokens 80 --seed 5' && $G >a.txt && "
+            "$G >b.txt && cmp -s a.txt b.txt && test $(wc -c <a.txt) -ge 40",
+            t, g_dir),
+        0);
+    assert_int_equal(
+        test_sh("cd '%s' && printf 'HERO:\\nCLAUDIO:\\n' | '%s/generate' --checkpoint gen.ckpt --quiet "
+                "--tokens 30 --interactive >i.txt && test $(wc -l <i.txt) -ge 2",
+                t, g_dir),
+        0);
     static const char *const bad[][2] = {
-        {"", "--checkpoint"},                                              /* required */
+        {"", "--checkpoint"}, /* required */
         {"--checkpoint nosuch.ckpt", "nosuch.ckpt"},
         {"--checkpoint a.txt", "not a checkpoint"},
-        {"--checkpoint gen.ckpt --prompt '~~'", "never saw"},             /* not in the built-in corpus */
+        {"--checkpoint gen.ckpt --prompt '~~'", "never saw"}, /* not in the built-in corpus */
         {"--checkpoint gen.ckpt --tokens 0", "--tokens"},
         {"--checkpoint gen.ckpt --tokens 1.5", "whole number"},
         {"--checkpoint gen.ckpt --tokenizer-file a.txt", "trained on characters"},
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
-        if (test_sh("cd '%s' && '%s/generate' %s >/dev/null 2>err.txt; test $? -eq 2 && grep -q -- '%s' err.txt", t,
-                    g_dir, bad[k][0], bad[k][1]) != 0)
+        if (test_sh(
+                "cd '%s' && '%s/generate' %s >/dev/null 2>err.txt; test $? -eq 2 && grep -q -- '%s' err.txt",
+                t, g_dir, bad[k][0], bad[k][1]) != 0)
             fail_msg("generate %s: not refused with '%s'", bad[k][0], bad[k][1]);
     char cmd[PATH_MAX + 128];
     snprintf(cmd, sizeof cmd, "%s/generate --checkpoint %s/gen.ckpt --tokens {iters} --quiet", g_dir, t);
@@ -418,14 +458,17 @@ static void test_generate_program(void **state)
     if (rc != 0)
         fail_msg("generation soak: exit %d (see %s/gen.log)", rc, t);
     assert_int_equal(json_array_size(json_object_get(g_doc, "diagnosis")), 0);
-    assert_int_equal(json_integer_value(json_object_get(run_of("native", 30000), "iterations_reached")), 30000);
+    assert_int_equal(json_integer_value(json_object_get(run_of("native", 30000), "iterations_reached")),
+                     30000);
     /* tokenizer training, a step per merge, on 360 KB of made-up words: long enough a run
      * to be sampled (the built-in corpus trains in milliseconds), and text whose pairs keep
      * multiplying with the merges (the pair table that doubled as they appeared grew 7 KB
      * a merge here: GROWING, caught by this soak) */
     assert_int_equal(test_sh("awk 'BEGIN { srand(1); for (i = 0; i < 60000; i++) { n = 2 + int(rand() * 7); "
                              "for (j = 0; j < n; j++) printf \"%%c\", 97 + int(rand() * 26); "
-                             "printf (i %% 12 == 11 ? \"\\n\" : \" \") } }' >'%s/words.txt'", t), 0);
+                             "printf (i %% 12 == 11 ? \"\\n\" : \" \") } }' >'%s/words.txt'",
+                             t),
+                     0);
     snprintf(cmd, sizeof cmd, "%s/tokenize --data %s/words.txt --merges {iters} --quiet", g_dir, t);
     rc = soak_cmd("tok", cmd, "--iters 100,800 --modes native,jemalloc,lsan");
     if (rc != 0)
@@ -440,10 +483,10 @@ static json_t *problem_in(const char *function)
 {
     size_t i;
     json_t *p;
-    json_array_foreach(json_object_get(g_doc, "diagnosis"), i, p)
-        if (!strncmp(str(p, "function"), function, strlen(function)))
-            return p;
-    fail_msg("no problem in %s:\n%.3000s", function, json_dumps(json_object_get(g_doc, "diagnosis"), JSON_INDENT(1)));
+    json_array_foreach(json_object_get(g_doc, "diagnosis"), i,
+                       p) if (!strncmp(str(p, "function"), function, strlen(function))) return p;
+    fail_msg("no problem in %s:\n%.3000s", function,
+             json_dumps(json_object_get(g_doc, "diagnosis"), JSON_INDENT(1)));
     return NULL;
 }
 
@@ -467,23 +510,26 @@ static void test_allocation_paths_name_the_program(void **state)
         const char *prog, *what, *function;
         double truth; /* bytes the program asks for and keeps a step */
     } paths[] = {
-        {NULL, "strdup", "copy_step", 29 + 8},        /* the copy and its pointer */
+        {NULL, "strdup", "copy_step", 29 + 8}, /* the copy and its pointer */
         {NULL, "calloc", "zeroed_step", 96},
         {NULL, "realloc", "append_step", 64},
         {"cpp", "new", "trainer::Pool::keep", 96},
-        {"cpp", "string", "trainer::Log::append", 48 + 101}, /* a list node (two links, a string) and its text */
-        {"cpp", "map", "trainer::Registry::add", 64},   /* a tree node: four words and the pair */
+        {"cpp", "string", "trainer::Log::append",
+         48 + 101}, /* a list node (two links, a string) and its text */
+        {"cpp", "map", "trainer::Registry::add", 64}, /* a tree node: four words and the pair */
     };
     for (size_t k = 0; k < sizeof paths / sizeof paths[0]; k++) {
         char cmd[PATH_MAX + 128];
         snprintf(cmd, sizeof cmd, "%s %s {iters}", paths[k].prog ? cpp : g_prog, paths[k].what);
         int rc = soak_cmd(paths[k].what, cmd, "--iters 200,2000 --modes native,jemalloc");
         if (rc != 1)
-            fail_msg("%s: soak exited %d, expected 1 (see %s/%s.log)", paths[k].what, rc, test_tmpdir(), paths[k].what);
+            fail_msg("%s: soak exited %d, expected 1 (see %s/%s.log)", paths[k].what, rc, test_tmpdir(),
+                     paths[k].what);
         json_t *p = problem_in(paths[k].function);
         assert_string_equal(str(p, "kind"), "reachable-growth");
         expect_rate(p, paths[k].truth);
-        assert_int_equal(json_array_size(json_object_get(g_doc, "diagnosis")), 1); /* the scratch buffer is not one */
+        assert_int_equal(json_array_size(json_object_get(g_doc, "diagnosis")),
+                         1); /* the scratch buffer is not one */
     }
 }
 
@@ -532,10 +578,12 @@ static void test_bpe_leak_per_merge_fails(void **state)
     const char *t = test_tmpdir();
     assert_int_equal(test_sh("awk 'BEGIN { srand(2); for (i = 0; i < 20000; i++) { n = 2 + int(rand() * 7); "
                              "for (j = 0; j < n; j++) printf \"%%c\", 97 + int(rand() * 26); "
-                             "printf (i %% 12 == 11 ? \"\\n\" : \" \") } }' >'%s/words2.txt'", t), 0);
+                             "printf (i %% 12 == 11 ? \"\\n\" : \" \") } }' >'%s/words2.txt'",
+                             t),
+                     0);
     char cmd[PATH_MAX * 2];
-    snprintf(cmd, sizeof cmd, "%s/../release-fault-bpe_leak/tokenize --data %s/words2.txt --merges {iters} --quiet", g_dir,
-             t);
+    snprintf(cmd, sizeof cmd,
+             "%s/../release-fault-bpe_leak/tokenize --data %s/words2.txt --merges {iters} --quiet", g_dir, t);
     assert_int_equal(soak_cmd("bpeleak", cmd, "--iters 100,1000 --modes native,lsan"), 1);
     json_t *p = problem_in("fault_bpe_merge");
     assert_string_equal(str(p, "kind"), "leak");
@@ -555,7 +603,8 @@ static void test_too_short_is_not_judged(void **state)
     for (int k = 2; k <= 3; k++)
         expect("native", k, "UNJUDGED", "", NULL), expect("jemalloc", k, "UNJUDGED", "", NULL);
     if (json_array_size(json_object_get(g_doc, "diagnosis")) != 0)
-        fail_msg("a run too short to judge made a problem: %.2000s", json_dumps(json_object_get(g_doc, "diagnosis"), 0));
+        fail_msg("a run too short to judge made a problem: %.2000s",
+                 json_dumps(json_object_get(g_doc, "diagnosis"), 0));
     assert_string_equal(str(g_doc, "overall"), "INCOMPLETE");
     assert_int_equal(rc, 1);
 }
@@ -564,16 +613,24 @@ static void test_install(void **state)
 {
     (void)state;
     const char *t = test_tmpdir();
-    assert_int_equal(test_sh("cd '%s' && make -s --no-print-directory install PREFIX='%s/prefix' >'%s/install.log' 2>&1",
-                             g_root, t, t), 0);
-    assert_int_equal(test_sh("cd '%s/prefix' && test -x bin/flatmem && test -f lib/flatmem/libflatmem-probe.so && "
-                             "test -f include/flatmem.h && test -f share/flatmem/reports/common.gp && "
-                             "test -f share/man/man1/flatmem.1", t), 0);
-    assert_int_equal(test_sh("mkdir -p '%s/elsewhere' && cd '%s/elsewhere' && cp '%s' ./myprog && "
-                             "'%s/prefix/bin/flatmem' --cmd './myprog header {iters}' --iters 1500 --modes native,jemalloc "
-                             "--out out >log 2>&1; test $? -eq 1 && test -s out/charts/peak.png && "
-                             "grep -q reach_step out/summary.json && test -s out/runs/native-1500/steps.csv",
-                             t, t, g_prog, t), 0);
+    assert_int_equal(
+        test_sh("cd '%s' && make -s --no-print-directory install PREFIX='%s/prefix' >'%s/install.log' 2>&1",
+                g_root, t, t),
+        0);
+    assert_int_equal(
+        test_sh("cd '%s/prefix' && test -x bin/flatmem && test -f lib/flatmem/libflatmem-probe.so && "
+                "test -f include/flatmem.h && test -f share/flatmem/reports/common.gp && "
+                "test -f share/man/man1/flatmem.1",
+                t),
+        0);
+    assert_int_equal(
+        test_sh(
+            "mkdir -p '%s/elsewhere' && cd '%s/elsewhere' && cp '%s' ./myprog && "
+            "'%s/prefix/bin/flatmem' --cmd './myprog header {iters}' --iters 1500 --modes native,jemalloc "
+            "--out out >log 2>&1; test $? -eq 1 && test -s out/charts/peak.png && "
+            "grep -q reach_step out/summary.json && test -s out/runs/native-1500/steps.csv",
+            t, t, g_prog, t),
+        0);
 }
 
 int main(int argc, char **argv)

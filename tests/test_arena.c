@@ -128,8 +128,8 @@ static void test_reset_does_not_hand_back_same_bytes_when_checked(void **state)
     char *p2 = arena_alloc(&a, 128, "test");
     assert_ptr_not_equal(p1, p2);
 #ifdef ARENA_ASAN
-    assert_true(__asan_address_is_poisoned(p1));      /* released by the reset */
-    assert_false(__asan_address_is_poisoned(p2));     /* live */
+    assert_true(__asan_address_is_poisoned(p1)); /* released by the reset */
+    assert_false(__asan_address_is_poisoned(p2)); /* live */
     assert_true(__asan_address_is_poisoned(p2 + 128)); /* redzone after the block */
 #endif
     arena_free(&a);

@@ -13,26 +13,28 @@
 static char g_dir[PATH_MAX];
 static char g_repo[PATH_MAX + 16];
 
-
 static void bisect_names_the_commit(const char *fault)
 {
     if (strcmp(ENGINE_VARIANT, "release") || !ENGINE_PROBES)
         skip();
     const char *t = test_tmpdir();
     const char *git = "git -c user.email=test@example.invalid -c user.name=test";
-    assert_int_equal(test_sh("mkdir -p '%s/%s' && cd '%s' && git ls-files -z | xargs -0 tar -cf - | tar -xf - -C '%s/%s'", t,
-                        fault, g_repo, t, fault),
-                     0);
-    assert_int_equal(test_sh("cd '%s/%s' && git init -q -b main && git add -A && %s commit -qm base && "
-                        "for i in 1 2 3; do echo $i >> notes.txt; git add -A; %s commit -qm \"harmless $i\"; done && "
-                        "sed -i 's/^FAULT ?= none$/FAULT ?= %s/' Makefile && grep -q '^FAULT ?= %s$' Makefile && "
-                        "%s commit -qam 'turn on %s' && git rev-parse HEAD > ../%s.bad && "
-                        "for i in 4 5; do echo $i >> notes.txt; git add -A; %s commit -qm \"harmless $i\"; done",
-                        t, fault, git, git, fault, fault, git, fault, fault, git),
-                     0);
+    assert_int_equal(
+        test_sh("mkdir -p '%s/%s' && cd '%s' && git ls-files -z | xargs -0 tar -cf - | tar -xf - -C '%s/%s'",
+                t, fault, g_repo, t, fault),
+        0);
+    assert_int_equal(
+        test_sh("cd '%s/%s' && git init -q -b main && git add -A && %s commit -qm base && "
+                "for i in 1 2 3; do echo $i >> notes.txt; git add -A; %s commit -qm \"harmless $i\"; done && "
+                "sed -i 's/^FAULT ?= none$/FAULT ?= %s/' Makefile && grep -q '^FAULT ?= %s$' Makefile && "
+                "%s commit -qam 'turn on %s' && git rev-parse HEAD > ../%s.bad && "
+                "for i in 4 5; do echo $i >> notes.txt; git add -A; %s commit -qm \"harmless $i\"; done",
+                t, fault, git, git, fault, fault, git, fault, fault, git),
+        0);
     char log[PATH_MAX + 64];
     snprintf(log, sizeof log, "%s/%s.bisect.log", t, fault);
-    int rc = test_sh("cd '%s/%s' && '%s/harness/bisect' $(git rev-list --max-parents=0 HEAD) HEAD --iters 200 "
+    int rc =
+        test_sh("cd '%s/%s' && '%s/harness/bisect' $(git rev-list --max-parents=0 HEAD) HEAD --iters 200 "
                 "--soak '%s/soak' --out '%s/%s-out' > '%s' 2>&1",
                 t, fault, g_repo, g_dir, t, fault, log);
     char text[16384] = "", bad[64] = "", want[160];
@@ -59,9 +61,14 @@ static void bisect_names_the_commit(const char *fault)
      * (summary.json, summary.md) names the commit */
     assert_int_equal(test_sh("d='%s/%s-out/%s' && grep -q '\"first_bad\": \"%s\"' \"$d/bisect.json\" && "
                              "grep -q '\"commit\": \"%s\"' \"$d/summary.json\" && "
-                             "grep -q 'First bad commit: `%.12s`' \"$d/summary.md\"", t, fault, bad, bad, bad, bad), 0);
+                             "grep -q 'First bad commit: `%.12s`' \"$d/summary.md\"",
+                             t, fault, bad, bad, bad, bad),
+                     0);
     /* the user's tree was not touched: no bisect in progress, no extra worktree */
-    assert_int_equal(test_sh("cd '%s/%s' && ! git bisect log >/dev/null 2>&1 && [ $(git worktree list | wc -l) -eq 1 ]", t, fault), 0);
+    assert_int_equal(
+        test_sh("cd '%s/%s' && ! git bisect log >/dev/null 2>&1 && [ $(git worktree list | wc -l) -eq 1 ]", t,
+                fault),
+        0);
 }
 
 static void test_bisect_leak(void **state)

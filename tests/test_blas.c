@@ -90,8 +90,8 @@ static int child_grid(void)
                     gemm(ta, tb, m, n, k, 1.0f, a, ta ? m : k, b, tb ? k : n, 1.0f, c, n);
                     g_counting = 0;
                     if (g_allocs && bad++ < 5)
-                        printf("%s: gemm ta=%d tb=%d m=%d n=%d k=%d: %ld heap allocations\n", blas_kernels(), ta, tb,
-                               m, n, k, g_allocs);
+                        printf("%s: gemm ta=%d tb=%d m=%d n=%d k=%d: %ld heap allocations\n", blas_kernels(),
+                               ta, tb, m, n, k, g_allocs);
                 }
     return bad;
 }
@@ -144,22 +144,23 @@ static void test_choice(void **state)
         int cpu, bf16;
         const char *want; /* NULL: keep */
     } cases[] = {
-        {"Prescott", 3, 0, "SkylakeX"},  /* the Xeon OpenBLAS 0.3.21 does not know */
+        {"Prescott", 3, 0, "SkylakeX"}, /* the Xeon OpenBLAS 0.3.21 does not know */
         {"Prescott", 3, 1, "Cooperlake"},
         {"Core2", 2, 0, "Haswell"},
         {"Nehalem", 1, 0, "Sandybridge"},
-        {"Haswell", 3, 0, "SkylakeX"},   /* AVX2 kernels on an AVX-512 CPU */
-        {"Zen", 2, 0, NULL},             /* Zen 3: its own choice is as good as the CPU */
-        {"Cooperlake", 3, 1, NULL},      /* Zen 4 */
+        {"Haswell", 3, 0, "SkylakeX"}, /* AVX2 kernels on an AVX-512 CPU */
+        {"Zen", 2, 0, NULL}, /* Zen 3: its own choice is as good as the CPU */
+        {"Cooperlake", 3, 1, NULL}, /* Zen 4 */
         {"SkylakeX", 3, 0, NULL},
-        {"Prescott", 0, 0, NULL},        /* an SSE machine: nothing better */
-        {"SomethingNew", 3, 1, NULL},    /* a name not known here: left alone */
+        {"Prescott", 0, 0, NULL}, /* an SSE machine: nothing better */
+        {"SomethingNew", 3, 1, NULL}, /* a name not known here: left alone */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *got = gemm_better_kernels(cases[i].current, cases[i].cpu, cases[i].bf16);
         if ((got == NULL) != (cases[i].want == NULL) || (got && strcmp(got, cases[i].want)))
-            fail_msg("%s on a CPU of level %d (bf16 %d): chose %s, expected %s", cases[i].current, cases[i].cpu,
-                     cases[i].bf16, got ? got : "to keep it", cases[i].want ? cases[i].want : "to keep it");
+            fail_msg("%s on a CPU of level %d (bf16 %d): chose %s, expected %s", cases[i].current,
+                     cases[i].cpu, cases[i].bf16, got ? got : "to keep it",
+                     cases[i].want ? cases[i].want : "to keep it");
     }
     /* this CPU's level agrees with what the kernel says it has */
     int bf16, level = gemm_cpu_level(&bf16);
@@ -190,7 +191,8 @@ static void test_no_allocation_with_any_kernels(void **state)
     for (int i = 0; i < n; i++) {
         char log[PATH_MAX + 64];
         snprintf(log, sizeof log, "%s/child-%s.log", test_tmpdir(), sets[i]);
-        int rc = test_sh("FLATMEM_BLAS_KERNELS=%s OPENBLAS_NUM_THREADS=1 '%s' --child >'%s' 2>&1", sets[i], g_self, log);
+        int rc = test_sh("FLATMEM_BLAS_KERNELS=%s OPENBLAS_NUM_THREADS=1 '%s' --child >'%s' 2>&1", sets[i],
+                         g_self, log);
         if (rc != 0) {
             test_sh("cat '%s'", log);
             fail_msg("with FLATMEM_BLAS_KERNELS=%s: exit %d (see above)", sets[i], rc);
@@ -223,8 +225,11 @@ static void test_same_losses_with_any_kernels(void **state)
     for (int i = 0; i < n; i++) {
         char path[PATH_MAX + 64];
         snprintf(path, sizeof path, "%s/losses-%s.txt", test_tmpdir(), sets[i]);
-        assert_int_equal(test_sh("FLATMEM_BLAS_KERNELS=%s '%s/train_full' --tiny 30 --threads 2 --quiet --losses '%s' "
-                                 ">/dev/null", sets[i], g_dir, path), 0);
+        assert_int_equal(
+            test_sh("FLATMEM_BLAS_KERNELS=%s '%s/train_full' --tiny 30 --threads 2 --quiet --losses '%s' "
+                    ">/dev/null",
+                    sets[i], g_dir, path),
+            0);
         int k = read_losses(path, i ? got : ref, 40);
         assert_int_equal(k, 30);
         for (int j = 0; i && j < k; j++)

@@ -95,7 +95,8 @@ static void test_round_trip_random_bytes(void **state)
         size_t len = (size_t)(k * 37 % 4096);
         for (size_t i = 0; i < len; i++) {
             s = s * 6364136223846793005ull + 1442695040888963407ull;
-            buf[i] = k % 3 ? (uint8_t)(s >> 56) : (uint8_t)" etaoin\n"[(s >> 60) & 7]; /* raw bytes, and text-like runs */
+            buf[i] = k % 3 ? (uint8_t)(s >> 56)
+                           : (uint8_t) " etaoin\n"[(s >> 60) & 7]; /* raw bytes, and text-like runs */
         }
         round_trip(&g_bpe, buf, len);
     }
@@ -161,10 +162,10 @@ static void test_damaged_files(void **state)
     (void)state;
     assert_non_null(strstr(load_damaged(0, 'X', -1, 0), "not a tokenizer file"));
     assert_non_null(strstr(load_damaged(8, 9, -1, 0), "another version"));
-    assert_non_null(strstr(load_damaged(14, 0xff, -1, 0), "out of range"));   /* vocab 16M */
+    assert_non_null(strstr(load_damaged(14, 0xff, -1, 0), "out of range")); /* vocab 16M */
     assert_non_null(strstr(load_damaged(-1, 0, 100, 0), "truncated"));
     assert_non_null(strstr(load_damaged(19, 0x7f, -1, 0), "not made before")); /* merge 0 names 2^31.. */
-    assert_non_null(strstr(load_damaged(16, 'q', -1, 0), "checksum"));        /* a valid but other merge */
+    assert_non_null(strstr(load_damaged(16, 'q', -1, 0), "checksum")); /* a valid but other merge */
     assert_non_null(strstr(load_damaged(-1, 0, -1, 1), "trailing"));
 }
 

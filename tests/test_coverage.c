@@ -10,7 +10,7 @@
 
 #include "hook.h"
 
-static char g_dir[PATH_MAX];  /* build/<variant> */
+static char g_dir[PATH_MAX]; /* build/<variant> */
 static char g_root[PATH_MAX + 16]; /* the project */
 
 static int is_release(void)
@@ -25,10 +25,11 @@ static void write_set(const char *out, const char *name, const int *runs)
     snprintf(path, sizeof path, "%s/coverage/%s.json", out, name);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    fprintf(f, "{\"gcovr/format_version\": \"0.3\", \"files\": [{\"file\": \"engine/x.c\", \"functions\": [], \"lines\": [");
+    fprintf(f, "{\"gcovr/format_version\": \"0.3\", \"files\": [{\"file\": \"engine/x.c\", \"functions\": "
+               "[], \"lines\": [");
     for (int i = 0; i < 10; i++)
-        fprintf(f, "%s{\"line_number\": %d, \"count\": %d, \"branches\": [], \"gcovr/noncode\": false}", i ? ", " : "",
-                i + 1, runs[i] * 7);
+        fprintf(f, "%s{\"line_number\": %d, \"count\": %d, \"branches\": [], \"gcovr/noncode\": false}",
+                i ? ", " : "", i + 1, runs[i] * 7);
     fprintf(f, ", {\"line_number\": 11, \"count\": 0, \"branches\": [], \"gcovr/noncode\": true}]}]}\n");
     fclose(f);
 }
@@ -57,7 +58,8 @@ static const char *fixture(const char *name, const char *floors)
 
 static int report(const char *out)
 {
-    return test_sh("cd '%s' && tools/coverage-report '%s' '%s/floors.tsv' >'%s/log' 2>&1", g_root, out, out, out);
+    return test_sh("cd '%s' && tools/coverage-report '%s' '%s/floors.tsv' >'%s/log' 2>&1", g_root, out, out,
+                   out);
 }
 
 static char *slurp(const char *dir, const char *name)
@@ -88,9 +90,8 @@ static const char *line_class(const char *out, int line)
     size_t i;
     json_t *l;
     cls[0] = 0;
-    json_array_foreach(lines, i, l)
-        if (json_integer_value(json_object_get(l, "line")) == line)
-            snprintf(cls, sizeof cls, "%s", json_string_value(json_object_get(l, "class")));
+    json_array_foreach(lines, i, l) if (json_integer_value(json_object_get(l, "line")) == line)
+        snprintf(cls, sizeof cls, "%s", json_string_value(json_object_get(l, "class")));
     json_decref(doc);
     return cls;
 }
@@ -123,7 +124,7 @@ static void test_floor_met_passes_and_lines_are_classed(void **state)
     assert_string_equal(line_class(out, 9), "failpoint");
     assert_string_equal(line_class(out, 10), "untrained");
     assert_string_equal(line_class(out, 11), ""); /* not code */
-    assert_string_equal(line_class(out, 1), "");  /* the soak runs it */
+    assert_string_equal(line_class(out, 1), ""); /* the soak runs it */
 }
 
 static void test_file_without_floor_fails(void **state)
@@ -159,9 +160,10 @@ static void test_report_shows_the_section(void **state)
     assert_non_null(strstr(html, "Engine lines the soak runs"));
     assert_non_null(strstr(html, "training runs it, the soak does not"));
     /* a damaged coverage.json is said so on the page, and the page is still written */
-    assert_int_equal(test_sh("echo '{\"files\": [' > '%s/coverage.json' && cd '%s' && '%s/soak' report '%s' >/dev/null",
-                             out, g_root, g_dir, out),
-                     0);
+    assert_int_equal(
+        test_sh("echo '{\"files\": [' > '%s/coverage.json' && cd '%s' && '%s/soak' report '%s' >/dev/null",
+                out, g_root, g_dir, out),
+        0);
     assert_non_null(strstr(slurp(out, "index.html"), "coverage.json could not be read"));
 }
 

@@ -11,7 +11,8 @@ static void test_asan_stack_use_after_return(void **state)
     const char *log =
         "train_full: tiny, 1 layers\n"
         "=================================================================\n"
-        "==18410==ERROR: AddressSanitizer: stack-use-after-return on address 0x7fef56a94b30 at pc 0x55e8 bp 0x7ffd sp 0x7ffd\n"
+        "==18410==ERROR: AddressSanitizer: stack-use-after-return on address 0x7fef56a94b30 at pc 0x55e8 bp "
+        "0x7ffd sp 0x7ffd\n"
         "READ of size 8 at 0x7fef56a94b30 thread T0\n"
         "    #0 0x55e8ea255006 in bias_add_backward engine/ops.c:95\n"
         "    #1 0x55e8ea24a1b2 in graph_backward /elsewhere/engine/autograd.c:121:19\n"
@@ -27,7 +28,8 @@ static void test_asan_stack_use_after_return(void **state)
     assert_string_equal(f.kind, "stack-use-after-return");
     assert_true(!strncmp(f.message, "ERROR: AddressSanitizer: stack-use-after-return on address", 58));
     assert_int_equal(f.n_frames, 3);
-    assert_string_equal(f.frames[0], "bias_add_backward engine/ops.c:95"); /* the path as the repository has it */
+    assert_string_equal(f.frames[0],
+                        "bias_add_backward engine/ops.c:95"); /* the path as the repository has it */
     assert_string_equal(f.frames[1], "graph_backward /elsewhere/engine/autograd.c:121:19");
     assert_int_equal(finding_from_memcheck(log, &f), 0);
 }
@@ -36,7 +38,8 @@ static void test_asan_stack_use_after_return(void **state)
 static void test_lsan_deadly_signal(void **state)
 {
     (void)state;
-    const char *log = "==55==ERROR: LeakSanitizer: SEGV on unknown address 0x7f1900010013 (pc 0x5583 bp 0x7ffc sp 0x7ffc T0)\n"
+    const char *log = "==55==ERROR: LeakSanitizer: SEGV on unknown address 0x7f1900010013 (pc 0x5583 bp "
+                      "0x7ffc sp 0x7ffc T0)\n"
                       "    #0 0x5583e520a190 in graph_grad engine/autograd.c:125\n";
     Finding f;
     assert_int_equal(finding_from_sanitizer(log, &f), 1);
@@ -46,7 +49,8 @@ static void test_lsan_deadly_signal(void **state)
     /* a path below the current folder is made relative to it */
     char cwd[PATH_MAX], text[PATH_MAX + 200];
     assert_non_null(getcwd(cwd, sizeof cwd));
-    snprintf(text, sizeof text, "==1==ERROR: AddressSanitizer: heap-use-after-free\n    #0 0x1 in f %s/src/a.c:7\n", cwd);
+    snprintf(text, sizeof text,
+             "==1==ERROR: AddressSanitizer: heap-use-after-free\n    #0 0x1 in f %s/src/a.c:7\n", cwd);
     assert_int_equal(finding_from_sanitizer(text, &f), 1);
     assert_string_equal(f.frames[0], "f src/a.c:7");
 }
@@ -59,7 +63,8 @@ static void test_lsan_leak(void **state)
                       "==18390==ERROR: LeakSanitizer: detected memory leaks\n"
                       "\n"
                       "Direct leak of 102400 byte(s) in 100 object(s) allocated from:\n"
-                      "    #0 0x7f0 in __interceptor_posix_memalign ../../../../src/libsanitizer/asan/asan_malloc_linux.cpp:226\n"
+                      "    #0 0x7f0 in __interceptor_posix_memalign "
+                      "../../../../src/libsanitizer/asan/asan_malloc_linux.cpp:226\n"
                       "    #1 0x55d in mem_alloc engine/mem.c:16\n"
                       "    #2 0x55e in fault_per_step engine/gpt.c:200\n";
     Finding f;
@@ -79,13 +84,16 @@ static void test_lsan_leak(void **state)
     assert_true(frame_is_allocator("__GI___strdup ./string/./string/strdup.c:42"));
     assert_true(frame_is_allocator("__libc_calloc"));
     assert_true(frame_is_allocator("call_init ./elf/dl-init.c:70"));
-    assert_true(frame_is_allocator("void std::vector<int, std::allocator<int> >::_M_realloc_insert<int const&>("
-                                   "__gnu_cxx::__normal_iterator<int*, std::vector<int> >, int const&)"));
-    assert_true(frame_is_allocator("std::__cxx11::basic_string<char>::_M_mutate(unsigned long) basic_string.tcc:317"));
+    assert_true(
+        frame_is_allocator("void std::vector<int, std::allocator<int> >::_M_realloc_insert<int const&>("
+                           "__gnu_cxx::__normal_iterator<int*, std::vector<int> >, int const&)"));
+    assert_true(frame_is_allocator(
+        "std::__cxx11::basic_string<char>::_M_mutate(unsigned long) basic_string.tcc:317"));
     assert_true(frame_is_allocator("operator new[](unsigned long)"));
     assert_true(frame_is_allocator("je_prof_backtrace"));
-    assert_true(frame_is_allocator("std::map<long, trainer::Entry, std::less<long>, std::allocator<std::pair<long const, "
-                                   "trainer::Entry> > >::operator[](long const&)[inline]"));
+    assert_true(frame_is_allocator(
+        "std::map<long, trainer::Entry, std::less<long>, std::allocator<std::pair<long const, "
+        "trainer::Entry> > >::operator[](long const&)[inline]"));
     assert_true(frame_is_allocator("void* operator new(unsigned long)"));
     assert_true(frame_is_allocator("malloc in /usr/libexec/valgrind/vgpreload_memcheck-amd64-linux.so"));
     /* the program's own code, however it is written */
@@ -95,7 +103,8 @@ static void test_lsan_leak(void **state)
     assert_false(frame_is_allocator("record_step ./train.c:5"));
     assert_false(frame_is_allocator("bool operator<(Key const&, Key const&) key.h:3"));
     /* the summary's byte count, with or without thousands separators */
-    assert_true(finding_leak_bytes("SUMMARY: LeakSanitizer: 102400 byte(s) leaked in 100 allocation(s).\n") == 102400);
+    assert_true(finding_leak_bytes("SUMMARY: LeakSanitizer: 102400 byte(s) leaked in 100 allocation(s).\n") ==
+                102400);
     assert_true(finding_leak_bytes("==7==    definitely lost: 1,024 bytes in 1 blocks\n") == 1024);
     assert_true(isnan(finding_leak_bytes("no summary here\n")));
 }
@@ -103,8 +112,9 @@ static void test_lsan_leak(void **state)
 static void test_ubsan(void **state)
 {
     (void)state;
-    const char *log = "engine/ops.c:40:12: runtime error: signed integer overflow: 2147483647 + 1 cannot be represented\n"
-                      "    #0 0x1 in op_add engine/ops.c:40\n";
+    const char *log =
+        "engine/ops.c:40:12: runtime error: signed integer overflow: 2147483647 + 1 cannot be represented\n"
+        "    #0 0x1 in op_add engine/ops.c:40\n";
     Finding f;
     assert_int_equal(finding_from_sanitizer(log, &f), 1);
     assert_string_equal(f.tool, "ubsan");
@@ -146,10 +156,11 @@ static void test_clean_logs_have_no_finding(void **state)
     (void)state;
     Finding f;
     assert_int_equal(finding_from_sanitizer("train_full: tiny\ndone: 100 iterations\n", &f), 0);
-    assert_int_equal(finding_from_memcheck("==1== HEAP SUMMARY:\n==1==     in use at exit: 0 bytes in 0 blocks\n"
-                                           "==1== All heap blocks were freed -- no leaks are possible\n",
-                                           &f),
-                     0);
+    assert_int_equal(
+        finding_from_memcheck("==1== HEAP SUMMARY:\n==1==     in use at exit: 0 bytes in 0 blocks\n"
+                              "==1== All heap blocks were freed -- no leaks are possible\n",
+                              &f),
+        0);
 }
 
 int main(void)

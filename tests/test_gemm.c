@@ -9,8 +9,8 @@
 #include "par.h"
 #include "rng.h"
 
-typedef void (*GemmFn)(int, int, int, int, int, float, const float *, int, const float *, int,
-                       float, float *, int);
+typedef void (*GemmFn)(int, int, int, int, int, float, const float *, int, const float *, int, float, float *,
+                       int);
 
 static void reference(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
                       const float *b, int ldb, float beta, double *c, int ldc)
@@ -26,8 +26,9 @@ static void reference(int ta, int tb, int m, int n, int k, float alpha, const fl
 
 static void check_backend(GemmFn fn, const char *name)
 {
-    static const int dims[][3] = {{1, 1, 1}, {3, 5, 7}, {17, 33, 65}, {64, 64, 64}, {70, 300, 130}, {5, 1, 257},
-                                  {130, 150, 70}, {40, 300, 100}}; /* the last two split over threads */
+    static const int dims[][3] = {
+        {1, 1, 1},      {3, 5, 7},   {17, 33, 65},   {64, 64, 64},
+        {70, 300, 130}, {5, 1, 257}, {130, 150, 70}, {40, 300, 100}}; /* the last two split over threads */
     Rng r;
     rng_seed(&r, 7);
     for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++)
@@ -40,16 +41,20 @@ static void check_backend(GemmFn fn, const char *name)
                 float *a = malloc(sizeof(float) * arows * lda), *b = malloc(sizeof(float) * brows * ldb);
                 float *c = malloc(sizeof(float) * m * ldc);
                 double *want = malloc(sizeof(double) * m * ldc);
-                for (int i = 0; i < arows * lda; i++) a[i] = rng_normal(&r);
-                for (int i = 0; i < brows * ldb; i++) b[i] = rng_normal(&r);
-                for (int i = 0; i < m * ldc; i++) want[i] = c[i] = rng_normal(&r);
+                for (int i = 0; i < arows * lda; i++)
+                    a[i] = rng_normal(&r);
+                for (int i = 0; i < brows * ldb; i++)
+                    b[i] = rng_normal(&r);
+                for (int i = 0; i < m * ldc; i++)
+                    want[i] = c[i] = rng_normal(&r);
                 float alpha = 0.75f, beta = d % 2 ? 0.0f : 0.5f;
                 reference(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, want, ldc);
                 fn(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
                 for (int i = 0; i < m; i++)
                     for (int j = 0; j < ldc; j++) {
                         char what[128];
-                        snprintf(what, sizeof what, "%s %dx%dx%d ta=%d tb=%d C[%d][%d]", name, m, n, k, ta, tb, i, j);
+                        snprintf(what, sizeof what, "%s %dx%dx%d ta=%d tb=%d C[%d][%d]", name, m, n, k, ta,
+                                 tb, i, j);
                         ASSERT_CLOSE(c[i * ldc + j], want[i * ldc + j], 1e-4, 1e-4, what);
                     }
                 free(a), free(b), free(c), free(want);
@@ -75,8 +80,10 @@ static void test_backends_agree(void **state)
     static float a[M * K], b[K * N], c1[M * N], c2[M * N];
     Rng r;
     rng_seed(&r, 11);
-    for (int i = 0; i < M * K; i++) a[i] = rng_normal(&r);
-    for (int i = 0; i < K * N; i++) b[i] = rng_normal(&r);
+    for (int i = 0; i < M * K; i++)
+        a[i] = rng_normal(&r);
+    for (int i = 0; i < K * N; i++)
+        b[i] = rng_normal(&r);
     gemm(0, 0, M, N, K, 1.0f, a, K, b, N, 0.0f, c1, N);
     gemm_portable(0, 0, M, N, K, 1.0f, a, K, b, N, 0.0f, c2, N);
     for (int i = 0; i < M * N; i++)
@@ -98,8 +105,10 @@ static void test_threaded_gemm_matches_reference_and_serial(void **state)
         int m = dims[d][0], n = dims[d][1], k = dims[d][2];
         float *a = malloc(sizeof(float) * m * k), *b = malloc(sizeof(float) * k * n);
         float *c1 = malloc(sizeof(float) * m * n), *c2 = malloc(sizeof(float) * m * n);
-        for (int i = 0; i < m * k; i++) a[i] = rng_normal(&r);
-        for (int i = 0; i < k * n; i++) b[i] = rng_normal(&r);
+        for (int i = 0; i < m * k; i++)
+            a[i] = rng_normal(&r);
+        for (int i = 0; i < k * n; i++)
+            b[i] = rng_normal(&r);
         gemm(0, 1, m, n, k, 1.0f, a, k, b, k, 0.0f, c1, n);
         par_init(1);
         gemm(0, 1, m, n, k, 1.0f, a, k, b, k, 0.0f, c2, n);

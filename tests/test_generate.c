@@ -136,8 +136,8 @@ static void test_sampling(void **state)
     assert_memory_equal(a, b, sizeof a); /* a fixed seed: the same text */
     generate(&g, 43, 1.0f, 0, c, 200);
     assert_true(memcmp(a, c, sizeof a) != 0);
-    generate(&g, 1, 0.0f, 0, a, 100);       /* greedy */
-    generate(&g, 2, 1.0f, 1, b, 100);       /* top-1: greedy whatever the seed */
+    generate(&g, 1, 0.0f, 0, a, 100); /* greedy */
+    generate(&g, 2, 1.0f, 1, b, 100); /* top-1: greedy whatever the seed */
     assert_memory_equal(a, b, sizeof(int32_t) * 100);
     /* top-k 3: every token among the 3 largest logits of its step */
     Rng r;

@@ -72,8 +72,8 @@ static void test_whole_model_gradient(void **state)
             worst_i = i;
         }
         if (err > tol)
-            fail_msg("parameter %zu: analytic %.6g, numeric %.6g (abs err %.3g > tolerance %.3g)", i, analytic[i],
-                     num, err, tol);
+            fail_msg("parameter %zu: analytic %.6g, numeric %.6g (abs err %.3g > tolerance %.3g)", i,
+                     analytic[i], num, err, tol);
     }
     print_message("whole model: %zu parameters checked, worst error %.2f of tolerance (parameter %zu)\n",
                   m.n_params, worst, worst_i);
@@ -103,17 +103,19 @@ static void test_memory_contract_200_iterations(void **state)
         ArenaStats a = arena_stats(&t.arena);
         MemStats m = mem_stats();
         if (it % 50 != 0 && a.step_bytes != a1.step_bytes)
-            fail_msg("iteration %d: arena used %zu bytes, iteration 1 used %zu", it, a.step_bytes, a1.step_bytes);
+            fail_msg("iteration %d: arena used %zu bytes, iteration 1 used %zu", it, a.step_bytes,
+                     a1.step_bytes);
         if (a.high_water_bytes != a1.high_water_bytes || a.reserved_bytes != a1.reserved_bytes ||
             a.chunks != a1.chunks)
-            fail_msg("iteration %d: arena high-water %zu / reserved %zu / chunks %zu, after iteration 1: %zu / %zu / %zu",
+            fail_msg("iteration %d: arena high-water %zu / reserved %zu / chunks %zu, after iteration 1: %zu "
+                     "/ %zu / %zu",
                      it, a.high_water_bytes, a.reserved_bytes, a.chunks, a1.high_water_bytes,
                      a1.reserved_bytes, a1.chunks);
         if (t.tape.cap != cap1)
             fail_msg("iteration %d: tape capacity %zu, after iteration 1: %zu", it, t.tape.cap, cap1);
         if (m.allocs != m1.allocs || m.live_bytes != m1.live_bytes)
-            fail_msg("iteration %d: %llu engine heap allocations since iteration 1 (live bytes %zu -> %zu)", it,
-                     (unsigned long long)(m.allocs - m1.allocs), m1.live_bytes, m.live_bytes);
+            fail_msg("iteration %d: %llu engine heap allocations since iteration 1 (live bytes %zu -> %zu)",
+                     it, (unsigned long long)(m.allocs - m1.allocs), m1.live_bytes, m.live_bytes);
     }
     assert_int_equal(t.tape.len, 0); /* cleared at the end of every step */
     trainer_free(&t);
@@ -181,7 +183,6 @@ static void test_theoretical_minimum(void **state)
     assert_true(m.total <= held);
     trainer_free(&t);
 }
-
 
 static void thread_losses(int threads, int n, float *out, unsigned long long *late_allocs)
 {

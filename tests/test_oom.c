@@ -64,11 +64,12 @@ static void test_every_allocation_can_fail(void **state)
                 recovered++;
                 continue;
             }
-            fail_msg("allocation %s of %ld: exit %d, expected 1 with an out-of-memory message; stderr:\n%.2000s", spec,
-                     total, rc, err);
+            fail_msg(
+                "allocation %s of %ld: exit %d, expected 1 with an out-of-memory message; stderr:\n%.2000s",
+                spec, total, rc, err);
         }
-    print_message("%ld allocations, each failed once and from then on: all ended cleanly (%d absorbed)\n", total,
-                  recovered);
+    print_message("%ld allocations, each failed once and from then on: all ended cleanly (%d absorbed)\n",
+                  total, recovered);
 #endif
 }
 

@@ -99,12 +99,13 @@ static void test_forward_values(void **state)
     expect_values(op_add(g, a, b), (float[]){6, 8, 10, 12}, 4, "add");
     expect_values(op_mul(g, a, b), (float[]){5, 12, 21, 32}, 4, "mul");
     Tensor *table = leaf(3, 2, (float[]){0, 1, 10, 11, 20, 21});
-    expect_values(op_embedding(g, table, (int32_t[]){2, 0, 2}, 3), (float[]){20, 21, 0, 1, 20, 21}, 6, "embedding");
+    expect_values(op_embedding(g, table, (int32_t[]){2, 0, 2}, 3), (float[]){20, 21, 0, 1, 20, 21}, 6,
+                  "embedding");
     Tensor *x = leaf(1, 4, (float[]){1, 2, 3, 4}), *w = leaf(1, 4, (float[]){1, 1, 1, 2}),
            *lb = leaf(1, 4, (float[]){0, 0, 0, 1});
     float rstd = 1.0f / sqrtf(1.25f + 1e-5f);
-    expect_values(op_layernorm(g, x, w, lb), (float[]){-1.5f * rstd, -0.5f * rstd, 0.5f * rstd, 3.0f * rstd + 1}, 4,
-                  "layernorm");
+    expect_values(op_layernorm(g, x, w, lb),
+                  (float[]){-1.5f * rstd, -0.5f * rstd, 0.5f * rstd, 3.0f * rstd + 1}, 4, "layernorm");
     Tensor *gx = leaf(1, 3, (float[]){0, 1, -1});
     expect_values(op_gelu(g, gx), (float[]){0, 0.8411919906f, -0.1588080094f}, 3, "gelu");
     /* attention, B=1 T=2 H=1 C=1: token 0 sees only itself; token 1 weighs v0, v1 by
@@ -246,15 +247,49 @@ static void test_grad_matmul(void **state)
         }
 }
 
-static Tensor *build_linear(Graph *g, Tensor **in, const void *arg) { (void)arg; return op_linear(g, in[0], in[1], in[2]); }
-static Tensor *build_bias_add(Graph *g, Tensor **in, const void *arg) { (void)arg; return op_bias_add(g, in[0], in[1]); }
-static Tensor *build_add(Graph *g, Tensor **in, const void *arg) { (void)arg; return op_add(g, in[0], in[1]); }
-static Tensor *build_mul(Graph *g, Tensor **in, const void *arg) { (void)arg; return op_mul(g, in[0], in[1]); }
-static Tensor *build_gelu(Graph *g, Tensor **in, const void *arg) { (void)arg; return op_gelu(g, in[0]); }
-static Tensor *build_mean(Graph *g, Tensor **in, const void *arg) { (void)arg; return op_mean(g, in[0]); }
-static Tensor *build_layernorm(Graph *g, Tensor **in, const void *arg) { (void)arg; return op_layernorm(g, in[0], in[1], in[2]); }
-static Tensor *build_embedding(Graph *g, Tensor **in, const void *arg) { return op_embedding(g, in[0], arg, 5); }
-static Tensor *build_cross_entropy(Graph *g, Tensor **in, const void *arg) { return op_cross_entropy(g, in[0], arg); }
+static Tensor *build_linear(Graph *g, Tensor **in, const void *arg)
+{
+    (void)arg;
+    return op_linear(g, in[0], in[1], in[2]);
+}
+static Tensor *build_bias_add(Graph *g, Tensor **in, const void *arg)
+{
+    (void)arg;
+    return op_bias_add(g, in[0], in[1]);
+}
+static Tensor *build_add(Graph *g, Tensor **in, const void *arg)
+{
+    (void)arg;
+    return op_add(g, in[0], in[1]);
+}
+static Tensor *build_mul(Graph *g, Tensor **in, const void *arg)
+{
+    (void)arg;
+    return op_mul(g, in[0], in[1]);
+}
+static Tensor *build_gelu(Graph *g, Tensor **in, const void *arg)
+{
+    (void)arg;
+    return op_gelu(g, in[0]);
+}
+static Tensor *build_mean(Graph *g, Tensor **in, const void *arg)
+{
+    (void)arg;
+    return op_mean(g, in[0]);
+}
+static Tensor *build_layernorm(Graph *g, Tensor **in, const void *arg)
+{
+    (void)arg;
+    return op_layernorm(g, in[0], in[1], in[2]);
+}
+static Tensor *build_embedding(Graph *g, Tensor **in, const void *arg)
+{
+    return op_embedding(g, in[0], arg, 5);
+}
+static Tensor *build_cross_entropy(Graph *g, Tensor **in, const void *arg)
+{
+    return op_cross_entropy(g, in[0], arg);
+}
 
 static Tensor *build_attention(Graph *g, Tensor **in, const void *arg)
 {
@@ -388,7 +423,6 @@ static void test_grad_cross_entropy(void **state)
     gradcheck("cross_entropy", build_cross_entropy, in, 1, targets);
     leaf_free(in[0]);
 }
-
 
 /* Backward hands each entry's output (data and gradient) back once the entry has run, and
  * later gradients of the same size reuse it; in the ASan build a stale pointer into a

@@ -13,7 +13,6 @@
 
 static char g_dir[PATH_MAX];
 
-
 static size_t read_floats(const char *path, float *out, size_t max)
 {
     FILE *f = fopen(path, "rb");
@@ -52,20 +51,23 @@ static void parity(const char *preset)
     snprintf(path, sizeof path, "%s/text.txt", t);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    static const char *const words[] = {"the ", "king ", "and ", "queen ", "of ", "night,\n", "day.\n", "sweet ", "love "};
+    static const char *const words[] = {"the ",     "king ",  "and ",   "queen ", "of ",
+                                        "night,\n", "day.\n", "sweet ", "love "};
     unsigned x = 12345;
     for (int i = 0; i < 9000; i++) {
         x = x * 1103515245u + 12345u;
         fputs(words[(x >> 16) % 9], f);
     }
     fclose(f);
-    assert_int_equal(test_sh("cd '%s' && '%s/train_full' --%s 20 --data text.txt --seed 7 --threads 1 --quiet "
-                        "--save-init %s.init --losses %s.eng --dump-grads %s.eg >/dev/null",
-                        t, g_dir, preset, preset, preset, preset),
-                     0);
-    int rc = test_sh("cd '%s' && /usr/bin/python3 '%s/../../bench/torch_ref.py' parity --init %s.init --data text.txt "
-                "--steps 20 --threads 1 --losses %s.py --grads %s.pg > %s.log 2>&1",
-                t, g_dir, preset, preset, preset, preset);
+    assert_int_equal(
+        test_sh("cd '%s' && '%s/train_full' --%s 20 --data text.txt --seed 7 --threads 1 --quiet "
+                "--save-init %s.init --losses %s.eng --dump-grads %s.eg >/dev/null",
+                t, g_dir, preset, preset, preset, preset),
+        0);
+    int rc = test_sh(
+        "cd '%s' && /usr/bin/python3 '%s/../../bench/torch_ref.py' parity --init %s.init --data text.txt "
+        "--steps 20 --threads 1 --losses %s.py --grads %s.pg > %s.log 2>&1",
+        t, g_dir, preset, preset, preset, preset);
     assert_int_equal(rc, 0);
     double le[20], lp[20];
     char a[PATH_MAX + 32], b[PATH_MAX + 32];
@@ -78,7 +80,8 @@ static void parity(const char *preset)
         double rel = fabs(le[i] - lp[i]) / fabs(lp[i]);
         worst = fmax(worst, rel);
         if (rel > 1e-4)
-            fail_msg("%s step %d: engine loss %.9g, PyTorch %.9g (relative %.2e > 1e-4)", preset, i + 1, le[i], lp[i], rel);
+            fail_msg("%s step %d: engine loss %.9g, PyTorch %.9g (relative %.2e > 1e-4)", preset, i + 1,
+                     le[i], lp[i], rel);
     }
     static float ge[1 << 22], gp[1 << 22];
     snprintf(a, sizeof a, "%s/%s.eg", t, preset);
@@ -96,10 +99,10 @@ static void parity(const char *preset)
         }
     }
     if (dmax > 1e-5 * gmax + 1e-8)
-        fail_msg("%s gradient %zu: engine %.9g, PyTorch %.9g (|diff| %.2e > 1e-5 x max |g| %.3g)", preset, at, ge[at],
-                 gp[at], dmax, gmax);
-    print_message("%s: 20 losses within %.2e relative; %zu gradients within %.2e (max |g| %.3g)\n", preset, worst, n,
-                  dmax, gmax);
+        fail_msg("%s gradient %zu: engine %.9g, PyTorch %.9g (|diff| %.2e > 1e-5 x max |g| %.3g)", preset, at,
+                 ge[at], gp[at], dmax, gmax);
+    print_message("%s: 20 losses within %.2e relative; %zu gradients within %.2e (max |g| %.3g)\n", preset,
+                  worst, n, dmax, gmax);
 }
 
 static void test_parity_tiny(void **state)

@@ -23,9 +23,9 @@ static char g_dir[PATH_MAX]; /* build/<variant> */
 typedef struct Counts {
     unsigned count[EV_KIND_COUNT];
     uint64_t bytes[EV_KIND_COUNT];
-    uint64_t role_bytes[4];     /* tensor.create bytes by role, transient only */
+    uint64_t role_bytes[4]; /* tensor.create bytes by role, transient only */
     uint64_t alloc_since_reset; /* arena.alloc bytes since the last reset */
-    int reset_mismatch;         /* a reset reported other bytes than were allocated */
+    int reset_mismatch; /* a reset reported other bytes than were allocated */
 } Counts;
 
 static void count_event(void *ud, const EngEvent *ev)
@@ -167,7 +167,8 @@ static void test_clean_run_samples_are_flat(void **state)
                         !strncmp(names[i], "mem.", 4) || !strncmp(names[i], "persistent.", 11) ||
                         !strncmp(names[i], "tensors.", 8);
             if (exact && strcmp(vals[i], ref[i]) != 0)
-                fail_msg("row %d (iteration %s): %s = %s, iteration 1 had %s", rows, vals[0], names[i], vals[i], ref[i]);
+                fail_msg("row %d (iteration %s): %s = %s, iteration 1 had %s", rows, vals[0], names[i],
+                         vals[i], ref[i]);
         }
     }
     fclose(f);
@@ -195,7 +196,9 @@ static void test_reader_round_trip_and_damage(void **state)
     int rc;
     while ((rc = evlog_next(&r, &rec, err, sizeof err)) == 1) {
         ends += rec.kind == EV_ITER_END;
-        heap += rec.kind == EV_HEAP_ALLOC ? (int64_t)rec.bytes : rec.kind == EV_HEAP_FREE ? -(int64_t)rec.bytes : 0;
+        heap += rec.kind == EV_HEAP_ALLOC  ? (int64_t)rec.bytes
+                : rec.kind == EV_HEAP_FREE ? -(int64_t)rec.bytes
+                                           : 0;
     }
     assert_int_equal(rc, 0);
     assert_false(r.truncated);
@@ -236,10 +239,11 @@ static void test_killed_run_leaves_readable_files(void **state)
     char log[PATH_MAX + 32], csv[PATH_MAX + 32], cmd[4 * PATH_MAX], out[1 << 16];
     snprintf(log, sizeof log, "%s/killed.bin", test_tmpdir());
     snprintf(csv, sizeof csv, "%s/killed.csv", test_tmpdir());
-    snprintf(cmd, sizeof cmd,
-             "'%s/train_full' 10000000 --quiet --events '%s' --samples '%s' --sample-every 1 >/dev/null 2>&1 & "
-             "pid=$!; sleep 1.5; kill -9 $pid; wait $pid 2>/dev/null; true",
-             g_dir, log, csv);
+    snprintf(
+        cmd, sizeof cmd,
+        "'%s/train_full' 10000000 --quiet --events '%s' --samples '%s' --sample-every 1 >/dev/null 2>&1 & "
+        "pid=$!; sleep 1.5; kill -9 $pid; wait $pid 2>/dev/null; true",
+        g_dir, log, csv);
     assert_int_equal(system(cmd), 0);
     assert_int_equal(run_probe_dump(log, out, sizeof out), 0);
     const char *last = strstr(out, "last complete ");
@@ -256,11 +260,18 @@ static void test_killed_run_leaves_readable_files(void **state)
 static void test_probe_dump_bad_usage(void **state)
 {
     (void)state;
-    static const char *const bad[] = {"", "--bogus x.bin", "x.bin --iters 5:2", "x.bin --iters a:b",
-                                      "x.bin --growth 1:2", "x.bin --top 0", "x.bin y.bin", "x.bin --iters"};
+    static const char *const bad[] = {"",
+                                      "--bogus x.bin",
+                                      "x.bin --iters 5:2",
+                                      "x.bin --iters a:b",
+                                      "x.bin --growth 1:2",
+                                      "x.bin --top 0",
+                                      "x.bin y.bin",
+                                      "x.bin --iters"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char cmd[2 * PATH_MAX];
-        snprintf(cmd, sizeof cmd, "cd '%s' && touch x.bin && '%s/probe-dump' %s >/dev/null 2>&1", test_tmpdir(), g_dir, bad[i]);
+        snprintf(cmd, sizeof cmd, "cd '%s' && touch x.bin && '%s/probe-dump' %s >/dev/null 2>&1",
+                 test_tmpdir(), g_dir, bad[i]);
         int st = system(cmd);
         if (!WIFEXITED(st) || WEXITSTATUS(st) != 2)
             fail_msg("probe-dump %s: exit %d, expected 2", bad[i], WIFEXITED(st) ? WEXITSTATUS(st) : -1);

@@ -34,19 +34,23 @@ static void fixture_run(const char *root, const char *name, const char *mode, lo
     char cmd[3 * PATH_MAX];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
     assert_int_equal(system(cmd), 0);
-    snprintf(text, sizeof text, "mode=%s\niterations=%ld\nfault=none\nconfig=tiny\n%swall_s=1.5\npeak_rss_bytes=%ld\n",
-             mode, iters, facts, 6500000L + grow_per_iter * iters);
+    snprintf(text, sizeof text,
+             "mode=%s\niterations=%ld\nfault=none\nconfig=tiny\n%swall_s=1.5\npeak_rss_bytes=%ld\n", mode,
+             iters, facts, 6500000L + grow_per_iter * iters);
     write_file(dir, "run.txt", text);
     write_file(dir, "command.txt", "build/release/train_full --tiny 100 --samples samples.csv\n");
     write_file(dir, "stderr.txt", stderr_text ? stderr_text : "");
-    write_file(dir, "train.json", "{\n  \"ms_per_iter_median\": 0.550000,\n  \"peak_rss_bytes\": 6500000\n}\n");
+    write_file(dir, "train.json",
+               "{\n  \"ms_per_iter_median\": 0.550000,\n  \"peak_rss_bytes\": 6500000\n}\n");
     char path[3 * PATH_MAX];
     snprintf(path, sizeof path, "%s/samples.csv", dir);
     FILE *f = fopen(path, "w");
     fprintf(f, "%s\n", sampler_columns());
     for (long it = 1; it <= iters; it += it == 1 ? 9 : 10)
-        fprintf(f, "%ld,0.1,1113856,1113856,1113856,21,256,42,1069064,61696,61696,123392,%ld,13,%ld,421040,,,,,,16384\n", it,
-                1578919L + grow_per_iter * it, 6500000L + grow_per_iter * it);
+        fprintf(f,
+                "%ld,0.1,1113856,1113856,1113856,21,256,42,1069064,61696,61696,123392,%ld,13,%ld,421040,,,,,,"
+                "16384\n",
+                it, 1578919L + grow_per_iter * it, 6500000L + grow_per_iter * it);
     fclose(f);
 }
 
@@ -79,8 +83,8 @@ static char *slurp(const char *path)
 static int run_report(const char *root)
 {
     char cmd[6 * PATH_MAX];
-    snprintf(cmd, sizeof cmd, "'%s/soak' report '%s' --templates '%s/reports' >'%s/report.log' 2>&1", g_dir, root, g_repo,
-             root);
+    snprintf(cmd, sizeof cmd, "'%s/soak' report '%s' --templates '%s/reports' >'%s/report.log' 2>&1", g_dir,
+             root, g_repo, root);
     int st = system(cmd);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
@@ -105,7 +109,8 @@ static void test_report_from_fixture(void **state)
         fail_msg("soak report failed: %s", slurp(p));
     }
     /* every chart: a PNG of the template's size, and its SVG */
-    static const char *const charts[] = {"peak", "memory-native", "memory-asan", "memory-jemalloc", "breakdown", "time"};
+    static const char *const charts[] = {"peak",      "memory-native", "memory-asan", "memory-jemalloc",
+                                         "breakdown", "time"};
     for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++) {
         char p[PATH_MAX + 64];
         unsigned w, h;
@@ -124,18 +129,21 @@ static void test_report_from_fixture(void **state)
     snprintf(page, sizeof page, "%s/index.html", root);
     /* libxml2's parser knows HTML 4: it calls HTML5's <details>/<summary> (the folded
      * evidence) invalid tags; every other complaint fails */
-    snprintf(cmd, sizeof cmd, "xmllint --html --noout '%s' 2>&1 | grep 'parser error' | "
-                              "grep -vE 'Tag (details|summary) invalid' | grep -q . && exit 1 || exit 0", page);
+    snprintf(cmd, sizeof cmd,
+             "xmllint --html --noout '%s' 2>&1 | grep 'parser error' | "
+             "grep -vE 'Tag (details|summary) invalid' | grep -q . && exit 1 || exit 0",
+             page);
     assert_int_equal(system(cmd), 0);
     const char *html = slurp(page);
     assert_non_null(html);
-    static const char *const words[] = {"FLAT", "GROWING", "ERROR", "CRASHED", "NOT_RUN", "INCOMPLETE",
-                                        "SIGSEGV", "heap-use-after-free"};
+    static const char *const words[] = {"FLAT",    "GROWING",    "ERROR",   "CRASHED",
+                                        "NOT_RUN", "INCOMPLETE", "SIGSEGV", "heap-use-after-free"};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         if (!strstr(html, words[i]))
             fail_msg("the page does not say %s", words[i]);
     assert_null(strstr(html, "<script"));
-    assert_non_null(strstr(html, "<h2 id=\"diagnosis\">Diagnosis</h2>")); /* at the top, the runs' evidence folded */
+    assert_non_null(
+        strstr(html, "<h2 id=\"diagnosis\">Diagnosis</h2>")); /* at the top, the runs' evidence folded */
     assert_true(strstr(html, "id=\"diagnosis\"") < strstr(html, "<h2>Verdicts"));
     assert_non_null(strstr(html, "<details><summary>The evidence"));
     assert_non_null(strstr(html, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; more"));

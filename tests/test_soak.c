@@ -18,9 +18,9 @@
 #include "runs.h"
 #include "verdict.h"
 
-static char g_dir[PATH_MAX];      /* build/release */
+static char g_dir[PATH_MAX]; /* build/release */
 static char g_root[PATH_MAX + 8]; /* build */
-static json_t *g_doc;             /* the summary.json of the last soak() */
+static json_t *g_doc; /* the summary.json of the last soak() */
 
 /* Runs soak with the arguments (a format), output into OUT (a folder under the scratch
  * folder); returns its exit status and loads OUT/summary.json into g_doc (NULL if none). */
@@ -31,8 +31,8 @@ __attribute__((format(printf, 2, 3))) static int soak(const char *out, const cha
     va_start(ap, fmt);
     vsnprintf(args, sizeof args, fmt, ap);
     va_end(ap);
-    int rc = test_sh("'%s/soak' --build '%s' --out '%s/%s' %s >'%s/%s.log' 2>&1", g_dir, g_root, test_tmpdir(), out,
-                     args, test_tmpdir(), out);
+    int rc = test_sh("'%s/soak' --build '%s' --out '%s/%s' %s >'%s/%s.log' 2>&1", g_dir, g_root,
+                     test_tmpdir(), out, args, test_tmpdir(), out);
     snprintf(path, sizeof path, "%s/%s/summary.json", test_tmpdir(), out);
     json_decref(g_doc);
     g_doc = json_load_file(path, 0, NULL);
@@ -50,17 +50,17 @@ static json_t *entry(json_t *doc, const char *mode, long iters, const char *faul
 {
     size_t i;
     json_t *r;
-    json_array_foreach(json_object_get(doc, "runs"), i, r)
-        if (!strcmp(str(r, "mode"), mode) && !strcmp(str(r, "fault"), fault) &&
-            json_integer_value(json_object_get(r, "iterations")) == iters &&
-            json_integer_value(json_object_get(r, "resume_from")) == 0)
-            return r;
+    json_array_foreach(json_object_get(doc, "runs"), i,
+                       r) if (!strcmp(str(r, "mode"), mode) && !strcmp(str(r, "fault"), fault) &&
+                              json_integer_value(json_object_get(r, "iterations")) == iters &&
+                              json_integer_value(json_object_get(r, "resume_from")) == 0) return r;
     fail_msg("summary has no run %s/%ld/%s", mode, iters, fault);
     return NULL;
 }
 
 /* The run has verdict, and `also` (if given) appears in its one-line JSON. */
-static void expect(json_t *doc, const char *mode, long iters, const char *fault, const char *verdict, const char *also)
+static void expect(json_t *doc, const char *mode, long iters, const char *fault, const char *verdict,
+                   const char *also)
 {
     json_t *r = entry(doc, mode, iters, fault);
     char *text = json_dumps(r, 0);
@@ -78,7 +78,8 @@ static void test_watchdog(void **state)
     snprintf(victim, sizeof victim, "%s/tests/victim", g_dir);
     time_t t0 = time(NULL);
     setenv("VICTIM", "alloc", 1);
-    assert_int_equal(soak("wd-alloc", "--program '%s' --modes native --iters 100 --budget-mb 64 --timeout 60", victim), 1);
+    assert_int_equal(
+        soak("wd-alloc", "--program '%s' --modes native --iters 100 --budget-mb 64 --timeout 60", victim), 1);
     expect(g_doc, "native", 100, "none", "OVER_BUDGET", "budget 64 MiB");
     setenv("VICTIM", "sleep", 1);
     assert_int_equal(soak("wd-sleep", "--program '%s' --modes native --iters 100 --timeout 1", victim), 1);
@@ -94,9 +95,9 @@ static void test_watchdog(void **state)
 static void test_bad_usage(void **state)
 {
     (void)state;
-    static const char *const bad[] = {"--modes bogus", "--iters 0", "--shard 3/2", "--faults nosuchfault",
-                                      "--data /nonexistent", "--jobs 0", "--timeout -1", "--config nosuch",
-                                      "--resume-iters 5", "stray"};
+    static const char *const bad[] = {
+        "--modes bogus", "--iters 0",    "--shard 3/2",     "--faults nosuchfault", "--data /nonexistent",
+        "--jobs 0",      "--timeout -1", "--config nosuch", "--resume-iters 5",     "stray"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (soak("bad", "%s", bad[i]) != 2)
             fail_msg("soak %s: expected exit 2", bad[i]);
@@ -104,7 +105,10 @@ static void test_bad_usage(void **state)
     assert_int_equal(test_sh("'%s/soak' check --faults leek 2>'%s/check.log'", g_dir, test_tmpdir()), 2);
     assert_int_equal(test_sh("grep -q 'valid: none early_reset' '%s/check.log'", test_tmpdir()), 0);
     /* an output folder that cannot be written */
-    assert_int_equal(test_sh("'%s/soak' --out /proc/flatmem-cannot-write --modes native --iters 100 >/dev/null 2>&1", g_dir), 2);
+    assert_int_equal(
+        test_sh("'%s/soak' --out /proc/flatmem-cannot-write --modes native --iters 100 >/dev/null 2>&1",
+                g_dir),
+        2);
 }
 
 static void test_clean_soak_passes_in_every_mode(void **state)
@@ -126,7 +130,8 @@ static void test_clean_soak_passes_in_every_mode(void **state)
     /* a clean soak: an empty diagnosis, one line on the console, the page and summary.md */
     assert_int_equal(json_array_size(json_object_get(g_doc, "diagnosis")), 0);
     assert_int_equal(test_sh("grep -q '^diagnosis: no problem found' '%s/clean.log'", test_tmpdir()), 0);
-    assert_int_equal(test_sh("grep -q '^No problem found: memory stays flat' '%s/clean/summary.md'", test_tmpdir()), 0);
+    assert_int_equal(
+        test_sh("grep -q '^No problem found: memory stays flat' '%s/clean/summary.md'", test_tmpdir()), 0);
 }
 
 /* The cell of fault x mode in the summary's detection matrix. */
@@ -134,9 +139,9 @@ static json_t *cell(json_t *doc, const char *fault, Mode m)
 {
     size_t i;
     json_t *c;
-    json_array_foreach(json_object_get(doc, "detection_matrix"), i, c)
-        if (!strcmp(str(c, "fault"), fault) && !strcmp(str(c, "mode"), mode_name(m)))
-            return c;
+    json_array_foreach(json_object_get(doc, "detection_matrix"), i,
+                       c) if (!strcmp(str(c, "fault"), fault) &&
+                              !strcmp(str(c, "mode"), mode_name(m))) return c;
     fail_msg("no detection-matrix cell %s/%s", fault, mode_name(m));
     return NULL;
 }
@@ -144,7 +149,9 @@ static json_t *cell(json_t *doc, const char *fault, Mode m)
 static int junit_failures(const char *out)
 {
     return test_sh("grep -q '<testsuites name=\"soak\" tests=\"[0-9]*\" failures=\"0\"' '%s/%s/junit.xml'",
-                   test_tmpdir(), out) == 0 ? 0 : 1;
+                   test_tmpdir(), out) == 0
+               ? 0
+               : 1;
 }
 
 /* The detection matrix: every cell the harness's table requires (which docs/faults.md must
@@ -154,9 +161,12 @@ static void test_detection_matrix(void **state)
     (void)state;
     char faults[512] = "";
     for (int i = 0; i < fault_count(); i++)
-        snprintf(faults + strlen(faults), sizeof faults - strlen(faults), "%s%s", i ? "," : "", fault_name(i));
-    int rc = soak("faults", "--faults %s --modes native,asan,valgrind,jemalloc,lsan --iters 100 --resume-iters none "
-                  "--expect-faults", faults);
+        snprintf(faults + strlen(faults), sizeof faults - strlen(faults), "%s%s", i ? "," : "",
+                 fault_name(i));
+    int rc = soak("faults",
+                  "--faults %s --modes native,asan,valgrind,jemalloc,lsan --iters 100 --resume-iters none "
+                  "--expect-faults",
+                  faults);
     for (int i = 0; i < fault_count(); i++)
         for (int m = 0; m < MODE_COUNT; m++) {
             Verdict want = verdict_required(fault_name(i), (Mode)m);
@@ -180,7 +190,8 @@ static void test_detection_matrix(void **state)
         expect(g_doc, "native", 100, sited[k], "GROWING", site);
         expect(g_doc, "jemalloc", 100, sited[k], "GROWING", site);
     }
-    expect(g_doc, "native", 100, "kv_grow", "GROWING", "\"site\": \"gen.cache\""); /* the KV cache's own site */
+    expect(g_doc, "native", 100, "kv_grow", "GROWING",
+           "\"site\": \"gen.cache\""); /* the KV cache's own site */
     expect(g_doc, "asan", 100, "leak", "ERROR", "\"kind\": \"leak\"");
     expect(g_doc, "valgrind", 100, "par_leak", "ERROR", "\"kind\": \"definitely-lost\"");
     expect(g_doc, "native", 100, "par_leak", "GROWING", "\"slope_series\": \"malloc.in_use_bytes\"");
@@ -206,40 +217,40 @@ static void test_detection_matrix(void **state)
     if (json_array_size(problems) != sizeof diag / sizeof diag[0]) { /* none for the clean build */
         json_t *p;
         size_t i;
-        json_array_foreach(problems, i, p)
-            print_message("problem %zu: %s\n", i + 1, str(p, "summary"));
+        json_array_foreach(problems, i, p) print_message("problem %zu: %s\n", i + 1, str(p, "summary"));
         fail_msg("%zu problems, expected %zu", json_array_size(problems), sizeof diag / sizeof diag[0]);
     }
     for (size_t k = 0; k < sizeof diag / sizeof diag[0]; k++) {
         json_t *p, *found = NULL;
         size_t i, n = 0;
-        json_array_foreach(problems, i, p)
-            if (!strcmp(str(p, "fault"), diag[k].fault))
-                found = p, n++;
+        json_array_foreach(problems, i, p) if (!strcmp(str(p, "fault"), diag[k].fault)) found = p, n++;
         if (n != 1)
             fail_msg("diagnosis: fault %s is %zu problems, expected one", diag[k].fault, n);
-        if (strcmp(str(found, "kind"), diag[k].kind) || (diag[k].function && strcmp(str(found, "function"), diag[k].function)) ||
+        if (strcmp(str(found, "kind"), diag[k].kind) ||
+            (diag[k].function && strcmp(str(found, "function"), diag[k].function)) ||
             (diag[k].site && strcmp(str(found, "site"), diag[k].site)))
-            fail_msg("diagnosis of %s: %s, expected %s in %s / site %s", diag[k].fault, str(found, "summary"), diag[k].kind,
-                     diag[k].function ? diag[k].function : "-", diag[k].site ? diag[k].site : "-");
-        assert_true(json_is_true(json_object_get(found, "expected")) && json_is_false(json_object_get(found, "fails")));
+            fail_msg("diagnosis of %s: %s, expected %s in %s / site %s", diag[k].fault, str(found, "summary"),
+                     diag[k].kind, diag[k].function ? diag[k].function : "-",
+                     diag[k].site ? diag[k].site : "-");
+        assert_true(json_is_true(json_object_get(found, "expected")) &&
+                    json_is_false(json_object_get(found, "fails")));
     }
     /* the headline rate is the growth's, from the most exact series: the arena's 16 bytes
      * more a step read as 16 B/iteration (not the site's bytes allocated per step) */
     json_t *p, *creep = NULL;
     size_t i;
-    json_array_foreach(problems, i, p)
-        creep = !strcmp(str(p, "fault"), "arena_creep") ? p : creep;
+    json_array_foreach(problems, i, p) creep = !strcmp(str(p, "fault"), "arena_creep") ? p : creep;
     double rate = json_number_value(json_object_get(json_object_get(creep, "bytes_per_iter"), "median"));
     if (rate < 16.0 * 0.75 || rate > 16.0 * 1.25)
         fail_msg("arena_creep: %s; expected 16 B/iteration within 25%%", str(creep, "summary"));
     /* load_leak: nothing without resumed runs (the path is taken only when a checkpoint is read) */
-    json_array_foreach(problems, i, p)
-        if (!strcmp(str(p, "fault"), "load_leak"))
-            fail_msg("load_leak without resumed runs: %s", str(p, "summary"));
+    json_array_foreach(problems, i, p) if (!strcmp(str(p, "fault"), "load_leak"))
+        fail_msg("load_leak without resumed runs: %s", str(p, "summary"));
     /* creep is reachable: the leak checkers must not be what caught it */
-    assert_null(json_object_get(json_array_get(json_object_get(entry(g_doc, "asan", 100, "creep"), "findings"), 0), "tool"));
-    assert_null(json_object_get(json_array_get(json_object_get(entry(g_doc, "valgrind", 100, "creep"), "findings"), 0), "tool"));
+    assert_null(json_object_get(
+        json_array_get(json_object_get(entry(g_doc, "asan", 100, "creep"), "findings"), 0), "tool"));
+    assert_null(json_object_get(
+        json_array_get(json_object_get(entry(g_doc, "valgrind", 100, "creep"), "findings"), 0), "tool"));
 }
 
 /* A required cell missed: make faults fails, and junit.xml says so. The old soak (the
@@ -247,7 +258,8 @@ static void test_detection_matrix(void **state)
 static void test_missed_cell_fails_make_faults(void **state)
 {
     (void)state;
-    assert_int_equal(soak("missed", "--config tiny --faults par_leak --modes native --iters 100 --expect-faults"), 1);
+    assert_int_equal(
+        soak("missed", "--config tiny --faults par_leak --modes native --iters 100 --expect-faults"), 1);
     assert_string_equal(str(g_doc, "overall"), "FAIL");
     json_t *c = cell(g_doc, "par_leak", MODE_NATIVE);
     assert_true(json_is_false(json_object_get(c, "caught")));
@@ -286,8 +298,8 @@ static void test_docs_matrix_is_the_code_table(void **state)
                 if (!strncmp(cells[m], verdict_name((Verdict)v), strlen(verdict_name((Verdict)v))))
                     doc = (Verdict)v;
             if (doc != want)
-                fail_msg("docs/faults.md says %s/%s: '%s'; harness/verdict.c requires %s", fault, mode_name((Mode)m),
-                         cells[m], want == V_NOT_RUN ? "nothing" : verdict_name(want));
+                fail_msg("docs/faults.md says %s/%s: '%s'; harness/verdict.c requires %s", fault,
+                         mode_name((Mode)m), cells[m], want == V_NOT_RUN ? "nothing" : verdict_name(want));
         }
         rows++;
     }
@@ -301,7 +313,8 @@ static void test_docs_matrix_is_the_code_table(void **state)
 static void test_one_time_leak_on_resume(void **state)
 {
     (void)state;
-    int rc = soak("loadleak", "--faults load_leak --modes native,lsan,valgrind --iters 100,300 --resume-iters 300");
+    int rc = soak("loadleak",
+                  "--faults load_leak --modes native,lsan,valgrind --iters 100,300 --resume-iters 300");
     if (rc != 0)
         fail_msg("soak exited %d (see %s/loadleak.log)", rc, test_tmpdir());
     expect(g_doc, "lsan", 300, "load_leak", "FLAT", NULL);
@@ -316,7 +329,8 @@ static void test_one_time_leak_on_resume(void **state)
     assert_non_null(strstr(str(p, "summary"), "one-time-leak of 4.0 KiB in fault_checkpoint_load"));
     assert_true(json_is_false(json_object_get(p, "fails")));
     assert_int_equal(soak("loadleak-strict", "--faults load_leak --modes lsan --iters 100 --resume-iters 100 "
-                                             "--strict-leaks"), 1);
+                                             "--strict-leaks"),
+                     1);
 }
 
 static void test_tape_keep_over_budget(void **state)
@@ -346,29 +360,38 @@ static void test_shards_merge_to_the_same_verdicts(void **state)
     soak("shard2", "%s --shard 2/2", args);
     const char *t = test_tmpdir();
     /* shard 1 given twice, as a re-run CI job would upload it: kept once, said so */
-    assert_int_equal(test_sh("'%s/soak' merge '%s/shard1' '%s/shard2' '%s/shard1' --out '%s/merged' >/dev/null "
-                             "2>'%s/merge.log'", g_dir, t, t, t, t, t), 1);
+    assert_int_equal(
+        test_sh("'%s/soak' merge '%s/shard1' '%s/shard2' '%s/shard1' --out '%s/merged' >/dev/null "
+                "2>'%s/merge.log'",
+                g_dir, t, t, t, t, t),
+        1);
     assert_int_equal(test_sh("grep -q 'kept the first' '%s/merge.log'", t), 0);
     json_t *merged = load("merged");
-    assert_int_equal(json_array_size(json_object_get(merged, "runs")), json_array_size(json_object_get(whole, "runs")));
+    assert_int_equal(json_array_size(json_object_get(merged, "runs")),
+                     json_array_size(json_object_get(whole, "runs")));
     static const char *const faults[] = {"none", "leak"};
     static const long counts[] = {100, 200, 300};
     for (int m = 0; m < 2; m++)
         for (int k = 0; k < 2; k++)
             for (int c = 0; c < 3; c++) {
                 const char *mode = m ? "jemalloc" : "native";
-                json_t *a = entry(whole, mode, counts[c], faults[k]), *b = entry(merged, mode, counts[c], faults[k]);
-                if (strcmp(str(a, "verdict"), str(b, "verdict")) || strcmp(str(a, "slope_series"), str(b, "slope_series")))
+                json_t *a = entry(whole, mode, counts[c], faults[k]),
+                       *b = entry(merged, mode, counts[c], faults[k]);
+                if (strcmp(str(a, "verdict"), str(b, "verdict")) ||
+                    strcmp(str(a, "slope_series"), str(b, "slope_series")))
                     fail_msg("%s/%ld/%s differs: whole %s (%s), merged %s (%s)", mode, counts[c], faults[k],
-                             str(a, "verdict"), str(a, "slope_series"), str(b, "verdict"), str(b, "slope_series"));
+                             str(a, "verdict"), str(a, "slope_series"), str(b, "verdict"),
+                             str(b, "slope_series"));
             }
     assert_string_equal(str(merged, "overall"), "FAIL");
     json_decref(merged);
     json_decref(whole);
     /* a soak of another workload is not merged */
     soak("other", "--modes native --iters 100 --config tiny");
-    assert_int_equal(test_sh("'%s/soak' merge '%s/shard1' '%s/other' --out '%s/bad-merge' >/dev/null 2>'%s/merge2.log'",
-                             g_dir, t, t, t, t), 2);
+    assert_int_equal(
+        test_sh("'%s/soak' merge '%s/shard1' '%s/other' --out '%s/bad-merge' >/dev/null 2>'%s/merge2.log'",
+                g_dir, t, t, t, t),
+        2);
     assert_int_equal(test_sh("grep -q 'workload (config) differ' '%s/merge2.log'", t), 0);
 }
 
@@ -379,21 +402,26 @@ static void test_baseline_rules(void **state)
     (void)state;
     const char *t = test_tmpdir();
     soak("base-fail", "--modes native --iters 100 --faults leak");
-    assert_int_equal(test_sh("'%s/soak' baseline '%s/base-fail' --to '%s/b.json' 2>'%s/b.log'", g_dir, t, t, t), 2);
+    assert_int_equal(
+        test_sh("'%s/soak' baseline '%s/base-fail' --to '%s/b.json' 2>'%s/b.log'", g_dir, t, t, t), 2);
     assert_int_equal(test_sh("grep -q 'overall verdict is FAIL' '%s/b.log'", t), 0);
     assert_int_equal(test_sh("test -e '%s/b.json'", t), 1); /* nothing written */
     soak("base-ok", "--modes native --iters 100,200 --resume-iters none");
     assert_int_equal(test_sh("'%s/soak' baseline '%s/base-ok' --to '%s/b.json' >/dev/null", g_dir, t, t), 0);
     /* the same matrix compares and passes, saying how many runs it matched */
     char arg[PATH_MAX + 64];
-    snprintf(arg, sizeof arg, "--baseline '%s/b.json' --baseline-time-pct 100000", t); /* time: too noisy here */
+    snprintf(arg, sizeof arg, "--baseline '%s/b.json' --baseline-time-pct 100000",
+             t); /* time: too noisy here */
     assert_int_equal(soak("vs-ok", "--modes native --iters 100,200 --resume-iters none %s", arg), 0);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(g_doc, "baseline"), "matched")), 2);
     /* a soak that shares no run with it: an error before anything runs */
     assert_int_equal(soak("vs-none", "--modes jemalloc --iters 300 --resume-iters none %s", arg), 2);
     /* a damaged or older summary is refused, naming the file */
-    assert_int_equal(test_sh("echo '{\"overall\": \"PASS\", \"runs\": []}' > '%s/old.json' && '%s/soak' --modes native "
-                             "--iters 100 --baseline '%s/old.json' 2>'%s/old.log' >/dev/null", t, g_dir, t, t), 2);
+    assert_int_equal(
+        test_sh("echo '{\"overall\": \"PASS\", \"runs\": []}' > '%s/old.json' && '%s/soak' --modes native "
+                "--iters 100 --baseline '%s/old.json' 2>'%s/old.log' >/dev/null",
+                t, g_dir, t, t),
+        2);
     assert_int_equal(test_sh("grep -q 'old.json: written by an older soak' '%s/old.log'", t), 0);
 }
 
@@ -410,8 +438,8 @@ static void interrupted_soak(int sig, int want_exit, const char *out)
         int null = open("/dev/null", O_WRONLY);
         dup2(null, 1);
         dup2(null, 2);
-        execl(soak_bin, soak_bin, "--build", g_root, "--out", dir, "--modes", "native,valgrind", "--iters", "100,2000",
-              "--resume-iters", "none", "--jobs", "2", (char *)NULL);
+        execl(soak_bin, soak_bin, "--build", g_root, "--out", dir, "--modes", "native,valgrind", "--iters",
+              "100,2000", "--resume-iters", "none", "--jobs", "2", (char *)NULL);
         _exit(127);
     }
     /* wait until the short native runs are done and valgrind is busy */
@@ -448,8 +476,11 @@ static void test_disk_full_is_not_a_pass(void **state)
 {
     (void)state;
     /* 2 MiB of file per process: the event log of 2000 iterations (~14 MB) does not fit */
-    assert_int_equal(test_sh("ulimit -f 2048; '%s/soak' --build '%s' --out '%s/diskfull2' --modes native --iters 2000 "
-                             ">/dev/null 2>&1", g_dir, g_root, test_tmpdir()), 1);
+    assert_int_equal(
+        test_sh("ulimit -f 2048; '%s/soak' --build '%s' --out '%s/diskfull2' --modes native --iters 2000 "
+                ">/dev/null 2>&1",
+                g_dir, g_root, test_tmpdir()),
+        1);
     json_t *doc = load("diskfull2");
     assert_string_not_equal(str(doc, "overall"), "PASS");
     expect(doc, "native", 2000, "none", "CRASHED", "SIGXFSZ");
@@ -460,11 +491,12 @@ static void test_disk_full_is_not_a_pass(void **state)
 static void test_two_soaks_at_once(void **state)
 {
     (void)state;
-    int rc = test_sh("cd '%s' && mkdir -p twice && cd twice && "
-                     "for i in 1 2; do '%s/soak' --build '%s' --templates '%s/../reports' --modes native,jemalloc "
-                     "--iters 100,300 >log.$i 2>&1 & done; wait; ls reports/out | wc -l | grep -qx 2 && "
-                     "[ $(grep -l '\"overall\": \"PASS\"' reports/out/*/summary.json | wc -l) -eq 2 ]",
-                     test_tmpdir(), g_dir, g_root, g_root);
+    int rc =
+        test_sh("cd '%s' && mkdir -p twice && cd twice && "
+                "for i in 1 2; do '%s/soak' --build '%s' --templates '%s/../reports' --modes native,jemalloc "
+                "--iters 100,300 >log.$i 2>&1 & done; wait; ls reports/out | wc -l | grep -qx 2 && "
+                "[ $(grep -l '\"overall\": \"PASS\"' reports/out/*/summary.json | wc -l) -eq 2 ]",
+                test_tmpdir(), g_dir, g_root, g_root);
     if (rc != 0)
         fail_msg("two soaks at once did not both complete in separate folders (exit %d)", rc);
 }

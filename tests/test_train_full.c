@@ -46,7 +46,8 @@ static void run(Result *r, const char *const *args)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644), fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644),
+            fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         dup2(fo, 1);
         dup2(fe, 2);
         execv(g_bin, (char *const *)argv);
@@ -161,12 +162,29 @@ static void test_summary_of_a_good_run(void **state)
         fail_msg("exit %d; stderr: %s", r.status, r.err);
     char json[8192];
     slurp(summary, json, sizeof json);
-    static const char *const keys[] = {
-        "\"config\"", "\"layers\"", "\"heads\"", "\"embd\"", "\"ctx\"", "\"batch\"", "\"vocab\"", "\"params\"",
-        "\"iterations\": 50", "\"first_loss\"", "\"final_train_loss\"", "\"val_loss\"", "\"ms_per_iter_median\"",
-        "\"tokens_per_s\"", "\"peak_rss_bytes\"", "\"arena_high_water_bytes\"", "\"arena_reserved_bytes\"",
-        "\"tape_capacity\"", "\"heap_allocs_after_warmup\": 0\n", "\"min_bytes\"", "\"min_state_bytes\"",
-        "\"min_activation_bytes\"", "\"matmul_kernels\""};
+    static const char *const keys[] = {"\"config\"",
+                                       "\"layers\"",
+                                       "\"heads\"",
+                                       "\"embd\"",
+                                       "\"ctx\"",
+                                       "\"batch\"",
+                                       "\"vocab\"",
+                                       "\"params\"",
+                                       "\"iterations\": 50",
+                                       "\"first_loss\"",
+                                       "\"final_train_loss\"",
+                                       "\"val_loss\"",
+                                       "\"ms_per_iter_median\"",
+                                       "\"tokens_per_s\"",
+                                       "\"peak_rss_bytes\"",
+                                       "\"arena_high_water_bytes\"",
+                                       "\"arena_reserved_bytes\"",
+                                       "\"tape_capacity\"",
+                                       "\"heap_allocs_after_warmup\": 0\n",
+                                       "\"min_bytes\"",
+                                       "\"min_state_bytes\"",
+                                       "\"min_activation_bytes\"",
+                                       "\"matmul_kernels\""};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (!strstr(json, keys[i]))
             fail_msg("summary lacks %s:\n%s", keys[i], json);
@@ -235,8 +253,8 @@ static void test_bpe_tokenizer(void **state)
     unlink(tok);
     unlink(other);
     Result r;
-    run(&r, (const char *[]){"30", "--tokenizer", "bpe", "--vocab", "400", "--tokenizer-file", tok, "--save", ck,
-                             "--summary", sum, "--quiet", "--sample", "20", NULL});
+    run(&r, (const char *[]){"30", "--tokenizer", "bpe", "--vocab", "400", "--tokenizer-file", tok, "--save",
+                             ck, "--summary", sum, "--quiet", "--sample", "20", NULL});
     if (r.status != 0)
         fail_msg("bpe: exit %d: %s", r.status, r.err);
     char v[64];
@@ -248,15 +266,16 @@ static void test_bpe_tokenizer(void **state)
     assert_true(atof(v) > 0.5 && atof(v) < 8);
     assert_int_equal(access(tok, R_OK), 0);
     /* the same tokenizer (loaded from the file): resumes */
-    run(&r, (const char *[]){"40", "--tokenizer", "bpe", "--tokenizer-file", tok, "--resume", ck, "--quiet", NULL});
+    run(&r, (const char *[]){"40", "--tokenizer", "bpe", "--tokenizer-file", tok, "--resume", ck, "--quiet",
+                             NULL});
     if (r.status != 0)
         fail_msg("resume with the same tokenizer: exit %d: %s", r.status, r.err);
     /* characters, or other merges: refused, saying why */
     run(&r, (const char *[]){"40", "--resume", ck, "--quiet", NULL});
     assert_int_equal(r.status, 2);
     assert_non_null(strstr(r.err, "another tokenizer"));
-    run(&r, (const char *[]){"40", "--tokenizer", "bpe", "--vocab", "300", "--tokenizer-file", other, "--resume", ck,
-                             "--quiet", NULL});
+    run(&r, (const char *[]){"40", "--tokenizer", "bpe", "--vocab", "300", "--tokenizer-file", other,
+                             "--resume", ck, "--quiet", NULL});
     assert_int_equal(r.status, 2);
     assert_non_null(strstr(r.err, "other merges"));
     /* a damaged tokenizer file, a vocabulary out of range, --vocab without bpe */
@@ -297,12 +316,9 @@ int main(int argc, char **argv)
     build_dir_of(argv[0], dir, sizeof dir);
     snprintf(g_bin, sizeof g_bin, "%s/train_full", dir);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parser_overrides_and_defaults),
-        cmocka_unit_test(test_help),
-        cmocka_unit_test(test_bad_input_exits_2_with_a_message),
-        cmocka_unit_test(test_summary_of_a_good_run),
-        cmocka_unit_test(test_checkpoint_resume_is_exact),
-        cmocka_unit_test(test_bpe_tokenizer),
+        cmocka_unit_test(test_parser_overrides_and_defaults),    cmocka_unit_test(test_help),
+        cmocka_unit_test(test_bad_input_exits_2_with_a_message), cmocka_unit_test(test_summary_of_a_good_run),
+        cmocka_unit_test(test_checkpoint_resume_is_exact),       cmocka_unit_test(test_bpe_tokenizer),
     };
     return cmocka_run_group_tests_name("train_full", tests, tmpdir_setup, tmpdir_teardown);
 }
