@@ -112,7 +112,7 @@ endif
 # the compiler writes each object's header dependencies next to it (-MMD -MP)
 DEPS := $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d)
 
-.PHONY: check false-alarms tokenize soak-tokenize soak-generate bench-bpe bench-attrib install uninstall print-tests soak-coverage bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help check-names
+.PHONY: check false-alarms tokenize soak-tokenize soak-generate bench-bpe bench-attrib install uninstall print-tests soak-coverage bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help
 .DEFAULT_GOAL := all
 
 all: release
@@ -219,7 +219,6 @@ deps:
 # (natively: the valgrind variant's suites exercise its checked arena), and
 # ends with one line "N passed, N failed" (non-zero exit when anything failed).
 # The fault builds are the soak's table (harness/verdict.c): `soak list faults`.
-comma := ,
 VARIANTS := release asan valgrind jemalloc
 
 # the training program of every fault in every variant
@@ -410,8 +409,10 @@ clean:
 	rm -rf build
 
 help:
-	@echo "make              build build/release (train_full, libengine.a, tests)"
-	@echo "make asan|valgrind|jemalloc   build that variant into build/<variant>/"
+	@echo "make              (make all, make release) build build/release (train_full, libengine.a, tests)"
+	@echo "make asan|valgrind|jemalloc   build that variant into build/<variant>/ (make variants: all four)"
+	@echo "make build VARIANT=v   build one variant; make train VARIANT=v FAULT=f: its train_full alone"
+	@echo "make deps         install the Debian packages the build, tests and soaks need (as root)"
 	@echo "make check        the fast tier: the release build and its unit tests (no soak), under a minute"
 	@echo "make test         install missing packages, build the four variants and every fault build,"
 	@echo "                  run every test suite in each variant; ends with 'N passed, N failed'"
@@ -426,12 +427,18 @@ help:
 	@echo "make baseline     save the newest soak summary as reports/baseline.json (only a PASS; FORCE=1)"
 	@echo "make bisect GOOD=<rev> BAD=<rev>   the first commit whose memory grows (ITERS, CONFIG; docs/ci.md)"
 	@echo "make bench        speed and footprint of --tiny/--small/--medium, sgemm ceiling (build/bench/bench.json)"
-	@echo "make fuzz         libFuzzer on the readers, the CLI parser, the data loader, checkpoints (FUZZ_SECONDS=60)"
+	@echo "make fuzz         (make fuzz-build: only build them) libFuzzer on the readers, the CLI parser, the data loader, checkpoints (FUZZ_SECONDS=60)"
 	@echo "make false-alarms the clean engine and clean programs soaked many times: any not-PASS is a false alarm"
+	@echo "make soak-generate generation (generate) soaked as any program, 1000 to 50000 tokens, every mode"
+	@echo "make soak-tokenize tokenizer training (tokenize) soaked as any program, 100 to 3000 merges (DATA=FILE)"
+	@echo "make bench-bpe    the BPE tokenizer: training time to 512, 1024, 4096 tokens, encode speed (DATA=FILE)"
+	@echo "make tokenize     build the tokenize program alone (a tokenizer fault build: FAULT=bpe_leak)"
 	@echo "make bench-probes ms/iteration: probes compiled out / idle / samples / event log"
 	@echo "make bench-attrib the cost of --cmd's jemalloc mode (its heap profiler) against the program and heaptrack"
-	@echo "make install      the soak as flatmem, its probe library, header, templates, man page (PREFIX, DESTDIR)"
+	@echo "make install      (make uninstall) the soak as flatmem, its probe library, header, templates, man page (PREFIX, DESTDIR)"
 	@echo "make clean        remove build/"
 	@echo "make faults-build the training program of every fault build in every variant"
+	@echo "make print-tests  the test programs of VARIANT; make print-train: its train_full (for scripts)"
+	@echo "make help         this text"
 	@echo "variables: CC, FAULT (none), VARIANT, PROBES (1; 0 compiles the hooks out), CFLAGS, LDFLAGS,"
 	@echo "           V=1 (full compiler commands)"

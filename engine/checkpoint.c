@@ -88,13 +88,10 @@ EngErr ckpt_save(FILE *f, const GPT *m, const CkptMeta *meta)
     return ok ? ENG_OK : ENG_EIO;
 }
 
-EngErr ckpt_load(FILE *f, GPT *m, CkptMeta *meta, const char **why)
+/* The header h (got bytes of it) checked: its magic, version, size and configuration, whose
+ * parameter count is n. ENG_OK with *c, or ENG_EDATA with the reason. */
+static EngErr header_check(const unsigned char *h, size_t got, GPTConfig *c, uint64_t *n, const char **why)
 {
-    fault_checkpoint_load(); /* load_leak */
-    memset(m, 0, sizeof *m);
-    memset(meta, 0, sizeof *meta);
-    unsigned char h[HEADER_BYTES];
-    size_t got = fread(h, 1, sizeof h, f);
     if (got < 8 || memcmp(h, CKPT_MAGIC, 8) != 0) {
         *why = "is not a checkpoint (bad magic)";
         return ENG_EDATA;
@@ -111,51 +108,56 @@ EngErr ckpt_load(FILE *f, GPT *m, CkptMeta *meta, const char **why)
         *why = "has a corrupt header (unknown version or header size)";
         return ENG_EDATA;
     }
-    if (got < sizeof h) {
+    if (got < HEADER_BYTES) {
         *why = "is truncated (inside the header)";
         return ENG_EDATA;
     }
-    GPTConfig c;
     int32_t v[6];
     for (int i = 0; i < 6; i++)
         v[i] = (int32_t)get32(h + 16 + 4 * i);
-    c = (GPTConfig){.layers = v[0], .heads = v[1], .embd = v[2], .ctx = v[3], .batch = v[4], .vocab = v[5]};
-    if (gpt_config_check(&c) != ENG_OK || c.layers > 1024 || c.embd > 65536 || c.ctx > 65536 ||
-        c.batch > 65536) {
+    *c = (GPTConfig){.layers = v[0], .heads = v[1], .embd = v[2], .ctx = v[3], .batch = v[4], .vocab = v[5]};
+    if (gpt_config_check(c) != ENG_OK || c->layers > 1024 || c->embd > 65536 || c->ctx > 65536 ||
+        c->batch > 65536) {
         *why = "holds an impossible model configuration";
         return ENG_EDATA;
     }
-    uint64_t n = get64(h + 40);
-    if (n != gpt_param_count(&c)) {
+    *n = get64(h + 40);
+    if (*n != gpt_param_count(c)) {
         *why = "is corrupt (parameter count does not match its configuration)";
         return ENG_EDATA;
     }
-    /* the size must match before anything is allocated, so a lying header cannot make
-     * the reader ask for gigabytes */
+    return ENG_OK;
+}
+
+/* The file's size matches a checkpoint of n parameters: checked before anything is
+ * allocated, so that a lying header cannot make the reader ask for gigabytes. */
+static EngErr size_check(FILE *f, uint64_t n, const char **why)
+{
     long here = ftell(f);
-    if (here >= 0 && fseek(f, 0, SEEK_END) == 0) {
-        long end = ftell(f);
-        if (end < 0 || fseek(f, here, SEEK_SET) != 0) {
-            *why = "cannot be read";
-            return ENG_EIO;
-        }
-        unsigned long long want = (unsigned long long)HEADER_BYTES + 3ull * n * sizeof(float) + 8ull;
-        if ((unsigned long long)end != want) {
-            *why = (unsigned long long)end < want ? "is truncated" : "has trailing bytes (corrupt)";
-            return ENG_EDATA;
-        }
+    if (here < 0 || fseek(f, 0, SEEK_END) != 0)
+        return ENG_OK; /* not seekable (a pipe): the reads below find a short file */
+    long end = ftell(f);
+    if (end < 0 || fseek(f, here, SEEK_SET) != 0) {
+        *why = "cannot be read";
+        return ENG_EIO;
     }
-    EngErr err = gpt_create(m, &c, 0);
-    if (err) {
-        *why = "could not be loaded: out of memory";
-        return err;
+    unsigned long long want = (unsigned long long)HEADER_BYTES + 3ull * n * sizeof(float) + 8ull;
+    if ((unsigned long long)end != want) {
+        *why = (unsigned long long)end < want ? "is truncated" : "has trailing bytes (corrupt)";
+        return ENG_EDATA;
     }
-    uint64_t sum = fnv(FNV_START, h, sizeof h);
+    return ENG_OK;
+}
+
+/* The parameters and both AdamW moments of m (n each), then the checksum over them and the
+ * header h. ENG_OK, or ENG_EDATA with the reason. */
+static EngErr blocks_read(FILE *f, GPT *m, uint64_t n, const unsigned char *h, const char **why)
+{
+    uint64_t sum = fnv(FNV_START, h, HEADER_BYTES);
     float *blocks[3] = {m->params, m->m, m->v};
     size_t bytes = (size_t)n * sizeof(float);
     for (int b = 0; b < 3; b++) {
         if (fread(blocks[b], 1, bytes, f) != bytes) {
-            gpt_destroy(m);
             *why = "is truncated";
             return ENG_EDATA;
         }
@@ -163,23 +165,52 @@ EngErr ckpt_load(FILE *f, GPT *m, CkptMeta *meta, const char **why)
     }
     unsigned char tail[8];
     if (fread(tail, 1, 8, f) != 8 || get64(tail) != sum) {
-        gpt_destroy(m);
         *why = "is corrupt (checksum mismatch)";
         return ENG_EDATA;
     }
+    return ENG_OK;
+}
+
+/* What the header says of the run beside the model: step, generator, seed, tokenizer. */
+static EngErr meta_read(const unsigned char *h, const GPTConfig *c, GPT *m, CkptMeta *meta, const char **why)
+{
     meta->step = get64(h + 48);
     meta->rng_state = get64(h + 56);
     meta->seed = get64(h + 64);
     uint64_t opt_steps = get64(h + 72);
-    meta->vocab = c.vocab;
+    meta->vocab = c->vocab;
     memcpy(meta->itos, h + 80, 256);
     meta->tokenizer = get32(h + 336);
     meta->tokenizer_hash = get64(h + 340);
-    if (meta->tokenizer > CKPT_TOKENIZER_BPE || (meta->tokenizer == CKPT_TOKENIZER_CHAR && c.vocab > 256)) {
-        gpt_destroy(m);
+    if (meta->tokenizer > CKPT_TOKENIZER_BPE || (meta->tokenizer == CKPT_TOKENIZER_CHAR && c->vocab > 256)) {
         *why = "names an unknown tokenizer (corrupt)";
         return ENG_EDATA;
     }
     m->steps = opt_steps > 0x7fffffff ? 0x7fffffff : (int)opt_steps;
     return ENG_OK;
+}
+
+EngErr ckpt_load(FILE *f, GPT *m, CkptMeta *meta, const char **why)
+{
+    fault_checkpoint_load(); /* load_leak */
+    memset(m, 0, sizeof *m);
+    memset(meta, 0, sizeof *meta);
+    unsigned char h[HEADER_BYTES];
+    GPTConfig c;
+    uint64_t n = 0;
+    EngErr err = header_check(h, fread(h, 1, sizeof h, f), &c, &n, why);
+    if (!err)
+        err = size_check(f, n, why);
+    if (err)
+        return err;
+    if ((err = gpt_create(m, &c, 0)) != ENG_OK) {
+        *why = "could not be loaded: out of memory";
+        return err;
+    }
+    err = blocks_read(f, m, n, h, why);
+    if (!err)
+        err = meta_read(h, &c, m, meta, why);
+    if (err)
+        gpt_destroy(m);
+    return err;
 }

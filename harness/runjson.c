@@ -6,7 +6,7 @@
 
 #include "util.h"
 
-static json_t *num(double v)
+json_t *json_num(double v)
 {
     return isfinite(v) ? json_real(v) : json_null();
 }
@@ -30,12 +30,12 @@ static json_t *series_json(const Run *r)
     for (int k = 0; k < r->an.n_series; k++) {
         const SeriesResult *s = &r->an.series[k];
         json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:b, s:b}", "name", s->name, "class",
-                              series_class_name(s->cls), "slope", num(s->slope), "growth", num(s->growth),
+                              series_class_name(s->cls), "slope", json_num(s->slope), "growth", json_num(s->growth),
                               "growing", s->growing, "judged", s->judged);
         if (s->cls != SERIES_EXACT && !s->short_run) {
             json_t *fl = json_array();
             for (int k2 = 0; k2 < ANALYSIS_SEGMENTS; k2++)
-                json_array_append_new(fl, num(s->floors[k2]));
+                json_array_append_new(fl, json_num(s->floors[k2]));
             json_object_set_new(o, "floors", fl);
             json_object_set_new(o, "steady", json_boolean(s->steady));
         }
@@ -51,7 +51,7 @@ static json_t *sites_json(const Run *r)
     json_t *a = json_array();
     for (int k = 0; k < r->n_sites; k++)
         json_array_append_new(
-            a, json_pack("{s:s, s:o}", "site", r->sites[k].site, "bytes_per_iter", num(r->sites[k].score)));
+            a, json_pack("{s:s, s:o}", "site", r->sites[k].site, "bytes_per_iter", json_num(r->sites[k].score)));
     return a;
 }
 
@@ -61,8 +61,8 @@ static json_t *stacks_json(const Run *r)
     for (int k = 0; k < r->n_stacks; k++) {
         const StackGrowth *g = &r->stacks[k];
         json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:o, s:s}", "function", g->function, "where",
-                                           g->where, "bytes", num(g->bytes), "bytes_per_iter",
-                                           num(g->bytes_per_iter), "share", num(g->share), "callers",
+                                           g->where, "bytes", json_num(g->bytes), "bytes_per_iter",
+                                           json_num(g->bytes_per_iter), "share", json_num(g->share), "callers",
                                            g->callers));
     }
     return a;
@@ -89,9 +89,9 @@ json_t *run_to_json(const Run *r)
     json_t *o = json_pack("{s:s, s:I, s:s, s:I, s:s, s:o, s:s, s:I, s:f, s:o, s:I, s:i, s:i}", "mode",
                           mode_name(r->mode), "iterations", (json_int_t)r->iters, "fault", r->fault,
                           "resume_from", (json_int_t)r->resume_from, "verdict", verdict_name(r->verdict),
-                          "slope_bytes_per_iter", num(w ? w->slope : 0.0), "slope_series", w ? w->name : "",
+                          "slope_bytes_per_iter", json_num(w ? w->slope : 0.0), "slope_series", w ? w->name : "",
                           "peak_rss_bytes", (json_int_t)r->peak_rss_bytes, "wall_s", r->wall_s, "ms_per_iter",
-                          num(r->ms_per_iter), "iterations_reached", (json_int_t)r->iter_reached, "exit_code",
+                          json_num(r->ms_per_iter), "iterations_reached", (json_int_t)r->iter_reached, "exit_code",
                           r->exit_code, "signal", r->signal);
     json_object_set_new(o, "detail", json_string(r->detail));
     json_object_set_new(o, "run_dir", json_string(rel));
@@ -101,8 +101,8 @@ json_t *run_to_json(const Run *r)
     json_object_set_new(o, "sites", sites_json(r));
     json_object_set_new(o, "kind", json_string(kind_name(r->kind)));
     json_object_set_new(o, "note", json_string(r->note));
-    json_object_set_new(o, "leak_bytes", num(r->leak_bytes));
-    json_object_set_new(o, "leak_objects", num(r->leak_objects));
+    json_object_set_new(o, "leak_bytes", json_num(r->leak_bytes));
+    json_object_set_new(o, "leak_objects", json_num(r->leak_objects));
     json_object_set_new(o, "one_time_leak", json_boolean(r->one_time_leak));
     json_object_set_new(o, "settled_by",
                         r->settled_by ? json_integer((json_int_t)r->settled_by) : json_null());

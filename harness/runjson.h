@@ -10,4 +10,7 @@
 /* A new reference. */
 json_t *run_to_json(const Run *r);
 
+/* A number, or null when it is not finite (NAN: not measured). A new reference. */
+json_t *json_num(double v);
+
 #endif

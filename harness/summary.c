@@ -97,10 +97,6 @@ void soak_conclude(SoakResult *res)
 
 /* ---- summary.json ----------------------------------------------------------------------- */
 
-static json_t *num(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
 
 /* The cell's first finding ("asan stack-use-after-return") or growing site ("site x"). */
 static void cell_finding(const Cell *c, char *out, size_t cap)
@@ -142,7 +138,7 @@ static json_t *sweeps_json(const SoakResult *res)
         const Sweep *s = &res->sweeps[i];
         json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:o, s:o, s:s, s:b}", "mode", mode_name(s->mode),
                                            "fault", s->fault, "points", s->points, "slope_bytes_per_iter",
-                                           num(s->slope), "growth_bytes", num(s->growth), "verdict",
+                                           json_num(s->slope), "growth_bytes", json_num(s->growth), "verdict",
                                            s->growing ? "GROWING" : "FLAT", "judged", s->judged));
     }
     return a;
@@ -180,10 +176,10 @@ static json_t *problem_json(const Problem *p, const Diagnosis *d)
                           kind_words(p->kind), "fault", p->fault, "function", p->function, "location",
                           p->location, "site", p->site, "frames", frames);
     json_object_set_new(o, "bytes_per_iter",
-                        json_pack("{s:o, s:o, s:o, s:i}", "median", num(p->rate), "min", num(p->rate_min),
-                                  "max", num(p->rate_max), "runs", p->n_rates));
+                        json_pack("{s:o, s:o, s:o, s:i}", "median", json_num(p->rate), "min", json_num(p->rate_min),
+                                  "max", json_num(p->rate_max), "runs", p->n_rates));
     json_object_set_new(o, "rate_from", json_string(p->rate_from));
-    json_object_set_new(o, "one_time_bytes", num(p->once_bytes));
+    json_object_set_new(o, "one_time_bytes", json_num(p->once_bytes));
     json_object_set_new(o, "projection",
                         isnan(p->rate) || p->rate <= 0
                             ? json_null()
