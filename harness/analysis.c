@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "columns.h"
-#include "verdict.h"
 
 Tolerance tolerance_defaults(void)
 {
@@ -130,6 +129,16 @@ static int floors_steady(const SeriesResult *r, double grain)
     return steps >= 2 && rises >= steps - 1;
 }
 
+/* Whether a series grows: an exact series when any two of its values differ (changed), a
+ * sampled one (allocator, resident) when its floors rise steadily; a series that is not
+ * judged never grows. The rule for a run and a soak is verdict.c's; a series' is this. */
+static int series_grows(SeriesClass cls, int changed, int steady, int judged)
+{
+    if (!judged || cls == SERIES_IGNORED)
+        return 0;
+    return cls == SERIES_EXACT ? changed : steady;
+}
+
 /* One column c of s into r (its name and class already set): the rows after warm-up (all
  * rows for an exact series), the rate, the growth and whether it grows. 0 when the
  * column is empty in this build. x, y: scratch of s->nrows. */
@@ -170,7 +179,7 @@ static int analyze_series(const Samples *s, int c, double warm_iter, const Toler
         r->slope =
             r->floor_iter[L] > r->floor_iter[0] ? r->growth / (r->floor_iter[L] - r->floor_iter[0]) : 0.0;
     }
-    r->growing = verdict_series_grows(r->cls, r->max != r->min, r->steady, r->judged);
+    r->growing = series_grows(r->cls, r->max != r->min, r->steady, r->judged);
     return 1;
 }
 

@@ -54,7 +54,7 @@ static void print_misses(const SoakResult *res)
 {
     for (int i = 0; i < res->n_cells && res->expect_faults; i++) {
         const Cell *c = &res->cells[i];
-        if (verdict_cell_missed(c))
+        if (c->missed)
             printf("fault not caught as required: %s %s: %s, expected %s\n", c->fault, mode_name(c->mode),
                    verdict_name(c->worst), verdict_name(c->required));
     }
@@ -100,7 +100,7 @@ void console_print(const SoakResult *res, const char *out, int report_ok)
     print_diagnosis(res);
     printf("\noverall: %s\n", overall_name(res->overall));
     for (int m = 0; m < MODE_COUNT; m++)
-        if (verdict_mode_unjudged(res, (Mode)m))
+        if (res->unjudged_modes & (1u << m))
             printf("incomplete: no %s run was long enough to judge: give larger counts (--iters)\n",
                    mode_name((Mode)m));
     printf("summary: %s/summary.json\n", out);

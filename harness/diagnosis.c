@@ -295,7 +295,7 @@ static void group_runs(Diagnosis *d, const SoakResult *res)
             add_stacks(d, res);
         for (int i = 0; i < res->n_runs; i++) {
             const Run *r = &res->runs[i];
-            if (r->verdict == V_FLAT || r->verdict == V_UNJUDGED || verdict_run_skipped(r))
+            if (r->verdict == V_FLAT || r->verdict == V_UNJUDGED || r->skipped)
                 continue;
             Evidence e = evidence_of(r);
             if (evidence_pass(&e) != pass || (pass == 2 && r == largest_stacks(res, r->fault)))
@@ -324,7 +324,7 @@ static unsigned modes_run(const SoakResult *res, const char *fault)
 {
     unsigned bits = 0;
     for (int i = 0; i < res->n_runs; i++)
-        if (!strcmp(res->runs[i].fault, fault) && !verdict_run_skipped(&res->runs[i]))
+        if (!strcmp(res->runs[i].fault, fault) && !res->runs[i].skipped)
             bits |= 1u << res->runs[i].mode;
     return bits;
 }
@@ -472,7 +472,7 @@ static void problem_figures(Problem *p, const SoakResult *res)
     for (int k = 0; k < p->n_runs; k++) {
         const Run *r = p->runs[k];
         p->seen |= 1u << r->mode;
-        p->fails |= verdict_run_fails(r, res->expect_faults);
+        p->fails |= r->fails;
         if (r->one_time_leak && !isnan(r->leak_bytes) && r->iters > once_iters) {
             once_iters = r->iters;
             p->once_bytes = r->leak_bytes;
@@ -491,7 +491,7 @@ static void add_sweeps(Diagnosis *d, const SoakResult *res)
 {
     for (int i = 0; i < res->n_sweeps; i++) {
         const Sweep *s = &res->sweeps[i];
-        if (!s->growing || !verdict_sweep_fails(s->fault, s->growing, res->expect_faults))
+        if (!s->fails)
             continue;
         Problem *p = NULL;
         for (int k = 0; k < d->n && !p; k++)

@@ -7,7 +7,7 @@
 #include "summary.h"
 #include "xml.h"
 
-static void run_case(FILE *f, const SoakResult *res, const Run *r)
+static void run_case(FILE *f, const Run *r)
 {
     fprintf(f, "    <testcase classname=\"soak.%s", mode_name(r->mode));
     if (strcmp(r->fault, "none")) {
@@ -16,13 +16,13 @@ static void run_case(FILE *f, const SoakResult *res, const Run *r)
     }
     fprintf(f, "\" name=\"%ld iterations%s\" time=\"%.3f\">", r->iters, r->resume_from ? ", resumed" : "",
             r->wall_s);
-    if (verdict_run_unreported(r)) { /* not run, or too short to judge: the detail says which */
+    if (r->unreported) { /* not run, or too short to judge: the detail says which */
         fprintf(f, "<skipped message=\"");
         xml_str(f, r->detail);
         fprintf(f, "\"/>");
-    } else if (verdict_run_fails(r, res->expect_faults)) {
+    } else if (r->fails) {
         fprintf(f, "<failure type=\"%s\" message=\"%s (expected %s): ", verdict_name(r->verdict),
-                verdict_name(r->verdict), verdict_name(verdict_expected(r, res->expect_faults)));
+                verdict_name(r->verdict), verdict_name(r->expected));
         xml_str(f, r->detail);
         fprintf(f, "\">");
         xml_str(f, r->detail);
@@ -37,12 +37,12 @@ static void run_case(FILE *f, const SoakResult *res, const Run *r)
     fprintf(f, "</testcase>\n");
 }
 
-static void sweep_case(FILE *f, const SoakResult *res, const Sweep *s)
+static void sweep_case(FILE *f, const Sweep *s)
 {
     fprintf(f, "    <testcase classname=\"soak.sweep\" name=\"%s ", mode_name(s->mode));
     xml_str(f, s->fault);
     fprintf(f, " peak memory vs iterations\">");
-    if (verdict_sweep_fails(s->fault, s->growing, res->expect_faults))
+    if (s->fails)
         fprintf(f,
                 "<failure type=\"GROWING\" message=\"peak RSS grows %.2f bytes per iteration across the "
                 "sweep (%.0f bytes)\"/>",
@@ -77,20 +77,20 @@ int junit_write(const SoakResult *res, const char *out_dir, char *err, size_t er
         return -1;
     int failures = 0, skipped = 0, tests = res->n_runs + res->n_sweeps + (res->base.path != NULL);
     for (int i = 0; i < res->n_runs; i++) {
-        failures += verdict_run_fails(&res->runs[i], res->expect_faults);
-        skipped += verdict_run_unreported(&res->runs[i]);
+        failures += res->runs[i].fails;
+        skipped += res->runs[i].unreported;
     }
     for (int i = 0; i < res->n_sweeps; i++)
-        failures += verdict_sweep_fails(res->sweeps[i].fault, res->sweeps[i].growing, res->expect_faults);
+        failures += res->sweeps[i].fails;
     failures += res->base.n_regressions > 0;
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     for (int level = 0; level < 2; level++)
         fprintf(f, "%s<%s name=\"soak\" tests=\"%d\" failures=\"%d\" skipped=\"%d\" time=\"%.1f\">\n",
                 level ? "  " : "", level ? "testsuite" : "testsuites", tests, failures, skipped, res->wall_s);
     for (int i = 0; i < res->n_runs; i++)
-        run_case(f, res, &res->runs[i]);
+        run_case(f, &res->runs[i]);
     for (int i = 0; i < res->n_sweeps; i++)
-        sweep_case(f, res, &res->sweeps[i]);
+        sweep_case(f, &res->sweeps[i]);
     if (res->base.path)
         baseline_case(f, &res->base);
     fprintf(f, "  </testsuite>\n</testsuites>\n");

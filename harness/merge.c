@@ -144,7 +144,7 @@ int soak_finish(SoakResult *res, const char *out, const char *templates, int pri
                 res->base.path);
         return 2;
     }
-    return report_ok ? verdict_exit_status(res->overall) : 1;
+    return report_ok ? res->exit_status : 1;
 }
 
 /* What a summary.json says of its soak, into res: workload, tolerance, interruption,

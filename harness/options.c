@@ -10,7 +10,7 @@
 
 #include "ci.h"
 #include "runs.h"
-#include "target.h"
+#include "paths.h"
 #include "opt.h"
 #include "util.h"
 

@@ -51,8 +51,8 @@ static void section_banner(FILE *f, const SoakResult *res)
     const char *ov = overall_name(res->overall);
     int n_bad = 0, n_done = 0;
     for (int i = 0; i < res->n_runs; i++) {
-        n_bad += verdict_run_fails(&res->runs[i], res->expect_faults);
-        n_done += !verdict_run_skipped(&res->runs[i]);
+        n_bad += res->runs[i].fails;
+        n_done += !res->runs[i].skipped;
     }
     fprintf(f,
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

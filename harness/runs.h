@@ -69,6 +69,11 @@ typedef struct Run {
     double settled_bytes; /* how much it rose in this run */
     int strict_leaks; /* --strict-leaks: a one-time leak fails all the same */
     Kind kind; /* the classification (verdict.c, kinds.h) */
+    /* what the soak concluded of it (soak_conclude): renderers print these, decide nothing */
+    int fails;        /* it counts against the overall verdict */
+    int skipped;      /* it was not run (interrupted) */
+    int unreported;   /* it says nothing of memory: skipped, or too short to judge */
+    Verdict expected; /* the verdict it should have given (make faults: its cell's) */
 } Run;
 
 /* Writes run.txt from the fields above. 0 or -1 (errno). */

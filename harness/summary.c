@@ -91,7 +91,20 @@ void soak_conclude(SoakResult *res)
     verdict_leaks(res);
     conclude_sweeps(res);
     conclude_cells(res);
+    for (int i = 0; i < res->n_runs; i++) { /* what renderers print, decided once */
+        Run *r = &res->runs[i];
+        r->fails = verdict_run_fails(r, res->expect_faults);
+        r->skipped = verdict_run_skipped(r);
+        r->unreported = verdict_run_unreported(r);
+        r->expected = verdict_expected(r, res->expect_faults);
+    }
+    for (int i = 0; i < res->n_sweeps; i++)
+        res->sweeps[i].fails = verdict_sweep_fails(res->sweeps[i].fault, res->sweeps[i].growing, res->expect_faults);
+    res->unjudged_modes = 0;
+    for (int m = 0; m < MODE_COUNT; m++)
+        res->unjudged_modes |= (unsigned)verdict_mode_unjudged(res, (Mode)m) << m;
     res->overall = verdict_overall(res);
+    res->exit_status = verdict_exit_status(res->overall);
     diagnosis_build(&res->diag, res);
 }
 
@@ -121,7 +134,7 @@ static json_t *matrix_json(const SoakResult *res, json_t *missed)
                                            mode_name(c->mode), "verdict", verdict_name(c->worst), "finding",
                                            finding, "required", req ? verdict_name(c->required) : "",
                                            "caught", req ? json_boolean(c->caught) : json_null()));
-        if (verdict_cell_missed(c) && res->expect_faults) {
+        if (c->missed && res->expect_faults) {
             char m[160];
             snprintf(m, sizeof m, "%s %s: %s, expected %s", c->fault, mode_name(c->mode),
                      verdict_name(c->worst), verdict_name(c->required));

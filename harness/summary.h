@@ -24,6 +24,7 @@ typedef struct Sweep {
     double slope; /* peak RSS bytes per iteration across the counts (Theil-Sen) */
     double growth; /* slope * (largest count - smallest) */
     int growing;
+    int fails; /* it counts against the overall verdict (soak_conclude) */
     int judged; /* 0: shown only (its mode judges no memory, modes.h; fewer than VERDICT_SWEEP_MIN_COUNTS
                    counts) */
 } Sweep;
@@ -51,6 +52,8 @@ typedef struct SoakResult {
     Cell cells[SOAK_MAX_CELLS]; /* the detection matrix, when a fault build ran */
     int n_cells;
     Overall overall;
+    int exit_status; /* the soak's: 0 PASS, 1 otherwise (soak_conclude) */
+    unsigned unjudged_modes; /* bit (1 << Mode): modes none of whose runs could be judged */
     int interrupted;
     int expect_faults; /* make faults: fault builds judged by the detection matrix */
     int strict_leaks; /* a one-time leak fails too */

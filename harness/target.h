@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "options.h"
+#include "paths.h"
 #include "runs.h"
 #include "spawn.h"
 
@@ -51,11 +52,5 @@ void target_plain_program(const Options *o, char *out, size_t cap);
 /* A note on what could not be measured for the program (statically linked: nothing can
  * be preloaded), "" when nothing; for --cmd runs. */
 void target_limits(const Options *o, const Run *r, char *out, size_t cap);
-
-/* The soak's own files: the probe library, the chart templates: next to the soak program
- * (a build folder) or where `make install` put them (the templates: reports/ of the
- * current folder first, the project's). "" when not found. */
-void target_probe_library(char *out, size_t cap);
-void target_templates(char *out, size_t cap);
 
 #endif

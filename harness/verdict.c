@@ -19,13 +19,6 @@ const char *overall_name(Overall o)
     return o == OVERALL_PASS ? "PASS" : o == OVERALL_FAIL ? "FAIL" : "INCOMPLETE";
 }
 
-int verdict_series_grows(SeriesClass cls, int changed, int steady, int judged)
-{
-    if (!judged || cls == SERIES_IGNORED)
-        return 0;
-    return cls == SERIES_EXACT ? changed : steady;
-}
-
 int verdict_in_sweep(const Run *r)
 {
     return r->verdict == V_FLAT && !r->resume_from && r->peak_rss_bytes;
@@ -191,6 +184,7 @@ Cell verdict_cell(const Run *runs, int n, const char *fault, Mode m)
         if (c.required != V_NOT_RUN && r->verdict != c.required)
             c.caught = 0;
     }
+    c.missed = verdict_cell_missed(&c);
     return c;
 }
 

@@ -53,11 +53,6 @@ const char *overall_name(Overall o);
 
 /* ---- series and sweeps ------------------------------------------------------------------ */
 
-/* Whether a series grows: an exact series when any two of its values differ (changed), a
- * sampled one (allocator, resident) when its floors rise steadily (analysis.h); a series
- * that is not judged never grows. */
-int verdict_series_grows(SeriesClass cls, int changed, int steady, int judged);
-
 /* Whether a run is a point of its sweep: FLAT, trained from scratch (a resumed run did
  * fewer iterations than its count says), with a peak reading. */
 int verdict_in_sweep(const struct Run *r);
@@ -153,6 +148,7 @@ typedef struct Cell {
     Verdict worst; /* the worst verdict of its runs */
     Verdict required; /* V_NOT_RUN: nothing is required */
     int caught; /* every run gave the required verdict (1 when none is) */
+    int missed; /* required and not caught (verdict_cell_missed) */
     const struct Run *example; /* the run whose verdict is `worst` */
 } Cell;
 

@@ -1,0 +1,14 @@
+/* paths.h - where the soak's own files are: its probe library and its chart templates,
+ * next to the soak program (a build folder) or where `make install` put them. Reads: the
+ * file system. Owns: nothing. */
+#ifndef HARNESS_PATHS_H
+#define HARNESS_PATHS_H
+
+#include <stddef.h>
+
+/* The probe library (libflatmem-probe.so) and the folder of the chart templates (reports/
+ * of the current folder first, the project's): "" when not found. */
+void target_probe_library(char *out, size_t cap);
+void target_templates(char *out, size_t cap);
+
+#endif
