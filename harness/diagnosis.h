@@ -28,7 +28,9 @@
 #include <stddef.h>
 
 #include "findings.h"
-#include "verdict.h"
+#include "kinds.h"
+#include "modes.h"
+#include "verdicts.h"
 
 struct Run;
 struct SoakResult;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "baseline.h"
+#include "faults.h"
 #include "commands.h"
 #include "ci.h"
 #include "console.h"

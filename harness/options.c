@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "faults.h"
 #include "ci.h"
 #include "runs.h"
 #include "paths.h"

@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 #include "analysis.h"
-#include "verdict.h"
+#include "verdicts.h"
 #include "workload.h"
 
 #define MAX_ITERS 16

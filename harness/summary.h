@@ -12,6 +12,7 @@
 
 #include "diagnosis.h"
 #include "env.h"
+#include "rules.h"
 #include "runs.h"
 
 /* summary.json's "format_version": raised whenever a key changes meaning or goes away. */

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "faults.h"
 #include "runs.h"
 #include "verdict.h"
 

@@ -1,0 +1,20 @@
+/* faults.h - the fault builds the soak knows, and what each must give in each mode: the
+ * detection matrix of docs/faults.md as a table (tests/test_soak.c checks that the two are
+ * the same). Reads: nothing. Owns: static data. */
+#ifndef HARNESS_FAULTS_H
+#define HARNESS_FAULTS_H
+
+#include "modes.h"
+#include "verdicts.h"
+
+/* The fault builds, "none" (the clean build) first: 0 <= i < fault_count(). */
+int fault_count(void);
+const char *fault_name(int i);
+
+/* 1 when name is a fault build the Makefile knows. */
+int fault_known(const char *name);
+
+/* The verdict docs/faults.md requires of fault in mode m, or V_NOT_RUN when none is. */
+Verdict verdict_required(const char *fault, Mode m);
+
+#endif

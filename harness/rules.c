@@ -1,0 +1,213 @@
+#include "rules.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <string.h>
+
+#include "faults.h"
+#include "summary.h"
+
+Cell verdict_cell(const Run *runs, int n, const char *fault, Mode m)
+{
+    Cell c = {
+        .fault = fault, .mode = m, .worst = V_FLAT, .required = verdict_required(fault, m), .caught = 1};
+    for (int i = 0; i < n; i++) {
+        const Run *r = &runs[i];
+        if (r->mode != m || strcmp(r->fault, fault))
+            continue;
+        if (!c.example || r->verdict > c.worst) {
+            c.worst = r->verdict;
+            c.example = r;
+        }
+        if (c.required != V_NOT_RUN && r->verdict != c.required)
+            c.caught = 0;
+    }
+    c.missed = verdict_cell_missed(&c);
+    return c;
+}
+
+/* A leak report (its kind may already say one-time: verdict_leaks marks run by run). */
+static int is_leak(const Run *r)
+{
+    return (r->kind == KIND_LEAK || r->kind == KIND_ONE_TIME_LEAK) && !isnan(r->leak_bytes);
+}
+
+/* What a fresh run of mode m and fault f says a leak weighs at its count: its report's
+ * objects (bytes when the tool gives no count), 0 for a run of a leak-checking mode that
+ * ended without any report; -1 when it says nothing (another error, a crash). */
+static double leak_size(const Run *q)
+{
+    if (is_leak(q))
+        return isnan(q->leak_objects) ? q->leak_bytes : q->leak_objects;
+    int clean = q->verdict == V_FLAT || q->verdict == V_UNJUDGED || q->verdict == V_GROWING;
+    return mode_spec(q->mode)->checks_leaks && clean && !q->has_finding
+               ? 0.0
+               : -1.0; /* no report: nothing leaked */
+}
+
+/* 1 when the leaks of the fresh runs of mode m and fault f grow with the count: at least
+ * two more objects at the largest count than at the smallest, and never fewer at a
+ * larger count than at a smaller one; also when a single count leaked (nothing to tell it
+ * by). 0 when they do not; -1 when no fresh run of the mode leaked. */
+static int leaks_grow(const SoakResult *res, Mode m, const char *fault)
+{
+    double x[64], y[64];
+    int n = 0, leaked = 0;
+    for (int j = 0; j < res->n_runs && n < 64; j++) {
+        const Run *q = &res->runs[j];
+        double v = q->mode == m && !strcmp(q->fault, fault) && !q->resume_from ? leak_size(q) : -1.0;
+        if (v < 0)
+            continue;
+        leaked |= v > 0;
+        int k = n++;
+        for (; k > 0 && x[k - 1] > (double)q->iters; k--) { /* by count */
+            x[k] = x[k - 1];
+            y[k] = y[k - 1];
+        }
+        x[k] = (double)q->iters;
+        y[k] = v;
+    }
+    if (!leaked)
+        return -1;
+    if (x[n - 1] == x[0])
+        return 1;
+    for (int k = 1; k < n; k++)
+        if (x[k] > x[k - 1] && y[k] < y[k - 1])
+            return 0;
+    return y[n - 1] - y[0] >= 2.0;
+}
+
+void verdict_leaks(SoakResult *res)
+{
+    for (int i = 0; i < res->n_runs; i++) {
+        Run *r = &res->runs[i];
+        if (!is_leak(r))
+            continue;
+        int grows = leaks_grow(res, r->mode, r->fault);
+        /* a resumed run's leak that fresh runs of its mode do not have (or have once): made
+         * on the way in (loading the checkpoint), once */
+        int fresh_ran = 0;
+        for (int j = 0; j < res->n_runs; j++)
+            fresh_ran |= res->runs[j].mode == r->mode && !strcmp(res->runs[j].fault, r->fault) &&
+                         !res->runs[j].resume_from && leak_size(&res->runs[j]) >= 0;
+        r->one_time_leak = r->resume_from ? fresh_ran && grows != 1 : grows == 0;
+        if (r->one_time_leak)
+            r->kind = KIND_ONE_TIME_LEAK;
+    }
+}
+
+/* The judged run trained from scratch with the largest count of r's mode and fault, if its
+ * count is larger than r's; else NULL. */
+static const Run *longest_judged(const SoakResult *res, const Run *r)
+{
+    const Run *best = NULL;
+    for (int j = 0; j < res->n_runs; j++) {
+        const Run *q = &res->runs[j];
+        if (q->mode == r->mode && !strcmp(q->fault, r->fault) && !q->resume_from &&
+            (q->verdict == V_FLAT || q->verdict == V_GROWING) && (!best || q->iters > best->iters))
+            best = q;
+    }
+    return best && best->iters > r->iters ? best : NULL;
+}
+
+/* 1 when series s of run r is judged and flat in run l. */
+static int flat_in(const Run *l, const SeriesResult *s)
+{
+    for (int k = 0; k < l->an.n_series; k++)
+        if (!strcmp(l->an.series[k].name, s->name))
+            return l->an.series[k].judged && !l->an.series[k].growing;
+    return 0;
+}
+
+void verdict_settle(SoakResult *res)
+{
+    for (int i = 0; i < res->n_runs; i++) {
+        Run *r = &res->runs[i];
+        const Run *l = r->verdict == V_GROWING ? longest_judged(res, r) : NULL;
+        int settles = l != NULL, worst = -1;
+        for (int k = 0; settles && k < r->an.n_series; k++) {
+            const SeriesResult *s = &r->an.series[k];
+            if (!s->growing)
+                continue;
+            settles &= s->cls != SERIES_EXACT && flat_in(l, s);
+            if (worst < 0 || s->growth > r->an.series[worst].growth)
+                worst = k;
+        }
+        if (!settles || worst < 0)
+            continue;
+        r->verdict = V_FLAT;
+        r->kind = verdict_kind(r);
+        r->settled_by = l->iters;
+        snprintf(r->settled_series, sizeof r->settled_series, "%s", r->an.series[worst].name);
+        r->settled_bytes = r->an.series[worst].growth;
+    }
+}
+
+int verdict_run_skipped(const Run *r)
+{
+    return r->verdict == V_NOT_RUN;
+}
+
+int verdict_run_unreported(const Run *r)
+{
+    return verdict_run_skipped(r) || r->verdict == V_UNJUDGED;
+}
+
+int verdict_run_fails(const Run *r, int expect_faults)
+{
+    if (verdict_run_skipped(r) || (r->one_time_leak && !r->strict_leaks))
+        return 0;
+    if (r->verdict == V_UNJUDGED)
+        return 0; /* nothing could be judged: verdict_overall asks for a judged run per mode */
+    if (expect_faults && strcmp(r->fault, "none")) {
+        Verdict want = verdict_required(r->fault, r->mode);
+        return want != V_NOT_RUN && r->verdict != want;
+    }
+    return r->verdict != V_FLAT;
+}
+
+Verdict verdict_expected(const Run *r, int expect_faults)
+{
+    Verdict want = expect_faults ? verdict_required(r->fault, r->mode) : V_FLAT;
+    return want == V_NOT_RUN ? r->verdict : want;
+}
+
+int verdict_cell_missed(const Cell *c)
+{
+    return c->required != V_NOT_RUN && !c->caught;
+}
+
+int verdict_exit_status(Overall o)
+{
+    return o == OVERALL_PASS ? 0 : 1;
+}
+
+int verdict_sweep_fails(const char *fault, int growing, int expect_faults)
+{
+    return growing && (!expect_faults || !strcmp(fault, "none"));
+}
+
+int verdict_mode_unjudged(const SoakResult *res, Mode m)
+{
+    int unjudged = 0, judged = 0;
+    for (int i = 0; i < res->n_runs; i++)
+        if (res->runs[i].mode == m) {
+            unjudged |= res->runs[i].verdict == V_UNJUDGED;
+            judged |= res->runs[i].verdict != V_UNJUDGED && !verdict_run_skipped(&res->runs[i]);
+        }
+    return unjudged && !judged;
+}
+
+Overall verdict_overall(const SoakResult *res)
+{
+    int missing = res->interrupted, failed = res->base.n_regressions > 0;
+    for (int i = 0; i < res->n_runs; i++) {
+        missing |= verdict_run_skipped(&res->runs[i]) || res->runs[i].state != RUN_DONE;
+        failed |= verdict_run_fails(&res->runs[i], res->expect_faults);
+    }
+    for (int m = 0; m < MODE_COUNT; m++)
+        missing |= verdict_mode_unjudged(res, (Mode)m);
+    for (int i = 0; i < res->n_sweeps; i++)
+        failed |= verdict_sweep_fails(res->sweeps[i].fault, res->sweeps[i].growing, res->expect_faults);
+    return missing ? OVERALL_INCOMPLETE : failed ? OVERALL_FAIL : OVERALL_PASS;
+}
