@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "baseline.h"
+#include "judge.h"
 #include "faults.h"
 #include "commands.h"
 #include "ci.h"
@@ -18,6 +19,7 @@
 #include "opt.h"
 #include "outfile.h"
 #include "report.h"
+#include "runjson.h"
 #include "target.h"
 #include "util.h"
 
@@ -126,6 +128,8 @@ int soak_finish(SoakResult *res, const char *out, const char *templates, int pri
 {
     diagnosis_read_bisect(&res->diag, out);
     soak_conclude(res);
+    for (int i = 0; i < res->n_runs; i++)
+        runjson_write(&res->runs[i]);
     char err[1024];
     if (soak_write(res, out, err, sizeof err) != 0) {
         fprintf(stderr, "soak: %s\n", err);
@@ -326,6 +330,8 @@ int soak_report(int argc, char **argv)
     res.annotate = ci_github_default();
     diagnosis_read_bisect(&res.diag, dir);
     soak_conclude(&res);
+    for (int i = 0; i < n; i++)
+        runjson_write(&runs[i]);
     int rc = access(path, F_OK) == 0 ? soak_write(&res, dir, err, sizeof err) : 0;
     rc = rc ? rc : report_write(&res, dir, templates, err, sizeof err);
     rc = rc ? rc : write_ci(&res, dir);

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "verdict.h"
 #include "faults.h"
 #include "summary.h"
 

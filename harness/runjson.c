@@ -111,3 +111,14 @@ json_t *run_to_json(const Run *r)
         json_object_set_new(o, "stacks_missing", json_string(r->stacks_why));
     return o;
 }
+
+int runjson_write(const Run *r)
+{
+    char path[PATH_MAX + 16], tmp[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/run.json", r->dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    json_t *o = run_to_json(r);
+    int ok = o && json_dump_file(o, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(8)) == 0 && rename(tmp, path) == 0;
+    json_decref(o);
+    return ok ? 0 : -1;
+}

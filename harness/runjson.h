@@ -10,6 +10,9 @@
 /* A new reference. */
 json_t *run_to_json(const Run *r);
 
+/* Writes RUN/run.json (a temporary file, then renamed). 0, or -1. */
+int runjson_write(const Run *r);
+
 /* A number, or null when it is not finite (NAN: not measured). A new reference. */
 json_t *json_num(double v);
 

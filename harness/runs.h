@@ -1,12 +1,13 @@
 /* runs.h - one run of the soak matrix (mode x iteration count x fault, fresh or resumed):
- * its folder, how its process ended, and the evidence its files hold.
+ * the record every stage fills in its turn. The plan says what it is (mode, count, fault,
+ * folder); running it says how its process ended (facts.h: RUN/run.txt); judging it says
+ * what its files show (judge.h: verdict, kind, evidence); concluding says what it counts
+ * for (rules.h: fails, expected); renderers print it (runjson.h: RUN/run.json).
  *
  * A run folder holds: run.txt (key=value facts recorded by the driver: the only input
  * besides the tool outputs, so `soak merge` can re-derive every verdict), command.txt,
  * stdout.txt, stderr.txt, samples.csv, events.bin (native, jemalloc), valgrind.log
- * (valgrind), train.json (train_full --summary), checkpoint.bin, and run.json (what was
- * concluded; written by run_evaluate). The verdict itself is decided by verdict.c; this
- * module gathers the evidence and words the reason. */
+ * (valgrind), train.json (train_full --summary), checkpoint.bin, and run.json. */
 #ifndef HARNESS_RUNS_H
 #define HARNESS_RUNS_H
 
@@ -19,7 +20,9 @@
 #include "attrib.h"
 #include "evgrowth.h"
 #include "findings.h"
-#include "verdict.h"
+#include "kinds.h"
+#include "modes.h"
+#include "verdicts.h"
 
 #define RUN_MAX_SITES 5
 
@@ -75,32 +78,6 @@ typedef struct Run {
     int unreported;   /* it says nothing of memory: skipped, or too short to judge */
     Verdict expected; /* the verdict it should have given (make faults: its cell's) */
 } Run;
-
-/* Writes run.txt from the fields above. 0 or -1 (errno). */
-int run_write_facts(const Run *r);
-
-/* Reads run.txt from dir into r (what, how it ended). 0, or -1 with a message in err. */
-int run_read_facts(Run *r, const char *dir, char *err, size_t errlen);
-
-/* Gathers the evidence of the run's files (samples, tool log, events, train.json), has
- * verdict.c decide, words the reason into r->detail and writes run.json. */
-void run_evaluate(Run *r, const Tolerance *t);
-
-/* For a run verdict_settle made FLAT: the words of its detail, and run.json again. */
-void run_reword_settled(Run *r);
-
-/* For a GROWING jemalloc run: the functions that grew, from jemalloc's heap profiles
- * (attrib.h; a second or so per run: done once the runs are over, so that it never holds
- * up the sampling of runs still going). Updates the detail and run.json. */
-void run_attribute(Run *r);
-
-/* Loads and evaluates (and attributes) every run folder below DIR/runs, in canonical order. Returns how
- * many (at most max), or -1 with a message when DIR has no runs folder. */
-int runs_load(const char *dir, Run *runs, int max, const Tolerance *t, char *err, size_t errlen);
-
-/* For each build, its largest GROWING jemalloc run with growth stacks gets
- * RUN/stacks-over-time.csv (attrib_timeline; a few seconds), unless it has one. */
-void runs_timelines(const Run *runs, int n);
 
 /* Canonical order of runs (fault none first, then fault, mode, count, fresh before
  * resumed), for qsort. */

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "baseline.h"
+#include "verdict.h"
+#include "judge.h"
 #include "commands.h"
 #include "options.h"
 #include "progress.h"

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "facts.h"
 #include "util.h"
 
 /* Opens DIR/name for the child's output; -1 after a message. */

@@ -1,0 +1,34 @@
+/* judge.h - judging a run: what its files show. Reads the run folder (run.txt, samples.csv,
+ * the tool's log, events.bin, train.json, notes.txt, the heap profiles); decides by the
+ * rules of verdict.h; words the reason into r->detail. Writes nothing (run.json is a
+ * renderer's: runjson.h).
+ *
+ *     run_evaluate(r, &tol);        // verdict, kind, series, finding, sites
+ *     run_attribute(r);             // jemalloc runs that grow: the stacks that grew
+ */
+#ifndef HARNESS_JUDGE_H
+#define HARNESS_JUDGE_H
+
+#include <stddef.h>
+
+#include "analysis.h"
+#include "runs.h"
+
+/* Gathers the evidence of the run's files (samples, tool log, events, train.json), has
+ * verdict.h decide and words the reason into r->detail. */
+void run_evaluate(Run *r, const Tolerance *t);
+
+/* For a GROWING run of a mode with heap profiles: the functions that grew (attrib.h; a
+ * second or so per run: done once the runs are over, so that it never holds up the
+ * sampling of runs still going). Updates the detail. */
+void run_attribute(Run *r);
+
+/* Loads and judges (and attributes) every run folder below DIR/runs, in canonical order.
+ * Returns how many (at most max), or -1 with a message when DIR has no runs folder. */
+int runs_load(const char *dir, Run *runs, int max, const Tolerance *t, char *err, size_t errlen);
+
+/* For each build, its largest GROWING run with growth stacks gets RUN/stacks-over-time.csv
+ * (attrib_timeline; a few seconds), unless it has one. */
+void runs_timelines(const Run *runs, int n);
+
+#endif
