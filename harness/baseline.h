@@ -16,7 +16,7 @@
 
 #include <jansson.h>
 
-#include "summary.h"
+#include "result.h"
 
 /* The baseline's run of the same mode, count, resume and fault as r, or NULL (borrowed). */
 json_t *baseline_find(json_t *baseline, const Run *r);

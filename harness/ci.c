@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "outfile.h"
-#include "summary.h"
+#include "result.h"
 #include "util.h"
 
 int ci_github_default(void)

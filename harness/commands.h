@@ -2,16 +2,16 @@
  * conclude, render. soak.c picks one from argv[1].
  *
  *   soak [options]            soak_main (soak_run.c): run the matrix
- *   soak merge DIR...         soak_merge (merge.c): one summary from several soaks
- *   soak report [DIR]         soak_report (merge.c): the page again
- *   soak baseline [DIR]       soak_baseline (merge.c): save a summary as the baseline
- *   soak workload NAME        soak_workload (merge.c): a workload's train_full arguments
- *   soak list KIND            soak_list (merge.c): valid names
- *   soak check [options]      soak_check (merge.c): check the options, run nothing */
+ *   soak merge DIR...         soak_merge (commands.c): one summary from several soaks
+ *   soak report [DIR]         soak_report (commands.c): the page again
+ *   soak baseline [DIR]       soak_baseline (commands.c): save a summary as the baseline
+ *   soak workload NAME        soak_workload (commands.c): a workload's train_full arguments
+ *   soak list KIND            soak_list (commands.c): valid names
+ *   soak check [options]      soak_check (commands.c): check the options, run nothing */
 #ifndef HARNESS_COMMANDS_H
 #define HARNESS_COMMANDS_H
 
-#include "summary.h"
+#include "result.h"
 
 int soak_main(int argc, char **argv);
 int soak_merge(int argc, char **argv);
@@ -21,13 +21,11 @@ int soak_workload(int argc, char **argv);
 int soak_list(int argc, char **argv);
 int soak_check(int argc, char **argv);
 
-/* Shared by the commands that end with a result: compares with the baseline (if
- * res->base.path), concludes, writes summary.json, junit.xml and the report, points
- * reports/latest at out (when below reports/out/), prints the console table when print.
- * Returns the exit status: 0 PASS, 1 otherwise, 2 when the baseline shares no run. */
-int soak_finish(SoakResult *res, const char *out, const char *templates, int print);
-
-/* "reports/out/<date>-<time>-<pid><suffix>" into out. */
-void soak_default_out(char *out, size_t cap, const char *suffix);
+/* The ending shared by the commands that end with a result (a soak that ran, a merge):
+ * reads a bisect result from out, concludes (conclude.h; the baseline comparison must be
+ * in res->base already) and renders every output (render.h), the console table included.
+ * Returns the exit status: 0 PASS, 1 otherwise (or an output could not be written), 2 when
+ * the baseline shares no run. */
+int soak_finish(SoakResult *res, const char *out, const char *templates);
 
 #endif

@@ -4,7 +4,7 @@
 #ifndef HARNESS_CONSOLE_H
 #define HARNESS_CONSOLE_H
 
-#include "summary.h"
+#include "result.h"
 
 /* report_ok: whether index.html was written. */
 void console_print(const SoakResult *res, const char *out, int report_ok);

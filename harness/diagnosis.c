@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "attrib.h"
-#include "summary.h"
+#include "result.h"
 
 const char *diagnosis_blind_reason(Mode m, Kind kind)
 {

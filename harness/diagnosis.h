@@ -19,7 +19,7 @@
  * that kind, the run with the largest count. A sweep whose peak grows and baseline
  * regressions are problems too. A clean soak has none.
  *
- *     diagnosis_build(&res->diag, res);   // summary.c's soak_conclude, after the verdicts
+ *     diagnosis_build(&res->diag, res);   // conclude.c's soak_conclude, after the verdicts
  *     for (int i = 0; i < res->diag.n; i++) diagnosis_line(&res->diag.list[i], buf, cap);
  */
 #ifndef HARNESS_DIAGNOSIS_H

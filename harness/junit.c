@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "outfile.h"
-#include "summary.h"
+#include "result.h"
 #include "xml.h"
 
 static void run_case(FILE *f, const Run *r)

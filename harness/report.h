@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "summary.h"
+#include "result.h"
 
 /* Writes DIR/charts/ and DIR/index.html for the evaluated, concluded runs in res (a
  * baseline comparison from res->base). templates: the folder of the .gp templates.

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "summary.h"
+#include "result.h"
 
 typedef struct Chart {
     char file[64]; /* base name below charts/ (.png and .svg) */

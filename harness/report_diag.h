@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 #include "report_charts.h"
-#include "summary.h"
+#include "result.h"
 
 void report_diagnosis_section(FILE *f, const SoakResult *res, const char *dir, const Charts *cs);
 

@@ -6,7 +6,7 @@
 
 #include "verdict.h"
 #include "faults.h"
-#include "summary.h"
+#include "result.h"
 
 Cell verdict_cell(const Run *runs, int n, const char *fault, Mode m)
 {

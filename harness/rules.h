@@ -1,7 +1,7 @@
 /* rules.h - what the soak concludes from its judged runs and sweeps: how they fail, the
  * detection matrix's cells, leaks that grow against leaks made once, growth that stops,
  * the overall verdict and the exit status. The concluding stage's rules (conclude:
- * summary.h's soak_conclude applies them); a run's own verdict is judged earlier
+ * conclude.h's soak_conclude applies them); a run's own verdict is judged earlier
  * (verdict.h). Writes into the runs only what they conclude (kind, one_time_leak,
  * settled_by, verdict FLAT for a growth that stops). */
 #ifndef HARNESS_RULES_H

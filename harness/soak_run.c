@@ -15,6 +15,8 @@
 #include "commands.h"
 #include "options.h"
 #include "progress.h"
+#include "render.h"
+#include "summary_load.h"
 #include "cmdrun.h"
 #include "spawn.h"
 #include "sysmem.h"
@@ -320,7 +322,8 @@ int soak_main(int argc, char **argv)
         return rc;
     }
     char outbuf[PATH_MAX];
-    const char *out = o.out ? o.out : (soak_default_out(outbuf, sizeof outbuf, ""), outbuf);
+    soak_default_out(outbuf, sizeof outbuf, "");
+    const char *out = o.out ? o.out : outbuf;
     o.out = out;
     if (mkdir_p(out) != 0 || access(out, W_OK) != 0) {
         fprintf(stderr, "soak: --out %s: cannot create or write there: %s\n", out, strerror(errno));
@@ -368,7 +371,7 @@ int soak_main(int argc, char **argv)
     qsort(runs, (size_t)n, sizeof runs[0], run_cmp_canonical);
     if (baseline)
         baseline_compare(baseline, &res);
-    rc = soak_finish(&res, out, o.templates, 1);
+    rc = soak_finish(&res, out, o.templates);
     json_decref(baseline);
     return g_stop ? 128 + g_stop : rc;
 }

@@ -1,5 +1,6 @@
-/* merge.c - the soak's commands other than running the matrix (commands.h): merge,
- * report, baseline, workload, list, check; and soak_finish, the ending they share. */
+/* commands.c - the soak's commands other than running the matrix (commands.h): merge,
+ * report, baseline, workload, list, check; and soak_finish, the ending they share with a
+ * soak that ran (conclude, then render). */
 #include <errno.h>
 #include <stddef.h>
 #include <limits.h>
@@ -9,18 +10,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "baseline.h"
-#include "judge.h"
-#include "faults.h"
 #include "commands.h"
+
+#include "baseline.h"
 #include "ci.h"
-#include "console.h"
+#include "conclude.h"
+#include "faults.h"
+#include "judge.h"
 #include "options.h"
 #include "opt.h"
 #include "outfile.h"
-#include "report.h"
-#include "runjson.h"
-#include "target.h"
+#include "paths.h"
+#include "render.h"
+#include "summary_load.h"
 #include "util.h"
 
 #define MAX_LOADED 2048
@@ -85,71 +87,22 @@ static int sub_args(int argc, char **argv, const char *names, SubArgs *a, const 
     return 2;
 }
 
-void soak_default_out(char *out, size_t cap, const char *suffix)
-{
-    char id[64];
-    time_t t = time(NULL);
-    strftime(id, sizeof id, "%Y%m%d-%H%M%S", localtime(&t));
-    snprintf(out, cap, "reports/out/%s-%d%s", id, (int)getpid(), suffix);
-}
-
-/* reports/latest -> out/<run-id>, replaced atomically (only for folders below reports/out/). */
-static void update_latest(const char *out)
-{
-    const char *rel = strstr(out, "reports/out/");
-    if (!rel)
-        return;
-    char target[PATH_MAX], tmp[64];
-    snprintf(target, sizeof target, "%s", rel + strlen("reports/"));
-    snprintf(tmp, sizeof tmp, "reports/.latest.%d", (int)getpid());
-    unlink(tmp);
-    if (symlink(target, tmp) == 0 && rename(tmp, "reports/latest") != 0)
-        unlink(tmp);
-}
-
-/* summary.md always; with --annotate github the annotations and the step summary. */
-static int write_ci(const SoakResult *res, const char *out)
-{
-    char err[1024];
-    if (ci_write_summary_md(res, out, err, sizeof err) != 0) {
-        fprintf(stderr, "soak: %s\n", err);
-        return -1;
-    }
-    if (res->annotate)
-        ci_annotate(res, stdout);
-    if (res->annotate && ci_step_summary(out, err, sizeof err) != 0) {
-        fprintf(stderr, "soak: %s\n", err);
-        return -1;
-    }
-    return 0;
-}
-
-int soak_finish(SoakResult *res, const char *out, const char *templates, int print)
+int soak_finish(SoakResult *res, const char *out, const char *templates)
 {
     diagnosis_read_bisect(&res->diag, out);
     soak_conclude(res);
-    for (int i = 0; i < res->n_runs; i++)
-        runjson_write(&res->runs[i]);
     char err[1024];
-    if (soak_write(res, out, err, sizeof err) != 0) {
+    if (render_soak(res, out, templates, RENDER_SUMMARY | RENDER_LATEST | RENDER_CONSOLE, err, sizeof err) != 0) {
         fprintf(stderr, "soak: %s\n", err);
         return 1;
     }
-    update_latest(out);
-    int report_ok = report_write(res, out, templates, err, sizeof err) == 0;
-    if (!report_ok)
-        fprintf(stderr, "soak: report: %s\n", err);
-    if (print)
-        console_print(res, out, report_ok);
-    if (write_ci(res, out) != 0)
-        return 1;
     if (res->base.path && !res->base.matched) {
         fprintf(stderr,
                 "soak: --baseline %s: no run of this soak has a counterpart there: nothing was compared\n",
                 res->base.path);
         return 2;
     }
-    return report_ok ? res->exit_status : 1;
+    return res->exit_status;
 }
 
 /* What a summary.json says of its soak, into res: workload, tolerance, interruption,
@@ -284,7 +237,7 @@ int soak_merge(int argc, char **argv)
         res.wall_s += runs[i].wall_s;
     char templates[PATH_MAX];
     target_templates(templates, sizeof templates);
-    return soak_finish(&res, out, templates, 1);
+    return soak_finish(&res, out, templates);
 }
 
 /* ---- report, baseline --------------------------------------------------------------------- */
@@ -330,11 +283,8 @@ int soak_report(int argc, char **argv)
     res.annotate = ci_github_default();
     diagnosis_read_bisect(&res.diag, dir);
     soak_conclude(&res);
-    for (int i = 0; i < n; i++)
-        runjson_write(&runs[i]);
-    int rc = access(path, F_OK) == 0 ? soak_write(&res, dir, err, sizeof err) : 0;
-    rc = rc ? rc : report_write(&res, dir, templates, err, sizeof err);
-    rc = rc ? rc : write_ci(&res, dir);
+    int what = access(path, F_OK) == 0 ? RENDER_SUMMARY : 0;
+    int rc = render_soak(&res, dir, templates, what, err, sizeof err);
     json_decref(b);
     if (rc != 0) {
         fprintf(stderr, "soak report: %s\n", err);

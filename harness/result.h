@@ -1,0 +1,69 @@
+/* result.h - the concluded soak: one read-only value that every renderer reads.
+ *
+ * The stages hand it on like this: the plan (options.h, plan.h) lists the runs; the runner
+ * (runner.h) runs each and records it (run.txt, facts.h); judging (judge.h) gives each Run
+ * its verdict, kind, series and attribution; concluding (conclude.h) fills in everything
+ * else below: the sweeps, the detection matrix, each run's fails / skipped / expected, the
+ * diagnosis, the overall verdict and the exit status. After soak_conclude nothing changes
+ * it: summary.json, junit.xml, run.json, the page, the console, summary.md and the GitHub
+ * annotations print its fields and decide nothing. */
+#ifndef HARNESS_RESULT_H
+#define HARNESS_RESULT_H
+
+#include <jansson.h>
+
+#include "diagnosis.h"
+#include "env.h"
+#include "rules.h"
+#include "runs.h"
+
+typedef struct Sweep {
+    Mode mode;
+    char fault[32];
+    int points;
+    double slope; /* peak RSS bytes per iteration across the counts (Theil-Sen) */
+    double growth; /* slope * (largest count - smallest) */
+    int growing;
+    int fails; /* it counts against the overall verdict (soak_conclude) */
+    int judged; /* 0: shown only (its mode judges no memory, modes.h; fewer than VERDICT_SWEEP_MIN_COUNTS
+                   counts) */
+} Sweep;
+
+#define SOAK_MAX_CELLS (MODE_COUNT * 16)
+
+/* A comparison with a saved summary.json (baseline.c fills it in). */
+typedef struct BaselineCompare {
+    const char *path; /* NULL: no baseline */
+    json_t *doc; /* its summary (borrowed: alive until the soak is rendered) */
+    double peak_pct; /* allowed rise of peak memory, percent (10) */
+    double time_pct; /* allowed rise of time per iteration, percent (25) */
+    int matched; /* runs of this soak with a counterpart in the baseline */
+    int n_unmatched; /* runs without one */
+    char unmatched[16][96]; /* the first of them, by name */
+    int n_regressions;
+    char regressions[32][200];
+} BaselineCompare;
+
+typedef struct SoakResult {
+    Run *runs;
+    int n_runs;
+    Sweep sweeps[SOAK_MAX_CELLS];
+    int n_sweeps;
+    Cell cells[SOAK_MAX_CELLS]; /* the detection matrix, when a fault build ran */
+    int n_cells;
+    Overall overall;
+    int exit_status; /* the soak's: 0 PASS, 1 otherwise (soak_conclude) */
+    unsigned unjudged_modes; /* bit (1 << Mode): modes none of whose runs could be judged */
+    int interrupted;
+    int expect_faults; /* make faults: fault builds judged by the detection matrix */
+    int strict_leaks; /* a one-time leak fails too */
+    double wall_s;
+    char config[32]; /* the workload */
+    Tolerance tol;
+    SoakEnv env;
+    BaselineCompare base;
+    Diagnosis diag; /* one entry per distinct problem (diagnosis.h) */
+    int annotate; /* GitHub annotations and step summary (ci.h) */
+} SoakResult;
+
+#endif
