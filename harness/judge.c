@@ -288,3 +288,35 @@ void runs_timelines(const Run *runs, int n)
             fprintf(stderr, "soak: %s: no memory over time for its stacks: %s\n", r->name, why);
     }
 }
+
+/* jemalloc samples one allocation every 2^prof_sample bytes: a growth of less than a few
+ * dozen samples names its place by chance, or not at all (80 KB in 128 KiB samples). For
+ * the GROWING jemalloc run of each build with the largest count whose stacks are missing
+ * or drawn from fewer than ATTRIB_MIN_SAMPLES samples, the same command is run once more
+ * into RUN/attrib/, sampled finely enough that its growth holds about 32 samples (2^L
+ * bytes, L at least 10); its profiles then name the place (attrib_source_dir). */
+#define ATTRIB_MIN_SAMPLES 16.0
+
+int run_needs_finer(const Run *r, const Run *runs, int n, long prof_sample, long *lg)
+{
+    if (!mode_spec(r->mode)->heap_profiles || r->verdict != V_GROWING || r->resume_from || r->an.worst < 0)
+        return 0;
+    for (int i = 0; i < n; i++) /* the largest such run of its build only */
+        if (&runs[i] != r && runs[i].mode == r->mode && runs[i].verdict == V_GROWING &&
+            !runs[i].resume_from && !strcmp(runs[i].fault, r->fault) && runs[i].iters > r->iters)
+            return 0;
+    double period = (double)(1L << prof_sample);
+    if (r->n_stacks && r->stacks[0].bytes >= ATTRIB_MIN_SAMPLES * period)
+        return 0;
+    /* only a growth of the heap shows in heap profiles: not the arena's or the tape's use of
+     * what they hold already, not pages */
+    const char *name = r->an.series[r->an.worst].name;
+    if (strncmp(name, "mem.", 4) && strncmp(name, "persistent.", 11) && strcmp(name, "jemalloc.allocated"))
+        return 0;
+    double growth = r->an.series[r->an.worst].growth;
+    long l = 10;
+    while (l + 1 < prof_sample - 1 && (double)(1L << (l + 1)) * 32.0 <= growth)
+        l++;
+    *lg = l;
+    return l < prof_sample - 1 && growth > 0;
+}

@@ -31,4 +31,9 @@ int runs_load(const char *dir, Run *runs, int max, const Tolerance *t, char *err
  * (attrib_timeline; a few seconds), unless it has one. */
 void runs_timelines(const Run *runs, int n);
 
+/* Whether r's heap profiles hold too few samples to name what grew, and must be run again
+ * sampled every 2^*lg bytes (RUN/attrib/, then run_attribute). Only the GROWING run of a
+ * mode with heap profiles with the largest count of its build, whose heap grew. */
+int run_needs_finer(const Run *r, const Run *runs, int n, long prof_sample, long *lg);
+
 #endif

@@ -1,0 +1,68 @@
+#include "plan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "workload.h"
+
+double plan_expected_s(const Options *o, const Run *r)
+{
+    return o->wl->ms[r->mode] * (double)(r->iters - r->resume_from) / 1e3;
+}
+
+/* One run of the canonical matrix (fault, mode, count; fresh before resumed). */
+static int plan_run(const Options *o, const char *out, Run *r, int fault, Mode mode, long iters,
+                    long resume_from)
+{
+    memset(r, 0, sizeof *r);
+    r->mode = mode;
+    r->iters = iters;
+    r->resume_from = resume_from;
+    snprintf(r->fault, sizeof r->fault, "%s", o->faults[fault]);
+    snprintf(r->config, sizeof r->config, "%s", o->config);
+    int len =
+        snprintf(r->name, sizeof r->name, "%s-%ld%s", mode_name(mode), iters, resume_from ? "-resume" : "");
+    if (strcmp(r->fault, "none"))
+        snprintf(r->name + len, sizeof r->name - (size_t)len, "-%s", r->fault);
+    if ((size_t)snprintf(r->dir, sizeof r->dir, "%s/runs/%s", out, r->name) >= sizeof r->dir) {
+        fprintf(stderr, "soak: --out %s: path too long\n", out);
+        return -1;
+    }
+    r->budget_bytes = (uint64_t)o->budget_mb << 20;
+    r->verdict = V_NOT_RUN;
+    snprintf(r->detail, sizeof r->detail, "not started");
+    return 0;
+}
+
+static int cmp_longest_first(const void *a, const void *b, void *ctx)
+{
+    double x = plan_expected_s(ctx, a), y = plan_expected_s(ctx, b);
+    return (x < y) - (x > y);
+}
+
+int plan_runs(const Options *o, const char *out, Run *runs)
+{
+    int n = 0, index = 0;
+    for (int f = 0; f < o->n_faults; f++)
+        for (int m = 0; m < o->n_modes; m++)
+            for (int i = 0; i < o->n_iters + o->n_resume; i++, index++) {
+                if (o->shard_n && index % o->shard_n != o->shard_k - 1)
+                    continue;
+                int resumed = i >= o->n_iters;
+                long iters = resumed ? o->resume_iters[i - o->n_iters] : o->iters[i];
+                if (plan_run(o, out, &runs[n++], f, o->modes[m], iters, resumed ? WORKLOAD_RESUME_FROM : 0) !=
+                    0)
+                    return -1;
+            }
+    if (!n) {
+        fprintf(stderr, "soak: shard %ld/%ld of %d runs is empty\n", o->shard_k, o->shard_n, index);
+        return -1;
+    }
+    return n;
+}
+
+void plan_longest_first(const Options *o, Run *runs, int n)
+{
+    qsort_r(runs, (size_t)n, sizeof runs[0], cmp_longest_first, (void *)o);
+}

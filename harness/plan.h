@@ -1,0 +1,27 @@
+/* plan.h - planning a soak: from the options (options.h) to the matrix of runs, each a Run
+ * named, placed (OUT/runs/NAME) and "not started", in the order they should start.
+ *
+ * The canonical matrix is fault x mode x count (fresh counts, then resumed ones); --shard
+ * K/N keeps every Nth run of it. The runner (runner.h) starts them longest first, so the
+ * long pole of the soak starts at once. */
+#ifndef HARNESS_PLAN_H
+#define HARNESS_PLAN_H
+
+#include "options.h"
+#include "runs.h"
+
+/* The most runs a soak may plan: every count, fresh and resumed, of every mode and fault. */
+#define PLAN_MAX_RUNS (2 * MAX_ITERS * MODE_COUNT * MAX_FAULTS)
+
+/* The runs of this soak (of its shard), into runs (PLAN_MAX_RUNS of room), in the
+ * canonical order. Returns how many, or -1 after a message. */
+int plan_runs(const Options *o, const char *out, Run *runs);
+
+/* Orders the runs to start: longest first (the long pole of the soak starts at once). */
+void plan_longest_first(const Options *o, Run *runs, int n);
+
+/* How long the run should take, in seconds: the workload's time per iteration in its mode
+ * times the iterations it trains (the progress line's estimate and the watchdog's limit). */
+double plan_expected_s(const Options *o, const Run *r);
+
+#endif
