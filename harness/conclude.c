@@ -41,6 +41,11 @@ static void sweep_of(SoakResult *res, Sweep *s)
     s->slope = n >= 2 ? theil_sen(x, y, (size_t)n) : 0.0;
     s->growth = n >= 2 ? s->slope * (x[n - 1] - x[0]) : 0.0;
     s->judged = mode_spec(s->mode)->judges_memory && n >= VERDICT_SWEEP_MIN_COUNTS;
+    if (!mode_spec(s->mode)->judges_memory)
+        snprintf(s->why_not_judged, sizeof s->why_not_judged, "the tool holds freed blocks back");
+    else if (!s->judged)
+        snprintf(s->why_not_judged, sizeof s->why_not_judged, "FLAT runs at %d count%s, a sweep needs %d", n,
+                 n == 1 ? "" : "s", VERDICT_SWEEP_MIN_COUNTS);
     s->growing = verdict_sweep_grows(s->mode, x, y, n, s->slope, &res->tol);
 }
 

@@ -23,13 +23,13 @@ static void print_sweeps(const SoakResult *res)
 {
     for (int i = 0; i < res->n_sweeps; i++) {
         const Sweep *s = &res->sweeps[i];
-        if (s->points >= 2)
+        if (s->points >= 2 && !s->judged)
+            printf("sweep %-8s %-12s peak memory vs iterations: shown, not judged (%s) (%.2f bytes/iteration, "
+                   "%d counts)\n",
+                   mode_name(s->mode), s->fault, s->why_not_judged, s->slope, s->points);
+        else if (s->points >= 2)
             printf("sweep %-8s %-12s peak memory vs iterations: %s (%.2f bytes/iteration, %d counts)\n",
-                   mode_name(s->mode), s->fault,
-                   !s->judged   ? "shown, not judged (the tool holds freed blocks)"
-                   : s->growing ? "GROWING"
-                                : "FLAT",
-                   s->slope, s->points);
+                   mode_name(s->mode), s->fault, s->growing ? "GROWING" : "FLAT", s->slope, s->points);
     }
 }
 

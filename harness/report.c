@@ -222,14 +222,15 @@ static void section_sweeps(FILE *f, const SoakResult *res)
         xml_str(f, s->fault);
         fprintf(f,
                 "</td><td>%d</td><td>%.2f B/iteration</td><td>%.0f KiB</td><td "
-                "style=\"background:%s\">%s</td></tr>\n",
+                "style=\"background:%s\">%s%s</td></tr>\n",
                 s->points, s->slope, s->growth / 1024.0,
                 !s->judged   ? "#eeeeee"
                 : s->growing ? "#ffe0b2"
                              : "#d4f4dd",
-                !s->judged   ? "not judged: the tool holds freed blocks back"
+                !s->judged   ? "not judged: "
                 : s->growing ? "GROWING"
-                             : "FLAT");
+                             : "FLAT",
+                s->why_not_judged);
     }
     fprintf(f, "</table></div>\n");
 }

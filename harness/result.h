@@ -25,8 +25,8 @@ typedef struct Sweep {
     double growth; /* slope * (largest count - smallest) */
     int growing;
     int fails; /* it counts against the overall verdict (soak_conclude) */
-    int judged; /* 0: shown only (its mode judges no memory, modes.h; fewer than VERDICT_SWEEP_MIN_COUNTS
-                   counts) */
+    int judged; /* 0: shown only, for the reason in why_not_judged */
+    char why_not_judged[96]; /* "" when judged */
 } Sweep;
 
 #define SOAK_MAX_CELLS (MODE_COUNT * 16)

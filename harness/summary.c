@@ -50,10 +50,11 @@ static json_t *sweeps_json(const SoakResult *res)
     json_t *a = json_array();
     for (int i = 0; i < res->n_sweeps; i++) {
         const Sweep *s = &res->sweeps[i];
-        json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:o, s:o, s:s, s:b}", "mode", mode_name(s->mode),
-                                           "fault", s->fault, "points", s->points, "slope_bytes_per_iter",
-                                           json_num(s->slope), "growth_bytes", json_num(s->growth), "verdict",
-                                           s->growing ? "GROWING" : "FLAT", "judged", s->judged));
+        json_array_append_new(
+            a, json_pack("{s:s, s:s, s:i, s:o, s:o, s:s, s:b, s:s}", "mode", mode_name(s->mode), "fault", s->fault,
+                         "points", s->points, "slope_bytes_per_iter", json_num(s->slope), "growth_bytes",
+                         json_num(s->growth), "verdict", s->growing ? "GROWING" : "FLAT", "judged", s->judged,
+                         "why_not_judged", s->why_not_judged));
     }
     return a;
 }
