@@ -89,7 +89,11 @@ CLI_SRC := $(wildcard cli/*.c)
 CLI_OBJ := $(CLI_SRC:cli/%.c=$(BUILD)/obj/cli/%.o)
 APP_SRC := $(filter-out app/train_full.c app/generate.c app/tokenize.c,$(wildcard app/*.c))
 APP_OBJ := $(APP_SRC:app/%.c=$(BUILD)/obj/app/%.o)
-HARNESS_SRC := $(filter-out harness/soak.c,$(wildcard harness/*.c))
+# harness/: the soak's stages, a folder each, in the order data flows (docs/design.md);
+# harness/*.c run them (the soak's commands)
+HARNESS_STAGES := common plan run judge conclude render
+HARNESS_INC := -Iharness $(HARNESS_STAGES:%=-Iharness/%)
+HARNESS_SRC := $(filter-out harness/soak.c,$(wildcard harness/*.c $(HARNESS_STAGES:%=harness/%/*.c)))
 HARNESS_OBJ := $(HARNESS_SRC:harness/%.c=$(BUILD)/obj/harness/%.o)
 # Tests that drive the harness or the other variants' builds run in the release variant
 # only, test_oom in the failpoint build (asan) only: elsewhere they are not built, so a
@@ -151,8 +155,9 @@ $(BUILD)/obj/cli/%.o: cli/%.c | $(BUILD)/obj/cli
 $(BUILD)/obj/app/%.o: app/%.c | $(BUILD)/obj/app
 	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -Iprobes -Iapp -Icli -MMD -MP -c -o $@ $<
 
-$(BUILD)/obj/harness/%.o: harness/%.c | $(BUILD)/obj/harness
-	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -Iprobes -Iharness -Icli -MMD -MP -c -o $@ $<
+$(BUILD)/obj/harness/%.o: harness/%.c
+	@mkdir -p $(@D)
+	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -Iprobes $(HARNESS_INC) -Icli -MMD -MP -c -o $@ $<
 
 # the matmul kernel may be optimised harder than the rest (the Valgrind build's long pole)
 $(BUILD)/obj/gemm.o: CFLAGS_ALL += $(GEMM_OPT)
@@ -182,7 +187,7 @@ $(BUILD)/soak: $(BUILD)/obj/harness/soak.o $(BUILD)/libharness.a $(BUILD)/libcli
 
 TEST_LIBS := $(BUILD)/libharness.a $(BUILD)/libapp.a $(BUILD)/libcli.a $(BUILD)/libprobes.a $(BUILD)/libengine.a
 $(BUILD)/tests/%: tests/%.c $(TEST_LIBS) | $(BUILD)/tests $(BUILD)/obj/tests
-	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -Iprobes -Iharness -Iapp -Icli -Itests -MMD -MP -MF $(BUILD)/obj/tests/$*.d -o $@ $< $(TEST_LIBS) $(LDFLAGS_ALL) -lcmocka $(JSON_LIBS) $(LIBS_ALL)
+	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -Iprobes $(HARNESS_INC) -Iapp -Icli -Itests -MMD -MP -MF $(BUILD)/obj/tests/$*.d -o $@ $< $(TEST_LIBS) $(LDFLAGS_ALL) -lcmocka $(JSON_LIBS) $(LIBS_ALL)
 
 # the probe library the soak preloads into programs it runs (docs/any-program.md): built
 # plain in every variant, as it goes into programs that are not ours
@@ -206,7 +211,7 @@ $(BUILD)/flags.txt: FORCE | $(BUILD)
 	  '$(VARIANT)' '$(FAULT)' '$(CC)' "$$($(CC) --version | head -1)" '$(CFLAGS_ALL)' '$(LDFLAGS_ALL)' '$(LIBS_ALL)' '$(BLAS)' > $@.new
 	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
-$(BUILD)/obj $(BUILD)/obj/probes $(BUILD)/obj/app $(BUILD)/obj/cli $(BUILD)/obj/harness $(BUILD)/obj/tests $(BUILD)/tests $(BUILD):
+$(BUILD)/obj $(BUILD)/obj/probes $(BUILD)/obj/app $(BUILD)/obj/cli $(BUILD)/obj/tests $(BUILD)/tests $(BUILD):
 	@mkdir -p $@
 
 FORCE:
@@ -218,7 +223,7 @@ deps:
 # `make test`: installs what is missing, builds every variant, runs every suite in each
 # (natively: the valgrind variant's suites exercise its checked arena), and
 # ends with one line "N passed, N failed" (non-zero exit when anything failed).
-# The fault builds are the soak's table (harness/verdict.c): `soak list faults`.
+# The fault builds are the soak's table (harness/common/faults.c): `soak list faults`.
 VARIANTS := release asan valgrind jemalloc
 
 # the training program of every fault in every variant
@@ -322,11 +327,12 @@ FUZZ_TARGETS := evlog samples cli data checkpoint bpe
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -Wno-psabi \
-  -fno-sanitize-recover=undefined -Iengine -Iprobes -Iharness -Iapp -Icli
-FUZZ_LIB_SRC := $(wildcard engine/*.c) $(PROBE_SRC) $(APP_SRC) $(CLI_SRC) harness/analysis.c harness/verdict.c \
-  harness/modes.c harness/kinds.c harness/findings.c
+  -fno-sanitize-recover=undefined -Iengine -Iprobes $(HARNESS_INC) -Iapp -Icli
+FUZZ_LIB_SRC := $(wildcard engine/*.c) $(PROBE_SRC) $(APP_SRC) $(CLI_SRC) harness/judge/analysis.c \
+  harness/judge/verdict.c harness/judge/findings.c harness/common/modes.c harness/common/kinds.c \
+  harness/common/verdicts.c harness/common/evidence.c
 
-build/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_SRC) $(wildcard engine/*.h probes/*.h harness/*.h)
+build/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_SRC) $(wildcard engine/*.h probes/*.h harness/*/*.h)
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB_SRC) -lm -ldl
 

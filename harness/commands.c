@@ -13,8 +13,8 @@
 #include "commands.h"
 
 #include "baseline.h"
-#include "ci.h"
 #include "conclude.h"
+#include "env.h"
 #include "faults.h"
 #include "judge.h"
 #include "options.h"
@@ -92,7 +92,8 @@ int soak_finish(SoakResult *res, const char *out, const char *templates)
     diagnosis_read_bisect(&res->diag, out);
     soak_conclude(res);
     char err[1024];
-    if (render_soak(res, out, templates, RENDER_SUMMARY | RENDER_LATEST | RENDER_CONSOLE, err, sizeof err) != 0) {
+    if (render_soak(res, out, templates, RENDER_SUMMARY | RENDER_LATEST | RENDER_CONSOLE, err, sizeof err) !=
+        0) {
         fprintf(stderr, "soak: %s\n", err);
         return 1;
     }
@@ -232,7 +233,7 @@ int soak_merge(int argc, char **argv)
     link_runs(runs, n, out);
     res.runs = runs;
     res.n_runs = n;
-    res.annotate = ci_github_default();
+    res.annotate = env_on_github_actions();
     for (int i = 0; i < n; i++)
         res.wall_s += runs[i].wall_s;
     char templates[PATH_MAX];
@@ -280,7 +281,7 @@ int soak_report(int argc, char **argv)
     res.base.doc = b;
     if (b)
         baseline_compare(b, &res);
-    res.annotate = ci_github_default();
+    res.annotate = env_on_github_actions();
     diagnosis_read_bisect(&res.diag, dir);
     soak_conclude(&res);
     int what = access(path, F_OK) == 0 ? RENDER_SUMMARY : 0;

@@ -299,7 +299,7 @@ static void test_docs_matrix_is_the_code_table(void **state)
                 if (!strncmp(cells[m], verdict_name((Verdict)v), strlen(verdict_name((Verdict)v))))
                     doc = (Verdict)v;
             if (doc != want)
-                fail_msg("docs/faults.md says %s/%s: '%s'; harness/verdict.c requires %s", fault,
+                fail_msg("docs/faults.md says %s/%s: '%s'; harness/common/faults.c requires %s", fault,
                          mode_name((Mode)m), cells[m], want == V_NOT_RUN ? "nothing" : verdict_name(want));
         }
         rows++;

@@ -1,0 +1,86 @@
+/* evidence.h - what judging finds in a run's files, as the types the Run record (runs.h)
+ * holds: the series of samples.csv and how each was judged (judge/analysis.h), the first
+ * report of a tool (judge/findings.h), the call stacks that grew (judge/attrib.h); and the
+ * tolerances the soak judges with (options). The judging stage fills them in, every later
+ * stage reads them. */
+#ifndef HARNESS_EVIDENCE_H
+#define HARNESS_EVIDENCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum SeriesClass { SERIES_EXACT, SERIES_ALLOC, SERIES_RSS, SERIES_IGNORED } SeriesClass;
+
+/* "exact", "allocator", "resident", "ignored": how run.json names a class. */
+const char *series_class_name(SeriesClass c);
+
+/* How runs are judged (soak options). */
+typedef struct Tolerance {
+    double warmup_frac; /* fraction of the iterations treated as warm-up (default 0.1) */
+    double page_bytes; /* the granularity of resident series: one page */
+} Tolerance;
+
+/* The soak's defaults: a tenth of the run is warm-up, a resident series rises by pages. */
+Tolerance tolerance_defaults(void);
+
+#define ANALYSIS_SEGMENTS 4 /* spans a sampled series is cut into after warm-up */
+#define ANALYSIS_MIN_POINTS 3 /* rows a span needs for its floor to mean anything */
+
+typedef struct SeriesResult {
+    char name[48];
+    SeriesClass cls;
+    size_t points; /* rows used */
+    double slope; /* bytes more per iteration: exact series (last - first) over the
+                     iterations between them; sampled ones, from the first floor to the last */
+    double growth; /* bytes gained: exact series last - first; sampled ones the last floor
+                      minus the first */
+    double first, last, min, max;
+    double floors[ANALYSIS_SEGMENTS]; /* sampled series: each span's lowest value */
+    double floor_iter[ANALYSIS_SEGMENTS]; /* and the iteration it was read at */
+    double halves[2 * ANALYSIS_SEGMENTS]; /* each half span's lowest value (INFINITY: no row) */
+    double half_iter[2 * ANALYSIS_SEGMENTS];
+    int steady; /* sampled series: every floor above the one before (see above) */
+    int short_run; /* sampled series: too few rows in a span to judge */
+    int growing;
+    int judged; /* 0: measured and shown, but not part of the verdict (see analyze_run) */
+} SeriesResult;
+
+#define ANALYSIS_MAX_SERIES 32
+
+typedef struct RunAnalysis {
+    SeriesResult series[ANALYSIS_MAX_SERIES];
+    int n_series;
+    int n_judged; /* series that take part in the verdict */
+    int n_short; /* sampled series left unjudged: too few rows after warm-up */
+    size_t min_rows; /* the fewest rows after warm-up of those (for the reason) */
+    int growing; /* any series growing */
+    int worst; /* the growing series that decides (the most exact class: exact, then
+                  allocator, then resident; then the largest slope), else rss, else -1 */
+    double peak_rss; /* max proc.rss_bytes sampled (NAN if none) */
+    uint64_t last_iter; /* iteration of the last row */
+} RunAnalysis;
+
+#define FINDING_FRAMES 3
+
+typedef struct Finding {
+    char tool[16]; /* "asan", "lsan", "ubsan", "memcheck" */
+    char kind[48]; /* "stack-use-after-return", "use-after-poison", "leak", "invalid-read",
+                      "definitely-lost", "uninitialised-value", "undefined-behavior", ... */
+    char message[400]; /* the report's headline */
+    char frames[FINDING_FRAMES][200]; /* "function file:line" */
+    int n_frames;
+} Finding;
+
+#define ATTRIB_MAX 8
+
+typedef struct StackGrowth {
+    char function[96]; /* "fault_step_end", "grow" */
+    char where[160]; /* "engine/fault.c:13", or "" when unknown */
+    double bytes; /* held at the end and not after warm-up */
+    double bytes_per_iter;
+    double share; /* of all the growth */
+    char callers[200]; /* its callers in its heaviest stack: "main <- __libc_start_call_main" */
+    double heaviest; /* the bytes of that stack */
+} StackGrowth;
+
+#endif

@@ -1,0 +1,170 @@
+#include "modes.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The modes. Why each wraps a run as it does:
+ * - native: the program as it is; glibc's per-thread cache off, so that its in-use bytes
+ *   are exact (a block freed into the cache still counts as in use: docs/soak.md);
+ * - asan: ASan's runtime must come first, so nothing is preloaded; stack-use-after-return
+ *   on (the seed's stack inputs); max_uar_stack_size_log=16: the fake stacks that catch it
+ *   are touched page by page as frames rotate through them, which reads as RSS growth for
+ *   thousands of iterations at the default size, and settles within ~40 at 64 KiB;
+ * - valgrind: memcheck in front, definite leaks an error, frames with their whole source
+ *   path (the diagnosis names the file), and a ticket lock that hands the core between
+ *   threads ~1.5x faster;
+ * - jemalloc: its heap profiler (attrib.h), its thread caches off (stats.allocated counts a
+ *   block in a thread's cache as allocated: stairs of 16 to 32 KiB) and prof_stats on (so
+ *   the profiler's own weight is known: probes/je_allocated.h);
+ * - lsan: LeakSanitizer preloaded, its exit code one the soak knows. */
+static const ModeSpec k_modes[MODE_COUNT] = {
+    {
+        .mode = MODE_NATIVE,
+        .name = "native",
+        .variant = NULL,
+        .probe = 1,
+        .env = {"GLIBC_TUNABLES={tunables}glibc.malloc.tcache_count=0"},
+        .env_cmd = {"FLATMEM_MALLINFO=1"}, /* glibc's heap in use, against RSS */
+        .log = "stderr.txt",
+        .log_format = LOG_SANITIZER,
+        .judges_memory = 1,
+        .events = 1,
+        .default_builtin = 1,
+        .default_cmd = 1,
+        .blind = {"nothing checks memory accesses in this mode: a bad access passes unseen or crashes",
+                  "no leak checker in this mode, and its heap figures did not grow steadily", NULL, NULL},
+    },
+    {
+        .mode = MODE_ASAN,
+        .name = "asan",
+        .variant = "asan",
+        .own_build = 1,
+        .env = {"ASAN_OPTIONS=detect_stack_use_after_return=1:detect_leaks=1:halt_on_error=1:max_uar_stack_"
+                "size_log=16",
+                "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1", "?LSAN_OPTIONS=suppressions={lsan_supp}"},
+        .log = "stderr.txt",
+        .log_format = LOG_SANITIZER,
+        .checks_leaks = 1,
+        .default_builtin = 2,
+        .default_cmd = 5,
+        .blind = {"FLAT: ASan checks every access of this build; this one did not trip it",
+                  "the tool reports memory no longer pointed to, not memory still held; its resident memory "
+                  "is not "
+                  "judged (its allocator holds freed blocks back)",
+                  "the tool reports memory no longer pointed to, not memory still held; its resident memory "
+                  "is not "
+                  "judged (its allocator holds freed blocks back)",
+                  "resident memory is not judged under this tool (its allocator holds freed blocks back)"},
+    },
+    {
+        .mode = MODE_VALGRIND,
+        .name = "valgrind",
+        .variant = "valgrind",
+        .probe = 1,
+        .memcheck = 1,
+        .log = "valgrind.log",
+        .log_format = LOG_MEMCHECK,
+        .checks_leaks = 1,
+        .default_builtin = 3,
+        .default_cmd = 4,
+        .blind = {"memcheck does not check stack memory that was returned from, nor the engine's arena",
+                  "the tool reports memory no longer pointed to, not memory still held; its resident memory "
+                  "is not "
+                  "judged (its allocator holds freed blocks back)",
+                  "the tool reports memory no longer pointed to, not memory still held; its resident memory "
+                  "is not "
+                  "judged (its allocator holds freed blocks back)",
+                  "resident memory is not judged under this tool (its allocator holds freed blocks back)"},
+    },
+    {
+        .mode = MODE_JEMALLOC,
+        .name = "jemalloc",
+        .variant = "jemalloc",
+        .preload_cmd = PRELOAD_JEMALLOC,
+        .probe = 1,
+        .env = {"MALLOC_CONF=tcache:false,prof:true,prof_active:true,prof_stats:true,lg_prof_sample:{prof_"
+                "sample},"
+                "prof_final:true,prof_prefix:{dir}/jeprof"},
+        .log = "stderr.txt",
+        .log_format = LOG_SANITIZER,
+        .judges_memory = 1,
+        .heap_profiles = 1,
+        .events = 1,
+        .allocator_note = " The red lines are jemalloc's own statistics.",
+        .default_builtin = 4,
+        .default_cmd = 2,
+        .blind = {"nothing checks memory accesses in this mode: a bad access passes unseen or crashes",
+                  "no leak checker in this mode, and its heap figures did not grow steadily", NULL, NULL},
+    },
+    {
+        .mode = MODE_LSAN,
+        .name = "lsan",
+        .variant = NULL,
+        .preload_builtin = PRELOAD_LSAN,
+        .preload_cmd = PRELOAD_LSAN,
+        .probe = 1,
+        .env = {"LSAN_OPTIONS=exitcode=23{lsan_supp_opt}"},
+        .log = "stderr.txt",
+        .log_format = LOG_SANITIZER,
+        .checks_leaks = 1,
+        .default_cmd = 3,
+        .blind = {"nothing checks memory accesses in this mode: a bad access passes unseen or crashes",
+                  "the tool reports memory no longer pointed to, not memory still held; its resident memory "
+                  "is not "
+                  "judged (its allocator holds freed blocks back)",
+                  "the tool reports memory no longer pointed to, not memory still held; its resident memory "
+                  "is not "
+                  "judged (its allocator holds freed blocks back)",
+                  "resident memory is not judged under this tool (its allocator holds freed blocks back)"},
+    },
+};
+
+const ModeSpec *mode_spec(Mode m)
+{
+    return m < MODE_COUNT ? &k_modes[m] : &k_modes[MODE_NATIVE];
+}
+
+const char *mode_name(Mode m)
+{
+    return m < MODE_COUNT ? k_modes[m].name : "?";
+}
+
+int mode_parse(const char *s, Mode *m)
+{
+    for (int i = 0; i < MODE_COUNT; i++)
+        if (!strcmp(s, k_modes[i].name)) {
+            *m = k_modes[i].mode;
+            return 1;
+        }
+    return 0;
+}
+
+const char *mode_names(void)
+{
+    static char names[128];
+    if (!names[0])
+        for (int i = 0; i < MODE_COUNT; i++) {
+            size_t n = strlen(names);
+            snprintf(names + n, sizeof names - n, "%s%s", i ? ", " : "", k_modes[i].name);
+        }
+    return names;
+}
+
+const char *mode_variant(Mode m, const char *native_variant)
+{
+    const char *v = mode_spec(m)->variant;
+    return v ? v : native_variant;
+}
+
+int mode_defaults(int is_cmd, int with_own_build, Mode *out)
+{
+    int n = 0;
+    for (int rank = 1; rank <= MODE_COUNT; rank++)
+        for (int i = 0; i < MODE_COUNT; i++) {
+            const ModeSpec *s = &k_modes[i];
+            if ((is_cmd ? s->default_cmd : s->default_builtin) == rank &&
+                (!is_cmd || !s->own_build || with_own_build))
+                out[n++] = s->mode;
+        }
+    return n;
+}

@@ -1,0 +1,46 @@
+#include "paths.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The folder of the running soak program. */
+static void exe_dir(char *out, size_t cap)
+{
+    ssize_t n = readlink("/proc/self/exe", out, cap - 1);
+    out[n > 0 ? n : 0] = 0;
+    char *slash = strrchr(out, '/');
+    if (slash)
+        *slash = 0;
+}
+
+/* The first of the places (relative to the soak program) where name exists. */
+static void own_file(const char *const *places, int n, char *out, size_t cap)
+{
+    char dir[PATH_MAX];
+    exe_dir(dir, sizeof dir);
+    for (int i = 0; i < n; i++)
+        if ((size_t)snprintf(out, cap, "%s/%s", dir, places[i]) < cap && access(out, R_OK) == 0)
+            return;
+    out[0] = 0;
+}
+
+void target_probe_library(char *out, size_t cap)
+{
+    static const char *const places[] = {"libflatmem-probe.so", "../lib/flatmem/libflatmem-probe.so"};
+    own_file(places, 2, out, cap);
+}
+
+void target_templates(char *out, size_t cap)
+{
+    static const char *const places[] = {"../../reports/common.gp", "../share/flatmem/reports/common.gp"};
+    if (access("reports/common.gp", R_OK) == 0) { /* run from the project folder */
+        snprintf(out, cap, "reports");
+        return;
+    }
+    own_file(places, 2, out, cap);
+    char *slash = strrchr(out, '/');
+    if (slash)
+        *slash = 0;
+}

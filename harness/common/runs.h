@@ -1,0 +1,96 @@
+/* runs.h - one run of the soak matrix (mode x iteration count x fault, fresh or resumed):
+ * the record every stage fills in its turn. The plan says what it is (mode, count, fault,
+ * folder); running it says how its process ended (facts.h: RUN/run.txt); judging it says
+ * what its files show (judge.h: verdict, kind, evidence); concluding says what it counts
+ * for (rules.h: fails, expected); renderers print it (runjson.h: RUN/run.json).
+ *
+ * A run folder holds: run.txt (key=value facts recorded by the driver: the only input
+ * besides the tool outputs, so `soak merge` can re-derive every verdict), command.txt,
+ * stdout.txt, stderr.txt, samples.csv, events.bin (native, jemalloc), valgrind.log
+ * (valgrind), train.json (train_full --summary), checkpoint.bin, and run.json. */
+#ifndef HARNESS_RUNS_H
+#define HARNESS_RUNS_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "evgrowth.h"
+#include "evidence.h"
+#include "kinds.h"
+#include "modes.h"
+#include "verdicts.h"
+
+#define RUN_MAX_SITES 5
+
+typedef enum RunState { RUN_PENDING, RUN_RUNNING, RUN_DONE } RunState;
+
+typedef struct Run {
+    /* what */
+    Mode mode;
+    long iters;
+    long resume_from; /* 0: trained from scratch; else resumed from a checkpoint of this step */
+    char fault[32]; /* "none" or a FAULT build name */
+    char config[16]; /* the workload (workload.h) */
+    char dir[PATH_MAX];
+    char name[96]; /* folder name below runs/: <mode>-<iters>[-resume][-<fault>] */
+    /* how it ended (run.txt) */
+    int exit_code; /* -1 if killed by a signal */
+    int signal;
+    Kill killed;
+    double wall_s;
+    uint64_t peak_rss_bytes;
+    uint64_t budget_bytes;
+    /* the driver's */
+    pid_t pid;
+    RunState state;
+    double t_start;
+    /* evidence and conclusion */
+    Verdict verdict;
+    int has_finding;
+    Finding finding;
+    RunAnalysis an;
+    uint64_t iter_reached;
+    char detail[512]; /* one line saying why */
+    EvGrowth sites[RUN_MAX_SITES];
+    int n_sites;
+    double ms_per_iter; /* train.json's median, NAN when absent */
+    /* any program (docs/any-program.md) */
+    char note[512]; /* what could not be measured, and why (RUN/notes.txt) */
+    StackGrowth stacks[ATTRIB_MAX]; /* jemalloc runs that grow: the functions that grew */
+    int n_stacks;
+    char stacks_why[200]; /* when there are none: why not */
+    double leak_bytes; /* the tool's leak summary: bytes leaked (NAN: no report) */
+    double leak_objects; /* and in how many allocations (NAN: not said) */
+    int one_time_leak; /* its leak does not grow with the count (verdict_leaks) */
+    long settled_by; /* a GROWING run whose growth stops: the count of the longer run of
+                        its mode in which those series are flat (verdict_settle); 0 otherwise */
+    char settled_series[48]; /* the series that rose, for the words */
+    double settled_bytes; /* how much it rose in this run */
+    int strict_leaks; /* --strict-leaks: a one-time leak fails all the same */
+    Kind kind; /* the classification (judge/verdict.c, kinds.h) */
+    /* what the soak concluded of it (soak_conclude): renderers print these, decide nothing */
+    int fails; /* it counts against the overall verdict */
+    int skipped; /* it was not run (interrupted) */
+    int unreported; /* it says nothing of memory: skipped, or too short to judge */
+    Verdict expected; /* the verdict it should have given (make faults: its cell's) */
+} Run;
+
+/* Canonical order of runs (fault none first, then fault, mode, count, fresh before
+ * resumed), for qsort. */
+int run_cmp_canonical(const void *a, const void *b);
+
+/* The columns of a table of verdicts, mode x count: the counts, a resumed run of a count
+ * right after it, as keys (runs_column_key: 2 x count, + 1 when resumed) in order.
+ * Returns how many (at most max). */
+int runs_columns(const Run *runs, int n, long *keys, int max);
+long runs_column_key(const Run *r);
+
+/* The run folder's file NAME, whole (at most 4 MiB), or NULL when absent; the caller frees. */
+char *run_read_file(const Run *r, const char *name);
+
+/* "native 1000", "asan 1000 resumed fault leak": a run for people. */
+void run_label(const Run *r, char *out, size_t cap);
+
+#endif

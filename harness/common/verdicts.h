@@ -1,0 +1,33 @@
+/* verdicts.h - the verdicts of a run and of a soak, and why the driver stopped a run: their
+ * names as every output writes them. What gives which verdict: verdict.h (a run) and
+ * rules.h (the soak). */
+#ifndef HARNESS_VERDICTS_H
+#define HARNESS_VERDICTS_H
+
+/* In order of severity: the worst verdict of a cell is the largest. */
+/* UNJUDGED: the run ended well, but too soon for its memory series to say anything
+ * (too few samples after warm-up): neither flat nor growing, and not a failure. */
+typedef enum Verdict {
+    V_FLAT,
+    V_UNJUDGED,
+    V_GROWING,
+    V_ERROR,
+    V_CRASHED,
+    V_TIMEOUT,
+    V_OVER_BUDGET,
+    V_NOT_RUN,
+    V_COUNT
+} Verdict;
+
+typedef enum Overall { OVERALL_PASS, OVERALL_FAIL, OVERALL_INCOMPLETE } Overall;
+
+/* Why the driver stopped a run, if it did. */
+typedef enum Kill { KILL_NONE, KILL_BUDGET, KILL_TIMEOUT, KILL_INTERRUPT } Kill;
+
+const char *verdict_name(Verdict v);
+const char *overall_name(Overall o);
+
+/* The verdict of a run that could not be started (CRASHED). */
+Verdict verdict_unstarted(void);
+
+#endif

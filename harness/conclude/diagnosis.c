@@ -1,0 +1,646 @@
+#include "diagnosis.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "attrib.h"
+#include "result.h"
+
+const char *diagnosis_blind_reason(Mode m, Kind kind)
+{
+    Family f = kind_family(kind);
+    Blind b = f == FAM_ACCESS  ? BLIND_ACCESS
+              : f == FAM_HEAP  ? (kind == KIND_LEAK ? BLIND_LEAK : BLIND_REACHABLE)
+              : f == FAM_PAGES ? BLIND_PAGES
+                               : BLIND_COUNT;
+    const char *why = b < BLIND_COUNT ? mode_spec(m)->blind[b] : NULL;
+    return why ? why : "FLAT at every count in this mode";
+}
+
+/* ---- evidence -------------------------------------------------------------------------------- */
+
+/* What one run points at. */
+typedef struct Evidence {
+    const Run *run;
+    Kind kind;
+    char function[96], location[160], site[32];
+    int reported; /* the function is a tool report's frame, not a sampled stack's */
+    int stack; /* which of the run's growth stacks names it (-1: none, or its primary) */
+} Evidence;
+
+/* "fn file:line" -> fn, file:line (the last word is the location when it has a ':'). */
+static void split_frame(const char *frame, char *fn, size_t fncap, char *loc, size_t loccap)
+{
+    const char *sp = strrchr(frame, ' ');
+    if (sp && strchr(sp, ':')) {
+        snprintf(fn, fncap, "%.*s", (int)(sp - frame), frame);
+        snprintf(loc, loccap, "%s", sp + 1);
+    } else {
+        size_t n = strlen(frame) < fncap ? strlen(frame) : fncap - 1;
+        memcpy(fn, frame, n);
+        fn[n] = 0;
+        loc[0] = 0;
+    }
+}
+
+static Evidence evidence_of(const Run *r)
+{
+    Evidence e = {.run = r, .kind = r->kind != KIND_NONE ? r->kind : KIND_CRASH, .stack = -1};
+    if (r->has_finding && r->finding.n_frames) {
+        split_frame(r->finding.frames[0], e.function, sizeof e.function, e.location, sizeof e.location);
+        e.reported = 1;
+    } else if (r->n_stacks &&
+               strncmp(r->stacks[0].function, "0x", 2)) { /* an address: jeprof had no symbols */
+        snprintf(e.function, sizeof e.function, "%s", r->stacks[0].function);
+        snprintf(e.location, sizeof e.location, "%s", r->stacks[0].where);
+    }
+    if (r->n_sites)
+        snprintf(e.site, sizeof e.site, "%s", r->sites[0].site);
+    return e;
+}
+
+/* ---- grouping ----------------------------------------------------------------------------- */
+
+static Problem *problem_new(Diagnosis *d, const char *fault, Kind kind)
+{
+    if (d->n == DIAG_MAX) {
+        d->dropped++;
+        return NULL;
+    }
+    Problem *p = &d->list[d->n++];
+    memset(p, 0, sizeof *p);
+    p->kind = kind;
+    snprintf(p->fault, sizeof p->fault, "%s", fault);
+    p->rate = p->rate_min = p->rate_max = p->once_bytes = NAN;
+    return p;
+}
+
+static void problem_add(Problem *p, const Evidence *e)
+{
+    if (!p)
+        return;
+    if (!p->function[0] && e->function[0]) {
+        snprintf(p->function, sizeof p->function, "%s", e->function);
+        snprintf(p->location, sizeof p->location, "%s", e->location);
+    }
+    if (!p->site[0] && e->site[0])
+        snprintf(p->site, sizeof p->site, "%s", e->site);
+    if (!p->n_frames && e->run->has_finding) {
+        p->n_frames = e->run->finding.n_frames;
+        memcpy(p->frames, e->run->finding.frames, sizeof p->frames);
+    }
+    for (int k = 0; !p->n_frames && k < e->run->n_stacks; k++) {
+        const StackGrowth *s = &e->run->stacks[k];
+        if (strcmp(s->function, p->function) || (e->stack >= 0 && k != e->stack))
+            continue;
+        snprintf(p->frames[p->n_frames++], sizeof p->frames[0], "%s %s", s->function, s->where);
+        char callers[200], *save = NULL;
+        snprintf(callers, sizeof callers, "%s", s->callers);
+        for (char *c = strtok_r(callers, "<", &save); c && p->n_frames < FINDING_FRAMES;
+             c = strtok_r(NULL, "<", &save)) {
+            c += strspn(c, " -");
+            c[strcspn(c, " ")] = 0;
+            if (*c)
+                snprintf(p->frames[p->n_frames++], sizeof p->frames[0], "%s", c);
+        }
+    }
+    if (e->kind < p->kind) /* the more telling (kinds.h's order) */
+        p->kind = e->kind;
+    if (p->n_runs < DIAG_RUNS)
+        p->runs[p->n_runs++] = e->run;
+}
+
+/* The problem of the same build that names the same function or site. */
+static Problem *by_place(Diagnosis *d, const Evidence *e)
+{
+    for (int i = 0; i < d->n; i++) {
+        Problem *p = &d->list[i];
+        if (strcmp(p->fault, e->run->fault))
+            continue;
+        if ((e->function[0] && !strcmp(p->function, e->function)) ||
+            (e->site[0] && !strcmp(p->site, e->site)))
+            return p;
+    }
+    return NULL;
+}
+
+/* The function of frame "fn file:line" is name (as split_frame cuts it). */
+static int frame_is(const char *frame, const char *name)
+{
+    char fn[96], loc[160];
+    split_frame(frame, fn, sizeof fn, loc, sizeof loc);
+    return name[0] && !strcmp(fn, name);
+}
+
+/* A problem of the build and family whose stack overlaps the run's tool report: one of
+ * the report's top frames is the problem's function or one of its frames (two tools that
+ * stop one call apart, a worker thread's report one level down). */
+static Problem *by_frames(Diagnosis *d, const Evidence *e)
+{
+    const Finding *f = &e->run->finding;
+    for (int i = 0; i < d->n; i++) {
+        Problem *p = &d->list[i];
+        if (strcmp(p->fault, e->run->fault) || kind_family(p->kind) != kind_family(e->kind))
+            continue;
+        for (int a = 0; a < f->n_frames; a++) {
+            char fn[96], loc[160];
+            split_frame(f->frames[a], fn, sizeof fn, loc, sizeof loc);
+            int hit = !strcmp(fn, p->function);
+            for (int b = 0; b < p->n_frames && !hit; b++)
+                hit = frame_is(p->frames[b], fn);
+            if (hit)
+                return p;
+        }
+    }
+    return NULL;
+}
+
+/* The only problem of the build and family that lacks the kind of name e has (a site-only
+ * run's problem when e names a function, and the other way round), or NULL. */
+static Problem *by_missing_name(Diagnosis *d, const Evidence *e)
+{
+    Problem *found = NULL;
+    int n = 0;
+    for (int i = 0; i < d->n; i++) {
+        Problem *p = &d->list[i];
+        if (strcmp(p->fault, e->run->fault) || kind_family(p->kind) != kind_family(e->kind))
+            continue;
+        n++;
+        if ((e->function[0] && !p->function[0]) || (!e->function[0] && e->site[0] && !p->site[0]))
+            found = p;
+    }
+    return n == 1 ? found : NULL;
+}
+
+/* The problem of the build with the most evidence, of e's family (any family for a crash,
+ * a timeout, a run over budget). */
+static Problem *by_family(Diagnosis *d, const Evidence *e)
+{
+    Problem *best = NULL;
+    Family f = kind_family(e->kind);
+    for (int i = 0; i < d->n; i++) {
+        Problem *p = &d->list[i];
+        if (strcmp(p->fault, e->run->fault) || kind_family(p->kind) == FAM_SOAK)
+            continue;
+        if ((f == FAM_PROCESS || kind_family(p->kind) == f) && (!best || p->n_runs > best->n_runs))
+            best = p;
+    }
+    return best;
+}
+
+/* A bad access another tool (or thread) reported elsewhere in the same build: one
+ * problem (each tool stops at its first report, and with threads the first one seen
+ * differs from run to run), the other place noted. */
+static void also_at(Problem *p, const Evidence *e)
+{
+    size_t n = strlen(p->detail);
+    if (strstr(p->detail, e->function))
+        return;
+    snprintf(p->detail + n, sizeof p->detail - n, "%s%s also reported in %s%s%s", n ? "; " : "",
+             mode_name(e->run->mode), e->function, e->location[0] ? " " : "", e->location);
+}
+
+/* The order evidence is placed in, most trusted first: 0 a tool report's frame; 1 an
+ * engine site (with or without a sampled stack); 2 only a sampled stack (jemalloc's
+ * profiles sample one allocation in 2^17 bytes: at a few hundred iterations their top
+ * stack may be another allocation than the one growing); 3 nothing, or a crash (where a
+ * program crashed is seldom where the fault is). */
+static int evidence_pass(const Evidence *e)
+{
+    if (kind_family(e->kind) == FAM_PROCESS)
+        return 3;
+    return e->reported ? 0 : e->site[0] ? 1 : e->function[0] ? 2 : 3;
+}
+
+/* The GROWING jemalloc run of a build with growth stacks and the largest count: the one
+ * whose profiles hold the most samples. */
+static const Run *largest_stacks(const SoakResult *res, const char *fault)
+{
+    const Run *best = NULL;
+    for (int i = 0; i < res->n_runs; i++) {
+        const Run *r = &res->runs[i];
+        if (mode_spec(r->mode)->heap_profiles && r->verdict == V_GROWING && r->n_stacks &&
+            !strcmp(r->fault, fault) && (!best || r->iters > best->iters))
+            best = r;
+    }
+    return best;
+}
+
+/* A run of memory that grows and names no place (a native run: its series grow by the sum
+ * of every growth of the build) is evidence of each problem of its family in its build.
+ * 1 when it was added to any. */
+static int add_to_family(Diagnosis *d, const Evidence *e)
+{
+    Family f = kind_family(e->kind);
+    int added = 0;
+    for (int i = 0; (f == FAM_HEAP || f == FAM_PAGES) && i < d->n; i++)
+        if (!strcmp(d->list[i].fault, e->run->fault) && kind_family(d->list[i].kind) == f) {
+            problem_add(&d->list[i], e);
+            added = 1;
+        }
+    return added;
+}
+
+/* The bad access a tool reported in e's build, if any: memory that grows in a run of that
+ * build where nothing checks accesses and nothing names a place is what the bad access
+ * left behind (garbage read as sizes), not a problem of its own. */
+static Problem *access_problem(Diagnosis *d, const Evidence *e)
+{
+    for (int i = 0; i < d->n; i++)
+        if (!strcmp(d->list[i].fault, e->run->fault) && kind_family(d->list[i].kind) == FAM_ACCESS)
+            return &d->list[i];
+    return NULL;
+}
+
+static void also_grew(Problem *p, const Evidence *e)
+{
+    size_t n = strlen(p->detail);
+    snprintf(p->detail + n, sizeof p->detail - n,
+             "%s%s %ld: memory grew too (what the bad access left behind)", n ? "; " : "",
+             mode_name(e->run->mode), e->run->iters);
+}
+
+/* The growing stacks of the build's longest jemalloc run (the one with the most samples),
+ * each holding a tenth of the growth or more: a problem each, unless one names the same
+ * function already (its first stack is placed with the rest of its evidence when the run
+ * has a tool report or an engine site: first). */
+static void add_stacks(Diagnosis *d, const SoakResult *res)
+{
+    for (int i = 0; i < res->n_runs; i++) {
+        const Run *r = largest_stacks(res, res->runs[i].fault);
+        if (r != &res->runs[i])
+            continue;
+        Evidence primary = evidence_of(r);
+        for (int k = evidence_pass(&primary) == 2 ? 0 : 1; k < r->n_stacks; k++) {
+            const StackGrowth *g = &r->stacks[k];
+            if (g->share < DIAG_STACK_SHARE || !strncmp(g->function, "0x", 2))
+                continue;
+            Evidence e = {
+                .run = r, .kind = r->kind != KIND_NONE ? r->kind : KIND_REACHABLE_GROWTH, .stack = k};
+            snprintf(e.function, sizeof e.function, "%s", g->function);
+            snprintf(e.location, sizeof e.location, "%s", g->where);
+            Problem *p = by_place(d, &e);
+            problem_add(p ? p : problem_new(d, r->fault, e.kind), &e);
+        }
+    }
+}
+
+static void group_runs(Diagnosis *d, const SoakResult *res)
+{
+    for (int pass = 0; pass < 4; pass++) {
+        if (pass == 2)
+            add_stacks(d, res);
+        for (int i = 0; i < res->n_runs; i++) {
+            const Run *r = &res->runs[i];
+            if (r->verdict == V_FLAT || r->verdict == V_UNJUDGED || r->skipped)
+                continue;
+            Evidence e = evidence_of(r);
+            if (evidence_pass(&e) != pass || (pass == 2 && r == largest_stacks(res, r->fault)))
+                continue;
+            Problem *p = pass < 3 ? by_place(d, &e) : NULL;
+            if (!p && pass == 0)
+                p = by_frames(d, &e);
+            if (!p && pass == 0 && kind_family(e.kind) == FAM_ACCESS && (p = by_family(d, &e)))
+                also_at(p, &e);
+            if (!p && pass > 0 && pass < 3)
+                p = by_missing_name(d, &e);
+            if (!p && pass == 3 && add_to_family(d, &e))
+                continue;
+            if (!p && pass == 3 && kind_is_growth(e.kind) && (p = access_problem(d, &e)))
+                also_grew(p, &e);
+            if (!p && pass >= 2) /* a sampled stack alone does not make a second problem of a family */
+                p = by_family(d, &e);
+            problem_add(p ? p : problem_new(d, r->fault, e.kind), &e);
+        }
+    }
+}
+
+/* ---- figures ----------------------------------------------------------------------------- */
+
+static unsigned modes_run(const SoakResult *res, const char *fault)
+{
+    unsigned bits = 0;
+    for (int i = 0; i < res->n_runs; i++)
+        if (!strcmp(res->runs[i].fault, fault) && !res->runs[i].skipped)
+            bits |= 1u << res->runs[i].mode;
+    return bits;
+}
+
+/* ---- how fast: the rate from the most exact evidence ------------------------------------- */
+
+/* Kinds of evidence for a rate, most exact first. */
+typedef enum RateSource { RS_LEAKS, RS_EXACT, RS_ALLOC, RS_STACKS, RS_RESIDENT, RS_NONE } RateSource;
+
+/* What the other problems that hold run r grow by, when each has a rate of its own from
+ * leak reports (exact): 0 when r is p's alone, NAN when another's rate is not known. Run
+ * r's series grow by the sum of the problems it holds. */
+static double others_rate(const Diagnosis *d, const Problem *p, const Run *r)
+{
+    double sum = 0;
+    for (int i = 0; i < d->n; i++) {
+        const Problem *q = &d->list[i];
+        int holds = 0;
+        for (int k = 0; q != p && k < q->n_runs; k++)
+            holds |= q->runs[k] == r;
+        if (holds && (isnan(q->rate) || !q->from_leaks))
+            return NAN;
+        sum += holds ? q->rate : 0;
+    }
+    return sum;
+}
+
+/* What run r says of p's rate, from evidence of kind src: the rate, or NAN; *from names it. */
+static double run_rate(const Diagnosis *d, const Problem *p, const Run *r, RateSource src, char *from,
+                       size_t cap)
+{
+    if (src == RS_STACKS) {
+        for (int k = 0; p->function[0] && k < r->n_stacks; k++)
+            if (!strcmp(r->stacks[k].function, p->function)) {
+                snprintf(from, cap, "jemalloc heap profiles (sampled), %s %ld", mode_name(r->mode), r->iters);
+                return r->stacks[k].bytes_per_iter;
+            }
+        return NAN;
+    }
+    double others = others_rate(d, p, r);
+    if (r->verdict != V_GROWING || r->an.worst < 0 || isnan(others) || r->resume_from)
+        return NAN;
+    const SeriesResult *w = &r->an.series[r->an.worst];
+    RateSource have = w->cls == SERIES_EXACT ? RS_EXACT : w->cls == SERIES_ALLOC ? RS_ALLOC : RS_RESIDENT;
+    if (have != src || w->slope - others <= 0)
+        return NAN;
+    char less[48] = "";
+    if (others > 0)
+        fmt_bytes(less, sizeof less, others);
+    snprintf(from, cap, "%s, %s %ld%s%s%s", w->name, mode_name(r->mode), r->iters,
+             others > 0 ? ", less " : "", less, others > 0 ? "/iteration of leaks" : "");
+    return w->slope - others;
+}
+
+/* The leak reports of p's fresh runs in one mode, across counts: bytes per iteration (the
+ * Theil-Sen slope of bytes against the count; one count: its bytes over its count). The
+ * mode with the most counts, then the largest. NAN when p has no per-iteration leak. */
+static double leak_rate(const Problem *p, char *from, size_t cap, int *n_out)
+{
+    double best = NAN;
+    int best_n = 0;
+    long best_hi = 0;
+    for (int m = 0; m < MODE_COUNT; m++) {
+        double x[DIAG_RUNS], y[DIAG_RUNS];
+        int n = 0;
+        long lo = 0, hi = 0;
+        for (int k = 0; k < p->n_runs; k++) {
+            const Run *r = p->runs[k];
+            if (r->mode != (Mode)m || r->resume_from || r->one_time_leak || isnan(r->leak_bytes) ||
+                r->kind != KIND_LEAK)
+                continue;
+            x[n] = (double)r->iters;
+            y[n++] = r->leak_bytes;
+            lo = !lo || r->iters < lo ? r->iters : lo;
+            hi = r->iters > hi ? r->iters : hi;
+        }
+        if (!n || n < best_n || (n == best_n && hi <= best_hi))
+            continue;
+        best_n = n;
+        best_hi = hi;
+        if (hi > lo) {
+            best = theil_sen(x, y, (size_t)n);
+            snprintf(from, cap, "%s leak reports at %ld to %ld iterations", mode_name((Mode)m), lo, hi);
+        } else {
+            best = y[0] / x[0];
+            snprintf(from, cap, "%s leak report over %ld iterations", mode_name((Mode)m), hi);
+        }
+    }
+    *n_out = best_n;
+    return best_n && best > 0 ? best : NAN;
+}
+
+/* p's rate from its leak reports (first, for every problem: others_rate needs them). */
+static void problem_leak_rate(Problem *p)
+{
+    Family fam = kind_family(p->kind);
+    if ((fam != FAM_HEAP && fam != FAM_PAGES) || p->kind == KIND_ONE_TIME_LEAK)
+        return;
+    int n = 0;
+    double v = leak_rate(p, p->rate_from, sizeof p->rate_from, &n);
+    if (!isnan(v)) {
+        p->rate = p->rate_min = p->rate_max = v;
+        p->n_rates = n;
+        p->from_leaks = 1;
+    }
+}
+
+/* Otherwise: from the most exact kind of evidence its runs hold, the run with the largest
+ * count; of two runs of one count, the smaller rate. Both allocators count more than the
+ * program asked for, never less: glibc each block with its 8-byte header in steps of 16
+ * (a 29-byte strdup holds 48), jemalloc in size classes (up to a quarter more) and, under
+ * its heap profiler, each sampled block that is kept at a large size class (+13% to +28%
+ * measured on kept blocks of 64 to 200 bytes): the smaller is the tighter bound. Min and
+ * max over the runs of that kind. */
+static void problem_rate(Problem *p, const Diagnosis *d)
+{
+    Family fam = kind_family(p->kind);
+    if ((fam != FAM_HEAP && fam != FAM_PAGES) || p->kind == KIND_ONE_TIME_LEAK || p->from_leaks)
+        return;
+    for (RateSource src = RS_EXACT; src < RS_NONE; src++) {
+        const Run *best = NULL;
+        for (int k = 0; k < p->n_runs; k++) {
+            const Run *r = p->runs[k];
+            char from[120];
+            double v = run_rate(d, p, r, src, from, sizeof from);
+            if (isnan(v) || v <= 0)
+                continue;
+            p->rate_min = p->n_rates ? fmin(p->rate_min, v) : v;
+            p->rate_max = p->n_rates ? fmax(p->rate_max, v) : v;
+            p->n_rates++;
+            if (!best || r->iters > best->iters || (r->iters == best->iters && v < p->rate)) {
+                best = r;
+                p->rate = v;
+                snprintf(p->rate_from, sizeof p->rate_from, "%s", from);
+            }
+        }
+        if (p->n_rates)
+            return;
+    }
+}
+
+static void problem_figures(Problem *p, const SoakResult *res)
+{
+    long once_iters = -1;
+    for (int k = 0; k < p->n_runs; k++) {
+        const Run *r = p->runs[k];
+        p->seen |= 1u << r->mode;
+        p->fails |= r->fails;
+        if (r->one_time_leak && !isnan(r->leak_bytes) && r->iters > once_iters) {
+            once_iters = r->iters;
+            p->once_bytes = r->leak_bytes;
+        }
+        if (mode_spec(r->mode)->heap_profiles && r->n_stacks && p->function[0] &&
+            (!p->stacks || r->iters > p->stacks->iters))
+            for (int s = 0; s < r->n_stacks; s++)
+                p->stacks = !strcmp(r->stacks[s].function, p->function) ? r : p->stacks;
+    }
+    p->blind = modes_run(res, p->fault) & ~p->seen;
+    p->expected = res->expect_faults && strcmp(p->fault, "none") != 0;
+}
+
+/* Peak memory that grows across a sweep, per build: one problem, a mode each. */
+static void add_sweeps(Diagnosis *d, const SoakResult *res)
+{
+    for (int i = 0; i < res->n_sweeps; i++) {
+        const Sweep *s = &res->sweeps[i];
+        if (!s->fails)
+            continue;
+        Problem *p = NULL;
+        for (int k = 0; k < d->n && !p; k++)
+            p = d->list[k].kind == KIND_PEAK_GROWTH && !strcmp(d->list[k].fault, s->fault) ? &d->list[k]
+                                                                                           : NULL;
+        if (!p && !(p = problem_new(d, s->fault, KIND_PEAK_GROWTH)))
+            continue;
+        p->seen |= 1u << s->mode;
+        p->fails = 1;
+        double r = s->slope;
+        p->rate = p->n_rates++ ? p->rate : r;
+        p->rate_min = isnan(p->rate_min) ? r : fmin(p->rate_min, r);
+        p->rate_max = isnan(p->rate_max) ? r : fmax(p->rate_max, r);
+        snprintf(p->rate_from, sizeof p->rate_from, "peak RSS across the counts, %s", mode_name(s->mode));
+        snprintf(p->detail, sizeof p->detail,
+                 "every run is FLAT on its own, but peak memory rises %.0f KiB from the "
+                 "smallest count to the largest (%s)",
+                 s->growth / 1024.0, mode_name(s->mode));
+    }
+}
+
+static void add_baseline(Diagnosis *d, const SoakResult *res)
+{
+    const BaselineCompare *b = &res->base;
+    Problem *p = b->n_regressions ? problem_new(d, "none", KIND_BASELINE_REGRESSION) : NULL;
+    if (!p)
+        return;
+    p->fails = 1;
+    snprintf(p->detail, sizeof p->detail, "%d regression%s against %s: %s%s", b->n_regressions,
+             b->n_regressions > 1 ? "s" : "", b->path, b->regressions[0],
+             b->n_regressions > 1 ? "; ..." : "");
+}
+
+/* Failing first, then the most telling kind; the build's order otherwise. */
+static int cmp_problem(const void *a, const void *b)
+{
+    const Problem *x = a, *y = b;
+    if (x->fails != y->fails)
+        return y->fails - x->fails;
+    int c = strcmp(x->fault, y->fault);
+    if (c)
+        return strcmp(x->fault, "none") ? (strcmp(y->fault, "none") ? c : 1) : -1;
+    return (int)x->kind - (int)y->kind;
+}
+
+void diagnosis_build(Diagnosis *d, const SoakResult *res)
+{
+    d->n = d->dropped = 0;
+    group_runs(d, res);
+    for (int i = 0; i < d->n; i++)
+        problem_figures(&d->list[i], res);
+    for (int i = 0; i < d->n; i++)
+        problem_leak_rate(&d->list[i]);
+    for (int i = 0; i < d->n; i++)
+        problem_rate(&d->list[i], d);
+    add_sweeps(d, res);
+    add_baseline(d, res);
+    qsort(d->list, (size_t)d->n, sizeof d->list[0], cmp_problem);
+}
+
+int diagnosis_read_bisect(Diagnosis *d, const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/bisect.json", dir);
+    json_t *doc = json_load_file(path, 0, NULL);
+    const char *sha = json_string_value(json_object_get(doc, "first_bad"));
+    const char *subject = json_string_value(json_object_get(doc, "subject"));
+    if (sha) {
+        snprintf(d->first_bad, sizeof d->first_bad, "%s", sha);
+        snprintf(d->first_bad_subject, sizeof d->first_bad_subject, "%s", subject ? subject : "");
+    }
+    json_decref(doc);
+    return sha ? 0 : -1;
+}
+
+/* ---- words ------------------------------------------------------------------------------- */
+
+void fmt_bytes(char *out, size_t cap, double b)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    double v = fabs(b);
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        u++;
+    }
+    snprintf(out, cap, u ? "%s%.1f %s" : "%s%.0f %s", b < 0 ? "-" : "", v, units[u]);
+}
+
+void diagnosis_modes(unsigned bits, char *out, size_t cap)
+{
+    size_t len = 0;
+    out[0] = 0;
+    for (int m = 0; m < MODE_COUNT; m++)
+        if (bits & (1u << m) && len < cap)
+            len += (size_t)snprintf(out + len, cap - len, "%s%s", len ? ", " : "", mode_name((Mode)m));
+    if (!len)
+        snprintf(out, cap, "-");
+}
+
+void diagnosis_projection(const Problem *p, char *out, size_t cap)
+{
+    out[0] = 0;
+    if (isnan(p->rate) || p->rate <= 0)
+        return;
+    char b[32];
+    fmt_bytes(b, sizeof b, p->rate * DIAG_PROJECT_ITERS);
+    snprintf(out, cap, "at this rate 1,000,000 iterations need %s more", b);
+}
+
+void diagnosis_rate_words(const Problem *p, char *out, size_t cap)
+{
+    char a[32];
+    out[0] = 0;
+    if (!isnan(p->rate)) {
+        fmt_bytes(a, sizeof a, p->rate);
+        snprintf(out, cap, "%s/iteration (%s)", a, p->rate_from[0] ? p->rate_from : "measured");
+    } else if (!isnan(p->once_bytes)) {
+        fmt_bytes(a, sizeof a, p->once_bytes);
+        snprintf(out, cap, "%s once", a);
+    }
+}
+
+void diagnosis_line(const Problem *p, char *out, size_t cap)
+{
+    size_t n;
+    int once = p->kind == KIND_ONE_TIME_LEAK && !isnan(p->once_bytes);
+    char a[32];
+    if (once) { /* "a one-time leak of 4.0 KiB in f (file:line)": no rate, no projection */
+        fmt_bytes(a, sizeof a, p->once_bytes);
+        n = (size_t)snprintf(out, cap, "one-time-leak of %s", a);
+    } else {
+        n = (size_t)snprintf(out, cap, "%s", kind_name(p->kind));
+    }
+    if (p->function[0])
+        n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, " in %s%s%s%s", p->function,
+                              p->location[0] ? " (" : "", p->location, p->location[0] ? ")" : "");
+    else if (p->site[0])
+        n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, " at site %s", p->site);
+    if (p->site[0] && p->function[0])
+        n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, ", site %s", p->site);
+    if (strcmp(p->fault, "none"))
+        n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, " [fault build %s]", p->fault);
+    char rate[200];
+    diagnosis_rate_words(p, rate, sizeof rate);
+    if (rate[0] && !once)
+        n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, ": %s", rate);
+    char modes[96];
+    diagnosis_modes(p->seen, modes, sizeof modes);
+    snprintf(out + n, n < cap ? cap - n : 0, "; seen by %s", modes);
+}

@@ -1,0 +1,231 @@
+#include "analysis.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "columns.h"
+
+SeriesClass series_class(const char *name)
+{
+    static const char *const exact[] = {COL_EXACT_PREFIXES};
+    static const char *const alloc[] = {COL_MALLOC_IN_USE, COL_JE_ALLOCATED};
+    /* jemalloc.mapped and .retained are address space, not memory: shown in the charts,
+     * not analysed (they step by megabytes as the allocator warms up) */
+    static const char *const rss[] = {COL_RSS, COL_PSS, COL_JE_ACTIVE, COL_JE_RESIDENT};
+    for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
+        if (!strncmp(name, exact[i], strlen(exact[i])))
+            return SERIES_EXACT;
+    for (size_t i = 0; i < sizeof alloc / sizeof alloc[0]; i++)
+        if (!strcmp(name, alloc[i]))
+            return SERIES_ALLOC;
+    for (size_t i = 0; i < sizeof rss / sizeof rss[0]; i++)
+        if (!strcmp(name, rss[i]))
+            return SERIES_RSS;
+    return SERIES_IGNORED;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+#define TS_MAX_POINTS 400 /* above this, every k-th point: the pair count stays ~80000 */
+
+double theil_sen(const double *x, const double *y, size_t n)
+{
+    size_t idx[TS_MAX_POINTS], m = 0;
+    size_t step = n > TS_MAX_POINTS ? (n + TS_MAX_POINTS - 1) / TS_MAX_POINTS : 1;
+    for (size_t i = 0; i < n && m < TS_MAX_POINTS; i += step)
+        if (!isnan(x[i]) && !isnan(y[i]))
+            idx[m++] = i;
+    if (m < 2)
+        return 0.0;
+    double *s = malloc(m * (m - 1) / 2 * sizeof(double));
+    if (!s)
+        return NAN;
+    size_t k = 0;
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = i + 1; j < m; j++) {
+            double dx = x[idx[j]] - x[idx[i]];
+            if (dx != 0.0)
+                s[k++] = (y[idx[j]] - y[idx[i]]) / dx;
+        }
+    double med = 0.0;
+    if (k) {
+        qsort(s, k, sizeof *s, cmp_double);
+        med = k % 2 ? s[k / 2] : 0.5 * (s[k / 2 - 1] + s[k / 2]);
+    }
+    free(s);
+    return med;
+}
+
+/* The floors of a sampled series: x[0..n) cut into ANALYSIS_SEGMENTS spans of equal
+ * iterations and each span into two halves; each half's lowest value and where it was
+ * read. 0 when a span has fewer than ANALYSIS_MIN_POINTS rows. */
+static int floors_of(const double *x, const double *y, size_t n, SeriesResult *r)
+{
+    enum { H = 2 * ANALYSIS_SEGMENTS };
+    double lo = x[0], span = x[n - 1] - x[0];
+    size_t count[ANALYSIS_SEGMENTS] = {0};
+    for (int h = 0; h < H; h++) {
+        r->halves[h] = INFINITY;
+        r->half_iter[h] = NAN;
+    }
+    for (size_t i = 0; i < n && span > 0; i++) {
+        int h = (int)((x[i] - lo) / span * H);
+        h = h < H ? h : H - 1;
+        count[h / 2]++;
+        if (y[i] < r->halves[h]) {
+            r->halves[h] = y[i];
+            r->half_iter[h] = x[i];
+        }
+    }
+    for (int k = 0; k < ANALYSIS_SEGMENTS; k++) {
+        if (count[k] < ANALYSIS_MIN_POINTS || span <= 0)
+            return 0;
+        int h = r->halves[2 * k + 1] < r->halves[2 * k] ? 2 * k + 1 : 2 * k; /* an empty half is infinite */
+        r->floors[k] = r->halves[h];
+        r->floor_iter[k] = r->half_iter[h];
+    }
+    return 1;
+}
+
+/* Steady growth: no half's floor below the one before, and a rise of the series'
+ * granularity or more from nearly every half to the next (all but one of the transitions):
+ * growth that shows in every part of the run. A few first touches of a page or one-off
+ * allocations at odd moments (the first evaluation, the first checkpoint) make a few steps,
+ * not this. An empty half is skipped. */
+static int floors_steady(const SeriesResult *r, double grain)
+{
+    double prev = NAN;
+    int steps = 0, rises = 0;
+    for (int h = 0; h < 2 * ANALYSIS_SEGMENTS; h++) {
+        if (isinf(r->halves[h]))
+            continue;
+        if (!isnan(prev)) {
+            if (r->halves[h] < prev)
+                return 0;
+            steps++;
+            rises += r->halves[h] - prev >= grain;
+        }
+        prev = r->halves[h];
+    }
+    return steps >= 2 && rises >= steps - 1;
+}
+
+/* Whether a series grows: an exact series when any two of its values differ (changed), a
+ * sampled one (allocator, resident) when its floors rise steadily; a series that is not
+ * judged never grows. The rule for a run and a soak is verdict.c's; a series' is this. */
+static int series_grows(SeriesClass cls, int changed, int steady, int judged)
+{
+    if (!judged || cls == SERIES_IGNORED)
+        return 0;
+    return cls == SERIES_EXACT ? changed : steady;
+}
+
+/* One column c of s into r (its name and class already set): the rows after warm-up (all
+ * rows for an exact series), the rate, the growth and whether it grows. 0 when the
+ * column is empty in this build. x, y: scratch of s->nrows. */
+static int analyze_series(const Samples *s, int c, double warm_iter, const Tolerance *t, SeriesResult *r,
+                          double *x, double *y)
+{
+    r->min = INFINITY;
+    r->max = -INFINITY;
+    r->first = r->last = NAN;
+    size_t n = 0;
+    for (size_t i = 0; i < s->nrows; i++) {
+        double it = samples_at(s, i, 0), v = samples_at(s, i, c);
+        if (isnan(v) || (r->cls != SERIES_EXACT && it < warm_iter))
+            continue;
+        if (isnan(r->first))
+            r->first = v;
+        r->last = v;
+        r->min = fmin(r->min, v);
+        r->max = fmax(r->max, v);
+        x[n] = it;
+        y[n] = v;
+        n++;
+    }
+    if (n == 0)
+        return 0;
+    r->points = n;
+    if (r->cls == SERIES_EXACT) {
+        r->growth = r->last - r->first;
+        r->slope = n > 1 && x[n - 1] > x[0] ? r->growth / (x[n - 1] - x[0]) : 0.0;
+    } else if (n < ANALYSIS_MIN_ROWS || !floors_of(x, y, n, r)) {
+        r->short_run = 1;
+        r->growth = r->last - r->first;
+        r->slope = 0.0;
+    } else {
+        enum { L = ANALYSIS_SEGMENTS - 1 };
+        r->steady = floors_steady(r, r->cls == SERIES_RSS ? t->page_bytes : 1.0);
+        r->growth = r->floors[L] - r->floors[0];
+        r->slope =
+            r->floor_iter[L] > r->floor_iter[0] ? r->growth / (r->floor_iter[L] - r->floor_iter[0]) : 0.0;
+    }
+    r->growing = series_grows(r->cls, r->max != r->min, r->steady, r->judged);
+    return 1;
+}
+
+/* The largest value of a column over every row (warm-up included), or NAN. */
+static double column_max(const Samples *s, int c)
+{
+    double m = NAN;
+    for (size_t i = 0; i < s->nrows; i++) {
+        double v = samples_at(s, i, c);
+        if (!isnan(v) && (isnan(m) || v > m))
+            m = v;
+    }
+    return m;
+}
+
+void analyze_run(const Samples *s, uint64_t iterations, const Tolerance *t, int judge_rss, RunAnalysis *out)
+{
+    memset(out, 0, sizeof *out);
+    out->worst = -1;
+    out->peak_rss = NAN;
+    if (!s->nrows)
+        return;
+    out->last_iter = (uint64_t)samples_at(s, s->nrows - 1, 0);
+    double warm_iter = fmax(2.0, t->warmup_frac * (double)iterations);
+    double *x = malloc(s->nrows * sizeof(double)), *y = malloc(s->nrows * sizeof(double));
+    int rss_index = -1;
+    for (int c = 1; x && y && c < s->ncols && out->n_series < ANALYSIS_MAX_SERIES; c++) {
+        SeriesResult *r = &out->series[out->n_series];
+        memset(r, 0, sizeof *r);
+        snprintf(r->name, sizeof r->name, "%s", s->names[c]);
+        r->cls = series_class(s->names[c]);
+        /* shown, not judged: PSS moves when another process sharing the same pages
+         * (libraries) starts or ends, with nothing held by this one; jemalloc's resident
+         * counts its metadata, the heap profiler's tables included (a step of ~2 MiB at
+         * the first profile dump) */
+        r->judged = (r->cls != SERIES_RSS || judge_rss) && strcmp(r->name, COL_PSS) &&
+                    strcmp(r->name, COL_JE_RESIDENT);
+        if (!strcmp(r->name, COL_RSS))
+            out->peak_rss = column_max(s, c);
+        if (r->cls == SERIES_IGNORED || !analyze_series(s, c, warm_iter, t, r, x, y))
+            continue; /* not a memory series, or an empty column: not measured in this build */
+        if (r->short_run && r->judged) { /* it would decide, but its rows are too few */
+            r->judged = 0;
+            out->min_rows = out->n_short++ == 0 || r->points < out->min_rows ? r->points : out->min_rows;
+        }
+        if (!strcmp(r->name, COL_RSS))
+            rss_index = out->n_series;
+        out->n_judged += r->judged;
+        if (r->growing) { /* the series that decides: the most exact class, then the fastest */
+            out->growing = 1;
+            const SeriesResult *w = out->worst >= 0 ? &out->series[out->worst] : NULL;
+            if (!w || r->cls < w->cls || (r->cls == w->cls && r->slope > w->slope))
+                out->worst = out->n_series;
+        }
+        out->n_series++;
+    }
+    if (out->worst < 0)
+        out->worst = rss_index;
+    free(x);
+    free(y);
+}

@@ -1,0 +1,44 @@
+/* attrib.h - which call stacks grew, from jemalloc's own heap profiles (jemalloc runs of
+ * the built-in program and of --cmd programs alike; docs/any-program.md).
+ *
+ * jemalloc (with MALLOC_CONF prof:true) samples allocations with their stacks; the probe
+ * library had it dump profiles during the run (RUN/dumps.csv, RUN/jeprof.t<ms>.heap) and
+ * jemalloc wrote a last one at exit (RUN/jeprof.<pid>.<n>.f.heap). This module takes the
+ * first dump after warm-up and the last one and has jeprof (libjemalloc-dev) subtract
+ * them: the memory still held at the end that was not held after warm-up, by call stack.
+ * Each stack is charged to its first frame that is not an allocation wrapper (malloc,
+ * operator new, the engine's mem_alloc, ...), with that frame's file:line.
+ *
+ * Writes RUN/growth.collapsed (the folded stacks of the growth, bytes, for a flame graph)
+ * and RUN/growth.txt (jeprof's own table). Reads RUN/program.txt (the profiled binary). */
+#ifndef HARNESS_ATTRIB_H
+#define HARNESS_ATTRIB_H
+
+#include "evidence.h"
+
+#include <stddef.h>
+
+/* Fills out[0..max) with the functions whose memory grew, largest first. iters: the run's
+ * count. Returns how many (0: no growth, or no profiles: then why says so), -1 with a
+ * message in why when jeprof fails. */
+int attrib_jeprof(const char *dir, long iters, StackGrowth *out, int max, char *why, size_t whylen);
+
+/* Where a run's heap profiles are: RUN/attrib when the soak ran it again sampled more
+ * finely to name what grew (it has RUN/attrib/sample-period.txt), else RUN. The growth
+ * files (growth.collapsed, growth.txt, stacks-over-time.csv) are written there too. */
+void attrib_source_dir(const char *run_dir, char *out, size_t cap);
+
+/* The bytes between samples of the profiles in dir (2^17 unless sample-period.txt says). */
+double attrib_sample_period(const char *dir);
+
+#define ATTRIB_TIMELINE 4 /* functions followed over time */
+#define ATTRIB_TIMELINE_DUMPS 6 /* profiles read for it (jeprof takes about a second each) */
+
+/* The memory each of the functions top[0..n) (at most ATTRIB_TIMELINE) holds in the run's
+ * periodic heap profiles (at most ATTRIB_TIMELINE_DUMPS of them, spread over the run) and
+ * in the one jemalloc wrote at exit (placed at the last sample),
+ * into RUN/stacks-over-time.csv: "iteration,ms,<function>..." then a row per profile,
+ * bytes. Returns the rows written, or -1 with a message in why. */
+int attrib_timeline(const char *dir, const StackGrowth *top, int n, char *why, size_t whylen);
+
+#endif

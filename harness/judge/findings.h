@@ -1,0 +1,31 @@
+/* findings.h - the first report of ASan/LSan/UBSan or Valgrind memcheck, parsed out of a
+ * tool log into a finding: tool, kind, message and top frames. */
+#ifndef HARNESS_FINDINGS_H
+#define HARNESS_FINDINGS_H
+
+#include "evidence.h"
+
+#include <stddef.h>
+
+/* Each returns 1 and fills *f when the text holds a report of that tool, else 0. */
+int finding_from_sanitizer(const char *text, Finding *f);
+int finding_from_memcheck(const char *text, Finding *f);
+
+/* The bytes a tool log's leak summary says were leaked ("SUMMARY: LeakSanitizer: N
+ * byte(s) leaked", memcheck's "definitely lost: N bytes"), or NAN when it has none. */
+double finding_leak_bytes(const char *text);
+
+/* The objects (allocations, blocks) of the same summary ("... leaked in M allocation(s)",
+ * "definitely lost: N bytes in M blocks"), or NAN. */
+double finding_leak_objects(const char *text);
+
+/* 1 when a stack frame ("function file:line", or jeprof's "function[inline]") is not the
+ * program's own code but passes an allocation on: an allocation function ("malloc",
+ * "strdup", "operator new", the engine's "mem_alloc"), a runtime library's internals
+ * (names beginning "__": glibc's __GI_ and __libc_ aliases, the sanitizers' interceptors;
+ * "_IO_", "_dl_"; jemalloc's "je_"; libstdc++'s "std::" and "__gnu_cxx::", return types
+ * and template arguments looked past), or a frame in glibc's own sources ("./string/...").
+ * A report names the first frame above these. */
+int frame_is_allocator(const char *frame);
+
+#endif

@@ -1,0 +1,326 @@
+#include "judge.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "attrib.h"
+#include "facts.h"
+#include "findings.h"
+#include "samples.h"
+#include "util.h"
+#include "verdict.h"
+
+/* ---- evidence and the reason in words ------------------------------------------------------ */
+
+static const char *signal_name(int sig)
+{
+    switch (sig) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGABRT: return "SIGABRT";
+    case SIGBUS: return "SIGBUS";
+    case SIGFPE: return "SIGFPE";
+    case SIGILL: return "SIGILL";
+    case SIGKILL: return "SIGKILL";
+    case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT";
+    case SIGXFSZ: return "SIGXFSZ (file size limit: is the disk full?)";
+    default: return "signal";
+    }
+}
+
+/* The last line of the run's stderr.txt (where programs say why they stop), into out. */
+static void last_stderr_line(const Run *r, char *out, size_t cap)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/stderr.txt", r->dir);
+    char *text = read_file(path, 1 << 20, NULL), *end = text ? text + strlen(text) : NULL;
+    while (end && end > text && (end[-1] == '\n' || end[-1] == ' '))
+        *--end = 0;
+    const char *line = end ? end : "";
+    while (end && line > text && line[-1] != '\n')
+        line--;
+    snprintf(out, cap, "%s", line);
+    free(text);
+}
+
+/* "mem.heap_bytes grows 1.0 bytes/iteration (...); tape.entries; top site fault.leak (...)" */
+static void growing_detail(Run *r)
+{
+    const SeriesResult *w = &r->an.series[r->an.worst];
+    int len = snprintf(r->detail, sizeof r->detail, "%s grows %.1f bytes/iteration (%.0f bytes over the run)",
+                       w->name, w->slope, w->growth);
+    for (int i = 0; i < r->an.n_series && len < (int)sizeof r->detail - 64; i++)
+        if (r->an.series[i].growing && i != r->an.worst)
+            len += snprintf(r->detail + len, sizeof r->detail - (size_t)len, "; %s", r->an.series[i].name);
+    if (r->n_sites && len < (int)sizeof r->detail - 48)
+        snprintf(r->detail + len, sizeof r->detail - (size_t)len, "; top site %s (%.1f bytes/iteration)",
+                 r->sites[0].site, r->sites[0].score);
+}
+
+static void word_detail(Run *r, RunCause why, const char *samples_err, size_t bad_rows)
+{
+    unsigned long long at = (unsigned long long)r->iter_reached;
+    char first[200];
+    switch (why) {
+    case CAUSE_BUDGET:
+        snprintf(r->detail, sizeof r->detail,
+                 "stopped by the watchdog at %.1f MiB (budget %.0f MiB) at iteration %llu",
+                 (double)r->peak_rss_bytes / MIB, (double)r->budget_bytes / MIB, at);
+        break;
+    case CAUSE_TIMEOUT:
+        snprintf(r->detail, sizeof r->detail, "stopped after %.0f s at iteration %llu", r->wall_s, at);
+        break;
+    case CAUSE_INTERRUPT: snprintf(r->detail, sizeof r->detail, "interrupted at iteration %llu", at); break;
+    case CAUSE_FINDING:
+        if ((size_t)snprintf(r->detail, sizeof r->detail, "%s %s: %s%s%s", r->finding.tool, r->finding.kind,
+                             r->finding.message, r->finding.n_frames ? " at " : "",
+                             r->finding.n_frames ? r->finding.frames[0] : "") >= sizeof r->detail)
+            r->detail[sizeof r->detail - 1] = 0; /* cut: the whole report is in the run's log */
+        break;
+    case CAUSE_SIGNAL:
+        snprintf(r->detail, sizeof r->detail, "killed by %s (%d) at iteration %llu", signal_name(r->signal),
+                 r->signal, at);
+        break;
+    case CAUSE_EXIT:
+        last_stderr_line(r, first, sizeof first);
+        snprintf(r->detail, sizeof r->detail, "exit status %d at iteration %llu%s%s", r->exit_code, at,
+                 first[0] ? ": " : "", first);
+        break;
+    case CAUSE_NO_SAMPLES:
+        snprintf(r->detail, sizeof r->detail, "no samples could be read (%s)", samples_err);
+        break;
+    case CAUSE_BAD_SAMPLES:
+        snprintf(r->detail, sizeof r->detail, "samples.csv is damaged: %zu rows could not be read", bad_rows);
+        break;
+    case CAUSE_SHORT:
+        snprintf(r->detail, sizeof r->detail, "exited 0 but its samples end at iteration %llu of %ld", at,
+                 r->iters);
+        break;
+    case CAUSE_UNJUDGED:
+        if (r->an.n_short)
+            snprintf(r->detail, sizeof r->detail,
+                     "too short to judge: %zu samples after warm-up, %d needed (%d spans "
+                     "of %d); give larger counts, or --step-regex / flatmem_step() marks",
+                     r->an.min_rows, ANALYSIS_MIN_ROWS, ANALYSIS_SEGMENTS, ANALYSIS_MIN_POINTS);
+        else
+            snprintf(r->detail, sizeof r->detail,
+                     "too short to judge: it ended (exit 0) before the soak could take "
+                     "a sample after its warm-up (every 5 ms at first); give larger counts");
+        break;
+    case CAUSE_GROWING: growing_detail(r); break;
+    case CAUSE_FLAT:
+        snprintf(r->detail, sizeof r->detail, "%d series flat (%d judged)", r->an.n_series, r->an.n_judged);
+        break;
+    }
+}
+
+/* The first report of the tool that watched the run, if any. */
+static void read_finding(Run *r)
+{
+    char path[PATH_MAX + 32];
+    const ModeSpec *m = mode_spec(r->mode);
+    snprintf(path, sizeof path, "%s/%s", r->dir, m->log);
+    char *text = read_file(path, 4u << 20, NULL);
+    int (*reader)(const char *, Finding *) =
+        m->log_format == LOG_MEMCHECK ? finding_from_memcheck : finding_from_sanitizer;
+    r->has_finding = text && reader(text, &r->finding);
+    r->leak_bytes = text ? finding_leak_bytes(text) : NAN;
+    r->leak_objects = text ? finding_leak_objects(text) : NAN;
+    free(text);
+}
+
+/* RUN/notes.txt (what could not be measured), its lines joined. */
+static void read_note(Run *r)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/notes.txt", r->dir);
+    char *text = read_file(path, sizeof r->note - 1, NULL);
+    snprintf(r->note, sizeof r->note, "%s", text ? text : "");
+    free(text);
+    for (char *p = strchr(r->note, '\n'); p; p = strchr(p, '\n'))
+        p[1] ? (void)(*p = ';') : (void)(*p = 0);
+}
+
+/* A program of one's own that exited 0 did its iterations: the last step it marked, or
+ * (samples placed by time) the count. */
+static uint64_t cmd_iterations_reached(const Run *r)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/steps.csv", r->dir);
+    FILE *f = fopen(path, "r");
+    double last = -1, t, s;
+    while (f && fscanf(f, "%lf,%lf", &t, &s) == 2)
+        last = s > last ? s : last;
+    if (f)
+        fclose(f);
+    return last < 0 ? (uint64_t)r->iters : (uint64_t)fmax(last, (double)r->an.last_iter);
+}
+
+void run_attribute(Run *r)
+{
+    if (!mode_spec(r->mode)->heap_profiles || r->verdict != V_GROWING)
+        return;
+    char dir[PATH_MAX + 16];
+    attrib_source_dir(r->dir, dir, sizeof dir);
+    int n = attrib_jeprof(dir, r->iters, r->stacks, ATTRIB_MAX, r->stacks_why, sizeof r->stacks_why);
+    r->n_stacks = n > 0 ? n : 0;
+    if (r->n_stacks) {
+        size_t len = strlen(r->detail);
+        snprintf(r->detail + len, sizeof r->detail - len, "; top stack %s %s (%.1f bytes/iteration)",
+                 r->stacks[0].function, r->stacks[0].where, r->stacks[0].bytes_per_iter);
+    }
+}
+
+/* train.json's median time per iteration, or NAN. */
+static double read_ms_per_iter(const Run *r)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/train.json", r->dir);
+    json_t *doc = json_load_file(path, 0, NULL);
+    json_t *v = json_object_get(doc, "ms_per_iter_median");
+    double ms = json_is_number(v) ? json_number_value(v) : NAN;
+    json_decref(doc);
+    return ms;
+}
+
+void run_evaluate(Run *r, const Tolerance *t)
+{
+    char path[PATH_MAX + 32], err[256] = "";
+    Samples s;
+    snprintf(path, sizeof path, "%s/samples.csv", r->dir);
+    int have_samples = samples_load(&s, path, err, sizeof err) == 0;
+    size_t bad_rows = have_samples ? s.bad_rows : 0, rows = have_samples ? s.nrows : 0;
+    memset(&r->an, 0, sizeof r->an);
+    r->an.worst = -1;
+    r->an.peak_rss = NAN;
+    if (have_samples) {
+        analyze_run(&s, (uint64_t)r->iters, t, mode_spec(r->mode)->judges_memory, &r->an);
+        samples_free(&s);
+    }
+    r->iter_reached = r->an.last_iter;
+    int is_cmd = !strcmp(r->config, "cmd");
+    if (is_cmd && r->exit_code == 0 && !r->signal && r->killed == KILL_NONE)
+        r->iter_reached = cmd_iterations_reached(r); /* with samples or without: it ran to its end */
+    read_note(r);
+    if (r->an.peak_rss > (double)r->peak_rss_bytes && r->an.peak_rss < 1e18)
+        r->peak_rss_bytes = (uint64_t)r->an.peak_rss;
+    read_finding(r);
+    r->ms_per_iter = read_ms_per_iter(r);
+    RunEvidence e = {.killed = r->killed,
+                     .has_finding = r->has_finding,
+                     .signal = r->signal,
+                     .exit_code = r->exit_code,
+                     .have_samples = have_samples,
+                     .n_series = r->an.n_series,
+                     .bad_rows = bad_rows,
+                     .iter_reached = r->iter_reached,
+                     .iters = r->iters,
+                     .growing = r->an.growing,
+                     .n_judged = r->an.n_judged,
+                     .n_short = r->an.n_short,
+                     .rows = have_samples ? rows : 0,
+                     .is_cmd = is_cmd,
+                     .judges_memory = mode_spec(r->mode)->judges_memory};
+    RunCause why;
+    r->verdict = verdict_run(&e, &why);
+    r->n_sites = 0;
+    if (why == CAUSE_GROWING) { /* which sites of the event log grow (native, jemalloc) */
+        snprintf(path, sizeof path, "%s/events.bin", r->dir);
+        EvRange ra = {0, 0}, rb = {0, 0};
+        int n = evlog_growth(path, &ra, &rb, r->sites, RUN_MAX_SITES, err, sizeof err);
+        r->n_sites = n > 0 ? n : 0;
+    }
+    r->n_stacks = 0;
+    r->stacks_why[0] = 0;
+    r->one_time_leak = 0;
+    r->settled_by = 0;
+    r->kind = verdict_kind(r);
+    word_detail(r, why, err, bad_rows);
+}
+
+int runs_load(const char *dir, Run *runs, int max, const Tolerance *t, char *err, size_t errlen)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/runs", dir);
+    DIR *d = opendir(path);
+    if (!d) {
+        snprintf(err, errlen, "%s: %s (not a soak output folder?)", path, strerror(errno));
+        return -1;
+    }
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < max) {
+        if (e->d_name[0] == '.')
+            continue;
+        char rdir[PATH_MAX + 300], why[512];
+        snprintf(rdir, sizeof rdir, "%s/%s", path, e->d_name);
+        if (run_read_facts(&runs[n], rdir, why, sizeof why) != 0) {
+            fprintf(stderr, "soak: skipping %s\n", why);
+            continue;
+        }
+        run_evaluate(&runs[n], t);
+        run_attribute(&runs[n]);
+        n++;
+    }
+    closedir(d);
+    qsort(runs, (size_t)n, sizeof runs[0], run_cmp_canonical);
+    runs_timelines(runs, n);
+    return n;
+}
+
+void runs_timelines(const Run *runs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const Run *r = &runs[i], *best = r;
+        for (int j = 0; j < n; j++) /* the largest GROWING jemalloc run with stacks, per build */
+            if (!strcmp(runs[j].fault, r->fault) && mode_spec(runs[j].mode)->heap_profiles &&
+                runs[j].n_stacks &&
+                (!mode_spec(best->mode)->heap_profiles || !best->n_stacks || runs[j].iters > best->iters))
+                best = &runs[j];
+        char path[PATH_MAX + 64], why[PATH_MAX], dir[PATH_MAX + 16];
+        attrib_source_dir(r->dir, dir, sizeof dir);
+        snprintf(path, sizeof path, "%s/stacks-over-time.csv", dir);
+        if (best == r && mode_spec(r->mode)->heap_profiles && r->n_stacks && access(path, R_OK) != 0 &&
+            attrib_timeline(dir, r->stacks, r->n_stacks, why, sizeof why) < 0)
+            fprintf(stderr, "soak: %s: no memory over time for its stacks: %s\n", r->name, why);
+    }
+}
+
+/* jemalloc samples one allocation every 2^prof_sample bytes: a growth of less than a few
+ * dozen samples names its place by chance, or not at all (80 KB in 128 KiB samples). For
+ * the GROWING jemalloc run of each build with the largest count whose stacks are missing
+ * or drawn from fewer than ATTRIB_MIN_SAMPLES samples, the same command is run once more
+ * into RUN/attrib/, sampled finely enough that its growth holds about 32 samples (2^L
+ * bytes, L at least 10); its profiles then name the place (attrib_source_dir). */
+#define ATTRIB_MIN_SAMPLES 16.0
+
+int run_needs_finer(const Run *r, const Run *runs, int n, long prof_sample, long *lg)
+{
+    if (!mode_spec(r->mode)->heap_profiles || r->verdict != V_GROWING || r->resume_from || r->an.worst < 0)
+        return 0;
+    for (int i = 0; i < n; i++) /* the largest such run of its build only */
+        if (&runs[i] != r && runs[i].mode == r->mode && runs[i].verdict == V_GROWING &&
+            !runs[i].resume_from && !strcmp(runs[i].fault, r->fault) && runs[i].iters > r->iters)
+            return 0;
+    double period = (double)(1L << prof_sample);
+    if (r->n_stacks && r->stacks[0].bytes >= ATTRIB_MIN_SAMPLES * period)
+        return 0;
+    /* only a growth of the heap shows in heap profiles: not the arena's or the tape's use of
+     * what they hold already, not pages */
+    const char *name = r->an.series[r->an.worst].name;
+    if (strncmp(name, "mem.", 4) && strncmp(name, "persistent.", 11) && strcmp(name, "jemalloc.allocated"))
+        return 0;
+    double growth = r->an.series[r->an.worst].growth;
+    long l = 10;
+    while (l + 1 < prof_sample - 1 && (double)(1L << (l + 1)) * 32.0 <= growth)
+        l++;
+    *lg = l;
+    return l < prof_sample - 1 && growth > 0;
+}

@@ -1,0 +1,101 @@
+#include "verdict.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <string.h>
+
+#include "runs.h"
+
+int verdict_in_sweep(const Run *r)
+{
+    return r->verdict == V_FLAT && !r->resume_from && r->peak_rss_bytes;
+}
+
+int verdict_sweep_grows(Mode m, const double *x, const double *y, int n, double slope, const Tolerance *t)
+{
+    if (!mode_spec(m)->judges_memory || n < VERDICT_SWEEP_MIN_COUNTS || slope <= 0)
+        return 0;
+    for (int i = 1; i < n; i++)
+        if (y[i] - y[i - 1] < t->page_bytes)
+            return 0;
+    return (y[n - 1] - y[n - 2]) / (x[n - 1] - x[n - 2]) >= 0.5 * slope;
+}
+
+Verdict verdict_run(const RunEvidence *e, RunCause *cause)
+{
+    static const struct {
+        RunCause cause;
+        Verdict verdict;
+    } ladder[] = {
+        {CAUSE_BUDGET, V_OVER_BUDGET}, {CAUSE_TIMEOUT, V_TIMEOUT},     {CAUSE_INTERRUPT, V_NOT_RUN},
+        {CAUSE_FINDING, V_ERROR},      {CAUSE_SIGNAL, V_CRASHED},      {CAUSE_EXIT, V_CRASHED},
+        {CAUSE_NO_SAMPLES, V_CRASHED}, {CAUSE_BAD_SAMPLES, V_CRASHED}, {CAUSE_SHORT, V_CRASHED},
+        {CAUSE_UNJUDGED, V_UNJUDGED},  {CAUSE_GROWING, V_GROWING},     {CAUSE_FLAT, V_FLAT},
+    };
+    /* a program of the user's that ended before the soak could look after its warm-up has
+     * no series to judge: not a crash */
+    int ended_unseen = e->is_cmd && e->exit_code == 0 && !e->signal && e->n_series == 0;
+    const int applies[] = {
+        e->killed == KILL_BUDGET,
+        e->killed == KILL_TIMEOUT,
+        e->killed == KILL_INTERRUPT,
+        e->has_finding,
+        e->signal != 0,
+        e->exit_code != 0,
+        (!e->have_samples || e->n_series == 0) && !ended_unseen,
+        e->bad_rows > 0,
+        e->iter_reached != (uint64_t)e->iters,
+        e->judges_memory && e->n_judged == 0 && (e->n_short > 0 || ended_unseen),
+        e->growing,
+        1,
+    };
+    size_t i = 0;
+    while (!applies[i])
+        i++;
+    *cause = ladder[i].cause;
+    return ladder[i].verdict;
+}
+
+/* Whether a series whose name starts with one of prefixes grows (want 1) or was measured
+ * and is flat (want 0). */
+static int series_state(const RunAnalysis *an, const char *const *prefixes, int want)
+{
+    for (int i = 0; i < an->n_series; i++)
+        for (int k = 0; prefixes[k]; k++)
+            if (!strncmp(an->series[i].name, prefixes[k], strlen(prefixes[k])) && an->series[i].judged &&
+                an->series[i].growing == want)
+                return 1;
+    return 0;
+}
+
+static Kind growth_kind(const RunAnalysis *an)
+{
+    static const char *const engine[] = {"tape.", "arena.", NULL};
+    static const char *const heap[] = {"mem.",        "malloc.",  "jemalloc.allocated",
+                                       "persistent.", "tensors.", NULL};
+    static const char *const pages[] = {"jemalloc.active", NULL};
+    if (series_state(an, engine, 1))
+        return KIND_TAPE_OR_ARENA_GROWTH;
+    if (series_state(an, heap, 1))
+        return KIND_REACHABLE_GROWTH;
+    if (series_state(an, pages, 1))
+        return KIND_ALLOCATOR_RETENTION;
+    return series_state(an, heap, 0) ? KIND_NON_HEAP_GROWTH : KIND_UNEXPLAINED_GROWTH;
+}
+
+Kind verdict_kind(const Run *r)
+{
+    switch (r->verdict) {
+    case V_GROWING: return growth_kind(&r->an);
+    case V_ERROR:
+        if (!strcmp(r->finding.kind, "leak") || !strcmp(r->finding.kind, "definitely-lost"))
+            return KIND_LEAK;
+        if (isupper((unsigned char)r->finding.kind[0])) /* "SEGV", "BUS": the tool's signal handler */
+            return KIND_CRASH;
+        return !strcmp(r->finding.tool, "ubsan") ? KIND_UNDEFINED_BEHAVIOR : KIND_INVALID_ACCESS;
+    case V_CRASHED: return KIND_CRASH;
+    case V_TIMEOUT: return KIND_TIMEOUT;
+    case V_OVER_BUDGET: return KIND_OVER_BUDGET;
+    default: return KIND_NONE;
+    }
+}

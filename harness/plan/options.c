@@ -1,0 +1,416 @@
+#include "options.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <regex.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "faults.h"
+#include "env.h"
+#include "runs.h"
+#include "paths.h"
+#include "opt.h"
+#include "util.h"
+
+static char g_faults[MAX_FAULTS][32]; /* --faults' names (Options points here) */
+
+int split_list(const char *s, char out[][32], int max)
+{
+    int n = 0;
+    for (const char *p = s; *p;) {
+        while (*p == ',' || isspace((unsigned char)*p))
+            p++;
+        if (!*p)
+            break;
+        size_t len = strcspn(p, ", \t\n");
+        if (n == max || len >= 32)
+            return -1;
+        memcpy(out[n], p, len);
+        out[n][len] = 0;
+        n++;
+        p += len;
+    }
+    return n;
+}
+
+/* ---- the setters of the options that are more than a number or a string (cli/opt.h) ---- */
+
+/* Why element elem of a list of k is refused: "is not X" for a list of one, else "has
+ * 'elem', which is not X". */
+static int list_why(char *why, size_t cap, int k, const char *elem, const char *is_not)
+{
+    if (k == 1)
+        snprintf(why, cap, "%s", is_not);
+    else
+        snprintf(why, cap, "has '%s', which %s", elem, is_not);
+    return -1;
+}
+
+/* A list of counts, each in o->lo..o->hi, into out[0..*n). */
+static int set_counts(const Opt *o, const char *v, long *out, int *n, char *why, size_t cap)
+{
+    char list[MAX_ITERS][32];
+    int k = split_list(v, list, MAX_ITERS);
+    if (k <= 0) {
+        snprintf(why, cap, "is not a list of at most 16 counts");
+        return -1;
+    }
+    for (int j = 0; j < k; j++)
+        if (!opt_long(list[j], o->lo, o->hi, &out[j]))
+            return list_why(why, cap, k, list[j],
+                            o->lo > 1 ? "is not a whole number above the checkpoint's 10 iterations"
+                                      : "is not a whole number in 1..1000000000");
+    *n = k;
+    return 0;
+}
+
+static int set_iters(const Opt *o, const char *v, void *target, char *why, size_t cap)
+{
+    Options *opts = target;
+    return set_counts(o, v, opts->iters, &opts->n_iters, why, cap);
+}
+
+static int set_resume(const Opt *o, const char *v, void *target, char *why, size_t cap)
+{
+    Options *opts = target;
+    opts->resume_given = 1;
+    opts->n_resume = 0;
+    return strcmp(v, "none") ? set_counts(o, v, opts->resume_iters, &opts->n_resume, why, cap) : 0;
+}
+
+static int set_modes(const Opt *o, const char *v, void *target, char *why, size_t cap)
+{
+    (void)o;
+    Options *opts = target;
+    char list[MODE_COUNT * 4][32];
+    int k = split_list(v, list, MODE_COUNT * 4);
+    opts->modes_given = 1;
+    opts->n_modes = 0;
+    if (k <= 0) {
+        snprintf(why, cap, "names no mode (valid: %s)", mode_names());
+        return -1;
+    }
+    for (int j = 0; j < k; j++) {
+        Mode m;
+        char is_not[200];
+        snprintf(is_not, sizeof is_not, "is not a mode (valid: %s)", mode_names());
+        if (!mode_parse(list[j], &m))
+            return list_why(why, cap, k, list[j], is_not);
+        int dup = 0;
+        for (int q = 0; q < opts->n_modes; q++)
+            dup |= opts->modes[q] == m;
+        if (!dup)
+            opts->modes[opts->n_modes++] = m;
+    }
+    return 0;
+}
+
+static int set_faults(const Opt *o, const char *v, void *target, char *why, size_t cap)
+{
+    (void)o;
+    Options *opts = target;
+    int k = split_list(v, g_faults, MAX_FAULTS);
+    if (k <= 0) {
+        snprintf(why, cap, "is not a list of at most 16 fault names");
+        return -1;
+    }
+    for (int j = 0; j < k; j++) {
+        if (!fault_known(g_faults[j])) {
+            char is_not[512];
+            int len = snprintf(is_not, sizeof is_not, "is not a fault build (valid:");
+            for (int i = 0; i < fault_count() && len < (int)sizeof is_not - 40; i++)
+                len += snprintf(is_not + len, sizeof is_not - (size_t)len, " %s", fault_name(i));
+            snprintf(is_not + len, sizeof is_not - (size_t)len, ")");
+            return list_why(why, cap, k, g_faults[j], is_not);
+        }
+        opts->faults[j] = g_faults[j];
+    }
+    opts->n_faults = k;
+    return 0;
+}
+
+static int set_config(const Opt *o, const char *v, void *target, char *why, size_t cap)
+{
+    (void)o;
+    Options *opts = target;
+    if (!workload_find(v) || !strcmp(v, "cmd")) {
+        snprintf(why, cap, "is not a workload (valid: %s)", workload_names());
+        return -1;
+    }
+    opts->config_given = 1;
+    opts->config = v;
+    return 0;
+}
+
+/* A file that can be read. */
+static int set_file(const Opt *o, const char *v, void *target, char *why, size_t cap)
+{
+    if (access(v, R_OK) != 0) {
+        snprintf(why, cap, "%s", strerror(errno));
+        return -1;
+    }
+    *(const char **)((char *)target + o->offset) = v;
+    return 0;
+}
+
+/* One of the words o->metavar lists ("release|coverage"). */
+static int set_word(const Opt *o, const char *v, void *target, char *why, size_t cap)
+{
+    size_t len = strlen(v);
+    for (const char *w = o->metavar; *w;) {
+        size_t n = strcspn(w, "|");
+        if (n == len && !strncmp(w, v, n)) {
+            *(const char **)((char *)target + o->offset) = v;
+            return 0;
+        }
+        w += n + (w[n] == '|');
+    }
+    snprintf(why, cap, "is not one of %s", o->metavar);
+    return -1;
+}
+
+static int set_annotate(const Opt *o, const char *v, void *target, char *why, size_t cap)
+{
+    const char *word = NULL;
+    Options *opts = target;
+    Opt as_word = *o;
+    as_word.offset = 0;
+    if (set_word(&as_word, v, &word, why, cap) != 0)
+        return -1;
+    opts->annotate = !strcmp(word, "github");
+    return 0;
+}
+
+static int set_regex(const Opt *o, const char *v, void *target, char *why, size_t cap)
+{
+    regex_t re;
+    int rc = regcomp(&re, v, REG_EXTENDED);
+    size_t groups = rc ? 0 : re.re_nsub;
+    if (!rc)
+        regfree(&re);
+    if (rc)
+        snprintf(why, cap, "is not a valid extended regular expression");
+    else if (groups != 1)
+        snprintf(why, cap, "needs exactly one capture group: (the step number)");
+    else
+        *(const char **)((char *)target + o->offset) = v;
+    return rc || groups != 1 ? -1 : 0;
+}
+
+static int set_shard(const Opt *o, const char *v, void *target, char *why, size_t cap)
+{
+    (void)o;
+    Options *opts = target;
+    char extra;
+    int k = 0, n = 0;
+    if (sscanf(v, "%d/%d%c", &k, &n, &extra) != 2 || n < 1 || k < 1 || k > n) {
+        snprintf(why, cap, "is not K/N with 1 <= K <= N");
+        return -1;
+    }
+    opts->shard_k = k;
+    opts->shard_n = n;
+    return 0;
+}
+
+/* Options that are gone: a band of bytes per run let a slow leak pass and a short run fail. */
+static int set_gone(const Opt *o, const char *v, void *target, char *why, size_t cap)
+{
+    (void)o, (void)v, (void)target;
+    snprintf(why, cap,
+             "is no longer an option: a series grows when its growth goes on through the run, of any size, "
+             "and not otherwise (docs/soak.md, \"Verdicts\")");
+    return -1;
+}
+
+#define OFF(f) offsetof(Options, f)
+static const Opt k_opts[] = {
+    {"--iters", OPT_CUSTOM, OFF(iters), 1, 1e9, "LIST",
+     "iteration counts, comma- or space-separated (100,500,1000,5000,10000)", set_iters},
+    {"--modes", OPT_CUSTOM, OFF(modes), 0, 0, "LIST",
+     "native,asan,valgrind,jemalloc,lsan (the first four; --cmd: see below)", set_modes},
+    {"--faults", OPT_CUSTOM, OFF(faults), 0, 0, "LIST",
+     "fault builds to run, e.g. none,leak (none): build/<variant>-fault-NAME", set_faults},
+    {"--config", OPT_CUSTOM, OFF(config), 0, 0, "NAME",
+     "the workload each run trains (soak; the list is below)", set_config},
+    {"--resume-iters", OPT_CUSTOM, OFF(resume_iters), 11, 1e9, "LIST",
+     "counts at which each mode also runs from a checkpoint (default: the largest count up to 1000; none)",
+     set_resume},
+    {"--data", OPT_CUSTOM, OFF(data), 0, 0, "FILE", "text to train on (default: the built-in corpus)",
+     set_file},
+    {"--out", OPT_STR, OFF(out), 0, 0, "DIR",
+     "output folder (reports/out/<run-id>; reports/latest then points at it)", NULL},
+    {"--build", OPT_STR, OFF(build), 0, 0, "DIR", "where the variant folders are (build)", NULL},
+    {"--native-variant", OPT_CUSTOM, OFF(native_variant), 0, 0, "release|coverage",
+     "the build native mode runs (coverage: make soak-coverage)", set_word},
+    {"--budget-mb", OPT_LONG, OFF(budget_mb), 1, 1 << 30, "N",
+     "memory budget per run; the watchdog kills a run above it (a quarter of the memory / --jobs)", NULL},
+    {"--timeout", OPT_DOUBLE, OFF(timeout_s), 0.001, 1e7, "S",
+     "seconds per run (default: from the mode, workload and count)", NULL},
+    {"--jobs", OPT_LONG, OFF(jobs), 1, 256, "N", "runs at once (default: the number of cores)", NULL},
+    {"--shard", OPT_CUSTOM, OFF(shard_k), 0, 0, "K/N",
+     "run only the K-th of N deterministic slices of the matrix", set_shard},
+    {"--tolerance-rss-kb", OPT_CUSTOM, 0, 0, 0, "N", NULL, set_gone},
+    {"--tolerance-alloc-kb", OPT_CUSTOM, 0, 0, 0, "N", NULL, set_gone},
+    {"--warmup", OPT_DOUBLE, OFF(tol.warmup_frac), 0, 0.999, "F",
+     "fraction of each run treated as warm-up (0.1)", NULL},
+    {"--no-events", OPT_FLAG, OFF(no_events), 0, 0, NULL,
+     "no event logs (no site attribution for GROWING runs)", NULL},
+    {"--baseline", OPT_CUSTOM, OFF(baseline), 0, 0, "FILE",
+     "compare with a saved summary.json: FAIL on a regression", set_file},
+    {"--baseline-peak-pct", OPT_DOUBLE, OFF(base_peak_pct), 0, 1e5, "P",
+     "allowed rise of a run's peak memory against the baseline (10)", NULL},
+    {"--baseline-time-pct", OPT_DOUBLE, OFF(base_time_pct), 0, 1e5, "P",
+     "allowed rise of its time per iteration (25)", NULL},
+    {"--templates", OPT_STR, OFF(templates), 0, 0, "DIR", "gnuplot chart templates (reports)", NULL},
+    {"--expect-faults", OPT_FLAG, OFF(expect_faults), 0, 0, NULL,
+     "judge fault builds by the detection matrix (make faults)", NULL},
+    {"--program", OPT_STR, OFF(program), 0, 0, "PATH", "tests only: run PATH instead of train_full", NULL},
+    {"--cmd", OPT_STR, OFF(cmd), 0, 0, "'PROG ARGS'",
+     "soak any program: {iters} becomes each count (docs/any-program.md)", NULL},
+    {"--asan-cmd", OPT_STR, OFF(asan_cmd), 0, 0, "'PROG ARGS'",
+     "with --cmd: the program built with ASan (the asan mode)", NULL},
+    {"--step-regex", OPT_CUSTOM, OFF(step_regex), 0, 0, "RE",
+     "with --cmd: a line of its output that ends a step; (group 1) its number", set_regex},
+    {"--strict-leaks", OPT_FLAG, OFF(strict_leaks), 0, 0, NULL,
+     "a leak that does not grow with the count fails too", NULL},
+    {"--lsan-suppressions", OPT_CUSTOM, OFF(lsan_suppressions), 0, 0, "FILE",
+     "LeakSanitizer suppressions (its format)", set_file},
+    {"--valgrind-suppressions", OPT_CUSTOM, OFF(valgrind_suppressions), 0, 0, "FILE",
+     "Valgrind suppressions (its format)", set_file},
+    {"--prof-sample", OPT_LONG, OFF(prof_sample), 8, 30, "N",
+     "jemalloc mode: heap profile sample every 2^N bytes (17)", NULL},
+    {"--annotate", OPT_CUSTOM, 0, 0, 0, "github|none",
+     "workflow annotations and the step summary (github when GITHUB_ACTIONS=true)", set_annotate},
+};
+static const OptTable k_table = {k_opts, sizeof k_opts / sizeof k_opts[0]};
+
+static void defaults(Options *o)
+{
+    memset(o, 0, sizeof *o);
+    static const long def_iters[] = {100, 500, 1000, 5000, 10000};
+    memcpy(o->iters, def_iters, sizeof def_iters);
+    o->n_iters = 5;
+    o->faults[0] = "none";
+    o->n_faults = 1;
+    o->config = "soak";
+    o->build = "build";
+    o->native_variant = "release";
+    o->annotate = env_on_github_actions();
+    o->jobs = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
+    o->tol = tolerance_defaults();
+    o->base_peak_pct = 10;
+    o->base_time_pct = 25;
+    static char templates[PATH_MAX];
+    target_templates(templates, sizeof templates);
+    o->templates = templates;
+    o->prof_sample = 17;
+}
+
+/* The modes a soak runs unless --modes says (modes.h: the built-in program's, or a
+ * command's; a mode that needs the user's own build only with it: asan with --asan-cmd,
+ * else it is left out with a note). */
+static int default_modes(Options *o)
+{
+    if (!o->modes_given)
+        o->n_modes = mode_defaults(o->cmd != NULL, o->asan_cmd != NULL, o->modes);
+    for (int i = 0; o->cmd && !o->asan_cmd && i < o->n_modes; i++)
+        if (mode_spec(o->modes[i])->own_build) {
+            fprintf(stderr, "soak: mode %s skipped: it needs the program built with ASan (--asan-cmd)\n",
+                    mode_name(o->modes[i]));
+            memmove(o->modes + i, o->modes + i + 1, (size_t)(--o->n_modes - i) * sizeof *o->modes);
+            i--;
+        }
+    if (!o->cmd && (o->asan_cmd || o->step_regex)) {
+        fprintf(stderr, "soak: %s: only with --cmd (the built-in program marks its own steps)\n",
+                o->asan_cmd ? "--asan-cmd" : "--step-regex");
+        return 2;
+    }
+    if (o->cmd && (o->config_given || o->n_faults > 1 || strcmp(o->faults[0], "none"))) {
+        fprintf(stderr, "soak: --cmd: --config and --faults are for the built-in program\n");
+        return 2;
+    }
+    if (!o->n_modes)
+        fprintf(stderr, "soak: no mode left to run\n");
+    return o->n_modes ? 0 : 2;
+}
+
+/* What follows from the options: the workload, its resumed runs, the memory budget. */
+static int derive(Options *o)
+{
+    int rc = default_modes(o);
+    if (rc)
+        return rc;
+    if (o->cmd)
+        o->config = "cmd";
+    o->wl = workload_find(o->config);
+    if (!o->resume_given && o->wl->checkpoints && !o->program) {
+        /* one resumed run per mode: at the largest count up to 1000 (else the smallest) */
+        long pick = 0, least = o->iters[0];
+        for (int j = 0; j < o->n_iters; j++) {
+            least = o->iters[j] < least ? o->iters[j] : least;
+            pick = o->iters[j] <= 1000 && o->iters[j] > pick ? o->iters[j] : pick;
+        }
+        o->resume_iters[0] = pick ? pick : least;
+        o->n_resume = o->resume_iters[0] > WORKLOAD_RESUME_FROM;
+    }
+    if (o->n_resume && !o->wl->checkpoints) {
+        fprintf(stderr, "soak: --resume-iters: workload '%s' writes no checkpoints (use --config soak)\n",
+                o->config);
+        return 2;
+    }
+    if (!o->budget_mb) {
+        long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+        double machine_mb = pages > 0 && size > 0 ? (double)pages * (double)size / MIB : 4096;
+        o->budget_mb = (long)(machine_mb / 4 / (double)o->jobs);
+        o->budget_mb = o->budget_mb < 256 ? 256 : o->budget_mb;
+    }
+    return 0;
+}
+
+int options_parse(int argc, char **argv, Options *o)
+{
+    defaults(o);
+    char err[1024];
+    int rc = opt_parse(&k_table, argc, argv, o, NULL, err, sizeof err);
+    if (rc == OPT_HELP) {
+        o->help = 1;
+        return 0;
+    }
+    if (rc != OPT_OK) {
+        fprintf(stderr, "soak: %s\nTry 'soak --help'.\n", err);
+        return 2;
+    }
+    return derive(o);
+}
+
+void options_usage(FILE *f)
+{
+    fprintf(f, "usage: soak [options]\n"
+               "       soak merge DIR... [--out DIR]\n"
+               "       soak report [DIR] [--baseline FILE] [--templates DIR]\n"
+               "       soak baseline [DIR] [--to FILE] [--force]\n"
+               "       soak workload NAME | soak list faults|modes|workloads\n\n"
+               "Runs build/<variant>/train_full for every iteration count x mode (x fault), each as a\n"
+               "child process under a watchdog, and decides whether memory stays flat. Writes one\n"
+               "folder per run, summary.json, junit.xml and index.html (formats: docs/soak.md).\n\n");
+    opt_usage(&k_table, f, 24);
+    fprintf(f, "  %-24s %s\n", "-h, --help", "this text");
+    fprintf(f, "\nWorkloads (--config):\n");
+    workload_list(f);
+    fprintf(f, "\nsoak merge DIR...     combines the run folders of several shards (or soaks) into one\n"
+               "                      summary, re-deriving every verdict from the runs' files; a run\n"
+               "                      found twice is kept once; soaks of other commits, builds or\n"
+               "                      workloads are refused.\n"
+               "soak report [DIR]     rewrites DIR/index.html and its charts (DIR: reports/latest).\n"
+               "soak baseline [DIR]   saves DIR/summary.json (reports/latest) as reports/baseline.json;\n"
+               "                      only a complete soak that passed, unless --force.\n"
+               "soak workload NAME    prints the train_full arguments of a workload, one per line.\n"
+               "soak list KIND        prints the valid fault, mode or workload names, one per line.\n\n"
+               "Verdicts: FLAT, GROWING, ERROR (sanitizer or Valgrind report), CRASHED, TIMEOUT,\n"
+               "OVER_BUDGET, NOT_RUN (interrupted). Overall: PASS, FAIL or INCOMPLETE.\n"
+               "Exit status: 0 PASS, 1 FAIL or INCOMPLETE, 2 bad usage or input, 130/143 interrupted by\n"
+               "SIGINT/SIGTERM (children stopped, finished runs kept, summary says INCOMPLETE).\n");
+}

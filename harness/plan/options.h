@@ -1,0 +1,70 @@
+/* options.h - the soak's command line: one table that both parses and prints --help (as
+ * app/train_cli.c does for train_full).
+ *
+ * Every name a user gives (a mode, a fault, a workload) is checked here against its table
+ * (modes.c, faults.c, workload.c) before anything builds or runs; an unknown one is an
+ * error naming the valid ones. Strings point into argv. */
+#ifndef HARNESS_OPTIONS_H
+#define HARNESS_OPTIONS_H
+
+#include <stdio.h>
+
+#include "evidence.h"
+#include "verdicts.h"
+#include "workload.h"
+
+#define MAX_ITERS 16
+#define MAX_FAULTS 16
+
+typedef struct Options {
+    long iters[MAX_ITERS];
+    int n_iters;
+    Mode modes[MODE_COUNT];
+    int n_modes;
+    const char *faults[MAX_FAULTS];
+    int n_faults;
+    const char *config; /* the workload's name */
+    const Workload *wl; /* ... and the workload */
+    long resume_iters[MAX_ITERS];
+    int n_resume;
+    int resume_given; /* --resume-iters was given (else: the workload's default) */
+    const char *data;
+    const char *out;
+    const char *build; /* the folder of the variants' folders */
+    const char *native_variant; /* the build native mode runs: release or coverage */
+    const char *program; /* test hook: run this instead of train_full */
+    long budget_mb;
+    double timeout_s; /* 0: from the workload */
+    long jobs;
+    long shard_k, shard_n;
+    int no_events; /* no event logs (no site attribution) */
+    Tolerance tol;
+    const char *baseline; /* a summary.json to compare with */
+    double base_peak_pct, base_time_pct;
+    const char *templates; /* the gnuplot chart templates */
+    int expect_faults;
+    int help;
+    /* any program (docs/any-program.md) */
+    const char *cmd; /* --cmd: the command template ({iters}); NULL: train_full */
+    const char *asan_cmd; /* --asan-cmd: the same program built with ASan */
+    const char *step_regex; /* --step-regex: one capture group, the step number */
+    int strict_leaks; /* --strict-leaks: a one-time leak fails too */
+    const char *lsan_suppressions, *valgrind_suppressions;
+    long prof_sample; /* jemalloc's lg_prof_sample: 2^N bytes between samples (17) */
+    int annotate; /* --annotate github (default: GITHUB_ACTIONS=true): ci.h */
+    int modes_given; /* --modes was given */
+    int config_given; /* --config was given */
+} Options;
+
+/* Parses `soak [options]` (argv[1..]). 0, or 2 after a message on stderr naming the
+ * option, what is wrong and the valid values. */
+int options_parse(int argc, char **argv, Options *o);
+
+/* The --help text. */
+void options_usage(FILE *f);
+
+/* Splits a comma/space list into at most max tokens of out; returns how many, -1 when
+ * there are more or one is longer than 31 characters. */
+int split_list(const char *s, char out[][32], int max);
+
+#endif
