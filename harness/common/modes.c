@@ -168,3 +168,14 @@ int mode_defaults(int is_cmd, int with_own_build, Mode *out)
         }
     return n;
 }
+
+const char *mode_blind_reason(Mode m, Kind kind)
+{
+    Family f = kind_family(kind);
+    Blind b = f == FAM_ACCESS  ? BLIND_ACCESS
+              : f == FAM_HEAP  ? (kind == KIND_LEAK ? BLIND_LEAK : BLIND_REACHABLE)
+              : f == FAM_PAGES ? BLIND_PAGES
+                               : BLIND_COUNT;
+    const char *why = b < BLIND_COUNT ? mode_spec(m)->blind[b] : NULL;
+    return why ? why : "FLAT at every count in this mode";
+}

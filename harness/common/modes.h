@@ -12,6 +12,7 @@
 #define HARNESS_MODES_H
 
 #include "evidence.h"
+#include "kinds.h"
 
 /* The tool that watched a run: lsan is LeakSanitizer preloaded into the plain build (or the
  * user's program). Identity only: everything a mode means is its row. */
@@ -73,5 +74,8 @@ const char *mode_variant(Mode m, const char *native_variant);
 /* The modes a soak runs by default, in order: the built-in program's, or a command's
  * (with_own_build: the user gave the builds a mode needs, e.g. --asan-cmd). How many. */
 int mode_defaults(int is_cmd, int with_own_build, Mode *out);
+
+/* Why mode m cannot see a problem of this kind (a FLAT run of it), for people (its row's blind texts). */
+const char *mode_blind_reason(Mode m, Kind kind);
 
 #endif

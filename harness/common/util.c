@@ -99,3 +99,15 @@ void fmt_duration(char *out, size_t cap, double s)
     else
         snprintf(out, cap, "%dh%02dm", (int)s / 3600, (int)s % 3600 / 60);
 }
+
+void fmt_bytes(char *out, size_t cap, double b)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    double v = fabs(b);
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        u++;
+    }
+    snprintf(out, cap, u ? "%s%.1f %s" : "%s%.0f %s", b < 0 ? "-" : "", v, units[u]);
+}

@@ -27,4 +27,7 @@ int parse_double(const char *s, double lo, double hi, double *out);
 /* "42s", "3m05s", "1h02m". */
 void fmt_duration(char *out, size_t cap, double seconds);
 
+/* "1.5 KiB", "91.6 MiB", "2.1 GiB" */
+void fmt_bytes(char *out, size_t cap, double bytes);
+
 #endif

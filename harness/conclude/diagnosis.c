@@ -9,17 +9,7 @@
 #include "analysis.h"
 #include "attrib.h"
 #include "result.h"
-
-const char *diagnosis_blind_reason(Mode m, Kind kind)
-{
-    Family f = kind_family(kind);
-    Blind b = f == FAM_ACCESS  ? BLIND_ACCESS
-              : f == FAM_HEAP  ? (kind == KIND_LEAK ? BLIND_LEAK : BLIND_REACHABLE)
-              : f == FAM_PAGES ? BLIND_PAGES
-                               : BLIND_COUNT;
-    const char *why = b < BLIND_COUNT ? mode_spec(m)->blind[b] : NULL;
-    return why ? why : "FLAT at every count in this mode";
-}
+#include "util.h"
 
 /* ---- evidence -------------------------------------------------------------------------------- */
 
@@ -566,81 +556,4 @@ int diagnosis_read_bisect(Diagnosis *d, const char *dir)
     }
     json_decref(doc);
     return sha ? 0 : -1;
-}
-
-/* ---- words ------------------------------------------------------------------------------- */
-
-void fmt_bytes(char *out, size_t cap, double b)
-{
-    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int u = 0;
-    double v = fabs(b);
-    while (v >= 1024 && u < 4) {
-        v /= 1024;
-        u++;
-    }
-    snprintf(out, cap, u ? "%s%.1f %s" : "%s%.0f %s", b < 0 ? "-" : "", v, units[u]);
-}
-
-void diagnosis_modes(unsigned bits, char *out, size_t cap)
-{
-    size_t len = 0;
-    out[0] = 0;
-    for (int m = 0; m < MODE_COUNT; m++)
-        if (bits & (1u << m) && len < cap)
-            len += (size_t)snprintf(out + len, cap - len, "%s%s", len ? ", " : "", mode_name((Mode)m));
-    if (!len)
-        snprintf(out, cap, "-");
-}
-
-void diagnosis_projection(const Problem *p, char *out, size_t cap)
-{
-    out[0] = 0;
-    if (isnan(p->rate) || p->rate <= 0)
-        return;
-    char b[32];
-    fmt_bytes(b, sizeof b, p->rate * DIAG_PROJECT_ITERS);
-    snprintf(out, cap, "at this rate 1,000,000 iterations need %s more", b);
-}
-
-void diagnosis_rate_words(const Problem *p, char *out, size_t cap)
-{
-    char a[32];
-    out[0] = 0;
-    if (!isnan(p->rate)) {
-        fmt_bytes(a, sizeof a, p->rate);
-        snprintf(out, cap, "%s/iteration (%s)", a, p->rate_from[0] ? p->rate_from : "measured");
-    } else if (!isnan(p->once_bytes)) {
-        fmt_bytes(a, sizeof a, p->once_bytes);
-        snprintf(out, cap, "%s once", a);
-    }
-}
-
-void diagnosis_line(const Problem *p, char *out, size_t cap)
-{
-    size_t n;
-    int once = p->kind == KIND_ONE_TIME_LEAK && !isnan(p->once_bytes);
-    char a[32];
-    if (once) { /* "a one-time leak of 4.0 KiB in f (file:line)": no rate, no projection */
-        fmt_bytes(a, sizeof a, p->once_bytes);
-        n = (size_t)snprintf(out, cap, "one-time-leak of %s", a);
-    } else {
-        n = (size_t)snprintf(out, cap, "%s", kind_name(p->kind));
-    }
-    if (p->function[0])
-        n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, " in %s%s%s%s", p->function,
-                              p->location[0] ? " (" : "", p->location, p->location[0] ? ")" : "");
-    else if (p->site[0])
-        n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, " at site %s", p->site);
-    if (p->site[0] && p->function[0])
-        n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, ", site %s", p->site);
-    if (strcmp(p->fault, "none"))
-        n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, " [fault build %s]", p->fault);
-    char rate[200];
-    diagnosis_rate_words(p, rate, sizeof rate);
-    if (rate[0] && !once)
-        n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, ": %s", rate);
-    char modes[96];
-    diagnosis_modes(p->seen, modes, sizeof modes);
-    snprintf(out + n, n < cap ? cap - n : 0, "; seen by %s", modes);
 }

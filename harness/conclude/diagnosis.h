@@ -20,7 +20,7 @@
  * regressions are problems too. A clean soak has none.
  *
  *     diagnosis_build(&res->diag, res);   // conclude.c's soak_conclude, after the verdicts
- *     for (int i = 0; i < res->diag.n; i++) diagnosis_line(&res->diag.list[i], buf, cap);
+ *     for (int i = 0; i < res->diag.n; i++) words_problem(&res->diag.list[i], buf, cap); // words.h
  */
 #ifndef HARNESS_DIAGNOSIS_H
 #define HARNESS_DIAGNOSIS_H
@@ -79,25 +79,5 @@ void diagnosis_build(Diagnosis *d, const struct SoakResult *res);
 /* Reads DIR/bisect.json (written by harness/bisect into the first bad commit's soak) into
  * d->first_bad and its subject. 0, or -1 when there is none or it is damaged. */
 int diagnosis_read_bisect(Diagnosis *d, const char *dir);
-
-/* Why mode m cannot see a problem of this kind (a FLAT run of it), for people (modes.h). */
-const char *diagnosis_blind_reason(Mode m, Kind kind);
-
-/* How fast, in words: "16 B/iteration (arena.used_bytes, native 10000)", "4.0 KiB once",
- * or "" when nothing was measured. */
-void diagnosis_rate_words(const Problem *p, char *out, size_t cap);
-
-/* The problem in one line: "leak in fault_step_end (engine/fault.c:13), 96 B/iteration
- * (90..102 over 6 runs), seen by native, asan, valgrind, jemalloc, lsan". */
-void diagnosis_line(const Problem *p, char *out, size_t cap);
-
-/* "at this rate 1,000,000 iterations need 91.6 MiB more", or "" when no rate. */
-void diagnosis_projection(const Problem *p, char *out, size_t cap);
-
-/* The modes of a bit set, "native, asan" ("-" when none). */
-void diagnosis_modes(unsigned bits, char *out, size_t cap);
-
-/* "1.5 KiB", "91.6 MiB", "2.1 GiB" */
-void fmt_bytes(char *out, size_t cap, double bytes);
 
 #endif

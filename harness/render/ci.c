@@ -10,6 +10,7 @@
 #include "outfile.h"
 #include "result.h"
 #include "util.h"
+#include "words.h"
 
 void ci_escape(const char *in, char *out, size_t cap, int escape_props)
 {
@@ -51,8 +52,8 @@ void ci_annotate(const SoakResult *res, FILE *f)
     for (int i = 0; i < res->diag.n; i++) {
         const Problem *p = &res->diag.list[i];
         char line[700], proj[120], msg[1600], title[400], file[PATH_MAX], efile[PATH_MAX * 3 / 2];
-        diagnosis_line(p, line, sizeof line);
-        diagnosis_projection(p, proj, sizeof proj);
+        words_problem(p, line, sizeof line);
+        words_projection(p, proj, sizeof proj);
         snprintf(msg, sizeof msg, "%s%s%s%s%s", line, proj[0] ? "; " : "", proj, p->detail[0] ? "; " : "",
                  p->detail);
         char emsg[sizeof msg * 3], t[200];
@@ -83,11 +84,11 @@ static void md_cell(FILE *f, const char *s)
 static void md_row(FILE *f, const Problem *p, int index)
 {
     char rate[200], a[32], seen[96], blind[96];
-    diagnosis_rate_words(p, rate, sizeof rate);
+    words_rate(p, rate, sizeof rate);
     if (!rate[0])
         snprintf(rate, sizeof rate, "-");
-    diagnosis_modes(p->seen, seen, sizeof seen);
-    diagnosis_modes(p->blind, blind, sizeof blind);
+    words_modes(p->seen, seen, sizeof seen);
+    words_modes(p->blind, blind, sizeof blind);
     fprintf(f, "| %d | **%s**", index, kind_name(p->kind));
     if (strcmp(p->fault, "none")) {
         fputs(" (fault build ", f);
@@ -136,7 +137,7 @@ static void md_paragraph(FILE *f, const Diagnosis *d, const Problem *p, int inde
     }
     for (int m = 0; m < MODE_COUNT; m++)
         if (p->blind & (1u << m))
-            fprintf(f, " Not seen by %s: %s.", mode_name((Mode)m), diagnosis_blind_reason((Mode)m, p->kind));
+            fprintf(f, " Not seen by %s: %s.", mode_name((Mode)m), mode_blind_reason((Mode)m, p->kind));
     if (d->first_bad[0]) {
         fprintf(f, " First bad commit: `%.12s` ", d->first_bad);
         md_cell(f, d->first_bad_subject);

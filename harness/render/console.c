@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "words.h"
 
 static void print_runs(const SoakResult *res)
 {
@@ -75,8 +76,8 @@ static void print_diagnosis(const SoakResult *res)
     for (int i = 0; i < d->n; i++) {
         const Problem *p = &d->list[i];
         char line[700], proj[120], blind[96];
-        diagnosis_line(p, line, sizeof line);
-        diagnosis_projection(p, proj, sizeof proj);
+        words_problem(p, line, sizeof line);
+        words_projection(p, proj, sizeof proj);
         printf("  %d. %s%s\n", i + 1, p->fails ? "" : p->expected ? "(expected) " : "(does not fail) ", line);
         if (proj[0])
             printf("     %s\n", proj);
@@ -84,7 +85,7 @@ static void print_diagnosis(const SoakResult *res)
             printf("     %s\n", p->detail);
         for (int k = 0; k < p->n_frames; k++)
             printf("     %s %s\n", k ? "  " : "at", p->frames[k]);
-        diagnosis_modes(p->blind, blind, sizeof blind);
+        words_modes(p->blind, blind, sizeof blind);
         if (p->blind)
             printf("     not seen by %s (summary.json says why)\n", blind);
         if (d->first_bad[0])

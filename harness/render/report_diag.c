@@ -10,6 +10,7 @@
 #include "report_flame.h"
 #include "util.h"
 #include "xml.h"
+#include "words.h"
 
 /* The first lines of a tool log around its report, escaped. */
 static void excerpt(FILE *f, const Run *r)
@@ -80,21 +81,21 @@ static void facts(FILE *f, const Diagnosis *d, const Problem *p)
 {
     char buf[600];
     fprintf(f, "<table class=\"facts\">\n");
-    diagnosis_rate_words(p, buf, sizeof buf);
+    words_rate(p, buf, sizeof buf);
     if (isnan(p->rate) && !isnan(p->once_bytes))
         strncat(buf, ": it does not grow with training", sizeof buf - strlen(buf) - 1);
     fact(f, "How fast", buf);
-    diagnosis_projection(p, buf, sizeof buf);
+    words_projection(p, buf, sizeof buf);
     fact(f, "Projection", buf);
     fact(f, "Measured", p->detail);
     fact(f, "Engine site", p->site);
-    diagnosis_modes(p->seen, buf, sizeof buf);
+    words_modes(p->seen, buf, sizeof buf);
     fact(f, "Seen by", buf);
     if (p->blind) {
         fprintf(f, "<tr><th>Not seen by</th><td>");
         for (int m = 0; m < MODE_COUNT; m++)
             if (p->blind & (1u << m))
-                fprintf(f, "<b>%s</b>: %s<br>", mode_name((Mode)m), diagnosis_blind_reason((Mode)m, p->kind));
+                fprintf(f, "<b>%s</b>: %s<br>", mode_name((Mode)m), mode_blind_reason((Mode)m, p->kind));
         fprintf(f, "</td></tr>\n");
     }
     if (p->n_frames) {

@@ -11,6 +11,7 @@
 #include "summary_load.h"
 #include "outfile.h"
 #include "util.h"
+#include "words.h"
 
 /* The cell's first finding ("asan stack-use-after-return") or growing site ("site x"). */
 static void cell_finding(const Cell *c, char *out, size_t cap)
@@ -81,12 +82,12 @@ static json_t *problem_json(const Problem *p, const Diagnosis *d)
             json_array_append_new(seen, json_string(mode_name((Mode)m)));
         if (p->blind & (1u << m))
             json_array_append_new(blind, json_pack("{s:s, s:s}", "mode", mode_name((Mode)m), "why",
-                                                   diagnosis_blind_reason((Mode)m, p->kind)));
+                                                   mode_blind_reason((Mode)m, p->kind)));
     }
     for (int k = 0; k < p->n_runs; k++)
         json_array_append_new(runs, json_string(p->runs[k]->name));
     char line[600];
-    diagnosis_line(p, line, sizeof line);
+    words_problem(p, line, sizeof line);
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "kind", kind_name(p->kind), "meaning",
                           kind_words(p->kind), "fault", p->fault, "function", p->function, "location",
                           p->location, "site", p->site, "frames", frames);
