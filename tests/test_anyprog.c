@@ -6,48 +6,30 @@
  * stops before any run; bisect finds the commit that broke a program of another
  * repository; `make install` gives a flatmem that works from another folder.
  * Release variant only (built there). */
-#include "testutil.h"
+#include "soakutil.h"
 
-#include <jansson.h>
 #include <stdarg.h>
 #include <unistd.h>
 
 static char g_dir[PATH_MAX]; /* build/release */
 static char g_root[PATH_MAX + 8]; /* the project */
-static json_t *g_doc;
-
-/* soak --cmd CMD with more arguments; loads OUT's summary.json into g_doc. */
+/* soak --cmd CMD with more arguments (a format), from the project's folder, into OUT;
+ * its exit status, its summary in g_doc (soakutil.h). */
 __attribute__((format(printf, 3, 4))) static int soak_cmd(const char *out, const char *cmd, const char *fmt,
                                                           ...)
 {
-    char args[1024], path[PATH_MAX + 64];
+    char args[1024], command[4 * PATH_MAX + 1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(args, sizeof args, fmt, ap);
     va_end(ap);
-    int rc = test_sh("cd '%s' && '%s/soak' --cmd \"%s\" --out '%s/%s' %s >'%s/%s.log' 2>&1", g_root, g_dir,
-                     cmd, test_tmpdir(), out, args, test_tmpdir(), out);
-    snprintf(path, sizeof path, "%s/%s/summary.json", test_tmpdir(), out);
-    json_decref(g_doc);
-    g_doc = json_load_file(path, 0, NULL);
-    return rc;
-}
-
-static const char *str(json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
+    snprintf(command, sizeof command, "cd '%s' && '%s/soak' --cmd \"%s\"", g_root, g_dir, cmd);
+    return soak_into(out, command, args);
 }
 
 static json_t *run_of(const char *mode, long iters)
 {
-    size_t i;
-    json_t *r;
-    json_array_foreach(json_object_get(g_doc, "runs"), i,
-                       r) if (!strcmp(str(r, "mode"), mode) &&
-                              json_integer_value(json_object_get(r, "iterations")) == iters) return r;
-    fail_msg("no run %s %ld in the summary", mode, iters);
-    return NULL;
+    return summary_run(g_doc, mode, iters, NULL);
 }
 
 /* The function a run names: its tool report's first frame, or its first grown stack. */

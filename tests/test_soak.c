@@ -5,10 +5,9 @@
  * docs/faults.md); junit.xml agrees with the overall verdict both ways; shards merge into
  * the same verdicts, a shard given twice is kept once, soaks of other workloads are not
  * merged; baselines are taken only from complete soaks and must share runs. */
-#include "testutil.h"
+#include "soakutil.h"
 
 #include <fcntl.h>
-#include <jansson.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/wait.h>
@@ -21,49 +20,24 @@
 
 static char g_dir[PATH_MAX]; /* build/release */
 static char g_root[PATH_MAX + 8]; /* build */
-static json_t *g_doc; /* the summary.json of the last soak() */
-
-/* Runs soak with the arguments (a format), output into OUT (a folder under the scratch
- * folder); returns its exit status and loads OUT/summary.json into g_doc (NULL if none). */
+/* Runs the soak on the built-in program with the arguments (a format) into OUT (a folder
+ * of the scratch folder); its exit status, its summary in g_doc (soakutil.h). */
 __attribute__((format(printf, 2, 3))) static int soak(const char *out, const char *fmt, ...)
 {
-    char args[2048], path[PATH_MAX + 64];
+    char args[2048], command[2 * PATH_MAX + 32];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(args, sizeof args, fmt, ap);
     va_end(ap);
-    int rc = test_sh("'%s/soak' --build '%s' --out '%s/%s' %s >'%s/%s.log' 2>&1", g_dir, g_root,
-                     test_tmpdir(), out, args, test_tmpdir(), out);
-    snprintf(path, sizeof path, "%s/%s/summary.json", test_tmpdir(), out);
-    json_decref(g_doc);
-    g_doc = json_load_file(path, 0, NULL);
-    return rc;
-}
-
-static const char *str(json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
-
-/* The summary's run (trained from scratch) of mode, count and fault; fails if absent. */
-static json_t *entry(json_t *doc, const char *mode, long iters, const char *fault)
-{
-    size_t i;
-    json_t *r;
-    json_array_foreach(json_object_get(doc, "runs"), i,
-                       r) if (!strcmp(str(r, "mode"), mode) && !strcmp(str(r, "fault"), fault) &&
-                              json_integer_value(json_object_get(r, "iterations")) == iters &&
-                              json_integer_value(json_object_get(r, "resume_from")) == 0) return r;
-    fail_msg("summary has no run %s/%ld/%s", mode, iters, fault);
-    return NULL;
+    snprintf(command, sizeof command, "'%s/soak' --build '%s'", g_dir, g_root);
+    return soak_into(out, command, args);
 }
 
 /* The run has verdict, and `also` (if given) appears in its one-line JSON. */
 static void expect(json_t *doc, const char *mode, long iters, const char *fault, const char *verdict,
                    const char *also)
 {
-    json_t *r = entry(doc, mode, iters, fault);
+    json_t *r = summary_run(doc, mode, iters, fault);
     char *text = json_dumps(r, 0);
     if (strcmp(str(r, "verdict"), verdict))
         fail_msg("%s/%ld/%s: expected %s:\n%.1500s", mode, iters, fault, verdict, text);
@@ -249,9 +223,10 @@ static void test_detection_matrix(void **state)
         fail_msg("load_leak without resumed runs: %s", str(p, "summary"));
     /* creep is reachable: the leak checkers must not be what caught it */
     assert_null(json_object_get(
-        json_array_get(json_object_get(entry(g_doc, "asan", 100, "creep"), "findings"), 0), "tool"));
+        json_array_get(json_object_get(summary_run(g_doc, "asan", 100, "creep"), "findings"), 0), "tool"));
     assert_null(json_object_get(
-        json_array_get(json_object_get(entry(g_doc, "valgrind", 100, "creep"), "findings"), 0), "tool"));
+        json_array_get(json_object_get(summary_run(g_doc, "valgrind", 100, "creep"), "findings"), 0),
+        "tool"));
 }
 
 /* A required cell missed: make faults fails, and junit.xml says so. The old soak (the
@@ -342,15 +317,6 @@ static void test_tape_keep_over_budget(void **state)
     expect(g_doc, "native", 30000, "tape_keep", "OVER_BUDGET", NULL);
 }
 
-static json_t *load(const char *out)
-{
-    char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/%s/summary.json", test_tmpdir(), out);
-    json_t *doc = json_load_file(path, 0, NULL);
-    assert_non_null(doc);
-    return doc;
-}
-
 static void test_shards_merge_to_the_same_verdicts(void **state)
 {
     (void)state;
@@ -367,7 +333,7 @@ static void test_shards_merge_to_the_same_verdicts(void **state)
                 g_dir, t, t, t, t, t),
         1);
     assert_int_equal(test_sh("grep -q 'kept the first' '%s/merge.log'", t), 0);
-    json_t *merged = load("merged");
+    json_t *merged = summary_of("merged");
     assert_int_equal(json_array_size(json_object_get(merged, "runs")),
                      json_array_size(json_object_get(whole, "runs")));
     static const char *const faults[] = {"none", "leak"};
@@ -376,8 +342,8 @@ static void test_shards_merge_to_the_same_verdicts(void **state)
         for (int k = 0; k < 2; k++)
             for (int c = 0; c < 3; c++) {
                 const char *mode = m ? "jemalloc" : "native";
-                json_t *a = entry(whole, mode, counts[c], faults[k]),
-                       *b = entry(merged, mode, counts[c], faults[k]);
+                json_t *a = summary_run(whole, mode, counts[c], faults[k]),
+                       *b = summary_run(merged, mode, counts[c], faults[k]);
                 if (strcmp(str(a, "verdict"), str(b, "verdict")) ||
                     strcmp(str(a, "slope_series"), str(b, "slope_series")))
                     fail_msg("%s/%ld/%s differs: whole %s (%s), merged %s (%s)", mode, counts[c], faults[k],
@@ -453,7 +419,7 @@ static void interrupted_soak(int sig, int want_exit, const char *out)
     waitpid(pid, &st, 0);
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), want_exit);
-    json_t *doc = load(out);
+    json_t *doc = summary_of(out);
     assert_string_equal(str(doc, "overall"), "INCOMPLETE");
     assert_true(json_is_true(json_object_get(doc, "interrupted")));
     expect(doc, "native", 100, "none", "FLAT", NULL); /* finished before: kept */
@@ -482,7 +448,7 @@ static void test_disk_full_is_not_a_pass(void **state)
                 ">/dev/null 2>&1",
                 g_dir, g_root, test_tmpdir()),
         1);
-    json_t *doc = load("diskfull2");
+    json_t *doc = summary_of("diskfull2");
     assert_string_not_equal(str(doc, "overall"), "PASS");
     expect(doc, "native", 2000, "none", "CRASHED", "SIGXFSZ");
     json_decref(doc);
