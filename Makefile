@@ -5,6 +5,11 @@
 
 CC ?= cc
 FAULT ?= none
+# builds use every core unless -j is given (make -j1: one at a time); sub-makes share the
+# top make's job slots
+ifeq ($(MAKELEVEL)$(filter -j% j%,$(MAKEFLAGS)),0)
+  MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 1)
+endif
 VARIANT ?= release
 PROBES ?= 1
 
@@ -63,6 +68,14 @@ endif
 ifeq ($(PROBES),0)
   BUILD := $(BUILD)-noprobes
   FAULT_CFLAGS += -DENGINE_PROBES=0
+endif
+# A fault build compiles only what its fault changes: engine/fault.c, which holds every
+# fault's hooks; its other objects and libraries are the variant's own (build/<variant>,
+# brought up to date first). stack_inputs changes the tape's layout (engine/tape.h) and is
+# built whole, as are the builds without probes.
+SHARED_BUILD :=
+ifeq ($(filter none stack_inputs,$(FAULT))$(filter 0,$(PROBES)),)
+  SHARED_BUILD := build/$(VARIANT)
 endif
 
 CFLAGS_ALL := $(BASE_CFLAGS) $(OPT) $(EXTRA_CFLAGS) $(BLAS_CFLAGS) $(FAULT_CFLAGS) -DENGINE_VARIANT='"$(VARIANT)"' $(CFLAGS)
@@ -162,21 +175,41 @@ $(BUILD)/obj/harness/%.o: harness/%.c
 # the matmul kernel may be optimised harder than the rest (the Valgrind build's long pole)
 $(BUILD)/obj/gemm.o: CFLAGS_ALL += $(GEMM_OPT)
 
-$(BUILD)/libengine.a: $(ENGINE_OBJ)
 $(BUILD)/libprobes.a: $(PROBE_OBJ)
 $(BUILD)/libapp.a: $(APP_OBJ)
 $(BUILD)/libharness.a: $(HARNESS_OBJ)
 $(BUILD)/libcli.a: $(CLI_OBJ)
-$(BUILD)/libengine.a $(BUILD)/libprobes.a $(BUILD)/libapp.a $(BUILD)/libharness.a $(BUILD)/libcli.a:
+$(BUILD)/libprobes.a $(BUILD)/libapp.a $(BUILD)/libharness.a $(BUILD)/libcli.a:
 	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/train_full: $(BUILD)/obj/app/train_full.o $(BUILD)/libapp.a $(BUILD)/libcli.a $(BUILD)/libprobes.a $(BUILD)/libengine.a
+ifeq ($(SHARED_BUILD),)
+OBJ_APP := $(BUILD)/obj/app
+LIB_APP := $(BUILD)/libapp.a
+LIB_CLI := $(BUILD)/libcli.a
+LIB_PROBES := $(BUILD)/libprobes.a
+$(BUILD)/libengine.a: $(ENGINE_OBJ)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+else
+OBJ_APP := $(SHARED_BUILD)/obj/app
+LIB_APP := $(SHARED_BUILD)/libapp.a
+LIB_CLI := $(SHARED_BUILD)/libcli.a
+LIB_PROBES := $(SHARED_BUILD)/libprobes.a
+# the variant's own objects and libraries, made (or found up to date) by make itself
+$(OBJ_APP)/train_full.o $(OBJ_APP)/tokenize.o $(OBJ_APP)/generate.o $(LIB_APP) $(LIB_CLI) $(LIB_PROBES) \
+  $(SHARED_BUILD)/libengine.a: FORCE
+	@$(MAKE) -s --no-print-directory VARIANT=$(VARIANT) FAULT=none PROBES=$(PROBES) $@
+# the variant's engine with this build's fault.o in place of its own
+$(BUILD)/libengine.a: $(BUILD)/obj/fault.o $(SHARED_BUILD)/libengine.a
+	$(call say,AR,$@)rm -f $@ && cp $(SHARED_BUILD)/libengine.a $@ && ar rs $@ $(BUILD)/obj/fault.o
+endif
+
+$(BUILD)/train_full: $(OBJ_APP)/train_full.o $(LIB_APP) $(LIB_CLI) $(LIB_PROBES) $(BUILD)/libengine.a
 	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(JSON_LIBS) $(LIBS_ALL)
 
-$(BUILD)/generate: $(BUILD)/obj/app/generate.o $(BUILD)/libapp.a $(BUILD)/libcli.a $(BUILD)/libengine.a
+$(BUILD)/generate: $(OBJ_APP)/generate.o $(LIB_APP) $(LIB_CLI) $(BUILD)/libengine.a
 	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
 
-$(BUILD)/tokenize: $(BUILD)/obj/app/tokenize.o $(BUILD)/libcli.a $(BUILD)/libprobes.a $(BUILD)/libengine.a
+$(BUILD)/tokenize: $(OBJ_APP)/tokenize.o $(LIB_CLI) $(LIB_PROBES) $(BUILD)/libengine.a
 	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
 
 $(BUILD)/probe-dump: $(BUILD)/obj/probes/probe_dump.o $(BUILD)/libprobes.a $(BUILD)/libengine.a
