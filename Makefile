@@ -127,7 +127,7 @@ ifeq ($(VARIANT),release)
   TEST_PROGRAMS := $(BUILD)/tests/anyprog $(BUILD)/tests/anyprog_cpp
 endif
 # the compiler writes each object's header dependencies next to it (-MMD -MP)
-DEPS := $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d)
+DEPS := $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d $(BUILD)/obj/*/*/*.d)
 
 .PHONY: check false-alarms tokenize soak-tokenize soak-generate bench-bpe bench-attrib install uninstall print-tests soak-coverage bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help
 .DEFAULT_GOAL := all

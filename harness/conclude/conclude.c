@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "diagnosis.h"
+#include "util.h"
 #include "verdict.h"
 
 /* The sweep of (mode, fault): the peak RSS of its FLAT runs trained from scratch against
