@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "fault.h"
+#include "le.h"
 
 /* Layout (little-endian), version 1:
  *   char magic[8] "FMCKPT1\0"; u32 version; u32 header_bytes (352)
@@ -14,31 +15,6 @@
  *   f32 params[n_params], adam_m[n_params], adam_v[n_params]
  *   u64 checksum (FNV-1a 64 of every byte before it) */
 #define HEADER_BYTES 352u
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-static void put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-static uint32_t get32(const unsigned char *p)
-{
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-static uint64_t get64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
 
 static uint64_t fnv(uint64_t h, const void *data, size_t n)
 {
@@ -53,19 +29,19 @@ static void header(unsigned char *h, const GPT *m, const CkptMeta *meta)
 {
     memset(h, 0, HEADER_BYTES);
     memcpy(h, CKPT_MAGIC, 8);
-    put32(h + 8, CKPT_VERSION);
-    put32(h + 12, HEADER_BYTES);
+    le_put32(h + 8, CKPT_VERSION);
+    le_put32(h + 12, HEADER_BYTES);
     const int cfg[6] = {m->cfg.layers, m->cfg.heads, m->cfg.embd, m->cfg.ctx, m->cfg.batch, m->cfg.vocab};
     for (int i = 0; i < 6; i++)
-        put32(h + 16 + 4 * i, (uint32_t)cfg[i]);
-    put64(h + 40, m->n_params);
-    put64(h + 48, meta->step);
-    put64(h + 56, meta->rng_state);
-    put64(h + 64, meta->seed);
-    put64(h + 72, (uint64_t)m->steps);
+        le_put32(h + 16 + 4 * i, (uint32_t)cfg[i]);
+    le_put64(h + 40, m->n_params);
+    le_put64(h + 48, meta->step);
+    le_put64(h + 56, meta->rng_state);
+    le_put64(h + 64, meta->seed);
+    le_put64(h + 72, (uint64_t)m->steps);
     memcpy(h + 80, meta->itos, 256);
-    put32(h + 336, meta->tokenizer);
-    put64(h + 340, meta->tokenizer_hash);
+    le_put32(h + 336, meta->tokenizer);
+    le_put64(h + 340, meta->tokenizer_hash);
 }
 
 EngErr ckpt_save(FILE *f, const GPT *m, const CkptMeta *meta)
@@ -83,7 +59,7 @@ EngErr ckpt_save(FILE *f, const GPT *m, const CkptMeta *meta)
         sum = fnv(sum, blocks[b], bytes);
     }
     unsigned char tail[8];
-    put64(tail, sum);
+    le_put64(tail, sum);
     ok = ok && fwrite(tail, 1, 8, f) == 8;
     return ok ? ENG_OK : ENG_EIO;
 }
@@ -100,11 +76,11 @@ static EngErr header_check(const unsigned char *h, size_t got, GPTConfig *c, uin
         *why = "is truncated (inside the header)";
         return ENG_EDATA;
     }
-    if (get32(h + 8) > CKPT_VERSION) {
+    if (le_get32(h + 8) > CKPT_VERSION) {
         *why = "was written by a newer checkpoint format version";
         return ENG_EDATA;
     }
-    if (get32(h + 8) != CKPT_VERSION || get32(h + 12) != HEADER_BYTES) {
+    if (le_get32(h + 8) != CKPT_VERSION || le_get32(h + 12) != HEADER_BYTES) {
         *why = "has a corrupt header (unknown version or header size)";
         return ENG_EDATA;
     }
@@ -114,14 +90,14 @@ static EngErr header_check(const unsigned char *h, size_t got, GPTConfig *c, uin
     }
     int32_t v[6];
     for (int i = 0; i < 6; i++)
-        v[i] = (int32_t)get32(h + 16 + 4 * i);
+        v[i] = (int32_t)le_get32(h + 16 + 4 * i);
     *c = (GPTConfig){.layers = v[0], .heads = v[1], .embd = v[2], .ctx = v[3], .batch = v[4], .vocab = v[5]};
     if (gpt_config_check(c) != ENG_OK || c->layers > 1024 || c->embd > 65536 || c->ctx > 65536 ||
         c->batch > 65536) {
         *why = "holds an impossible model configuration";
         return ENG_EDATA;
     }
-    *n = get64(h + 40);
+    *n = le_get64(h + 40);
     if (*n != gpt_param_count(c)) {
         *why = "is corrupt (parameter count does not match its configuration)";
         return ENG_EDATA;
@@ -164,7 +140,7 @@ static EngErr blocks_read(FILE *f, GPT *m, uint64_t n, const unsigned char *h, c
         sum = fnv(sum, blocks[b], bytes);
     }
     unsigned char tail[8];
-    if (fread(tail, 1, 8, f) != 8 || get64(tail) != sum) {
+    if (fread(tail, 1, 8, f) != 8 || le_get64(tail) != sum) {
         *why = "is corrupt (checksum mismatch)";
         return ENG_EDATA;
     }
@@ -174,14 +150,14 @@ static EngErr blocks_read(FILE *f, GPT *m, uint64_t n, const unsigned char *h, c
 /* What the header says of the run beside the model: step, generator, seed, tokenizer. */
 static EngErr meta_read(const unsigned char *h, const GPTConfig *c, GPT *m, CkptMeta *meta, const char **why)
 {
-    meta->step = get64(h + 48);
-    meta->rng_state = get64(h + 56);
-    meta->seed = get64(h + 64);
-    uint64_t opt_steps = get64(h + 72);
+    meta->step = le_get64(h + 48);
+    meta->rng_state = le_get64(h + 56);
+    meta->seed = le_get64(h + 64);
+    uint64_t opt_steps = le_get64(h + 72);
     meta->vocab = c->vocab;
     memcpy(meta->itos, h + 80, 256);
-    meta->tokenizer = get32(h + 336);
-    meta->tokenizer_hash = get64(h + 340);
+    meta->tokenizer = le_get32(h + 336);
+    meta->tokenizer_hash = le_get64(h + 340);
     if (meta->tokenizer > CKPT_TOKENIZER_BPE || (meta->tokenizer == CKPT_TOKENIZER_CHAR && c->vocab > 256)) {
         *why = "names an unknown tokenizer (corrupt)";
         return ENG_EDATA;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "le.h"
 
 #define BUF_RECORDS 1024
 
@@ -21,40 +22,6 @@ struct EvlogWriter {
     uint16_t site_id[EVLOG_MAX_SITES * 2];
     unsigned n_sites;
 };
-
-static void put16(unsigned char *p, uint16_t v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-}
-static void put32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-static void put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-static uint16_t get16(const unsigned char *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-static uint32_t get32(const unsigned char *p)
-{
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-static uint64_t get64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
 
 static int write_all(int fd, const void *buf, size_t len)
 {
@@ -104,11 +71,11 @@ EvlogWriter *evlog_open(const char *path, const char *variant)
     w->start_ns = now_ns();
     unsigned char h[EVLOG_HEADER_BYTES] = {0};
     memcpy(h, EVLOG_MAGIC, 8);
-    put32(h + 8, EVLOG_VERSION);
-    put32(h + 12, EVLOG_HEADER_BYTES);
-    put32(h + 16, EVLOG_RECORD_BYTES);
-    put32(h + 20, 1);
-    put64(h + 24, w->start_ns);
+    le_put32(h + 8, EVLOG_VERSION);
+    le_put32(h + 12, EVLOG_HEADER_BYTES);
+    le_put32(h + 16, EVLOG_RECORD_BYTES);
+    le_put32(h + 20, 1);
+    le_put64(h + 24, w->start_ns);
     strncpy((char *)h + 32, variant ? variant : "", 15);
     w->err = write_all(w->fd, h, sizeof h);
     return w;
@@ -133,8 +100,8 @@ static uint16_t site_number(EvlogWriter *w, const char *site)
     w->site_id[h] = id;
     unsigned char *p = slot(w);
     strncpy((char *)p, site, 31);
-    put16(p + 32, EVLOG_SITE_NAME);
-    put16(p + 34, id);
+    le_put16(p + 32, EVLOG_SITE_NAME);
+    le_put16(p + 34, id);
     return id;
 }
 
@@ -143,12 +110,12 @@ void evlog_event(void *ud, const EngEvent *ev)
     EvlogWriter *w = ud;
     uint16_t site = site_number(w, ev->site);
     unsigned char *p = slot(w);
-    put64(p, ev->t_ns - w->start_ns);
-    put64(p + 8, ev->iter);
-    put64(p + 16, ev->bytes);
-    put64(p + 24, ev->aux);
-    put16(p + 32, ev->kind);
-    put16(p + 34, site);
+    le_put64(p, ev->t_ns - w->start_ns);
+    le_put64(p + 8, ev->iter);
+    le_put64(p + 16, ev->bytes);
+    le_put64(p + 24, ev->aux);
+    le_put16(p + 32, ev->kind);
+    le_put16(p + 34, site);
     p[36] = ev->role;
     p[37] = ev->persistent;
     if (ev->kind == EV_ITER_END)
@@ -185,13 +152,14 @@ int evlog_reader_from(EvlogReader *r, FILE *f, const char *path, char *err, size
         why = "not an event log (bad magic)";
     else if (n < sizeof h)
         why = "truncated header";
-    else if (get32(h + 8) > EVLOG_VERSION)
+    else if (le_get32(h + 8) > EVLOG_VERSION)
         why = "written by a newer format version";
-    else if (get32(h + 8) == 0 || get32(h + 12) != EVLOG_HEADER_BYTES || get32(h + 16) != EVLOG_RECORD_BYTES)
+    else if (le_get32(h + 8) == 0 || le_get32(h + 12) != EVLOG_HEADER_BYTES ||
+             le_get32(h + 16) != EVLOG_RECORD_BYTES)
         why = "corrupt header (unexpected version, header or record size)";
     if (why) {
-        if (get32(h + 8) > EVLOG_VERSION && n == sizeof h)
-            snprintf(err, errlen, "%s: %s (%u; this reader knows %u)", path, why, get32(h + 8),
+        if (le_get32(h + 8) > EVLOG_VERSION && n == sizeof h)
+            snprintf(err, errlen, "%s: %s (%u; this reader knows %u)", path, why, le_get32(h + 8),
                      EVLOG_VERSION);
         else
             snprintf(err, errlen, "%s: %s", path, why);
@@ -199,8 +167,8 @@ int evlog_reader_from(EvlogReader *r, FILE *f, const char *path, char *err, size
         r->f = NULL;
         return -1;
     }
-    r->version = get32(h + 8);
-    r->start_ns = get64(h + 24);
+    r->version = le_get32(h + 8);
+    r->start_ns = le_get64(h + 24);
     memcpy(r->variant, h + 32, 16);
     r->variant[16] = 0;
     return 0;
@@ -217,7 +185,7 @@ int evlog_next(EvlogReader *r, EvlogRecord *rec, char *err, size_t errlen)
             r->truncated = 1;
             return 0;
         }
-        uint16_t kind = get16(p + 32), site = get16(p + 34);
+        uint16_t kind = le_get16(p + 32), site = le_get16(p + 34);
         if (site >= EVLOG_MAX_SITES) {
             snprintf(err, errlen, "corrupt record %llu: site %u out of range", (unsigned long long)r->records,
                      site);
@@ -234,10 +202,10 @@ int evlog_next(EvlogReader *r, EvlogRecord *rec, char *err, size_t errlen)
                      (unsigned long long)r->records, kind);
             return -1;
         }
-        rec->t_ns = get64(p);
-        rec->iter = get64(p + 8);
-        rec->bytes = get64(p + 16);
-        rec->aux = get64(p + 24);
+        rec->t_ns = le_get64(p);
+        rec->iter = le_get64(p + 8);
+        rec->bytes = le_get64(p + 16);
+        rec->aux = le_get64(p + 24);
         rec->kind = kind;
         rec->site = site;
         rec->role = p[36];

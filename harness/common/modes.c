@@ -17,6 +17,14 @@
  *   block in a thread's cache as allocated: stairs of 16 to 32 KiB) and prof_stats on (so
  *   the profiler's own weight is known: probes/je_allocated.h);
  * - lsan: LeakSanitizer preloaded, its exit code one the soak knows. */
+
+/* why a mode cannot see a problem, where several modes share the reason */
+#define BLIND_WHY_ACCESS "nothing checks memory accesses in this mode: a bad access passes unseen or crashes"
+#define BLIND_WHY_HELD                                                                                 \
+    "the tool reports memory no longer pointed to, not memory still held; its resident memory is not " \
+    "judged (its allocator holds freed blocks back)"
+#define BLIND_WHY_RSS "resident memory is not judged under this tool (its allocator holds freed blocks back)"
+
 static const ModeSpec k_modes[MODE_COUNT] = {
     {
         .mode = MODE_NATIVE,
@@ -31,7 +39,7 @@ static const ModeSpec k_modes[MODE_COUNT] = {
         .events = 1,
         .default_builtin = 1,
         .default_cmd = 1,
-        .blind = {"nothing checks memory accesses in this mode: a bad access passes unseen or crashes",
+        .blind = {BLIND_WHY_ACCESS,
                   "no leak checker in this mode, and its heap figures did not grow steadily", NULL, NULL},
     },
     {
@@ -47,14 +55,8 @@ static const ModeSpec k_modes[MODE_COUNT] = {
         .checks_leaks = 1,
         .default_builtin = 2,
         .default_cmd = 5,
-        .blind = {"FLAT: ASan checks every access of this build; this one did not trip it",
-                  "the tool reports memory no longer pointed to, not memory still held; its resident memory "
-                  "is not "
-                  "judged (its allocator holds freed blocks back)",
-                  "the tool reports memory no longer pointed to, not memory still held; its resident memory "
-                  "is not "
-                  "judged (its allocator holds freed blocks back)",
-                  "resident memory is not judged under this tool (its allocator holds freed blocks back)"},
+        .blind = {"FLAT: ASan checks every access of this build; this one did not trip it", BLIND_WHY_HELD,
+                  BLIND_WHY_HELD, BLIND_WHY_RSS},
     },
     {
         .mode = MODE_VALGRIND,
@@ -68,13 +70,7 @@ static const ModeSpec k_modes[MODE_COUNT] = {
         .default_builtin = 3,
         .default_cmd = 4,
         .blind = {"memcheck does not check stack memory that was returned from, nor the engine's arena",
-                  "the tool reports memory no longer pointed to, not memory still held; its resident memory "
-                  "is not "
-                  "judged (its allocator holds freed blocks back)",
-                  "the tool reports memory no longer pointed to, not memory still held; its resident memory "
-                  "is not "
-                  "judged (its allocator holds freed blocks back)",
-                  "resident memory is not judged under this tool (its allocator holds freed blocks back)"},
+                  BLIND_WHY_HELD, BLIND_WHY_HELD, BLIND_WHY_RSS},
     },
     {
         .mode = MODE_JEMALLOC,
@@ -93,7 +89,7 @@ static const ModeSpec k_modes[MODE_COUNT] = {
         .allocator_note = " The red lines are jemalloc's own statistics.",
         .default_builtin = 4,
         .default_cmd = 2,
-        .blind = {"nothing checks memory accesses in this mode: a bad access passes unseen or crashes",
+        .blind = {BLIND_WHY_ACCESS,
                   "no leak checker in this mode, and its heap figures did not grow steadily", NULL, NULL},
     },
     {
@@ -108,14 +104,7 @@ static const ModeSpec k_modes[MODE_COUNT] = {
         .log_format = LOG_SANITIZER,
         .checks_leaks = 1,
         .default_cmd = 3,
-        .blind = {"nothing checks memory accesses in this mode: a bad access passes unseen or crashes",
-                  "the tool reports memory no longer pointed to, not memory still held; its resident memory "
-                  "is not "
-                  "judged (its allocator holds freed blocks back)",
-                  "the tool reports memory no longer pointed to, not memory still held; its resident memory "
-                  "is not "
-                  "judged (its allocator holds freed blocks back)",
-                  "resident memory is not judged under this tool (its allocator holds freed blocks back)"},
+        .blind = {BLIND_WHY_ACCESS, BLIND_WHY_HELD, BLIND_WHY_HELD, BLIND_WHY_RSS},
     },
 };
 
