@@ -278,7 +278,7 @@ test:
 	@tools/ensure-deps test
 	@$(MAKE) --no-print-directory $(VARIANTS)
 	@$(MAKE) --no-print-directory faults-build
-	@tools/run-tests $(VARIANTS)
+	@+tools/run-tests $(VARIANTS)
 
 # `make soak`: checks the names given, builds the variants, runs the matrix (ITERS, MODES,
 # CONFIG, DATA, JOBS, OUT, FAULT, BASELINE), writes the report and exits 0 only if the
@@ -332,7 +332,7 @@ soak-tokenize: deps
 soak-coverage: deps
 	@$(MAKE) --no-print-directory release FAULT=none
 	@$(MAKE) --no-print-directory train VARIANT=coverage FAULT=none
-	@tools/soak-coverage $(if $(ITERS),--iters "$(ITERS)") $(if $(OUT),--out "$(OUT)") $(if $(DATA),--data "$(DATA)")
+	@+tools/soak-coverage $(if $(ITERS),--iters "$(ITERS)") $(if $(OUT),--out "$(OUT)") $(if $(DATA),--data "$(DATA)")
 
 # every fault in every mode at short counts: PASS when each is caught as docs/faults.md requires
 faults: deps
@@ -351,7 +351,7 @@ baseline:
 bisect:
 	@test -n "$(GOOD)" -a -n "$(BAD)" || { echo "usage: make bisect GOOD=<rev> BAD=<rev> [ITERS=300] [CONFIG=soak]" >&2; exit 2; }
 	@$(MAKE) --no-print-directory release FAULT=none
-	@harness/bisect $(GOOD) $(BAD) $(if $(ITERS),--iters $(ITERS)) $(if $(CONFIG),--config $(CONFIG))
+	@+harness/bisect $(GOOD) $(BAD) $(if $(ITERS),--iters $(ITERS)) $(if $(CONFIG),--config $(CONFIG))
 
 # libFuzzer targets (clang): the event-log reader, the samples reader, train_full's command
 # line, the data loader. `make fuzz` runs each for FUZZ_SECONDS from fuzz/corpus/<target>;
@@ -389,13 +389,13 @@ build/bench/cpu_clock: bench/cpu_clock.c
 bench: deps
 	@$(MAKE) --no-print-directory release FAULT=none
 	@$(MAKE) --no-print-directory build/bench/sgemm_ceiling build/bench/bpe_train build/bench/cpu_clock VARIANT=release FAULT=none
-	@bench/run
+	@+bench/run
 
 # the false-alarm campaign (issue 19): clean soaks many times over, half with the other core
 # busy; zero not-PASS is the bar (about 40 minutes; docs/soak.md has the table)
 false-alarms: deps
 	@$(MAKE) --no-print-directory $(VARIANTS) FAULT=none
-	@bench/false-alarms
+	@+bench/false-alarms
 
 # the BPE tokenizer: training time to 512, 1024, 4096 tokens and encode speed (DATA=FILE)
 build/bench/bpe_train: bench/bpe_train.c build/release/libengine.a
@@ -416,13 +416,13 @@ report:
 bench-attrib:
 	@tools/ensure-deps bench-attrib
 	@$(MAKE) --no-print-directory release FAULT=none
-	@bench/attrib
+	@+bench/attrib
 
 # ms/iteration with probes compiled out, idle, samples only and full event log
 bench-probes: deps
 	@$(MAKE) --no-print-directory release
 	@$(MAKE) --no-print-directory build VARIANT=release PROBES=0
-	@tools/bench-probes
+	@+tools/bench-probes
 
 # `make install PREFIX=/usr/local DESTDIR=`: the soak as `flatmem`, for programs of your own
 # (docs/any-program.md). The installed program finds its library and templates next to it.
