@@ -1,9 +1,12 @@
 #include "argv.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -66,26 +69,47 @@ void argv_line(const Argv *a, const char *const *env, int n_env, char *out, size
 static int open_out(const char *path, int append)
 {
     if (!path)
-        return open("/dev/null", O_WRONLY);
-    return open(path, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0644);
+        return open("/dev/null", O_WRONLY | O_CLOEXEC);
+    return open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
+}
+
+int argv_start(const Argv *a, const char *const *env, int n_env, int out, int err, int flags)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return (int)pid;
+    if (flags & ARGV_OWN_GROUP)
+        setpgid(0, 0);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    int in = open("/dev/null", O_RDONLY);
+    if (in >= 0)
+        dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    for (int i = 0; i < n_env; i++)
+        putenv((char *)env[i]);
+    if (flags & ARGV_FLATMEM_PID) {
+        char pid_s[32];
+        snprintf(pid_s, sizeof pid_s, "%d", (int)getpid());
+        setenv("FLATMEM_PID", pid_s, 1);
+    }
+    execvp(a->v[0], a->v);
+    fprintf(stderr, "soak: cannot run %s: %s\n", a->v[0], strerror(errno));
+    _exit(127);
 }
 
 int argv_run(const Argv *a, const char *out, const char *err, int append)
 {
     if (a->n == 0)
         return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        int in = open("/dev/null", O_RDONLY), fo = open_out(out, append);
-        int fe = err && out && !strcmp(err, out) ? fo : open_out(err, append);
-        if (in < 0 || fo < 0 || fe < 0)
-            _exit(127);
-        dup2(in, 0);
-        dup2(fo, 1);
-        dup2(fe, 2);
-        execvp(a->v[0], a->v);
-        _exit(127);
-    }
+    int fo = open_out(out, append);
+    int fe = err && out && !strcmp(err, out) ? fcntl(fo, F_DUPFD_CLOEXEC, 3) : open_out(err, append);
+    int pid = fo < 0 || fe < 0 ? -1 : argv_start(a, NULL, 0, fo, fe, 0);
+    if (fo >= 0)
+        close(fo);
+    if (fe >= 0)
+        close(fe);
     int st = 0;
     if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
         return -1;

@@ -27,6 +27,19 @@ __attribute__((format(printf, 2, 3))) void argv_add(Argv *a, const char *fmt, ..
 /* env[0..n_env) ("NAME=value") and the arguments, quoted for a shell, into out. */
 void argv_line(const Argv *a, const char *const *env, int n_env, char *out, size_t cap);
 
+/* How argv_start starts a child. */
+enum {
+    ARGV_OWN_GROUP = 1, /* in a process group of its own (a watchdog kills it and its children) */
+    ARGV_FLATMEM_PID = 2, /* FLATMEM_PID=its pid: the probe library acts in it, not its children */
+};
+
+/* Starts a (the first word found on PATH) with env[0..n_env) ("NAME=value") added to the
+ * environment, standard input from /dev/null, standard output to fd out and standard
+ * error to fd err, SIGINT and SIGTERM as by default; flags are ARGV_* bits. Returns its
+ * pid, or -1 (with errno) when fork failed; a command that cannot be run exits 127 after
+ * saying so on its standard error. */
+int argv_start(const Argv *a, const char *const *env, int n_env, int out, int err, int flags);
+
 /* Runs a (the first word found on PATH) to its end, standard input from /dev/null, its
  * standard output into the file out and its standard error into err (NULL: /dev/null; err
  * the same path as out: both into one file; each file truncated first, or appended to with

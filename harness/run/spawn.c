@@ -23,26 +23,6 @@ static int open_output(const Run *r, const char *name)
     return fd;
 }
 
-static void exec_child(const Argv *a, const char *const *env, int n_env, int fo, int fe)
-{
-    setpgid(0, 0); /* its own group: the watchdog kills it and anything it started */
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    dup2(fo, 1);
-    dup2(fe, 2);
-    int null = open("/dev/null", O_RDONLY);
-    if (null >= 0)
-        dup2(null, 0);
-    for (int i = 0; i < n_env; i++)
-        putenv((char *)env[i]);
-    char pid[32]; /* the probe library acts only in this process, not in its children */
-    snprintf(pid, sizeof pid, "%d", (int)getpid());
-    setenv("FLATMEM_PID", pid, 1);
-    execvp(a->v[0], a->v);
-    fprintf(stderr, "soak: cannot run %s: %s\n", a->v[0], strerror(errno));
-    _exit(127);
-}
-
 int spawn_run(Run *r, const Argv *a, const char *const *env, int n_env)
 {
     if (mkdir_p(r->dir) != 0) {
@@ -58,9 +38,8 @@ int spawn_run(Run *r, const Argv *a, const char *const *env, int n_env)
         return -1;
     }
     int fo = open_output(r, "stdout.txt"), fe = fo < 0 ? -1 : open_output(r, "stderr.txt");
-    pid_t pid = fe < 0 ? -1 : fork();
-    if (pid == 0)
-        exec_child(a, env, n_env, fo, fe);
+    /* its own group: the watchdog kills it and anything it started */
+    pid_t pid = fe < 0 ? -1 : argv_start(a, env, n_env, fo, fe, ARGV_OWN_GROUP | ARGV_FLATMEM_PID);
     if (fe >= 0 && pid < 0)
         fprintf(stderr, "soak: fork: %s\n", strerror(errno));
     if (fo >= 0)
