@@ -146,8 +146,8 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         found |= !strcmp(b, known[i]);
     if (!ok || !found) {
-        fprintf(stderr, "usage: anyprog clean|leak|reach|mmap|plateau|onetime|steps|header|churn|record|calloc|strdup|"
-                        "realloc|two ITERATIONS\n");
+        fprintf(stderr, "usage: anyprog clean|leak|reach|mmap|plateau|onetime|steps|header|churn|record|"
+                        "calloc|strdup|realloc|two ITERATIONS\n");
         return 2;
     }
     if (!strcmp(b, "onetime"))
