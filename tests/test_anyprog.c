@@ -615,6 +615,41 @@ static void test_install(void **state)
         0);
 }
 
+/* How many processes run `sleep SECONDS` (by their command line): none must be left. */
+static int sleepers(long seconds)
+{
+    return test_sh("for f in /proc/[0-9]*/cmdline; do (tr '\\0' ' ' <$f) 2>/dev/null; echo; done | "
+                   "grep -q '^sleep %ld $'",
+                   seconds) == 0;
+}
+
+/* A program that leaves processes behind (a background job, one in a session of its own,
+ * an orphan of a subshell) and one that hangs past its timeout: after the soak none is
+ * still running, and the runs say what outlived the command. */
+static void test_nothing_outlives_the_soak(void **state)
+{
+    (void)state;
+    long s = 30000 + getpid() % 10000; /* a sleep of its own, told apart from others */
+    char script[PATH_MAX + 16], cmd[3 * PATH_MAX];
+    snprintf(script, sizeof script, "%s/bg.sh", test_tmpdir());
+    FILE *f = fopen(script, "w");
+    assert_non_null(f);
+    fprintf(f, "#!/bin/sh\nsleep %ld &\nsetsid sleep %ld &\n( sleep %ld & )\n", s, s, s);
+    fprintf(f, "if [ \"$2\" = hang ]; then exec sleep %ld; fi\nexec %s clean \"$1\"\n", s + 1, g_prog);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "sh %s {iters}", script);
+    assert_int_equal(soak_cmd("bg", cmd, "--iters 400 --modes native,lsan"), 0);
+    if (sleepers(s))
+        fail_msg("a process the soak's runs started is still running (sleep %ld)", s);
+    if (!strstr(str(run_of("lsan", 400), "note"), "3 processes outlived the command and were stopped: sleep"))
+        fail_msg("the run does not say what outlived it: %s", str(run_of("lsan", 400), "note"));
+    snprintf(cmd, sizeof cmd, "sh %s {iters} hang", script);
+    assert_int_equal(soak_cmd("hang", cmd, "--iters 400 --modes native --timeout 1"), 1);
+    expect("native", 400, "TIMEOUT", "timeout", NULL);
+    if (sleepers(s) || sleepers(s + 1))
+        fail_msg("a run stopped at its timeout left processes running");
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -646,7 +681,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_bounded_python_cache_passes),
         cmocka_unit_test(test_bpe_leak_per_merge_fails),
         cmocka_unit_test(test_too_short_is_not_judged),
+        cmocka_unit_test(test_nothing_outlives_the_soak),
     };
+    test_filter_from_env();
     int rc = cmocka_run_group_tests_name("anyprog", tests, tmpdir_setup, tmpdir_teardown);
     json_decref(g_doc);
     return rc;

@@ -488,6 +488,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_disk_full_is_not_a_pass),
         cmocka_unit_test(test_two_soaks_at_once),
     };
+    test_filter_from_env();
     int rc = cmocka_run_group_tests_name("soak", tests, tmpdir_setup, tmpdir_teardown);
     json_decref(g_doc);
     return rc;

@@ -50,6 +50,14 @@ static inline int tmpdir_teardown(void **state)
     return system(cmd);
 }
 
+/* TEST_ONLY=PATTERN in the environment runs only the tests whose names match it (cmocka's
+ * filter: * and ? wildcards), for the one test one is working on. Before the group runs. */
+static inline void test_filter_from_env(void)
+{
+    if (getenv("TEST_ONLY"))
+        cmocka_set_test_filter(getenv("TEST_ONLY"));
+}
+
 /* out = the build folder of this test program (build/<variant>, the parent of tests/),
  * as an absolute path, so that it still works after a chdir or inside `cd X && ...`. */
 static inline void build_dir_of(const char *argv0, char *out, size_t cap)

@@ -13,6 +13,7 @@
 #include "spawn.h"
 #include "sysmem.h"
 #include "target.h"
+#include "tree.h"
 #include "util.h"
 #include "verdicts.h"
 #include "workload.h"
@@ -76,18 +77,39 @@ int runner_prepare_resume(const Options *o, const char *out)
     return 0;
 }
 
-/* The watchdog's look at one running run: did it end, or must it be stopped? Returns 1
- * when it ended (and was recorded). */
-static int watch(const Runner *rn, Run *r, CmdSampler *cs)
+/* The pids of the runs still running, but r, into keep (what tree_end leaves alone). */
+static int running_pids(const Run *runs, int n, const Run *r, pid_t *keep)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (runs[i].state == RUN_RUNNING && &runs[i] != r)
+            keep[k++] = runs[i].pid;
+    return k;
+}
+
+/* Run r's process has ended with status: its record, what it left running stopped
+ * (tree.h), its samples, then the caller's judging. runs[0..n): every run (the running
+ * ones are left alone). */
+static void finished(const Runner *rn, Run *r, CmdSampler *cs, int status, const struct rusage *ru,
+                     const Run *runs, int n)
+{
+    static pid_t keep[PLAN_MAX_RUNS];
+    spawn_finished(r, status, ru);
+    tree_end(r, keep, running_pids(runs, n, r, keep));
+    if (target_is_cmd(rn->o))
+        cmdrun_finish(cs, r, WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    rn->ended(r, rn->ctx);
+}
+
+/* The watchdog's look at one running run of runs[0..n): did it end, or must it be
+ * stopped? Returns 1 when it ended (and was recorded). */
+static int watch(const Runner *rn, Run *r, CmdSampler *cs, const Run *runs, int n)
 {
     const Options *o = rn->o;
     int status;
     struct rusage ru;
     if (wait4(r->pid, &status, WNOHANG, &ru) == r->pid) {
-        spawn_finished(r, status, &ru);
-        if (target_is_cmd(o))
-            cmdrun_finish(cs, r, WIFEXITED(status) && WEXITSTATUS(status) == 0);
-        rn->ended(r, rn->ctx);
+        finished(rn, r, cs, status, &ru, runs, n);
         return 1;
     }
     if (target_is_cmd(o))
@@ -113,6 +135,7 @@ void runner_all(const Runner *rn, Run *runs, int n)
     const Options *o = rn->o;
     Progress p;
     progress_start(&p, n, (int)o->jobs, expected_s, (void *)o);
+    tree_init();
     int next = 0, running = 0, done = 0;
     while (done < n && !*rn->stop) {
         for (; running < o->jobs && next < n; next++) {
@@ -126,7 +149,7 @@ void runner_all(const Runner *rn, Run *runs, int n)
             done++;
         }
         for (int i = 0; i < n; i++)
-            if (runs[i].state == RUN_RUNNING && watch(rn, &runs[i], &g_samplers[i])) {
+            if (runs[i].state == RUN_RUNNING && watch(rn, &runs[i], &g_samplers[i], runs, n)) {
                 running--;
                 done++;
                 progress_finished(&p, &runs[i]);
@@ -136,17 +159,14 @@ void runner_all(const Runner *rn, Run *runs, int n)
     }
 }
 
-/* Stops a running run and records it as interrupted. */
-static void stop_one(const Runner *rn, Run *r, CmdSampler *cs)
+/* Stops a running run of runs[0..n) and records it as interrupted. */
+static void stop_one(const Runner *rn, Run *r, CmdSampler *cs, const Run *runs, int n)
 {
     spawn_kill(r, KILL_INTERRUPT);
     int status;
     struct rusage ru;
     wait4(r->pid, &status, 0, &ru);
-    spawn_finished(r, status, &ru);
-    if (target_is_cmd(rn->o))
-        cmdrun_finish(cs, r, 0);
-    rn->ended(r, rn->ctx);
+    finished(rn, r, cs, status, &ru, runs, n);
 }
 
 void runner_stop_all(const Runner *rn, Run *runs, int n)
@@ -155,17 +175,18 @@ void runner_stop_all(const Runner *rn, Run *runs, int n)
             *rn->stop == SIGINT ? "interrupted" : "terminated");
     for (int i = 0; i < n; i++)
         if (runs[i].state == RUN_RUNNING)
-            stop_one(rn, &runs[i], &g_samplers[i]);
+            stop_one(rn, &runs[i], &g_samplers[i], runs, n);
 }
 
 int runner_one(const Runner *rn, Run *r)
 {
     static CmdSampler cs;
+    tree_init();
     if (start(rn->o, r, &cs) != 0)
         return -1;
-    while (!watch(rn, r, &cs)) {
+    while (!watch(rn, r, &cs, r, 1)) {
         if (*rn->stop) {
-            stop_one(rn, r, &cs);
+            stop_one(rn, r, &cs, r, 1);
             return -1;
         }
         nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "facts.h"
+#include "tree.h"
 #include "util.h"
 
 /* Opens DIR/name for the child's output; -1 after a message. */
@@ -38,8 +39,16 @@ int spawn_run(Run *r, const Argv *a, const char *const *env, int n_env)
         return -1;
     }
     int fo = open_output(r, "stdout.txt"), fe = fo < 0 ? -1 : open_output(r, "stderr.txt");
+    /* the environment, and the run's tag, by which what it starts is found (tree.h) */
+    static char tag[PATH_MAX + 64];
+    const char *all[ARGV_MAX + 1];
+    int n_all = 0;
+    for (int i = 0; i < n_env && n_all < ARGV_MAX; i++)
+        all[n_all++] = env[i];
+    tree_tag(r, tag, sizeof tag);
+    all[n_all++] = tag;
     /* its own group: the watchdog kills it and anything it started */
-    pid_t pid = fe < 0 ? -1 : argv_start(a, env, n_env, fo, fe, ARGV_OWN_GROUP | ARGV_FLATMEM_PID);
+    pid_t pid = fe < 0 ? -1 : argv_start(a, all, n_all, fo, fe, ARGV_OWN_GROUP | ARGV_FLATMEM_PID);
     if (fe >= 0 && pid < 0)
         fprintf(stderr, "soak: fork: %s\n", strerror(errno));
     if (fo >= 0)
