@@ -229,7 +229,7 @@ $(BUILD)/libflatmem-probe.so: preload/flatmem_probe.c probes/je_allocated.h | $(
 
 # -O1 -g and nothing of ours: they stand for programs built elsewhere
 $(BUILD)/tests/anyprog: tests/programs/anyprog.c include/flatmem.h | $(BUILD)/tests
-	$(call say,CC,$@)$(CC) -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Iinclude -o $@ $<
+	$(call say,CC,$@)$(CC) -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Iinclude -o $@ $< -pthread
 $(BUILD)/tests/anyprog_cpp: tests/programs/anyprog_cpp.cpp include/flatmem.h | $(BUILD)/tests
 	$(call say,CXX,$@)$(CXX) -std=c++17 -O1 -g -Wall -Wextra -Werror -Iinclude -o $@ $<
 

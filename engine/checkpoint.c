@@ -1,5 +1,6 @@
 #include "checkpoint.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "fault.h"
@@ -47,6 +48,7 @@ static void header(unsigned char *h, const GPT *m, const CkptMeta *meta)
 EngErr ckpt_save(FILE *f, const GPT *m, const CkptMeta *meta)
 {
     unsigned char h[HEADER_BYTES];
+    fault_checkpoint_save(fileno(f)); /* fd_leak */
     header(h, m, meta);
     uint64_t sum = fnv(FNV_START, h, sizeof h);
     int ok = fwrite(h, 1, sizeof h, f) == sizeof h;

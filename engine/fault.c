@@ -151,6 +151,20 @@ void fault_checkpoint_load(void)
 void fault_checkpoint_load(void) {}
 #endif
 
+#ifdef ENGINE_FAULT_FD_LEAK
+#include <unistd.h>
+int g_fd_leak = -1;
+void fault_checkpoint_save(int fd)
+{
+    g_fd_leak = dup(fd); /* overwritten by the next checkpoint's: never closed */
+}
+#else
+void fault_checkpoint_save(int fd)
+{
+    (void)fd;
+}
+#endif
+
 #ifdef ENGINE_FAULT_BPE_LEAK
 void *volatile g_bpe_leak;
 void fault_bpe_merge(void)

@@ -56,6 +56,12 @@ void fault_step_scratch(struct Arena *a);
  * load_leak: 4 KiB from malloc whose pointer is dropped: a leak made once. */
 void fault_checkpoint_load(void);
 
+/* ckpt_save, each checkpoint written, with the file it is written to (program thread).
+ * fd_leak: a duplicate of the file's descriptor, never closed: one descriptor more per
+ * checkpoint (in the soak workload every 50 iterations), open on a file that the next
+ * checkpoint's rename deletes. No byte of the heap moves. */
+void fault_checkpoint_save(int fd);
+
 /* bpe.c's apply_merge, once per merge (tokenizer training: the tokenize program).
  * bpe_leak: 32 bytes from malloc whose pointer the next merge overwrites. */
 void fault_bpe_merge(void);

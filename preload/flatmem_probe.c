@@ -6,6 +6,9 @@
  * It acts only in the process the soak started (FLATMEM_PID is that process's pid: a child
  * the program starts inherits the environment but is left alone) and only with FLATMEM_DIR
  * set (the run folder). There it writes, with write(2) and no allocation:
+ *   span.csv    "t_ns,0" when the program's own start-up has begun (this constructor) and
+ *               "t_ns,1" at its exit (this destructor): the program's time without a
+ *               tool's start-up and leak check, for samples placed by time
  *   steps.csv   "t_ns,step" for each flatmem_step(step) (include/flatmem.h)
  *   probe.csv   "t_ns,allocated,active,resident,mapped,retained": jemalloc's statistics
  *               (allocated without its profiler's weight: probes/je_allocated.h)
@@ -35,10 +38,10 @@ typedef int (*MallctlFn)(const char *, void *, size_t *, void *, size_t);
 static struct {
     int active;
     char dir[3072];
-    int steps_fd, probe_fd, dumps_fd, malloc_fd;
+    int steps_fd, probe_fd, dumps_fd, malloc_fd, span_fd;
     MallctlFn mallctl;
     long sample_ms;
-} g = {.steps_fd = -1, .probe_fd = -1, .dumps_fd = -1, .malloc_fd = -1};
+} g = {.steps_fd = -1, .probe_fd = -1, .dumps_fd = -1, .malloc_fd = -1, .span_fd = -1};
 
 static uint64_t now_ns(void)
 {
@@ -157,6 +160,9 @@ __attribute__((constructor)) static void probe_start(void)
     if (!dir || !pid || atol(pid) != (long)getpid() || strlen(dir) >= sizeof g.dir)
         return;
     strcpy(g.dir, dir);
+    g.span_fd = open_out("span.csv");
+    if (g.span_fd >= 0)
+        put_line(g.span_fd, (uint64_t[2]){now_ns(), 0}, 2, NULL);
     g.steps_fd = open_out("steps.csv");
     const char *ms = getenv("FLATMEM_SAMPLE_MS");
     g.sample_ms = ms && atol(ms) > 0 ? atol(ms) : 100;
@@ -176,4 +182,10 @@ __attribute__((constructor)) static void probe_start(void)
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_create(&t, &attr, sampler, NULL);
     pthread_attr_destroy(&attr);
+}
+
+__attribute__((destructor)) static void probe_end(void)
+{
+    if (g.span_fd >= 0)
+        put_line(g.span_fd, (uint64_t[2]){now_ns(), 1}, 2, NULL);
 }

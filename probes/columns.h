@@ -27,6 +27,10 @@
 #define COL_JE_RETAINED "jemalloc.retained"
 #define COL_PSS "proc.pss_bytes" /* --cmd runs: proportional set size (/proc/PID/smaps_rollup) */
 #define COL_TAPE_BYTES "tape.bytes" /* the tape's entry array, in bytes (capacity x entry size) */
+/* resources beyond bytes (counts, judged like memory: docs/soak.md) */
+#define COL_FDS "proc.fds" /* open file descriptors */
+#define COL_THREADS "proc.threads"
+#define COL_MAPS "proc.maps" /* memory mappings (lines of /proc/PID/maps) */
 
 /* The header line, in the order the sampler writes the columns. */
 #define COLUMNS_HEADER                                                                                    \
@@ -34,7 +38,8 @@
              "," COL_TAPE_ENTRIES "," COL_TAPE_CAPACITY "," COL_TRANSIENT_LIVE "," COL_TRANSIENT_BYTES    \
              "," COL_PARAMETER_BYTES "," COL_GRADIENT_BYTES "," COL_OPTIMIZER_BYTES "," COL_HEAP_BYTES    \
              "," COL_HEAP_ALLOCS "," COL_RSS "," COL_MALLOC_IN_USE "," COL_JE_ALLOCATED "," COL_JE_ACTIVE \
-             "," COL_JE_RESIDENT "," COL_JE_MAPPED "," COL_JE_RETAINED "," COL_TAPE_BYTES
+             "," COL_JE_RESIDENT "," COL_JE_MAPPED "," COL_JE_RETAINED "," COL_TAPE_BYTES "," COL_FDS     \
+             "," COL_THREADS "," COL_MAPS
 
 /* Prefixes of the series the engine counts exactly (the same value every iteration). */
 #define COL_EXACT_PREFIXES "arena.", "tape.", "mem.", "persistent.", "tensors."

@@ -176,6 +176,9 @@ static void write_row(Sampler *s, const EngEvent *ev)
     row_jemalloc(&r, s, "stats.retained");
     row_char(&r, ',');
     row_u64(&r, s->tape_bytes);
+    const long counts[] = {sysmem_fds_of(0), sysmem_threads_of(0), sysmem_maps_of(0)};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+        row_opt(&r, counts[i] >= 0, (uint64_t)counts[i]);
     row_char(&r, '\n');
     size_t off = 0;
     while (off < r.n && !s->err) {

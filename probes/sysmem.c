@@ -1,7 +1,9 @@
 #include "sysmem.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -50,4 +52,77 @@ size_t sysmem_peak_rss_bytes(void)
     if (getrusage(RUSAGE_SELF, &ru) != 0)
         return 0;
     return (size_t)ru.ru_maxrss * 1024;
+}
+
+/* /proc/PID/name (pid 0: self), opened. */
+static int open_proc(int pid, const char *name, int flags)
+{
+    char path[64];
+    if (pid)
+        snprintf(path, sizeof path, "/proc/%d/%s", pid, name);
+    else
+        snprintf(path, sizeof path, "/proc/self/%s", name);
+    return open(path, flags | O_CLOEXEC);
+}
+
+long sysmem_fds_of(int pid)
+{
+    int fd = open_proc(pid, "fd", O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return -1;
+    char buf[4096];
+    long n = 0;
+    for (;;) { /* getdents64, not opendir: opendir allocates its buffer */
+        long got = syscall(SYS_getdents64, fd, buf, sizeof buf);
+        if (got <= 0)
+            break;
+        for (long off = 0; off < got;) {
+            const struct dirent64 *e = (const struct dirent64 *)(buf + off);
+            n += e->d_name[0] != '.';
+            off += e->d_reclen;
+        }
+    }
+    close(fd);
+    return pid ? n : n - 1; /* our own count's descriptor is not the program's */
+}
+
+long sysmem_threads_of(int pid)
+{
+    char buf[1024];
+    int fd = open_proc(pid, "stat", O_RDONLY);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    /* after the command's closing parenthesis: state (field 3) ... num_threads (field 20) */
+    char *p = NULL;
+    for (char *q = buf; *q; q++)
+        p = *q == ')' ? q : p;
+    if (!p)
+        return -1;
+    int field = 2;
+    for (p++; *p && field < 20; p++)
+        field += *p == ' ';
+    long v = 0;
+    for (; *p >= '0' && *p <= '9'; p++)
+        v = v * 10 + (*p - '0');
+    return field == 20 ? v : -1;
+}
+
+long sysmem_maps_of(int pid)
+{
+    int fd = open_proc(pid, "maps", O_RDONLY);
+    if (fd < 0)
+        return -1;
+    char buf[4096];
+    long lines = 0;
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        for (ssize_t i = 0; i < n; i++)
+            lines += buf[i] == '\n';
+    close(fd);
+    return lines;
 }

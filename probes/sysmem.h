@@ -12,6 +12,14 @@ size_t sysmem_rss_bytes(void);
 /* The same for another process (/proc/PID/statm); 0 if it is gone or unreadable. */
 size_t sysmem_rss_of(int pid);
 
+/* Resources beyond bytes, of process pid (0: this process), read without allocating (a
+ * sampler must not move what it measures); -1 when unreadable (the process is gone):
+ * open descriptors (/proc/PID/fd, the one opened to count them not counted), threads
+ * (/proc/PID/stat), memory mappings (lines of /proc/PID/maps). */
+long sysmem_fds_of(int pid);
+long sysmem_threads_of(int pid);
+long sysmem_maps_of(int pid);
+
 /* Peak resident set size (getrusage ru_maxrss), in bytes. */
 size_t sysmem_peak_rss_bytes(void);
 

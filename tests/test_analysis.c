@@ -240,6 +240,48 @@ static void test_too_few_rows_are_not_judged(void **state)
     assert_true(series(&an, "arena.used_bytes")->judged);
 }
 
+/* Counts of resources, one row per 10 iterations of 2000: descriptors that leak one per 50
+ * iterations (and the bytes of their buffers), threads of a pool that fills to 4 and then
+ * stays with a short-lived helper now and then, mappings that follow the heap. */
+static void resource_samples(Samples *s)
+{
+    const char *names[] = {"iter", "proc.fds", "proc.threads", "proc.maps", "malloc.in_use_bytes"};
+    memset(s, 0, sizeof *s);
+    s->ncols = 5;
+    for (int i = 0; i < 5; i++)
+        s->names[i] = strdup(names[i]);
+    s->values = calloc(201 * 5, sizeof(double));
+    for (long it = 10; it <= 2000; it += 10) {
+        double *row = s->values + s->nrows++ * 5;
+        row[0] = (double)it;
+        row[1] = 5 + (double)(it / 50);
+        row[2] = 1 + (it < 300 ? (double)(it / 100) : 3) + (it % 170 == 0); /* a helper, at times */
+        row[3] = 40 + (double)(it / 100);
+        row[4] = 9000 + 4.6 * (double)it;
+    }
+}
+
+static void test_resource_counts(void **state)
+{
+    (void)state;
+    Samples s;
+    resource_samples(&s);
+    Tolerance t = tolerance_defaults();
+    RunAnalysis an;
+    analyze_run(&s, 2000, &t, 0, &an); /* a mode whose resident memory is not judged */
+    const SeriesResult *fds = series(&an, "proc.fds");
+    assert_int_equal(fds->cls, SERIES_COUNT);
+    assert_true(fds->judged && fds->growing);
+    ASSERT_CLOSE(fds->slope, 0.02, 0, 0.1, "descriptors per iteration");
+    assert_string_equal(an.series[an.worst].name, "proc.fds"); /* before the bytes of their buffers */
+    assert_false(series(&an, "proc.threads")->growing); /* a pool that fills, a helper at times */
+    assert_false(series(&an, "proc.maps")->judged); /* follows memory: judged with resident memory */
+    analyze_run(&s, 2000, &t, 1, &an);
+    assert_true(series(&an, "proc.maps")->judged && series(&an, "proc.maps")->growing);
+    assert_string_equal(an.series[an.worst].name, "proc.fds");
+    samples_free(&s);
+}
+
 static void test_theil_sen_ignores_outliers(void **state)
 {
     (void)state;
@@ -266,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_plateau_and_size_classes),
         cmocka_unit_test(test_too_few_rows_are_not_judged),
         cmocka_unit_test(test_theil_sen_ignores_outliers),
+        cmocka_unit_test(test_resource_counts),
     };
     return cmocka_run_group_tests_name("analysis", tests, NULL, NULL);
 }

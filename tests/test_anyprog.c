@@ -615,6 +615,30 @@ static void test_install(void **state)
         0);
 }
 
+/* Resources beyond bytes: a log opened every 50 iterations and never closed is a
+ * descriptor leak in every mode, open on what it opened, named where it was opened by
+ * memcheck (--track-fds); a thread started every 50 iterations and never ended is a
+ * thread leak. Their rates are counted, not bytes. */
+static void test_descriptors_and_threads(void **state)
+{
+    (void)state;
+    assert_int_equal(soak_cmd("fds", prog("fds"), "--iters 2000 --modes native,valgrind,lsan"), 1);
+    expect("native", 2000, "GROWING", "descriptor-leak", NULL);
+    expect("lsan", 2000, "GROWING", "descriptor-leak", NULL);
+    expect("valgrind", 2000, "GROWING", "descriptor-leak", NULL);
+    json_t *p = expect_problem("descriptor-leak", "open_log_step", "native,valgrind,lsan", 1);
+    double rate = json_number_value(json_object_get(json_object_get(p, "per_iter"), "median"));
+    if (rate < 0.02 * 0.75 || rate > 0.02 * 1.25)
+        fail_msg("fds: %s; expected one descriptor every 50 iterations within 25%%", str(p, "summary"));
+    json_t *grown = json_object_get(run_of("native", 2000), "descriptors_grown");
+    assert_string_equal(str(grown, "target"), "/dev/null");
+    assert_true(json_integer_value(json_object_get(grown, "count")) >= 30);
+    assert_int_equal(soak_cmd("threads", prog("threads"), "--iters 2000 --modes native,lsan"), 1);
+    expect("native", 2000, "GROWING", "thread-leak", NULL);
+    expect("lsan", 2000, "GROWING", "thread-leak", NULL);
+    expect_problem("thread-leak", NULL, "native,lsan", 1);
+}
+
 /* How many processes run `sleep SECONDS` (by their command line): none must be left. */
 static int sleepers(long seconds)
 {
@@ -682,6 +706,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_bpe_leak_per_merge_fails),
         cmocka_unit_test(test_too_short_is_not_judged),
         cmocka_unit_test(test_nothing_outlives_the_soak),
+        cmocka_unit_test(test_descriptors_and_threads),
     };
     test_filter_from_env();
     int rc = cmocka_run_group_tests_name("anyprog", tests, tmpdir_setup, tmpdir_teardown);

@@ -49,7 +49,7 @@ static void fixture_run(const char *root, const char *name, const char *mode, lo
     for (long it = 1; it <= iters; it += it == 1 ? 9 : 10)
         fprintf(f,
                 "%ld,0.1,1113856,1113856,1113856,21,256,42,1069064,61696,61696,123392,%ld,13,%ld,421040,,,,,,"
-                "16384\n",
+                "16384,9,3,40\n",
                 it, 1578919L + grow_per_iter * it, 6500000L + grow_per_iter * it);
     fclose(f);
 }

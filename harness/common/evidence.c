@@ -10,6 +10,6 @@ Tolerance tolerance_defaults(void)
 
 const char *series_class_name(SeriesClass c)
 {
-    static const char *const names[] = {"exact", "allocator", "resident", "ignored"};
+    static const char *const names[] = {"exact", "allocator", "resident", "count", "ignored"};
     return c <= SERIES_IGNORED ? names[c] : "?";
 }

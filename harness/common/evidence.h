@@ -9,9 +9,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum SeriesClass { SERIES_EXACT, SERIES_ALLOC, SERIES_RSS, SERIES_IGNORED } SeriesClass;
+/* How a series of samples.csv is judged: exact (the engine's counters: any change), allocator
+ * and resident bytes (sampled: steady growth of the floors, by a byte or a page), counts of
+ * resources beyond bytes (descriptors, threads, mappings: steady growth by one). */
+typedef enum SeriesClass { SERIES_EXACT, SERIES_ALLOC, SERIES_RSS, SERIES_COUNT, SERIES_IGNORED } SeriesClass;
 
-/* "exact", "allocator", "resident", "ignored": how run.json names a class. */
+/* "exact", "allocator", "resident", "count", "ignored": how run.json names a class. */
 const char *series_class_name(SeriesClass c);
 
 /* How runs are judged (soak options). */
@@ -70,6 +73,14 @@ typedef struct Finding {
     char frames[FINDING_FRAMES][200]; /* "function file:line" */
     int n_frames;
 } Finding;
+
+/* Descriptors that grew in a run: what they are open on and, where a tool says (memcheck's
+ * --track-fds), the program's frame that opened them. */
+typedef struct FdGrowth {
+    char target[160]; /* "/tmp/x.log", "/tmp/ck.bin (deleted)", "socket", "pipe" */
+    char frame[200]; /* "open_log_step /src/prog.c:122", "" when no tool said */
+    int count; /* how many more at the end than after warm-up (memcheck: open at exit) */
+} FdGrowth;
 
 #define ATTRIB_MAX 8
 

@@ -17,4 +17,8 @@ int fault_known(const char *name);
 /* The verdict docs/faults.md requires of fault in mode m, or V_NOT_RUN when none is. */
 Verdict verdict_required(const char *fault, Mode m);
 
+/* The smallest count at which the verdict is required (a runs of fewer iterations than it
+ * takes to show the fault requires nothing): 0 for most. */
+long fault_min_iters(const char *fault);
+
 #endif

@@ -1,9 +1,12 @@
 #include "kinds.h"
 
+#include <stddef.h>
+
 static const struct {
     const char *name;
     Family family;
     const char *words;
+    const char *unit; /* of its rate: NULL for bytes */
 } k_kinds[KIND_COUNT] = {
     [KIND_INVALID_ACCESS] =
         {"invalid-access", FAM_ACCESS,
@@ -18,6 +21,11 @@ static const struct {
                               "resident memory grows outside the heap (mmap, stacks)"},
     [KIND_UNEXPLAINED_GROWTH] = {"unexplained-growth", FAM_PAGES,
                                  "resident memory grows; no heap figure was measured to tell where"},
+    [KIND_DESCRIPTOR_LEAK] = {"descriptor-leak", FAM_RESOURCE,
+                              "open file descriptors pile up (files, sockets, pipes never closed)",
+                              "descriptors"},
+    [KIND_THREAD_LEAK] = {"thread-leak", FAM_RESOURCE, "threads pile up (started, never joined or ended)",
+                          "threads"},
     [KIND_ONE_TIME_LEAK] = {"one-time-leak", FAM_HEAP,
                             "memory allocated once and never freed (the same at every count)"},
     [KIND_PEAK_GROWTH] = {"peak-growth", FAM_SOAK,
@@ -45,8 +53,13 @@ Family kind_family(Kind k)
     return k < KIND_COUNT ? k_kinds[k].family : FAM_NONE;
 }
 
+const char *kind_unit(Kind k)
+{
+    return k < KIND_COUNT ? k_kinds[k].unit : NULL;
+}
+
 int kind_is_growth(Kind k)
 {
     Family f = kind_family(k);
-    return f == FAM_HEAP || f == FAM_PAGES || k == KIND_PEAK_GROWTH;
+    return f == FAM_HEAP || f == FAM_PAGES || f == FAM_RESOURCE || k == KIND_PEAK_GROWTH;
 }

@@ -16,6 +16,8 @@ typedef enum Kind {
     KIND_ALLOCATOR_RETENTION, /* jemalloc's active pages grow while what is allocated is flat */
     KIND_NON_HEAP_GROWTH, /* RSS grows while the heap, measured, is flat */
     KIND_UNEXPLAINED_GROWTH, /* RSS grows and no heap figure was measured */
+    KIND_DESCRIPTOR_LEAK, /* open file descriptors grow */
+    KIND_THREAD_LEAK, /* threads grow */
     KIND_ONE_TIME_LEAK, /* a leak that does not grow with the count */
     KIND_PEAK_GROWTH, /* the sweep's peak grows with the count */
     KIND_BASELINE_REGRESSION,
@@ -26,8 +28,9 @@ typedef enum Kind {
     KIND_COUNT
 } Kind;
 
-/* What a family of kinds is about: a bad access, the heap, pages, the process, the soak. */
-typedef enum Family { FAM_ACCESS, FAM_HEAP, FAM_PAGES, FAM_PROCESS, FAM_SOAK, FAM_NONE } Family;
+/* What a family of kinds is about: a bad access, the heap, pages, resources counted one by
+ * one (descriptors, threads), the process, the soak. */
+typedef enum Family { FAM_ACCESS, FAM_HEAP, FAM_PAGES, FAM_RESOURCE, FAM_PROCESS, FAM_SOAK, FAM_NONE } Family;
 
 /* "reachable-growth": the word in summary.json, the console and the page ("" for KIND_NONE). */
 const char *kind_name(Kind k);
@@ -37,7 +40,10 @@ const char *kind_words(Kind k);
 
 Family kind_family(Kind k);
 
-/* 1 when the kind is memory that grows (heap, pages, peak), not an access or a crash. */
+/* What its rate counts: "descriptors", "threads"; NULL for bytes. */
+const char *kind_unit(Kind k);
+
+/* 1 when the kind is memory (or a resource) that grows (heap, pages, peak), not an access or a crash. */
 int kind_is_growth(Kind k);
 
 #endif

@@ -61,6 +61,7 @@ typedef struct Run {
     StackGrowth stacks[ATTRIB_MAX]; /* jemalloc runs that grow: the functions that grew */
     int n_stacks;
     char stacks_why[200]; /* when there are none: why not */
+    FdGrowth fds; /* the descriptors that grew most (RUN/fds.txt; memcheck's --track-fds) */
     double leak_bytes; /* the tool's leak summary: bytes leaked (NAN: no report) */
     double leak_objects; /* and in how many allocations (NAN: not said) */
     int one_time_leak; /* its leak does not grow with the count (verdict_leaks) */

@@ -40,7 +40,11 @@ static void split_frame(const char *frame, char *fn, size_t fncap, char *loc, si
 static Evidence evidence_of(const Run *r)
 {
     Evidence e = {.run = r, .kind = r->kind != KIND_NONE ? r->kind : KIND_CRASH, .stack = -1};
-    if (r->has_finding && r->finding.n_frames) {
+    if (r->kind == KIND_DESCRIPTOR_LEAK &&
+        r->fds.frame[0]) { /* memcheck --track-fds: where they were opened */
+        split_frame(r->fds.frame, e.function, sizeof e.function, e.location, sizeof e.location);
+        e.reported = 1;
+    } else if (r->has_finding && r->finding.n_frames) {
         split_frame(r->finding.frames[0], e.function, sizeof e.function, e.location, sizeof e.location);
         e.reported = 1;
     } else if (r->n_stacks &&
@@ -98,6 +102,10 @@ static void problem_add(Problem *p, const Evidence *e)
                 snprintf(p->frames[p->n_frames++], sizeof p->frames[0], "%s", c);
         }
     }
+    if (e->kind == KIND_DESCRIPTOR_LEAK && e->run->fds.count > 0 && !p->detail[0])
+        snprintf(p->detail, sizeof p->detail,
+                 "open on %s: %d more at the end of %s %ld than after its warm-up", e->run->fds.target,
+                 e->run->fds.count, mode_name(e->run->mode), e->run->iters);
     if (e->kind < p->kind) /* the more telling (kinds.h's order) */
         p->kind = e->kind;
     if (p->n_runs < DIAG_RUNS)
@@ -355,12 +363,18 @@ static double run_rate(const Diagnosis *d, const Problem *p, const Run *r, RateS
             }
         return NAN;
     }
-    double others = others_rate(d, p, r);
+    /* a count of descriptors or threads is its own, not shared with the bytes of leaks */
+    int counts = kind_unit(p->kind) != NULL;
+    double others = counts ? 0 : others_rate(d, p, r);
     if (r->verdict != V_GROWING || r->an.worst < 0 || isnan(others) || r->resume_from)
         return NAN;
     const SeriesResult *w = &r->an.series[r->an.worst];
-    RateSource have = w->cls == SERIES_EXACT ? RS_EXACT : w->cls == SERIES_ALLOC ? RS_ALLOC : RS_RESIDENT;
-    if (have != src || w->slope - others <= 0)
+    RateSource have = w->cls == SERIES_EXACT || w->cls == SERIES_COUNT ? RS_EXACT
+                      : w->cls == SERIES_ALLOC                         ? RS_ALLOC
+                                                                       : RS_RESIDENT;
+    /* the rate counts what the kind counts: bytes, or descriptors (a growing count of
+     * mappings follows memory and is no rate of bytes) */
+    if (counts != (w->cls == SERIES_COUNT) || have != src || w->slope - others <= 0)
         return NAN;
     char less[48] = "";
     if (others > 0)
@@ -433,7 +447,8 @@ static void problem_leak_rate(Problem *p)
 static void problem_rate(Problem *p, const Diagnosis *d)
 {
     Family fam = kind_family(p->kind);
-    if ((fam != FAM_HEAP && fam != FAM_PAGES) || p->kind == KIND_ONE_TIME_LEAK || p->from_leaks)
+    if ((fam != FAM_HEAP && fam != FAM_PAGES && fam != FAM_RESOURCE) || p->kind == KIND_ONE_TIME_LEAK ||
+        p->from_leaks)
         return;
     for (RateSource src = RS_EXACT; src < RS_NONE; src++) {
         const Run *best = NULL;

@@ -12,6 +12,7 @@ Cell verdict_cell(const Run *runs, int n, const char *fault, Mode m)
 {
     Cell c = {
         .fault = fault, .mode = m, .worst = V_FLAT, .required = verdict_required(fault, m), .caught = 1};
+    int judged = 0; /* runs long enough for the requirement (faults.h: fault_min_iters) */
     for (int i = 0; i < n; i++) {
         const Run *r = &runs[i];
         if (r->mode != m || strcmp(r->fault, fault))
@@ -20,9 +21,14 @@ Cell verdict_cell(const Run *runs, int n, const char *fault, Mode m)
             c.worst = r->verdict;
             c.example = r;
         }
+        if (r->iters < fault_min_iters(fault))
+            continue;
+        judged++;
         if (c.required != V_NOT_RUN && r->verdict != c.required)
             c.caught = 0;
     }
+    if (!judged)
+        c.required = V_NOT_RUN; /* too short to require anything of it */
     c.missed = verdict_cell_missed(&c);
     return c;
 }

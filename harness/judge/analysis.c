@@ -15,6 +15,10 @@ SeriesClass series_class(const char *name)
     /* jemalloc.mapped and .retained are address space, not memory: shown in the charts,
      * not analysed (they step by megabytes as the allocator warms up) */
     static const char *const rss[] = {COL_RSS, COL_PSS, COL_JE_ACTIVE, COL_JE_RESIDENT};
+    static const char *const counts[] = {COL_FDS, COL_THREADS, COL_MAPS};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+        if (!strcmp(name, counts[i]))
+            return SERIES_COUNT;
     for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
         if (!strncmp(name, exact[i], strlen(exact[i])))
             return SERIES_EXACT;
@@ -171,6 +175,31 @@ static int analyze_series(const Samples *s, int c, double warm_iter, const Toler
     return 1;
 }
 
+/* Which growing series decides a run, lowest first: descriptors and threads (a resource
+ * that runs out, whatever the bytes do), then by class, the most exact first; mappings
+ * last (they follow the memory the other series measure). */
+static int decides_rank(const SeriesResult *r)
+{
+    if (!strcmp(r->name, COL_FDS) || !strcmp(r->name, COL_THREADS))
+        return -1;
+    return !strcmp(r->name, COL_MAPS) ? SERIES_IGNORED : (int)r->cls;
+}
+
+/* Whether a series is judged in a run: resident series only where the mode's allocator
+ * lets them speak (judge_rss), and mappings with them; descriptors and threads always. PSS
+ * and jemalloc's resident are shown, not judged: PSS moves when another process sharing
+ * the same pages (libraries) starts or ends, with nothing held by this one; jemalloc's
+ * resident counts its metadata, the heap profiler's tables included (a step of ~2 MiB at
+ * the first profile dump). */
+static int series_judged(const SeriesResult *r, int judge_rss)
+{
+    if (!strcmp(r->name, COL_PSS) || !strcmp(r->name, COL_JE_RESIDENT))
+        return 0;
+    if (r->cls == SERIES_RSS || !strcmp(r->name, COL_MAPS))
+        return judge_rss;
+    return 1;
+}
+
 /* The largest value of a column over every row (warm-up included), or NAN. */
 static double column_max(const Samples *s, int c)
 {
@@ -199,12 +228,7 @@ void analyze_run(const Samples *s, uint64_t iterations, const Tolerance *t, int 
         memset(r, 0, sizeof *r);
         snprintf(r->name, sizeof r->name, "%s", s->names[c]);
         r->cls = series_class(s->names[c]);
-        /* shown, not judged: PSS moves when another process sharing the same pages
-         * (libraries) starts or ends, with nothing held by this one; jemalloc's resident
-         * counts its metadata, the heap profiler's tables included (a step of ~2 MiB at
-         * the first profile dump) */
-        r->judged = (r->cls != SERIES_RSS || judge_rss) && strcmp(r->name, COL_PSS) &&
-                    strcmp(r->name, COL_JE_RESIDENT);
+        r->judged = series_judged(r, judge_rss);
         if (!strcmp(r->name, COL_RSS))
             out->peak_rss = column_max(s, c);
         if (r->cls == SERIES_IGNORED || !analyze_series(s, c, warm_iter, t, r, x, y))
@@ -219,7 +243,8 @@ void analyze_run(const Samples *s, uint64_t iterations, const Tolerance *t, int 
         if (r->growing) { /* the series that decides: the most exact class, then the fastest */
             out->growing = 1;
             const SeriesResult *w = out->worst >= 0 ? &out->series[out->worst] : NULL;
-            if (!w || r->cls < w->cls || (r->cls == w->cls && r->slope > w->slope))
+            int rank = decides_rank(r), w_rank = w ? decides_rank(w) : 0;
+            if (!w || rank < w_rank || (rank == w_rank && r->slope > w->slope))
                 out->worst = out->n_series;
         }
         out->n_series++;

@@ -140,8 +140,51 @@ static void frame_name(const char *frame, char *out, size_t cap)
     out[strcspn(out, "<[(")] = 0;
 }
 
+/* Functions of a runtime library by where they are (glibc's "outstring_func" is in
+ * ./stdio-common/): folded stacks carry names only, jeprof's table their files. */
+static struct {
+    char names[128][96];
+    int n;
+} g_runtime;
+
+/* Reads jeprof's --text --lines table: each function whose file is a runtime library's. */
+static void runtime_from_table(const char *table)
+{
+    FILE *f = fopen(table, "r");
+    char line[1024];
+    g_runtime.n = 0;
+    while (f && fgets(line, sizeof line, f) && g_runtime.n < 128) {
+        int used = 0;
+        if (sscanf(line, "%*f %*f%% %*f%% %*f %*f%% %n", &used) != 0 || !used)
+            continue;
+        char *frame = line + used;
+        frame[strcspn(frame, "\n")] = 0;
+        char *disc = strstr(frame, " (discriminator");
+        if (disc)
+            *disc = 0;
+        char *loc = strrchr(frame, ' '); /* "outstring_func ./stdio-common/...:239" */
+        if (!loc || !frame_is_allocator(frame))
+            continue;
+        *loc = 0;
+        frame_name(frame, g_runtime.names[g_runtime.n++], sizeof g_runtime.names[0]);
+    }
+    if (f)
+        fclose(f);
+}
+
+static int frame_is_runtime(const char *frame)
+{
+    char name[96];
+    frame_name(frame, name, sizeof name);
+    for (int i = 0; i < g_runtime.n; i++)
+        if (!strcmp(g_runtime.names[i], name))
+            return 1;
+    return 0;
+}
+
 /* The frame a folded stack ("a<addr>;b[inline];c") is charged to: the first from the leaf
- * that is not a wrapper; and its first two callers ("main <- start"). */
+ * that is neither a wrapper nor a runtime library's; and its first two callers ("main <-
+ * start"). */
 static void charged_frame(char *stack, char *out, size_t cap, char *callers, size_t ccap)
 {
     char *frames[256], a[96] = "", b[96] = "";
@@ -149,7 +192,7 @@ static void charged_frame(char *stack, char *out, size_t cap, char *callers, siz
     for (char *p = strtok(stack, ";"); p && n < 256; p = strtok(NULL, ";"))
         frames[n++] = p;
     int k = n - 1;
-    while (k > 0 && frame_is_allocator(frames[k]))
+    while (k > 0 && (frame_is_allocator(frames[k]) || frame_is_runtime(frames[k])))
         k--;
     frame_name(k >= 0 ? frames[k] : "?", out, cap);
     if (k >= 1)
@@ -283,16 +326,21 @@ int attrib_jeprof(const char *dir, long iters, StackGrowth *out, int max, char *
     static StackGrowth all[256], earlier[ATTRIB_LATE - 1][256];
     int n_earlier[ATTRIB_LATE - 1] = {0};
     double total = 0, t;
-    for (int k = 0; k + 1 < pr.n_late; k++)
-        if ((n_earlier[k] = growth_at(dir, prog, &pr, k, earlier[k], 256, &t)) < 0)
-            n_earlier[k] = 0;
-    int n = growth_at(dir, prog, &pr, pr.n_late - 1, all, 256, &total);
     char table[PATH_MAX + 32], base[PATH_MAX + 80];
     snprintf(table, sizeof table, "%s/growth.txt", dir);
     snprintf(base, sizeof base, "--base=%s", pr.early);
     char *text_args[] = {"jeprof", "--text", "--lines", "--show_bytes", base, prog, pr.late[pr.n_late - 1],
                          NULL};
-    if (n < 0 || jeprof(text_args, table) != 0) {
+    if (jeprof(text_args, table) != 0) {
+        snprintf(why, whylen, "jeprof failed on %s (is libjemalloc-dev installed?)", pr.late[pr.n_late - 1]);
+        return -1;
+    }
+    runtime_from_table(table); /* first: the stacks are charged past these */
+    for (int k = 0; k + 1 < pr.n_late; k++)
+        if ((n_earlier[k] = growth_at(dir, prog, &pr, k, earlier[k], 256, &t)) < 0)
+            n_earlier[k] = 0;
+    int n = growth_at(dir, prog, &pr, pr.n_late - 1, all, 256, &total);
+    if (n < 0) {
         snprintf(why, whylen, "jeprof failed on %s (is libjemalloc-dev installed?)", pr.late[pr.n_late - 1]);
         return -1;
     }

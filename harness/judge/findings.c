@@ -228,8 +228,9 @@ static const char *const k_allocators[] = {
     "__gnu_cxx::",
 };
 
-/* glibc's own source folders, as its frames name them ("./string/./string/strdup.c:42",
- * "./elf/dl-init.c:70"): a frame there is the C library's, not the program's. */
+/* glibc's own source folders, as its frames name them (jeprof: "./string/./string/strdup.c:42",
+ * "./elf/dl-init.c:70"; memcheck: "io/../sysdeps/unix/sysv/linux/open64.c:41", relative: a
+ * program's own files are named by their whole path): a frame there is the C library's. */
 static const char *const k_glibc_dirs[] = {"string", "stdlib", "libio",        "elf",    "malloc",  "misc",
                                            "posix",  "nptl",   "stdio-common", "dirent", "io",      "wcsmbs",
                                            "intl",   "iconv",  "locale",       "time",   "sysdeps", "resolv",
@@ -292,12 +293,12 @@ int frame_is_allocator(const char *frame)
         if (!strncmp(name, a, n) && (family || !name[n]))
             return 1;
     }
-    if (!strncmp(loc, "./", 2))
-        for (size_t i = 0; i < sizeof k_glibc_dirs / sizeof k_glibc_dirs[0]; i++) {
-            size_t n = strlen(k_glibc_dirs[i]);
-            if (!strncmp(loc + 2, k_glibc_dirs[i], n) && loc[2 + n] == '/')
-                return 1;
-        }
+    const char *rel = !strncmp(loc, "./", 2) ? loc + 2 : loc; /* memcheck: "io/../sysdeps/..." */
+    for (size_t i = 0; i < sizeof k_glibc_dirs / sizeof k_glibc_dirs[0]; i++) {
+        size_t n = strlen(k_glibc_dirs[i]);
+        if (!strncmp(rel, k_glibc_dirs[i], n) && rel[n] == '/')
+            return 1;
+    }
     return 0;
 }
 
@@ -337,4 +338,61 @@ double finding_leak_objects(const char *text)
     if (!in || (eol && in > eol) || !isdigit((unsigned char)in[4]))
         return NAN;
     return grouped_number(in + 4);
+}
+
+/* What a descriptor is open on, as grouped: files by path, sockets and pipes by kind (each
+ * has an inode of its own). */
+static void fd_target(const char *s, char *out, size_t cap)
+{
+    static const char *const kinds[] = {"socket", "pipe", "anon_inode"};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (!strncmp(s, kinds[i], strlen(kinds[i]))) {
+            snprintf(out, cap, "%s", kinds[i]);
+            return;
+        }
+    copy_line(out, cap, s);
+}
+
+int finding_open_fds(const char *text, FdGrowth *out)
+{
+    enum { MAX_GROUPS = 32 };
+    static FdGrowth g[MAX_GROUPS];
+    int n = 0, best = -1;
+    memset(out, 0, sizeof *out);
+    for (const char *p = text ? strstr(text, "== Open ") : NULL; p; p = strstr(p + 1, "== Open ")) {
+        const char *colon = strchr(p, ':'), *eol = strchr(p, '\n');
+        if (!colon || (eol && colon > eol))
+            continue;
+        FdGrowth one = {.count = 1};
+        char target[160];
+        copy_line(target, sizeof target, colon + 1 + (colon[1] == ' '));
+        if (strstr(p, " socket ") && strstr(p, " socket ") < colon)
+            snprintf(target, sizeof target, "socket");
+        fd_target(target, one.target, sizeof one.target);
+        for (const char *l = next_line(p); l; l = next_line(l)) {
+            char fr[256];
+            if (!memcheck_frame(l, fr, sizeof fr))
+                break;
+            if (!frame_is_allocator(fr)) {
+                snprintf(one.frame, sizeof one.frame, "%.*s", (int)sizeof one.frame - 1, fr);
+                break;
+            }
+        }
+        if (!one.frame[0])
+            continue; /* inherited from the parent, or opened by the runtime alone */
+        int k = 0;
+        while (k < n && (strcmp(g[k].target, one.target) || strcmp(g[k].frame, one.frame)))
+            k++;
+        if (k == n && n < MAX_GROUPS) {
+            g[n] = one;
+            g[n++].count = 0;
+        }
+        if (k < n) {
+            g[k].count++;
+            best = best < 0 || g[k].count > g[best].count ? k : best;
+        }
+    }
+    if (best >= 0)
+        *out = g[best];
+    return best >= 0 ? out->count : 0;
 }

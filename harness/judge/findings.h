@@ -19,6 +19,11 @@ double finding_leak_bytes(const char *text);
  * "definitely lost: N bytes in M blocks"), or NAN. */
 double finding_leak_objects(const char *text);
 
+/* Memcheck's --track-fds section ("Open file descriptor 5: /dev/null" and the stack that
+ * opened it), grouped by what is open and the program's first frame (descriptors it
+ * inherited are left out): the largest group into *out. Returns its count (0: none). */
+int finding_open_fds(const char *text, FdGrowth *out);
+
 /* 1 when a stack frame ("function file:line", or jeprof's "function[inline]") is not the
  * program's own code but passes an allocation on: an allocation function ("malloc",
  * "strdup", "operator new", the engine's "mem_alloc"), a runtime library's internals

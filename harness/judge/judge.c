@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "attrib.h"
+#include "columns.h"
 #include "facts.h"
+#include "fdwatch.h"
 #include "findings.h"
 #include "samples.h"
 #include "util.h"
@@ -54,8 +56,16 @@ static void last_stderr_line(const Run *r, char *out, size_t cap)
 static void growing_detail(Run *r)
 {
     const SeriesResult *w = &r->an.series[r->an.worst];
-    int len = snprintf(r->detail, sizeof r->detail, "%s grows %.1f bytes/iteration (%.0f bytes over the run)",
+    int len;
+    if (w->cls == SERIES_COUNT) /* descriptors, threads, mappings: one by one */
+        len = snprintf(r->detail, sizeof r->detail, "%s grows %.3g/iteration (%.0f more over the run)",
                        w->name, w->slope, w->growth);
+    else
+        len = snprintf(r->detail, sizeof r->detail, "%s grows %.1f bytes/iteration (%.0f bytes over the run)",
+                       w->name, w->slope, w->growth);
+    if (!strcmp(w->name, COL_FDS) && r->fds.count > 0)
+        len += snprintf(r->detail + len, sizeof r->detail - (size_t)len, ", %d more open on %s%s%s",
+                        r->fds.count, r->fds.target, r->fds.frame[0] ? ", opened at " : "", r->fds.frame);
     for (int i = 0; i < r->an.n_series && len < (int)sizeof r->detail - 64; i++)
         if (r->an.series[i].growing && i != r->an.worst)
             len += snprintf(r->detail + len, sizeof r->detail - (size_t)len, "; %s", r->an.series[i].name);
@@ -121,6 +131,24 @@ static void word_detail(Run *r, RunCause why, const char *samples_err, size_t ba
     }
 }
 
+/* The descriptors that grew most: what they are open on from the soak's looks (fds.txt),
+ * where they were opened from memcheck's --track-fds report (memcheck_log, or NULL): its
+ * largest group opened by the program's own code (named as it was when opened: a file
+ * since renamed or deleted reads otherwise in /proc). */
+static void read_fds(Run *r, const char *memcheck_log)
+{
+    FdGrowth tool = {.count = 0}, seen = {.count = 0};
+    int by_tool = memcheck_log && finding_open_fds(memcheck_log, &tool);
+    int by_watch = fdwatch_read(r->dir, &seen);
+    memset(&r->fds, 0, sizeof r->fds);
+    if (by_watch)
+        r->fds = seen;
+    else if (by_tool)
+        r->fds = tool;
+    if (by_tool)
+        snprintf(r->fds.frame, sizeof r->fds.frame, "%s", tool.frame);
+}
+
 /* The first report of the tool that watched the run, if any. */
 static void read_finding(Run *r)
 {
@@ -131,6 +159,7 @@ static void read_finding(Run *r)
     int (*reader)(const char *, Finding *) =
         m->log_format == LOG_MEMCHECK ? finding_from_memcheck : finding_from_sanitizer;
     r->has_finding = text && reader(text, &r->finding);
+    read_fds(r, m->log_format == LOG_MEMCHECK ? text : NULL);
     r->leak_bytes = text ? finding_leak_bytes(text) : NAN;
     r->leak_objects = text ? finding_leak_objects(text) : NAN;
     free(text);

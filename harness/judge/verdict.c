@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "columns.h"
 #include "runs.h"
 
 int verdict_in_sweep(const Run *r)
@@ -70,6 +71,12 @@ static int series_state(const RunAnalysis *an, const char *const *prefixes, int 
 
 static Kind growth_kind(const RunAnalysis *an)
 {
+    static const char *const fds[] = {COL_FDS, NULL};
+    static const char *const threads[] = {COL_THREADS, NULL};
+    if (series_state(an, fds, 1))
+        return KIND_DESCRIPTOR_LEAK;
+    if (series_state(an, threads, 1))
+        return KIND_THREAD_LEAK;
     static const char *const engine[] = {"tape.", "arena.", NULL};
     static const char *const heap[] = {"mem.",        "malloc.",  "jemalloc.allocated",
                                        "persistent.", "tensors.", NULL};

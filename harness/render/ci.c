@@ -83,7 +83,7 @@ static void md_cell(FILE *f, const char *s)
 /* A problem's row of the table. */
 static void md_row(FILE *f, const Problem *p, int index)
 {
-    char rate[200], a[32], seen[96], blind[96];
+    char rate[200], a[48], seen[96], blind[96];
     words_rate(p, rate, sizeof rate);
     if (!rate[0])
         snprintf(rate, sizeof rate, "-");
@@ -114,7 +114,7 @@ static void md_row(FILE *f, const Problem *p, int index)
         fputs("not named (no tool in this soak gives a place)", f);
     fprintf(f, " | %s | %s | %s | ", rate, seen, blind);
     if (!isnan(p->rate) && p->rate > 0) {
-        fmt_bytes(a, sizeof a, p->rate * DIAG_PROJECT_ITERS);
+        words_amount(p, p->rate * DIAG_PROJECT_ITERS, a, sizeof a);
         fprintf(f, "+%s", a);
     } else
         fputc('-', f);

@@ -102,6 +102,10 @@ json_t *run_to_json(const Run *r)
     json_object_set_new(o, "kind", json_string(kind_name(r->kind)));
     json_object_set_new(o, "note", json_string(r->note));
     json_object_set_new(o, "leak_bytes", json_num(r->leak_bytes));
+    if (r->fds.count > 0) /* the descriptors that grew most: on what, and where opened */
+        json_object_set_new(o, "descriptors_grown",
+                            json_pack("{s:i, s:s, s:s}", "count", r->fds.count, "target", r->fds.target,
+                                      "opened_at", r->fds.frame));
     json_object_set_new(o, "leak_objects", json_num(r->leak_objects));
     json_object_set_new(o, "one_time_leak", json_boolean(r->one_time_leak));
     json_object_set_new(o, "settled_by",

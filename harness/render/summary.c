@@ -91,15 +91,22 @@ static json_t *problem_json(const Problem *p, const Diagnosis *d)
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "kind", kind_name(p->kind), "meaning",
                           kind_words(p->kind), "fault", p->fault, "function", p->function, "location",
                           p->location, "site", p->site, "frames", frames);
-    json_object_set_new(o, "bytes_per_iter",
+    /* the rate, of bytes (bytes_per_iter) or of what the kind counts (per_iter, with its unit) */
+    const char *unit = kind_unit(p->kind);
+    json_object_set_new(o, unit ? "per_iter" : "bytes_per_iter",
                         json_pack("{s:o, s:o, s:o, s:i}", "median", json_num(p->rate), "min",
                                   json_num(p->rate_min), "max", json_num(p->rate_max), "runs", p->n_rates));
+    if (unit) {
+        json_object_set_new(json_object_get(o, "per_iter"), "unit", json_string(unit));
+        json_object_set_new(o, "bytes_per_iter",
+                            json_pack("{s:n, s:n, s:n, s:i}", "median", "min", "max", "runs", 0));
+    }
     json_object_set_new(o, "rate_from", json_string(p->rate_from));
     json_object_set_new(o, "one_time_bytes", json_num(p->once_bytes));
     json_object_set_new(o, "projection",
                         isnan(p->rate) || p->rate <= 0
                             ? json_null()
-                            : json_pack("{s:f, s:f}", "iterations", DIAG_PROJECT_ITERS, "bytes",
+                            : json_pack("{s:f, s:f}", "iterations", DIAG_PROJECT_ITERS, unit ? unit : "bytes",
                                         p->rate * DIAG_PROJECT_ITERS));
     json_object_set_new(o, "seen_by", seen);
     json_object_set_new(o, "not_seen_by", blind);

@@ -17,21 +17,37 @@ void words_modes(unsigned bits, char *out, size_t cap)
         snprintf(out, cap, "-");
 }
 
+void words_amount(const Problem *p, double v, char *out, size_t cap)
+{
+    const char *unit = kind_unit(p->kind);
+    if (unit && v >= 100)
+        snprintf(out, cap, "%.0f %s", v, unit);
+    else if (unit)
+        snprintf(out, cap, "%.3g %s", v, unit);
+    else
+        fmt_bytes(out, cap, v);
+}
+
 void words_projection(const Problem *p, char *out, size_t cap)
 {
     out[0] = 0;
     if (isnan(p->rate) || p->rate <= 0)
         return;
-    char b[32];
-    fmt_bytes(b, sizeof b, p->rate * DIAG_PROJECT_ITERS);
-    snprintf(out, cap, "at this rate 1,000,000 iterations need %s more", b);
+    char b[48];
+    words_amount(p, p->rate * DIAG_PROJECT_ITERS, b, sizeof b);
+    snprintf(out, cap, "at this rate 1,000,000 iterations %s %s more", kind_unit(p->kind) ? "hold" : "need",
+             b);
 }
 
 void words_rate(const Problem *p, char *out, size_t cap)
 {
-    char a[32];
+    char a[48];
     out[0] = 0;
-    if (!isnan(p->rate)) {
+    if (!isnan(p->rate) && kind_unit(p->kind)) { /* "0.02 descriptors/iteration, one every 50 iterations" */
+        words_amount(p, p->rate, a, sizeof a);
+        snprintf(out, cap, "%s/iteration, one every %.0f iterations (%s)", a, 1 / p->rate,
+                 p->rate_from[0] ? p->rate_from : "measured");
+    } else if (!isnan(p->rate)) {
         fmt_bytes(a, sizeof a, p->rate);
         snprintf(out, cap, "%s/iteration (%s)", a, p->rate_from[0] ? p->rate_from : "measured");
     } else if (!isnan(p->once_bytes)) {

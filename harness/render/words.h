@@ -15,7 +15,11 @@ void words_rate(const Problem *p, char *out, size_t cap);
  * (90..102 over 6 runs), seen by native, asan, valgrind, jemalloc, lsan". */
 void words_problem(const Problem *p, char *out, size_t cap);
 
-/* "at this rate 1,000,000 iterations need 91.6 MiB more", or "" when no rate. */
+/* An amount of what p's kind counts: "91.6 MiB", "20000 descriptors". */
+void words_amount(const Problem *p, double v, char *out, size_t cap);
+
+/* "at this rate 1,000,000 iterations need 91.6 MiB more" ("... hold 20000 descriptors
+ * more"), or "" when no rate. */
 void words_projection(const Problem *p, char *out, size_t cap);
 
 /* The modes of a bit set, "native, asan" ("-" when none). */

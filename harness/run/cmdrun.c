@@ -30,8 +30,8 @@ void cmdrun_prepare(const Run *r)
     DIR *d = opendir(r->dir);
     struct dirent *e;
     while (d && (e = readdir(d))) {
-        static const char *const stale[] = {"steps.csv", "probe.csv", "malloc.csv",
-                                            "dumps.csv", "jeprof.",   "growth."};
+        static const char *const stale[] = {"steps.csv", "probe.csv", "malloc.csv", "dumps.csv",
+                                            "span.csv",  "fds.txt",   "jeprof.",    "growth."};
         for (size_t i = 0; i < sizeof stale / sizeof stale[0]; i++)
             if (!strncmp(e->d_name, stale[i], strlen(stale[i]))) {
                 char path[PATH_MAX + 300];
@@ -121,8 +121,9 @@ void cmdrun_tick(CmdSampler *c, const Run *r)
     uint64_t rss = sysmem_rss_of((int)r->pid);
     if (!rss)
         return; /* gone: nothing to read */
-    fprintf(c->rss, "%llu,%llu,%llu\n", (unsigned long long)now_ns(), (unsigned long long)rss,
-            (unsigned long long)pss_of((int)r->pid));
+    fprintf(c->rss, "%llu,%llu,%llu,%ld,%ld,%ld\n", (unsigned long long)now_ns(), (unsigned long long)rss,
+            (unsigned long long)pss_of((int)r->pid), sysmem_fds_of((int)r->pid),
+            sysmem_threads_of((int)r->pid), sysmem_maps_of((int)r->pid));
     fflush(c->rss);
     c->children += has_children((int)r->pid); /* a tool's own short-lived helper (LSan's) is not it */
     if (c->have_regex)
@@ -184,21 +185,45 @@ static long row_before(const Table *t, double ns)
 
 /* The tables the probe library and the soak wrote for a run. */
 typedef struct Tables {
-    Table rss, steps, probe, malloc;
+    Table rss, steps, probe, malloc, span;
 } Tables;
+
+/* The span of the program's own time, [*t0, *t_end] in ns: from the probe's marks
+ * (span.csv: its start-up begun, its exit) when there, else from the spawn to the last
+ * sample. A tool's start-up (valgrind's seconds) and its leak check at exit are outside.
+ * Returns 1 when the exit was marked. */
+static int program_span(const Run *r, const Tables *tb, double *t0, double *t_end)
+{
+    const Table *rss = &tb->rss, *span = &tb->span;
+    int marked = 0;
+    *t0 = r->t_start * 1e9;
+    *t_end = rss->v[(rss->rows - 1) * rss->cols];
+    for (size_t i = 0; i < span->rows; i++) {
+        if (span->v[i * 2 + 1] == 0) {
+            *t0 = span->v[i * 2];
+        } else if (span->v[i * 2] > *t0) {
+            *t_end = span->v[i * 2];
+            marked = 1;
+        }
+    }
+    return marked;
+}
 
 static void write_row(FILE *f, const Run *r, const Tables *tb, size_t i)
 {
     const Table *rss = &tb->rss, *steps = &tb->steps, *probe = &tb->probe;
-    double t = rss->v[i * 3], t0 = r->t_start * 1e9, t_end = rss->v[(rss->rows - 1) * 3];
+    size_t w = rss->cols;
+    double t = rss->v[i * w], t0, t_end;
+    program_span(r, tb, &t0, &t_end);
     double iter;
     if (steps->rows) {
         long s = row_before(steps, t);
         iter = s < 0 ? 0 : steps->v[s * 2 + 1];
     } else {
-        iter = fmax(1, round((double)r->iters * (t - t0) / fmax(1, t_end - t0)));
+        iter = fmin((double)r->iters, fmax(1, round((double)r->iters * (t - t0) / fmax(1, t_end - t0))));
     }
-    fprintf(f, "%.0f,%.6f,%.0f,%.0f", iter, (t - t0) / 1e9, rss->v[i * 3 + 1], rss->v[i * 3 + 2]);
+    fprintf(f, "%.0f,%.6f,%.0f,%.0f", iter, (t - r->t_start * 1e9) / 1e9, rss->v[i * w + 1],
+            rss->v[i * w + 2]);
     long p = row_before(probe, t), m = row_before(&tb->malloc, t);
     for (size_t k = 1; k < 6; k++)
         if (p >= 0)
@@ -209,6 +234,11 @@ static void write_row(FILE *f, const Run *r, const Tables *tb, size_t i)
         fprintf(f, ",%.0f", tb->malloc.v[m * 2 + 1]);
     else
         fputc(',', f);
+    for (size_t k = 3; k < w; k++) /* descriptors, threads, mappings: -1 when unreadable */
+        if (rss->v[i * w + k] >= 0)
+            fprintf(f, ",%.0f", rss->v[i * w + k]);
+        else
+            fputc(',', f);
     fputc('\n', f);
 }
 
@@ -237,10 +267,10 @@ void cmdrun_finish(CmdSampler *c, const Run *r, int exited_ok)
         fclose(c->steps);
     if (c->have_regex)
         regfree(&c->regex);
-    Tables tb = {read_table(r, "rss.csv", 3), read_table(r, "steps.csv", 2), read_table(r, "probe.csv", 6),
-                 read_table(r, "malloc.csv", 2)};
-    Table *all[] = {&tb.rss, &tb.steps, &tb.probe, &tb.malloc}; /* by time: two writers append */
-    for (size_t k = 0; k < 4; k++)
+    Tables tb = {read_table(r, "rss.csv", 6), read_table(r, "steps.csv", 2), read_table(r, "probe.csv", 6),
+                 read_table(r, "malloc.csv", 2), read_table(r, "span.csv", 2)};
+    Table *all[] = {&tb.rss, &tb.steps, &tb.probe, &tb.malloc, &tb.span}; /* by time: two writers append */
+    for (size_t k = 0; k < 5; k++)
         if (all[k]->rows)
             qsort(all[k]->v, all[k]->rows, all[k]->cols * sizeof *all[k]->v, cmp_first);
     char path[PATH_MAX + 32];
@@ -248,10 +278,16 @@ void cmdrun_finish(CmdSampler *c, const Run *r, int exited_ok)
     OutFile of;
     FILE *f = tb.rss.rows ? outfile_open(&of, path) : NULL;
     if (f) {
-        fprintf(f, "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", COL_ITER, COL_TIME, COL_RSS, COL_PSS, COL_JE_ALLOCATED,
-                COL_JE_ACTIVE, COL_JE_RESIDENT, COL_JE_MAPPED, COL_JE_RETAINED, COL_MALLOC_IN_USE);
+        fprintf(f, "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", COL_ITER, COL_TIME, COL_RSS, COL_PSS,
+                COL_JE_ALLOCATED, COL_JE_ACTIVE, COL_JE_RESIDENT, COL_JE_MAPPED, COL_JE_RETAINED,
+                COL_MALLOC_IN_USE, COL_FDS, COL_THREADS, COL_MAPS);
+        /* not what the soak read of an exiting process (its threads ended, its descriptors
+         * closed) or of a tool's work after it (memcheck's leak check) */
+        double t0, t_end;
+        int marked = program_span(r, &tb, &t0, &t_end);
         for (size_t i = 0; i < tb.rss.rows; i++)
-            write_row(f, r, &tb, i);
+            if (!marked || tb.rss.v[i * tb.rss.cols] <= t_end)
+                write_row(f, r, &tb, i);
         if (outfile_commit(&of) != 0)
             fprintf(stderr, "soak: %s: cannot be written\n", path);
     }
@@ -260,4 +296,5 @@ void cmdrun_finish(CmdSampler *c, const Run *r, int exited_ok)
     free(tb.steps.v);
     free(tb.probe.v);
     free(tb.malloc.v);
+    free(tb.span.v);
 }

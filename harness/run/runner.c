@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cmdrun.h"
+#include "fdwatch.h"
 #include "plan.h"
 #include "progress.h"
 #include "spawn.h"
@@ -18,14 +19,21 @@
 #include "verdicts.h"
 #include "workload.h"
 
-static CmdSampler g_samplers[PLAN_MAX_RUNS]; /* --cmd runs: the soak samples them (cmdrun.h) */
+/* What the soak watches of a running run: its samples (--cmd runs: cmdrun.h) and its
+ * descriptors (every run: fdwatch.h). */
+typedef struct Watch {
+    CmdSampler cs;
+    FdWatch *fds;
+} Watch;
+
+static Watch g_watch[PLAN_MAX_RUNS];
 
 static double expected_s(const Run *r, void *ctx)
 {
     return plan_expected_s(ctx, r);
 }
 
-static int start(const Options *o, Run *r, CmdSampler *cs)
+static int start(const Options *o, Run *r, Watch *wa)
 {
     Launch l;
     target_launch(o, r, &l);
@@ -46,7 +54,8 @@ static int start(const Options *o, Run *r, CmdSampler *cs)
             fclose(f);
         }
     }
-    return target_is_cmd(o) ? cmdrun_start(cs, r, o->step_regex) : 0;
+    wa->fds = fdwatch_start(r->pid);
+    return target_is_cmd(o) ? cmdrun_start(&wa->cs, r, o->step_regex) : 0;
 }
 
 int runner_prepare_resume(const Options *o, const char *out)
@@ -90,30 +99,33 @@ static int running_pids(const Run *runs, int n, const Run *r, pid_t *keep)
 /* Run r's process has ended with status: its record, what it left running stopped
  * (tree.h), its samples, then the caller's judging. runs[0..n): every run (the running
  * ones are left alone). */
-static void finished(const Runner *rn, Run *r, CmdSampler *cs, int status, const struct rusage *ru,
+static void finished(const Runner *rn, Run *r, Watch *wa, int status, const struct rusage *ru,
                      const Run *runs, int n)
 {
     static pid_t keep[PLAN_MAX_RUNS];
     spawn_finished(r, status, ru);
     tree_end(r, keep, running_pids(runs, n, r, keep));
+    fdwatch_finish(wa->fds, r->dir, r->wall_s);
+    wa->fds = NULL;
     if (target_is_cmd(rn->o))
-        cmdrun_finish(cs, r, WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        cmdrun_finish(&wa->cs, r, WIFEXITED(status) && WEXITSTATUS(status) == 0);
     rn->ended(r, rn->ctx);
 }
 
 /* The watchdog's look at one running run of runs[0..n): did it end, or must it be
  * stopped? Returns 1 when it ended (and was recorded). */
-static int watch(const Runner *rn, Run *r, CmdSampler *cs, const Run *runs, int n)
+static int watch(const Runner *rn, Run *r, Watch *wa, const Run *runs, int n)
 {
     const Options *o = rn->o;
     int status;
     struct rusage ru;
     if (wait4(r->pid, &status, WNOHANG, &ru) == r->pid) {
-        finished(rn, r, cs, status, &ru, runs, n);
+        finished(rn, r, wa, status, &ru, runs, n);
         return 1;
     }
     if (target_is_cmd(o))
-        cmdrun_tick(cs, r);
+        cmdrun_tick(&wa->cs, r);
+    fdwatch_tick(wa->fds, now_s() - r->t_start);
     uint64_t rss = sysmem_rss_of((int)r->pid);
     r->peak_rss_bytes = rss > r->peak_rss_bytes ? rss : r->peak_rss_bytes;
     double limit = o->timeout_s ? o->timeout_s : 120.0 + 5.0 * plan_expected_s(o, r);
@@ -139,7 +151,7 @@ void runner_all(const Runner *rn, Run *runs, int n)
     int next = 0, running = 0, done = 0;
     while (done < n && !*rn->stop) {
         for (; running < o->jobs && next < n; next++) {
-            if (start(o, &runs[next], &g_samplers[next]) == 0) {
+            if (start(o, &runs[next], &g_watch[next]) == 0) {
                 running++;
                 continue;
             }
@@ -149,7 +161,7 @@ void runner_all(const Runner *rn, Run *runs, int n)
             done++;
         }
         for (int i = 0; i < n; i++)
-            if (runs[i].state == RUN_RUNNING && watch(rn, &runs[i], &g_samplers[i], runs, n)) {
+            if (runs[i].state == RUN_RUNNING && watch(rn, &runs[i], &g_watch[i], runs, n)) {
                 running--;
                 done++;
                 progress_finished(&p, &runs[i]);
@@ -160,13 +172,13 @@ void runner_all(const Runner *rn, Run *runs, int n)
 }
 
 /* Stops a running run of runs[0..n) and records it as interrupted. */
-static void stop_one(const Runner *rn, Run *r, CmdSampler *cs, const Run *runs, int n)
+static void stop_one(const Runner *rn, Run *r, Watch *wa, const Run *runs, int n)
 {
     spawn_kill(r, KILL_INTERRUPT);
     int status;
     struct rusage ru;
     wait4(r->pid, &status, 0, &ru);
-    finished(rn, r, cs, status, &ru, runs, n);
+    finished(rn, r, wa, status, &ru, runs, n);
 }
 
 void runner_stop_all(const Runner *rn, Run *runs, int n)
@@ -175,18 +187,18 @@ void runner_stop_all(const Runner *rn, Run *runs, int n)
             *rn->stop == SIGINT ? "interrupted" : "terminated");
     for (int i = 0; i < n; i++)
         if (runs[i].state == RUN_RUNNING)
-            stop_one(rn, &runs[i], &g_samplers[i], runs, n);
+            stop_one(rn, &runs[i], &g_watch[i], runs, n);
 }
 
 int runner_one(const Runner *rn, Run *r)
 {
-    static CmdSampler cs;
+    static Watch wa;
     tree_init();
-    if (start(rn->o, r, &cs) != 0)
+    if (start(rn->o, r, &wa) != 0)
         return -1;
-    while (!watch(rn, r, &cs, r, 1)) {
+    while (!watch(rn, r, &wa, r, 1)) {
         if (*rn->stop) {
-            stop_one(rn, r, &cs, r, 1);
+            stop_one(rn, r, &wa, r, 1);
             return -1;
         }
         nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);

@@ -272,7 +272,10 @@ static void valgrind_prefix(const Options *o, const Run *r, Argv *a)
                                               a diagnosis names the file (findings.c) */
                                            "--fullpath-after=",
                                            /* a ticket lock hands the core between threads ~1.5x faster */
-                                           "--fair-sched=yes"};
+                                           "--fair-sched=yes",
+                                           /* descriptors open at exit, with the stack that
+                                              opened each: a descriptor leak's place */
+                                           "--track-fds=yes"};
     for (size_t i = 0; i < sizeof memcheck / sizeof memcheck[0]; i++)
         argv_add(a, "%s", memcheck[i]);
     if (o->valgrind_suppressions)

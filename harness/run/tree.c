@@ -131,7 +131,8 @@ static void note_outlived(const Run *r, const Proc *p, int n)
     FILE *f = fopen(path, "a");
     if (!f)
         return;
-    fprintf(f, "%d process%s outlived the command and %s stopped:", n, n == 1 ? "" : "es", n == 1 ? "was" : "were");
+    int one = n == 1;
+    fprintf(f, "%d process%s outlived the command and %s stopped:", n, one ? "" : "es", one ? "was" : "were");
     for (int i = 0; i < n && i < TREE_NOTE_NAMES; i++)
         fprintf(f, "%s %s (pid %d)", i ? "," : "", p[i].comm, (int)p[i].pid);
     if (n > TREE_NOTE_NAMES)

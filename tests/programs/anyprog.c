@@ -18,12 +18,17 @@
  *   strdup    a 27-character string copied and kept, and its pointer (copy_step, strdup)
  *   realloc   a buffer that grows by 64 bytes (append_step, realloc)
  *   two       200 bytes lost (lose_step) and a 128-byte record kept (record_step): two problems
+ * Resources beyond bytes, one every 50 iterations:
+ *   fds       a log opened with fopen and never closed (open_log_step)
+ *   threads   a thread started that waits forever, never joined (start_worker_step)
  * Exit 2 on bad usage. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "flatmem.h"
 
@@ -32,9 +37,9 @@ struct node {
     char payload[1024 - sizeof(void *)];
 };
 
-static struct node *g_list;  /* reach: still reachable at exit */
+static struct node *g_list; /* reach: still reachable at exit */
 static void *volatile g_lost; /* leak: overwritten every iteration (volatile: not optimised away) */
-static void *g_cache[50];    /* plateau */
+static void *g_cache[50]; /* plateau */
 static void *volatile g_table; /* onetime: volatile, so the lost allocation is not optimised away */
 
 __attribute__((noinline)) static void leak_step(void)
@@ -68,10 +73,10 @@ struct record {
     struct record *next;
     char data[128 - sizeof(void *)];
 };
-struct record *g_records;   /* record, two: still reachable */
-char **g_copies;            /* strdup: the copies, in an array that grows */
+struct record *g_records; /* record, two: still reachable */
+char **g_copies; /* strdup: the copies, in an array that grows */
 size_t g_n_copies, g_cap_copies;
-char *g_buffer;             /* realloc */
+char *g_buffer; /* realloc */
 size_t g_buffer_len;
 
 __attribute__((noinline)) static void record_step(long it)
@@ -112,6 +117,28 @@ __attribute__((noinline)) static void lose_step(void)
     memset(g_lost, 8, 200);
 }
 
+__attribute__((noinline)) static void open_log_step(long it)
+{
+    FILE *log = fopen("/dev/null", "w"); /* never closed: one descriptor more each time */
+    if (log)
+        fprintf(log, "iteration %ld\n", it);
+}
+
+static void *wait_forever(void *arg)
+{
+    (void)arg;
+    for (;;)
+        pause();
+    return NULL;
+}
+
+__attribute__((noinline)) static void start_worker_step(void)
+{
+    pthread_t t;
+    if (pthread_create(&t, NULL, wait_forever, NULL) == 0)
+        pthread_detach(t);
+}
+
 /* A little work every iteration: allocations that are given back. */
 static void work(void)
 {
@@ -140,14 +167,15 @@ int main(int argc, char **argv)
 {
     long iters = argc == 3 ? atol(argv[2]) : 0;
     const char *b = argc == 3 ? argv[1] : "";
-    static const char *const known[] = {"clean", "leak",   "reach",  "mmap",    "plateau", "onetime", "steps",
-                                        "header", "churn", "record", "calloc", "strdup", "realloc", "two"};
+    static const char *const known[] = {"clean",   "leak",   "reach", "mmap",   "plateau", "onetime",
+                                        "steps",   "header", "churn", "record", "calloc",  "strdup",
+                                        "realloc", "two",    "fds",   "threads"};
     int ok = iters > 0, found = 0;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         found |= !strcmp(b, known[i]);
     if (!ok || !found) {
         fprintf(stderr, "usage: anyprog clean|leak|reach|mmap|plateau|onetime|steps|header|churn|record|"
-                        "calloc|strdup|realloc|two ITERATIONS\n");
+                        "calloc|strdup|realloc|two|fds|threads ITERATIONS\n");
         return 2;
     }
     if (!strcmp(b, "onetime"))
@@ -177,6 +205,10 @@ int main(int argc, char **argv)
             append_step(it);
         if (!strcmp(b, "two"))
             lose_step();
+        if (!strcmp(b, "fds") && it % 50 == 0)
+            open_log_step(it);
+        if (!strcmp(b, "threads") && it % 50 == 0)
+            start_worker_step();
         if (!strcmp(b, "record")) { /* a slow step: 20 ms */
             struct timespec ts = {0, 20 * 1000 * 1000};
             nanosleep(&ts, NULL);
