@@ -124,7 +124,7 @@ TEST_BIN := $(TEST_NAMES:%=$(BUILD)/tests/%)
 # programs of "someone else's" that test_anyprog soaks through --cmd (release variant)
 CXX ?= c++
 ifeq ($(VARIANT),release)
-  TEST_PROGRAMS := $(BUILD)/tests/anyprog $(BUILD)/tests/anyprog_cpp
+  TEST_PROGRAMS := $(BUILD)/tests/anyprog $(BUILD)/tests/anyprog_cpp $(BUILD)/tests/netprog
 endif
 # the compiler writes each object's header dependencies next to it (-MMD -MP)
 DEPS := $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d $(BUILD)/obj/*/*/*.d)
@@ -230,6 +230,8 @@ $(BUILD)/libflatmem-probe.so: preload/flatmem_probe.c probes/je_allocated.h | $(
 # -O1 -g and nothing of ours: they stand for programs built elsewhere
 $(BUILD)/tests/anyprog: tests/programs/anyprog.c include/flatmem.h | $(BUILD)/tests
 	$(call say,CC,$@)$(CC) -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Iinclude -o $@ $< -pthread
+$(BUILD)/tests/netprog: tests/programs/netprog.c | $(BUILD)/tests
+	$(call say,CC,$@)$(CC) -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -o $@ $<
 $(BUILD)/tests/anyprog_cpp: tests/programs/anyprog_cpp.cpp include/flatmem.h | $(BUILD)/tests
 	$(call say,CXX,$@)$(CXX) -std=c++17 -O1 -g -Wall -Wextra -Werror -Iinclude -o $@ $<
 

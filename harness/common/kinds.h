@@ -24,6 +24,7 @@ typedef enum Kind {
     KIND_OVER_BUDGET,
     KIND_TIMEOUT,
     KIND_CRASH,
+    KIND_LOAD_FAILED, /* a service's load command failed */
     KIND_NONE,
     KIND_COUNT
 } Kind;

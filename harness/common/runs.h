@@ -42,6 +42,14 @@ typedef struct Run {
     double wall_s;
     uint64_t peak_rss_bytes;
     uint64_t budget_bytes;
+    /* a service (--load, service.h): how it ended (stopped, killed, not-ready, exited),
+     * when it was ready, how its load ended */
+    int service;
+    int port; /* {port} in the commands: a free port of its own (0: none) */
+    char service_end[16];
+    double ready_s;
+    int load_exit; /* -1: no exit status (killed by a signal, or never ran) */
+    int load_signal;
     /* the driver's */
     pid_t pid;
     RunState state;

@@ -1,7 +1,7 @@
 #include "verdicts.h"
 
-static const char *const k_verdicts[V_COUNT] = {"FLAT",    "UNJUDGED", "GROWING",     "ERROR",
-                                                "CRASHED", "TIMEOUT",  "OVER_BUDGET", "NOT_RUN"};
+static const char *const k_verdicts[V_COUNT] = {"FLAT",        "UNJUDGED", "GROWING",     "ERROR",  "CRASHED",
+                                                "LOAD_FAILED", "TIMEOUT",  "OVER_BUDGET", "NOT_RUN"};
 
 const char *verdict_name(Verdict v)
 {

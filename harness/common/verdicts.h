@@ -13,6 +13,7 @@ typedef enum Verdict {
     V_GROWING,
     V_ERROR,
     V_CRASHED,
+    V_LOAD_FAILED, /* a service's load command failed: the load's failure, not the server's */
     V_TIMEOUT,
     V_OVER_BUDGET,
     V_NOT_RUN,

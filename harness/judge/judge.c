@@ -38,10 +38,10 @@ static const char *signal_name(int sig)
 }
 
 /* The last line of the run's stderr.txt (where programs say why they stop), into out. */
-static void last_stderr_line(const Run *r, char *out, size_t cap)
+static void last_line_of(const Run *r, const char *name, char *out, size_t cap)
 {
     char path[PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/stderr.txt", r->dir);
+    snprintf(path, sizeof path, "%s/%s", r->dir, name);
     char *text = read_file(path, 1 << 20, NULL), *end = text ? text + strlen(text) : NULL;
     while (end && end > text && (end[-1] == '\n' || end[-1] == ' '))
         *--end = 0;
@@ -50,6 +50,11 @@ static void last_stderr_line(const Run *r, char *out, size_t cap)
         line--;
     snprintf(out, cap, "%s", line);
     free(text);
+}
+
+static void last_stderr_line(const Run *r, char *out, size_t cap)
+{
+    last_line_of(r, "stderr.txt", out, cap);
 }
 
 /* "mem.heap_bytes grows 1.0 bytes/iteration (...); tape.entries; top site fault.leak (...)" */
@@ -93,6 +98,32 @@ static void word_detail(Run *r, RunCause why, const char *samples_err, size_t ba
                              r->finding.message, r->finding.n_frames ? " at " : "",
                              r->finding.n_frames ? r->finding.frames[0] : "") >= sizeof r->detail)
             r->detail[sizeof r->detail - 1] = 0; /* cut: the whole report is in the run's log */
+        break;
+    case CAUSE_NOT_READY:
+        last_stderr_line(r, first, sizeof first);
+        snprintf(r->detail, sizeof r->detail,
+                 "the server never became ready (waited %.1f s: --ready-port, --ready-regex, --ready-timeout)%s%s",
+                 r->ready_s, first[0] ? "; its last words: " : "", first);
+        break;
+    case CAUSE_SERVER_EXITED:
+        last_stderr_line(r, first, sizeof first);
+        if (r->signal)
+            snprintf(r->detail, sizeof r->detail, "the server was killed by %s (%d) under its load%s%s",
+                     signal_name(r->signal), r->signal, first[0] ? ": " : "", first);
+        else
+            snprintf(r->detail, sizeof r->detail, "the server exited (status %d) before its load had finished%s%s",
+                     r->exit_code, first[0] ? ": " : "", first);
+        break;
+    case CAUSE_LOAD_FAILED:
+        last_line_of(r, "load-stderr.txt", first, sizeof first);
+        if (!first[0])
+            last_line_of(r, "load.txt", first, sizeof first);
+        if (r->load_signal)
+            snprintf(r->detail, sizeof r->detail, "the load was killed by %s (%d)%s%s; the server is not judged",
+                     signal_name(r->load_signal), r->load_signal, first[0] ? ": " : "", first);
+        else
+            snprintf(r->detail, sizeof r->detail, "the load exited %d%s%s; the server is not judged", r->load_exit,
+                     first[0] ? ": " : "", first);
         break;
     case CAUSE_SIGNAL:
         snprintf(r->detail, sizeof r->detail, "killed by %s (%d) at iteration %llu", signal_name(r->signal),
@@ -237,15 +268,20 @@ void run_evaluate(Run *r, const Tolerance *t)
     int is_cmd = !strcmp(r->config, "cmd");
     if (is_cmd && r->exit_code == 0 && !r->signal && r->killed == KILL_NONE)
         r->iter_reached = cmd_iterations_reached(r); /* with samples or without: it ran to its end */
+    if (r->service && r->killed == KILL_NONE && r->load_exit == 0)
+        r->iter_reached = cmd_iterations_reached(r); /* its load made every request */
     read_note(r);
     if (r->an.peak_rss > (double)r->peak_rss_bytes && r->an.peak_rss < 1e18)
         r->peak_rss_bytes = (uint64_t)r->an.peak_rss;
     read_finding(r);
     r->ms_per_iter = read_ms_per_iter(r);
+    /* a service stopped by the soak: SIGTERM, SIGKILL after the grace, are no crash */
+    int stopped = r->service && (!strcmp(r->service_end, "stopped") || !strcmp(r->service_end, "killed"));
+    int asked = stopped && (r->signal == SIGTERM || r->signal == SIGKILL);
     RunEvidence e = {.killed = r->killed,
                      .has_finding = r->has_finding,
-                     .signal = r->signal,
-                     .exit_code = r->exit_code,
+                     .signal = asked ? 0 : r->signal,
+                     .exit_code = asked ? 0 : r->exit_code,
                      .have_samples = have_samples,
                      .n_series = r->an.n_series,
                      .bad_rows = bad_rows,
@@ -256,7 +292,10 @@ void run_evaluate(Run *r, const Tolerance *t)
                      .n_short = r->an.n_short,
                      .rows = have_samples ? rows : 0,
                      .is_cmd = is_cmd,
-                     .judges_memory = mode_spec(r->mode)->judges_memory};
+                     .judges_memory = mode_spec(r->mode)->judges_memory,
+                     .not_ready = r->service && !strcmp(r->service_end, "not-ready"),
+                     .server_exited = r->service && !strcmp(r->service_end, "exited"),
+                     .load_failed = stopped && (r->load_exit != 0 || r->load_signal)};
     RunCause why;
     r->verdict = verdict_run(&e, &why);
     r->n_sites = 0;

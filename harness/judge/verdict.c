@@ -28,10 +28,21 @@ Verdict verdict_run(const RunEvidence *e, RunCause *cause)
         RunCause cause;
         Verdict verdict;
     } ladder[] = {
-        {CAUSE_BUDGET, V_OVER_BUDGET}, {CAUSE_TIMEOUT, V_TIMEOUT},     {CAUSE_INTERRUPT, V_NOT_RUN},
-        {CAUSE_FINDING, V_ERROR},      {CAUSE_SIGNAL, V_CRASHED},      {CAUSE_EXIT, V_CRASHED},
-        {CAUSE_NO_SAMPLES, V_CRASHED}, {CAUSE_BAD_SAMPLES, V_CRASHED}, {CAUSE_SHORT, V_CRASHED},
-        {CAUSE_UNJUDGED, V_UNJUDGED},  {CAUSE_GROWING, V_GROWING},     {CAUSE_FLAT, V_FLAT},
+        {CAUSE_BUDGET, V_OVER_BUDGET},
+        {CAUSE_TIMEOUT, V_TIMEOUT},
+        {CAUSE_INTERRUPT, V_NOT_RUN},
+        {CAUSE_FINDING, V_ERROR},
+        {CAUSE_NOT_READY, V_CRASHED},
+        {CAUSE_SERVER_EXITED, V_CRASHED},
+        {CAUSE_SIGNAL, V_CRASHED},
+        {CAUSE_EXIT, V_CRASHED},
+        {CAUSE_LOAD_FAILED, V_LOAD_FAILED},
+        {CAUSE_NO_SAMPLES, V_CRASHED},
+        {CAUSE_BAD_SAMPLES, V_CRASHED},
+        {CAUSE_SHORT, V_CRASHED},
+        {CAUSE_UNJUDGED, V_UNJUDGED},
+        {CAUSE_GROWING, V_GROWING},
+        {CAUSE_FLAT, V_FLAT},
     };
     /* a program of the user's that ended before the soak could look after its warm-up has
      * no series to judge: not a crash */
@@ -41,8 +52,11 @@ Verdict verdict_run(const RunEvidence *e, RunCause *cause)
         e->killed == KILL_TIMEOUT,
         e->killed == KILL_INTERRUPT,
         e->has_finding,
+        e->not_ready,
+        e->server_exited,
         e->signal != 0,
         e->exit_code != 0,
+        e->load_failed,
         (!e->have_samples || e->n_series == 0) && !ended_unseen,
         e->bad_rows > 0,
         e->iter_reached != (uint64_t)e->iters,
@@ -101,6 +115,7 @@ Kind verdict_kind(const Run *r)
             return KIND_CRASH;
         return !strcmp(r->finding.tool, "ubsan") ? KIND_UNDEFINED_BEHAVIOR : KIND_INVALID_ACCESS;
     case V_CRASHED: return KIND_CRASH;
+    case V_LOAD_FAILED: return KIND_LOAD_FAILED;
     case V_TIMEOUT: return KIND_TIMEOUT;
     case V_OVER_BUDGET: return KIND_OVER_BUDGET;
     default: return KIND_NONE;

@@ -54,6 +54,10 @@ typedef struct RunEvidence {
     size_t rows; /* rows of samples.csv */
     int is_cmd; /* a program of the user's (--cmd), sampled from outside */
     int judges_memory; /* the mode judges memory series (modes.h) */
+    /* a service (service.h) */
+    int not_ready; /* it never became ready */
+    int server_exited; /* it ended on its own before its load had finished */
+    int load_failed; /* its load exited non-zero or was killed */
 } RunEvidence;
 
 /* Which rung of the ladder decided: what runs.c puts into words. */
@@ -62,18 +66,23 @@ typedef enum RunCause {
     CAUSE_TIMEOUT,
     CAUSE_INTERRUPT,
     CAUSE_FINDING,
+    CAUSE_NOT_READY,
+    CAUSE_SERVER_EXITED,
     CAUSE_SIGNAL,
     CAUSE_EXIT,
     CAUSE_NO_SAMPLES,
     CAUSE_BAD_SAMPLES,
     CAUSE_SHORT,
+    CAUSE_LOAD_FAILED,
     CAUSE_UNJUDGED,
     CAUSE_GROWING,
     CAUSE_FLAT
 } RunCause;
 
-/* OVER_BUDGET, TIMEOUT, NOT_RUN (interrupted), ERROR (a tool report), CRASHED (a signal,
- * a non-zero exit, no or damaged samples, samples that stop early), UNJUDGED (a mode that
+/* OVER_BUDGET, TIMEOUT, NOT_RUN (interrupted), ERROR (a tool report), CRASHED (a service
+ * that never became ready or ended under its load, a signal, a non-zero exit, no or
+ * damaged samples, samples that stop early), LOAD_FAILED (a service's load failed),
+ * UNJUDGED (a mode that
  * judges memory, and no series could be judged: too few rows after warm-up, or a --cmd
  * program that ended before a sample after its warm-up), GROWING, FLAT: the first that applies, in
  * that order (docs/soak.md). */

@@ -184,6 +184,19 @@ static int set_annotate(const Opt *o, const char *v, void *target, char *why, si
     return 0;
 }
 
+/* --ready-regex: any extended regular expression. */
+static int set_ready_regex(const Opt *o, const char *v, void *target, char *why, size_t cap)
+{
+    regex_t re;
+    if (regcomp(&re, v, REG_EXTENDED | REG_NOSUB) != 0) {
+        snprintf(why, cap, "is not a valid extended regular expression");
+        return -1;
+    }
+    regfree(&re);
+    *(const char **)((char *)target + o->offset) = v;
+    return 0;
+}
+
 static int set_regex(const Opt *o, const char *v, void *target, char *why, size_t cap)
 {
     regex_t re;
@@ -274,6 +287,16 @@ static const Opt k_opts[] = {
      "with --cmd: the program built with ASan (the asan mode)", NULL},
     {"--step-regex", OPT_CUSTOM, OFF(step_regex), 0, 0, "RE",
      "with --cmd: a line of its output that ends a step; (group 1) its number", set_regex},
+    {"--load", OPT_STR, OFF(load), 0, 0, "'CLIENT ARGS'",
+     "with --cmd SERVER: a service; the load's {iters} is the requests of each count", NULL},
+    {"--ready-port", OPT_LONG, OFF(ready_port), 1, 65535, "PORT",
+     "with --load: the server is ready when 127.0.0.1:PORT accepts a connection", NULL},
+    {"--ready-regex", OPT_CUSTOM, OFF(ready_regex), 0, 0, "RE",
+     "with --load: ... when a line of its output matches RE", set_ready_regex},
+    {"--ready-timeout", OPT_DOUBLE, OFF(ready_timeout_s), 0.1, 1e6, "S",
+     "with --load: seconds to wait for it to be ready (30)", NULL},
+    {"--stop-grace", OPT_DOUBLE, OFF(stop_grace_s), 0.1, 1e6, "S",
+     "with --load: seconds from SIGTERM to SIGKILL when it does not stop (10; x3 under valgrind)", NULL},
     {"--strict-leaks", OPT_FLAG, OFF(strict_leaks), 0, 0, NULL,
      "a leak that does not grow with the count fails too", NULL},
     {"--lsan-suppressions", OPT_CUSTOM, OFF(lsan_suppressions), 0, 0, "FILE",
@@ -307,6 +330,8 @@ static void defaults(Options *o)
     target_templates(templates, sizeof templates);
     o->templates = templates;
     o->prof_sample = 17;
+    o->ready_timeout_s = 30;
+    o->stop_grace_s = 10;
 }
 
 /* The modes a soak runs unless --modes says (modes.h: the built-in program's, or a
@@ -327,6 +352,20 @@ static int default_modes(Options *o)
         fprintf(stderr, "soak: %s: only with --cmd (the built-in program marks its own steps)\n",
                 o->asan_cmd ? "--asan-cmd" : "--step-regex");
         return 2;
+    }
+    if (!o->load && (o->ready_port || o->ready_regex)) {
+        fprintf(stderr, "soak: --ready-port and --ready-regex: only with --load (the load of a service)\n");
+        return 2;
+    }
+    if (o->load && !o->cmd) {
+        fprintf(stderr, "soak: --load: the server is --cmd 'SERVER ARGS' (e.g. --cmd 'redis-server --port 6400' "
+                        "--load 'redis-benchmark -p 6400 -n {iters}')\n");
+        return 2;
+    }
+    if (o->load && o->jobs > 1 && !strstr(o->cmd, "{port}") && !strstr(o->load, "{port}")) {
+        fprintf(stderr, "soak: a service on a port of its own choosing: its runs go one at a time "
+                        "({port} in --cmd and --load gives each run a free port, and runs several at once)\n");
+        o->jobs = 1;
     }
     if (o->cmd && (o->config_given || o->n_faults > 1 || strcmp(o->faults[0], "none"))) {
         fprintf(stderr, "soak: --cmd: --config and --faults are for the built-in program\n");

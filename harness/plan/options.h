@@ -48,6 +48,12 @@ typedef struct Options {
     const char *cmd; /* --cmd: the command template ({iters}); NULL: train_full */
     const char *asan_cmd; /* --asan-cmd: the same program built with ASan */
     const char *step_regex; /* --step-regex: one capture group, the step number */
+    /* a service (--load: service.h) */
+    const char *load; /* --load: the load command template ({iters}: requests) */
+    long ready_port; /* --ready-port: ready when 127.0.0.1:PORT accepts */
+    const char *ready_regex; /* --ready-regex: ready when a line of its output matches */
+    double ready_timeout_s; /* --ready-timeout (30) */
+    double stop_grace_s; /* --stop-grace: SIGTERM to SIGKILL (10; x3 under memcheck) */
     int strict_leaks; /* --strict-leaks: a one-time leak fails too */
     const char *lsan_suppressions, *valgrind_suppressions;
     long prof_sample; /* jemalloc's lg_prof_sample: 2^N bytes between samples (17) */

@@ -43,9 +43,10 @@ void cmdrun_prepare(const Run *r)
         closedir(d);
 }
 
-int cmdrun_start(CmdSampler *c, const Run *r, const char *step_regex)
+int cmdrun_start(CmdSampler *c, const Run *r, const char *step_regex, int service)
 {
     memset(c, 0, sizeof *c);
+    c->step_file = service ? "load.txt" : "stdout.txt";
     c->rss = open_in(r, "rss.csv", "w");
     c->steps = step_regex ? open_in(r, "steps.csv", "a") : NULL;
     c->have_regex = step_regex && regcomp(&c->regex, step_regex, REG_EXTENDED) == 0;
@@ -88,7 +89,7 @@ static int has_children(int pid)
 /* New complete lines of stdout.txt: each that matches the regex ends a step. */
 static void read_steps(CmdSampler *c, const Run *r)
 {
-    FILE *f = open_in(r, "stdout.txt", "r");
+    FILE *f = open_in(r, c->step_file, "r");
     if (!f)
         return;
     char line[4096];
@@ -198,13 +199,22 @@ static int program_span(const Run *r, const Tables *tb, double *t0, double *t_en
     int marked = 0;
     *t0 = r->t_start * 1e9;
     *t_end = rss->v[(rss->rows - 1) * rss->cols];
+    double load[2] = {NAN, NAN}; /* a service's load: its start and end (service.h) */
     for (size_t i = 0; i < span->rows; i++) {
-        if (span->v[i * 2 + 1] == 0) {
+        int what = (int)span->v[i * 2 + 1];
+        if (what == 0) {
             *t0 = span->v[i * 2];
-        } else if (span->v[i * 2] > *t0) {
+        } else if (what == 1 && span->v[i * 2] > *t0) {
             *t_end = span->v[i * 2];
             marked = 1;
+        } else if (what == 2 || what == 3) {
+            load[what - 2] = span->v[i * 2];
         }
+    }
+    if (!isnan(load[0]) && !isnan(load[1])) { /* a service is judged over its load, by request */
+        *t0 = load[0];
+        *t_end = load[1];
+        marked = 1;
     }
     return marked;
 }
@@ -285,9 +295,11 @@ void cmdrun_finish(CmdSampler *c, const Run *r, int exited_ok)
          * closed) or of a tool's work after it (memcheck's leak check) */
         double t0, t_end;
         int marked = program_span(r, &tb, &t0, &t_end);
-        for (size_t i = 0; i < tb.rss.rows; i++)
-            if (!marked || tb.rss.v[i * tb.rss.cols] <= t_end)
+        for (size_t i = 0; i < tb.rss.rows; i++) {
+            double t = tb.rss.v[i * tb.rss.cols];
+            if (!marked || (t <= t_end && (!r->service || t >= t0)))
                 write_row(f, r, &tb, i);
+        }
         if (outfile_commit(&of) != 0)
             fprintf(stderr, "soak: %s: cannot be written\n", path);
     }

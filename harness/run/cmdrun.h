@@ -23,7 +23,8 @@
 typedef struct CmdSampler {
     FILE *rss; /* RUN/rss.csv */
     FILE *steps; /* RUN/steps.csv, with --step-regex */
-    long out_seen; /* bytes of stdout.txt already read for step lines */
+    long out_seen; /* bytes of the step lines' file already read */
+    const char *step_file; /* where step lines are: stdout.txt, or a service's load.txt */
     double next_s; /* when to sample next (monotonic seconds) */
     int children; /* the program started child processes */
     int have_regex;
@@ -34,8 +35,9 @@ typedef struct CmdSampler {
  * the probe library appends to (steps, statistics, heap profiles). */
 void cmdrun_prepare(const Run *r);
 
-/* Starts sampling run r (just spawned). 0, or -1 after a message. */
-int cmdrun_start(CmdSampler *c, const Run *r, const char *step_regex);
+/* Starts sampling run r (just spawned): step lines (step_regex) in its output, or in its
+ * load's (service). 0, or -1 after a message. */
+int cmdrun_start(CmdSampler *c, const Run *r, const char *step_regex, int service);
 
 /* One look at the running process: samples when due, reads new output lines. */
 void cmdrun_tick(CmdSampler *c, const Run *r);

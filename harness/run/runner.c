@@ -9,6 +9,7 @@
 
 #include "cmdrun.h"
 #include "fdwatch.h"
+#include "service.h"
 #include "plan.h"
 #include "progress.h"
 #include "spawn.h"
@@ -19,11 +20,12 @@
 #include "verdicts.h"
 #include "workload.h"
 
-/* What the soak watches of a running run: its samples (--cmd runs: cmdrun.h) and its
- * descriptors (every run: fdwatch.h). */
+/* What the soak watches of a running run: its samples (--cmd runs: cmdrun.h), its
+ * descriptors (every run: fdwatch.h) and, for a service, its phases (service.h). */
 typedef struct Watch {
     CmdSampler cs;
     FdWatch *fds;
+    Service svc;
 } Watch;
 
 static Watch g_watch[PLAN_MAX_RUNS];
@@ -36,6 +38,8 @@ static double expected_s(const Run *r, void *ctx)
 static int start(const Options *o, Run *r, Watch *wa)
 {
     Launch l;
+    if (service_enabled(o))
+        service_prepare(o, r);
     target_launch(o, r, &l);
     cmdrun_prepare(r);
     if (spawn_run(r, &l.argv, (const char *const *)l.env.v, l.env.n) != 0)
@@ -55,7 +59,9 @@ static int start(const Options *o, Run *r, Watch *wa)
         }
     }
     wa->fds = fdwatch_start(r->pid);
-    return target_is_cmd(o) ? cmdrun_start(&wa->cs, r, o->step_regex) : 0;
+    if (service_enabled(o) && service_start(&wa->svc, o, r) != 0)
+        return -1;
+    return target_is_cmd(o) ? cmdrun_start(&wa->cs, r, o->step_regex, service_enabled(o)) : 0;
 }
 
 int runner_prepare_resume(const Options *o, const char *out)
@@ -86,25 +92,39 @@ int runner_prepare_resume(const Options *o, const char *out)
     return 0;
 }
 
-/* The pids of the runs still running, but r, into keep (what tree_end leaves alone). */
-static int running_pids(const Run *runs, int n, const Run *r, pid_t *keep)
+/* The runs being run and what is watched of each (runs[i] with ws[i]). */
+typedef struct Batch {
+    Run *runs;
+    Watch *ws;
+    int n;
+} Batch;
+
+/* What tree_end must leave alone when run i ends: the processes of the other runs still
+ * running (their own, their loads) into keep. How many. */
+static int running_pids(const Batch *b, int i, pid_t *keep)
 {
     int k = 0;
-    for (int i = 0; i < n; i++)
-        if (runs[i].state == RUN_RUNNING && &runs[i] != r)
-            keep[k++] = runs[i].pid;
+    for (int j = 0; j < b->n; j++) {
+        if (b->runs[j].state != RUN_RUNNING || j == i)
+            continue;
+        keep[k++] = b->runs[j].pid;
+        if (b->ws[j].svc.load_pid > 0)
+            keep[k++] = b->ws[j].svc.load_pid;
+    }
     return k;
 }
 
-/* Run r's process has ended with status: its record, what it left running stopped
- * (tree.h), its samples, then the caller's judging. runs[0..n): every run (the running
- * ones are left alone). */
-static void finished(const Runner *rn, Run *r, Watch *wa, int status, const struct rusage *ru,
-                     const Run *runs, int n)
+/* Run i's process has ended with status: its record, what it left running stopped
+ * (tree.h), its samples, then the caller's judging. */
+static void finished(const Runner *rn, const Batch *b, int i, int status, const struct rusage *ru)
 {
-    static pid_t keep[PLAN_MAX_RUNS];
+    static pid_t keep[2 * PLAN_MAX_RUNS];
+    Run *r = &b->runs[i];
+    Watch *wa = &b->ws[i];
+    if (service_enabled(rn->o))
+        service_ended(&wa->svc, r);
     spawn_finished(r, status, ru);
-    tree_end(r, keep, running_pids(runs, n, r, keep));
+    tree_end(r, keep, running_pids(b, i, keep));
     fdwatch_finish(wa->fds, r->dir, r->wall_s);
     wa->fds = NULL;
     if (target_is_cmd(rn->o))
@@ -112,19 +132,23 @@ static void finished(const Runner *rn, Run *r, Watch *wa, int status, const stru
     rn->ended(r, rn->ctx);
 }
 
-/* The watchdog's look at one running run of runs[0..n): did it end, or must it be
- * stopped? Returns 1 when it ended (and was recorded). */
-static int watch(const Runner *rn, Run *r, Watch *wa, const Run *runs, int n)
+/* The watchdog's look at running run i: did it end, or must it be stopped? Returns 1 when
+ * it ended (and was recorded). */
+static int watch(const Runner *rn, const Batch *b, int i)
 {
     const Options *o = rn->o;
+    Run *r = &b->runs[i];
+    Watch *wa = &b->ws[i];
     int status;
     struct rusage ru;
     if (wait4(r->pid, &status, WNOHANG, &ru) == r->pid) {
-        finished(rn, r, wa, status, &ru, runs, n);
+        finished(rn, b, i, status, &ru);
         return 1;
     }
     if (target_is_cmd(o))
         cmdrun_tick(&wa->cs, r);
+    if (service_enabled(o))
+        service_tick(&wa->svc, o, r);
     fdwatch_tick(wa->fds, now_s() - r->t_start);
     uint64_t rss = sysmem_rss_of((int)r->pid);
     r->peak_rss_bytes = rss > r->peak_rss_bytes ? rss : r->peak_rss_bytes;
@@ -149,6 +173,7 @@ void runner_all(const Runner *rn, Run *runs, int n)
     progress_start(&p, n, (int)o->jobs, expected_s, (void *)o);
     tree_init();
     int next = 0, running = 0, done = 0;
+    Batch b = {runs, g_watch, n};
     while (done < n && !*rn->stop) {
         for (; running < o->jobs && next < n; next++) {
             if (start(o, &runs[next], &g_watch[next]) == 0) {
@@ -161,7 +186,7 @@ void runner_all(const Runner *rn, Run *runs, int n)
             done++;
         }
         for (int i = 0; i < n; i++)
-            if (runs[i].state == RUN_RUNNING && watch(rn, &runs[i], &g_watch[i], runs, n)) {
+            if (runs[i].state == RUN_RUNNING && watch(rn, &b, i)) {
                 running--;
                 done++;
                 progress_finished(&p, &runs[i]);
@@ -171,34 +196,37 @@ void runner_all(const Runner *rn, Run *runs, int n)
     }
 }
 
-/* Stops a running run of runs[0..n) and records it as interrupted. */
-static void stop_one(const Runner *rn, Run *r, Watch *wa, const Run *runs, int n)
+/* Stops running run i and records it as interrupted. */
+static void stop_one(const Runner *rn, const Batch *b, int i)
 {
+    Run *r = &b->runs[i];
     spawn_kill(r, KILL_INTERRUPT);
     int status;
     struct rusage ru;
     wait4(r->pid, &status, 0, &ru);
-    finished(rn, r, wa, status, &ru, runs, n);
+    finished(rn, b, i, status, &ru);
 }
 
 void runner_stop_all(const Runner *rn, Run *runs, int n)
 {
     fprintf(stderr, "\nsoak: %s: stopping the running runs; finished runs are kept\n",
             *rn->stop == SIGINT ? "interrupted" : "terminated");
+    Batch b = {runs, g_watch, n};
     for (int i = 0; i < n; i++)
         if (runs[i].state == RUN_RUNNING)
-            stop_one(rn, &runs[i], &g_watch[i], runs, n);
+            stop_one(rn, &b, i);
 }
 
 int runner_one(const Runner *rn, Run *r)
 {
     static Watch wa;
+    Batch b = {r, &wa, 1};
     tree_init();
     if (start(rn->o, r, &wa) != 0)
         return -1;
-    while (!watch(rn, r, &wa, r, 1)) {
+    while (!watch(rn, &b, 0)) {
         if (*rn->stop) {
-            stop_one(rn, r, &wa, r, 1);
+            stop_one(rn, &b, 0);
             return -1;
         }
         nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);

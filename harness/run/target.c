@@ -54,8 +54,9 @@ static void system_lib(const char *file, char *out, size_t cap)
 /* ---- commands ---------------------------------------------------------------------------- */
 
 /* The words of a command template, as a shell would split them (blanks, '...', "...",
- * backslash), {iters} replaced by iters. Returns how many, or -1 when a quote is open. */
-static int cmd_words(const char *t, long iters, Argv *a)
+ * backslash), {iters} replaced by iters and {port} by port. Returns how many, or -1 when a
+ * quote is open. */
+static int cmd_words(const char *t, long iters, int port, Argv *a)
 {
     a->n = 0;
     while (*t) {
@@ -70,10 +71,11 @@ static int cmd_words(const char *t, long iters, Argv *a)
                 q = q ? 0 : *t;
             } else if (*t == '\\' && q != '\'' && t[1]) {
                 word[n < sizeof word - 1 ? n++ : n] = *++t;
-            } else if (!strncmp(t, "{iters}", 7)) {
-                n += (size_t)snprintf(word + n, sizeof word - n, "%ld", iters);
+            } else if (!strncmp(t, "{iters}", 7) || !strncmp(t, "{port}", 6)) {
+                int is_port = t[1] == 'p';
+                n += (size_t)snprintf(word + n, sizeof word - n, "%ld", is_port ? (long)port : iters);
                 n = n < sizeof word ? n : sizeof word - 1;
-                t += 6;
+                t += is_port ? 5 : 6;
             } else {
                 word[n < sizeof word - 1 ? n++ : n] = *t;
             }
@@ -179,6 +181,11 @@ static void builtin_args(const Options *o, const Run *r, Argv *a)
     }
 }
 
+void target_load(const Options *o, const Run *r, Argv *a)
+{
+    cmd_words(o->load ? o->load : "", r->iters, r->port, a);
+}
+
 void target_plain_program(const Options *o, char *out, size_t cap)
 {
     builtin_path(o, o->native_variant, "none", out, cap);
@@ -190,7 +197,7 @@ void target_program(const Options *o, const Run *r, char *out, size_t cap)
         builtin_path(o, mode_variant(r->mode, o->native_variant), r->fault, out, cap);
     } else {
         Argv a;
-        cmd_words(mode_spec(r->mode)->own_build && o->asan_cmd ? o->asan_cmd : o->cmd, r->iters, &a);
+        cmd_words(mode_spec(r->mode)->own_build && o->asan_cmd ? o->asan_cmd : o->cmd, r->iters, r->port, &a);
         find_program(a.n ? a.v[0] : "", out, cap);
     }
     char abs[PATH_MAX]; /* a report re-rendered from another folder reads the same binary */
@@ -290,7 +297,7 @@ void target_launch(const Options *o, const Run *r, Launch *l)
         valgrind_prefix(o, r, &l->argv);
     if (target_is_cmd(o)) {
         Argv words;
-        cmd_words(mode_spec(r->mode)->own_build ? o->asan_cmd : o->cmd, r->iters, &words);
+        cmd_words(mode_spec(r->mode)->own_build ? o->asan_cmd : o->cmd, r->iters, r->port, &words);
         for (int i = 0; i < words.n; i++)
             argv_add(&l->argv, "%s", words.v[i]);
     } else {
@@ -321,18 +328,20 @@ void target_limits(const Options *o, const Run *r, char *out, size_t cap)
 
 /* ---- checks before anything runs ---------------------------------------------------------- */
 
-static int check_template(const char *flag, const char *t)
+/* A command template: its program runs, and it has {iters} where one is needed (the
+ * server of a service takes none: its load does). */
+static int check_template(const char *flag, const char *t, int need_iters)
 {
     Argv a;
     char prog[PATH_MAX];
-    if (!strstr(t, "{iters}")) {
+    if (need_iters && !strstr(t, "{iters}")) {
         fprintf(stderr,
-                "soak: %s '%s': no {iters} in it: where should the iteration count go? e.g. "
-                "--cmd './train {iters}'\n",
-                flag, t);
+                "soak: %s '%s': no {iters} in it: where should the %s go? e.g. %s\n", flag, t,
+                strcmp(flag, "--load") ? "iteration count" : "number of requests",
+                strcmp(flag, "--load") ? "--cmd './train {iters}'" : "--load 'redis-benchmark -n {iters}'");
         return 2;
     }
-    if (cmd_words(t, 1, &a) <= 0) {
+    if (cmd_words(t, 1, 0, &a) <= 0) {
         fprintf(stderr, "soak: %s '%s': %s\n", flag, t, a.n ? "a quote is not closed" : "empty command");
         return 2;
     }
@@ -366,9 +375,12 @@ static int check_libraries(const Options *o)
 int target_check(const Options *o, const Run *runs, int n)
 {
     if (target_is_cmd(o)) {
-        int rc = check_template("--cmd", o->cmd);
+        int service = o->load != NULL;
+        int rc = check_template("--cmd", o->cmd, !service);
         if (!rc && o->asan_cmd)
-            rc = check_template("--asan-cmd", o->asan_cmd);
+            rc = check_template("--asan-cmd", o->asan_cmd, !service);
+        if (!rc && service)
+            rc = check_template("--load", o->load, 1);
         return rc ? rc : check_libraries(o);
     }
     for (int i = 0; i < n && !o->program; i++) {

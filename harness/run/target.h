@@ -40,6 +40,9 @@ int target_check(const Options *o, const Run *runs, int n);
 /* The argument vector and environment of run r. */
 void target_launch(const Options *o, const Run *r, Launch *l);
 
+/* The load command of a service run r (--load, its {iters} the run's count). */
+void target_load(const Options *o, const Run *r, Argv *a);
+
 /* The program file run r executes (the one jeprof reads symbols from), as an absolute
  * path: train_full, or
  * the command's first word found on PATH. "" when it cannot be found. */
