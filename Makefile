@@ -285,7 +285,8 @@ test:
 # `make soak`: checks the names given, builds the variants, runs the matrix (ITERS, MODES,
 # CONFIG, DATA, JOBS, OUT, FAULT, BASELINE), writes the report and exits 0 only if the
 # overall verdict is PASS. FAULT may name several builds: FAULT=leak,creep. CMD='PROG
-# {iters}' soaks a program of your own instead (docs/any-program.md).
+# {iters}' soaks a program of your own instead (docs/any-program.md); with LOAD='CLIENT
+# {iters}' the program is a service (READY_PORT, READY_REGEX; {port}: a free port per run).
 ITERS ?=
 MODES ?=
 CONFIG ?=
@@ -294,7 +295,11 @@ JOBS ?=
 OUT ?=
 BASELINE ?=
 CMD ?=
-SOAK_ARGS = $(if $(CMD),--cmd '$(CMD)') $(if $(ITERS),--iters "$(ITERS)") $(if $(MODES),--modes "$(MODES)") $(if $(CONFIG),--config $(CONFIG)) \
+LOAD ?=
+READY_PORT ?=
+READY_REGEX ?=
+SOAK_ARGS = $(if $(CMD),--cmd '$(CMD)') $(if $(LOAD),--load '$(LOAD)') $(if $(READY_PORT),--ready-port $(READY_PORT)) \
+  $(if $(READY_REGEX),--ready-regex '$(READY_REGEX)') $(if $(ITERS),--iters "$(ITERS)") $(if $(MODES),--modes "$(MODES)") $(if $(CONFIG),--config $(CONFIG)) \
   $(if $(DATA),--data "$(DATA)") $(if $(JOBS),--jobs $(JOBS)) $(if $(OUT),--out "$(OUT)") \
   $(if $(filter-out none,$(FAULT)),--faults $(FAULT)) $(if $(BASELINE),--baseline "$(BASELINE)")
 

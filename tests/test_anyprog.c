@@ -639,6 +639,78 @@ static void test_descriptors_and_threads(void **state)
     expect_problem("thread-leak", NULL, "native,lsan", 1);
 }
 
+/* netprog (tests/programs/netprog.c) as a service under its own load: "--cmd 'NETPROG serve
+ * {port} BEHAVIOUR' --load 'NETPROG load {port} {iters}' ARGS" into OUT. */
+static int soak_service(const char *out, const char *behaviour, const char *args)
+{
+    char server[PATH_MAX + 64], more[PATH_MAX + 512];
+    snprintf(server, sizeof server, "%s/tests/netprog serve {port} %s", g_dir, behaviour);
+    snprintf(more, sizeof more,
+             "--load '%s/tests/netprog load {port} {iters}' --step-regex 'done ([0-9]+)' %s", g_dir, args);
+    return soak_cmd(out, server, "%s", more);
+}
+
+/* Services: a server that loses 1 KiB a request is named, at its rate per request, by the
+ * leak checker at its exit (SIGTERM after the load) and grows in native mode; one that
+ * keeps a descriptor per connection is a descriptor leak on sockets; a clean one passes in
+ * every mode; one that dies under its load is CRASHED with the signal; a load that fails
+ * is the load's failure; a server that never says it is ready is stopped and says so. No
+ * server is left running. */
+static void test_services(void **state)
+{
+    (void)state;
+    assert_int_equal(soak_service("svc-leak", "leak", "--iters 3000,10000 --modes native,lsan"), 1);
+    expect("native", 10000, "GROWING", "reachable-growth", NULL);
+    expect("lsan", 10000, "ERROR", "leak", "leak_request");
+    json_t *p = expect_problem("leak", "leak_request", "native,lsan", 1);
+    double rate = json_number_value(json_object_get(json_object_get(p, "bytes_per_iter"), "median"));
+    if (rate < 1024 * 0.75 || rate > 1024 * 1.25)
+        fail_msg("netprog leak: %s; expected 1 KiB per request within 25%%", str(p, "summary"));
+    assert_int_equal(soak_service("svc-fd", "fdleak", "--iters 10000 --modes native"), 1);
+    expect("native", 10000, "GROWING", "descriptor-leak", NULL);
+    assert_string_equal(str(json_object_get(run_of("native", 10000), "descriptors_grown"), "target"),
+                        "socket");
+    assert_int_equal(soak_service("svc-clean", "clean", "--iters 3000,10000 --modes native,lsan,valgrind"),
+                     0);
+    assert_string_equal(str(g_doc, "overall"), "PASS");
+    assert_int_equal(soak_service("svc-crash", "crash", "--iters 1000 --modes native"), 1);
+    expect("native", 1000, "CRASHED", "crash", NULL);
+    assert_non_null(strstr(str(run_of("native", 1000), "detail"), "killed by SIGSEGV (11) under its load"));
+    char server[PATH_MAX + 64];
+    snprintf(server, sizeof server, "%s/tests/netprog serve {port} clean", g_dir);
+    assert_int_equal(soak_cmd("svc-loadfail", server,
+                              "--load '%s/tests/netprog load 1 {iters}' --iters 1000 "
+                              "--modes native",
+                              g_dir),
+                     1);
+    expect("native", 1000, "LOAD_FAILED", "load-failed", NULL);
+    assert_non_null(strstr(str(run_of("native", 1000), "detail"), "no answer from 127.0.0.1:1"));
+    assert_int_equal(soak_service("svc-notready", "clean",
+                                  "--ready-regex 'never says this' --ready-timeout 1 "
+                                  "--iters 1000 --modes native"),
+                     1);
+    expect("native", 1000, "CRASHED", "crash", NULL);
+    assert_non_null(strstr(str(run_of("native", 1000), "detail"), "never became ready"));
+    if (test_sh("pgrep -f 'netprog (serve|load)' >/dev/null") == 0)
+        fail_msg("a server or a load of the soaks is still running");
+}
+
+/* A clean server of Debian's under its own benchmark: redis-server under redis-benchmark
+ * (SET and GET of 100000 random keys, 4 clients) passes. */
+static void test_redis_passes(void **state)
+{
+    (void)state;
+    if (test_sh("command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null") != 0)
+        fail_msg("redis-server is not installed (tools/ensure-deps test installs it: apt-get install "
+                 "redis-server)");
+    int rc = soak_cmd("redis", "redis-server --port {port} --save '' --appendonly no",
+                      "--load 'redis-benchmark -p {port} -n {iters} -c 4 -t set,get -r 100000 -q' "
+                      "--iters 20000,60000 --modes native,jemalloc,lsan");
+    if (rc != 0)
+        fail_msg("redis: soak exited %d (see %s/redis.log)", rc, test_tmpdir());
+    assert_string_equal(str(g_doc, "overall"), "PASS");
+}
+
 /* How many processes run `sleep SECONDS` (by their command line): none must be left. */
 static int sleepers(long seconds)
 {
@@ -707,6 +779,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_too_short_is_not_judged),
         cmocka_unit_test(test_nothing_outlives_the_soak),
         cmocka_unit_test(test_descriptors_and_threads),
+        cmocka_unit_test(test_services),
+        cmocka_unit_test(test_redis_passes),
     };
     test_filter_from_env();
     int rc = cmocka_run_group_tests_name("anyprog", tests, tmpdir_setup, tmpdir_teardown);

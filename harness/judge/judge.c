@@ -61,13 +61,14 @@ static void last_stderr_line(const Run *r, char *out, size_t cap)
 static void growing_detail(Run *r)
 {
     const SeriesResult *w = &r->an.series[r->an.worst];
+    const char *per = r->service ? "request" : "iteration";
     int len;
     if (w->cls == SERIES_COUNT) /* descriptors, threads, mappings: one by one */
-        len = snprintf(r->detail, sizeof r->detail, "%s grows %.3g/iteration (%.0f more over the run)",
-                       w->name, w->slope, w->growth);
+        len = snprintf(r->detail, sizeof r->detail, "%s grows %.3g/%s (%.0f more over the run)", w->name,
+                       w->slope, per, w->growth);
     else
-        len = snprintf(r->detail, sizeof r->detail, "%s grows %.1f bytes/iteration (%.0f bytes over the run)",
-                       w->name, w->slope, w->growth);
+        len = snprintf(r->detail, sizeof r->detail, "%s grows %.1f bytes/%s (%.0f bytes over the run)",
+                       w->name, w->slope, per, w->growth);
     if (!strcmp(w->name, COL_FDS) && r->fds.count > 0)
         len += snprintf(r->detail + len, sizeof r->detail - (size_t)len, ", %d more open on %s%s%s",
                         r->fds.count, r->fds.target, r->fds.frame[0] ? ", opened at " : "", r->fds.frame);
@@ -101,9 +102,10 @@ static void word_detail(Run *r, RunCause why, const char *samples_err, size_t ba
         break;
     case CAUSE_NOT_READY:
         last_stderr_line(r, first, sizeof first);
-        snprintf(r->detail, sizeof r->detail,
-                 "the server never became ready (waited %.1f s: --ready-port, --ready-regex, --ready-timeout)%s%s",
-                 r->ready_s, first[0] ? "; its last words: " : "", first);
+        snprintf(
+            r->detail, sizeof r->detail,
+            "the server never became ready (waited %.1f s: --ready-port, --ready-regex, --ready-timeout)%s%s",
+            r->ready_s, first[0] ? "; its last words: " : "", first);
         break;
     case CAUSE_SERVER_EXITED:
         last_stderr_line(r, first, sizeof first);
@@ -111,19 +113,21 @@ static void word_detail(Run *r, RunCause why, const char *samples_err, size_t ba
             snprintf(r->detail, sizeof r->detail, "the server was killed by %s (%d) under its load%s%s",
                      signal_name(r->signal), r->signal, first[0] ? ": " : "", first);
         else
-            snprintf(r->detail, sizeof r->detail, "the server exited (status %d) before its load had finished%s%s",
-                     r->exit_code, first[0] ? ": " : "", first);
+            snprintf(r->detail, sizeof r->detail,
+                     "the server exited (status %d) before its load had finished%s%s", r->exit_code,
+                     first[0] ? ": " : "", first);
         break;
     case CAUSE_LOAD_FAILED:
         last_line_of(r, "load-stderr.txt", first, sizeof first);
         if (!first[0])
             last_line_of(r, "load.txt", first, sizeof first);
         if (r->load_signal)
-            snprintf(r->detail, sizeof r->detail, "the load was killed by %s (%d)%s%s; the server is not judged",
+            snprintf(r->detail, sizeof r->detail,
+                     "the load was killed by %s (%d)%s%s; the server is not judged",
                      signal_name(r->load_signal), r->load_signal, first[0] ? ": " : "", first);
         else
-            snprintf(r->detail, sizeof r->detail, "the load exited %d%s%s; the server is not judged", r->load_exit,
-                     first[0] ? ": " : "", first);
+            snprintf(r->detail, sizeof r->detail, "the load exited %d%s%s; the server is not judged",
+                     r->load_exit, first[0] ? ": " : "", first);
         break;
     case CAUSE_SIGNAL:
         snprintf(r->detail, sizeof r->detail, "killed by %s (%d) at iteration %llu", signal_name(r->signal),

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "runs.h"
 #include "util.h"
 
 void words_modes(unsigned bits, char *out, size_t cap)
@@ -28,6 +29,12 @@ void words_amount(const Problem *p, double v, char *out, size_t cap)
         fmt_bytes(out, cap, v);
 }
 
+/* What a problem's count counts: a service's requests, a program's iterations. */
+static const char *step_word(const Problem *p)
+{
+    return p->n_runs && p->runs[0]->service ? "request" : "iteration";
+}
+
 void words_projection(const Problem *p, char *out, size_t cap)
 {
     out[0] = 0;
@@ -35,8 +42,8 @@ void words_projection(const Problem *p, char *out, size_t cap)
         return;
     char b[48];
     words_amount(p, p->rate * DIAG_PROJECT_ITERS, b, sizeof b);
-    snprintf(out, cap, "at this rate 1,000,000 iterations %s %s more", kind_unit(p->kind) ? "hold" : "need",
-             b);
+    snprintf(out, cap, "at this rate 1,000,000 %ss %s %s more", step_word(p),
+             kind_unit(p->kind) ? "hold" : "need", b);
 }
 
 void words_rate(const Problem *p, char *out, size_t cap)
@@ -45,11 +52,11 @@ void words_rate(const Problem *p, char *out, size_t cap)
     out[0] = 0;
     if (!isnan(p->rate) && kind_unit(p->kind)) { /* "0.02 descriptors/iteration, one every 50 iterations" */
         words_amount(p, p->rate, a, sizeof a);
-        snprintf(out, cap, "%s/iteration, one every %.0f iterations (%s)", a, 1 / p->rate,
+        snprintf(out, cap, "%s/%s, one every %.0f %ss (%s)", a, step_word(p), 1 / p->rate, step_word(p),
                  p->rate_from[0] ? p->rate_from : "measured");
     } else if (!isnan(p->rate)) {
         fmt_bytes(a, sizeof a, p->rate);
-        snprintf(out, cap, "%s/iteration (%s)", a, p->rate_from[0] ? p->rate_from : "measured");
+        snprintf(out, cap, "%s/%s (%s)", a, step_word(p), p->rate_from[0] ? p->rate_from : "measured");
     } else if (!isnan(p->once_bytes)) {
         fmt_bytes(a, sizeof a, p->once_bytes);
         snprintf(out, cap, "%s once", a);

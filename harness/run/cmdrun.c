@@ -31,7 +31,8 @@ void cmdrun_prepare(const Run *r)
     struct dirent *e;
     while (d && (e = readdir(d))) {
         static const char *const stale[] = {"steps.csv", "probe.csv", "malloc.csv", "dumps.csv",
-                                            "span.csv",  "fds.txt",   "jeprof.",    "growth."};
+                                            "span.csv",  "fds.txt",   "load.txt",   "load-stderr.txt",
+                                            "jeprof.",   "growth."};
         for (size_t i = 0; i < sizeof stale / sizeof stale[0]; i++)
             if (!strncmp(e->d_name, stale[i], strlen(stale[i]))) {
                 char path[PATH_MAX + 300];
@@ -93,6 +94,8 @@ static void read_steps(CmdSampler *c, const Run *r)
     if (!f)
         return;
     char line[4096];
+    if (fseek(f, 0, SEEK_END) == 0 && ftell(f) < c->out_seen)
+        c->out_seen = 0; /* written afresh (a service's load.txt when its load starts) */
     fseek(f, c->out_seen, SEEK_SET);
     while (fgets(line, sizeof line, f)) {
         size_t len = strlen(line);
