@@ -9,6 +9,7 @@
 #include "soakutil.h"
 
 #include <stdarg.h>
+#include <signal.h>
 #include <unistd.h>
 
 static char g_dir[PATH_MAX]; /* build/release */
@@ -695,6 +696,43 @@ static void test_services(void **state)
         fail_msg("a server or a load of the soaks is still running");
 }
 
+/* --attach: a process started by someone else is watched for a while, its growth judged
+ * per second; a clean one passes; neither is stopped or signalled by the soak. */
+static void test_attach(void **state)
+{
+    (void)state;
+    static const char *const behaviour[] = {"reach", "clean"};
+    long pid[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        char cmd[2 * PATH_MAX];
+        snprintf(cmd, sizeof cmd, "%s %s 1000000 >/dev/null 2>&1 & echo $!", g_prog, behaviour[k]);
+        FILE *p = popen(cmd, "r");
+        assert_true(p && fscanf(p, "%ld", &pid[k]) == 1);
+        pclose(p);
+    }
+    const char *t = test_tmpdir();
+    test_sh("cd '%s' && for p in '0 %ld' '1 %ld'; do set -- $p; build/release/soak --attach $2 --duration 10 "
+            "--out '%s/attach-'$1 >'%s/attach-'$1.log 2>&1 & done; wait",
+            g_root, pid[0], pid[1], t, t);
+    int alive[2] = {kill((pid_t)pid[0], 0) == 0, kill((pid_t)pid[1], 0) == 0};
+    kill((pid_t)pid[0], SIGKILL);
+    kill((pid_t)pid[1], SIGKILL);
+    static const char *const want[][2] = {{"FAIL", "GROWING"}, {"PASS", "FLAT"}};
+    for (int k = 0; k < 2; k++) {
+        char out[32];
+        snprintf(out, sizeof out, "attach-%d", k);
+        json_decref(g_doc);
+        g_doc = summary_of(out);
+        json_t *r = run_of("native", 10);
+        if (strcmp(str(g_doc, "overall"), want[k][0]) || strcmp(str(r, "verdict"), want[k][1]))
+            fail_msg("attach to anyprog %s: %s, %s (%s); expected %s, %s", behaviour[k],
+                     str(g_doc, "overall"), str(r, "verdict"), str(r, "detail"), want[k][0], want[k][1]);
+        assert_non_null(strstr(str(r, "note"), "attached to a running process"));
+        if (!alive[k])
+            fail_msg("attach to anyprog %s: the process was not left running", behaviour[k]);
+    }
+}
+
 /* A clean server of Debian's under its own benchmark: redis-server under redis-benchmark
  * (SET and GET of 100000 random keys, 4 clients) passes. */
 static void test_redis_passes(void **state)
@@ -781,6 +819,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_descriptors_and_threads),
         cmocka_unit_test(test_services),
         cmocka_unit_test(test_redis_passes),
+        cmocka_unit_test(test_attach),
     };
     test_filter_from_env();
     int rc = cmocka_run_group_tests_name("anyprog", tests, tmpdir_setup, tmpdir_teardown);

@@ -34,6 +34,7 @@ static const struct {
     FACT("wall_s", F_DOUBLE, wall_s, 0),
     FACT("peak_rss_bytes", F_U64, peak_rss_bytes, 0),
     FACT("budget_bytes", F_U64, budget_bytes, 0),
+    FACT("attached", F_INT, attached, 0),
     FACT("service", F_INT, service, 0),
     FACT("service_end", F_STR, service_end, 0),
     FACT("ready_s", F_DOUBLE, ready_s, 0),
@@ -58,6 +59,8 @@ int run_write_facts(const Run *r)
         mode_name(r->mode), r->iters, r->resume_from, r->fault, r->config, r->exit_code, r->signal,
         k_kills[r->killed], r->wall_s, (unsigned long long)r->peak_rss_bytes,
         (unsigned long long)r->budget_bytes);
+    if (r->attached)
+        fprintf(f, "attached=1\n");
     if (r->service)
         fprintf(f, "service=1\nservice_end=%s\nready_s=%.3f\nload_exit=%d\nload_signal=%d\n", r->service_end,
                 r->ready_s, r->load_exit, r->load_signal);

@@ -31,6 +31,7 @@ static const ModeSpec k_modes[MODE_COUNT] = {
         .name = "native",
         .variant = NULL,
         .probe = 1,
+        .attaches = 1,
         .env = {"GLIBC_TUNABLES={tunables}glibc.malloc.tcache_count=0"},
         .env_cmd = {"FLATMEM_MALLINFO=1"}, /* glibc's heap in use, against RSS */
         .log = "stderr.txt",
@@ -156,6 +157,14 @@ int mode_defaults(int is_cmd, int with_own_build, Mode *out)
                 out[n++] = s->mode;
         }
     return n;
+}
+
+Mode mode_attaching(void)
+{
+    for (int i = 0; i < MODE_COUNT; i++)
+        if (k_modes[i].attaches)
+            return k_modes[i].mode;
+    return k_modes[0].mode;
 }
 
 const char *mode_blind_reason(Mode m, Kind kind)

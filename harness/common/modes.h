@@ -40,6 +40,7 @@ typedef struct ModeSpec {
     int probe; /* the soak's probe library is preloaded too (not under ASan) */
     int memcheck; /* valgrind --tool=memcheck in front */
     int own_build; /* --cmd: needs the user's build for this mode (--asan-cmd) */
+    int attaches; /* watches a process already running (--attach): starts nothing under a tool */
     /* the environment it sets; "{dir}" the run folder, "{prof_sample}" --prof-sample,
      * "{lsan_supp}" --lsan-suppressions (an entry starting "?" only when that is given),
      * "{lsan_supp_opt}" ":suppressions=FILE" or nothing, "{tunables}" the caller's
@@ -74,6 +75,9 @@ const char *mode_variant(Mode m, const char *native_variant);
 /* The modes a soak runs by default, in order: the built-in program's, or a command's
  * (with_own_build: the user gave the builds a mode needs, e.g. --asan-cmd). How many. */
 int mode_defaults(int is_cmd, int with_own_build, Mode *out);
+
+/* The mode that watches a running process (--attach). */
+Mode mode_attaching(void);
 
 /* Why mode m cannot see a problem of this kind (a FLAT run of it), for people (its row's blind texts). */
 const char *mode_blind_reason(Mode m, Kind kind);

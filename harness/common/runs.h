@@ -44,6 +44,7 @@ typedef struct Run {
     uint64_t budget_bytes;
     /* a service (--load, service.h): how it ended (stopped, killed, not-ready, exited),
      * when it was ready, how its load ended */
+    int attached; /* a process the user started (--attach, attach.h): iterations are seconds */
     int service;
     int port; /* {port} in the commands: a free port of its own (0: none) */
     char service_end[16];

@@ -61,7 +61,7 @@ static void last_stderr_line(const Run *r, char *out, size_t cap)
 static void growing_detail(Run *r)
 {
     const SeriesResult *w = &r->an.series[r->an.worst];
-    const char *per = r->service ? "request" : "iteration";
+    const char *per = r->attached ? "second" : r->service ? "request" : "iteration";
     int len;
     if (w->cls == SERIES_COUNT) /* descriptors, threads, mappings: one by one */
         len = snprintf(r->detail, sizeof r->detail, "%s grows %.3g/%s (%.0f more over the run)", w->name,
@@ -272,6 +272,8 @@ void run_evaluate(Run *r, const Tolerance *t)
     int is_cmd = !strcmp(r->config, "cmd");
     if (is_cmd && r->exit_code == 0 && !r->signal && r->killed == KILL_NONE)
         r->iter_reached = cmd_iterations_reached(r); /* with samples or without: it ran to its end */
+    if (r->attached)
+        r->iter_reached = (uint64_t)r->iters; /* watched for its duration, or until it ended (noted) */
     if (r->service && r->killed == KILL_NONE && r->load_exit == 0)
         r->iter_reached = cmd_iterations_reached(r); /* its load made every request */
     read_note(r);

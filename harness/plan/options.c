@@ -70,6 +70,7 @@ static int set_counts(const Opt *o, const char *v, long *out, int *n, char *why,
 static int set_iters(const Opt *o, const char *v, void *target, char *why, size_t cap)
 {
     Options *opts = target;
+    opts->iters_given = 1;
     return set_counts(o, v, opts->iters, &opts->n_iters, why, cap);
 }
 
@@ -297,6 +298,10 @@ static const Opt k_opts[] = {
      "with --load: seconds to wait for it to be ready (30)", NULL},
     {"--stop-grace", OPT_DOUBLE, OFF(stop_grace_s), 0.1, 1e6, "S",
      "with --load: seconds from SIGTERM to SIGKILL when it does not stop (10; x3 under valgrind)", NULL},
+    {"--attach", OPT_LONG, OFF(attach_pid), 1, 1 << 22, "PID",
+     "sample a process already running (RSS, PSS, descriptors, threads, mappings); growth per second", NULL},
+    {"--duration", OPT_DOUBLE, OFF(duration_s), 10, 1e7, "S",
+     "with --attach: for how many seconds (10 or more: growth is judged over whole seconds)", NULL},
     {"--strict-leaks", OPT_FLAG, OFF(strict_leaks), 0, 0, NULL,
      "a leak that does not grow with the count fails too", NULL},
     {"--lsan-suppressions", OPT_CUSTOM, OFF(lsan_suppressions), 0, 0, "FILE",
@@ -358,13 +363,15 @@ static int default_modes(Options *o)
         return 2;
     }
     if (o->load && !o->cmd) {
-        fprintf(stderr, "soak: --load: the server is --cmd 'SERVER ARGS' (e.g. --cmd 'redis-server --port 6400' "
-                        "--load 'redis-benchmark -p 6400 -n {iters}')\n");
+        fprintf(stderr,
+                "soak: --load: the server is --cmd 'SERVER ARGS' (e.g. --cmd 'redis-server --port 6400' "
+                "--load 'redis-benchmark -p 6400 -n {iters}')\n");
         return 2;
     }
     if (o->load && o->jobs > 1 && !strstr(o->cmd, "{port}") && !strstr(o->load, "{port}")) {
-        fprintf(stderr, "soak: a service on a port of its own choosing: its runs go one at a time "
-                        "({port} in --cmd and --load gives each run a free port, and runs several at once)\n");
+        fprintf(stderr,
+                "soak: a service on a port of its own choosing: its runs go one at a time "
+                "({port} in --cmd and --load gives each run a free port, and runs several at once)\n");
         o->jobs = 1;
     }
     if (o->cmd && (o->config_given || o->n_faults > 1 || strcmp(o->faults[0], "none"))) {
@@ -376,13 +383,50 @@ static int default_modes(Options *o)
     return o->n_modes ? 0 : 2;
 }
 
+/* --attach PID --duration S: one native run of S "iterations" (seconds), nothing started. */
+static int derive_attach(Options *o)
+{
+    if (!o->attach_pid && !o->duration_s)
+        return 0;
+    const char *clash = o->cmd            ? "--cmd"
+                        : o->iters_given  ? "--iters (the duration is the count: seconds)"
+                        : o->config_given ? "--config"
+                        : o->n_faults > 1 || strcmp(o->faults[0], "none") ? "--faults"
+                                                                          : NULL;
+    if (!o->attach_pid || !o->duration_s || clash) {
+        fprintf(stderr, "soak: --attach PID --duration S%s%s\n", clash ? ": not with " : ": both are needed",
+                clash ? clash : " (which process, for how long)");
+        return 2;
+    }
+    for (int i = 0; o->modes_given && i < o->n_modes; i++)
+        if (!mode_spec(o->modes[i])->attaches) {
+            fprintf(stderr,
+                    "soak: --attach: mode %s starts the program under its tool; a running process can "
+                    "only be watched (%s)\n",
+                    mode_name(o->modes[i]), mode_name(mode_attaching()));
+            return 2;
+        }
+    o->modes[0] = mode_attaching();
+    o->n_modes = 1;
+    o->modes_given = 1;
+    o->iters[0] = (long)(o->duration_s + 0.999);
+    o->n_iters = 1;
+    o->n_resume = 0;
+    o->resume_given = 1;
+    o->jobs = 1;
+    return 0;
+}
+
 /* What follows from the options: the workload, its resumed runs, the memory budget. */
 static int derive(Options *o)
 {
-    int rc = default_modes(o);
+    int rc = derive_attach(o);
     if (rc)
         return rc;
-    if (o->cmd)
+    rc = default_modes(o);
+    if (rc)
+        return rc;
+    if (o->cmd || o->attach_pid)
         o->config = "cmd";
     o->wl = workload_find(o->config);
     if (!o->resume_given && o->wl->checkpoints && !o->program) {

@@ -54,6 +54,10 @@ typedef struct Options {
     const char *ready_regex; /* --ready-regex: ready when a line of its output matches */
     double ready_timeout_s; /* --ready-timeout (30) */
     double stop_grace_s; /* --stop-grace: SIGTERM to SIGKILL (10; x3 under memcheck) */
+    /* a running process (--attach: attach.h) */
+    long attach_pid; /* --attach PID: sample it, start nothing (0: not) */
+    double duration_s; /* --duration S: for how long */
+    int iters_given; /* --iters was given */
     int strict_leaks; /* --strict-leaks: a one-time leak fails too */
     const char *lsan_suppressions, *valgrind_suppressions;
     long prof_sample; /* jemalloc's lg_prof_sample: 2^N bytes between samples (17) */

@@ -32,6 +32,8 @@ void words_amount(const Problem *p, double v, char *out, size_t cap)
 /* What a problem's count counts: a service's requests, a program's iterations. */
 static const char *step_word(const Problem *p)
 {
+    if (p->n_runs && p->runs[0]->attached)
+        return "second";
     return p->n_runs && p->runs[0]->service ? "request" : "iteration";
 }
 

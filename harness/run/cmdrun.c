@@ -229,7 +229,9 @@ static void write_row(FILE *f, const Run *r, const Tables *tb, size_t i)
     double t = rss->v[i * w], t0, t_end;
     program_span(r, tb, &t0, &t_end);
     double iter;
-    if (steps->rows) {
+    if (r->attached) { /* a running process: its iterations are seconds */
+        iter = fmin((double)r->iters, round((t - r->t_start * 1e9) / 1e9));
+    } else if (steps->rows) {
         long s = row_before(steps, t);
         iter = s < 0 ? 0 : steps->v[s * 2 + 1];
     } else {
@@ -255,6 +257,15 @@ static void write_row(FILE *f, const Run *r, const Tables *tb, size_t i)
     fputc('\n', f);
 }
 
+void cmdrun_note(const Run *r, const char *line)
+{
+    FILE *f = open_in(r, "notes.txt", "a");
+    if (f) {
+        fprintf(f, "%s\n", line);
+        fclose(f);
+    }
+}
+
 static void write_notes(CmdSampler *c, const Run *r, const Table *steps)
 {
     FILE *f = open_in(r, "notes.txt", "a");
@@ -263,7 +274,10 @@ static void write_notes(CmdSampler *c, const Run *r, const Table *steps)
     if (c->children >= 3)
         fprintf(f, "the program started child processes: only the process the soak started is measured "
                    "(its children's memory is not in these samples)\n");
-    if (!steps->rows)
+    if (!steps->rows && r->service)
+        fprintf(f, "no step marks: samples are placed by time over the load (give --step-regex for its "
+                   "progress lines, or mark requests with include/flatmem.h in the server)\n");
+    else if (!steps->rows && !r->attached)
         fprintf(f, "no step marks: samples are placed by time (give --step-regex, or mark steps with "
                    "include/flatmem.h)\n");
     fclose(f);

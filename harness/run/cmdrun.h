@@ -42,6 +42,9 @@ int cmdrun_start(CmdSampler *c, const Run *r, const char *step_regex, int servic
 /* One look at the running process: samples when due, reads new output lines. */
 void cmdrun_tick(CmdSampler *c, const Run *r);
 
+/* Appends a line to RUN/notes.txt. */
+void cmdrun_note(const Run *r, const char *line);
+
 /* After the process ended: closes the files and writes RUN/samples.csv and RUN/notes.txt.
  * iters: the run's count; exited_ok: it exited 0 (it did its iterations). */
 void cmdrun_finish(CmdSampler *c, const Run *r, int exited_ok);

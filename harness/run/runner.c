@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "attach.h"
 #include "cmdrun.h"
 #include "fdwatch.h"
 #include "service.h"
@@ -37,6 +38,21 @@ static double expected_s(const Run *r, void *ctx)
 
 static int start(const Options *o, Run *r, Watch *wa)
 {
+    if (o->attach_pid) { /* nothing to start: a process of the user's, watched */
+        cmdrun_prepare(r);
+        if (attach_start(o, r) != 0)
+            return -1;
+        char prog[PATH_MAX], path[PATH_MAX + 16];
+        target_program(o, r, prog, sizeof prog);
+        snprintf(path, sizeof path, "%s/program.txt", r->dir);
+        FILE *f = fopen(path, "w");
+        if (f) {
+            fprintf(f, "%s\n", prog);
+            fclose(f);
+        }
+        wa->fds = fdwatch_start(r->pid);
+        return cmdrun_start(&wa->cs, r, NULL, 0);
+    }
     Launch l;
     if (service_enabled(o))
         service_prepare(o, r);
@@ -124,7 +140,8 @@ static void finished(const Runner *rn, const Batch *b, int i, int status, const 
     if (service_enabled(rn->o))
         service_ended(&wa->svc, r);
     spawn_finished(r, status, ru);
-    tree_end(r, keep, running_pids(b, i, keep));
+    if (!r->attached) /* a process the user started is theirs: left as it was */
+        tree_end(r, keep, running_pids(b, i, keep));
     fdwatch_finish(wa->fds, r->dir, r->wall_s);
     wa->fds = NULL;
     if (target_is_cmd(rn->o))
@@ -141,7 +158,17 @@ static int watch(const Runner *rn, const Batch *b, int i)
     Watch *wa = &b->ws[i];
     int status;
     struct rusage ru;
-    if (wait4(r->pid, &status, WNOHANG, &ru) == r->pid) {
+    if (r->attached) { /* not a child: its time is up, or it has gone */
+        int gone = !attach_alive(r);
+        if (gone || now_s() - r->t_start >= o->duration_s) {
+            if (gone)
+                cmdrun_note(r,
+                            "the process ended before the duration was over: judged over what was measured");
+            memset(&ru, 0, sizeof ru);
+            finished(rn, b, i, 0, &ru);
+            return 1;
+        }
+    } else if (wait4(r->pid, &status, WNOHANG, &ru) == r->pid) {
         finished(rn, b, i, status, &ru);
         return 1;
     }
@@ -153,6 +180,8 @@ static int watch(const Runner *rn, const Batch *b, int i)
     uint64_t rss = sysmem_rss_of((int)r->pid);
     r->peak_rss_bytes = rss > r->peak_rss_bytes ? rss : r->peak_rss_bytes;
     double limit = o->timeout_s ? o->timeout_s : 120.0 + 5.0 * plan_expected_s(o, r);
+    if (r->attached)
+        return 0; /* never stopped by the soak */
     if (rss > r->budget_bytes)
         spawn_kill(r, KILL_BUDGET);
     else if (now_s() - r->t_start > limit)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "workload.h"
 
 #if defined(__x86_64__)
@@ -32,7 +33,7 @@ static Preload preload_of(const Options *o, Mode m)
 
 int target_is_cmd(const Options *o)
 {
-    return o->cmd != NULL;
+    return o->cmd != NULL || o->attach_pid;
 }
 
 /* The file of a system library (its multiarch folder first; FLATMEM_LIBDIR instead when
@@ -193,6 +194,13 @@ void target_plain_program(const Options *o, char *out, size_t cap)
 
 void target_program(const Options *o, const Run *r, char *out, size_t cap)
 {
+    if (o->attach_pid) { /* what the running process executes */
+        char exe[64];
+        snprintf(exe, sizeof exe, "/proc/%ld/exe", o->attach_pid);
+        ssize_t n = readlink(exe, out, cap - 1);
+        out[n > 0 ? n : 0] = 0;
+        return;
+    }
     if (!target_is_cmd(o)) {
         builtin_path(o, mode_variant(r->mode, o->native_variant), r->fault, out, cap);
     } else {
@@ -335,8 +343,7 @@ static int check_template(const char *flag, const char *t, int need_iters)
     Argv a;
     char prog[PATH_MAX];
     if (need_iters && !strstr(t, "{iters}")) {
-        fprintf(stderr,
-                "soak: %s '%s': no {iters} in it: where should the %s go? e.g. %s\n", flag, t,
+        fprintf(stderr, "soak: %s '%s': no {iters} in it: where should the %s go? e.g. %s\n", flag, t,
                 strcmp(flag, "--load") ? "iteration count" : "number of requests",
                 strcmp(flag, "--load") ? "--cmd './train {iters}'" : "--load 'redis-benchmark -n {iters}'");
         return 2;
@@ -374,6 +381,8 @@ static int check_libraries(const Options *o)
 
 int target_check(const Options *o, const Run *runs, int n)
 {
+    if (o->attach_pid)
+        return attach_check(o);
     if (target_is_cmd(o)) {
         int service = o->load != NULL;
         int rc = check_template("--cmd", o->cmd, !service);
