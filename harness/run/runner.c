@@ -229,10 +229,14 @@ void runner_all(const Runner *rn, Run *runs, int n)
 static void stop_one(const Runner *rn, const Batch *b, int i)
 {
     Run *r = &b->runs[i];
-    spawn_kill(r, KILL_INTERRUPT);
-    int status;
-    struct rusage ru;
-    wait4(r->pid, &status, 0, &ru);
+    int status = 0;
+    struct rusage ru = {0};
+    if (r->attached) { /* the user's process: only the watching stops */
+        r->killed = KILL_INTERRUPT;
+    } else {
+        spawn_kill(r, KILL_INTERRUPT);
+        wait4(r->pid, &status, 0, &ru);
+    }
     finished(rn, b, i, status, &ru);
 }
 
