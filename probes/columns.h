@@ -31,6 +31,11 @@
 #define COL_FDS "proc.fds" /* open file descriptors */
 #define COL_THREADS "proc.threads"
 #define COL_MAPS "proc.maps" /* memory mappings (lines of /proc/PID/maps) */
+/* --cmd runs whose program starts others (harness/run/procs.h): sums over the tree */
+#define COL_TREE_PROCESSES "tree.processes"
+#define COL_TREE_USS "tree.uss_bytes" /* private memory (no page counted twice) */
+#define COL_TREE_PSS "tree.pss_bytes"
+#define COL_USS "proc.uss_bytes" /* one process's private memory (RUN/procs/PID.csv) */
 
 /* The header line, in the order the sampler writes the columns. */
 #define COLUMNS_HEADER                                                                                    \

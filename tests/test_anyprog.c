@@ -640,6 +640,28 @@ static void test_descriptors_and_threads(void **state)
     expect_problem("thread-leak", NULL, "native,lsan", 1);
 }
 
+/* Process trees: the work done in a forked child that keeps 1 KiB an iteration is measured
+ * (the tree's private memory) and the child is named as the process that grows; children
+ * started and never ended are a process leak; none is left running after the soak. */
+static void test_process_trees(void **state)
+{
+    (void)state;
+    assert_int_equal(soak_cmd("worker", prog("worker"), "--iters 2000 --modes native,jemalloc"), 1);
+    expect("native", 2000, "GROWING", "unexplained-growth", NULL);
+    json_t *p = expect_problem("unexplained-growth", NULL, "native,jemalloc", 1);
+    if (strncmp(str(p, "process"), "anyprog (pid ", 13))
+        fail_msg("the growing child is not named: %s", str(p, "summary"));
+    json_t *grower = json_object_get(run_of("native", 2000), "process_growing");
+    assert_true(json_is_true(json_object_get(grower, "child")));
+    double rate = json_number_value(json_object_get(json_object_get(p, "bytes_per_iter"), "median"));
+    if (rate < 1024 * 0.75 || rate > 1024 * 1.35) /* pages of private memory: a little above */
+        fail_msg("worker: %s; expected about 1 KiB per iteration", str(p, "summary"));
+    assert_int_equal(soak_cmd("procs", prog("procs"), "--iters 2000 --modes native"), 1);
+    expect("native", 2000, "GROWING", "process-leak", NULL);
+    if (test_sh("pgrep -f 'anyprog (worker|procs)' >/dev/null") == 0)
+        fail_msg("a process of the soaks is still running");
+}
+
 /* netprog (tests/programs/netprog.c) as a service under its own load: "--cmd 'NETPROG serve
  * {port} BEHAVIOUR' --load 'NETPROG load {port} {iters}' ARGS" into OUT. */
 static int soak_service(const char *out, const char *behaviour, const char *args)
@@ -817,6 +839,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_too_short_is_not_judged),
         cmocka_unit_test(test_nothing_outlives_the_soak),
         cmocka_unit_test(test_descriptors_and_threads),
+        cmocka_unit_test(test_process_trees),
         cmocka_unit_test(test_services),
         cmocka_unit_test(test_redis_passes),
         cmocka_unit_test(test_attach),

@@ -26,6 +26,8 @@ static const struct {
                               "descriptors"},
     [KIND_THREAD_LEAK] = {"thread-leak", FAM_RESOURCE, "threads pile up (started, never joined or ended)",
                           "threads"},
+    [KIND_PROCESS_LEAK] = {"process-leak", FAM_RESOURCE,
+                           "processes pile up (children started and never ended or waited for)", "processes"},
     [KIND_ONE_TIME_LEAK] = {"one-time-leak", FAM_HEAP,
                             "memory allocated once and never freed (the same at every count)"},
     [KIND_PEAK_GROWTH] = {"peak-growth", FAM_SOAK,

@@ -18,6 +18,7 @@ typedef enum Kind {
     KIND_UNEXPLAINED_GROWTH, /* RSS grows and no heap figure was measured */
     KIND_DESCRIPTOR_LEAK, /* open file descriptors grow */
     KIND_THREAD_LEAK, /* threads grow */
+    KIND_PROCESS_LEAK, /* the processes of its tree grow */
     KIND_ONE_TIME_LEAK, /* a leak that does not grow with the count */
     KIND_PEAK_GROWTH, /* the sweep's peak grows with the count */
     KIND_BASELINE_REGRESSION,

@@ -71,6 +71,9 @@ typedef struct Run {
     int n_stacks;
     char stacks_why[200]; /* when there are none: why not */
     FdGrowth fds; /* the descriptors that grew most (RUN/fds.txt; memcheck's --track-fds) */
+    char grower[96]; /* a --cmd program's tree: the process whose own series grow fastest,
+                        "worker (pid 123)" (RUN/procs/), "" when none does */
+    int grower_is_child; /* it is not the process the soak started */
     double leak_bytes; /* the tool's leak summary: bytes leaked (NAN: no report) */
     double leak_objects; /* and in how many allocations (NAN: not said) */
     int one_time_leak; /* its leak does not grow with the count (verdict_leaks) */

@@ -83,6 +83,8 @@ static void problem_add(Problem *p, const Evidence *e)
     }
     if (!p->site[0] && e->site[0])
         snprintf(p->site, sizeof p->site, "%s", e->site);
+    if (!p->process[0] && e->run->grower[0] && e->run->grower_is_child)
+        snprintf(p->process, sizeof p->process, "%s", e->run->grower);
     if (!p->n_frames && e->run->has_finding) {
         p->n_frames = e->run->finding.n_frames;
         memcpy(p->frames, e->run->finding.frames, sizeof p->frames);

@@ -46,6 +46,7 @@ typedef struct Problem {
     char function[96]; /* where: "" when no tool named a function */
     char location[160]; /* "engine/ops.c:412", "" when unknown */
     char site[32]; /* the engine's allocation site, "" when none */
+    char process[96]; /* a --cmd program's tree: the process that grows, "worker (pid 123)" */
     char frames[FINDING_FRAMES][200]; /* the top frames of a tool report: "function file:line" */
     int n_frames;
     double rate; /* bytes more per iteration, from its most exact evidence (NAN: none) */

@@ -14,8 +14,9 @@ SeriesClass series_class(const char *name)
     static const char *const alloc[] = {COL_MALLOC_IN_USE, COL_JE_ALLOCATED};
     /* jemalloc.mapped and .retained are address space, not memory: shown in the charts,
      * not analysed (they step by megabytes as the allocator warms up) */
-    static const char *const rss[] = {COL_RSS, COL_PSS, COL_JE_ACTIVE, COL_JE_RESIDENT};
-    static const char *const counts[] = {COL_FDS, COL_THREADS, COL_MAPS};
+    static const char *const rss[] = {COL_RSS,      COL_PSS,      COL_JE_ACTIVE, COL_JE_RESIDENT,
+                                      COL_TREE_USS, COL_TREE_PSS, COL_USS};
+    static const char *const counts[] = {COL_FDS, COL_THREADS, COL_MAPS, COL_TREE_PROCESSES};
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
         if (!strcmp(name, counts[i]))
             return SERIES_COUNT;
@@ -180,7 +181,7 @@ static int analyze_series(const Samples *s, int c, double warm_iter, const Toler
  * last (they follow the memory the other series measure). */
 static int decides_rank(const SeriesResult *r)
 {
-    if (!strcmp(r->name, COL_FDS) || !strcmp(r->name, COL_THREADS))
+    if (!strcmp(r->name, COL_FDS) || !strcmp(r->name, COL_THREADS) || !strcmp(r->name, COL_TREE_PROCESSES))
         return -1;
     return !strcmp(r->name, COL_MAPS) ? SERIES_IGNORED : (int)r->cls;
 }
@@ -193,7 +194,7 @@ static int decides_rank(const SeriesResult *r)
  * the first profile dump). */
 static int series_judged(const SeriesResult *r, int judge_rss)
 {
-    if (!strcmp(r->name, COL_PSS) || !strcmp(r->name, COL_JE_RESIDENT))
+    if (!strcmp(r->name, COL_PSS) || !strcmp(r->name, COL_TREE_PSS) || !strcmp(r->name, COL_JE_RESIDENT))
         return 0;
     if (r->cls == SERIES_RSS || !strcmp(r->name, COL_MAPS))
         return judge_rss;

@@ -242,6 +242,38 @@ void run_attribute(Run *r)
     }
 }
 
+/* The process of a --cmd run's tree whose own series (RUN/procs/PID.csv) grow fastest, by
+ * the rules of any run: into r->grower ("worker (pid 123)"), "" when none grows or the run
+ * had no tree. RUN/procs-names.txt ("pid ppid comm") names them, the command's own first. */
+static void find_grower(Run *r, const Tolerance *t)
+{
+    char path[PATH_MAX + 32], comm[64];
+    snprintf(path, sizeof path, "%s/procs-names.txt", r->dir);
+    FILE *f = fopen(path, "r");
+    int pid, ppid, first = 1;
+    double best = 0;
+    r->grower[0] = 0;
+    while (f && fscanf(f, "%d %d %63s", &pid, &ppid, comm) == 3) {
+        char file[PATH_MAX + 48], e[128];
+        snprintf(file, sizeof file, "%s/procs/%d.csv", r->dir, pid);
+        Samples s;
+        RunAnalysis an;
+        if (samples_load(&s, file, e, sizeof e) == 0) {
+            analyze_run(&s, (uint64_t)r->iters, t, 1, &an);
+            samples_free(&s);
+            double slope = an.growing && an.worst >= 0 ? an.series[an.worst].slope : 0;
+            if (slope > best) {
+                best = slope;
+                snprintf(r->grower, sizeof r->grower, "%s (pid %d)", comm, pid);
+                r->grower_is_child = !first;
+            }
+        }
+        first = 0;
+    }
+    if (f)
+        fclose(f);
+}
+
 /* train.json's median time per iteration, or NAN. */
 static double read_ms_per_iter(const Run *r)
 {
@@ -316,7 +348,13 @@ void run_evaluate(Run *r, const Tolerance *t)
     r->one_time_leak = 0;
     r->settled_by = 0;
     r->kind = verdict_kind(r);
+    if (why == CAUSE_GROWING)
+        find_grower(r, t);
     word_detail(r, why, err, bad_rows);
+    size_t len = strlen(r->detail);
+    if (r->grower[0] && len + 80 < sizeof r->detail)
+        snprintf(r->detail + len, sizeof r->detail - len, "; grows in %s%s", r->grower,
+                 r->grower_is_child ? ", a child of the command" : ", the command's own process");
 }
 
 int runs_load(const char *dir, Run *runs, int max, const Tolerance *t, char *err, size_t errlen)

@@ -91,6 +91,15 @@ static Kind growth_kind(const RunAnalysis *an)
         return KIND_DESCRIPTOR_LEAK;
     if (series_state(an, threads, 1))
         return KIND_THREAD_LEAK;
+    static const char *const procs[] = {COL_TREE_PROCESSES, NULL};
+    static const char *const tree[] = {COL_TREE_USS, NULL};
+    static const char *const own[] = {COL_RSS, NULL};
+    if (series_state(an, procs, 1))
+        return KIND_PROCESS_LEAK;
+    /* another process of the tree grows: its heap figures are not measured (the probe acts
+     * in the process the soak started) */
+    if (series_state(an, tree, 1) && !series_state(an, own, 1))
+        return KIND_UNEXPLAINED_GROWTH;
     static const char *const engine[] = {"tape.", "arena.", NULL};
     static const char *const heap[] = {"mem.",        "malloc.",  "jemalloc.allocated",
                                        "persistent.", "tensors.", NULL};

@@ -102,6 +102,9 @@ json_t *run_to_json(const Run *r)
     json_object_set_new(o, "kind", json_string(kind_name(r->kind)));
     json_object_set_new(o, "note", json_string(r->note));
     json_object_set_new(o, "leak_bytes", json_num(r->leak_bytes));
+    if (r->grower[0]) /* a --cmd program's tree: the process that grows */
+        json_object_set_new(o, "process_growing",
+                            json_pack("{s:s, s:b}", "process", r->grower, "child", r->grower_is_child));
     if (r->fds.count > 0) /* the descriptors that grew most: on what, and where opened */
         json_object_set_new(o, "descriptors_grown",
                             json_pack("{s:i, s:s, s:s}", "count", r->fds.count, "target", r->fds.target,

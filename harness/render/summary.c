@@ -102,6 +102,7 @@ static json_t *problem_json(const Problem *p, const Diagnosis *d)
                             json_pack("{s:n, s:n, s:n, s:i}", "median", "min", "max", "runs", 0));
     }
     json_object_set_new(o, "rate_from", json_string(p->rate_from));
+    json_object_set_new(o, "process", json_string(p->process));
     json_object_set_new(o, "one_time_bytes", json_num(p->once_bytes));
     json_object_set_new(o, "projection",
                         isnan(p->rate) || p->rate <= 0

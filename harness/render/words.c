@@ -81,6 +81,8 @@ void words_problem(const Problem *p, char *out, size_t cap)
                               p->location[0] ? " (" : "", p->location, p->location[0] ? ")" : "");
     else if (p->site[0])
         n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, " at site %s", p->site);
+    if (p->process[0])
+        n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, " in process %s", p->process);
     if (p->site[0] && p->function[0])
         n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, ", site %s", p->site);
     if (strcmp(p->fault, "none"))

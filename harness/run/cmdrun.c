@@ -25,14 +25,32 @@ static FILE *open_in(const Run *r, const char *name, const char *how)
     return fopen(path, how);
 }
 
+/* Removes RUN/procs/'s files of an earlier soak into the same folder. */
+static void clear_members(const Run *r)
+{
+    char dir[PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "%s/procs", r->dir);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char path[PATH_MAX + 300];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (e->d_name[0] != '.')
+            unlink(path);
+    }
+    if (d)
+        closedir(d);
+}
+
 void cmdrun_prepare(const Run *r)
 {
+    clear_members(r);
     DIR *d = opendir(r->dir);
     struct dirent *e;
     while (d && (e = readdir(d))) {
-        static const char *const stale[] = {"steps.csv", "probe.csv", "malloc.csv", "dumps.csv",
-                                            "span.csv",  "fds.txt",   "load.txt",   "load-stderr.txt",
-                                            "jeprof.",   "growth."};
+        static const char *const stale[] = {"steps.csv", "probe.csv",       "malloc.csv", "dumps.csv",
+                                            "span.csv",  "fds.txt",         "load.txt",   "load-stderr.txt",
+                                            "procs.csv", "procs-names.txt", "jeprof.",    "growth."};
         for (size_t i = 0; i < sizeof stale / sizeof stale[0]; i++)
             if (!strncmp(e->d_name, stale[i], strlen(stale[i]))) {
                 char path[PATH_MAX + 300];
@@ -74,19 +92,6 @@ static uint64_t pss_of(int pid)
     return kb * 1024;
 }
 
-/* Whether the process has started children (/proc/PID/task/PID/children). */
-static int has_children(int pid)
-{
-    char path[96], buf[16] = "";
-    snprintf(path, sizeof path, "/proc/%d/task/%d/children", pid, pid);
-    FILE *f = fopen(path, "r");
-    if (f) {
-        buf[fread(buf, 1, sizeof buf - 1, f)] = 0;
-        fclose(f);
-    }
-    return buf[0] >= '0' && buf[0] <= '9';
-}
-
 /* New complete lines of stdout.txt: each that matches the regex ends a step. */
 static void read_steps(CmdSampler *c, const Run *r)
 {
@@ -122,14 +127,16 @@ void cmdrun_tick(CmdSampler *c, const Run *r)
      * even for a run of a quarter of a second */
     double age = t - r->t_start;
     c->next_s = t + fmin(0.1, fmax(0.005, age / 50.0));
-    uint64_t rss = sysmem_rss_of((int)r->pid);
+    uint64_t rss = sysmem_rss_of((int)r->pid), t_ns = now_ns();
     if (!rss)
         return; /* gone: nothing to read */
-    fprintf(c->rss, "%llu,%llu,%llu,%ld,%ld,%ld\n", (unsigned long long)now_ns(), (unsigned long long)rss,
+    fprintf(c->rss, "%llu,%llu,%llu,%ld,%ld,%ld\n", (unsigned long long)t_ns, (unsigned long long)rss,
             (unsigned long long)pss_of((int)r->pid), sysmem_fds_of((int)r->pid),
             sysmem_threads_of((int)r->pid), sysmem_maps_of((int)r->pid));
     fflush(c->rss);
-    c->children += has_children((int)r->pid); /* a tool's own short-lived helper (LSan's) is not it */
+    /* the tree, measured at the same moment (a tool's own short-lived helper at exit, LSan's,
+     * is one look: not counted as the program's children) */
+    c->children += procs_tick(&c->procs, r->dir, (int)r->pid, t_ns) > 0;
     if (c->have_regex)
         read_steps(c, r);
 }
@@ -187,9 +194,10 @@ static long row_before(const Table *t, double ns)
     return best;
 }
 
-/* The tables the probe library and the soak wrote for a run. */
+/* The tables the probe library and the soak wrote for a run; tree: the sums over the
+ * process tree at each look that saw one ("t_ns,processes,uss,pss"). */
 typedef struct Tables {
-    Table rss, steps, probe, malloc, span;
+    Table rss, steps, probe, malloc, span, procs, tree;
 } Tables;
 
 /* The span of the program's own time, [*t0, *t_end] in ns: from the probe's marks
@@ -222,22 +230,36 @@ static int program_span(const Run *r, const Tables *tb, double *t0, double *t_en
     return marked;
 }
 
+/* The iteration a reading taken at t (ns) is placed at: a running process's seconds, the
+ * last step that had ended, or its share of the program's time. */
+static double iter_at(const Run *r, const Tables *tb, double t)
+{
+    double t0, t_end;
+    program_span(r, tb, &t0, &t_end);
+    if (r->attached)
+        return fmin((double)r->iters, round((t - r->t_start * 1e9) / 1e9));
+    if (tb->steps.rows) {
+        long s = row_before(&tb->steps, t);
+        return s < 0 ? 0 : tb->steps.v[s * 2 + 1];
+    }
+    return fmin((double)r->iters, fmax(1, round((double)r->iters * (t - t0) / fmax(1, t_end - t0))));
+}
+
+/* "value" or "" (not read: -1, NAN) after a comma. */
+static void put_value(FILE *f, double v)
+{
+    if (v >= 0)
+        fprintf(f, ",%.0f", v);
+    else
+        fputc(',', f);
+}
+
 static void write_row(FILE *f, const Run *r, const Tables *tb, size_t i)
 {
-    const Table *rss = &tb->rss, *steps = &tb->steps, *probe = &tb->probe;
+    const Table *rss = &tb->rss, *probe = &tb->probe, *tree = &tb->tree;
     size_t w = rss->cols;
-    double t = rss->v[i * w], t0, t_end;
-    program_span(r, tb, &t0, &t_end);
-    double iter;
-    if (r->attached) { /* a running process: its iterations are seconds */
-        iter = fmin((double)r->iters, round((t - r->t_start * 1e9) / 1e9));
-    } else if (steps->rows) {
-        long s = row_before(steps, t);
-        iter = s < 0 ? 0 : steps->v[s * 2 + 1];
-    } else {
-        iter = fmin((double)r->iters, fmax(1, round((double)r->iters * (t - t0) / fmax(1, t_end - t0))));
-    }
-    fprintf(f, "%.0f,%.6f,%.0f,%.0f", iter, (t - r->t_start * 1e9) / 1e9, rss->v[i * w + 1],
+    double t = rss->v[i * w];
+    fprintf(f, "%.0f,%.6f,%.0f,%.0f", iter_at(r, tb, t), (t - r->t_start * 1e9) / 1e9, rss->v[i * w + 1],
             rss->v[i * w + 2]);
     long p = row_before(probe, t), m = row_before(&tb->malloc, t);
     for (size_t k = 1; k < 6; k++)
@@ -250,11 +272,72 @@ static void write_row(FILE *f, const Run *r, const Tables *tb, size_t i)
     else
         fputc(',', f);
     for (size_t k = 3; k < w; k++) /* descriptors, threads, mappings: -1 when unreadable */
-        if (rss->v[i * w + k] >= 0)
-            fprintf(f, ",%.0f", rss->v[i * w + k]);
-        else
-            fputc(',', f);
+        put_value(f, rss->v[i * w + k]);
+    long k = row_before(tree, t); /* the tree at this same look, if it had one */
+    int same = k >= 0 && tree->v[k * 4] == t;
+    for (size_t c = 1; c < 4; c++)
+        put_value(f, same ? tree->v[k * 4 + c] : -1);
     fputc('\n', f);
+}
+
+/* The sums over the tree at each look (procs.csv rows of one t_ns): processes, private
+ * and proportional memory. procs sorted by time. */
+static Table tree_sums(const Table *procs)
+{
+    Table t = {calloc(procs->rows ? procs->rows : 1, 4 * sizeof(double)), 0, 4};
+    for (size_t i = 0; t.v && i < procs->rows; i++) {
+        const double *p = procs->v + i * procs->cols; /* t_ns,pid,rss,uss,pss,fds,threads */
+        if (!t.rows || t.v[(t.rows - 1) * 4] != p[0]) {
+            double *row = t.v + t.rows++ * 4;
+            row[0] = p[0];
+        }
+        double *row = t.v + (t.rows - 1) * 4;
+        row[1] += 1;
+        row[2] += p[3];
+        row[3] += p[4];
+    }
+    return t;
+}
+
+static int cmp_pid_time(const void *a, const void *b)
+{
+    const double *x = a, *y = b; /* t_ns,pid,... */
+    if (x[1] != y[1])
+        return (x[1] > y[1]) - (x[1] < y[1]);
+    return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+/* Each member's own series, RUN/procs/PID.csv in the samples format (its readings within
+ * the program's span), for judging to name the process that grows. Sorts procs by pid. */
+static void write_members(const Run *r, const Tables *tb, Table *procs, int marked, double t0, double t_end)
+{
+    char dir[PATH_MAX + 16], path[PATH_MAX + 48];
+    snprintf(dir, sizeof dir, "%s/procs", r->dir);
+    if (!procs->rows || mkdir_p(dir) != 0)
+        return;
+    qsort(procs->v, procs->rows, procs->cols * sizeof *procs->v, cmp_pid_time);
+    FILE *f = NULL;
+    double pid = -1;
+    for (size_t i = 0; i < procs->rows; i++) {
+        const double *p = procs->v + i * procs->cols;
+        if (p[1] != pid) {
+            if (f)
+                fclose(f);
+            pid = p[1];
+            snprintf(path, sizeof path, "%s/%.0f.csv", dir, pid);
+            f = fopen(path, "w");
+            if (f)
+                fprintf(f, "%s,%s,%s,%s,%s,%s\n", COL_ITER, COL_TIME, COL_RSS, COL_USS, COL_FDS, COL_THREADS);
+        }
+        if (!f || (marked && (p[0] > t_end || (r->service && p[0] < t0))))
+            continue;
+        fprintf(f, "%.0f,%.6f,%.0f,%.0f", iter_at(r, tb, p[0]), (p[0] - r->t_start * 1e9) / 1e9, p[2], p[3]);
+        put_value(f, p[5]);
+        put_value(f, p[6]);
+        fputc('\n', f);
+    }
+    if (f)
+        fclose(f);
 }
 
 void cmdrun_note(const Run *r, const char *line)
@@ -272,8 +355,10 @@ static void write_notes(CmdSampler *c, const Run *r, const Table *steps)
     if (!f)
         return;
     if (c->children >= 3)
-        fprintf(f, "the program started child processes: only the process the soak started is measured "
-                   "(its children's memory is not in these samples)\n");
+        fprintf(f,
+                "the program started child processes: each is measured (procs/), their private memory summed "
+                "(tree.uss_bytes); a child's heap figures and heap profiles are not (the probe acts in the "
+                "process the soak started)\n");
     if (!steps->rows && r->service)
         fprintf(f, "no step marks: samples are placed by time over the load (give --step-regex for its "
                    "progress lines, or mark requests with include/flatmem.h in the server)\n");
@@ -294,24 +379,33 @@ void cmdrun_finish(CmdSampler *c, const Run *r, int exited_ok)
         fclose(c->steps);
     if (c->have_regex)
         regfree(&c->regex);
-    Tables tb = {read_table(r, "rss.csv", 6), read_table(r, "steps.csv", 2), read_table(r, "probe.csv", 6),
-                 read_table(r, "malloc.csv", 2), read_table(r, "span.csv", 2)};
-    Table *all[] = {&tb.rss, &tb.steps, &tb.probe, &tb.malloc, &tb.span}; /* by time: two writers append */
-    for (size_t k = 0; k < 5; k++)
+    procs_close(&c->procs);
+    Tables tb = {read_table(r, "rss.csv", 6),
+                 read_table(r, "steps.csv", 2),
+                 read_table(r, "probe.csv", 6),
+                 read_table(r, "malloc.csv", 2),
+                 read_table(r, "span.csv", 2),
+                 read_table(r, "procs.csv", 7),
+                 {NULL, 0, 4}};
+    Table *all[] = {&tb.rss,    &tb.steps, &tb.probe,
+                    &tb.malloc, &tb.span,  &tb.procs}; /* by time: two writers append */
+    for (size_t k = 0; k < 6; k++)
         if (all[k]->rows)
             qsort(all[k]->v, all[k]->rows, all[k]->cols * sizeof *all[k]->v, cmp_first);
+    tb.tree = tree_sums(&tb.procs);
+    double t0, t_end;
+    /* not what the soak read of an exiting process (its threads ended, its descriptors
+     * closed) or of a tool's work after it (memcheck's leak check) */
+    int marked = tb.rss.rows ? program_span(r, &tb, &t0, &t_end) : 0;
     char path[PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/samples.csv", r->dir);
     OutFile of;
     FILE *f = tb.rss.rows ? outfile_open(&of, path) : NULL;
     if (f) {
-        fprintf(f, "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", COL_ITER, COL_TIME, COL_RSS, COL_PSS,
+        fprintf(f, "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", COL_ITER, COL_TIME, COL_RSS, COL_PSS,
                 COL_JE_ALLOCATED, COL_JE_ACTIVE, COL_JE_RESIDENT, COL_JE_MAPPED, COL_JE_RETAINED,
-                COL_MALLOC_IN_USE, COL_FDS, COL_THREADS, COL_MAPS);
-        /* not what the soak read of an exiting process (its threads ended, its descriptors
-         * closed) or of a tool's work after it (memcheck's leak check) */
-        double t0, t_end;
-        int marked = program_span(r, &tb, &t0, &t_end);
+                COL_MALLOC_IN_USE, COL_FDS, COL_THREADS, COL_MAPS, COL_TREE_PROCESSES, COL_TREE_USS,
+                COL_TREE_PSS);
         for (size_t i = 0; i < tb.rss.rows; i++) {
             double t = tb.rss.v[i * tb.rss.cols];
             if (!marked || (t <= t_end && (!r->service || t >= t0)))
@@ -320,7 +414,11 @@ void cmdrun_finish(CmdSampler *c, const Run *r, int exited_ok)
         if (outfile_commit(&of) != 0)
             fprintf(stderr, "soak: %s: cannot be written\n", path);
     }
+    if (tb.rss.rows)
+        write_members(r, &tb, &tb.procs, marked, t0, t_end);
     write_notes(c, r, &tb.steps);
+    free(tb.procs.v);
+    free(tb.tree.v);
     free(tb.rss.v);
     free(tb.steps.v);
     free(tb.probe.v);

@@ -17,6 +17,7 @@
 #include <regex.h>
 #include <stdio.h>
 
+#include "procs.h"
 #include "runs.h"
 
 /* The run's sampling state (owned by the Run, closed by cmdrun_finish). */
@@ -26,7 +27,8 @@ typedef struct CmdSampler {
     long out_seen; /* bytes of the step lines' file already read */
     const char *step_file; /* where step lines are: stdout.txt, or a service's load.txt */
     double next_s; /* when to sample next (monotonic seconds) */
-    int children; /* the program started child processes */
+    int children; /* looks that saw child processes */
+    ProcWatch procs; /* its process tree (procs.h) */
     int have_regex;
     regex_t regex; /* --step-regex, compiled */
 } CmdSampler;

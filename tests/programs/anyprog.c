@@ -21,12 +21,17 @@
  * Resources beyond bytes, one every 50 iterations:
  *   fds       a log opened with fopen and never closed (open_log_step)
  *   threads   a thread started that waits forever, never joined (start_worker_step)
+ *   procs     a child process started that waits forever, never ended (spawn_helper_step)
+ * Process trees:
+ *   worker    the work is done in a forked child, which keeps 1 KiB per iteration on a
+ *             list (reach_step); the parent only waits for it
  * Exit 2 on bad usage. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -139,6 +144,13 @@ __attribute__((noinline)) static void start_worker_step(void)
         pthread_detach(t);
 }
 
+__attribute__((noinline)) static void spawn_helper_step(void)
+{
+    if (fork() == 0)
+        for (;;)
+            pause();
+}
+
 /* A little work every iteration: allocations that are given back. */
 static void work(void)
 {
@@ -167,20 +179,30 @@ int main(int argc, char **argv)
 {
     long iters = argc == 3 ? atol(argv[2]) : 0;
     const char *b = argc == 3 ? argv[1] : "";
-    static const char *const known[] = {"clean",   "leak",   "reach", "mmap",   "plateau", "onetime",
-                                        "steps",   "header", "churn", "record", "calloc",  "strdup",
-                                        "realloc", "two",    "fds",   "threads"};
+    static const char *const known[] = {"clean",   "leak",   "reach", "mmap",    "plateau", "onetime",
+                                        "steps",   "header", "churn", "record",  "calloc",  "strdup",
+                                        "realloc", "two",    "fds",   "threads", "procs",   "worker"};
     int ok = iters > 0, found = 0;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         found |= !strcmp(b, known[i]);
     if (!ok || !found) {
         fprintf(stderr, "usage: anyprog clean|leak|reach|mmap|plateau|onetime|steps|header|churn|record|"
-                        "calloc|strdup|realloc|two|fds|threads ITERATIONS\n");
+                        "calloc|strdup|realloc|two|fds|threads|procs|worker ITERATIONS\n");
         return 2;
     }
     if (!strcmp(b, "onetime"))
         g_table = memset(malloc(100 << 10), 6, 100 << 10); /* kept in a static, then dropped below */
     g_table = NULL; /* the table is lost before the loop: a one-time leak */
+    if (!strcmp(b, "worker")) { /* the loop runs in a child, the parent waits */
+        pid_t child = fork();
+        if (child > 0) {
+            int status;
+            waitpid(child, &status, 0);
+            printf("anyprog worker: its child exited %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+            return 0;
+        }
+        b = "reach";
+    }
     int churn = !strcmp(b, "churn");
     for (long it = 1; it <= iters; it++) {
         if (churn)
@@ -209,6 +231,8 @@ int main(int argc, char **argv)
             open_log_step(it);
         if (!strcmp(b, "threads") && it % 50 == 0)
             start_worker_step();
+        if (!strcmp(b, "procs") && it % 50 == 0)
+            spawn_helper_step();
         if (!strcmp(b, "record")) { /* a slow step: 20 ms */
             struct timespec ts = {0, 20 * 1000 * 1000};
             nanosleep(&ts, NULL);
