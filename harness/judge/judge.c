@@ -157,7 +157,7 @@ static void word_detail(Run *r, RunCause why, const char *samples_err, size_t ba
         else
             snprintf(r->detail, sizeof r->detail,
                      "too short to judge: it ended (exit 0) before the soak could take "
-                     "a sample after its warm-up (every 5 ms at first); give larger counts");
+                     "a sample after its warm-up (every 2 ms at first); give larger counts");
         break;
     case CAUSE_GROWING: growing_detail(r); break;
     case CAUSE_FLAT:

@@ -102,7 +102,11 @@ static void td_verdict(FILE *f, const Run *r)
     fprintf(f, "<td class=\"v\" style=\"background:%s\"><b>%s</b>", verdict_colour(r->verdict),
             verdict_name(r->verdict));
     const SeriesResult *w = r->an.worst >= 0 ? &r->an.series[r->an.worst] : NULL;
-    if (w) {
+    if (w && w->cls == SERIES_COUNT) {
+        fprintf(f, "<small>%+.3g/it (", w->slope);
+        xml_str(f, w->name);
+        fputs(")</small>", f);
+    } else if (w) {
         fprintf(f, "<small>%+.1f B/it (", w->slope);
         xml_str(f, w->name);
         fputs(")</small>", f);

@@ -433,8 +433,10 @@ static int chart_problems(Ctx *c)
         snprintf(data, sizeof data, "%s/samples.csv", r->dir);
         if (access(data, R_OK) != 0 || !safe_for_gnuplot(data) || !safe_for_gnuplot(series))
             continue;
-        snprintf(title, sizeof title, "Problem %d: %.40s against iteration (%.60s)", i + 1, series, r->name);
-        snprintf(vars, sizeof vars, "datafile='%s'; series='%s'", data, series);
+        const char *per = r->attached ? "second" : r->service ? "request" : "iteration";
+        snprintf(title, sizeof title, "Problem %d: %.40s against %s (%.60s)", i + 1, series, per, r->name);
+        snprintf(vars, sizeof vars, "datafile='%s'; series='%s'; count=%d; xlabel='%s'", data, series,
+                 r->an.series[r->an.worst].cls == SERIES_COUNT, per);
         if (chart(c, "series.gp", file, title, "", vars) != 0)
             return -1;
     }

@@ -174,7 +174,7 @@ static void chart_of(FILE *f, const Charts *cs, int index)
             fprintf(f, "<div class=\"fig\"><a href=\"charts/%s.svg\"><img src=\"charts/%s.png\" alt=\"", name,
                     name);
             xml_str(f, cs->list[i].title);
-            fprintf(f, "\"></a><p class=\"cap\">Memory over time: ");
+            fprintf(f, "\"></a><p class=\"cap\">Over time: ");
             xml_str(f, cs->list[i].title);
             fprintf(f, ".</p></div>\n");
         }

@@ -123,10 +123,10 @@ void cmdrun_tick(CmdSampler *c, const Run *r)
     double t = now_s();
     if (t < c->next_s)
         return;
-    /* every 5 ms at first, then more and more rarely, at most 100 ms apart: about 50 rows
+    /* every 2 ms at first, then more and more rarely, at most 100 ms apart: about 50 rows
      * even for a run of a quarter of a second */
     double age = t - r->t_start;
-    c->next_s = t + fmin(0.1, fmax(0.005, age / 50.0));
+    c->next_s = t + fmin(0.1, fmax(0.002, age / 50.0));
     uint64_t rss = sysmem_rss_of((int)r->pid), t_ns = now_ns();
     if (!rss)
         return; /* gone: nothing to read */

@@ -192,7 +192,7 @@ static int watch(const Runner *rn, const Batch *b, int i)
 /* A program of one's own is sampled by the soak: it is looked at more often. */
 static void pause_between_looks(const Options *o)
 {
-    nanosleep(&(struct timespec){0, (target_is_cmd(o) ? 5 : 50) * 1000 * 1000}, NULL);
+    nanosleep(&(struct timespec){0, target_is_cmd(o) ? 2000000 : 50000000}, NULL);
 }
 
 void runner_all(const Runner *rn, Run *runs, int n)
