@@ -10,9 +10,16 @@
  *               "t_ns,1" at its exit (this destructor): the program's time without a
  *               tool's start-up and leak check, for samples placed by time
  *   steps.csv   "t_ns,step" for each flatmem_step(step) (include/flatmem.h)
+ *   mmaps.csv   "t_ns,1,addr,len,ret1;ret2;..." for each mapping the program makes with
+ *               mmap (glibc's malloc maps through its own internal call, not this one),
+ *               with up to PROBE_FRAMES return addresses of its stack, and "t_ns,0,addr,len"
+ *               for each munmap: memory mapped outside malloc, charged to the code that
+ *               mapped it (harness/judge/mapattrib.h); mapping calls are rare enough to
+ *               record each one's stack
+ *   maps.txt    /proc/self/maps at its exit: where each library was, to name the frames
  *   probe.csv   "t_ns,allocated,active,resident,mapped,retained": jemalloc's statistics
  *               (allocated without its profiler's weight: probes/je_allocated.h)
- *               every 5 ms at first, then every 1/50 of the time so far, at most every
+ *               every 2 ms at first, then every 1/50 of the time so far, at most every
  *               FLATMEM_SAMPLE_MS (100) milliseconds, when jemalloc is there
  *   malloc.csv  "t_ns,in_use": glibc's heap in use (mallinfo2: uordblks + hblkhd) as
  *               often, with FLATMEM_MALLINFO=1 (native runs) and no jemalloc
@@ -21,6 +28,7 @@
  *               jemalloc's profiler is on
  * t_ns: CLOCK_MONOTONIC, the clock the soak's own samples use. Format: docs/any-program.md. */
 #include <dlfcn.h>
+#include <execinfo.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -28,6 +36,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,10 +48,11 @@ typedef int (*MallctlFn)(const char *, void *, size_t *, void *, size_t);
 static struct {
     int active;
     char dir[3072];
-    int steps_fd, probe_fd, dumps_fd, malloc_fd, span_fd;
+    int steps_fd, probe_fd, dumps_fd, malloc_fd, span_fd, mmaps_fd;
+    pid_t pid; /* the process it acts in (a forked child inherits this state, not the role) */
     MallctlFn mallctl;
     long sample_ms;
-} g = {.steps_fd = -1, .probe_fd = -1, .dumps_fd = -1, .malloc_fd = -1, .span_fd = -1};
+} g = {.steps_fd = -1, .probe_fd = -1, .dumps_fd = -1, .malloc_fd = -1, .span_fd = -1, .mmaps_fd = -1};
 
 static uint64_t now_ns(void)
 {
@@ -65,6 +76,73 @@ static void put_line(int fd, const uint64_t *v, int n, const char *s)
         ssize_t w = write(fd, buf, (size_t)len);
         (void)w;
     }
+}
+
+/* ---- mappings: mmap and munmap, each recorded with its stack --------------------------- */
+
+#define PROBE_FRAMES 12
+
+static __thread int t_inside; /* a mapping made while recording one is not recorded */
+
+static void record_mapping(int made, void *addr, size_t len)
+{
+    if (g.mmaps_fd < 0 || t_inside || syscall(SYS_getpid) != g.pid)
+        return;
+    t_inside = 1;
+    char buf[1024];
+    int n = snprintf(buf, sizeof buf, "%llu,%d,%llu,%llu", (unsigned long long)now_ns(), made,
+                     (unsigned long long)(uintptr_t)addr, (unsigned long long)len);
+    if (made) {
+        void *frames[PROBE_FRAMES + 2];
+        int k = backtrace(frames, PROBE_FRAMES + 2);
+        for (int i = 2; i < k && n < (int)sizeof buf - 24; i++) /* past this function and mmap */
+            n += snprintf(buf + n, sizeof buf - (size_t)n, "%s%llx", i == 2 ? "," : ";",
+                          (unsigned long long)(uintptr_t)frames[i]);
+    }
+    buf[n++] = '\n';
+    ssize_t w = write(g.mmaps_fd, buf, (size_t)n);
+    (void)w;
+    t_inside = 0;
+}
+
+/* The system calls themselves: no dlsym (it allocates, and an allocator maps its memory
+ * through here before anything is set up). */
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    void *p = (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+    if (p != MAP_FAILED)
+        record_mapping(1, p, len);
+    return p;
+}
+
+void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    return mmap(addr, len, prot, flags, fd, off);
+}
+
+int munmap(void *addr, size_t len)
+{
+    int rc = (int)syscall(SYS_munmap, addr, len);
+    if (rc == 0)
+        record_mapping(0, addr, len);
+    return rc;
+}
+
+/* Copies /proc/self/maps into the run folder, with read and write. */
+static void copy_maps(void)
+{
+    char path[sizeof g.dir + 16], buf[8192];
+    snprintf(path, sizeof path, "%s/maps.txt", g.dir);
+    int in = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    int out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    ssize_t n;
+    while (in >= 0 && out >= 0 && (n = read(in, buf, sizeof buf)) > 0)
+        if (write(out, buf, (size_t)n) != n)
+            break;
+    if (in >= 0)
+        close(in);
+    if (out >= 0)
+        close(out);
 }
 
 void flatmem_probe_step(unsigned long long step);
@@ -137,18 +215,19 @@ static void *sampler(void *arg)
     _Bool on = 0;
     size_t len = sizeof on;
     int prof = g.mallctl && g.mallctl("opt.prof", &on, &len, NULL, 0) == 0 && on;
-    for (;;) { /* wakes every 5 ms: statistics every 5 ms at first, then every 1/50 of the
-                * time so far, at most every sample_ms; dumps on their schedule */
+    for (;;) { /* wakes every 2 ms: statistics every 2 ms at first (as the soak reads RSS),
+                * then every 1/50 of the time so far, at most every sample_ms; dumps on their
+                * schedule */
         uint64_t ms = (now_ns() - t0) / 1000000u, gap = ms / 50;
         if (ms >= next_sample_ms) {
             sample();
-            next_sample_ms = ms + (gap < 5 ? 5 : gap > (uint64_t)g.sample_ms ? (uint64_t)g.sample_ms : gap);
+            next_sample_ms = ms + (gap < 2 ? 2 : gap > (uint64_t)g.sample_ms ? (uint64_t)g.sample_ms : gap);
         }
         if (prof && ms >= next_dump_ms) {
             dump(t0);
             next_dump_ms *= 2;
         }
-        struct timespec ts = {0, 5 * 1000000L};
+        struct timespec ts = {0, 2 * 1000000L};
         nanosleep(&ts, NULL);
     }
     return NULL;
@@ -160,6 +239,10 @@ __attribute__((constructor)) static void probe_start(void)
     if (!dir || !pid || atol(pid) != (long)getpid() || strlen(dir) >= sizeof g.dir)
         return;
     strcpy(g.dir, dir);
+    g.pid = getpid();
+    void *warm[2];
+    backtrace(warm, 2); /* its first call loads libgcc's unwinder (and allocates): now, not in mmap */
+    g.mmaps_fd = open_out("mmaps.csv");
     g.span_fd = open_out("span.csv");
     if (g.span_fd >= 0)
         put_line(g.span_fd, (uint64_t[2]){now_ns(), 0}, 2, NULL);
@@ -186,6 +269,9 @@ __attribute__((constructor)) static void probe_start(void)
 
 __attribute__((destructor)) static void probe_end(void)
 {
-    if (g.span_fd >= 0)
+    if (g.span_fd >= 0 && getpid() == g.pid) {
         put_line(g.span_fd, (uint64_t[2]){now_ns(), 1}, 2, NULL);
+        if (g.mmaps_fd >= 0)
+            copy_maps();
+    }
 }

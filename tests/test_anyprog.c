@@ -247,7 +247,9 @@ static void test_mmap_growth(void **state)
     assert_int_equal(soak_cmd("mmap", prog("mmap"), "--iters 300,1500 --modes native,jemalloc"), 1);
     expect("native", 1500, "GROWING", "non-heap-growth", NULL);
     expect("jemalloc", 1500, "GROWING", "non-heap-growth", NULL);
-    expect_problem("non-heap-growth", NULL, "native,jemalloc", 1);
+    /* the pages are named by the mappings the program made (the probe records each mmap) */
+    json_t *p = expect_problem("non-heap-growth", "map_step", "native,jemalloc", 1);
+    assert_non_null(strstr(str(p, "location"), "anyprog.c"));
 }
 
 static void test_flat_programs(void **state)
@@ -714,6 +716,12 @@ static void test_services(void **state)
                      1);
     expect("native", 1000, "CRASHED", "crash", NULL);
     assert_non_null(strstr(str(run_of("native", 1000), "detail"), "never became ready"));
+    /* the work done in a worker child the server forked: named by its process */
+    assert_int_equal(soak_service("svc-prefork", "prefork", "--iters 3000,10000 --modes native"), 1);
+    expect("native", 10000, "GROWING", "unexplained-growth", NULL);
+    json_t *grower = json_object_get(run_of("native", 10000), "process_growing");
+    if (strncmp(str(grower, "process"), "netprog (pid ", 13) || !json_is_true(json_object_get(grower, "child")))
+        fail_msg("prefork: the worker child is not named: %s", str(run_of("native", 10000), "detail"));
     if (test_sh("pgrep -f 'netprog (serve|load)' >/dev/null") == 0)
         fail_msg("a server or a load of the soaks is still running");
 }

@@ -70,6 +70,7 @@ typedef struct Run {
     StackGrowth stacks[ATTRIB_MAX]; /* jemalloc runs that grow: the functions that grew */
     int n_stacks;
     char stacks_why[200]; /* when there are none: why not */
+    int stacks_mapped; /* the stacks are of mappings the program made (mapattrib.h), not heap profiles */
     FdGrowth fds; /* the descriptors that grew most (RUN/fds.txt; memcheck's --track-fds) */
     char grower[96]; /* a --cmd program's tree: the process whose own series grow fastest,
                         "worker (pid 123)" (RUN/procs/), "" when none does */

@@ -360,7 +360,10 @@ static double run_rate(const Diagnosis *d, const Problem *p, const Run *r, RateS
     if (src == RS_STACKS) {
         for (int k = 0; p->function[0] && k < r->n_stacks; k++)
             if (!strcmp(r->stacks[k].function, p->function)) {
-                snprintf(from, cap, "jemalloc heap profiles (sampled), %s %ld", mode_name(r->mode), r->iters);
+                snprintf(from, cap, "%s, %s %ld",
+                         r->stacks_mapped ? "the mappings it made (recorded)"
+                                          : "jemalloc heap profiles (sampled)",
+                         mode_name(r->mode), r->iters);
                 return r->stacks[k].bytes_per_iter;
             }
         return NAN;

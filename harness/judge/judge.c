@@ -15,6 +15,7 @@
 #include "facts.h"
 #include "fdwatch.h"
 #include "findings.h"
+#include "mapattrib.h"
 #include "samples.h"
 #include "util.h"
 #include "verdict.h"
@@ -227,17 +228,40 @@ static uint64_t cmd_iterations_reached(const Run *r)
     return last < 0 ? (uint64_t)r->iters : (uint64_t)fmax(last, (double)r->an.last_iter);
 }
 
+/* Growth outside the heap: the mappings the program made itself that grew (mapattrib.h). */
+static int pages_grow(const Run *r)
+{
+    return r->verdict == V_GROWING && (r->kind == KIND_NON_HEAP_GROWTH || r->kind == KIND_UNEXPLAINED_GROWTH);
+}
+
 void run_attribute(Run *r)
 {
-    if (!mode_spec(r->mode)->heap_profiles || r->verdict != V_GROWING)
+    int profiles = mode_spec(r->mode)->heap_profiles && r->verdict == V_GROWING;
+    if (!profiles && !pages_grow(r))
         return;
     char dir[PATH_MAX + 16];
     attrib_source_dir(r->dir, dir, sizeof dir);
-    int n = attrib_jeprof(dir, r->iters, r->stacks, ATTRIB_MAX, r->stacks_why, sizeof r->stacks_why);
+    int n = profiles
+                ? attrib_jeprof(dir, r->iters, r->stacks, ATTRIB_MAX, r->stacks_why, sizeof r->stacks_why)
+                : 0;
+    const char *what = "stack";
+    r->stacks_mapped = 0;
+    if (n <= 0 && pages_grow(r)) { /* the heap did not grow: what mapped the pages? */
+        char why[200];
+        int m = mapattrib(r->dir, r->iters, 0.1, r->stacks, ATTRIB_MAX, why, sizeof why);
+        if (m > 0) {
+            n = m;
+            what = "mapping";
+            r->stacks_mapped = 1;
+            r->stacks_why[0] = 0;
+        } else if (!profiles) {
+            snprintf(r->stacks_why, sizeof r->stacks_why, "%s", why);
+        }
+    }
     r->n_stacks = n > 0 ? n : 0;
     if (r->n_stacks) {
         size_t len = strlen(r->detail);
-        snprintf(r->detail + len, sizeof r->detail - len, "; top stack %s %s (%.1f bytes/iteration)",
+        snprintf(r->detail + len, sizeof r->detail - len, "; top %s %s %s (%.1f bytes/iteration)", what,
                  r->stacks[0].function, r->stacks[0].where, r->stacks[0].bytes_per_iter);
     }
 }

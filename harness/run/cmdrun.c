@@ -50,7 +50,7 @@ void cmdrun_prepare(const Run *r)
     while (d && (e = readdir(d))) {
         static const char *const stale[] = {"steps.csv", "probe.csv",       "malloc.csv", "dumps.csv",
                                             "span.csv",  "fds.txt",         "load.txt",   "load-stderr.txt",
-                                            "procs.csv", "procs-names.txt", "jeprof.",    "growth."};
+                                            "procs.csv", "procs-names.txt", "mmaps.csv", "mappings.csv", "maps.txt", "jeprof.",    "growth."};
         for (size_t i = 0; i < sizeof stale / sizeof stale[0]; i++)
             if (!strncmp(e->d_name, stale[i], strlen(stale[i]))) {
                 char path[PATH_MAX + 300];
@@ -340,6 +340,26 @@ static void write_members(const Run *r, const Tables *tb, Table *procs, int mark
         fclose(f);
 }
 
+/* The probe's mmaps.csv ("t_ns,made,addr,len[,frames]") placed at iterations, into
+ * RUN/mappings.csv ("iter,made,addr,len[,frames]"): what judging replays to charge the
+ * mappings that grew (mapattrib.h). Events after the program's exit mark are left out. */
+static void write_mappings(const Run *r, const Tables *tb, int marked, double t_end)
+{
+    FILE *in = open_in(r, "mmaps.csv", "r"), *out = in ? open_in(r, "mappings.csv", "w") : NULL;
+    static char line[2048];
+    while (out && fgets(line, sizeof line, in)) {
+        char *rest = NULL;
+        double t = strtod(line, &rest);
+        if (!rest || *rest != ',' || (marked && t > t_end))
+            continue;
+        fprintf(out, "%.0f%s", iter_at(r, tb, t), rest);
+    }
+    if (out)
+        fclose(out);
+    if (in)
+        fclose(in);
+}
+
 void cmdrun_note(const Run *r, const char *line)
 {
     FILE *f = open_in(r, "notes.txt", "a");
@@ -414,8 +434,10 @@ void cmdrun_finish(CmdSampler *c, const Run *r, int exited_ok)
         if (outfile_commit(&of) != 0)
             fprintf(stderr, "soak: %s: cannot be written\n", path);
     }
-    if (tb.rss.rows)
+    if (tb.rss.rows) {
         write_members(r, &tb, &tb.procs, marked, t0, t_end);
+        write_mappings(r, &tb, marked, t_end);
+    }
     write_notes(c, r, &tb.steps);
     free(tb.procs.v);
     free(tb.tree.v);

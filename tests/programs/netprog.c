@@ -11,6 +11,9 @@
  *               (keep_session)
  *     fdleak    a duplicate of each connection's socket never closed (keep_connection)
  *     crash     dies of SIGSEGV at the 50th request
+ *     prefork   a worker child, forked at the start, serves every request and keeps each
+ *               client's session (keep_session); the parent only waits, and on SIGTERM
+ *               stops the worker and then itself
  *   netprog load PORT N            N requests, one connection each, printing "done K" after
  *                                  every hundredth of them; exit 1 when the server does not
  *                                  answer
@@ -22,7 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t g_stop;
@@ -96,6 +101,20 @@ static void answer(int c, const char *behaviour, long *count)
         return;
 }
 
+/* prefork: the parent waits for SIGTERM, hands it on to its worker, and waits for it. */
+static int supervise(pid_t worker)
+{
+    while (!g_stop) {
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    kill(worker, SIGTERM);
+    int status = 0;
+    waitpid(worker, &status, 0);
+    printf("netprog prefork: the worker exited %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    return 0;
+}
+
 static int serve(long port, const char *behaviour)
 {
     struct sigaction sa = {.sa_handler = on_term};
@@ -110,6 +129,14 @@ static int serve(long port, const char *behaviour)
     }
     printf("listening on %ld\n", port);
     fflush(stdout);
+    if (!strcmp(behaviour, "prefork")) {
+        pid_t worker = fork();
+        if (worker > 0) {
+            close(s);
+            return supervise(worker);
+        }
+        behaviour = "session"; /* the worker: it serves, and keeps each client's session */
+    }
     long count = 0;
     while (!g_stop) {
         struct pollfd p = {.fd = s, .events = POLLIN};
@@ -150,7 +177,7 @@ static int load(long port, long n)
 
 int main(int argc, char **argv)
 {
-    static const char *const known[] = {"clean", "leak", "session", "fdleak", "crash"};
+    static const char *const known[] = {"clean", "leak", "session", "fdleak", "crash", "prefork"};
     long port = argc >= 3 ? atol(argv[2]) : 0;
     int ok = port > 0 && port < 65536 && argc == 4;
     if (ok && !strcmp(argv[1], "load") && atol(argv[3]) > 0)
@@ -158,7 +185,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; ok && !strcmp(argv[1], "serve") && i < sizeof known / sizeof known[0]; i++)
         if (!strcmp(argv[3], known[i]))
             return serve(port, argv[3]);
-    fprintf(stderr, "usage: netprog serve PORT clean|leak|session|fdleak|crash\n"
+    fprintf(stderr, "usage: netprog serve PORT clean|leak|session|fdleak|crash|prefork\n"
                     "       netprog load PORT REQUESTS\n");
     return 2;
 }
