@@ -145,8 +145,7 @@ static void test_detection_matrix(void **state)
     for (int i = 0; i < fault_count(); i++)
         for (int m = 0; m < MODE_COUNT; m++) {
             /* at 100 iterations: a fault that needs longer runs to show requires nothing */
-            Verdict want =
-                fault_min_iters(fault_name(i)) <= 100 ? verdict_required(fault_name(i), (Mode)m) : V_NOT_RUN;
+            Verdict want = verdict_required_at(fault_name(i), (Mode)m, 100);
             json_t *c = cell(g_doc, fault_name(i), (Mode)m);
             if (want != V_NOT_RUN && (!json_is_true(json_object_get(c, "caught")) ||
                                       strcmp(str(c, "verdict"), verdict_name(want))))

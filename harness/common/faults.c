@@ -64,3 +64,8 @@ long fault_min_iters(const char *fault)
             return k_faults[i].min_iters;
     return 0;
 }
+
+Verdict verdict_required_at(const char *fault, Mode m, long iters)
+{
+    return iters < fault_min_iters(fault) ? V_NOT_RUN : verdict_required(fault, m);
+}

@@ -21,4 +21,8 @@ Verdict verdict_required(const char *fault, Mode m);
  * takes to show the fault requires nothing): 0 for most. */
 long fault_min_iters(const char *fault);
 
+/* What a run of fault in mode m at count iters must give: verdict_required, or V_NOT_RUN
+ * below the fault's fault_min_iters. */
+Verdict verdict_required_at(const char *fault, Mode m, long iters);
+
 #endif

@@ -167,7 +167,7 @@ int verdict_run_fails(const Run *r, int expect_faults)
     if (r->verdict == V_UNJUDGED)
         return 0; /* nothing could be judged: verdict_overall asks for a judged run per mode */
     if (expect_faults && strcmp(r->fault, "none")) {
-        Verdict want = verdict_required(r->fault, r->mode);
+        Verdict want = verdict_required_at(r->fault, r->mode, r->iters);
         return want != V_NOT_RUN && r->verdict != want;
     }
     return r->verdict != V_FLAT;
@@ -175,7 +175,7 @@ int verdict_run_fails(const Run *r, int expect_faults)
 
 Verdict verdict_expected(const Run *r, int expect_faults)
 {
-    Verdict want = expect_faults ? verdict_required(r->fault, r->mode) : V_FLAT;
+    Verdict want = expect_faults ? verdict_required_at(r->fault, r->mode, r->iters) : V_FLAT;
     return want == V_NOT_RUN ? r->verdict : want;
 }
 
