@@ -1,5 +1,6 @@
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 double now_s(void)
 {
@@ -110,4 +112,27 @@ void fmt_bytes(char *out, size_t cap, double b)
         u++;
     }
     snprintf(out, cap, u ? "%s%.1f %s" : "%s%.0f %s", b < 0 ? "-" : "", v, units[u]);
+}
+
+int remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode))
+        return unlink(path);
+    DIR *d = opendir(path);
+    struct dirent *e;
+    int rc = d ? 0 : -1;
+    while (d && (e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char sub[PATH_MAX];
+        if ((size_t)snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) >= sizeof sub ||
+            remove_tree(sub) != 0)
+            rc = -1;
+    }
+    if (d)
+        closedir(d);
+    return rmdir(path) == 0 ? rc : -1;
 }

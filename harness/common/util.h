@@ -18,6 +18,10 @@ char *read_file(const char *path, size_t max, size_t *len);
 /* mkdir -p: every missing folder of path. 0, or -1 with errno. */
 int mkdir_p(const char *path);
 
+/* Removes path and, when it is a folder, everything in it (symbolic links are removed,
+ * not followed). 0, or -1 when something could not be removed. */
+int remove_tree(const char *path);
+
 /* A whole number in [lo, hi] that is the whole of s. 1, or 0 when it is not. */
 int parse_long(const char *s, long lo, long hi, long *out);
 

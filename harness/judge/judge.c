@@ -259,6 +259,12 @@ void run_attribute(Run *r)
         }
     }
     r->n_stacks = n > 0 ? n : 0;
+    static const char *const said[] = {"; top stack ", "; top mapping "};
+    for (size_t i = 0; i < sizeof said / sizeof said[0]; i++) {
+        char *was = strstr(r->detail, said[i]); /* attributed before (a finer re-run): said once */
+        if (was)
+            *was = 0;
+    }
     if (r->n_stacks) {
         size_t len = strlen(r->detail);
         snprintf(r->detail + len, sizeof r->detail - len, "; top %s %s %s (%.1f bytes/iteration)", what,

@@ -25,32 +25,24 @@ static FILE *open_in(const Run *r, const char *name, const char *how)
     return fopen(path, how);
 }
 
-/* Removes RUN/procs/'s files of an earlier soak into the same folder. */
-static void clear_members(const Run *r)
-{
-    char dir[PATH_MAX + 16];
-    snprintf(dir, sizeof dir, "%s/procs", r->dir);
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        char path[PATH_MAX + 300];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (e->d_name[0] != '.')
-            unlink(path);
-    }
-    if (d)
-        closedir(d);
-}
-
 void cmdrun_prepare(const Run *r)
 {
-    clear_members(r);
+    /* an earlier soak's into the same folder: its process tree and its finer re-run (whose
+     * heap profiles would otherwise name this run's growth) */
+    static const char *const folders[] = {"procs", "attrib"};
+    for (size_t i = 0; i < sizeof folders / sizeof folders[0]; i++) {
+        char path[PATH_MAX + 16];
+        snprintf(path, sizeof path, "%s/%s", r->dir, folders[i]);
+        if (remove_tree(path) != 0)
+            fprintf(stderr, "soak: %s: an earlier soak's folder cannot be removed\n", path);
+    }
     DIR *d = opendir(r->dir);
     struct dirent *e;
     while (d && (e = readdir(d))) {
         static const char *const stale[] = {"steps.csv", "probe.csv",       "malloc.csv", "dumps.csv",
                                             "span.csv",  "fds.txt",         "load.txt",   "load-stderr.txt",
-                                            "procs.csv", "procs-names.txt", "mmaps.csv", "mappings.csv", "maps.txt", "jeprof.",    "growth."};
+                                            "procs.csv", "procs-names.txt", "mmaps.csv",  "mappings.csv",
+                                            "maps.txt",  "jeprof.",         "growth."};
         for (size_t i = 0; i < sizeof stale / sizeof stale[0]; i++)
             if (!strncmp(e->d_name, stale[i], strlen(stale[i]))) {
                 char path[PATH_MAX + 300];
