@@ -83,6 +83,21 @@ static int series_state(const RunAnalysis *an, const char *const *prefixes, int 
     return 0;
 }
 
+/* A judged heap series (prefixes) that rose, from its first floor after warm-up to its
+ * last, by half the growth of the resident series that decided, or more. */
+static int heap_rose(const RunAnalysis *an, const char *const *prefixes)
+{
+    const SeriesResult *w = an->worst >= 0 ? &an->series[an->worst] : NULL;
+    if (!w || w->cls != SERIES_RSS || w->growth <= 0)
+        return 0;
+    for (int i = 0; i < an->n_series; i++)
+        for (int k = 0; prefixes[k]; k++)
+            if (!strncmp(an->series[i].name, prefixes[k], strlen(prefixes[k])) && an->series[i].judged &&
+                !an->series[i].short_run && an->series[i].growth >= 0.5 * w->growth)
+                return 1;
+    return 0;
+}
+
 static Kind growth_kind(const RunAnalysis *an)
 {
     static const char *const fds[] = {COL_FDS, NULL};
@@ -110,6 +125,10 @@ static Kind growth_kind(const RunAnalysis *an)
         return KIND_REACHABLE_GROWTH;
     if (series_state(an, pages, 1))
         return KIND_ALLOCATOR_RETENTION;
+    /* resident memory grows; a heap figure that rose by half as much, in steps rather than
+     * steadily (hash tables doubling as they fill), is the heap all the same */
+    if (heap_rose(an, heap))
+        return KIND_REACHABLE_GROWTH;
     return series_state(an, heap, 0) ? KIND_NON_HEAP_GROWTH : KIND_UNEXPLAINED_GROWTH;
 }
 
