@@ -643,8 +643,9 @@ static void test_descriptors_and_threads(void **state)
 }
 
 /* Process trees: the work done in a forked child that keeps 1 KiB an iteration is measured
- * (the tree's private memory) and the child is named as the process that grows; children
- * started and never ended are a process leak; none is left running after the soak. */
+ * (the tree's private memory) and the child is named as the process that grows; a child's
+ * leak reports are read; children started and never ended are a process leak; none is
+ * left running after the soak. */
 static void test_process_trees(void **state)
 {
     (void)state;
@@ -659,6 +660,12 @@ static void test_process_trees(void **state)
     double rate = json_number_value(json_object_get(json_object_get(p, "bytes_per_iter"), "median"));
     if (rate < 1024 * 0.75 || rate > 1024 * 1.35) /* pages of private memory: a little above */
         fail_msg("worker: %s; expected about 1 KiB per iteration", str(p, "summary"));
+    /* a forked child's leak reports at its exit are read: LeakSanitizer's (inherited
+     * preload), memcheck's (it follows the fork) */
+    assert_int_equal(soak_cmd("workerleak", prog("workerleak"), "--iters 1000,3000 --modes lsan,valgrind"),
+                     1);
+    expect("lsan", 3000, "ERROR", "leak", "leak_step");
+    expect("valgrind", 3000, "ERROR", "leak", "leak_step");
     assert_int_equal(soak_cmd("procs", prog("procs"), "--iters 2000 --modes native"), 1);
     expect("native", 2000, "GROWING", "process-leak", NULL);
     if (test_sh("pgrep -f 'anyprog (worker|procs)' >/dev/null") == 0)
@@ -721,7 +728,8 @@ static void test_services(void **state)
     assert_int_equal(soak_service("svc-prefork", "prefork", "--iters 3000,10000 --modes native"), 1);
     expect("native", 10000, "GROWING", "unexplained-growth", NULL);
     json_t *grower = json_object_get(run_of("native", 10000), "process_growing");
-    if (strncmp(str(grower, "process"), "netprog (pid ", 13) || !json_is_true(json_object_get(grower, "child")))
+    if (strncmp(str(grower, "process"), "netprog (pid ", 13) ||
+        !json_is_true(json_object_get(grower, "child")))
         fail_msg("prefork: the worker child is not named: %s", str(run_of("native", 10000), "detail"));
     if (test_sh("pgrep -f 'netprog (serve|load)' >/dev/null") == 0)
         fail_msg("a server or a load of the soaks is still running");

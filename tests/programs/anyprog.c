@@ -25,6 +25,7 @@
  * Process trees:
  *   worker    the work is done in a forked child, which keeps 1 KiB per iteration on a
  *             list (reach_step); the parent only waits for it
+ *   workerleak the same, the child losing its 1 KiB per iteration (leak_step)
  * Exit 2 on bad usage. */
 #include <pthread.h>
 #include <stdio.h>
@@ -179,21 +180,21 @@ int main(int argc, char **argv)
 {
     long iters = argc == 3 ? atol(argv[2]) : 0;
     const char *b = argc == 3 ? argv[1] : "";
-    static const char *const known[] = {"clean",   "leak",   "reach", "mmap",    "plateau", "onetime",
-                                        "steps",   "header", "churn", "record",  "calloc",  "strdup",
-                                        "realloc", "two",    "fds",   "threads", "procs",   "worker"};
+    static const char *const known[] = {
+        "clean",  "leak",   "reach",   "mmap", "plateau", "onetime", "steps", "header", "churn",     "record",
+        "calloc", "strdup", "realloc", "two",  "fds",     "threads", "procs", "worker", "workerleak"};
     int ok = iters > 0, found = 0;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         found |= !strcmp(b, known[i]);
     if (!ok || !found) {
         fprintf(stderr, "usage: anyprog clean|leak|reach|mmap|plateau|onetime|steps|header|churn|record|"
-                        "calloc|strdup|realloc|two|fds|threads|procs|worker ITERATIONS\n");
+                        "calloc|strdup|realloc|two|fds|threads|procs|worker|workerleak ITERATIONS\n");
         return 2;
     }
     if (!strcmp(b, "onetime"))
         g_table = memset(malloc(100 << 10), 6, 100 << 10); /* kept in a static, then dropped below */
     g_table = NULL; /* the table is lost before the loop: a one-time leak */
-    if (!strcmp(b, "worker")) { /* the loop runs in a child, the parent waits */
+    if (!strcmp(b, "worker") || !strcmp(b, "workerleak")) { /* the loop runs in a child, the parent waits */
         pid_t child = fork();
         if (child > 0) {
             int status;
@@ -201,7 +202,7 @@ int main(int argc, char **argv)
             printf("anyprog worker: its child exited %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
             return 0;
         }
-        b = "reach";
+        b = strcmp(b, "worker") ? "leak" : "reach";
     }
     int churn = !strcmp(b, "churn");
     for (long it = 1; it <= iters; it++) {
