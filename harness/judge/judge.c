@@ -236,7 +236,9 @@ static int pages_grow(const Run *r)
 
 void run_attribute(Run *r)
 {
-    int profiles = mode_spec(r->mode)->heap_profiles && r->verdict == V_GROWING;
+    /* heap profiles name what holds heap memory: not descriptors, threads, processes */
+    int profiles =
+        mode_spec(r->mode)->heap_profiles && r->verdict == V_GROWING && kind_family(r->kind) != FAM_RESOURCE;
     if (!profiles && !pages_grow(r))
         return;
     char dir[PATH_MAX + 16];
