@@ -1,8 +1,9 @@
 # Memory held by the functions a problem's growth is charged to, over one jemalloc run
 # (RUN/stacks-over-time.csv: iteration, ms, then bytes per function, from jemalloc's heap
-# profiles read by jeprof). Parameters: common.gp's, datafile, n (function columns).
+# profiles read by jeprof). Parameters: common.gp's, datafile, n (function columns), xlabel
+# (what the count counts: iteration, request).
 load dir.'/common.gp'
-set xlabel 'iteration'
+set xlabel xlabel
 set ylabel 'MiB held (sampled; axis from 0)'
 set yrange [0:*]
 set datafile columnheaders

@@ -58,3 +58,8 @@ char *run_read_file(const Run *r, const char *name)
     snprintf(path, sizeof path, "%s/%s", r->dir, name);
     return read_file(path, 4u << 20, NULL);
 }
+
+const char *run_step_word(const Run *r)
+{
+    return r->attached ? "second" : r->service ? "request" : "iteration";
+}

@@ -104,6 +104,10 @@ long runs_column_key(const Run *r);
 /* The run folder's file NAME, whole (at most 4 MiB), or NULL when absent; the caller frees. */
 char *run_read_file(const Run *r, const char *name);
 
+/* What a run's count counts, for people: "second" (a process attached to), "request" (a
+ * service), "iteration". */
+const char *run_step_word(const Run *r);
+
 /* "native 1000", "asan 1000 resumed fault leak": a run for people. */
 void run_label(const Run *r, char *out, size_t cap);
 

@@ -62,7 +62,7 @@ static void last_stderr_line(const Run *r, char *out, size_t cap)
 static void growing_detail(Run *r)
 {
     const SeriesResult *w = &r->an.series[r->an.worst];
-    const char *per = r->attached ? "second" : r->service ? "request" : "iteration";
+    const char *per = run_step_word(r);
     int len;
     if (w->cls == SERIES_COUNT) /* descriptors, threads, mappings: one by one */
         len = snprintf(r->detail, sizeof r->detail, "%s grows %.3g/%s (%.0f more over the run)", w->name,

@@ -421,8 +421,8 @@ static int chart_problems(Ctx *c)
         if (r && access(data, R_OK) == 0 && safe_for_gnuplot(data)) {
             snprintf(title, sizeof title, "Problem %d: memory held by the growing functions (%.80s)", i + 1,
                      r->name);
-            snprintf(vars, sizeof vars, "datafile='%s'; n=%d", data,
-                     r->n_stacks < ATTRIB_TIMELINE ? r->n_stacks : ATTRIB_TIMELINE);
+            snprintf(vars, sizeof vars, "datafile='%s'; n=%d; xlabel='%s'", data,
+                     r->n_stacks < ATTRIB_TIMELINE ? r->n_stacks : ATTRIB_TIMELINE, run_step_word(r));
             if (chart(c, "stacks.gp", file, title, "", vars) != 0)
                 return -1;
             continue;
@@ -433,7 +433,7 @@ static int chart_problems(Ctx *c)
         snprintf(data, sizeof data, "%s/samples.csv", r->dir);
         if (access(data, R_OK) != 0 || !safe_for_gnuplot(data) || !safe_for_gnuplot(series))
             continue;
-        const char *per = r->attached ? "second" : r->service ? "request" : "iteration";
+        const char *per = run_step_word(r);
         snprintf(title, sizeof title, "Problem %d: %.40s against %s (%.60s)", i + 1, series, per, r->name);
         snprintf(vars, sizeof vars, "datafile='%s'; series='%s'; count=%d; xlabel='%s'", data, series,
                  r->an.series[r->an.worst].cls == SERIES_COUNT, per);

@@ -124,13 +124,16 @@ static void stacks(FILE *f, const Problem *p, int index, const char *dir)
     const Run *r = p->stacks;
     if (!r)
         return;
-    fprintf(f, "<p><b>Growth by call stack</b> (jemalloc's heap profiles of <a href=\"runs/");
+    fprintf(f, "<p><b>Growth by call stack</b> (%s <a href=\"runs/",
+            r->stacks_mapped ? "the mappings the program made, recorded in" : "jemalloc's heap profiles of");
     xml_str(f, r->name);
     fprintf(f, "/\">");
     xml_str(f, r->name);
-    fprintf(f, "</a>, after warm-up against the end):</p>\n<div "
-               "class=\"scroll\"><table><tr><th>function</th><th>where</th>"
-               "<th>bytes/iteration (sampled)</th><th>share</th><th>called from</th></tr>\n");
+    fprintf(f,
+            "</a>, after warm-up against the end):</p>\n<div "
+            "class=\"scroll\"><table><tr><th>function</th><th>where</th>"
+            "<th>bytes/%s (%s)</th><th>share</th><th>called from</th></tr>\n",
+            run_step_word(r), r->stacks_mapped ? "mapped" : "sampled");
     for (int k = 0; k < r->n_stacks; k++) {
         const StackGrowth *g = &r->stacks[k];
         fprintf(f, "<tr><td><code>");

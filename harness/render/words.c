@@ -32,9 +32,7 @@ void words_amount(const Problem *p, double v, char *out, size_t cap)
 /* What a problem's count counts: a service's requests, a program's iterations. */
 static const char *step_word(const Problem *p)
 {
-    if (p->n_runs && p->runs[0]->attached)
-        return "second";
-    return p->n_runs && p->runs[0]->service ? "request" : "iteration";
+    return p->n_runs ? run_step_word(p->runs[0]) : "iteration";
 }
 
 void words_projection(const Problem *p, char *out, size_t cap)
