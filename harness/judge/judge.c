@@ -261,6 +261,8 @@ void run_attribute(Run *r)
         }
     }
     r->n_stacks = n > 0 ? n : 0;
+    if (r->n_stacks)
+        r->stacks_why[0] = 0; /* named: an earlier attempt's reason is no longer one */
     static const char *const said[] = {"; top stack ", "; top mapping "};
     for (size_t i = 0; i < sizeof said / sizeof said[0]; i++) {
         char *was = strstr(r->detail, said[i]); /* attributed before (a finer re-run): said once */
@@ -441,8 +443,8 @@ void runs_timelines(const Run *runs, int n)
  * dozen samples names its place by chance, or not at all (80 KB in 128 KiB samples). For
  * the GROWING jemalloc run of each build with the largest count whose stacks are missing
  * or drawn from fewer than ATTRIB_MIN_SAMPLES samples, the same command is run once more
- * into RUN/attrib/, sampled finely enough that its growth holds about 32 samples (2^L
- * bytes, L at least 10); its profiles then name the place (attrib_source_dir). */
+ * into RUN/attrib/, sampled finely enough that its growth holds about 64 samples (2^L
+ * bytes, L at least 9); its profiles then name the place (attrib_source_dir). */
 #define ATTRIB_MIN_SAMPLES 16.0
 
 int run_needs_finer(const Run *r, const Run *runs, int n, long prof_sample, long *lg)
@@ -461,9 +463,12 @@ int run_needs_finer(const Run *r, const Run *runs, int n, long prof_sample, long
     const char *name = r->an.series[r->an.worst].name;
     if (strncmp(name, "mem.", 4) && strncmp(name, "persistent.", 11) && strcmp(name, "jemalloc.allocated"))
         return 0;
+    /* about 64 samples in the growth: few enough samples that the rule "grown in each of
+     * the last profiles" fails by chance now and then (32 samples of a 25 KB growth did,
+     * once in many runs); never finer than 512 bytes */
     double growth = r->an.series[r->an.worst].growth;
-    long l = 10;
-    while (l + 1 < prof_sample - 1 && (double)(1L << (l + 1)) * 32.0 <= growth)
+    long l = 9;
+    while (l + 1 < prof_sample - 1 && (double)(1L << (l + 1)) * 64.0 <= growth)
         l++;
     *lg = l;
     return l < prof_sample - 1 && growth > 0;
