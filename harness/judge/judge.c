@@ -206,11 +206,17 @@ static void read_note(Run *r)
 {
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/notes.txt", r->dir);
-    char *text = read_file(path, sizeof r->note - 1, NULL);
-    snprintf(r->note, sizeof r->note, "%s", text ? text : "");
+    char *text = read_file(path, 4096, NULL);
+    size_t n = 0;
+    r->note[0] = 0;
+    const char *line = text;
+    while (line && *line && n + 1 < sizeof r->note) { /* its lines joined by "; " */
+        size_t len = strcspn(line, "\n");
+        if (len)
+            n += (size_t)snprintf(r->note + n, sizeof r->note - n, "%s%.*s", n ? "; " : "", (int)len, line);
+        line += len + (line[len] == '\n');
+    }
     free(text);
-    for (char *p = strchr(r->note, '\n'); p; p = strchr(p, '\n'))
-        p[1] ? (void)(*p = ';') : (void)(*p = 0);
 }
 
 /* A program of one's own that exited 0 did its iterations: the last step it marked, or
