@@ -442,6 +442,11 @@ install:
 	install -m 755 build/release/soak "$(DESTDIR)$(PREFIX)/bin/flatmem"
 	install -m 644 build/release/libflatmem-probe.so "$(DESTDIR)$(PREFIX)/lib/flatmem/"
 	install -m 644 include/flatmem.h "$(DESTDIR)$(PREFIX)/include/"
+	install -d "$(DESTDIR)$(PREFIX)/lib/flatmem/python"
+	install -m 644 python/flatmem.py "$(DESTDIR)$(PREFIX)/lib/flatmem/python/"
+	@site=$$(python3 -c 'import sysconfig; print(sysconfig.get_path("purelib", vars={"base": "$(PREFIX)"}))' 2>/dev/null); \
+	  if [ -n "$$site" ]; then install -d "$(DESTDIR)$$site" && install -m 644 python/flatmem.py "$(DESTDIR)$$site/" && \
+	  echo "install: flatmem.py -> $$site (import flatmem)"; fi
 	install -m 644 reports/*.gp "$(DESTDIR)$(PREFIX)/share/flatmem/reports/"
 	install -m 644 docs/flatmem.1 "$(DESTDIR)$(PREFIX)/share/man/man1/"
 	install -m 644 docs/any-program.md "$(DESTDIR)$(PREFIX)/share/doc/flatmem/"
@@ -450,6 +455,8 @@ uninstall:
 	rm -f "$(DESTDIR)$(PREFIX)/bin/flatmem" "$(DESTDIR)$(PREFIX)/include/flatmem.h" \
 	  "$(DESTDIR)$(PREFIX)/share/man/man1/flatmem.1"
 	rm -rf "$(DESTDIR)$(PREFIX)/lib/flatmem" "$(DESTDIR)$(PREFIX)/share/flatmem" "$(DESTDIR)$(PREFIX)/share/doc/flatmem"
+	@site=$$(python3 -c 'import sysconfig; print(sysconfig.get_path("purelib", vars={"base": "$(PREFIX)"}))' 2>/dev/null); \
+	  if [ -n "$$site" ]; then rm -f "$(DESTDIR)$$site/flatmem.py"; fi
 
 clean:
 	rm -rf build

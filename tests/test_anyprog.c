@@ -790,6 +790,34 @@ static void test_redis_passes(void **state)
     assert_string_equal(str(g_doc, "overall"), "PASS");
 }
 
+/* Steps from Python: `import flatmem; flatmem.step(i)` in a script the soak runs marks its
+ * steps (the soak puts python/flatmem.py on its PYTHONPATH; the probe records the marks);
+ * outside the soak the module imports and does nothing. */
+static void test_python_step_marks(void **state)
+{
+    (void)state;
+    char script[PATH_MAX + 16], cmd[PATH_MAX + 64];
+    snprintf(script, sizeof script, "%s/marks.py", test_tmpdir());
+    FILE *f = fopen(script, "w");
+    assert_non_null(f);
+    fprintf(f, "import sys, flatmem\nfor i in range(1, int(sys.argv[1]) + 1):\n"
+               "    s = sum(range(3000))\n    flatmem.step(i)\n"
+               "print('marks', 'recorded' if flatmem.active() else 'not recorded')\n");
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "python3 %s {iters}", script);
+    assert_int_equal(soak_cmd("pymarks", cmd, "--iters 3000 --modes native"), 0);
+    json_t *r = run_of("native", 3000);
+    assert_null(strstr(str(r, "note"), "placed by time"));
+    assert_int_equal(json_integer_value(json_object_get(r, "iterations_reached")), 3000);
+    assert_int_equal(test_sh("grep -q 'marks recorded' '%s/pymarks/runs/native-3000/stdout.txt' && "
+                             "test $(wc -l <'%s/pymarks/runs/native-3000/steps.csv') -eq 3000",
+                             test_tmpdir(), test_tmpdir()),
+                     0);
+    assert_int_equal(test_sh("cd '%s' && PYTHONPATH='%s/python' python3 %s 5 | grep -q 'marks not recorded'",
+                             test_tmpdir(), g_root, script),
+                     0);
+}
+
 /* How many processes run `sleep SECONDS` (by their command line): none must be left. */
 static int sleepers(long seconds)
 {
@@ -862,6 +890,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_services),
         cmocka_unit_test(test_redis_passes),
         cmocka_unit_test(test_attach),
+        cmocka_unit_test(test_python_step_marks),
     };
     test_filter_from_env();
     int rc = cmocka_run_group_tests_name("anyprog", tests, tmpdir_setup, tmpdir_teardown);

@@ -32,6 +32,15 @@ void target_probe_library(char *out, size_t cap)
     own_file(places, 2, out, cap);
 }
 
+void target_python_dir(char *out, size_t cap)
+{
+    static const char *const places[] = {"../../python/flatmem.py", "../lib/flatmem/python/flatmem.py"};
+    own_file(places, 2, out, cap);
+    char *slash = strrchr(out, '/');
+    if (slash)
+        *slash = 0;
+}
+
 void target_templates(char *out, size_t cap)
 {
     static const char *const places[] = {"../../reports/common.gp", "../share/flatmem/reports/common.gp"};

@@ -9,6 +9,10 @@
 /* The probe library (libflatmem-probe.so) and the folder of the chart templates (reports/
  * of the current folder first, the project's): "" when not found. */
 void target_probe_library(char *out, size_t cap);
+
+/* The folder of the flatmem Python module (python/flatmem.py, or PREFIX/lib/flatmem/python),
+ * "" when not there. */
+void target_python_dir(char *out, size_t cap);
 void target_templates(char *out, size_t cap);
 
 #endif

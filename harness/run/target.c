@@ -276,6 +276,12 @@ static void tool_env(const Options *o, const Run *r, Launch *l)
         env_entry(o, r, m->env_cmd[i], &l->env);
     if (m->probe)
         argv_add(&l->env, "FLATMEM_DIR=%s", r->dir);
+    char py[PATH_MAX];
+    target_python_dir(py, sizeof py);
+    if (target_is_cmd(o) && m->probe && py[0]) { /* `import flatmem` marks steps (python/flatmem.py) */
+        const char *was = getenv("PYTHONPATH");
+        argv_add(&l->env, "PYTHONPATH=%s%s%s", py, was && *was ? ":" : "", was && *was ? was : "");
+    }
 }
 
 static void valgrind_prefix(const Options *o, const Run *r, Argv *a)
