@@ -283,15 +283,20 @@ void run_attribute(Run *r)
 }
 
 /* The process of a --cmd run's tree whose own series (RUN/procs/PID.csv) grow fastest, by
- * the rules of any run: into r->grower ("worker (pid 123)"), "" when none grows or the run
- * had no tree. RUN/procs-names.txt ("pid ppid comm") names them, the command's own first. */
-static void find_grower(Run *r, const Tolerance *t)
+ * the rules of any run (judge_rss: the mode's): into r->grower ("worker (pid 123)"), ""
+ * when none grows or the run had no tree. RUN/procs-names.txt ("pid ppid comm") names
+ * them, the command's own first. A child that grows makes the run grow even when the
+ * tree's sum does not show it steadily (a worker that ends before the command takes its
+ * memory out of the sum at the end): its deciding series joins the run's as
+ * tree.uss_bytes.member. */
+static void find_grower(Run *r, const Tolerance *t, int judge_rss)
 {
     char path[PATH_MAX + 32], comm[64];
     snprintf(path, sizeof path, "%s/procs-names.txt", r->dir);
     FILE *f = fopen(path, "r");
     int pid, ppid, first = 1;
     double best = 0;
+    SeriesResult member;
     r->grower[0] = 0;
     while (f && fscanf(f, "%d %d %63s", &pid, &ppid, comm) == 3) {
         char file[PATH_MAX + 48], e[128];
@@ -299,19 +304,26 @@ static void find_grower(Run *r, const Tolerance *t)
         Samples s;
         RunAnalysis an;
         if (samples_load(&s, file, e, sizeof e) == 0) {
-            analyze_run(&s, (uint64_t)r->iters, t, 1, &an);
+            analyze_run(&s, (uint64_t)r->iters, t, judge_rss, &an);
             samples_free(&s);
             double slope = an.growing && an.worst >= 0 ? an.series[an.worst].slope : 0;
             if (slope > best) {
                 best = slope;
                 snprintf(r->grower, sizeof r->grower, "%s (pid %d)", comm, pid);
                 r->grower_is_child = !first;
+                member = an.series[an.worst];
             }
         }
         first = 0;
     }
     if (f)
         fclose(f);
+    if (r->grower[0] && r->grower_is_child && !r->an.growing && r->an.n_series < ANALYSIS_MAX_SERIES) {
+        snprintf(member.name, sizeof member.name, "%s.member", COL_TREE_USS);
+        r->an.worst = r->an.n_series;
+        r->an.series[r->an.n_series++] = member;
+        r->an.growing = 1;
+    }
 }
 
 /* train.json's median time per iteration, or NAN. */
@@ -348,6 +360,8 @@ void run_evaluate(Run *r, const Tolerance *t)
         r->iter_reached = (uint64_t)r->iters; /* watched for its duration, or until it ended (noted) */
     if (r->service && r->killed == KILL_NONE && r->load_exit == 0)
         r->iter_reached = cmd_iterations_reached(r); /* its load made every request */
+    if (is_cmd)
+        find_grower(r, t, mode_spec(r->mode)->judges_memory);
     read_note(r);
     if (r->an.peak_rss > (double)r->peak_rss_bytes && r->an.peak_rss < 1e18)
         r->peak_rss_bytes = (uint64_t)r->an.peak_rss;
@@ -388,8 +402,8 @@ void run_evaluate(Run *r, const Tolerance *t)
     r->one_time_leak = 0;
     r->settled_by = 0;
     r->kind = verdict_kind(r);
-    if (why == CAUSE_GROWING)
-        find_grower(r, t);
+    if (why != CAUSE_GROWING)
+        r->grower[0] = 0; /* named only where the run grows */
     word_detail(r, why, err, bad_rows);
     size_t len = strlen(r->detail);
     if (r->grower[0] && len + 80 < sizeof r->detail)
