@@ -14,6 +14,7 @@
 
 #include "baseline.h"
 #include "conclude.h"
+#include "diagnosis.h"
 #include "env.h"
 #include "faults.h"
 #include "judge.h"

@@ -38,7 +38,8 @@ static const struct {
     [KIND_TIMEOUT] = {"timeout", FAM_PROCESS, "the run did not finish in time"},
     [KIND_CRASH] = {"crash", FAM_PROCESS, "the program crashed or exited with an error"},
     [KIND_LOAD_FAILED] = {"load-failed", FAM_PROCESS,
-                          "the load command of a service failed (its output says why); the server is not judged"},
+                          "the load command of a service failed (its output says why); "
+                          "the server is not judged"},
     [KIND_NONE] = {"", FAM_NONE, ""},
 };
 

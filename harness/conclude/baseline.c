@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rules.h"
 #include "util.h"
 
 json_t *baseline_find(json_t *baseline, const Run *r)

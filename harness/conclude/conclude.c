@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "diagnosis.h"
+#include "rules.h"
 #include "util.h"
 #include "verdict.h"
 

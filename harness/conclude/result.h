@@ -12,9 +12,9 @@
 
 #include <jansson.h>
 
-#include "diagnosis.h"
+#include "cells.h"
 #include "env.h"
-#include "rules.h"
+#include "problems.h"
 #include "runs.h"
 
 typedef struct Sweep {

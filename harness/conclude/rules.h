@@ -7,22 +7,10 @@
 #ifndef HARNESS_RULES_H
 #define HARNESS_RULES_H
 
-#include "modes.h"
-#include "verdicts.h"
+#include "cells.h"
 
 struct Run;
 struct SoakResult;
-
-/* One cell of the detection matrix: every run of one fault in one mode. */
-typedef struct Cell {
-    const char *fault;
-    Mode mode;
-    Verdict worst; /* the worst verdict of its runs */
-    Verdict required; /* V_NOT_RUN: nothing is required */
-    int caught; /* every run gave the required verdict (1 when none is) */
-    int missed; /* required and not caught (verdict_cell_missed) */
-    const struct Run *example; /* the run whose verdict is `worst` */
-} Cell;
 
 /* The cell of fault x mode over runs[0..n); example is NULL when no run is in it. */
 Cell verdict_cell(const struct Run *runs, int n, const char *fault, Mode m);

@@ -81,6 +81,44 @@ static void growing_detail(Run *r)
                  r->sites[0].site, r->sites[0].score);
 }
 
+/* Why a service's run ended as it did: never ready, ended under its load, its load failed. */
+static void service_detail(Run *r, RunCause why)
+{
+    char first[200];
+    switch (why) {
+    case CAUSE_NOT_READY:
+        last_stderr_line(r, first, sizeof first);
+        snprintf(
+            r->detail, sizeof r->detail,
+            "the server never became ready (waited %.1f s: --ready-port, --ready-regex, --ready-timeout)%s%s",
+            r->ready_s, first[0] ? "; its last words: " : "", first);
+        return;
+    case CAUSE_SERVER_EXITED:
+        last_stderr_line(r, first, sizeof first);
+        if (r->signal)
+            snprintf(r->detail, sizeof r->detail, "the server was killed by %s (%d) under its load%s%s",
+                     signal_name(r->signal), r->signal, first[0] ? ": " : "", first);
+        else
+            snprintf(r->detail, sizeof r->detail,
+                     "the server exited (status %d) before its load had finished%s%s", r->exit_code,
+                     first[0] ? ": " : "", first);
+        return;
+    case CAUSE_LOAD_FAILED:
+        last_line_of(r, "load-stderr.txt", first, sizeof first);
+        if (!first[0])
+            last_line_of(r, "load.txt", first, sizeof first);
+        if (r->load_signal)
+            snprintf(r->detail, sizeof r->detail,
+                     "the load was killed by %s (%d)%s%s; the server is not judged",
+                     signal_name(r->load_signal), r->load_signal, first[0] ? ": " : "", first);
+        else
+            snprintf(r->detail, sizeof r->detail, "the load exited %d%s%s; the server is not judged",
+                     r->load_exit, first[0] ? ": " : "", first);
+        return;
+    default: return;
+    }
+}
+
 static void word_detail(Run *r, RunCause why, const char *samples_err, size_t bad_rows)
 {
     unsigned long long at = (unsigned long long)r->iter_reached;
@@ -102,34 +140,8 @@ static void word_detail(Run *r, RunCause why, const char *samples_err, size_t ba
             r->detail[sizeof r->detail - 1] = 0; /* cut: the whole report is in the run's log */
         break;
     case CAUSE_NOT_READY:
-        last_stderr_line(r, first, sizeof first);
-        snprintf(
-            r->detail, sizeof r->detail,
-            "the server never became ready (waited %.1f s: --ready-port, --ready-regex, --ready-timeout)%s%s",
-            r->ready_s, first[0] ? "; its last words: " : "", first);
-        break;
     case CAUSE_SERVER_EXITED:
-        last_stderr_line(r, first, sizeof first);
-        if (r->signal)
-            snprintf(r->detail, sizeof r->detail, "the server was killed by %s (%d) under its load%s%s",
-                     signal_name(r->signal), r->signal, first[0] ? ": " : "", first);
-        else
-            snprintf(r->detail, sizeof r->detail,
-                     "the server exited (status %d) before its load had finished%s%s", r->exit_code,
-                     first[0] ? ": " : "", first);
-        break;
-    case CAUSE_LOAD_FAILED:
-        last_line_of(r, "load-stderr.txt", first, sizeof first);
-        if (!first[0])
-            last_line_of(r, "load.txt", first, sizeof first);
-        if (r->load_signal)
-            snprintf(r->detail, sizeof r->detail,
-                     "the load was killed by %s (%d)%s%s; the server is not judged",
-                     signal_name(r->load_signal), r->load_signal, first[0] ? ": " : "", first);
-        else
-            snprintf(r->detail, sizeof r->detail, "the load exited %d%s%s; the server is not judged",
-                     r->load_exit, first[0] ? ": " : "", first);
-        break;
+    case CAUSE_LOAD_FAILED: service_detail(r, why); break;
     case CAUSE_SIGNAL:
         snprintf(r->detail, sizeof r->detail, "killed by %s (%d) at iteration %llu", signal_name(r->signal),
                  r->signal, at);

@@ -152,7 +152,8 @@ static const Module *module_of(const Module *m, int n, uint64_t a, uint64_t *rel
 /* The library an allocator or a sanitizer runtime lives in: its mappings are its heap's. */
 static int allocator_module(const char *path)
 {
-    static const char *const libs[] = {"libjemalloc", "libtcmalloc", "liblsan", "libasan", "libtsan", "vgpreload"};
+    static const char *const libs[] = {"libjemalloc", "libtcmalloc", "liblsan",
+                                       "libasan",     "libtsan",     "vgpreload"};
     for (size_t i = 0; i < sizeof libs / sizeof libs[0]; i++)
         if (strstr(path, libs[i]))
             return 1;

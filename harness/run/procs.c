@@ -112,8 +112,8 @@ int procs_tick(ProcWatch *w, const char *dir, int root, uint64_t t_ns)
         private_of(tree[i], &uss, &pss);
         name_once(w, tree[i]);
         fprintf(w->rows, "%llu,%d,%llu,%llu,%llu,%ld,%ld\n", (unsigned long long)t_ns, tree[i],
-                (unsigned long long)rss, (unsigned long long)uss, (unsigned long long)pss, sysmem_fds_of(tree[i]),
-                sysmem_threads_of(tree[i]));
+                (unsigned long long)rss, (unsigned long long)uss, (unsigned long long)pss,
+                sysmem_fds_of(tree[i]), sysmem_threads_of(tree[i]));
     }
     if (w->rows)
         fflush(w->rows);
