@@ -92,6 +92,11 @@ typedef struct StackGrowth {
     double share; /* of all the growth */
     char callers[200]; /* its callers in its heaviest stack: "main <- __libc_start_call_main" */
     double heaviest; /* the bytes of that stack */
+    /* a Python program traced in its run (pyattrib.h) */
+    int python; /* a line of the program's Python (function: its def), not a native function */
+    char code[160]; /* that line's source, stripped */
+    int traced; /* a native stack whose memory tracemalloc traced too (a line above names it) */
+    double traced_bytes; /* of bytes, those of stacks through tracemalloc (while charging) */
 } StackGrowth;
 
 #endif

@@ -34,6 +34,9 @@ static const ModeSpec k_modes[MODE_COUNT] = {
         .attaches = 1,
         .env = {"GLIBC_TUNABLES={tunables}glibc.malloc.tcache_count=0"},
         .env_cmd = {"FLATMEM_MALLINFO=1"}, /* glibc's heap in use, against RSS */
+        /* a Python program's objects in glibc's heap, where its count sees each one (not in
+         * pymalloc's own mmapped arenas, which only resident memory sees, by pages) */
+        .env_python = {"PYTHONMALLOC=malloc"},
         .log = "stderr.txt",
         .log_format = LOG_SANITIZER,
         .judges_memory = 1,
@@ -82,10 +85,14 @@ static const ModeSpec k_modes[MODE_COUNT] = {
         .env = {"MALLOC_CONF=tcache:false,prof:true,prof_active:true,prof_stats:true,lg_prof_sample:{prof_"
                 "sample},"
                 "prof_final:true,prof_prefix:{dir}/jeprof"},
+        /* Python's allocations through malloc (not pymalloc's own mmapped arenas): what
+         * tracemalloc traces is what jemalloc counts and profiles */
+        .env_python = {"FLATMEM_PYTRACE={py_frames}", "PYTHONMALLOC=malloc"},
         .log = "stderr.txt",
         .log_format = LOG_SANITIZER,
         .judges_memory = 1,
         .heap_profiles = 1,
+        .traces_python = 1,
         .events = 1,
         .allocator_note = " The red lines are jemalloc's own statistics.",
         .default_builtin = 4,

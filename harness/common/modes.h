@@ -47,12 +47,16 @@ typedef struct ModeSpec {
      * GLIBC_TUNABLES and ":" or nothing */
     const char *env[MODE_MAX_ENV];
     const char *env_cmd[MODE_MAX_ENV]; /* and only for --cmd */
+    /* and only for a --cmd that runs Python ("{py_frames}" --py-frames) */
+    const char *env_python[MODE_MAX_ENV];
     /* what it sees */
     const char *log; /* the file of the run folder that holds the tool's report */
     LogFormat log_format; /* how judging reads a report out of it (judge/findings.h) */
     int judges_memory; /* its memory series and resident memory decide verdicts */
     int checks_leaks; /* its tool reports unreachable memory at exit */
     int heap_profiles; /* jemalloc's heap profiler: the stacks that grew (attrib.h) */
+    int traces_python; /* a Python program's lines that grew, from tracemalloc: the soak's start-up
+                          hook goes on its path (python/hook/sitecustomize.py; pyattrib.h) */
     int events; /* the built-in program writes its event log (sites) */
     const char *allocator_note; /* on its charts: whose statistics the red lines are, or NULL */
     /* defaults: the built-in program's modes, and a command's, in this order (0: not) */

@@ -71,6 +71,7 @@ typedef struct Run {
     int n_stacks;
     char stacks_why[200]; /* when there are none: why not */
     int stacks_mapped; /* the stacks are of mappings the program made (mapattrib.h), not heap profiles */
+    int python_traced; /* a Python program whose allocations tracemalloc traced (pyattrib.h) */
     FdGrowth fds; /* the descriptors that grew most (RUN/fds.txt; memcheck's --track-fds) */
     char grower[96]; /* a --cmd program's tree: the process whose own series grow fastest,
                         "worker (pid 123)" (RUN/procs/), "" when none does */

@@ -19,6 +19,7 @@ typedef struct Evidence {
     Kind kind;
     char function[96], location[160], site[32];
     int reported; /* the function is a tool report's frame, not a sampled stack's */
+    int python; /* a Python line: function and location (a def holds many lines) */
     int stack; /* which of the run's growth stacks names it (-1: none, or its primary) */
 } Evidence;
 
@@ -51,6 +52,7 @@ static Evidence evidence_of(const Run *r)
                strncmp(r->stacks[0].function, "0x", 2)) { /* an address: jeprof had no symbols */
         snprintf(e.function, sizeof e.function, "%s", r->stacks[0].function);
         snprintf(e.location, sizeof e.location, "%s", r->stacks[0].where);
+        e.python = r->stacks[0].python;
     }
     if (r->n_sites)
         snprintf(e.site, sizeof e.site, "%s", r->sites[0].site);
@@ -80,6 +82,7 @@ static void problem_add(Problem *p, const Evidence *e)
     if (!p->function[0] && e->function[0]) {
         snprintf(p->function, sizeof p->function, "%s", e->function);
         snprintf(p->location, sizeof p->location, "%s", e->location);
+        p->python = e->python;
     }
     if (!p->site[0] && e->site[0])
         snprintf(p->site, sizeof p->site, "%s", e->site);
@@ -91,17 +94,26 @@ static void problem_add(Problem *p, const Evidence *e)
     }
     for (int k = 0; !p->n_frames && k < e->run->n_stacks; k++) {
         const StackGrowth *s = &e->run->stacks[k];
-        if (strcmp(s->function, p->function) || (e->stack >= 0 && k != e->stack))
+        if (strcmp(s->function, p->function) || (e->stack >= 0 && k != e->stack) ||
+            (p->python && strcmp(s->where, p->location)))
             continue;
         snprintf(p->frames[p->n_frames++], sizeof p->frames[0], "%s %s", s->function, s->where);
-        char callers[200], *save = NULL;
-        snprintf(callers, sizeof callers, "%s", s->callers);
-        for (char *c = strtok_r(callers, "<", &save); c && p->n_frames < FINDING_FRAMES;
-             c = strtok_r(NULL, "<", &save)) {
-            c += strspn(c, " -");
-            c[strcspn(c, " ")] = 0;
-            if (*c)
-                snprintf(p->frames[p->n_frames++], sizeof p->frames[0], "%s", c);
+        snprintf(p->code, sizeof p->code, "%s", s->code);
+        p->outside_python = e->run->python_traced && !s->python && !s->traced;
+        for (const char *c = s->callers; *c && p->n_frames < FINDING_FRAMES;) { /* "a (f:1) <- b" */
+            size_t len = strstr(c, " <- ") ? (size_t)(strstr(c, " <- ") - c) : strlen(c);
+            char frame[200];
+            snprintf(frame, sizeof frame, "%.*s", (int)len, c);
+            char *paren = strstr(frame, " ("); /* a Python caller's place: "main (train.py:40)" */
+            if (paren && s->python) {
+                memmove(paren + 1, paren + 2, strlen(paren + 2) + 1);
+                frame[strcspn(frame, ")")] = 0;
+            } else {
+                frame[strcspn(frame, " ")] = 0;
+            }
+            if (frame[0])
+                snprintf(p->frames[p->n_frames++], sizeof p->frames[0], "%s", frame);
+            c += len + (c[len] ? 4 : 0);
         }
     }
     if (e->kind == KIND_DESCRIPTOR_LEAK && e->run->fds.count > 0 && !p->detail[0])
@@ -121,7 +133,8 @@ static Problem *by_place(Diagnosis *d, const Evidence *e)
         Problem *p = &d->list[i];
         if (strcmp(p->fault, e->run->fault))
             continue;
-        if ((e->function[0] && !strcmp(p->function, e->function)) ||
+        if ((e->function[0] && !strcmp(p->function, e->function) &&
+             (!e->python || !strcmp(p->location, e->location))) ||
             (e->site[0] && !strcmp(p->site, e->site)))
             return p;
     }
@@ -277,12 +290,13 @@ static void add_stacks(Diagnosis *d, const SoakResult *res)
         Evidence primary = evidence_of(r);
         for (int k = evidence_pass(&primary) == 2 ? 0 : 1; k < r->n_stacks; k++) {
             const StackGrowth *g = &r->stacks[k];
-            if (g->share < DIAG_STACK_SHARE || !strncmp(g->function, "0x", 2))
-                continue;
+            if (g->share < DIAG_STACK_SHARE || !strncmp(g->function, "0x", 2) || g->traced)
+                continue; /* (traced: memory a Python line above holds) */
             Evidence e = {
                 .run = r, .kind = r->kind != KIND_NONE ? r->kind : KIND_REACHABLE_GROWTH, .stack = k};
             snprintf(e.function, sizeof e.function, "%s", g->function);
             snprintf(e.location, sizeof e.location, "%s", g->where);
+            e.python = g->python;
             Problem *p = by_place(d, &e);
             problem_add(p ? p : problem_new(d, r->fault, e.kind), &e);
         }
@@ -333,7 +347,7 @@ static unsigned modes_run(const SoakResult *res, const char *fault)
 /* ---- how fast: the rate from the most exact evidence ------------------------------------- */
 
 /* Kinds of evidence for a rate, most exact first. */
-typedef enum RateSource { RS_LEAKS, RS_EXACT, RS_ALLOC, RS_STACKS, RS_RESIDENT, RS_NONE } RateSource;
+typedef enum RateSource { RS_LEAKS, RS_EXACT, RS_TRACED, RS_ALLOC, RS_STACKS, RS_RESIDENT, RS_NONE } RateSource;
 
 /* What the other problems that hold run r grow by, when each has a rate of its own from
  * leak reports (exact): 0 when r is p's alone, NAN when another's rate is not known. Run
@@ -357,6 +371,15 @@ static double others_rate(const Diagnosis *d, const Problem *p, const Run *r)
 static double run_rate(const Diagnosis *d, const Problem *p, const Run *r, RateSource src, char *from,
                        size_t cap)
 {
+    if (src == RS_TRACED) { /* a Python line: the sizes of the objects it keeps, exactly */
+        for (int k = 0; p->python && k < r->n_stacks; k++)
+            if (r->stacks[k].python && !strcmp(r->stacks[k].function, p->function) &&
+                !strcmp(r->stacks[k].where, p->location)) {
+                snprintf(from, cap, "tracemalloc, %s %ld", mode_name(r->mode), r->iters);
+                return r->stacks[k].bytes_per_iter;
+            }
+        return NAN;
+    }
     if (src == RS_STACKS) {
         for (int k = 0; p->function[0] && k < r->n_stacks; k++)
             if (!strcmp(r->stacks[k].function, p->function)) {

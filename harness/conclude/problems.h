@@ -21,6 +21,9 @@ typedef struct Problem {
     char fault[32]; /* the build it was seen in ("none": the program as it is) */
     char function[96]; /* where: "" when no tool named a function */
     char location[160]; /* "engine/ops.c:412", "" when unknown */
+    int python; /* function and location are a line of a Python program (pyattrib.h) */
+    char code[160]; /* and that line's source */
+    int outside_python; /* a Python program's native stack of memory tracemalloc did not trace */
     char site[32]; /* the engine's allocation site, "" when none */
     char process[96]; /* a --cmd program's tree: the process that grows, "worker (pid 123)" */
     char frames[FINDING_FRAMES][200]; /* the top frames of a tool report: "function file:line" */

@@ -62,17 +62,9 @@ static int final_profile(const char *dir, char *out, size_t cap)
     return out[0] ? 0 : -1;
 }
 
-/* The profiles to compare and the iterations they were taken at: the first dump after
- * warm-up, and up to ATTRIB_LATE of the last ones taken while the program ran (the
- * profile at exit also holds what it allocated to finish: buffers, reports; it is used
- * only when no periodic dump came after the early one). */
-#define ATTRIB_LATE 3
-typedef struct Pair {
-    char early[PATH_MAX + 64];
-    char late[ATTRIB_LATE][PATH_MAX + 64]; /* oldest first */
-    double iter_early, iter_late[ATTRIB_LATE];
-    int n_late;
-} Pair;
+typedef AttribPair Pair;
+
+static const char *const k_jeprof_names[2] = {"jeprof.t", ".heap"}; /* the probe's dumps */
 
 /* The iteration the run had reached at ms milliseconds (from its samples). */
 static double iter_at(const Samples *s, int tc, double ms)
@@ -84,28 +76,36 @@ static double iter_at(const Samples *s, int tc, double ms)
     return it;
 }
 
-/* The periodic dumps of RUN/dumps.csv taken after warm_ms, by time: how many (at most max). */
-static int dumps_after(const char *dir, double warm_ms, double *ms, int max)
+/* The periodic dumps listed in RUN/csv ("t_ns,NAME...", NAME "<pre><ms><post>") taken
+ * after warm_ms, by time: how many (at most max). */
+static int dumps_after(const char *dir, const char *csv, const char *const name_of[2], double warm_ms, double *ms,
+                       int max)
 {
     char path[PATH_MAX + 32], line[512], name[128];
     double t;
     int n = 0;
-    snprintf(path, sizeof path, "%s/dumps.csv", dir);
+    snprintf(path, sizeof path, "%s/%s", dir, csv);
     FILE *f = fopen(path, "r");
-    while (f && fgets(line, sizeof line, f) && n < max)
-        if (sscanf(line, "%*[^,],%127[^\n]", name) == 1 && sscanf(name, "jeprof.t%lf.heap", &t) == 1 &&
-            t >= warm_ms) {
+    size_t pre = strlen(name_of[0]);
+    while (f && fgets(line, sizeof line, f) && n < max) {
+        char *end = NULL;
+        if (sscanf(line, "%*[^,],%127[^,\n]", name) != 1 || strncmp(name, name_of[0], pre))
+            continue;
+        t = (double)strtoul(name + pre, &end, 10); /* (strtod would take "51.heap" as 51.) */
+        if (end != name + pre && !strcmp(end, name_of[1]) && t >= warm_ms) {
             int k = n++;
             for (; k > 0 && ms[k - 1] > t; k--)
                 ms[k] = ms[k - 1];
             ms[k] = t;
         }
+    }
     if (f)
         fclose(f);
     return n;
 }
 
-static int pick_pair(const char *dir, long iters, Pair *p)
+int attrib_pick(const char *dir, long iters, const char *csv, const char *const name_of[2], const char *final,
+                Pair *p)
 {
     char path[PATH_MAX + 32], err[256];
     Samples s;
@@ -117,17 +117,25 @@ static int pick_pair(const char *dir, long iters, Pair *p)
     for (size_t i = 0; i < s.nrows && tc >= 0 && isinf(warm_ms); i++)
         if (samples_at(&s, i, 0) >= fmax(1.0, (double)iters / 10.0))
             warm_ms = samples_at(&s, i, tc) * 1e3;
-    int n = dumps_after(dir, warm_ms, ms, 64);
+    int n = dumps_after(dir, csv, name_of, warm_ms, ms, 64);
+    char name[128];
     p->n_late = 0;
     if (n >= 1) {
-        snprintf(p->early, sizeof p->early, "%s/jeprof.t%.0f.heap", dir, ms[0]);
+        snprintf(name, sizeof name, "%s%.0f%s", name_of[0], ms[0], name_of[1]);
+        snprintf(p->early, sizeof p->early, "%s/%s", dir, name);
         p->iter_early = iter_at(&s, tc, ms[0]);
         for (int k = n - 1 < ATTRIB_LATE ? 1 : n - ATTRIB_LATE; k < n; k++) {
-            snprintf(p->late[p->n_late], sizeof p->late[0], "%s/jeprof.t%.0f.heap", dir, ms[k]);
+            snprintf(name, sizeof name, "%s%.0f%s", name_of[0], ms[k], name_of[1]);
+            snprintf(p->late[p->n_late], sizeof p->late[0], "%s/%s", dir, name);
             p->iter_late[p->n_late++] = iter_at(&s, tc, ms[k]);
         }
-        if (!p->n_late && final_profile(dir, p->late[0], sizeof p->late[0]) == 0)
+        if (!p->n_late && final && !*final && final_profile(dir, p->late[0], sizeof p->late[0]) == 0)
             p->iter_late[p->n_late++] = (double)iters;
+        else if (!p->n_late && final && *final) {
+            snprintf(p->late[0], sizeof p->late[0], "%s/%s", dir, final);
+            if (access(p->late[0], R_OK) == 0)
+                p->iter_late[p->n_late++] = (double)iters;
+        }
     }
     samples_free(&s);
     return n >= 1 && p->n_late ? 0 : -1;
@@ -138,6 +146,9 @@ static void frame_name(const char *frame, char *out, size_t cap)
 {
     snprintf(out, cap, "%s", frame);
     out[strcspn(out, "<[(")] = 0;
+    char *version = strstr(out, "@@"); /* a symbol's version: "ffi_call@@LIBFFI_BASE_8.0" */
+    if (version)
+        *version = 0;
 }
 
 /* Functions of a runtime library by where they are (glibc's "outstring_func" is in
@@ -202,8 +213,11 @@ static void charged_frame(char *stack, char *out, size_t cap, char *callers, siz
     snprintf(callers, ccap, "%s%s%s", a, b[0] ? " <- " : "", b);
 }
 
-/* Adds bytes to function f in out[0..*n); the callers of its heaviest stack are kept. */
-static void charge(StackGrowth *all, int *n, int cap, const char *f, const char *callers, double bytes)
+/* Adds bytes to function f in out[0..*n); the callers of its heaviest stack are kept;
+ * traced: the stack went through tracemalloc's hooks (or NumPy's allocator, which tells
+ * tracemalloc of its buffers itself), so a Python program's traced line holds it too. */
+static void charge(StackGrowth *all, int *n, int cap, const char *f, const char *callers, double bytes,
+                   int traced)
 {
     int i = 0;
     while (i < *n && strcmp(all[i].function, f))
@@ -212,6 +226,7 @@ static void charge(StackGrowth *all, int *n, int cap, const char *f, const char 
         snprintf(all[(*n)++].function, sizeof all[0].function, "%s", f);
     if (i < *n) {
         all[i].bytes += bytes;
+        all[i].traced_bytes += traced ? bytes : 0;
         if (bytes > all[i].heaviest) {
             all[i].heaviest = bytes;
             snprintf(all[i].callers, sizeof all[i].callers, "%s", callers);
@@ -269,8 +284,9 @@ static int read_growth(const char *folded, StackGrowth *all, int cap, double *to
         if (!sp || bytes <= 0)
             continue;
         *sp = 0;
+        int traced = strstr(line, "tracemalloc_") || strstr(line, "PyDataMem_");
         charged_frame(line, frame, sizeof frame, callers, sizeof callers);
-        charge(all, &n, cap, frame, callers, bytes);
+        charge(all, &n, cap, frame, callers, bytes, traced);
         *total += bytes;
     }
     if (f)
@@ -317,7 +333,7 @@ int attrib_jeprof(const char *dir, long iters, StackGrowth *out, int max, char *
     snprintf(prog, sizeof prog, "%s", p ? p : "");
     free(p);
     prog[strcspn(prog, "\n")] = 0;
-    if (!prog[0] || pick_pair(dir, iters, &pr) != 0) {
+    if (!prog[0] || attrib_pick(dir, iters, "dumps.csv", k_jeprof_names, "", &pr) != 0) {
         snprintf(why, whylen,
                  "no two heap profiles to compare (the run ended before a dump after warm-up: "
                  "dumps are taken at 50 ms, 100 ms, 200 ms, ...; or jemalloc's profiler was off)");
@@ -374,6 +390,7 @@ int attrib_jeprof(const char *dir, long iters, StackGrowth *out, int max, char *
         out[i] = all[i];
         out[i].bytes_per_iter = all[i].bytes / span;
         out[i].share = total > 0 ? all[i].bytes / total : 0;
+        out[i].traced = out[i].traced_bytes * 2 > out[i].bytes;
         location_of(table, out[i].function, out[i].where, sizeof out[i].where);
     }
     return n;
@@ -418,7 +435,7 @@ int attrib_timeline(const char *dir, const StackGrowth *top, int n, char *why, s
     }
     int tc = samples_col(&s, COL_TIME);
     double ms[64];
-    int nd = dumps_after(dir, -1.0, ms, 64);
+    int nd = dumps_after(dir, "dumps.csv", k_jeprof_names, -1.0, ms, 64);
     for (int k = 0; k < n; k++)
         snprintf(names[k], sizeof names[k], "%s", top[k].function);
     OutFile of;

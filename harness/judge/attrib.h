@@ -16,7 +16,27 @@
 
 #include "evidence.h"
 
+#include <limits.h>
 #include <stddef.h>
+
+/* The profiles to compare and the iterations they were taken at: the first dump after
+ * warm-up, and up to ATTRIB_LATE of the last ones taken while the program ran (the
+ * profile at exit also holds what it allocated to finish: buffers, reports; it is used
+ * only when no periodic dump came after the early one). */
+#define ATTRIB_LATE 3
+typedef struct AttribPair {
+    char early[PATH_MAX + 64];
+    char late[ATTRIB_LATE][PATH_MAX + 64]; /* oldest first */
+    double iter_early, iter_late[ATTRIB_LATE];
+    int n_late;
+} AttribPair;
+
+/* Picks them from RUN/csv (lines "t_ns,NAME[,...]"; NAME is name_of[0], the milliseconds
+ * since the probe started, name_of[1]: "jeprof.t", ".heap"); the one at exit: final ("":
+ * jemalloc's jeprof.<pid>.<n>.f.heap). The iterations from RUN/samples.csv. 0, or -1 when
+ * there are not two. */
+int attrib_pick(const char *dir, long iters, const char *csv, const char *const name_of[2], const char *final,
+                AttribPair *p);
 
 /* Fills out[0..max) with the functions whose memory grew, largest first. iters: the run's
  * count. Returns how many (0: no growth, or no profiles: then why says so), -1 with a

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "attrib.h"
+#include "pyattrib.h"
 #include "columns.h"
 #include "facts.h"
 #include "fdwatch.h"
@@ -252,6 +253,55 @@ static int pages_grow(const Run *r)
     return r->verdict == V_GROWING && (r->kind == KIND_NON_HEAP_GROWTH || r->kind == KIND_UNEXPLAINED_GROWTH);
 }
 
+static int by_rate(const void *a, const void *b)
+{
+    const StackGrowth *x = a, *y = b;
+    if (x->traced != y->traced)
+        return x->traced - y->traced;
+    return (x->bytes_per_iter < y->bytes_per_iter) - (x->bytes_per_iter > y->bytes_per_iter);
+}
+
+/* A Python program traced in the run (pyattrib.h): its lines that grew and the native
+ * stacks of memory tracemalloc did not trace (a C extension's own malloc), by rate; then
+ * the native stacks of memory it did trace, as evidence (the same memory seen from below).
+ * Which native stack is which is told by its frames where they are named (tracemalloc's
+ * hooks, NumPy's allocator), but an interpreter without symbols names its static
+ * functions after their exported neighbours; so by the figures too: when what tracemalloc
+ * traced is half the heap's growth or more (allowing for jemalloc's size classes, up to a
+ * quarter more, and for its sampling), the native stacks are all its evidence. Returns how
+ * many stacks r has now. */
+static int python_lines(Run *r, const char *dir, int n_native)
+{
+    StackGrowth all[2 * ATTRIB_MAX];
+    double traced;
+    char why[200];
+    int n = pyattrib(dir, r->iters, all, ATTRIB_MAX, &traced, why, sizeof why);
+    if (n <= 0) {
+        size_t len = strlen(r->note);
+        if (!strstr(r->note, "Python lines not named"))
+            snprintf(r->note + len, sizeof r->note - len, "%sPython lines not named: %s", len ? "; " : "", why);
+        return n_native;
+    }
+    double heap = n_native && r->stacks[0].share > 0 ? r->stacks[0].bytes_per_iter / r->stacks[0].share : 0;
+    int outside = heap > 2 * traced;
+    for (int i = 0; i < n && heap > traced; i++) /* a line's share of all the growth */
+        all[i].share = all[i].bytes_per_iter / heap;
+    for (int i = 0; i < n_native; i++) {
+        all[n] = r->stacks[i];
+        all[n++].traced |= !outside;
+    }
+    size_t len = strlen(r->note);
+    if (outside && !strstr(r->note, "outside Python's allocators"))
+        snprintf(r->note + len, sizeof r->note - len,
+                 "%sthe heap grew %.0f bytes/iteration (jemalloc's profiles), tracemalloc traced %.0f: the rest "
+                 "is outside Python's allocators (a C extension's own), named by its native stacks",
+                 len ? "; " : "", heap, traced);
+    qsort(all, (size_t)n, sizeof all[0], by_rate);
+    n = n < ATTRIB_MAX ? n : ATTRIB_MAX;
+    memcpy(r->stacks, all, (size_t)n * sizeof all[0]);
+    return n;
+}
+
 void run_attribute(Run *r)
 {
     /* heap profiles name what holds heap memory: not descriptors, threads, processes */
@@ -278,10 +328,15 @@ void run_attribute(Run *r)
             snprintf(r->stacks_why, sizeof r->stacks_why, "%s", why);
         }
     }
+    r->python_traced = profiles && pyattrib_traced(dir);
+    if (r->python_traced) {
+        n = python_lines(r, dir, n > 0 ? n : 0);
+        what = n && r->stacks[0].python ? "line" : what;
+    }
     r->n_stacks = n > 0 ? n : 0;
     if (r->n_stacks)
         r->stacks_why[0] = 0; /* named: an earlier attempt's reason is no longer one */
-    static const char *const said[] = {"; top stack ", "; top mapping "};
+    static const char *const said[] = {"; top stack ", "; top mapping ", "; top line "};
     for (size_t i = 0; i < sizeof said / sizeof said[0]; i++) {
         char *was = strstr(r->detail, said[i]); /* attributed before (a finer re-run): said once */
         if (was)
@@ -289,8 +344,13 @@ void run_attribute(Run *r)
     }
     if (r->n_stacks) {
         size_t len = strlen(r->detail);
-        snprintf(r->detail + len, sizeof r->detail - len, "; top %s %s %s (%.1f bytes/iteration)", what,
-                 r->stacks[0].function, r->stacks[0].where, r->stacks[0].bytes_per_iter);
+        const StackGrowth *g = &r->stacks[0];
+        if (g->python)
+            snprintf(r->detail + len, sizeof r->detail - len, "; top line %s in %s: %s (%.1f bytes/iteration)",
+                     g->where, g->function, g->code, g->bytes_per_iter);
+        else
+            snprintf(r->detail + len, sizeof r->detail - len, "; top %s %s %s (%.1f bytes/iteration)", what,
+                     g->function, g->where, g->bytes_per_iter);
     }
 }
 

@@ -310,6 +310,8 @@ static const Opt k_opts[] = {
      "Valgrind suppressions (its format)", set_file},
     {"--prof-sample", OPT_LONG, OFF(prof_sample), 8, 30, "N",
      "jemalloc mode: heap profile sample every 2^N bytes (17)", NULL},
+    {"--py-frames", OPT_LONG, OFF(py_frames), 1, 100, "N",
+     "a Python program: frames of each traceback tracemalloc keeps, jemalloc mode (16)", NULL},
     {"--annotate", OPT_CUSTOM, 0, 0, 0, "github|none",
      "workflow annotations and the step summary (github when GITHUB_ACTIONS=true)", set_annotate},
 };
@@ -335,6 +337,7 @@ static void defaults(Options *o)
     target_templates(templates, sizeof templates);
     o->templates = templates;
     o->prof_sample = 17;
+    o->py_frames = 16;
     o->ready_timeout_s = 30;
     o->stop_grace_s = 10;
 }

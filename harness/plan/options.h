@@ -61,6 +61,7 @@ typedef struct Options {
     int strict_leaks; /* --strict-leaks: a one-time leak fails too */
     const char *lsan_suppressions, *valgrind_suppressions;
     long prof_sample; /* jemalloc's lg_prof_sample: 2^N bytes between samples (17) */
+    long py_frames; /* a Python program's tracemalloc traceback depth (16) */
     int annotate; /* --annotate github (default: GITHUB_ACTIONS=true): ci.h */
     int modes_given; /* --modes was given */
     int config_given; /* --config was given */

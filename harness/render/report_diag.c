@@ -125,7 +125,10 @@ static void stacks(FILE *f, const Problem *p, int index, const char *dir)
     if (!r)
         return;
     fprintf(f, "<p><b>Growth by call stack</b> (%s <a href=\"runs/",
-            r->stacks_mapped ? "the mappings the program made, recorded in" : "jemalloc's heap profiles of");
+            r->stacks_mapped   ? "the mappings the program made, recorded in"
+            : r->python_traced ? "lines of Python from tracemalloc's snapshots and native stacks from "
+                                 "jemalloc's heap profiles of"
+                               : "jemalloc's heap profiles of");
     xml_str(f, r->name);
     fprintf(f, "/\">");
     xml_str(f, r->name);
@@ -140,6 +143,14 @@ static void stacks(FILE *f, const Problem *p, int index, const char *dir)
         xml_str(f, g->function);
         fprintf(f, "</code></td><td>");
         xml_str(f, g->where[0] ? g->where : "?");
+        if (g->python) { /* a line of Python: its source under its place */
+            fprintf(f, "<br><code>");
+            xml_str(f, g->code);
+            fprintf(f, "</code>");
+        } else if (r->python_traced) {
+            fprintf(f, g->traced ? " <small>(traced by tracemalloc too)</small>"
+                                 : " <small>(outside Python's allocators)</small>");
+        }
         fprintf(f, "</td><td>%.1f</td><td>%.0f%%</td><td>", g->bytes_per_iter, 100 * g->share);
         xml_str(f, g->callers);
         fprintf(f, "</td></tr>\n");
@@ -211,6 +222,17 @@ static void problem(FILE *f, const SoakResult *res, const Problem *p, int index,
     fprintf(f, "</h3>\n<p class=\"meaning\">");
     xml_str(f, kind_words(p->kind));
     fprintf(f, "</p>\n");
+    if (p->python && p->code[0]) {
+        fprintf(f, "<p>The line of Python that keeps it (named by tracemalloc):</p><pre class=\"code\">");
+        xml_str(f, p->location);
+        fprintf(f, ": ");
+        xml_str(f, p->code);
+        fprintf(f, "</pre>\n");
+    }
+    if (p->outside_python)
+        fprintf(f, "<p>Outside Python's allocators: tracemalloc did not trace this memory (a C extension's "
+                   "own <code>malloc</code>), so it is named by its native stack from jemalloc's heap "
+                   "profiles.</p>\n");
     facts(f, &res->diag, p);
     chart_of(f, cs, index);
     stacks(f, p, index, dir);

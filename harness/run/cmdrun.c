@@ -42,7 +42,8 @@ void cmdrun_prepare(const Run *r)
         static const char *const stale[] = {"steps.csv", "probe.csv",       "malloc.csv", "dumps.csv",
                                             "span.csv",  "fds.txt",         "load.txt",   "load-stderr.txt",
                                             "procs.csv", "procs-names.txt", "mmaps.csv",  "mappings.csv",
-                                            "maps.txt",  "jeprof.",         "growth."};
+                                            "maps.txt",  "jeprof.",         "growth.",
+                                            "pydumps.csv", "pytrace.",      "python.txt", "pygrowth."};
         for (size_t i = 0; i < sizeof stale / sizeof stale[0]; i++)
             if (!strncmp(e->d_name, stale[i], strlen(stale[i]))) {
                 char path[PATH_MAX + 300];
@@ -194,8 +195,10 @@ typedef struct Tables {
 
 /* The span of the program's own time, [*t0, *t_end] in ns: from the probe's marks
  * (span.csv: its start-up begun, its exit) when there, else from the spawn to the last
- * sample. A tool's start-up (valgrind's seconds) and its leak check at exit are outside.
- * Returns 1 when the exit was marked. */
+ * sample. A tool's start-up (valgrind's seconds) and its leak check at exit are outside;
+ * so is what follows the last step a program marked (its exit: an interpreter's teardown
+ * frees its objects for tens of milliseconds, which would read as the last step's memory).
+ * Returns 1 when the end was marked. */
 static int program_span(const Run *r, const Tables *tb, double *t0, double *t_end)
 {
     const Table *rss = &tb->rss, *span = &tb->span;
@@ -213,6 +216,11 @@ static int program_span(const Run *r, const Tables *tb, double *t0, double *t_en
         } else if (what == 2 || what == 3) {
             load[what - 2] = span->v[i * 2];
         }
+    }
+    const Table *st = &tb->steps;
+    if (st->rows && !r->service && (!marked || st->v[(st->rows - 1) * 2] < *t_end)) {
+        *t_end = st->v[(st->rows - 1) * 2];
+        marked = 1;
     }
     if (!isnan(load[0]) && !isnan(load[1])) { /* a service is judged over its load, by request */
         *t0 = load[0];

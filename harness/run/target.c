@@ -108,6 +108,38 @@ static void find_program(const char *name, char *out, size_t cap)
     }
 }
 
+/* 1 when a program file is a Python interpreter (python3, python3.11, pypy3) or a script
+ * whose first line runs one ("#!/usr/bin/env python3", a pyenv shim is named python3). */
+static int is_python_file(const char *path)
+{
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    if (!strncmp(base, "python", 6) || !strncmp(base, "pypy", 4))
+        return 1;
+    char line[256] = "";
+    FILE *f = fopen(path, "r");
+    if (f && fgets(line, sizeof line, f) && strncmp(line, "#!", 2))
+        line[0] = 0;
+    if (f)
+        fclose(f);
+    line[strcspn(line, "\n")] = 0;
+    return strstr(line, "python") != NULL;
+}
+
+int target_is_python(const Options *o)
+{
+    Argv a;
+    if (!o->cmd || cmd_words(o->cmd, 1, 0, &a) <= 0)
+        return 0;
+    int k = 0;
+    const char *base = strrchr(a.v[0], '/') ? strrchr(a.v[0], '/') + 1 : a.v[0];
+    if (!strcmp(base, "env")) /* env [-flags] [NAME=VALUE]... PROGRAM */
+        for (k = 1; k < a.n && (a.v[k][0] == '-' || strchr(a.v[k], '=')); k++)
+            ;
+    char prog[PATH_MAX];
+    find_program(k < a.n ? a.v[k] : "", prog, sizeof prog);
+    return prog[0] && is_python_file(prog);
+}
+
 /* 1 when path is an ELF program without an interpreter (statically linked). */
 static int statically_linked(const char *path)
 {
@@ -235,6 +267,9 @@ static void env_entry(const Options *o, const Run *r, const char *t, Argv *env)
         else if (close && !strncmp(t, "{prof_sample}", 13)) {
             snprintf(num, sizeof num, "%ld", o->prof_sample);
             v = num;
+        } else if (close && !strncmp(t, "{py_frames}", 11)) {
+            snprintf(num, sizeof num, "%ld", o->py_frames);
+            v = num;
         } else if (close && !strncmp(t, "{lsan_supp}", 11))
             v = supp ? supp : "";
         else if (close && !strncmp(t, "{lsan_supp_opt}", 15)) {
@@ -278,9 +313,15 @@ static void tool_env(const Options *o, const Run *r, Launch *l)
         argv_add(&l->env, "FLATMEM_DIR=%s", r->dir);
     char py[PATH_MAX];
     target_python_dir(py, sizeof py);
-    if (target_is_cmd(o) && m->probe && py[0]) { /* `import flatmem` marks steps (python/flatmem.py) */
+    /* `import flatmem` marks steps (python/flatmem.py); a mode that traces Python puts its
+     * start-up hook first (python/hook/sitecustomize.py) */
+    int python = target_is_python(o), trace = m->traces_python && py[0] && python;
+    for (int i = 0; python && i < MODE_MAX_ENV && m->env_python[i]; i++)
+        env_entry(o, r, m->env_python[i], &l->env);
+    if (target_is_cmd(o) && m->probe && py[0]) {
         const char *was = getenv("PYTHONPATH");
-        argv_add(&l->env, "PYTHONPATH=%s%s%s", py, was && *was ? ":" : "", was && *was ? was : "");
+        argv_add(&l->env, "PYTHONPATH=%s%s%s%s%s", trace ? py : "", trace ? "/hook:" : "", py,
+                 was && *was ? ":" : "", was && *was ? was : "");
     }
 }
 

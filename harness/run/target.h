@@ -32,6 +32,10 @@ typedef struct Launch {
 /* 1 when the target is a command (--cmd), 0 for the built-in program. */
 int target_is_cmd(const Options *o);
 
+/* 1 when its command runs a Python interpreter (its program's name, or a script's "#!"
+ * line; through `env` too): the modes that trace Python do (modes.h: env_python). */
+int target_is_python(const Options *o);
+
 /* Checks, before anything runs, that every run can start: the built-in programs exist
  * (saying how to build them), a command has {iters} and its program runs, the preload
  * libraries are installed (naming their Debian package). 0, or 2 after a message. */

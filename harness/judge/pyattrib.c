@@ -1,0 +1,128 @@
+#include "pyattrib.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "argv.h"
+#include "attrib.h"
+#include "paths.h"
+#include "util.h"
+
+int pyattrib_traced(const char *dir)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/pydumps.csv", dir);
+    return access(path, R_OK) == 0;
+}
+
+/* tracemalloc's own memory (pydumps.csv's fourth column) when snapshot file was taken, or NAN. */
+static double own_memory(const char *dir, const char *file)
+{
+    char path[PATH_MAX + 16], line[512], name[128];
+    double own = NAN, v;
+    snprintf(path, sizeof path, "%s/pydumps.csv", dir);
+    FILE *f = fopen(path, "r");
+    const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "%*[^,],%127[^,],%*f,%lf", name, &v) == 2 && !strcmp(name, base))
+            own = v;
+    if (f)
+        fclose(f);
+    return own;
+}
+
+/* A path relative to where the soak runs when it is below it. */
+static void relative(const char *path, char *out, size_t cap)
+{
+    char cwd[PATH_MAX];
+    size_t n = getcwd(cwd, sizeof cwd) ? strlen(cwd) : 0;
+    snprintf(out, cap, "%s", n && !strncmp(path, cwd, n) && path[n] == '/' ? path + n + 1 : path);
+}
+
+/* One row of pygrowth.tsv ("bytes per_iter blocks function file:line text callers library")
+ * into g. 1 when it is one. */
+static int read_row(char *line, StackGrowth *g, double total)
+{
+    char *f[8];
+    int n = 0;
+    line[strcspn(line, "\n")] = 0;
+    for (char *p = line; n < 8; n++) {
+        f[n] = p;
+        p = strchr(p, '\t');
+        if (!p) {
+            n++;
+            break;
+        }
+        *p++ = 0;
+    }
+    if (n < 8 || line[0] == '#')
+        return 0;
+    memset(g, 0, sizeof *g);
+    g->python = 1;
+    g->bytes = strtod(f[0], NULL);
+    g->bytes_per_iter = strtod(f[1], NULL);
+    g->share = total > 0 ? g->bytes / total : 0;
+    g->heaviest = g->bytes;
+    snprintf(g->function, sizeof g->function, "%s", f[3]);
+    relative(f[4], g->where, sizeof g->where);
+    snprintf(g->code, sizeof g->code, "%s", f[5]);
+    snprintf(g->callers, sizeof g->callers, "%s%s", f[6], atoi(f[7]) ? (f[6][0] ? " (library)" : "(library)") : "");
+    return g->bytes > 0;
+}
+
+int pyattrib(const char *dir, long iters, StackGrowth *out, int max, double *traced_per_iter, char *why,
+             size_t whylen)
+{
+    AttribPair pr;
+    *traced_per_iter = NAN;
+    if (attrib_pick(dir, iters, "pydumps.csv", (const char *const[2]){"pytrace.t", ".snap"}, "pytrace.final.snap",
+                    &pr) != 0) {
+        snprintf(why, whylen,
+                 "no two tracemalloc snapshots to compare (the program ended before one after warm-up: "
+                 "they are taken at 50 ms, 100 ms, 200 ms, ...)");
+        return 0;
+    }
+    char path[PATH_MAX + 32], py[PATH_MAX] = "python3", tool[PATH_MAX + 32], tsv[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/python.txt", dir);
+    char *text = read_file(path, sizeof py - 1, NULL);
+    if (text && text[0] != '\n')
+        snprintf(py, sizeof py, "%.*s", (int)strcspn(text, "\n"), text);
+    free(text);
+    target_python_dir(tool, sizeof tool);
+    strcat(tool, "/flatmem_pytrace.py");
+    snprintf(tsv, sizeof tsv, "%s/pygrowth.tsv", dir);
+    double span = fmax(1.0, pr.iter_late[pr.n_late - 1] - pr.iter_early);
+    static Argv a;
+    a.n = 0;
+    argv_add(&a, "%s", py);
+    argv_add(&a, "%s", tool);
+    argv_add(&a, "%s", pr.early);
+    argv_add(&a, "%s", pr.late[pr.n_late - 1]);
+    argv_add(&a, "%.0f", span);
+    argv_add(&a, "%s", tsv);
+    snprintf(path, sizeof path, "%s/pygrowth.err", dir);
+    if (argv_run(&a, NULL, path, 0) != 0) {
+        snprintf(why, whylen, "%s failed on the snapshots (its errors: pygrowth.err)", tool);
+        return -1;
+    }
+    unlink(path);
+    FILE *f = fopen(tsv, "r");
+    char line[2048];
+    double total = 0;
+    int n = 0;
+    double own = own_memory(dir, pr.late[pr.n_late - 1]) - own_memory(dir, pr.early);
+    if (f && fgets(line, sizeof line, f) && sscanf(line, "# traced_growth=%lf", &total) == 1)
+        *traced_per_iter = (total + (own > 0 ? own : 0)) / span;
+    while (f && n < max && fgets(line, sizeof line, f))
+        n += read_row(line, &out[n], total);
+    if (f)
+        fclose(f);
+    if (!n)
+        snprintf(why, whylen, "no line of Python held more at iteration %.0f than at %.0f (tracemalloc)",
+                 pr.iter_late[pr.n_late - 1], pr.iter_early);
+    return n;
+}
