@@ -443,7 +443,9 @@ install:
 	install -m 644 build/release/libflatmem-probe.so "$(DESTDIR)$(PREFIX)/lib/flatmem/"
 	install -m 644 include/flatmem.h "$(DESTDIR)$(PREFIX)/include/"
 	install -d "$(DESTDIR)$(PREFIX)/lib/flatmem/python"
-	install -m 644 python/flatmem.py "$(DESTDIR)$(PREFIX)/lib/flatmem/python/"
+	install -m 644 python/flatmem.py python/flatmem_pytrace.py "$(DESTDIR)$(PREFIX)/lib/flatmem/python/"
+	install -d "$(DESTDIR)$(PREFIX)/lib/flatmem/python/hook"
+	install -m 644 python/hook/sitecustomize.py "$(DESTDIR)$(PREFIX)/lib/flatmem/python/hook/"
 	@site=$$(python3 -c 'import sysconfig; print(sysconfig.get_path("purelib", vars={"base": "$(PREFIX)"}))' 2>/dev/null); \
 	  if [ -n "$$site" ]; then install -d "$(DESTDIR)$$site" && install -m 644 python/flatmem.py "$(DESTDIR)$$site/" && \
 	  echo "install: flatmem.py -> $$site (import flatmem)"; fi

@@ -818,6 +818,57 @@ static void test_python_step_marks(void **state)
                      0);
 }
 
+/* A Python program whose loop keeps something each step: the soak names the line of the
+ * program that keeps it (its file, line and source, from tracemalloc in the jemalloc runs),
+ * with the bytes of the objects it keeps a step within 25%; memory a C extension takes
+ * from malloc itself (ctypes here) is named by its native stack and said to be outside
+ * Python's allocators; a clean loop, a bounded cache and a warm-up pass.
+ * (tests/programs/pyprog.py on Debian's interpreter, which python3-numpy serves; the truths
+ * are sys.getsizeof of what a step keeps.) */
+static void test_python_lines_named(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *behaviour, *function, *code;
+        double truth; /* bytes a step, of the line named */
+    } grows[] = {
+        {"list", "main", "keep.append(bytearray(2048))", 2105 + 8},
+        {"dict", "main", "cache[i] = ", 1055 + 8},
+        {"classattr", "main", "Registry.items.append(bytes(1500))", 1533 + 8},
+        {"closure", "make_handler", "buf = bytearray(size)", 1081},
+        {"numpy", "main", "keep.append(np.ones(512))", 4096 + 112},
+    };
+    char cmd[PATH_MAX + 64];
+    for (size_t i = 0; i < sizeof grows / sizeof grows[0]; i++) {
+        snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/programs/pyprog.py %s {iters}", grows[i].behaviour);
+        assert_int_equal(soak_cmd(grows[i].behaviour, cmd, "--iters 20000 --modes native,jemalloc"), 1);
+        json_t *p = json_array_get(json_object_get(g_doc, "diagnosis"), 0);
+        const char *loc = str(p, "location"), *colon = strrchr(loc, ':');
+        if (strcmp(str(p, "function"), grows[i].function) || !colon || colon - loc < 9 ||
+            strncmp(colon - 9, "pyprog.py", 9) ||
+            strncmp(str(p, "python_line"), grows[i].code, strlen(grows[i].code)))
+            fail_msg("%s: the first problem names %s (%s) '%s', expected %s in pyprog.py: '%s'",
+                     grows[i].behaviour, str(p, "function"), loc, str(p, "python_line"), grows[i].function,
+                     grows[i].code);
+        expect_rate(p, grows[i].truth);
+        assert_true(json_is_true(json_object_get(p, "fails")));
+    }
+    assert_int_equal(soak_cmd("pynative", "/usr/bin/python3 tests/programs/pyprog.py native {iters}",
+                              "--iters 20000 --modes native,jemalloc"),
+                     1);
+    json_t *p = json_array_get(json_object_get(g_doc, "diagnosis"), 0);
+    if (!json_is_true(json_object_get(p, "outside_python")) || json_object_get(p, "python_line"))
+        fail_msg("ctypes' malloc: %s is not named as memory outside Python's allocators", str(p, "summary"));
+    expect_rate(p, 4096);
+    static const char *const clean[] = {"clean", "bounded", "warmup"};
+    for (size_t i = 0; i < sizeof clean / sizeof clean[0]; i++) {
+        snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/programs/pyprog.py %s {iters}", clean[i]);
+        if (soak_cmd(clean[i], cmd, "--iters 5000,20000 --modes native,jemalloc") != 0)
+            fail_msg("%s: a Python loop that keeps nothing more does not pass:\n%.2000s", clean[i],
+                     json_dumps(json_object_get(g_doc, "diagnosis"), JSON_INDENT(1)));
+    }
+}
+
 /* How many processes run `sleep SECONDS` (by their command line): none must be left. */
 static int sleepers(long seconds)
 {
@@ -891,6 +942,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_redis_passes),
         cmocka_unit_test(test_attach),
         cmocka_unit_test(test_python_step_marks),
+        cmocka_unit_test(test_python_lines_named),
     };
     test_filter_from_env();
     int rc = cmocka_run_group_tests_name("anyprog", tests, tmpdir_setup, tmpdir_teardown);
