@@ -347,7 +347,15 @@ static unsigned modes_run(const SoakResult *res, const char *fault)
 /* ---- how fast: the rate from the most exact evidence ------------------------------------- */
 
 /* Kinds of evidence for a rate, most exact first. */
-typedef enum RateSource { RS_LEAKS, RS_EXACT, RS_TRACED, RS_ALLOC, RS_STACKS, RS_RESIDENT, RS_NONE } RateSource;
+typedef enum RateSource {
+    RS_LEAKS,
+    RS_EXACT,
+    RS_TRACED,
+    RS_ALLOC,
+    RS_STACKS,
+    RS_RESIDENT,
+    RS_NONE
+} RateSource;
 
 /* What the other problems that hold run r grow by, when each has a rate of its own from
  * leak reports (exact): 0 when r is p's alone, NAN when another's rate is not known. Run

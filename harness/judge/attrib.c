@@ -78,8 +78,8 @@ static double iter_at(const Samples *s, int tc, double ms)
 
 /* The periodic dumps listed in RUN/csv ("t_ns,NAME...", NAME "<pre><ms><post>") taken
  * after warm_ms, by time: how many (at most max). */
-static int dumps_after(const char *dir, const char *csv, const char *const name_of[2], double warm_ms, double *ms,
-                       int max)
+static int dumps_after(const char *dir, const char *csv, const char *const name_of[2], double warm_ms,
+                       double *ms, int max)
 {
     char path[PATH_MAX + 32], line[512], name[128];
     double t;

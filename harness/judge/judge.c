@@ -279,7 +279,8 @@ static int python_lines(Run *r, const char *dir, int n_native)
     if (n <= 0) {
         size_t len = strlen(r->note);
         if (!strstr(r->note, "Python lines not named"))
-            snprintf(r->note + len, sizeof r->note - len, "%sPython lines not named: %s", len ? "; " : "", why);
+            snprintf(r->note + len, sizeof r->note - len, "%sPython lines not named: %s", len ? "; " : "",
+                     why);
         return n_native;
     }
     double heap = n_native && r->stacks[0].share > 0 ? r->stacks[0].bytes_per_iter / r->stacks[0].share : 0;
@@ -292,10 +293,11 @@ static int python_lines(Run *r, const char *dir, int n_native)
     }
     size_t len = strlen(r->note);
     if (outside && !strstr(r->note, "outside Python's allocators"))
-        snprintf(r->note + len, sizeof r->note - len,
-                 "%sthe heap grew %.0f bytes/iteration (jemalloc's profiles), tracemalloc traced %.0f: the rest "
-                 "is outside Python's allocators (a C extension's own), named by its native stacks",
-                 len ? "; " : "", heap, traced);
+        snprintf(
+            r->note + len, sizeof r->note - len,
+            "%sthe heap grew %.0f bytes/iteration (jemalloc's profiles), tracemalloc traced %.0f: the rest "
+            "is outside Python's allocators (a C extension's own), named by its native stacks",
+            len ? "; " : "", heap, traced);
     qsort(all, (size_t)n, sizeof all[0], by_rate);
     n = n < ATTRIB_MAX ? n : ATTRIB_MAX;
     memcpy(r->stacks, all, (size_t)n * sizeof all[0]);
@@ -346,8 +348,9 @@ void run_attribute(Run *r)
         size_t len = strlen(r->detail);
         const StackGrowth *g = &r->stacks[0];
         if (g->python)
-            snprintf(r->detail + len, sizeof r->detail - len, "; top line %s in %s: %s (%.1f bytes/iteration)",
-                     g->where, g->function, g->code, g->bytes_per_iter);
+            snprintf(r->detail + len, sizeof r->detail - len,
+                     "; top line %s in %s: %s (%.1f bytes/iteration)", g->where, g->function, g->code,
+                     g->bytes_per_iter);
         else
             snprintf(r->detail + len, sizeof r->detail - len, "; top %s %s %s (%.1f bytes/iteration)", what,
                      g->function, g->where, g->bytes_per_iter);

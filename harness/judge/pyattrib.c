@@ -70,7 +70,8 @@ static int read_row(char *line, StackGrowth *g, double total)
     snprintf(g->function, sizeof g->function, "%s", f[3]);
     relative(f[4], g->where, sizeof g->where);
     snprintf(g->code, sizeof g->code, "%s", f[5]);
-    snprintf(g->callers, sizeof g->callers, "%s%s", f[6], atoi(f[7]) ? (f[6][0] ? " (library)" : "(library)") : "");
+    snprintf(g->callers, sizeof g->callers, "%s%s", f[6],
+             atoi(f[7]) ? (f[6][0] ? " (library)" : "(library)") : "");
     return g->bytes > 0;
 }
 
@@ -79,8 +80,8 @@ int pyattrib(const char *dir, long iters, StackGrowth *out, int max, double *tra
 {
     AttribPair pr;
     *traced_per_iter = NAN;
-    if (attrib_pick(dir, iters, "pydumps.csv", (const char *const[2]){"pytrace.t", ".snap"}, "pytrace.final.snap",
-                    &pr) != 0) {
+    if (attrib_pick(dir, iters, "pydumps.csv", (const char *const[2]){"pytrace.t", ".snap"},
+                    "pytrace.final.snap", &pr) != 0) {
         snprintf(why, whylen,
                  "no two tracemalloc snapshots to compare (the program ended before one after warm-up: "
                  "they are taken at 50 ms, 100 ms, 200 ms, ...)");

@@ -84,8 +84,9 @@ static void print_diagnosis(const SoakResult *res)
         if (p->python && p->code[0])
             printf("     %s\n", p->code);
         if (p->outside_python)
-            printf("     outside Python's allocators: tracemalloc did not trace it (a C extension's own); its "
-                   "native stack\n");
+            printf(
+                "     outside Python's allocators: tracemalloc did not trace it (a C extension's own); its "
+                "native stack\n");
         if (p->detail[0])
             printf("     %s\n", p->detail);
         for (int k = 0; k < p->n_frames; k++)

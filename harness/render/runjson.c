@@ -60,10 +60,11 @@ static json_t *stacks_json(const Run *r)
     json_t *a = json_array();
     for (int k = 0; k < r->n_stacks; k++) {
         const StackGrowth *g = &r->stacks[k];
-        json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:s}", "function", g->function, "where", g->where, "bytes",
-                              json_num(g->bytes), "bytes_per_iter", json_num(g->bytes_per_iter), "share",
-                              json_num(g->share), "callers", g->callers);
-        if (r->python_traced) { /* a line of Python (its source), or a native stack tracemalloc traced or not */
+        json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:s}", "function", g->function, "where", g->where,
+                              "bytes", json_num(g->bytes), "bytes_per_iter", json_num(g->bytes_per_iter),
+                              "share", json_num(g->share), "callers", g->callers);
+        if (r->python_traced) { /* a line of Python (its source), or a native stack tracemalloc traced or not
+                                 */
             json_object_set_new(o, "source", json_string(g->python ? "python" : "native"));
             if (g->python)
                 json_object_set_new(o, "code", json_string(g->code));

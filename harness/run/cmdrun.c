@@ -42,8 +42,8 @@ void cmdrun_prepare(const Run *r)
         static const char *const stale[] = {"steps.csv", "probe.csv",       "malloc.csv", "dumps.csv",
                                             "span.csv",  "fds.txt",         "load.txt",   "load-stderr.txt",
                                             "procs.csv", "procs-names.txt", "mmaps.csv",  "mappings.csv",
-                                            "maps.txt",  "jeprof.",         "growth.",
-                                            "pydumps.csv", "pytrace.",      "python.txt", "pygrowth."};
+                                            "maps.txt",  "jeprof.",         "growth.",    "pydumps.csv",
+                                            "pytrace.",  "python.txt",      "pygrowth."};
         for (size_t i = 0; i < sizeof stale / sizeof stale[0]; i++)
             if (!strncmp(e->d_name, stale[i], strlen(stale[i]))) {
                 char path[PATH_MAX + 300];
