@@ -25,7 +25,9 @@
  *               often, with FLATMEM_MALLINFO=1 (native runs) and no jemalloc
  *   dumps.csv   "t_ns,file": heap profiles it had jemalloc dump (jeprof.t<ms>.heap) at
  *               0.05, 0.1, 0.2, 0.4, ... seconds after start (each time doubled), when
- *               jemalloc's profiler is on
+ *               jemalloc's profiler is on; and, for a program that marks its steps with
+ *               FLATMEM_ITERS=N set (the run's count), at the first mark of step N/8 or
+ *               more, 2N/8, ..., N (jeprof.s<step>.heap): placed at their step exactly
  * t_ns: CLOCK_MONOTONIC, the clock the soak's own samples use. Format: docs/any-program.md. */
 #include <dlfcn.h>
 #include <execinfo.h>
@@ -52,6 +54,9 @@ static struct {
     pid_t pid; /* the process it acts in (a forked child inherits this state, not the role) */
     MallctlFn mallctl;
     long sample_ms;
+    int prof; /* jemalloc's profiler is on: dumps */
+    unsigned long long iters, next_mark; /* FLATMEM_ITERS; the step of the next dump by step */
+    int marks_done;
 } g = {.steps_fd = -1, .probe_fd = -1, .dumps_fd = -1, .malloc_fd = -1, .span_fd = -1, .mmaps_fd = -1};
 
 static uint64_t now_ns(void)
@@ -145,12 +150,36 @@ static void copy_maps(void)
         close(out);
 }
 
+#define PROBE_STEP_DUMPS 8 /* dumps by step in a run of FLATMEM_ITERS steps */
+
+static void dump_named(const char *name)
+{
+    uint64_t t = now_ns();
+    char file[sizeof g.dir + 64];
+    snprintf(file, sizeof file, "%s/%s", g.dir, name);
+    const char *p = file;
+    if (g.mallctl("prof.dump", NULL, NULL, (void *)&p, sizeof p) == 0) {
+        uint64_t v[1] = {t};
+        put_line(g.dumps_fd, v, 1, name);
+    }
+}
+
 void flatmem_probe_step(unsigned long long step);
 void flatmem_probe_step(unsigned long long step)
 {
     if (g.steps_fd >= 0) {
         uint64_t v[2] = {now_ns(), step};
         put_line(g.steps_fd, v, 2, NULL);
+    }
+    if (g.prof && g.iters && g.marks_done < PROBE_STEP_DUMPS && step >= g.next_mark) {
+        char name[64];
+        snprintf(name, sizeof name, "jeprof.s%llu.heap", step);
+        dump_named(name);
+        while (g.marks_done < PROBE_STEP_DUMPS && step >= g.next_mark) {
+            g.marks_done++;
+            g.next_mark =
+                (g.iters * (unsigned long long)(g.marks_done + 1) + PROBE_STEP_DUMPS - 1) / PROBE_STEP_DUMPS;
+        }
     }
 }
 
@@ -197,24 +226,16 @@ static void sample(void)
 
 static void dump(uint64_t t0)
 {
-    uint64_t t = now_ns();
-    char file[sizeof g.dir + 64], name[64];
-    snprintf(name, sizeof name, "jeprof.t%llu.heap", (unsigned long long)((t - t0) / 1000000u));
-    snprintf(file, sizeof file, "%s/%s", g.dir, name);
-    const char *p = file;
-    if (g.mallctl("prof.dump", NULL, NULL, (void *)&p, sizeof p) == 0) {
-        uint64_t v[1] = {t};
-        put_line(g.dumps_fd, v, 1, name);
-    }
+    char name[64];
+    snprintf(name, sizeof name, "jeprof.t%llu.heap", (unsigned long long)((now_ns() - t0) / 1000000u));
+    dump_named(name);
 }
 
 static void *sampler(void *arg)
 {
     (void)arg;
     uint64_t t0 = now_ns(), next_dump_ms = 50, next_sample_ms = 0;
-    _Bool on = 0;
-    size_t len = sizeof on;
-    int prof = g.mallctl && g.mallctl("opt.prof", &on, &len, NULL, 0) == 0 && on;
+    int prof = g.prof;
     for (;;) { /* wakes every 2 ms: statistics every 2 ms at first (as the soak reads RSS),
                 * then every 1/50 of the time so far, at most every sample_ms; dumps on their
                 * schedule */
@@ -254,6 +275,12 @@ __attribute__((constructor)) static void probe_start(void)
     if (g.mallctl) {
         g.probe_fd = open_out("probe.csv");
         g.dumps_fd = open_out("dumps.csv");
+        _Bool on = 0;
+        size_t len = sizeof on;
+        g.prof = g.mallctl("opt.prof", &on, &len, NULL, 0) == 0 && on;
+        const char *it = getenv("FLATMEM_ITERS");
+        g.iters = it ? strtoull(it, NULL, 10) : 0;
+        g.next_mark = (g.iters + PROBE_STEP_DUMPS - 1) / PROBE_STEP_DUMPS;
     } else if (mi && *mi == '1') {
         g.malloc_fd = open_out("malloc.csv");
     }

@@ -14,6 +14,7 @@ in the program. The soak puts this module on the PYTHONPATH of the programs it r
 """
 
 import ctypes
+import sys
 
 __all__ = ["step", "active"]
 
@@ -29,6 +30,7 @@ def _probe():
 
 
 _mark = _probe()
+_hook = getattr(sys.modules.get("_flatmem_hook"), "on_step", None)  # the soak's tracing hook
 
 
 def active():
@@ -40,3 +42,5 @@ def step(n):
     """Marks the end of step n (1, 2, ...)."""
     if _mark is not None:
         _mark(int(n))
+        if _hook is not None:
+            _hook(int(n))

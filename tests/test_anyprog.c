@@ -841,8 +841,22 @@ static void test_python_lines_named(void **state)
     char cmd[PATH_MAX + 64];
     for (size_t i = 0; i < sizeof grows / sizeof grows[0]; i++) {
         snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/programs/pyprog.py %s {iters}", grows[i].behaviour);
-        assert_int_equal(soak_cmd(grows[i].behaviour, cmd, "--iters 20000 --modes native,jemalloc"), 1);
-        json_t *p = json_array_get(json_object_get(g_doc, "diagnosis"), 0);
+        /* (the list's soak with LeakSanitizer too, at two counts: the interpreter's own leak at
+         * exit is a one-time leak of its own, said to be the interpreter's, and does not fail) */
+        assert_int_equal(soak_cmd(grows[i].behaviour, cmd, "--iters %s --modes native,jemalloc%s",
+                                  i ? "20000" : "5000,20000", i ? "" : ",lsan"),
+                         1);
+        json_t *p = NULL, *q;
+        size_t k;
+        json_array_foreach(json_object_get(g_doc, "diagnosis"), k, q)
+        {
+            if (json_object_get(q, "python_line")) /* the closure: its function objects, a line too */
+                p = p ? p : q;
+            else if (strcmp(str(q, "kind"), "one-time-leak") || json_is_true(json_object_get(q, "fails")) ||
+                     !strstr(str(q, "detail"), "interpreter's own"))
+                fail_msg("%s: a problem besides the line: %s (%s)", grows[i].behaviour, str(q, "summary"),
+                         str(q, "detail"));
+        }
         const char *loc = str(p, "location"), *colon = strrchr(loc, ':');
         if (strcmp(str(p, "function"), grows[i].function) || !colon || colon - loc < 9 ||
             strncmp(colon - 9, "pyprog.py", 9) ||

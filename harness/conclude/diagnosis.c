@@ -59,6 +59,13 @@ static Evidence evidence_of(const Run *r)
     return e;
 }
 
+/* 1 when e is memory that grows and p a leak that does not (a one-time leak at exit, an
+ * interpreter's own): the growth is not its evidence, and would make it read as growth. */
+static int grows_past(const Problem *p, const Evidence *e)
+{
+    return p->kind == KIND_ONE_TIME_LEAK && e->kind != KIND_ONE_TIME_LEAK && kind_is_growth(e->kind);
+}
+
 /* ---- grouping ----------------------------------------------------------------------------- */
 
 static Problem *problem_new(Diagnosis *d, const char *fault, Kind kind)
@@ -197,7 +204,7 @@ static Problem *by_family(Diagnosis *d, const Evidence *e)
     Family f = kind_family(e->kind);
     for (int i = 0; i < d->n; i++) {
         Problem *p = &d->list[i];
-        if (strcmp(p->fault, e->run->fault) || kind_family(p->kind) == FAM_SOAK)
+        if (strcmp(p->fault, e->run->fault) || kind_family(p->kind) == FAM_SOAK || grows_past(p, e))
             continue;
         if ((f == FAM_PROCESS || kind_family(p->kind) == f) && (!best || p->n_runs > best->n_runs))
             best = p;
@@ -244,14 +251,15 @@ static const Run *largest_stacks(const SoakResult *res, const char *fault)
 }
 
 /* A run of memory that grows and names no place (a native run: its series grow by the sum
- * of every growth of the build) is evidence of each problem of its family in its build.
- * 1 when it was added to any. */
+ * of every growth of the build) is evidence of each problem of its family in its build
+ * that grows. 1 when it was added to any. */
 static int add_to_family(Diagnosis *d, const Evidence *e)
 {
     Family f = kind_family(e->kind);
     int added = 0;
     for (int i = 0; (f == FAM_HEAP || f == FAM_PAGES) && i < d->n; i++)
-        if (!strcmp(d->list[i].fault, e->run->fault) && kind_family(d->list[i].kind) == f) {
+        if (!strcmp(d->list[i].fault, e->run->fault) && kind_family(d->list[i].kind) == f &&
+            !grows_past(&d->list[i], e)) {
             problem_add(&d->list[i], e);
             added = 1;
         }
@@ -508,6 +516,17 @@ static void problem_rate(Problem *p, const Diagnosis *d)
     }
 }
 
+/* 1 when every frame of p is the Python interpreter's ("_PyCode_New", "python3.11+0x50046f",
+ * "libpython3.11.so.1.0+0x1f2"): a one-time leak CPython leaves at exit by design. */
+static int interpreter_own(const Problem *p)
+{
+    for (int k = 0; k < p->n_frames; k++)
+        if (strncmp(p->frames[k], "Py", 2) && strncmp(p->frames[k], "_Py", 3) &&
+            strncmp(p->frames[k], "python", 6) && strncmp(p->frames[k], "libpython", 9))
+            return 0;
+    return p->n_frames > 0;
+}
+
 static void problem_figures(Problem *p, const SoakResult *res)
 {
     long once_iters = -1;
@@ -525,6 +544,10 @@ static void problem_figures(Problem *p, const SoakResult *res)
                 p->stacks = !strcmp(r->stacks[s].function, p->function) ? r : p->stacks;
     }
     p->blind = modes_run(res, p->fault) & ~p->seen;
+    if (p->kind == KIND_ONE_TIME_LEAK && interpreter_own(p) && !p->detail[0])
+        snprintf(p->detail, sizeof p->detail,
+                 "the Python interpreter's own: CPython does not free everything at exit (every frame is "
+                 "the interpreter's), not the program's code");
     p->expected = res->expect_faults && strcmp(p->fault, "none") != 0;
 }
 

@@ -104,9 +104,35 @@ static int dumps_after(const char *dir, const char *csv, const char *const name_
     return n;
 }
 
+/* The dumps taken at step marks (the probe's and the Python hook's, with FLATMEM_ITERS:
+ * "<pre with s for t><step><post>") from the first at or after warm-up: the early one and
+ * up to ATTRIB_LATE late ones, at their steps exactly. 0, or -1 when there are not two. */
+static int pick_by_step(const char *dir, long iters, const char *csv, const char *const name_of[2], Pair *p)
+{
+    char pre[64], name[128];
+    snprintf(pre, sizeof pre, "%.*ss", (int)strlen(name_of[0]) - 1, name_of[0]);
+    const char *const by_step[2] = {pre, name_of[1]};
+    double st[64];
+    int n = dumps_after(dir, csv, by_step, fmax(1.0, (double)iters / 10.0), st, 64);
+    if (n < 2)
+        return -1;
+    snprintf(name, sizeof name, "%s%.0f%s", pre, st[0], name_of[1]);
+    snprintf(p->early, sizeof p->early, "%s/%s", dir, name);
+    p->iter_early = st[0];
+    p->n_late = 0;
+    for (int k = n - 1 < ATTRIB_LATE ? 1 : n - ATTRIB_LATE; k < n; k++) {
+        snprintf(name, sizeof name, "%s%.0f%s", pre, st[k], name_of[1]);
+        snprintf(p->late[p->n_late], sizeof p->late[0], "%s/%s", dir, name);
+        p->iter_late[p->n_late++] = st[k];
+    }
+    return 0;
+}
+
 int attrib_pick(const char *dir, long iters, const char *csv, const char *const name_of[2], const char *final,
                 Pair *p)
 {
+    if (pick_by_step(dir, iters, csv, name_of, p) == 0)
+        return 0;
     char path[PATH_MAX + 32], err[256];
     Samples s;
     snprintf(path, sizeof path, "%s/samples.csv", dir);

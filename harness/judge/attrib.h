@@ -31,10 +31,11 @@ typedef struct AttribPair {
     int n_late;
 } AttribPair;
 
-/* Picks them from RUN/csv (lines "t_ns,NAME[,...]"; NAME is name_of[0], the milliseconds
- * since the probe started, name_of[1]: "jeprof.t", ".heap"); the one at exit: final ("":
- * jemalloc's jeprof.<pid>.<n>.f.heap). The iterations from RUN/samples.csv. 0, or -1 when
- * there are not two. */
+/* Picks them from RUN/csv (lines "t_ns,NAME[,...]"): those taken at step marks when there
+ * are two after warm-up (NAME "jeprof.s<step>.heap": the program marks its steps), else by
+ * time (NAME is name_of[0], the milliseconds since the probe started, name_of[1]:
+ * "jeprof.t", ".heap"; the iterations from RUN/samples.csv; the one at exit: final ("":
+ * jemalloc's jeprof.<pid>.<n>.f.heap)). 0, or -1 when there are not two. */
 int attrib_pick(const char *dir, long iters, const char *csv, const char *const name_of[2], const char *final,
                 AttribPair *p);
 

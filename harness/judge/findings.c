@@ -61,15 +61,26 @@ static int frame_from(const char *from, const char *sep, char *out, size_t cap)
     return 1;
 }
 
-/* ASan frame "    #0 0x55d1 in func /path/file.c:12:3" -> "func file.c:12:3" */
+/* ASan frame "    #0 0x55d1 in func /path/file.c:12:3" -> "func file.c:12:3"; one without
+ * a symbol "    #1 0x50046f  (/usr/bin/python3.11+0x50046f)" -> "python3.11+0x50046f" */
 static int asan_frame(const char *line, char *out, size_t cap)
 {
     while (*line == ' ')
         line++;
     if (line[0] != '#' || !isdigit((unsigned char)line[1]))
         return 0;
-    const char *in = strstr(line, " in ");
-    return in ? frame_from(in + 4, " ", out, cap) : 0;
+    char buf[512];
+    copy_line(buf, sizeof buf, line);
+    const char *in = strstr(buf, " in "), *open = strchr(buf, '(');
+    if (in)
+        return frame_from(line + (in - buf) + 4, " ", out, cap);
+    if (!open)
+        return 0;
+    const char *base = open + 1; /* the module's last part and the offset */
+    for (const char *s = base; *s && *s != ')'; s++)
+        base = *s == '/' ? s + 1 : base;
+    snprintf(out, cap, "%.*s", (int)strcspn(base, ")"), base);
+    return 1;
 }
 
 static void kind_from_words(const char *p, char *kind, size_t cap)

@@ -413,6 +413,15 @@ static double read_ms_per_iter(const Run *r)
     return ms;
 }
 
+static void note_traced(Run *r)
+{
+    size_t len = strlen(r->note);
+    snprintf(r->note + len, sizeof r->note - len,
+             "%sPython traced (tracemalloc): resident memory charted, not judged (it holds the pages of the "
+             "tracer's snapshots)",
+             len ? "; " : "");
+}
+
 void run_evaluate(Run *r, const Tolerance *t)
 {
     char path[PATH_MAX + 32], err[256] = "";
@@ -423,8 +432,12 @@ void run_evaluate(Run *r, const Tolerance *t)
     memset(&r->an, 0, sizeof r->an);
     r->an.worst = -1;
     r->an.peak_rss = NAN;
+    /* a Python program traced (pyattrib.h): its resident memory holds the pages the tracer's
+     * snapshots used, which the allocator keeps a while; charted, not judged (the native run
+     * judges the program's as it is) */
+    int traced = pyattrib_traced(r->dir), judge_rss = mode_spec(r->mode)->judges_memory && !traced;
     if (have_samples) {
-        analyze_run(&s, (uint64_t)r->iters, t, mode_spec(r->mode)->judges_memory, &r->an);
+        analyze_run(&s, (uint64_t)r->iters, t, judge_rss, &r->an);
         samples_free(&s);
     }
     r->iter_reached = r->an.last_iter;
@@ -436,8 +449,10 @@ void run_evaluate(Run *r, const Tolerance *t)
     if (r->service && r->killed == KILL_NONE && r->load_exit == 0)
         r->iter_reached = cmd_iterations_reached(r); /* its load made every request */
     if (is_cmd)
-        find_grower(r, t, mode_spec(r->mode)->judges_memory);
+        find_grower(r, t, judge_rss);
     read_note(r);
+    if (traced && mode_spec(r->mode)->judges_memory)
+        note_traced(r);
     if (r->an.peak_rss > (double)r->peak_rss_bytes && r->an.peak_rss < 1e18)
         r->peak_rss_bytes = (uint64_t)r->an.peak_rss;
     read_finding(r);

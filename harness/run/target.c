@@ -309,8 +309,11 @@ static void tool_env(const Options *o, const Run *r, Launch *l)
         env_entry(o, r, m->env[i], &l->env);
     for (int i = 0; target_is_cmd(o) && i < MODE_MAX_ENV && m->env_cmd[i]; i++)
         env_entry(o, r, m->env_cmd[i], &l->env);
-    if (m->probe)
+    if (m->probe) {
         argv_add(&l->env, "FLATMEM_DIR=%s", r->dir);
+        if (target_is_cmd(o)) /* heap profiles and snapshots at steps (its marks) N/8, 2N/8, ..., N */
+            argv_add(&l->env, "FLATMEM_ITERS=%ld", r->iters);
+    }
     char py[PATH_MAX];
     target_python_dir(py, sizeof py);
     /* `import flatmem` marks steps (python/flatmem.py); a mode that traces Python puts its

@@ -6,9 +6,12 @@ interpreter imports `sitecustomize` at start-up, before the program. With FLATME
 started (FLATMEM_PID), it starts the standard library's tracemalloc with N frames per
 traceback and writes snapshots into the run folder (FLATMEM_DIR) at the moments the soak's
 probe has jemalloc dump its heap profiles: 0.05, 0.1, 0.2, 0.4, ... seconds after the probe
-started (its span.csv), and once more at exit:
+started (its span.csv), at the steps the program marks with flatmem.step() where the probe
+dumps too (FLATMEM_ITERS=N: the first mark of step N/8 or more, 2N/8, ..., N), and once
+more at exit:
 
     pytrace.t<ms>.snap   tracemalloc.Snapshot.dump() files (<ms> as in jeprof.t<ms>.heap)
+    pytrace.s<step>.snap at a step mark (as jeprof.s<step>.heap)
     pytrace.final.snap   at exit (atexit: the program's objects are still alive)
     pydumps.csv          "t_ns,file,traced_bytes,tracemalloc_bytes": each snapshot, with
                          the memory tracemalloc traced and its own memory then
@@ -48,10 +51,16 @@ def _probe_start_ns(run_dir):
         return None
 
 
+STEP_SNAPSHOTS = 8  # as the probe's PROBE_STEP_DUMPS
+
+
 class _Tracer:
-    def __init__(self, run_dir, t0):
+    def __init__(self, run_dir, t0, iters):
         self.dir = run_dir
         self.t0 = t0
+        self.iters = iters
+        self.done = 0
+        self.next_mark = self._mark(1)
         self.csv = open(os.path.join(run_dir, "pydumps.csv"), "a", buffering=1)
         with open(os.path.join(run_dir, "python.txt"), "w") as f:
             f.write("%s\n%s\n" % (sys.executable, sys.version.split()[0]))
@@ -69,6 +78,18 @@ class _Tracer:
         snap.dump(path + ".tmp")
         os.replace(path + ".tmp", path)
         self.csv.write("%d,%s,%d,%d\n" % (t, name, traced, own))
+
+    def _mark(self, k):
+        return (self.iters * k + STEP_SNAPSHOTS - 1) // STEP_SNAPSHOTS
+
+    def on_step(self, n):
+        """flatmem.step(n) calls this after the probe's mark: a snapshot where it dumped."""
+        if not self.iters or self.done >= STEP_SNAPSHOTS or n < self.next_mark:
+            return
+        self.snapshot("pytrace.s%d.snap" % n)
+        while self.done < STEP_SNAPSHOTS and n >= self.next_mark:
+            self.done += 1
+            self.next_mark = self._mark(self.done + 1)
 
     def periodic(self):
         import time
@@ -101,9 +122,16 @@ def _start():
     if t0 is None:
         return
     tracemalloc.start(max(1, int(frames)))
-    tracer = _Tracer(run_dir, t0)
+    iters = os.environ.get("FLATMEM_ITERS", "0")
+    tracer = _Tracer(run_dir, t0, int(iters) if iters.isdigit() else 0)
+    global on_step
+    on_step = tracer.on_step
+    sys.modules["_flatmem_hook"] = sys.modules[__name__]  # flatmem.step() finds it here
     atexit.register(tracer.at_exit)
     threading.Thread(target=tracer.periodic, name="flatmem-pytrace", daemon=True).start()
+
+
+on_step = None  # flatmem.step(n) calls it when tracing
 
 
 try:
