@@ -16,7 +16,9 @@ function: the def (or class) the line is in, "<module>" at the top level; text: 
 source, stripped; callers: up to two frames further out ("main (train.py:40) <- <module>
 (train.py:52)"); library: 1 when the place is a library's (no frame of the program's own).
 Lines are sorted by bytes, largest first; only places that grew are listed. Called by the
-soak (harness/judge/pyattrib.c); the format is in docs/any-program.md.
+soak (harness/judge/pyattrib.c); the format is in docs/any-program.md. Beside it,
+OUT.collapsed: the growing tracebacks as folded stacks ("f a.py:3;g a.py:9 BYTES", the
+outermost frame first) for a flame graph.
 """
 
 import ast
@@ -104,9 +106,15 @@ def main(argv):
     span = max(1.0, float(argv[3]))
     grown = {}
     total = 0
+    folded = []
     for stat in late.compare_to(early, "traceback"):
         if stat.size_diff <= 0 or not len(stat.traceback):
             continue
+        folded.append(
+            "%s %d"
+            % (";".join("%s %s:%d" % (function_of(f.filename, f.lineno), os.path.basename(f.filename), f.lineno)
+                        for f in stat.traceback), stat.size_diff)
+        )
         fr, callers, lib = charged(stat.traceback)
         key = place(fr)
         g = grown.setdefault(key, {"bytes": 0, "blocks": 0, "frame": fr, "callers": callers, "lib": lib, "top": 0})
@@ -134,6 +142,10 @@ def main(argv):
                    text[:150], callers, g["lib"])
             )
     os.replace(tmp, argv[4])
+    stem = argv[4][:-4] if argv[4].endswith(".tsv") else argv[4]
+    with open(stem + ".collapsed.tmp", "w") as out:
+        out.write("\n".join(folded) + ("\n" if folded else ""))
+    os.replace(stem + ".collapsed.tmp", stem + ".collapsed")
     return 0
 
 

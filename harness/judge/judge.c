@@ -285,7 +285,7 @@ static int python_lines(Run *r, const char *dir, int n_native)
     }
     double heap = n_native && r->stacks[0].share > 0 ? r->stacks[0].bytes_per_iter / r->stacks[0].share : 0;
     int outside = heap > 2 * traced;
-    for (int i = 0; i < n && heap > traced; i++) /* a line's share of all the growth */
+    for (int i = 0; i < n && outside; i++) /* a line's share of all the growth (else of the traced: exact) */
         all[i].share = all[i].bytes_per_iter / heap;
     for (int i = 0; i < n_native; i++) {
         all[n] = r->stacks[i];
@@ -543,8 +543,13 @@ void runs_timelines(const Run *runs, int n)
         char path[PATH_MAX + 64], why[PATH_MAX], dir[PATH_MAX + 16];
         attrib_source_dir(r->dir, dir, sizeof dir);
         snprintf(path, sizeof path, "%s/stacks-over-time.csv", dir);
-        if (best == r && mode_spec(r->mode)->heap_profiles && r->n_stacks && access(path, R_OK) != 0 &&
-            attrib_timeline(dir, r->stacks, r->n_stacks, why, sizeof why) < 0)
+        StackGrowth native[ATTRIB_MAX]; /* a Python line (and what it holds) is no heap profile function */
+        int k = 0;
+        for (int s = 0; s < r->n_stacks; s++)
+            if (!r->stacks[s].python && !r->stacks[s].traced)
+                native[k++] = r->stacks[s];
+        if (best == r && mode_spec(r->mode)->heap_profiles && k && access(path, R_OK) != 0 &&
+            attrib_timeline(dir, native, k, why, sizeof why) < 0)
             fprintf(stderr, "soak: %s: no memory over time for its stacks: %s\n", r->name, why);
     }
 }

@@ -136,7 +136,10 @@ static void stacks(FILE *f, const Problem *p, int index, const char *dir)
             "</a>, after warm-up against the end):</p>\n<div "
             "class=\"scroll\"><table><tr><th>function</th><th>where</th>"
             "<th>bytes/%s (%s)</th><th>share</th><th>called from</th></tr>\n",
-            run_step_word(r), r->stacks_mapped ? "mapped" : "sampled");
+            run_step_word(r),
+            r->stacks_mapped   ? "mapped"
+            : r->python_traced ? "Python lines: traced; native: sampled"
+                               : "sampled");
     for (int k = 0; k < r->n_stacks; k++) {
         const StackGrowth *g = &r->stacks[k];
         fprintf(f, "<tr><td><code>");
@@ -156,12 +159,16 @@ static void stacks(FILE *f, const Problem *p, int index, const char *dir)
         fprintf(f, "</td></tr>\n");
     }
     fprintf(f, "</table></div>\n");
-    char in[PATH_MAX + 64], out[PATH_MAX + 32], title[200], err[512], src[PATH_MAX + 16];
+    char in[PATH_MAX + 64], out[PATH_MAX + 32], title[200], err[512], src[PATH_MAX + 16], line[300];
     attrib_source_dir(r->dir, src, sizeof src);
-    snprintf(in, sizeof in, "%s/growth.collapsed", src);
+    /* a line of Python: its tracebacks (flatmem_pytrace.py), the line's frame "f file.py:N" in red */
+    const char *base = strrchr(p->location, '/') ? strrchr(p->location, '/') + 1 : p->location;
+    snprintf(line, sizeof line, "%s %s", p->function, base);
+    snprintf(in, sizeof in, "%s/%s", src, p->python ? "pygrowth.collapsed" : "growth.collapsed");
     snprintf(out, sizeof out, "%s/charts/flame-%d.svg", dir, index);
-    snprintf(title, sizeof title, "Problem %d: memory grown by call stack, %s", index, r->name);
-    int n = flame_write(in, out, title, p->function, err, sizeof err);
+    snprintf(title, sizeof title, "Problem %d: memory grown by %s, %s", index,
+             p->python ? "Python traceback" : "call stack", r->name);
+    int n = flame_write(in, out, title, p->python ? line : p->function, err, sizeof err);
     if (n > 0)
         fprintf(
             f,

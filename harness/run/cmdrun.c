@@ -39,11 +39,11 @@ void cmdrun_prepare(const Run *r)
     DIR *d = opendir(r->dir);
     struct dirent *e;
     while (d && (e = readdir(d))) {
-        static const char *const stale[] = {"steps.csv", "probe.csv",       "malloc.csv", "dumps.csv",
-                                            "span.csv",  "fds.txt",         "load.txt",   "load-stderr.txt",
-                                            "procs.csv", "procs-names.txt", "mmaps.csv",  "mappings.csv",
-                                            "maps.txt",  "jeprof.",         "growth.",    "pydumps.csv",
-                                            "pytrace.",  "python.txt",      "pygrowth."};
+        static const char *const stale[] = {
+            "steps.csv",   "probe.csv",    "malloc.csv",      "dumps.csv", "span.csv",
+            "fds.txt",     "load.txt",     "load-stderr.txt", "procs.csv", "procs-names.txt",
+            "mmaps.csv",   "mappings.csv", "maps.txt",        "jeprof.",   "growth.",
+            "pydumps.csv", "pytrace.",     "python.txt",      "pygrowth.", "stacks-over-time.csv"};
         for (size_t i = 0; i < sizeof stale / sizeof stale[0]; i++)
             if (!strncmp(e->d_name, stale[i], strlen(stale[i]))) {
                 char path[PATH_MAX + 300];
