@@ -57,6 +57,7 @@ static struct {
     int prof; /* jemalloc's profiler is on: dumps */
     unsigned long long iters, next_mark; /* FLATMEM_ITERS; the step of the next dump by step */
     int marks_done;
+    volatile uint64_t loop_ns; /* the first step mark (0: none yet) */
 } g = {.steps_fd = -1, .probe_fd = -1, .dumps_fd = -1, .malloc_fd = -1, .span_fd = -1, .mmaps_fd = -1};
 
 static uint64_t now_ns(void)
@@ -170,6 +171,8 @@ void flatmem_probe_step(unsigned long long step)
     if (g.steps_fd >= 0) {
         uint64_t v[2] = {now_ns(), step};
         put_line(g.steps_fd, v, 2, NULL);
+        if (!g.loop_ns)
+            g.loop_ns = v[0];
     }
     if (g.prof && g.iters && g.marks_done < PROBE_STEP_DUMPS && step >= g.next_mark) {
         char name[64];
@@ -237,9 +240,10 @@ static void *sampler(void *arg)
     uint64_t t0 = now_ns(), next_dump_ms = 50, next_sample_ms = 0;
     int prof = g.prof;
     for (;;) { /* wakes every 2 ms: statistics every 2 ms at first (as the soak reads RSS),
-                * then every 1/50 of the time so far, at most every sample_ms; dumps on their
-                * schedule */
-        uint64_t ms = (now_ns() - t0) / 1000000u, gap = ms / 50;
+                * then every 1/50 of the time so far (from the first step mark again, as the
+                * soak does), at most every sample_ms; dumps on their schedule */
+        uint64_t now = now_ns(), ms = (now - t0) / 1000000u, loop = g.loop_ns;
+        uint64_t gap = (loop && now > loop ? (now - loop) / 1000000u : ms) / 50;
         if (ms >= next_sample_ms) {
             sample();
             next_sample_ms = ms + (gap < 2 ? 2 : gap > (uint64_t)g.sample_ms ? (uint64_t)g.sample_ms : gap);

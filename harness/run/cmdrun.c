@@ -1,6 +1,7 @@
 #include "cmdrun.h"
 
 #include <dirent.h>
+#include <sys/stat.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -117,8 +118,14 @@ void cmdrun_tick(CmdSampler *c, const Run *r)
     if (t < c->next_s)
         return;
     /* every 2 ms at first, then more and more rarely, at most 100 ms apart: about 50 rows
-     * even for a run of a quarter of a second */
-    double age = t - r->t_start;
+     * even for a run of a quarter of a second; from its first step again (a loop behind a
+     * long start-up, an interpreter's imports, gets as many) */
+    struct stat st;
+    char marks[PATH_MAX + 16];
+    snprintf(marks, sizeof marks, "%s/steps.csv", r->dir);
+    if (!c->loop_s && !r->service && stat(marks, &st) == 0 && st.st_size > 0)
+        c->loop_s = t;
+    double age = t - (c->loop_s ? c->loop_s : r->t_start);
     c->next_s = t + fmin(0.1, fmax(0.002, age / 50.0));
     uint64_t rss = sysmem_rss_of((int)r->pid), t_ns = now_ns();
     if (!rss)

@@ -27,6 +27,7 @@ typedef struct CmdSampler {
     long out_seen; /* bytes of the step lines' file already read */
     const char *step_file; /* where step lines are: stdout.txt, or a service's load.txt */
     double next_s; /* when to sample next (monotonic seconds) */
+    double loop_s; /* when its first step was marked (0: not yet): the cadence starts again */
     int children; /* looks that saw child processes */
     ProcWatch procs; /* its process tree (procs.h) */
     int have_regex;
