@@ -1,5 +1,6 @@
+#!/usr/bin/python3
 """pyprog.py BEHAVIOUR STEPS: somebody's Python training loop, for the soak's Python tests
-(tests/test_python.c). Each step does a little work and marks its end with flatmem.step();
+(tests/test_anyprog.c, test_python_lines_named). Each step does a little work and marks its end with flatmem.step();
 what it keeps per step, by BEHAVIOUR:
 
     list       a 2 KiB bytearray appended to a list                    (2105 + 8 bytes)
@@ -15,6 +16,7 @@ what it keeps per step, by BEHAVIOUR:
 
 import functools
 import sys
+import time
 
 import flatmem
 
@@ -54,6 +56,7 @@ def main():
         libc = ctypes.CDLL(None)
         libc.malloc.restype = ctypes.c_void_p
         libc.malloc.argtypes = [ctypes.c_size_t]
+    start = time.perf_counter()
     for i in range(1, steps + 1):
         work(i)
         if what == "list":
@@ -75,7 +78,7 @@ def main():
         elif what not in ("clean", "warmup"):
             sys.exit("pyprog: unknown behaviour %s" % what)
         flatmem.step(i)
-    print("pyprog %s: %d steps" % (what, steps))
+    print("pyprog %s: %d steps in %.6f s" % (what, steps, time.perf_counter() - start))
 
 
 if __name__ == "__main__":
