@@ -885,6 +885,29 @@ static void test_python_lines_named(void **state)
     }
 }
 
+/* The soak's start-up hook shadows the program's own sitecustomize (a virtualenv's,
+ * Debian's): it must run all the same, in a traced run too. */
+static void test_python_hook_keeps_sitecustomize(void **state)
+{
+    (void)state;
+    char site[PATH_MAX + 16], path[PATH_MAX + 64];
+    snprintf(site, sizeof site, "%s/site", test_tmpdir());
+    assert_int_equal(test_sh("mkdir -p '%s'", site), 0);
+    snprintf(path, sizeof path, "%s/sitecustomize.py", site);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "open('%s/ran', 'w').close()\n", site);
+    fclose(f);
+    setenv("PYTHONPATH", site, 1); /* the soak puts its folders before the caller's */
+    int rc = soak_cmd("pysite", "/usr/bin/python3 tests/programs/pyprog.py clean {iters}",
+                      "--iters 2000 --modes jemalloc");
+    unsetenv("PYTHONPATH");
+    assert_int_equal(rc, 0);
+    if (test_sh("test -f '%s/ran' && test -s '%s/pysite/runs/jemalloc-2000/pydumps.csv'", site,
+                test_tmpdir()))
+        fail_msg("the program's own sitecustomize did not run, or the run was not traced");
+}
+
 /* How many processes run `sleep SECONDS` (by their command line): none must be left. */
 static int sleepers(long seconds)
 {
@@ -959,6 +982,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_attach),
         cmocka_unit_test(test_python_step_marks),
         cmocka_unit_test(test_python_lines_named),
+        cmocka_unit_test(test_python_hook_keeps_sitecustomize),
     };
     test_filter_from_env();
     int rc = cmocka_run_group_tests_name("anyprog", tests, tmpdir_setup, tmpdir_teardown);
