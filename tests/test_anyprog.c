@@ -886,7 +886,8 @@ static void test_python_lines_named(void **state)
 }
 
 /* The soak's start-up hook shadows the program's own sitecustomize (a virtualenv's,
- * Debian's): it must run all the same, in a traced run too. */
+ * Debian's): it must run all the same, in a traced run too; and a PYTHONPATH the command
+ * sets itself (`env PYTHONPATH=DIR python3 ...`) keeps the soak's folders in front. */
 static void test_python_hook_keeps_sitecustomize(void **state)
 {
     (void)state;
@@ -898,11 +899,11 @@ static void test_python_hook_keeps_sitecustomize(void **state)
     assert_non_null(f);
     fprintf(f, "open('%s/ran', 'w').close()\n", site);
     fclose(f);
-    setenv("PYTHONPATH", site, 1); /* the soak puts its folders before the caller's */
-    int rc = soak_cmd("pysite", "/usr/bin/python3 tests/programs/pyprog.py clean {iters}",
-                      "--iters 2000 --modes jemalloc");
-    unsetenv("PYTHONPATH");
-    assert_int_equal(rc, 0);
+    /* (its folder given as `env PYTHONPATH=...` in the command: the soak puts its own first) */
+    char cmd[2 * PATH_MAX];
+    snprintf(cmd, sizeof cmd, "env PYTHONPATH=%s /usr/bin/python3 tests/programs/pyprog.py clean {iters}",
+             site);
+    assert_int_equal(soak_cmd("pysite", cmd, "--iters 2000 --modes jemalloc"), 0);
     if (test_sh("test -f '%s/ran' && test -s '%s/pysite/runs/jemalloc-2000/pydumps.csv'", site,
                 test_tmpdir()))
         fail_msg("the program's own sitecustomize did not run, or the run was not traced");

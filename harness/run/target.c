@@ -291,6 +291,23 @@ static void env_entry(const Options *o, const Run *r, const char *t, Argv *env)
     argv_add(env, "%s", out);
 }
 
+/* The PYTHONPATH of run r's program, the caller's `was` after the soak's folders, into out:
+ * `import flatmem` marks steps (python/flatmem.py) in the modes that preload the probe, and
+ * a mode that traces Python puts its start-up hook first (python/hook/sitecustomize.py).
+ * 0 when the mode adds nothing. */
+static int python_path(const Options *o, const Run *r, const char *was, char *out, size_t cap)
+{
+    const ModeSpec *m = mode_spec(r->mode);
+    char py[PATH_MAX];
+    target_python_dir(py, sizeof py);
+    if (!target_is_cmd(o) || !m->probe || !py[0])
+        return 0;
+    int trace = m->traces_python && target_is_python(o);
+    snprintf(out, cap, "%s%s%s%s%s", trace ? py : "", trace ? "/hook:" : "", py, was && *was ? ":" : "",
+             was && *was ? was : "");
+    return 1;
+}
+
 /* The environment mode r->mode sets: its preloads (its library, then the soak's probe),
  * its own entries (modes.h), and where the probe writes. */
 static void tool_env(const Options *o, const Run *r, Launch *l)
@@ -314,18 +331,12 @@ static void tool_env(const Options *o, const Run *r, Launch *l)
         if (target_is_cmd(o)) /* heap profiles and snapshots at steps (its marks) N/8, 2N/8, ..., N */
             argv_add(&l->env, "FLATMEM_ITERS=%ld", r->iters);
     }
-    char py[PATH_MAX];
-    target_python_dir(py, sizeof py);
-    /* `import flatmem` marks steps (python/flatmem.py); a mode that traces Python puts its
-     * start-up hook first (python/hook/sitecustomize.py) */
-    int python = target_is_python(o), trace = m->traces_python && py[0] && python;
-    for (int i = 0; python && i < MODE_MAX_ENV && m->env_python[i]; i++)
+    for (int i = 0; target_is_python(o) && i < MODE_MAX_ENV && m->env_python[i]; i++)
         env_entry(o, r, m->env_python[i], &l->env);
-    if (target_is_cmd(o) && m->probe && py[0]) {
-        const char *was = getenv("PYTHONPATH");
-        argv_add(&l->env, "PYTHONPATH=%s%s%s%s%s", trace ? py : "", trace ? "/hook:" : "", py,
-                 was && *was ? ":" : "", was && *was ? was : "");
-    }
+    char path[PATH_MAX * 2 + 16];
+    const char *was = getenv("PYTHONPATH");
+    if (python_path(o, r, was, path, sizeof path))
+        argv_add(&l->env, "PYTHONPATH=%s", path);
 }
 
 static void valgrind_prefix(const Options *o, const Run *r, Argv *a)
@@ -356,8 +367,16 @@ void target_launch(const Options *o, const Run *r, Launch *l)
     if (target_is_cmd(o)) {
         Argv words;
         cmd_words(mode_spec(r->mode)->own_build ? o->asan_cmd : o->cmd, r->iters, r->port, &words);
-        for (int i = 0; i < words.n; i++)
-            argv_add(&l->argv, "%s", words.v[i]);
+        const char *base = words.n && strrchr(words.v[0], '/') ? strrchr(words.v[0], '/') + 1 : "";
+        int env = words.n && (!strcmp(words.v[0], "env") || !strcmp(base, "env"));
+        for (int i = 0; i < words.n; i++) {
+            char path[PATH_MAX * 2 + 16]; /* `env PYTHONPATH=src python3 ...`: the soak's folders first */
+            if (env && i > 0 && !strncmp(words.v[i], "PYTHONPATH=", 11) &&
+                python_path(o, r, words.v[i] + 11, path, sizeof path))
+                argv_add(&l->argv, "PYTHONPATH=%s", path);
+            else
+                argv_add(&l->argv, "%s", words.v[i]);
+        }
     } else {
         char prog[PATH_MAX];
         builtin_path(o, mode_variant(r->mode, o->native_variant), r->fault, prog, sizeof prog);
