@@ -13,6 +13,7 @@
 #include "autograd.h"
 #include "evlog.h"
 #include "hook.h"
+#include "je_allocated.h"
 #include "ops.h"
 #include "samples.h"
 
@@ -257,6 +258,57 @@ static void test_killed_run_leaves_readable_files(void **state)
     samples_free(&s);
 }
 
+/* jemalloc as je_allocated_exact sees it: 1 MiB besides one 48-byte bin whose g_live sampled
+ * blocks weigh 16 KiB each; stats.allocated holds the blocks live at the last epoch, the
+ * live counts those of now; a block can be sampled right after an epoch. */
+static uint64_t g_live, g_at_epoch;
+static int g_sample_after_epochs; /* that many epochs from now, a block is sampled */
+
+static int fake_mallctl(const char *name, void *old, size_t *len, void *new_, size_t newlen)
+{
+    (void)len, (void)new_, (void)newlen;
+    if (!strcmp(name, "epoch")) {
+        g_at_epoch = g_live;
+        if (g_sample_after_epochs-- == 1)
+            g_live++; /* sampled after the epoch: stats.allocated does not hold it yet */
+        return 0;
+    }
+    if (!strcmp(name, "stats.allocated"))
+        *(size_t *)old = ((size_t)1 << 20) + (size_t)g_at_epoch * 16384;
+    else if (!strcmp(name, "arenas.nbins"))
+        *(unsigned *)old = 1;
+    else if (!strcmp(name, "arenas.lextent.0.size"))
+        *(size_t *)old = 16384;
+    else if (!strcmp(name, "arenas.bin.0.size"))
+        *(size_t *)old = 48;
+    else if (!strcmp(name, "prof.stats.bins.0.live"))
+        ((uint64_t *)old)[1] = g_live;
+    else
+        return -1;
+    return 0;
+}
+
+/* A block sampled between the epoch and the reading of the live counts is not taken off a
+ * figure that does not hold it: the reading is never below what the program holds. */
+static void test_je_allocated_race(void **state)
+{
+    (void)state;
+    int ok = 0;
+    uint64_t epoch = 1;
+    size_t len = sizeof epoch;
+    g_live = 1, g_sample_after_epochs = 0;
+    fake_mallctl("epoch", &epoch, &len, &epoch, len); /* as the samplers do before */
+    uint64_t steady = je_allocated_exact(fake_mallctl, &ok);
+    assert_true(ok);
+    assert_int_equal(steady, (1 << 20) + 48);
+    g_sample_after_epochs = 1; /* the next epoch is followed by a sample */
+    fake_mallctl("epoch", &epoch, &len, &epoch, len);
+    uint64_t racy = je_allocated_exact(fake_mallctl, &ok);
+    if (racy + 1000 < steady)
+        fail_msg("a block sampled after the epoch was taken off: %llu, expected %llu or more",
+                 (unsigned long long)racy, (unsigned long long)steady);
+}
+
 static void test_probe_dump_bad_usage(void **state)
 {
     (void)state;
@@ -284,6 +336,7 @@ int main(int argc, char **argv)
     build_dir_of(argv[0], g_dir, sizeof g_dir);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_graph_events),
+        cmocka_unit_test(test_je_allocated_race),
         cmocka_unit_test(test_clean_run_samples_are_flat),
         cmocka_unit_test(test_reader_round_trip_and_damage),
         cmocka_unit_test(test_probe_dump_bad_usage),
