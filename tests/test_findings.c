@@ -118,13 +118,15 @@ static void test_lsan_frame_without_symbol(void **state)
                       "Direct leak of 29888 byte(s) in 13 object(s) allocated from:\n"
                       "    #0 0x7fd3e8a13545 in __interceptor_malloc "
                       "../../../../src/libsanitizer/lsan/lsan_interceptors.cpp:75\n"
-                      "    #1 0x50046f  (/usr/bin/python3.11+0x50046f)\n\n"
+                      "    #1 0x50046f  (/usr/bin/python3.11+0x50046f)\n"
+                      "    #2 0x52ddfe in _PyEval_EvalFrameDefault (/usr/bin/python3.11+0x52ddfe)\n\n"
                       "Direct leak of 3008 byte(s) in 5 object(s) allocated from:\n"
                       "    #0 0x7fd3e8a13545 in __interceptor_malloc x.cpp:75\n";
     Finding f;
     assert_int_equal(finding_from_sanitizer(log, &f), 1);
-    assert_int_equal(f.n_frames, 1);
+    assert_int_equal(f.n_frames, 2);
     assert_string_equal(f.frames[0], "python3.11+0x50046f");
+    assert_string_equal(f.frames[1], "_PyEval_EvalFrameDefault python3.11+0x52ddfe"); /* its module, no "(" */
 }
 
 static void test_ubsan(void **state)

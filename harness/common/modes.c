@@ -16,7 +16,8 @@
  * - jemalloc: its heap profiler (attrib.h), its thread caches off (stats.allocated counts a
  *   block in a thread's cache as allocated: stairs of 16 to 32 KiB) and prof_stats on (so
  *   the profiler's own weight is known: probes/je_allocated.h);
- * - lsan: LeakSanitizer preloaded, its exit code one the soak knows. */
+ * - lsan: LeakSanitizer preloaded, its exit code one the soak knows, and each allocation's
+ *   stack taken by the slow unwinder (the fast one needs frame pointers). */
 
 /* why a mode cannot see a problem, where several modes share the reason */
 #define BLIND_WHY_ACCESS "nothing checks memory accesses in this mode: a bad access passes unseen or crashes"
@@ -107,7 +108,10 @@ static const ModeSpec k_modes[MODE_COUNT] = {
         .preload_builtin = PRELOAD_LSAN,
         .preload_cmd = PRELOAD_LSAN,
         .probe = 1,
-        .env = {"LSAN_OPTIONS=exitcode=23{lsan_supp_opt}"},
+        /* the slow unwinder for each allocation's stack: a program built without frame
+         * pointers (Debian's, this project's release build) gives the fast one two frames, or
+         * a third read off a stale frame (an eval_leak run once named outfile_open) */
+        .env = {"LSAN_OPTIONS=exitcode=23:fast_unwind_on_malloc=0{lsan_supp_opt}"},
         .log = "stderr.txt",
         .log_format = LOG_SANITIZER,
         .checks_leaks = 1,

@@ -53,6 +53,11 @@ static int frame_from(const char *from, const char *sep, char *out, size_t cap)
         char *close = strrchr(where, ')'), cwd[PATH_MAX];
         if (close)
             *close = 0;
+        if (*where == '(') { /* no source: its module and offset, "(/usr/bin/python3.11+0x52ddfe)" */
+            where++;
+            for (char *s = where; *s; s++)
+                where = *s == '/' && s[1] ? s + 1 : where;
+        }
         size_t n = getcwd(cwd, sizeof cwd) ? strlen(cwd) : 0;
         if (n && !strncmp(where, cwd, n) && where[n] == '/')
             where += n + 1;
