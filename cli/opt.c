@@ -154,7 +154,15 @@ int opt_parse(const OptTable *t, int argc, char **argv, void *target, OptPositio
 
 void opt_usage(const OptTable *t, FILE *f, int width)
 {
-    for (size_t k = 0; k < t->n; k++) {
+    opt_usage_range(t, t->n ? t->opts[0].name : NULL, NULL, f, width);
+}
+
+void opt_usage_range(const OptTable *t, const char *first, const char *end, FILE *f, int width)
+{
+    size_t from = t->n;
+    for (size_t k = 0; first && k < t->n && from == t->n; k++)
+        from = strcmp(t->opts[k].name, first) ? t->n : k;
+    for (size_t k = from; k < t->n && !(end && !strcmp(t->opts[k].name, end)); k++) {
         const Opt *o = &t->opts[k];
         if (!o->help)
             continue;

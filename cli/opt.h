@@ -72,6 +72,10 @@ const Opt *opt_find(const OptTable *t, const char *arg);
  * help text starting at column width + 3. */
 void opt_usage(const OptTable *t, FILE *f, int width);
 
+/* The same for the rows from the one named first up to, not including, the one named end
+ * (NULL: to the last): a table in groups, each under its own heading. */
+void opt_usage_range(const OptTable *t, const char *first, const char *end, FILE *f, int width);
+
 /* A whole number or a number of a string, within lo..hi: 1 and *out, or 0. */
 int opt_long(const char *s, double lo, double hi, long *out);
 int opt_double(const char *s, double lo, double hi, double *out);

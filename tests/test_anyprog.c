@@ -617,6 +617,17 @@ static void test_install(void **state)
             "grep -q reach_step out/summary.json && test -s out/runs/native-1500/steps.csv",
             t, t, g_prog, t),
         0);
+    /* the installed tool reads as a tool for your program: its help leads with --cmd and the
+     * modes with what each needs, our own workload's options after them; --version */
+    assert_int_equal(
+        test_sh("cd '%s/prefix' && bin/flatmem --help >help.txt && head -1 help.txt | grep -q '^usage: "
+                "flatmem --cmd' && "
+                "test $(grep -n '^  --cmd ' help.txt | cut -d: -f1) -lt $(grep -n '^  --faults ' help.txt | "
+                "cut -d: -f1) && "
+                "grep -q '^  jemalloc .*libjemalloc2' help.txt && ! grep -q 'usage: soak' help.txt && "
+                "bin/flatmem --version | grep -qx 'flatmem [0-9][0-9.]*'",
+                t),
+        0);
 }
 
 /* Resources beyond bytes: a log opened every 50 iterations and never closed is a

@@ -30,6 +30,7 @@ static const ModeSpec k_modes[MODE_COUNT] = {
     {
         .mode = MODE_NATIVE,
         .name = "native",
+        .needs = "nothing more (Linux /proc)",
         .variant = NULL,
         .probe = 1,
         .attaches = 1,
@@ -50,6 +51,7 @@ static const ModeSpec k_modes[MODE_COUNT] = {
     {
         .mode = MODE_ASAN,
         .name = "asan",
+        .needs = "your program built with -fsanitize=address, given as --asan-cmd (the built-in: build/asan)",
         .variant = "asan",
         .own_build = 1,
         .env = {"ASAN_OPTIONS=detect_stack_use_after_return=1:detect_leaks=1:halt_on_error=1:max_uar_stack_"
@@ -66,6 +68,7 @@ static const ModeSpec k_modes[MODE_COUNT] = {
     {
         .mode = MODE_VALGRIND,
         .name = "valgrind",
+        .needs = "valgrind (Debian: valgrind)",
         .variant = "valgrind",
         .probe = 1,
         .memcheck = 1,
@@ -80,6 +83,7 @@ static const ModeSpec k_modes[MODE_COUNT] = {
     {
         .mode = MODE_JEMALLOC,
         .name = "jemalloc",
+        .needs = "libjemalloc.so.2 and jeprof (Debian: libjemalloc2, libjemalloc-dev)",
         .variant = "jemalloc",
         .preload_cmd = PRELOAD_JEMALLOC,
         .probe = 1,
@@ -104,6 +108,7 @@ static const ModeSpec k_modes[MODE_COUNT] = {
     {
         .mode = MODE_LSAN,
         .name = "lsan",
+        .needs = "liblsan.so.0 (Debian: liblsan0)",
         .variant = NULL,
         .preload_builtin = PRELOAD_LSAN,
         .preload_cmd = PRELOAD_LSAN,

@@ -59,6 +59,7 @@ typedef struct ModeSpec {
                           hook goes on its path (python/hook/sitecustomize.py; pyattrib.h) */
     int events; /* the built-in program writes its event log (sites) */
     const char *allocator_note; /* on its charts: whose statistics the red lines are, or NULL */
+    const char *needs; /* for --help: what it needs installed ("valgrind (Debian: valgrind)") */
     /* defaults: the built-in program's modes, and a command's, in this order (0: not) */
     int default_builtin;
     int default_cmd;

@@ -241,47 +241,6 @@ static int set_gone(const Opt *o, const char *v, void *target, char *why, size_t
 
 #define OFF(f) offsetof(Options, f)
 static const Opt k_opts[] = {
-    {"--iters", OPT_CUSTOM, OFF(iters), 1, 1e9, "LIST",
-     "iteration counts, comma- or space-separated (100,500,1000,5000,10000)", set_iters},
-    {"--modes", OPT_CUSTOM, OFF(modes), 0, 0, "LIST",
-     "native,asan,valgrind,jemalloc,lsan (the first four; --cmd: see below)", set_modes},
-    {"--faults", OPT_CUSTOM, OFF(faults), 0, 0, "LIST",
-     "fault builds to run, e.g. none,leak (none): build/<variant>-fault-NAME", set_faults},
-    {"--config", OPT_CUSTOM, OFF(config), 0, 0, "NAME",
-     "the workload each run trains (soak; the list is below)", set_config},
-    {"--resume-iters", OPT_CUSTOM, OFF(resume_iters), 11, 1e9, "LIST",
-     "counts at which each mode also runs from a checkpoint (default: the largest count up to 1000; none)",
-     set_resume},
-    {"--data", OPT_CUSTOM, OFF(data), 0, 0, "FILE", "text to train on (default: the built-in corpus)",
-     set_file},
-    {"--out", OPT_STR, OFF(out), 0, 0, "DIR",
-     "output folder (reports/out/<run-id>; reports/latest then points at it)", NULL},
-    {"--build", OPT_STR, OFF(build), 0, 0, "DIR", "where the variant folders are (build)", NULL},
-    {"--native-variant", OPT_CUSTOM, OFF(native_variant), 0, 0, "release|coverage",
-     "the build native mode runs (coverage: make soak-coverage)", set_word},
-    {"--budget-mb", OPT_LONG, OFF(budget_mb), 1, 1 << 30, "N",
-     "memory budget per run; the watchdog kills a run above it (a quarter of the memory / --jobs)", NULL},
-    {"--timeout", OPT_DOUBLE, OFF(timeout_s), 0.001, 1e7, "S",
-     "seconds per run (default: from the mode, workload and count)", NULL},
-    {"--jobs", OPT_LONG, OFF(jobs), 1, 256, "N", "runs at once (default: the number of cores)", NULL},
-    {"--shard", OPT_CUSTOM, OFF(shard_k), 0, 0, "K/N",
-     "run only the K-th of N deterministic slices of the matrix", set_shard},
-    {"--tolerance-rss-kb", OPT_CUSTOM, 0, 0, 0, "N", NULL, set_gone},
-    {"--tolerance-alloc-kb", OPT_CUSTOM, 0, 0, 0, "N", NULL, set_gone},
-    {"--warmup", OPT_DOUBLE, OFF(tol.warmup_frac), 0, 0.999, "F",
-     "fraction of each run treated as warm-up (0.1)", NULL},
-    {"--no-events", OPT_FLAG, OFF(no_events), 0, 0, NULL,
-     "no event logs (no site attribution for GROWING runs)", NULL},
-    {"--baseline", OPT_CUSTOM, OFF(baseline), 0, 0, "FILE",
-     "compare with a saved summary.json: FAIL on a regression", set_file},
-    {"--baseline-peak-pct", OPT_DOUBLE, OFF(base_peak_pct), 0, 1e5, "P",
-     "allowed rise of a run's peak memory against the baseline (10)", NULL},
-    {"--baseline-time-pct", OPT_DOUBLE, OFF(base_time_pct), 0, 1e5, "P",
-     "allowed rise of its time per iteration (25)", NULL},
-    {"--templates", OPT_STR, OFF(templates), 0, 0, "DIR", "gnuplot chart templates (reports)", NULL},
-    {"--expect-faults", OPT_FLAG, OFF(expect_faults), 0, 0, NULL,
-     "judge fault builds by the detection matrix (make faults)", NULL},
-    {"--program", OPT_STR, OFF(program), 0, 0, "PATH", "tests only: run PATH instead of train_full", NULL},
     {"--cmd", OPT_STR, OFF(cmd), 0, 0, "'PROG ARGS'",
      "soak any program: {iters} becomes each count (docs/any-program.md)", NULL},
     {"--asan-cmd", OPT_STR, OFF(asan_cmd), 0, 0, "'PROG ARGS'",
@@ -312,8 +271,52 @@ static const Opt k_opts[] = {
      "jemalloc mode: heap profile sample every 2^N bytes (17)", NULL},
     {"--py-frames", OPT_LONG, OFF(py_frames), 1, 100, "N",
      "a Python program: frames of each traceback tracemalloc keeps, jemalloc mode (16)", NULL},
+    {"--iters", OPT_CUSTOM, OFF(iters), 1, 1e9, "LIST",
+     "iteration counts, comma- or space-separated (100,500,1000,5000,10000)", set_iters},
+    {"--modes", OPT_CUSTOM, OFF(modes), 0, 0, "LIST",
+     "modes (above): a command's default native,jemalloc,lsan,valgrind (+asan with --asan-cmd); the "
+     "workload's native,asan,valgrind,jemalloc",
+     set_modes},
+    {"--out", OPT_STR, OFF(out), 0, 0, "DIR",
+     "output folder (reports/out/<run-id>; reports/latest then points at it)", NULL},
+    {"--jobs", OPT_LONG, OFF(jobs), 1, 256, "N", "runs at once (default: the number of cores)", NULL},
+    {"--budget-mb", OPT_LONG, OFF(budget_mb), 1, 1 << 30, "N",
+     "memory budget per run; the watchdog kills a run above it (a quarter of the memory / --jobs)", NULL},
+    {"--timeout", OPT_DOUBLE, OFF(timeout_s), 0.001, 1e7, "S",
+     "seconds per run (default: from the mode, workload and count)", NULL},
+    {"--shard", OPT_CUSTOM, OFF(shard_k), 0, 0, "K/N",
+     "run only the K-th of N deterministic slices of the matrix", set_shard},
+    {"--warmup", OPT_DOUBLE, OFF(tol.warmup_frac), 0, 0.999, "F",
+     "fraction of each run treated as warm-up (0.1)", NULL},
+    {"--baseline", OPT_CUSTOM, OFF(baseline), 0, 0, "FILE",
+     "compare with a saved summary.json: FAIL on a regression", set_file},
+    {"--baseline-peak-pct", OPT_DOUBLE, OFF(base_peak_pct), 0, 1e5, "P",
+     "allowed rise of a run's peak memory against the baseline (10)", NULL},
+    {"--baseline-time-pct", OPT_DOUBLE, OFF(base_time_pct), 0, 1e5, "P",
+     "allowed rise of its time per iteration (25)", NULL},
+    {"--templates", OPT_STR, OFF(templates), 0, 0, "DIR", "gnuplot chart templates (reports)", NULL},
     {"--annotate", OPT_CUSTOM, 0, 0, 0, "github|none",
      "workflow annotations and the step summary (github when GITHUB_ACTIONS=true)", set_annotate},
+    {"--faults", OPT_CUSTOM, OFF(faults), 0, 0, "LIST",
+     "fault builds to run, e.g. none,leak (none): build/<variant>-fault-NAME", set_faults},
+    {"--config", OPT_CUSTOM, OFF(config), 0, 0, "NAME",
+     "the workload each run trains (soak; the list is below)", set_config},
+    {"--resume-iters", OPT_CUSTOM, OFF(resume_iters), 11, 1e9, "LIST",
+     "counts at which each mode also runs from a checkpoint (default: the largest count up to 1000; none)",
+     set_resume},
+    {"--data", OPT_CUSTOM, OFF(data), 0, 0, "FILE", "text to train on (default: the built-in corpus)",
+     set_file},
+    {"--build", OPT_STR, OFF(build), 0, 0, "DIR", "where the variant folders are (build)", NULL},
+    {"--native-variant", OPT_CUSTOM, OFF(native_variant), 0, 0, "release|coverage",
+     "the build native mode runs (coverage: make soak-coverage)", set_word},
+    {"--no-events", OPT_FLAG, OFF(no_events), 0, 0, NULL,
+     "no event logs (no site attribution for GROWING runs)", NULL},
+    {"--expect-faults", OPT_FLAG, OFF(expect_faults), 0, 0, NULL,
+     "judge fault builds by the detection matrix (make faults)", NULL},
+    {"--program", OPT_STR, OFF(program), 0, 0, "PATH", "tests only: run PATH instead of train_full", NULL},
+    {"--tolerance-rss-kb", OPT_CUSTOM, 0, 0, 0, "N", NULL, set_gone},
+    {"--tolerance-alloc-kb", OPT_CUSTOM, 0, 0, 0, "N", NULL, set_gone},
+    {"--version", OPT_FLAG, OFF(version), 0, 0, NULL, NULL, NULL},
 };
 static const OptTable k_table = {k_opts, sizeof k_opts / sizeof k_opts[0]};
 
@@ -465,6 +468,8 @@ int options_parse(int argc, char **argv, Options *o)
         o->help = 1;
         return 0;
     }
+    if (rc == OPT_OK && o->version)
+        return 0; /* nothing else is looked at */
     if (rc != OPT_OK) {
         fprintf(stderr, "soak: %s\nTry 'soak --help'.\n", err);
         return 2;
@@ -472,31 +477,46 @@ int options_parse(int argc, char **argv, Options *o)
     return derive(o);
 }
 
-void options_usage(FILE *f)
+void options_usage(FILE *f, const char *prog)
 {
-    fprintf(f, "usage: soak [options]\n"
-               "       soak merge DIR... [--out DIR]\n"
-               "       soak report [DIR] [--baseline FILE] [--templates DIR]\n"
-               "       soak baseline [DIR] [--to FILE] [--force]\n"
-               "       soak workload NAME | soak list faults|modes|workloads\n\n"
-               "Runs build/<variant>/train_full for every iteration count x mode (x fault), each as a\n"
-               "child process under a watchdog, and decides whether memory stays flat. Writes one\n"
-               "folder per run, summary.json, junit.xml and index.html (formats: docs/soak.md).\n\n");
-    opt_usage(&k_table, f, 24);
-    fprintf(f, "  %-24s %s\n", "-h, --help", "this text");
+    fprintf(f,
+            "usage: %s --cmd 'PROG ARGS {iters}' [options]     soak your own program\n"
+            "       %s --cmd 'SERVER {port}' --load 'CLIENT {port} {iters}' --ready-port N [options]\n"
+            "       %s --attach PID --duration S                 watch a process already running\n"
+            "       %s [options]                                 this project's own workload (below)\n"
+            "       %s merge|report|baseline|workload|list ...   (below)\n\n"
+            "Runs your program once for every iteration count x mode, each under a watchdog and\n"
+            "the tools of the field, and decides whether its memory (heap, resident, descriptors,\n"
+            "threads, processes) stays flat; names what grows (a function and line, a Python\n"
+            "line, a process). Writes a folder per run, summary.json, junit.xml and index.html.\n"
+            "docs/any-program.md; formats: docs/soak.md; `man flatmem` after `make install`.\n\n"
+            "Your program:\n",
+            prog, prog, prog, prog, prog);
+    opt_usage_range(&k_table, "--cmd", "--iters", f, 24);
+    fprintf(f, "\nModes (--modes) and what each needs installed:\n");
+    for (int m = 0; m < MODE_COUNT; m++)
+        fprintf(f, "  %-24s %s\n", mode_name((Mode)m), mode_spec((Mode)m)->needs);
+    fprintf(f, "\nThe sweep and its output:\n");
+    opt_usage_range(&k_table, "--iters", "--faults", f, 24);
+    fprintf(f, "  %-24s %s\n  %-24s %s\n", "-h, --help", "this text", "--version", "the version, and stop");
+    fprintf(f, "\nThis project's own workload (without --cmd: build/<variant>/train_full, the\n"
+               "character-level model trained on text; `make soak`):\n");
+    opt_usage_range(&k_table, "--faults", "--version", f, 24);
     fprintf(f, "\nWorkloads (--config):\n");
     workload_list(f);
-    fprintf(f, "\nsoak merge DIR...     combines the run folders of several shards (or soaks) into one\n"
-               "                      summary, re-deriving every verdict from the runs' files; a run\n"
-               "                      found twice is kept once; soaks of other commits, builds or\n"
-               "                      workloads are refused.\n"
-               "soak report [DIR]     rewrites DIR/index.html and its charts (DIR: reports/latest).\n"
-               "soak baseline [DIR]   saves DIR/summary.json (reports/latest) as reports/baseline.json;\n"
-               "                      only a complete soak that passed, unless --force.\n"
-               "soak workload NAME    prints the train_full arguments of a workload, one per line.\n"
-               "soak list KIND        prints the valid fault, mode or workload names, one per line.\n\n"
-               "Verdicts: FLAT, GROWING, ERROR (sanitizer or Valgrind report), CRASHED, TIMEOUT,\n"
-               "OVER_BUDGET, NOT_RUN (interrupted). Overall: PASS, FAIL or INCOMPLETE.\n"
-               "Exit status: 0 PASS, 1 FAIL or INCOMPLETE, 2 bad usage or input, 130/143 interrupted by\n"
-               "SIGINT/SIGTERM (children stopped, finished runs kept, summary says INCOMPLETE).\n");
+    fprintf(f,
+            "\n%s merge DIR...  combines the run folders of several shards (or soaks) into one\n"
+            "                      summary, re-deriving every verdict from the runs' files; a run\n"
+            "                      found twice is kept once; soaks of other commits, builds or\n"
+            "                      workloads are refused.\n"
+            "%s report [DIR]  rewrites DIR/index.html and its charts (DIR: reports/latest).\n"
+            "%s baseline [DIR] saves DIR/summary.json (reports/latest) as reports/baseline.json;\n"
+            "                      only a complete soak that passed, unless --force.\n"
+            "%s workload NAME prints the train_full arguments of a workload, one per line.\n"
+            "%s list KIND     prints the valid fault, mode or workload names, one per line.\n\n"
+            "Verdicts: FLAT, GROWING, ERROR (sanitizer or Valgrind report), CRASHED, TIMEOUT,\n"
+            "OVER_BUDGET, NOT_RUN (interrupted). Overall: PASS, FAIL or INCOMPLETE.\n"
+            "Exit status: 0 PASS, 1 FAIL or INCOMPLETE, 2 bad usage or input, 130/143 interrupted by\n"
+            "SIGINT/SIGTERM (children stopped, finished runs kept, summary says INCOMPLETE).\n",
+            prog, prog, prog, prog, prog);
 }

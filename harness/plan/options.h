@@ -13,6 +13,9 @@
 #include "verdicts.h"
 #include "workload.h"
 
+/* `flatmem --version`: bumped with each change users see (docs/soak.md, "Changes") */
+#define FLATMEM_VERSION "0.23.0"
+
 #define MAX_ITERS 16
 #define MAX_FAULTS 16
 
@@ -44,6 +47,7 @@ typedef struct Options {
     const char *templates; /* the gnuplot chart templates */
     int expect_faults;
     int help;
+    int version; /* --version: print it and stop */
     /* any program (docs/any-program.md) */
     const char *cmd; /* --cmd: the command template ({iters}); NULL: train_full */
     const char *asan_cmd; /* --asan-cmd: the same program built with ASan */
@@ -72,7 +76,7 @@ typedef struct Options {
 int options_parse(int argc, char **argv, Options *o);
 
 /* The --help text. */
-void options_usage(FILE *f);
+void options_usage(FILE *f, const char *prog);
 
 /* Splits a comma/space list into at most max tokens of out; returns how many, -1 when
  * there are more or one is longer than 31 characters. */
