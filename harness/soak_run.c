@@ -90,7 +90,7 @@ int soak_main(int argc, char **argv)
     static Options o;
     static Run runs[PLAN_MAX_RUNS];
     int rc = options_parse(argc, argv, &o);
-    const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+    const char *prog = path_last(argv[0]);
     if (!rc && o.version) {
         printf("%s %s\n", prog, FLATMEM_VERSION);
         return 0;

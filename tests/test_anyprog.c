@@ -879,6 +879,19 @@ static void test_python_lines_named(void **state)
                      grows[i].code);
         expect_rate(p, grows[i].truth);
         assert_true(json_is_true(json_object_get(p, "fails")));
+        /* the native run sees it too (the interpreter's teardown after the last step is not
+         * read as the last step's memory), and the lines come from the snapshots at the step
+         * marks 2500 and 20000 (FLATMEM_ITERS), not from ones placed by the clock */
+        size_t k2;
+        json_t *m;
+        int native = 0;
+        json_array_foreach(json_object_get(p, "seen_by"), k2, m) native |=
+            !strcmp(json_string_value(m), "native");
+        if (!native)
+            fail_msg("%s: not seen by the native run: %s", grows[i].behaviour, str(p, "summary"));
+        if (test_sh("grep -q '^# .* span=17500$' '%s/%s/runs/jemalloc-20000/pygrowth.tsv'", test_tmpdir(),
+                    grows[i].behaviour))
+            fail_msg("%s: the snapshots compared are not those of steps 2500 and 20000", grows[i].behaviour);
     }
     assert_int_equal(soak_cmd("pynative", "/usr/bin/python3 tests/programs/pyprog.py native {iters}",
                               "--iters 20000 --modes native,jemalloc"),

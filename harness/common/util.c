@@ -136,3 +136,16 @@ int remove_tree(const char *path)
         closedir(d);
     return rmdir(path) == 0 ? rc : -1;
 }
+
+const char *path_last(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+const char *path_here(const char *path)
+{
+    char cwd[PATH_MAX];
+    size_t n = getcwd(cwd, sizeof cwd) ? strlen(cwd) : 0;
+    return n && !strncmp(path, cwd, n) && path[n] == '/' ? path + n + 1 : path;
+}

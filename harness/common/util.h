@@ -31,6 +31,14 @@ int parse_double(const char *s, double lo, double hi, double *out);
 /* "42s", "3m05s", "1h02m". */
 void fmt_duration(char *out, size_t cap, double seconds);
 
+/* The last part of a path: "python3.11" of "/usr/bin/python3.11" (path itself without a '/'). */
+const char *path_last(const char *path);
+
+/* A path below the current folder (where the soak runs: the project, or the workspace of a
+ * program of one's own) relative to it, as the repository names the file ("engine/ops.c");
+ * any other path as it is. A pointer into path. */
+const char *path_here(const char *path);
+
 /* "1.5 KiB", "91.6 MiB", "2.1 GiB" */
 void fmt_bytes(char *out, size_t cap, double bytes);
 

@@ -282,10 +282,7 @@ static void location_of(const char *table, const char *function, char *out, size
             (name[strlen(function)] != ' ' || cum <= best))
             continue;
         best = cum;
-        const char *where = strstr(sp + 1, "??") ? "" : sp + 1;
-        char cwd[PATH_MAX];
-        size_t n = getcwd(cwd, sizeof cwd) ? strlen(cwd) : 0; /* relative to where the soak runs */
-        snprintf(out, cap, "%s", n && !strncmp(where, cwd, n) && where[n] == '/' ? where + n + 1 : where);
+        snprintf(out, cap, "%s", strstr(sp + 1, "??") ? "" : path_here(sp + 1));
     }
     if (f)
         fclose(f);

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util.h"
+
 /* Copies the line starting at p (without its newline) into dst. */
 static void copy_line(char *dst, size_t cap, const char *p)
 {
@@ -46,21 +48,14 @@ static int frame_from(const char *from, const char *sep, char *out, size_t cap)
     char buf[512];
     copy_line(buf, sizeof buf, from);
     char *cut = strstr(buf, sep);
-    char *where = "";
+    const char *where = "";
     if (cut) {
         *cut = 0;
-        where = cut + strlen(sep);
-        char *close = strrchr(where, ')'), cwd[PATH_MAX];
+        char *place = cut + strlen(sep), *close = strrchr(place, ')');
         if (close)
             *close = 0;
-        if (*where == '(') { /* no source: its module and offset, "(/usr/bin/python3.11+0x52ddfe)" */
-            where++;
-            for (char *s = where; *s; s++)
-                where = *s == '/' && s[1] ? s + 1 : where;
-        }
-        size_t n = getcwd(cwd, sizeof cwd) ? strlen(cwd) : 0;
-        if (n && !strncmp(where, cwd, n) && where[n] == '/')
-            where += n + 1;
+        /* no source: its module and offset, "(/usr/bin/python3.11+0x52ddfe)" */
+        where = path_here(*place == '(' ? path_last(place + 1) : place);
     }
     join2(out, cap, buf, where);
     return 1;
@@ -76,15 +71,14 @@ static int asan_frame(const char *line, char *out, size_t cap)
         return 0;
     char buf[512];
     copy_line(buf, sizeof buf, line);
-    const char *in = strstr(buf, " in "), *open = strchr(buf, '(');
+    const char *in = strstr(buf, " in ");
+    char *open = strchr(buf, '(');
     if (in)
         return frame_from(line + (in - buf) + 4, " ", out, cap);
     if (!open)
         return 0;
-    const char *base = open + 1; /* the module's last part and the offset */
-    for (const char *s = base; *s && *s != ')'; s++)
-        base = *s == '/' ? s + 1 : base;
-    snprintf(out, cap, "%.*s", (int)strcspn(base, ")"), base);
+    open[strcspn(open, ")")] = 0; /* the module's last part and the offset */
+    snprintf(out, cap, "%s", path_last(open + 1));
     return 1;
 }
 

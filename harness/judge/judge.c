@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,6 +254,20 @@ static int pages_grow(const Run *r)
     return r->verdict == V_GROWING && (r->kind == KIND_NON_HEAP_GROWTH || r->kind == KIND_UNEXPLAINED_GROWTH);
 }
 
+/* Adds a line to the run's note (after "; "), unless the note says it already (a run
+ * attributed again after its finer re-run). */
+__attribute__((format(printf, 2, 3))) static void note_add(Run *r, const char *fmt, ...)
+{
+    char line[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    size_t len = strlen(r->note);
+    if (!strstr(r->note, line))
+        snprintf(r->note + len, sizeof r->note - len, "%s%s", len ? "; " : "", line);
+}
+
 static int by_rate(const void *a, const void *b)
 {
     const StackGrowth *x = a, *y = b;
@@ -277,10 +292,7 @@ static int python_lines(Run *r, const char *dir, int n_native)
     char why[200];
     int n = pyattrib(dir, r->iters, all, ATTRIB_MAX, &traced, why, sizeof why);
     if (n <= 0) {
-        size_t len = strlen(r->note);
-        if (!strstr(r->note, "Python lines not named"))
-            snprintf(r->note + len, sizeof r->note - len, "%sPython lines not named: %s", len ? "; " : "",
-                     why);
+        note_add(r, "Python lines not named: %s", why);
         return n_native;
     }
     double heap = n_native && r->stacks[0].share > 0 ? r->stacks[0].bytes_per_iter / r->stacks[0].share : 0;
@@ -291,13 +303,12 @@ static int python_lines(Run *r, const char *dir, int n_native)
         all[n] = r->stacks[i];
         all[n++].traced |= !outside;
     }
-    size_t len = strlen(r->note);
-    if (outside && !strstr(r->note, "outside Python's allocators"))
-        snprintf(
-            r->note + len, sizeof r->note - len,
-            "%sthe heap grew %.0f bytes/iteration (jemalloc's profiles), tracemalloc traced %.0f: the rest "
-            "is outside Python's allocators (a C extension's own), named by its native stacks",
-            len ? "; " : "", heap, traced);
+    if (outside)
+        note_add(
+            r,
+            "the heap grew %.0f bytes/iteration (jemalloc's profiles), tracemalloc traced %.0f: the rest is "
+            "outside Python's allocators (a C extension's own), named by its native stacks",
+            heap, traced);
     qsort(all, (size_t)n, sizeof all[0], by_rate);
     n = n < ATTRIB_MAX ? n : ATTRIB_MAX;
     memcpy(r->stacks, all, (size_t)n * sizeof all[0]);
@@ -413,15 +424,6 @@ static double read_ms_per_iter(const Run *r)
     return ms;
 }
 
-static void note_traced(Run *r)
-{
-    size_t len = strlen(r->note);
-    snprintf(r->note + len, sizeof r->note - len,
-             "%sPython traced (tracemalloc): resident memory charted, not judged (it holds the pages of the "
-             "tracer's snapshots)",
-             len ? "; " : "");
-}
-
 void run_evaluate(Run *r, const Tolerance *t)
 {
     char path[PATH_MAX + 32], err[256] = "";
@@ -452,7 +454,8 @@ void run_evaluate(Run *r, const Tolerance *t)
         find_grower(r, t, judge_rss);
     read_note(r);
     if (traced && mode_spec(r->mode)->judges_memory)
-        note_traced(r);
+        note_add(r, "Python traced (tracemalloc): resident memory charted, not judged (it holds the pages of "
+                    "the tracer's snapshots)");
     if (r->an.peak_rss > (double)r->peak_rss_bytes && r->an.peak_rss < 1e18)
         r->peak_rss_bytes = (uint64_t)r->an.peak_rss;
     read_finding(r);

@@ -26,7 +26,7 @@ static double own_memory(const char *dir, const char *file)
     double own = NAN, v;
     snprintf(path, sizeof path, "%s/pydumps.csv", dir);
     FILE *f = fopen(path, "r");
-    const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+    const char *base = path_last(file);
     while (f && fgets(line, sizeof line, f))
         if (sscanf(line, "%*[^,],%127[^,],%*f,%lf", name, &v) == 2 && !strcmp(name, base))
             own = v;
@@ -35,30 +35,15 @@ static double own_memory(const char *dir, const char *file)
     return own;
 }
 
-/* A path relative to where the soak runs when it is below it. */
-static void relative(const char *path, char *out, size_t cap)
-{
-    char cwd[PATH_MAX];
-    size_t n = getcwd(cwd, sizeof cwd) ? strlen(cwd) : 0;
-    snprintf(out, cap, "%s", n && !strncmp(path, cwd, n) && path[n] == '/' ? path + n + 1 : path);
-}
-
 /* One row of pygrowth.tsv ("bytes per_iter blocks function file:line text callers library")
  * into g. 1 when it is one. */
 static int read_row(char *line, StackGrowth *g, double total)
 {
-    char *f[8];
+    char *f[8], *rest = line;
     int n = 0;
     line[strcspn(line, "\n")] = 0;
-    for (char *p = line; n < 8; n++) {
-        f[n] = p;
-        p = strchr(p, '\t');
-        if (!p) {
-            n++;
-            break;
-        }
-        *p++ = 0;
-    }
+    while (n < 8 && rest)
+        f[n++] = strsep(&rest, "\t");
     if (n < 8 || line[0] == '#')
         return 0;
     memset(g, 0, sizeof *g);
@@ -68,10 +53,10 @@ static int read_row(char *line, StackGrowth *g, double total)
     g->share = total > 0 ? g->bytes / total : 0;
     g->heaviest = g->bytes;
     snprintf(g->function, sizeof g->function, "%s", f[3]);
-    relative(f[4], g->where, sizeof g->where);
+    snprintf(g->where, sizeof g->where, "%s", path_here(f[4]));
     snprintf(g->code, sizeof g->code, "%s", f[5]);
-    snprintf(g->callers, sizeof g->callers, "%s%s", f[6],
-             atoi(f[7]) ? (f[6][0] ? " (library)" : "(library)") : "");
+    snprintf(g->callers, sizeof g->callers, "%s%s%s", f[6], f[6][0] && atoi(f[7]) ? " " : "",
+             atoi(f[7]) ? "(library)" : "");
     return g->bytes > 0;
 }
 

@@ -162,7 +162,7 @@ static void stacks(FILE *f, const Problem *p, int index, const char *dir)
     char in[PATH_MAX + 64], out[PATH_MAX + 32], title[200], err[512], src[PATH_MAX + 16], line[300];
     attrib_source_dir(r->dir, src, sizeof src);
     /* a line of Python: its tracebacks (flatmem_pytrace.py), the line's frame "f file.py:N" in red */
-    const char *base = strrchr(p->location, '/') ? strrchr(p->location, '/') + 1 : p->location;
+    const char *base = path_last(p->location);
     snprintf(line, sizeof line, "%s %s", p->function, base);
     snprintf(in, sizeof in, "%s/%s", src, p->python ? "pygrowth.collapsed" : "growth.collapsed");
     snprintf(out, sizeof out, "%s/charts/flame-%d.svg", dir, index);

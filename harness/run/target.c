@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "util.h"
 #include "workload.h"
 
 #if defined(__x86_64__)
@@ -112,7 +113,7 @@ static void find_program(const char *name, char *out, size_t cap)
  * whose first line runs one ("#!/usr/bin/env python3", a pyenv shim is named python3). */
 static int is_python_file(const char *path)
 {
-    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    const char *base = path_last(path);
     if (!strncmp(base, "python", 6) || !strncmp(base, "pypy", 4))
         return 1;
     char line[256] = "";
@@ -125,14 +126,19 @@ static int is_python_file(const char *path)
     return strstr(line, "python") != NULL;
 }
 
+/* 1 when a command's first word is `env` (env [-flags] [NAME=VALUE]... PROGRAM). */
+static int runs_env(const Argv *a)
+{
+    return a->n && !strcmp(path_last(a->v[0]), "env");
+}
+
 int target_is_python(const Options *o)
 {
     Argv a;
     if (!o->cmd || cmd_words(o->cmd, 1, 0, &a) <= 0)
         return 0;
     int k = 0;
-    const char *base = strrchr(a.v[0], '/') ? strrchr(a.v[0], '/') + 1 : a.v[0];
-    if (!strcmp(base, "env")) /* env [-flags] [NAME=VALUE]... PROGRAM */
+    if (runs_env(&a))
         for (k = 1; k < a.n && (a.v[k][0] == '-' || strchr(a.v[k], '=')); k++)
             ;
     char prog[PATH_MAX];
@@ -367,8 +373,7 @@ void target_launch(const Options *o, const Run *r, Launch *l)
     if (target_is_cmd(o)) {
         Argv words;
         cmd_words(mode_spec(r->mode)->own_build ? o->asan_cmd : o->cmd, r->iters, r->port, &words);
-        const char *base = words.n && strrchr(words.v[0], '/') ? strrchr(words.v[0], '/') + 1 : "";
-        int env = words.n && (!strcmp(words.v[0], "env") || !strcmp(base, "env"));
+        int env = runs_env(&words);
         for (int i = 0; i < words.n; i++) {
             char path[PATH_MAX * 2 + 16]; /* `env PYTHONPATH=src python3 ...`: the soak's folders first */
             if (env && i > 0 && !strncmp(words.v[i], "PYTHONPATH=", 11) &&
