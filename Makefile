@@ -100,7 +100,7 @@ PROBE_OBJ := $(PROBE_SRC:probes/%.c=$(BUILD)/obj/probes/%.o)
 # cli/: the option-table parser every program uses (libc only)
 CLI_SRC := $(wildcard cli/*.c)
 CLI_OBJ := $(CLI_SRC:cli/%.c=$(BUILD)/obj/cli/%.o)
-APP_SRC := $(filter-out app/train_full.c app/generate.c app/tokenize.c,$(wildcard app/*.c))
+APP_SRC := $(filter-out app/train_full.c app/generate.c app/tokenize.c app/serve.c,$(wildcard app/*.c))
 APP_OBJ := $(APP_SRC:app/%.c=$(BUILD)/obj/app/%.o)
 # harness/: the soak's stages, a folder each, in the order data flows (docs/design.md);
 # harness/*.c run them (the soak's commands)
@@ -129,7 +129,7 @@ endif
 # the compiler writes each object's header dependencies next to it (-MMD -MP)
 DEPS := $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d $(BUILD)/obj/*/*/*.d)
 
-.PHONY: check false-alarms tokenize soak-tokenize soak-generate bench-bpe bench-attrib install uninstall print-tests soak-coverage bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help
+.PHONY: check false-alarms tokenize serve soak-serve bench-serve soak-tokenize soak-generate bench-bpe bench-attrib install uninstall print-tests soak-coverage bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help
 .DEFAULT_GOAL := all
 
 all: release
@@ -139,13 +139,16 @@ release asan valgrind jemalloc:
 
 variants: release asan valgrind jemalloc
 
-build: $(BUILD)/train_full $(BUILD)/generate $(BUILD)/tokenize $(BUILD)/probe-dump $(BUILD)/soak $(BUILD)/libflatmem-probe.so $(BUILD)/libengine.a $(TEST_BIN) $(TEST_PROGRAMS) $(BUILD)/tests/victim $(BUILD)/flags.txt
+build: $(BUILD)/train_full $(BUILD)/generate $(BUILD)/serve $(BUILD)/tokenize $(BUILD)/probe-dump $(BUILD)/soak $(BUILD)/libflatmem-probe.so $(BUILD)/libengine.a $(TEST_BIN) $(TEST_PROGRAMS) $(BUILD)/tests/victim $(BUILD)/flags.txt
 
 # only the training program (fault builds need nothing else)
 train: $(BUILD)/train_full $(BUILD)/flags.txt
 
 # the tokenizer program alone (a fault build of the tokenizer: FAULT=bpe_leak)
 tokenize: $(BUILD)/tokenize $(BUILD)/flags.txt
+
+# the server alone (a fault build of the server: FAULT=slot_leak or FAULT=keep_requests)
+serve: $(BUILD)/serve $(BUILD)/flags.txt
 
 # where `make train` puts the training program for this VARIANT and FAULT (for bisect)
 print-train:
@@ -195,7 +198,7 @@ LIB_APP := $(SHARED_BUILD)/libapp.a
 LIB_CLI := $(SHARED_BUILD)/libcli.a
 LIB_PROBES := $(SHARED_BUILD)/libprobes.a
 # the variant's own objects and libraries, made (or found up to date) by make itself
-$(OBJ_APP)/train_full.o $(OBJ_APP)/tokenize.o $(OBJ_APP)/generate.o $(LIB_APP) $(LIB_CLI) $(LIB_PROBES) \
+$(OBJ_APP)/train_full.o $(OBJ_APP)/tokenize.o $(OBJ_APP)/generate.o $(OBJ_APP)/serve.o $(LIB_APP) $(LIB_CLI) $(LIB_PROBES) \
   $(SHARED_BUILD)/libengine.a: FORCE
 	@$(MAKE) -s --no-print-directory VARIANT=$(VARIANT) FAULT=none PROBES=$(PROBES) $@
 # the variant's engine with this build's fault.o in place of its own
@@ -208,6 +211,10 @@ $(BUILD)/train_full: $(OBJ_APP)/train_full.o $(LIB_APP) $(LIB_CLI) $(LIB_PROBES)
 
 $(BUILD)/generate: $(OBJ_APP)/generate.o $(LIB_APP) $(LIB_CLI) $(BUILD)/libengine.a
 	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
+
+# the completions server (docs/serve.md): HTTP from libmicrohttpd, JSON from jansson
+$(BUILD)/serve: $(OBJ_APP)/serve.o $(LIB_APP) $(LIB_CLI) $(BUILD)/libengine.a
+	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ -lmicrohttpd $(JSON_LIBS) $(LIBS_ALL)
 
 $(BUILD)/tokenize: $(OBJ_APP)/tokenize.o $(LIB_CLI) $(LIB_PROBES) $(BUILD)/libengine.a
 	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
@@ -324,6 +331,18 @@ soak-generate: deps
 	@build/release/soak --cmd "build/release/generate --checkpoint $(GEN_CKPT) --tokens {iters} --quiet" \
 	  --asan-cmd "build/asan/generate --checkpoint $(GEN_CKPT) --tokens {iters} --quiet" \
 	  --modes native,asan,valgrind,jemalloc,lsan --iters "$(or $(ITERS),1000 10000 50000)" $(if $(OUT),--out "$(OUT)")
+
+# the completions server soaked under load (docs/serve.md): build/<variant>/serve on a
+# --tiny checkpoint, tools/serve-load sending 100 to 10000 requests, 4 at once, with bad
+# requests and streams cut mid-answer mixed in, in every mode (ITERS=, MODES=, OUT=)
+SERVE_CMD = --port {port} --slots 8 --quiet --checkpoint $(GEN_CKPT)
+ALL_MODES := native,asan,valgrind,jemalloc,lsan
+soak-serve: deps
+	@$(MAKE) --no-print-directory release asan FAULT=none
+	@test -s $(GEN_CKPT) || build/release/train_full --tiny 300 --quiet --save $(GEN_CKPT) >/dev/null
+	@build/release/soak --cmd "build/release/serve $(SERVE_CMD)" --asan-cmd "build/asan/serve $(SERVE_CMD)" \
+	  --load "tools/serve-load {port} {iters} 4" --step-regex 'done ([0-9]+)' \
+	  --modes $(or $(MODES),$(ALL_MODES)) --iters "$(or $(ITERS),100 1000 10000)" $(if $(OUT),--out "$(OUT)")
 
 # tokenizer training soaked as any program (docs/tokenizer.md): build/<variant>/tokenize to
 # 100, 1000 and 3000 merges of DATA (the Shakespeare corpus) in every mode; a merge is a step
@@ -485,6 +504,7 @@ help:
 	@echo "make fuzz         (make fuzz-build: only build them) libFuzzer on the readers, the CLI parser, the data loader, checkpoints (FUZZ_SECONDS=60)"
 	@echo "make false-alarms the clean engine and clean programs soaked many times: any not-PASS is a false alarm"
 	@echo "make soak-generate generation (generate) soaked as any program, 1000 to 50000 tokens, every mode"
+	@echo "make soak-serve    the completions server (serve) under load, 100 to 10000 requests, every mode"
 	@echo "make soak-tokenize tokenizer training (tokenize) soaked as any program, 100 to 3000 merges (DATA=FILE)"
 	@echo "make bench-bpe    the BPE tokenizer: training time to 512, 1024, 4096 tokens, encode speed (DATA=FILE)"
 	@echo "make tokenize     build the tokenize program alone (a tokenizer fault build: FAULT=bpe_leak)"

@@ -19,10 +19,9 @@
 #include "blas_select.h"
 #include "opt.h"
 #include "../include/flatmem.h"
-#include "bpe.h"
-#include "checkpoint.h"
 #include "generate.h"
 #include "mem.h"
+#include "textmodel.h"
 
 typedef struct Opts {
     const char *checkpoint, *tokenizer_file, *prompt;
@@ -33,10 +32,7 @@ typedef struct Opts {
 } Opts;
 
 typedef struct Model {
-    GPT m;
-    CkptMeta meta;
-    Bpe bpe;
-    int16_t stoi[256]; /* characters: byte -> token */
+    TextModel tm;
     Generator g;
     unsigned long long step; /* tokens generated so far (soak steps) */
 } Model;
@@ -100,87 +96,50 @@ static int parse(int argc, char **argv, Opts *o)
     return 0;
 }
 
-/* The checkpoint and its tokenizer. Exit status. */
+/* The checkpoint and its tokenizer (app/textmodel.h). Exit status. */
 static int load(const Opts *o, Model *md)
 {
-    const char *why = "";
-    FILE *f = fopen(o->checkpoint, "rb");
-    if (!f)
-        return bad("--checkpoint", o->checkpoint, strerror(errno));
-    EngErr e = ckpt_load(f, &md->m, &md->meta, &why);
-    fclose(f);
-    if (e)
-        return e == ENG_ENOMEM ? (fprintf(stderr, "generate: out of memory\n"), 1)
-                               : bad("--checkpoint", o->checkpoint, why);
-    if (md->meta.tokenizer == CKPT_TOKENIZER_BPE) {
-        if (!o->tokenizer_file)
-            return bad("--checkpoint", o->checkpoint, "was trained on BPE tokens: give its --tokenizer-file");
-        f = fopen(o->tokenizer_file, "rb");
-        if (!f)
-            return bad("--tokenizer-file", o->tokenizer_file, strerror(errno));
-        e = bpe_load(f, &md->bpe, &why);
-        fclose(f);
-        if (e)
-            return bad("--tokenizer-file", o->tokenizer_file, why);
-        if (bpe_hash(&md->bpe) != md->meta.tokenizer_hash || md->bpe.vocab != md->m.cfg.vocab)
-            return bad("--tokenizer-file", o->tokenizer_file,
-                       "is not the tokenizer the checkpoint was trained with");
-    } else if (o->tokenizer_file) {
-        return bad("--tokenizer-file", o->tokenizer_file,
-                   "the checkpoint was trained on characters: leave it out");
+    char why[600];
+    int rc = tm_load(&md->tm, o->checkpoint, o->tokenizer_file, why, sizeof why);
+    if (rc) {
+        fprintf(stderr, "generate: %s\n", why);
+        return rc;
     }
-    for (int b = 0; b < 256; b++)
-        md->stoi[b] = -1;
-    for (int t = 0; t < md->meta.vocab && md->meta.tokenizer == CKPT_TOKENIZER_CHAR; t++)
-        md->stoi[md->meta.itos[t]] = (int16_t)t;
-    if (gen_init(&md->g, &md->m) != ENG_OK) {
+    if (gen_init(&md->g, &md->tm.m) != ENG_OK) {
         fprintf(stderr, "generate: out of memory\n");
         return 1;
     }
     return 0;
 }
 
-/* Feeds the prompt's tokens. 0, or 2 after a message (a byte the characters never had). */
+/* Feeds the prompt's tokens. 0, 1 out of memory, or 2 after a message (a byte the
+ * characters never had). */
 static int feed_prompt(Model *md, const char *prompt)
 {
     size_t len = strlen(prompt);
     if (!len)
         prompt = "\n", len = 1; /* documented: an empty prompt starts a new line */
     gen_reset(&md->g);
-    if (md->meta.tokenizer == CKPT_TOKENIZER_BPE) {
-        int32_t ids[256];
-        for (size_t pos = 0; pos < len;) { /* piece by piece: a fixed buffer whatever the prompt */
-            size_t p = bpe_piece((const uint8_t *)prompt + pos, len - pos);
-            size_t n = bpe_encode(&md->bpe, (const uint8_t *)prompt + pos, p, ids, 256);
-            for (size_t i = 0; i < n; i++)
-                gen_feed(&md->g, ids[i]);
-            pos += p;
-        }
-        return 0;
+    int32_t *ids = malloc(len * sizeof *ids); /* a token has at least one byte */
+    if (!ids) {
+        fprintf(stderr, "generate: out of memory\n");
+        return 1;
     }
-    for (size_t i = 0; i < len; i++) {
-        int t = md->stoi[(uint8_t)prompt[i]];
-        if (t < 0) {
-            fprintf(stderr,
-                    "generate: the prompt has a byte the model never saw in training: 0x%02x ('%c'); "
-                    "use only characters of its training text\n",
-                    (uint8_t)prompt[i], prompt[i] >= 32 && prompt[i] < 127 ? prompt[i] : '?');
-            return 2;
-        }
-        gen_feed(&md->g, t);
-    }
-    return 0;
+    char why[300];
+    long n = tm_encode(&md->tm, prompt, len, ids, len, why, sizeof why);
+    if (n < 0)
+        fprintf(stderr, "generate: %s\n", why);
+    for (long i = 0; i < n; i++)
+        gen_feed(&md->g, ids[i]);
+    free(ids);
+    return n < 0 ? 2 : 0;
 }
 
 static void emit(const Model *md, int32_t t)
 {
-    if (md->meta.tokenizer == CKPT_TOKENIZER_BPE) {
-        size_t n;
-        const uint8_t *p = bpe_token(&md->bpe, t, &n);
-        fwrite(p, 1, n, stdout);
-    } else {
-        putchar(md->meta.itos[t]);
-    }
+    size_t n;
+    const char *p = tm_token(&md->tm, t, &n);
+    fwrite(p, 1, n, stdout);
 }
 
 static double now_s(void)
@@ -238,7 +197,7 @@ int main(int argc, char **argv)
             rc = 0;
     }
     gen_free(&md.g);
-    bpe_free(&md.bpe);
-    gpt_destroy(&md.m);
+    if (md.tm.m.cfg.vocab)
+        tm_free(&md.tm);
     return rc;
 }

@@ -177,3 +177,48 @@ void fault_bpe_merge(void)
 #else
 void fault_bpe_merge(void) {}
 #endif
+
+#ifdef ENGINE_FAULT_SLOT_LEAK
+int fault_slot_leak(void)
+{
+    return 1;
+}
+#else
+int fault_slot_leak(void)
+{
+    return 0;
+}
+#endif
+
+#ifdef ENGINE_FAULT_KEEP_REQUESTS
+typedef struct Kept {
+    struct Kept *next;
+    size_t bytes;
+} Kept;
+static Kept *g_kept;
+static void kept_free(void)
+{
+    while (g_kept) {
+        Kept *k = g_kept;
+        g_kept = k->next;
+        mem_free(k, k->bytes, "fault.keep_requests");
+    }
+}
+void fault_request_text(const char *prompt, size_t prompt_len, const char *text, size_t len)
+{
+    size_t bytes = sizeof(Kept) + prompt_len + len;
+    Kept *k = mem_alloc(bytes, "fault.keep_requests");
+    if (!k)
+        return;
+    if (!g_kept)
+        atexit(kept_free);
+    memcpy(k + 1, prompt, prompt_len);
+    memcpy((char *)(k + 1) + prompt_len, text, len);
+    k->bytes = bytes, k->next = g_kept, g_kept = k;
+}
+#else
+void fault_request_text(const char *prompt, size_t prompt_len, const char *text, size_t len)
+{
+    (void)prompt, (void)prompt_len, (void)text, (void)len;
+}
+#endif

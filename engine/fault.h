@@ -11,6 +11,7 @@
 #ifndef ENGINE_FAULT_H
 #define ENGINE_FAULT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct Arena;
@@ -70,5 +71,16 @@ void fault_bpe_merge(void);
  * cache then starts at 16 positions, grows by 16 when full instead of refilling (site
  * gen.cache), and a new text does not empty it: every token ever fed stays in it. */
 int fault_kv_grow(void);
+
+/* app/serve.c, the engine thread, when a slot whose client went away mid-answer is ended.
+ * slot_leak: 1: the slot's generator (its key/value cache and scratch, sites gen.cache and
+ * gen.scratch) is dropped instead of freed, and the pool gets a fresh one for the next
+ * request: one cache lost per disconnected client. Else 0. */
+int fault_slot_leak(void);
+
+/* app/serve.c, the engine thread, when a request's answer is complete, with its prompt and
+ * generated text. keep_requests: a copy of both, kept in a list that is never emptied (site
+ * fault.keep_requests): reachable to the end, freed at exit, so no leak checker names it. */
+void fault_request_text(const char *prompt, size_t prompt_len, const char *text, size_t len);
 
 #endif

@@ -1,0 +1,765 @@
+/* serve - an HTTP/1.1 server of completions on the engine (docs/serve.md).
+ *
+ *   serve --checkpoint FILE [--tokenizer-file FILE] [--host ADDR] [--port N] [--slots N]
+ *
+ * POST /v1/completions, GET /health, GET /metrics (Prometheus text), GET / (a chat page).
+ *
+ * Threads. libmicrohttpd runs a thread per connection; those threads read requests, check
+ * them and wait for text. One engine thread does every piece of engine work (gen_init,
+ * gen_feed, gen_sample, gen_free: the engine's allocation counters belong to one thread),
+ * a token for each busy slot in turn, so several answers advance together and share the
+ * model's weights. A slot holds one answer: its generator (key/value cache), the text so
+ * far and where its reader is. Everything shared is under one mutex (g.mu); `work` wakes
+ * the engine, `progress` the readers.
+ *
+ * A slot is taken when a request is accepted and given back when both the engine is done
+ * with it and its response is gone (sent, or the client left: then the engine stops the
+ * answer at its next token). With every slot busy a request gets 503 with Retry-After: no
+ * queue, so that memory and latency stay bounded by --slots and clients or a balancer
+ * decide what to do (docs/serve.md says why).
+ *
+ * Each request answered is a step for the flatmem soak (include/flatmem.h).
+ * Exit 0 after SIGTERM or SIGINT (answers in flight are ended, "finish_reason": "shutdown",
+ * everything freed); 2 on bad usage; 1 when it cannot listen or memory runs out. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../include/flatmem.h"
+#include "blas_select.h"
+#include "fault.h"
+#include "generate.h"
+#include "mem.h"
+#include "opt.h"
+#include "serve_page.h"
+#include "serve_req.h"
+#include "textmodel.h"
+
+typedef struct Opts {
+    const char *checkpoint, *tokenizer_file, *host;
+    long port, slots, max_tokens, default_tokens, max_connections, max_body_kb, read_timeout;
+    int quiet;
+} Opts;
+
+enum { SLOT_FREE, SLOT_NEW, SLOT_RUNNING, SLOT_DONE };
+
+typedef struct Slot {
+    int state;
+    ServeReq req;
+    int32_t *ids; /* the prompt's tokens */
+    long n_ids;
+    Generator g;
+    int g_live; /* g holds a cache */
+    Rng rng;
+    char *out; /* the generated text: room for max_tokens tokens */
+    size_t len, sent; /* bytes generated; bytes the reader has sent */
+    long tokens;
+    const char *finish; /* "length", "cancelled", "shutdown" */
+    int reader_gone; /* the response is destroyed (sent or the client left) */
+    int end_sent; /* stream: the last event went out */
+    char *json; /* whole answer (stream false), built once when done */
+    size_t json_len;
+    double t_start, t_first, t_end;
+} Slot;
+
+static struct {
+    Opts o;
+    TextModel tm;
+    size_t max_tok_bytes;
+    Slot *slot;
+    pthread_mutex_t mu;
+    pthread_cond_t work, progress;
+    int stopping;
+    struct MHD_Daemon *d;
+    /* figures (under mu) */
+    unsigned long long tokens_total, requests_done, seed_next;
+    unsigned long long status_count[8], finish_count[5];
+    double rate_t0, rate;
+    unsigned long long rate_tokens;
+    MemStats mem; /* the engine thread's, published after each change */
+    long slots_busy;
+} g;
+
+static const int k_status[8] = {200, 400, 404, 405, 413, 503, 500, 0};
+static const char *const k_finish[5] = {"length", "cancelled", "shutdown", "error", NULL};
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* ---- the engine thread -------------------------------------------------------------- */
+
+/* A slot whose engine work and response are both over goes back to the pool (under mu). */
+static void slot_release_if_over(Slot *s)
+{
+    if (s->state != SLOT_DONE || !s->reader_gone)
+        return;
+    serve_req_free(&s->req);
+    free(s->ids);
+    free(s->out);
+    free(s->json);
+    *s = (Slot){.state = SLOT_FREE};
+    g.slots_busy--;
+}
+
+/* The answer is over (under mu; the engine thread). */
+static void slot_finish(Slot *s, const char *why)
+{
+    if (s->g_live) {
+        if (s->reader_gone && fault_slot_leak())
+            memset(&s->g, 0, sizeof s->g); /* the slot_leak fault: the cache is lost */
+        else
+            gen_free(&s->g);
+        s->g_live = 0;
+    }
+    fault_request_text(s->req.prompt, s->req.prompt_len, s->out, s->len);
+    s->finish = why;
+    for (int i = 0; k_finish[i]; i++)
+        g.finish_count[i] += !strcmp(k_finish[i], why);
+    s->t_end = now_s();
+    s->state = SLOT_DONE;
+    g.mem = mem_stats();
+    pthread_cond_broadcast(&g.progress);
+    slot_release_if_over(s);
+}
+
+/* A new answer: its cache, then its prompt fed (outside mu). 0, or -1 out of memory. */
+static int slot_start(Slot *s)
+{
+    if (gen_init(&s->g, &g.tm.m) != ENG_OK)
+        return -1;
+    s->g_live = 1;
+    rng_seed(&s->rng, s->req.seed);
+    for (long i = 0; i < s->n_ids; i++)
+        gen_feed(&s->g, s->ids[i]);
+    return 0;
+}
+
+/* One token for slot s (mu held on entry and exit). */
+static void slot_token(Slot *s)
+{
+    pthread_mutex_unlock(&g.mu);
+    int32_t t = gen_sample(&s->g, (float)s->req.temperature, (int)s->req.top_k, &s->rng);
+    gen_feed(&s->g, t);
+    size_t n;
+    const char *p = tm_token(&g.tm, t, &n);
+    double now = now_s();
+    pthread_mutex_lock(&g.mu);
+    memcpy(s->out + s->len, p, n);
+    s->len += n;
+    if (!s->tokens++)
+        s->t_first = now;
+    g.tokens_total++, g.rate_tokens++;
+    if (now - g.rate_t0 >= 2.0) {
+        g.rate = (double)g.rate_tokens / (now - g.rate_t0);
+        g.rate_t0 = now, g.rate_tokens = 0;
+    }
+    if (s->tokens >= s->req.max_tokens)
+        slot_finish(s, "length");
+    else
+        pthread_cond_broadcast(&g.progress);
+}
+
+/* One turn over the slots: starts new answers, a token for each busy one. The number of
+ * answers still going (mu held). */
+static int engine_turn(void)
+{
+    int busy = 0;
+    for (long i = 0; i < g.o.slots; i++) {
+        Slot *s = &g.slot[i];
+        if (s->state == SLOT_NEW) {
+            pthread_mutex_unlock(&g.mu);
+            int rc = slot_start(s);
+            pthread_mutex_lock(&g.mu);
+            s->state = SLOT_RUNNING;
+            g.mem = mem_stats();
+            if (rc) {
+                slot_finish(s, "error");
+                continue;
+            }
+        }
+        if (s->state != SLOT_RUNNING)
+            continue;
+        if (s->reader_gone || g.stopping) {
+            slot_finish(s, s->reader_gone ? "cancelled" : "shutdown");
+            continue;
+        }
+        slot_token(s);
+        busy += s->state == SLOT_RUNNING;
+    }
+    return busy;
+}
+
+static void *engine_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&g.mu);
+    for (;;) {
+        int busy = engine_turn();
+        int pending = 0;
+        for (long i = 0; i < g.o.slots; i++)
+            pending |= g.slot[i].state == SLOT_NEW;
+        if (busy || pending)
+            continue;
+        if (g.stopping)
+            break;
+        pthread_cond_wait(&g.work, &g.mu);
+    }
+    pthread_mutex_unlock(&g.mu);
+    return NULL;
+}
+
+/* ---- responses -------------------------------------------------------------------------- */
+
+static void count_status(int code)
+{
+    pthread_mutex_lock(&g.mu);
+    int i = 0;
+    while (k_status[i] && k_status[i] != code)
+        i++;
+    g.status_count[i]++;
+    pthread_mutex_unlock(&g.mu);
+}
+
+static enum MHD_Result send_body(struct MHD_Connection *c, int code, const char *type, const char *body,
+                                 size_t len)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", type);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    if (code == 503)
+        MHD_add_response_header(r, "Retry-After", "1");
+    if (!strncmp(type, "text/html", 9) || !strncmp(type, "text/css", 8) || !strncmp(type, "text/javascript", 15))
+        MHD_add_response_header(r, "Content-Security-Policy", serve_page_csp);
+    count_status(code);
+    enum MHD_Result rc = MHD_queue_response(c, (unsigned)code, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+/* {"error": {"code": N, "message": "..."}} */
+static enum MHD_Result send_error(struct MHD_Connection *c, int code, const char *fmt, ...)
+{
+    char msg[600], esc[6 * sizeof msg + 1], body[sizeof esc + 64];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    size_t n = 0;
+    serve_json_text(msg, strlen(msg), 1, esc, &n);
+    int len = snprintf(body, sizeof body, "{\"error\": {\"code\": %d, \"message\": \"%s\"}}\n", code, esc);
+    return send_body(c, code, "application/json", body, (size_t)len);
+}
+
+/* The last event of a stream, or the whole answer's fields after its text (under mu). */
+static int answer_tail(const Slot *s, char *buf, size_t cap)
+{
+    double gen = s->t_end - s->t_start;
+    return snprintf(buf, cap,
+                    "\"tokens\": %ld, \"prompt_tokens\": %ld, \"finish_reason\": \"%s\", \"seed\": %llu, "
+                    "\"seconds\": %.6f, \"first_token_seconds\": %.6f}",
+                    s->tokens, s->n_ids, s->finish, (unsigned long long)s->req.seed, gen,
+                    s->tokens ? s->t_first - s->t_start : 0.0);
+}
+
+/* Waits (under mu) until the slot has something for its reader; 0 when it has, -1 when the
+ * server stops without it. */
+static void wait_progress(void)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 1;
+    pthread_cond_timedwait(&g.progress, &g.mu, &until);
+}
+
+/* stream true: server-sent events, `data: {"text": "..."}` as tokens come, then
+ * `data: {"tokens": ..., "finish_reason": ...}` (docs/serve.md). */
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    Slot *s = cls;
+    ssize_t n = 0;
+    pthread_mutex_lock(&g.mu);
+    for (;;) {
+        int done = s->state == SLOT_DONE;
+        if (s->sent < s->len) {
+            size_t room = (max - 40) / 6, avail = s->len - s->sent, take = avail < room ? avail : room;
+            size_t w = (size_t)snprintf(buf, max, "data: {\"text\": \"");
+            size_t used = serve_json_text(s->out + s->sent, take, done && take == avail, buf, &w);
+            if (used) {
+                s->sent += used;
+                n = (ssize_t)(w + (size_t)snprintf(buf + w, max - w, "\"}\n\n"));
+                break;
+            }
+        } else if (done && !s->end_sent) {
+            size_t w = (size_t)snprintf(buf, max, "data: {");
+            w += (size_t)answer_tail(s, buf + w, max - w);
+            n = (ssize_t)(w + (size_t)snprintf(buf + w, max - w, "\n\n"));
+            s->end_sent = 1;
+            break;
+        } else if (done) {
+            n = MHD_CONTENT_READER_END_OF_STREAM;
+            break;
+        }
+        wait_progress();
+    }
+    pthread_mutex_unlock(&g.mu);
+    return n;
+}
+
+/* stream false: one JSON object when the answer is complete. */
+static ssize_t whole_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    Slot *s = cls;
+    pthread_mutex_lock(&g.mu);
+    while (s->state != SLOT_DONE)
+        wait_progress();
+    if (!s->json) {
+        size_t cap = 6 * s->len + 400, w = (size_t)snprintf(s->json = malloc(cap), cap, "{\"text\": \"");
+        serve_json_text(s->out, s->len, 1, s->json, &w);
+        w += (size_t)snprintf(s->json + w, cap - w, "\", ");
+        w += (size_t)answer_tail(s, s->json + w, cap - w);
+        s->json_len = w + (size_t)snprintf(s->json + w, cap - w, "\n");
+    }
+    ssize_t n = MHD_CONTENT_READER_END_OF_STREAM;
+    if (pos < s->json_len) {
+        n = (ssize_t)(s->json_len - pos < max ? s->json_len - pos : max);
+        memcpy(buf, s->json + pos, (size_t)n);
+    }
+    pthread_mutex_unlock(&g.mu);
+    return n;
+}
+
+/* The response is gone: sent, or its client left (then the engine ends the answer). */
+static void answer_gone(void *cls)
+{
+    Slot *s = cls;
+    pthread_mutex_lock(&g.mu);
+    s->reader_gone = 1;
+    slot_release_if_over(s);
+    pthread_cond_signal(&g.work);
+    pthread_mutex_unlock(&g.mu);
+}
+
+/* ---- requests --------------------------------------------------------------------------- */
+
+typedef struct Req {
+    char *body;
+    size_t len, cap;
+    int too_big;
+} Req;
+
+/* A slot for request r with prompt tokens ids (taken over), or NULL: all busy or stopping. */
+static Slot *slot_take(ServeReq *r, int32_t *ids, long n_ids)
+{
+    pthread_mutex_lock(&g.mu);
+    Slot *s = NULL;
+    for (long i = 0; i < g.o.slots && !g.stopping && !s; i++)
+        if (g.slot[i].state == SLOT_FREE)
+            s = &g.slot[i];
+    if (s) {
+        *s = (Slot){.state = SLOT_NEW, .req = *r, .ids = ids, .n_ids = n_ids, .t_start = now_s()};
+        s->out = malloc((size_t)r->max_tokens * g.max_tok_bytes + 1);
+        if (!r->has_seed)
+            s->req.seed = ++g.seed_next;
+        g.slots_busy++;
+        pthread_cond_signal(&g.work);
+    }
+    pthread_mutex_unlock(&g.mu);
+    return s;
+}
+
+/* The prompt's tokens (malloc) into *ids: their number, or -1 after a 400 was queued. */
+static long prompt_tokens(struct MHD_Connection *c, ServeReq *r, int32_t **ids, enum MHD_Result *rc)
+{
+    const char *text = r->prompt_len ? r->prompt : "\n"; /* empty: a new line, as generate */
+    size_t len = r->prompt_len ? r->prompt_len : 1;
+    char why[300];
+    *ids = malloc(len * sizeof **ids);
+    long n = *ids ? tm_encode(&g.tm, text, len, *ids, len, why, sizeof why) : -2;
+    int ctx = g.tm.m.cfg.ctx;
+    if (n == -2)
+        *rc = send_error(c, 500, "out of memory");
+    else if (n < 0)
+        *rc = send_error(c, 400, "%s", why);
+    else if (n > ctx)
+        *rc = send_error(c, 400,
+                         "the prompt is %ld tokens and the model reads at most %d (its context): shorten it to "
+                         "the last %d tokens or fewer",
+                         n, ctx, ctx);
+    if (n < 0 || n > ctx) {
+        free(*ids);
+        return -1;
+    }
+    return n;
+}
+
+static enum MHD_Result completion(struct MHD_Connection *c, Req *q)
+{
+    if (q->too_big)
+        return send_error(c, 413, "the body is over %ld KiB (--max-body-kb)", g.o.max_body_kb);
+    ServeLimits lim = {g.o.max_tokens, g.o.default_tokens, g.tm.m.cfg.vocab};
+    ServeReq r;
+    char why[300];
+    if (serve_req_parse(q->body ? q->body : "", q->len, &lim, &r, why, sizeof why))
+        return send_error(c, 400, "%s", why);
+    int32_t *ids;
+    enum MHD_Result rc = MHD_NO;
+    long n = prompt_tokens(c, &r, &ids, &rc);
+    if (n < 0) {
+        serve_req_free(&r);
+        return rc;
+    }
+    int stream = r.stream;
+    Slot *s = slot_take(&r, ids, n);
+    if (!s) {
+        serve_req_free(&r);
+        free(ids);
+        return g.stopping ? send_error(c, 503, "the server is shutting down")
+                          : send_error(c, 503, "all %ld generation slots are busy: retry after 1 s", g.o.slots);
+    }
+    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024,
+                                                                  stream ? stream_read : whole_read, s, answer_gone);
+    if (!resp) {
+        answer_gone(s);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", stream ? "text/event-stream" : "application/json");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    count_status(200);
+    rc = MHD_queue_response(c, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
+static long rss_bytes(void)
+{
+    long pages = 0, rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+            rss = 0;
+        fclose(f);
+    }
+    return rss * sysconf(_SC_PAGESIZE);
+}
+
+/* One metric: its HELP and TYPE lines, then the sample line (fmt takes the value). */
+static void metric(char *b, size_t *n, size_t cap, const char *name, const char *type, const char *help,
+                   const char *sample)
+{
+    if (*n < cap)
+        *n += (size_t)snprintf(b + *n, cap - *n, "# HELP serve_%s %s\n# TYPE serve_%s %s\n%s", name, help, name,
+                               type, sample);
+}
+
+static enum MHD_Result metrics(struct MHD_Connection *c)
+{
+    char b[6144], v[512];
+    size_t n = 0, cap = sizeof b;
+    int k = 0;
+    pthread_mutex_lock(&g.mu);
+    for (int i = 0; k_status[i]; i++)
+        k += snprintf(v + k, sizeof v - (size_t)k, "serve_requests_total{status=\"%d\"} %llu\n", k_status[i],
+                      g.status_count[i]);
+    metric(b, &n, cap, "requests_total", "counter", "Requests answered, by status.", v);
+    k = 0;
+    for (int i = 0; k_finish[i]; i++)
+        k += snprintf(v + k, sizeof v - (size_t)k, "serve_answers_total{finish=\"%s\"} %llu\n", k_finish[i],
+                      g.finish_count[i]);
+    metric(b, &n, cap, "answers_total", "counter", "Answers ended, by why (cancelled: the client left).", v);
+    snprintf(v, sizeof v, "serve_tokens_generated_total %llu\n", g.tokens_total);
+    metric(b, &n, cap, "tokens_generated_total", "counter", "Tokens generated.", v);
+    snprintf(v, sizeof v, "serve_tokens_per_second %.1f\n", now_s() - g.rate_t0 > 4.0 ? 0.0 : g.rate);
+    metric(b, &n, cap, "tokens_per_second", "gauge", "Tokens generated per second over the last 2 s of generation.",
+           v);
+    snprintf(v, sizeof v, "serve_slots %ld\n", g.o.slots);
+    metric(b, &n, cap, "slots", "gauge", "Generation slots (--slots).", v);
+    snprintf(v, sizeof v, "serve_slots_in_use %ld\n", g.slots_busy);
+    metric(b, &n, cap, "slots_in_use", "gauge", "Slots holding an answer.", v);
+    snprintf(v, sizeof v, "serve_engine_heap_bytes %zu\n", g.mem.live_bytes);
+    metric(b, &n, cap, "engine_heap_bytes", "gauge", "Bytes the engine holds from the heap (mem.heap_bytes).", v);
+    snprintf(v, sizeof v, "serve_engine_heap_peak_bytes %zu\n", g.mem.peak_bytes);
+    metric(b, &n, cap, "engine_heap_peak_bytes", "gauge", "The most it held (mem.heap_peak_bytes).", v);
+    snprintf(v, sizeof v, "serve_engine_heap_allocs_total %llu\n", (unsigned long long)g.mem.allocs);
+    metric(b, &n, cap, "engine_heap_allocs_total", "counter", "Engine heap allocations (mem.heap_allocs).", v);
+    snprintf(v, sizeof v, "serve_engine_arena_bytes 0\n");
+    metric(b, &n, cap, "engine_arena_bytes", "gauge", "Bytes in arenas (generation uses none: a cache per slot).", v);
+    snprintf(v, sizeof v, "serve_resident_bytes %ld\n", rss_bytes());
+    metric(b, &n, cap, "resident_bytes", "gauge", "Resident memory of the process.", v);
+    pthread_mutex_unlock(&g.mu);
+    return send_body(c, 200, "text/plain; version=0.0.4; charset=utf-8", b, n < cap ? n : cap - 1);
+}
+
+static enum MHD_Result health(struct MHD_Connection *c)
+{
+    char b[300];
+    pthread_mutex_lock(&g.mu);
+    int n = snprintf(b, sizeof b, "{\"status\": \"%s\", \"slots\": %ld, \"slots_in_use\": %ld, \"context\": %d}\n",
+                     g.stopping ? "stopping" : "ok", g.o.slots, g.slots_busy, g.tm.m.cfg.ctx);
+    pthread_mutex_unlock(&g.mu);
+    return send_body(c, g.stopping ? 503 : 200, "application/json", b, (size_t)n);
+}
+
+/* GET and HEAD paths; NULL for a path that is not one. */
+static enum MHD_Result get_path(struct MHD_Connection *c, const char *url, int *known)
+{
+    *known = 1;
+    if (!strcmp(url, "/"))
+        return send_body(c, 200, "text/html; charset=utf-8", serve_page_html, strlen(serve_page_html));
+    if (!strcmp(url, "/app.js"))
+        return send_body(c, 200, "text/javascript; charset=utf-8", serve_page_js, strlen(serve_page_js));
+    if (!strcmp(url, "/app.css"))
+        return send_body(c, 200, "text/css; charset=utf-8", serve_page_css, strlen(serve_page_css));
+    if (!strcmp(url, "/health"))
+        return health(c);
+    if (!strcmp(url, "/metrics"))
+        return metrics(c);
+    *known = 0;
+    return MHD_NO;
+}
+
+/* The first call for a request: routes it. MHD_YES with *cont set when the body is read. */
+static enum MHD_Result route(struct MHD_Connection *c, const char *url, const char *method, int *cont)
+{
+    int get = !strcmp(method, "GET") || !strcmp(method, "HEAD"), known = 0;
+    *cont = 0;
+    if (!strcmp(url, "/v1/completions")) {
+        if (strcmp(method, "POST")) {
+            enum MHD_Result rc = send_error(c, 405, "%s /v1/completions: use POST with a JSON body", method);
+            return rc;
+        }
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > (unsigned long long)g.o.max_body_kb * 1024)
+            return send_error(c, 413, "the body is over %ld KiB (--max-body-kb)", g.o.max_body_kb);
+        *cont = 1;
+        return MHD_YES;
+    }
+    if (get) {
+        enum MHD_Result rc = get_path(c, url, &known);
+        if (known)
+            return rc;
+    }
+    static const char *paths[] = {"/", "/app.js", "/app.css", "/health", "/metrics"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        if (!strcmp(url, paths[i]))
+            return send_error(c, 405, "%s %s: only GET", method, url);
+    return send_error(c, 404,
+                      "no such path: %.200s (POST /v1/completions, GET /, /health, /metrics; docs/serve.md)", url);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *data, size_t *data_size, void **con_cls)
+{
+    (void)cls, (void)version;
+    Req *q = *con_cls;
+    if (!q) {
+        int cont;
+        enum MHD_Result rc = route(c, url, method, &cont);
+        if (!cont)
+            return rc;
+        if (!(q = calloc(1, sizeof *q)))
+            return MHD_NO;
+        *con_cls = q;
+        return MHD_YES;
+    }
+    if (*data_size) {
+        size_t limit = (size_t)g.o.max_body_kb * 1024;
+        if (q->too_big || q->len + *data_size > limit) {
+            q->too_big = 1;
+        } else {
+            if (q->len + *data_size + 1 > q->cap) {
+                size_t cap = q->cap ? q->cap : 1024;
+                while (cap < q->len + *data_size + 1)
+                    cap *= 2;
+                char *b = realloc(q->body, cap);
+                if (!b)
+                    return MHD_NO;
+                q->body = b, q->cap = cap;
+            }
+            memcpy(q->body + q->len, data, *data_size);
+            q->len += *data_size;
+        }
+        *data_size = 0;
+        return MHD_YES;
+    }
+    return completion(c, q);
+}
+
+static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode why)
+{
+    (void)cls, (void)c, (void)why;
+    Req *q = *con_cls;
+    if (q) {
+        free(q->body);
+        free(q);
+        *con_cls = NULL;
+    }
+    pthread_mutex_lock(&g.mu);
+    unsigned long long n = ++g.requests_done;
+    flatmem_step(n); /* a request answered: the soak's step */
+    pthread_mutex_unlock(&g.mu);
+}
+
+/* ---- the program -------------------------------------------------------------------- */
+
+#define OFF(f) offsetof(Opts, f)
+static const Opt k_opts[] = {
+    {"--checkpoint", OPT_STR, OFF(checkpoint), 0, 0, "FILE", "a checkpoint of train_full --save (required)", NULL},
+    {"--tokenizer-file", OPT_STR, OFF(tokenizer_file), 0, 0, "FILE",
+     "the BPE tokenizer it was trained with (--tokenizer bpe)", NULL},
+    {"--host", OPT_STR, OFF(host), 0, 0, "ADDR", "the address to listen on (127.0.0.1: this machine only)", NULL},
+    {"--port", OPT_LONG, OFF(port), 0, 65535, "N", "the port (8080; 0: any free one, printed)", NULL},
+    {"--slots", OPT_LONG, OFF(slots), 1, 256, "N", "answers generated at once, each with its own cache (4)", NULL},
+    {"--max-tokens", OPT_LONG, OFF(max_tokens), 1, 100000, "N", "the most max_tokens a request may ask (1024)",
+     NULL},
+    {"--default-tokens", OPT_LONG, OFF(default_tokens), 1, 100000, "N",
+     "max_tokens of a request that gives none (128)", NULL},
+    {"--max-connections", OPT_LONG, OFF(max_connections), 1, 10000, "N", "connections open at once (64)", NULL},
+    {"--max-body-kb", OPT_LONG, OFF(max_body_kb), 1, 65536, "KB", "a larger request body gets 413 (64)", NULL},
+    {"--read-timeout", OPT_LONG, OFF(read_timeout), 1, 3600, "S", "a connection silent this long is closed (10)",
+     NULL},
+    {"--quiet", OPT_FLAG, OFF(quiet), 0, 0, NULL, "no line per start and stop", NULL},
+};
+static const OptTable k_table = {k_opts, sizeof k_opts / sizeof k_opts[0]};
+
+static int usage(FILE *f)
+{
+    fprintf(f, "usage: serve --checkpoint FILE [--tokenizer-file FILE] [--host ADDR] [--port N] [--slots N]\n"
+               "             [--max-tokens N] [--max-connections N] [--max-body-kb KB] [--read-timeout S]\n\n"
+               "Serves completions of the checkpoint's model over HTTP/1.1 (docs/serve.md):\n"
+               "  POST /v1/completions  {\"prompt\": TEXT, \"max_tokens\": N, \"temperature\": T, \"top_k\": K,\n"
+               "                         \"seed\": S, \"stream\": BOOL}; stream: server-sent events\n"
+               "  GET /health, GET /metrics (Prometheus text), GET / (a chat page)\n"
+               "With every slot busy a request gets 503 and Retry-After: 1. SIGTERM stops it cleanly.\n\n");
+    opt_usage(&k_table, f, 22);
+    return f == stdout ? 0 : 2;
+}
+
+static int parse(int argc, char **argv, Opts *o)
+{
+    *o = (Opts){.host = "127.0.0.1", .port = 8080, .slots = 4, .max_tokens = 1024, .default_tokens = 128,
+                .max_connections = 64, .max_body_kb = 64, .read_timeout = 10};
+    char err[512];
+    int rc = opt_parse(&k_table, argc, argv, o, NULL, err, sizeof err);
+    if (rc == OPT_HELP)
+        return -1;
+    if (rc != OPT_OK) {
+        fprintf(stderr, "serve: %s\nTry 'serve --help'.\n", err);
+        return 2;
+    }
+    if (!o->checkpoint) {
+        fprintf(stderr, "serve: --checkpoint is required: a checkpoint of train_full --save\nTry 'serve --help'.\n");
+        return 2;
+    }
+    if (o->default_tokens > o->max_tokens)
+        o->default_tokens = o->max_tokens;
+    return 0;
+}
+
+/* Starts the daemon on --host/--port. NULL after a message. */
+static struct MHD_Daemon *listen_on(const Opts *o)
+{
+    struct sockaddr_storage ss = {0};
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+    if (inet_pton(AF_INET, o->host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET, v4->sin_port = htons((uint16_t)o->port);
+    } else if (inet_pton(AF_INET6, o->host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6, v6->sin6_port = htons((uint16_t)o->port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        fprintf(stderr, "serve: --host %s: not an IPv4 or IPv6 address (127.0.0.1, 0.0.0.0, ::1)\n", o->host);
+        return NULL;
+    }
+    struct MHD_Daemon *d = MHD_start_daemon(
+        flags, (uint16_t)o->port, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)o->read_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024,
+        MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL, MHD_OPTION_END);
+    if (!d)
+        fprintf(stderr, "serve: cannot listen on %s port %ld: %s (another program on it? --port N)\n", o->host,
+                o->port, strerror(errno ? errno : EADDRINUSE));
+    return d;
+}
+
+/* Waits for SIGTERM or SIGINT (blocked in every thread), then stops: new requests get 503,
+ * answers in flight end ("shutdown"), the daemon closes, the engine thread ends. */
+static void run_until_signal(const sigset_t *set, pthread_t engine)
+{
+    int sig = 0;
+    sigwait(set, &sig);
+    pthread_mutex_lock(&g.mu);
+    g.stopping = 1;
+    pthread_cond_broadcast(&g.work);
+    pthread_cond_broadcast(&g.progress);
+    pthread_mutex_unlock(&g.mu);
+    MHD_stop_daemon(g.d);
+    pthread_join(engine, NULL);
+    if (!g.o.quiet)
+        fprintf(stderr, "serve: stopped by %s after %llu requests, %llu tokens\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
+                g.requests_done, g.tokens_total);
+}
+
+int main(int argc, char **argv)
+{
+    int rc = parse(argc, argv, &g.o);
+    if (rc)
+        return rc < 0 ? usage(stdout) : rc;
+    char why[600];
+    if (blas_select(argv, why, sizeof why) != 0) { /* may start the program again (app/blas_select.h) */
+        fprintf(stderr, "serve: %s\n", why);
+        return 2;
+    }
+    if ((rc = tm_load(&g.tm, g.o.checkpoint, g.o.tokenizer_file, why, sizeof why))) {
+        fprintf(stderr, "serve: %s\n", why);
+        return rc;
+    }
+    g.max_tok_bytes = tm_max_token_bytes(&g.tm);
+    g.slot = calloc((size_t)g.o.slots, sizeof *g.slot);
+    pthread_mutex_init(&g.mu, NULL);
+    pthread_cond_init(&g.work, NULL);
+    pthread_cond_init(&g.progress, NULL);
+    g.rate_t0 = now_s();
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread started from here on inherits it */
+    signal(SIGPIPE, SIG_IGN);
+    pthread_t engine;
+    if (!g.slot || !(g.d = listen_on(&g.o)) || pthread_create(&engine, NULL, engine_main, NULL)) {
+        if (g.d)
+            MHD_stop_daemon(g.d);
+        free(g.slot);
+        tm_free(&g.tm);
+        return 1;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(g.d, MHD_DAEMON_INFO_BIND_PORT);
+    if (!g.o.quiet)
+        fprintf(stderr, "serve: listening on http://%s:%u/ (%ld slots, context %d tokens)\n", g.o.host,
+                di ? di->port : (unsigned)g.o.port, g.o.slots, g.tm.m.cfg.ctx);
+    run_until_signal(&set, engine);
+    for (long i = 0; i < g.o.slots; i++) /* every response is gone and the engine has ended */
+        slot_release_if_over(&g.slot[i]);
+    free(g.slot);
+    tm_free(&g.tm);
+    return 0;
+}
