@@ -111,7 +111,7 @@ HARNESS_OBJ := $(HARNESS_SRC:harness/%.c=$(BUILD)/obj/harness/%.o)
 # Tests that drive the harness or the other variants' builds run in the release variant
 # only, test_oom in the failpoint build (asan) only: elsewhere they are not built, so a
 # "skipped" in `make test` is something to look at.
-RELEASE_TESTS := test_soak test_report test_bisect test_coverage test_parity test_anyprog test_blas
+RELEASE_TESTS := test_serve test_soak test_report test_bisect test_coverage test_parity test_anyprog test_blas
 ASAN_TESTS := test_oom
 TEST_NAMES := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 ifneq ($(VARIANT),release)
@@ -380,9 +380,9 @@ bisect:
 	@+harness/bisect $(GOOD) $(BAD) $(if $(ITERS),--iters $(ITERS)) $(if $(CONFIG),--config $(CONFIG))
 
 # libFuzzer targets (clang): the event-log reader, the samples reader, train_full's command
-# line, the data loader. `make fuzz` runs each for FUZZ_SECONDS from fuzz/corpus/<target>;
+# line, the data loader, serve's request parser. `make fuzz` runs each for FUZZ_SECONDS from fuzz/corpus/<target>;
 # new inputs go to build/fuzz/corpus-<target>, crashing ones to build/fuzz/artifacts/.
-FUZZ_TARGETS := evlog samples cli data checkpoint bpe
+FUZZ_TARGETS := evlog samples cli data checkpoint bpe serve_req
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -Wno-psabi \
@@ -393,7 +393,7 @@ FUZZ_LIB_SRC := $(wildcard engine/*.c) $(PROBE_SRC) $(APP_SRC) $(CLI_SRC) harnes
 
 build/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_SRC) $(wildcard engine/*.h probes/*.h harness/*/*.h)
 	@mkdir -p build/fuzz
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB_SRC) -lm -ldl
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(JSON_LIBS) -lm -ldl
 
 fuzz-build: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 

@@ -4,13 +4,16 @@
  *
  * POST /v1/completions, GET /health, GET /metrics (Prometheus text), GET / (a chat page).
  *
- * Threads. libmicrohttpd runs a thread per connection; those threads read requests, check
- * them and wait for text. One engine thread does every piece of engine work (gen_init,
- * gen_feed, gen_sample, gen_free: the engine's allocation counters belong to one thread),
- * a token for each busy slot in turn, so several answers advance together and share the
- * model's weights. A slot holds one answer: its generator (key/value cache), the text so
- * far and where its reader is. Everything shared is under one mutex (g.mu); `work` wakes
- * the engine, `progress` the readers.
+ * Threads. libmicrohttpd reads and writes every connection from a small pool of threads
+ * (--threads, epoll), which never wait: a response with nothing to send yet suspends its
+ * connection, and the engine resumes it when there is (no thread per connection, so
+ * thousands of clients cost no threads, and LeakSanitizer's thread table does not
+ * overflow: it crashed after ~500 short-lived threads). One engine thread does every piece
+ * of engine work (gen_init, gen_feed, gen_sample, gen_free: the engine's allocation
+ * counters belong to one thread), a token for each busy slot in turn, so several answers
+ * advance together and share the model's weights. A slot holds one answer: its generator
+ * (key/value cache), the text so far and where its reader is. Everything shared is under
+ * one mutex (g.mu); `work` wakes the engine.
  *
  * A slot is taken when a request is accepted and given back when both the engine is done
  * with it and its response is gone (sent, or the client left: then the engine stops the
@@ -47,7 +50,7 @@
 
 typedef struct Opts {
     const char *checkpoint, *tokenizer_file, *host;
-    long port, slots, max_tokens, default_tokens, max_connections, max_body_kb, read_timeout;
+    long port, slots, threads, max_tokens, default_tokens, max_connections, max_body_kb, read_timeout;
     int quiet;
 } Opts;
 
@@ -70,6 +73,8 @@ typedef struct Slot {
     char *json; /* whole answer (stream false), built once when done */
     size_t json_len;
     double t_start, t_first, t_end;
+    struct MHD_Connection *conn; /* the connection answered */
+    int suspended; /* its reader found nothing to send and suspended the connection */
 } Slot;
 
 static struct {
@@ -78,7 +83,7 @@ static struct {
     size_t max_tok_bytes;
     Slot *slot;
     pthread_mutex_t mu;
-    pthread_cond_t work, progress;
+    pthread_cond_t work;
     int stopping;
     struct MHD_Daemon *d;
     /* figures (under mu) */
@@ -101,6 +106,27 @@ static double now_s(void)
 }
 
 /* ---- the engine thread -------------------------------------------------------------- */
+
+/* Connections to resume once mu is let go: a reader that found nothing to send suspended
+ * its connection (MHD's pool threads never wait); new text or the answer's end resumes it.
+ * Resuming outside mu keeps MHD's locks and ours in one order. */
+static struct MHD_Connection **g_resume;
+static long g_n_resume;
+
+static void wake_reader(Slot *s)
+{
+    if (s->suspended) {
+        s->suspended = 0;
+        g_resume[g_n_resume++] = s->conn;
+    }
+}
+
+static void resume_readers(void)
+{
+    for (long i = 0; i < g_n_resume; i++)
+        MHD_resume_connection(g_resume[i]);
+    g_n_resume = 0;
+}
 
 /* A slot whose engine work and response are both over goes back to the pool (under mu). */
 static void slot_release_if_over(Slot *s)
@@ -132,7 +158,7 @@ static void slot_finish(Slot *s, const char *why)
     s->t_end = now_s();
     s->state = SLOT_DONE;
     g.mem = mem_stats();
-    pthread_cond_broadcast(&g.progress);
+    wake_reader(s);
     slot_release_if_over(s);
 }
 
@@ -170,7 +196,7 @@ static void slot_token(Slot *s)
     if (s->tokens >= s->req.max_tokens)
         slot_finish(s, "length");
     else
-        pthread_cond_broadcast(&g.progress);
+        wake_reader(s);
 }
 
 /* One turn over the slots: starts new answers, a token for each busy one. The number of
@@ -212,6 +238,11 @@ static void *engine_main(void *arg)
         int pending = 0;
         for (long i = 0; i < g.o.slots; i++)
             pending |= g.slot[i].state == SLOT_NEW;
+        if (g_n_resume) {
+            pthread_mutex_unlock(&g.mu);
+            resume_readers();
+            pthread_mutex_lock(&g.mu);
+        }
         if (busy || pending)
             continue;
         if (g.stopping)
@@ -245,7 +276,8 @@ static enum MHD_Result send_body(struct MHD_Connection *c, int code, const char 
     MHD_add_response_header(r, "Cache-Control", "no-store");
     if (code == 503)
         MHD_add_response_header(r, "Retry-After", "1");
-    if (!strncmp(type, "text/html", 9) || !strncmp(type, "text/css", 8) || !strncmp(type, "text/javascript", 15))
+    if (!strncmp(type, "text/html", 9) || !strncmp(type, "text/css", 8) ||
+        !strncmp(type, "text/javascript", 15))
         MHD_add_response_header(r, "Content-Security-Policy", serve_page_csp);
     count_status(code);
     enum MHD_Result rc = MHD_queue_response(c, (unsigned)code, r);
@@ -278,14 +310,13 @@ static int answer_tail(const Slot *s, char *buf, size_t cap)
                     s->tokens ? s->t_first - s->t_start : 0.0);
 }
 
-/* Waits (under mu) until the slot has something for its reader; 0 when it has, -1 when the
- * server stops without it. */
-static void wait_progress(void)
+/* Nothing to send yet (under mu): the connection waits, suspended, for the engine to
+ * resume it; MHD calls the reader again then. */
+static ssize_t suspend_reader(Slot *s)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 1;
-    pthread_cond_timedwait(&g.progress, &g.mu, &until);
+    s->suspended = 1;
+    MHD_suspend_connection(s->conn);
+    return 0;
 }
 
 /* stream true: server-sent events, `data: {"text": "..."}` as tokens come, then
@@ -317,7 +348,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
             n = MHD_CONTENT_READER_END_OF_STREAM;
             break;
         }
-        wait_progress();
+        n = suspend_reader(s);
+        break;
     }
     pthread_mutex_unlock(&g.mu);
     return n;
@@ -328,8 +360,11 @@ static ssize_t whole_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     Slot *s = cls;
     pthread_mutex_lock(&g.mu);
-    while (s->state != SLOT_DONE)
-        wait_progress();
+    if (s->state != SLOT_DONE) {
+        ssize_t n = suspend_reader(s);
+        pthread_mutex_unlock(&g.mu);
+        return n;
+    }
     if (!s->json) {
         size_t cap = 6 * s->len + 400, w = (size_t)snprintf(s->json = malloc(cap), cap, "{\"text\": \"");
         serve_json_text(s->out, s->len, 1, s->json, &w);
@@ -352,6 +387,7 @@ static void answer_gone(void *cls)
     Slot *s = cls;
     pthread_mutex_lock(&g.mu);
     s->reader_gone = 1;
+    s->suspended = 0;
     slot_release_if_over(s);
     pthread_cond_signal(&g.work);
     pthread_mutex_unlock(&g.mu);
@@ -366,7 +402,7 @@ typedef struct Req {
 } Req;
 
 /* A slot for request r with prompt tokens ids (taken over), or NULL: all busy or stopping. */
-static Slot *slot_take(ServeReq *r, int32_t *ids, long n_ids)
+static Slot *slot_take(struct MHD_Connection *c, ServeReq *r, int32_t *ids, long n_ids)
 {
     pthread_mutex_lock(&g.mu);
     Slot *s = NULL;
@@ -374,7 +410,7 @@ static Slot *slot_take(ServeReq *r, int32_t *ids, long n_ids)
         if (g.slot[i].state == SLOT_FREE)
             s = &g.slot[i];
     if (s) {
-        *s = (Slot){.state = SLOT_NEW, .req = *r, .ids = ids, .n_ids = n_ids, .t_start = now_s()};
+        *s = (Slot){.state = SLOT_NEW, .req = *r, .ids = ids, .n_ids = n_ids, .t_start = now_s(), .conn = c};
         s->out = malloc((size_t)r->max_tokens * g.max_tok_bytes + 1);
         if (!r->has_seed)
             s->req.seed = ++g.seed_next;
@@ -399,10 +435,11 @@ static long prompt_tokens(struct MHD_Connection *c, ServeReq *r, int32_t **ids, 
     else if (n < 0)
         *rc = send_error(c, 400, "%s", why);
     else if (n > ctx)
-        *rc = send_error(c, 400,
-                         "the prompt is %ld tokens and the model reads at most %d (its context): shorten it to "
-                         "the last %d tokens or fewer",
-                         n, ctx, ctx);
+        *rc =
+            send_error(c, 400,
+                       "the prompt is %ld tokens and the model reads at most %d (its context): shorten it to "
+                       "the last %d tokens or fewer",
+                       n, ctx, ctx);
     if (n < 0 || n > ctx) {
         free(*ids);
         return -1;
@@ -427,15 +464,16 @@ static enum MHD_Result completion(struct MHD_Connection *c, Req *q)
         return rc;
     }
     int stream = r.stream;
-    Slot *s = slot_take(&r, ids, n);
+    Slot *s = slot_take(c, &r, ids, n);
     if (!s) {
         serve_req_free(&r);
         free(ids);
-        return g.stopping ? send_error(c, 503, "the server is shutting down")
-                          : send_error(c, 503, "all %ld generation slots are busy: retry after 1 s", g.o.slots);
+        return g.stopping
+                   ? send_error(c, 503, "the server is shutting down")
+                   : send_error(c, 503, "all %ld generation slots are busy: retry after 1 s", g.o.slots);
     }
-    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024,
-                                                                  stream ? stream_read : whole_read, s, answer_gone);
+    struct MHD_Response *resp = MHD_create_response_from_callback(
+        MHD_SIZE_UNKNOWN, 16 * 1024, stream ? stream_read : whole_read, s, answer_gone);
     if (!resp) {
         answer_gone(s);
         return MHD_NO;
@@ -465,8 +503,8 @@ static void metric(char *b, size_t *n, size_t cap, const char *name, const char 
                    const char *sample)
 {
     if (*n < cap)
-        *n += (size_t)snprintf(b + *n, cap - *n, "# HELP serve_%s %s\n# TYPE serve_%s %s\n%s", name, help, name,
-                               type, sample);
+        *n += (size_t)snprintf(b + *n, cap - *n, "# HELP serve_%s %s\n# TYPE serve_%s %s\n%s", name, help,
+                               name, type, sample);
 }
 
 static enum MHD_Result metrics(struct MHD_Connection *c)
@@ -487,20 +525,23 @@ static enum MHD_Result metrics(struct MHD_Connection *c)
     snprintf(v, sizeof v, "serve_tokens_generated_total %llu\n", g.tokens_total);
     metric(b, &n, cap, "tokens_generated_total", "counter", "Tokens generated.", v);
     snprintf(v, sizeof v, "serve_tokens_per_second %.1f\n", now_s() - g.rate_t0 > 4.0 ? 0.0 : g.rate);
-    metric(b, &n, cap, "tokens_per_second", "gauge", "Tokens generated per second over the last 2 s of generation.",
-           v);
+    metric(b, &n, cap, "tokens_per_second", "gauge",
+           "Tokens generated per second over the last 2 s of generation.", v);
     snprintf(v, sizeof v, "serve_slots %ld\n", g.o.slots);
     metric(b, &n, cap, "slots", "gauge", "Generation slots (--slots).", v);
     snprintf(v, sizeof v, "serve_slots_in_use %ld\n", g.slots_busy);
     metric(b, &n, cap, "slots_in_use", "gauge", "Slots holding an answer.", v);
     snprintf(v, sizeof v, "serve_engine_heap_bytes %zu\n", g.mem.live_bytes);
-    metric(b, &n, cap, "engine_heap_bytes", "gauge", "Bytes the engine holds from the heap (mem.heap_bytes).", v);
+    metric(b, &n, cap, "engine_heap_bytes", "gauge", "Bytes the engine holds from the heap (mem.heap_bytes).",
+           v);
     snprintf(v, sizeof v, "serve_engine_heap_peak_bytes %zu\n", g.mem.peak_bytes);
     metric(b, &n, cap, "engine_heap_peak_bytes", "gauge", "The most it held (mem.heap_peak_bytes).", v);
     snprintf(v, sizeof v, "serve_engine_heap_allocs_total %llu\n", (unsigned long long)g.mem.allocs);
-    metric(b, &n, cap, "engine_heap_allocs_total", "counter", "Engine heap allocations (mem.heap_allocs).", v);
+    metric(b, &n, cap, "engine_heap_allocs_total", "counter", "Engine heap allocations (mem.heap_allocs).",
+           v);
     snprintf(v, sizeof v, "serve_engine_arena_bytes 0\n");
-    metric(b, &n, cap, "engine_arena_bytes", "gauge", "Bytes in arenas (generation uses none: a cache per slot).", v);
+    metric(b, &n, cap, "engine_arena_bytes", "gauge",
+           "Bytes in arenas (generation uses none: a cache per slot).", v);
     snprintf(v, sizeof v, "serve_resident_bytes %ld\n", rss_bytes());
     metric(b, &n, cap, "resident_bytes", "gauge", "Resident memory of the process.", v);
     pthread_mutex_unlock(&g.mu);
@@ -511,7 +552,8 @@ static enum MHD_Result health(struct MHD_Connection *c)
 {
     char b[300];
     pthread_mutex_lock(&g.mu);
-    int n = snprintf(b, sizeof b, "{\"status\": \"%s\", \"slots\": %ld, \"slots_in_use\": %ld, \"context\": %d}\n",
+    int n = snprintf(b, sizeof b,
+                     "{\"status\": \"%s\", \"slots\": %ld, \"slots_in_use\": %ld, \"context\": %d}\n",
                      g.stopping ? "stopping" : "ok", g.o.slots, g.slots_busy, g.tm.m.cfg.ctx);
     pthread_mutex_unlock(&g.mu);
     return send_body(c, g.stopping ? 503 : 200, "application/json", b, (size_t)n);
@@ -529,6 +571,8 @@ static enum MHD_Result get_path(struct MHD_Connection *c, const char *url, int *
         return send_body(c, 200, "text/css; charset=utf-8", serve_page_css, strlen(serve_page_css));
     if (!strcmp(url, "/health"))
         return health(c);
+    if (!strcmp(url, "/favicon.ico")) /* browsers ask for it: no icon, no error */
+        return send_body(c, 204, "image/x-icon", "", 0);
     if (!strcmp(url, "/metrics"))
         return metrics(c);
     *known = 0;
@@ -560,8 +604,8 @@ static enum MHD_Result route(struct MHD_Connection *c, const char *url, const ch
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
         if (!strcmp(url, paths[i]))
             return send_error(c, 405, "%s %s: only GET", method, url);
-    return send_error(c, 404,
-                      "no such path: %.200s (POST /v1/completions, GET /, /health, /metrics; docs/serve.md)", url);
+    return send_error(
+        c, 404, "no such path: %.200s (POST /v1/completions, GET /, /health, /metrics; docs/serve.md)", url);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -621,41 +665,56 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MH
 
 #define OFF(f) offsetof(Opts, f)
 static const Opt k_opts[] = {
-    {"--checkpoint", OPT_STR, OFF(checkpoint), 0, 0, "FILE", "a checkpoint of train_full --save (required)", NULL},
+    {"--checkpoint", OPT_STR, OFF(checkpoint), 0, 0, "FILE", "a checkpoint of train_full --save (required)",
+     NULL},
     {"--tokenizer-file", OPT_STR, OFF(tokenizer_file), 0, 0, "FILE",
      "the BPE tokenizer it was trained with (--tokenizer bpe)", NULL},
-    {"--host", OPT_STR, OFF(host), 0, 0, "ADDR", "the address to listen on (127.0.0.1: this machine only)", NULL},
-    {"--port", OPT_LONG, OFF(port), 0, 65535, "N", "the port (8080; 0: any free one, printed)", NULL},
-    {"--slots", OPT_LONG, OFF(slots), 1, 256, "N", "answers generated at once, each with its own cache (4)", NULL},
-    {"--max-tokens", OPT_LONG, OFF(max_tokens), 1, 100000, "N", "the most max_tokens a request may ask (1024)",
+    {"--host", OPT_STR, OFF(host), 0, 0, "ADDR", "the address to listen on (127.0.0.1: this machine only)",
      NULL},
+    {"--port", OPT_LONG, OFF(port), 0, 65535, "N", "the port (8080; 0: any free one, printed)", NULL},
+    {"--slots", OPT_LONG, OFF(slots), 1, 256, "N", "answers generated at once, each with its own cache (4)",
+     NULL},
+    {"--threads", OPT_LONG, OFF(threads), 1, 64, "N", "threads reading and writing connections (2)", NULL},
+    {"--max-tokens", OPT_LONG, OFF(max_tokens), 1, 100000, "N",
+     "the most max_tokens a request may ask (1024)", NULL},
     {"--default-tokens", OPT_LONG, OFF(default_tokens), 1, 100000, "N",
      "max_tokens of a request that gives none (128)", NULL},
-    {"--max-connections", OPT_LONG, OFF(max_connections), 1, 10000, "N", "connections open at once (64)", NULL},
-    {"--max-body-kb", OPT_LONG, OFF(max_body_kb), 1, 65536, "KB", "a larger request body gets 413 (64)", NULL},
-    {"--read-timeout", OPT_LONG, OFF(read_timeout), 1, 3600, "S", "a connection silent this long is closed (10)",
+    {"--max-connections", OPT_LONG, OFF(max_connections), 1, 10000, "N", "connections open at once (64)",
      NULL},
-    {"--quiet", OPT_FLAG, OFF(quiet), 0, 0, NULL, "no line per start and stop", NULL},
+    {"--max-body-kb", OPT_LONG, OFF(max_body_kb), 1, 65536, "KB", "a larger request body gets 413 (64)",
+     NULL},
+    {"--read-timeout", OPT_LONG, OFF(read_timeout), 1, 3600, "S",
+     "a connection silent this long is closed (10)", NULL},
+    {"--quiet", OPT_FLAG, OFF(quiet), 0, 0, NULL,
+     "no line when it stops (the line saying where it listens stays)", NULL},
 };
 static const OptTable k_table = {k_opts, sizeof k_opts / sizeof k_opts[0]};
 
 static int usage(FILE *f)
 {
-    fprintf(f, "usage: serve --checkpoint FILE [--tokenizer-file FILE] [--host ADDR] [--port N] [--slots N]\n"
-               "             [--max-tokens N] [--max-connections N] [--max-body-kb KB] [--read-timeout S]\n\n"
-               "Serves completions of the checkpoint's model over HTTP/1.1 (docs/serve.md):\n"
-               "  POST /v1/completions  {\"prompt\": TEXT, \"max_tokens\": N, \"temperature\": T, \"top_k\": K,\n"
-               "                         \"seed\": S, \"stream\": BOOL}; stream: server-sent events\n"
-               "  GET /health, GET /metrics (Prometheus text), GET / (a chat page)\n"
-               "With every slot busy a request gets 503 and Retry-After: 1. SIGTERM stops it cleanly.\n\n");
+    fprintf(
+        f, "usage: serve --checkpoint FILE [--tokenizer-file FILE] [--host ADDR] [--port N] [--slots N]\n"
+           "             [--max-tokens N] [--max-connections N] [--max-body-kb KB] [--read-timeout S]\n\n"
+           "Serves completions of the checkpoint's model over HTTP/1.1 (docs/serve.md):\n"
+           "  POST /v1/completions  {\"prompt\": TEXT, \"max_tokens\": N, \"temperature\": T, \"top_k\": K,\n"
+           "                         \"seed\": S, \"stream\": BOOL}; stream: server-sent events\n"
+           "  GET /health, GET /metrics (Prometheus text), GET / (a chat page)\n"
+           "With every slot busy a request gets 503 and Retry-After: 1. SIGTERM stops it cleanly.\n\n");
     opt_usage(&k_table, f, 22);
     return f == stdout ? 0 : 2;
 }
 
 static int parse(int argc, char **argv, Opts *o)
 {
-    *o = (Opts){.host = "127.0.0.1", .port = 8080, .slots = 4, .max_tokens = 1024, .default_tokens = 128,
-                .max_connections = 64, .max_body_kb = 64, .read_timeout = 10};
+    *o = (Opts){.host = "127.0.0.1",
+                .port = 8080,
+                .slots = 4,
+                .threads = 2,
+                .max_tokens = 1024,
+                .default_tokens = 128,
+                .max_connections = 64,
+                .max_body_kb = 64,
+                .read_timeout = 10};
     char err[512];
     int rc = opt_parse(&k_table, argc, argv, o, NULL, err, sizeof err);
     if (rc == OPT_HELP)
@@ -665,7 +724,8 @@ static int parse(int argc, char **argv, Opts *o)
         return 2;
     }
     if (!o->checkpoint) {
-        fprintf(stderr, "serve: --checkpoint is required: a checkpoint of train_full --save\nTry 'serve --help'.\n");
+        fprintf(stderr,
+                "serve: --checkpoint is required: a checkpoint of train_full --save\nTry 'serve --help'.\n");
         return 2;
     }
     if (o->default_tokens > o->max_tokens)
@@ -679,7 +739,7 @@ static struct MHD_Daemon *listen_on(const Opts *o)
     struct sockaddr_storage ss = {0};
     struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     if (inet_pton(AF_INET, o->host, &v4->sin_addr) == 1) {
         v4->sin_family = AF_INET, v4->sin_port = htons((uint16_t)o->port);
     } else if (inet_pton(AF_INET6, o->host, &v6->sin6_addr) == 1) {
@@ -691,12 +751,13 @@ static struct MHD_Daemon *listen_on(const Opts *o)
     }
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, (uint16_t)o->port, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)o->read_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024,
-        MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL, MHD_OPTION_END);
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)o->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->read_timeout,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024, MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
+        MHD_OPTION_END);
     if (!d)
-        fprintf(stderr, "serve: cannot listen on %s port %ld: %s (another program on it? --port N)\n", o->host,
-                o->port, strerror(errno ? errno : EADDRINUSE));
+        fprintf(stderr, "serve: cannot listen on %s port %ld: %s (another program on it? --port N)\n",
+                o->host, o->port, strerror(errno ? errno : EADDRINUSE));
     return d;
 }
 
@@ -709,13 +770,22 @@ static void run_until_signal(const sigset_t *set, pthread_t engine)
     pthread_mutex_lock(&g.mu);
     g.stopping = 1;
     pthread_cond_broadcast(&g.work);
-    pthread_cond_broadcast(&g.progress);
     pthread_mutex_unlock(&g.mu);
+    pthread_join(engine, NULL); /* every answer ended, every reader resumed */
+    for (int i = 0; i < 500; i++) { /* their last bytes sent (5 s at most), then MHD may stop */
+        long open = 0;
+        pthread_mutex_lock(&g.mu);
+        for (long k = 0; k < g.o.slots; k++)
+            open += g.slot[k].state != SLOT_FREE;
+        pthread_mutex_unlock(&g.mu);
+        if (!open)
+            break;
+        usleep(10000);
+    }
     MHD_stop_daemon(g.d);
-    pthread_join(engine, NULL);
     if (!g.o.quiet)
-        fprintf(stderr, "serve: stopped by %s after %llu requests, %llu tokens\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
-                g.requests_done, g.tokens_total);
+        fprintf(stderr, "serve: stopped by %s after %llu requests, %llu tokens\n",
+                sig == SIGINT ? "SIGINT" : "SIGTERM", g.requests_done, g.tokens_total);
 }
 
 int main(int argc, char **argv)
@@ -736,7 +806,7 @@ int main(int argc, char **argv)
     g.slot = calloc((size_t)g.o.slots, sizeof *g.slot);
     pthread_mutex_init(&g.mu, NULL);
     pthread_cond_init(&g.work, NULL);
-    pthread_cond_init(&g.progress, NULL);
+    g_resume = calloc((size_t)g.o.slots, sizeof *g_resume);
     g.rate_t0 = now_s();
     sigset_t set;
     sigemptyset(&set);
@@ -745,21 +815,23 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread started from here on inherits it */
     signal(SIGPIPE, SIG_IGN);
     pthread_t engine;
-    if (!g.slot || !(g.d = listen_on(&g.o)) || pthread_create(&engine, NULL, engine_main, NULL)) {
+    if (!g.slot || !g_resume || !(g.d = listen_on(&g.o)) ||
+        pthread_create(&engine, NULL, engine_main, NULL)) {
         if (g.d)
             MHD_stop_daemon(g.d);
         free(g.slot);
+        free(g_resume);
         tm_free(&g.tm);
         return 1;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(g.d, MHD_DAEMON_INFO_BIND_PORT);
-    if (!g.o.quiet)
-        fprintf(stderr, "serve: listening on http://%s:%u/ (%ld slots, context %d tokens)\n", g.o.host,
-                di ? di->port : (unsigned)g.o.port, g.o.slots, g.tm.m.cfg.ctx);
+    fprintf(stderr, "serve: listening on http://%s:%u/ (%ld slots, context %d tokens)\n", g.o.host,
+            di ? di->port : (unsigned)g.o.port, g.o.slots, g.tm.m.cfg.ctx);
     run_until_signal(&set, engine);
     for (long i = 0; i < g.o.slots; i++) /* every response is gone and the engine has ended */
         slot_release_if_over(&g.slot[i]);
     free(g.slot);
+    free(g_resume);
     tm_free(&g.tm);
     return 0;
 }

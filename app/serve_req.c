@@ -18,8 +18,7 @@ static int get_int(json_t *o, const char *k, long lo, long hi, long *v, char *wh
     json_t *x = json_object_get(o, k);
     if (!x)
         return 1;
-    if (!json_is_integer(x))
-    {
+    if (!json_is_integer(x)) {
         snprintf(why, cap, "%s must be an integer", k);
         return -1;
     }
@@ -68,7 +67,7 @@ static int get_prompt(json_t *o, ServeReq *r, char *why, size_t cap)
 static int get_rest(json_t *o, const ServeLimits *lim, ServeReq *r, char *why, size_t cap)
 {
     if (get_int(o, "max_tokens", 1, lim->max_tokens, &r->max_tokens, why, cap) < 0 ||
-        get_int(o, "top_k", 0, lim->vocab, &r->top_k, why, cap) < 0)
+        get_int(o, "top_k", 0, 1000000, &r->top_k, why, cap) < 0)
         return -1;
     json_t *t = json_object_get(o, "temperature");
     if (t) {
@@ -96,8 +95,6 @@ static int get_rest(json_t *o, const ServeLimits *lim, ServeReq *r, char *why, s
 int serve_req_parse(const char *body, size_t len, const ServeLimits *lim, ServeReq *r, char *why, size_t cap)
 {
     *r = (ServeReq){.max_tokens = lim->default_tokens, .temperature = 0.8, .top_k = 40};
-    if (r->top_k > lim->vocab)
-        r->top_k = 0;
     json_error_t e;
     json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
     if (!o) {
@@ -125,7 +122,11 @@ void serve_req_free(ServeReq *r)
 /* Length of the UTF-8 sequence starting with byte c (0: not a lead byte). */
 static int utf8_len(unsigned char c)
 {
-    return c < 0x80 ? 1 : c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xf0 && c < 0xf5 ? 4 : 0;
+    return c < 0x80                ? 1
+           : c >= 0xc2 && c < 0xe0 ? 2
+           : c >= 0xe0 && c < 0xf0 ? 3
+           : c >= 0xf0 && c < 0xf5 ? 4
+                                   : 0;
 }
 
 /* 1 when s[0, n) is a whole valid sequence (no overlong form, no surrogate). */
@@ -150,7 +151,8 @@ size_t serve_json_text(const char *text, size_t len, int final, char *out, size_
         unsigned char c = s[i];
         int n = utf8_len(c);
         if (n > 1 && i + (size_t)n > len && !final) {
-            int partial = 1; /* a sequence cut by the end: keep it for the next call if it may still be whole */
+            int partial =
+                1; /* a sequence cut by the end: keep it for the next call if it may still be whole */
             for (size_t j = i + 1; j < len; j++)
                 partial &= (s[j] & 0xc0) == 0x80;
             if (partial)

@@ -16,7 +16,7 @@
 typedef struct ServeLimits {
     long max_tokens; /* the most a request may ask for (--max-tokens) */
     long default_tokens; /* max_tokens when the request gives none */
-    long vocab; /* top_k above it is refused */
+    long vocab; /* the model's tokens (top_k from it up: all of them) */
 } ServeLimits;
 
 typedef struct ServeReq {

@@ -1,0 +1,576 @@
+/* serve, the completions server (app/serve.c, docs/serve.md), as its clients see it: real
+ * HTTP over loopback to build/<variant>/serve on a checkpoint the test trains on text it
+ * writes (with markup in it, so that the model can answer markup). Answers streamed and
+ * whole, the same seed giving the same text; every bad request a clear 4xx that costs
+ * nothing; 503 with Retry-After when every slot is busy; a client that leaves mid-stream
+ * gives its slot back; a client that sends nothing is cut; SIGTERM ends the answers in
+ * flight and exits 0 (under ASan, with its leak check, when the asan build is there); the
+ * chat page in headless Chromium shows the streamed answer, and markup as text. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+
+static char g_dir[PATH_MAX]; /* build/<variant> */
+static char g_ckpt[PATH_MAX + 32];
+
+typedef struct Server {
+    pid_t pid;
+    int port;
+    char log[PATH_MAX + 64];
+} Server;
+
+/* ---- a server ----------------------------------------------------------------------- */
+
+/* Starts BIN (serve of g_dir when NULL) on g_ckpt with extra args; waits for its port. */
+static void server_start(Server *s, const char *bin, const char *args)
+{
+    static int n;
+    snprintf(s->log, sizeof s->log, "%s/serve-%d.log", test_tmpdir(), ++n);
+    char cmd[PATH_MAX * 6];
+    char own[PATH_MAX + 16];
+    snprintf(own, sizeof own, "%s/serve", g_dir);
+    snprintf(cmd, sizeof cmd, "exec %s --checkpoint '%s' --port 0 %s >/dev/null 2>'%s'", bin ? bin : own,
+             g_ckpt, args, s->log);
+    s->pid = fork();
+    assert_true(s->pid >= 0);
+    if (s->pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    s->port = 0;
+    for (int i = 0; i < 3000 && !s->port; i++) { /* 30 s: ASan starts slowly on a busy machine */
+        FILE *f = fopen(s->log, "r");
+        char line[512];
+        while (f && fgets(line, sizeof line, f))
+            if (sscanf(line, "serve: listening on http://127.0.0.1:%d/", &s->port) == 1)
+                break;
+        if (f)
+            fclose(f);
+        if (!s->port)
+            usleep(10000);
+    }
+    if (!s->port)
+        fail_msg("serve did not start: see %s", s->log);
+}
+
+/* SIGTERM, then its exit status (-signal when it died of one). */
+static int server_stop(Server *s)
+{
+    int st = 0;
+    kill(s->pid, SIGTERM);
+    for (int i = 0; i < 3000; i++) {
+        if (waitpid(s->pid, &st, WNOHANG) == s->pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
+        usleep(10000);
+    }
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, &st, 0);
+    fail_msg("serve did not stop within 30 s of SIGTERM (%s)", s->log);
+    return -1;
+}
+
+/* ---- HTTP by hand ------------------------------------------------------------------------ */
+
+static int connect_to(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+typedef struct Resp {
+    int status;
+    char head[8192];
+    char *body; /* de-chunked, NUL-terminated (malloc) */
+    size_t len;
+} Resp;
+
+static void resp_free(Resp *r)
+{
+    free(r->body);
+    r->body = NULL;
+}
+
+/* The body of a chunked response, in place. */
+static size_t dechunk(char *b, size_t n)
+{
+    size_t in = 0, out = 0;
+    while (in < n) {
+        char *end;
+        unsigned long k = strtoul(b + in, &end, 16);
+        char *crlf = strstr(end, "\r\n");
+        if (!crlf || !k)
+            break;
+        in = (size_t)(crlf + 2 - b);
+        memmove(b + out, b + in, k);
+        out += k, in += k + 2;
+    }
+    b[out] = 0;
+    return out;
+}
+
+/* Sends raw (a whole request, Connection: close) and reads the answer to its end. */
+static void http_raw(int port, const char *raw, size_t rawlen, Resp *r)
+{
+    int fd = connect_to(port);
+    for (size_t off = 0; off < rawlen;) {
+        ssize_t w = send(fd, raw + off, rawlen - off, MSG_NOSIGNAL);
+        if (w <= 0)
+            break; /* the server may answer (413) and close before the whole body is sent */
+        off += (size_t)w;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    for (ssize_t k; (k = recv(fd, buf + n, cap - n - 1, 0)) > 0;)
+        if ((n += (size_t)k) + 1 >= cap)
+            buf = realloc(buf, cap *= 2);
+    buf[n] = 0;
+    close(fd);
+    memset(r, 0, sizeof *r);
+    sscanf(buf, "HTTP/1.1 %d", &r->status);
+    char *sep = strstr(buf, "\r\n\r\n");
+    size_t hl = sep ? (size_t)(sep - buf) : n;
+    snprintf(r->head, sizeof r->head, "%.*s", (int)(hl < sizeof r->head - 1 ? hl : sizeof r->head - 1), buf);
+    r->body = strdup(sep ? sep + 4 : "");
+    r->len = strlen(r->body);
+    if (strstr(r->head, "Transfer-Encoding: chunked"))
+        r->len = dechunk(r->body, r->len);
+    free(buf);
+}
+
+static void http(int port, const char *method, const char *path, const char *body, Resp *r)
+{
+    char raw[1 << 17];
+    int n = snprintf(
+        raw, sizeof raw,
+        "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        "Content-Length: %zu\r\n\r\n%s",
+        method, path, body ? strlen(body) : 0, body ? body : "");
+    http_raw(port, raw, (size_t)n, r);
+}
+
+/* A number of the /metrics text: the sample line starting with `name ` (or -1). */
+static double metric(int port, const char *name)
+{
+    Resp r;
+    http(port, "GET", "/metrics", NULL, &r);
+    double v = -1;
+    size_t nl = strlen(name);
+    for (char *p = r.body; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (!strncmp(p, name, nl) && p[nl] == ' ')
+            v = strtod(p + nl + 1, NULL);
+    resp_free(&r);
+    return v;
+}
+
+/* Waits up to 5 s for a metric to read want. */
+static int metric_becomes(int port, const char *name, double want)
+{
+    for (int i = 0; i < 500; i++) {
+        if (metric(port, name) == want)
+            return 1;
+        usleep(10000);
+    }
+    return 0;
+}
+
+static json_t *body_json(const Resp *r)
+{
+    json_t *j = json_loadb(r->body, r->len, 0, NULL);
+    if (!j)
+        fail_msg("not JSON: %s", r->body);
+    return j;
+}
+
+/* The text of a streamed answer (its events' "text" joined) and its last event. */
+static void stream_text(const Resp *r, char *text, size_t cap, json_t **last)
+{
+    size_t n = 0;
+    *last = NULL;
+    for (const char *p = strstr(r->body, "data: "); p; p = strstr(p + 1, "\n\ndata: ")) {
+        const char *d = p[0] == 'd' ? p + 6 : p + 8, *end = strstr(d, "\n\n");
+        json_t *e = json_loadb(d, end ? (size_t)(end - d) : strlen(d), 0, NULL);
+        if (!e)
+            fail_msg("an event that is not JSON: %.80s", d);
+        const char *t = json_string_value(json_object_get(e, "text"));
+        if (t)
+            n += (size_t)snprintf(text + n, cap - n, "%s", t);
+        json_decref(*last);
+        *last = e;
+    }
+}
+
+/* ---- tests ------------------------------------------------------------------------------ */
+
+static Server g_srv; /* the shared server of the tests that need no special options */
+
+static void test_whole_and_streamed_answers(void **state)
+{
+    (void)state;
+    Resp a, b, st;
+    const char *req = "{\"prompt\": \"the king\", \"max_tokens\": 60, \"seed\": 7}";
+    http(g_srv.port, "POST", "/v1/completions", req, &a);
+    http(g_srv.port, "POST", "/v1/completions", req, &b);
+    assert_int_equal(a.status, 200);
+    json_t *ja = body_json(&a), *jb = body_json(&b);
+    const char *text = json_string_value(json_object_get(ja, "text"));
+    assert_non_null(text);
+    assert_int_equal(strlen(text), 60); /* characters: a token a byte */
+    assert_string_equal(text, json_string_value(json_object_get(jb, "text"))); /* same seed, same text */
+    assert_int_equal(json_integer_value(json_object_get(ja, "tokens")), 60);
+    assert_int_equal(json_integer_value(json_object_get(ja, "prompt_tokens")), 8);
+    assert_string_equal(json_string_value(json_object_get(ja, "finish_reason")), "length");
+
+    http(g_srv.port, "POST", "/v1/completions",
+         "{\"prompt\": \"the king\", \"max_tokens\": 60, \"seed\": 7, \"stream\": true}", &st);
+    assert_int_equal(st.status, 200);
+    assert_non_null(strstr(st.head, "Content-Type: text/event-stream"));
+    char joined[4096];
+    json_t *last;
+    stream_text(&st, joined, sizeof joined, &last);
+    assert_string_equal(joined, text); /* the events carry the same text */
+    assert_non_null(last);
+    assert_string_equal(json_string_value(json_object_get(last, "finish_reason")), "length");
+    assert_int_equal(json_integer_value(json_object_get(last, "tokens")), 60);
+    json_decref(last), json_decref(ja), json_decref(jb);
+    resp_free(&a), resp_free(&b), resp_free(&st);
+}
+
+/* a prompt of 129 characters: one more than the context */
+#define PROMPT_129                                                                                      \
+    "the king and queen shall speak of love the king and queen shall speak of love the king and queen " \
+    "shall "                                                                                            \
+    "speak of love the king and"
+
+/* Each bad request: its status and a word of what the message must say. */
+static void test_bad_requests_get_4xx_and_cost_nothing(void **state)
+{
+    (void)state;
+    double heap0 = metric(g_srv.port, "serve_engine_heap_bytes");
+    static const struct {
+        const char *method, *path, *body;
+        int status;
+        const char *says;
+    } cases[] = {
+        {"POST", "/v1/completions", "{\"prompt\": ", 400, "not JSON"},
+        {"POST", "/v1/completions", "{\"prompt\": \"\xff\xfe\"}", 400, "not JSON (UTF-8)"},
+        {"POST", "/v1/completions", "[\"the king\"]", 400, "must be a JSON object"},
+        {"POST", "/v1/completions", "{\"max_tokens\": 5}", 400, "prompt is required"},
+        {"POST", "/v1/completions", "{\"prompt\": 5}", 400, "prompt must be a string"},
+        {"POST", "/v1/completions", "{\"prompt\": \"a\", \"max_tokens\": \"5\"}", 400,
+         "max_tokens must be an integer"},
+        {"POST", "/v1/completions", "{\"prompt\": \"a\", \"max_tokens\": 99999}", 400,
+         "from 1 to 1024 (got 99999)"},
+        {"POST", "/v1/completions", "{\"prompt\": \"a\", \"temperature\": -1}", 400, "temperature"},
+        {"POST", "/v1/completions", "{\"prompt\": \"a\", \"stream\": 1}", 400,
+         "stream must be true or false"},
+        {"POST", "/v1/completions", "{\"prompt\": \"a\", \"n\": 2}", 400,
+         "a request has only prompt, max_tokens"},
+        {"POST", "/v1/completions", "{\"prompt\": \"a\", \"prompt\": \"b\"}", 400, "duplicate"},
+        {"POST", "/v1/completions", "{\"prompt\": \"" PROMPT_129 "\"}", 400, "at most 128 (its context)"},
+        {"POST", "/v1/completions", "{\"prompt\": \"QZX\"}", 400, "never saw in training: 0x51"},
+        {"GET", "/v1/completions", NULL, 405, "use POST"},
+        {"POST", "/metrics", "{}", 405, "only GET"},
+        {"GET", "/admin", NULL, 404, "no such path: /admin"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        Resp r;
+        http(g_srv.port, cases[i].method, cases[i].path, cases[i].body, &r);
+        if (r.status != cases[i].status || !strstr(r.body, cases[i].says))
+            fail_msg("%s %s %s: got %d %s; expected %d saying '%s'", cases[i].method, cases[i].path,
+                     cases[i].body ? cases[i].body : "", r.status, r.body, cases[i].status, cases[i].says);
+        json_decref(body_json(&r)); /* every error is JSON */
+        resp_free(&r);
+    }
+    /* a body over --max-body-kb (64): 413, announced or not */
+    size_t big = 70 * 1024;
+    char *raw = malloc(80 * 1024 + 256); /* the largest of the three below */
+    int n = snprintf(
+        raw, 256,
+        "POST /v1/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n", big);
+    memset(raw + n, ' ', big);
+    Resp r;
+    http_raw(g_srv.port, raw, (size_t)n + big, &r);
+    assert_int_equal(r.status, 413);
+    resp_free(&r);
+    n = snprintf(raw, 256,
+                 "POST /v1/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: "
+                 "chunked\r\n\r\n");
+    for (int k = 0; k < 9; k++) /* 9 chunks of 8 KiB, no length given */
+        n += sprintf(raw + n, "2000\r\n%8192s\r\n", "");
+    n += sprintf(raw + n, "0\r\n\r\n");
+    http_raw(g_srv.port, raw, (size_t)n, &r);
+    assert_int_equal(r.status, 413);
+    resp_free(&r);
+    /* headers over MHD's 32 KiB connection memory: refused, and the server goes on */
+    n = snprintf(raw, 256, "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Big: ");
+    memset(raw + n, 'a', 40000);
+    memcpy(raw + n + 40000, "\r\n\r\n", 5);
+    http_raw(g_srv.port, raw, (size_t)n + 40004, &r);
+    assert_true(r.status == 431 || r.status == 413);
+    resp_free(&r);
+    free(raw);
+    assert_int_equal(metric(g_srv.port, "serve_slots_in_use"), 0);
+    assert_int_equal(metric(g_srv.port, "serve_engine_heap_bytes"), heap0); /* nothing kept */
+}
+
+/* Reads from fd until `want` is in what came (10 s at most): 1 when it came. Keeps only
+ * the last bytes, so a long stream can be read through. */
+static int read_until(int fd, const char *want)
+{
+    char buf[8192];
+    size_t n = 0, keep = strlen(want);
+    time_t end = time(NULL) + 10;
+    while (time(NULL) < end) {
+        ssize_t k = recv(fd, buf + n, sizeof buf - 1 - n, 0);
+        if (k <= 0)
+            break;
+        buf[n += (size_t)k] = 0;
+        if (strstr(buf, want))
+            return 1;
+        if (n > keep) { /* the end of what came, in case want is cut between two reads */
+            memmove(buf, buf + n - keep, keep);
+            n = keep;
+        }
+    }
+    fprintf(stderr, "read_until: no '%s' in what came (its end: '%.*s'; %s)\n", want, (int)n, buf,
+            strerror(errno));
+    return 0;
+}
+
+/* A stream of 100,000 tokens on its own connection, read until its first text. */
+static int long_stream(int port)
+{
+    static const char req[] = "{\"prompt\": \"the\", \"max_tokens\": 100000, \"stream\": true}";
+    char raw[512];
+    int n =
+        snprintf(raw, sizeof raw, "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n%s",
+                 strlen(req), req);
+    int fd = connect_to(port);
+    assert_int_equal(send(fd, raw, (size_t)n, MSG_NOSIGNAL), n);
+    assert_true(read_until(fd, "data: {\"text\""));
+    return fd;
+}
+
+static void test_busy_slots_503_and_a_client_that_leaves_gives_its_slot_back(void **state)
+{
+    (void)state;
+    Server s;
+    server_start(&s, NULL, "--slots 1 --max-tokens 100000 --quiet");
+    int fd = long_stream(s.port);
+    Resp r;
+    http(s.port, "POST", "/v1/completions", "{\"prompt\": \"the\"}", &r);
+    assert_int_equal(r.status, 503);
+    assert_non_null(strstr(r.head, "Retry-After: 1"));
+    assert_non_null(strstr(r.body, "all 1 generation slots are busy"));
+    resp_free(&r);
+    double heap_busy = metric(s.port, "serve_engine_heap_bytes");
+    close(fd); /* the client leaves mid-stream */
+    assert_true(metric_becomes(s.port, "serve_slots_in_use", 0));
+    assert_true(metric(s.port, "serve_answers_total{finish=\"cancelled\"}") == 1);
+    assert_true(metric(s.port, "serve_engine_heap_bytes") < heap_busy); /* its cache was freed */
+    http(s.port, "POST", "/v1/completions", "{\"prompt\": \"the\", \"max_tokens\": 5}", &r);
+    assert_int_equal(r.status, 200); /* the slot came back */
+    resp_free(&r);
+    assert_int_equal(server_stop(&s), 0);
+}
+
+static void test_a_client_that_sends_nothing_is_cut(void **state)
+{
+    (void)state;
+    Server s;
+    server_start(&s, NULL, "--read-timeout 1 --quiet");
+    int fd = connect_to(s.port);
+    const char part[] = "POST /v1/completions HTTP/1.1\r\nHost: x\r\n"; /* and then nothing */
+    assert_int_equal(send(fd, part, sizeof part - 1, MSG_NOSIGNAL), (ssize_t)sizeof part - 1);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    char c;
+    ssize_t k = recv(fd, &c, 1, 0); /* blocks until the server closes (10 s at most: SO_RCVTIMEO) */
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    assert_int_equal(k, 0);
+    assert_true(waited < 5.0);
+    close(fd);
+    Resp r;
+    http(s.port, "GET", "/health", NULL, &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    assert_int_equal(server_stop(&s), 0);
+}
+
+/* SIGTERM with an answer in flight: it ends ("shutdown"), the server exits 0. Under the
+ * asan build (when built) its leak check runs at that exit: a leak fails the exit. */
+static void sigterm_mid_stream(const char *bin)
+{
+    Server s;
+    server_start(&s, bin, "--max-tokens 100000");
+    Resp r;
+    http(s.port, "POST", "/v1/completions",
+         "{\"prompt\": \"the king\", \"max_tokens\": 50, \"stream\": true}", &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    int fd = long_stream(s.port);
+    kill(s.pid, SIGTERM);
+    if (!read_until(fd, "\"finish_reason\": \"shutdown\"")) {
+        usleep(300000);
+        test_sh("cat '%s'; ps -p %d", s.log, (int)s.pid);
+        fail_msg("the stream in flight did not end with finish_reason shutdown");
+    }
+    close(fd);
+    int st = 0;
+    for (int i = 0; i < 3000 && waitpid(s.pid, &st, WNOHANG) != s.pid; i++)
+        usleep(10000);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        test_sh("tail -5 '%s'", s.log);
+        fail_msg("serve did not exit 0 after SIGTERM (status %d): see %s", st, s.log);
+    }
+    assert_int_equal(test_sh("grep -q 'stopped by SIGTERM' '%s'", s.log), 0);
+}
+
+static void test_sigterm_ends_answers_and_exits_clean(void **state)
+{
+    (void)state;
+    sigterm_mid_stream(NULL);
+    char asan[PATH_MAX + 32];
+    snprintf(asan, sizeof asan, "%s/../asan/serve", g_dir);
+    if (access(asan, X_OK)) {
+        printf("(the asan build is not there: %s; make asan)\n", asan);
+        return;
+    }
+    setenv("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0", 1);
+    sigterm_mid_stream(asan);
+}
+
+static void test_health_metrics_and_page_headers(void **state)
+{
+    (void)state;
+    Resp r;
+    http(g_srv.port, "GET", "/health", NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"status\": \"ok\""));
+    resp_free(&r);
+    http(g_srv.port, "GET", "/metrics", NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.head, "Content-Type: text/plain; version=0.0.4"));
+    static const char *names[] = {"# TYPE serve_requests_total counter",
+                                  "serve_requests_total{status=\"200\"} ",
+                                  "serve_tokens_generated_total ",
+                                  "serve_tokens_per_second ",
+                                  "serve_slots 4\n",
+                                  "serve_slots_in_use ",
+                                  "serve_engine_heap_bytes ",
+                                  "serve_resident_bytes "};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strstr(r.body, names[i]))
+            fail_msg("/metrics has no '%s':\n%s", names[i], r.body);
+    resp_free(&r);
+    http(g_srv.port, "GET", "/", NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.head, "Content-Security-Policy: default-src 'none'; script-src 'self'"));
+    assert_non_null(strstr(r.body, "<script src=\"/app.js\""));
+    assert_null(strstr(r.body, "http")); /* nothing fetched from elsewhere */
+    resp_free(&r);
+}
+
+/* The chat page in headless Chromium (tests/browser/chat_page.py): a prompt full of
+ * markup typed and sent, the answer streamed onto the page, the markup shown as text. */
+static void test_chat_page_in_chromium(void **state)
+{
+    (void)state;
+    if (test_sh("command -v chromium >/dev/null && command -v python3 >/dev/null")) {
+        skip(); /* make test installs chromium (tools/ensure-deps test); make check may not have it */
+        return;
+    }
+    int rc = test_sh(
+        "python3 %s/../../tests/browser/chat_page.py http://127.0.0.1:%d/ '%s/chat.png' >'%s/chat.log' 2>&1",
+        g_dir, g_srv.port, test_tmpdir(), test_tmpdir());
+    if (rc) {
+        test_sh("cat '%s/chat.log'", test_tmpdir());
+        fail_msg("the chat page check failed (exit %d)", rc);
+    }
+    char png[PATH_MAX + 16];
+    snprintf(png, sizeof png, "%s/chat.png", test_tmpdir());
+    struct stat st;
+    assert_int_equal(stat(png, &st), 0);
+    assert_true(st.st_size > 5000);
+    if (getenv("SERVE_SCREENSHOT")) /* to look at it: SERVE_SCREENSHOT=FILE */
+        test_sh("cp '%s' '%s'", png, getenv("SERVE_SCREENSHOT"));
+}
+
+/* The test's text: lines of words, with markup among them, so that the model knows '<'. */
+static void write_text(const char *path)
+{
+    static const char *w[] = {
+        "the", "king", "and",         "queen", "shall",       "speak",
+        "of",  "love", "<b>bold</b>", "&",     "<i>fair</i>", "<img src=x onerror=\"document.title=1\">"};
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    unsigned x = 1;
+    for (int line = 0; line < 400; line++)
+        for (int k = 0; k < 12; k++) {
+            x = x * 1103515245u + 12345u;
+            fprintf(f, "%s%c", w[(x >> 16) % 12], k == 11 ? '\n' : ' ');
+        }
+    fclose(f);
+}
+
+static int setup(void **state)
+{
+    if (tmpdir_setup(state))
+        return -1;
+    char text[PATH_MAX + 16];
+    snprintf(text, sizeof text, "%s/text.txt", test_tmpdir());
+    snprintf(g_ckpt, sizeof g_ckpt, "%s/model.ckpt", test_tmpdir());
+    write_text(text);
+    if (test_sh("%s/train_full --tiny 200 --ctx 128 --quiet --data '%s' --save '%s' >/dev/null", g_dir, text,
+                g_ckpt))
+        return -1;
+    server_start(&g_srv, NULL, "--slots 4 --quiet");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    int rc = server_stop(&g_srv);
+    return rc || tmpdir_teardown(state);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    build_dir_of(argv[0], g_dir, sizeof g_dir);
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_whole_and_streamed_answers),
+        cmocka_unit_test(test_bad_requests_get_4xx_and_cost_nothing),
+        cmocka_unit_test(test_health_metrics_and_page_headers),
+        cmocka_unit_test(test_busy_slots_503_and_a_client_that_leaves_gives_its_slot_back),
+        cmocka_unit_test(test_a_client_that_sends_nothing_is_cut),
+        cmocka_unit_test(test_sigterm_ends_answers_and_exits_clean),
+        cmocka_unit_test(test_chat_page_in_chromium),
+    };
+    test_filter_from_env();
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
