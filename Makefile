@@ -111,7 +111,7 @@ HARNESS_OBJ := $(HARNESS_SRC:harness/%.c=$(BUILD)/obj/harness/%.o)
 # Tests that drive the harness or the other variants' builds run in the release variant
 # only, test_oom in the failpoint build (asan) only: elsewhere they are not built, so a
 # "skipped" in `make test` is something to look at.
-RELEASE_TESTS := test_serve test_soak test_report test_bisect test_coverage test_parity test_anyprog test_blas
+RELEASE_TESTS := test_serve test_serve_soak test_soak test_report test_bisect test_coverage test_parity test_anyprog test_blas
 ASAN_TESTS := test_oom
 TEST_NAMES := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 ifneq ($(VARIANT),release)
@@ -274,10 +274,11 @@ faults-build:
 	@for f in $$(build/release/soak list faults | grep -vx none); do for v in $(VARIANTS); do \
 	  $(MAKE) --no-print-directory train VARIANT=$$v FAULT=$$f || exit 1; done; done
 	@$(MAKE) --no-print-directory tokenize VARIANT=release FAULT=bpe_leak
+	@for f in slot_leak keep_requests; do $(MAKE) --no-print-directory serve VARIANT=release FAULT=$$f || exit 1; done
 
 # `make check`: the fast tier, for the loop you work in: the release build and its unit
 # tests, no soak and no other variant (under a minute on 2 cores once built)
-E2E_TESTS := test_soak test_anyprog test_bisect test_coverage test_parity
+E2E_TESTS := test_serve_soak test_soak test_anyprog test_bisect test_coverage test_parity
 check:
 	@tools/ensure-deps
 	@$(MAKE) --no-print-directory release
@@ -432,6 +433,13 @@ bench-bpe: deps
 	@$(MAKE) --no-print-directory build/bench/bpe_train VARIANT=release FAULT=none
 	@for v in 512 1024 4096; do build/bench/bpe_train $(or $(DATA),../shared/data/tinyshakespeare.txt) $$v 5 || exit 1; done
 
+# serve's tokens per second, first-token and per-token latency at 1, 2 and 4 clients and
+# memory per slot, side by side with the PyTorch reference generating with its own cache
+bench-serve: deps
+	@tools/ensure-deps test
+	@$(MAKE) --no-print-directory release FAULT=none
+	@bench/serve $(if $(DATA),--data "$(DATA)")
+
 # the report of the newest soak (or OUT=DIR)
 report:
 	@$(MAKE) --no-print-directory release FAULT=none
@@ -504,6 +512,7 @@ help:
 	@echo "make fuzz         (make fuzz-build: only build them) libFuzzer on the readers, the CLI parser, the data loader, checkpoints (FUZZ_SECONDS=60)"
 	@echo "make false-alarms the clean engine and clean programs soaked many times: any not-PASS is a false alarm"
 	@echo "make soak-generate generation (generate) soaked as any program, 1000 to 50000 tokens, every mode"
+	@echo "make bench-serve  serve at 1, 2 and 4 clients (tokens/s, latency, memory per slot) vs PyTorch (DATA=FILE)"
 	@echo "make soak-serve    the completions server (serve) under load, 100 to 10000 requests, every mode"
 	@echo "make soak-tokenize tokenizer training (tokenize) soaked as any program, 100 to 3000 merges (DATA=FILE)"
 	@echo "make bench-bpe    the BPE tokenizer: training time to 512, 1024, 4096 tokens, encode speed (DATA=FILE)"

@@ -235,14 +235,14 @@ static void *engine_main(void *arg)
     pthread_mutex_lock(&g.mu);
     for (;;) {
         int busy = engine_turn();
-        int pending = 0;
-        for (long i = 0; i < g.o.slots; i++)
-            pending |= g.slot[i].state == SLOT_NEW;
         if (g_n_resume) {
             pthread_mutex_unlock(&g.mu);
             resume_readers();
             pthread_mutex_lock(&g.mu);
         }
+        int pending = 0; /* looked at after the resumes: a request taken meanwhile is seen */
+        for (long i = 0; i < g.o.slots; i++)
+            pending |= g.slot[i].state == SLOT_NEW;
         if (busy || pending)
             continue;
         if (g.stopping)

@@ -9,6 +9,13 @@ AdamW (decay on matrices only) and global-norm clipping.
 
   torch_ref.py parity --init CKPT --data FILE --steps N --losses OUT [--grads OUT]
   torch_ref.py time --init CKPT --data FILE --steps N        (prints median ms per step)
+  torch_ref.py generate --init CKPT --tokens N --batch B     (generation with a key/value cache)
+
+generate: B streams at once (one batched forward per token), each token fed at one position
+with the keys and values of the earlier ones kept per layer, and the cache refilled from the
+last T/2 tokens when full, as engine/generate.c does; sampling at temperature 0.8 among the
+40 likeliest. Prints one line: tokens per second of one stream and of all B, the per-token
+latency p50 and p99 in ms, and the cache's bytes per stream.
 """
 import argparse
 import resource
@@ -140,11 +147,90 @@ def make_optimizer(P, lr, wd):
                              lr=lr, betas=(0.9, 0.999), eps=1e-8)
 
 
+class Cache:
+    """The keys and values of the positions fed so far, per layer: [B, H, t, hs]."""
+
+    def __init__(self, cfg, B):
+        self.cfg, self.B = cfg, B
+        self.reset()
+
+    def reset(self):
+        self.k = [None] * self.cfg["L"]
+        self.v = [None] * self.cfg["L"]
+        self.len = 0
+
+    def bytes(self):
+        return sum(t.numel() * 4 for t in self.k + self.v if t is not None) // self.B
+
+
+@torch.no_grad()
+def feed(P, cfg, cache, tok):
+    """Feeds tokens tok [B] at the next position; returns the next token's logits [B, V]."""
+    C, H = cfg["C"], cfg["H"]
+    hs, B = C // H, tok.shape[0]
+    x = P["wte"][tok] + P["wpe"][cache.len]
+    for layer in range(cfg["L"]):
+        p = f"h{layer}."
+        h = F.layer_norm(x, (C,), P[p + "ln1.w"], P[p + "ln1.b"], eps=1e-5)
+        q, k, v = (h @ P[p + "qkv.w"].T + P[p + "qkv.b"]).split(C, dim=1)
+        q, k, v = (t.view(B, H, 1, hs) for t in (q, k, v))
+        cache.k[layer] = k if cache.k[layer] is None else torch.cat([cache.k[layer], k], dim=2)
+        cache.v[layer] = v if cache.v[layer] is None else torch.cat([cache.v[layer], v], dim=2)
+        att = ((q @ cache.k[layer].transpose(-2, -1)) * (1.0 / hs ** 0.5)).softmax(dim=-1)
+        y = (att @ cache.v[layer]).view(B, C)
+        x = x + y @ P[p + "proj.w"].T + P[p + "proj.b"]
+        h = F.layer_norm(x, (C,), P[p + "ln2.w"], P[p + "ln2.b"], eps=1e-5)
+        x = x + F.gelu(h @ P[p + "fc.w"].T + P[p + "fc.b"], approximate="tanh") @ P[p + "fcproj.w"].T + P[
+            p + "fcproj.b"]
+    cache.len += 1
+    x = F.layer_norm(x, (C,), P["lnf.w"], P["lnf.b"], eps=1e-5)
+    return x @ P["wte"].T
+
+
+@torch.no_grad()
+def generate(P, cfg, B, tokens):
+    """B streams of `tokens` tokens; the seconds each token took."""
+    torch.manual_seed(1)
+    cache, T = Cache(cfg, B), cfg["T"]
+    window = [torch.zeros(B, dtype=torch.long)]  # a newline-ish start: token 0
+    logits = feed(P, cfg, cache, window[0])
+    took, most = [], 0
+    for _ in range(tokens):
+        t0 = time.perf_counter()
+        top, idx = (logits / 0.8).topk(min(40, cfg["V"]), dim=1)
+        tok = idx.gather(1, torch.multinomial(top.softmax(dim=1), 1)).view(B)
+        window.append(tok)
+        if cache.len == T:  # full: the last T/2 tokens fed again from position 0
+            most = max(most, cache.bytes())
+            cache.reset()
+            window = window[-(T // 2):]
+            for w in window[:-1]:
+                feed(P, cfg, cache, w)
+        logits = feed(P, cfg, cache, tok)
+        took.append(time.perf_counter() - t0)
+    return took, max(most, cache.bytes())
+
+
+def generate_main(a):
+    cfg, flat, _, _, _ = load_checkpoint(a.init)
+    P = {k: v.detach() for k, v in unflatten(cfg, flat).items()}
+    generate(P, cfg, a.batch, 20)  # warm-up: PyTorch's first calls allocate
+    took, cache_bytes = generate(P, cfg, a.batch, a.tokens)
+    took.sort()
+    total = sum(took)
+    print(f"torch_generate batch {a.batch} stream_tokens_per_s {a.tokens / total:.1f} "
+          f"all_tokens_per_s {a.batch * a.tokens / total:.1f} token_ms_p50 {took[len(took) // 2] * 1e3:.4f} "
+          f"token_ms_p99 {took[min(len(took) - 1, int(len(took) * 0.99))] * 1e3:.4f} "
+          f"cache_bytes_per_stream {cache_bytes}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["parity", "time"])
+    ap.add_argument("what", choices=["parity", "time", "generate"])
     ap.add_argument("--init", required=True)
-    ap.add_argument("--data", required=True)
+    ap.add_argument("--data")
+    ap.add_argument("--tokens", type=int, default=512)
+    ap.add_argument("--batch", type=int, default=1)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--wd", type=float, default=0.0)
@@ -155,6 +241,10 @@ def main():
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
+    if a.what == "generate":
+        return generate_main(a)
+    if not a.data:
+        ap.error("--data is required for " + a.what)
     cfg, flat, rng_state, seed, itos = load_checkpoint(a.init)
     data = Data(a.data, itos)
     P = unflatten(cfg, flat)

@@ -1,0 +1,130 @@
+/* serve soaked as a service under tools/serve-load (docs/serve.md, "Soaked under load"):
+ * the clean server passes, and each fault build of the server is caught where it can be
+ * seen: slot_leak (a disconnected client's cache dropped) by the heap in native and
+ * jemalloc and by LeakSanitizer, named gen_init; keep_requests (every request's text kept,
+ * reachable) by native's and jemalloc's heap at 10000 requests, named fault_request_text.
+ * A soak that did not catch them would fail here. make soak-serve runs the full sweep in
+ * every mode. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "soakutil.h"
+
+static char g_dir[PATH_MAX]; /* build/release */
+static char g_ckpt[PATH_MAX + 32];
+
+/* Soaks SERVER_BIN (a serve build) under the load into OUT. The soak's exit status. */
+static int soak_serve(const char *out, const char *bin, const char *args)
+{
+    char command[PATH_MAX * 4];
+    snprintf(command, sizeof command,
+             "'%s/soak' --cmd '%s --port {port} --slots 8 --quiet --checkpoint %s' "
+             "--load '%s/../../tools/serve-load {port} {iters} 4'",
+             g_dir, bin, g_ckpt, g_dir);
+    return soak_into(out, command, args);
+}
+
+static void need(const char *bin)
+{
+    if (access(bin, X_OK))
+        fail_msg("%s is not built: make faults-build (make test builds it)", bin);
+}
+
+static json_t *run_of(const char *mode, long iters)
+{
+    return summary_run(g_doc, mode, iters, NULL);
+}
+
+static void expect(const char *mode, long iters, const char *verdict)
+{
+    json_t *r = run_of(mode, iters);
+    if (strcmp(str(r, "verdict"), verdict))
+        fail_msg("%s %ld: %s (%s), expected %s", mode, iters, str(r, "verdict"), str(r, "detail"), verdict);
+}
+
+static json_t *problem_in(const char *function)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(g_doc, "diagnosis"), i, p)
+    {
+        if (!strncmp(str(p, "function"), function, strlen(function)))
+            return p;
+    }
+    fail_msg("no problem in %s:\n%.3000s", function, json_dumps(json_object_get(g_doc, "diagnosis"), JSON_INDENT(1)));
+    return NULL;
+}
+
+static void test_clean_server_passes(void **state)
+{
+    (void)state;
+    char bin[PATH_MAX + 16];
+    snprintf(bin, sizeof bin, "%s/serve", g_dir);
+    int rc = soak_serve("clean", bin, "--modes native,jemalloc,lsan --iters 1000,3000");
+    for (long n = 1000; n <= 3000; n += 2000) {
+        expect("native", n, "FLAT"), expect("jemalloc", n, "FLAT"), expect("lsan", n, "FLAT");
+        assert_int_equal(json_integer_value(json_object_get(run_of("native", n), "load_exit")), 0);
+    }
+    assert_string_equal(str(g_doc, "overall"), "PASS");
+    assert_int_equal(rc, 0);
+}
+
+static void test_slot_leak_is_caught(void **state)
+{
+    (void)state;
+    char bin[PATH_MAX + 64];
+    snprintf(bin, sizeof bin, "%s/../release-fault-slot_leak/serve", g_dir);
+    need(bin);
+    int rc = soak_serve("slot_leak", bin, "--modes native,jemalloc,lsan --iters 1000,3000");
+    for (long n = 1000; n <= 3000; n += 2000)
+        expect("native", n, "GROWING"), expect("jemalloc", n, "GROWING"), expect("lsan", n, "ERROR");
+    json_t *p = problem_in("gen_init");
+    assert_string_equal(str(p, "kind"), "leak");
+    assert_true(json_is_true(json_object_get(p, "fails")));
+    assert_string_equal(str(g_doc, "overall"), "FAIL");
+    assert_int_equal(rc, 1);
+}
+
+static void test_keep_requests_is_caught(void **state)
+{
+    (void)state;
+    char bin[PATH_MAX + 64];
+    snprintf(bin, sizeof bin, "%s/../release-fault-keep_requests/serve", g_dir);
+    need(bin);
+    int rc = soak_serve("keep_requests", bin, "--modes native,jemalloc --iters 10000");
+    expect("native", 10000, "GROWING"), expect("jemalloc", 10000, "GROWING");
+    json_t *p = problem_in("fault_request_text");
+    assert_string_equal(str(p, "kind"), "reachable-growth");
+    assert_string_equal(str(g_doc, "overall"), "FAIL");
+    assert_int_equal(rc, 1);
+}
+
+static int setup(void **state)
+{
+    if (tmpdir_setup(state))
+        return -1;
+    snprintf(g_ckpt, sizeof g_ckpt, "%s/tiny.ckpt", test_tmpdir());
+    return test_sh("'%s/train_full' --tiny 300 --quiet --save '%s' >/dev/null", g_dir, g_ckpt) ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    build_dir_of(argv[0], g_dir, sizeof g_dir);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_clean_server_passes),
+        cmocka_unit_test(test_slot_leak_is_caught),
+        cmocka_unit_test(test_keep_requests_is_caught),
+    };
+    test_filter_from_env();
+    int rc = cmocka_run_group_tests(tests, setup, tmpdir_teardown);
+    json_decref(g_doc);
+    return rc;
+}
