@@ -420,6 +420,32 @@ static void test_a_client_that_sends_nothing_is_cut(void **state)
     assert_int_equal(server_stop(&s), 0);
 }
 
+/* --max-connections 2 (one thread, so the limit is not divided): a third connection is
+ * not accepted while two are open (it waits in the kernel's backlog, costing the server
+ * nothing) and is answered when one of the two goes. */
+static void test_connections_beyond_the_limit_wait(void **state)
+{
+    (void)state;
+    Server s;
+    server_start(&s, NULL, "--max-connections 2 --threads 1 --quiet");
+    int a = connect_to(s.port), b = connect_to(s.port);
+    usleep(100000); /* accepted by the server, not only by the kernel */
+    int c = connect_to(s.port);
+    struct timeval tv = {1, 0};
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[256] = "";
+    send(c, "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 54, MSG_NOSIGNAL);
+    assert_true(recv(c, buf, sizeof buf - 1, 0) < 0); /* no answer within 1 s */
+    close(a);
+    tv.tv_sec = 5;
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    assert_true(recv(c, buf, sizeof buf - 1, 0) > 0);
+    assert_int_equal(strncmp(buf, "HTTP/1.1 200", 12), 0);
+    close(c);
+    close(b);
+    assert_int_equal(server_stop(&s), 0);
+}
+
 /* SIGTERM with an answer in flight: it ends ("shutdown"), the server exits 0. Under the
  * asan build (when built) its leak check runs at that exit: a leak fails the exit. */
 static void sigterm_mid_stream(const char *bin)
@@ -568,6 +594,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_health_metrics_and_page_headers),
         cmocka_unit_test(test_busy_slots_503_and_a_client_that_leaves_gives_its_slot_back),
         cmocka_unit_test(test_a_client_that_sends_nothing_is_cut),
+        cmocka_unit_test(test_connections_beyond_the_limit_wait),
         cmocka_unit_test(test_sigterm_ends_answers_and_exits_clean),
         cmocka_unit_test(test_chat_page_in_chromium),
     };
