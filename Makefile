@@ -111,7 +111,7 @@ HARNESS_OBJ := $(HARNESS_SRC:harness/%.c=$(BUILD)/obj/harness/%.o)
 # Tests that drive the harness or the other variants' builds run in the release variant
 # only, test_oom in the failpoint build (asan) only: elsewhere they are not built, so a
 # "skipped" in `make test` is something to look at.
-RELEASE_TESTS := test_serve test_serve_soak test_soak test_report test_bisect test_coverage test_parity test_anyprog test_blas
+RELEASE_TESTS := test_serve test_serve_soak test_shards test_soak test_report test_bisect test_coverage test_parity test_anyprog test_blas
 ASAN_TESTS := test_oom
 TEST_NAMES := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 ifneq ($(VARIANT),release)
@@ -278,7 +278,7 @@ faults-build:
 
 # `make check`: the fast tier, for the loop you work in: the release build and its unit
 # tests, no soak and no other variant (under a minute on 2 cores once built)
-E2E_TESTS := test_serve_soak test_soak test_anyprog test_bisect test_coverage test_parity
+E2E_TESTS := test_serve_soak test_shards test_soak test_anyprog test_bisect test_coverage test_parity
 check:
 	@tools/ensure-deps
 	@$(MAKE) --no-print-directory release
@@ -302,6 +302,9 @@ DATA ?=
 JOBS ?=
 OUT ?=
 BASELINE ?=
+# SHARD=K/N or SHARD=auto (docs/ci.md); ANNOTATE=none for a shard (the merge annotates)
+SHARD ?=
+ANNOTATE ?=
 CMD ?=
 LOAD ?=
 READY_PORT ?=
@@ -309,7 +312,8 @@ READY_REGEX ?=
 SOAK_ARGS = $(if $(CMD),--cmd '$(CMD)') $(if $(LOAD),--load '$(LOAD)') $(if $(READY_PORT),--ready-port $(READY_PORT)) \
   $(if $(READY_REGEX),--ready-regex '$(READY_REGEX)') $(if $(ITERS),--iters "$(ITERS)") $(if $(MODES),--modes "$(MODES)") $(if $(CONFIG),--config $(CONFIG)) \
   $(if $(DATA),--data "$(DATA)") $(if $(JOBS),--jobs $(JOBS)) $(if $(OUT),--out "$(OUT)") \
-  $(if $(filter-out none,$(FAULT)),--faults $(FAULT)) $(if $(BASELINE),--baseline "$(BASELINE)")
+  $(if $(filter-out none,$(FAULT)),--faults $(FAULT)) $(if $(BASELINE),--baseline "$(BASELINE)") \
+  $(if $(SHARD),--shard $(SHARD)) $(if $(ANNOTATE),--annotate $(ANNOTATE))
 
 soak: deps
 	@$(MAKE) --no-print-directory release FAULT=none

@@ -122,6 +122,9 @@ static void result_from_summary(SoakResult *res, json_t *s)
     res->interrupted = json_is_true(json_object_get(s, "interrupted"));
     res->expect_faults = json_is_true(json_object_get(s, "expect_faults"));
     res->strict_leaks = json_is_true(json_object_get(s, "strict_leaks"));
+    json_t *sh = json_object_get(s, "shard");
+    res->shard_k = (long)json_integer_value(json_object_get(sh, "index"));
+    res->shard_n = (long)json_integer_value(json_object_get(sh, "count"));
     env_from_json(&res->env, s);
 }
 
@@ -133,7 +136,9 @@ static int same_soak(const SoakResult *a, const char *da, const SoakResult *b, c
 {
     const char *what = strcmp(a->config, b->config)           ? "workload (config)"
                        : strcmp(a->env.commit, b->env.commit) ? "git commit"
-                                                              : NULL;
+                       : a->shard_n && b->shard_n && a->shard_n != b->shard_n
+                           ? "shard counts (N of --shard K/N)"
+                           : NULL;
     for (int i = 0; i < ENV_VARIANTS && !what; i++)
         if (a->env.flags[i][0] && b->env.flags[i][0] && strcmp(a->env.flags[i], b->env.flags[i]))
             what = "build flags";
@@ -222,6 +227,7 @@ int soak_merge(int argc, char **argv)
         if ((n = merge_one(dirs[d], runs, n, &res, dirs[0])) < 0)
             return 2;
     qsort(runs, (size_t)n, sizeof runs[0], run_cmp_canonical);
+    res.shard_k = res.shard_n = 0; /* the merge is the whole, not its first shard */
     char outbuf[PATH_MAX];
     if (!out) {
         soak_default_out(outbuf, sizeof outbuf, "-merged");

@@ -131,6 +131,11 @@ int soak_main(int argc, char **argv)
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    if (o.shard_n && strcmp(o.shard_source, "option"))
+        fprintf(stderr, "soak: shard %ld/%ld from %s (%s)\n", o.shard_k, o.shard_n, o.shard_source,
+                o.shard_how);
+    res.shard_k = o.shard_k, res.shard_n = o.shard_n;
+    snprintf(res.shard_source, sizeof res.shard_source, "%s", o.shard_source);
     fprintf(stderr, "soak: %d runs (%s workload, %ld at a time, budget %ld MiB per run) -> %s\n", n, o.config,
             o.jobs, o.budget_mb, out);
     double t0 = now_s();

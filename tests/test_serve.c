@@ -38,6 +38,10 @@ typedef struct Server {
 
 /* ---- a server ----------------------------------------------------------------------- */
 
+/* Every server started, so that one left by a failed test is killed at teardown. */
+static pid_t g_started[64];
+static int g_n_started;
+
 /* Starts BIN (serve of g_dir when NULL) on g_ckpt with extra args; waits for its port. */
 static void server_start(Server *s, const char *bin, const char *args)
 {
@@ -54,6 +58,8 @@ static void server_start(Server *s, const char *bin, const char *args)
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
     }
+    if (g_n_started < 64)
+        g_started[g_n_started++] = s->pid;
     s->port = 0;
     for (int i = 0; i < 3000 && !s->port; i++) { /* 30 s: ASan starts slowly on a busy machine */
         FILE *f = fopen(s->log, "r");
@@ -580,6 +586,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     int rc = server_stop(&g_srv);
+    for (int i = 0; i < g_n_started; i++) /* stopped (reaped) ones are gone: ESRCH */
+        if (kill(g_started[i], SIGKILL) == 0)
+            waitpid(g_started[i], NULL, 0);
     return rc || tmpdir_teardown(state);
 }
 

@@ -12,6 +12,7 @@
 #include "env.h"
 #include "runs.h"
 #include "paths.h"
+#include "shard.h"
 #include "opt.h"
 #include "util.h"
 
@@ -214,10 +215,25 @@ static int set_regex(const Opt *o, const char *v, void *target, char *why, size_
     return rc || groups != 1 ? -1 : 0;
 }
 
+static const char *env_get(const char *name)
+{
+    return getenv(name);
+}
+
 static int set_shard(const Opt *o, const char *v, void *target, char *why, size_t cap)
 {
     (void)o;
     Options *opts = target;
+    if (!strcmp(v, "auto")) {
+        Shard s;
+        if (shard_from_env(env_get, &s, why, cap))
+            return -1;
+        opts->shard_k = s.k, opts->shard_n = s.n;
+        snprintf(opts->shard_source, sizeof opts->shard_source, "%s", s.source);
+        snprintf(opts->shard_how, sizeof opts->shard_how, "%s", s.how);
+        return 0;
+    }
+    snprintf(opts->shard_source, sizeof opts->shard_source, "option");
     char extra;
     int k = 0, n = 0;
     if (sscanf(v, "%d/%d%c", &k, &n, &extra) != 2 || n < 1 || k < 1 || k > n) {
@@ -284,8 +300,10 @@ static const Opt k_opts[] = {
      "memory budget per run; the watchdog kills a run above it (a quarter of the memory / --jobs)", NULL},
     {"--timeout", OPT_DOUBLE, OFF(timeout_s), 0.001, 1e7, "S",
      "seconds per run (default: from the mode, workload and count)", NULL},
-    {"--shard", OPT_CUSTOM, OFF(shard_k), 0, 0, "K/N",
-     "run only the K-th of N deterministic slices of the matrix", set_shard},
+    {"--shard", OPT_CUSTOM, OFF(shard_k), 0, 0, "K/N|auto",
+     "run only the K-th of N deterministic slices of the matrix; auto: K and N from FLATMEM_SHARD, a Slurm "
+     "array, a Kubernetes indexed Job or a GitHub Actions matrix (docs/ci.md)",
+     set_shard},
     {"--warmup", OPT_DOUBLE, OFF(tol.warmup_frac), 0, 0.999, "F",
      "fraction of each run treated as warm-up (0.1)", NULL},
     {"--baseline", OPT_CUSTOM, OFF(baseline), 0, 0, "FILE",

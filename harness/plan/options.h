@@ -40,6 +40,8 @@ typedef struct Options {
     double timeout_s; /* 0: from the workload */
     long jobs;
     long shard_k, shard_n;
+    char shard_source[16]; /* "option" for --shard K/N; --shard auto: where (plan/shard.h) */
+    char shard_how[200]; /* --shard auto: the variables it came from */
     int no_events; /* no event logs (no site attribution) */
     Tolerance tol;
     const char *baseline; /* a summary.json to compare with */

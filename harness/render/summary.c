@@ -144,6 +144,10 @@ static json_t *summary_json(const SoakResult *res)
                           "overall", overall_name(res->overall), "date", date, "wall_s", res->wall_s,
                           "config", res->config, "interrupted", res->interrupted);
     json_object_set_new(o, "strict_leaks", json_boolean(res->strict_leaks));
+    if (res->shard_n) /* a shard says which slice it is (docs/ci.md) */
+        json_object_set_new(o, "shard",
+                            json_pack("{s:I, s:I, s:s}", "index", (json_int_t)res->shard_k, "count",
+                                      (json_int_t)res->shard_n, "source", res->shard_source));
     json_t *env = env_to_json(&res->env);
     json_object_update(o, env);
     json_decref(env);
