@@ -156,7 +156,7 @@ static int slurm_start(const char *dir)
         "SlurmdUser=root SlurmctldPort=%d SlurmdPort=%d AuthType=auth/munge CredType=cred/munge "
         "AuthInfo=socket=%s/munge.sock StateSaveLocation=%s/state SlurmdSpoolDir=%s/spool "
         "SlurmctldPidFile=%s/slurmctld.pid SlurmdPidFile=%s/slurmd.pid ProctrackType=proctrack/linuxproc "
-        "TaskPlugin=task/none SchedulerType=sched/builtin SelectType=select/cons_tres "
+        "TaskPlugin=task/none SchedulerType=sched/builtin SchedulerParameters=sched_interval=1 SelectType=select/cons_tres "
         "SelectTypeParameters=CR_Core "
         "ReturnToService=2 MpiDefault=none SlurmctldLogFile=%s/slurmctld.log SlurmdLogFile=%s/slurmd.log "
         "JobCompType=jobcomp/none AccountingStorageType=accounting_storage/none "
