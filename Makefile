@@ -81,8 +81,9 @@ endif
 CFLAGS_ALL := $(BASE_CFLAGS) $(OPT) $(EXTRA_CFLAGS) $(BLAS_CFLAGS) $(FAULT_CFLAGS) -DENGINE_VARIANT='"$(VARIANT)"' $(CFLAGS)
 LDFLAGS_ALL := $(OPT) -pthread $(LDFLAGS)
 LIBS_ALL := $(BLAS_LIBS) $(EXTRA_LIBS) -lm -ldl
-# JSON (summaries, train.json) is read and written with jansson (libjansson-dev)
-JSON_LIBS := -ljansson
+# JSON (summaries, train.json) is read and written with jansson (libjansson-dev); pprof
+# profiles are gzipped with zlib (zlib1g-dev)
+JSON_LIBS := -ljansson -lz
 
 # Quiet by default: one short line per file; `make V=1` prints the full commands.
 ifeq ($(V),1)
@@ -111,7 +112,7 @@ HARNESS_OBJ := $(HARNESS_SRC:harness/%.c=$(BUILD)/obj/harness/%.o)
 # Tests that drive the harness or the other variants' builds run in the release variant
 # only, test_oom in the failpoint build (asan) only: elsewhere they are not built, so a
 # "skipped" in `make test` is something to look at.
-RELEASE_TESTS := test_serve test_serve_soak test_shards test_soak test_report test_bisect test_coverage test_parity test_anyprog test_blas
+RELEASE_TESTS := test_profiles test_serve test_serve_soak test_shards test_soak test_report test_bisect test_coverage test_parity test_anyprog test_blas
 ASAN_TESTS := test_oom
 TEST_NAMES := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 ifneq ($(VARIANT),release)
@@ -278,7 +279,7 @@ faults-build:
 
 # `make check`: the fast tier, for the loop you work in: the release build and its unit
 # tests, no soak and no other variant (under a minute on 2 cores once built)
-E2E_TESTS := test_serve_soak test_shards test_soak test_anyprog test_bisect test_coverage test_parity
+E2E_TESTS := test_profiles test_serve_soak test_shards test_soak test_anyprog test_bisect test_coverage test_parity
 check:
 	@tools/ensure-deps
 	@$(MAKE) --no-print-directory release

@@ -217,6 +217,13 @@ static void test_builtin_jemalloc_names_raw_mallocs(void **state)
         strstr(str(json_array_get(json_object_get(run_of("jemalloc", 2000), "stacks"), 0), "where"),
                "engine/fault.c:"));
     expect_problem("reachable-growth", "fault_worker_job", "jemalloc", 1);
+    /* and its growth as a pprof profile: Go's pprof names the same function (test_profiles) */
+    assert_int_equal(
+        test_sh("d='%s/builtin-je/runs/jemalloc-2000-par_leak'; [ -d \"$d/attrib\" ] && d=\"$d/attrib\"; "
+                "go tool pprof -top \"$d/growth.pb.gz\" 2>&1 | grep -A1 'flat%%' | tail -1 | "
+                "grep -q ' fault_worker_job$'",
+                test_tmpdir()),
+        0);
 }
 
 static void test_reachable_growth(void **state)

@@ -86,4 +86,21 @@ __attribute__((format(printf, 1, 2))) static inline int test_sh(const char *fmt,
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
+/* out = build/npm/NAME, a folder where `npm install PACKAGES` (exact versions) was run,
+ * kept between runs (build: the variant's folder; a folder per tool: tests that run at
+ * once do not install into one folder); its programs are in out/node_modules/.bin. Skips
+ * the test when npm is not installed; fails it when the registry cannot be reached. */
+static inline void npm_tool(const char *build, const char *name, const char *packages, char *out, size_t cap)
+{
+    if (test_sh("command -v npm >/dev/null")) {
+        printf("(skipped: npm is not installed; apt-get install npm)\n");
+        skip();
+    }
+    snprintf(out, cap, "%s/../npm/%s", build, name);
+    if (test_sh("test -f '%s/.installed' || (mkdir -p '%s' && cd '%s' && npm install --no-audit --no-fund "
+                "--silent %s >/dev/null 2>&1 && touch .installed)",
+                out, out, out, packages))
+        fail_msg("npm could not install %s (is the npm registry reachable?)", packages);
+}
+
 #endif

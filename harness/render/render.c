@@ -9,6 +9,7 @@
 #include "ci.h"
 #include "console.h"
 #include "junit.h"
+#include "profiles.h"
 #include "report.h"
 #include "runjson.h"
 #include "summary.h"
@@ -57,6 +58,7 @@ int render_soak(const SoakResult *res, const char *out, const char *templates, i
         return -1;
     if (what & RENDER_LATEST)
         update_latest(out);
+    profiles_write(res);
     char report_err[1024];
     int report_ok = report_write(res, out, templates, report_err, sizeof report_err) == 0;
     if (what & RENDER_CONSOLE)

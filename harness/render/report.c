@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "outfile.h"
+#include "profiles.h"
 #include "report_charts.h"
 #include "report_coverage.h"
 #include "report_diag.h"
@@ -113,7 +114,9 @@ static void td_verdict(FILE *f, const Run *r)
     }
     fprintf(f, "<small>peak %.1f MiB</small><small><a href=\"runs/", (double)r->peak_rss_bytes / MIB);
     xml_str(f, r->name);
-    fprintf(f, "/\">run folder</a></small></td>");
+    fprintf(f, "/\">run folder</a></small>");
+    profiles_links(f, r, "<small>profiles: ", "</small>");
+    fprintf(f, "</td>");
 }
 
 /* One table of verdicts: runs[0..n) all of one fault; modes down, counts across. */

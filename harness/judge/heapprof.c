@@ -1,0 +1,356 @@
+#include "heapprof.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "findings.h"
+#include "util.h"
+
+static void *grow(void *p, int *cap, int need, size_t size)
+{
+    if (need <= *cap)
+        return p;
+    int c = *cap ? *cap * 2 : 64;
+    while (c < need)
+        c *= 2;
+    void *q = realloc(p, (size_t)c * size);
+    if (!q) {
+        fprintf(stderr, "soak: out of memory reading a heap profile\n");
+        exit(1);
+    }
+    *cap = c;
+    return q;
+}
+
+static char *dupstr(const char *s)
+{
+    char *d = strdup(s);
+    if (!d) {
+        fprintf(stderr, "soak: out of memory reading a heap profile\n");
+        exit(1);
+    }
+    return d;
+}
+
+/* "@ 0x7f.. 0x56.." into a new stack of p. */
+static void add_stack(HeapProf *p, const char *line)
+{
+    p->stacks = grow(p->stacks, &p->cap, p->n + 1, sizeof *p->stacks);
+    HeapStack *st = &p->stacks[p->n++];
+    memset(st, 0, sizeof *st);
+    int cap = 0;
+    for (const char *q = line + 1; *q;) {
+        char *end;
+        uint64_t a = strtoull(q, &end, 16);
+        if (end == q)
+            break;
+        st->addr = grow(st->addr, &cap, st->n + 1, sizeof *st->addr);
+        st->addr[st->n++] = a;
+        q = end;
+    }
+}
+
+/* A line of MAPPED_LIBRARIES ("start-end perms offset dev inode path"). */
+static void add_map(HeapProf *p, const char *line)
+{
+    uint64_t start, end, offset;
+    int used = 0;
+    if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64 " %*s %*s %n", &start, &end, &offset, &used) !=
+            3 ||
+        !used)
+        return;
+    p->maps = grow(p->maps, &p->cap_maps, p->n_maps + 1, sizeof *p->maps);
+    HeapMap *m = &p->maps[p->n_maps++];
+    m->start = start;
+    m->end = end;
+    m->offset = offset;
+    char path[4096];
+    snprintf(path, sizeof path, "%s", line + used);
+    path[strcspn(path, "\n")] = 0;
+    m->path = dupstr(path);
+}
+
+/* Scales a stack's sampled counts to what the program allocated (heapprof.h). */
+static void unsample(HeapStack *st, double period)
+{
+    if (st->objects <= 0 || period <= 0)
+        return;
+    double scale = 1.0 / (1.0 - exp(-(st->bytes / st->objects) / period));
+    st->objects *= scale;
+    st->bytes *= scale;
+}
+
+int heapprof_load(const char *path, HeapProf *p, char *err, size_t errlen)
+{
+    memset(p, 0, sizeof *p);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    static char line[65536];
+    int maps = 0, ok = fgets(line, sizeof line, f) && sscanf(line, "heap_v2/%lf", &p->period) == 1;
+    while (ok && fgets(line, sizeof line, f)) {
+        double objects, bytes;
+        if (maps)
+            add_map(p, line);
+        else if (!strncmp(line, "MAPPED_LIBRARIES:", 17))
+            maps = 1;
+        else if (line[0] == '@')
+            add_stack(p, line);
+        else if (p->n && sscanf(line, " t*: %lf: %lf", &objects, &bytes) == 2) {
+            p->stacks[p->n - 1].objects = objects;
+            p->stacks[p->n - 1].bytes = bytes;
+            unsample(&p->stacks[p->n - 1], p->period);
+        }
+    }
+    fclose(f);
+    if (!ok) {
+        snprintf(err, errlen, "%s: not a jemalloc heap profile (its first line is not heap_v2/PERIOD)", path);
+        heapprof_free(p);
+        return -1;
+    }
+    return 0;
+}
+
+void heapprof_free(HeapProf *p)
+{
+    for (int i = 0; i < p->n; i++)
+        free(p->stacks[i].addr);
+    for (int i = 0; i < p->n_maps; i++)
+        free(p->maps[i].path);
+    free(p->stacks);
+    free(p->maps);
+    memset(p, 0, sizeof *p);
+}
+
+static int cmp_sym(const void *a, const void *b)
+{
+    uint64_t x = ((const HeapSym *)a)->addr, y = ((const HeapSym *)b)->addr;
+    return (x > y) - (x < y);
+}
+
+const HeapSym *heapsyms_find(const HeapSyms *s, uint64_t addr)
+{
+    HeapSym key = {.addr = addr};
+    return s->n ? bsearch(&key, s->s, (size_t)s->n, sizeof key, cmp_sym) : NULL;
+}
+
+void heapsyms_free(HeapSyms *s)
+{
+    for (int i = 0; i < s->n; i++) {
+        for (int k = 0; k < s->s[i].n_lines; k++) {
+            free(s->s[i].lines[k].function);
+            free(s->s[i].lines[k].file);
+        }
+        free(s->s[i].lines);
+    }
+    free(s->s);
+    memset(s, 0, sizeof *s);
+}
+
+/* The address in module m's file that a runtime address is at, as addr2line takes it: the
+ * virtual address of its ELF load segment (a position-dependent executable: the address
+ * itself). 0, or -1 when the file is not a 64-bit ELF file that holds it. */
+static int file_address(const HeapMap *m, uint64_t addr, uint64_t *out)
+{
+    FILE *f = fopen(m->path, "rb");
+    Elf64_Ehdr eh;
+    int ok = f && fread(&eh, sizeof eh, 1, f) == 1 && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
+             eh.e_ident[EI_CLASS] == ELFCLASS64;
+    uint64_t off = addr - m->start + m->offset;
+    int found = -1;
+    if (ok && eh.e_type == ET_EXEC) {
+        *out = addr;
+        found = 0;
+    }
+    for (int i = 0; ok && found && i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        if (fseek(f, (long)(eh.e_phoff + (uint64_t)i * eh.e_phentsize), SEEK_SET) != 0 ||
+            fread(&ph, sizeof ph, 1, f) != 1)
+            break;
+        if (ph.p_type == PT_LOAD && off >= ph.p_offset && off < ph.p_offset + ph.p_filesz) {
+            *out = off - ph.p_offset + ph.p_vaddr;
+            found = 0;
+        }
+    }
+    if (f)
+        fclose(f);
+    return found;
+}
+
+static int map_of(const HeapProf *p, uint64_t addr)
+{
+    for (int i = 0; i < p->n_maps; i++)
+        if (addr >= p->maps[i].start && addr < p->maps[i].end)
+            return i;
+    return -1;
+}
+
+/* Runs addr2line on module path with standard input from in and output into out. 0 or -1. */
+static int run_addr2line(const char *path, const char *in, const char *out)
+{
+    char *argv[] = {"addr2line", "-a", "-f", "-i", "-C", "-e", (char *)path, NULL};
+    pid_t pid = fork();
+    if (pid == 0) {
+        int i = open(in, O_RDONLY), o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644),
+            e = open("/dev/null", O_WRONLY);
+        if (i < 0 || o < 0 || e < 0 || dup2(i, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+            _exit(127);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int status = 0;
+    while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static void add_line(HeapSym *s, const char *function, const char *loc)
+{
+    s->lines = realloc(s->lines, (size_t)(s->n_lines + 1) * sizeof *s->lines);
+    if (!s->lines) {
+        fprintf(stderr, "soak: out of memory naming a heap profile's addresses\n");
+        exit(1);
+    }
+    HeapLine *l = &s->lines[s->n_lines++];
+    char file[4096];
+    snprintf(file, sizeof file, "%s", loc);
+    file[strcspn(file, " \n")] = 0; /* "f.c:12 (discriminator 3)" */
+    char *colon = strrchr(file, ':');
+    l->line = colon ? atoi(colon + 1) : 0;
+    if (colon)
+        *colon = 0;
+    l->file = dupstr(strcmp(file, "??") ? file : "");
+    l->function = dupstr(function);
+}
+
+/* Reads addr2line's answer (-a -f -i: "0xADDR", then function and file:line for each
+ * inlined level) into the symbols of module map, in the order they were asked. */
+static void read_answer(HeapSyms *s, int map, const char *out)
+{
+    FILE *f = fopen(out, "r");
+    char a[4096], b[4096];
+    int k = -1;
+    while (f && fgets(a, sizeof a, f)) {
+        a[strcspn(a, "\n")] = 0;
+        if (!strncmp(a, "0x", 2)) {
+            do
+                k++;
+            while (k < s->n && s->s[k].map != map);
+            continue;
+        }
+        if (k >= s->n || !fgets(b, sizeof b, f))
+            break;
+        if (strcmp(a, "??"))
+            add_line(&s->s[k], a, b);
+    }
+    if (f)
+        fclose(f);
+}
+
+/* Names the addresses of module map with one addr2line. */
+static int resolve_module(HeapSyms *s, int map, const char *dir)
+{
+    const HeapMap *m = &s->maps_of->maps[map];
+    char in[PATH_MAX + 32], out[PATH_MAX + 32];
+    snprintf(in, sizeof in, "%s/addresses", dir);
+    snprintf(out, sizeof out, "%s/names", dir);
+    FILE *f = fopen(in, "w");
+    if (!f)
+        return -1;
+    for (int i = 0; i < s->n; i++) {
+        uint64_t fa;
+        if (s->s[i].map != map)
+            continue;
+        if (file_address(m, s->s[i].addr - 1, &fa) != 0) /* the call, before the return address */
+            fa = 0;
+        fprintf(f, "0x%" PRIx64 "\n", fa);
+    }
+    int rc = fclose(f) == 0 ? run_addr2line(m->path, in, out) : -1;
+    if (rc == 0)
+        read_answer(s, map, out);
+    return rc;
+}
+
+/* The frames addr2line could not name: "module+0xOFFSET"; and which are the allocator's. */
+static void finish(HeapSyms *s)
+{
+    for (int i = 0; i < s->n; i++) {
+        HeapSym *y = &s->s[i];
+        const HeapMap *m = y->map >= 0 ? &s->maps_of->maps[y->map] : NULL;
+        if (!y->n_lines) {
+            char name[256];
+            snprintf(name, sizeof name, "%s+0x%" PRIx64, m ? path_last(m->path) : "?",
+                     m ? y->addr - m->start + m->offset : y->addr);
+            add_line(y, name, "??:0");
+        }
+        const char *outer = y->lines[y->n_lines - 1].function;
+        y->allocator = frame_is_allocator(outer) ||
+                       (m && (strstr(m->path, "libjemalloc") || strstr(m->path, "libflatmem-probe")));
+    }
+}
+
+int heapsyms_resolve(HeapSyms *s, const HeapProf *const *p, int n, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    s->maps_of = p[0];
+    for (int k = 0; k < n; k++)
+        for (int i = 0; i < p[k]->n; i++)
+            for (int j = 0; j < p[k]->stacks[i].n; j++) {
+                s->s = grow(s->s, &s->cap, s->n + 1, sizeof *s->s);
+                s->s[s->n++] = (HeapSym){.addr = p[k]->stacks[i].addr[j]};
+            }
+    qsort(s->s, (size_t)s->n, sizeof *s->s, cmp_sym);
+    int u = 0;
+    for (int i = 0; i < s->n; i++)
+        if (!u || s->s[u - 1].addr != s->s[i].addr)
+            s->s[u++] = s->s[i];
+    s->n = u;
+    for (int i = 0; i < s->n; i++)
+        s->s[i].map = map_of(p[0], s->s[i].addr);
+    char dir[] = "/tmp/flatmem-addr2line.XXXXXX";
+    if (!mkdtemp(dir)) {
+        snprintf(err, errlen, "cannot make a temporary folder: %s", strerror(errno));
+        return -1;
+    }
+    int rc = 0;
+    for (int map = 0; map < p[0]->n_maps && rc == 0; map++) {
+        int used = 0;
+        for (int i = 0; i < s->n && !used; i++)
+            used = s->s[i].map == map;
+        if (used && p[0]->maps[map].path[0] == '/' && resolve_module(s, map, dir) != 0) {
+            snprintf(err, errlen, "addr2line failed on %s (is binutils installed?)", p[0]->maps[map].path);
+            rc = -1;
+        }
+    }
+    char path[64];
+    snprintf(path, sizeof path, "%s/addresses", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/names", dir);
+    unlink(path);
+    rmdir(dir);
+    finish(s);
+    return rc;
+}
+
+int heapprof_first_frame(const HeapSyms *s, const HeapStack *st)
+{
+    int k = 0;
+    while (k < st->n) {
+        const HeapSym *y = heapsyms_find(s, st->addr[k]);
+        if (!y || !y->allocator)
+            break;
+        k++;
+    }
+    return k < st->n ? k : st->n - 1;
+}
