@@ -99,27 +99,28 @@ static int floors_of(const double *x, const double *y, size_t n, SeriesResult *r
     return 1;
 }
 
-/* Steady growth: no half's floor below the one before, and a rise of the series'
- * granularity or more from nearly every half to the next (all but one of the transitions):
- * growth that shows in every part of the run. A few first touches of a page or one-off
- * allocations at odd moments (the first evaluation, the first checkpoint) make a few steps,
- * not this. An empty half is skipped. */
+/* Steady growth: the memory held rises from nearly every half of the run to the next (all
+ * but one of the transitions, by the series' granularity or more): growth that shows in
+ * every part of the run. A few first touches of a page or one-off allocations at odd
+ * moments (the first evaluation, the first checkpoint) make a few steps, not this.
+ * What was held in a half is read as the lowest value of that half or of any later one:
+ * memory that is still held later is held then, while a half's own lowest reading is high
+ * when the program was never idle in it (a service whose clients kept it busy through a
+ * half: keep_requests read FLAT, one busy half's floor above the next). A half whose
+ * memory was given back later is as low as what remained: given back is not growth. An
+ * empty half is skipped. */
 static int floors_steady(const SeriesResult *r, double grain)
 {
-    double prev = NAN;
-    int steps = 0, rises = 0;
-    for (int h = 0; h < 2 * ANALYSIS_SEGMENTS; h++) {
-        if (isinf(r->halves[h]))
-            continue;
-        if (!isnan(prev)) {
-            if (r->halves[h] < prev)
-                return 0;
-            steps++;
-            rises += r->halves[h] - prev >= grain;
-        }
-        prev = r->halves[h];
-    }
-    return steps >= 2 && rises >= steps - 1;
+    double held[2 * ANALYSIS_SEGMENTS];
+    int n = 0, rises = 0;
+    for (int h = 0; h < 2 * ANALYSIS_SEGMENTS; h++)
+        if (!isinf(r->halves[h]))
+            held[n++] = r->halves[h];
+    for (int k = n - 2; k >= 0; k--)
+        held[k] = fmin(held[k], held[k + 1]);
+    for (int k = 1; k < n; k++)
+        rises += held[k] - held[k - 1] >= grain;
+    return n - 1 >= 2 && rises >= n - 2;
 }
 
 /* Whether a series grows: an exact series when any two of its values differ (changed), a

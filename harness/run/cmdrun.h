@@ -32,6 +32,9 @@ typedef struct CmdSampler {
     ProcWatch procs; /* its process tree (procs.h) */
     int have_regex;
     regex_t regex; /* --step-regex, compiled */
+    long last_step; /* the last step line's number */
+    long sampled_step; /* last_step when the last sample was taken */
+    double next_read_s; /* when to read the step lines next between samples */
 } CmdSampler;
 
 /* Before run r starts: removes what an earlier soak into the same folder left there that

@@ -23,8 +23,10 @@ typedef struct FdWatch FdWatch;
 /* A watch of process pid, started now; NULL when out of memory (nothing is then watched). */
 FdWatch *fdwatch_start(pid_t pid);
 
-/* One look, when one is due (t: seconds since the start). */
-void fdwatch_tick(FdWatch *w, double t);
+/* One look, when one is due or now (t: seconds since the start). The looks at the end
+ * are spaced so that they take a tenth of the time at most: before a process that may
+ * end soon is stopped (a service whose load is over), look now. */
+void fdwatch_tick(FdWatch *w, double t, int now);
 
 /* Writes DIR/fds.txt for a run that lasted wall seconds and frees w (NULL: nothing). */
 void fdwatch_finish(FdWatch *w, const char *dir, double wall);

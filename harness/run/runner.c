@@ -174,9 +174,10 @@ static int watch(const Runner *rn, const Batch *b, int i)
     }
     if (target_is_cmd(o))
         cmdrun_tick(&wa->cs, r);
+    int load_over = service_enabled(o) && service_load_over(&wa->svc); /* the server is stopped next */
+    fdwatch_tick(wa->fds, now_s() - r->t_start, load_over);
     if (service_enabled(o))
         service_tick(&wa->svc, o, r);
-    fdwatch_tick(wa->fds, now_s() - r->t_start);
     uint64_t rss = sysmem_rss_of((int)r->pid);
     r->peak_rss_bytes = rss > r->peak_rss_bytes ? rss : r->peak_rss_bytes;
     double limit = o->timeout_s ? o->timeout_s : 120.0 + 5.0 * plan_expected_s(o, r);

@@ -195,6 +195,14 @@ void service_tick(Service *s, const Options *o, Run *r)
     }
 }
 
+int service_load_over(const Service *s)
+{
+    siginfo_t info = {0};
+    return s->phase == SVC_LOADING && s->load_pid > 0 &&
+           waitid(P_PID, (id_t)s->load_pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+           info.si_pid == s->load_pid;
+}
+
 void service_ended(Service *s, Run *r)
 {
     if (s->load_pid > 0) { /* the server ended under load: the load goes too */

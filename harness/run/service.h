@@ -56,6 +56,10 @@ int service_start(Service *s, const Options *o, Run *r);
 /* One look: the next phase when its time has come (ready, load ended, grace over). */
 void service_tick(Service *s, const Options *o, Run *r);
 
+/* Whether the load has ended and the next service_tick stops the server (the load is
+ * not reaped here). */
+int service_load_over(const Service *s);
+
 /* The server has ended (waited for): the load, if still running, is stopped and reaped;
  * what happened is recorded into r (service_end and the load's status). */
 void service_ended(Service *s, Run *r);
