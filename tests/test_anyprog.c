@@ -899,6 +899,11 @@ static void test_python_lines_named(void **state)
         if (test_sh("grep -q '^# .* span=17500$' '%s/%s/runs/jemalloc-20000/pygrowth.tsv'", test_tmpdir(),
                     grows[i].behaviour))
             fail_msg("%s: the snapshots compared are not those of steps 2500 and 20000", grows[i].behaviour);
+        /* and for pprof: its top line of Python (docs/reports.md) */
+        if (i == 0 && test_sh("go tool pprof -top -lines '%s/list/runs/jemalloc-20000/pygrowth.pb.gz' 2>&1 | "
+                              "grep -A1 'flat%%' | tail -1 | grep -q ' main pyprog.py:[0-9]*$'",
+                              test_tmpdir()))
+            fail_msg("list: go tool pprof does not name main pyprog.py:LINE in pygrowth.pb.gz");
     }
     assert_int_equal(soak_cmd("pynative", "/usr/bin/python3 tests/programs/pyprog.py native {iters}",
                               "--iters 20000 --modes native,jemalloc"),

@@ -11,6 +11,7 @@
 #include "heapprof.h"
 #include "outfile.h"
 #include "pprof.h"
+#include "util.h"
 #include "xml.h"
 
 /* A call stack from the program's first frame, and what it held in each profile. */
@@ -271,6 +272,89 @@ int profiles_write_run(const Run *r, const char *commit, char *err, size_t errle
     return rc;
 }
 
+/* A frame of pygrowth.collapsed ("main pyprog.py:63") into its parts. */
+static void py_frame(const char *frame, char *name, size_t ncap, char *file, size_t fcap, int64_t *line)
+{
+    const char *sp = strrchr(frame, ' '), *colon = strrchr(frame, ':');
+    snprintf(name, ncap, "%.*s", sp ? (int)(sp - frame) : (int)strlen(frame), frame);
+    snprintf(file, fcap, "%.*s", sp && colon > sp ? (int)(colon - sp - 1) : 0, sp ? sp + 1 : "");
+    *line = colon > sp ? strtoll(colon + 1, NULL, 10) : 0;
+}
+
+/* The location of a Python frame, one per distinct frame (frames[0..*n) keeps their text). */
+static uint64_t py_location(Pprof *pp, const char *frame, char (*frames)[256], int *n, int cap)
+{
+    for (int i = 0; i < *n; i++)
+        if (!strcmp(frames[i], frame))
+            return (uint64_t)i + 1;
+    if (*n == cap)
+        return 0;
+    char name[256], file[256];
+    int64_t line;
+    py_frame(frame, name, sizeof name, file, sizeof file, &line);
+    if (!strcmp(name, "<module>")) /* pprof drops what is between < and > (C++'s templates) */
+        snprintf(name, sizeof name, "[module]");
+    uint64_t fn = pprof_function(pp, name, file);
+    snprintf(frames[(*n)++], 256, "%s", frame);
+    return pprof_location(pp, 1, 0, &fn, &line, 1);
+}
+
+/* pygrowth.pb.gz: the growing Python tracebacks (pygrowth.collapsed, tracemalloc's) as a
+ * pprof profile, a location per line of Python. 1 written, 0 none, -1 with err. */
+static int write_python(const Run *r, const char *commit, char *err, size_t errlen)
+{
+    char path[PATH_MAX + 64], line[8192], dir[PATH_MAX + 16];
+    attrib_source_dir(r->dir, dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/pygrowth.tsv", dir);
+    char *tsv = read_file(path, 4096, NULL);
+    const char *sp = tsv ? strstr(tsv, " span=") : NULL;
+    double span = sp ? fmax(1.0, strtod(sp + 6, NULL)) : 1.0;
+    free(tsv);
+    snprintf(path, sizeof path, "%s/pygrowth.collapsed", dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    static const char *const types[2][2] = {{"growth_space", "bytes"}, {"growth_per_iteration", "bytes"}};
+    static const char *const period[2] = {"space", "bytes"};
+    static char frames[4096][256];
+    int n_frames = 0;
+    Pprof *pp = pprof_new(types, 2, period, 1);
+    snprintf(line, sizeof line, "flatmem soak, run %s: the growth of Python's lines (tracemalloc)", r->name);
+    pprof_comment(pp, line);
+    snprintf(path, sizeof path, "%s/python.txt", r->dir); /* the interpreter: the "binary" */
+    char *py = read_file(path, 1024, NULL);
+    if (py)
+        py[strcspn(py, "\n")] = 0;
+    pprof_mapping(pp, 0, 0, 0, py && *py ? py : "python");
+    free(py);
+    pprof_label(pp, "mode", mode_name(r->mode), 0);
+    pprof_label(pp, "count", NULL, r->iters);
+    pprof_label(pp, "commit", commit[0] ? commit : "unknown", 0);
+    while (fgets(line, sizeof line, f)) {
+        char *bytes = strrchr(line, ' ');
+        if (!bytes)
+            continue;
+        *bytes++ = 0;
+        uint64_t ids[256];
+        int n = 0;
+        for (char *fr = strtok(line, ";"); fr && n < 256; fr = strtok(NULL, ";"))
+            ids[n++] = py_location(pp, fr, frames, &n_frames, 4096);
+        for (int i = 0; i < n / 2; i++) { /* pprof's stacks start at the leaf */
+            uint64_t t = ids[i];
+            ids[i] = ids[n - 1 - i];
+            ids[n - 1 - i] = t;
+        }
+        double b = strtod(bytes, NULL);
+        int64_t v[2] = {llround(b), llround(b / span)};
+        pprof_sample(pp, ids, n, v);
+    }
+    fclose(f);
+    snprintf(path, sizeof path, "%s/pygrowth.pb.gz", dir);
+    int rc = pprof_write(pp, path, err, errlen);
+    pprof_free(pp);
+    return rc == 0 ? 1 : -1;
+}
+
 int profiles_write(const SoakResult *res)
 {
     int n = 0;
@@ -282,6 +366,8 @@ int profiles_write(const SoakResult *res)
         int rc = profiles_write_run(r, res->env.commit, err, sizeof err);
         if (rc < 0)
             fprintf(stderr, "soak: profiles of %s: %s\n", r->name, err);
+        if (r->python_traced && write_python(r, res->env.commit, err, sizeof err) < 0)
+            fprintf(stderr, "soak: the Python profile of %s: %s\n", r->name, err);
         n += rc > 0;
     }
     return n;
@@ -311,6 +397,14 @@ void profiles_links(FILE *f, const Run *r, const char *before, const char *after
         fprintf(f, "%s<a href=\"", i ? " · " : "");
         xml_str(f, rel);
         fprintf(f, "/%s\">%s</a>", files[i][0], files[i][1]);
+    }
+    char dir[PATH_MAX + 16], path[PATH_MAX + 32];
+    attrib_source_dir(r->dir, dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/pygrowth.pb.gz", dir);
+    if (access(path, R_OK) == 0) {
+        fprintf(f, " · <a href=\"");
+        xml_str(f, rel);
+        fprintf(f, "/pygrowth.pb.gz\">Python lines (pprof)</a>");
     }
     fputs(after, f);
 }

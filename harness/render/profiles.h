@@ -9,6 +9,8 @@
  *                     growth_per_iteration: bytes, rounded to whole bytes), labels mode,
  *                     count and commit on every sample
  *   growth.speedscope.json  speedscope's own format: the stacks that grew, bytes
+ *   pygrowth.pb.gz    pprof: a Python program's growing tracebacks (pygrowth.collapsed,
+ *                     tracemalloc's), a location per line of Python
  * Each stack starts at the first frame that is not the allocator's (jemalloc's, malloc,
  * operator new, the probe's): `pprof -top` charges its bytes to the program's function. */
 #ifndef HARNESS_PROFILES_H
