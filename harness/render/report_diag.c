@@ -161,11 +161,10 @@ static void stacks(FILE *f, const Problem *p, int index, const char *dir)
     }
     fprintf(f, "</table></div>\n");
     profiles_links(
-        f, r,
-        "<p>In the formats other tools read (docs/reports.md): <code>go tool pprof -top growth.pb.gz"
-        "</code>, <code>go tool pprof -diff_base heap-early.pb.gz heap-late.pb.gz</code>, "
-        "<a href=\"https://www.speedscope.app/\">speedscope</a>: ",
-        ".</p>\n");
+        f, r, "<p>The same growth in the formats other tools read (docs/reports.md): ",
+        ". Read them with <code>go tool pprof -top growth.pb.gz</code>, <code>go tool pprof -diff_base "
+        "heap-early.pb.gz heap-late.pb.gz</code>, Pyroscope or Parca; open the last at "
+        "speedscope.app.</p>\n");
     char in[PATH_MAX + 64], out[PATH_MAX + 32], title[200], err[512], src[PATH_MAX + 16], line[300];
     attrib_source_dir(r->dir, src, sizeof src);
     /* a line of Python: its tracebacks (flatmem_pytrace.py), the line's frame "f file.py:N" in red */
