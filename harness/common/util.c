@@ -149,3 +149,19 @@ const char *path_here(const char *path)
     size_t n = getcwd(cwd, sizeof cwd) ? strlen(cwd) : 0;
     return n && !strncmp(path, cwd, n) && path[n] == '/' ? path + n + 1 : path;
 }
+
+void *grow_array(void *p, int *cap, int need, size_t size)
+{
+    if (need <= *cap)
+        return p;
+    int c = *cap ? *cap * 2 : 64;
+    while (c < need)
+        c *= 2;
+    void *q = realloc(p, (size_t)c * size);
+    if (!q) {
+        fprintf(stderr, "soak: out of memory\n");
+        exit(1);
+    }
+    *cap = c;
+    return q;
+}

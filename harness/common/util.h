@@ -42,4 +42,8 @@ const char *path_here(const char *path);
 /* "1.5 KiB", "91.6 MiB", "2.1 GiB" */
 void fmt_bytes(char *out, size_t cap, double bytes);
 
+/* p grown to hold need elements of size bytes (*cap: how many it holds; doubled, from 64);
+ * exits with a message when out of memory. */
+void *grow_array(void *p, int *cap, int need, size_t size);
+
 #endif

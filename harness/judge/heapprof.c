@@ -15,22 +15,6 @@
 #include "findings.h"
 #include "util.h"
 
-static void *grow(void *p, int *cap, int need, size_t size)
-{
-    if (need <= *cap)
-        return p;
-    int c = *cap ? *cap * 2 : 64;
-    while (c < need)
-        c *= 2;
-    void *q = realloc(p, (size_t)c * size);
-    if (!q) {
-        fprintf(stderr, "soak: out of memory reading a heap profile\n");
-        exit(1);
-    }
-    *cap = c;
-    return q;
-}
-
 static char *dupstr(const char *s)
 {
     char *d = strdup(s);
@@ -44,7 +28,7 @@ static char *dupstr(const char *s)
 /* "@ 0x7f.. 0x56.." into a new stack of p. */
 static void add_stack(HeapProf *p, const char *line)
 {
-    p->stacks = grow(p->stacks, &p->cap, p->n + 1, sizeof *p->stacks);
+    p->stacks = grow_array(p->stacks, &p->cap, p->n + 1, sizeof *p->stacks);
     HeapStack *st = &p->stacks[p->n++];
     memset(st, 0, sizeof *st);
     int cap = 0;
@@ -53,7 +37,7 @@ static void add_stack(HeapProf *p, const char *line)
         uint64_t a = strtoull(q, &end, 16);
         if (end == q)
             break;
-        st->addr = grow(st->addr, &cap, st->n + 1, sizeof *st->addr);
+        st->addr = grow_array(st->addr, &cap, st->n + 1, sizeof *st->addr);
         st->addr[st->n++] = a;
         q = end;
     }
@@ -68,7 +52,7 @@ static void add_map(HeapProf *p, const char *line)
             3 ||
         !used)
         return;
-    p->maps = grow(p->maps, &p->cap_maps, p->n_maps + 1, sizeof *p->maps);
+    p->maps = grow_array(p->maps, &p->cap_maps, p->n_maps + 1, sizeof *p->maps);
     HeapMap *m = &p->maps[p->n_maps++];
     m->start = start;
     m->end = end;
@@ -307,7 +291,7 @@ int heapsyms_resolve(HeapSyms *s, const HeapProf *const *p, int n, char *err, si
     for (int k = 0; k < n; k++)
         for (int i = 0; i < p[k]->n; i++)
             for (int j = 0; j < p[k]->stacks[i].n; j++) {
-                s->s = grow(s->s, &s->cap, s->n + 1, sizeof *s->s);
+                s->s = grow_array(s->s, &s->cap, s->n + 1, sizeof *s->s);
                 s->s[s->n++] = (HeapSym){.addr = p[k]->stacks[i].addr[j]};
             }
     qsort(s->s, (size_t)s->n, sizeof *s->s, cmp_sym);

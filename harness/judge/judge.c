@@ -424,6 +424,21 @@ static double read_ms_per_iter(const Run *r)
     return ms;
 }
 
+/* The count run r reached: its last sample's, unless it says more of itself. */
+static uint64_t iterations_reached(const Run *r, int is_cmd)
+{
+    /* its load made every request: the count is the load's. Not the server's last step mark,
+     * which can lag it: a request whose client hung up is counted when the server notices,
+     * which may be after the load ended (serve's cut streams ended 2999 of 3000) */
+    if (r->service && r->killed == KILL_NONE && r->load_exit == 0)
+        return (uint64_t)r->iters;
+    if (r->attached)
+        return (uint64_t)r->iters; /* watched for its duration, or until it ended (noted) */
+    if (is_cmd && r->exit_code == 0 && !r->signal && r->killed == KILL_NONE)
+        return cmd_iterations_reached(r); /* with samples or without: it ran to its end */
+    return r->an.last_iter;
+}
+
 void run_evaluate(Run *r, const Tolerance *t)
 {
     char path[PATH_MAX + 32], err[256] = "";
@@ -442,17 +457,8 @@ void run_evaluate(Run *r, const Tolerance *t)
         analyze_run(&s, (uint64_t)r->iters, t, judge_rss, &r->an);
         samples_free(&s);
     }
-    r->iter_reached = r->an.last_iter;
     int is_cmd = !strcmp(r->config, "cmd");
-    if (is_cmd && r->exit_code == 0 && !r->signal && r->killed == KILL_NONE)
-        r->iter_reached = cmd_iterations_reached(r); /* with samples or without: it ran to its end */
-    if (r->attached)
-        r->iter_reached = (uint64_t)r->iters; /* watched for its duration, or until it ended (noted) */
-    /* its load made every request: the count is the load's. Not the server's last step mark,
-     * which can lag it: a request whose client hung up is counted when the server notices,
-     * which may be after the load ended (serve's cut streams ended 2999 of 3000) */
-    if (r->service && r->killed == KILL_NONE && r->load_exit == 0)
-        r->iter_reached = (uint64_t)r->iters;
+    r->iter_reached = iterations_reached(r, is_cmd);
     if (is_cmd)
         find_grower(r, t, judge_rss);
     read_note(r);

@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include "outfile.h"
+#include "util.h"
 
 /* A growing byte buffer: an encoded message, or one part of it. */
 typedef struct Buf {
@@ -92,20 +93,6 @@ static uint64_t hash(const char *s)
     return h;
 }
 
-static void *more(void *p, int *cap, int need, size_t size)
-{
-    if (need <= *cap)
-        return p;
-    int c = *cap ? *cap * 2 : 64;
-    void *q = realloc(p, (size_t)c * size);
-    if (!q) {
-        fprintf(stderr, "soak: out of memory building a profile\n");
-        exit(1);
-    }
-    *cap = c;
-    return q;
-}
-
 static void rehash(Pprof *p)
 {
     free(p->slots);
@@ -132,7 +119,7 @@ static int64_t str(Pprof *p, const char *s)
     for (; p->slots[h]; h = (h + 1) % (uint64_t)p->n_slots)
         if (!strcmp(p->strings[p->slots[h] - 1], s))
             return p->slots[h] - 1;
-    p->strings = more(p->strings, &p->cap_strings, p->n_strings + 1, sizeof *p->strings);
+    p->strings = grow_array(p->strings, &p->cap_strings, p->n_strings + 1, sizeof *p->strings);
     p->strings[p->n_strings] = strdup(s);
     if (!p->strings[p->n_strings]) {
         fprintf(stderr, "soak: out of memory building a profile\n");
@@ -204,7 +191,7 @@ uint64_t pprof_function(Pprof *p, const char *name, const char *file)
     for (int i = p->n_funcs - 1; i >= 0; i--) /* the same function comes back soon */
         if (p->funcs[i].name == n && p->funcs[i].file == f)
             return (uint64_t)i + 1;
-    p->funcs = more(p->funcs, &p->cap_funcs, p->n_funcs + 1, sizeof *p->funcs);
+    p->funcs = grow_array(p->funcs, &p->cap_funcs, p->n_funcs + 1, sizeof *p->funcs);
     p->funcs[p->n_funcs++] = (Func){n, f};
     num(&p->m, 1, (uint64_t)p->n_funcs);
     num(&p->m, 2, (uint64_t)n);
