@@ -130,7 +130,7 @@ endif
 # the compiler writes each object's header dependencies next to it (-MMD -MP)
 DEPS := $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d $(BUILD)/obj/*/*/*.d)
 
-.PHONY: check false-alarms tokenize serve soak-serve bench-serve soak-tokenize soak-generate bench-bpe bench-attrib install uninstall print-tests soak-coverage bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help
+.PHONY: check bench-harness false-alarms tokenize serve soak-serve bench-serve soak-tokenize soak-generate bench-bpe bench-attrib install uninstall print-tests soak-coverage bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help
 .DEFAULT_GOAL := all
 
 all: release
@@ -457,6 +457,13 @@ bench-attrib:
 	@$(MAKE) --no-print-directory release FAULT=none
 	@+bench/attrib
 
+# what a --cmd soak costs beyond its runs (the harness's own time), on a C++ loop, the C
+# trainer and a Python loop, and that it starts no jeprof (docs/performance.md)
+bench-harness: deps
+	@tools/ensure-deps bench-harness
+	@$(MAKE) --no-print-directory release FAULT=none
+	@bench/harness-cost $(REPS)
+
 # ms/iteration with probes compiled out, idle, samples only and full event log
 bench-probes: deps
 	@$(MAKE) --no-print-directory release
@@ -523,6 +530,7 @@ help:
 	@echo "make bench-bpe    the BPE tokenizer: training time to 512, 1024, 4096 tokens, encode speed (DATA=FILE)"
 	@echo "make tokenize     build the tokenize program alone (a tokenizer fault build: FAULT=bpe_leak)"
 	@echo "make bench-probes ms/iteration: probes compiled out / idle / samples / event log"
+	@echo "make bench-harness what a --cmd soak costs beyond its runs (C++, C trainer, Python); no jeprof (REPS=3)"
 	@echo "make bench-attrib the cost of --cmd's jemalloc mode (its heap profiler) against the program and heaptrack"
 	@echo "make install      (make uninstall) the soak as flatmem, its probe library, header, templates, man page (PREFIX, DESTDIR)"
 	@echo "make clean        remove build/"

@@ -25,6 +25,7 @@ typedef enum Preload { PRELOAD_NONE, PRELOAD_JEMALLOC, PRELOAD_LSAN } Preload;
 typedef enum Blind { BLIND_ACCESS, BLIND_LEAK, BLIND_REACHABLE, BLIND_PAGES, BLIND_COUNT } Blind;
 
 #define MODE_MAX_ENV 4
+#define MODE_MAX_WRAP 12
 
 /* The report format of a mode's log: the sanitizers' (ASan, LSan, UBSan) or memcheck's. */
 typedef enum LogFormat { LOG_SANITIZER, LOG_MEMCHECK } LogFormat;
@@ -38,7 +39,11 @@ typedef struct ModeSpec {
     Preload preload_builtin; /* into the built-in program */
     Preload preload_cmd; /* into a program of one's own (--cmd) */
     int probe; /* the soak's probe library is preloaded too (not under ASan) */
-    int memcheck; /* valgrind --tool=memcheck in front */
+    int memcheck; /* valgrind --tool=memcheck in front (its wrapper): slow, its own allocator */
+    /* the tool in front of the program, word by word, with the environment's placeholders
+     * and "{log}" (the run folder's log, below), "{valgrind_supp}" --valgrind-suppressions
+     * (a word starting "?" only when it is given) */
+    const char *wrapper[MODE_MAX_WRAP];
     int own_build; /* --cmd: needs the user's build for this mode (--asan-cmd) */
     int attaches; /* watches a process already running (--attach): starts nothing under a tool */
     /* the environment it sets; "{dir}" the run folder, "{prof_sample}" --prof-sample,

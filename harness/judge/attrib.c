@@ -8,9 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "argv.h"
 #include "columns.h"
 #include "findings.h"
+#include "heapgrowth.h"
 #include "outfile.h"
 #include "samples.h"
 #include "util.h"
@@ -33,17 +33,6 @@ double attrib_sample_period(const char *dir)
     double v = text ? strtod(text, NULL) : 0;
     free(text);
     return v > 0 ? v : 131072.0;
-}
-
-/* Runs jeprof with args (args[0] "jeprof", NULL-terminated), its standard output into
- * path. 0, or -1. */
-static int jeprof(char *const *args, const char *path)
-{
-    static Argv a;
-    a.n = 0;
-    for (int i = 0; args[i]; i++)
-        argv_add(&a, "%s", args[i]);
-    return argv_run(&a, path, NULL, 0) == 0 ? 0 : -1;
 }
 
 /* The final profile jemalloc wrote at exit (jeprof.<pid>.<n>.f.heap), into out. */
@@ -167,175 +156,38 @@ int attrib_pick(const char *dir, long iters, const char *csv, const char *const 
     return n >= 1 && p->n_late ? 0 : -1;
 }
 
-/* A frame's name without its decorations: "f<addr>", "f[inline]", "C::f(long, double)". */
-static void frame_name(const char *frame, char *out, size_t cap)
+/* The profiles paths[0..n), read, and every address of them named once per module (the
+ * maps of paths[0], the latest, place them). 0, or -1 with a message in why. */
+static int load_all(char paths[][PATH_MAX + 64], int n, HeapProf *p, HeapSyms *s, char *why, size_t whylen)
 {
-    snprintf(out, cap, "%s", frame);
-    out[strcspn(out, "<[(")] = 0;
-    char *version = strstr(out, "@@"); /* a symbol's version: "ffi_call@@LIBFFI_BASE_8.0" */
-    if (version)
-        *version = 0;
-}
-
-/* Functions of a runtime library by where they are (glibc's "outstring_func" is in
- * ./stdio-common/): folded stacks carry names only, jeprof's table their files. */
-static struct {
-    char names[128][96];
-    int n;
-} g_runtime;
-
-/* Reads jeprof's --text --lines table: each function whose file is a runtime library's. */
-static void runtime_from_table(const char *table)
-{
-    FILE *f = fopen(table, "r");
-    char line[1024];
-    g_runtime.n = 0;
-    while (f && fgets(line, sizeof line, f) && g_runtime.n < 128) {
-        int used = 0;
-        if (sscanf(line, "%*f %*f%% %*f%% %*f %*f%% %n", &used) != 0 || !used)
-            continue;
-        char *frame = line + used;
-        frame[strcspn(frame, "\n")] = 0;
-        char *disc = strstr(frame, " (discriminator");
-        if (disc)
-            *disc = 0;
-        char *loc = strrchr(frame, ' '); /* "outstring_func ./stdio-common/...:239" */
-        if (!loc || !frame_is_allocator(frame))
-            continue;
-        *loc = 0;
-        frame_name(frame, g_runtime.names[g_runtime.n++], sizeof g_runtime.names[0]);
-    }
-    if (f)
-        fclose(f);
-}
-
-static int frame_is_runtime(const char *frame)
-{
-    char name[96];
-    frame_name(frame, name, sizeof name);
-    for (int i = 0; i < g_runtime.n; i++)
-        if (!strcmp(g_runtime.names[i], name))
-            return 1;
-    return 0;
-}
-
-/* The frame a folded stack ("a<addr>;b[inline];c") is charged to: the first from the leaf
- * that is neither a wrapper nor a runtime library's; and its first two callers ("main <-
- * start"). */
-static void charged_frame(char *stack, char *out, size_t cap, char *callers, size_t ccap)
-{
-    char *frames[256], a[96] = "", b[96] = "";
-    int n = 0;
-    for (char *p = strtok(stack, ";"); p && n < 256; p = strtok(NULL, ";"))
-        frames[n++] = p;
-    int k = n - 1;
-    while (k > 0 && (frame_is_allocator(frames[k]) || frame_is_runtime(frames[k])))
-        k--;
-    frame_name(k >= 0 ? frames[k] : "?", out, cap);
-    if (k >= 1)
-        frame_name(frames[k - 1], a, sizeof a);
-    if (k >= 2)
-        frame_name(frames[k - 2], b, sizeof b);
-    snprintf(callers, ccap, "%s%s%s", a, b[0] ? " <- " : "", b);
-}
-
-/* Adds bytes to function f in out[0..*n); the callers of its heaviest stack are kept;
- * traced: the stack went through tracemalloc's hooks (or NumPy's allocator, which tells
- * tracemalloc of its buffers itself), so a Python program's traced line holds it too. */
-static void charge(StackGrowth *all, int *n, int cap, const char *f, const char *callers, double bytes,
-                   int traced)
-{
-    int i = 0;
-    while (i < *n && strcmp(all[i].function, f))
-        i++;
-    if (i == *n && *n < cap)
-        snprintf(all[(*n)++].function, sizeof all[0].function, "%s", f);
-    if (i < *n) {
-        all[i].bytes += bytes;
-        all[i].traced_bytes += traced ? bytes : 0;
-        if (bytes > all[i].heaviest) {
-            all[i].heaviest = bytes;
-            snprintf(all[i].callers, sizeof all[i].callers, "%s", callers);
+    const HeapProf *all[ATTRIB_TIMELINE_DUMPS + ATTRIB_LATE + 2] = {0};
+    for (int i = 0; i < n; i++) {
+        if (heapprof_load(paths[i], &p[i], why, whylen) != 0) {
+            while (i-- > 0)
+                heapprof_free(&p[i]);
+            return -1;
         }
+        all[i] = &p[i];
     }
+    if (heapsyms_resolve(s, all, n, why, whylen) == 0)
+        return 0;
+    heapsyms_free(s);
+    for (int i = 0; i < n; i++)
+        heapprof_free(&p[i]);
+    return -1;
 }
 
-/* function's file:line from jeprof's table: its row with the most cumulative bytes. */
-static void location_of(const char *table, const char *function, char *out, size_t cap)
+static void free_all(HeapProf *p, int n, HeapSyms *s)
 {
-    FILE *f = fopen(table, "r");
-    char line[1024];
-    double best = -1;
-    out[0] = 0;
-    while (f && fgets(line, sizeof line, f)) {
-        double flat, cum;
-        int used = 0;
-        if (sscanf(line, "%lf %*f%% %*f%% %lf %*f%% %n", &flat, &cum, &used) != 2 || !used)
-            continue;
-        char *name = line + used;
-        name[strcspn(name, "\n")] = 0;
-        char *disc = strstr(name, " (discriminator"); /* "f file.c:11 (discriminator 2)" */
-        if (disc)
-            *disc = 0;
-        char *sp = strrchr(name, ' ');
-        if (!sp || strncmp(name, function, strlen(function)) ||
-            (name[strlen(function)] != ' ' || cum <= best))
-            continue;
-        best = cum;
-        snprintf(out, cap, "%s", strstr(sp + 1, "??") ? "" : path_here(sp + 1));
-    }
-    if (f)
-        fclose(f);
+    heapsyms_free(s);
+    for (int i = 0; i < n; i++)
+        heapprof_free(&p[i]);
 }
 
 static int cmp_bytes(const void *a, const void *b)
 {
     double x = ((const StackGrowth *)a)->bytes, y = ((const StackGrowth *)b)->bytes;
     return (x < y) - (x > y);
-}
-
-/* Folded stacks of the growth into per-function totals. Returns how many functions. */
-static int read_growth(const char *folded, StackGrowth *all, int cap, double *total)
-{
-    FILE *f = fopen(folded, "r");
-    static char line[65536];
-    int n = 0;
-    *total = 0;
-    while (f && fgets(line, sizeof line, f)) {
-        char *sp = strrchr(line, ' '), frame[96], callers[200];
-        double bytes = sp ? strtod(sp + 1, NULL) : 0;
-        if (!sp || bytes <= 0)
-            continue;
-        *sp = 0;
-        int traced = strstr(line, "tracemalloc_") || strstr(line, "PyDataMem_");
-        charged_frame(line, frame, sizeof frame, callers, sizeof callers);
-        charge(all, &n, cap, frame, callers, bytes, traced);
-        *total += bytes;
-    }
-    if (f)
-        fclose(f);
-    return n;
-}
-
-/* The growth of each function from the early profile to late profile k: jeprof's folded
- * stacks (kept as RUN/growth.collapsed for the last) read into all[0..*n). */
-static int growth_at(const char *dir, const char *prog, const Pair *pr, int k, StackGrowth *all, int cap,
-                     double *total)
-{
-    char base[PATH_MAX + 80], folded[PATH_MAX + 32];
-    snprintf(base, sizeof base, "--base=%s", pr->early);
-    if (k == pr->n_late - 1)
-        snprintf(folded, sizeof folded, "%s/growth.collapsed", dir);
-    else
-        snprintf(folded, sizeof folded, "%s/.growth%d.collapsed", dir, k);
-    char *args[] = {"jeprof", "--collapsed", base, (char *)prog, (char *)pr->late[k], NULL};
-    if (jeprof(args, folded) != 0)
-        return -1;
-    memset(all, 0, (size_t)cap * sizeof *all);
-    int n = read_growth(folded, all, cap, total);
-    if (k != pr->n_late - 1)
-        unlink(folded);
-    return n;
 }
 
 /* The bytes function f grew by in all[0..n), 0 when it is not there. */
@@ -347,42 +199,78 @@ static double grown(const StackGrowth *all, int n, const char *f)
     return 0;
 }
 
-int attrib_jeprof(const char *dir, long iters, StackGrowth *out, int max, char *why, size_t whylen)
+/* RUN/growth.collapsed (the folded stacks of what grew) and RUN/growth.txt (the table of
+ * the functions it is charged to). 0, or -1 with why. */
+static int write_growth(const char *dir, const FoldedSet *set, const Pair *pr, const StackGrowth *g, int n,
+                        double total, char *why, size_t whylen)
 {
-    char prog[PATH_MAX], path[PATH_MAX + 32];
+    OutFile of;
+    FILE *f = outfile_open_in(&of, dir, "growth.collapsed", why, whylen);
+    if (!f)
+        return -1;
+    if (heap_folded_write(set, f) != 0) {
+        outfile_abort(&of);
+        snprintf(why, whylen, "%s/growth.collapsed: cannot write it", dir);
+        return -1;
+    }
+    if (outfile_finish(&of, why, whylen) != 0)
+        return -1;
+    if (!(f = outfile_open_in(&of, dir, "growth.txt", why, whylen)))
+        return -1;
+    fprintf(f, "# the heap's growth from iteration %.0f (%s) to %.0f (%s), by the function it is charged to\n",
+            pr->iter_early, path_last(pr->early), pr->iter_late[pr->n_late - 1],
+            path_last(pr->late[pr->n_late - 1]));
+    fprintf(f, "# %.0f bytes in all; jemalloc's samples unsampled; the soak's own reader (docs/soak.md)\n", total);
+    fprintf(f, "%14s %12s %7s  %s\n", "bytes", "bytes/iter", "share", "function file:line <- callers");
+    for (int i = 0; i < n; i++)
+        fprintf(f, "%14.0f %12.1f %6.1f%%  %s %s%s%s\n", g[i].bytes, g[i].bytes_per_iter, 100 * g[i].share,
+                g[i].function, g[i].where[0] ? g[i].where : "??", g[i].callers[0] ? " <- " : "", g[i].callers);
+    return outfile_finish(&of, why, whylen);
+}
+
+int attrib_pick_heap(const char *dir, long iters, AttribPair *p)
+{
+    return attrib_pick(dir, iters, "dumps.csv", k_jeprof_names, "", p);
+}
+
+int attrib_heap(const char *dir, long iters, StackGrowth *out, int max, char *why, size_t whylen)
+{
     Pair pr;
-    snprintf(path, sizeof path, "%s/program.txt", dir);
-    char *p = read_file(path, sizeof prog - 1, NULL);
-    snprintf(prog, sizeof prog, "%s", p ? p : "");
-    free(p);
-    prog[strcspn(prog, "\n")] = 0;
-    if (!prog[0] || attrib_pick(dir, iters, "dumps.csv", k_jeprof_names, "", &pr) != 0) {
+    if (attrib_pick_heap(dir, iters, &pr) != 0) {
         snprintf(why, whylen,
                  "no two heap profiles to compare (the run ended before a dump after warm-up: "
                  "dumps are taken at 50 ms, 100 ms, 200 ms, ...; or jemalloc's profiler was off)");
         return 0;
     }
-    static StackGrowth all[256], earlier[ATTRIB_LATE - 1][256];
-    int n_earlier[ATTRIB_LATE - 1] = {0};
+    /* the latest first: its maps place every address */
+    char paths[ATTRIB_LATE + 1][PATH_MAX + 64];
+    int np = 0;
+    for (int k = pr.n_late - 1; k >= 0; k--)
+        snprintf(paths[np++], sizeof paths[0], "%s", pr.late[k]);
+    snprintf(paths[np++], sizeof paths[0], "%s", pr.early);
+    HeapProf p[ATTRIB_LATE + 1];
+    HeapSyms s;
+    if (load_all(paths, np, p, &s, why, whylen) != 0)
+        return -1;
+    const HeapProf *early = &p[np - 1];
+    StackGrowth *all = calloc(256 * ATTRIB_LATE, sizeof *all), *earlier[ATTRIB_LATE - 1];
+    if (!all) {
+        fprintf(stderr, "soak: out of memory naming what grew\n");
+        exit(1);
+    }
+    for (int k = 0; k + 1 < ATTRIB_LATE; k++)
+        earlier[k] = all + 256 * (k + 1);
+    int n_earlier[ATTRIB_LATE - 1] = {0}, n = 0;
     double total = 0, t;
-    char table[PATH_MAX + 32], base[PATH_MAX + 80];
-    snprintf(table, sizeof table, "%s/growth.txt", dir);
-    snprintf(base, sizeof base, "--base=%s", pr.early);
-    char *text_args[] = {"jeprof", "--text", "--lines", "--show_bytes", base, prog, pr.late[pr.n_late - 1],
-                         NULL};
-    if (jeprof(text_args, table) != 0) {
-        snprintf(why, whylen, "jeprof failed on %s (is libjemalloc-dev installed?)", pr.late[pr.n_late - 1]);
-        return -1;
+    FoldedSet last;
+    for (int k = 0; k + 1 < pr.n_late; k++) { /* late profile k is p[n_late - 1 - k] */
+        FoldedSet set;
+        heap_fold(&s, &p[pr.n_late - 1 - k], early, &set);
+        n_earlier[k] = heap_charge(&set, earlier[k], 256, &t);
+        heap_folded_free(&set);
     }
-    runtime_from_table(table); /* first: the stacks are charged past these */
-    for (int k = 0; k + 1 < pr.n_late; k++)
-        if ((n_earlier[k] = growth_at(dir, prog, &pr, k, earlier[k], 256, &t)) < 0)
-            n_earlier[k] = 0;
-    int n = growth_at(dir, prog, &pr, pr.n_late - 1, all, 256, &total);
-    if (n < 0) {
-        snprintf(why, whylen, "jeprof failed on %s (is libjemalloc-dev installed?)", pr.late[pr.n_late - 1]);
-        return -1;
-    }
+    heap_fold(&s, &p[0], early, &last);
+    n = heap_charge(&last, all, 256, &total);
     /* growth, not a block that happened to be live: jemalloc samples an allocation when it
      * is made, and a sampled block that is kept stays in every later profile, while one that
      * is given back within a step is in one profile at most. So a function counts when it
@@ -390,9 +278,9 @@ int attrib_jeprof(const char *dir, long iters, StackGrowth *out, int max, char *
      * first of the late profiles. */
     int kept = 0;
     for (int i = 0; i < n; i++) {
-        int last = pr.n_late - 1, real = all[i].bytes > 0;
-        if (real && last >= 1)
-            real = grown(earlier[last - 1], n_earlier[last - 1], all[i].function) > 0 &&
+        int lt = pr.n_late - 1, real = all[i].bytes > 0;
+        if (real && lt >= 1)
+            real = grown(earlier[lt - 1], n_earlier[lt - 1], all[i].function) > 0 &&
                    grown(earlier[0], n_earlier[0], all[i].function) <= all[i].bytes;
         if (real)
             all[kept++] = all[i];
@@ -401,102 +289,97 @@ int attrib_jeprof(const char *dir, long iters, StackGrowth *out, int max, char *
     }
     n = kept;
     qsort(all, (size_t)n, sizeof all[0], cmp_bytes);
-    n = n < max ? n : max;
     double span = fmax(1.0, pr.iter_late[pr.n_late - 1] - pr.iter_early);
+    for (int i = 0; i < n; i++) {
+        all[i].bytes_per_iter = all[i].bytes / span;
+        all[i].share = total > 0 ? all[i].bytes / total : 0;
+        all[i].traced = all[i].traced_bytes * 2 > all[i].bytes;
+    }
+    int rc = write_growth(dir, &last, &pr, all, n, total, why, whylen);
+    heap_folded_free(&last);
+    free_all(p, np, &s);
+    if (rc != 0) {
+        free(all);
+        return -1;
+    }
+    n = n < max ? n : max;
     if (!n)
         snprintf(why, whylen,
                  "no stack grew by a sampled amount between iterations %.0f and %.0f in each of the last "
                  "%d heap profiles (jemalloc samples one allocation every 2^N bytes on average: "
                  "--prof-sample N lower sees less)",
                  pr.iter_early, pr.iter_late[pr.n_late - 1], pr.n_late);
-    for (int i = 0; i < n; i++) {
-        out[i] = all[i];
-        out[i].bytes_per_iter = all[i].bytes / span;
-        out[i].share = total > 0 ? all[i].bytes / total : 0;
-        out[i].traced = out[i].traced_bytes * 2 > out[i].bytes;
-        location_of(table, out[i].function, out[i].where, sizeof out[i].where);
-    }
+    memcpy(out, all, (size_t)n * sizeof *out);
+    free(all);
     return n;
-}
-
-/* Bytes charged to each of names[0..n) in one profile (no base): jeprof --collapsed. */
-static int profile_bytes(const char *dir, const char *prog, const char *profile, char names[][96], int n,
-                         double *bytes)
-{
-    char out[PATH_MAX + 32];
-    snprintf(out, sizeof out, "%s/.timeline.collapsed", dir);
-    char *args[] = {"jeprof", "--collapsed", (char *)prog, (char *)profile, NULL};
-    if (jeprof(args, out) != 0)
-        return -1;
-    StackGrowth all[256];
-    memset(all, 0, sizeof all);
-    double total;
-    int got = read_growth(out, all, 256, &total);
-    unlink(out);
-    for (int k = 0; k < n; k++) {
-        bytes[k] = 0;
-        for (int i = 0; i < got; i++)
-            bytes[k] += strcmp(all[i].function, names[k]) ? 0 : all[i].bytes;
-    }
-    return 0;
 }
 
 int attrib_timeline(const char *dir, const StackGrowth *top, int n, char *why, size_t whylen)
 {
-    char path[PATH_MAX + 32], err[256], prog[PATH_MAX], names[ATTRIB_TIMELINE][96];
+    char path[PATH_MAX + 32], err[256];
     n = n < ATTRIB_TIMELINE ? n : ATTRIB_TIMELINE;
-    snprintf(path, sizeof path, "%s/program.txt", dir);
-    char *p = read_file(path, sizeof prog - 1, NULL);
-    snprintf(prog, sizeof prog, "%s", p ? p : "");
-    free(p);
-    prog[strcspn(prog, "\n")] = 0;
-    Samples s;
+    Samples smp;
     snprintf(path, sizeof path, "%s/samples.csv", dir);
-    if (!prog[0] || n <= 0 || samples_load(&s, path, err, sizeof err) != 0) {
-        snprintf(why, whylen, "no program, stacks or samples in %s", dir);
+    if (n <= 0 || samples_load(&smp, path, err, sizeof err) != 0) {
+        snprintf(why, whylen, "no stacks or samples in %s", dir);
         return -1;
     }
-    int tc = samples_col(&s, COL_TIME);
+    int tc = samples_col(&smp, COL_TIME);
     double ms[64];
     int nd = dumps_after(dir, "dumps.csv", k_jeprof_names, -1.0, ms, 64);
-    for (int k = 0; k < n; k++)
-        snprintf(names[k], sizeof names[k], "%s", top[k].function);
-    OutFile of;
-    FILE *o = outfile_open_in(&of, dir, "stacks-over-time.csv", why, whylen);
-    if (!o) {
-        samples_free(&s);
-        return -1;
-    }
-    fprintf(o, "iteration,ms");
-    for (int k = 0; k < n; k++)
-        fprintf(o, ",%s", names[k]);
-    fputc('\n', o);
-    /* the periodic dumps, spread over the run, then the profile at exit (at the last sample) */
-    char paths[ATTRIB_TIMELINE_DUMPS + 1][PATH_MAX + 32];
+    /* the periodic dumps, spread over the run, then the profile at exit (at the last
+     * sample); read in the reverse order, the latest first (its maps place the addresses) */
+    char paths[ATTRIB_TIMELINE_DUMPS + 1][PATH_MAX + 64];
     double at[ATTRIB_TIMELINE_DUMPS + 1];
-    int picks = nd < ATTRIB_TIMELINE_DUMPS ? nd : ATTRIB_TIMELINE_DUMPS, rows = 0;
+    int picks = nd < ATTRIB_TIMELINE_DUMPS ? nd : ATTRIB_TIMELINE_DUMPS;
     for (int pick = 0; pick < picks; pick++) {
         int d = picks > 1 ? (int)lround((double)pick * (nd - 1) / (picks - 1)) : 0;
         snprintf(paths[pick], sizeof paths[pick], "%s/jeprof.t%.0f.heap", dir, ms[d]);
         at[pick] = ms[d];
     }
-    if (s.nrows && tc >= 0 && final_profile(dir, paths[picks], sizeof paths[picks]) == 0)
-        at[picks++] = samples_at(&s, s.nrows - 1, tc) * 1e3;
-    for (int k = 0; k < picks; k++) {
-        double bytes[ATTRIB_TIMELINE];
-        if (profile_bytes(dir, prog, paths[k], names, n, bytes) != 0)
-            continue;
-        fprintf(o, "%.0f,%.0f", iter_at(&s, tc, at[k]), at[k]);
-        for (int f = 0; f < n; f++)
-            fprintf(o, ",%.0f", bytes[f]);
-        fputc('\n', o);
-        rows++;
-    }
-    samples_free(&s);
-    if (!rows) {
-        outfile_abort(&of);
-        snprintf(why, whylen, "jeprof read none of the %d heap profiles of %s", nd, dir);
+    if (smp.nrows && tc >= 0 && final_profile(dir, paths[picks], sizeof paths[picks]) == 0)
+        at[picks++] = samples_at(&smp, smp.nrows - 1, tc) * 1e3;
+    char rev[ATTRIB_TIMELINE_DUMPS + 1][PATH_MAX + 64];
+    for (int k = 0; k < picks; k++)
+        snprintf(rev[k], sizeof rev[k], "%s", paths[picks - 1 - k]);
+    HeapProf p[ATTRIB_TIMELINE_DUMPS + 1];
+    HeapSyms s;
+    if (!picks || load_all(rev, picks, p, &s, why, whylen) != 0) {
+        if (!picks)
+            snprintf(why, whylen, "no heap profiles in %s", dir);
+        samples_free(&smp);
         return -1;
     }
-    return outfile_finish(&of, why, whylen) ? -1 : rows;
+    OutFile of;
+    FILE *o = outfile_open_in(&of, dir, "stacks-over-time.csv", why, whylen);
+    if (!o) {
+        samples_free(&smp);
+        free_all(p, picks, &s);
+        return -1;
+    }
+    fprintf(o, "iteration,ms");
+    for (int k = 0; k < n; k++)
+        fprintf(o, ",%s", top[k].function);
+    fputc('\n', o);
+    StackGrowth *all = calloc(256, sizeof *all);
+    for (int k = 0; all && k < picks; k++) {
+        FoldedSet set;
+        double total;
+        heap_fold(&s, &p[picks - 1 - k], NULL, &set);
+        int got = heap_charge(&set, all, 256, &total);
+        heap_folded_free(&set);
+        fprintf(o, "%.0f,%.0f", iter_at(&smp, tc, at[k]), at[k]);
+        for (int f = 0; f < n; f++)
+            fprintf(o, ",%.0f", grown(all, got, top[f].function));
+        fputc('\n', o);
+    }
+    samples_free(&smp);
+    free_all(p, picks, &s);
+    if (!all) {
+        outfile_abort(&of);
+        snprintf(why, whylen, "out of memory");
+        return -1;
+    }
+    free(all);
+    return outfile_finish(&of, why, whylen) ? -1 : picks;
 }

@@ -4,13 +4,16 @@
  * jemalloc (with MALLOC_CONF prof:true) samples allocations with their stacks; the probe
  * library had it dump profiles during the run (RUN/dumps.csv, RUN/jeprof.t<ms>.heap) and
  * jemalloc wrote a last one at exit (RUN/jeprof.<pid>.<n>.f.heap). This module takes the
- * first dump after warm-up and the last one and has jeprof (libjemalloc-dev) subtract
- * them: the memory still held at the end that was not held after warm-up, by call stack.
- * Each stack is charged to its first frame that is not an allocation wrapper (malloc,
- * operator new, the engine's mem_alloc, ...), with that frame's file:line.
+ * first dump after warm-up and the last ones, reads them with the project's own reader
+ * (heapprof.h: every address named once per module by one addr2line; no jeprof) and
+ * subtracts them (heapgrowth.h): the memory still held at the end that was not held after
+ * warm-up, by call stack. Each stack is charged to its first frame that is not an
+ * allocation wrapper (malloc, operator new, the engine's mem_alloc, ...), with that
+ * frame's file:line.
  *
  * Writes RUN/growth.collapsed (the folded stacks of the growth, bytes, for a flame graph)
- * and RUN/growth.txt (jeprof's own table). Reads RUN/program.txt (the profiled binary). */
+ * and RUN/growth.txt (the functions it is charged to: bytes, bytes/iteration, share,
+ * function, file:line, callers). */
 #ifndef HARNESS_ATTRIB_H
 #define HARNESS_ATTRIB_H
 
@@ -39,10 +42,14 @@ typedef struct AttribPair {
 int attrib_pick(const char *dir, long iters, const char *csv, const char *const name_of[2], const char *final,
                 AttribPair *p);
 
+/* attrib_pick of the periodic dumps of jemalloc's runs (RUN/dumps.csv, "jeprof.t<ms>.heap"
+ * or "jeprof.s<step>.heap"; the one at exit: jemalloc's "jeprof.<pid>.<n>.f.heap"). */
+int attrib_pick_heap(const char *dir, long iters, AttribPair *p);
+
 /* Fills out[0..max) with the functions whose memory grew, largest first. iters: the run's
  * count. Returns how many (0: no growth, or no profiles: then why says so), -1 with a
- * message in why when jeprof fails. */
-int attrib_jeprof(const char *dir, long iters, StackGrowth *out, int max, char *why, size_t whylen);
+ * message in why when a profile cannot be read or addr2line fails. */
+int attrib_heap(const char *dir, long iters, StackGrowth *out, int max, char *why, size_t whylen);
 
 /* Where a run's heap profiles are: RUN/attrib when the soak ran it again sampled more
  * finely to name what grew (it has RUN/attrib/sample-period.txt), else RUN. The growth
@@ -53,7 +60,7 @@ void attrib_source_dir(const char *run_dir, char *out, size_t cap);
 double attrib_sample_period(const char *dir);
 
 #define ATTRIB_TIMELINE 4 /* functions followed over time */
-#define ATTRIB_TIMELINE_DUMPS 6 /* profiles read for it (jeprof takes about a second each) */
+#define ATTRIB_TIMELINE_DUMPS 6 /* profiles read for it */
 
 /* The memory each of the functions top[0..n) (at most ATTRIB_TIMELINE) holds in the run's
  * periodic heap profiles (at most ATTRIB_TIMELINE_DUMPS of them, spread over the run) and

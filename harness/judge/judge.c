@@ -325,7 +325,7 @@ void run_attribute(Run *r)
     char dir[PATH_MAX + 16];
     attrib_source_dir(r->dir, dir, sizeof dir);
     int n = profiles
-                ? attrib_jeprof(dir, r->iters, r->stacks, ATTRIB_MAX, r->stacks_why, sizeof r->stacks_why)
+                ? attrib_heap(dir, r->iters, r->stacks, ATTRIB_MAX, r->stacks_why, sizeof r->stacks_why)
                 : 0;
     const char *what = "stack";
     r->stacks_mapped = 0;

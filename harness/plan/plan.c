@@ -8,7 +8,7 @@
 
 double plan_expected_s(const Options *o, const Run *r)
 {
-    return o->wl->ms[r->mode] * (double)(r->iters - r->resume_from) / 1e3;
+    return workload_ms(o->wl, r->mode) * (double)(r->iters - r->resume_from) / 1e3;
 }
 
 /* One run of the canonical matrix (fault, mode, count; fresh before resumed). */

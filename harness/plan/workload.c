@@ -21,24 +21,35 @@ static const Workload k_workloads[] = {
       "50",     "--arena-chunk-kb", "64", NULL},
      2,
      1,
-     {1.2, 4.0, 30.0, 1.2, 2.0},
+     {{"native", 1.2}, {"asan", 4.0}, {"valgrind", 30.0}, {"jemalloc", 1.2}, {"lsan", 2.0}},
      "every path: 2 threads, split products, 2 attention blocks, eval + sample, checkpoints, resume"},
-    {"tiny", {"--tiny", NULL}, 0, 0, {0.6, 1.5, 50.0, 0.7, 1.0}, "the --tiny preset on cores / jobs threads"},
+    {"tiny", {"--tiny", NULL}, 0, 0, {{"native", 0.6}, {"asan", 1.5}, {"valgrind", 50.0}, {"jemalloc", 0.7}, {"lsan", 1.0}}, "the --tiny preset on cores / jobs threads"},
     {"small",
      {"--small", NULL},
      0,
      0,
-     {240, 600, 20000, 240, 300},
+     {{"native", 240}, {"asan", 600}, {"valgrind", 20000}, {"jemalloc", 240}, {"lsan", 300}},
      "the --small preset on cores / jobs threads"},
     {"medium",
      {"--medium", NULL},
      0,
      0,
-     {720, 1800, 60000, 720, 900},
+     {{"native", 720}, {"asan", 1800}, {"valgrind", 60000}, {"jemalloc", 720}, {"lsan", 900}},
      "the --medium preset on cores / jobs threads"},
     /* --cmd: the user's program; what it costs is not known (for ordering and timeouts) */
-    {"cmd", {NULL}, 0, 0, {2, 6, 60, 3, 4}, "(set by --cmd: a program of your own)"},
+    {"cmd", {NULL}, 0, 0, {{"native", 2}, {"asan", 6}, {"valgrind", 60}, {"jemalloc", 3}, {"lsan", 4}}, "(set by --cmd: a program of your own)"},
 };
+
+double workload_ms(const Workload *w, Mode m)
+{
+    double most = 0;
+    for (int i = 0; i < WORKLOAD_MAX_MODES && w->cost[i].mode; i++) {
+        if (!strcmp(w->cost[i].mode, mode_name(m)))
+            return w->cost[i].ms;
+        most = w->cost[i].ms > most ? w->cost[i].ms : most;
+    }
+    return most;
+}
 
 const Workload *workload_find(const char *name)
 {

@@ -242,8 +242,7 @@ int profiles_write_run(const Run *r, const char *commit, char *err, size_t errle
     char dir[PATH_MAX + 16];
     AttribPair pr;
     attrib_source_dir(r->dir, dir, sizeof dir);
-    static const char *const names[2] = {"jeprof.t", ".heap"};
-    if (attrib_pick(dir, r->iters, "dumps.csv", names, "", &pr) != 0)
+    if (attrib_pick_heap(dir, r->iters, &pr) != 0)
         return 0;
     HeapProf early, late;
     if (heapprof_load(pr.early, &early, err, errlen) != 0)
@@ -255,7 +254,8 @@ int profiles_write_run(const Run *r, const char *commit, char *err, size_t errle
     const HeapProf *both[2] = {&early, &late};
     HeapSyms s;
     Entry *e = NULL;
-    int rc = heapsyms_resolve(&s, both, 2, err, errlen);
+    const HeapProf *latest_first[2] = {&late, &early}; /* its maps place what was loaded late */
+    int rc = heapsyms_resolve(&s, latest_first, 2, err, errlen);
     if (rc == 0) {
         Ctx c = {r, commit, dir, &pr, &s, NULL, 0};
         c.n = entries(both, &s, &e);

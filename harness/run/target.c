@@ -253,13 +253,14 @@ void target_program(const Options *o, const Run *r, char *out, size_t cap)
 
 /* ---- the launch ---------------------------------------------------------------------------- */
 
-/* Entry t of a mode's environment with its placeholders filled in (modes.h), into env;
- * an entry starting "?" only when the suppressions it names were given. */
+/* Entry t of a mode's environment or of its tool's command line with its placeholders
+ * filled in (modes.h), into env; an entry starting "?" only when the suppressions it
+ * names were given. */
 static void env_entry(const Options *o, const Run *r, const char *t, Argv *env)
 {
     const char *supp = o->lsan_suppressions, *tun = getenv("GLIBC_TUNABLES");
     if (*t == '?') {
-        if (!supp)
+        if (strstr(t, "{valgrind_supp}") ? !o->valgrind_suppressions : !supp)
             return;
         t++;
     }
@@ -278,7 +279,12 @@ static void env_entry(const Options *o, const Run *r, const char *t, Argv *env)
             v = num;
         } else if (close && !strncmp(t, "{lsan_supp}", 11))
             v = supp ? supp : "";
-        else if (close && !strncmp(t, "{lsan_supp_opt}", 15)) {
+        else if (close && !strncmp(t, "{valgrind_supp}", 15))
+            v = o->valgrind_suppressions ? o->valgrind_suppressions : "";
+        else if (close && !strncmp(t, "{log}", 5)) {
+            snprintf(opt, sizeof opt, "%s/%s", r->dir, mode_spec(r->mode)->log);
+            v = opt;
+        } else if (close && !strncmp(t, "{lsan_supp_opt}", 15)) {
             snprintf(opt, sizeof opt, "%s%s", supp ? ":suppressions=" : "", supp ? supp : "");
             v = opt;
         } else if (close && !strncmp(t, "{tunables}", 10)) {
@@ -345,31 +351,19 @@ static void tool_env(const Options *o, const Run *r, Launch *l)
         argv_add(&l->env, "PYTHONPATH=%s", path);
 }
 
-static void valgrind_prefix(const Options *o, const Run *r, Argv *a)
+/* The tool in front of the program (its row's wrapper), word by word. */
+static void wrapper_prefix(const Options *o, const Run *r, Argv *a)
 {
-    static const char *const memcheck[] = {"valgrind", "--tool=memcheck", "--leak-check=full",
-                                           "--errors-for-leak-kinds=definite", "--error-exitcode=99",
-                                           "--num-callers=16",
-                                           /* frames with their source path, not its last part:
-                                              a diagnosis names the file (findings.c) */
-                                           "--fullpath-after=",
-                                           /* a ticket lock hands the core between threads ~1.5x faster */
-                                           "--fair-sched=yes",
-                                           /* descriptors open at exit, with the stack that
-                                              opened each: a descriptor leak's place */
-                                           "--track-fds=yes"};
-    for (size_t i = 0; i < sizeof memcheck / sizeof memcheck[0]; i++)
-        argv_add(a, "%s", memcheck[i]);
-    if (o->valgrind_suppressions)
-        argv_add(a, "--suppressions=%s", o->valgrind_suppressions);
-    argv_add(a, "--log-file=%s/valgrind.log", r->dir);
+    const ModeSpec *m = mode_spec(r->mode);
+    for (int i = 0; i < MODE_MAX_WRAP && m->wrapper[i]; i++)
+        env_entry(o, r, m->wrapper[i], a);
 }
 
 void target_launch(const Options *o, const Run *r, Launch *l)
 {
     memset(l, 0, sizeof *l);
-    if (mode_spec(r->mode)->memcheck && !o->program)
-        valgrind_prefix(o, r, &l->argv);
+    if (!o->program)
+        wrapper_prefix(o, r, &l->argv);
     if (target_is_cmd(o)) {
         Argv words;
         cmd_words(mode_spec(r->mode)->own_build ? o->asan_cmd : o->cmd, r->iters, r->port, &words);

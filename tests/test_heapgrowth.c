@@ -1,0 +1,139 @@
+/* test_heapgrowth: the soak's own reading of jemalloc's heap profiles (no jeprof): short
+ * names as jeprof gives them, and a growth between two profiles folded, charged to the
+ * function that allocated past the allocator's frames, at its file:line. The profiles are
+ * written here in jemalloc's heap_v2 format, their addresses those of this program's own
+ * functions and of malloc, their maps this process's, so addr2line names them for real. */
+#include "testutil.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "heapgrowth.h"
+#include "util.h"
+
+static void test_short_names(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"reach_step", "reach_step"},
+        {"void std::vector<int, std::allocator<int> >::_M_realloc_insert<int>(__gnu_cxx::__normal_iterator<int*, "
+         "std::vector<int, std::allocator<int> > >, int&&)",
+         "std::vector::_M_realloc_insert"},
+        {"trainer::History::remember_step(double) const", "trainer::History::remember_step"},
+        {"Cache<std::string>::put(std::string const&)", "Cache::put"},
+        {"operator new(unsigned long)", "operator new"},
+        {"(anonymous namespace)::helper(int)", "::helper"},
+        {"libfoo.so+0x1a2b", "libfoo.so+0x1a2b"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[512];
+        heap_short_name(cases[i][0], out, sizeof out);
+        assert_string_equal(out, cases[i][1]);
+    }
+}
+
+/* Functions of this program whose addresses the profiles hold: grow_here allocates (its
+ * caller outer_loop), shrink_here held memory early on. */
+__attribute__((noinline, used)) void grow_here(void);
+__attribute__((noinline, used)) void outer_loop(void);
+__attribute__((noinline, used)) void shrink_here(void);
+volatile int g_sink;
+void grow_here(void)
+{
+    g_sink++;
+}
+void outer_loop(void)
+{
+    g_sink += 2;
+}
+void shrink_here(void)
+{
+    g_sink += 3;
+}
+
+/* An address inside f (the resolver looks at the byte before a return address). */
+static uint64_t in(void (*f)(void))
+{
+    return (uint64_t)(uintptr_t)f + 2;
+}
+
+/* A heap_v2 profile at path: stacks (addresses, innermost first, 0-ended) with objects and
+ * bytes; this process's maps. */
+static void write_profile(const char *path, const uint64_t (*stacks)[5], const double (*counts)[2], int n)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "heap_v2/1\n  t*: 1: 1 [0: 0]\n");
+    for (int i = 0; i < n; i++) {
+        fprintf(f, "@");
+        for (int k = 0; stacks[i][k]; k++)
+            fprintf(f, " 0x%llx", (unsigned long long)stacks[i][k]);
+        fprintf(f, "\n  t*: %.0f: %.0f [0: 0]\n  t0: %.0f: %.0f [0: 0]\n", counts[i][0], counts[i][1], counts[i][0],
+                counts[i][1]);
+    }
+    fprintf(f, "\nMAPPED_LIBRARIES:\n");
+    char *maps = read_file("/proc/self/maps", 1 << 20, NULL);
+    assert_non_null(maps);
+    fputs(maps, f);
+    free(maps);
+    fclose(f);
+}
+
+static void test_growth_folded_and_charged(void **state)
+{
+    (void)state;
+    uint64_t m = (uint64_t)(uintptr_t)&malloc + 2;
+    const uint64_t stacks[2][5] = {{m, in(grow_here), in(outer_loop), 0}, {m, in(shrink_here), in(outer_loop), 0}};
+    /* 100-byte blocks: with a period of 1 byte the counts are as written (unsampled x1) */
+    const double early[2][2] = {{10, 1000}, {40, 4000}}, late[2][2] = {{60, 6000}, {10, 1000}};
+    char pe[PATH_MAX], pl[PATH_MAX], err[512];
+    snprintf(pe, sizeof pe, "%s/early.heap", test_tmpdir());
+    snprintf(pl, sizeof pl, "%s/late.heap", test_tmpdir());
+    write_profile(pe, stacks, early, 2);
+    write_profile(pl, stacks, late, 2);
+    HeapProf p[2];
+    assert_int_equal(heapprof_load(pl, &p[0], err, sizeof err), 0);
+    assert_int_equal(heapprof_load(pe, &p[1], err, sizeof err), 0);
+    const HeapProf *both[2] = {&p[0], &p[1]};
+    HeapSyms s;
+    if (heapsyms_resolve(&s, both, 2, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    FoldedSet set;
+    heap_fold(&s, &p[0], &p[1], &set);
+    assert_int_equal(set.n, 2);
+    int g = strstr(set.f[0].text, "grow_here") ? 0 : 1;
+    assert_string_equal(set.f[g].text, "outer_loop;grow_here"); /* malloc left out, the root first */
+    ASSERT_CLOSE(set.f[g].bytes, 5000, 1e-6, 1e-9, "grown");
+    ASSERT_CLOSE(set.f[1 - g].bytes, -3000, 1e-6, 1e-9, "shrunk");
+    StackGrowth all[8];
+    double total;
+    assert_int_equal(heap_charge(&set, all, 8, &total), 1); /* what shrank is not charged */
+    assert_string_equal(all[0].function, "grow_here");
+    assert_string_equal(all[0].callers, "outer_loop");
+    assert_non_null(strstr(all[0].where, "test_heapgrowth.c:"));
+    ASSERT_CLOSE(total, 5000, 1e-6, 1e-9, "total");
+    char out[PATH_MAX];
+    snprintf(out, sizeof out, "%s/growth.collapsed", test_tmpdir());
+    FILE *f = fopen(out, "w");
+    assert_int_equal(heap_folded_write(&set, f), 0);
+    fclose(f);
+    char *text = read_file(out, 4096, NULL);
+    assert_string_equal(text, "outer_loop;grow_here 5000\n");
+    free(text);
+    heap_folded_free(&set);
+    heapsyms_free(&s);
+    heapprof_free(&p[0]);
+    heapprof_free(&p[1]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_short_names),
+        cmocka_unit_test_setup_teardown(test_growth_folded_and_charged, tmpdir_setup, tmpdir_teardown),
+    };
+    test_filter_from_env();
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
