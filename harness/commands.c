@@ -212,14 +212,34 @@ static int merge_one(const char *dir, Run *runs, int n, SoakResult *res, const c
     return drop_duplicates(runs, n + got, n, dir);
 }
 
+/* The run records of a soak loaded from its folders (MAX_LOADED of them), on the heap. */
+static Run *new_runs(void)
+{
+    Run *runs = calloc(MAX_LOADED, sizeof *runs);
+    if (!runs) {
+        fprintf(stderr, "soak: out of memory\n");
+        exit(1);
+    }
+    return runs;
+}
+
+static int merge(SubArgs *a, Run *runs);
+
 int soak_merge(int argc, char **argv)
 {
-    static Run runs[MAX_LOADED];
-    static SubArgs a = {.max_pos = 256};
+    SubArgs a = {.max_pos = 256};
     if (sub_args(argc, argv, "--out", &a, "usage: soak merge DIR... [--out DIR]"))
         return 2;
-    const char *out = a.out, *const *dirs = a.pos;
-    int n_dirs = a.n_pos, n = 0;
+    Run *runs = new_runs();
+    int rc = merge(&a, runs);
+    free(runs);
+    return rc;
+}
+
+static int merge(SubArgs *a, Run *runs)
+{
+    const char *out = a->out, *const *dirs = a->pos;
+    int n_dirs = a->n_pos, n = 0;
     if (!n_dirs)
         return usage_error("merge", "name the soak folders to merge");
     SoakResult res = {0};
@@ -250,17 +270,28 @@ int soak_merge(int argc, char **argv)
 
 /* ---- report, baseline --------------------------------------------------------------------- */
 
+static int report(const SubArgs *a, Run *runs, SoakResult *res);
+
 int soak_report(int argc, char **argv)
 {
-    static Run runs[MAX_LOADED];
-    static char found[PATH_MAX];
-    target_templates(found, sizeof found);
-    static SubArgs a = {.max_pos = 1};
+    SubArgs a = {.max_pos = 1};
     if (sub_args(argc, argv, "--baseline --templates", &a,
                  "usage: soak report [DIR] [--baseline FILE] [--templates DIR]"))
         return 2;
-    const char *dir = a.n_pos ? a.pos[0] : "reports/latest", *baseline = a.baseline;
-    const char *templates = a.templates ? a.templates : found;
+    Run *runs = new_runs();
+    SoakResult *res = calloc(1, sizeof *res);
+    int rc = res ? report(&a, runs, res) : 1;
+    free(res);
+    free(runs);
+    return rc;
+}
+
+static int report(const SubArgs *a, Run *runs, SoakResult *res)
+{
+    char found[PATH_MAX];
+    target_templates(found, sizeof found);
+    const char *dir = a->n_pos ? a->pos[0] : "reports/latest", *baseline = a->baseline;
+    const char *templates = a->templates ? a->templates : found;
     char path[PATH_MAX + 16], err[1024];
     snprintf(path, sizeof path, "%s/summary.json", dir);
     /* run folders without a summary (written by hand, or a soak killed hard) get defaults */
@@ -271,40 +302,39 @@ int soak_report(int argc, char **argv)
         json_decref(s);
         return 2;
     }
-    static SoakResult res;
-    res = (SoakResult){.base = {.path = baseline, .peak_pct = 10, .time_pct = 25}};
-    result_from_summary(&res, s);
+    *res = (SoakResult){.base = {.path = baseline, .peak_pct = 10, .time_pct = 25}};
+    result_from_summary(res, s);
     json_decref(s);
-    int n = runs_load(dir, runs, MAX_LOADED, &res.tol, err, sizeof err);
+    int n = runs_load(dir, runs, MAX_LOADED, &res->tol, err, sizeof err);
     if (n <= 0) {
         json_decref(b);
         fprintf(stderr, "soak report: %s\n", n < 0 ? err : "no run folders");
         return 2;
     }
-    res.runs = runs;
-    res.n_runs = n;
+    res->runs = runs;
+    res->n_runs = n;
     for (int i = 0; i < n; i++)
-        res.wall_s += runs[i].wall_s;
-    res.base.doc = b;
+        res->wall_s += runs[i].wall_s;
+    res->base.doc = b;
     if (b)
-        baseline_compare(b, &res);
-    res.annotate = env_on_github_actions();
-    diagnosis_read_bisect(&res.diag, dir);
-    soak_conclude(&res);
+        baseline_compare(b, res);
+    res->annotate = env_on_github_actions();
+    diagnosis_read_bisect(&res->diag, dir);
+    soak_conclude(res);
     int what = access(path, F_OK) == 0 ? RENDER_SUMMARY : 0;
-    int rc = render_soak(&res, dir, templates, what, err, sizeof err);
+    int rc = render_soak(res, dir, templates, what, err, sizeof err);
     json_decref(b);
     if (rc != 0) {
         fprintf(stderr, "soak report: %s\n", err);
         return 1;
     }
-    printf("report: %s/index.html (%s)\n", dir, overall_name(res.overall));
+    printf("report: %s/index.html (%s)\n", dir, overall_name(res->overall));
     return 0;
 }
 
 int soak_baseline(int argc, char **argv)
 {
-    static SubArgs a = {.max_pos = 1};
+    SubArgs a = {.max_pos = 1};
     if (sub_args(argc, argv, "--to --force", &a, "usage: soak baseline [DIR] [--to FILE] [--force]"))
         return 2;
     const char *dir = a.n_pos ? a.pos[0] : "reports/latest", *to = a.to ? a.to : "reports/baseline.json";
@@ -338,7 +368,8 @@ int soak_workload(int argc, char **argv)
     const Workload *w = argc == 3 ? workload_find(argv[2]) : NULL;
     if (!w) {
         char why[160];
-        snprintf(why, sizeof why, "name one workload (%s)", workload_names());
+        char names[128];
+        snprintf(why, sizeof why, "name one workload (%s)", workload_names(names, sizeof names));
         return usage_error("workload", why);
     }
     for (int i = 0; w->args[i]; i++)
@@ -366,6 +397,8 @@ int soak_list(int argc, char **argv)
 
 int soak_check(int argc, char **argv)
 {
-    static Options o;
-    return options_parse(argc - 1, argv + 1, &o);
+    Options *o = calloc(1, sizeof *o);
+    int rc = o ? options_parse(argc - 1, argv + 1, o) : 1;
+    free(o);
+    return rc;
 }

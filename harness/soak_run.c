@@ -37,11 +37,15 @@ static void judge_ended(Run *r, void *ctx)
 /* Runs r again into RUN/attrib sampled every 2^lg bytes, then names its stacks from there. */
 static void refine_attribution(const Options *o, Run *r, long lg)
 {
-    static Run again;
-    again = *r;
-    snprintf(again.dir, sizeof again.dir, "%s/attrib", r->dir);
-    if (mkdir_p(again.dir) != 0)
+    Run *again = malloc(sizeof *again);
+    if (!again)
         return;
+    *again = *r;
+    snprintf(again->dir, sizeof again->dir, "%s/attrib", r->dir);
+    if (mkdir_p(again->dir) != 0) {
+        free(again);
+        return;
+    }
     Options finer = *o;
     finer.prof_sample = lg;
     fprintf(stderr,
@@ -49,10 +53,12 @@ static void refine_attribution(const Options *o, Run *r, long lg)
             "%ld bytes (RUN/attrib)\n",
             r->name, 1L << lg);
     Runner rn = {&finer, &g_stop, judge_ended, &finer};
-    if (runner_one(&rn, &again) != 0)
-        return;
+    int rc = runner_one(&rn, again);
     char path[PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/sample-period.txt", again.dir);
+    snprintf(path, sizeof path, "%s/sample-period.txt", again->dir);
+    free(again);
+    if (rc != 0)
+        return;
     FILE *p = fopen(path, "w");
     if (p) {
         fprintf(p, "%ld\n", 1L << lg);
@@ -85,78 +91,97 @@ static int load_baseline(const Options *o, const Run *runs, int n, json_t **out)
     return 0;
 }
 
+/* One soak: its options, its plan's runs and what it concludes, passed explicitly. */
+typedef struct Soak {
+    Options o;
+    Run runs[PLAN_MAX_RUNS];
+    SoakResult res;
+} Soak;
+
+static int soak(int argc, char **argv, Soak *s);
+
 int soak_main(int argc, char **argv)
 {
-    static Options o;
-    static Run runs[PLAN_MAX_RUNS];
-    int rc = options_parse(argc, argv, &o);
+    Soak *s = calloc(1, sizeof *s);
+    if (!s) {
+        fprintf(stderr, "soak: out of memory\n");
+        return 1;
+    }
+    int rc = soak(argc, argv, s);
+    free(s);
+    return rc;
+}
+
+static int soak(int argc, char **argv, Soak *s)
+{
+    Options *o = &s->o;
+    Run *runs = s->runs;
+    SoakResult *res = &s->res;
+    int rc = options_parse(argc, argv, o);
     const char *prog = path_last(argv[0]);
-    if (!rc && o.version) {
+    if (!rc && o->version) {
         printf("%s %s\n", prog, FLATMEM_VERSION);
         return 0;
     }
-    if (rc || o.help) {
-        if (o.help)
+    if (rc || o->help) {
+        if (o->help)
             options_usage(stdout, prog);
         return rc;
     }
     char outbuf[PATH_MAX];
     soak_default_out(outbuf, sizeof outbuf, "");
-    const char *out = o.out ? o.out : outbuf;
-    o.out = out;
+    const char *out = o->out ? o->out : outbuf;
+    o->out = out;
     if (mkdir_p(out) != 0 || access(out, W_OK) != 0) {
         fprintf(stderr, "soak: --out %s: cannot create or write there: %s\n", out, strerror(errno));
         return 2;
     }
-    int n = plan_runs(&o, out, runs);
+    int n = plan_runs(o, out, runs);
     json_t *baseline = NULL;
-    if (n < 0 || target_check(&o, runs, n) || load_baseline(&o, runs, n, &baseline))
+    if (n < 0 || target_check(o, runs, n) || load_baseline(o, runs, n, &baseline))
         return 2;
-    plan_longest_first(&o, runs, n);
-    static SoakResult res;
-    res = (SoakResult){
+    plan_longest_first(o, runs, n);
+    *res = (SoakResult){
         .runs = runs,
         .n_runs = n,
-        .tol = o.tol,
-        .expect_faults = o.expect_faults,
-        .strict_leaks = o.strict_leaks,
-        .annotate = o.annotate,
+        .tol = o->tol,
+        .expect_faults = o->expect_faults,
+        .strict_leaks = o->strict_leaks,
+        .annotate = o->annotate,
         .base = {
-            .path = o.baseline, .doc = baseline, .peak_pct = o.base_peak_pct, .time_pct = o.base_time_pct}};
-    snprintf(res.config, sizeof res.config, "%s", o.config);
-    env_capture(&res.env, o.build);
-    env_write_txt(&res.env, out, o.build);
-    if (o.n_resume && runner_prepare_resume(&o, out) != 0)
+            .path = o->baseline, .doc = baseline, .peak_pct = o->base_peak_pct, .time_pct = o->base_time_pct}};
+    snprintf(res->config, sizeof res->config, "%s", o->config);
+    env_capture(&res->env, o->build);
+    env_write_txt(&res->env, out, o->build);
+    if (o->n_resume && runner_prepare_resume(o, out) != 0)
         return 1;
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    if (o.shard_n && strcmp(o.shard_source, "option"))
-        fprintf(stderr, "soak: shard %ld/%ld from %s (%s)\n", o.shard_k, o.shard_n, o.shard_source,
-                o.shard_how);
-    res.shard_k = o.shard_k, res.shard_n = o.shard_n;
-    snprintf(res.shard_source, sizeof res.shard_source, "%s", o.shard_source);
-    fprintf(stderr, "soak: %d runs (%s workload, %ld at a time, budget %ld MiB per run) -> %s\n", n, o.config,
-            o.jobs, o.budget_mb, out);
+    if (o->shard_n && strcmp(o->shard_source, "option"))
+        fprintf(stderr, "soak: shard %ld/%ld from %s (%s)\n", o->shard_k, o->shard_n, o->shard_source,
+                o->shard_how);
+    res->shard_k = o->shard_k, res->shard_n = o->shard_n;
+    snprintf(res->shard_source, sizeof res->shard_source, "%s", o->shard_source);
+    fprintf(stderr, "soak: %d runs (%s workload, %ld at a time, budget %ld MiB per run) -> %s\n", n, o->config,
+            o->jobs, o->budget_mb, out);
     double t0 = now_s();
-    Runner rn = {&o, &g_stop, judge_ended, &o};
+    Runner rn = {o, &g_stop, judge_ended, o};
     runner_all(&rn, runs, n);
-    if (g_stop)
-        runner_stop_all(&rn, runs, n);
     for (int i = 0; i < n; i++)
         run_attribute(&runs[i]);
     for (int i = 0; i < n && !g_stop; i++) {
         long lg;
-        if (run_needs_finer(&runs[i], runs, n, o.prof_sample, &lg))
-            refine_attribution(&o, &runs[i], lg);
+        if (run_needs_finer(&runs[i], runs, n, o->prof_sample, &lg))
+            refine_attribution(o, &runs[i], lg);
     }
     runs_timelines(runs, n);
-    res.interrupted = g_stop != 0;
-    res.wall_s = now_s() - t0;
+    res->interrupted = g_stop != 0;
+    res->wall_s = now_s() - t0;
     qsort(runs, (size_t)n, sizeof runs[0], run_cmp_canonical);
     if (baseline)
-        baseline_compare(baseline, &res);
-    rc = soak_finish(&res, out, o.templates);
+        baseline_compare(baseline, res);
+    rc = soak_finish(res, out, o->templates);
     json_decref(baseline);
     return g_stop ? 128 + g_stop : rc;
 }

@@ -11,6 +11,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+Argv *argv_new(void)
+{
+    Argv *a = calloc(1, sizeof *a);
+    if (!a) {
+        fprintf(stderr, "soak: out of memory\n");
+        exit(1);
+    }
+    return a;
+}
+
+void argv_free(Argv *a)
+{
+    free(a);
+}
+
 void argv_add(Argv *a, const char *fmt, ...)
 {
     if (a->n == 0)

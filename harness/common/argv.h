@@ -20,6 +20,11 @@ typedef struct Argv {
     char buf[ARGV_BYTES];
 } Argv;
 
+/* A new, empty Argv on the heap (it is large: ARGV_BYTES); exits with a message when out
+ * of memory. argv_free gives it back. */
+Argv *argv_new(void);
+void argv_free(Argv *a);
+
 /* Appends one argument, formatted; dropped when it does not fit (ARGV_MAX arguments,
  * ARGV_BYTES in all). An Argv whose n is 0 starts afresh. */
 __attribute__((format(printf, 2, 3))) void argv_add(Argv *a, const char *fmt, ...);

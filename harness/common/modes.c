@@ -157,15 +157,13 @@ int mode_parse(const char *s, Mode *m)
     return 0;
 }
 
-const char *mode_names(void)
+const char *mode_names(char *out, size_t cap)
 {
-    static char names[128];
-    if (!names[0])
-        for (int i = 0; i < MODE_COUNT; i++) {
-            size_t n = strlen(names);
-            snprintf(names + n, sizeof names - n, "%s%s", i ? ", " : "", k_modes[i].name);
-        }
-    return names;
+    size_t n = 0;
+    out[0] = 0;
+    for (int i = 0; i < MODE_COUNT && n < cap; i++)
+        n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? ", " : "", k_modes[i].name);
+    return out;
 }
 
 const char *mode_variant(Mode m, const char *native_variant)

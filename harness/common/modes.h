@@ -77,7 +77,8 @@ const ModeSpec *mode_spec(Mode m);
 
 const char *mode_name(Mode m);
 int mode_parse(const char *s, Mode *m); /* 1 on success */
-const char *mode_names(void); /* "native, asan, valgrind, jemalloc, lsan", for messages */
+/* "native, asan, valgrind, jemalloc, lsan", for messages: into out, which it returns. */
+const char *mode_names(char *out, size_t cap);
 
 /* The build variant mode m runs the built-in program from (native_variant for the plain build). */
 const char *mode_variant(Mode m, const char *native_variant);

@@ -366,7 +366,7 @@ static void fd_target(const char *s, char *out, size_t cap)
 int finding_open_fds(const char *text, FdGrowth *out)
 {
     enum { MAX_GROUPS = 32 };
-    static FdGrowth g[MAX_GROUPS];
+    FdGrowth g[MAX_GROUPS];
     int n = 0, best = -1;
     memset(out, 0, sizeof *out);
     for (const char *p = text ? strstr(text, "== Open ") : NULL; p; p = strstr(p + 1, "== Open ")) {

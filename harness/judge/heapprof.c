@@ -81,9 +81,15 @@ int heapprof_load(const char *path, HeapProf *p, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    static char line[65536];
-    int maps = 0, ok = fgets(line, sizeof line, f) && sscanf(line, "heap_v2/%lf", &p->period) == 1;
-    while (ok && fgets(line, sizeof line, f)) {
+    enum { LINE = 65536 };
+    char *line = malloc(LINE);
+    if (!line) {
+        fclose(f);
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    int maps = 0, ok = fgets(line, LINE, f) && sscanf(line, "heap_v2/%lf", &p->period) == 1;
+    while (ok && fgets(line, LINE, f)) {
         double objects, bytes;
         if (maps)
             add_map(p, line);
@@ -98,6 +104,7 @@ int heapprof_load(const char *path, HeapProf *p, char *err, size_t errlen)
         }
     }
     fclose(f);
+    free(line);
     if (!ok) {
         snprintf(err, errlen, "%s: not a jemalloc heap profile (its first line is not heap_v2/PERIOD)", path);
         heapprof_free(p);

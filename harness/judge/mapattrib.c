@@ -79,7 +79,7 @@ static void held(const Replay *p, double *out)
 static int replay(const char *dir, double warm_iter, Replay *p)
 {
     char path[PATH_MAX + 32];
-    static char line[2048];
+    char line[2048];
     snprintf(path, sizeof path, "%s/mappings.csv", dir);
     FILE *f = fopen(path, "r");
     if (!f)
@@ -231,26 +231,29 @@ static int charge(const char fr[][200], int n, StackGrowth *g)
 int mapattrib(const char *dir, long iters, double warmup_frac, StackGrowth *out, int max, char *why,
               size_t whylen)
 {
-    static Replay p;
-    static Module mods[MA_MODULES];
-    memset(&p, 0, sizeof p);
+    Replay *rp = calloc(1, sizeof *rp);
+    Module *mods = calloc(MA_MODULES, sizeof *mods);
     double warm_iter = fmax(2.0, warmup_frac * (double)iters);
-    if (replay(dir, warm_iter, &p) != 0) {
+    if (!rp || !mods || replay(dir, warm_iter, rp) != 0) {
         snprintf(why, whylen, "no record of the program's mappings (the probe library was not in it)");
+        free(rp);
+        free(mods);
         return 0;
     }
     int n_mods = read_modules(dir, mods, MA_MODULES), n = 0;
     double total = 0, span = fmax(1.0, (double)iters - warm_iter);
-    for (int s = 0; s < p.n_stacks; s++)
-        total += fmax(0, p.end[s] - p.warm[s]);
-    for (int s = 0; s < p.n_stacks && n < max; s++) {
-        double grew = p.end[s] - p.warm[s];
+    for (int s = 0; s < rp->n_stacks; s++)
+        total += fmax(0, rp->end[s] - rp->warm[s]);
+    for (int s = 0; s < rp->n_stacks && n < max; s++) {
+        double grew = rp->end[s] - rp->warm[s];
         char fr[MA_FRAMES][200];
-        int k = grew >= MA_PAGE ? name_frames(dir, mods, n_mods, p.stacks[s], fr) : -1;
+        int k = grew >= MA_PAGE ? name_frames(dir, mods, n_mods, rp->stacks[s], fr) : -1;
         StackGrowth g = {.bytes = grew, .bytes_per_iter = grew / span, .share = total > 0 ? grew / total : 0};
         if (k > 0 && charge((const char(*)[200])fr, k, &g))
             out[n++] = g;
     }
+    free(rp);
+    free(mods);
     qsort(out, (size_t)n, sizeof *out, cmp_growth);
     if (!n)
         snprintf(why, whylen, "no mapping of the program's own grew by a page after warm-up");

@@ -82,16 +82,17 @@ int pyattrib(const char *dir, long iters, StackGrowth *out, int max, double *tra
     strcat(tool, "/flatmem_pytrace.py");
     snprintf(tsv, sizeof tsv, "%s/pygrowth.tsv", dir);
     double span = fmax(1.0, pr.iter_late[pr.n_late - 1] - pr.iter_early);
-    static Argv a;
-    a.n = 0;
-    argv_add(&a, "%s", py);
-    argv_add(&a, "%s", tool);
-    argv_add(&a, "%s", pr.early);
-    argv_add(&a, "%s", pr.late[pr.n_late - 1]);
-    argv_add(&a, "%.0f", span);
-    argv_add(&a, "%s", tsv);
+    Argv *a = argv_new();
+    argv_add(a, "%s", py);
+    argv_add(a, "%s", tool);
+    argv_add(a, "%s", pr.early);
+    argv_add(a, "%s", pr.late[pr.n_late - 1]);
+    argv_add(a, "%.0f", span);
+    argv_add(a, "%s", tsv);
     snprintf(path, sizeof path, "%s/pygrowth.err", dir);
-    if (argv_run(&a, NULL, path, 0) != 0) {
+    int rc = argv_run(a, NULL, path, 0);
+    argv_free(a);
+    if (rc != 0) {
         snprintf(why, whylen, "%s failed on the snapshots (its errors: pygrowth.err)", tool);
         return -1;
     }

@@ -16,7 +16,6 @@
 #include "opt.h"
 #include "util.h"
 
-static char g_faults[MAX_FAULTS][32]; /* --faults' names (Options points here) */
 
 int split_list(const char *s, char out[][32], int max)
 {
@@ -92,13 +91,15 @@ static int set_modes(const Opt *o, const char *v, void *target, char *why, size_
     opts->modes_given = 1;
     opts->n_modes = 0;
     if (k <= 0) {
-        snprintf(why, cap, "names no mode (valid: %s)", mode_names());
+        char names[128];
+        snprintf(why, cap, "names no mode (valid: %s)", mode_names(names, sizeof names));
         return -1;
     }
     for (int j = 0; j < k; j++) {
         Mode m;
         char is_not[200];
-        snprintf(is_not, sizeof is_not, "is not a mode (valid: %s)", mode_names());
+        char names[128];
+        snprintf(is_not, sizeof is_not, "is not a mode (valid: %s)", mode_names(names, sizeof names));
         if (!mode_parse(list[j], &m))
             return list_why(why, cap, k, list[j], is_not);
         int dup = 0;
@@ -114,21 +115,21 @@ static int set_faults(const Opt *o, const char *v, void *target, char *why, size
 {
     (void)o;
     Options *opts = target;
-    int k = split_list(v, g_faults, MAX_FAULTS);
+    int k = split_list(v, opts->fault_names, MAX_FAULTS);
     if (k <= 0) {
         snprintf(why, cap, "is not a list of at most 16 fault names");
         return -1;
     }
     for (int j = 0; j < k; j++) {
-        if (!fault_known(g_faults[j])) {
+        if (!fault_known(opts->fault_names[j])) {
             char is_not[512];
             int len = snprintf(is_not, sizeof is_not, "is not a fault build (valid:");
             for (int i = 0; i < fault_count() && len < (int)sizeof is_not - 40; i++)
                 len += snprintf(is_not + len, sizeof is_not - (size_t)len, " %s", fault_name(i));
             snprintf(is_not + len, sizeof is_not - (size_t)len, ")");
-            return list_why(why, cap, k, g_faults[j], is_not);
+            return list_why(why, cap, k, opts->fault_names[j], is_not);
         }
-        opts->faults[j] = g_faults[j];
+        opts->faults[j] = opts->fault_names[j];
     }
     opts->n_faults = k;
     return 0;
@@ -139,7 +140,8 @@ static int set_config(const Opt *o, const char *v, void *target, char *why, size
     (void)o;
     Options *opts = target;
     if (!workload_find(v) || !strcmp(v, "cmd")) {
-        snprintf(why, cap, "is not a workload (valid: %s)", workload_names());
+        char names[128];
+        snprintf(why, cap, "is not a workload (valid: %s)", workload_names(names, sizeof names));
         return -1;
     }
     opts->config_given = 1;
@@ -354,9 +356,8 @@ static void defaults(Options *o)
     o->tol = tolerance_defaults();
     o->base_peak_pct = 10;
     o->base_time_pct = 25;
-    static char templates[PATH_MAX];
-    target_templates(templates, sizeof templates);
-    o->templates = templates;
+    target_templates(o->templates_found, sizeof o->templates_found);
+    o->templates = o->templates_found;
     o->prof_sample = 17;
     o->py_frames = 16;
     o->ready_timeout_s = 30;

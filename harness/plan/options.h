@@ -24,8 +24,9 @@ typedef struct Options {
     int n_iters;
     Mode modes[MODE_COUNT];
     int n_modes;
-    const char *faults[MAX_FAULTS];
+    const char *faults[MAX_FAULTS]; /* into fault_names, or literals */
     int n_faults;
+    char fault_names[MAX_FAULTS][32]; /* --faults' names */
     const char *config; /* the workload's name */
     const Workload *wl; /* ... and the workload */
     long resume_iters[MAX_ITERS];
@@ -46,7 +47,8 @@ typedef struct Options {
     Tolerance tol;
     const char *baseline; /* a summary.json to compare with */
     double base_peak_pct, base_time_pct;
-    const char *templates; /* the gnuplot chart templates */
+    const char *templates; /* the gnuplot chart templates (templates_found by default) */
+    char templates_found[PATH_MAX];
     int expect_faults;
     int help;
     int version; /* --version: print it and stop */

@@ -59,14 +59,13 @@ const Workload *workload_find(const char *name)
     return NULL;
 }
 
-const char *workload_names(void)
+const char *workload_names(char *out, size_t cap)
 {
-    static char names[128];
-    if (!names[0])
-        for (size_t i = 0; i < sizeof k_workloads / sizeof k_workloads[0] && k_workloads[i].args[0]; i++)
-            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
-                     k_workloads[i].name);
-    return names;
+    size_t n = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < sizeof k_workloads / sizeof k_workloads[0] && k_workloads[i].args[0] && n < cap; i++)
+        n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? ", " : "", k_workloads[i].name);
+    return out;
 }
 
 void workload_list(FILE *f)

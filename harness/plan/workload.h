@@ -32,8 +32,8 @@ typedef struct Workload {
 /* The workload called name, or NULL. */
 const Workload *workload_find(const char *name);
 
-/* "soak, tiny, small, medium": the valid names, for messages. */
-const char *workload_names(void);
+/* "soak, tiny, small, medium": the valid names, for messages: into out, which it returns. */
+const char *workload_names(char *out, size_t cap);
 
 /* Writes one line per workload (name and what it runs) for --help. */
 void workload_list(FILE *f);

@@ -316,8 +316,13 @@ static int write_python(const Run *r, const char *commit, char *err, size_t errl
         return 0;
     static const char *const types[2][2] = {{"growth_space", "bytes"}, {"growth_per_iteration", "bytes"}};
     static const char *const period[2] = {"space", "bytes"};
-    static char frames[4096][256];
+    char(*frames)[256] = calloc(4096, sizeof *frames);
     int n_frames = 0;
+    if (!frames) {
+        fclose(f);
+        snprintf(err, errlen, "out of memory writing pygrowth.pb.gz");
+        return -1;
+    }
     Pprof *pp = pprof_new(types, 2, period, 1);
     snprintf(line, sizeof line, "flatmem soak, run %s: the growth of Python's lines (tracemalloc)", r->name);
     pprof_comment(pp, line);
@@ -349,6 +354,7 @@ static int write_python(const Run *r, const char *commit, char *err, size_t errl
         pprof_sample(pp, ids, n, v);
     }
     fclose(f);
+    free(frames);
     snprintf(path, sizeof path, "%s/pygrowth.pb.gz", dir);
     int rc = pprof_write(pp, path, err, errlen);
     pprof_free(pp);

@@ -315,22 +315,29 @@ static void section_environment(FILE *f, const char *dir)
 
 int report_write(const SoakResult *res, const char *dir, const char *templates, char *err, size_t errlen)
 {
-    static Charts cs;
-    if (charts_draw(&cs, res, dir, templates, err, errlen) != 0)
+    Charts *cs = calloc(1, sizeof *cs);
+    if (!cs) {
+        snprintf(err, errlen, "out of memory drawing the charts");
         return -1;
+    }
     OutFile of;
-    FILE *f = outfile_open_in(&of, dir, "index.html", err, errlen);
-    if (!f)
+    FILE *f = charts_draw(cs, res, dir, templates, err, errlen) == 0
+                  ? outfile_open_in(&of, dir, "index.html", err, errlen)
+                  : NULL;
+    if (!f) {
+        free(cs);
         return -1;
+    }
     section_banner(f, res);
-    report_diagnosis_section(f, res, dir, &cs);
+    report_diagnosis_section(f, res, dir, cs);
     section_verdicts(f, res);
     section_matrix(f, res);
     section_sweeps(f, res);
     section_baseline(f, res);
     report_coverage_section(f, dir);
-    section_charts(f, &cs);
+    section_charts(f, cs);
     section_commands(f, res);
     section_environment(f, dir);
+    free(cs);
     return outfile_finish(&of, err, errlen);
 }

@@ -45,13 +45,13 @@ static int plot(const Ctx *c, const char *tmpl, const Chart *ch, const char *var
         snprintf(script, sizeof script, "%s/%s", c->templates, tmpl);
         char log[PATH_MAX + 32]; /* gnuplot's warnings (an axis with one point, ...) go to a log */
         snprintf(log, sizeof log, "%s/gnuplot.log", c->chart_dir);
-        static Argv a;
-        a.n = 0;
-        argv_add(&a, "gnuplot");
-        argv_add(&a, "-e");
-        argv_add(&a, "%s", e);
-        argv_add(&a, "%s", script);
-        int st = argv_run(&a, NULL, log, 1);
+        Argv *a = argv_new();
+        argv_add(a, "gnuplot");
+        argv_add(a, "-e");
+        argv_add(a, "%s", e);
+        argv_add(a, "%s", script);
+        int st = argv_run(a, NULL, log, 1);
+        argv_free(a);
         if (st != 0) {
             snprintf(c->err, c->errlen,
                      "gnuplot failed on %s for %s.%s (exit %d; is gnuplot installed? see "
@@ -257,8 +257,11 @@ static int top_sites(const char *events, char names[][32], double *values, int n
     char err[256];
     if (evlog_reader_open(&r, events, err, sizeof err) != 0)
         return 0;
-    static double bytes[EVLOG_MAX_SITES];
-    memset(bytes, 0, sizeof bytes);
+    double *bytes = calloc(EVLOG_MAX_SITES, sizeof *bytes);
+    if (!bytes) {
+        evlog_reader_close(&r);
+        return 0;
+    }
     EvlogRecord rec;
     uint64_t ended = 0, first = 0;
     while (evlog_next(&r, &rec, err, sizeof err) == 1) {
@@ -279,6 +282,7 @@ static int top_sites(const char *events, char names[][32], double *values, int n
         values[k] = bytes[best] / (double)(ended >= first && first ? ended - first + 1 : 1);
         bytes[best] = 0;
     }
+    free(bytes);
     evlog_reader_close(&r);
     return k;
 }

@@ -85,9 +85,8 @@ static int parse(char *text, Stack **out, int *depth, double *total)
     return s ? n : -1;
 }
 
-static const char *colour(const Flame *fl, const char *name)
+static const char *colour(const Flame *fl, const char *name, char *buf, size_t cap)
 {
-    static char buf[16];
     if (fl->highlight[0] && !strcmp(name, fl->highlight))
         return "#e53935";
     if (frame_is_allocator(name) && strncmp(name, "__libc_start", 12))
@@ -95,7 +94,7 @@ static const char *colour(const Flame *fl, const char *name)
     unsigned h = 2166136261u;
     for (const char *p = name; *p; p++)
         h = (h ^ (unsigned char)*p) * 16777619u;
-    snprintf(buf, sizeof buf, "#%02x%02x%02x", 230 + h % 26, 120 + (h >> 8) % 90, 40 + (h >> 16) % 50);
+    snprintf(buf, cap, "#%02x%02x%02x", 230 + h % 26, 120 + (h >> 8) % 90, 40 + (h >> 16) % 50);
     return buf;
 }
 
@@ -105,14 +104,14 @@ static void box(const Flame *fl, const char *name, double x, int depth, double b
     if (w < 0.4)
         return;
     int y = TOP + fl->height - (depth + 1) * ROW_H;
-    char b[32];
+    char b[32], fill[16];
     fmt_bytes(b, sizeof b, bytes);
     fprintf(fl->f, "<g><title>");
     xml_str(fl->f, name);
     fprintf(
         fl->f,
         ": %s (%.1f%%)</title><rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\" rx=\"2\"/>",
-        b, 100.0 * bytes / fl->total, x, y, w, ROW_H - 1, colour(fl, name));
+        b, 100.0 * bytes / fl->total, x, y, w, ROW_H - 1, colour(fl, name, fill, sizeof fill));
     int chars = (int)((w - 6) / 6.6);
     if (chars >= 3) {
         char label[128];

@@ -367,7 +367,7 @@ static void write_members(const Run *r, const Tables *tb, Table *procs, int mark
 static void write_mappings(const Run *r, const Tables *tb, int marked, double t_end)
 {
     FILE *in = open_in(r, "mmaps.csv", "r"), *out = in ? open_in(r, "mappings.csv", "w") : NULL;
-    static char line[2048];
+    char line[2048];
     while (out && fgets(line, sizeof line, in)) {
         char *rest = NULL;
         double t = strtod(line, &rest);

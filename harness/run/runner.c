@@ -2,6 +2,7 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -28,8 +29,6 @@ typedef struct Watch {
     FdWatch *fds;
     Service svc;
 } Watch;
-
-static Watch g_watch[PLAN_MAX_RUNS];
 
 static double expected_s(const Run *r, void *ctx)
 {
@@ -82,23 +81,24 @@ static int start(const Options *o, Run *r, Watch *wa)
 
 int runner_prepare_resume(const Options *o, const char *out)
 {
-    static Argv a;
-    a.n = 0;
+    Argv *a = argv_new();
     char prog[PATH_MAX], log[PATH_MAX + 32];
     target_plain_program(o, prog, sizeof prog);
-    argv_add(&a, "%s", prog);
+    argv_add(a, "%s", prog);
     for (int i = 0; o->wl->args[i]; i++)
-        argv_add(&a, "%s", o->wl->args[i]);
-    argv_add(&a, "%d", WORKLOAD_RESUME_FROM);
-    argv_add(&a, "--quiet");
-    argv_add(&a, "--save");
-    argv_add(&a, "%s/resume-from.ckpt", out);
+        argv_add(a, "%s", o->wl->args[i]);
+    argv_add(a, "%d", WORKLOAD_RESUME_FROM);
+    argv_add(a, "--quiet");
+    argv_add(a, "--save");
+    argv_add(a, "%s/resume-from.ckpt", out);
     if (o->data) {
-        argv_add(&a, "--data");
-        argv_add(&a, "%s", o->data);
+        argv_add(a, "--data");
+        argv_add(a, "%s", o->data);
     }
     snprintf(log, sizeof log, "%s/resume-from.log", out);
-    if (argv_run(&a, log, log, 0) != 0) {
+    int rc = argv_run(a, log, log, 0);
+    argv_free(a);
+    if (rc != 0) {
         fprintf(
             stderr,
             "soak: the checkpoint for resumed runs could not be made (%s, %d iterations; its output: %s)\n",
@@ -134,7 +134,7 @@ static int running_pids(const Batch *b, int i, pid_t *keep)
  * (tree.h), its samples, then the caller's judging. */
 static void finished(const Runner *rn, const Batch *b, int i, int status, const struct rusage *ru)
 {
-    static pid_t keep[2 * PLAN_MAX_RUNS];
+    pid_t keep[2 * PLAN_MAX_RUNS];
     Run *r = &b->runs[i];
     Watch *wa = &b->ws[i];
     if (service_enabled(rn->o))
@@ -196,6 +196,21 @@ static void pause_between_looks(const Options *o)
     nanosleep(&(struct timespec){0, target_is_cmd(o) ? 2000000 : 50000000}, NULL);
 }
 
+/* Stops running run i and records it as interrupted. */
+static void stop_one(const Runner *rn, const Batch *b, int i)
+{
+    Run *r = &b->runs[i];
+    int status = 0;
+    struct rusage ru = {0};
+    if (r->attached) { /* the user's process: only the watching stops */
+        r->killed = KILL_INTERRUPT;
+    } else {
+        spawn_kill(r, KILL_INTERRUPT);
+        wait4(r->pid, &status, 0, &ru);
+    }
+    finished(rn, b, i, status, &ru);
+}
+
 void runner_all(const Runner *rn, Run *runs, int n)
 {
     const Options *o = rn->o;
@@ -203,10 +218,14 @@ void runner_all(const Runner *rn, Run *runs, int n)
     progress_start(&p, n, (int)o->jobs, expected_s, (void *)o);
     tree_init();
     int next = 0, running = 0, done = 0;
-    Batch b = {runs, g_watch, n};
+    Batch b = {runs, calloc((size_t)n + 1, sizeof(Watch)), n};
+    if (!b.ws) {
+        fprintf(stderr, "soak: out of memory\n");
+        exit(1);
+    }
     while (done < n && !*rn->stop) {
         for (; running < o->jobs && next < n; next++) {
-            if (start(o, &runs[next], &g_watch[next]) == 0) {
+            if (start(o, &runs[next], &b.ws[next]) == 0) {
                 running++;
                 continue;
             }
@@ -224,46 +243,34 @@ void runner_all(const Runner *rn, Run *runs, int n)
         progress_tick(&p, runs, n);
         pause_between_looks(o);
     }
-}
-
-/* Stops running run i and records it as interrupted. */
-static void stop_one(const Runner *rn, const Batch *b, int i)
-{
-    Run *r = &b->runs[i];
-    int status = 0;
-    struct rusage ru = {0};
-    if (r->attached) { /* the user's process: only the watching stops */
-        r->killed = KILL_INTERRUPT;
-    } else {
-        spawn_kill(r, KILL_INTERRUPT);
-        wait4(r->pid, &status, 0, &ru);
+    if (*rn->stop) {
+        fprintf(stderr, "\nsoak: %s: stopping the running runs; finished runs are kept\n",
+                *rn->stop == SIGINT ? "interrupted" : "terminated");
+        for (int i = 0; i < n; i++)
+            if (runs[i].state == RUN_RUNNING)
+                stop_one(rn, &b, i);
     }
-    finished(rn, b, i, status, &ru);
-}
-
-void runner_stop_all(const Runner *rn, Run *runs, int n)
-{
-    fprintf(stderr, "\nsoak: %s: stopping the running runs; finished runs are kept\n",
-            *rn->stop == SIGINT ? "interrupted" : "terminated");
-    Batch b = {runs, g_watch, n};
-    for (int i = 0; i < n; i++)
-        if (runs[i].state == RUN_RUNNING)
-            stop_one(rn, &b, i);
+    free(b.ws);
 }
 
 int runner_one(const Runner *rn, Run *r)
 {
-    static Watch wa;
-    Batch b = {r, &wa, 1};
+    Watch *wa = calloc(1, sizeof *wa);
+    Batch b = {r, wa, 1};
     tree_init();
-    if (start(rn->o, r, &wa) != 0)
+    if (!wa || start(rn->o, r, wa) != 0) {
+        free(wa);
         return -1;
+    }
+    int rc = 0;
     while (!watch(rn, &b, 0)) {
         if (*rn->stop) {
             stop_one(rn, &b, 0);
-            return -1;
+            rc = -1;
+            break;
         }
         nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
     }
-    return 0;
+    free(wa);
+    return rc;
 }

@@ -6,8 +6,7 @@
  * the caller's `ended` for each run that ends, as it ends.
  *
  *     Runner rn = {&o, &g_stop, judge_one, &o.tol};
- *     runner_all(&rn, runs, n);
- *     if (g_stop) runner_stop_all(&rn, runs, n);
+ *     runner_all(&rn, runs, n);   (after a signal: what still ran is stopped, recorded)
  */
 #ifndef HARNESS_RUNNER_H
 #define HARNESS_RUNNER_H
@@ -28,12 +27,10 @@ typedef struct Runner {
  * the workload WORKLOAD_RESUME_FROM iterations. 0, or -1 after a message. */
 int runner_prepare_resume(const Options *o, const char *out);
 
-/* Starts and watches the runs (in their order) until all have ended or *stop is set. A
- * run that cannot be started ends at once, its verdict verdict_unstarted(). */
+/* Starts and watches the runs (in their order) until all have ended or *stop is set; then
+ * the runs still running are stopped and recorded as interrupted. A run that cannot be
+ * started ends at once, its verdict verdict_unstarted(). */
 void runner_all(const Runner *rn, Run *runs, int n);
-
-/* After a signal: the running runs are stopped and recorded as interrupted. */
-void runner_stop_all(const Runner *rn, Run *runs, int n);
 
 /* Runs r (alone) to its end, with rn->o's options. 0, or -1 when it could not be started
  * or *stop was set meanwhile. */

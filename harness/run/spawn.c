@@ -40,7 +40,7 @@ int spawn_run(Run *r, const Argv *a, const char *const *env, int n_env)
     }
     int fo = open_output(r, "stdout.txt"), fe = fo < 0 ? -1 : open_output(r, "stderr.txt");
     /* the environment, and the run's tag, by which what it starts is found (tree.h) */
-    static char tag[PATH_MAX + 64];
+    char tag[PATH_MAX + 64];
     const char *all[ARGV_MAX + 1];
     int n_all = 0;
     for (int i = 0; i < n_env && n_all < ARGV_MAX; i++)

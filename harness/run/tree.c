@@ -145,7 +145,7 @@ int tree_end(const Run *r, const pid_t *keep, int n_keep)
 {
     char tag[PATH_MAX + 64];
     tree_tag(r, tag, sizeof tag);
-    static Proc left[TREE_MAX], now[TREE_MAX];
+    Proc left[TREE_MAX], now[TREE_MAX];
     int n_left = scan(r, tag, keep, n_keep, left, TREE_MAX);
     if (n_left == 0)
         return 0;
