@@ -14,6 +14,7 @@
 
 #include "conclude.h"
 #include "judge.h"
+#include "words.h"
 
 /* A series of a fixture run: its value at iteration it of iters. */
 typedef double (*SeriesFn)(long it, long iters);
@@ -157,9 +158,11 @@ static const Run *run_of(const SoakResult *res, const char *mode, long iters)
 static void expect_verdict(const SoakResult *res, const char *mode, long iters, Verdict want)
 {
     const Run *r = run_of(res, mode, iters);
+    char detail[RUN_DETAIL_MAX];
+    run_detail(r, detail, sizeof detail);
     if (r->verdict != want)
         fail_msg("%s-%ld: %s, expected %s (%s)", mode, iters, verdict_name(r->verdict), verdict_name(want),
-                 r->detail);
+                 detail);
 }
 
 static void test_flat_soak_passes(void **state)
@@ -225,7 +228,9 @@ static void test_growth_that_stops_is_settled(void **state)
     const Run *r = run_of(res, "native", 1000);
     expect_verdict(res, "native", 1000, V_FLAT);
     assert_int_equal(r->settled_by, 20000);
-    assert_non_null(strstr(r->detail, "then stops"));
+    char detail[RUN_DETAIL_MAX];
+    run_detail(r, detail, sizeof detail);
+    assert_non_null(strstr(detail, "then stops"));
     expect_verdict(res, "native", 20000, V_FLAT);
     assert_int_equal(res->overall, OVERALL_PASS);
 }

@@ -111,7 +111,8 @@ static void test_growth_folded_and_charged(void **state)
     double total;
     assert_int_equal(heap_charge(&set, all, 8, &total), 1); /* what shrank is not charged */
     assert_string_equal(all[0].function, "grow_here");
-    assert_string_equal(all[0].callers, "outer_loop");
+    assert_int_equal(all[0].n_callers, 1);
+    assert_string_equal(all[0].callers[0].function, "outer_loop");
     assert_non_null(strstr(all[0].where, "test_heapgrowth.c:"));
     ASSERT_CLOSE(total, 5000, 1e-6, 1e-9, "total");
     char out[PATH_MAX];

@@ -83,6 +83,7 @@ typedef struct FdGrowth {
 } FdGrowth;
 
 #define ATTRIB_MAX 8
+#define STACK_CALLERS 4
 
 typedef struct StackGrowth {
     char function[96]; /* "fault_step_end", "grow" */
@@ -90,7 +91,14 @@ typedef struct StackGrowth {
     double bytes; /* held at the end and not after warm-up */
     double bytes_per_iter;
     double share; /* of all the growth */
-    char callers[200]; /* its callers in its heaviest stack: "main <- __libc_start_call_main" */
+    /* its callers in its heaviest stack, the nearest first: a function and, for a line of
+     * Python, its place ("main", "train.py:40"; stack_callers_line joins them) */
+    struct {
+        char function[96];
+        char where[104];
+    } callers[STACK_CALLERS];
+    int n_callers;
+    int library; /* a line of Python charged in a library's file (pyattrib.h) */
     double heaviest; /* the bytes of that stack */
     /* a Python program traced in its run (pyattrib.h) */
     int python; /* a line of the program's Python (function: its def), not a native function */
@@ -98,5 +106,12 @@ typedef struct StackGrowth {
     int traced; /* a native stack whose memory tracemalloc traced too (a line above names it) */
     double traced_bytes; /* of bytes, those of stacks through tracemalloc (while charging) */
 } StackGrowth;
+
+/* Adds a caller (function, and its place or "") after g's others; dropped past STACK_CALLERS. */
+void stack_add_caller(StackGrowth *g, const char *function, const char *where);
+
+/* g's callers in one line, as the outputs show them: "main <- __libc_start_call_main",
+ * "main (train.py:40) <- <module> (train.py:50) (library)". */
+void stack_callers_line(const StackGrowth *g, char *out, size_t cap);
 
 #endif

@@ -61,12 +61,18 @@ typedef struct Run {
     Finding finding;
     RunAnalysis an;
     uint64_t iter_reached;
-    char detail[512]; /* one line saying why */
+    /* why it has its verdict, as the judge recorded it (render/words.h says it in words) */
+    RunCause cause;
+    char last_words[200]; /* the last line its program (or its load, CAUSE_LOAD_FAILED) wrote
+                             on its standard error, for a run that ended badly */
+    char samples_err[256]; /* why its samples could not be read (CAUSE_NO_SAMPLES) */
+    size_t bad_rows; /* rows of samples.csv that could not be read (CAUSE_BAD_SAMPLES) */
     EvGrowth sites[RUN_MAX_SITES];
     int n_sites;
     double ms_per_iter; /* train.json's median, NAN when absent */
     /* any program (docs/any-program.md) */
     char note[512]; /* what could not be measured, and why (RUN/notes.txt) */
+    size_t note_judged; /* its length as run_evaluate left it (run_attribute adds after it) */
     StackGrowth stacks[ATTRIB_MAX]; /* jemalloc runs that grow: the functions that grew */
     int n_stacks;
     char stacks_why[200]; /* when there are none: why not */

@@ -25,6 +25,29 @@ typedef enum Overall { OVERALL_PASS, OVERALL_FAIL, OVERALL_INCOMPLETE } Overall;
 /* Why the driver stopped a run, if it did. */
 typedef enum Kill { KILL_NONE, KILL_BUDGET, KILL_TIMEOUT, KILL_INTERRUPT } Kill;
 
+/* Why a run has its verdict: which rung of the ladder decided (verdict.h), or that it never
+ * ran. The judge's record of a run holds this code and its figures; the renderers alone
+ * put it into words (render/words.h: run_detail). */
+typedef enum RunCause {
+    CAUSE_NOT_STARTED, /* planned, not run (a soak interrupted first) */
+    CAUSE_UNSTARTED, /* it could not be started */
+    CAUSE_BUDGET,
+    CAUSE_TIMEOUT,
+    CAUSE_INTERRUPT,
+    CAUSE_FINDING,
+    CAUSE_NOT_READY,
+    CAUSE_SERVER_EXITED,
+    CAUSE_SIGNAL,
+    CAUSE_EXIT,
+    CAUSE_NO_SAMPLES,
+    CAUSE_BAD_SAMPLES,
+    CAUSE_SHORT,
+    CAUSE_LOAD_FAILED,
+    CAUSE_UNJUDGED,
+    CAUSE_GROWING,
+    CAUSE_FLAT
+} RunCause;
+
 const char *verdict_name(Verdict v);
 const char *overall_name(Overall o);
 

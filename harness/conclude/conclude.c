@@ -82,26 +82,11 @@ static void conclude_cells(SoakResult *res)
             verdict_cell(res->runs, res->n_runs, res->sweeps[i].fault, res->sweeps[i].mode);
 }
 
-/* For a run verdict_settle made FLAT: the words of its detail. */
-static void reword_settled(Run *r)
-{
-    if (!r->settled_by)
-        return;
-    char rise[32];
-    fmt_bytes(rise, sizeof rise, r->settled_bytes);
-    snprintf(r->detail, sizeof r->detail,
-             "%s rose %s in this run, then stops: flat after warm-up in the "
-             "%ld-iteration run (growth that stops: a longer warm-up, a cache filling)",
-             r->settled_series, rise, r->settled_by);
-}
-
 void soak_conclude(SoakResult *res)
 {
     for (int i = 0; i < res->n_runs; i++)
         res->runs[i].strict_leaks = res->strict_leaks;
     verdict_settle(res);
-    for (int i = 0; i < res->n_runs; i++)
-        reword_settled(&res->runs[i]);
     verdict_leaks(res);
     conclude_sweeps(res);
     conclude_cells(res);

@@ -107,26 +107,14 @@ static void problem_add(Problem *p, const Evidence *e)
         snprintf(p->frames[p->n_frames++], sizeof p->frames[0], "%s %s", s->function, s->where);
         snprintf(p->code, sizeof p->code, "%s", s->code);
         p->outside_python = e->run->python_traced && !s->python && !s->traced;
-        for (const char *c = s->callers; *c && p->n_frames < FINDING_FRAMES;) { /* "a (f:1) <- b" */
-            size_t len = strstr(c, " <- ") ? (size_t)(strstr(c, " <- ") - c) : strlen(c);
-            char frame[200];
-            snprintf(frame, sizeof frame, "%.*s", (int)len, c);
-            char *paren = strstr(frame, " ("); /* a Python caller's place: "main (train.py:40)" */
-            if (paren && s->python) {
-                memmove(paren + 1, paren + 2, strlen(paren + 2) + 1);
-                frame[strcspn(frame, ")")] = 0;
-            } else {
-                frame[strcspn(frame, " ")] = 0;
-            }
-            if (frame[0])
-                snprintf(p->frames[p->n_frames++], sizeof p->frames[0], "%s", frame);
-            c += len + (c[len] ? 4 : 0);
-        }
+        for (int c = 0; c < s->n_callers && p->n_frames < FINDING_FRAMES; c++) /* a Python caller's place too */
+            snprintf(p->frames[p->n_frames++], sizeof p->frames[0], "%s%s%s", s->callers[c].function,
+                     s->python && s->callers[c].where[0] ? " " : "", s->python ? s->callers[c].where : "");
     }
-    if (e->kind == KIND_DESCRIPTOR_LEAK && e->run->fds.count > 0 && !p->detail[0])
-        snprintf(p->detail, sizeof p->detail,
-                 "open on %s: %d more at the end of %s %ld than after its warm-up", e->run->fds.target,
-                 e->run->fds.count, mode_name(e->run->mode), e->run->iters);
+    if (e->kind == KIND_DESCRIPTOR_LEAK && e->run->fds.count > 0 && p->lead == LEAD_NONE) {
+        p->lead = LEAD_FDS_OPEN;
+        p->lead_run = e->run;
+    }
     if (e->kind < p->kind) /* the more telling (kinds.h's order) */
         p->kind = e->kind;
     if (p->n_runs < DIAG_RUNS)
@@ -217,11 +205,18 @@ static Problem *by_family(Diagnosis *d, const Evidence *e)
  * differs from run to run), the other place noted. */
 static void also_at(Problem *p, const Evidence *e)
 {
-    size_t n = strlen(p->detail);
-    if (strstr(p->detail, e->function))
+    if (!e->function[0])
+        return; /* nowhere to name */
+    for (int i = 0; i < p->n_also; i++)
+        if (!p->also[i].grew && !strcmp(p->also[i].function, e->function))
+            return; /* that place once */
+    if (p->n_also == (int)(sizeof p->also / sizeof p->also[0]))
         return;
-    snprintf(p->detail + n, sizeof p->detail - n, "%s%s also reported in %s%s%s", n ? "; " : "",
-             mode_name(e->run->mode), e->function, e->location[0] ? " " : "", e->location);
+    p->also[p->n_also].mode = e->run->mode;
+    p->also[p->n_also].iters = e->run->iters;
+    p->also[p->n_also].grew = 0;
+    snprintf(p->also[p->n_also].function, sizeof p->also[0].function, "%s", e->function);
+    snprintf(p->also[p->n_also++].location, sizeof p->also[0].location, "%s", e->location);
 }
 
 /* The order evidence is placed in, most trusted first: 0 a tool report's frame; 1 an
@@ -279,10 +274,13 @@ static Problem *access_problem(Diagnosis *d, const Evidence *e)
 
 static void also_grew(Problem *p, const Evidence *e)
 {
-    size_t n = strlen(p->detail);
-    snprintf(p->detail + n, sizeof p->detail - n,
-             "%s%s %ld: memory grew too (what the bad access left behind)", n ? "; " : "",
-             mode_name(e->run->mode), e->run->iters);
+    if (p->n_also == (int)(sizeof p->also / sizeof p->also[0]))
+        return;
+    p->also[p->n_also].mode = e->run->mode;
+    p->also[p->n_also].iters = e->run->iters;
+    p->also[p->n_also].grew = 1;
+    p->also[p->n_also].function[0] = p->also[p->n_also].location[0] = 0;
+    p->n_also++;
 }
 
 /* The growing stacks of the build's longest jemalloc run (the one with the most samples),
@@ -544,10 +542,8 @@ static void problem_figures(Problem *p, const SoakResult *res)
                 p->stacks = !strcmp(r->stacks[s].function, p->function) ? r : p->stacks;
     }
     p->blind = modes_run(res, p->fault) & ~p->seen;
-    if (p->kind == KIND_ONE_TIME_LEAK && interpreter_own(p) && !p->detail[0])
-        snprintf(p->detail, sizeof p->detail,
-                 "the Python interpreter's own: CPython does not free everything at exit (every frame is "
-                 "the interpreter's), not the program's code");
+    if (p->kind == KIND_ONE_TIME_LEAK && interpreter_own(p) && p->lead == LEAD_NONE && !p->n_also)
+        p->lead = LEAD_INTERPRETER_OWN;
     p->expected = res->expect_faults && strcmp(p->fault, "none") != 0;
 }
 
@@ -571,10 +567,10 @@ static void add_sweeps(Diagnosis *d, const SoakResult *res)
         p->rate_min = isnan(p->rate_min) ? r : fmin(p->rate_min, r);
         p->rate_max = isnan(p->rate_max) ? r : fmax(p->rate_max, r);
         snprintf(p->rate_from, sizeof p->rate_from, "peak RSS across the counts, %s", mode_name(s->mode));
-        snprintf(p->detail, sizeof p->detail,
-                 "every run is FLAT on its own, but peak memory rises %.0f KiB from the "
-                 "smallest count to the largest (%s)",
-                 s->growth / 1024.0, mode_name(s->mode));
+        p->lead = LEAD_PEAK_SWEEP;
+        p->lead_mode = s->mode;
+        p->lead_growth = s->growth;
+        p->n_also = 0;
     }
 }
 
@@ -585,9 +581,10 @@ static void add_baseline(Diagnosis *d, const SoakResult *res)
     if (!p)
         return;
     p->fails = 1;
-    snprintf(p->detail, sizeof p->detail, "%d regression%s against %s: %s%s", b->n_regressions,
-             b->n_regressions > 1 ? "s" : "", b->path, b->regressions[0],
-             b->n_regressions > 1 ? "; ..." : "");
+    p->lead = LEAD_BASELINE;
+    p->lead_count = b->n_regressions;
+    p->lead_first = b->regressions[0];
+    p->lead_path = b->path;
 }
 
 /* Failing first, then the most telling kind; the build's order otherwise. */

@@ -16,6 +16,15 @@ struct Run;
 #define DIAG_PROJECT_ITERS 1000000.0 /* the projection's horizon: a long training run */
 #define DIAG_STACK_SHARE 0.1 /* a growing stack holding this share of the growth is a problem of its own */
 
+/* What a problem's detail says (beyond its rate and place). */
+typedef enum ProblemLead {
+    LEAD_NONE,
+    LEAD_FDS_OPEN, /* a descriptor leak: what they are open on, how many more */
+    LEAD_INTERPRETER_OWN, /* a one-time leak of CPython's own at exit */
+    LEAD_PEAK_SWEEP, /* every run FLAT, peak memory rising across the counts */
+    LEAD_BASELINE /* regressions against the baseline (result.h: the soak's base) */
+} ProblemLead;
+
 typedef struct Problem {
     Kind kind; /* verdict_kind's, or KIND_PEAK_GROWTH, KIND_BASELINE_REGRESSION */
     char fault[32]; /* the build it was seen in ("none": the program as it is) */
@@ -41,7 +50,24 @@ typedef struct Problem {
     const struct Run *runs[DIAG_RUNS];
     int n_runs;
     const struct Run *stacks; /* the largest jemalloc run whose growth stacks name it, or NULL */
-    char detail[240]; /* peak growth, baseline regressions: what was measured */
+    /* what was measured beyond the rate, as a code and its figures (render/words.h:
+     * words_problem_detail says it) */
+    ProblemLead lead;
+    const struct Run *lead_run; /* LEAD_FDS_OPEN: the run whose descriptors are counted */
+    Mode lead_mode; /* LEAD_PEAK_SWEEP: the mode of the sweep */
+    double lead_growth; /* LEAD_PEAK_SWEEP: bytes peak memory rose across the counts */
+    int lead_count; /* LEAD_BASELINE: regressions, the first of them and the baseline's path */
+    const char *lead_first, *lead_path; /* (the soak's baseline record holds them) */
+    /* a bad access: where else it was reported (another tool, another thread), and the
+     * runs whose memory grew too (what the bad access left behind), in the order found */
+    struct {
+        Mode mode;
+        long iters;
+        int grew; /* 1: its memory grew; 0: the access was reported at function, location */
+        char function[96];
+        char location[160];
+    } also[8];
+    int n_also;
 } Problem;
 
 typedef struct Diagnosis {

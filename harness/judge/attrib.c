@@ -222,9 +222,12 @@ static int write_growth(const char *dir, const FoldedSet *set, const Pair *pr, c
             path_last(pr->late[pr->n_late - 1]));
     fprintf(f, "# %.0f bytes in all; jemalloc's samples unsampled; the soak's own reader (docs/soak.md)\n", total);
     fprintf(f, "%14s %12s %7s  %s\n", "bytes", "bytes/iter", "share", "function file:line <- callers");
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
+        char callers[400];
+        stack_callers_line(&g[i], callers, sizeof callers);
         fprintf(f, "%14.0f %12.1f %6.1f%%  %s %s%s%s\n", g[i].bytes, g[i].bytes_per_iter, 100 * g[i].share,
-                g[i].function, g[i].where[0] ? g[i].where : "??", g[i].callers[0] ? " <- " : "", g[i].callers);
+                g[i].function, g[i].where[0] ? g[i].where : "??", callers[0] ? " <- " : "", callers);
+    }
     return outfile_finish(&of, why, whylen);
 }
 

@@ -234,13 +234,12 @@ int heap_charge(const FoldedSet *set, StackGrowth *all, int cap, double *total)
         int k = g->n - 1;
         while (k > 0 && is_allocator(g->frames[k]))
             k--;
-        char f[96], a[96] = "", b[96] = "", callers[200];
+        char f[96], a[96] = "", b[96] = "";
         heap_short_name(g->frames[k]->function, f, sizeof f);
         if (k >= 1)
             heap_short_name(g->frames[k - 1]->function, a, sizeof a);
         if (k >= 2)
             heap_short_name(g->frames[k - 2]->function, b, sizeof b);
-        snprintf(callers, sizeof callers, "%s%s%s", a, b[0] ? " <- " : "", b);
         int traced = strstr(g->text, "tracemalloc_") || strstr(g->text, "PyDataMem_");
         int j = 0;
         while (j < n && strcmp(all[j].function, f))
@@ -255,7 +254,10 @@ int heap_charge(const FoldedSet *set, StackGrowth *all, int cap, double *total)
         all[j].traced_bytes += traced ? bytes : 0;
         if (bytes > all[j].heaviest) {
             all[j].heaviest = bytes;
-            snprintf(all[j].callers, sizeof all[j].callers, "%s", callers);
+            all[j].n_callers = 0;
+            stack_add_caller(&all[j], a, "");
+            if (a[0])
+                stack_add_caller(&all[j], b, "");
         }
         /* the function's place: the file:line its bytes went through most (each stack of
          * the folded one at its own lines) */

@@ -22,25 +22,9 @@
 #include "util.h"
 #include "verdict.h"
 
-/* ---- evidence and the reason in words ------------------------------------------------------ */
+/* ---- evidence -------------------------------------------------------------------------------- */
 
-static const char *signal_name(int sig)
-{
-    switch (sig) {
-    case SIGSEGV: return "SIGSEGV";
-    case SIGABRT: return "SIGABRT";
-    case SIGBUS: return "SIGBUS";
-    case SIGFPE: return "SIGFPE";
-    case SIGILL: return "SIGILL";
-    case SIGKILL: return "SIGKILL";
-    case SIGTERM: return "SIGTERM";
-    case SIGINT: return "SIGINT";
-    case SIGXFSZ: return "SIGXFSZ (file size limit: is the disk full?)";
-    default: return "signal";
-    }
-}
-
-/* The last line of the run's stderr.txt (where programs say why they stop), into out. */
+/* The last line of the run's file name (stderr.txt: where programs say why they stop), into out. */
 static void last_line_of(const Run *r, const char *name, char *out, size_t cap)
 {
     char path[PATH_MAX + 16];
@@ -55,129 +39,20 @@ static void last_line_of(const Run *r, const char *name, char *out, size_t cap)
     free(text);
 }
 
-static void last_stderr_line(const Run *r, char *out, size_t cap)
+/* The last words a run that ended badly left (RunCause): its program's, or its load's. */
+static void read_last_words(Run *r)
 {
-    last_line_of(r, "stderr.txt", out, cap);
-}
-
-/* "mem.heap_bytes grows 1.0 bytes/iteration (...); tape.entries; top site fault.leak (...)" */
-static void growing_detail(Run *r)
-{
-    const SeriesResult *w = &r->an.series[r->an.worst];
-    const char *per = run_step_word(r);
-    int len;
-    if (w->cls == SERIES_COUNT) /* descriptors, threads, mappings: one by one */
-        len = snprintf(r->detail, sizeof r->detail, "%s grows %.3g/%s (%.0f more over the run)", w->name,
-                       w->slope, per, w->growth);
-    else
-        len = snprintf(r->detail, sizeof r->detail, "%s grows %.1f bytes/%s (%.0f bytes over the run)",
-                       w->name, w->slope, per, w->growth);
-    if (!strcmp(w->name, COL_FDS) && r->fds.count > 0)
-        len += snprintf(r->detail + len, sizeof r->detail - (size_t)len, ", %d more open on %s%s%s",
-                        r->fds.count, r->fds.target, r->fds.frame[0] ? ", opened at " : "", r->fds.frame);
-    for (int i = 0; i < r->an.n_series && len < (int)sizeof r->detail - 64; i++)
-        if (r->an.series[i].growing && i != r->an.worst)
-            len += snprintf(r->detail + len, sizeof r->detail - (size_t)len, "; %s", r->an.series[i].name);
-    if (r->n_sites && len < (int)sizeof r->detail - 48)
-        snprintf(r->detail + len, sizeof r->detail - (size_t)len, "; top site %s (%.1f bytes/iteration)",
-                 r->sites[0].site, r->sites[0].score);
-}
-
-/* Why a service's run ended as it did: never ready, ended under its load, its load failed. */
-static void service_detail(Run *r, RunCause why)
-{
-    char first[200];
-    switch (why) {
+    r->last_words[0] = 0;
+    switch (r->cause) {
     case CAUSE_NOT_READY:
-        last_stderr_line(r, first, sizeof first);
-        snprintf(
-            r->detail, sizeof r->detail,
-            "the server never became ready (waited %.1f s: --ready-port, --ready-regex, --ready-timeout)%s%s",
-            r->ready_s, first[0] ? "; its last words: " : "", first);
-        return;
     case CAUSE_SERVER_EXITED:
-        last_stderr_line(r, first, sizeof first);
-        if (r->signal)
-            snprintf(r->detail, sizeof r->detail, "the server was killed by %s (%d) under its load%s%s",
-                     signal_name(r->signal), r->signal, first[0] ? ": " : "", first);
-        else
-            snprintf(r->detail, sizeof r->detail,
-                     "the server exited (status %d) before its load had finished%s%s", r->exit_code,
-                     first[0] ? ": " : "", first);
-        return;
+    case CAUSE_EXIT: last_line_of(r, "stderr.txt", r->last_words, sizeof r->last_words); break;
     case CAUSE_LOAD_FAILED:
-        last_line_of(r, "load-stderr.txt", first, sizeof first);
-        if (!first[0])
-            last_line_of(r, "load.txt", first, sizeof first);
-        if (r->load_signal)
-            snprintf(r->detail, sizeof r->detail,
-                     "the load was killed by %s (%d)%s%s; the server is not judged",
-                     signal_name(r->load_signal), r->load_signal, first[0] ? ": " : "", first);
-        else
-            snprintf(r->detail, sizeof r->detail, "the load exited %d%s%s; the server is not judged",
-                     r->load_exit, first[0] ? ": " : "", first);
-        return;
-    default: return;
-    }
-}
-
-static void word_detail(Run *r, RunCause why, const char *samples_err, size_t bad_rows)
-{
-    unsigned long long at = (unsigned long long)r->iter_reached;
-    char first[200];
-    switch (why) {
-    case CAUSE_BUDGET:
-        snprintf(r->detail, sizeof r->detail,
-                 "stopped by the watchdog at %.1f MiB (budget %.0f MiB) at iteration %llu",
-                 (double)r->peak_rss_bytes / MIB, (double)r->budget_bytes / MIB, at);
+        last_line_of(r, "load-stderr.txt", r->last_words, sizeof r->last_words);
+        if (!r->last_words[0])
+            last_line_of(r, "load.txt", r->last_words, sizeof r->last_words);
         break;
-    case CAUSE_TIMEOUT:
-        snprintf(r->detail, sizeof r->detail, "stopped after %.0f s at iteration %llu", r->wall_s, at);
-        break;
-    case CAUSE_INTERRUPT: snprintf(r->detail, sizeof r->detail, "interrupted at iteration %llu", at); break;
-    case CAUSE_FINDING:
-        if ((size_t)snprintf(r->detail, sizeof r->detail, "%s %s: %s%s%s", r->finding.tool, r->finding.kind,
-                             r->finding.message, r->finding.n_frames ? " at " : "",
-                             r->finding.n_frames ? r->finding.frames[0] : "") >= sizeof r->detail)
-            r->detail[sizeof r->detail - 1] = 0; /* cut: the whole report is in the run's log */
-        break;
-    case CAUSE_NOT_READY:
-    case CAUSE_SERVER_EXITED:
-    case CAUSE_LOAD_FAILED: service_detail(r, why); break;
-    case CAUSE_SIGNAL:
-        snprintf(r->detail, sizeof r->detail, "killed by %s (%d) at iteration %llu", signal_name(r->signal),
-                 r->signal, at);
-        break;
-    case CAUSE_EXIT:
-        last_stderr_line(r, first, sizeof first);
-        snprintf(r->detail, sizeof r->detail, "exit status %d at iteration %llu%s%s", r->exit_code, at,
-                 first[0] ? ": " : "", first);
-        break;
-    case CAUSE_NO_SAMPLES:
-        snprintf(r->detail, sizeof r->detail, "no samples could be read (%s)", samples_err);
-        break;
-    case CAUSE_BAD_SAMPLES:
-        snprintf(r->detail, sizeof r->detail, "samples.csv is damaged: %zu rows could not be read", bad_rows);
-        break;
-    case CAUSE_SHORT:
-        snprintf(r->detail, sizeof r->detail, "exited 0 but its samples end at iteration %llu of %ld", at,
-                 r->iters);
-        break;
-    case CAUSE_UNJUDGED:
-        if (r->an.n_short)
-            snprintf(r->detail, sizeof r->detail,
-                     "too short to judge: %zu samples after warm-up, %d needed (%d spans "
-                     "of %d); give larger counts, or --step-regex / flatmem_step() marks",
-                     r->an.min_rows, ANALYSIS_MIN_ROWS, ANALYSIS_SEGMENTS, ANALYSIS_MIN_POINTS);
-        else
-            snprintf(r->detail, sizeof r->detail,
-                     "too short to judge: it ended (exit 0) before the soak could take "
-                     "a sample after its warm-up (every 2 ms at first); give larger counts");
-        break;
-    case CAUSE_GROWING: growing_detail(r); break;
-    case CAUSE_FLAT:
-        snprintf(r->detail, sizeof r->detail, "%d series flat (%d judged)", r->an.n_series, r->an.n_judged);
-        break;
+    default: break;
     }
 }
 
@@ -254,8 +129,7 @@ static int pages_grow(const Run *r)
     return r->verdict == V_GROWING && (r->kind == KIND_NON_HEAP_GROWTH || r->kind == KIND_UNEXPLAINED_GROWTH);
 }
 
-/* Adds a line to the run's note (after "; "), unless the note says it already (a run
- * attributed again after its finer re-run). */
+/* Adds a line to the run's note (after "; "). */
 __attribute__((format(printf, 2, 3))) static void note_add(Run *r, const char *fmt, ...)
 {
     char line[400];
@@ -264,8 +138,7 @@ __attribute__((format(printf, 2, 3))) static void note_add(Run *r, const char *f
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     size_t len = strlen(r->note);
-    if (!strstr(r->note, line))
-        snprintf(r->note + len, sizeof r->note - len, "%s%s", len ? "; " : "", line);
+    snprintf(r->note + len, sizeof r->note - len, "%s%s", len ? "; " : "", line);
 }
 
 static int by_rate(const void *a, const void *b)
@@ -327,14 +200,13 @@ void run_attribute(Run *r)
     int n = profiles
                 ? attrib_heap(dir, r->iters, r->stacks, ATTRIB_MAX, r->stacks_why, sizeof r->stacks_why)
                 : 0;
-    const char *what = "stack";
     r->stacks_mapped = 0;
+    r->note[r->note_judged] = 0; /* what an earlier attribution noted (before a finer re-run) goes */
     if (n <= 0 && pages_grow(r)) { /* the heap did not grow: what mapped the pages? */
         char why[200];
         int m = mapattrib(r->dir, r->iters, 0.1, r->stacks, ATTRIB_MAX, why, sizeof why);
         if (m > 0) {
             n = m;
-            what = "mapping";
             r->stacks_mapped = 1;
             r->stacks_why[0] = 0;
         } else if (!profiles) {
@@ -344,28 +216,10 @@ void run_attribute(Run *r)
     r->python_traced = profiles && pyattrib_traced(dir);
     if (r->python_traced) {
         n = python_lines(r, dir, n > 0 ? n : 0);
-        what = n && r->stacks[0].python ? "line" : what;
     }
     r->n_stacks = n > 0 ? n : 0;
     if (r->n_stacks)
         r->stacks_why[0] = 0; /* named: an earlier attempt's reason is no longer one */
-    static const char *const said[] = {"; top stack ", "; top mapping ", "; top line "};
-    for (size_t i = 0; i < sizeof said / sizeof said[0]; i++) {
-        char *was = strstr(r->detail, said[i]); /* attributed before (a finer re-run): said once */
-        if (was)
-            *was = 0;
-    }
-    if (r->n_stacks) {
-        size_t len = strlen(r->detail);
-        const StackGrowth *g = &r->stacks[0];
-        if (g->python)
-            snprintf(r->detail + len, sizeof r->detail - len,
-                     "; top line %s in %s: %s (%.1f bytes/iteration)", g->where, g->function, g->code,
-                     g->bytes_per_iter);
-        else
-            snprintf(r->detail + len, sizeof r->detail - len, "; top %s %s %s (%.1f bytes/iteration)", what,
-                     g->function, g->where, g->bytes_per_iter);
-    }
 }
 
 /* The process of a --cmd run's tree whose own series (RUN/procs/PID.csv) grow fastest, by
@@ -492,6 +346,11 @@ void run_evaluate(Run *r, const Tolerance *t)
                      .load_failed = stopped && (r->load_exit != 0 || r->load_signal)};
     RunCause why;
     r->verdict = verdict_run(&e, &why);
+    r->note_judged = strlen(r->note);
+    r->cause = why;
+    snprintf(r->samples_err, sizeof r->samples_err, "%s", err);
+    r->bad_rows = bad_rows;
+    read_last_words(r);
     r->n_sites = 0;
     if (why == CAUSE_GROWING) { /* which sites of the event log grow (native, jemalloc) */
         snprintf(path, sizeof path, "%s/events.bin", r->dir);
@@ -506,11 +365,6 @@ void run_evaluate(Run *r, const Tolerance *t)
     r->kind = verdict_kind(r);
     if (why != CAUSE_GROWING)
         r->grower[0] = 0; /* named only where the run grows */
-    word_detail(r, why, err, bad_rows);
-    size_t len = strlen(r->detail);
-    if (r->grower[0] && len + 80 < sizeof r->detail)
-        snprintf(r->detail + len, sizeof r->detail - len, "; grows in %s%s", r->grower,
-                 r->grower_is_child ? ", a child of the command" : ", the command's own process");
 }
 
 int runs_load(const char *dir, Run *runs, int max, const Tolerance *t, char *err, size_t errlen)

@@ -224,7 +224,10 @@ static int charge(const char fr[][200], int n, StackGrowth *g)
         sscanf(fr[k + 1], "%95s", a);
     if (k + 2 < n)
         sscanf(fr[k + 2], "%95s", b);
-    snprintf(g->callers, sizeof g->callers, "%s%s%s", a, b[0] ? " <- " : "", b);
+    g->n_callers = 0;
+    stack_add_caller(g, a, "");
+    if (a[0])
+        stack_add_caller(g, b, "");
     return 1;
 }
 

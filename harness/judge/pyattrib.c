@@ -55,8 +55,22 @@ static int read_row(char *line, StackGrowth *g, double total)
     snprintf(g->function, sizeof g->function, "%s", f[3]);
     snprintf(g->where, sizeof g->where, "%s", path_here(f[4]));
     snprintf(g->code, sizeof g->code, "%s", f[5]);
-    snprintf(g->callers, sizeof g->callers, "%s%s%s", f[6], f[6][0] && atoi(f[7]) ? " " : "",
-             atoi(f[7]) ? "(library)" : "");
+    for (char *c = f[6], *next; c && *c; c = next) { /* "main (train.py:40) <- <module> (train.py:50)" */
+        next = strstr(c, " <- ");
+        if (next) {
+            *next = 0;
+            next += 4;
+        }
+        char *open = strrchr(c, '(');
+        if (open && open > c && open[-1] == ' ' && c[strlen(c) - 1] == ')') {
+            open[-1] = 0;
+            open[strlen(open) - 1] = 0;
+            stack_add_caller(g, c, open + 1);
+        } else {
+            stack_add_caller(g, c, "");
+        }
+    }
+    g->library = atoi(f[7]) != 0;
     return g->bytes > 0;
 }
 

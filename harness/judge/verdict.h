@@ -60,24 +60,7 @@ typedef struct RunEvidence {
     int load_failed; /* its load exited non-zero or was killed */
 } RunEvidence;
 
-/* Which rung of the ladder decided: what runs.c puts into words. */
-typedef enum RunCause {
-    CAUSE_BUDGET,
-    CAUSE_TIMEOUT,
-    CAUSE_INTERRUPT,
-    CAUSE_FINDING,
-    CAUSE_NOT_READY,
-    CAUSE_SERVER_EXITED,
-    CAUSE_SIGNAL,
-    CAUSE_EXIT,
-    CAUSE_NO_SAMPLES,
-    CAUSE_BAD_SAMPLES,
-    CAUSE_SHORT,
-    CAUSE_LOAD_FAILED,
-    CAUSE_UNJUDGED,
-    CAUSE_GROWING,
-    CAUSE_FLAT
-} RunCause;
+/* Which rung of the ladder decided: RunCause (verdicts.h). */
 
 /* OVER_BUDGET, TIMEOUT, NOT_RUN (interrupted), ERROR (a tool report), CRASHED (a service
  * that never became ready or ended under its load, a signal, a non-zero exit, no or

@@ -31,7 +31,7 @@ static int plan_run(const Options *o, const char *out, Run *r, int fault, Mode m
     }
     r->budget_bytes = (uint64_t)o->budget_mb << 20;
     r->verdict = V_NOT_RUN;
-    snprintf(r->detail, sizeof r->detail, "not started");
+    r->cause = CAUSE_NOT_STARTED;
     return 0;
 }
 

@@ -52,10 +52,11 @@ void ci_annotate(const SoakResult *res, FILE *f)
     for (int i = 0; i < res->diag.n; i++) {
         const Problem *p = &res->diag.list[i];
         char line[700], proj[120], msg[1600], title[400], file[PATH_MAX], efile[PATH_MAX * 3 / 2];
+        char detail[PROBLEM_DETAIL_MAX];
         words_problem(p, line, sizeof line);
         words_projection(p, proj, sizeof proj);
-        snprintf(msg, sizeof msg, "%s%s%s%s%s", line, proj[0] ? "; " : "", proj, p->detail[0] ? "; " : "",
-                 p->detail);
+        words_problem_detail(p, detail, sizeof detail);
+        snprintf(msg, sizeof msg, "%s%s%s%s%s", line, proj[0] ? "; " : "", proj, detail[0] ? "; " : "", detail);
         char emsg[sizeof msg * 3], t[200];
         ci_escape(msg, emsg, sizeof emsg, 0);
         snprintf(t, sizeof t, "memory soak: %s%s%s", kind_name(p->kind), p->function[0] ? " in " : "",
@@ -125,9 +126,11 @@ static void md_row(FILE *f, const Problem *p, int index)
 static void md_paragraph(FILE *f, const Diagnosis *d, const Problem *p, int index)
 {
     fprintf(f, "\n**%d. %s**: %s.", index, kind_name(p->kind), kind_words(p->kind));
-    if (p->detail[0]) {
+    char detail[PROBLEM_DETAIL_MAX];
+    words_problem_detail(p, detail, sizeof detail);
+    if (detail[0]) {
         fputc(' ', f);
-        md_cell(f, p->detail);
+        md_cell(f, detail);
         fputc('.', f);
     }
     for (int k = 0; k < p->n_frames; k++) {

@@ -12,11 +12,12 @@ static void print_runs(const SoakResult *res)
            "peak MiB", "wall s", "detail");
     for (int i = 0; i < res->n_runs; i++) {
         const Run *r = &res->runs[i];
-        char iters[32];
+        char iters[32], detail[RUN_DETAIL_MAX];
         snprintf(iters, sizeof iters, "%ld%s", r->iters, r->resume_from ? " resumed" : "");
+        run_detail(r, detail, sizeof detail);
         printf("%-10s %-12s %-14s %-12s %-20s %9.1f %8.1f  %s\n", mode_name(r->mode), r->fault, iters,
                verdict_name(r->verdict), r->kind != KIND_NONE ? kind_name(r->kind) : "-",
-               (double)r->peak_rss_bytes / MIB, r->wall_s, r->detail);
+               (double)r->peak_rss_bytes / MIB, r->wall_s, detail);
     }
 }
 
@@ -87,8 +88,10 @@ static void print_diagnosis(const SoakResult *res)
             printf(
                 "     outside Python's allocators: tracemalloc did not trace it (a C extension's own); its "
                 "native stack\n");
-        if (p->detail[0])
-            printf("     %s\n", p->detail);
+        char detail[PROBLEM_DETAIL_MAX];
+        words_problem_detail(p, detail, sizeof detail);
+        if (detail[0])
+            printf("     %s\n", detail);
         for (int k = 0; k < p->n_frames; k++)
             printf("     %s %s\n", k ? "  " : "at", p->frames[k]);
         words_modes(p->blind, blind, sizeof blind);

@@ -5,10 +5,13 @@
 
 #include "outfile.h"
 #include "result.h"
+#include "words.h"
 #include "xml.h"
 
 static void run_case(FILE *f, const Run *r)
 {
+    char detail[RUN_DETAIL_MAX];
+    run_detail(r, detail, sizeof detail);
     fprintf(f, "    <testcase classname=\"soak.%s", mode_name(r->mode));
     if (strcmp(r->fault, "none")) {
         fputs(".fault-", f);
@@ -18,14 +21,14 @@ static void run_case(FILE *f, const Run *r)
             r->wall_s);
     if (r->unreported) { /* not run, or too short to judge: the detail says which */
         fprintf(f, "<skipped message=\"");
-        xml_str(f, r->detail);
+        xml_str(f, detail);
         fprintf(f, "\"/>");
     } else if (r->fails) {
         fprintf(f, "<failure type=\"%s\" message=\"%s (expected %s): ", verdict_name(r->verdict),
                 verdict_name(r->verdict), verdict_name(r->expected));
-        xml_str(f, r->detail);
+        xml_str(f, detail);
         fprintf(f, "\">");
-        xml_str(f, r->detail);
+        xml_str(f, detail);
         for (int k = 0; k < r->finding.n_frames && r->has_finding; k++) {
             fputs("\n  at ", f);
             xml_str(f, r->finding.frames[k]);

@@ -43,7 +43,9 @@ static void finding_of(FILE *f, const Run *r)
     fprintf(f, "<h4>");
     xml_str(f, label);
     fprintf(f, ": %s</h4>\n<p>", verdict_name(r->verdict));
-    xml_str(f, r->detail);
+    char detail[RUN_DETAIL_MAX];
+    run_detail(r, detail, sizeof detail);
+    xml_str(f, detail);
     fprintf(f, "</p>\n");
     if (r->has_finding) {
         fprintf(f, "<p>");
@@ -88,7 +90,8 @@ static void facts(FILE *f, const Diagnosis *d, const Problem *p)
     fact(f, "How fast", buf);
     words_projection(p, buf, sizeof buf);
     fact(f, "Projection", buf);
-    fact(f, "Measured", p->detail);
+    words_problem_detail(p, buf, sizeof buf);
+    fact(f, "Measured", buf);
     fact(f, "Engine site", p->site);
     words_modes(p->seen, buf, sizeof buf);
     fact(f, "Seen by", buf);
@@ -156,7 +159,9 @@ static void stacks(FILE *f, const Problem *p, int index, const char *dir)
                                  : " <small>(outside Python's allocators)</small>");
         }
         fprintf(f, "</td><td>%.1f</td><td>%.0f%%</td><td>", g->bytes_per_iter, 100 * g->share);
-        xml_str(f, g->callers);
+        char callers[400];
+        stack_callers_line(g, callers, sizeof callers);
+        xml_str(f, callers);
         fprintf(f, "</td></tr>\n");
     }
     fprintf(f, "</table></div>\n");

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "words.h"
 
 json_t *json_num(double v)
 {
@@ -60,9 +61,11 @@ static json_t *stacks_json(const Run *r)
     json_t *a = json_array();
     for (int k = 0; k < r->n_stacks; k++) {
         const StackGrowth *g = &r->stacks[k];
+        char callers[400];
+        stack_callers_line(g, callers, sizeof callers);
         json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:s}", "function", g->function, "where", g->where,
                               "bytes", json_num(g->bytes), "bytes_per_iter", json_num(g->bytes_per_iter),
-                              "share", json_num(g->share), "callers", g->callers);
+                              "share", json_num(g->share), "callers", callers);
         if (r->python_traced) { /* a line of Python (its source), or a native stack tracemalloc traced or not
                                  */
             json_object_set_new(o, "source", json_string(g->python ? "python" : "native"));
@@ -101,7 +104,9 @@ json_t *run_to_json(const Run *r)
                           w ? w->name : "", "peak_rss_bytes", (json_int_t)r->peak_rss_bytes, "wall_s",
                           r->wall_s, "ms_per_iter", json_num(r->ms_per_iter), "iterations_reached",
                           (json_int_t)r->iter_reached, "exit_code", r->exit_code, "signal", r->signal);
-    json_object_set_new(o, "detail", json_string(r->detail));
+    char detail[RUN_DETAIL_MAX];
+    run_detail(r, detail, sizeof detail);
+    json_object_set_new(o, "detail", json_string(detail));
     json_object_set_new(o, "run_dir", json_string(rel));
     json_object_set_new(o, "command", command_json(r));
     json_object_set_new(o, "findings", finding_json(r));

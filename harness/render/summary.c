@@ -118,7 +118,9 @@ static json_t *problem_json(const Problem *p, const Diagnosis *d)
     json_object_set_new(o, "fails", json_boolean(p->fails));
     json_object_set_new(o, "expected", json_boolean(p->expected));
     json_object_set_new(o, "runs", runs);
-    json_object_set_new(o, "detail", json_string(p->detail));
+    char detail[PROBLEM_DETAIL_MAX];
+    words_problem_detail(p, detail, sizeof detail);
+    json_object_set_new(o, "detail", json_string(detail));
     json_object_set_new(o, "first_bad_commit",
                         d->first_bad[0]
                             ? json_pack("{s:s, s:s}", "commit", d->first_bad, "subject", d->first_bad_subject)

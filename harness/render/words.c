@@ -1,9 +1,12 @@
 #include "words.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "analysis.h"
+#include "columns.h"
 #include "runs.h"
 #include "util.h"
 
@@ -92,4 +95,197 @@ void words_problem(const Problem *p, char *out, size_t cap)
     char modes[96];
     words_modes(p->seen, modes, sizeof modes);
     snprintf(out + n, n < cap ? cap - n : 0, "; seen by %s", modes);
+}
+
+/* ---- a run in words (its detail) ------------------------------------------------------------ */
+
+static const char *signal_name(int sig)
+{
+    switch (sig) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGABRT: return "SIGABRT";
+    case SIGBUS: return "SIGBUS";
+    case SIGFPE: return "SIGFPE";
+    case SIGILL: return "SIGILL";
+    case SIGKILL: return "SIGKILL";
+    case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT";
+    case SIGXFSZ: return "SIGXFSZ (file size limit: is the disk full?)";
+    default: return "signal";
+    }
+}
+
+/* "mem.heap_bytes grows 1.0 bytes/iteration (...); tape.entries; top site fault.leak (...)" */
+static void growing_words(const Run *r, char *d, size_t cap)
+{
+    const SeriesResult *w = &r->an.series[r->an.worst];
+    const char *per = run_step_word(r);
+    int len;
+    if (w->cls == SERIES_COUNT) /* descriptors, threads, mappings: one by one */
+        len = snprintf(d, cap, "%s grows %.3g/%s (%.0f more over the run)", w->name, w->slope, per, w->growth);
+    else
+        len = snprintf(d, cap, "%s grows %.1f bytes/%s (%.0f bytes over the run)", w->name, w->slope, per,
+                       w->growth);
+    if (!strcmp(w->name, COL_FDS) && r->fds.count > 0)
+        len += snprintf(d + len, cap - (size_t)len, ", %d more open on %s%s%s", r->fds.count, r->fds.target,
+                        r->fds.frame[0] ? ", opened at " : "", r->fds.frame);
+    for (int i = 0; i < r->an.n_series && len < (int)cap - 64; i++)
+        if (r->an.series[i].growing && i != r->an.worst)
+            len += snprintf(d + len, cap - (size_t)len, "; %s", r->an.series[i].name);
+    if (r->n_sites && len < (int)cap - 48)
+        snprintf(d + len, cap - (size_t)len, "; top site %s (%.1f bytes/iteration)", r->sites[0].site,
+                 r->sites[0].score);
+}
+
+/* Why a service's run ended as it did: never ready, ended under its load, its load failed. */
+static void service_words(const Run *r, char *d, size_t cap)
+{
+    const char *first = r->last_words;
+    switch (r->cause) {
+    case CAUSE_NOT_READY:
+        snprintf(d, cap,
+                 "the server never became ready (waited %.1f s: --ready-port, --ready-regex, --ready-timeout)%s%s",
+                 r->ready_s, first[0] ? "; its last words: " : "", first);
+        return;
+    case CAUSE_SERVER_EXITED:
+        if (r->signal)
+            snprintf(d, cap, "the server was killed by %s (%d) under its load%s%s", signal_name(r->signal),
+                     r->signal, first[0] ? ": " : "", first);
+        else
+            snprintf(d, cap, "the server exited (status %d) before its load had finished%s%s", r->exit_code,
+                     first[0] ? ": " : "", first);
+        return;
+    case CAUSE_LOAD_FAILED:
+        if (r->load_signal)
+            snprintf(d, cap, "the load was killed by %s (%d)%s%s; the server is not judged",
+                     signal_name(r->load_signal), r->load_signal, first[0] ? ": " : "", first);
+        else
+            snprintf(d, cap, "the load exited %d%s%s; the server is not judged", r->load_exit,
+                     first[0] ? ": " : "", first);
+        return;
+    default: return;
+    }
+}
+
+/* The judge's reason (its cause and figures), as the judge worded it before it kept codes. */
+static void cause_words(const Run *r, char *d, size_t cap)
+{
+    unsigned long long at = (unsigned long long)r->iter_reached;
+    d[0] = 0;
+    switch (r->cause) {
+    case CAUSE_NOT_STARTED: snprintf(d, cap, "not started"); break;
+    case CAUSE_UNSTARTED: snprintf(d, cap, "could not be started (see stderr)"); break;
+    case CAUSE_BUDGET:
+        snprintf(d, cap, "stopped by the watchdog at %.1f MiB (budget %.0f MiB) at iteration %llu",
+                 (double)r->peak_rss_bytes / MIB, (double)r->budget_bytes / MIB, at);
+        break;
+    case CAUSE_TIMEOUT: snprintf(d, cap, "stopped after %.0f s at iteration %llu", r->wall_s, at); break;
+    case CAUSE_INTERRUPT: snprintf(d, cap, "interrupted at iteration %llu", at); break;
+    case CAUSE_FINDING:
+        if ((size_t)snprintf(d, cap, "%s %s: %s%s%s", r->finding.tool, r->finding.kind, r->finding.message,
+                             r->finding.n_frames ? " at " : "", r->finding.n_frames ? r->finding.frames[0] : "") >=
+            cap)
+            d[cap - 1] = 0; /* cut: the whole report is in the run's log */
+        break;
+    case CAUSE_NOT_READY:
+    case CAUSE_SERVER_EXITED:
+    case CAUSE_LOAD_FAILED: service_words(r, d, cap); break;
+    case CAUSE_SIGNAL:
+        snprintf(d, cap, "killed by %s (%d) at iteration %llu", signal_name(r->signal), r->signal, at);
+        break;
+    case CAUSE_EXIT:
+        snprintf(d, cap, "exit status %d at iteration %llu%s%s", r->exit_code, at, r->last_words[0] ? ": " : "",
+                 r->last_words);
+        break;
+    case CAUSE_NO_SAMPLES: snprintf(d, cap, "no samples could be read (%s)", r->samples_err); break;
+    case CAUSE_BAD_SAMPLES:
+        snprintf(d, cap, "samples.csv is damaged: %zu rows could not be read", r->bad_rows);
+        break;
+    case CAUSE_SHORT: snprintf(d, cap, "exited 0 but its samples end at iteration %llu of %ld", at, r->iters); break;
+    case CAUSE_UNJUDGED:
+        if (r->an.n_short)
+            snprintf(d, cap,
+                     "too short to judge: %zu samples after warm-up, %d needed (%d spans "
+                     "of %d); give larger counts, or --step-regex / flatmem_step() marks",
+                     r->an.min_rows, ANALYSIS_MIN_ROWS, ANALYSIS_SEGMENTS, ANALYSIS_MIN_POINTS);
+        else
+            snprintf(d, cap,
+                     "too short to judge: it ended (exit 0) before the soak could take "
+                     "a sample after its warm-up (every 2 ms at first); give larger counts");
+        break;
+    case CAUSE_GROWING: growing_words(r, d, cap); break;
+    case CAUSE_FLAT: snprintf(d, cap, "%d series flat (%d judged)", r->an.n_series, r->an.n_judged); break;
+    }
+}
+
+void run_detail(const Run *r, char *out, size_t cap)
+{
+    char d[RUN_DETAIL_MAX];
+    if (r->settled_by) { /* a growth that stops (verdict_settle): the words of the settled verdict */
+        char rise[32];
+        fmt_bytes(rise, sizeof rise, r->settled_bytes);
+        snprintf(d, sizeof d,
+                 "%s rose %s in this run, then stops: flat after warm-up in the "
+                 "%ld-iteration run (growth that stops: a longer warm-up, a cache filling)",
+                 r->settled_series, rise, r->settled_by);
+        snprintf(out, cap, "%s", d);
+        return;
+    }
+    cause_words(r, d, sizeof d);
+    size_t len = strlen(d);
+    if (r->grower[0] && len + 80 < sizeof d)
+        snprintf(d + len, sizeof d - len, "; grows in %s%s", r->grower,
+                 r->grower_is_child ? ", a child of the command" : ", the command's own process");
+    len = strlen(d);
+    if (r->n_stacks) { /* what grew, named (judge's run_attribute) */
+        const StackGrowth *g = &r->stacks[0];
+        if (g->python)
+            snprintf(d + len, sizeof d - len, "; top line %s in %s: %s (%.1f bytes/iteration)", g->where,
+                     g->function, g->code, g->bytes_per_iter);
+        else
+            snprintf(d + len, sizeof d - len, "; top %s %s %s (%.1f bytes/iteration)",
+                     r->stacks_mapped ? "mapping" : "stack", g->function, g->where, g->bytes_per_iter);
+    }
+    snprintf(out, cap, "%s", d);
+}
+
+/* ---- what a problem measured beyond its rate ------------------------------------------------ */
+
+void words_problem_detail(const Problem *p, char *out, size_t cap)
+{
+    char d[PROBLEM_DETAIL_MAX] = "";
+    const struct Run *r = p->lead_run;
+    switch (p->lead) {
+    case LEAD_NONE: break;
+    case LEAD_FDS_OPEN:
+        snprintf(d, sizeof d, "open on %s: %d more at the end of %s %ld than after its warm-up", r->fds.target,
+                 r->fds.count, mode_name(r->mode), r->iters);
+        break;
+    case LEAD_INTERPRETER_OWN:
+        snprintf(d, sizeof d,
+                 "the Python interpreter's own: CPython does not free everything at exit (every frame is "
+                 "the interpreter's), not the program's code");
+        break;
+    case LEAD_PEAK_SWEEP:
+        snprintf(d, sizeof d,
+                 "every run is FLAT on its own, but peak memory rises %.0f KiB from the "
+                 "smallest count to the largest (%s)",
+                 p->lead_growth / 1024.0, mode_name(p->lead_mode));
+        break;
+    case LEAD_BASELINE:
+        snprintf(d, sizeof d, "%d regression%s against %s: %s%s", p->lead_count, p->lead_count > 1 ? "s" : "",
+                 p->lead_path ? p->lead_path : "", p->lead_first ? p->lead_first : "",
+                 p->lead_count > 1 ? "; ..." : "");
+        break;
+    }
+    for (int i = 0; i < p->n_also; i++) {
+        size_t n = strlen(d);
+        if (p->also[i].grew)
+            snprintf(d + n, sizeof d - n, "%s%s %ld: memory grew too (what the bad access left behind)",
+                     n ? "; " : "", mode_name(p->also[i].mode), p->also[i].iters);
+        else
+            snprintf(d + n, sizeof d - n, "%s%s also reported in %s%s%s", n ? "; " : "", mode_name(p->also[i].mode),
+                     p->also[i].function, p->also[i].location[0] ? " " : "", p->also[i].location);
+    }
+    snprintf(out, cap, "%s", d);
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "diagnosis.h"
+#include "runs.h"
 
 /* How fast, in words: "16 B/iteration (arena.used_bytes, native 10000)", "4.0 KiB once",
  * or "" when nothing was measured. */
@@ -21,6 +22,19 @@ void words_amount(const Problem *p, double v, char *out, size_t cap);
 /* "at this rate 1,000,000 iterations need 91.6 MiB more" ("... hold 20000 descriptors
  * more"), or "" when no rate. */
 void words_projection(const Problem *p, char *out, size_t cap);
+
+/* A run in one line, from the judge's record (its cause and figures), conclude's (a growth
+ * that stops) and what grew: "jemalloc.allocated grows 1009.4 bytes/iteration (...);
+ * proc.rss_bytes; top stack reach_step tests/programs/anyprog.c:59 (998.0 bytes/iteration)".
+ * At most RUN_DETAIL_MAX - 1 characters. */
+#define RUN_DETAIL_MAX 512
+void run_detail(const Run *r, char *out, size_t cap);
+
+/* What a problem measured beyond its rate and place, in words ("open on /tmp/x.log: 20
+ * more at the end of native 1000 than after its warm-up"; "lsan also reported in f
+ * a.c:3"), or "". At most PROBLEM_DETAIL_MAX - 1 characters. */
+#define PROBLEM_DETAIL_MAX 240
+void words_problem_detail(const Problem *p, char *out, size_t cap);
 
 /* The modes of a bit set, "native, asan" ("-" when none). */
 void words_modes(unsigned bits, char *out, size_t cap);

@@ -231,7 +231,7 @@ void runner_all(const Runner *rn, Run *runs, int n)
             }
             runs[next].state = RUN_DONE;
             runs[next].verdict = verdict_unstarted();
-            snprintf(runs[next].detail, sizeof runs[next].detail, "could not be started (see stderr)");
+            runs[next].cause = CAUSE_UNSTARTED;
             done++;
         }
         for (int i = 0; i < n; i++)
