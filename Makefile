@@ -112,7 +112,7 @@ HARNESS_OBJ := $(HARNESS_SRC:harness/%.c=$(BUILD)/obj/harness/%.o)
 # Tests that drive the harness or the other variants' builds run in the release variant
 # only, test_oom in the failpoint build (asan) only: elsewhere they are not built, so a
 # "skipped" in `make test` is something to look at.
-RELEASE_TESTS := test_profiles test_serve test_serve_soak test_shards test_soak test_report test_bisect test_coverage test_parity test_anyprog test_blas
+RELEASE_TESTS := test_modes test_profiles test_serve test_serve_soak test_shards test_soak test_report test_bisect test_coverage test_parity test_anyprog test_blas
 ASAN_TESTS := test_oom
 TEST_NAMES := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 ifneq ($(VARIANT),release)
@@ -125,10 +125,10 @@ TEST_BIN := $(TEST_NAMES:%=$(BUILD)/tests/%)
 # programs of "someone else's" that test_anyprog soaks through --cmd (release variant)
 CXX ?= c++
 ifeq ($(VARIANT),release)
-  TEST_PROGRAMS := $(BUILD)/tests/anyprog $(BUILD)/tests/anyprog_cpp $(BUILD)/tests/netprog
+  TEST_PROGRAMS := $(BUILD)/tests/anyprog $(BUILD)/tests/anyprog_cpp $(BUILD)/tests/netprog $(BUILD)/soak-sixth-mode
 endif
 # the compiler writes each object's header dependencies next to it (-MMD -MP)
-DEPS := $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d $(BUILD)/obj/*/*/*.d)
+DEPS := $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d $(BUILD)/obj/*/*/*.d $(BUILD)/obj-sixth/*/*/*.d $(BUILD)/obj-sixth/*/*.d)
 
 .PHONY: check bench-harness false-alarms tokenize serve soak-serve bench-serve soak-tokenize soak-generate bench-bpe bench-attrib install uninstall print-tests soak-coverage bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help
 .DEFAULT_GOAL := all
@@ -226,6 +226,16 @@ $(BUILD)/probe-dump: $(BUILD)/obj/probes/probe_dump.o $(BUILD)/libprobes.a $(BUI
 $(BUILD)/soak: $(BUILD)/obj/harness/soak.o $(BUILD)/libharness.a $(BUILD)/libcli.a $(BUILD)/libprobes.a $(BUILD)/libengine.a
 	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(JSON_LIBS) $(LIBS_ALL)
 
+# A soak with a sixth mode (tests/test_modes.c): the harness compiled again with one more
+# row in common/modes.c and nothing else, proving that a mode is its row
+SIXTH_SRC := $(HARNESS_SRC) harness/soak.c
+SIXTH_OBJ := $(SIXTH_SRC:harness/%.c=$(BUILD)/obj-sixth/harness/%.o)
+$(BUILD)/obj-sixth/harness/%.o: harness/%.c
+	@mkdir -p $(@D)
+	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -O1 -DFLATMEM_TEST_SIXTH_MODE=1 -Iprobes $(HARNESS_INC) -Icli -MMD -MP -c -o $@ $<
+$(BUILD)/soak-sixth-mode: $(SIXTH_OBJ) $(BUILD)/libcli.a $(BUILD)/libprobes.a $(BUILD)/libengine.a
+	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(JSON_LIBS) $(LIBS_ALL)
+
 TEST_LIBS := $(BUILD)/libharness.a $(BUILD)/libapp.a $(BUILD)/libcli.a $(BUILD)/libprobes.a $(BUILD)/libengine.a
 $(BUILD)/tests/%: tests/%.c $(TEST_LIBS) | $(BUILD)/tests $(BUILD)/obj/tests
 	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -Iprobes $(HARNESS_INC) -Iapp -Icli -Itests -MMD -MP -MF $(BUILD)/obj/tests/$*.d -o $@ $< $(TEST_LIBS) $(LDFLAGS_ALL) -lcmocka $(JSON_LIBS) $(LIBS_ALL)
@@ -279,7 +289,7 @@ faults-build:
 
 # `make check`: the fast tier, for the loop you work in: the release build and its unit
 # tests, no soak and no other variant (under a minute on 2 cores once built)
-E2E_TESTS := test_profiles test_serve_soak test_shards test_soak test_anyprog test_bisect test_coverage test_parity
+E2E_TESTS := test_modes test_profiles test_serve_soak test_shards test_soak test_anyprog test_bisect test_coverage test_parity
 check:
 	@tools/ensure-deps
 	@$(MAKE) --no-print-directory release

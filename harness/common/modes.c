@@ -135,6 +135,23 @@ static const ModeSpec k_modes[MODE_COUNT] = {
         .default_cmd = 3,
         .blind = {BLIND_WHY_ACCESS, BLIND_WHY_HELD, BLIND_WHY_HELD, BLIND_WHY_RSS},
     },
+#ifdef FLATMEM_TEST_SIXTH_MODE
+    {
+        /* a mode the rest of the harness has never heard of: the program under the probe
+         * alone, glibc's heap counted (tests/test_modes.c) */
+        .mode = MODE_SIXTH,
+        .name = "sixth",
+        .needs = "nothing more (a test row)",
+        .variant = NULL,
+        .probe = 1,
+        .env_cmd = {"FLATMEM_MALLINFO=1"},
+        .log = "stderr.txt",
+        .log_format = LOG_SANITIZER,
+        .judges_memory = 1,
+        .blind = {BLIND_WHY_ACCESS, "no leak checker in this mode, and its heap figures did not grow steadily",
+                  NULL, NULL},
+    },
+#endif
 };
 
 const ModeSpec *mode_spec(Mode m)

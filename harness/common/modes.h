@@ -16,7 +16,19 @@
 
 /* The tool that watched a run: lsan is LeakSanitizer preloaded into the plain build (or the
  * user's program). Identity only: everything a mode means is its row. */
-typedef enum Mode { MODE_NATIVE, MODE_ASAN, MODE_VALGRIND, MODE_JEMALLOC, MODE_LSAN, MODE_COUNT } Mode;
+typedef enum Mode {
+    MODE_NATIVE,
+    MODE_ASAN,
+    MODE_VALGRIND,
+    MODE_JEMALLOC,
+    MODE_LSAN,
+#ifdef FLATMEM_TEST_SIXTH_MODE
+    /* tests/test_modes.c: a sixth row in a build of its own (build/release/soak-sixth-mode),
+     * added here and in modes.c only, proving that a new row needs nothing elsewhere */
+    MODE_SIXTH,
+#endif
+    MODE_COUNT
+} Mode;
 
 /* A library a mode preloads into the program it starts. */
 typedef enum Preload { PRELOAD_NONE, PRELOAD_JEMALLOC, PRELOAD_LSAN } Preload;

@@ -156,14 +156,15 @@ void heap_fold(const HeapSyms *s, const HeapProf *late, const HeapProf *early, F
     qsort(e, (size_t)m, sizeof *e, cmp_entry);
     out->f = xmalloc((size_t)m * sizeof *out->f);
     out->cap = m;
-    for (int i = 0; i < m; i++) {
-        if (out->n && !cmp_entry(&e[i - 1], &e[i])) {
+    for (int i = 0, kept = -1; i < m; i++) {
+        if (kept >= 0 && !cmp_entry(&e[kept], &e[i])) {
             out->f[out->n - 1].bytes += e[i].bytes;
             free(e[i].text);
             free(e[i].frames);
             continue;
         }
         out->f[out->n++] = (Folded){e[i].text, e[i].frames, e[i].n, e[i].bytes};
+        kept = i;
     }
     free(e);
 }
