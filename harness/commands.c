@@ -162,6 +162,7 @@ static int drop_duplicates(Run *runs, int n, int first_new, const char *dir)
         if (dup >= 0) {
             fprintf(stderr, "soak merge: runs/%s is in %s and in %s: kept the first\n", runs[i].name,
                     runs[dup].dir, dir);
+            run_release(&runs[i]);
             continue;
         }
         runs[kept++] = runs[i];
@@ -265,7 +266,9 @@ static int merge(SubArgs *a, Run *runs)
         res.wall_s += runs[i].wall_s;
     char templates[PATH_MAX];
     target_templates(templates, sizeof templates);
-    return soak_finish(&res, out, templates);
+    int rc = soak_finish(&res, out, templates);
+    runs_release(runs, n);
+    return rc;
 }
 
 /* ---- report, baseline --------------------------------------------------------------------- */
@@ -323,6 +326,7 @@ static int report(const SubArgs *a, Run *runs, SoakResult *res)
     soak_conclude(res);
     int what = access(path, F_OK) == 0 ? RENDER_SUMMARY : 0;
     int rc = render_soak(res, dir, templates, what, err, sizeof err);
+    runs_release(runs, n);
     json_decref(b);
     if (rc != 0) {
         fprintf(stderr, "soak report: %s\n", err);

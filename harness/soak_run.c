@@ -182,6 +182,7 @@ static int soak(int argc, char **argv, Soak *s)
     if (baseline)
         baseline_compare(baseline, res);
     rc = soak_finish(res, out, o->templates);
+    runs_release(runs, n);
     json_decref(baseline);
     return g_stop ? 128 + g_stop : rc;
 }

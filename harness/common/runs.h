@@ -73,6 +73,8 @@ typedef struct Run {
     /* any program (docs/any-program.md) */
     char note[512]; /* what could not be measured, and why (RUN/notes.txt) */
     size_t note_judged; /* its length as run_evaluate left it (run_attribute adds after it) */
+    struct HeapModel *heap; /* a jemalloc run's heap profiles, read and named once (judge/attrib.h),
+                               NULL when it has none; run_release gives it back */
     StackGrowth stacks[ATTRIB_MAX]; /* jemalloc runs that grow: the functions that grew */
     int n_stacks;
     char stacks_why[200]; /* when there are none: why not */

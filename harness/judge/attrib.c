@@ -236,8 +236,9 @@ int attrib_pick_heap(const char *dir, long iters, AttribPair *p)
     return attrib_pick(dir, iters, "dumps.csv", k_jeprof_names, "", p);
 }
 
-int attrib_heap(const char *dir, long iters, StackGrowth *out, int max, char *why, size_t whylen)
+int heapmodel_load(const char *dir, long iters, HeapModel **out, char *why, size_t whylen)
 {
+    *out = NULL;
     Pair pr;
     if (attrib_pick_heap(dir, iters, &pr) != 0) {
         snprintf(why, whylen,
@@ -245,16 +246,41 @@ int attrib_heap(const char *dir, long iters, StackGrowth *out, int max, char *wh
                  "dumps are taken at 50 ms, 100 ms, 200 ms, ...; or jemalloc's profiler was off)");
         return 0;
     }
+    HeapModel *m = calloc(1, sizeof *m);
+    if (!m) {
+        snprintf(why, whylen, "out of memory reading the heap profiles of %s", dir);
+        return -1;
+    }
+    snprintf(m->dir, sizeof m->dir, "%s", dir);
+    m->pr = pr;
     /* the latest first: its maps place every address */
     char paths[ATTRIB_LATE + 1][PATH_MAX + 64];
-    int np = 0;
     for (int k = pr.n_late - 1; k >= 0; k--)
-        snprintf(paths[np++], sizeof paths[0], "%s", pr.late[k]);
-    snprintf(paths[np++], sizeof paths[0], "%s", pr.early);
-    HeapProf p[ATTRIB_LATE + 1];
-    HeapSyms s;
-    if (load_all(paths, np, p, &s, why, whylen) != 0)
+        snprintf(paths[m->np++], sizeof paths[0], "%s", pr.late[k]);
+    snprintf(paths[m->np++], sizeof paths[0], "%s", pr.early);
+    if (load_all(paths, m->np, m->p, &m->syms, why, whylen) != 0) {
+        free(m);
         return -1;
+    }
+    *out = m;
+    return 1;
+}
+
+void heapmodel_free(HeapModel *m)
+{
+    if (!m)
+        return;
+    free_all(m->p, m->np, &m->syms);
+    free(m);
+}
+
+int attrib_heap(const HeapModel *m, StackGrowth *out, int max, char *why, size_t whylen)
+{
+    const Pair pr = m->pr;
+    const char *dir = m->dir;
+    const HeapSyms s = m->syms;
+    const HeapProf *p = m->p;
+    int np = m->np;
     const HeapProf *early = &p[np - 1];
     StackGrowth *all = calloc(256 * ATTRIB_LATE, sizeof *all), *earlier[ATTRIB_LATE - 1];
     if (!all) {
@@ -300,7 +326,6 @@ int attrib_heap(const char *dir, long iters, StackGrowth *out, int max, char *wh
     }
     int rc = write_growth(dir, &last, &pr, all, n, total, why, whylen);
     heap_folded_free(&last);
-    free_all(p, np, &s);
     if (rc != 0) {
         free(all);
         return -1;

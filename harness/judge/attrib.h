@@ -18,6 +18,7 @@
 #define HARNESS_ATTRIB_H
 
 #include "evidence.h"
+#include "heapprof.h"
 
 #include <limits.h>
 #include <stddef.h>
@@ -46,10 +47,37 @@ int attrib_pick(const char *dir, long iters, const char *csv, const char *const 
  * or "jeprof.s<step>.heap"; the one at exit: jemalloc's "jeprof.<pid>.<n>.f.heap"). */
 int attrib_pick_heap(const char *dir, long iters, AttribPair *p);
 
-/* Fills out[0..max) with the functions whose memory grew, largest first. iters: the run's
- * count. Returns how many (0: no growth, or no profiles: then why says so), -1 with a
- * message in why when a profile cannot be read or addr2line fails. */
-int attrib_heap(const char *dir, long iters, StackGrowth *out, int max, char *why, size_t whylen);
+/* A run's heap profiles, read once and named once (the run stage's facts of a jemalloc
+ * run): the pair attrib_pick_heap chose, the profiles (the latest first, the early one
+ * last), every address of them named (one addr2line per module). The judge names what
+ * grew from it (attrib_heap); the renderers write the pprof and speedscope files from it. */
+typedef struct HeapModel {
+    char dir[PATH_MAX + 16]; /* where they are: RUN, or RUN/attrib (attrib_source_dir) */
+    AttribPair pr;
+    HeapProf p[ATTRIB_LATE + 1];
+    int np;
+    HeapSyms syms;
+} HeapModel;
+
+/* Reads the heap profiles of dir (a run of count iters) into *out. 1, 0 when there are
+ * not two to compare (why says so; *out NULL), -1 with a message in why. */
+int heapmodel_load(const char *dir, long iters, HeapModel **out, char *why, size_t whylen);
+void heapmodel_free(HeapModel *m);
+
+/* The profile after warm-up and the last one of m. */
+static inline const HeapProf *heapmodel_early(const HeapModel *m)
+{
+    return &m->p[m->np - 1];
+}
+static inline const HeapProf *heapmodel_late(const HeapModel *m)
+{
+    return &m->p[0];
+}
+
+/* Fills out[0..max) with the functions whose memory grew from m, largest first. Returns
+ * how many (0: no growth: then why says so), -1 with a message in why when writing the
+ * growth files failed. Writes RUN/growth.collapsed and RUN/growth.txt (m->dir). */
+int attrib_heap(const HeapModel *m, StackGrowth *out, int max, char *why, size_t whylen);
 
 /* Where a run's heap profiles are: RUN/attrib when the soak ran it again sampled more
  * finely to name what grew (it has RUN/attrib/sample-period.txt), else RUN. The growth

@@ -188,29 +188,54 @@ static int python_lines(Run *r, const char *dir, int n_native)
     return n;
 }
 
+/* A jemalloc run's heap profiles, read and named once, into r->heap (NULL when it has
+ * not two to compare; a message when they cannot be read). */
+static void load_heap(Run *r, const char *dir, char *why, size_t whylen)
+{
+    heapmodel_free(r->heap);
+    r->heap = NULL;
+    if (mode_spec(r->mode)->heap_profiles && heapmodel_load(dir, r->iters, &r->heap, why, whylen) < 0)
+        fprintf(stderr, "soak: %s: its heap profiles: %s\n", r->name, why);
+}
+
+void run_release(Run *r)
+{
+    heapmodel_free(r->heap);
+    r->heap = NULL;
+}
+
+void runs_release(Run *runs, int n)
+{
+    for (int i = 0; i < n; i++)
+        run_release(&runs[i]);
+}
+
 void run_attribute(Run *r)
 {
+    char dir[PATH_MAX + 16], why[PATH_MAX + 256] = "";
+    attrib_source_dir(r->dir, dir, sizeof dir);
+    load_heap(r, dir, why, sizeof why);
     /* heap profiles name what holds heap memory: not descriptors, threads, processes */
     int profiles =
         mode_spec(r->mode)->heap_profiles && r->verdict == V_GROWING && kind_family(r->kind) != FAM_RESOURCE;
     if (!profiles && !pages_grow(r))
         return;
-    char dir[PATH_MAX + 16];
-    attrib_source_dir(r->dir, dir, sizeof dir);
-    int n = profiles
-                ? attrib_heap(dir, r->iters, r->stacks, ATTRIB_MAX, r->stacks_why, sizeof r->stacks_why)
-                : 0;
+    int n = 0;
+    if (profiles && r->heap)
+        n = attrib_heap(r->heap, r->stacks, ATTRIB_MAX, r->stacks_why, sizeof r->stacks_why);
+    else if (profiles)
+        snprintf(r->stacks_why, sizeof r->stacks_why, "%.199s", why);
     r->stacks_mapped = 0;
     r->note[r->note_judged] = 0; /* what an earlier attribution noted (before a finer re-run) goes */
     if (n <= 0 && pages_grow(r)) { /* the heap did not grow: what mapped the pages? */
-        char why[200];
-        int m = mapattrib(r->dir, r->iters, 0.1, r->stacks, ATTRIB_MAX, why, sizeof why);
+        char mwhy[200];
+        int m = mapattrib(r->dir, r->iters, 0.1, r->stacks, ATTRIB_MAX, mwhy, sizeof mwhy);
         if (m > 0) {
             n = m;
             r->stacks_mapped = 1;
             r->stacks_why[0] = 0;
         } else if (!profiles) {
-            snprintf(r->stacks_why, sizeof r->stacks_why, "%s", why);
+            snprintf(r->stacks_why, sizeof r->stacks_why, "%s", mwhy);
         }
     }
     r->python_traced = profiles && pyattrib_traced(dir);

@@ -23,6 +23,11 @@ void run_evaluate(Run *r, const Tolerance *t);
  * sampling of runs still going). Updates the detail. */
 void run_attribute(Run *r);
 
+/* What a run's record holds beyond itself (its heap model), given back; runs_release for
+ * runs[0..n). Run records are not copied while they hold it (a copy must not release). */
+void run_release(Run *r);
+void runs_release(Run *runs, int n);
+
 /* Loads and judges (and attributes) every run folder below DIR/runs, in canonical order.
  * Returns how many (at most max), or -1 with a message when DIR has no runs folder. */
 int runs_load(const char *dir, Run *runs, int max, const Tolerance *t, char *err, size_t errlen);

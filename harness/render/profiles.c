@@ -239,36 +239,19 @@ static int write_speedscope(const Ctx *c, char *err, size_t errlen)
 
 int profiles_write_run(const Run *r, const char *commit, char *err, size_t errlen)
 {
-    char dir[PATH_MAX + 16];
-    AttribPair pr;
-    attrib_source_dir(r->dir, dir, sizeof dir);
-    if (attrib_pick_heap(dir, r->iters, &pr) != 0)
+    const HeapModel *m = r->heap; /* read and named once, by the judge */
+    if (!m)
         return 0;
-    HeapProf early, late;
-    if (heapprof_load(pr.early, &early, err, errlen) != 0)
-        return -1;
-    if (heapprof_load(pr.late[pr.n_late - 1], &late, err, errlen) != 0) {
-        heapprof_free(&early);
-        return -1;
-    }
-    const HeapProf *both[2] = {&early, &late};
-    HeapSyms s;
+    const HeapProf *both[2] = {heapmodel_early(m), heapmodel_late(m)};
     Entry *e = NULL;
-    const HeapProf *latest_first[2] = {&late, &early}; /* its maps place what was loaded late */
-    int rc = heapsyms_resolve(&s, latest_first, 2, err, errlen);
-    if (rc == 0) {
-        Ctx c = {r, commit, dir, &pr, &s, NULL, 0};
-        c.n = entries(both, &s, &e);
-        c.e = e;
-        rc = write_heap(&c, 0, err, errlen) || write_heap(&c, 1, err, errlen) ||
-                     write_growth(&c, err, errlen) || write_speedscope(&c, err, errlen)
+    Ctx c = {r, commit, m->dir, &m->pr, &m->syms, NULL, 0};
+    c.n = entries(both, &m->syms, &e);
+    c.e = e;
+    int rc = write_heap(&c, 0, err, errlen) || write_heap(&c, 1, err, errlen) || write_growth(&c, err, errlen) ||
+                     write_speedscope(&c, err, errlen)
                  ? -1
                  : 1;
-    }
     free(e);
-    heapsyms_free(&s);
-    heapprof_free(&early);
-    heapprof_free(&late);
     return rc;
 }
 
