@@ -280,12 +280,14 @@ deps:
 VARIANTS := release asan valgrind jemalloc
 
 # the training program of every fault in every variant
+# (each build in a make of its own, as many at once as there are cores: each compiles one
+# file and links; the variants they share are built first and only read)
 faults-build:
-	@$(MAKE) --no-print-directory release FAULT=none
-	@for f in $$(build/release/soak list faults | grep -vx none); do for v in $(VARIANTS); do \
-	  $(MAKE) --no-print-directory train VARIANT=$$v FAULT=$$f || exit 1; done; done
-	@$(MAKE) --no-print-directory tokenize VARIANT=release FAULT=bpe_leak
-	@for f in slot_leak keep_requests; do $(MAKE) --no-print-directory serve VARIANT=release FAULT=$$f || exit 1; done
+	@$(MAKE) --no-print-directory $(VARIANTS) FAULT=none
+	@{ for f in $$(build/release/soak list faults | grep -vx none); do for v in $(VARIANTS); do \
+	  echo "train VARIANT=$$v FAULT=$$f"; done; done; echo "tokenize VARIANT=release FAULT=bpe_leak"; \
+	  for f in slot_leak keep_requests; do echo "serve VARIANT=release FAULT=$$f"; done; } | \
+	  xargs -P $$(nproc) -L 1 env -u MAKEFLAGS -u MFLAGS $(MAKE) --no-print-directory -j1
 
 # `make check`: the fast tier, for the loop you work in: the release build and its unit
 # tests, no soak and no other variant (under a minute on 2 cores once built)

@@ -41,6 +41,8 @@ static void refine_attribution(const Options *o, Run *r, long lg)
     if (!again)
         return;
     *again = *r;
+    again->heap = NULL; /* what r owns stays r's */
+    again->command = again->excerpt = again->py_folded = again->py_interpreter = NULL;
     snprintf(again->dir, sizeof again->dir, "%s/attrib", r->dir);
     if (mkdir_p(again->dir) != 0) {
         free(again);
@@ -56,6 +58,7 @@ static void refine_attribution(const Options *o, Run *r, long lg)
     int rc = runner_one(&rn, again);
     char path[PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/sample-period.txt", again->dir);
+    run_release(again);
     free(again);
     if (rc != 0)
         return;

@@ -63,3 +63,8 @@ const char *run_step_word(const Run *r)
 {
     return r->attached ? "second" : r->service ? "request" : "iteration";
 }
+
+void run_source_dir(const Run *r, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s%s", r->dir, r->finer ? "/attrib" : "");
+}

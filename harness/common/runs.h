@@ -75,6 +75,15 @@ typedef struct Run {
     size_t note_judged; /* its length as run_evaluate left it (run_attribute adds after it) */
     struct HeapModel *heap; /* a jemalloc run's heap profiles, read and named once (judge/attrib.h),
                                NULL when it has none; run_release gives it back */
+    char *command; /* RUN/command.txt's line, read by the judge (NULL: none); owned like heap */
+    char *excerpt; /* the first lines of its tool's log at the report (NULL: no finding); owned */
+    int finer; /* what grew was named from its finer re-run (RUN/attrib: run_source_dir) */
+    /* a Python program traced (pyattrib.h): its growing tracebacks folded ("f a.py:3;g
+     * a.py:9 BYTES" lines: pygrowth.collapsed), the steps between the two snapshots, and
+     * the interpreter (NULL, 0: none); owned like heap */
+    char *py_folded;
+    double py_span;
+    char *py_interpreter;
     StackGrowth stacks[ATTRIB_MAX]; /* jemalloc runs that grow: the functions that grew */
     int n_stacks;
     char stacks_why[200]; /* when there are none: why not */
@@ -109,6 +118,10 @@ int run_cmp_canonical(const void *a, const void *b);
  * Returns how many (at most max). */
 int runs_columns(const Run *runs, int n, long *keys, int max);
 long runs_column_key(const Run *r);
+
+/* Where a run's profiles and growth files are: RUN, or RUN/attrib when what grew was named
+ * from its finer re-run (r->finer), into out. */
+void run_source_dir(const Run *r, char *out, size_t cap);
 
 /* The run folder's file NAME, whole (at most 4 MiB), or NULL when absent; the caller frees. */
 char *run_read_file(const Run *r, const char *name);

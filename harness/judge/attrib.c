@@ -271,10 +271,11 @@ void heapmodel_free(HeapModel *m)
     if (!m)
         return;
     free_all(m->p, m->np, &m->syms);
+    free(m->folded);
     free(m);
 }
 
-int attrib_heap(const HeapModel *m, StackGrowth *out, int max, char *why, size_t whylen)
+int attrib_heap(HeapModel *m, StackGrowth *out, int max, char *why, size_t whylen)
 {
     const Pair pr = m->pr;
     const char *dir = m->dir;
@@ -325,6 +326,14 @@ int attrib_heap(const HeapModel *m, StackGrowth *out, int max, char *why, size_t
         all[i].traced = all[i].traced_bytes * 2 > all[i].bytes;
     }
     int rc = write_growth(dir, &last, &pr, all, n, total, why, whylen);
+    size_t len = 0;
+    free(m->folded);
+    m->folded = NULL;
+    FILE *mem = open_memstream(&m->folded, &len);
+    if (mem) {
+        heap_folded_write(&last, mem);
+        fclose(mem);
+    }
     heap_folded_free(&last);
     if (rc != 0) {
         free(all);

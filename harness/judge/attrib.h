@@ -57,6 +57,7 @@ typedef struct HeapModel {
     HeapProf p[ATTRIB_LATE + 1];
     int np;
     HeapSyms syms;
+    char *folded; /* what grew, folded (growth.collapsed's text), once attrib_heap named it */
 } HeapModel;
 
 /* Reads the heap profiles of dir (a run of count iters) into *out. 1, 0 when there are
@@ -77,7 +78,7 @@ static inline const HeapProf *heapmodel_late(const HeapModel *m)
 /* Fills out[0..max) with the functions whose memory grew from m, largest first. Returns
  * how many (0: no growth: then why says so), -1 with a message in why when writing the
  * growth files failed. Writes RUN/growth.collapsed and RUN/growth.txt (m->dir). */
-int attrib_heap(const HeapModel *m, StackGrowth *out, int max, char *why, size_t whylen);
+int attrib_heap(HeapModel *m, StackGrowth *out, int max, char *why, size_t whylen);
 
 /* Where a run's heap profiles are: RUN/attrib when the soak ran it again sampled more
  * finely to name what grew (it has RUN/attrib/sample-period.txt), else RUN. The growth

@@ -75,6 +75,20 @@ static void read_fds(Run *r, const char *memcheck_log)
 }
 
 /* The first report of the tool that watched the run, if any. */
+/* The first 14 lines of a tool log from the line of its report's headline, into a new
+ * string (NULL when there is no report). */
+static char *excerpt_of(const char *text, const Finding *f)
+{
+    const char *start = strstr(text, f->message);
+    start = start ? start : text;
+    while (start > text && start[-1] != '\n')
+        start--;
+    const char *p = start;
+    for (int lines = 0; *p && lines < 14; p++)
+        lines += *p == '\n';
+    return strndup(start, (size_t)(p - start));
+}
+
 static void read_finding(Run *r)
 {
     char path[PATH_MAX + 32];
@@ -84,6 +98,8 @@ static void read_finding(Run *r)
     int (*reader)(const char *, Finding *) =
         m->log_format == LOG_MEMCHECK ? finding_from_memcheck : finding_from_sanitizer;
     r->has_finding = text && reader(text, &r->finding);
+    free(r->excerpt);
+    r->excerpt = r->has_finding ? excerpt_of(text, &r->finding) : NULL;
     read_fds(r, m->log_format == LOG_MEMCHECK ? text : NULL);
     r->leak_bytes = text ? finding_leak_bytes(text) : NAN;
     r->leak_objects = text ? finding_leak_objects(text) : NAN;
@@ -202,6 +218,20 @@ void run_release(Run *r)
 {
     heapmodel_free(r->heap);
     r->heap = NULL;
+    free(r->command);
+    free(r->excerpt);
+    free(r->py_folded);
+    free(r->py_interpreter);
+    r->command = r->excerpt = r->py_folded = r->py_interpreter = NULL;
+}
+
+/* RUN/command.txt's line (the run's command as it can be pasted into a shell). */
+static void read_command(Run *r)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/command.txt", r->dir);
+    free(r->command);
+    r->command = read_file(path, 16384, NULL);
 }
 
 void runs_release(Run *runs, int n)
@@ -210,10 +240,36 @@ void runs_release(Run *runs, int n)
         run_release(&runs[i]);
 }
 
+/* A traced Python program's growth for the outputs: pygrowth.collapsed, the span in
+ * pygrowth.tsv's header, the interpreter (python.txt). */
+static void read_python(Run *r, const char *dir)
+{
+    char path[PATH_MAX + 64];
+    free(r->py_folded);
+    free(r->py_interpreter);
+    r->py_folded = r->py_interpreter = NULL;
+    r->py_span = 0;
+    if (!r->python_traced)
+        return;
+    snprintf(path, sizeof path, "%s/pygrowth.collapsed", dir);
+    r->py_folded = read_file(path, 64u << 20, NULL);
+    snprintf(path, sizeof path, "%s/pygrowth.tsv", dir);
+    char *tsv = read_file(path, 4096, NULL);
+    const char *sp = tsv ? strstr(tsv, " span=") : NULL; /* its header: "# ... span=17500" */
+    r->py_span = sp ? fmax(1.0, strtod(sp + 6, NULL)) : 1.0;
+    free(tsv);
+    snprintf(path, sizeof path, "%s/python.txt", r->dir);
+    r->py_interpreter = read_file(path, 1024, NULL);
+    if (r->py_interpreter)
+        r->py_interpreter[strcspn(r->py_interpreter, "\n")] = 0;
+}
+
 void run_attribute(Run *r)
 {
     char dir[PATH_MAX + 16], why[PATH_MAX + 256] = "";
     attrib_source_dir(r->dir, dir, sizeof dir);
+    size_t dl = strlen(dir);
+    r->finer = dl > 7 && !strcmp(dir + dl - 7, "/attrib");
     load_heap(r, dir, why, sizeof why);
     /* heap profiles name what holds heap memory: not descriptors, threads, processes */
     int profiles =
@@ -242,6 +298,7 @@ void run_attribute(Run *r)
     if (r->python_traced) {
         n = python_lines(r, dir, n > 0 ? n : 0);
     }
+    read_python(r, dir);
     r->n_stacks = n > 0 ? n : 0;
     if (r->n_stacks)
         r->stacks_why[0] = 0; /* named: an earlier attempt's reason is no longer one */
@@ -347,6 +404,7 @@ void run_evaluate(Run *r, const Tolerance *t)
     if (r->an.peak_rss > (double)r->peak_rss_bytes && r->an.peak_rss < 1e18)
         r->peak_rss_bytes = (uint64_t)r->an.peak_rss;
     read_finding(r);
+    read_command(r);
     r->ms_per_iter = read_ms_per_iter(r);
     /* a service stopped by the soak: SIGTERM, SIGKILL after the grace, are no crash */
     int stopped = r->service && (!strcmp(r->service_end, "stopped") || !strcmp(r->service_end, "killed"));

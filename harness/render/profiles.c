@@ -287,14 +287,9 @@ static uint64_t py_location(Pprof *pp, const char *frame, char (*frames)[256], i
 static int write_python(const Run *r, const char *commit, char *err, size_t errlen)
 {
     char path[PATH_MAX + 64], line[8192], dir[PATH_MAX + 16];
-    attrib_source_dir(r->dir, dir, sizeof dir);
-    snprintf(path, sizeof path, "%s/pygrowth.tsv", dir);
-    char *tsv = read_file(path, 4096, NULL);
-    const char *sp = tsv ? strstr(tsv, " span=") : NULL;
-    double span = sp ? fmax(1.0, strtod(sp + 6, NULL)) : 1.0;
-    free(tsv);
-    snprintf(path, sizeof path, "%s/pygrowth.collapsed", dir);
-    FILE *f = fopen(path, "r");
+    run_source_dir(r, dir, sizeof dir);
+    double span = r->py_span > 0 ? r->py_span : 1.0;
+    FILE *f = r->py_folded ? fmemopen(r->py_folded, strlen(r->py_folded), "r") : NULL;
     if (!f)
         return 0;
     static const char *const types[2][2] = {{"growth_space", "bytes"}, {"growth_per_iteration", "bytes"}};
@@ -309,12 +304,8 @@ static int write_python(const Run *r, const char *commit, char *err, size_t errl
     Pprof *pp = pprof_new(types, 2, period, 1);
     snprintf(line, sizeof line, "flatmem soak, run %s: the growth of Python's lines (tracemalloc)", r->name);
     pprof_comment(pp, line);
-    snprintf(path, sizeof path, "%s/python.txt", r->dir); /* the interpreter: the "binary" */
-    char *py = read_file(path, 1024, NULL);
-    if (py)
-        py[strcspn(py, "\n")] = 0;
+    const char *py = r->py_interpreter; /* the interpreter: the "binary" */
     pprof_mapping(pp, 0, 0, 0, py && *py ? py : "python");
-    free(py);
     pprof_label(pp, "mode", mode_name(r->mode), 0);
     pprof_label(pp, "count", NULL, r->iters);
     pprof_label(pp, "commit", commit[0] ? commit : "unknown", 0);
@@ -364,12 +355,8 @@ int profiles_write(const SoakResult *res)
 
 int profiles_rel(const Run *r, char *out, size_t cap)
 {
-    char dir[PATH_MAX + 16], path[PATH_MAX + 32];
-    attrib_source_dir(r->dir, dir, sizeof dir);
-    snprintf(path, sizeof path, "%s/growth.pb.gz", dir);
-    size_t n = strlen(dir);
-    snprintf(out, cap, "runs/%s%s", r->name, n > 7 && !strcmp(dir + n - 7, "/attrib") ? "/attrib" : "");
-    return access(path, R_OK) == 0;
+    snprintf(out, cap, "runs/%s%s", r->name, r->finer ? "/attrib" : "");
+    return r->heap != NULL; /* profiles_write wrote them from it */
 }
 
 void profiles_links(FILE *f, const Run *r, const char *before, const char *after)
@@ -387,10 +374,7 @@ void profiles_links(FILE *f, const Run *r, const char *before, const char *after
         xml_str(f, rel);
         fprintf(f, "/%s\">%s</a>", files[i][0], files[i][1]);
     }
-    char dir[PATH_MAX + 16], path[PATH_MAX + 32];
-    attrib_source_dir(r->dir, dir, sizeof dir);
-    snprintf(path, sizeof path, "%s/pygrowth.pb.gz", dir);
-    if (access(path, R_OK) == 0) {
+    if (r->python_traced && r->py_folded) {
         fprintf(f, " · <a href=\"");
         xml_str(f, rel);
         fprintf(f, "/pygrowth.pb.gz\">Python lines (pprof)</a>");

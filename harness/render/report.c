@@ -289,7 +289,7 @@ static void section_commands(FILE *f, const SoakResult *res)
                "<th>wall s</th><th>command</th></tr>\n");
     for (int i = 0; i < res->n_runs; i++) {
         const Run *r = &res->runs[i];
-        char *cmd = run_read_file(r, "command.txt");
+        const char *cmd = r->command;
         fprintf(f, "<tr><td><a href=\"runs/");
         xml_str(f, r->name);
         fprintf(f, "/\">");
@@ -297,7 +297,6 @@ static void section_commands(FILE *f, const SoakResult *res)
         fprintf(f, "</a></td><td>%s</td><td>%.1f</td><td><code>", verdict_name(r->verdict), r->wall_s);
         xml_str(f, cmd ? cmd : "");
         fprintf(f, "</code></td></tr>\n");
-        free(cmd);
     }
     fprintf(f, "</table></div>\n");
 }

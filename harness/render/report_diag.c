@@ -13,27 +13,16 @@
 #include "xml.h"
 #include "words.h"
 
-/* The first lines of a tool log around its report, escaped. */
+/* The first lines of a tool log around its report (the judge's excerpt), escaped. */
 static void excerpt(FILE *f, const Run *r)
 {
-    const char *log = mode_spec(r->mode)->log;
-    char *text = run_read_file(r, log);
-    if (!text)
+    if (!r->excerpt)
         return;
-    const char *start = strstr(text, r->finding.message);
-    start = start ? start : text;
-    while (start > text && start[-1] != '\n')
-        start--;
-    char *p = (char *)start;
-    for (int lines = 0; *p && lines < 14; p++)
-        lines += *p == '\n';
-    *p = 0;
     fprintf(f, "<pre>");
-    xml_str(f, start);
+    xml_str(f, r->excerpt);
     fprintf(f, "</pre><p><a href=\"runs/");
     xml_str(f, r->name);
-    fprintf(f, "/%s\">full log</a></p>\n", log);
-    free(text);
+    fprintf(f, "/%s\">full log</a></p>\n", mode_spec(r->mode)->log);
 }
 
 static void finding_of(FILE *f, const Run *r)
@@ -170,16 +159,17 @@ static void stacks(FILE *f, const Problem *p, int index, const char *dir)
         ". Read them with <code>go tool pprof -top growth.pb.gz</code>, <code>go tool pprof -diff_base "
         "heap-early.pb.gz heap-late.pb.gz</code>, Pyroscope or Parca; open the last at "
         "speedscope.app.</p>\n");
-    char in[PATH_MAX + 64], out[PATH_MAX + 32], title[200], err[512], src[PATH_MAX + 16], line[300];
-    attrib_source_dir(r->dir, src, sizeof src);
+    char out[PATH_MAX + 32], title[200], err[512], line[300], src[PATH_MAX + 16], in[PATH_MAX + 64];
+    run_source_dir(r, src, sizeof src);
     /* a line of Python: its tracebacks (flatmem_pytrace.py), the line's frame "f file.py:N" in red */
     const char *base = path_last(p->location);
     snprintf(line, sizeof line, "%s %s", p->function, base);
-    snprintf(in, sizeof in, "%s/%s", src, p->python ? "pygrowth.collapsed" : "growth.collapsed");
+    const char *folded = p->python ? r->py_folded : r->heap ? r->heap->folded : NULL;
     snprintf(out, sizeof out, "%s/charts/flame-%d.svg", dir, index);
     snprintf(title, sizeof title, "Problem %d: memory grown by %s, %s", index,
              p->python ? "Python traceback" : "call stack", r->name);
-    int n = flame_write(in, out, title, p->python ? line : p->function, err, sizeof err);
+    snprintf(in, sizeof in, "%s/%s", src, p->python ? "pygrowth.collapsed" : "growth.collapsed");
+    int n = flame_write(folded, in, out, title, p->python ? line : p->function, err, sizeof err);
     if (n > 0)
         fprintf(
             f,

@@ -143,12 +143,12 @@ static void draw(const Flame *fl, const Stack *s, int lo, int hi, int depth, dou
     }
 }
 
-int flame_write(const char *collapsed, const char *svg_path, const char *title, const char *highlight,
-                char *err, size_t errlen)
+int flame_write(const char *folded, const char *collapsed, const char *svg_path, const char *title,
+                const char *highlight, char *err, size_t errlen)
 {
-    char *text = read_file(collapsed, 64u << 20, NULL);
+    char *text = folded ? strdup(folded) : NULL;
     if (!text) {
-        snprintf(err, errlen, "%s: %s", collapsed, strerror(errno));
+        snprintf(err, errlen, "%s: %s", collapsed, folded ? strerror(errno) : strerror(ENOENT));
         return -1;
     }
     Stack *s = NULL;

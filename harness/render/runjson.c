@@ -82,13 +82,8 @@ static json_t *stacks_json(const Run *r)
 /* command.txt's line: the run's command as it can be pasted into a shell. */
 static json_t *command_json(const Run *r)
 {
-    char path[PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/command.txt", r->dir);
-    char *text = read_file(path, 16384, NULL);
-    if (text)
-        text[strcspn(text, "\n")] = 0;
-    json_t *s = json_string(text ? text : "");
-    free(text);
+    const char *text = r->command ? r->command : "";
+    json_t *s = json_stringn(text, strcspn(text, "\n"));
     return s ? s : json_string("");
 }
 
