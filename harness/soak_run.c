@@ -43,6 +43,8 @@ static void refine_attribution(const Options *o, Run *r, long lg)
     *again = *r;
     again->heap = NULL; /* what r owns stays r's */
     again->command = again->excerpt = again->py_folded = again->py_interpreter = NULL;
+    again->samples_csv = again->timeline_csv = NULL;
+    again->samples = NULL;
     snprintf(again->dir, sizeof again->dir, "%s/attrib", r->dir);
     if (mkdir_p(again->dir) != 0) {
         free(again);
@@ -182,6 +184,7 @@ static int soak(int argc, char **argv, Soak *s)
     res->interrupted = g_stop != 0;
     res->wall_s = now_s() - t0;
     qsort(runs, (size_t)n, sizeof runs[0], run_cmp_canonical);
+    runs_arena_sites(runs, n);
     if (baseline)
         baseline_compare(baseline, res);
     rc = soak_finish(res, out, o->templates);

@@ -84,6 +84,18 @@ typedef struct Run {
     char *py_folded;
     double py_span;
     char *py_interpreter;
+    /* for the charts, as the judge read them (owned like heap): RUN/samples.csv's text and
+     * its parsed samples, the memory each growing function held over the run
+     * (stacks-over-time.csv's text, judge.h: runs_timelines), the arena's top allocation
+     * sites per iteration (the event log of the longest run of each mode: runs_arena_sites) */
+    char *samples_csv;
+    struct Samples *samples;
+    char *timeline_csv;
+    struct {
+        char site[32];
+        double bytes; /* arena bytes per complete iteration */
+    } arena_sites[10];
+    int n_arena_sites;
     StackGrowth stacks[ATTRIB_MAX]; /* jemalloc runs that grow: the functions that grew */
     int n_stacks;
     char stacks_why[200]; /* when there are none: why not */

@@ -14,7 +14,9 @@
 #include "attrib.h"
 #include "pyattrib.h"
 #include "columns.h"
+#include "evlog.h"
 #include "facts.h"
+#include "fileio.h"
 #include "fdwatch.h"
 #include "findings.h"
 #include "mapattrib.h"
@@ -222,7 +224,13 @@ void run_release(Run *r)
     free(r->excerpt);
     free(r->py_folded);
     free(r->py_interpreter);
-    r->command = r->excerpt = r->py_folded = r->py_interpreter = NULL;
+    free(r->samples_csv);
+    free(r->timeline_csv);
+    r->command = r->excerpt = r->py_folded = r->py_interpreter = r->samples_csv = r->timeline_csv = NULL;
+    if (r->samples)
+        samples_free(r->samples);
+    free(r->samples);
+    r->samples = NULL;
 }
 
 /* RUN/command.txt's line (the run's command as it can be pasted into a shell). */
@@ -375,12 +383,33 @@ static uint64_t iterations_reached(const Run *r, int is_cmd)
     return r->an.last_iter;
 }
 
+/* RUN/samples.csv, read once: its text and its samples kept in the run for the charts.
+ * 1, or 0 with why in err. */
+static int read_samples(Run *r, Samples *s, char *err, size_t errlen)
+{
+    char path[PATH_MAX + 32], why[200];
+    snprintf(path, sizeof path, "%s/samples.csv", r->dir);
+    size_t len;
+    memset(s, 0, sizeof *s);
+    free(r->samples_csv);
+    r->samples_csv = fileio_slurp(path, &len, err, errlen);
+    if (!r->samples_csv)
+        return 0;
+    if (samples_parse(s, r->samples_csv, len, why, sizeof why) != 0) {
+        if ((size_t)snprintf(err, errlen, "%s: %s", path, why) >= errlen)
+            err[errlen - 1] = 0; /* cut */
+        free(r->samples_csv);
+        r->samples_csv = NULL;
+        return 0;
+    }
+    return 1;
+}
+
 void run_evaluate(Run *r, const Tolerance *t)
 {
     char path[PATH_MAX + 32], err[256] = "";
     Samples s;
-    snprintf(path, sizeof path, "%s/samples.csv", r->dir);
-    int have_samples = samples_load(&s, path, err, sizeof err) == 0;
+    int have_samples = read_samples(r, &s, err, sizeof err);
     size_t bad_rows = have_samples ? s.bad_rows : 0, rows = have_samples ? s.nrows : 0;
     memset(&r->an, 0, sizeof r->an);
     r->an.worst = -1;
@@ -389,9 +418,18 @@ void run_evaluate(Run *r, const Tolerance *t)
      * snapshots used, which the allocator keeps a while; charted, not judged (the native run
      * judges the program's as it is) */
     int traced = pyattrib_traced(r->dir), judge_rss = mode_spec(r->mode)->judges_memory && !traced;
+    if (r->samples) {
+        samples_free(r->samples);
+        free(r->samples);
+        r->samples = NULL;
+    }
     if (have_samples) {
         analyze_run(&s, (uint64_t)r->iters, t, judge_rss, &r->an);
-        samples_free(&s);
+        r->samples = malloc(sizeof *r->samples);
+        if (r->samples)
+            *r->samples = s; /* kept for the charts */
+        else
+            samples_free(&s);
     }
     int is_cmd = !strcmp(r->config, "cmd");
     r->iter_reached = iterations_reached(r, is_cmd);
@@ -477,13 +515,15 @@ int runs_load(const char *dir, Run *runs, int max, const Tolerance *t, char *err
     closedir(d);
     qsort(runs, (size_t)n, sizeof runs[0], run_cmp_canonical);
     runs_timelines(runs, n);
+    runs_arena_sites(runs, n);
     return n;
 }
 
-void runs_timelines(const Run *runs, int n)
+void runs_timelines(Run *runs, int n)
 {
     for (int i = 0; i < n; i++) {
-        const Run *r = &runs[i], *best = r;
+        Run *r = &runs[i];
+        const Run *best = r;
         for (int j = 0; j < n; j++) /* the largest GROWING jemalloc run with stacks, per build */
             if (!strcmp(runs[j].fault, r->fault) && mode_spec(runs[j].mode)->heap_profiles &&
                 runs[j].n_stacks &&
@@ -500,6 +540,60 @@ void runs_timelines(const Run *runs, int n)
         if (best == r && mode_spec(r->mode)->heap_profiles && k && access(path, R_OK) != 0 &&
             attrib_timeline(dir, native, k, why, sizeof why) < 0)
             fprintf(stderr, "soak: %s: no memory over time for its stacks: %s\n", r->name, why);
+        free(r->timeline_csv); /* the chart's data, this soak's or an earlier one's */
+        r->timeline_csv = r->n_stacks ? read_file(path, 1 << 20, NULL) : NULL;
+    }
+}
+
+/* Arena bytes per complete iteration of each site in the event log events; its top sites
+ * into r (at most 10). */
+static void arena_sites_of(Run *r, const char *events)
+{
+    EvlogReader rd;
+    char err[256];
+    r->n_arena_sites = 0;
+    if (evlog_reader_open(&rd, events, err, sizeof err) != 0)
+        return;
+    double *bytes = calloc(EVLOG_MAX_SITES, sizeof *bytes);
+    EvlogRecord rec;
+    uint64_t ended = 0, first = 0;
+    while (bytes && evlog_next(&rd, &rec, err, sizeof err) == 1) {
+        if (rec.kind == EV_ITER_END) {
+            first = first ? first : rec.iter;
+            ended = rec.iter;
+        } else if (rec.kind == EV_ARENA_ALLOC && rec.iter > ended && rec.iter >= 1)
+            bytes[rec.site] += (double)rec.bytes;
+    }
+    for (int k = 0; bytes && k < 10; k++) {
+        int best = -1;
+        for (int s = 0; s < EVLOG_MAX_SITES; s++)
+            best = bytes[s] > 0 && (best < 0 || bytes[s] > bytes[best]) ? s : best;
+        if (best < 0)
+            break;
+        snprintf(r->arena_sites[k].site, sizeof r->arena_sites[k].site, "%s", evlog_site(&rd, (unsigned)best));
+        r->arena_sites[k].bytes = bytes[best] / (double)(ended >= first && first ? ended - first + 1 : 1);
+        r->n_arena_sites = k + 1;
+        bytes[best] = 0;
+    }
+    free(bytes);
+    evlog_reader_close(&rd);
+}
+
+void runs_arena_sites(Run *runs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        Run *r = &runs[i];
+        int longest = !strcmp(r->fault, runs[0].fault);
+        for (int j = 0; j < n && longest; j++)
+            longest = runs[j].mode != r->mode || strcmp(runs[j].fault, r->fault) || runs[j].iters <= r->iters;
+        for (int j = 0; j < i && longest; j++) /* the first of equal counts */
+            longest = runs[j].mode != r->mode || strcmp(runs[j].fault, r->fault) || runs[j].iters != r->iters;
+        char events[PATH_MAX + 32];
+        snprintf(events, sizeof events, "%s/events.bin", r->dir);
+        if (longest && access(events, R_OK) == 0)
+            arena_sites_of(r, events);
+        else
+            r->n_arena_sites = 0;
     }
 }
 

@@ -34,7 +34,12 @@ int runs_load(const char *dir, Run *runs, int max, const Tolerance *t, char *err
 
 /* For each build, its largest GROWING run with growth stacks gets RUN/stacks-over-time.csv
  * (attrib_timeline; a few seconds), unless it has one. */
-void runs_timelines(const Run *runs, int n);
+void runs_timelines(Run *runs, int n);
+
+/* The arena's top allocation sites per iteration (n_arena_sites, from its event log) of the
+ * longest run of each mode in the build of runs[0] (the canonical order's first: the charts'
+ * build), for the sites chart. */
+void runs_arena_sites(Run *runs, int n);
 
 /* Whether r's heap profiles hold too few samples to name what grew, and must be run again
  * sampled every 2^*lg bytes (RUN/attrib/, then run_attribute). Only the GROWING run of a

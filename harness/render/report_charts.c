@@ -103,6 +103,19 @@ static FILE *data_file(const Ctx *c, const char *name, char *path, size_t cap)
     return fopen(path, "w");
 }
 
+/* A chart's data from the run's model (a file the judge read, whole), as DIR/charts/NAME.csv
+ * for gnuplot; its path into path. 0, or -1 when it cannot be written. */
+static int write_data(const Ctx *c, const char *name, const char *text, char *path, size_t cap)
+{
+    if ((size_t)snprintf(path, cap, "%s/%s.csv", c->chart_dir, name) >= cap)
+        return -1;
+    FILE *f = fopen(path, "w");
+    int ok = f && fputs(text, f) >= 0;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    return ok ? 0 : -1;
+}
+
 /* Closes the data file d (at path) and, when it holds rows, draws the chart from it;
  * more: gnuplot variables besides the data file ("" for none). */
 static int draw(Ctx *c, FILE *d, int rows, const char *path, const char *tmpl, const char *file,
@@ -157,11 +170,12 @@ static int chart_memory(Ctx *c)
 {
     for (int k = 0; k < c->n_modes; k++) {
         const Run *r = longest(c, c->modes[k]);
-        char samples[PATH_MAX + 32], file[64], title[160], caption[400], vars[3 * PATH_MAX];
-        snprintf(samples, sizeof samples, "%s/samples.csv", r ? r->dir : "");
-        if (!r || access(samples, R_OK) != 0 || !safe_for_gnuplot(samples))
+        char samples[PATH_MAX + 64], file[64], title[160], caption[400], vars[3 * PATH_MAX];
+        if (!r || !r->samples_csv)
             continue;
         snprintf(file, sizeof file, "memory-%s", mode_name(r->mode));
+        if (write_data(c, file, r->samples_csv, samples, sizeof samples) != 0)
+            continue;
         snprintf(title, sizeof title, "%s, %ld iterations: memory against iteration (%s)", mode_name(r->mode),
                  r->iters, verdict_name(r->verdict));
         snprintf(
@@ -182,16 +196,11 @@ static int chart_memory(Ctx *c)
     return 0;
 }
 
-static double last_value(const char *samples_path, const char *col)
+static double last_value(const Run *r, const char *col)
 {
-    Samples s;
-    char err[256];
-    if (samples_load(&s, samples_path, err, sizeof err) != 0)
-        return NAN;
-    int k = samples_col(&s, col);
-    double v = k >= 0 && s.nrows ? samples_at(&s, s.nrows - 1, k) : NAN;
-    samples_free(&s);
-    return v;
+    const Samples *s = r->samples; /* the judge's */
+    int k = s ? samples_col(s, col) : -1;
+    return k >= 0 && s->nrows ? samples_at(s, s->nrows - 1, k) : NAN;
 }
 
 /* One row per mode, its longest run, written by row (which returns the rows it wrote). */
@@ -208,11 +217,9 @@ static int rows_per_mode(Ctx *c, FILE *d, int (*row)(FILE *d, const Run *r))
 /* A run's memory by role at its end: parameters, gradients, AdamW state, arena, tape, rest. */
 static int breakdown_row(FILE *d, const Run *r)
 {
-    char samples[PATH_MAX + 32];
-    snprintf(samples, sizeof samples, "%s/samples.csv", r->dir);
-    double v[6] = {last_value(samples, COL_PARAMETER_BYTES), last_value(samples, COL_GRADIENT_BYTES),
-                   last_value(samples, COL_OPTIMIZER_BYTES), last_value(samples, COL_ARENA_RESERVED),
-                   last_value(samples, COL_TAPE_BYTES),      last_value(samples, COL_RSS)};
+    double v[6] = {last_value(r, COL_PARAMETER_BYTES), last_value(r, COL_GRADIENT_BYTES),
+                   last_value(r, COL_OPTIMIZER_BYTES), last_value(r, COL_ARENA_RESERVED),
+                   last_value(r, COL_TAPE_BYTES),      last_value(r, COL_RSS)};
     if (isnan(v[0]) || isnan(v[5]))
         return 0;
     v[4] = isnan(v[4]) ? 0 : v[4];
@@ -250,57 +257,18 @@ static int chart_breakdown(Ctx *c)
     return chart_per_mode(c, &p);
 }
 
-/* Per-site arena bytes per complete iteration, from an event log; top n into names/values. */
-static int top_sites(const char *events, char names[][32], double *values, int n)
-{
-    EvlogReader r;
-    char err[256];
-    if (evlog_reader_open(&r, events, err, sizeof err) != 0)
-        return 0;
-    double *bytes = calloc(EVLOG_MAX_SITES, sizeof *bytes);
-    if (!bytes) {
-        evlog_reader_close(&r);
-        return 0;
-    }
-    EvlogRecord rec;
-    uint64_t ended = 0, first = 0;
-    while (evlog_next(&r, &rec, err, sizeof err) == 1) {
-        if (rec.kind == EV_ITER_END) {
-            first = first ? first : rec.iter;
-            ended = rec.iter;
-        } else if (rec.kind == EV_ARENA_ALLOC && rec.iter > ended && rec.iter >= 1)
-            bytes[rec.site] += (double)rec.bytes;
-    }
-    int k = 0;
-    for (; k < n; k++) {
-        int best = -1;
-        for (int s = 0; s < EVLOG_MAX_SITES; s++)
-            best = bytes[s] > 0 && (best < 0 || bytes[s] > bytes[best]) ? s : best;
-        if (best < 0)
-            break;
-        snprintf(names[k], 32, "%s", evlog_site(&r, (unsigned)best));
-        values[k] = bytes[best] / (double)(ended >= first && first ? ended - first + 1 : 1);
-        bytes[best] = 0;
-    }
-    free(bytes);
-    evlog_reader_close(&r);
-    return k;
-}
-
 /* The arena's top allocation sites, from the first mode with an event log. */
 static int chart_sites(Ctx *c)
 {
     for (int k = 0; k < c->n_modes; k++) {
         const Run *r = longest(c, c->modes[k]);
-        char events[PATH_MAX + 32], names[10][32], path[PATH_MAX + 64], title[160];
-        double values[10];
-        snprintf(events, sizeof events, "%s/events.bin", r ? r->dir : "");
-        int ns = r && access(events, R_OK) == 0 ? top_sites(events, names, values, 10) : 0;
+        char path[PATH_MAX + 64], title[160];
+        int ns = r ? r->n_arena_sites : 0; /* the judge's reading of its event log */
         if (!ns)
             continue;
         FILE *d = data_file(c, "sites.dat", path, sizeof path);
         for (int i = 0; d && i < ns; i++)
-            fprintf(d, "%s,%.1f\n", names[i], values[i]);
+            fprintf(d, "%s,%.1f\n", r->arena_sites[i].site, r->arena_sites[i].bytes);
         snprintf(title, sizeof title, "Top arena allocation sites, %s %ld iterations", mode_name(r->mode),
                  r->iters);
         return draw(
@@ -414,15 +382,12 @@ static int chart_problems(Ctx *c)
 {
     for (int i = 0; i < c->res->diag.n; i++) {
         const Problem *p = &c->res->diag.list[i];
-        char data[PATH_MAX + 64], file[64], title[150], vars[3 * PATH_MAX], src[PATH_MAX + 16] = "";
+        char data[PATH_MAX + 64], file[64], title[150], vars[3 * PATH_MAX];
         if (!kind_is_growth(p->kind))
             continue;
         snprintf(file, sizeof file, "problem-%d", i + 1);
         const Run *r = p->stacks;
-        if (r)
-            attrib_source_dir(r->dir, src, sizeof src);
-        snprintf(data, sizeof data, "%s/stacks-over-time.csv", src);
-        if (r && access(data, R_OK) == 0 && safe_for_gnuplot(data)) {
+        if (r && r->timeline_csv && write_data(c, file, r->timeline_csv, data, sizeof data) == 0) {
             snprintf(title, sizeof title, "Problem %d: memory held by the growing functions (%.80s)", i + 1,
                      r->name);
             snprintf(vars, sizeof vars, "datafile='%s'; n=%d; xlabel='%s'", data,
@@ -434,8 +399,7 @@ static int chart_problems(Ctx *c)
         if (!(r = problem_run(p)))
             continue;
         const char *series = r->an.series[r->an.worst].name;
-        snprintf(data, sizeof data, "%s/samples.csv", r->dir);
-        if (access(data, R_OK) != 0 || !safe_for_gnuplot(data) || !safe_for_gnuplot(series))
+        if (!r->samples_csv || !safe_for_gnuplot(series) || write_data(c, file, r->samples_csv, data, sizeof data))
             continue;
         const char *per = run_step_word(r);
         snprintf(title, sizeof title, "Problem %d: %.40s against %s (%.60s)", i + 1, series, per, r->name);
