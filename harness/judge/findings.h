@@ -4,6 +4,7 @@
 #define HARNESS_FINDINGS_H
 
 #include "evidence.h"
+#include "frames.h"
 
 #include <stddef.h>
 
@@ -24,13 +25,5 @@ double finding_leak_objects(const char *text);
  * inherited are left out): the largest group into *out. Returns its count (0: none). */
 int finding_open_fds(const char *text, FdGrowth *out);
 
-/* 1 when a stack frame ("function file:line", or jeprof's "function[inline]") is not the
- * program's own code but passes an allocation on: an allocation function ("malloc",
- * "strdup", "operator new", the engine's "mem_alloc"), a runtime library's internals
- * (names beginning "__": glibc's __GI_ and __libc_ aliases, the sanitizers' interceptors;
- * "_IO_", "_dl_"; jemalloc's "je_"; libstdc++'s "std::" and "__gnu_cxx::", return types
- * and template arguments looked past), or a frame in glibc's own sources ("./string/...").
- * A report names the first frame above these. */
-int frame_is_allocator(const char *frame);
 
 #endif

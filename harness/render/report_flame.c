@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "diagnosis.h"
-#include "findings.h"
+#include "frames.h"
 #include "outfile.h"
 #include "util.h"
 #include "xml.h"
