@@ -118,31 +118,32 @@ static int pick_by_step(const char *dir, long iters, const char *csv, const char
 }
 
 int attrib_pick(const char *dir, long iters, const char *csv, const char *const name_of[2], const char *final,
-                Pair *p)
+                const Samples *given, Pair *p)
 {
     if (pick_by_step(dir, iters, csv, name_of, p) == 0)
         return 0;
     char path[PATH_MAX + 32], err[256];
-    Samples s;
+    Samples loaded;
     snprintf(path, sizeof path, "%s/samples.csv", dir);
-    if (samples_load(&s, path, err, sizeof err) != 0)
+    if (!given && samples_load(&loaded, path, err, sizeof err) != 0)
         return -1;
-    int tc = samples_col(&s, COL_TIME);
+    const Samples *s = given ? given : &loaded;
+    int tc = samples_col(s, COL_TIME);
     double warm_ms = INFINITY, ms[64];
-    for (size_t i = 0; i < s.nrows && tc >= 0 && isinf(warm_ms); i++)
-        if (samples_at(&s, i, 0) >= fmax(1.0, (double)iters / 10.0))
-            warm_ms = samples_at(&s, i, tc) * 1e3;
+    for (size_t i = 0; i < s->nrows && tc >= 0 && isinf(warm_ms); i++)
+        if (samples_at(s, i, 0) >= fmax(1.0, (double)iters / 10.0))
+            warm_ms = samples_at(s, i, tc) * 1e3;
     int n = dumps_after(dir, csv, name_of, warm_ms, ms, 64);
     char name[128];
     p->n_late = 0;
     if (n >= 1) {
         snprintf(name, sizeof name, "%s%.0f%s", name_of[0], ms[0], name_of[1]);
         snprintf(p->early, sizeof p->early, "%s/%s", dir, name);
-        p->iter_early = iter_at(&s, tc, ms[0]);
+        p->iter_early = iter_at(s, tc, ms[0]);
         for (int k = n - 1 < ATTRIB_LATE ? 1 : n - ATTRIB_LATE; k < n; k++) {
             snprintf(name, sizeof name, "%s%.0f%s", name_of[0], ms[k], name_of[1]);
             snprintf(p->late[p->n_late], sizeof p->late[0], "%s/%s", dir, name);
-            p->iter_late[p->n_late++] = iter_at(&s, tc, ms[k]);
+            p->iter_late[p->n_late++] = iter_at(s, tc, ms[k]);
         }
         if (!p->n_late && final && !*final && final_profile(dir, p->late[0], sizeof p->late[0]) == 0)
             p->iter_late[p->n_late++] = (double)iters;
@@ -152,7 +153,8 @@ int attrib_pick(const char *dir, long iters, const char *csv, const char *const 
                 p->iter_late[p->n_late++] = (double)iters;
         }
     }
-    samples_free(&s);
+    if (!given)
+        samples_free(&loaded);
     return n >= 1 && p->n_late ? 0 : -1;
 }
 
@@ -231,16 +233,16 @@ static int write_growth(const char *dir, const FoldedSet *set, const Pair *pr, c
     return outfile_finish(&of, why, whylen);
 }
 
-int attrib_pick_heap(const char *dir, long iters, AttribPair *p)
+int attrib_pick_heap(const char *dir, long iters, const Samples *s, AttribPair *p)
 {
-    return attrib_pick(dir, iters, "dumps.csv", k_jeprof_names, "", p);
+    return attrib_pick(dir, iters, "dumps.csv", k_jeprof_names, "", s, p);
 }
 
-int heapmodel_load(const char *dir, long iters, HeapModel **out, char *why, size_t whylen)
+int heapmodel_load(const char *dir, long iters, const Samples *s, HeapModel **out, char *why, size_t whylen)
 {
     *out = NULL;
     Pair pr;
-    if (attrib_pick_heap(dir, iters, &pr) != 0) {
+    if (attrib_pick_heap(dir, iters, s, &pr) != 0) {
         snprintf(why, whylen,
                  "no two heap profiles to compare (the run ended before a dump after warm-up: "
                  "dumps are taken at 50 ms, 100 ms, 200 ms, ...; or jemalloc's profiler was off)");
@@ -351,17 +353,19 @@ int attrib_heap(HeapModel *m, StackGrowth *out, int max, char *why, size_t whyle
     return n;
 }
 
-int attrib_timeline(const char *dir, const StackGrowth *top, int n, char *why, size_t whylen)
+int attrib_timeline(const char *dir, const Samples *given, const StackGrowth *top, int n, char *why,
+                    size_t whylen)
 {
     char path[PATH_MAX + 32], err[256];
     n = n < ATTRIB_TIMELINE ? n : ATTRIB_TIMELINE;
-    Samples smp;
+    Samples loaded;
     snprintf(path, sizeof path, "%s/samples.csv", dir);
-    if (n <= 0 || samples_load(&smp, path, err, sizeof err) != 0) {
+    if (n <= 0 || (!given && samples_load(&loaded, path, err, sizeof err) != 0)) {
         snprintf(why, whylen, "no stacks or samples in %s", dir);
         return -1;
     }
-    int tc = samples_col(&smp, COL_TIME);
+    const Samples *smp = given ? given : &loaded;
+    int tc = samples_col(smp, COL_TIME);
     double ms[64];
     int nd = dumps_after(dir, "dumps.csv", k_jeprof_names, -1.0, ms, 64);
     /* the periodic dumps, spread over the run, then the profile at exit (at the last
@@ -374,8 +378,8 @@ int attrib_timeline(const char *dir, const StackGrowth *top, int n, char *why, s
         snprintf(paths[pick], sizeof paths[pick], "%s/jeprof.t%.0f.heap", dir, ms[d]);
         at[pick] = ms[d];
     }
-    if (smp.nrows && tc >= 0 && final_profile(dir, paths[picks], sizeof paths[picks]) == 0)
-        at[picks++] = samples_at(&smp, smp.nrows - 1, tc) * 1e3;
+    if (smp->nrows && tc >= 0 && final_profile(dir, paths[picks], sizeof paths[picks]) == 0)
+        at[picks++] = samples_at(smp, smp->nrows - 1, tc) * 1e3;
     char rev[ATTRIB_TIMELINE_DUMPS + 1][PATH_MAX + 64];
     for (int k = 0; k < picks; k++)
         snprintf(rev[k], sizeof rev[k], "%s", paths[picks - 1 - k]);
@@ -384,13 +388,15 @@ int attrib_timeline(const char *dir, const StackGrowth *top, int n, char *why, s
     if (!picks || load_all(rev, picks, p, &s, why, whylen) != 0) {
         if (!picks)
             snprintf(why, whylen, "no heap profiles in %s", dir);
-        samples_free(&smp);
+        if (!given)
+            samples_free(&loaded);
         return -1;
     }
     OutFile of;
     FILE *o = outfile_open_in(&of, dir, "stacks-over-time.csv", why, whylen);
     if (!o) {
-        samples_free(&smp);
+        if (!given)
+            samples_free(&loaded);
         free_all(p, picks, &s);
         return -1;
     }
@@ -405,12 +411,13 @@ int attrib_timeline(const char *dir, const StackGrowth *top, int n, char *why, s
         heap_fold(&s, &p[picks - 1 - k], NULL, &set);
         int got = heap_charge(&set, all, 256, &total);
         heap_folded_free(&set);
-        fprintf(o, "%.0f,%.0f", iter_at(&smp, tc, at[k]), at[k]);
+        fprintf(o, "%.0f,%.0f", iter_at(smp, tc, at[k]), at[k]);
         for (int f = 0; f < n; f++)
             fprintf(o, ",%.0f", grown(all, got, top[f].function));
         fputc('\n', o);
     }
-    samples_free(&smp);
+    if (!given)
+            samples_free(&loaded);
     free_all(p, picks, &s);
     if (!all) {
         outfile_abort(&of);

@@ -19,6 +19,7 @@
 
 #include "evidence.h"
 #include "heapprof.h"
+#include "samples.h"
 
 #include <limits.h>
 #include <stddef.h>
@@ -39,13 +40,14 @@ typedef struct AttribPair {
  * are two after warm-up (NAME "jeprof.s<step>.heap": the program marks its steps), else by
  * time (NAME is name_of[0], the milliseconds since the probe started, name_of[1]:
  * "jeprof.t", ".heap"; the iterations from RUN/samples.csv; the one at exit: final ("":
- * jemalloc's jeprof.<pid>.<n>.f.heap)). 0, or -1 when there are not two. */
+ * jemalloc's jeprof.<pid>.<n>.f.heap)). s: the run's samples as the judge read them, or
+ * NULL to read dir/samples.csv (a finer re-run's). 0, or -1 when there are not two. */
 int attrib_pick(const char *dir, long iters, const char *csv, const char *const name_of[2], const char *final,
-                AttribPair *p);
+                const Samples *s, AttribPair *p);
 
 /* attrib_pick of the periodic dumps of jemalloc's runs (RUN/dumps.csv, "jeprof.t<ms>.heap"
  * or "jeprof.s<step>.heap"; the one at exit: jemalloc's "jeprof.<pid>.<n>.f.heap"). */
-int attrib_pick_heap(const char *dir, long iters, AttribPair *p);
+int attrib_pick_heap(const char *dir, long iters, const Samples *s, AttribPair *p);
 
 /* A run's heap profiles, read once and named once (the run stage's facts of a jemalloc
  * run): the pair attrib_pick_heap chose, the profiles (the latest first, the early one
@@ -62,7 +64,7 @@ typedef struct HeapModel {
 
 /* Reads the heap profiles of dir (a run of count iters) into *out. 1, 0 when there are
  * not two to compare (why says so; *out NULL), -1 with a message in why. */
-int heapmodel_load(const char *dir, long iters, HeapModel **out, char *why, size_t whylen);
+int heapmodel_load(const char *dir, long iters, const Samples *s, HeapModel **out, char *why, size_t whylen);
 void heapmodel_free(HeapModel *m);
 
 /* The profile after warm-up and the last one of m. */
@@ -96,6 +98,7 @@ double attrib_sample_period(const char *dir);
  * in the one jemalloc wrote at exit (placed at the last sample),
  * into RUN/stacks-over-time.csv: "iteration,ms,<function>..." then a row per profile,
  * bytes. Returns the rows written, or -1 with a message in why. */
-int attrib_timeline(const char *dir, const StackGrowth *top, int n, char *why, size_t whylen);
+int attrib_timeline(const char *dir, const Samples *s, const StackGrowth *top, int n, char *why,
+                    size_t whylen);
 
 #endif

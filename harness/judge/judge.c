@@ -181,7 +181,7 @@ static int python_lines(Run *r, const char *dir, int n_native)
     StackGrowth all[2 * ATTRIB_MAX];
     double traced;
     char why[200];
-    int n = pyattrib(dir, r->iters, all, ATTRIB_MAX, &traced, why, sizeof why);
+    int n = pyattrib(dir, r->iters, r->finer ? NULL : r->samples, all, ATTRIB_MAX, &traced, why, sizeof why);
     if (n <= 0) {
         note_add(r, "Python lines not named: %s", why);
         return n_native;
@@ -212,7 +212,7 @@ static void load_heap(Run *r, const char *dir, char *why, size_t whylen)
 {
     heapmodel_free(r->heap);
     r->heap = NULL;
-    if (mode_spec(r->mode)->heap_profiles && heapmodel_load(dir, r->iters, &r->heap, why, whylen) < 0)
+    if (mode_spec(r->mode)->heap_profiles && heapmodel_load(dir, r->iters, r->finer ? NULL : r->samples, &r->heap, why, whylen) < 0)
         fprintf(stderr, "soak: %s: its heap profiles: %s\n", r->name, why);
 }
 
@@ -538,7 +538,7 @@ void runs_timelines(Run *runs, int n)
             if (!r->stacks[s].python && !r->stacks[s].traced)
                 native[k++] = r->stacks[s];
         if (best == r && mode_spec(r->mode)->heap_profiles && k && access(path, R_OK) != 0 &&
-            attrib_timeline(dir, native, k, why, sizeof why) < 0)
+            attrib_timeline(dir, r->finer ? NULL : r->samples, native, k, why, sizeof why) < 0)
             fprintf(stderr, "soak: %s: no memory over time for its stacks: %s\n", r->name, why);
         free(r->timeline_csv); /* the chart's data, this soak's or an earlier one's */
         r->timeline_csv = r->n_stacks ? read_file(path, 1 << 20, NULL) : NULL;

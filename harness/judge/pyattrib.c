@@ -74,13 +74,13 @@ static int read_row(char *line, StackGrowth *g, double total)
     return g->bytes > 0;
 }
 
-int pyattrib(const char *dir, long iters, StackGrowth *out, int max, double *traced_per_iter, char *why,
+int pyattrib(const char *dir, long iters, const Samples *s, StackGrowth *out, int max, double *traced_per_iter, char *why,
              size_t whylen)
 {
     AttribPair pr;
     *traced_per_iter = NAN;
     if (attrib_pick(dir, iters, "pydumps.csv", (const char *const[2]){"pytrace.t", ".snap"},
-                    "pytrace.final.snap", &pr) != 0) {
+                    "pytrace.final.snap", s, &pr) != 0) {
         snprintf(why, whylen,
                  "no two tracemalloc snapshots to compare (the program ended before one after warm-up: "
                  "they are taken at 50 ms, 100 ms, 200 ms, ...)");
