@@ -109,12 +109,15 @@ HARNESS_STAGES := common plan run judge conclude render
 HARNESS_INC := -Iharness $(HARNESS_STAGES:%=-Iharness/%)
 HARNESS_SRC := $(filter-out harness/soak.c,$(wildcard harness/*.c $(HARNESS_STAGES:%=harness/%/*.c)))
 HARNESS_OBJ := $(HARNESS_SRC:harness/%.c=$(BUILD)/obj/harness/%.o)
-# Tests that drive the harness or the other variants' builds run in the release variant
+# The tier is the folder: tests/unit/ (no soak: `make check`) and tests/e2e/ (they run real
+# soaks, the other variants' builds, servers, bisects: `make test`). The end-to-end tests and
+# the unit tests that drive this variant's harness or programs run in the release variant
 # only, test_oom in the failpoint build (asan) only: elsewhere they are not built, so a
 # "skipped" in `make test` is something to look at.
-RELEASE_TESTS := test_modes test_profiles test_serve test_serve_soak test_shards test_soak test_report test_bisect test_coverage test_parity test_anyprog test_blas
+E2E_TESTS := $(patsubst tests/e2e/%.c,%,$(wildcard tests/e2e/test_*.c))
+RELEASE_TESTS := $(E2E_TESTS) test_serve test_report test_blas
 ASAN_TESTS := test_oom
-TEST_NAMES := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
+TEST_NAMES := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) $(E2E_TESTS)
 ifneq ($(VARIANT),release)
   TEST_NAMES := $(filter-out $(RELEASE_TESTS),$(TEST_NAMES))
 endif
@@ -226,7 +229,7 @@ $(BUILD)/probe-dump: $(BUILD)/obj/probes/probe_dump.o $(BUILD)/libprobes.a $(BUI
 $(BUILD)/soak: $(BUILD)/obj/harness/soak.o $(BUILD)/libharness.a $(BUILD)/libcli.a $(BUILD)/libprobes.a $(BUILD)/libengine.a
 	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(JSON_LIBS) $(LIBS_ALL)
 
-# A soak with a sixth mode (tests/test_modes.c): the harness compiled again with one more
+# A soak with a sixth mode (tests/e2e/test_modes.c): the harness compiled again with one more
 # row in common/modes.c and nothing else, proving that a mode is its row
 SIXTH_SRC := $(HARNESS_SRC) harness/soak.c
 SIXTH_OBJ := $(SIXTH_SRC:harness/%.c=$(BUILD)/obj-sixth/harness/%.o)
@@ -237,7 +240,9 @@ $(BUILD)/soak-sixth-mode: $(SIXTH_OBJ) $(BUILD)/libcli.a $(BUILD)/libprobes.a $(
 	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(JSON_LIBS) $(LIBS_ALL)
 
 TEST_LIBS := $(BUILD)/libharness.a $(BUILD)/libapp.a $(BUILD)/libcli.a $(BUILD)/libprobes.a $(BUILD)/libengine.a
-$(BUILD)/tests/%: tests/%.c $(TEST_LIBS) | $(BUILD)/tests $(BUILD)/obj/tests
+$(BUILD)/tests/%: tests/unit/%.c $(TEST_LIBS) | $(BUILD)/tests $(BUILD)/obj/tests
+	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -Iprobes $(HARNESS_INC) -Iapp -Icli -Itests -MMD -MP -MF $(BUILD)/obj/tests/$*.d -o $@ $< $(TEST_LIBS) $(LDFLAGS_ALL) -lcmocka $(JSON_LIBS) $(LIBS_ALL)
+$(BUILD)/tests/%: tests/e2e/%.c $(TEST_LIBS) | $(BUILD)/tests $(BUILD)/obj/tests
 	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -Iprobes $(HARNESS_INC) -Iapp -Icli -Itests -MMD -MP -MF $(BUILD)/obj/tests/$*.d -o $@ $< $(TEST_LIBS) $(LDFLAGS_ALL) -lcmocka $(JSON_LIBS) $(LIBS_ALL)
 
 # the probe library the soak preloads into programs it runs (docs/any-program.md): built
@@ -291,7 +296,6 @@ faults-build:
 
 # `make check`: the fast tier, for the loop you work in: the release build and its unit
 # tests, no soak and no other variant (under a minute on 2 cores once built)
-E2E_TESTS := test_modes test_profiles test_serve_soak test_shards test_soak test_anyprog test_bisect test_coverage test_parity
 check:
 	@tools/ensure-deps
 	@$(MAKE) --no-print-directory release

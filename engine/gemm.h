@@ -53,7 +53,7 @@ void gemm_use_portable(int on);
  * use would call malloc for it: OpenBLAS 0.3.21's AVX-512 kernels (level 3) take row-major
  * NN products of at most 100^3 multiply-adds, k >= 32 and n not a multiple of 16 to a
  * small-matrix path that mallocs and frees a buffer on every call (measured over a grid
- * of shapes; tests/test_blas.c checks that no gemm call allocates). */
+ * of shapes; tests/unit/test_blas.c checks that no gemm call allocates). */
 int gemm_routes_portable(int ta, int tb, int m, int n, int k);
 
 /* Products of at least this many multiply-adds (m n k) are split over the engine's

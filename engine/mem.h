@@ -38,6 +38,6 @@ MemStats mem_stats(void);
 
 /* Builds with ENGINE_ALLOC_FAILPOINTS (asan, coverage): the environment variable
  * ENGINE_FAIL_ALLOC="N" makes allocation number N (1-based, counted from program start)
- * fail, "N+" that one and every one after it (tests/test_oom.c, make soak-coverage). */
+ * fail, "N+" that one and every one after it (tests/unit/test_oom.c, make soak-coverage). */
 
 #endif

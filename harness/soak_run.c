@@ -45,8 +45,8 @@ static void refine_attribution(const Options *o, Run *r, long lg)
     again->command = again->excerpt = again->py_folded = again->py_interpreter = NULL;
     again->samples_csv = again->timeline_csv = NULL;
     again->samples = NULL;
-    snprintf(again->dir, sizeof again->dir, "%s/attrib", r->dir);
-    if (mkdir_p(again->dir) != 0) {
+    if ((size_t)snprintf(again->dir, sizeof again->dir, "%s/attrib", r->dir) >= sizeof again->dir ||
+        mkdir_p(again->dir) != 0) {
         free(again);
         return;
     }

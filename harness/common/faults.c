@@ -5,7 +5,7 @@
 /* The detection matrix of docs/faults.md: what each fault build must give in each mode,
  * keyed by the mode's name (a mode not named requires nothing: V_NOT_RUN, as for a native
  * run of a use-after-reset, which may crash or compute garbage quietly). A new mode is
- * required to give nothing until it is named here. tests/test_soak.c walks this table
+ * required to give nothing until it is named here. tests/e2e/test_soak.c walks this table
  * and docs/faults.md's, and checks that they are the same. */
 #define FAULT_MODES 8
 typedef struct Required {

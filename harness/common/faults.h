@@ -1,5 +1,5 @@
 /* faults.h - the fault builds the soak knows, and what each must give in each mode: the
- * detection matrix of docs/faults.md as a table (tests/test_soak.c checks that the two are
+ * detection matrix of docs/faults.md as a table (tests/e2e/test_soak.c checks that the two are
  * the same). Reads: nothing. Owns: static data. */
 #ifndef HARNESS_FAULTS_H
 #define HARNESS_FAULTS_H

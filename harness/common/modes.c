@@ -138,7 +138,7 @@ static const ModeSpec k_modes[MODE_COUNT] = {
 #ifdef FLATMEM_TEST_SIXTH_MODE
     {
         /* a mode the rest of the harness has never heard of: the program under the probe
-         * alone, glibc's heap counted (tests/test_modes.c) */
+         * alone, glibc's heap counted (tests/e2e/test_modes.c) */
         .mode = MODE_SIXTH,
         .name = "sixth",
         .needs = "nothing more (a test row)",

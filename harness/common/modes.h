@@ -23,7 +23,7 @@ typedef enum Mode {
     MODE_JEMALLOC,
     MODE_LSAN,
 #ifdef FLATMEM_TEST_SIXTH_MODE
-    /* tests/test_modes.c: a sixth row in a build of its own (build/release/soak-sixth-mode),
+    /* tests/e2e/test_modes.c: a sixth row in a build of its own (build/release/soak-sixth-mode),
      * added here and in modes.c only, proving that a new row needs nothing elsewhere */
     MODE_SIXTH,
 #endif

@@ -1,5 +1,5 @@
 /* anyprog - a program the project did not write, as far as the soak knows: it is run
- * with --cmd 'anyprog BEHAVIOUR {iters}' by tests/test_anyprog.c. Each behaviour is one
+ * with --cmd 'anyprog BEHAVIOUR {iters}' by tests/e2e/test_anyprog.c. Each behaviour is one
  * memory pattern, done once per iteration after a little work (malloc/free traffic):
  *   clean     nothing kept
  *   leak      1 KiB per iteration lost (leak_step)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bounded_cache.py STEPS - a Python training loop of someone else's whose memory is flat:
 a cache of the last 64 results, each replaced when the cache is full (never more than 64
-entries), and some work per step. For tests/test_anyprog.c: the soak must PASS it."""
+entries), and some work per step. For tests/e2e/test_anyprog.c: the soak must PASS it."""
 import sys
 import time
 

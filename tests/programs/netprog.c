@@ -1,5 +1,5 @@
 /* netprog - a small TCP service and its load, as far as the soak knows somebody else's:
- * tests/test_anyprog.c soaks `netprog serve PORT BEHAVIOUR` under `netprog load PORT
+ * tests/e2e/test_anyprog.c soaks `netprog serve PORT BEHAVIOUR` under `netprog load PORT
  * {iters}` (soak --cmd ... --load ...).
  *
  *   netprog serve PORT BEHAVIOUR   listens on 127.0.0.1:PORT, says "listening on PORT" when

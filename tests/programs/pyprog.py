@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """pyprog.py BEHAVIOUR STEPS: somebody's Python training loop, for the soak's Python tests
-(tests/test_anyprog.c, test_python_lines_named). Each step does a little work and marks its end with flatmem.step();
+(tests/e2e/test_anyprog.c, test_python_lines_named). Each step does a little work and marks its end with flatmem.step();
 what it keeps per step, by BEHAVIOUR:
 
     list       a 2 KiB bytearray appended to a list                    (2105 + 8 bytes)

@@ -1,0 +1,232 @@
+/* servetest.h - a server under test and a small HTTP/1.1 client for the tests of serve
+ * (tests/unit/test_serve.c): the server started on a free port and stopped (SIGTERM, its
+ * exit status), requests over loopback, chunked answers undone, server-sent events read
+ * back into text, a Prometheus metric read and waited for. */
+#ifndef TESTS_SERVETEST_H
+#define TESTS_SERVETEST_H
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+
+static char g_dir[PATH_MAX]; /* build/<variant> */
+static char g_ckpt[PATH_MAX + 32];
+
+typedef struct Server {
+    pid_t pid;
+    int port;
+    char log[PATH_MAX + 64];
+} Server;
+
+/* ---- a server ----------------------------------------------------------------------- */
+
+/* Every server started, so that one left by a failed test is killed at teardown. */
+static pid_t g_started[64];
+static int g_n_started;
+
+/* Starts BIN (serve of g_dir when NULL) on g_ckpt with extra args; waits for its port. */
+static inline void server_start(Server *s, const char *bin, const char *args)
+{
+    static int n;
+    snprintf(s->log, sizeof s->log, "%s/serve-%d.log", test_tmpdir(), ++n);
+    char cmd[PATH_MAX * 6];
+    char own[PATH_MAX + 16];
+    snprintf(own, sizeof own, "%s/serve", g_dir);
+    snprintf(cmd, sizeof cmd, "exec %s --checkpoint '%s' --port 0 %s >/dev/null 2>'%s'", bin ? bin : own,
+             g_ckpt, args, s->log);
+    s->pid = fork();
+    assert_true(s->pid >= 0);
+    if (s->pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    if (g_n_started < 64)
+        g_started[g_n_started++] = s->pid;
+    s->port = 0;
+    for (int i = 0; i < 3000 && !s->port; i++) { /* 30 s: ASan starts slowly on a busy machine */
+        FILE *f = fopen(s->log, "r");
+        char line[512];
+        while (f && fgets(line, sizeof line, f))
+            if (sscanf(line, "serve: listening on http://127.0.0.1:%d/", &s->port) == 1)
+                break;
+        if (f)
+            fclose(f);
+        if (!s->port)
+            usleep(10000);
+    }
+    if (!s->port)
+        fail_msg("serve did not start: see %s", s->log);
+}
+
+/* SIGTERM, then its exit status (-signal when it died of one). */
+static inline int server_stop(Server *s)
+{
+    int st = 0;
+    kill(s->pid, SIGTERM);
+    for (int i = 0; i < 3000; i++) {
+        if (waitpid(s->pid, &st, WNOHANG) == s->pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
+        usleep(10000);
+    }
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, &st, 0);
+    fail_msg("serve did not stop within 30 s of SIGTERM (%s)", s->log);
+    return -1;
+}
+
+/* ---- HTTP by hand ------------------------------------------------------------------------ */
+
+static inline int connect_to(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+typedef struct Resp {
+    int status;
+    char head[8192];
+    char *body; /* de-chunked, NUL-terminated (malloc) */
+    size_t len;
+} Resp;
+
+static inline void resp_free(Resp *r)
+{
+    free(r->body);
+    r->body = NULL;
+}
+
+/* The body of a chunked response, in place. */
+static inline size_t dechunk(char *b, size_t n)
+{
+    size_t in = 0, out = 0;
+    while (in < n) {
+        char *end;
+        unsigned long k = strtoul(b + in, &end, 16);
+        char *crlf = strstr(end, "\r\n");
+        if (!crlf || !k)
+            break;
+        in = (size_t)(crlf + 2 - b);
+        memmove(b + out, b + in, k);
+        out += k, in += k + 2;
+    }
+    b[out] = 0;
+    return out;
+}
+
+/* Sends raw (a whole request, Connection: close) and reads the answer to its end. */
+static inline void http_raw(int port, const char *raw, size_t rawlen, Resp *r)
+{
+    int fd = connect_to(port);
+    for (size_t off = 0; off < rawlen;) {
+        ssize_t w = send(fd, raw + off, rawlen - off, MSG_NOSIGNAL);
+        if (w <= 0)
+            break; /* the server may answer (413) and close before the whole body is sent */
+        off += (size_t)w;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    for (ssize_t k; (k = recv(fd, buf + n, cap - n - 1, 0)) > 0;)
+        if ((n += (size_t)k) + 1 >= cap)
+            buf = realloc(buf, cap *= 2);
+    buf[n] = 0;
+    close(fd);
+    memset(r, 0, sizeof *r);
+    sscanf(buf, "HTTP/1.1 %d", &r->status);
+    char *sep = strstr(buf, "\r\n\r\n");
+    size_t hl = sep ? (size_t)(sep - buf) : n;
+    snprintf(r->head, sizeof r->head, "%.*s", (int)(hl < sizeof r->head - 1 ? hl : sizeof r->head - 1), buf);
+    r->body = strdup(sep ? sep + 4 : "");
+    r->len = strlen(r->body);
+    if (strstr(r->head, "Transfer-Encoding: chunked"))
+        r->len = dechunk(r->body, r->len);
+    free(buf);
+}
+
+static inline void http(int port, const char *method, const char *path, const char *body, Resp *r)
+{
+    char raw[1 << 17];
+    int n = snprintf(
+        raw, sizeof raw,
+        "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        "Content-Length: %zu\r\n\r\n%s",
+        method, path, body ? strlen(body) : 0, body ? body : "");
+    http_raw(port, raw, (size_t)n, r);
+}
+
+/* A number of the /metrics text: the sample line starting with `name ` (or -1). */
+static inline double metric(int port, const char *name)
+{
+    Resp r;
+    http(port, "GET", "/metrics", NULL, &r);
+    double v = -1;
+    size_t nl = strlen(name);
+    for (char *p = r.body; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (!strncmp(p, name, nl) && p[nl] == ' ')
+            v = strtod(p + nl + 1, NULL);
+    resp_free(&r);
+    return v;
+}
+
+/* Waits up to 5 s for a metric to read want. */
+static inline int metric_becomes(int port, const char *name, double want)
+{
+    for (int i = 0; i < 500; i++) {
+        if (metric(port, name) == want)
+            return 1;
+        usleep(10000);
+    }
+    return 0;
+}
+
+static inline json_t *body_json(const Resp *r)
+{
+    json_t *j = json_loadb(r->body, r->len, 0, NULL);
+    if (!j)
+        fail_msg("not JSON: %s", r->body);
+    return j;
+}
+
+/* The text of a streamed answer (its events' "text" joined) and its last event. */
+static inline void stream_text(const Resp *r, char *text, size_t cap, json_t **last)
+{
+    size_t n = 0;
+    *last = NULL;
+    for (const char *p = strstr(r->body, "data: "); p; p = strstr(p + 1, "\n\ndata: ")) {
+        const char *d = p[0] == 'd' ? p + 6 : p + 8, *end = strstr(d, "\n\n");
+        json_t *e = json_loadb(d, end ? (size_t)(end - d) : strlen(d), 0, NULL);
+        if (!e)
+            fail_msg("an event that is not JSON: %.80s", d);
+        const char *t = json_string_value(json_object_get(e, "text"));
+        if (t)
+            n += (size_t)snprintf(text + n, cap - n, "%s", t);
+        json_decref(*last);
+        *last = e;
+    }
+}
+
+/* ---- tests ------------------------------------------------------------------------------ */
+
+
+#endif
