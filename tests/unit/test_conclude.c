@@ -131,6 +131,8 @@ static const SoakResult *conclude(const char *soak, int expect_faults, int stric
     char dir[PATH_MAX], err[512];
     snprintf(dir, sizeof dir, "%s/%s", test_tmpdir(), soak);
     Tolerance tol = tolerance_defaults();
+    runs_release(g_runs, g_res.n_runs); /* the previous test's */
+    g_res.n_runs = 0;
     int n = runs_load(dir, g_runs, 64, &tol, err, sizeof err);
     if (n <= 0)
         fail_msg("%s: %s", soak, n < 0 ? err : "no runs");
@@ -334,5 +336,7 @@ int main(void)
         cmocka_unit_test(test_crash_fails),
         cmocka_unit_test(test_fault_build_caught_passes_missed_fails),
     };
-    return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
+    int rc = cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
+    runs_release(g_runs, g_res.n_runs);
+    return rc;
 }
