@@ -154,4 +154,15 @@ static inline void anyprog_init(const char *argv0)
     snprintf(g_prog, sizeof g_prog, "%s/tests/anyprog", g_dir);
 }
 
+/* A suite's main: its tests run in one scratch folder (a test may read the soak of the
+ * one before it), the summary given back. */
+static inline int anyprog_main(const char *argv0, const char *suite, const struct CMUnitTest *tests, size_t n)
+{
+    anyprog_init(argv0);
+    test_filter_from_env();
+    int rc = _cmocka_run_group_tests(suite, tests, n, tmpdir_setup, tmpdir_teardown);
+    json_decref(g_doc);
+    return rc;
+}
+
 #endif

@@ -363,7 +363,6 @@ static void test_nothing_outlives_the_soak(void **state)
 int main(int argc, char **argv)
 {
     (void)argc;
-    anyprog_init(argv[0]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_leak),
@@ -382,8 +381,5 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_too_short_is_not_judged),
         cmocka_unit_test(test_nothing_outlives_the_soak),
     };
-    test_filter_from_env();
-    int rc = cmocka_run_group_tests_name("anyprog", tests, tmpdir_setup, tmpdir_teardown);
-    json_decref(g_doc);
-    return rc;
+    return anyprog_main(argv[0], "anyprog", tests, sizeof tests / sizeof tests[0]);
 }

@@ -166,7 +166,6 @@ static void test_python_hook_keeps_sitecustomize(void **state)
 int main(int argc, char **argv)
 {
     (void)argc;
-    anyprog_init(argv[0]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bounded_python_cache_passes),
         cmocka_unit_test(test_python_step_marks),
@@ -174,8 +173,5 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_python_native_and_clean),
         cmocka_unit_test(test_python_hook_keeps_sitecustomize),
     };
-    test_filter_from_env();
-    int rc = cmocka_run_group_tests_name("anyprog_python", tests, tmpdir_setup, tmpdir_teardown);
-    json_decref(g_doc);
-    return rc;
+    return anyprog_main(argv[0], "anyprog_python", tests, sizeof tests / sizeof tests[0]);
 }

@@ -167,7 +167,6 @@ static void test_redis_passes(void **state)
 int main(int argc, char **argv)
 {
     (void)argc;
-    anyprog_init(argv[0]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_descriptors_and_threads),
         cmocka_unit_test(test_process_trees),
@@ -175,8 +174,5 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_redis_passes),
         cmocka_unit_test(test_attach),
     };
-    test_filter_from_env();
-    int rc = cmocka_run_group_tests_name("anyprog_services", tests, tmpdir_setup, tmpdir_teardown);
-    json_decref(g_doc);
-    return rc;
+    return anyprog_main(argv[0], "anyprog_services", tests, sizeof tests / sizeof tests[0]);
 }

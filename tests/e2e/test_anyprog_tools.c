@@ -180,7 +180,6 @@ static void test_install(void **state)
 int main(int argc, char **argv)
 {
     (void)argc;
-    anyprog_init(argv[0]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_train_full_through_cmd),
         cmocka_unit_test(test_bisect_a_program_of_another_repository),
@@ -188,8 +187,5 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_install),
         cmocka_unit_test(test_bpe_leak_per_merge_fails),
     };
-    test_filter_from_env();
-    int rc = cmocka_run_group_tests_name("anyprog_tools", tests, tmpdir_setup, tmpdir_teardown);
-    json_decref(g_doc);
-    return rc;
+    return anyprog_main(argv[0], "anyprog_tools", tests, sizeof tests / sizeof tests[0]);
 }
