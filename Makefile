@@ -235,7 +235,7 @@ SIXTH_SRC := $(HARNESS_SRC) harness/soak.c
 SIXTH_OBJ := $(SIXTH_SRC:harness/%.c=$(BUILD)/obj-sixth/harness/%.o)
 $(BUILD)/obj-sixth/harness/%.o: harness/%.c
 	@mkdir -p $(@D)
-	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -O0 -DFLATMEM_TEST_SIXTH_MODE=1 -Iprobes $(HARNESS_INC) -Icli -MMD -MP -c -o $@ $<
+	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -O1 -DFLATMEM_TEST_SIXTH_MODE=1 -Iprobes $(HARNESS_INC) -Icli -MMD -MP -c -o $@ $<
 $(BUILD)/soak-sixth-mode: $(SIXTH_OBJ) $(BUILD)/libcli.a $(BUILD)/libprobes.a $(BUILD)/libengine.a
 	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(JSON_LIBS) $(LIBS_ALL)
 
