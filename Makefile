@@ -115,6 +115,7 @@ HARNESS_OBJ := $(HARNESS_SRC:harness/%.c=$(BUILD)/obj/harness/%.o)
 # only, test_oom in the failpoint build (asan) only: elsewhere they are not built, so a
 # "skipped" in `make test` is something to look at.
 E2E_TESTS := $(patsubst tests/e2e/%.c,%,$(wildcard tests/e2e/test_*.c))
+FUZZ_TARGETS := evlog samples cli data checkpoint bpe serve_req
 RELEASE_TESTS := $(E2E_TESTS) test_serve test_report test_blas
 ASAN_TESTS := test_oom
 TEST_NAMES := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) $(E2E_TESTS)
@@ -125,6 +126,11 @@ ifneq ($(VARIANT),asan)
   TEST_NAMES := $(filter-out $(ASAN_TESTS),$(TEST_NAMES))
 endif
 TEST_BIN := $(TEST_NAMES:%=$(BUILD)/tests/%)
+# every libFuzzer target replayed over its seed corpus (fuzz/replay.c) in the asan variant:
+# make test tries each input that once crashed a reader
+ifeq ($(VARIANT),asan)
+  TEST_BIN += $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz_replay_%)
+endif
 # programs of "someone else's" that test_anyprog soaks through --cmd (release variant)
 CXX ?= c++
 ifeq ($(VARIANT),release)
@@ -238,6 +244,9 @@ $(BUILD)/obj-sixth/harness/%.o: harness/%.c
 	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -O1 -DFLATMEM_TEST_SIXTH_MODE=1 -Iprobes $(HARNESS_INC) -Icli -MMD -MP -c -o $@ $<
 $(BUILD)/soak-sixth-mode: $(SIXTH_OBJ) $(BUILD)/libcli.a $(BUILD)/libprobes.a $(BUILD)/libengine.a
 	$(call say,LINK,$@)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(JSON_LIBS) $(LIBS_ALL)
+
+$(BUILD)/tests/fuzz_replay_%: fuzz/fuzz_%.c fuzz/replay.c $(BUILD)/libharness.a $(BUILD)/libapp.a $(BUILD)/libcli.a $(BUILD)/libprobes.a $(BUILD)/libengine.a | $(BUILD)/tests
+	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -DFUZZ_TARGET_NAME='"$*"' -Iprobes $(HARNESS_INC) -Iapp -Icli -o $@ fuzz/fuzz_$*.c fuzz/replay.c $(BUILD)/libharness.a $(BUILD)/libapp.a $(BUILD)/libcli.a $(BUILD)/libprobes.a $(BUILD)/libengine.a $(LDFLAGS_ALL) $(JSON_LIBS) $(LIBS_ALL)
 
 TEST_LIBS := $(BUILD)/libharness.a $(BUILD)/libapp.a $(BUILD)/libcli.a $(BUILD)/libprobes.a $(BUILD)/libengine.a
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_LIBS) | $(BUILD)/tests $(BUILD)/obj/tests
@@ -404,7 +413,6 @@ bisect:
 # libFuzzer targets (clang): the event-log reader, the samples reader, train_full's command
 # line, the data loader, serve's request parser. `make fuzz` runs each for FUZZ_SECONDS from fuzz/corpus/<target>;
 # new inputs go to build/fuzz/corpus-<target>, crashing ones to build/fuzz/artifacts/.
-FUZZ_TARGETS := evlog samples cli data checkpoint bpe serve_req
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -Wno-psabi \

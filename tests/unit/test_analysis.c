@@ -328,6 +328,37 @@ static void test_theil_sen_ignores_outliers(void **state)
     ASSERT_CLOSE(theil_sen(x, y, 1), 0.0, 0, 0, "one point");
 }
 
+/* Step numbers that go back (a program numbering its steps per epoch, two processes
+ * marking): the count goes on (docs/soak.md). A growth of 8 bytes a step read through
+ * epochs of 500 steps numbered 1..500 each is the growth of a continuous count, and a
+ * clean run so numbered stays flat; iterations that go back and forth at random are
+ * judged without harm (the samples fuzzer's crash: floors_of wrote before its array). */
+static void test_step_numbers_that_go_back(void **state)
+{
+    (void)state;
+    Tolerance t = tolerance_defaults();
+    for (int grows = 0; grows < 2; grows++) {
+        Samples s;
+        make_samples(&s, 4000, 10, flat_arena, flat_rss, grows ? slow_alloc : flat_arena);
+        RunAnalysis whole, epochs;
+        analyze_run(&s, 4000, &t, 1, &whole);
+        for (size_t i = 0; i < s.nrows; i++) /* the same rows, numbered per epoch of 500 */
+            s.values[i * 4] = fmod(s.values[i * 4] - 1, 500.0) + 1;
+        analyze_run(&s, 4000, &t, 1, &epochs);
+        assert_int_equal(epochs.growing, grows);
+        assert_int_equal(whole.growing, grows);
+        assert_true(epochs.last_iter > 3900); /* a drop reads as the step after the last */
+        if (grows) {
+            const SeriesResult *w = &epochs.series[epochs.worst];
+            ASSERT_CLOSE(w->slope, 8.0, 0, 0.05, "the rate through epochs");
+        }
+        for (size_t i = 0; i < s.nrows; i++) /* back and forth */
+            s.values[i * 4] = (double)((i * 7919) % 97);
+        analyze_run(&s, 4000, &t, 1, &epochs);
+        samples_free(&s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -343,6 +374,7 @@ int main(void)
         cmocka_unit_test(test_busy_half_does_not_hide_growth),
         cmocka_unit_test(test_too_few_rows_are_not_judged),
         cmocka_unit_test(test_theil_sen_ignores_outliers),
+        cmocka_unit_test(test_step_numbers_that_go_back),
         cmocka_unit_test(test_resource_counts),
     };
     return cmocka_run_group_tests_name("analysis", tests, NULL, NULL);
