@@ -70,11 +70,18 @@ double theil_sen(const double *x, const double *y, size_t n)
 
 /* The floors of a sampled series: x[0..n) cut into ANALYSIS_SEGMENTS spans of equal
  * iterations and each span into two halves; each half's lowest value and where it was
- * read. 0 when a span has fewer than ANALYSIS_MIN_POINTS rows. */
+ * read. 0 when a span has fewer than ANALYSIS_MIN_POINTS rows. A row is placed by the step
+ * number it carries, not by its order (docs/soak.md, "Step numbers that go back"): the
+ * spans run from the lowest number to the highest. */
 static int floors_of(const double *x, const double *y, size_t n, SeriesResult *r)
 {
     enum { H = 2 * ANALYSIS_SEGMENTS };
-    double lo = x[0], span = x[n - 1] - x[0];
+    double lo = x[0], hi = x[0];
+    for (size_t i = 1; i < n; i++) {
+        lo = fmin(lo, x[i]);
+        hi = fmax(hi, x[i]);
+    }
+    double span = hi - lo;
     size_t count[ANALYSIS_SEGMENTS] = {0};
     for (int h = 0; h < H; h++) {
         r->halves[h] = INFINITY;
@@ -82,7 +89,7 @@ static int floors_of(const double *x, const double *y, size_t n, SeriesResult *r
     }
     for (size_t i = 0; i < n && span > 0; i++) {
         int h = (int)((x[i] - lo) / span * H);
-        h = h < H ? (h > 0 ? h : 0) : H - 1; /* x increases (continued_iters): a guard all the same */
+        h = h < H ? (h > 0 ? h : 0) : H - 1;
         count[h / 2]++;
         if (y[i] < r->halves[h]) {
             r->halves[h] = y[i];
@@ -136,15 +143,15 @@ static int series_grows(SeriesClass cls, int changed, int steady, int judged)
 /* One column c of s into r (its name and class already set): the rows after warm-up (all
  * rows for an exact series), the rate, the growth and whether it grows. 0 when the
  * column is empty in this build. x, y: scratch of s->nrows. */
-static int analyze_series(const Samples *s, const double *iter, int c, double warm_iter, const Tolerance *t,
-                          SeriesResult *r, double *x, double *y)
+static int analyze_series(const Samples *s, int c, double warm_iter, const Tolerance *t, SeriesResult *r,
+                          double *x, double *y)
 {
     r->min = INFINITY;
     r->max = -INFINITY;
     r->first = r->last = NAN;
     size_t n = 0;
     for (size_t i = 0; i < s->nrows; i++) {
-        double it = iter[i], v = samples_at(s, i, c);
+        double it = samples_at(s, i, 0), v = samples_at(s, i, c);
         if (isnan(v) || (r->cls != SERIES_EXACT && it < warm_iter))
             continue;
         if (isnan(r->first))
@@ -214,24 +221,6 @@ static double column_max(const Samples *s, int c)
     return m;
 }
 
-/* The rows' iterations as one count that never goes back (docs/soak.md, "Step numbers that
- * go back"): a program that numbers its steps per epoch, or two processes that mark steps,
- * write a number lower than the last one; the count goes on from there: that row is the
- * step after the last, and the rows after it are offset by as much. A repeated number stays
- * (two rows of one step), a jump forward stays (steps not sampled). */
-static void continued_iters(const Samples *s, double *iter)
-{
-    double offset = 0;
-    for (size_t i = 0; i < s->nrows; i++) {
-        double v = samples_at(s, i, 0) + offset;
-        if (i && v < iter[i - 1]) {
-            offset += iter[i - 1] + 1 - v;
-            v = iter[i - 1] + 1;
-        }
-        iter[i] = v;
-    }
-}
-
 void analyze_run(const Samples *s, uint64_t iterations, const Tolerance *t, int judge_rss, RunAnalysis *out)
 {
     memset(out, 0, sizeof *out);
@@ -239,14 +228,11 @@ void analyze_run(const Samples *s, uint64_t iterations, const Tolerance *t, int 
     out->peak_rss = NAN;
     if (!s->nrows)
         return;
+    out->last_iter = (uint64_t)samples_at(s, s->nrows - 1, 0);
     double warm_iter = fmax(2.0, t->warmup_frac * (double)iterations);
-    double *x = malloc(s->nrows * sizeof(double)), *y = malloc(s->nrows * sizeof(double)),
-           *iter = malloc(s->nrows * sizeof(double));
-    if (iter)
-        continued_iters(s, iter);
-    out->last_iter = (uint64_t)(iter ? iter[s->nrows - 1] : samples_at(s, s->nrows - 1, 0));
+    double *x = malloc(s->nrows * sizeof(double)), *y = malloc(s->nrows * sizeof(double));
     int rss_index = -1;
-    for (int c = 1; x && y && iter && c < s->ncols && out->n_series < ANALYSIS_MAX_SERIES; c++) {
+    for (int c = 1; x && y && c < s->ncols && out->n_series < ANALYSIS_MAX_SERIES; c++) {
         SeriesResult *r = &out->series[out->n_series];
         memset(r, 0, sizeof *r);
         snprintf(r->name, sizeof r->name, "%s", s->names[c]);
@@ -254,7 +240,7 @@ void analyze_run(const Samples *s, uint64_t iterations, const Tolerance *t, int 
         r->judged = series_judged(r, judge_rss);
         if (!strcmp(r->name, COL_RSS))
             out->peak_rss = column_max(s, c);
-        if (r->cls == SERIES_IGNORED || !analyze_series(s, iter, c, warm_iter, t, r, x, y))
+        if (r->cls == SERIES_IGNORED || !analyze_series(s, c, warm_iter, t, r, x, y))
             continue; /* not a memory series, or an empty column: not measured in this build */
         if (r->short_run && r->judged) { /* it would decide, but its rows are too few */
             r->judged = 0;
@@ -276,5 +262,4 @@ void analyze_run(const Samples *s, uint64_t iterations, const Tolerance *t, int 
         out->worst = rss_index;
     free(x);
     free(y);
-    free(iter);
 }
