@@ -70,18 +70,11 @@ double theil_sen(const double *x, const double *y, size_t n)
 
 /* The floors of a sampled series: x[0..n) cut into ANALYSIS_SEGMENTS spans of equal
  * iterations and each span into two halves; each half's lowest value and where it was
- * read. 0 when a span has fewer than ANALYSIS_MIN_POINTS rows. A row is placed by the step
- * number it carries, not by its order (docs/soak.md, "Step numbers that go back"): the
- * spans run from the lowest number to the highest. */
+ * read. 0 when a span has fewer than ANALYSIS_MIN_POINTS rows. */
 static int floors_of(const double *x, const double *y, size_t n, SeriesResult *r)
 {
     enum { H = 2 * ANALYSIS_SEGMENTS };
-    double lo = x[0], hi = x[0];
-    for (size_t i = 1; i < n; i++) {
-        lo = fmin(lo, x[i]);
-        hi = fmax(hi, x[i]);
-    }
-    double span = hi - lo;
+    double lo = x[0], span = x[n - 1] - x[0];
     size_t count[ANALYSIS_SEGMENTS] = {0};
     for (int h = 0; h < H; h++) {
         r->halves[h] = INFINITY;
@@ -89,7 +82,7 @@ static int floors_of(const double *x, const double *y, size_t n, SeriesResult *r
     }
     for (size_t i = 0; i < n && span > 0; i++) {
         int h = (int)((x[i] - lo) / span * H);
-        h = h < H ? (h > 0 ? h : 0) : H - 1;
+        h = h < H ? h : H - 1;
         count[h / 2]++;
         if (y[i] < r->halves[h]) {
             r->halves[h] = y[i];

@@ -328,35 +328,6 @@ static void test_theil_sen_ignores_outliers(void **state)
     ASSERT_CLOSE(theil_sen(x, y, 1), 0.0, 0, 0, "one point");
 }
 
-/* Step numbers that go back (a program numbering its steps per epoch, two processes
- * marking) are placed by their numbers (docs/soak.md): a run whose rows come in any order
- * reads as the same run in order (the samples fuzzer's crash: floors_of wrote before its
- * array when the first row's number was not the lowest). */
-static void test_step_numbers_that_go_back(void **state)
-{
-    (void)state;
-    Tolerance t = tolerance_defaults();
-    for (int grows = 0; grows < 2; grows++) {
-        Samples s;
-        make_samples(&s, 4000, 10, flat_arena, flat_rss, grows ? slow_alloc : flat_arena);
-        RunAnalysis ordered, shuffled;
-        analyze_run(&s, 4000, &t, 1, &ordered);
-        for (size_t i = 0; i + 1 < s.nrows; i += 2) /* pairs of rows swapped: numbers that go back */
-            for (int c = 0; c < 4; c++) {
-                double v = s.values[i * 4 + (size_t)c];
-                s.values[i * 4 + (size_t)c] = s.values[(i + 1) * 4 + (size_t)c];
-                s.values[(i + 1) * 4 + (size_t)c] = v;
-            }
-        analyze_run(&s, 4000, &t, 1, &shuffled);
-        assert_int_equal(ordered.growing, grows);
-        assert_int_equal(shuffled.growing, grows);
-        for (size_t i = 0; i < s.nrows; i++) /* back and forth */
-            s.values[i * 4] = (double)((i * 7919) % 97);
-        analyze_run(&s, 4000, &t, 1, &shuffled);
-        samples_free(&s);
-    }
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -372,7 +343,6 @@ int main(void)
         cmocka_unit_test(test_busy_half_does_not_hide_growth),
         cmocka_unit_test(test_too_few_rows_are_not_judged),
         cmocka_unit_test(test_theil_sen_ignores_outliers),
-        cmocka_unit_test(test_step_numbers_that_go_back),
         cmocka_unit_test(test_resource_counts),
     };
     return cmocka_run_group_tests_name("analysis", tests, NULL, NULL);
