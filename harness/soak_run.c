@@ -146,15 +146,16 @@ static int soak(int argc, char **argv, Soak *s)
     if (n < 0 || target_check(o, runs, n) || load_baseline(o, runs, n, &baseline))
         return 2;
     plan_longest_first(o, runs, n);
-    *res = (SoakResult){
-        .runs = runs,
-        .n_runs = n,
-        .tol = o->tol,
-        .expect_faults = o->expect_faults,
-        .strict_leaks = o->strict_leaks,
-        .annotate = o->annotate,
-        .base = {
-            .path = o->baseline, .doc = baseline, .peak_pct = o->base_peak_pct, .time_pct = o->base_time_pct}};
+    *res = (SoakResult){.runs = runs,
+                        .n_runs = n,
+                        .tol = o->tol,
+                        .expect_faults = o->expect_faults,
+                        .strict_leaks = o->strict_leaks,
+                        .annotate = o->annotate,
+                        .base = {.path = o->baseline,
+                                 .doc = baseline,
+                                 .peak_pct = o->base_peak_pct,
+                                 .time_pct = o->base_time_pct}};
     snprintf(res->config, sizeof res->config, "%s", o->config);
     env_capture(&res->env, o->build);
     env_write_txt(&res->env, out, o->build);
@@ -168,8 +169,8 @@ static int soak(int argc, char **argv, Soak *s)
                 o->shard_how);
     res->shard_k = o->shard_k, res->shard_n = o->shard_n;
     snprintf(res->shard_source, sizeof res->shard_source, "%s", o->shard_source);
-    fprintf(stderr, "soak: %d runs (%s workload, %ld at a time, budget %ld MiB per run) -> %s\n", n, o->config,
-            o->jobs, o->budget_mb, out);
+    fprintf(stderr, "soak: %d runs (%s workload, %ld at a time, budget %ld MiB per run) -> %s\n", n,
+            o->config, o->jobs, o->budget_mb, out);
     double t0 = now_s();
     Runner rn = {o, &g_stop, judge_ended, o};
     runner_all(&rn, runs, n);

@@ -228,5 +228,4 @@ static inline void stream_text(const Resp *r, char *text, size_t cap, json_t **l
 
 /* ---- tests ------------------------------------------------------------------------------ */
 
-
 #endif

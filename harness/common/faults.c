@@ -12,10 +12,21 @@ typedef struct Required {
     const char *mode;
     Verdict v;
 } Required;
-#define ALL5(v) {{"native", v}, {"asan", v}, {"valgrind", v}, {"jemalloc", v}, {"lsan", v}}
-#define CHECKERS(native_jemalloc, checkers)                                                              \
-    {{"native", native_jemalloc}, {"asan", checkers}, {"valgrind", checkers}, {"jemalloc", native_jemalloc}, \
-     {"lsan", checkers}}
+#define ALL5(v)                                                       \
+    {                                                                 \
+        {"native", v}, {"asan", v}, {"valgrind", v}, {"jemalloc", v}, \
+        {                                                             \
+            "lsan", v                                                 \
+        }                                                             \
+    }
+#define CHECKERS(native_jemalloc, checkers)                                      \
+    {                                                                            \
+        {"native", native_jemalloc}, {"asan", checkers}, {"valgrind", checkers}, \
+            {"jemalloc", native_jemalloc},                                       \
+        {                                                                        \
+            "lsan", checkers                                                     \
+        }                                                                        \
+    }
 static const struct {
     const char *fault;
     Required v[FAULT_MODES];

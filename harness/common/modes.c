@@ -148,8 +148,8 @@ static const ModeSpec k_modes[MODE_COUNT] = {
         .log = "stderr.txt",
         .log_format = LOG_SANITIZER,
         .judges_memory = 1,
-        .blind = {BLIND_WHY_ACCESS, "no leak checker in this mode, and its heap figures did not grow steadily",
-                  NULL, NULL},
+        .blind = {BLIND_WHY_ACCESS,
+                  "no leak checker in this mode, and its heap figures did not grow steadily", NULL, NULL},
     },
 #endif
 };

@@ -107,7 +107,8 @@ static void problem_add(Problem *p, const Evidence *e)
         snprintf(p->frames[p->n_frames++], sizeof p->frames[0], "%s %s", s->function, s->where);
         snprintf(p->code, sizeof p->code, "%s", s->code);
         p->outside_python = e->run->python_traced && !s->python && !s->traced;
-        for (int c = 0; c < s->n_callers && p->n_frames < FINDING_FRAMES; c++) /* a Python caller's place too */
+        /* its callers (a Python caller with its place) */
+        for (int c = 0; c < s->n_callers && p->n_frames < FINDING_FRAMES; c++)
             snprintf(p->frames[p->n_frames++], sizeof p->frames[0], "%s%s%s", s->callers[c].function,
                      s->python && s->callers[c].where[0] ? " " : "", s->python ? s->callers[c].where : "");
     }

@@ -219,10 +219,12 @@ static int write_growth(const char *dir, const FoldedSet *set, const Pair *pr, c
         return -1;
     if (!(f = outfile_open_in(&of, dir, "growth.txt", why, whylen)))
         return -1;
-    fprintf(f, "# the heap's growth from iteration %.0f (%s) to %.0f (%s), by the function it is charged to\n",
+    fprintf(f,
+            "# the heap's growth from iteration %.0f (%s) to %.0f (%s), by the function it is charged to\n",
             pr->iter_early, path_last(pr->early), pr->iter_late[pr->n_late - 1],
             path_last(pr->late[pr->n_late - 1]));
-    fprintf(f, "# %.0f bytes in all; jemalloc's samples unsampled; the soak's own reader (docs/soak.md)\n", total);
+    fprintf(f, "# %.0f bytes in all; jemalloc's samples unsampled; the soak's own reader (docs/soak.md)\n",
+            total);
     fprintf(f, "%14s %12s %7s  %s\n", "bytes", "bytes/iter", "share", "function file:line <- callers");
     for (int i = 0; i < n; i++) {
         char callers[400];
@@ -417,7 +419,7 @@ int attrib_timeline(const char *dir, const Samples *given, const StackGrowth *to
         fputc('\n', o);
     }
     if (!given)
-            samples_free(&loaded);
+        samples_free(&loaded);
     free_all(p, picks, &s);
     if (!all) {
         outfile_abort(&of);

@@ -25,5 +25,4 @@ double finding_leak_objects(const char *text);
  * inherited are left out): the largest group into *out. Returns its count (0: none). */
 int finding_open_fds(const char *text, FdGrowth *out);
 
-
 #endif

@@ -212,7 +212,8 @@ static void load_heap(Run *r, const char *dir, char *why, size_t whylen)
 {
     heapmodel_free(r->heap);
     r->heap = NULL;
-    if (mode_spec(r->mode)->heap_profiles && heapmodel_load(dir, r->iters, r->finer ? NULL : r->samples, &r->heap, why, whylen) < 0)
+    const Samples *s = r->finer ? NULL : r->samples; /* a finer re-run's folder has its own */
+    if (mode_spec(r->mode)->heap_profiles && heapmodel_load(dir, r->iters, s, &r->heap, why, whylen) < 0)
         fprintf(stderr, "soak: %s: its heap profiles: %s\n", r->name, why);
 }
 
@@ -570,7 +571,8 @@ static void arena_sites_of(Run *r, const char *events)
             best = bytes[s] > 0 && (best < 0 || bytes[s] > bytes[best]) ? s : best;
         if (best < 0)
             break;
-        snprintf(r->arena_sites[k].site, sizeof r->arena_sites[k].site, "%s", evlog_site(&rd, (unsigned)best));
+        snprintf(r->arena_sites[k].site, sizeof r->arena_sites[k].site, "%s",
+                 evlog_site(&rd, (unsigned)best));
         r->arena_sites[k].bytes = bytes[best] / (double)(ended >= first && first ? ended - first + 1 : 1);
         r->n_arena_sites = k + 1;
         bytes[best] = 0;

@@ -74,8 +74,8 @@ static int read_row(char *line, StackGrowth *g, double total)
     return g->bytes > 0;
 }
 
-int pyattrib(const char *dir, long iters, const Samples *s, StackGrowth *out, int max, double *traced_per_iter, char *why,
-             size_t whylen)
+int pyattrib(const char *dir, long iters, const Samples *s, StackGrowth *out, int max,
+             double *traced_per_iter, char *why, size_t whylen)
 {
     AttribPair pr;
     *traced_per_iter = NAN;

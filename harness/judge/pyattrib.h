@@ -25,7 +25,7 @@ int pyattrib_traced(const char *dir);
  * *traced_per_iter: all the traced growth per iteration, with tracemalloc's own (its traces
  * are held in the heap too). Returns how many (0: none grew,
  * or no two snapshots: then why says so), -1 with a message in why when the helper failed. */
-int pyattrib(const char *dir, long iters, const Samples *s, StackGrowth *out, int max, double *traced_per_iter, char *why,
-             size_t whylen);
+int pyattrib(const char *dir, long iters, const Samples *s, StackGrowth *out, int max,
+             double *traced_per_iter, char *why, size_t whylen);
 
 #endif

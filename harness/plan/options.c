@@ -16,7 +16,6 @@
 #include "opt.h"
 #include "util.h"
 
-
 int split_list(const char *s, char out[][32], int max)
 {
     int n = 0;

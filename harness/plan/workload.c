@@ -23,7 +23,12 @@ static const Workload k_workloads[] = {
      1,
      {{"native", 1.2}, {"asan", 4.0}, {"valgrind", 30.0}, {"jemalloc", 1.2}, {"lsan", 2.0}},
      "every path: 2 threads, split products, 2 attention blocks, eval + sample, checkpoints, resume"},
-    {"tiny", {"--tiny", NULL}, 0, 0, {{"native", 0.6}, {"asan", 1.5}, {"valgrind", 50.0}, {"jemalloc", 0.7}, {"lsan", 1.0}}, "the --tiny preset on cores / jobs threads"},
+    {"tiny",
+     {"--tiny", NULL},
+     0,
+     0,
+     {{"native", 0.6}, {"asan", 1.5}, {"valgrind", 50.0}, {"jemalloc", 0.7}, {"lsan", 1.0}},
+     "the --tiny preset on cores / jobs threads"},
     {"small",
      {"--small", NULL},
      0,
@@ -37,7 +42,12 @@ static const Workload k_workloads[] = {
      {{"native", 720}, {"asan", 1800}, {"valgrind", 60000}, {"jemalloc", 720}, {"lsan", 900}},
      "the --medium preset on cores / jobs threads"},
     /* --cmd: the user's program; what it costs is not known (for ordering and timeouts) */
-    {"cmd", {NULL}, 0, 0, {{"native", 2}, {"asan", 6}, {"valgrind", 60}, {"jemalloc", 3}, {"lsan", 4}}, "(set by --cmd: a program of your own)"},
+    {"cmd",
+     {NULL},
+     0,
+     0,
+     {{"native", 2}, {"asan", 6}, {"valgrind", 60}, {"jemalloc", 3}, {"lsan", 4}},
+     "(set by --cmd: a program of your own)"},
 };
 
 double workload_ms(const Workload *w, Mode m)
@@ -63,7 +73,8 @@ const char *workload_names(char *out, size_t cap)
 {
     size_t n = 0;
     out[0] = 0;
-    for (size_t i = 0; i < sizeof k_workloads / sizeof k_workloads[0] && k_workloads[i].args[0] && n < cap; i++)
+    for (size_t i = 0; i < sizeof k_workloads / sizeof k_workloads[0] && k_workloads[i].args[0] && n < cap;
+         i++)
         n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? ", " : "", k_workloads[i].name);
     return out;
 }

@@ -56,7 +56,8 @@ void ci_annotate(const SoakResult *res, FILE *f)
         words_problem(p, line, sizeof line);
         words_projection(p, proj, sizeof proj);
         words_problem_detail(p, detail, sizeof detail);
-        snprintf(msg, sizeof msg, "%s%s%s%s%s", line, proj[0] ? "; " : "", proj, detail[0] ? "; " : "", detail);
+        snprintf(msg, sizeof msg, "%s%s%s%s%s", line, proj[0] ? "; " : "", proj, detail[0] ? "; " : "",
+                 detail);
         char emsg[sizeof msg * 3], t[200];
         ci_escape(msg, emsg, sizeof emsg, 0);
         snprintf(t, sizeof t, "memory soak: %s%s%s", kind_name(p->kind), p->function[0] ? " in " : "",

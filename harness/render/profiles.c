@@ -247,8 +247,8 @@ int profiles_write_run(const Run *r, const char *commit, char *err, size_t errle
     Ctx c = {r, commit, m->dir, &m->pr, &m->syms, NULL, 0};
     c.n = entries(both, &m->syms, &e);
     c.e = e;
-    int rc = write_heap(&c, 0, err, errlen) || write_heap(&c, 1, err, errlen) || write_growth(&c, err, errlen) ||
-                     write_speedscope(&c, err, errlen)
+    int rc = write_heap(&c, 0, err, errlen) || write_heap(&c, 1, err, errlen) ||
+                     write_growth(&c, err, errlen) || write_speedscope(&c, err, errlen)
                  ? -1
                  : 1;
     free(e);

@@ -399,7 +399,8 @@ static int chart_problems(Ctx *c)
         if (!(r = problem_run(p)))
             continue;
         const char *series = r->an.series[r->an.worst].name;
-        if (!r->samples_csv || !safe_for_gnuplot(series) || write_data(c, file, r->samples_csv, data, sizeof data))
+        if (!r->samples_csv || !safe_for_gnuplot(series) ||
+            write_data(c, file, r->samples_csv, data, sizeof data))
             continue;
         const char *per = run_step_word(r);
         snprintf(title, sizeof title, "Problem %d: %.40s against %s (%.60s)", i + 1, series, per, r->name);

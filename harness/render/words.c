@@ -122,7 +122,8 @@ static void growing_words(const Run *r, char *d, size_t cap)
     const char *per = run_step_word(r);
     int len;
     if (w->cls == SERIES_COUNT) /* descriptors, threads, mappings: one by one */
-        len = snprintf(d, cap, "%s grows %.3g/%s (%.0f more over the run)", w->name, w->slope, per, w->growth);
+        len =
+            snprintf(d, cap, "%s grows %.3g/%s (%.0f more over the run)", w->name, w->slope, per, w->growth);
     else
         len = snprintf(d, cap, "%s grows %.1f bytes/%s (%.0f bytes over the run)", w->name, w->slope, per,
                        w->growth);
@@ -143,9 +144,10 @@ static void service_words(const Run *r, char *d, size_t cap)
     const char *first = r->last_words;
     switch (r->cause) {
     case CAUSE_NOT_READY:
-        snprintf(d, cap,
-                 "the server never became ready (waited %.1f s: --ready-port, --ready-regex, --ready-timeout)%s%s",
-                 r->ready_s, first[0] ? "; its last words: " : "", first);
+        snprintf(
+            d, cap,
+            "the server never became ready (waited %.1f s: --ready-port, --ready-regex, --ready-timeout)%s%s",
+            r->ready_s, first[0] ? "; its last words: " : "", first);
         return;
     case CAUSE_SERVER_EXITED:
         if (r->signal)
@@ -183,8 +185,8 @@ static void cause_words(const Run *r, char *d, size_t cap)
     case CAUSE_INTERRUPT: snprintf(d, cap, "interrupted at iteration %llu", at); break;
     case CAUSE_FINDING:
         if ((size_t)snprintf(d, cap, "%s %s: %s%s%s", r->finding.tool, r->finding.kind, r->finding.message,
-                             r->finding.n_frames ? " at " : "", r->finding.n_frames ? r->finding.frames[0] : "") >=
-            cap)
+                             r->finding.n_frames ? " at " : "",
+                             r->finding.n_frames ? r->finding.frames[0] : "") >= cap)
             d[cap - 1] = 0; /* cut: the whole report is in the run's log */
         break;
     case CAUSE_NOT_READY:
@@ -194,14 +196,16 @@ static void cause_words(const Run *r, char *d, size_t cap)
         snprintf(d, cap, "killed by %s (%d) at iteration %llu", signal_name(r->signal), r->signal, at);
         break;
     case CAUSE_EXIT:
-        snprintf(d, cap, "exit status %d at iteration %llu%s%s", r->exit_code, at, r->last_words[0] ? ": " : "",
-                 r->last_words);
+        snprintf(d, cap, "exit status %d at iteration %llu%s%s", r->exit_code, at,
+                 r->last_words[0] ? ": " : "", r->last_words);
         break;
     case CAUSE_NO_SAMPLES: snprintf(d, cap, "no samples could be read (%s)", r->samples_err); break;
     case CAUSE_BAD_SAMPLES:
         snprintf(d, cap, "samples.csv is damaged: %zu rows could not be read", r->bad_rows);
         break;
-    case CAUSE_SHORT: snprintf(d, cap, "exited 0 but its samples end at iteration %llu of %ld", at, r->iters); break;
+    case CAUSE_SHORT:
+        snprintf(d, cap, "exited 0 but its samples end at iteration %llu of %ld", at, r->iters);
+        break;
     case CAUSE_UNJUDGED:
         if (r->an.n_short)
             snprintf(d, cap,
@@ -258,8 +262,8 @@ void words_problem_detail(const Problem *p, char *out, size_t cap)
     switch (p->lead) {
     case LEAD_NONE: break;
     case LEAD_FDS_OPEN:
-        snprintf(d, sizeof d, "open on %s: %d more at the end of %s %ld than after its warm-up", r->fds.target,
-                 r->fds.count, mode_name(r->mode), r->iters);
+        snprintf(d, sizeof d, "open on %s: %d more at the end of %s %ld than after its warm-up",
+                 r->fds.target, r->fds.count, mode_name(r->mode), r->iters);
         break;
     case LEAD_INTERPRETER_OWN:
         snprintf(d, sizeof d,
@@ -284,8 +288,9 @@ void words_problem_detail(const Problem *p, char *out, size_t cap)
             snprintf(d + n, sizeof d - n, "%s%s %ld: memory grew too (what the bad access left behind)",
                      n ? "; " : "", mode_name(p->also[i].mode), p->also[i].iters);
         else
-            snprintf(d + n, sizeof d - n, "%s%s also reported in %s%s%s", n ? "; " : "", mode_name(p->also[i].mode),
-                     p->also[i].function, p->also[i].location[0] ? " " : "", p->also[i].location);
+            snprintf(d + n, sizeof d - n, "%s%s also reported in %s%s%s", n ? "; " : "",
+                     mode_name(p->also[i].mode), p->also[i].function, p->also[i].location[0] ? " " : "",
+                     p->also[i].location);
     }
     snprintf(out, cap, "%s", d);
 }

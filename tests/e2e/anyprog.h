@@ -14,8 +14,8 @@ static char g_dir[PATH_MAX]; /* build/release */
 static char g_root[PATH_MAX + 8]; /* the project */
 /* soak --cmd CMD with more arguments (a format), from the project's folder, into OUT;
  * its exit status, its summary in g_doc (soakutil.h). */
-__attribute__((format(printf, 3, 4), unused)) static int soak_cmd(const char *out, const char *cmd, const char *fmt,
-                                                          ...)
+__attribute__((format(printf, 3, 4), unused)) static int soak_cmd(const char *out, const char *cmd,
+                                                                  const char *fmt, ...)
 {
     char args[1024], command[4 * PATH_MAX + 1024];
     va_list ap;
@@ -43,7 +43,8 @@ static inline const char *named_function(json_t *r)
 }
 
 /* Run mode/iters has verdict and kind, and names function (a prefix) when given. */
-static inline void expect(const char *mode, long iters, const char *verdict, const char *kind, const char *function)
+static inline void expect(const char *mode, long iters, const char *verdict, const char *kind,
+                          const char *function)
 {
     json_t *r = run_of(mode, iters);
     const char *named = named_function(r);

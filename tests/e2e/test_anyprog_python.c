@@ -138,7 +138,6 @@ static void test_python_native_and_clean(void **state)
     }
 }
 
-
 /* The soak's start-up hook shadows the program's own sitecustomize (a virtualenv's,
  * Debian's): it must run all the same, in a traced run too; and a PYTHONPATH the command
  * sets itself (`env PYTHONPATH=DIR python3 ...`) keeps the soak's folders in front. */

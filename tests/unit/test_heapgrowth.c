@@ -18,7 +18,8 @@ static void test_short_names(void **state)
     (void)state;
     static const char *const cases[][2] = {
         {"reach_step", "reach_step"},
-        {"void std::vector<int, std::allocator<int> >::_M_realloc_insert<int>(__gnu_cxx::__normal_iterator<int*, "
+        {"void std::vector<int, std::allocator<int> "
+         ">::_M_realloc_insert<int>(__gnu_cxx::__normal_iterator<int*, "
          "std::vector<int, std::allocator<int> > >, int&&)",
          "std::vector::_M_realloc_insert"},
         {"trainer::History::remember_step(double) const", "trainer::History::remember_step"},
@@ -70,8 +71,8 @@ static void write_profile(const char *path, const uint64_t (*stacks)[5], const d
         fprintf(f, "@");
         for (int k = 0; stacks[i][k]; k++)
             fprintf(f, " 0x%llx", (unsigned long long)stacks[i][k]);
-        fprintf(f, "\n  t*: %.0f: %.0f [0: 0]\n  t0: %.0f: %.0f [0: 0]\n", counts[i][0], counts[i][1], counts[i][0],
-                counts[i][1]);
+        fprintf(f, "\n  t*: %.0f: %.0f [0: 0]\n  t0: %.0f: %.0f [0: 0]\n", counts[i][0], counts[i][1],
+                counts[i][0], counts[i][1]);
     }
     fprintf(f, "\nMAPPED_LIBRARIES:\n");
     char *maps = read_file("/proc/self/maps", 1 << 20, NULL);
@@ -85,7 +86,8 @@ static void test_growth_folded_and_charged(void **state)
 {
     (void)state;
     uint64_t m = (uint64_t)(uintptr_t)&malloc + 2;
-    const uint64_t stacks[2][5] = {{m, in(grow_here), in(outer_loop), 0}, {m, in(shrink_here), in(outer_loop), 0}};
+    const uint64_t stacks[2][5] = {{m, in(grow_here), in(outer_loop), 0},
+                                   {m, in(shrink_here), in(outer_loop), 0}};
     /* 100-byte blocks: with a period of 1 byte the counts are as written (unsampled x1) */
     const double early[2][2] = {{10, 1000}, {40, 4000}}, late[2][2] = {{60, 6000}, {10, 1000}};
     char pe[PATH_MAX], pl[PATH_MAX], err[512];
