@@ -406,45 +406,27 @@ static int read_samples(Run *r, Samples *s, char *err, size_t errlen)
     return 1;
 }
 
-void run_evaluate(Run *r, const Tolerance *t)
+/* The run's samples s (NULL: none) analysed into r->an, and kept in r for the charts. */
+static void analyze_and_keep(Run *r, Samples *s, const Tolerance *t, int judge_rss)
 {
-    char path[PATH_MAX + 32], err[256] = "";
-    Samples s;
-    int have_samples = read_samples(r, &s, err, sizeof err);
-    size_t bad_rows = have_samples ? s.bad_rows : 0, rows = have_samples ? s.nrows : 0;
-    memset(&r->an, 0, sizeof r->an);
-    r->an.worst = -1;
-    r->an.peak_rss = NAN;
-    /* a Python program traced (pyattrib.h): its resident memory holds the pages the tracer's
-     * snapshots used, which the allocator keeps a while; charted, not judged (the native run
-     * judges the program's as it is) */
-    int traced = pyattrib_traced(r->dir), judge_rss = mode_spec(r->mode)->judges_memory && !traced;
     if (r->samples) {
         samples_free(r->samples);
         free(r->samples);
         r->samples = NULL;
     }
-    if (have_samples) {
-        analyze_run(&s, (uint64_t)r->iters, t, judge_rss, &r->an);
-        r->samples = malloc(sizeof *r->samples);
-        if (r->samples)
-            *r->samples = s; /* kept for the charts */
-        else
-            samples_free(&s);
-    }
-    int is_cmd = !strcmp(r->config, "cmd");
-    r->iter_reached = iterations_reached(r, is_cmd);
-    if (is_cmd)
-        find_grower(r, t, judge_rss);
-    read_note(r);
-    if (traced && mode_spec(r->mode)->judges_memory)
-        note_add(r, "Python traced (tracemalloc): resident memory charted, not judged (it holds the pages of "
-                    "the tracer's snapshots)");
-    if (r->an.peak_rss > (double)r->peak_rss_bytes && r->an.peak_rss < 1e18)
-        r->peak_rss_bytes = (uint64_t)r->an.peak_rss;
-    read_finding(r);
-    read_command(r);
-    r->ms_per_iter = read_ms_per_iter(r);
+    if (!s)
+        return;
+    analyze_run(s, (uint64_t)r->iters, t, judge_rss, &r->an);
+    r->samples = malloc(sizeof *r->samples);
+    if (r->samples)
+        *r->samples = *s;
+    else
+        samples_free(s);
+}
+
+/* What the verdict ladder (verdict.h) is given of run r. */
+static RunEvidence evidence_of(const Run *r, int have_samples, size_t bad_rows, size_t rows, int is_cmd)
+{
     /* a service stopped by the soak: SIGTERM, SIGKILL after the grace, are no crash */
     int stopped = r->service && (!strcmp(r->service_end, "stopped") || !strcmp(r->service_end, "killed"));
     int asked = stopped && (r->signal == SIGTERM || r->signal == SIGKILL);
@@ -466,6 +448,37 @@ void run_evaluate(Run *r, const Tolerance *t)
                      .not_ready = r->service && !strcmp(r->service_end, "not-ready"),
                      .server_exited = r->service && !strcmp(r->service_end, "exited"),
                      .load_failed = stopped && (r->load_exit != 0 || r->load_signal)};
+    return e;
+}
+
+void run_evaluate(Run *r, const Tolerance *t)
+{
+    char path[PATH_MAX + 32], err[256] = "";
+    Samples s;
+    int have_samples = read_samples(r, &s, err, sizeof err);
+    size_t bad_rows = have_samples ? s.bad_rows : 0, rows = have_samples ? s.nrows : 0;
+    memset(&r->an, 0, sizeof r->an);
+    r->an.worst = -1;
+    r->an.peak_rss = NAN;
+    /* a Python program traced (pyattrib.h): its resident memory holds the pages the tracer's
+     * snapshots used, which the allocator keeps a while; charted, not judged (the native run
+     * judges the program's as it is) */
+    int traced = pyattrib_traced(r->dir), judge_rss = mode_spec(r->mode)->judges_memory && !traced;
+    analyze_and_keep(r, have_samples ? &s : NULL, t, judge_rss);
+    int is_cmd = !strcmp(r->config, "cmd");
+    r->iter_reached = iterations_reached(r, is_cmd);
+    if (is_cmd)
+        find_grower(r, t, judge_rss);
+    read_note(r);
+    if (traced && mode_spec(r->mode)->judges_memory)
+        note_add(r, "Python traced (tracemalloc): resident memory charted, not judged (it holds the pages of "
+                    "the tracer's snapshots)");
+    if (r->an.peak_rss > (double)r->peak_rss_bytes && r->an.peak_rss < 1e18)
+        r->peak_rss_bytes = (uint64_t)r->an.peak_rss;
+    read_finding(r);
+    read_command(r);
+    r->ms_per_iter = read_ms_per_iter(r);
+    RunEvidence e = evidence_of(r, have_samples, bad_rows, rows, is_cmd);
     RunCause why;
     r->verdict = verdict_run(&e, &why);
     r->note_judged = strlen(r->note);
