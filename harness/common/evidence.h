@@ -105,6 +105,10 @@ typedef struct StackGrowth {
     char code[160]; /* that line's source, stripped */
     int traced; /* a native stack whose memory tracemalloc traced too (a line above names it) */
     double traced_bytes; /* of bytes, those of stacks through tracemalloc (while charging) */
+    /* grown in one heap profile after the early one only (a short run): a block that
+     * happened to be live at that dump (a file's buffer while a checkpoint is written) is
+     * not told from one kept, so it names its run but makes no problem of its own */
+    int one_profile;
 } StackGrowth;
 
 /* Adds a caller (function, and its place or "") after g's others; dropped past STACK_CALLERS. */

@@ -205,6 +205,38 @@ static void test_steady_heap_growth_fails_with_its_rate(void **state)
     assert_string_equal(res->sweeps[0].why_not_judged, "FLAT runs at 0 counts, a sweep needs 3");
 }
 
+/* The stack a run's heap profiles name, of share of the growth; one_profile: grown in the
+ * last profile only. */
+static StackGrowth stack(const char *function, double share, int one_profile)
+{
+    StackGrowth g = {.bytes = share * 64000.0, .bytes_per_iter = share * 64.0, .share = share};
+    snprintf(g.function, sizeof g.function, "%s", function);
+    snprintf(g.where, sizeof g.where, "/src/prog.c:%d", one_profile ? 40 : 12);
+    g.one_profile = one_profile;
+    return g;
+}
+
+/* A second function that grew makes a problem of its own only when it grew in more than
+ * one heap profile: one seen in the last only may be a block that was live at that dump
+ * (a file's buffer while a checkpoint is written), not growth. */
+static void test_second_stack_needs_two_profiles(void **state)
+{
+    (void)state;
+    write_run("stacks", FX("jemalloc", 2000, heap_64_per_iter));
+    write_run("stacks", FX("jemalloc", 20000, heap_64_per_iter));
+    SoakResult *res = (SoakResult *)conclude("stacks", 0, 0);
+    Run *r = (Run *)run_of(res, "jemalloc", 20000);
+    r->n_stacks = 2;
+    r->stacks[0] = stack("keep_record", 0.6, 0);
+    r->stacks[1] = stack("write_buffer", 0.4, 1);
+    diagnosis_build(&res->diag, res);
+    assert_int_equal(res->diag.n, 1);
+    assert_string_equal(res->diag.list[0].function, "keep_record");
+    r->stacks[1].one_profile = 0; /* grown in two profiles: a second problem */
+    diagnosis_build(&res->diag, res);
+    assert_int_equal(res->diag.n, 2);
+}
+
 static void test_too_short_is_unjudged_and_incomplete(void **state)
 {
     (void)state;
@@ -328,6 +360,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flat_soak_passes),
         cmocka_unit_test(test_steady_heap_growth_fails_with_its_rate),
+        cmocka_unit_test(test_second_stack_needs_two_profiles),
         cmocka_unit_test(test_too_short_is_unjudged_and_incomplete),
         cmocka_unit_test(test_growth_that_stops_is_settled),
         cmocka_unit_test(test_leak_growing_with_the_count_fails),
