@@ -70,7 +70,11 @@ double theil_sen(const double *x, const double *y, size_t n)
 
 /* The floors of a sampled series: x[0..n) cut into ANALYSIS_SEGMENTS spans of equal
  * iterations and each span into two halves; each half's lowest value and where it was
- * read. 0 when a span has fewer than ANALYSIS_MIN_POINTS rows. */
+ * read. 0 when the first or the last span has fewer than ANALYSIS_MIN_POINTS rows, or more
+ * than one span between them does: one span between them may have fewer, even none (a
+ * pause in sampling: the sampler was not given the core for a moment on a busy machine
+ * while a fast program ran on), and its floor is then that of the rows it has, or none
+ * (INFINITY). */
 static int floors_of(const double *x, const double *y, size_t n, SeriesResult *r)
 {
     enum { H = 2 * ANALYSIS_SEGMENTS };
@@ -89,8 +93,11 @@ static int floors_of(const double *x, const double *y, size_t n, SeriesResult *r
             r->half_iter[h] = x[i];
         }
     }
+    int sparse = 0;
     for (int k = 0; k < ANALYSIS_SEGMENTS; k++) {
-        if (count[k] < ANALYSIS_MIN_POINTS || span <= 0)
+        if (span <= 0)
+            return 0;
+        if (count[k] < ANALYSIS_MIN_POINTS && (k == 0 || k == ANALYSIS_SEGMENTS - 1 || ++sparse > 1))
             return 0;
         int h = r->halves[2 * k + 1] < r->halves[2 * k] ? 2 * k + 1 : 2 * k; /* an empty half is infinite */
         r->floors[k] = r->halves[h];

@@ -209,9 +209,10 @@ static void cause_words(const Run *r, char *d, size_t cap)
     case CAUSE_UNJUDGED:
         if (r->an.n_short)
             snprintf(d, cap,
-                     "too short to judge: %zu samples after warm-up, %d needed (%d spans "
-                     "of %d); give larger counts, or --step-regex / flatmem_step() marks",
-                     r->an.min_rows, ANALYSIS_MIN_ROWS, ANALYSIS_SEGMENTS, ANALYSIS_MIN_POINTS);
+                     "too short to judge: %zu samples after warm-up, not %d in each of its %d spans "
+                     "(one between the first and the last may have fewer); give larger counts, or "
+                     "--step-regex / flatmem_step() marks",
+                     r->an.min_rows, ANALYSIS_MIN_POINTS, ANALYSIS_SEGMENTS);
         else
             snprintf(d, cap,
                      "too short to judge: it ended (exit 0) before the soak could take "

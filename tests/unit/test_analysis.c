@@ -274,6 +274,48 @@ static void test_too_few_rows_are_not_judged(void **state)
     assert_true(series(&an, "arena.used_bytes")->judged);
 }
 
+/* s without its rows of iterations [from, to): a pause in sampling. */
+static void drop_rows(Samples *s, double from, double to)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < s->nrows; i++)
+        if (samples_at(s, i, 0) < from || samples_at(s, i, 0) >= to)
+            memmove(s->values + kept++ * s->ncols, s->values + i * s->ncols, s->ncols * sizeof(double));
+    s->nrows = kept;
+}
+
+/* A pause in sampling (the sampler not given the core on a busy machine while a fast
+ * program ran on) that leaves one span between the first and the last without samples:
+ * the run is judged from the others, and its growth is seen. Two such spans: too short to
+ * judge. */
+static void test_one_pause_in_sampling_is_judged(void **state)
+{
+    (void)state;
+    Tolerance t = tolerance_defaults();
+    RunAnalysis an;
+    Samples s;
+    /* after the warm-up (30), spans of 67.5 iterations: the second, [97.5, 165), empty */
+    make_samples(&s, 300, 3, flat_arena, flat_rss, slow_alloc);
+    drop_rows(&s, 90, 170);
+    analyze_run(&s, 300, &t, 1, &an);
+    const SeriesResult *m = series(&an, "malloc.in_use_bytes");
+    assert_false(m->short_run);
+    assert_true(m->growing);
+    ASSERT_CLOSE(m->slope, 8.0, 1e-6, 1e-6, "rate from the floors around the pause");
+    samples_free(&s);
+    make_samples(&s, 300, 3, flat_arena, flat_rss, slow_alloc); /* the second and third */
+    drop_rows(&s, 90, 240);
+    analyze_run(&s, 300, &t, 1, &an);
+    assert_true(series(&an, "malloc.in_use_bytes")->short_run);
+    samples_free(&s);
+    /* and a clean run with the same pause stays flat */
+    make_samples(&s, 300, 3, flat_arena, flat_rss, flat_arena);
+    drop_rows(&s, 90, 170);
+    analyze_run(&s, 300, &t, 1, &an);
+    assert_false(an.growing);
+    samples_free(&s);
+}
+
 /* Counts of resources, one row per 10 iterations of 2000: descriptors that leak one per 50
  * iterations (and the bytes of their buffers), threads of a pool that fills to 4 and then
  * stays with a short-lived helper now and then, mappings that follow the heap. */
@@ -342,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_plateau_and_size_classes),
         cmocka_unit_test(test_busy_half_does_not_hide_growth),
         cmocka_unit_test(test_too_few_rows_are_not_judged),
+        cmocka_unit_test(test_one_pause_in_sampling_is_judged),
         cmocka_unit_test(test_theil_sen_ignores_outliers),
         cmocka_unit_test(test_resource_counts),
     };
