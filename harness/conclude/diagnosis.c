@@ -285,8 +285,8 @@ static void also_grew(Problem *p, const Evidence *e)
 }
 
 /* The growing stacks of the build's longest jemalloc run (the one with the most samples),
- * each holding a tenth of the growth or more and seen grown in more than one heap profile:
- * a problem each, unless one names the same function already (its first stack is placed
+ * each holding a tenth of the growth or more (and, past the first, seen grown in more than
+ * one heap profile): a problem each, unless one names the same function already (its first stack is placed
  * with the rest of its evidence when the run has a tool report or an engine site: first). */
 static void add_stacks(Diagnosis *d, const SoakResult *res)
 {
@@ -297,7 +297,8 @@ static void add_stacks(Diagnosis *d, const SoakResult *res)
         Evidence primary = evidence_of(r);
         for (int k = evidence_pass(&primary) == 2 ? 0 : 1; k < r->n_stacks; k++) {
             const StackGrowth *g = &r->stacks[k];
-            if (g->share < DIAG_STACK_SHARE || !strncmp(g->function, "0x", 2) || g->traced || g->one_profile)
+            if (g->share < DIAG_STACK_SHARE || !strncmp(g->function, "0x", 2) || g->traced ||
+                (k > 0 && g->one_profile))
                 continue; /* (traced: memory a Python line above holds) */
             Evidence e = {
                 .run = r, .kind = r->kind != KIND_NONE ? r->kind : KIND_REACHABLE_GROWTH, .stack = k};

@@ -235,6 +235,12 @@ static void test_second_stack_needs_two_profiles(void **state)
     r->stacks[1].one_profile = 0; /* grown in two profiles: a second problem */
     diagnosis_build(&res->diag, res);
     assert_int_equal(res->diag.n, 2);
+    /* the first function still names its run's problem when it too grew in one profile */
+    r->n_stacks = 1;
+    r->stacks[0].one_profile = 1;
+    diagnosis_build(&res->diag, res);
+    assert_int_equal(res->diag.n, 1);
+    assert_string_equal(res->diag.list[0].function, "keep_record");
 }
 
 static void test_too_short_is_unjudged_and_incomplete(void **state)
