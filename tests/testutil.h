@@ -45,6 +45,10 @@ static inline int tmpdir_setup(void **state)
 static inline int tmpdir_teardown(void **state)
 {
     (void)state;
+    if (getenv("TEST_KEEP")) { /* TEST_KEEP=1: the scratch folder kept, to look into */
+        fprintf(stderr, "scratch folder kept: %s\n", test_tmpdir());
+        return 0;
+    }
     char cmd[PATH_MAX + 16];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", test_tmpdir());
     return system(cmd);

@@ -54,7 +54,7 @@ static void test_process_trees(void **state)
     expect("valgrind", 3000, "ERROR", "leak", "leak_step");
     assert_int_equal(soak_cmd("procs", prog("procs"), "--iters 2000 --modes native"), 1);
     expect("native", 2000, "GROWING", "process-leak", NULL);
-    if (test_sh("pgrep -f 'anyprog (worker|procs)' >/dev/null") == 0)
+    if (test_sh("pgrep -s 0 -f 'anyprog (worker|procs)' >/dev/null") == 0)
         fail_msg("a process of the soaks is still running");
 }
 
@@ -106,7 +106,7 @@ static void test_services(void **state)
     if (strncmp(str(grower, "process"), "netprog (pid ", 13) ||
         !json_is_true(json_object_get(grower, "child")))
         fail_msg("prefork: the worker child is not named: %s", str(run_of("native", 10000), "detail"));
-    if (test_sh("pgrep -f 'netprog (serve|load)' >/dev/null") == 0)
+    if (test_sh("pgrep -s 0 -f 'netprog (serve|load)' >/dev/null") == 0)
         fail_msg("a server or a load of the soaks is still running");
 }
 

@@ -1,8 +1,8 @@
 /* Shards from the engines that run them (docs/ci.md): `soak --shard auto` takes K and N
  * from FLATMEM_SHARD, a Slurm array task, a Kubernetes indexed Job or a GitHub Actions
  * matrix job, says which, and writes it into the shard's summary; the shards merge into
- * the same verdicts as one soak of the whole matrix; shards of different splits are not
- * merged. On a real one-node Slurm (slurmctld, slurmd and munge from Debian, started here
+ * the same verdicts as one soak of the whole matrix (a shard given twice kept once);
+ * shards of different splits are not merged. On a real one-node Slurm (slurmctld, slurmd and munge from Debian, started here
  * as root), tools/slurm/submit's array of 3 shards and its merge (afterok) give the same
  * verdicts as one soak; skipped, saying why, when not root or Slurm is not installed. The
  * GitHub workflow is checked by action-validator (the workflow schema), which must also
@@ -87,6 +87,15 @@ static void test_shard_auto_from_each_source_merges_into_one_soak(void **state)
         1);
     json_t *merged = summary_of("merged");
     same_verdicts(whole, merged, "three shards merged");
+    json_decref(merged);
+    /* shard 1 given twice, as a re-run CI job would upload it: kept once, said so */
+    assert_int_equal(test_sh("'%s/soak' merge '%s/s1' '%s/s2' '%s/s1' '%s/s3' --out '%s/merged2' >/dev/null "
+                             "2>'%s/merge2.log'",
+                             g_dir, t, t, t, t, t, t),
+                     1);
+    assert_int_equal(test_sh("grep -q 'kept the first' '%s/merge2.log'", t), 0);
+    merged = summary_of("merged2");
+    same_verdicts(whole, merged, "three shards merged, one given twice");
     assert_null(json_object_get(merged, "shard")); /* the merge is the whole */
     json_decref(merged);
     /* the GitHub shard is the Slurm one: the same slice of the same matrix */
