@@ -310,10 +310,12 @@ check:
 	@$(MAKE) --no-print-directory release
 	@SKIP_TESTS="$(E2E_TESTS)" tools/run-tests release
 
+# (the test-only packages, as root, install in the background while the variants build)
 test:
-	@tools/ensure-deps test
+	@tools/ensure-deps test --background
 	@$(MAKE) --no-print-directory $(VARIANTS)
 	@$(MAKE) --no-print-directory faults-build
+	@tools/ensure-deps wait
 	@+tools/run-tests $(VARIANTS)
 
 # `make soak`: checks the names given, builds the variants, runs the matrix (ITERS, MODES,
