@@ -85,7 +85,9 @@ static int floors_of(const double *x, const double *y, size_t n, SeriesResult *r
         r->half_iter[h] = NAN;
     }
     for (size_t i = 0; i < n && span > 0; i++) {
-        int h = (int)((x[i] - lo) / span * H);
+        /* a row whose iteration is below the first row's (a service's progress lines out of
+         * order) belongs to the first half, one above the last row's to the last */
+        int h = x[i] <= lo ? 0 : (int)((x[i] - lo) / span * H);
         h = h < H ? h : H - 1;
         count[h / 2]++;
         if (y[i] < r->halves[h]) {
