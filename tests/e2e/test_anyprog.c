@@ -350,11 +350,12 @@ static void test_nothing_outlives_the_soak(void **state)
     fprintf(f, "if [ \"$2\" = hang ]; then exec sleep %ld; fi\nexec %s clean \"$1\"\n", s + 1, g_prog);
     fclose(f);
     snprintf(cmd, sizeof cmd, "sh %s {iters}", script);
-    assert_int_equal(soak_cmd("bg", cmd, "--iters 400 --modes native,lsan"), 0);
+    /* (3000 iterations: enough samples to judge on a busy machine too, ~1 s) */
+    assert_int_equal(soak_cmd("bg", cmd, "--iters 3000 --modes native,lsan"), 0);
     if (sleepers(s))
         fail_msg("a process the soak's runs started is still running (sleep %ld)", s);
-    if (!strstr(str(run_of("lsan", 400), "note"), "3 processes outlived the command and were stopped: sleep"))
-        fail_msg("the run does not say what outlived it: %s", str(run_of("lsan", 400), "note"));
+    if (!strstr(str(run_of("lsan", 3000), "note"), "3 processes outlived the command and were stopped: sleep"))
+        fail_msg("the run does not say what outlived it: %s", str(run_of("lsan", 3000), "note"));
     snprintf(cmd, sizeof cmd, "sh %s {iters} hang", script);
     assert_int_equal(soak_cmd("hang", cmd, "--iters 400 --modes native --timeout 1"), 1);
     expect("native", 400, "TIMEOUT", "timeout", NULL);
