@@ -36,19 +36,11 @@ static int read_losses(const char *path, double *out, int max)
     return n;
 }
 
-static void parity(const char *preset)
+/* A small text the test writes itself, DIR/text.txt. */
+static void write_text(const char *dir)
 {
-    if (strcmp(ENGINE_VARIANT, "release") || !ENGINE_PROBES)
-        skip();
-    if (test_sh("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0) {
-        print_message("parity with PyTorch skipped: python3-torch is not installed "
-                      "(apt-get install python3-torch)\n");
-        skip();
-    }
-    const char *t = test_tmpdir();
-    /* a small text the test writes itself */
     char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/text.txt", t);
+    snprintf(path, sizeof path, "%s/text.txt", dir);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     static const char *const words[] = {"the ",     "king ",  "and ",   "queen ", "of ",
@@ -59,23 +51,18 @@ static void parity(const char *preset)
         fputs(words[(x >> 16) % 9], f);
     }
     fclose(f);
-    assert_int_equal(
-        test_sh("cd '%s' && '%s/train_full' --%s 20 --data text.txt --seed 7 --threads 1 --quiet "
-                "--save-init %s.init --losses %s.eng --dump-grads %s.eg >/dev/null",
-                t, g_dir, preset, preset, preset, preset),
-        0);
-    int rc = test_sh(
-        "cd '%s' && /usr/bin/python3 '%s/../../bench/torch_ref.py' parity --init %s.init --data text.txt "
-        "--steps 20 --threads 1 --losses %s.py --grads %s.pg > %s.log 2>&1",
-        t, g_dir, preset, preset, preset, preset);
-    assert_int_equal(rc, 0);
-    double le[20], lp[20];
+}
+
+/* The 20 losses of DIR/PRESET.eng (the engine's) and .py (PyTorch's) agree to 1e-4
+ * relative; the largest difference. */
+static double losses_agree(const char *dir, const char *preset)
+{
+    double le[20], lp[20], worst = 0;
     char a[PATH_MAX + 32], b[PATH_MAX + 32];
-    snprintf(a, sizeof a, "%s/%s.eng", t, preset);
-    snprintf(b, sizeof b, "%s/%s.py", t, preset);
+    snprintf(a, sizeof a, "%s/%s.eng", dir, preset);
+    snprintf(b, sizeof b, "%s/%s.py", dir, preset);
     assert_int_equal(read_losses(a, le, 20), 20);
     assert_int_equal(read_losses(b, lp, 20), 20);
-    double worst = 0;
     for (int i = 0; i < 20; i++) {
         double rel = fabs(le[i] - lp[i]) / fabs(lp[i]);
         worst = fmax(worst, rel);
@@ -83,9 +70,17 @@ static void parity(const char *preset)
             fail_msg("%s step %d: engine loss %.9g, PyTorch %.9g (relative %.2e > 1e-4)", preset, i + 1,
                      le[i], lp[i], rel);
     }
+    return worst;
+}
+
+/* The last step's gradients, DIR/PRESET.eg and .pg, agree to 1e-5 of the largest; prints
+ * both comparisons. */
+static void gradients_agree(const char *dir, const char *preset, double worst_loss)
+{
     static float ge[1 << 22], gp[1 << 22];
-    snprintf(a, sizeof a, "%s/%s.eg", t, preset);
-    snprintf(b, sizeof b, "%s/%s.pg", t, preset);
+    char a[PATH_MAX + 32], b[PATH_MAX + 32];
+    snprintf(a, sizeof a, "%s/%s.eg", dir, preset);
+    snprintf(b, sizeof b, "%s/%s.pg", dir, preset);
     size_t n = read_floats(a, ge, 1 << 22);
     assert_true(n > 0);
     assert_int_equal(read_floats(b, gp, 1 << 22), n);
@@ -102,7 +97,31 @@ static void parity(const char *preset)
         fail_msg("%s gradient %zu: engine %.9g, PyTorch %.9g (|diff| %.2e > 1e-5 x max |g| %.3g)", preset, at,
                  ge[at], gp[at], dmax, gmax);
     print_message("%s: 20 losses within %.2e relative; %zu gradients within %.2e (max |g| %.3g)\n", preset,
-                  worst, n, dmax, gmax);
+                  worst_loss, n, dmax, gmax);
+}
+
+static void parity(const char *preset)
+{
+    if (strcmp(ENGINE_VARIANT, "release") || !ENGINE_PROBES)
+        skip();
+    if (test_sh("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0) {
+        print_message("parity with PyTorch skipped: python3-torch is not installed "
+                      "(apt-get install python3-torch)\n");
+        skip();
+    }
+    const char *t = test_tmpdir();
+    write_text(t);
+    assert_int_equal(
+        test_sh("cd '%s' && '%s/train_full' --%s 20 --data text.txt --seed 7 --threads 1 --quiet "
+                "--save-init %s.init --losses %s.eng --dump-grads %s.eg >/dev/null",
+                t, g_dir, preset, preset, preset, preset),
+        0);
+    int rc = test_sh(
+        "cd '%s' && /usr/bin/python3 '%s/../../bench/torch_ref.py' parity --init %s.init --data text.txt "
+        "--steps 20 --threads 1 --losses %s.py --grads %s.pg > %s.log 2>&1",
+        t, g_dir, preset, preset, preset, preset);
+    assert_int_equal(rc, 0);
+    gradients_agree(t, preset, losses_agree(t, preset));
 }
 
 static void test_parity_tiny(void **state)
