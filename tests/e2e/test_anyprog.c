@@ -354,8 +354,9 @@ static void test_nothing_outlives_the_soak(void **state)
     assert_int_equal(soak_cmd("bg", cmd, "--iters 3000 --modes native,lsan"), 0);
     if (sleepers(s))
         fail_msg("a process the soak's runs started is still running (sleep %ld)", s);
-    if (!strstr(str(run_of("lsan", 3000), "note"), "3 processes outlived the command and were stopped: sleep"))
-        fail_msg("the run does not say what outlived it: %s", str(run_of("lsan", 3000), "note"));
+    const char *note = str(run_of("lsan", 3000), "note");
+    if (!strstr(note, "3 processes outlived the command and were stopped: sleep"))
+        fail_msg("the run does not say what outlived it: %s", note);
     snprintf(cmd, sizeof cmd, "sh %s {iters} hang", script);
     assert_int_equal(soak_cmd("hang", cmd, "--iters 400 --modes native --timeout 1"), 1);
     expect("native", 400, "TIMEOUT", "timeout", NULL);

@@ -2,11 +2,11 @@
  * from FLATMEM_SHARD, a Slurm array task, a Kubernetes indexed Job or a GitHub Actions
  * matrix job, says which, and writes it into the shard's summary; the shards merge into
  * the same verdicts as one soak of the whole matrix (a shard given twice kept once);
- * shards of different splits are not merged. On a real one-node Slurm (slurmctld, slurmd and munge from Debian, started here
- * as root), tools/slurm/submit's array of 3 shards and its merge (afterok) give the same
- * verdicts as one soak; skipped, saying why, when not root or Slurm is not installed. The
- * GitHub workflow is checked by action-validator (the workflow schema), which must also
- * refuse a broken copy of it. */
+ * shards of different splits are not merged. On a real one-node Slurm (slurmctld, slurmd
+ * and munge from Debian, started here as root), tools/slurm/submit's array of 3 shards and
+ * its merge (afterok) give the same verdicts as one soak; skipped, saying why, when not
+ * root or Slurm is not installed. The GitHub workflow is checked by action-validator (the
+ * workflow schema), which must also refuse a broken copy of it. */
 #include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>

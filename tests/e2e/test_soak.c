@@ -3,7 +3,8 @@
  * every mode; every fault build is caught by the modes that should catch it (the
  * detection matrix, walked from the harness's own table and checked against
  * docs/faults.md); junit.xml agrees with the overall verdict both ways; soaks of other
- * workloads are not merged (shards: test_shards.c); baselines are taken only from complete soaks and must share runs. */
+ * workloads are not merged (shards: test_shards.c); baselines are taken only from complete
+ * soaks and must share runs. */
 #include "soakutil.h"
 
 #include <fcntl.h>

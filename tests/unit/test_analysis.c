@@ -284,6 +284,20 @@ static void drop_rows(Samples *s, double from, double to)
     s->nrows = kept;
 }
 
+/* A run of 300 iterations sampled every 3, its allocator series mall(), without the rows
+ * of iterations [from, to): analysed. */
+static RunAnalysis analyze_paused(SeriesFn mall, double from, double to)
+{
+    Tolerance t = tolerance_defaults();
+    RunAnalysis an;
+    Samples s;
+    make_samples(&s, 300, 3, flat_arena, flat_rss, mall);
+    drop_rows(&s, from, to);
+    analyze_run(&s, 300, &t, 1, &an);
+    samples_free(&s);
+    return an;
+}
+
 /* A pause in sampling (the sampler not given the core on a busy machine while a fast
  * program ran on) that leaves one span between the first and the last without samples:
  * the run is judged from the others, and its growth is seen. Two such spans: too short to
@@ -291,29 +305,17 @@ static void drop_rows(Samples *s, double from, double to)
 static void test_one_pause_in_sampling_is_judged(void **state)
 {
     (void)state;
-    Tolerance t = tolerance_defaults();
-    RunAnalysis an;
-    Samples s;
     /* after the warm-up (30), spans of 67.5 iterations: the second, [97.5, 165), empty */
-    make_samples(&s, 300, 3, flat_arena, flat_rss, slow_alloc);
-    drop_rows(&s, 90, 170);
-    analyze_run(&s, 300, &t, 1, &an);
+    RunAnalysis an = analyze_paused(slow_alloc, 90, 170);
     const SeriesResult *m = series(&an, "malloc.in_use_bytes");
     assert_false(m->short_run);
     assert_true(m->growing);
     ASSERT_CLOSE(m->slope, 8.0, 1e-6, 1e-6, "rate from the floors around the pause");
-    samples_free(&s);
-    make_samples(&s, 300, 3, flat_arena, flat_rss, slow_alloc); /* the second and third */
-    drop_rows(&s, 90, 240);
-    analyze_run(&s, 300, &t, 1, &an);
+    an = analyze_paused(slow_alloc, 90, 240); /* the second and third */
     assert_true(series(&an, "malloc.in_use_bytes")->short_run);
-    samples_free(&s);
     /* and a clean run with the same pause stays flat */
-    make_samples(&s, 300, 3, flat_arena, flat_rss, flat_arena);
-    drop_rows(&s, 90, 170);
-    analyze_run(&s, 300, &t, 1, &an);
+    an = analyze_paused(flat_arena, 90, 170);
     assert_false(an.growing);
-    samples_free(&s);
 }
 
 /* Rows whose iterations go back (a service's progress lines out of order) below the first
