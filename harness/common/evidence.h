@@ -34,7 +34,8 @@ typedef struct SeriesResult {
     SeriesClass cls;
     size_t points; /* rows used */
     double slope; /* bytes more per iteration: exact series (last - first) over the
-                     iterations between them; sampled ones, from the first floor to the last */
+                     iterations between them; sampled ones, the Theil-Sen slope of the
+                     memory held in each half (analysis.h) */
     double growth; /* bytes gained: exact series last - first; sampled ones the last floor
                       minus the first */
     double first, last, min, max;
@@ -43,9 +44,15 @@ typedef struct SeriesResult {
     double halves[2 * ANALYSIS_SEGMENTS]; /* each half span's lowest value (INFINITY: no row) */
     double half_iter[2 * ANALYSIS_SEGMENTS];
     int steady; /* sampled series: every floor above the one before (see above) */
+    int decided; /* its growth stands out of its scatter (analysis.h); exact and count
+                    series always */
     int short_run; /* sampled series: too few rows in a span to judge */
     int growing;
     int judged; /* 0: measured and shown, but not part of the verdict (see analyze_run) */
+    /* bytes per iteration: the smallest steady growth this series would have been judged
+     * growing at, with the noise of its floors as it was in this run (analysis.h); NAN
+     * when it is not judged, or counts things other than bytes */
+    double sensitivity;
 } SeriesResult;
 
 #define ANALYSIS_MAX_SERIES 32
@@ -57,8 +64,11 @@ typedef struct RunAnalysis {
     int n_short; /* sampled series left unjudged: too few rows after warm-up */
     size_t min_rows; /* the fewest rows after warm-up of those (for the reason) */
     int growing; /* any series growing */
+    int undecided; /* growing, but no growing series' growth stands out of its scatter
+                      (analysis.h): conclude runs it longer or calls it INCONCLUSIVE */
     int worst; /* the growing series that decides (the most exact class: exact, then
                   allocator, then resident; then the largest slope), else rss, else -1 */
+    int sensitive; /* the judged byte series with the smallest sensitivity, or -1 */
     double peak_rss; /* max proc.rss_bytes sampled (NAN if none) */
     uint64_t last_iter; /* iteration of the last row */
 } RunAnalysis;

@@ -82,6 +82,22 @@ static void conclude_cells(SoakResult *res)
             verdict_cell(res->runs, res->n_runs, res->sweeps[i].fault, res->sweeps[i].mode);
 }
 
+/* The FLAT run of the program whose judged series could have seen the smallest growth. */
+static const Run *most_sensitive(const SoakResult *res)
+{
+    const Run *best = NULL;
+    for (int i = 0; i < res->n_runs; i++) {
+        const Run *r = &res->runs[i];
+        if (r->verdict != V_FLAT || strcmp(r->fault, "none") || !mode_spec(r->mode)->judges_memory ||
+            r->an.sensitive < 0)
+            continue;
+        if (!best ||
+            r->an.series[r->an.sensitive].sensitivity < best->an.series[best->an.sensitive].sensitivity)
+            best = r;
+    }
+    return best;
+}
+
 void soak_conclude(SoakResult *res)
 {
     for (int i = 0; i < res->n_runs; i++)
@@ -100,6 +116,7 @@ void soak_conclude(SoakResult *res)
     for (int i = 0; i < res->n_sweeps; i++)
         res->sweeps[i].fails =
             verdict_sweep_fails(res->sweeps[i].fault, res->sweeps[i].growing, res->expect_faults);
+    res->sensitive = most_sensitive(res);
     res->unjudged_modes = 0;
     for (int m = 0; m < MODE_COUNT; m++)
         res->unjudged_modes |= (unsigned)verdict_mode_unjudged(res, (Mode)m) << m;

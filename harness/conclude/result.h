@@ -53,6 +53,10 @@ typedef struct SoakResult {
     int n_cells;
     Overall overall;
     int exit_status; /* the soak's: 0 PASS, 1 otherwise (soak_conclude) */
+    /* the FLAT run of the program (no fault build) in a mode that judges memory whose
+     * sensitivity is the smallest (analysis.h): what a PASS can say was not there; NULL
+     * when none */
+    const Run *sensitive;
     unsigned unjudged_modes; /* bit (1 << Mode): modes none of whose runs could be judged */
     int interrupted;
     int expect_faults; /* make faults: fault builds judged by the detection matrix */

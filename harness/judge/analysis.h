@@ -18,6 +18,17 @@
  * of bytes per run: a steady growth of any size grows, however short the run. A sampled
  * series with fewer than ANALYSIS_MIN_POINTS rows in a span is too short to judge (judged
  * 0, short_run 1).
+ * Its rate: the Theil-Sen slope of what it held in each half (the lowest floor of that half
+ * and every later one) against where; its growth is decided when the rise that slope
+ * explains over the run exceeds the range of those held floors about it: a one-off step
+ * with a creep of a few hundred bytes after it is steady but not decided (the soak runs
+ * it longer, else calls it INCONCLUSIVE: rules.h).
+ * Sensitivity: each judged byte series states the smallest steady growth it would have
+ * been judged growing at (bytes per iteration): for a sampled series, the range of its
+ * halves' floors about their fitted line plus its granularity, over the iterations of a
+ * half; for an exact one, a byte over the run. A run's is its judged series' smallest
+ * (RunAnalysis.sensitive), a series of the whole process before the engine's own counts;
+ * docs/soak.md, "Sensitivity".
  * Warm-up: rows of iterations below warmup_frac * iterations (and row 1) are left out. */
 #ifndef HARNESS_ANALYSIS_H
 #define HARNESS_ANALYSIS_H

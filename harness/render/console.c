@@ -110,6 +110,10 @@ void console_print(const SoakResult *res, const char *out, int report_ok)
     print_misses(res);
     print_diagnosis(res);
     printf("\noverall: %s\n", overall_name(res->overall));
+    char sens[200];
+    words_sensitivity(res->sensitive, 1, sens, sizeof sens);
+    if (sens[0])
+        printf("%s: %s\n", res->overall == OVERALL_PASS ? "flat" : "where flat", sens);
     for (int m = 0; m < MODE_COUNT; m++)
         if (res->unjudged_modes & (1u << m))
             printf("incomplete: no %s run was long enough to judge: give larger counts (--iters)\n",

@@ -19,6 +19,13 @@ static void run_case(FILE *f, const Run *r)
     }
     fprintf(f, "\" name=\"%ld iterations%s\" time=\"%.3f\">", r->iters, r->resume_from ? ", resumed" : "",
             r->wall_s);
+    if (r->an.sensitive >= 0) { /* what it could have seen (docs/soak.md, "Sensitivity") */
+        const SeriesResult *ss = &r->an.series[r->an.sensitive];
+        fprintf(f,
+                "<properties><property name=\"sensitivity_series\" value=\"%s\"/>"
+                "<property name=\"sensitivity_bytes_per_%s\" value=\"%.6g\"/></properties>",
+                ss->name, run_step_word(r), ss->sensitivity);
+    }
     if (r->unreported) { /* not run, or too short to judge: the detail says which */
         fprintf(f, "<skipped message=\"");
         xml_str(f, detail);

@@ -6,6 +6,7 @@
 
 #include "outfile.h"
 #include "profiles.h"
+#include "words.h"
 #include "report_charts.h"
 #include "report_coverage.h"
 #include "report_diag.h"
@@ -103,7 +104,14 @@ static void td_verdict(FILE *f, const Run *r)
     fprintf(f, "<td class=\"v\" style=\"background:%s\"><b>%s</b>", verdict_colour(r->verdict),
             verdict_name(r->verdict));
     const SeriesResult *w = r->an.worst >= 0 ? &r->an.series[r->an.worst] : NULL;
-    if (w && w->cls == SERIES_COUNT) {
+    if (r->verdict == V_FLAT && r->an.sensitive >= 0) { /* what it could have seen, not its noise */
+        const SeriesResult *ss = &r->an.series[r->an.sensitive];
+        char v[32];
+        words_per_unit(ss->sensitivity, v, sizeof v);
+        fprintf(f, "<small>no growth above %s B/it (", v);
+        xml_str(f, ss->name);
+        fputs(")</small>", f);
+    } else if (w && w->cls == SERIES_COUNT) {
         fprintf(f, "<small>%+.3g/it (", w->slope);
         xml_str(f, w->name);
         fputs(")</small>", f);

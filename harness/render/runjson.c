@@ -40,6 +40,8 @@ static json_t *series_json(const Run *r)
             json_object_set_new(o, "floors", fl);
             json_object_set_new(o, "steady", json_boolean(s->steady));
         }
+        if (!isnan(s->sensitivity))
+            json_object_set_new(o, "sensitivity", json_real(s->sensitivity));
         if (s->short_run)
             json_object_set_new(o, "too_few_rows", json_integer((json_int_t)s->points));
         json_array_append_new(a, o);
@@ -106,6 +108,11 @@ json_t *run_to_json(const Run *r)
     json_object_set_new(o, "command", command_json(r));
     json_object_set_new(o, "findings", finding_json(r));
     json_object_set_new(o, "series", series_json(r));
+    const SeriesResult *sens = r->an.sensitive >= 0 ? &r->an.series[r->an.sensitive] : NULL;
+    json_object_set_new(o, "sensitivity",
+                        sens ? json_pack("{s:s, s:f, s:s}", "series", sens->name, "per_iter",
+                                         sens->sensitivity, "unit", run_step_word(r))
+                             : json_null());
     json_object_set_new(o, "sites", sites_json(r));
     json_object_set_new(o, "kind", json_string(kind_name(r->kind)));
     json_object_set_new(o, "note", json_string(r->note));

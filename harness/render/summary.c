@@ -162,6 +162,17 @@ static json_t *summary_json(const SoakResult *res)
     for (int i = 0; i < res->n_runs; i++)
         json_array_append_new(runs, run_to_json(&res->runs[i]));
     json_object_set_new(o, "runs", runs);
+    const Run *sr = res->sensitive;
+    json_t *sens = json_null();
+    if (sr) { /* the PASS line's figure: the run's own, and which run it is */
+        char words[200];
+        words_sensitivity(sr, 1, words, sizeof words);
+        const SeriesResult *ss = &sr->an.series[sr->an.sensitive];
+        sens = json_pack("{s:s, s:f, s:s, s:s, s:I, s:s}", "series", ss->name, "per_iter", ss->sensitivity,
+                         "unit", run_step_word(sr), "mode", mode_name(sr->mode), "iterations",
+                         (json_int_t)sr->iters, "words", words);
+    }
+    json_object_set_new(o, "sensitivity", sens);
     json_object_set_new(o, "expect_faults", json_boolean(res->expect_faults));
     json_object_set_new(o, "detection_matrix", matrix_json(res, missed));
     json_object_set_new(o, "faults_missed", missed);

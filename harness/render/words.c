@@ -169,6 +169,26 @@ static void service_words(const Run *r, char *d, size_t cap)
     }
 }
 
+void words_per_unit(double v, char *out, size_t cap)
+{
+    snprintf(out, cap, v >= 100 ? "%.0f" : v >= 1 ? "%.1f" : "%.2g", v);
+}
+
+void words_sensitivity(const Run *r, int with_run, char *out, size_t cap)
+{
+    out[0] = 0;
+    if (!r || r->an.sensitive < 0)
+        return;
+    const SeriesResult *s = &r->an.series[r->an.sensitive];
+    char v[32];
+    words_per_unit(s->sensitivity, v, sizeof v);
+    if (with_run)
+        snprintf(out, cap, "no growth above %s bytes/%s (%s, %s %ld)", v, run_step_word(r), s->name,
+                 mode_name(r->mode), r->iters);
+    else
+        snprintf(out, cap, "no growth above %s bytes/%s (%s)", v, run_step_word(r), s->name);
+}
+
 /* The judge's reason (its cause and figures), as the judge worded it before it kept codes. */
 static void cause_words(const Run *r, char *d, size_t cap)
 {
@@ -219,7 +239,13 @@ static void cause_words(const Run *r, char *d, size_t cap)
                      "a sample after its warm-up (every 2 ms at first); give larger counts");
         break;
     case CAUSE_GROWING: growing_words(r, d, cap); break;
-    case CAUSE_FLAT: snprintf(d, cap, "%d series flat (%d judged)", r->an.n_series, r->an.n_judged); break;
+    case CAUSE_FLAT: {
+        char sens[160];
+        words_sensitivity(r, 0, sens, sizeof sens);
+        snprintf(d, cap, "%d series flat (%d judged)%s%s", r->an.n_series, r->an.n_judged,
+                 sens[0] ? "; " : "", sens);
+        break;
+    }
     }
 }
 

@@ -30,6 +30,14 @@ void words_projection(const Problem *p, char *out, size_t cap);
 #define RUN_DETAIL_MAX 512
 void run_detail(const Run *r, char *out, size_t cap);
 
+/* A figure of bytes per unit as the outputs show it: "3312", "12.4", "0.0011". */
+void words_per_unit(double v, char *out, size_t cap);
+
+/* What a judged run could have seen (analysis.h, "Sensitivity"): "no growth above 12.4
+ * bytes/iteration (jemalloc.allocated)", with_run: "(jemalloc.allocated, jemalloc 10000)";
+ * "" when no byte series was judged. */
+void words_sensitivity(const Run *r, int with_run, char *out, size_t cap);
+
 /* What a problem measured beyond its rate and place, in words ("open on /tmp/x.log: 20
  * more at the end of native 1000 than after its warm-up"; "lsan also reported in f
  * a.c:3"), or "". At most PROBLEM_DETAIL_MAX - 1 characters. */
