@@ -119,6 +119,8 @@ static void result_from_summary(SoakResult *res, json_t *s)
         res->tol.page_bytes = json_number_value(json_object_get(tol, "page_bytes"));
     if (json_is_number(json_object_get(tol, "warmup_frac")))
         res->tol.warmup_frac = json_number_value(json_object_get(tol, "warmup_frac"));
+    if (json_is_number(json_object_get(tol, "sensitivity")))
+        res->tol.sensitivity = json_number_value(json_object_get(tol, "sensitivity"));
     res->interrupted = json_is_true(json_object_get(s, "interrupted"));
     res->expect_faults = json_is_true(json_object_get(s, "expect_faults"));
     res->strict_leaks = json_is_true(json_object_get(s, "strict_leaks"));

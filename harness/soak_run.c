@@ -174,6 +174,13 @@ static int soak(int argc, char **argv, Soak *s)
     double t0 = now_s();
     Runner rn = {o, &g_stop, judge_ended, o};
     runner_all(&rn, runs, n);
+    for (int round = 0, k; round < o->longer && !g_stop; round++) { /* decide, or run longer */
+        if ((k = plan_longer(o, out, runs, n, PLAN_MAX_RUNS - n)) <= 0)
+            break;
+        runner_all(&rn, runs + n, k);
+        n += k;
+    }
+    res->n_runs = n;
     for (int i = 0; i < n; i++)
         run_attribute(&runs[i]);
     for (int i = 0; i < n && !g_stop; i++) {

@@ -20,7 +20,10 @@
  *   probe.csv   "t_ns,allocated,active,resident,mapped,retained": jemalloc's statistics
  *               (allocated without its profiler's weight: probes/je_allocated.h)
  *               every 2 ms at first, then every 1/50 of the time so far, at most every
- *               FLATMEM_SAMPLE_MS (100) milliseconds, when jemalloc is there
+ *               FLATMEM_SAMPLE_MS (100) milliseconds, when jemalloc is there; and,
+ *               for a program that marks its steps with FLATMEM_ITERS=N set, at the
+ *               end of every N/64-th step (from the marking thread: a run whose
+ *               sampler thread was not given the core still has its 64 rows)
  *   malloc.csv  "t_ns,in_use": glibc's heap in use (mallinfo2: uordblks + hblkhd) as
  *               often, with FLATMEM_MALLINFO=1 (native runs) and no jemalloc
  *   dumps.csv   "t_ns,file": heap profiles it had jemalloc dump (jeprof.t<ms>.heap) at
@@ -57,6 +60,7 @@ static struct {
     int prof; /* jemalloc's profiler is on: dumps */
     unsigned long long iters, next_mark; /* FLATMEM_ITERS; the step of the next dump by step */
     int marks_done;
+    unsigned long long every, next_sample; /* a sample at every `every`-th step mark (FLATMEM_ITERS / 64) */
     volatile uint64_t loop_ns; /* the first step mark (0: none yet) */
 } g = {.steps_fd = -1, .probe_fd = -1, .dumps_fd = -1, .malloc_fd = -1, .span_fd = -1, .mmaps_fd = -1};
 
@@ -152,6 +156,7 @@ static void copy_maps(void)
 }
 
 #define PROBE_STEP_DUMPS 8 /* dumps by step in a run of FLATMEM_ITERS steps */
+#define PROBE_MARK_SAMPLES 64 /* samples at step marks in such a run */
 
 static void dump_named(const char *name)
 {
@@ -165,9 +170,15 @@ static void dump_named(const char *name)
     }
 }
 
+static void sample(void);
+
 void flatmem_probe_step(unsigned long long step);
 void flatmem_probe_step(unsigned long long step)
 {
+    if (g.every && step >= g.next_sample && (g.probe_fd >= 0 || g.malloc_fd >= 0)) {
+        sample(); /* at the end of a step, whatever the sampler thread was given of the core */
+        g.next_sample = step + g.every;
+    }
     if (g.steps_fd >= 0) {
         uint64_t v[2] = {now_ns(), step};
         put_line(g.steps_fd, v, 2, NULL);
@@ -206,7 +217,19 @@ static void sample_glibc(void)
     put_line(g.malloc_fd, v, 2, NULL);
 }
 
+static pthread_mutex_t g_sample_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void sample_locked(void);
+
+/* One row of statistics; the sampler thread and the step marks take turns (rows in order). */
 static void sample(void)
+{
+    pthread_mutex_lock(&g_sample_lock);
+    sample_locked();
+    pthread_mutex_unlock(&g_sample_lock);
+}
+
+static void sample_locked(void)
 {
     if (!g.mallctl) {
         sample_glibc();
@@ -275,6 +298,9 @@ __attribute__((constructor)) static void probe_start(void)
     const char *ms = getenv("FLATMEM_SAMPLE_MS");
     g.sample_ms = ms && atol(ms) > 0 ? atol(ms) : 100;
     *(void **)&g.mallctl = dlsym(RTLD_DEFAULT, "mallctl");
+    const char *it = getenv("FLATMEM_ITERS");
+    g.iters = it ? strtoull(it, NULL, 10) : 0;
+    g.every = g.iters ? (g.iters + PROBE_MARK_SAMPLES - 1) / PROBE_MARK_SAMPLES : 0;
     const char *mi = getenv("FLATMEM_MALLINFO");
     if (g.mallctl) {
         g.probe_fd = open_out("probe.csv");
@@ -282,8 +308,6 @@ __attribute__((constructor)) static void probe_start(void)
         _Bool on = 0;
         size_t len = sizeof on;
         g.prof = g.mallctl("opt.prof", &on, &len, NULL, 0) == 0 && on;
-        const char *it = getenv("FLATMEM_ITERS");
-        g.iters = it ? strtoull(it, NULL, 10) : 0;
         g.next_mark = (g.iters + PROBE_STEP_DUMPS - 1) / PROBE_STEP_DUMPS;
     } else if (mi && *mi == '1') {
         g.malloc_fd = open_out("malloc.csv");

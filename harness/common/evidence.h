@@ -21,6 +21,7 @@ const char *series_class_name(SeriesClass c);
 typedef struct Tolerance {
     double warmup_frac; /* fraction of the iterations treated as warm-up (default 0.1) */
     double page_bytes; /* the granularity of resident series: one page */
+    double sensitivity; /* --sensitivity: bytes per unit a FLAT must see (0: any) */
 } Tolerance;
 
 /* The soak's defaults: a tenth of the run is warm-up, a resident series rises by pages. */

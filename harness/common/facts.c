@@ -40,6 +40,7 @@ static const struct {
     FACT("ready_s", F_DOUBLE, ready_s, 0),
     FACT("load_exit", F_INT, load_exit, 0),
     FACT("load_signal", F_INT, load_signal, 0),
+    FACT("longer_of", F_LONG, longer_of, 0),
 #undef FACT
 };
 #define N_FACTS (sizeof k_facts / sizeof k_facts[0])
@@ -61,6 +62,8 @@ int run_write_facts(const Run *r)
         (unsigned long long)r->budget_bytes);
     if (r->attached)
         fprintf(f, "attached=1\n");
+    if (r->longer_of) /* run by the soak to decide the run of this count (plan_longer) */
+        fprintf(f, "longer_of=%ld\n", r->longer_of);
     if (r->service)
         fprintf(f, "service=1\nservice_end=%s\nready_s=%.3f\nload_exit=%d\nload_signal=%d\n", r->service_end,
                 r->ready_s, r->load_exit, r->load_signal);

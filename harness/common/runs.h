@@ -111,6 +111,10 @@ typedef struct Run {
     long settled_by; /* a GROWING run whose growth stops: the count of the longer run of
                         its mode in which those series are flat (verdict_settle); 0 otherwise */
     char settled_series[48]; /* the series that rose, for the words */
+    long confirmed_by; /* a growth that did not stand out of its scatter here (analysis.h),
+                          but did in the longer run of this count; 0 otherwise */
+    double coarse; /* INCONCLUSIVE: FLAT, but coarser than this --sensitivity (verdict_settle); 0 */
+    long longer_of; /* a run the soak added to decide another (soak_run.c): its count */
     double settled_bytes; /* how much it rose in this run */
     int strict_leaks; /* --strict-leaks: a one-time leak fails all the same */
     Kind kind; /* the classification (judge/verdict.c, kinds.h) */

@@ -1,7 +1,8 @@
 #include "verdicts.h"
 
-static const char *const k_verdicts[V_COUNT] = {"FLAT",        "UNJUDGED", "GROWING",     "ERROR",  "CRASHED",
-                                                "LOAD_FAILED", "TIMEOUT",  "OVER_BUDGET", "NOT_RUN"};
+static const char *const k_verdicts[V_COUNT] = {"FLAT",        "UNJUDGED", "INCONCLUSIVE", "GROWING",
+                                                "ERROR",       "CRASHED",  "LOAD_FAILED",  "TIMEOUT",
+                                                "OVER_BUDGET", "NOT_RUN"};
 
 const char *verdict_name(Verdict v)
 {
@@ -10,7 +11,8 @@ const char *verdict_name(Verdict v)
 
 const char *overall_name(Overall o)
 {
-    return o == OVERALL_PASS ? "PASS" : o == OVERALL_FAIL ? "FAIL" : "INCOMPLETE";
+    static const char *const k_overall[] = {"PASS", "FAIL", "INCOMPLETE", "INCONCLUSIVE"};
+    return o <= OVERALL_INCONCLUSIVE ? k_overall[o] : "?";
 }
 
 Verdict verdict_unstarted(void)

@@ -10,6 +10,8 @@
 typedef enum Verdict {
     V_FLAT,
     V_UNJUDGED,
+    V_INCONCLUSIVE, /* it grew, but not beyond the scatter of its floors, and no longer run
+                       of its mode decided it (rules.h: verdict_settle) */
     V_GROWING,
     V_ERROR,
     V_CRASHED,
@@ -20,7 +22,9 @@ typedef enum Verdict {
     V_COUNT
 } Verdict;
 
-typedef enum Overall { OVERALL_PASS, OVERALL_FAIL, OVERALL_INCOMPLETE } Overall;
+/* INCONCLUSIVE: nothing failed, but a run's growth could be told neither from noise nor by a
+ * longer run (its own exit status: rules.h). */
+typedef enum Overall { OVERALL_PASS, OVERALL_FAIL, OVERALL_INCOMPLETE, OVERALL_INCONCLUSIVE } Overall;
 
 /* Why the driver stopped a run, if it did. */
 typedef enum Kill { KILL_NONE, KILL_BUDGET, KILL_TIMEOUT, KILL_INTERRUPT } Kill;

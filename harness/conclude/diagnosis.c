@@ -318,7 +318,8 @@ static void group_runs(Diagnosis *d, const SoakResult *res)
             add_stacks(d, res);
         for (int i = 0; i < res->n_runs; i++) {
             const Run *r = &res->runs[i];
-            if (r->verdict == V_FLAT || r->verdict == V_UNJUDGED || r->skipped)
+            if (r->verdict == V_FLAT || r->verdict == V_UNJUDGED || r->verdict == V_INCONCLUSIVE ||
+                r->skipped)
                 continue;
             Evidence e = evidence_of(r);
             if (evidence_pass(&e) != pass || (pass == 2 && r == largest_stacks(res, r->fault)))

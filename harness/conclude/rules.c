@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "verdict.h"
@@ -46,7 +47,8 @@ static double leak_size(const Run *q)
 {
     if (is_leak(q))
         return isnan(q->leak_objects) ? q->leak_bytes : q->leak_objects;
-    int clean = q->verdict == V_FLAT || q->verdict == V_UNJUDGED || q->verdict == V_GROWING;
+    int clean = q->verdict == V_FLAT || q->verdict == V_UNJUDGED || q->verdict == V_INCONCLUSIVE ||
+                q->verdict == V_GROWING;
     return mode_spec(q->mode)->checks_leaks && clean && !q->has_finding
                ? 0.0
                : -1.0; /* no report: nothing leaked */
@@ -148,6 +150,32 @@ void verdict_settle(SoakResult *res)
         snprintf(r->settled_series, sizeof r->settled_series, "%s", r->an.series[worst].name);
         r->settled_bytes = r->an.series[worst].growth;
     }
+    /* a growth that does not stand out of its scatter (analysis.h): decided by a longer run
+     * of the mode that grows beyond its own, else INCONCLUSIVE (all decided first) */
+    char *inconclusive = calloc((size_t)res->n_runs + 1, 1);
+    for (int i = 0; inconclusive && i < res->n_runs; i++) {
+        const Run *r = &res->runs[i];
+        const Run *l = r->verdict == V_GROWING && r->an.undecided ? longest_judged(res, r) : NULL;
+        inconclusive[i] =
+            r->verdict == V_GROWING && r->an.undecided && !(l && l->verdict == V_GROWING && !l->an.undecided);
+        res->runs[i].confirmed_by = l && !inconclusive[i] ? l->iters : 0;
+    }
+    for (int i = 0; inconclusive && i < res->n_runs; i++)
+        if (inconclusive[i]) {
+            res->runs[i].verdict = V_INCONCLUSIVE;
+            res->runs[i].kind = KIND_NONE;
+        }
+    free(inconclusive);
+    for (int i = 0; res->tol.sensitivity > 0 && i < res->n_runs;
+         i++) { /* --sensitivity: FLAT, but blind below */
+        Run *r = &res->runs[i];
+        const Run *l = longest_judged(res, r);
+        if (r->verdict == V_FLAT && !l && !r->resume_from && mode_spec(r->mode)->judges_memory &&
+            (r->an.sensitive < 0 || r->an.series[r->an.sensitive].sensitivity > res->tol.sensitivity)) {
+            r->verdict = V_INCONCLUSIVE;
+            r->coarse = res->tol.sensitivity;
+        }
+    }
 }
 
 int verdict_run_skipped(const Run *r)
@@ -157,15 +185,15 @@ int verdict_run_skipped(const Run *r)
 
 int verdict_run_unreported(const Run *r)
 {
-    return verdict_run_skipped(r) || r->verdict == V_UNJUDGED;
+    return verdict_run_skipped(r) || r->verdict == V_UNJUDGED || r->verdict == V_INCONCLUSIVE;
 }
 
 int verdict_run_fails(const Run *r, int expect_faults)
 {
     if (verdict_run_skipped(r) || (r->one_time_leak && !r->strict_leaks))
         return 0;
-    if (r->verdict == V_UNJUDGED)
-        return 0; /* nothing could be judged: verdict_overall asks for a judged run per mode */
+    if (r->verdict == V_UNJUDGED || r->verdict == V_INCONCLUSIVE)
+        return 0; /* nothing could be judged, or decided: verdict_overall says so */
     if (expect_faults && strcmp(r->fault, "none")) {
         Verdict want = verdict_required_at(r->fault, r->mode, r->iters);
         return want != V_NOT_RUN && r->verdict != want;
@@ -186,7 +214,7 @@ int verdict_cell_missed(const Cell *c)
 
 int verdict_exit_status(Overall o)
 {
-    return o == OVERALL_PASS ? 0 : 1;
+    return o == OVERALL_PASS ? 0 : o == OVERALL_INCONCLUSIVE ? 3 : 1;
 }
 
 int verdict_sweep_fails(const char *fault, int growing, int expect_faults)
@@ -207,8 +235,9 @@ int verdict_mode_unjudged(const SoakResult *res, Mode m)
 
 Overall verdict_overall(const SoakResult *res)
 {
-    int missing = res->interrupted, failed = res->base.n_regressions > 0;
+    int missing = res->interrupted, failed = res->base.n_regressions > 0, undecided = 0;
     for (int i = 0; i < res->n_runs; i++) {
+        undecided |= res->runs[i].verdict == V_INCONCLUSIVE;
         missing |= verdict_run_skipped(&res->runs[i]) || res->runs[i].state != RUN_DONE;
         failed |= verdict_run_fails(&res->runs[i], res->expect_faults);
     }
@@ -216,5 +245,8 @@ Overall verdict_overall(const SoakResult *res)
         missing |= verdict_mode_unjudged(res, (Mode)m);
     for (int i = 0; i < res->n_sweeps; i++)
         failed |= verdict_sweep_fails(res->sweeps[i].fault, res->sweeps[i].growing, res->expect_faults);
-    return missing ? OVERALL_INCOMPLETE : failed ? OVERALL_FAIL : OVERALL_PASS;
+    return missing     ? OVERALL_INCOMPLETE
+           : failed    ? OVERALL_FAIL
+           : undecided ? OVERALL_INCONCLUSIVE
+                       : OVERALL_PASS;
 }

@@ -53,16 +53,19 @@ void verdict_leaks(struct SoakResult *res);
  * series are all sampled ones (allocator, resident) that are judged and flat in the longest
  * judged run of its mode and fault (a larger count, after its own warm-up): what it saw
  * was a warm-up longer than its own, or a cache filling up. It becomes FLAT, with
- * settled_by the longer run's count. Exact series never settle. Run before verdict_leaks
- * and the sweeps. */
+ * settled_by the longer run's count. Exact series never settle. Then a GROWING run whose
+ * growth did not stand out of its scatter (RunAnalysis.undecided) stays GROWING when the
+ * longest judged run of its mode and fault (a larger count) grows beyond its own scatter
+ * (confirmed_by), and is INCONCLUSIVE otherwise. Run before verdict_leaks and the sweeps. */
 void verdict_settle(struct SoakResult *res);
 
 /* 1 when mode m ran and every run of it was too short to judge (UNJUDGED). */
 int verdict_mode_unjudged(const struct SoakResult *res, Mode m);
 
-/* PASS when no run, sweep or baseline comparison fails; INCOMPLETE when the soak was
- * interrupted, a run did not run, or a mode that judges memory had no run long enough to
- * judge; otherwise FAIL. */
+/* PASS when no run, sweep or baseline comparison fails and no run is INCONCLUSIVE;
+ * INCOMPLETE when the soak was interrupted, a run did not run, or a mode that judges memory
+ * had no run long enough to judge; FAIL when something fails; else INCONCLUSIVE. Exit
+ * status (verdict_exit_status): PASS 0, FAIL and INCOMPLETE 1, INCONCLUSIVE 3. */
 Overall verdict_overall(const struct SoakResult *res);
 
 /* The soak's exit status for an overall verdict: 0 PASS, 1 otherwise. */

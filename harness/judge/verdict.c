@@ -9,7 +9,7 @@
 
 int verdict_in_sweep(const Run *r)
 {
-    return r->verdict == V_FLAT && !r->resume_from && r->peak_rss_bytes;
+    return r->verdict == V_FLAT && !r->resume_from && r->peak_rss_bytes && !r->longer_of;
 }
 
 int verdict_sweep_grows(Mode m, const double *x, const double *y, int n, double slope, const Tolerance *t)

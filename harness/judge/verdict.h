@@ -24,7 +24,9 @@ struct Run;
 /* ---- sweeps --------------------------------------------------------------------------- */
 
 /* Whether a run is a point of its sweep: FLAT, trained from scratch (a resumed run did
- * fewer iterations than its count says), with a peak reading. */
+ * fewer iterations than its count says), with a peak reading, one of the counts asked for
+ * (a run the soak added to decide another ran alone, after the others: its peak is not
+ * comparable). */
 int verdict_in_sweep(const struct Run *r);
 
 /* Whether a sweep (peak RSS of a mode's FLAT runs, x[i] the counts in order, y[i] the

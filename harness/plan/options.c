@@ -305,6 +305,14 @@ static const Opt k_opts[] = {
      "run only the K-th of N deterministic slices of the matrix; auto: K and N from FLATMEM_SHARD, a Slurm "
      "array, a Kubernetes indexed Job or a GitHub Actions matrix (docs/ci.md)",
      set_shard},
+    {"--longer", OPT_LONG, OFF(longer), 0, 6, "N",
+     "a mode left undecided (too short to judge, a growth within its noise, or FLAT coarser than "
+     "--sensitivity) is run again at twice its largest count, up to N times (2; 0: never)",
+     NULL},
+    {"--sensitivity", OPT_DOUBLE, OFF(tol.sensitivity), 0.000001, 1e12, "N",
+     "bytes per iteration (request, second) a FLAT must be able to see; coarser ones are run longer "
+     "(--longer)",
+     NULL},
     {"--warmup", OPT_DOUBLE, OFF(tol.warmup_frac), 0, 0.999, "F",
      "fraction of each run treated as warm-up (0.1)", NULL},
     {"--baseline", OPT_CUSTOM, OFF(baseline), 0, 0, "FILE",
@@ -359,6 +367,7 @@ static void defaults(Options *o)
     o->templates = o->templates_found;
     o->prof_sample = 17;
     o->py_frames = 16;
+    o->longer = 2;
     o->ready_timeout_s = 30;
     o->stop_grace_s = 10;
 }

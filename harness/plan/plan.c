@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "modes.h"
 #include "workload.h"
 
 double plan_expected_s(const Options *o, const Run *r)
@@ -33,6 +34,62 @@ static int plan_run(const Options *o, const char *out, Run *r, int fault, Mode m
     r->verdict = V_NOT_RUN;
     r->cause = CAUSE_NOT_STARTED;
     return 0;
+}
+
+/* Why mode and fault of L (the largest fresh run of them) are not decided, or NULL. */
+static const char *undecided_why(const Options *o, const Run *runs, int n, const Run *L)
+{
+    const ModeSpec *m = mode_spec(L->mode);
+    if (L->state != RUN_DONE)
+        return NULL;
+    if (L->verdict == V_GROWING && L->an.undecided)
+        return "its growth is within the scatter of its floors";
+    if (L->verdict == V_FLAT && o->tol.sensitivity > 0 && m->judges_memory &&
+        (L->an.sensitive < 0 || L->an.series[L->an.sensitive].sensitivity > o->tol.sensitivity))
+        return "FLAT, but coarser than --sensitivity";
+    if (L->verdict != V_UNJUDGED || !m->judges_memory)
+        return NULL;
+    for (int i = 0; i < n; i++)
+        if (runs[i].mode == L->mode && !strcmp(runs[i].fault, L->fault) && runs[i].verdict != V_UNJUDGED &&
+            runs[i].verdict != V_NOT_RUN)
+            return NULL; /* another run of it was judged */
+    return "too short to judge";
+}
+
+int plan_longer(const Options *o, const char *out, Run *runs, int n, int room)
+{
+    int added = 0;
+    if (o->shard_n || o->attach_pid)
+        return 0;
+    for (int i = 0; i < n && added < room; i++) {
+        const Run *L = &runs[i];
+        int largest = !L->resume_from, rounds = 0;
+        for (int j = 0; j < n; j++) {
+            const Run *q = &runs[j];
+            if (q->mode != L->mode || strcmp(q->fault, L->fault) || q->resume_from)
+                continue;
+            largest &= q->iters <= L->iters;
+            rounds += q->longer_of != 0;
+        }
+        const char *why = largest ? undecided_why(o, runs, n, L) : NULL;
+        if (!why || rounds >= o->longer)
+            continue;
+        if (o->timeout_s > 0 && 2.5 * L->wall_s > o->timeout_s) {
+            fprintf(stderr, "soak: %s: %s; not run longer: twice its %.0f s would pass --timeout %.0f\n",
+                    L->name, why, L->wall_s, o->timeout_s);
+            continue;
+        }
+        int f = 0;
+        while (f < o->n_faults - 1 && strcmp(o->faults[f], L->fault))
+            f++;
+        Run *r = &runs[n + added];
+        if (plan_run(o, out, r, f, L->mode, 2 * L->iters, 0) != 0)
+            break;
+        r->longer_of = L->iters;
+        fprintf(stderr, "soak: %s: %s; running it at %ld (--longer)\n", L->name, why, r->iters);
+        added++;
+    }
+    return added;
 }
 
 static int cmp_longest_first(const void *a, const void *b, void *ctx)

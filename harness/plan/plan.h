@@ -17,6 +17,14 @@
  * canonical order. Returns how many, or -1 after a message. */
 int plan_runs(const Options *o, const char *out, Run *runs);
 
+/* Decide, or run longer (docs/soak.md, "Decide, or run longer"): for each mode and fault
+ * whose largest fresh run ended UNJUDGED with no judged run beside it, GROWING but not
+ * beyond the scatter of its floors (RunAnalysis.undecided), or FLAT with a sensitivity
+ * coarser than --sensitivity, one run at twice that count, unless o->longer such runs of
+ * it ran already, or twice its time would pass --timeout (a note says so). Into
+ * runs[n..n+room); how many were added. Not in a shard: its merge decides. */
+int plan_longer(const Options *o, const char *out, Run *runs, int n, int room);
+
 /* Orders the runs to start: longest first (the long pole of the soak starts at once). */
 void plan_longest_first(const Options *o, Run *runs, int n);
 

@@ -209,10 +209,10 @@ int ci_write_summary_md(const SoakResult *res, const char *out, char *err, size_
     fprintf(f, "Workload `%s`, %d runs, %s%s%.12s%s.\n\n", res->config, res->n_runs, wall,
             res->env.commit[0] ? ", commit `" : "", res->env.commit,
             res->env.commit[0] ? (res->env.dirty ? "` (dirty)" : "`") : "");
+    char none[240];
+    words_no_problem(res, none, sizeof none);
     if (!res->diag.n)
-        fprintf(f, "No problem found: memory stays flat in every run%s.\n",
-                res->overall == OVERALL_INCOMPLETE ? " that finished (the soak did not complete)"
-                                                   : " and across the sweep");
+        fprintf(f, "No problem found: %s.\n", none);
     else
         md_problems(f, res);
     md_verdicts(f, res);

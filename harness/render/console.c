@@ -68,8 +68,9 @@ static void print_diagnosis(const SoakResult *res)
 {
     const Diagnosis *d = &res->diag;
     if (!d->n) {
-        printf("\ndiagnosis: no problem found: memory stays flat in every run%s\n",
-               res->overall == OVERALL_INCOMPLETE ? " that finished" : " and across the sweep");
+        char none[240];
+        words_no_problem(res, none, sizeof none);
+        printf("\ndiagnosis: no problem found: %s\n", none);
         return;
     }
     printf("\ndiagnosis: %d problem%s%s\n", d->n, d->n > 1 ? "s" : "",

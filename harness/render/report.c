@@ -41,6 +41,7 @@ static const char *verdict_colour(Verdict v)
     switch (v) {
     case V_FLAT: return "#d4f4dd";
     case V_GROWING: return "#ffe0b2";
+    case V_INCONCLUSIVE: return "#fff9c4";
     case V_NOT_RUN: return "#eeeeee";
     default: return "#ffcdd2";
     }

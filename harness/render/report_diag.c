@@ -263,9 +263,9 @@ void report_diagnosis_section(FILE *f, const SoakResult *res, const char *dir, c
     const Diagnosis *d = &res->diag;
     fprintf(f, "<h2 id=\"diagnosis\">Diagnosis</h2>\n");
     if (!d->n) {
-        fprintf(f, "<p class=\"clean\">No problem found: memory stays flat in every run%s.</p>\n",
-                res->overall == OVERALL_INCOMPLETE ? " that finished (the soak did not complete)"
-                                                   : " and across the sweep");
+        char none[240];
+        words_no_problem(res, none, sizeof none);
+        fprintf(f, "<p class=\"clean\">No problem found: %s.</p>\n", none);
         return;
     }
     int failing = 0;

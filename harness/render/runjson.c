@@ -39,6 +39,7 @@ static json_t *series_json(const Run *r)
                 json_array_append_new(fl, json_num(s->floors[k2]));
             json_object_set_new(o, "floors", fl);
             json_object_set_new(o, "steady", json_boolean(s->steady));
+            json_object_set_new(o, "decided", json_boolean(s->decided));
         }
         if (!isnan(s->sensitivity))
             json_object_set_new(o, "sensitivity", json_real(s->sensitivity));
@@ -128,6 +129,10 @@ json_t *run_to_json(const Run *r)
     json_object_set_new(o, "one_time_leak", json_boolean(r->one_time_leak));
     json_object_set_new(o, "settled_by",
                         r->settled_by ? json_integer((json_int_t)r->settled_by) : json_null());
+    json_object_set_new(o, "decided", json_boolean(!r->an.growing || !r->an.undecided));
+    json_object_set_new(o, "confirmed_by",
+                        r->confirmed_by ? json_integer((json_int_t)r->confirmed_by) : json_null());
+    json_object_set_new(o, "longer_of", r->longer_of ? json_integer((json_int_t)r->longer_of) : json_null());
     json_object_set_new(o, "stacks", stacks_json(r));
     if (r->stacks_why[0])
         json_object_set_new(o, "stacks_missing", json_string(r->stacks_why));

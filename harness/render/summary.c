@@ -154,10 +154,10 @@ static json_t *summary_json(const SoakResult *res)
     json_object_update(o, env);
     json_decref(env);
     json_object_set_new(o, "tolerance",
-                        json_pack("{s:f, s:f, s:i, s:i, s:i}", "warmup_frac", res->tol.warmup_frac,
-                                  "page_bytes", res->tol.page_bytes, "segments", ANALYSIS_SEGMENTS,
-                                  "min_rows", ANALYSIS_MIN_ROWS, "sweep_min_counts",
-                                  VERDICT_SWEEP_MIN_COUNTS));
+                        json_pack("{s:f, s:f, s:f, s:i, s:i, s:i}", "warmup_frac", res->tol.warmup_frac,
+                                  "page_bytes", res->tol.page_bytes, "sensitivity", res->tol.sensitivity,
+                                  "segments", ANALYSIS_SEGMENTS, "min_rows", ANALYSIS_MIN_ROWS,
+                                  "sweep_min_counts", VERDICT_SWEEP_MIN_COUNTS));
     json_t *runs = json_array(), *missed = json_array();
     for (int i = 0; i < res->n_runs; i++)
         json_array_append_new(runs, run_to_json(&res->runs[i]));

@@ -7,6 +7,7 @@
 
 #include "analysis.h"
 #include "columns.h"
+#include "result.h"
 #include "runs.h"
 #include "util.h"
 
@@ -169,6 +170,24 @@ static void service_words(const Run *r, char *d, size_t cap)
     }
 }
 
+void words_no_problem(const SoakResult *res, char *out, size_t cap)
+{
+    int undecided = 0;
+    for (int i = 0; i < res->n_runs; i++)
+        undecided += res->runs[i].verdict == V_INCONCLUSIVE;
+    if (res->overall == OVERALL_INCOMPLETE)
+        snprintf(out, cap, "memory stays flat in every run that finished (the soak did not complete)");
+    else if (undecided)
+        snprintf(
+            out, cap,
+            "no growth found, but %d run%s INCONCLUSIVE: %s growth, or %s sensitivity, could not be decided "
+            "(their detail says why)",
+            undecided, undecided > 1 ? "s are" : " is", undecided > 1 ? "their" : "its",
+            undecided > 1 ? "their" : "its");
+    else
+        snprintf(out, cap, "memory stays flat in every run and across the sweep");
+}
+
 void words_per_unit(double v, char *out, size_t cap)
 {
     snprintf(out, cap, v >= 100 ? "%.0f" : v >= 1 ? "%.1f" : "%.2g", v);
@@ -262,8 +281,34 @@ void run_detail(const Run *r, char *out, size_t cap)
         snprintf(out, cap, "%s", d);
         return;
     }
+    if (r->verdict == V_INCONCLUSIVE && r->coarse > 0) { /* verdict_settle: FLAT, but coarser than asked */
+        char sens[200];
+        words_sensitivity(r, 0, sens, sizeof sens);
+        snprintf(out, cap,
+                 "undecided: flat, but %s, not %g as --sensitivity asks; give larger counts (--iters)",
+                 sens[0] ? sens : "no byte series could be judged", r->coarse);
+        return;
+    }
+    if (r->verdict ==
+        V_INCONCLUSIVE) { /* verdict_settle: a growth told neither from noise nor by a longer run */
+        const SeriesResult *w = &r->an.series[r->an.worst];
+        char sens[32] = "?";
+        if (!isnan(w->sensitivity))
+            words_per_unit(w->sensitivity, sens, sizeof sens);
+        snprintf(out, cap,
+                 "undecided: %s rose %.2g bytes/%s (%.0f bytes over the run), not beyond the scatter of its "
+                 "floors (it would show a growth above %s bytes/%s); give larger counts (--iters)",
+                 w->name, w->slope, run_step_word(r), w->growth, sens, run_step_word(r));
+        return;
+    }
     cause_words(r, d, sizeof d);
     size_t len = strlen(d);
+    if (r->confirmed_by && len + 80 < sizeof d)
+        len += (size_t)snprintf(d + len, sizeof d - len, "; beyond its noise in the %ld-%s run",
+                                r->confirmed_by, run_step_word(r));
+    if (r->longer_of && len + 80 < sizeof d)
+        len += (size_t)snprintf(d + len, sizeof d - len, "; run by the soak to decide the %ld-%s run",
+                                r->longer_of, run_step_word(r));
     if (r->grower[0] && len + 80 < sizeof d)
         snprintf(d + len, sizeof d - len, "; grows in %s%s", r->grower,
                  r->grower_is_child ? ", a child of the command" : ", the command's own process");

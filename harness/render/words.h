@@ -44,6 +44,12 @@ void words_sensitivity(const Run *r, int with_run, char *out, size_t cap);
 #define PROBLEM_DETAIL_MAX 240
 void words_problem_detail(const Problem *p, char *out, size_t cap);
 
+/* The diagnosis when it found no problem, as strong as the evidence: "memory stays flat in
+ * every run and across the sweep", "... in every run that finished (the soak did not
+ * complete)", or, with INCONCLUSIVE runs, that nothing was decided in them. */
+struct SoakResult;
+void words_no_problem(const struct SoakResult *res, char *out, size_t cap);
+
 /* The modes of a bit set, "native, asan" ("-" when none). */
 void words_modes(unsigned bits, char *out, size_t cap);
 

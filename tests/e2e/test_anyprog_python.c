@@ -156,7 +156,11 @@ static void test_python_hook_keeps_sitecustomize(void **state)
     char cmd[2 * PATH_MAX];
     snprintf(cmd, sizeof cmd, "env PYTHONPATH=%s /usr/bin/python3 tests/programs/pyprog.py clean {iters}",
              site);
-    assert_int_equal(soak_cmd("pysite", cmd, "--iters 2000 --modes jemalloc"), 0);
+    /* a clean loop: never FAIL (PASS, or INCONCLUSIVE when a step and a creep within its noise
+     * stay undecided at 8000 too: test_anyprog_python's own runs of it decide at 5000 and 20000) */
+    if (soak_cmd("pysite", cmd, "--iters 2000 --modes jemalloc") == 1)
+        fail_msg("a clean Python loop failed:\n%.2000s",
+                 json_dumps(json_object_get(g_doc, "runs"), JSON_INDENT(1)));
     if (test_sh("test -f '%s/ran' && test -s '%s/pysite/runs/jemalloc-2000/pydumps.csv'", site,
                 test_tmpdir()))
         fail_msg("the program's own sitecustomize did not run, or the run was not traced");

@@ -93,6 +93,11 @@ static double busy_clean(double it, Rng *r)
 {
     return busy_service(it, r, 0);
 }
+static double g_rate; /* busy_at_rate's bytes a request */
+static double busy_at_rate(double it, Rng *r)
+{
+    return busy_service(it, r, g_rate);
+}
 /* a cache that fills for 300 iterations, then stays */
 static double plateau_alloc(double it, Rng *r)
 {
@@ -381,6 +386,51 @@ static void test_resource_counts(void **state)
     samples_free(&s);
 }
 
+/* A Python run seen by jemalloc (pysite, 2026-12-05): 170 KB taken once just after the
+ * warm-up (its first snapshot), then a creep of 736 bytes over 1600 iterations, its
+ * floors never going down: steady, but the rise its rate explains (under a byte an
+ * iteration) is far inside the scatter the step makes: not decided, a rate of the creep
+ * (not 112 bytes/iteration from the step), and a sensitivity that says so. */
+static double step_then_creep(double it, Rng *r)
+{
+    return 4775832 + (it >= 260 ? 168700 + 0.46 * (it - 260) : 0) +
+           (rng_uniform(r) < 0.5 ? 1.2e6 * rng_uniform(r) : 0);
+}
+static void test_one_step_and_a_creep_is_undecided(void **state)
+{
+    (void)state;
+    RunAnalysis an = analyze(2000, 2, flat_arena, flat_rss, step_then_creep);
+    const SeriesResult *m = series(&an, "malloc.in_use_bytes");
+    if (!m->growing || m->decided || !an.undecided)
+        fail_msg("a step and a creep: growing %d, decided %d (%.1f B/iteration)", m->growing, m->decided,
+                 m->slope);
+    ASSERT_CLOSE(m->slope, 0.46, 0, 1.0, "the creep's rate, not the step's");
+    if (!(m->sensitivity > 100))
+        fail_msg("sensitivity %.1f B/iteration: the step's scatter hides growth below ~700", m->sensitivity);
+    /* a steady growth of a few bytes beside the same transients, no step: decided */
+    an = analyze(2000, 2, flat_arena, flat_rss, record_with_transients);
+    m = series(&an, "malloc.in_use_bytes");
+    assert_true(m->growing && m->decided && !an.undecided);
+}
+
+/* What a FLAT run could have seen: an exact series a byte over the run; a sampled one the
+ * scatter of its floors over a half (a steady growth of that rate would have been found:
+ * tried at 1.2 times it). */
+static void test_sensitivity_is_what_would_be_found(void **state)
+{
+    (void)state;
+    RunAnalysis an = analyze(10000, 50, flat_arena, flat_rss, busy_clean);
+    const SeriesResult *a = series(&an, "arena.used_bytes"), *m = series(&an, "malloc.in_use_bytes");
+    ASSERT_CLOSE(a->sensitivity, 1.0 / (10000 - 1000), 0, 0.1, "an exact series: a byte over the run");
+    if (m->growing || !(m->sensitivity > 1 && m->sensitivity < 200))
+        fail_msg("busy service: growing %d, sensitivity %.2f B/iteration", m->growing, m->sensitivity);
+    assert_int_equal(an.sensitive >= 0 && an.series[an.sensitive].cls != SERIES_EXACT, 1);
+    g_rate = 1.2 * m->sensitivity;
+    an = analyze(10000, 50, flat_arena, flat_rss, busy_at_rate);
+    if (!series(&an, "malloc.in_use_bytes")->growing)
+        fail_msg("a growth of %.1f B/iteration (1.2 x the stated sensitivity) read flat", g_rate);
+}
+
 static void test_theil_sen_ignores_outliers(void **state)
 {
     (void)state;
@@ -411,6 +461,8 @@ int main(void)
         cmocka_unit_test(test_iterations_that_go_back),
         cmocka_unit_test(test_theil_sen_ignores_outliers),
         cmocka_unit_test(test_resource_counts),
+        cmocka_unit_test(test_one_step_and_a_creep_is_undecided),
+        cmocka_unit_test(test_sensitivity_is_what_would_be_found),
     };
     return cmocka_run_group_tests_name("analysis", tests, NULL, NULL);
 }

@@ -46,6 +46,14 @@ static double heap_fills_to_1000(long it, long iters)
     return (1 << 20) + 64.0 * (double)(it < 1000 ? it : 1000);
 }
 
+/* 170 KB once just after the warm-up, then a creep of half a byte an iteration and
+ * transients at some samples: steady, not decided (test_analysis) */
+static double heap_step_then_creep(long it, long iters)
+{
+    double transient = (it * 7919) % 3 == 0 ? 900000.0 * (double)((it * 104729) % 1000) / 1000 : 0;
+    return 4775832 + (it >= iters / 8 ? 168700 + 0.46 * (double)(it - iters / 8) : 0) + transient;
+}
+
 /* A run of mode and count whose heap is heap(); more fields as designated initializers. */
 #define FX(mode_, iters_, heap_, ...) \
     (&(Fixture){.mode = (mode_), .iters = (iters_), .heap = (heap_), __VA_ARGS__})
@@ -258,6 +266,32 @@ static void test_too_short_is_unjudged_and_incomplete(void **state)
     assert_int_not_equal(res->exit_status, 0);
 }
 
+/* A growth within its own scatter is neither FAIL nor PASS: INCONCLUSIVE (exit 3), with
+ * the figure it would have shown; a longer run that grows beyond its scatter decides it
+ * GROWING, one that is flat settles it FLAT. */
+static void test_undecided_growth_is_inconclusive(void **state)
+{
+    (void)state;
+    write_run("undecided", FX("jemalloc", 2000, heap_step_then_creep, .rows = 400));
+    const SoakResult *res = conclude("undecided", 0, 0);
+    expect_verdict(res, "jemalloc", 2000, V_INCONCLUSIVE);
+    assert_int_equal(res->overall, OVERALL_INCONCLUSIVE);
+    assert_int_equal(res->exit_status, 3);
+    char d[RUN_DETAIL_MAX];
+    run_detail(run_of(res, "jemalloc", 2000), d, sizeof d);
+    if (!strstr(d, "undecided") || !strstr(d, "growth above"))
+        fail_msg("the words of an undecided run: %s", d);
+    write_run("undecided", FX("jemalloc", 4000, heap_64_per_iter));
+    res = conclude("undecided", 0, 0);
+    expect_verdict(res, "jemalloc", 2000, V_GROWING);
+    assert_int_equal(run_of(res, "jemalloc", 2000)->confirmed_by, 4000);
+    assert_int_equal(res->overall, OVERALL_FAIL);
+    write_run("undecided", FX("jemalloc", 4000, flat_heap));
+    res = conclude("undecided", 0, 0);
+    expect_verdict(res, "jemalloc", 2000, V_FLAT);
+    assert_int_equal(res->overall, OVERALL_PASS);
+}
+
 static void test_growth_that_stops_is_settled(void **state)
 {
     (void)state;
@@ -369,6 +403,7 @@ int main(void)
         cmocka_unit_test(test_second_stack_needs_two_profiles),
         cmocka_unit_test(test_too_short_is_unjudged_and_incomplete),
         cmocka_unit_test(test_growth_that_stops_is_settled),
+        cmocka_unit_test(test_undecided_growth_is_inconclusive),
         cmocka_unit_test(test_leak_growing_with_the_count_fails),
         cmocka_unit_test(test_one_time_leak_fails_only_when_strict),
         cmocka_unit_test(test_sweep_peak_growth_fails),
