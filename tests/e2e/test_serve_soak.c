@@ -99,8 +99,21 @@ static void test_keep_requests_is_caught(void **state)
     char bin[PATH_MAX + 64];
     snprintf(bin, sizeof bin, "%s/../release-fault-keep_requests/serve", g_dir);
     need(bin);
-    int rc = soak_serve("keep_requests", bin, "--modes jemalloc --iters 10000");
-    expect("jemalloc", 10000, "GROWING");
+    /* 56 bytes a request, among floors that swing ~100 KB with 4 busy clients: at 10000
+     * requests the soak sees it most times; asked to see 40, it runs 20000 when it did not */
+    int rc = soak_serve("keep_requests", bin, "--modes jemalloc --iters 10000 --sensitivity 40");
+    size_t i;
+    json_t *r, *largest = NULL;
+    json_array_foreach(json_object_get(g_doc, "runs"), i, r)
+    {
+        if (!largest || json_integer_value(json_object_get(r, "iterations")) >
+                            json_integer_value(json_object_get(largest, "iterations")))
+            largest = r;
+    }
+    if (strcmp(str(run_of("jemalloc", 10000), "verdict"), "GROWING") &&
+        strcmp(str(largest, "verdict"), "GROWING"))
+        fail_msg("jemalloc 10000: %s; its longest run: %s", str(run_of("jemalloc", 10000), "detail"),
+                 str(largest, "detail"));
     json_t *p = problem_in("fault_request_text");
     assert_string_equal(str(p, "kind"), "reachable-growth");
     assert_string_equal(str(g_doc, "overall"), "FAIL");
