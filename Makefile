@@ -145,7 +145,7 @@ endif
 # programs of "someone else's" that test_anyprog soaks through --cmd (release variant)
 CXX ?= c++
 ifeq ($(VARIANT),release)
-  TEST_PROGRAMS := $(BUILD)/tests/anyprog $(BUILD)/tests/anyprog_cpp $(BUILD)/tests/netprog $(BUILD)/soak-sixth-mode
+  TEST_PROGRAMS := $(BUILD)/tests/anyprog $(BUILD)/tests/anyprog_cpp $(BUILD)/tests/netprog $(BUILD)/soak-sixth-mode $(BUILD)/tests/libshim.so
 endif
 # the compiler writes each object's header dependencies next to it (-MMD -MP)
 DEPS := $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d $(BUILD)/obj/*/*/*.d $(BUILD)/obj-sixth/*/*/*.d $(BUILD)/obj-sixth/*/*.d)
@@ -273,6 +273,8 @@ $(BUILD)/libflatmem-probe.so: preload/flatmem_probe.c probes/je_allocated.h | $(
 # -O1 -g and nothing of ours: they stand for programs built elsewhere
 $(BUILD)/tests/anyprog: tests/programs/anyprog.c include/flatmem.h | $(BUILD)/tests
 	$(call say,CC,$@)$(CC) -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Iinclude -o $@ $< -pthread
+$(BUILD)/tests/libshim.so: tests/programs/shim.c | $(BUILD)/tests
+	$(call say,CC,$@)$(CC) -std=c11 -O1 -g -fPIC -shared $(WARN) -o $@ $< -ldl
 $(BUILD)/tests/netprog: tests/programs/netprog.c | $(BUILD)/tests
 	$(call say,CC,$@)$(CC) -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -o $@ $<
 $(BUILD)/tests/anyprog_cpp: tests/programs/anyprog_cpp.cpp include/flatmem.h | $(BUILD)/tests

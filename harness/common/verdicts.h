@@ -47,6 +47,7 @@ typedef enum RunCause {
     CAUSE_BAD_SAMPLES,
     CAUSE_SHORT,
     CAUSE_LOAD_FAILED,
+    CAUSE_BLIND, /* the mode's preloaded tool (and the soak's probe) never reached the program */
     CAUSE_UNJUDGED,
     CAUSE_GROWING,
     CAUSE_FLAT

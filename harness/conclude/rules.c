@@ -238,6 +238,7 @@ Overall verdict_overall(const SoakResult *res)
     int missing = res->interrupted, failed = res->base.n_regressions > 0, undecided = 0;
     for (int i = 0; i < res->n_runs; i++) {
         undecided |= res->runs[i].verdict == V_INCONCLUSIVE;
+        missing |= res->runs[i].cause == CAUSE_BLIND; /* its tool never loaded: nothing it measures was */
         missing |= verdict_run_skipped(&res->runs[i]) || res->runs[i].state != RUN_DONE;
         failed |= verdict_run_fails(&res->runs[i], res->expect_faults);
     }

@@ -425,6 +425,22 @@ static void analyze_and_keep(Run *r, Samples *s, const Tolerance *t, int judge_r
 }
 
 /* What the verdict ladder (verdict.h) is given of run r. */
+/* Whether the soak's probe (preloaded with the mode's tool) was missing from the program: at
+ * the soak's last look at its maps (preload.txt: after any exec of a wrapper), else when it
+ * never wrote span.csv (a run too short to be looked at). */
+static int probe_missing(const Run *r)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/preload.txt", r->dir);
+    char *text = read_file(path, 256, NULL);
+    int missing = text ? strstr(text, "probe_mapped=0") != NULL : -1;
+    free(text);
+    if (missing >= 0)
+        return missing;
+    snprintf(path, sizeof path, "%s/span.csv", r->dir);
+    return access(path, F_OK) != 0;
+}
+
 static RunEvidence evidence_of(const Run *r, int have_samples, size_t bad_rows, size_t rows, int is_cmd)
 {
     /* a service stopped by the soak: SIGTERM, SIGKILL after the grace, are no crash */
@@ -447,7 +463,9 @@ static RunEvidence evidence_of(const Run *r, int have_samples, size_t bad_rows, 
                      .judges_memory = mode_spec(r->mode)->judges_memory,
                      .not_ready = r->service && !strcmp(r->service_end, "not-ready"),
                      .server_exited = r->service && !strcmp(r->service_end, "exited"),
-                     .load_failed = stopped && (r->load_exit != 0 || r->load_signal)};
+                     .load_failed = stopped && (r->load_exit != 0 || r->load_signal),
+                     .blind = is_cmd && !r->attached && mode_spec(r->mode)->preload_cmd != PRELOAD_NONE &&
+                              probe_missing(r)};
     return e;
 }
 

@@ -28,11 +28,12 @@ Verdict verdict_run(const RunEvidence *e, RunCause *cause)
         RunCause cause;
         Verdict verdict;
     } ladder[] = {
-        {CAUSE_BUDGET, V_OVER_BUDGET}, {CAUSE_TIMEOUT, V_TIMEOUT},     {CAUSE_INTERRUPT, V_NOT_RUN},
-        {CAUSE_FINDING, V_ERROR},      {CAUSE_NOT_READY, V_CRASHED},   {CAUSE_SERVER_EXITED, V_CRASHED},
-        {CAUSE_SIGNAL, V_CRASHED},     {CAUSE_EXIT, V_CRASHED},        {CAUSE_LOAD_FAILED, V_LOAD_FAILED},
-        {CAUSE_NO_SAMPLES, V_CRASHED}, {CAUSE_BAD_SAMPLES, V_CRASHED}, {CAUSE_SHORT, V_CRASHED},
-        {CAUSE_UNJUDGED, V_UNJUDGED},  {CAUSE_GROWING, V_GROWING},     {CAUSE_FLAT, V_FLAT},
+        {CAUSE_BUDGET, V_OVER_BUDGET}, {CAUSE_TIMEOUT, V_TIMEOUT},    {CAUSE_INTERRUPT, V_NOT_RUN},
+        {CAUSE_FINDING, V_ERROR},      {CAUSE_NOT_READY, V_CRASHED},  {CAUSE_SERVER_EXITED, V_CRASHED},
+        {CAUSE_SIGNAL, V_CRASHED},     {CAUSE_EXIT, V_CRASHED},       {CAUSE_LOAD_FAILED, V_LOAD_FAILED},
+        {CAUSE_BLIND, V_UNJUDGED},     {CAUSE_NO_SAMPLES, V_CRASHED}, {CAUSE_BAD_SAMPLES, V_CRASHED},
+        {CAUSE_SHORT, V_CRASHED},      {CAUSE_UNJUDGED, V_UNJUDGED},  {CAUSE_GROWING, V_GROWING},
+        {CAUSE_FLAT, V_FLAT},
     };
     /* a program of the user's that ended before the soak could look after its warm-up has
      * no series to judge: not a crash */
@@ -47,6 +48,7 @@ Verdict verdict_run(const RunEvidence *e, RunCause *cause)
         e->signal != 0,
         e->exit_code != 0,
         e->load_failed,
+        e->blind,
         (!e->have_samples || e->n_series == 0) && !ended_unseen,
         e->bad_rows > 0,
         e->iter_reached != (uint64_t)e->iters,

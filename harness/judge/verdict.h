@@ -60,6 +60,8 @@ typedef struct RunEvidence {
     int not_ready; /* it never became ready */
     int server_exited; /* it ended on its own before its load had finished */
     int load_failed; /* its load exited non-zero or was killed */
+    int blind; /* a program of the user's in a mode that preloads its tool, and the soak's
+                  probe (preloaded with it) never started in it: the tool did not either */
 } RunEvidence;
 
 /* Which rung of the ladder decided: RunCause (verdicts.h). */
@@ -67,7 +69,8 @@ typedef struct RunEvidence {
 /* OVER_BUDGET, TIMEOUT, NOT_RUN (interrupted), ERROR (a tool report), CRASHED (a service
  * that never became ready or ended under its load, a signal, a non-zero exit, no or
  * damaged samples, samples that stop early), LOAD_FAILED (a service's load failed),
- * UNJUDGED (a mode that
+ * UNJUDGED (blind: the
+ * mode's preloaded tool never reached the program; or a mode that
  * judges memory, and no series could be judged: too few rows after warm-up, or a --cmd
  * program that ended before a sample after its warm-up), GROWING, FLAT: the first that applies, in
  * that order (docs/soak.md). */

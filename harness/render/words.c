@@ -245,6 +245,15 @@ static void cause_words(const Run *r, char *d, size_t cap)
     case CAUSE_SHORT:
         snprintf(d, cap, "exited 0 but its samples end at iteration %llu of %ld", at, r->iters);
         break;
+    case CAUSE_BLIND:
+        snprintf(
+            d, cap,
+            "blind: neither %s nor the soak's probe was loaded in the program (not in its memory map as it "
+            "ran): its "
+            "LD_PRELOAD was replaced on the way (a wrapper that sets LD_PRELOAD instead of appending to it, "
+            "env -i) or it is statically linked; nothing this mode measures was measured",
+            mode_spec(r->mode)->preload_cmd == PRELOAD_LSAN ? "LeakSanitizer" : "jemalloc");
+        break;
     case CAUSE_UNJUDGED:
         if (r->an.n_short)
             snprintf(d, cap,

@@ -35,6 +35,9 @@ typedef struct CmdSampler {
     long last_step; /* the last step line's number */
     long sampled_step; /* last_step when the last sample was taken */
     double next_read_s; /* when to read the step lines next between samples */
+    char probe[PATH_MAX]; /* the soak's probe library, in a mode that preloads its tool ("" otherwise) */
+    int probe_mapped; /* at the last look at its maps: 1 the probe was mapped, 0 not, -1 no look */
+    long looks; /* samples taken */
 } CmdSampler;
 
 /* Before run r starts: removes what an earlier soak into the same folder left there that

@@ -1,5 +1,6 @@
 #include "target.h"
 
+#include <ctype.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -126,10 +127,43 @@ static int is_python_file(const char *path)
     return strstr(line, "python") != NULL;
 }
 
+/* 1 when word is NAME=VALUE, NAME a shell variable's name. */
+static int is_assignment(const char *word)
+{
+    const char *eq = strchr(word, '=');
+    if (!eq || eq == word || !(isalpha((unsigned char)word[0]) || word[0] == '_'))
+        return 0;
+    for (const char *c = word; c < eq; c++)
+        if (!isalnum((unsigned char)*c) && *c != '_')
+            return 0;
+    return 1;
+}
+
 /* 1 when a command's first word is `env` (env [-flags] [NAME=VALUE]... PROGRAM). */
 static int runs_env(const Argv *a)
 {
     return a->n && !strcmp(path_last(a->v[0]), "env");
+}
+
+/* How many NAME=VALUE words a command starts with (a shell's assignments: `LD_PRELOAD=x
+ * ./prog`), 0 for most. */
+static int leading_assignments(const Argv *a)
+{
+    int k = 0;
+    while (k < a->n - 1 && is_assignment(a->v[k]))
+        k++;
+    return k;
+}
+
+/* Which word of a command is its program: after a shell's leading assignments, and after
+ * `env`, its flags and its assignments. */
+static int program_word(const Argv *a)
+{
+    int k = leading_assignments(a);
+    if (!k && runs_env(a))
+        for (k = 1; k < a->n && (a->v[k][0] == '-' || is_assignment(a->v[k])); k++)
+            ;
+    return k;
 }
 
 int target_is_python(const Options *o)
@@ -137,10 +171,7 @@ int target_is_python(const Options *o)
     Argv a;
     if (!o->cmd || cmd_words(o->cmd, 1, 0, &a) <= 0)
         return 0;
-    int k = 0;
-    if (runs_env(&a))
-        for (k = 1; k < a.n && (a.v[k][0] == '-' || strchr(a.v[k], '=')); k++)
-            ;
+    int k = program_word(&a);
     char prog[PATH_MAX];
     find_program(k < a.n ? a.v[k] : "", prog, sizeof prog);
     return prog[0] && is_python_file(prog);
@@ -244,7 +275,8 @@ void target_program(const Options *o, const Run *r, char *out, size_t cap)
     } else {
         Argv a;
         cmd_words(mode_spec(r->mode)->own_build && o->asan_cmd ? o->asan_cmd : o->cmd, r->iters, r->port, &a);
-        find_program(a.n ? a.v[0] : "", out, cap);
+        int k = program_word(&a);
+        find_program(k < a.n ? a.v[k] : "", out, cap);
     }
     char abs[PATH_MAX]; /* a report re-rendered from another folder reads the same binary */
     if (out[0] && realpath(out, abs) && strlen(abs) < cap)
@@ -320,20 +352,30 @@ static int python_path(const Options *o, const Run *r, const char *was, char *ou
     return 1;
 }
 
-/* The environment mode r->mode sets: its preloads (its library, then the soak's probe),
- * its own entries (modes.h), and where the probe writes. */
-static void tool_env(const Options *o, const Run *r, Launch *l)
+/* What run r preloads: its mode's library, then the soak's probe ("" when nothing). */
+static void soak_preload(const Options *o, const Run *r, char *out, size_t cap)
 {
-    const ModeSpec *m = mode_spec(r->mode);
     char probe[PATH_MAX], lib[PATH_MAX] = "";
     target_probe_library(probe, sizeof probe);
     Preload pre = preload_of(o, r->mode);
     if (pre != PRELOAD_NONE)
         system_lib(k_libs[pre].file, lib, sizeof lib);
-    if (!m->probe)
+    if (!mode_spec(r->mode)->probe)
         probe[0] = 0;
-    if (lib[0] || probe[0])
-        argv_add(&l->env, "LD_PRELOAD=%s%s%s", lib, lib[0] && probe[0] ? ":" : "", probe);
+    snprintf(out, cap, "%s%s%s", lib, lib[0] && probe[0] ? ":" : "", probe);
+}
+
+/* The environment mode r->mode sets: its preloads (its library, then the soak's probe, then
+ * an LD_PRELOAD of the user's environment), its own entries (modes.h), and where the probe
+ * writes. */
+static void tool_env(const Options *o, const Run *r, Launch *l)
+{
+    const ModeSpec *m = mode_spec(r->mode);
+    char pre[2 * PATH_MAX + 8];
+    soak_preload(o, r, pre, sizeof pre);
+    const char *own = getenv("LD_PRELOAD");
+    if (pre[0])
+        argv_add(&l->env, "LD_PRELOAD=%s%s%s", pre, own && *own ? ":" : "", own && *own ? own : "");
     for (int i = 0; i < MODE_MAX_ENV && m->env[i]; i++)
         env_entry(o, r, m->env[i], &l->env);
     for (int i = 0; target_is_cmd(o) && i < MODE_MAX_ENV && m->env_cmd[i]; i++)
@@ -367,12 +409,20 @@ void target_launch(const Options *o, const Run *r, Launch *l)
     if (target_is_cmd(o)) {
         Argv words;
         cmd_words(mode_spec(r->mode)->own_build ? o->asan_cmd : o->cmd, r->iters, r->port, &words);
-        int env = runs_env(&words);
+        int env = runs_env(&words), assigns = leading_assignments(&words);
+        char pre[2 * PATH_MAX + 8];
+        soak_preload(o, r, pre, sizeof pre);
+        if (assigns) /* `NAME=VALUE ... PROG`, as a shell runs it: through env */
+            argv_add(&l->argv, "env"), env = 1;
         for (int i = 0; i < words.n; i++) {
             char path[PATH_MAX * 2 + 16]; /* `env PYTHONPATH=src python3 ...`: the soak's folders first */
-            if (env && i > 0 && !strncmp(words.v[i], "PYTHONPATH=", 11) &&
+            int assignment = env && (i > 0 || assigns) && strchr(words.v[i], '=') && words.v[i][0] != '-';
+            if (assignment && !strncmp(words.v[i], "PYTHONPATH=", 11) &&
                 python_path(o, r, words.v[i] + 11, path, sizeof path))
                 argv_add(&l->argv, "PYTHONPATH=%s", path);
+            else if (assignment && pre[0] &&
+                     !strncmp(words.v[i], "LD_PRELOAD=", 11)) /* theirs after the soak's */
+                argv_add(&l->argv, "LD_PRELOAD=%s%s%s", pre, words.v[i][11] ? ":" : "", words.v[i] + 11);
             else
                 argv_add(&l->argv, "%s", words.v[i]);
         }
@@ -420,10 +470,12 @@ static int check_template(const char *flag, const char *t, int need_iters)
         fprintf(stderr, "soak: %s '%s': %s\n", flag, t, a.n ? "a quote is not closed" : "empty command");
         return 2;
     }
-    find_program(a.v[0], prog, sizeof prog);
+    int k = program_word(&a);
+    const char *word = k < a.n ? a.v[k] : "";
+    find_program(word, prog, sizeof prog);
     if (!prog[0]) {
         fprintf(stderr, "soak: %s: '%s' is not a program that can be run (not found%s, or not executable)\n",
-                flag, a.v[0], strchr(a.v[0], '/') ? "" : " on PATH");
+                flag, word, strchr(word, '/') ? "" : " on PATH");
         return 2;
     }
     return 0;

@@ -9,6 +9,8 @@
  * Release variant only (built there). */
 #include "anyprog.h"
 
+#include <sys/stat.h>
+
 static void test_leak(void **state)
 {
     (void)state;
@@ -327,6 +329,41 @@ static void test_too_short_is_not_judged(void **state)
     assert_int_equal(rc, 1);
 }
 
+/* A command that sets LD_PRELOAD itself keeps the soak's preloads and its own (the soak's
+ * first): a leak in its own preloaded library (tests/programs/shim.c: 256 bytes lost at
+ * each nanosleep, one a step) is caught and named, through `env` and as a shell would write
+ * it. A wrapper that replaces LD_PRELOAD leaves LeakSanitizer out: the lsan run is blind
+ * and the soak INCOMPLETE, never PASS (issue 33). */
+static void test_own_preload_kept_and_blind_said(void **state)
+{
+    (void)state;
+    char cmd[2 * PATH_MAX + 64], wrapper[PATH_MAX + 32];
+    snprintf(cmd, sizeof cmd, "env LD_PRELOAD=%s/tests/libshim.so %s/tests/anyprog clean {iters}", g_dir,
+             g_dir);
+    int rc = soak_cmd("preload", cmd, "--iters 300,600 --modes lsan,jemalloc");
+    json_t *p = problem_in("shim_note");
+    if (strcmp(str(p, "kind"), "leak") || rc != 1)
+        fail_msg("the shim's leak: %s (exit %d)", str(p, "summary"), rc);
+    expect("jemalloc", 600, "GROWING", "reachable-growth", NULL);
+    snprintf(cmd, sizeof cmd, "LD_PRELOAD=%s/tests/libshim.so %s/tests/anyprog clean {iters}", g_dir, g_dir);
+    assert_int_equal(soak_cmd("preload-sh", cmd, "--iters 300,600 --modes lsan"), 1);
+    problem_in("shim_note");
+    /* a wrapper that sets LD_PRELOAD: LeakSanitizer never reaches the program */
+    snprintf(wrapper, sizeof wrapper, "%s/replaces.sh", test_tmpdir());
+    FILE *f = fopen(wrapper, "w");
+    assert_non_null(f);
+    fprintf(f, "#!/bin/sh\nLD_PRELOAD=%s/tests/libshim.so exec \"$@\"\n", g_dir);
+    fclose(f);
+    assert_int_equal(chmod(wrapper, 0755), 0);
+    snprintf(cmd, sizeof cmd, "%s %s/tests/anyprog clean {iters}", wrapper, g_dir);
+    rc = soak_cmd("blind", cmd, "--iters 600 --modes lsan");
+    json_t *r = run_of("lsan", 600);
+    if (strcmp(str(r, "verdict"), "UNJUDGED") || !strstr(str(r, "detail"), "blind") ||
+        strcmp(str(g_doc, "overall"), "INCOMPLETE") || rc != 1)
+        fail_msg("a run whose LeakSanitizer was replaced: %s: %s; overall %s (exit %d)", str(r, "verdict"),
+                 str(r, "detail"), str(g_doc, "overall"), rc);
+}
+
 /* How many processes run `sleep SECONDS` (by their command line): none must be left. */
 static int sleepers(long seconds)
 {
@@ -383,6 +420,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_slow_loop_small_growth_fails),
         cmocka_unit_test(test_two_growths_are_two_problems),
         cmocka_unit_test(test_too_short_is_not_judged),
+        cmocka_unit_test(test_own_preload_kept_and_blind_said),
         cmocka_unit_test(test_nothing_outlives_the_soak),
     };
     return anyprog_main(argv[0], "anyprog", tests, sizeof tests / sizeof tests[0]);

@@ -80,7 +80,6 @@ static void test_bisect_leak(void **state)
     bisect_names_the_commit("leak");
 }
 
-
 int main(int argc, char **argv)
 {
     (void)argc;

@@ -112,6 +112,8 @@ static void write_run(const char *soak, const Fixture *fx)
     assert_int_equal(fclose(f), 0);
     snprintf(path, sizeof path, "%s/stderr.txt", dir);
     write_text(path, x->log ? x->log : "");
+    snprintf(path, sizeof path, "%s/span.csv", dir); /* the probe reached it (else: blind) */
+    write_text(path, "1000,0\n2000,1\n");
 }
 
 /* LeakSanitizer's report of `objects` leaked blocks of 32 bytes, allocated by keep_record. */
