@@ -434,7 +434,7 @@ FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -fsanitize=f
   -fno-sanitize-recover=undefined -Iengine -Iprobes $(HARNESS_INC) -Iapp -Icli
 FUZZ_LIB_SRC := $(wildcard engine/*.c) $(PROBE_SRC) $(APP_SRC) $(CLI_SRC) harness/judge/analysis.c \
   harness/judge/verdict.c harness/judge/findings.c harness/common/modes.c harness/common/kinds.c \
-  harness/common/verdicts.c harness/common/evidence.c harness/common/util.c
+  harness/common/verdicts.c harness/common/evidence.c harness/common/util.c harness/common/frames.c
 
 build/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_SRC) $(wildcard engine/*.h probes/*.h harness/*/*.h)
 	@mkdir -p build/fuzz
