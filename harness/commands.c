@@ -262,7 +262,8 @@ static int merge(SubArgs *a, Run *runs)
     }
     link_runs(runs, n, out);
     res.runs = runs;
-    res.n_runs = n;
+    res.n_runs = runs_split_controls(runs, n); /* controls of soaks (not shards: they plan none) */
+    res.controls = runs + res.n_runs, res.n_controls = n - res.n_runs;
     res.annotate = env_on_github_actions();
     for (int i = 0; i < n; i++)
         res.wall_s += runs[i].wall_s;
@@ -317,7 +318,8 @@ static int report(const SubArgs *a, Run *runs, SoakResult *res)
         return 2;
     }
     res->runs = runs;
-    res->n_runs = n;
+    res->n_runs = runs_split_controls(runs, n); /* the controls apart, as the soak had them */
+    res->controls = runs + res->n_runs, res->n_controls = n - res->n_runs;
     for (int i = 0; i < n; i++)
         res->wall_s += runs[i].wall_s;
     res->base.doc = b;

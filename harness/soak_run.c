@@ -180,7 +180,11 @@ static int soak(int argc, char **argv, Soak *s)
         runner_all(&rn, runs + n, k);
         n += k;
     }
-    res->n_runs = n;
+    int nc = g_stop ? 0 : plan_controls(o, out, runs, n, runs + n, PLAN_MAX_RUNS - n);
+    if (nc > 0) { /* each mode must catch a growth the probe plants */
+        runner_all(&rn, runs + n, nc);
+        n += nc;
+    }
     for (int i = 0; i < n; i++)
         run_attribute(&runs[i]);
     for (int i = 0; i < n && !g_stop; i++) {
@@ -188,11 +192,14 @@ static int soak(int argc, char **argv, Soak *s)
         if (run_needs_finer(&runs[i], runs, n, o->prof_sample, &lg))
             refine_attribution(o, &runs[i], lg);
     }
-    runs_timelines(runs, n);
+    qsort(runs, (size_t)n, sizeof runs[0], run_cmp_canonical);
+    int k = runs_split_controls(runs, n); /* the controls apart (verdict_controls) */
+    res->runs = runs, res->n_runs = k;
+    res->controls = runs + k, res->n_controls = n - k;
+    runs_timelines(runs, k);
     res->interrupted = g_stop != 0;
     res->wall_s = now_s() - t0;
-    qsort(runs, (size_t)n, sizeof runs[0], run_cmp_canonical);
-    runs_arena_sites(runs, n);
+    runs_arena_sites(runs, k);
     if (baseline)
         baseline_compare(baseline, res);
     rc = soak_finish(res, out, o->templates);

@@ -31,6 +31,12 @@
  *               jemalloc's profiler is on; and, for a program that marks its steps with
  *               FLATMEM_ITERS=N set (the run's count), at the first mark of step N/8 or
  *               more, 2N/8, ..., N (jeprof.s<step>.heap): placed at their step exactly
+ * With FLATMEM_CONTROL=KEEP,LOSE,MS (the soak's control run of a mode, docs/soak.md,
+ * "Controls") it also plants a known growth: at each step mark (MS 0), or every MS
+ * milliseconds from its start, KEEP bytes kept (flatmem_control_keep: a chain of blocks
+ * reachable from a static) and LOSE bytes lost (flatmem_control_lose: allocated, dropped),
+ * through the program's own malloc, so that each mode's tool sees them as the program's;
+ * control.csv: "t_ns,keep,lose" for each planting.
  * t_ns: CLOCK_MONOTONIC, the clock the soak's own samples use. Format: docs/any-program.md. */
 #include <dlfcn.h>
 #include <execinfo.h>
@@ -63,6 +69,64 @@ static struct {
     unsigned long long every, next_sample; /* a sample at every `every`-th step mark (FLATMEM_ITERS / 64) */
     volatile uint64_t loop_ns; /* the first step mark (0: none yet) */
 } g = {.steps_fd = -1, .probe_fd = -1, .dumps_fd = -1, .malloc_fd = -1, .span_fd = -1, .mmaps_fd = -1};
+
+/* ---- the control: a known growth the soak plants to prove a mode sees (FLATMEM_CONTROL) ---- */
+
+static struct {
+    unsigned long keep, lose, ms; /* bytes kept, bytes lost, at each mark (ms 0) or every ms */
+    volatile int stopped; /* the program is exiting: a tool's leak check may be under way */
+} ctl;
+static void *volatile ctl_chain; /* the kept blocks, each pointing at the one before */
+static void *volatile ctl_dropped;
+
+void flatmem_control_keep(unsigned long bytes);
+__attribute__((noinline)) void flatmem_control_keep(unsigned long bytes)
+{
+    void **p = malloc(bytes < sizeof(void *) ? sizeof(void *) : bytes);
+    if (!p)
+        return;
+    memset(p, 0xc5, bytes);
+    *p = ctl_chain;
+    ctl_chain = p;
+}
+
+void flatmem_control_lose(unsigned long bytes);
+__attribute__((noinline)) void flatmem_control_lose(unsigned long bytes)
+{
+    char *p = malloc(bytes);
+    if (p)
+        memset(p, 0xc6, bytes);
+    ctl_dropped = p;
+    ctl_dropped = NULL; /* nothing points at it any more */
+}
+
+static int ctl_fd = -1; /* control.csv: "t_ns,keep,lose" for each planting */
+static void put_line(int fd, const uint64_t *v, int n, const char *rest);
+static uint64_t now_ns(void);
+
+/* At exit: no more planting (a leak check would miss what comes after it). */
+static void control_stop(void)
+{
+    ctl.stopped = 1;
+}
+
+static void control_plant(void)
+{
+    static int registered;
+    if (ctl.stopped)
+        return;
+    if (!registered) { /* at the first planting, after every library's constructor: so it runs
+                        * before LeakSanitizer's leak check, which its initializer registered */
+        registered = 1;
+        atexit(control_stop);
+    }
+    if (ctl_fd >= 0)
+        put_line(ctl_fd, (uint64_t[3]){now_ns(), ctl.keep, ctl.lose}, 3, NULL);
+    if (ctl.keep)
+        flatmem_control_keep(ctl.keep);
+    if (ctl.lose)
+        flatmem_control_lose(ctl.lose);
+}
 
 static uint64_t now_ns(void)
 {
@@ -175,6 +239,8 @@ static void sample(void);
 void flatmem_probe_step(unsigned long long step);
 void flatmem_probe_step(unsigned long long step)
 {
+    if (!ctl.ms && getpid() == g.pid)
+        control_plant();
     if (g.every && step >= g.next_sample && (g.probe_fd >= 0 || g.malloc_fd >= 0)) {
         sample(); /* at the end of a step, whatever the sampler thread was given of the core */
         g.next_sample = step + g.every;
@@ -260,14 +326,18 @@ static void dump(uint64_t t0)
 static void *sampler(void *arg)
 {
     (void)arg;
-    uint64_t t0 = now_ns(), next_dump_ms = 50, next_sample_ms = 0;
+    uint64_t t0 = now_ns(), next_dump_ms = 50, next_sample_ms = 0, next_plant_ms = ctl.ms;
     int prof = g.prof;
     for (;;) { /* wakes every 2 ms: statistics every 2 ms at first (as the soak reads RSS),
                 * then every 1/50 of the time so far (from the first step mark again, as the
                 * soak does), at most every sample_ms; dumps on their schedule */
         uint64_t now = now_ns(), ms = (now - t0) / 1000000u, loop = g.loop_ns;
         uint64_t gap = (loop && now > loop ? (now - loop) / 1000000u : ms) / 50;
-        if (ms >= next_sample_ms) {
+        while (ctl.ms && ms >= next_plant_ms) { /* the control, by time */
+            control_plant();
+            next_plant_ms += ctl.ms;
+        }
+        if ((g.probe_fd >= 0 || g.malloc_fd >= 0) && ms >= next_sample_ms) {
             sample();
             next_sample_ms = ms + (gap < 2 ? 2 : gap > (uint64_t)g.sample_ms ? (uint64_t)g.sample_ms : gap);
         }
@@ -312,7 +382,12 @@ __attribute__((constructor)) static void probe_start(void)
     } else if (mi && *mi == '1') {
         g.malloc_fd = open_out("malloc.csv");
     }
-    if (g.probe_fd < 0 && g.malloc_fd < 0)
+    const char *control = getenv("FLATMEM_CONTROL");
+    if (control && sscanf(control, "%lu,%lu,%lu", &ctl.keep, &ctl.lose, &ctl.ms) != 3)
+        ctl.keep = ctl.lose = ctl.ms = 0;
+    if (ctl.keep || ctl.lose)
+        ctl_fd = open_out("control.csv");
+    if (g.probe_fd < 0 && g.malloc_fd < 0 && !ctl.ms)
         return; /* steps only */
     pthread_t t;
     pthread_attr_t attr;

@@ -8,6 +8,18 @@
 
 /* ---- sets of runs -------------------------------------------------------------------------- */
 
+int runs_split_controls(Run *runs, int n)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (!runs[i].control) {
+            Run t = runs[i];
+            memmove(&runs[k + 1], &runs[k], (size_t)(i - k) * sizeof *runs);
+            runs[k++] = t;
+        }
+    return k;
+}
+
 int run_cmp_canonical(const void *a, const void *b)
 {
     const Run *x = a, *y = b;

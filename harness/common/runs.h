@@ -115,6 +115,16 @@ typedef struct Run {
                           but did in the longer run of this count; 0 otherwise */
     double coarse; /* INCONCLUSIVE: FLAT, but coarser than this --sensitivity (verdict_settle); 0 */
     long longer_of; /* a run the soak added to decide another (soak_run.c): its count */
+    /* a control run (plan_controls, docs/soak.md "Controls"): the probe planted KEEP bytes
+     * kept and LOSE lost at each step mark (ms 0) or every ms milliseconds */
+    int control;
+    long control_keep, control_lose, control_ms;
+    double control_lost; /* the judge's: bytes its tool reported lost in flatmem_control_lose (NAN) */
+    long control_plants; /* the judge's: how many times the probe planted (control.csv) */
+    /* and what concluding found of it (verdict_controls) */
+    int control_caught;
+    double control_planted, control_seen; /* bytes per iteration: planted, and seen */
+    char control_why[240]; /* caught: how; missed: why the mode is blind */
     double settled_bytes; /* how much it rose in this run */
     int strict_leaks; /* --strict-leaks: a one-time leak fails all the same */
     Kind kind; /* the classification (judge/verdict.c, kinds.h) */
@@ -128,6 +138,10 @@ typedef struct Run {
 /* Canonical order of runs (fault none first, then fault, mode, count, fresh before
  * resumed), for qsort. */
 int run_cmp_canonical(const void *a, const void *b);
+
+/* Moves the control runs of runs[0..n) after the others (their order kept); how many are
+ * not controls. */
+int runs_split_controls(Run *runs, int n);
 
 /* The columns of a table of verdicts, mode x count: the counts, a resumed run of a count
  * right after it, as keys (runs_column_key: 2 x count, + 1 when resumed) in order.

@@ -103,6 +103,7 @@ void soak_conclude(SoakResult *res)
     for (int i = 0; i < res->n_runs; i++)
         res->runs[i].strict_leaks = res->strict_leaks;
     verdict_settle(res);
+    verdict_controls(res);
     verdict_leaks(res);
     conclude_sweeps(res);
     conclude_cells(res);

@@ -47,6 +47,8 @@ typedef struct BaselineCompare {
 typedef struct SoakResult {
     Run *runs;
     int n_runs;
+    Run *controls; /* the control runs (plan_controls), apart: no other stage sees them */
+    int n_controls;
     Sweep sweeps[SOAK_MAX_CELLS];
     int n_sweeps;
     Cell cells[SOAK_MAX_CELLS]; /* the detection matrix, when a fault build ran */

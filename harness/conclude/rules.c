@@ -178,6 +178,82 @@ void verdict_settle(SoakResult *res)
     }
 }
 
+/* The bytes per iteration the probe planted in control run c: at each step mark, or every
+ * control_ms over the run's time. */
+static double control_planted(const Run *c, long bytes)
+{
+    return (double)bytes * (double)c->control_plants / (double)(c->iters > 0 ? c->iters : 1);
+}
+
+/* The rate of series name in the run of res the control c copies (its mode and count), when
+ * it grew there: the program's own growth, beside what was planted; else 0. */
+static double own_rate(const SoakResult *res, const Run *c, const char *name)
+{
+    for (int i = 0; i < res->n_runs; i++) {
+        const Run *q = &res->runs[i];
+        if (q->mode != c->mode || q->iters != c->iters || q->resume_from || strcmp(q->fault, "none"))
+            continue;
+        for (int k = 0; k < q->an.n_series; k++)
+            if (!strcmp(q->an.series[k].name, name) && q->an.series[k].growing)
+                return q->an.series[k].slope;
+    }
+    return 0;
+}
+
+static void control_check(const SoakResult *res, Run *c)
+{
+    const ModeSpec *m = mode_spec(c->mode);
+    const char *unit = run_step_word(c);
+    c->control_caught = 0;
+    c->control_seen = NAN;
+    if (c->cause == CAUSE_BLIND) {
+        c->control_planted = control_planted(c, c->control_keep + c->control_lose);
+        snprintf(c->control_why, sizeof c->control_why, "blind: its tool never reached the program");
+        return;
+    }
+    if (m->checks_leaks && c->control_lose) {
+        c->control_planted = control_planted(c, c->control_lose);
+        c->control_seen = isnan(c->control_lost) ? NAN : c->control_lost / (double)c->iters;
+        if (isnan(c->control_seen)) {
+            snprintf(c->control_why, sizeof c->control_why,
+                     "missed: no leak report names flatmem_control_lose (%.0f bytes/%s lost)",
+                     c->control_planted, unit);
+            return;
+        }
+    } else {
+        c->control_planted = control_planted(c, c->control_keep);
+        const SeriesResult *w = c->an.worst >= 0 ? &c->an.series[c->an.worst] : NULL;
+        int named = -1;
+        for (int k = 0; m->heap_profiles && k < c->n_stacks && named < 0; k++)
+            if (!strncmp(c->stacks[k].function, "flatmem_control_keep", 20))
+                named = k;
+        if (c->verdict != V_GROWING || !w) {
+            snprintf(c->control_why, sizeof c->control_why, "missed: %s with %.0f bytes/%s kept",
+                     verdict_name(c->verdict), c->control_planted, unit);
+            return;
+        }
+        if (m->heap_profiles && named < 0) {
+            snprintf(c->control_why, sizeof c->control_why,
+                     "missed: GROWING, but no grown stack names flatmem_control_keep");
+            return;
+        }
+        /* the rate of its deciding series, less the program's own growth in it (the run it copies) */
+        c->control_seen = w->slope - own_rate(res, c, w->name);
+    }
+    double off = fabs(c->control_seen - c->control_planted) / c->control_planted;
+    c->control_caught = off <= 0.25;
+    snprintf(c->control_why, sizeof c->control_why, "%s: planted %.0f bytes/%s in %s, seen %.0f (%+.0f%%)",
+             c->control_caught ? "caught" : "missed: its rate is off by more than 25%", c->control_planted,
+             unit, m->checks_leaks && c->control_lose ? "flatmem_control_lose" : "flatmem_control_keep",
+             c->control_seen, 100.0 * (c->control_seen - c->control_planted) / c->control_planted);
+}
+
+void verdict_controls(SoakResult *res)
+{
+    for (int i = 0; i < res->n_controls; i++)
+        control_check(res, &res->controls[i]);
+}
+
 int verdict_run_skipped(const Run *r)
 {
     return r->verdict == V_NOT_RUN;
@@ -244,6 +320,8 @@ Overall verdict_overall(const SoakResult *res)
     }
     for (int m = 0; m < MODE_COUNT; m++)
         missing |= verdict_mode_unjudged(res, (Mode)m);
+    for (int i = 0; i < res->n_controls; i++)
+        missing |= !res->controls[i].control_caught; /* a mode that misses its control is blind */
     for (int i = 0; i < res->n_sweeps; i++)
         failed |= verdict_sweep_fails(res->sweeps[i].fault, res->sweeps[i].growing, res->expect_faults);
     return missing     ? OVERALL_INCOMPLETE

@@ -62,10 +62,17 @@ void verdict_settle(struct SoakResult *res);
 /* 1 when mode m ran and every run of it was too short to judge (UNJUDGED). */
 int verdict_mode_unjudged(const struct SoakResult *res, Mode m);
 
+/* Each control run (plan_controls), what was planted being its bytes times the plantings
+ * the probe counted (control.csv) over its iterations: caught when its mode saw the planted growth where it
+ * was planted at its rate within 25% (a mode that judges memory: GROWING, and with heap
+ * profiles the stack flatmem_control_keep; a leak-checking mode: a leak report through
+ * flatmem_control_lose), with how (control_why); otherwise the mode is blind, and why. */
+void verdict_controls(struct SoakResult *res);
+
 /* PASS when no run, sweep or baseline comparison fails and no run is INCONCLUSIVE;
- * INCOMPLETE when the soak was interrupted, a run did not run, or a mode that judges memory
- * had no run long enough to judge; FAIL when something fails; else INCONCLUSIVE. Exit
- * status (verdict_exit_status): PASS 0, FAIL and INCOMPLETE 1, INCONCLUSIVE 3. */
+ * INCOMPLETE when the soak was interrupted, a run did not run or was blind, a control was
+ * missed, or a mode that judges memory had no run long enough to judge; FAIL when something fails; else
+ * INCONCLUSIVE. Exit status (verdict_exit_status): PASS 0, FAIL and INCOMPLETE 1, INCONCLUSIVE 3. */
 Overall verdict_overall(const struct SoakResult *res);
 
 /* The soak's exit status for an overall verdict: 0 PASS, 1 otherwise. */

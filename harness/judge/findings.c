@@ -228,6 +228,40 @@ double finding_leak_bytes(const char *text)
     return p ? grouped_number(p) : NAN;
 }
 
+/* Where the number of bytes of a leak report's headline starts, if line is one: "Direct
+ * leak of 153600 byte(s) ..." (LeakSanitizer), "==12== 153,600 bytes in 600 blocks are
+ * definitely lost ..." (memcheck); else NULL. */
+static const char *leak_headline_bytes(const char *line, const char *eol)
+{
+    const char *p = strstr(line, "leak of ");
+    if (p && p < eol)
+        return p + strlen("leak of ");
+    p = strstr(line, " are definitely lost");
+    const char *num = strstr(line, "== ");
+    return p && p < eol && num && num < p ? num + 3 : NULL;
+}
+
+double finding_leak_bytes_in(const char *text, const char *function)
+{
+    double sum = NAN;
+    const char *head = NULL; /* the bytes of the report being read */
+    int counted = 0;
+    for (const char *line = text; *line;) {
+        const char *eol = strchr(line, '\n');
+        eol = eol ? eol : line + strlen(line);
+        const char *h = leak_headline_bytes(line, eol);
+        if (h)
+            head = h, counted = 0;
+        const char *f = strstr(line, function);
+        if (f && f < eol && head && !counted && isdigit((unsigned char)*head)) {
+            sum = (isnan(sum) ? 0 : sum) + grouped_number(head);
+            counted = 1; /* once per report */
+        }
+        line = *eol ? eol + 1 : eol;
+    }
+    return sum;
+}
+
 double finding_leak_objects(const char *text)
 {
     const char *p = leak_summary(text), *eol = p ? strchr(p, '\n') : NULL, *in = p ? strstr(p, " in ") : NULL;

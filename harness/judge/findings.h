@@ -20,6 +20,11 @@ double finding_leak_bytes(const char *text);
  * "definitely lost: N bytes in M blocks"), or NAN. */
 double finding_leak_objects(const char *text);
 
+/* The bytes of the leak report (LeakSanitizer's "Direct leak of N byte(s)", memcheck's "N
+ * bytes in M blocks are definitely lost") whose stack names function, summed over such
+ * reports; NAN when none does. */
+double finding_leak_bytes_in(const char *text, const char *function);
+
 /* Memcheck's --track-fds section ("Open file descriptor 5: /dev/null" and the stack that
  * opened it), grouped by what is open and the program's first frame (descriptors it
  * inherited are left out): the largest group into *out. Returns its count (0: none). */

@@ -287,7 +287,8 @@ static void finish(HeapSyms *s)
         }
         const char *outer = y->lines[y->n_lines - 1].function;
         y->allocator = frame_is_allocator(outer) ||
-                       (m && (strstr(m->path, "libjemalloc") || strstr(m->path, "libflatmem-probe")));
+                       (m && (strstr(m->path, "libjemalloc") || strstr(m->path, "libflatmem-probe")) &&
+                        strncmp(outer, "flatmem_control_", 16)); /* the control's planting: named */
     }
 }
 

@@ -104,6 +104,15 @@ static void read_finding(Run *r)
     r->excerpt = r->has_finding ? excerpt_of(text, &r->finding) : NULL;
     read_fds(r, m->log_format == LOG_MEMCHECK ? text : NULL);
     r->leak_bytes = text ? finding_leak_bytes(text) : NAN;
+    r->control_lost = text && r->control ? finding_leak_bytes_in(text, "flatmem_control_lose") : NAN;
+    r->control_plants = 0;
+    if (r->control) { /* how many times the probe planted: a line each (control.csv) */
+        snprintf(path, sizeof path, "%s/control.csv", r->dir);
+        char *lines = read_file(path, 64u << 20, NULL);
+        for (const char *p = lines; p && *p; p++)
+            r->control_plants += *p == '\n';
+        free(lines);
+    }
     r->leak_objects = text ? finding_leak_objects(text) : NAN;
     free(text);
 }

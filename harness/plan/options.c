@@ -305,6 +305,10 @@ static const Opt k_opts[] = {
      "run only the K-th of N deterministic slices of the matrix; auto: K and N from FLATMEM_SHARD, a Slurm "
      "array, a Kubernetes indexed Job or a GitHub Actions matrix (docs/ci.md)",
      set_shard},
+    {"--no-control", OPT_FLAG, OFF(no_control), 0, 0, NULL,
+     "a program of one's own: no control run (by default each mode also runs it once with a known growth "
+     "planted, and a mode that misses it makes the soak INCOMPLETE)",
+     NULL},
     {"--longer", OPT_LONG, OFF(longer), 0, 6, "N",
      "a mode left undecided (too short to judge, a growth within its noise, or FLAT coarser than "
      "--sensitivity) is run again at twice its largest count, up to N times (2; 0: never)",

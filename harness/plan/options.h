@@ -72,6 +72,7 @@ typedef struct Options {
     long py_frames; /* a Python program's tracemalloc traceback depth (16) */
     int annotate; /* --annotate github (default: GITHUB_ACTIONS=true): ci.h */
     int modes_given; /* --modes was given */
+    int no_control; /* --no-control: no control run per mode */
     long longer; /* --longer N: rounds of longer runs to decide a mode (2; 0: none) */
     int config_given; /* --config was given */
 } Options;

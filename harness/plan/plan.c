@@ -1,5 +1,6 @@
 #include "plan.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,78 @@ int plan_longer(const Options *o, const char *out, Run *runs, int n, int room)
         fprintf(stderr, "soak: %s: %s; running it at %ld (--longer)\n", L->name, why, r->iters);
         added++;
     }
+    return added;
+}
+
+/* The run a control of mode m copies: its smallest judged fresh run that took a second or
+ * more (a shorter one may be judged once and not the next time, on a busy machine), else its
+ * longest judged one, else its smallest. */
+static const Run *control_base(const Run *runs, int n, Mode m)
+{
+    const Run *best = NULL;
+    int best_rank = -1;
+    for (int i = 0; i < n; i++) {
+        const Run *q = &runs[i];
+        if (q->mode != m || q->resume_from || strcmp(q->fault, "none") || q->state != RUN_DONE ||
+            q->longer_of)
+            continue;
+        int judged = q->verdict == V_FLAT || q->verdict == V_GROWING || q->verdict == V_INCONCLUSIVE ||
+                     q->verdict == V_ERROR;
+        int rank = judged ? 1 + (q->wall_s >= 1.0) : 0;
+        int better = rank > best_rank ||
+                     (rank == best_rank && (rank == 1 ? q->iters > best->iters : q->iters < best->iters));
+        if (better)
+            best = q, best_rank = rank;
+    }
+    return best;
+}
+
+/* Whether run q's program marked its steps itself (the probe's steps.csv; not --step-regex). */
+static int marks_steps(const Options *o, const Run *q)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/steps.csv", q->dir);
+    FILE *f = o->step_regex ? NULL : fopen(path, "r");
+    int c = f ? fgetc(f) : EOF;
+    if (f)
+        fclose(f);
+    return c != EOF;
+}
+
+int plan_controls(const Options *o, const char *out, const Run *runs, int n, Run *ctl, int room)
+{
+    int added = 0;
+    if (!o->cmd || o->no_control || o->shard_n || o->attach_pid)
+        return 0;
+    for (int k = 0; k < o->n_modes && added < room; k++) {
+        const ModeSpec *m = mode_spec(o->modes[k]);
+        const Run *base = control_base(runs, n, o->modes[k]);
+        if (!m->probe || !base)
+            continue;
+        double sens = base->an.sensitive >= 0 ? base->an.series[base->an.sensitive].sensitivity : 0;
+        long keep = 0, lose = m->checks_leaks ? 256 : 0;
+        if (m->judges_memory)
+            for (keep = 256; keep < 2 * sens && keep < (1L << 20);)
+                keep *= 2;
+        long ms = marks_steps(o, base) ? 0 : 10;
+        if (ms) { /* by time, at the rate the base run went: a tick's worth of iterations' bytes */
+            double per_tick = (double)base->iters * ms / 1000.0 / (base->wall_s > 0.01 ? base->wall_s : 0.01);
+            keep = keep ? (long)ceil(keep * per_tick) : 0;
+            lose = lose ? (long)ceil(lose * per_tick) : 0;
+        }
+        Run *r = &ctl[added];
+        if (plan_run(o, out, r, 0, o->modes[k], base->iters, 0) != 0)
+            break;
+        snprintf(r->name, sizeof r->name, "%s-%ld-control", mode_name(o->modes[k]), base->iters);
+        if ((size_t)snprintf(r->dir, sizeof r->dir, "%s/runs/%s", out, r->name) >= sizeof r->dir)
+            break;
+        r->control = 1, r->control_keep = keep, r->control_lose = lose, r->control_ms = ms;
+        added++;
+    }
+    if (added)
+        fprintf(stderr,
+                "soak: %d control run%s: each mode must catch a growth the probe plants (--no-control)\n",
+                added, added > 1 ? "s" : "");
     return added;
 }
 

@@ -25,6 +25,16 @@ int plan_runs(const Options *o, const char *out, Run *runs);
  * runs[n..n+room); how many were added. Not in a shard: its merge decides. */
 int plan_longer(const Options *o, const char *out, Run *runs, int n, int room);
 
+/* The controls of a --cmd soak (docs/soak.md, "Controls"; not with --no-control, in a
+ * shard or with --attach): per mode that preloads the soak's probe, one run of the
+ * count of its fresh runs (runs[0..n), already judged: the smallest judged one that took a
+ * second or more, else the longest judged one) into which the probe plants a known
+ * growth: in a mode that judges memory, kept blocks of about twice that
+ * run's sensitivity a step (a power of two, 256 bytes to 1 MiB); in a leak-checking mode,
+ * 256 bytes lost a step. At each step mark when the program marks its steps, else every 10
+ * ms at the rate that run went. Into ctl[0..room); how many. */
+int plan_controls(const Options *o, const char *out, const Run *runs, int n, Run *ctl, int room);
+
 /* Orders the runs to start: longest first (the long pole of the soak starts at once). */
 void plan_longest_first(const Options *o, Run *runs, int n);
 

@@ -119,6 +119,11 @@ void console_print(const SoakResult *res, const char *out, int report_ok)
         if (res->unjudged_modes & (1u << m))
             printf("incomplete: no %s run was long enough to judge: give larger counts (--iters)\n",
                    mode_name((Mode)m));
+    for (int i = 0; i < res->n_controls; i++) {
+        const Run *c = &res->controls[i];
+        printf("%s: %s %ld: %s\n", c->control_caught ? "control" : "incomplete: control", mode_name(c->mode),
+               c->iters, c->control_why);
+    }
     for (int i = 0; i < res->n_runs; i++)
         if (res->runs[i].cause == CAUSE_BLIND)
             printf("incomplete: %s %ld was blind: its tool never reached the program (its detail says why)\n",

@@ -47,6 +47,18 @@ static void run_case(FILE *f, const Run *r)
     fprintf(f, "</testcase>\n");
 }
 
+static void control_case(FILE *f, const Run *c)
+{
+    fprintf(f, "    <testcase classname=\"soak.control\" name=\"%s %ld iterations\" time=\"%.3f\">",
+            mode_name(c->mode), c->iters, c->wall_s);
+    if (!c->control_caught) {
+        fprintf(f, "<failure type=\"BLIND\" message=\"");
+        xml_str(f, c->control_why);
+        fprintf(f, "\"/>");
+    }
+    fprintf(f, "</testcase>\n");
+}
+
 static void sweep_case(FILE *f, const Sweep *s)
 {
     fprintf(f, "    <testcase classname=\"soak.sweep\" name=\"%s ", mode_name(s->mode));
@@ -85,7 +97,10 @@ int junit_write(const SoakResult *res, const char *out_dir, char *err, size_t er
     FILE *f = outfile_open_in(&of, out_dir, "junit.xml", err, errlen);
     if (!f)
         return -1;
-    int failures = 0, skipped = 0, tests = res->n_runs + res->n_sweeps + (res->base.path != NULL);
+    int failures = 0, skipped = 0,
+        tests = res->n_runs + res->n_sweeps + res->n_controls + (res->base.path != NULL);
+    for (int i = 0; i < res->n_controls; i++)
+        failures += !res->controls[i].control_caught;
     for (int i = 0; i < res->n_runs; i++) {
         failures += res->runs[i].fails;
         skipped += res->runs[i].unreported;
@@ -101,6 +116,8 @@ int junit_write(const SoakResult *res, const char *out_dir, char *err, size_t er
         run_case(f, &res->runs[i]);
     for (int i = 0; i < res->n_sweeps; i++)
         sweep_case(f, &res->sweeps[i]);
+    for (int i = 0; i < res->n_controls; i++)
+        control_case(f, &res->controls[i]);
     if (res->base.path)
         baseline_case(f, &res->base);
     fprintf(f, "  </testsuite>\n</testsuites>\n");

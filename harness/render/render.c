@@ -53,6 +53,8 @@ int render_soak(const SoakResult *res, const char *out, const char *templates, i
 {
     for (int i = 0; i < res->n_runs; i++)
         runjson_write(&res->runs[i]);
+    for (int i = 0; i < res->n_controls; i++)
+        runjson_write(&res->controls[i]);
     if ((what & RENDER_SUMMARY) &&
         (summary_write(res, out, err, errlen) != 0 || junit_write(res, out, err, errlen) != 0))
         return -1;

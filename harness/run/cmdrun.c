@@ -47,7 +47,7 @@ void cmdrun_prepare(const Run *r)
             "fds.txt",     "load.txt",     "load-stderr.txt", "procs.csv", "procs-names.txt",
             "mmaps.csv",   "mappings.csv", "maps.txt",        "jeprof.",   "growth.",
             "pydumps.csv", "pytrace.",     "python.txt",      "pygrowth.", "stacks-over-time.csv",
-            "preload.txt"};
+            "preload.txt", "control.csv"};
         for (size_t i = 0; i < sizeof stale / sizeof stale[0]; i++)
             if (!strncmp(e->d_name, stale[i], strlen(stale[i]))) {
                 char path[PATH_MAX + 300];
