@@ -87,8 +87,8 @@ static int floors_of(const double *x, const double *y, size_t n, SeriesResult *r
     for (size_t i = 0; i < n && span > 0; i++) {
         /* a row whose iteration is below the first row's (a service's progress lines out of
          * order) belongs to the first half, one above the last row's to the last */
-        int h = x[i] <= lo ? 0 : (int)((x[i] - lo) / span * H);
-        h = h < H ? h : H - 1;
+        double at = (x[i] - lo) / span * H; /* clamped before it is an int: far beyond the last row */
+        int h = x[i] <= lo ? 0 : at >= H ? H - 1 : (int)at;
         count[h / 2]++;
         if (y[i] < r->halves[h]) {
             r->halves[h] = y[i];
