@@ -31,13 +31,13 @@
  *               jemalloc's profiler is on; and, for a program that marks its steps with
  *               FLATMEM_ITERS=N set (the run's count), at the first mark of step N/8 or
  *               more, 2N/8, ..., N (jeprof.s<step>.heap): placed at their step exactly
- * With FLATMEM_CONTROL=KEEP,LOSE,MS (the soak's control run of a mode, docs/soak.md,
+ * With FLATMEM_CONTROL=KEEP,LOSE,MS[,UNTIL] (the soak's control run of a mode, docs/soak.md,
  * "Controls") it also plants a known growth: at each step mark (MS 0), or every MS
- * milliseconds from its start, KEEP bytes kept (flatmem_control_keep: a chain of blocks
- * reachable from a static) and LOSE bytes lost (flatmem_control_lose: allocated, dropped),
- * through the program's own malloc, so that each mode's tool sees them as the program's;
- * control.csv: "t_ns,keep,lose" for each planting.
- * t_ns: CLOCK_MONOTONIC, the clock the soak's own samples use. Format: docs/any-program.md. */
+ * milliseconds from its start (until UNTIL ms when given), KEEP bytes kept (flatmem_control_keep: a chain of
+ * blocks reachable from a static) and LOSE bytes lost (flatmem_control_lose: allocated, dropped), through the
+ * program's own malloc, so that each mode's tool sees them as the program's; control.csv: "t_ns,keep,lose"
+ * for each planting. t_ns: CLOCK_MONOTONIC, the clock the soak's own samples use. Format:
+ * docs/any-program.md. */
 #include <dlfcn.h>
 #include <execinfo.h>
 #include <fcntl.h>
@@ -74,6 +74,7 @@ static struct {
 
 static struct {
     unsigned long keep, lose, ms; /* bytes kept, bytes lost, at each mark (ms 0) or every ms */
+    unsigned long until_ms; /* by time: none after this many ms (0: no end) */
     volatile int stopped; /* the program is exiting: a tool's leak check may be under way */
 } ctl;
 static void *volatile ctl_chain; /* the kept blocks, each pointing at the one before */
@@ -333,7 +334,7 @@ static void *sampler(void *arg)
                 * soak does), at most every sample_ms; dumps on their schedule */
         uint64_t now = now_ns(), ms = (now - t0) / 1000000u, loop = g.loop_ns;
         uint64_t gap = (loop && now > loop ? (now - loop) / 1000000u : ms) / 50;
-        while (ctl.ms && ms >= next_plant_ms) { /* the control, by time */
+        while (ctl.ms && ms >= next_plant_ms && (!ctl.until_ms || next_plant_ms <= ctl.until_ms)) {
             control_plant();
             next_plant_ms += ctl.ms;
         }
@@ -383,7 +384,7 @@ __attribute__((constructor)) static void probe_start(void)
         g.malloc_fd = open_out("malloc.csv");
     }
     const char *control = getenv("FLATMEM_CONTROL");
-    if (control && sscanf(control, "%lu,%lu,%lu", &ctl.keep, &ctl.lose, &ctl.ms) != 3)
+    if (control && sscanf(control, "%lu,%lu,%lu,%lu", &ctl.keep, &ctl.lose, &ctl.ms, &ctl.until_ms) < 3)
         ctl.keep = ctl.lose = ctl.ms = 0;
     if (ctl.keep || ctl.lose)
         ctl_fd = open_out("control.csv");

@@ -95,25 +95,34 @@ int plan_longer(const Options *o, const char *out, Run *runs, int n, int room)
 
 /* The run a control of mode m copies: its smallest judged fresh run that took a second or
  * more (a shorter one may be judged once and not the next time, on a busy machine), else its
- * longest judged one, else its smallest. */
+ * longest judged one; NULL when none was judged. */
 static const Run *control_base(const Run *runs, int n, Mode m)
 {
     const Run *best = NULL;
     int best_rank = -1;
     for (int i = 0; i < n; i++) {
         const Run *q = &runs[i];
-        if (q->mode != m || q->resume_from || strcmp(q->fault, "none") || q->state != RUN_DONE ||
-            q->longer_of)
+        if (q->mode != m || q->resume_from || strcmp(q->fault, "none") || q->state != RUN_DONE)
             continue;
         int judged = q->verdict == V_FLAT || q->verdict == V_GROWING || q->verdict == V_INCONCLUSIVE ||
-                     q->verdict == V_ERROR;
-        int rank = judged ? 1 + (q->wall_s >= 1.0) : 0;
+                     (q->verdict == V_ERROR && q->has_finding && mode_spec(m)->checks_leaks);
+        if (!judged)
+            continue; /* a mode with nothing judged is INCOMPLETE already: no control can help */
+        int rank = 1 + (q->wall_s >= 1.0);
         int better = rank > best_rank ||
                      (rank == best_rank && (rank == 1 ? q->iters > best->iters : q->iters < best->iters));
         if (better)
             best = q, best_rank = rank;
     }
     return best;
+}
+
+static long pow2_at_least(double v)
+{
+    long p = 16;
+    while (p < v && p < (1L << 24))
+        p *= 2;
+    return p;
 }
 
 /* Whether run q's program marked its steps itself (the probe's steps.csv; not --step-regex). */
@@ -143,11 +152,17 @@ int plan_controls(const Options *o, const char *out, const Run *runs, int n, Run
         if (m->judges_memory)
             for (keep = 256; keep < 2 * sens && keep < (1L << 20);)
                 keep *= 2;
-        long ms = marks_steps(o, base) ? 0 : 10;
-        if (ms) { /* by time, at the rate the base run went: a tick's worth of iterations' bytes */
-            double per_tick = (double)base->iters * ms / 1000.0 / (base->wall_s > 0.01 ? base->wall_s : 0.01);
-            keep = keep ? (long)ceil(keep * per_tick) : 0;
-            lose = lose ? (long)ceil(lose * per_tick) : 0;
+        long ms = marks_steps(o, base) ? 0 : 2;
+        if (ms) { /* by time, at the rate the base run went: a tick's worth of iterations' bytes, in a
+                   * power of two (an allocator's size class: what is planted is what it holds) */
+            double per_ms = (double)base->iters / 1000.0 / (base->wall_s > 0.01 ? base->wall_s : 0.01);
+            long least = keep ? keep : lose;
+            while (least * per_ms * (double)ms < 256 && ms < 32) /* blocks of 256 bytes or more: a
+                                                                  * malloc header is then 6% at most */
+                ms *= 2;
+            double per_tick = per_ms * (double)ms;
+            keep = keep ? pow2_at_least(keep * per_tick) : 0;
+            lose = lose ? pow2_at_least(lose * per_tick) : 0;
         }
         Run *r = &ctl[added];
         if (plan_run(o, out, r, 0, o->modes[k], base->iters, 0) != 0)
@@ -156,6 +171,9 @@ int plan_controls(const Options *o, const char *out, const Run *runs, int n, Run
         if ((size_t)snprintf(r->dir, sizeof r->dir, "%s/runs/%s", out, r->name) >= sizeof r->dir)
             break;
         r->control = 1, r->control_keep = keep, r->control_lose = lose, r->control_ms = ms;
+        /* a leak planted by time stops halfway through the time the run took: a tool's leak
+         * check at exit sees all of it (LeakSanitizer's may start before the probe's exit hook) */
+        r->control_until_ms = ms && !keep ? (long)(500.0 * base->wall_s) : 0;
         added++;
     }
     if (added)

@@ -31,8 +31,8 @@ int plan_longer(const Options *o, const char *out, Run *runs, int n, int room);
  * second or more, else the longest judged one) into which the probe plants a known
  * growth: in a mode that judges memory, kept blocks of about twice that
  * run's sensitivity a step (a power of two, 256 bytes to 1 MiB); in a leak-checking mode,
- * 256 bytes lost a step. At each step mark when the program marks its steps, else every 10
- * ms at the rate that run went. Into ctl[0..room); how many. */
+ * 256 bytes lost a step. At each step mark when the program marks its steps, else every 2
+ * ms at the rate that run went (a power of two each time). Into ctl[0..room); how many. */
 int plan_controls(const Options *o, const char *out, const Run *runs, int n, Run *ctl, int room);
 
 /* Orders the runs to start: longest first (the long pole of the soak starts at once). */

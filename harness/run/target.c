@@ -383,7 +383,8 @@ static void tool_env(const Options *o, const Run *r, Launch *l)
     if (m->probe) {
         argv_add(&l->env, "FLATMEM_DIR=%s", r->dir);
         if (r->control) /* the control's planted growth (preload/flatmem_probe.c) */
-            argv_add(&l->env, "FLATMEM_CONTROL=%ld,%ld,%ld", r->control_keep, r->control_lose, r->control_ms);
+            argv_add(&l->env, "FLATMEM_CONTROL=%ld,%ld,%ld,%ld", r->control_keep, r->control_lose,
+                     r->control_ms, r->control_until_ms);
         if (target_is_cmd(o)) /* heap profiles and snapshots at steps (its marks) N/8, 2N/8, ..., N */
             argv_add(&l->env, "FLATMEM_ITERS=%ld", r->iters);
     }
