@@ -150,7 +150,7 @@ endif
 # the compiler writes each object's header dependencies next to it (-MMD -MP)
 DEPS := $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/*/*.d $(BUILD)/obj/*/*/*.d $(BUILD)/obj-sixth/*/*/*.d $(BUILD)/obj-sixth/*/*.d)
 
-.PHONY: check bench-harness false-alarms tokenize serve soak-serve bench-serve soak-tokenize soak-generate bench-bpe bench-attrib install uninstall print-tests soak-coverage bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help
+.PHONY: check bench-harness false-alarms accuracy tokenize serve soak-serve bench-serve soak-tokenize soak-generate bench-bpe bench-attrib install uninstall print-tests soak-coverage bench all build train faults-build faults baseline bisect print-train fuzz fuzz-build release asan valgrind jemalloc variants test soak soak-quick report deps bench-probes clean help
 .DEFAULT_GOAL := all
 
 all: release
@@ -468,6 +468,13 @@ false-alarms: deps
 	@$(MAKE) --no-print-directory $(VARIANTS) FAULT=none
 	@+bench/false-alarms
 
+# the soak's accuracy on a labelled corpus of some 45 programs (issue 33): false alarms,
+# misses, place, rate, each mode's blind cases; its table goes into docs/accuracy.md
+accuracy: deps
+	@$(MAKE) --no-print-directory $(VARIANTS) FAULT=none
+	@$(MAKE) --no-print-directory faults-build
+	@+bench/accuracy
+
 # the BPE tokenizer: training time to 512, 1024, 4096 tokens and encode speed (DATA=FILE)
 build/bench/bpe_train: bench/bpe_train.c build/release/libengine.a
 	@mkdir -p build/bench
@@ -563,6 +570,7 @@ help:
 	@echo "make bench        speed and footprint of --tiny/--small/--medium, sgemm ceiling (build/bench/bench.json)"
 	@echo "make fuzz         (make fuzz-build: only build them) libFuzzer on the readers, the CLI parser, the data loader, checkpoints (FUZZ_SECONDS=60)"
 	@echo "make false-alarms the clean engine and clean programs soaked many times: any not-PASS is a false alarm"
+	@echo "make accuracy     a labelled corpus of ~45 programs soaked: false alarms, misses, place, rate, blind modes"
 	@echo "make soak-generate generation (generate) soaked as any program, 1000 to 50000 tokens, every mode"
 	@echo "make bench-serve  serve at 1, 2 and 4 clients (tokens/s, latency, memory per slot) vs PyTorch (DATA=FILE)"
 	@echo "make soak-serve    the completions server (serve) under load, 100 to 10000 requests, every mode"

@@ -118,6 +118,7 @@ typedef struct Run {
     /* a control run (plan_controls, docs/soak.md "Controls"): the probe planted KEEP bytes
      * kept and LOSE lost at each step mark (ms 0) or every ms milliseconds */
     int control;
+    long prof_sample; /* jemalloc's lg_prof_sample for this run (0: --prof-sample's) */
     long control_keep, control_lose, control_ms, control_until_ms;
     double control_lost; /* the judge's: bytes its tool reported lost in flatmem_control_lose (NAN) */
     long control_plants; /* the judge's: how many times the probe planted (control.csv) */

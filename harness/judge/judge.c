@@ -312,7 +312,8 @@ void run_attribute(Run *r)
             snprintf(r->stacks_why, sizeof r->stacks_why, "%s", mwhy);
         }
     }
-    r->python_traced = profiles && pyattrib_traced(dir);
+    /* a control's growth is the probe's, native by construction: its stacks, not lines of Python */
+    r->python_traced = profiles && !r->control && pyattrib_traced(dir);
     if (r->python_traced) {
         n = python_lines(r, dir, n > 0 ? n : 0);
     }

@@ -41,7 +41,7 @@ static int plan_run(const Options *o, const char *out, Run *r, int fault, Mode m
 static const char *undecided_why(const Options *o, const Run *runs, int n, const Run *L)
 {
     const ModeSpec *m = mode_spec(L->mode);
-    if (L->state != RUN_DONE)
+    if (L->state != RUN_DONE || L->cause == CAUSE_BLIND) /* blind: no count will make it see */
         return NULL;
     if (L->verdict == V_GROWING && L->an.undecided)
         return "its growth is within the scatter of its floors";
@@ -93,22 +93,39 @@ int plan_longer(const Options *o, const char *out, Run *runs, int n, int room)
     return added;
 }
 
+/* A run's sensitivity (analysis.h), or INFINITY when it states none. */
+static double sensitivity_of(const Run *q)
+{
+    return q->an.sensitive >= 0 ? q->an.series[q->an.sensitive].sensitivity : INFINITY;
+}
+
+/* Whether run q of a mode is judged, so that a control can copy it. */
+static int control_can_copy(const Run *q, Mode m)
+{
+    if (q->mode != m || q->resume_from || strcmp(q->fault, "none") || q->state != RUN_DONE)
+        return 0;
+    return q->verdict == V_FLAT || q->verdict == V_GROWING || q->verdict == V_INCONCLUSIVE ||
+           (q->verdict == V_ERROR && q->has_finding && mode_spec(m)->checks_leaks);
+}
+
 /* The run a control of mode m copies: its smallest judged fresh run that took a second or
- * more (a shorter one may be judged once and not the next time, on a busy machine), else its
- * longest judged one; NULL when none was judged. */
+ * more (a shorter one may be judged once and not the next time, on a busy machine) and
+ * could see a growth within four times the mode's best figure (a Python program's first
+ * 200 steps are mostly its start-up: 144 KB/iteration, where its 2000 saw 18), else its
+ * longest judged one; NULL when none was judged (the mode is INCOMPLETE already). */
 static const Run *control_base(const Run *runs, int n, Mode m)
 {
+    double best_sens = INFINITY;
+    for (int i = 0; i < n; i++)
+        if (control_can_copy(&runs[i], m))
+            best_sens = fmin(best_sens, sensitivity_of(&runs[i]));
     const Run *best = NULL;
     int best_rank = -1;
     for (int i = 0; i < n; i++) {
         const Run *q = &runs[i];
-        if (q->mode != m || q->resume_from || strcmp(q->fault, "none") || q->state != RUN_DONE)
+        if (!control_can_copy(q, m))
             continue;
-        int judged = q->verdict == V_FLAT || q->verdict == V_GROWING || q->verdict == V_INCONCLUSIVE ||
-                     (q->verdict == V_ERROR && q->has_finding && mode_spec(m)->checks_leaks);
-        if (!judged)
-            continue; /* a mode with nothing judged is INCOMPLETE already: no control can help */
-        int rank = 1 + (q->wall_s >= 1.0);
+        int rank = 1 + (q->wall_s >= 1.0 && (isinf(best_sens) || sensitivity_of(q) <= 4 * best_sens));
         int better = rank > best_rank ||
                      (rank == best_rank && (rank == 1 ? q->iters > best->iters : q->iters < best->iters));
         if (better)
@@ -171,6 +188,13 @@ int plan_controls(const Options *o, const char *out, const Run *runs, int n, Run
         if ((size_t)snprintf(r->dir, sizeof r->dir, "%s/runs/%s", out, r->name) >= sizeof r->dir)
             break;
         r->control = 1, r->control_keep = keep, r->control_lose = lose, r->control_ms = ms;
+        if (m->heap_profiles && keep) { /* a heap profile sample every 2^lg bytes: 512 or more of them
+                                         * in what is planted, so that it is named in one run */
+            double total = (double)keep * (ms ? base->wall_s * 1000.0 / (double)ms : (double)base->iters);
+            for (r->prof_sample = o->prof_sample;
+                 r->prof_sample > 8 && total / (double)(1L << r->prof_sample) < 512;)
+                r->prof_sample--;
+        }
         /* a leak planted by time stops halfway through the time the run took: a tool's leak
          * check at exit sees all of it (LeakSanitizer's may start before the probe's exit hook) */
         r->control_until_ms = ms && !keep ? (long)(500.0 * base->wall_s) : 0;

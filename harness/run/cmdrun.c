@@ -68,8 +68,12 @@ int cmdrun_start(CmdSampler *c, const Run *r, const char *step_regex, int servic
     c->have_regex = step_regex && regcomp(&c->regex, step_regex, REG_EXTENDED) == 0;
     c->next_s = r->t_start;
     c->probe_mapped = -1;
-    if (mode_spec(r->mode)->preload_cmd != PRELOAD_NONE) /* whether its tool reached it (preload.txt) */
-        target_probe_library(c->probe, sizeof c->probe);
+    if (mode_spec(r->mode)->preload_cmd != PRELOAD_NONE) { /* whether its tool reached it (preload.txt) */
+        char path[PATH_MAX];
+        target_probe_library(path, sizeof path);
+        if (!realpath(path, c->probe)) /* as /proc/PID/maps names it (an installed tool's bin/../lib) */
+            snprintf(c->probe, sizeof c->probe, "%s", path);
+    }
     if (!c->rss || (step_regex && (!c->steps || !c->have_regex))) {
         fprintf(stderr, "soak: %s: cannot write its samples\n", r->dir);
         return -1;

@@ -304,7 +304,7 @@ static void env_entry(const Options *o, const Run *r, const char *t, Argv *env)
         if (close && !strncmp(t, "{dir}", 5))
             v = r->dir;
         else if (close && !strncmp(t, "{prof_sample}", 13)) {
-            snprintf(num, sizeof num, "%ld", o->prof_sample);
+            snprintf(num, sizeof num, "%ld", r->prof_sample ? r->prof_sample : o->prof_sample);
             v = num;
         } else if (close && !strncmp(t, "{py_frames}", 11)) {
             snprintf(num, sizeof num, "%ld", o->py_frames);
