@@ -167,7 +167,7 @@ int plan_controls(const Options *o, const char *out, const Run *runs, int n, Run
         double sens = base->an.sensitive >= 0 ? base->an.series[base->an.sensitive].sensitivity : 0;
         long keep = 0, lose = m->checks_leaks ? 256 : 0;
         if (m->judges_memory)
-            for (keep = 256; keep < 2 * sens && keep < (1L << 20);)
+            for (keep = 256; keep < 4 * sens && keep < (1L << 20);)
                 keep *= 2;
         long ms = marks_steps(o, base) ? 0 : 2;
         if (ms) { /* by time, at the rate the base run went: a tick's worth of iterations' bytes, in a
@@ -188,13 +188,6 @@ int plan_controls(const Options *o, const char *out, const Run *runs, int n, Run
         if ((size_t)snprintf(r->dir, sizeof r->dir, "%s/runs/%s", out, r->name) >= sizeof r->dir)
             break;
         r->control = 1, r->control_keep = keep, r->control_lose = lose, r->control_ms = ms;
-        if (m->heap_profiles && keep) { /* a heap profile sample every 2^lg bytes: 512 or more of them
-                                         * in what is planted, so that it is named in one run */
-            double total = (double)keep * (ms ? base->wall_s * 1000.0 / (double)ms : (double)base->iters);
-            for (r->prof_sample = o->prof_sample;
-                 r->prof_sample > 8 && total / (double)(1L << r->prof_sample) < 512;)
-                r->prof_sample--;
-        }
         /* a leak planted by time stops halfway through the time the run took: a tool's leak
          * check at exit sees all of it (LeakSanitizer's may start before the probe's exit hook) */
         r->control_until_ms = ms && !keep ? (long)(500.0 * base->wall_s) : 0;

@@ -29,7 +29,7 @@ int plan_longer(const Options *o, const char *out, Run *runs, int n, int room);
  * shard or with --attach): per mode that preloads the soak's probe, one run of the
  * count of its fresh runs (runs[0..n), already judged: the smallest judged one that took a
  * second or more, else the longest judged one) into which the probe plants a known
- * growth: in a mode that judges memory, kept blocks of about twice that
+ * growth: in a mode that judges memory, kept blocks of about four times that
  * run's sensitivity a step (a power of two, 256 bytes to 1 MiB); in a leak-checking mode,
  * 256 bytes lost a step. At each step mark when the program marks its steps, else every 2
  * ms at the rate that run went (a power of two each time). Into ctl[0..room); how many. */

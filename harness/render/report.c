@@ -251,6 +251,41 @@ static void section_sweeps(FILE *f, const SoakResult *res)
     fprintf(f, "</table></div>\n");
 }
 
+/* What the soak could see (docs/soak.md, "Sensitivity") and each mode's control ("Controls"). */
+static void section_controls(FILE *f, const SoakResult *res)
+{
+    char sens[200];
+    words_sensitivity(res->sensitive, 1, sens, sizeof sens);
+    fprintf(f, "<h2>How flat is flat</h2>\n<p>");
+    if (sens[0]) {
+        fprintf(f, "Where the runs are FLAT: ");
+        xml_str(f, sens);
+        fprintf(f, ". ");
+    }
+    fprintf(f, "Each FLAT cell above says the smallest growth its run would have caught.</p>\n");
+    if (!res->n_controls) {
+        fprintf(f, "<p>No control runs%s.</p>\n",
+                strcmp(res->config, "cmd") ? " (this engine's workload: its fault builds are its controls)"
+                                           : "");
+        return;
+    }
+    fprintf(
+        f, "<div "
+           "class=\"scroll\"><table><tr><th>control</th><th>planted</th><th>seen</th><th>result</th></tr>\n");
+    for (int i = 0; i < res->n_controls; i++) {
+        const Run *c = &res->controls[i];
+        fprintf(f, "<tr><td><a href=\"runs/");
+        xml_str(f, c->name);
+        fprintf(f, "/\">%s %ld</a></td><td>%.0f B/%s%s</td><td>%.0f</td><td style=\"background:%s\">",
+                mode_name(c->mode), c->iters, c->control_planted, run_step_word(c),
+                c->control_ms ? " (by time)" : "", c->control_seen,
+                c->control_caught ? "#d4f4dd" : "#ffcdd2");
+        xml_str(f, c->control_why);
+        fprintf(f, "</td></tr>\n");
+    }
+    fprintf(f, "</table></div>\n");
+}
+
 static void section_baseline(FILE *f, const SoakResult *res)
 {
     const BaselineCompare *b = &res->base;
@@ -341,6 +376,7 @@ int report_write(const SoakResult *res, const char *dir, const char *templates, 
     section_verdicts(f, res);
     section_matrix(f, res);
     section_sweeps(f, res);
+    section_controls(f, res);
     section_baseline(f, res);
     report_coverage_section(f, dir);
     section_charts(f, cs);
