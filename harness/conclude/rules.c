@@ -211,6 +211,13 @@ static void control_check(const SoakResult *res, Run *c)
         snprintf(c->control_why, sizeof c->control_why, "blind: its tool never reached the program");
         return;
     }
+    if (!c->control_plants) { /* no control.csv: the probe never ran in the program */
+        c->control_planted = 0;
+        snprintf(c->control_why, sizeof c->control_why,
+                 "missed: nothing was planted: the soak's probe never ran in the program (statically linked, "
+                 "or its LD_PRELOAD replaced on the way)");
+        return;
+    }
     if (m->checks_leaks && c->control_lose) {
         c->control_planted = control_planted(c, c->control_lose);
         c->control_seen = isnan(c->control_lost) ? NAN : c->control_lost / (double)c->iters;

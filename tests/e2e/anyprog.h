@@ -14,16 +14,36 @@ static char g_dir[PATH_MAX]; /* build/release */
 static char g_root[PATH_MAX + 8]; /* the project */
 /* soak --cmd CMD with more arguments (a format), from the project's folder, into OUT;
  * its exit status, its summary in g_doc (soakutil.h). */
+/* `soak --cmd CMD ARGS` into OUT, its exit status; without the control runs (a run more
+ * per mode: test_anyprog's test_controls_catch_in_every_mode and test_install soak with
+ * them, the others test their own verdicts). soak_cmd_controlled: with them. */
+static inline int soak_cmd_v(int controls, const char *out, const char *cmd, const char *fmt, va_list ap)
+{
+    char args[1024], command[4 * PATH_MAX + 1024];
+    vsnprintf(args, sizeof args, fmt, ap);
+    snprintf(command, sizeof command, "cd '%s' && '%s/soak' --cmd \"%s\"%s", g_root, g_dir, cmd,
+             controls ? "" : " --no-control");
+    return soak_into(out, command, args);
+}
+
 __attribute__((format(printf, 3, 4), unused)) static int soak_cmd(const char *out, const char *cmd,
                                                                   const char *fmt, ...)
 {
-    char args[1024], command[4 * PATH_MAX + 1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
+    int rc = soak_cmd_v(0, out, cmd, fmt, ap);
     va_end(ap);
-    snprintf(command, sizeof command, "cd '%s' && '%s/soak' --cmd \"%s\"", g_root, g_dir, cmd);
-    return soak_into(out, command, args);
+    return rc;
+}
+
+__attribute__((format(printf, 3, 4), unused)) static int soak_cmd_controlled(const char *out, const char *cmd,
+                                                                             const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = soak_cmd_v(1, out, cmd, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 static inline json_t *run_of(const char *mode, long iters)

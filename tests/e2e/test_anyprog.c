@@ -364,6 +364,47 @@ static void test_own_preload_kept_and_blind_said(void **state)
                  str(r, "detail"), str(g_doc, "overall"), rc);
 }
 
+/* The control of each mode (docs/soak.md, "Controls"): caught at its rate, at step marks in
+ * every mode of a command (the program's own growth beside it) and by time in a program that
+ * does not mark its steps; a mode into which nothing can be planted (a statically linked
+ * program: no preload reaches it) misses it, and the soak is INCOMPLETE, never PASS. */
+static void test_controls_catch_in_every_mode(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *out, *behaviour, *args;
+        int n;
+    } soaks[] = {{"ctl-marks", "header", "--iters 300,1000", 4},
+                 {"ctl-time", "clean", "--iters 1000 --modes native,lsan", 2}};
+    for (size_t k = 0; k < sizeof soaks / sizeof soaks[0]; k++) {
+        soak_cmd_controlled(soaks[k].out, prog(soaks[k].behaviour), "%s", soaks[k].args);
+        json_t *ctl = json_object_get(g_doc, "controls"), *c;
+        size_t i;
+        if (json_array_size(ctl) != (size_t)soaks[k].n)
+            fail_msg("%s: %zu controls, expected one per mode (%d)", soaks[k].out, json_array_size(ctl),
+                     soaks[k].n);
+        json_array_foreach(ctl, i, c)
+        {
+            if (!json_is_true(json_object_get(c, "caught")) || !strstr(str(c, "why"), "flatmem_control_"))
+                fail_msg("%s: the %s control: %s", soaks[k].out, str(c, "mode"), str(c, "why"));
+        }
+    }
+    assert_string_equal(str(g_doc, "overall"), "PASS"); /* the clean program */
+    char stat[PATH_MAX + 32], cmd[PATH_MAX + 64];
+    snprintf(stat, sizeof stat, "%s/anyprog-static", test_tmpdir());
+    if (test_sh("cc -static -std=c11 -D_GNU_SOURCE -O1 -I'%s/include' -o '%s' '%s/tests/programs/anyprog.c' "
+                "-pthread "
+                ">/dev/null 2>&1",
+                g_root, stat, g_root))
+        fail_msg("a static build of tests/programs/anyprog.c: cc -static failed (libc6-dev has libc.a)");
+    snprintf(cmd, sizeof cmd, "%s clean {iters}", stat);
+    assert_int_equal(soak_cmd_controlled("ctl-static", cmd, "--iters 1000 --modes native"), 1);
+    json_t *c = json_array_get(json_object_get(g_doc, "controls"), 0);
+    if (json_is_true(json_object_get(c, "caught")) || !strstr(str(c, "why"), "nothing was planted") ||
+        strcmp(str(g_doc, "overall"), "INCOMPLETE"))
+        fail_msg("a static program's native control: %s; overall %s", str(c, "why"), str(g_doc, "overall"));
+}
+
 /* How many processes run `sleep SECONDS` (by their command line): none must be left. */
 static int sleepers(long seconds)
 {
@@ -421,6 +462,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_two_growths_are_two_problems),
         cmocka_unit_test(test_too_short_is_not_judged),
         cmocka_unit_test(test_own_preload_kept_and_blind_said),
+        cmocka_unit_test(test_controls_catch_in_every_mode),
         cmocka_unit_test(test_nothing_outlives_the_soak),
     };
     return anyprog_main(argv[0], "anyprog", tests, sizeof tests / sizeof tests[0]);

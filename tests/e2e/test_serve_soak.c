@@ -26,7 +26,7 @@ static int soak_serve(const char *out, const char *bin, const char *args)
     char command[PATH_MAX * 4];
     snprintf(command, sizeof command,
              "'%s/soak' --cmd '%s --port {port} --slots 8 --quiet --checkpoint %s' "
-             "--load '%s/../../tools/serve-load {port} {iters} 4'",
+             "--load '%s/../../tools/serve-load {port} {iters} 4' --no-control",
              g_dir, bin, g_ckpt, g_dir);
     return soak_into(out, command, args);
 }

@@ -239,7 +239,8 @@ static int setup(void **state)
     snprintf(g_root, sizeof g_root, "%s/../..", g_dir);
     snprintf(
         g_args, sizeof g_args,
-        "--cmd '%s/tests/anyprog header {iters}' --modes native,lsan --iters 300,600,900 --annotate none",
+        "--cmd '%s/tests/anyprog header {iters}' --modes native,lsan --iters 300,600,900 --annotate none "
+             "--no-control",
         g_dir);
     return 0;
 }
