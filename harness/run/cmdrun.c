@@ -137,7 +137,8 @@ static int steps_due(CmdSampler *c, const Run *r, double t)
     return c->last_step - c->sampled_step >= r->iters / 64;
 }
 
-/* 1 when /proc/PID/maps maps the file path, 0 when not, -1 when it cannot be read. */
+/* 1 when /proc/PID/maps maps the file path, 0 when not, -1 when it cannot be read or is
+ * empty (a process exiting, a zombie: no look at all, not a look that found nothing). */
 static int maps_hold(int pid, const char *path)
 {
     char name[64], line[PATH_MAX + 128];
@@ -145,11 +146,11 @@ static int maps_hold(int pid, const char *path)
     FILE *f = fopen(name, "r");
     if (!f)
         return -1;
-    int found = 0;
+    int found = 0, lines = 0;
     while (!found && fgets(line, sizeof line, f))
-        found = strstr(line, path) != NULL;
+        found = strstr(line, path) != NULL, lines++;
     fclose(f);
-    return found;
+    return lines ? found : -1;
 }
 
 void cmdrun_tick(CmdSampler *c, const Run *r)
@@ -180,8 +181,9 @@ void cmdrun_tick(CmdSampler *c, const Run *r)
     if (c->have_regex)
         read_steps(c, r);
     c->sampled_step = c->last_step;
-    if (c->probe[0] && (c->looks < 20 || c->looks % 10 == 0)) /* the program as it runs now, after any exec */
-        c->probe_mapped = maps_hold((int)r->pid, c->probe);
+    int mapped = c->probe[0] && (c->looks < 20 || c->looks % 10 == 0) ? maps_hold((int)r->pid, c->probe) : -1;
+    if (mapped >= 0) /* the program as it runs now, after any exec */
+        c->probe_mapped = mapped;
     c->looks++;
 }
 
