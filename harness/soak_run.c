@@ -183,7 +183,12 @@ static int soak(int argc, char **argv, Soak *s)
     int nc = g_stop ? 0 : plan_controls(o, out, runs, n, runs + n, PLAN_MAX_RUNS - n);
     if (nc > 0) { /* each mode must catch a growth the probe plants */
         runner_all(&rn, runs + n, nc);
-        n += nc;
+        int again = 0; /* a control too short to judge: once more, twice as long */
+        for (int i = n; i < n + nc && n + nc + again < PLAN_MAX_RUNS && !g_stop; i++)
+            again += plan_control_longer(o, out, &runs[i], &runs[n + nc + again]) == 0;
+        if (again)
+            runner_all(&rn, runs + n + nc, again);
+        n += nc + again;
     }
     for (int i = 0; i < n; i++)
         run_attribute(&runs[i]);

@@ -70,8 +70,8 @@ int run_write_facts(const Run *r)
     if (r->longer_of) /* run by the soak to decide the run of this count (plan_longer) */
         fprintf(f, "longer_of=%ld\n", r->longer_of);
     if (r->control) /* what the probe planted (plan_controls) */
-        fprintf(f, "control=1\ncontrol_keep=%ld\ncontrol_lose=%ld\ncontrol_ms=%ld\ncontrol_until_ms=%ld\n",
-                r->control_keep, r->control_lose, r->control_ms, r->control_until_ms);
+        fprintf(f, "control=%d\ncontrol_keep=%ld\ncontrol_lose=%ld\ncontrol_ms=%ld\ncontrol_until_ms=%ld\n",
+                r->control, r->control_keep, r->control_lose, r->control_ms, r->control_until_ms);
     if (r->service)
         fprintf(f, "service=1\nservice_end=%s\nready_s=%.3f\nload_exit=%d\nload_signal=%d\n", r->service_end,
                 r->ready_s, r->load_exit, r->load_signal);

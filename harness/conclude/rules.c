@@ -206,6 +206,11 @@ static void control_check(const SoakResult *res, Run *c)
     const char *unit = run_step_word(c);
     c->control_caught = 0;
     c->control_seen = NAN;
+    if (c->control == 2) { /* plan_control_longer: the longer one decides */
+        c->control_planted = control_planted(c, c->control_keep + c->control_lose);
+        snprintf(c->control_why, sizeof c->control_why, "too short to judge: run again at twice the count");
+        return;
+    }
     if (c->cause == CAUSE_BLIND) {
         c->control_planted = control_planted(c, c->control_keep + c->control_lose);
         snprintf(c->control_why, sizeof c->control_why, "blind: its tool never reached the program");
@@ -331,7 +336,7 @@ Overall verdict_overall(const SoakResult *res)
     for (int m = 0; m < MODE_COUNT; m++)
         missing |= verdict_mode_unjudged(res, (Mode)m);
     for (int i = 0; i < res->n_controls; i++)
-        missing |= !res->controls[i].control_caught; /* a mode that misses its control is blind */
+        missing |= !res->controls[i].control_caught && res->controls[i].control != 2; /* it is blind */
     for (int i = 0; i < res->n_sweeps; i++)
         failed |= verdict_sweep_fails(res->sweeps[i].fault, res->sweeps[i].growing, res->expect_faults);
     return missing     ? OVERALL_INCOMPLETE

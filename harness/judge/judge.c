@@ -289,9 +289,10 @@ void run_attribute(Run *r)
     size_t dl = strlen(dir);
     r->finer = dl > 7 && !strcmp(dir + dl - 7, "/attrib");
     load_heap(r, dir, why, sizeof why);
-    /* heap profiles name what holds heap memory: not descriptors, threads, processes */
-    int profiles =
-        mode_spec(r->mode)->heap_profiles && r->verdict == V_GROWING && kind_family(r->kind) != FAM_RESOURCE;
+    /* heap profiles name what holds heap memory: not descriptors, threads, processes (but a
+     * control's planted blocks, whatever else its program leaks) */
+    int profiles = mode_spec(r->mode)->heap_profiles && r->verdict == V_GROWING &&
+                   (kind_family(r->kind) != FAM_RESOURCE || r->control);
     if (!profiles && !pages_grow(r))
         return;
     int n = 0;
@@ -652,8 +653,9 @@ int run_needs_finer(const Run *r, const Run *runs, int n, long prof_sample, long
 {
     if (!mode_spec(r->mode)->heap_profiles || r->verdict != V_GROWING || r->resume_from || r->an.worst < 0)
         return 0;
-    for (int i = 0; i < n; i++) /* the largest such run of its build only */
-        if (&runs[i] != r && runs[i].mode == r->mode && runs[i].verdict == V_GROWING &&
+    for (int i = 0; i < n && !r->control;
+         i++) /* the largest such run of its build only (a control: its own) */
+        if (&runs[i] != r && !runs[i].control && runs[i].mode == r->mode && runs[i].verdict == V_GROWING &&
             !runs[i].resume_from && !strcmp(runs[i].fault, r->fault) && runs[i].iters > r->iters)
             return 0;
     double period = (double)(1L << prof_sample);

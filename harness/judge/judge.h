@@ -43,7 +43,8 @@ void runs_arena_sites(Run *runs, int n);
 
 /* Whether r's heap profiles hold too few samples to name what grew, and must be run again
  * sampled every 2^*lg bytes (RUN/attrib/, then run_attribute). Only the GROWING run of a
- * mode with heap profiles with the largest count of its build, whose heap grew. */
+ * mode with heap profiles with the largest count of its build, whose heap grew; and each
+ * control run of such a mode (its own). */
 int run_needs_finer(const Run *r, const Run *runs, int n, long prof_sample, long *lg);
 
 #endif

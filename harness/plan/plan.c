@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "facts.h"
 #include "modes.h"
 #include "workload.h"
 
@@ -198,6 +199,24 @@ int plan_controls(const Options *o, const char *out, const Run *runs, int n, Run
                 "soak: %d control run%s: each mode must catch a growth the probe plants (--no-control)\n",
                 added, added > 1 ? "s" : "");
     return added;
+}
+
+int plan_control_longer(const Options *o, const char *out, Run *c, Run *again)
+{
+    if (c->verdict != V_UNJUDGED || c->cause == CAUSE_BLIND || c->control != 1 ||
+        plan_run(o, out, again, 0, c->mode, 2 * c->iters, 0) != 0)
+        return -1;
+    snprintf(again->name, sizeof again->name, "%s-%ld-control", mode_name(c->mode), again->iters);
+    if ((size_t)snprintf(again->dir, sizeof again->dir, "%s/runs/%s", out, again->name) >= sizeof again->dir)
+        return -1;
+    again->control = 1, again->control_keep = c->control_keep, again->control_lose = c->control_lose;
+    again->control_ms = c->control_ms, again->control_until_ms = 2 * c->control_until_ms;
+    again->longer_of = c->iters;
+    c->control = 2; /* superseded, in its run.txt too (soak report reads it so) */
+    if (run_write_facts(c) != 0)
+        fprintf(stderr, "soak: %s/run.txt: cannot be written\n", c->dir);
+    fprintf(stderr, "soak: %s: too short to judge; the control again at %ld\n", c->name, again->iters);
+    return 0;
 }
 
 static int cmp_longest_first(const void *a, const void *b, void *ctx)

@@ -35,6 +35,10 @@ int plan_longer(const Options *o, const char *out, Run *runs, int n, int room);
  * ms at the rate that run went (a power of two each time). Into ctl[0..room); how many. */
 int plan_controls(const Options *o, const char *out, const Run *runs, int n, Run *ctl, int room);
 
+/* A control too short to judge (UNJUDGED, not blind), again at twice its count into *again;
+ * c is then superseded (its control field 2: no verdict of its own). 0, or -1. */
+int plan_control_longer(const Options *o, const char *out, Run *c, Run *again);
+
 /* Orders the runs to start: longest first (the long pole of the soak starts at once). */
 void plan_longest_first(const Options *o, Run *runs, int n);
 
