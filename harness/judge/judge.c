@@ -662,14 +662,18 @@ int run_needs_finer(const Run *r, const Run *runs, int n, long prof_sample, long
     if (r->n_stacks && r->stacks[0].bytes >= ATTRIB_MIN_SAMPLES * period)
         return 0;
     /* only a growth of the heap shows in heap profiles: not the arena's or the tape's use of
-     * what they hold already, not pages */
-    const char *name = r->an.series[r->an.worst].name;
+     * what they hold already, not pages (a control's planted heap, whatever decided its run) */
+    int heap = r->an.worst;
+    for (int k = 0; r->control && k < r->an.n_series; k++)
+        if (!strcmp(r->an.series[k].name, "jemalloc.allocated"))
+            heap = k;
+    const char *name = r->an.series[heap].name;
     if (strncmp(name, "mem.", 4) && strncmp(name, "persistent.", 11) && strcmp(name, "jemalloc.allocated"))
         return 0;
     /* about 64 samples in the growth: few enough samples that the rule "grown in each of
      * the last profiles" fails by chance now and then (32 samples of a 25 KB growth did,
      * once in many runs); never finer than 512 bytes */
-    double growth = r->an.series[r->an.worst].growth;
+    double growth = r->an.series[heap].growth;
     long l = 9;
     while (l + 1 < prof_sample - 1 && (double)(1L << (l + 1)) * 64.0 <= growth)
         l++;
