@@ -103,6 +103,41 @@ typedef struct Soak {
     SoakResult res;
 } Soak;
 
+/* Runs the planned runs[0..*n), then the longer ones that decide a mode (plan_longer) and
+ * the controls (plan_controls, a too short one again), attributes what grew, and puts them in
+ * canonical order with the controls after the runs. *n: all of them; returns how many are runs. */
+static int run_all(const Options *o, const char *out, const Runner *rn, Run *runs, int *n_io)
+{
+    int n = *n_io;
+    runner_all(rn, runs, n);
+    for (int round = 0, k; round < o->longer && !g_stop; round++) { /* decide, or run longer */
+        if ((k = plan_longer(o, out, runs, n, PLAN_MAX_RUNS - n)) <= 0)
+            break;
+        runner_all(rn, runs + n, k);
+        n += k;
+    }
+    int nc = g_stop ? 0 : plan_controls(o, out, runs, n, runs + n, PLAN_MAX_RUNS - n);
+    if (nc > 0) { /* each mode must catch a growth the probe plants */
+        runner_all(rn, runs + n, nc);
+        int again = 0; /* a control too short to judge: once more, twice as long */
+        for (int i = n; i < n + nc && n + nc + again < PLAN_MAX_RUNS && !g_stop; i++)
+            again += plan_control_longer(o, out, &runs[i], &runs[n + nc + again]) == 0;
+        if (again)
+            runner_all(rn, runs + n + nc, again);
+        n += nc + again;
+    }
+    for (int i = 0; i < n; i++)
+        run_attribute(&runs[i]);
+    for (int i = 0; i < n && !g_stop; i++) {
+        long lg;
+        if (run_needs_finer(&runs[i], runs, n, o->prof_sample, &lg))
+            refine_attribution(o, &runs[i], lg);
+    }
+    qsort(runs, (size_t)n, sizeof runs[0], run_cmp_canonical);
+    *n_io = n;
+    return runs_split_controls(runs, n);
+}
+
 static int soak(int argc, char **argv, Soak *s);
 
 int soak_main(int argc, char **argv)
@@ -173,32 +208,7 @@ static int soak(int argc, char **argv, Soak *s)
             o->config, o->jobs, o->budget_mb, out);
     double t0 = now_s();
     Runner rn = {o, &g_stop, judge_ended, o};
-    runner_all(&rn, runs, n);
-    for (int round = 0, k; round < o->longer && !g_stop; round++) { /* decide, or run longer */
-        if ((k = plan_longer(o, out, runs, n, PLAN_MAX_RUNS - n)) <= 0)
-            break;
-        runner_all(&rn, runs + n, k);
-        n += k;
-    }
-    int nc = g_stop ? 0 : plan_controls(o, out, runs, n, runs + n, PLAN_MAX_RUNS - n);
-    if (nc > 0) { /* each mode must catch a growth the probe plants */
-        runner_all(&rn, runs + n, nc);
-        int again = 0; /* a control too short to judge: once more, twice as long */
-        for (int i = n; i < n + nc && n + nc + again < PLAN_MAX_RUNS && !g_stop; i++)
-            again += plan_control_longer(o, out, &runs[i], &runs[n + nc + again]) == 0;
-        if (again)
-            runner_all(&rn, runs + n + nc, again);
-        n += nc + again;
-    }
-    for (int i = 0; i < n; i++)
-        run_attribute(&runs[i]);
-    for (int i = 0; i < n && !g_stop; i++) {
-        long lg;
-        if (run_needs_finer(&runs[i], runs, n, o->prof_sample, &lg))
-            refine_attribution(o, &runs[i], lg);
-    }
-    qsort(runs, (size_t)n, sizeof runs[0], run_cmp_canonical);
-    int k = runs_split_controls(runs, n); /* the controls apart (verdict_controls) */
+    int k = run_all(o, out, &rn, runs, &n); /* the runs, longer ones, controls: k of n are runs */
     res->runs = runs, res->n_runs = k;
     res->controls = runs + k, res->n_controls = n - k;
     runs_timelines(runs, k);
