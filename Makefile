@@ -190,7 +190,7 @@ $(BUILD)/obj/cli/%.o: cli/%.c | $(BUILD)/obj/cli
 	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -Icli -MMD -MP -c -o $@ $<
 
 $(BUILD)/obj/app/%.o: app/%.c | $(BUILD)/obj/app
-	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -Iprobes -Iapp -Icli -MMD -MP -c -o $@ $<
+	$(call say,CC,$@)$(CC) $(CFLAGS_ALL) -Iprobes -Iapp -Icli -Iinclude -MMD -MP -c -o $@ $<
 
 $(BUILD)/obj/harness/%.o: harness/%.c
 	@mkdir -p $(@D)

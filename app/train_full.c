@@ -16,6 +16,7 @@
 #include "blas_select.h"
 #include "checkpoint.h"
 #include "data.h"
+#include "flatmem.h"
 #include "gemm.h"
 #include "generate.h"
 #include "gpt.h"
@@ -476,6 +477,7 @@ static int train_steps(Run *r, Rng *rng, FILE *losses)
         r->last_loss = st.loss;
         int rc = between_steps(r, rng, it, st.loss, step_ms);
         eng_iter_end((uint64_t)it); /* after evaluation: its arena use counts in this iteration */
+        flatmem_step((unsigned long long)it); /* the soak's probe, when preloaded (include/flatmem.h) */
         if (rc)
             return rc;
     }

@@ -158,7 +158,7 @@ static int marks_steps(const Options *o, const Run *q)
 int plan_controls(const Options *o, const char *out, const Run *runs, int n, Run *ctl, int room)
 {
     int added = 0;
-    if (!o->cmd || o->no_control || o->shard_n || o->attach_pid)
+    if (o->no_control || o->shard_n || o->attach_pid)
         return 0;
     for (int k = 0; k < o->n_modes && added < room; k++) {
         const ModeSpec *m = mode_spec(o->modes[k]);
