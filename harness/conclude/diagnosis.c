@@ -253,6 +253,18 @@ static int add_to_family(Diagnosis *d, const Evidence *e)
 {
     Family f = kind_family(e->kind);
     int added = 0;
+    /* a child of the command that grows, unnamed here (a mode without heap profiles): the
+     * problem another mode named in a process of the same name (its own run's pid differs) */
+    const char *pid = e->run->grower_is_child ? strstr(e->run->grower, " (pid ") : NULL;
+    for (int i = 0; pid && e->kind == KIND_UNEXPLAINED_GROWTH && i < d->n; i++) {
+        Problem *p = &d->list[i];
+        size_t len = (size_t)(pid - e->run->grower);
+        if (!strcmp(p->fault, e->run->fault) && (kind_family(p->kind) == FAM_HEAP || f == kind_family(p->kind)) &&
+            !strncmp(p->process, e->run->grower, len) && !strncmp(p->process + len, " (pid ", 6)) {
+            problem_add(p, e);
+            return 1;
+        }
+    }
     for (int i = 0; (f == FAM_HEAP || f == FAM_PAGES) && i < d->n; i++)
         if (!strcmp(d->list[i].fault, e->run->fault) && kind_family(d->list[i].kind) == f &&
             !grows_past(&d->list[i], e)) {

@@ -430,3 +430,75 @@ int attrib_timeline(const char *dir, const Samples *given, const StackGrowth *to
     free(all);
     return outfile_finish(&of, why, whylen) ? -1 : picks;
 }
+
+/* The bytes a heap profile says were live (its header: "  t*: 33: 1357507 [0: 0]"), or -1. */
+static double final_bytes(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[256];
+    double objects, bytes = -1;
+    for (int i = 0; f && i < 3 && fgets(line, sizeof line, f); i++)
+        if (sscanf(line, " t*: %lf: %lf", &objects, &bytes) == 2)
+            break;
+    if (f)
+        fclose(f);
+    return bytes;
+}
+
+int attrib_child_final(const char *dir, int pid, int finer, long iters, double least, StackGrowth *out, int max,
+                       char *why, size_t whylen)
+{
+    char path[PATH_MAX + 64], pre[32], largest[PATH_MAX + 64] = "";
+    snprintf(pre, sizeof pre, "jeprof.%d.", pid);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    path[0] = 0;
+    double most = -1;
+    while (d && (e = readdir(d))) { /* jemalloc's at the child's exit: jeprof.<pid>.<n>.f.heap */
+        size_t n = strlen(e->d_name);
+        if (strncmp(e->d_name, "jeprof.", 7) || n <= 7 || strcmp(e->d_name + n - 7, ".f.heap"))
+            continue;
+        char file[PATH_MAX + 64];
+        snprintf(file, sizeof file, "%s/%s", dir, e->d_name);
+        if (!strncmp(e->d_name, pre, strlen(pre)))
+            snprintf(path, sizeof path, "%s", file);
+        double held = final_bytes(file);
+        if (held > most)
+            most = held, snprintf(largest, sizeof largest, "%s", file);
+    }
+    if (d)
+        closedir(d);
+    if (!path[0] && finer) /* a finer re-run (RUN/attrib): its processes have other pids */
+        snprintf(path, sizeof path, "%s", largest);
+    if (!path[0]) {
+        snprintf(why, whylen, "process %d wrote no heap profile at its exit (killed, or it never exited)", pid);
+        return 0;
+    }
+    char paths[1][PATH_MAX + 64];
+    snprintf(paths[0], sizeof paths[0], "%s", path);
+    HeapProf p;
+    HeapSyms s;
+    if (load_all(paths, 1, &p, &s, why, whylen) != 0)
+        return -1;
+    FoldedSet set;
+    heap_fold(&s, &p, NULL, &set);
+    StackGrowth *all = calloc(256, sizeof *all);
+    double total = 0;
+    int n = all ? heap_charge(&set, all, 256, &total) : 0;
+    heap_folded_free(&set);
+    free_all(&p, 1, &s);
+    qsort(all, (size_t)n, sizeof all[0], cmp_bytes);
+    int kept = 0;
+    for (int i = 0; i < n && kept < max && all[i].bytes >= least; i++) {
+        out[kept] = all[i];
+        out[kept].bytes_per_iter = all[i].bytes / (double)(iters > 0 ? iters : 1);
+        out[kept].share = total > 0 ? all[i].bytes / total : 0;
+        out[kept].one_profile = 0;
+        kept++;
+    }
+    free(all);
+    if (!kept)
+        snprintf(why, whylen, "no stack held %.0f bytes or more at the exit of process %d (%s)", least, pid,
+                 path_last(path));
+    return kept;
+}

@@ -82,6 +82,16 @@ static inline const HeapProf *heapmodel_late(const HeapModel *m)
  * growth files failed. Writes RUN/growth.collapsed and RUN/growth.txt (m->dir). */
 int attrib_heap(HeapModel *m, StackGrowth *out, int max, char *why, size_t whylen);
 
+/* A child process of the command that grew (judge.c's grower), named from the heap profile
+ * jemalloc wrote at its exit (RUN/jeprof.<pid>.<n>.f.heap: the probe's periodic dumps are
+ * the command's own, its sampler thread is not forked): the functions holding least bytes
+ * or more there, largest first, into out[0..max), bytes_per_iter over the run's iters (all
+ * it held at exit: a process that starts with the run keeps no more from before). Returns
+ * how many (0: none; why says so), -1 with why when the profile could not be read. finer:
+ * dir is a finer re-run's (pid is not its child's: the final profile holding the most). */
+int attrib_child_final(const char *dir, int pid, int finer, long iters, double least, StackGrowth *out, int max,
+                       char *why, size_t whylen);
+
 /* Where a run's heap profiles are: RUN/attrib when the soak ran it again sampled more
  * finely to name what grew (it has RUN/attrib/sample-period.txt), else RUN. The growth
  * files (growth.collapsed, growth.txt, stacks-over-time.csv) are written there too. */

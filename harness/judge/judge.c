@@ -282,6 +282,30 @@ static void read_python(Run *r, const char *dir)
         r->py_interpreter[strcspn(r->py_interpreter, "\n")] = 0;
 }
 
+/* A child of the command grew (find_grower) and the command's own heap did not: the heap
+ * profile the child wrote at its exit names what it held, when one stack there holds half
+ * the child's growth over the run or more; its kind is then reachable-growth, the child's
+ * heap. n: what was named so far (0 or -1), else the stacks named. */
+static int child_heap(Run *r, const char *dir, int n)
+{
+    const char *p = strstr(r->grower, "(pid ");
+    const SeriesResult *w = r->an.worst >= 0 ? &r->an.series[r->an.worst] : NULL;
+    if (!r->grower_is_child || !p || !w || verdict_kind(r) != KIND_UNEXPLAINED_GROWTH)
+        return n;
+    char why[sizeof r->stacks_why];
+    int m = attrib_child_final(dir, atoi(p + 5), r->finer, r->iters, 0.5 * w->slope * (double)r->iters, r->stacks,
+                               ATTRIB_MAX, why, sizeof why);
+    if (m <= 0) {
+        snprintf(r->stacks_why, sizeof r->stacks_why, "%s", why);
+        return n;
+    }
+    r->kind = KIND_REACHABLE_GROWTH;
+    r->stacks_at_exit = 1;
+    note_add(r, "named from the heap profile %s wrote at its exit (it held %.0f bytes there)", r->grower,
+             r->stacks[0].bytes);
+    return m;
+}
+
 void run_attribute(Run *r)
 {
     char dir[PATH_MAX + 16], why[PATH_MAX + 256] = "";
@@ -300,7 +324,7 @@ void run_attribute(Run *r)
         n = attrib_heap(r->heap, r->stacks, ATTRIB_MAX, r->stacks_why, sizeof r->stacks_why);
     else if (profiles)
         snprintf(r->stacks_why, sizeof r->stacks_why, "%.199s", why);
-    r->stacks_mapped = 0;
+    r->stacks_mapped = r->stacks_at_exit = 0;
     r->note[r->note_judged] = 0; /* what an earlier attribution noted (before a finer re-run) goes */
     if (n <= 0 && pages_grow(r)) { /* the heap did not grow: what mapped the pages? */
         char mwhy[200];
@@ -318,6 +342,10 @@ void run_attribute(Run *r)
     if (r->python_traced) {
         n = python_lines(r, dir, n > 0 ? n : 0);
     }
+    if (n <= 0 && profiles)
+        n = child_heap(r, dir, n);
+    else if (n > 0 && !r->stacks_mapped && r->kind == KIND_UNEXPLAINED_GROWTH && r->grower_is_child)
+        r->kind = KIND_REACHABLE_GROWTH; /* the child's own dumps (at its step marks) name its heap */
     read_python(r, dir);
     r->n_stacks = n > 0 ? n : 0;
     if (r->n_stacks)
@@ -659,6 +687,15 @@ int run_needs_finer(const Run *r, const Run *runs, int n, long prof_sample, long
             !runs[i].resume_from && !strcmp(runs[i].fault, r->fault) && runs[i].iters > r->iters)
             return 0;
     double period = (double)(1L << prof_sample);
+    /* a child's heap (its exit's profile, or its own dumps at its step marks): its rate is
+     * its stacks' bytes, read from ~256 samples */
+    if (r->stacks_at_exit || (r->grower_is_child && r->n_stacks && !r->stacks_mapped)) {
+        long l = 9;
+        while (l + 1 < prof_sample - 1 && (double)(1L << (l + 1)) * 256.0 <= r->stacks[0].bytes)
+            l++;
+        *lg = l;
+        return !r->finer && l < prof_sample - 1;
+    }
     if (r->n_stacks && r->stacks[0].bytes >= ATTRIB_MIN_SAMPLES * period)
         return 0;
     /* only a growth of the heap shows in heap profiles: not the arena's or the tape's use of

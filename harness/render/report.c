@@ -112,6 +112,8 @@ static void td_verdict(FILE *f, const Run *r)
         fprintf(f, "<small>no growth above %s B/it (", v);
         xml_str(f, ss->name);
         fputs(")</small>", f);
+    } else if (r->verdict == V_FLAT && mode_spec(r->mode)->checks_leaks) {
+        fprintf(f, "<small>%s</small>", k_no_block_lost);
     } else if (w && w->cls == SERIES_COUNT) {
         fprintf(f, "<small>%+.3g/it (", w->slope);
         xml_str(f, w->name);

@@ -193,6 +193,9 @@ void words_per_unit(double v, char *out, size_t cap)
     snprintf(out, cap, v >= 100 ? "%.0f" : v >= 1 ? "%.1f" : "%.2g", v);
 }
 
+/* What a FLAT run of a leak-checking mode that judged no byte series could have seen. */
+const char *const k_no_block_lost = "no block lost at exit (its leak check); memory still held is not judged here";
+
 void words_sensitivity(const Run *r, int with_run, char *out, size_t cap)
 {
     out[0] = 0;
@@ -270,6 +273,8 @@ static void cause_words(const Run *r, char *d, size_t cap)
     case CAUSE_FLAT: {
         char sens[160];
         words_sensitivity(r, 0, sens, sizeof sens);
+        if (!sens[0] && mode_spec(r->mode)->checks_leaks) /* its figure is its leak check's */
+            snprintf(sens, sizeof sens, "%s", k_no_block_lost);
         snprintf(d, cap, "%d series flat (%d judged)%s%s", r->an.n_series, r->an.n_judged,
                  sens[0] ? "; " : "", sens);
         break;
