@@ -103,6 +103,7 @@ typedef struct Run {
     int stacks_at_exit; /* ... of what a child held at its exit (attrib_child_final), not growth */
     int python_traced; /* a Python program whose allocations tracemalloc traced (pyattrib.h) */
     FdGrowth fds; /* the descriptors that grew most (RUN/fds.txt; memcheck's --track-fds) */
+    char thread_creator[256]; /* what started the threads memcheck found at exit ("fn file:line") */
     char grower[96]; /* a --cmd program's tree: the process whose own series grow fastest,
                         "worker (pid 123)" (RUN/procs/), "" when none does */
     int grower_is_child; /* it is not the process the soak started */

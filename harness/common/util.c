@@ -111,7 +111,9 @@ void fmt_bytes(char *out, size_t cap, double b)
         v /= 1024;
         u++;
     }
-    snprintf(out, cap, u ? "%s%.1f %s" : "%s%.0f %s", b < 0 ? "-" : "", v, units[u]);
+    /* a rate under a byte keeps two figures: 0.16 B/iteration, not 0 */
+    snprintf(out, cap, u ? "%s%.1f %s" : v > 0 && v < 9.95 && v != floor(v) ? "%s%.2g %s" : "%s%.0f %s",
+             b < 0 ? "-" : "", v, units[u]);
 }
 
 int remove_tree(const char *path)

@@ -45,6 +45,9 @@ static Evidence evidence_of(const Run *r)
         r->fds.frame[0]) { /* memcheck --track-fds: where they were opened */
         split_frame(r->fds.frame, e.function, sizeof e.function, e.location, sizeof e.location);
         e.reported = 1;
+    } else if (r->kind == KIND_THREAD_LEAK && r->thread_creator[0]) { /* memcheck: pthread_create's caller */
+        split_frame(r->thread_creator, e.function, sizeof e.function, e.location, sizeof e.location);
+        e.reported = 1;
     } else if (r->has_finding && r->finding.n_frames) {
         split_frame(r->finding.frames[0], e.function, sizeof e.function, e.location, sizeof e.location);
         e.reported = 1;
@@ -82,6 +85,23 @@ static Problem *problem_new(Diagnosis *d, const char *fault, Kind kind)
     return p;
 }
 
+/* The length of function name f without its parameter list ("ns::Pool::keep(long) const"
+ * as a tool's report gives it, "ns::Pool::keep" as a heap profile's short name does). */
+static size_t name_len(const char *f)
+{
+    const char *open = f[0] ? strchr(f + 1, '(') : NULL; /* not "(anonymous namespace)::..." */
+    while (open && open[1] == 'a' && !strncmp(open, "(anonymous namespace)", 21))
+        open = strchr(open + 21, '(');
+    return open ? (size_t)(open - f) : strlen(f);
+}
+
+/* Whether a and b name the same function, a parameter list or none. */
+static int same_function(const char *a, const char *b)
+{
+    size_t la = name_len(a), lb = name_len(b);
+    return a[0] && la == lb && !strncmp(a, b, la);
+}
+
 static void problem_add(Problem *p, const Evidence *e)
 {
     if (!p)
@@ -101,7 +121,7 @@ static void problem_add(Problem *p, const Evidence *e)
     }
     for (int k = 0; !p->n_frames && k < e->run->n_stacks; k++) {
         const StackGrowth *s = &e->run->stacks[k];
-        if (strcmp(s->function, p->function) || (e->stack >= 0 && k != e->stack) ||
+        if (!same_function(s->function, p->function) || (e->stack >= 0 && k != e->stack) ||
             (p->python && strcmp(s->where, p->location)))
             continue;
         snprintf(p->frames[p->n_frames++], sizeof p->frames[0], "%s %s", s->function, s->where);
@@ -129,7 +149,7 @@ static Problem *by_place(Diagnosis *d, const Evidence *e)
         Problem *p = &d->list[i];
         if (strcmp(p->fault, e->run->fault))
             continue;
-        if ((e->function[0] && !strcmp(p->function, e->function) &&
+        if ((e->function[0] && same_function(p->function, e->function) &&
              (!e->python || !strcmp(p->location, e->location))) ||
             (e->site[0] && !strcmp(p->site, e->site)))
             return p;
@@ -142,7 +162,7 @@ static int frame_is(const char *frame, const char *name)
 {
     char fn[96], loc[160];
     split_frame(frame, fn, sizeof fn, loc, sizeof loc);
-    return name[0] && !strcmp(fn, name);
+    return same_function(fn, name);
 }
 
 /* A problem of the build and family whose stack overlaps the run's tool report: one of
@@ -158,7 +178,7 @@ static Problem *by_frames(Diagnosis *d, const Evidence *e)
         for (int a = 0; a < f->n_frames; a++) {
             char fn[96], loc[160];
             split_frame(f->frames[a], fn, sizeof fn, loc, sizeof loc);
-            int hit = !strcmp(fn, p->function);
+            int hit = same_function(fn, p->function);
             for (int b = 0; b < p->n_frames && !hit; b++)
                 hit = frame_is(p->frames[b], fn);
             if (hit)
@@ -296,6 +316,36 @@ static void also_grew(Problem *p, const Evidence *e)
     p->n_also++;
 }
 
+/* The leak problem of run r's build whose leak reports (its largest run's bytes over its
+ * count) account for nine tenths or more of what r's memory grew by: r's heap grew by that
+ * leak, whatever its profiles name the allocation (a leak checker's frame and a heap
+ * profile's symbol of a library without symbols differ: libffi.so.8+0x6f79 against
+ * ffi_prep_go_closure). NULL when none does, or when another problem's leak could. */
+static Problem *leak_explaining(Diagnosis *d, const Run *r)
+{
+    const SeriesResult *w = r->an.worst >= 0 ? &r->an.series[r->an.worst] : NULL;
+    Problem *found = NULL;
+    for (int i = 0; w && w->slope > 0 && i < d->n; i++) {
+        Problem *p = &d->list[i];
+        const Run *big = NULL;
+        for (int k = 0; k < p->n_runs; k++) {
+            const Run *q = p->runs[k];
+            if (q->kind == KIND_LEAK && !q->one_time_leak && !q->resume_from && !isnan(q->leak_bytes) &&
+                (!big || q->iters > big->iters))
+                big = q;
+        }
+        if (strcmp(p->fault, r->fault) || p->kind != KIND_LEAK || !big)
+            continue;
+        double rate = big->leak_bytes / (double)big->iters;
+        if (w->slope - rate < 0.1 * w->slope && rate < 1.25 * w->slope) {
+            if (found)
+                return NULL;
+            found = p;
+        }
+    }
+    return found;
+}
+
 /* The growing stacks of the build's longest jemalloc run (the one with the most samples),
  * each holding a tenth of the growth or more (and, past the first, seen grown in more than
  * one heap profile): a problem each, unless one names the same function already (its first stack is placed
@@ -318,6 +368,8 @@ static void add_stacks(Diagnosis *d, const SoakResult *res)
             snprintf(e.location, sizeof e.location, "%s", g->where);
             e.python = g->python;
             Problem *p = by_place(d, &e);
+            if (!p && k == 0)
+                p = leak_explaining(d, r);
             problem_add(p ? p : problem_new(d, r->fault, e.kind), &e);
         }
     }
@@ -411,7 +463,7 @@ static double run_rate(const Diagnosis *d, const Problem *p, const Run *r, RateS
     }
     if (src == RS_STACKS) {
         for (int k = 0; p->function[0] && k < r->n_stacks; k++)
-            if (!strcmp(r->stacks[k].function, p->function)) {
+            if (same_function(r->stacks[k].function, p->function)) {
                 snprintf(from, cap, "%s, %s %ld",
                          r->stacks_mapped ? "the mappings it made (recorded)"
                                           : "jemalloc heap profiles (sampled)",
@@ -554,7 +606,7 @@ static void problem_figures(Problem *p, const SoakResult *res)
         if (mode_spec(r->mode)->heap_profiles && r->n_stacks && p->function[0] &&
             (!p->stacks || r->iters > p->stacks->iters))
             for (int s = 0; s < r->n_stacks; s++)
-                p->stacks = !strcmp(r->stacks[s].function, p->function) ? r : p->stacks;
+                p->stacks = same_function(r->stacks[s].function, p->function) ? r : p->stacks;
     }
     p->blind = modes_run(res, p->fault) & ~p->seen;
     if (p->kind == KIND_ONE_TIME_LEAK && interpreter_own(p) && p->lead == LEAD_NONE && !p->n_also)

@@ -326,3 +326,21 @@ int finding_open_fds(const char *text, FdGrowth *out)
         *out = g[best];
     return best >= 0 ? out->count : 0;
 }
+
+int finding_thread_creator(const char *text, char *frame, size_t cap)
+{
+    int n = 0;
+    frame[0] = 0;
+    for (const char *p = text ? strstr(text, "pthread_create") : NULL; p; p = strstr(p + 1, "pthread_create")) {
+        const char *l = next_line(p); /* the frames below pthread_create: its caller first */
+        char fr[256];
+        for (; l && memcheck_frame(l, fr, sizeof fr); l = next_line(l))
+            if (!frame_is_allocator(fr) && !strstr(fr, "pthread_create")) {
+                if (!frame[0])
+                    snprintf(frame, cap, "%.*s", (int)cap - 1, fr);
+                n++;
+                break;
+            }
+    }
+    return n;
+}

@@ -30,4 +30,10 @@ double finding_leak_bytes_in(const char *text, const char *function);
  * inherited are left out): the largest group into *out. Returns its count (0: none). */
 int finding_open_fds(const char *text, FdGrowth *out);
 
+/* Where the program started the threads memcheck's leak report holds (a thread that never
+ * ended keeps its thread-local storage, "possibly lost" from pthread_create): the frame
+ * that called pthread_create in the first such record, into frame ("fn file:line"). How
+ * many records name one (0: none). */
+int finding_thread_creator(const char *text, char *frame, size_t cap);
+
 #endif

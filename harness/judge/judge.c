@@ -103,6 +103,9 @@ static void read_finding(Run *r)
     free(r->excerpt);
     r->excerpt = r->has_finding ? excerpt_of(text, &r->finding) : NULL;
     read_fds(r, m->log_format == LOG_MEMCHECK ? text : NULL);
+    r->thread_creator[0] = 0;
+    if (m->log_format == LOG_MEMCHECK && text)
+        finding_thread_creator(text, r->thread_creator, sizeof r->thread_creator);
     r->leak_bytes = text ? finding_leak_bytes(text) : NAN;
     r->control_lost = text && r->control ? finding_leak_bytes_in(text, "flatmem_control_lose") : NAN;
     r->control_plants = 0;

@@ -26,6 +26,9 @@
  *   worker    the work is done in a forked child, which keeps 1 KiB per iteration on a
  *             list (reach_step); the parent only waits for it
  *   workerleak the same, the child losing its 1 KiB per iteration (leak_step)
+ *   trickle   16 bytes kept every 100 iterations, 0.16 a step (trickle_step): a growth near the
+ *             smallest the soak claims to see (make accuracy)
+ *   startup   clean, after a start-up of 1.5 s that builds 20 MB of tables it keeps
  * Exit 2 on bad usage. */
 #include <pthread.h>
 #include <stdio.h>
@@ -60,6 +63,17 @@ __attribute__((noinline)) static void reach_step(void)
     memset(n, 2, sizeof *n);
     n->next = g_list;
     g_list = n;
+}
+
+char *g_tables[20]; /* startup's, kept (not static: the compiler keeps the stores) */
+
+/* 16 bytes on a list (make accuracy's trickle: a growth of 0.16 bytes a step) */
+__attribute__((noinline)) static void trickle_step(void)
+{
+    static void **kept;
+    void **n = malloc(16);
+    n[0] = kept, n[1] = NULL;
+    kept = n;
 }
 
 __attribute__((noinline)) static void map_step(void)
@@ -182,18 +196,26 @@ int main(int argc, char **argv)
     const char *b = argc == 3 ? argv[1] : "";
     static const char *const known[] = {
         "clean",  "leak",   "reach",   "mmap", "plateau", "onetime", "steps", "header", "churn",     "record",
-        "calloc", "strdup", "realloc", "two",  "fds",     "threads", "procs", "worker", "workerleak"};
+        "calloc", "strdup", "realloc", "two",  "fds",     "threads", "procs", "worker", "workerleak",
+        "trickle", "startup"};
     int ok = iters > 0, found = 0;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         found |= !strcmp(b, known[i]);
     if (!ok || !found) {
         fprintf(stderr, "usage: anyprog clean|leak|reach|mmap|plateau|onetime|steps|header|churn|record|"
-                        "calloc|strdup|realloc|two|fds|threads|procs|worker|workerleak ITERATIONS\n");
+                        "calloc|strdup|realloc|two|fds|threads|procs|worker|workerleak|trickle|startup ITERATIONS\n");
         return 2;
     }
     if (!strcmp(b, "onetime"))
         g_table = memset(malloc(100 << 10), 6, 100 << 10); /* kept in a static, then dropped below */
     g_table = NULL; /* the table is lost before the loop: a one-time leak */
+    if (!strcmp(b, "startup")) { /* a long start-up: 20 MB of tables built over 1.5 s, kept */
+        for (int i = 0; i < 20; i++) {
+            g_tables[i] = memset(malloc(1 << 20), i, 1 << 20);
+            struct timespec ts = {0, 75 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
     if (!strcmp(b, "worker") || !strcmp(b, "workerleak")) { /* the loop runs in a child, the parent waits */
         pid_t child = fork();
         if (child > 0) {
@@ -228,6 +250,8 @@ int main(int argc, char **argv)
             append_step(it);
         if (!strcmp(b, "two"))
             lose_step();
+        if (!strcmp(b, "trickle") && it % 100 == 0)
+            trickle_step();
         if (!strcmp(b, "fds") && it % 50 == 0)
             open_log_step(it);
         if (!strcmp(b, "threads") && it % 50 == 0)
