@@ -712,9 +712,11 @@ int run_needs_finer(const Run *r, const Run *runs, int n, long prof_sample, long
         return 0;
     /* about 64 samples in the growth: few enough samples that the rule "grown in each of
      * the last profiles" fails by chance now and then (32 samples of a 25 KB growth did,
-     * once in many runs); never finer than 512 bytes */
+     * once in many runs); never finer than 16 bytes (jemalloc's smallest class: a growth of
+     * a few hundred bytes is then every allocation, which only a program that allocates
+     * little besides can afford, and such a one it is) */
     double growth = r->an.series[heap].growth;
-    long l = 9;
+    long l = 4;
     while (l + 1 < prof_sample - 1 && (double)(1L << (l + 1)) * 64.0 <= growth)
         l++;
     *lg = l;
