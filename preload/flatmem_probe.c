@@ -16,6 +16,11 @@
  *               for each munmap: memory mapped outside malloc, charged to the code that
  *               mapped it (harness/judge/mapattrib.h); mapping calls are rare enough to
  *               record each one's stack
+ *   fdops.csv   "t_ns,1,fd,1,ret1;ret2;..." for each descriptor the program opens (open,
+ *               openat, creat, dup, dup2, dup3, socket, accept, accept4, pipe, pipe2,
+ *               socketpair, fopen) with its stack, "t_ns,0,fd,1" for each it closes
+ *               (close, fclose): the descriptors left open charged to the code that
+ *               opened them; what libc opens inside itself (opendir) is not seen
  *   maps.txt    /proc/self/maps at its exit: where each library was, to name the frames
  *   probe.csv   "t_ns,allocated,active,resident,mapped,retained": jemalloc's statistics
  *               (allocated without its profiler's weight: probes/je_allocated.h)
@@ -39,15 +44,18 @@
  * for each planting. t_ns: CLOCK_MONOTONIC, the clock the soak's own samples use. Format:
  * docs/any-program.md. */
 #include <dlfcn.h>
+#include <errno.h>
 #include <execinfo.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,7 +67,7 @@ typedef int (*MallctlFn)(const char *, void *, size_t *, void *, size_t);
 static struct {
     int active;
     char dir[3072];
-    int steps_fd, probe_fd, dumps_fd, malloc_fd, span_fd, mmaps_fd;
+    int steps_fd, probe_fd, dumps_fd, malloc_fd, span_fd, mmaps_fd, fds_fd;
     pid_t pid; /* the process it acts in (a forked child inherits this state, not the role) */
     MallctlFn mallctl;
     long sample_ms;
@@ -68,7 +76,13 @@ static struct {
     int marks_done;
     unsigned long long every, next_sample; /* a sample at every `every`-th step mark (FLATMEM_ITERS / 64) */
     volatile uint64_t loop_ns; /* the first step mark (0: none yet) */
-} g = {.steps_fd = -1, .probe_fd = -1, .dumps_fd = -1, .malloc_fd = -1, .span_fd = -1, .mmaps_fd = -1};
+} g = {.steps_fd = -1,
+       .probe_fd = -1,
+       .dumps_fd = -1,
+       .malloc_fd = -1,
+       .span_fd = -1,
+       .mmaps_fd = -1,
+       .fds_fd = -1};
 
 /* ---- the control: a known growth the soak plants to prove a mode sees (FLATMEM_CONTROL) ---- */
 
@@ -159,14 +173,16 @@ static void put_line(int fd, const uint64_t *v, int n, const char *s)
 
 static __thread int t_inside; /* a mapping made while recording one is not recorded */
 
-static void record_mapping(int made, void *addr, size_t len)
+/* A line of out (mmaps.csv, fdops.csv): "t_ns,made,what,len[,ret;ret;...]", the stack's
+ * return addresses past this function and the call recorded when made. */
+static void record_op(int out, int made, uint64_t what, uint64_t len)
 {
-    if (g.mmaps_fd < 0 || t_inside || syscall(SYS_getpid) != g.pid)
+    if (out < 0 || t_inside || syscall(SYS_getpid) != g.pid)
         return;
     t_inside = 1;
     char buf[1024];
     int n = snprintf(buf, sizeof buf, "%llu,%d,%llu,%llu", (unsigned long long)now_ns(), made,
-                     (unsigned long long)(uintptr_t)addr, (unsigned long long)len);
+                     (unsigned long long)what, (unsigned long long)len);
     if (made) {
         void *frames[PROBE_FRAMES + 2];
         int k = backtrace(frames, PROBE_FRAMES + 2);
@@ -175,9 +191,14 @@ static void record_mapping(int made, void *addr, size_t len)
                           (unsigned long long)(uintptr_t)frames[i]);
     }
     buf[n++] = '\n';
-    ssize_t w = write(g.mmaps_fd, buf, (size_t)n);
+    ssize_t w = write(out, buf, (size_t)n);
     (void)w;
     t_inside = 0;
+}
+
+static void record_mapping(int made, void *addr, size_t len)
+{
+    record_op(g.mmaps_fd, made, (uint64_t)(uintptr_t)addr, len);
 }
 
 /* The system calls themselves: no dlsym (it allocates, and an allocator maps its memory
@@ -200,6 +221,154 @@ int munmap(void *addr, size_t len)
     int rc = (int)syscall(SYS_munmap, addr, len);
     if (rc == 0)
         record_mapping(0, addr, len);
+    return rc;
+}
+
+/* ---- descriptors: each one the program opens, with its stack, and each close ------------ */
+
+/* fdops.csv: "t_ns,1,fd,1,ret;ret;..." for each descriptor made, "t_ns,0,fd,1" for each
+ * closed: the descriptors still open at the end charged to the code that opened them, as
+ * mappings are (harness/judge/mapattrib.h). Through the system calls themselves (no dlsym:
+ * an allocator opens files as it starts), and fopen/fclose through the next library's. */
+static int fd_made(long fd)
+{
+    if (fd >= 0)
+        record_op(g.fds_fd, 1, (uint64_t)fd, 1);
+    return (int)fd;
+}
+
+static void fd_closed(int fd)
+{
+    if (fd >= 0)
+        record_op(g.fds_fd, 0, (uint64_t)fd, 1);
+}
+
+int open(const char *path, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    mode_t mode = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? va_arg(ap, mode_t) : 0;
+    va_end(ap);
+    return fd_made(syscall(SYS_openat, AT_FDCWD, path, flags, mode));
+}
+
+int open64(const char *path, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    mode_t mode = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? va_arg(ap, mode_t) : 0;
+    va_end(ap);
+    return fd_made(syscall(SYS_openat, AT_FDCWD, path, flags, mode));
+}
+
+int openat(int dirfd, const char *path, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    mode_t mode = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? va_arg(ap, mode_t) : 0;
+    va_end(ap);
+    return fd_made(syscall(SYS_openat, dirfd, path, flags, mode));
+}
+
+int creat(const char *path, mode_t mode)
+{
+    return fd_made(syscall(SYS_openat, AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, mode));
+}
+
+int dup(int fd)
+{
+    return fd_made(syscall(SYS_dup, fd));
+}
+
+int dup3(int fd, int to, int flags)
+{
+    int was_open = fcntl(to, F_GETFD) >= 0;
+    int rc = (int)syscall(SYS_dup3, fd, to, flags);
+    if (rc >= 0 && was_open)
+        fd_closed(to); /* dup3 closed what was there */
+    return fd_made(rc);
+}
+
+int dup2(int fd, int to)
+{
+    if (fd == to) /* dup3 refuses it; dup2 checks fd and returns it */
+        return fcntl(fd, F_GETFD) >= 0 ? to : -1;
+    return dup3(fd, to, 0);
+}
+
+int socket(int domain, int type, int protocol)
+{
+    return fd_made(syscall(SYS_socket, domain, type, protocol));
+}
+
+int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+    return fd_made(syscall(SYS_accept4, fd, addr, len, flags));
+}
+
+int accept(int fd, struct sockaddr *addr, socklen_t *len)
+{
+    return accept4(fd, addr, len, 0);
+}
+
+int pipe2(int fds[2], int flags)
+{
+    int rc = (int)syscall(SYS_pipe2, fds, flags);
+    if (rc == 0)
+        fd_made(fds[0]), fd_made(fds[1]);
+    return rc;
+}
+
+int pipe(int fds[2])
+{
+    return pipe2(fds, 0);
+}
+
+int socketpair(int domain, int type, int protocol, int fds[2])
+{
+    int rc = (int)syscall(SYS_socketpair, domain, type, protocol, fds);
+    if (rc == 0)
+        fd_made(fds[0]), fd_made(fds[1]);
+    return rc;
+}
+
+int close(int fd)
+{
+    int rc = (int)syscall(SYS_close, fd);
+    if (rc == 0 || errno == EINTR) /* Linux closes it even then */
+        fd_closed(fd);
+    return rc;
+}
+
+typedef FILE *(*FopenFn)(const char *, const char *);
+
+static FILE *fopen_next(const char *name, const char *path, const char *mode)
+{
+    FopenFn next;
+    *(void **)&next = dlsym(RTLD_NEXT, name);
+    FILE *f = next ? next(path, mode) : NULL;
+    if (f)
+        fd_made(fileno(f));
+    return f;
+}
+
+FILE *fopen(const char *path, const char *mode)
+{
+    return fopen_next("fopen", path, mode);
+}
+
+FILE *fopen64(const char *path, const char *mode)
+{
+    return fopen_next("fopen64", path, mode);
+}
+
+int fclose(FILE *f)
+{
+    int (*next)(FILE *);
+    *(void **)&next = dlsym(RTLD_NEXT, "fclose");
+    int fd = f ? fileno(f) : -1;
+    int rc = next ? next(f) : EOF;
+    fd_closed(fd); /* closed whether or not its buffer could be written */
     return rc;
 }
 
@@ -359,9 +528,11 @@ __attribute__((constructor)) static void probe_start(void)
         return;
     strcpy(g.dir, dir);
     g.pid = getpid();
+    t_inside = 1; /* the probe's own files are not the program's descriptors */
     void *warm[2];
     backtrace(warm, 2); /* its first call loads libgcc's unwinder (and allocates): now, not in mmap */
     g.mmaps_fd = open_out("mmaps.csv");
+    g.fds_fd = open_out("fdops.csv");
     g.span_fd = open_out("span.csv");
     if (g.span_fd >= 0)
         put_line(g.span_fd, (uint64_t[2]){now_ns(), 0}, 2, NULL);
@@ -388,6 +559,7 @@ __attribute__((constructor)) static void probe_start(void)
         ctl.keep = ctl.lose = ctl.ms = 0;
     if (ctl.keep || ctl.lose)
         ctl_fd = open_out("control.csv");
+    t_inside = 0;
     if (g.probe_fd < 0 && g.malloc_fd < 0 && !ctl.ms)
         return; /* steps only */
     pthread_t t;
@@ -402,7 +574,7 @@ __attribute__((destructor)) static void probe_end(void)
 {
     if (g.span_fd >= 0 && getpid() == g.pid) {
         put_line(g.span_fd, (uint64_t[2]){now_ns(), 1}, 2, NULL);
-        if (g.mmaps_fd >= 0)
+        if (g.mmaps_fd >= 0 || g.fds_fd >= 0)
             copy_maps();
     }
 }

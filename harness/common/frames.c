@@ -108,6 +108,11 @@ int frame_is_allocator(const char *frame)
         if (!strncmp(name, a, n) && (family || !name[n]))
             return 1;
     }
+    /* the soak's probe standing between the program and libc (its open, fopen, ...): the
+     * tool's, not the program's; its planted control's frames are what a control looks for */
+    if ((strstr(loc, "flatmem_probe.c") || strstr(loc, "libflatmem-probe")) &&
+        strncmp(name, "flatmem_control_", 16))
+        return 1;
     const char *rel = !strncmp(loc, "./", 2) ? loc + 2 : loc; /* memcheck: "io/../sysdeps/..." */
     for (size_t i = 0; i < sizeof k_glibc_dirs / sizeof k_glibc_dirs[0]; i++) {
         size_t n = strlen(k_glibc_dirs[i]);

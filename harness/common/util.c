@@ -112,7 +112,10 @@ void fmt_bytes(char *out, size_t cap, double b)
         u++;
     }
     /* a rate under a byte keeps two figures: 0.16 B/iteration, not 0 */
-    snprintf(out, cap, u ? "%s%.1f %s" : v > 0 && v < 9.95 && v != floor(v) ? "%s%.2g %s" : "%s%.0f %s",
+    snprintf(out, cap,
+             u                                    ? "%s%.1f %s"
+             : v > 0 && v < 9.95 && v != floor(v) ? "%s%.2g %s"
+                                                  : "%s%.0f %s",
              b < 0 ? "-" : "", v, units[u]);
 }
 

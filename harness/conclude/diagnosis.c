@@ -279,7 +279,8 @@ static int add_to_family(Diagnosis *d, const Evidence *e)
     for (int i = 0; pid && e->kind == KIND_UNEXPLAINED_GROWTH && i < d->n; i++) {
         Problem *p = &d->list[i];
         size_t len = (size_t)(pid - e->run->grower);
-        if (!strcmp(p->fault, e->run->fault) && (kind_family(p->kind) == FAM_HEAP || f == kind_family(p->kind)) &&
+        if (!strcmp(p->fault, e->run->fault) &&
+            (kind_family(p->kind) == FAM_HEAP || f == kind_family(p->kind)) &&
             !strncmp(p->process, e->run->grower, len) && !strncmp(p->process + len, " (pid ", 6)) {
             problem_add(p, e);
             return 1;

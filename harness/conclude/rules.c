@@ -234,7 +234,14 @@ static void control_check(const SoakResult *res, Run *c)
         }
     } else {
         c->control_planted = control_planted(c, c->control_keep);
-        const SeriesResult *w = c->an.worst >= 0 ? &c->an.series[c->an.worst] : NULL;
+        /* the fastest growing series of bytes: what the planted blocks add to (a descriptor
+         * or thread count may decide the run, and is no figure of them) */
+        const SeriesResult *w = NULL;
+        for (int k = 0; k < c->an.n_series; k++) {
+            const SeriesResult *q = &c->an.series[k];
+            if (q->growing && q->cls != SERIES_COUNT && (!w || q->slope > w->slope))
+                w = q;
+        }
         int named = -1;
         for (int k = 0; m->heap_profiles && k < c->n_stacks && named < 0; k++)
             if (!strncmp(c->stacks[k].function, "flatmem_control_keep", 20))

@@ -312,7 +312,7 @@ int attrib_heap(HeapModel *m, StackGrowth *out, int max, char *why, size_t whyle
      * first of the late profiles. */
     int kept = 0;
     for (int i = 0; i < n; i++) {
-        int lt = pr.n_late - 1, real = all[i].bytes > 0;
+        int lt = pr.n_late - 1, real = all[i].bytes >= 1.0; /* (a byte at least: not a rounding) */
         if (real && lt >= 1)
             real = grown(earlier[lt - 1], n_earlier[lt - 1], all[i].function) > 0 &&
                    grown(earlier[0], n_earlier[0], all[i].function) <= all[i].bytes;
@@ -445,8 +445,8 @@ static double final_bytes(const char *path)
     return bytes;
 }
 
-int attrib_child_final(const char *dir, int pid, int finer, long iters, double least, StackGrowth *out, int max,
-                       char *why, size_t whylen)
+int attrib_child_final(const char *dir, int pid, int finer, long iters, double least, StackGrowth *out,
+                       int max, char *why, size_t whylen)
 {
     char path[PATH_MAX + 64], pre[32], largest[PATH_MAX + 64] = "";
     snprintf(pre, sizeof pre, "jeprof.%d.", pid);
@@ -471,7 +471,8 @@ int attrib_child_final(const char *dir, int pid, int finer, long iters, double l
     if (!path[0] && finer) /* a finer re-run (RUN/attrib): its processes have other pids */
         snprintf(path, sizeof path, "%s", largest);
     if (!path[0]) {
-        snprintf(why, whylen, "process %d wrote no heap profile at its exit (killed, or it never exited)", pid);
+        snprintf(why, whylen, "process %d wrote no heap profile at its exit (killed, or it never exited)",
+                 pid);
         return 0;
     }
     char paths[1][PATH_MAX + 64];

@@ -89,8 +89,8 @@ int attrib_heap(HeapModel *m, StackGrowth *out, int max, char *why, size_t whyle
  * it held at exit: a process that starts with the run keeps no more from before). Returns
  * how many (0: none; why says so), -1 with why when the profile could not be read. finer:
  * dir is a finer re-run's (pid is not its child's: the final profile holding the most). */
-int attrib_child_final(const char *dir, int pid, int finer, long iters, double least, StackGrowth *out, int max,
-                       char *why, size_t whylen);
+int attrib_child_final(const char *dir, int pid, int finer, long iters, double least, StackGrowth *out,
+                       int max, char *why, size_t whylen);
 
 /* Where a run's heap profiles are: RUN/attrib when the soak ran it again sampled more
  * finely to name what grew (it has RUN/attrib/sample-period.txt), else RUN. The growth

@@ -296,8 +296,8 @@ static int child_heap(Run *r, const char *dir, int n)
     if (!r->grower_is_child || !p || !w || verdict_kind(r) != KIND_UNEXPLAINED_GROWTH)
         return n;
     char why[sizeof r->stacks_why];
-    int m = attrib_child_final(dir, atoi(p + 5), r->finer, r->iters, 0.5 * w->slope * (double)r->iters, r->stacks,
-                               ATTRIB_MAX, why, sizeof why);
+    int m = attrib_child_final(dir, atoi(p + 5), r->finer, r->iters, 0.5 * w->slope * (double)r->iters,
+                               r->stacks, ATTRIB_MAX, why, sizeof why);
     if (m <= 0) {
         snprintf(r->stacks_why, sizeof r->stacks_why, "%s", why);
         return n;
@@ -318,6 +318,12 @@ void run_attribute(Run *r)
     load_heap(r, dir, why, sizeof why);
     /* heap profiles name what holds heap memory: not descriptors, threads, processes (but a
      * control's planted blocks, whatever else its program leaks) */
+    if (r->verdict == V_GROWING && r->kind == KIND_DESCRIPTOR_LEAK && !r->fds.frame[0]) {
+        StackGrowth g[1];
+        char fwhy[200];
+        if (fdattrib(r->dir, r->iters, 0.1, g, 1, fwhy, sizeof fwhy) > 0) /* the probe's record */
+            snprintf(r->fds.frame, sizeof r->fds.frame, "%.95s %.100s", g[0].function, g[0].where);
+    }
     int profiles = mode_spec(r->mode)->heap_profiles && r->verdict == V_GROWING &&
                    (kind_family(r->kind) != FAM_RESOURCE || r->control);
     if (!profiles && !pages_grow(r))

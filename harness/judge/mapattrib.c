@@ -75,12 +75,13 @@ static void held(const Replay *p, double *out)
         out[p->live[i].stack] += (double)p->live[i].len;
 }
 
-/* Replays RUN/mappings.csv: bytes held mapped by each stack at warm_iter and at the end. */
-static int replay(const char *dir, double warm_iter, Replay *p)
+/* Replays RUN/<file> (mappings.csv): what each stack held (bytes mapped) at warm_iter and
+ * at the end. */
+static int replay(const char *dir, const char *file, double warm_iter, Replay *p)
 {
     char path[PATH_MAX + 32];
     char line[2048];
-    snprintf(path, sizeof path, "%s/mappings.csv", dir);
+    snprintf(path, sizeof path, "%s/%s", dir, file);
     FILE *f = fopen(path, "r");
     if (!f)
         return -1;
@@ -231,26 +232,27 @@ static int charge(const char fr[][200], int n, StackGrowth *g)
     return 1;
 }
 
-int mapattrib(const char *dir, long iters, double warmup_frac, StackGrowth *out, int max, char *why,
-              size_t whylen)
+/* The stacks of RUN/file whose holdings grew by least or more (mapattrib, fdattrib). */
+static int replay_attrib(const char *dir, const char *file, double least, double warm_iter, double end_iter,
+                         StackGrowth *out, int max, char *why, size_t whylen)
 {
     Replay *rp = calloc(1, sizeof *rp);
     Module *mods = calloc(MA_MODULES, sizeof *mods);
-    double warm_iter = fmax(2.0, warmup_frac * (double)iters);
-    if (!rp || !mods || replay(dir, warm_iter, rp) != 0) {
-        snprintf(why, whylen, "no record of the program's mappings (the probe library was not in it)");
+    if (!rp || !mods || replay(dir, file, warm_iter, rp) != 0) {
+        snprintf(why, whylen, "no record of the program's %s (the probe library was not in it)",
+                 least >= MA_PAGE ? "mappings" : "descriptors");
         free(rp);
         free(mods);
         return 0;
     }
     int n_mods = read_modules(dir, mods, MA_MODULES), n = 0;
-    double total = 0, span = fmax(1.0, (double)iters - warm_iter);
+    double total = 0, span = fmax(1.0, end_iter - warm_iter);
     for (int s = 0; s < rp->n_stacks; s++)
         total += fmax(0, rp->end[s] - rp->warm[s]);
     for (int s = 0; s < rp->n_stacks && n < max; s++) {
         double grew = rp->end[s] - rp->warm[s];
         char fr[MA_FRAMES][200];
-        int k = grew >= MA_PAGE ? name_frames(dir, mods, n_mods, rp->stacks[s], fr) : -1;
+        int k = grew >= least ? name_frames(dir, mods, n_mods, rp->stacks[s], fr) : -1;
         StackGrowth g = {.bytes = grew, .bytes_per_iter = grew / span, .share = total > 0 ? grew / total : 0};
         if (k > 0 && charge((const char(*)[200])fr, k, &g))
             out[n++] = g;
@@ -259,6 +261,38 @@ int mapattrib(const char *dir, long iters, double warmup_frac, StackGrowth *out,
     free(mods);
     qsort(out, (size_t)n, sizeof *out, cmp_growth);
     if (!n)
-        snprintf(why, whylen, "no mapping of the program's own grew by a page after warm-up");
+        snprintf(why, whylen,
+                 least >= MA_PAGE ? "no mapping of the program's own grew by a page after warm-up"
+                                  : "no descriptor the program opened itself was left open");
     return n;
+}
+
+int mapattrib(const char *dir, long iters, double warmup_frac, StackGrowth *out, int max, char *why,
+              size_t whylen)
+{
+    double warm = fmax(2.0, warmup_frac * (double)iters);
+    return replay_attrib(dir, "mappings.csv", MA_PAGE, warm, (double)iters, out, max, why, whylen);
+}
+
+int fdattrib(const char *dir, long iters, double warmup_frac, StackGrowth *out, int max, char *why,
+             size_t whylen)
+{
+    char path[PATH_MAX + 32], line[2048];
+    snprintf(path, sizeof path, "%s/descriptors.csv", dir);
+    if (access(path, R_OK) == 0) {
+        double warm = fmax(2.0, warmup_frac * (double)iters);
+        return replay_attrib(dir, "descriptors.csv", 2, warm, (double)iters, out, max, why, whylen);
+    }
+    /* the built-in program's runs: the probe's own record, by time (warm-up: that share of
+     * the time its records span) */
+    snprintf(path, sizeof path, "%s/fdops.csv", dir);
+    FILE *f = fopen(path, "r");
+    double t0 = INFINITY, t1 = -INFINITY, t;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "%lf,", &t) == 1)
+            t0 = fmin(t0, t), t1 = fmax(t1, t);
+    if (f)
+        fclose(f);
+    double warm = isinf(t0) ? 0 : t0 + warmup_frac * (t1 - t0);
+    return replay_attrib(dir, "fdops.csv", 2, warm, isinf(t1) ? 1 : t1, out, max, why, whylen);
 }

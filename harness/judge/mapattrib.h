@@ -26,4 +26,11 @@
 int mapattrib(const char *dir, long iters, double warmup_frac, StackGrowth *out, int max, char *why,
               size_t whylen);
 
+/* The same for descriptors (RUN/descriptors.csv, "iter,made,fd,1[,ret;...]": the probe's
+ * record of each descriptor the program opened and closed): the stacks that left two or
+ * more open after warm-up, most first (bytes: how many). A run of the built-in program has
+ * no descriptors.csv: the probe's RUN/fdops.csv is replayed by time. */
+int fdattrib(const char *dir, long iters, double warmup_frac, StackGrowth *out, int max, char *why,
+             size_t whylen);
+
 #endif

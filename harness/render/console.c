@@ -121,7 +121,8 @@ void console_print(const SoakResult *res, const char *out, int report_ok)
                    mode_name((Mode)m));
     for (int i = 0; i < res->n_controls; i++) {
         const Run *c = &res->controls[i];
-        printf("%s: %s %ld: %s\n", c->control_caught ? "control" : "incomplete: control", mode_name(c->mode),
+        printf("%s: %s %ld: %s\n", c->control_caught || c->control == 2 ? "control" : "incomplete: control",
+               mode_name(c->mode),
                c->iters, c->control_why);
     }
     for (int i = 0; i < res->n_runs; i++)

@@ -281,7 +281,7 @@ static void section_controls(FILE *f, const SoakResult *res)
         fprintf(f, "/\">%s %ld</a></td><td>%.0f B/%s%s</td><td>%.0f</td><td style=\"background:%s\">",
                 mode_name(c->mode), c->iters, c->control_planted, run_step_word(c),
                 c->control_ms ? " (by time)" : "", c->control_seen,
-                c->control_caught ? "#d4f4dd" : "#ffcdd2");
+                c->control_caught ? "#d4f4dd" : c->control == 2 ? "#eeeeee" : "#ffcdd2");
         xml_str(f, c->control_why);
         fprintf(f, "</td></tr>\n");
     }

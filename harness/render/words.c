@@ -194,7 +194,8 @@ void words_per_unit(double v, char *out, size_t cap)
 }
 
 /* What a FLAT run of a leak-checking mode that judged no byte series could have seen. */
-const char *const k_no_block_lost = "no block lost at exit (its leak check); memory still held is not judged here";
+const char *const k_no_block_lost =
+    "no block lost at exit (its leak check); memory still held is not judged here";
 
 void words_sensitivity(const Run *r, int with_run, char *out, size_t cap)
 {

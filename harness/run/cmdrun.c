@@ -43,11 +43,11 @@ void cmdrun_prepare(const Run *r)
     struct dirent *e;
     while (d && (e = readdir(d))) {
         static const char *const stale[] = {
-            "steps.csv",   "probe.csv",    "malloc.csv",      "dumps.csv", "span.csv",
-            "fds.txt",     "load.txt",     "load-stderr.txt", "procs.csv", "procs-names.txt",
-            "mmaps.csv",   "mappings.csv", "maps.txt",        "jeprof.",   "growth.",
-            "pydumps.csv", "pytrace.",     "python.txt",      "pygrowth.", "stacks-over-time.csv",
-            "preload.txt", "control.csv"};
+            "steps.csv",   "probe.csv",    "malloc.csv",      "dumps.csv",      "span.csv",
+            "fds.txt",     "load.txt",     "load-stderr.txt", "procs.csv",      "procs-names.txt",
+            "mmaps.csv",   "mappings.csv", "maps.txt",        "jeprof.",        "growth.",
+            "pydumps.csv", "pytrace.",     "python.txt",      "pygrowth.",      "stacks-over-time.csv",
+            "preload.txt", "control.csv",  "fdops.csv",       "descriptors.csv"};
         for (size_t i = 0; i < sizeof stale / sizeof stale[0]; i++)
             if (!strncmp(e->d_name, stale[i], strlen(stale[i]))) {
                 char path[PATH_MAX + 300];
@@ -395,10 +395,12 @@ static void write_members(const Run *r, const Tables *tb, Table *procs, int mark
 
 /* The probe's mmaps.csv ("t_ns,made,addr,len[,frames]") placed at iterations, into
  * RUN/mappings.csv ("iter,made,addr,len[,frames]"): what judging replays to charge the
- * mappings that grew (mapattrib.h). Events after the program's exit mark are left out. */
-static void write_mappings(const Run *r, const Tables *tb, int marked, double t_end)
+ * mappings that grew (mapattrib.h); its fdops.csv so into RUN/descriptors.csv (the
+ * descriptors left open). Events after the program's exit mark are left out. */
+static void write_placed(const Run *r, const Tables *tb, int marked, double t_end, const char *from,
+                         const char *to)
 {
-    FILE *in = open_in(r, "mmaps.csv", "r"), *out = in ? open_in(r, "mappings.csv", "w") : NULL;
+    FILE *in = open_in(r, from, "r"), *out = in ? open_in(r, to, "w") : NULL;
     char line[2048];
     while (out && fgets(line, sizeof line, in)) {
         char *rest = NULL;
@@ -498,7 +500,8 @@ void cmdrun_finish(CmdSampler *c, const Run *r, int exited_ok)
     }
     if (tb.rss.rows) {
         write_members(r, &tb, &tb.procs, marked, t0, t_end);
-        write_mappings(r, &tb, marked, t_end);
+        write_placed(r, &tb, marked, t_end, "mmaps.csv", "mappings.csv");
+        write_placed(r, &tb, marked, t_end, "fdops.csv", "descriptors.csv");
     }
     write_notes(c, r, &tb.steps);
     free(tb.procs.v);

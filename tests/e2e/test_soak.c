@@ -305,8 +305,8 @@ static void test_docs_matrix_is_the_code_table(void **state)
 
 /* One descriptor more per checkpoint (fd_leak, every 50 iterations): no byte of the heap
  * moves and no leak checker reports it; the descriptor count does, in every mode, named as
- * a descriptor leak of one every 50 iterations, open on the checkpoint file. (memcheck's
- * place is tested in test_anyprog, on a program of one's own.) */
+ * a descriptor leak of one every 50 iterations, open on the checkpoint file, opened in
+ * fault_checkpoint_save. (memcheck's place is tested in test_anyprog_services.) */
 static void test_descriptor_leak_fault(void **state)
 {
     (void)state;
@@ -324,6 +324,8 @@ static void test_descriptor_leak_fault(void **state)
     assert_int_equal(json_array_size(problems), 1);
     json_t *p = json_array_get(problems, 0), *per = json_object_get(p, "per_iter");
     assert_string_equal(str(p, "kind"), "descriptor-leak");
+    /* placed by the probe's record of each descriptor opened and closed (no memcheck here) */
+    assert_string_equal(str(p, "function"), "fault_checkpoint_save");
     assert_string_equal(str(per, "unit"), "descriptors");
     double rate = json_number_value(json_object_get(per, "median"));
     if (rate < 0.02 * 0.75 || rate > 0.02 * 1.25)

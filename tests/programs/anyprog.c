@@ -194,16 +194,17 @@ int main(int argc, char **argv)
 {
     long iters = argc == 3 ? atol(argv[2]) : 0;
     const char *b = argc == 3 ? argv[1] : "";
-    static const char *const known[] = {
-        "clean",  "leak",   "reach",   "mmap", "plateau", "onetime", "steps", "header", "churn",     "record",
-        "calloc", "strdup", "realloc", "two",  "fds",     "threads", "procs", "worker", "workerleak",
-        "trickle", "startup"};
+    static const char *const known[] = {"clean",      "leak",    "reach",  "mmap",    "plateau", "onetime",
+                                        "steps",      "header",  "churn",  "record",  "calloc",  "strdup",
+                                        "realloc",    "two",     "fds",    "threads", "procs",   "worker",
+                                        "workerleak", "trickle", "startup"};
     int ok = iters > 0, found = 0;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         found |= !strcmp(b, known[i]);
     if (!ok || !found) {
-        fprintf(stderr, "usage: anyprog clean|leak|reach|mmap|plateau|onetime|steps|header|churn|record|"
-                        "calloc|strdup|realloc|two|fds|threads|procs|worker|workerleak|trickle|startup ITERATIONS\n");
+        fprintf(stderr,
+                "usage: anyprog clean|leak|reach|mmap|plateau|onetime|steps|header|churn|record|"
+                "calloc|strdup|realloc|two|fds|threads|procs|worker|workerleak|trickle|startup ITERATIONS\n");
         return 2;
     }
     if (!strcmp(b, "onetime"))
