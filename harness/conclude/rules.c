@@ -234,13 +234,16 @@ static void control_check(const SoakResult *res, Run *c)
         }
     } else {
         c->control_planted = control_planted(c, c->control_keep);
-        /* the fastest growing series of bytes: what the planted blocks add to (a descriptor
-         * or thread count may decide the run, and is no figure of them) */
-        const SeriesResult *w = NULL;
-        for (int k = 0; k < c->an.n_series; k++) {
-            const SeriesResult *q = &c->an.series[k];
-            if (q->growing && q->cls != SERIES_COUNT && (!w || q->slope > w->slope))
-                w = q;
+        /* the deciding series, unless it counts descriptors or threads (no figure of the
+         * planted blocks): then the most exact growing series of bytes */
+        const SeriesResult *w = c->an.worst >= 0 ? &c->an.series[c->an.worst] : NULL;
+        if (w && w->cls == SERIES_COUNT) {
+            w = NULL;
+            for (int k = 0; k < c->an.n_series; k++) {
+                const SeriesResult *q = &c->an.series[k];
+                if (q->growing && q->cls < SERIES_COUNT && (!w || q->cls < w->cls))
+                    w = q;
+            }
         }
         int named = -1;
         for (int k = 0; m->heap_profiles && k < c->n_stacks && named < 0; k++)
