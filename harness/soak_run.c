@@ -103,13 +103,36 @@ typedef struct Soak {
     SoakResult res;
 } Soak;
 
+/* Runs runs[0..n): for a program of one's own each mode's smallest run first, then the rest
+ * with time limits and the soak's cost from their pace (plan_pilots, plan_pace), longest
+ * first; a run clearly past --timeout is left not started. */
+static void run_paced(const Options *o, const Runner *rn, Run *runs, int n)
+{
+    int k = plan_pilots(o, runs, n);
+    if (!k) {
+        runner_all(rn, runs, n);
+        return;
+    }
+    runner_all(rn, runs, k);
+    Run *rest = runs + k;
+    int m = n - k, skipped = g_stop ? 0 : plan_pace(o, runs, k, rest, m);
+    for (int i = 0, last = m - 1; skipped && i < last; i++) /* those not started to the end */
+        if (rest[i].cause == CAUSE_WONT_FIT) {
+            Run t = rest[i];
+            rest[i--] = rest[last];
+            rest[last--] = t;
+        }
+    plan_longest_first(o, rest, m - skipped);
+    runner_all(rn, rest, m - skipped);
+}
+
 /* Runs the planned runs[0..*n), then the longer ones that decide a mode (plan_longer) and
  * the controls (plan_controls, a too short one again), attributes what grew, and puts them in
  * canonical order with the controls after the runs. *n: all of them; returns how many are runs. */
 static int run_all(const Options *o, const char *out, const Runner *rn, Run *runs, int *n_io)
 {
     int n = *n_io;
-    runner_all(rn, runs, n);
+    run_paced(o, rn, runs, n);
     for (int round = 0, k; round < o->longer && !g_stop; round++) { /* decide, or run longer */
         if ((k = plan_longer(o, out, runs, n, PLAN_MAX_RUNS - n)) <= 0)
             break;

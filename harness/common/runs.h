@@ -100,6 +100,7 @@ typedef struct Run {
     int n_stacks;
     char stacks_why[200]; /* when there are none: why not */
     int stacks_mapped; /* the stacks are of mappings the program made (mapattrib.h), not heap profiles */
+    double expect_s; /* what it should take, from its mode's first run (plan_pace); 0: the workload's */
     int stacks_at_exit; /* ... of what a child held at its exit (attrib_child_final), not growth */
     int python_traced; /* a Python program whose allocations tracemalloc traced (pyattrib.h) */
     FdGrowth fds; /* the descriptors that grew most (RUN/fds.txt; memcheck's --track-fds) */

@@ -34,6 +34,7 @@ typedef enum Kill { KILL_NONE, KILL_BUDGET, KILL_TIMEOUT, KILL_INTERRUPT } Kill;
  * put it into words (render/words.h: run_detail). */
 typedef enum RunCause {
     CAUSE_NOT_STARTED, /* planned, not run (a soak interrupted first) */
+    CAUSE_WONT_FIT, /* not started: at its mode's measured pace it would pass --timeout */
     CAUSE_UNSTARTED, /* it could not be started */
     CAUSE_BUDGET,
     CAUSE_TIMEOUT,

@@ -15,6 +15,7 @@
 #include "shard.h"
 #include "opt.h"
 #include "util.h"
+#include "verdicts.h"
 
 int split_list(const char *s, char out[][32], int max)
 {
@@ -544,10 +545,17 @@ void options_usage(FILE *f, const char *prog)
             "%s baseline [DIR] saves DIR/summary.json (reports/latest) as reports/baseline.json;\n"
             "                      only a complete soak that passed, unless --force.\n"
             "%s workload NAME prints the train_full arguments of a workload, one per line.\n"
-            "%s list KIND     prints the valid fault, mode or workload names, one per line.\n\n"
-            "Verdicts: FLAT, GROWING, ERROR (sanitizer or Valgrind report), CRASHED, TIMEOUT,\n"
-            "OVER_BUDGET, NOT_RUN (interrupted). Overall: PASS, FAIL or INCOMPLETE.\n"
-            "Exit status: 0 PASS, 1 FAIL or INCOMPLETE, 2 bad usage or input, 130/143 interrupted by\n"
-            "SIGINT/SIGTERM (children stopped, finished runs kept, summary says INCOMPLETE).\n",
+            "%s list KIND     prints the valid fault, mode or workload names, one per line.\n\n",
             prog, prog, prog, prog, prog);
+    fprintf(f, "Verdicts of a run:");
+    for (int v = 0; v < V_COUNT; v++)
+        fprintf(f, "%s %s", v ? "," : "", verdict_name((Verdict)v));
+    fprintf(f,
+            ".\nOverall: %s, %s, %s or %s. Each verdict and kind of problem, and the words the\n"
+            "reports use: docs/glossary.md (installed: share/doc/flatmem/glossary.md).\n"
+            "Exit status: 0 PASS, 1 FAIL or INCOMPLETE, 3 INCONCLUSIVE, 2 bad usage or input,\n"
+            "130/143 interrupted by SIGINT/SIGTERM (children stopped, finished runs kept, summary\n"
+            "says INCOMPLETE).\n",
+            overall_name(OVERALL_PASS), overall_name(OVERALL_FAIL), overall_name(OVERALL_INCOMPLETE),
+            overall_name(OVERALL_INCONCLUSIVE));
 }

@@ -7,11 +7,83 @@
 
 #include "facts.h"
 #include "modes.h"
+#include "util.h"
 #include "workload.h"
 
 double plan_expected_s(const Options *o, const Run *r)
 {
+    if (r->expect_s > 0)
+        return r->expect_s;
     return workload_ms(o->wl, r->mode) * (double)(r->iters - r->resume_from) / 1e3;
+}
+
+int plan_pilots(const Options *o, Run *runs, int n)
+{
+    if (!o->cmd || o->attach_pid)
+        return 0;
+    int k = 0;
+    for (int m = 0; m < o->n_modes; m++) {
+        int best = -1;
+        for (int i = k; i < n; i++)
+            if (runs[i].mode == o->modes[m] && !runs[i].resume_from &&
+                (best < 0 || runs[i].iters < runs[best].iters))
+                best = i;
+        if (best >= 0) {
+            Run t = runs[k];
+            runs[k] = runs[best];
+            runs[best] = t;
+            k++;
+        }
+    }
+    return k < n ? k : 0; /* the whole matrix: nothing to learn before it */
+}
+
+/* What run r should take at the pace of p (a finished run of its mode and command). */
+static double at_pace(const Run *p, const Run *r)
+{
+    return p->wall_s * (double)(r->iters - r->resume_from) / (double)(p->iters > 0 ? p->iters : 1);
+}
+
+int plan_pace(const Options *o, const Run *pilots, int k, Run *rest, int n)
+{
+    double total = 0, most = 0;
+    const Run *pole = NULL;
+    int skipped = 0;
+    for (int i = 0; i < n; i++) {
+        Run *r = &rest[i];
+        for (int j = 0; j < k; j++)
+            if (pilots[j].mode == r->mode && pilots[j].state == RUN_DONE && pilots[j].wall_s > 0 &&
+                pilots[j].killed == KILL_NONE)
+                r->expect_s = at_pace(&pilots[j], r);
+        /* clearly past the user's limit: not started (the estimate counts the start-up in
+         * every step, so it is an upper bound; three times over is no near miss) */
+        if (o->timeout_s > 0 && r->expect_s > 3 * o->timeout_s) {
+            r->cause = CAUSE_WONT_FIT;
+            skipped++;
+            continue;
+        }
+        total += plan_expected_s(o, r);
+        if (plan_expected_s(o, r) > most)
+            most = plan_expected_s(o, r), pole = r;
+    }
+    long jobs = o->jobs > 0 ? o->jobs : 1;
+    double wall = fmax(total / (double)jobs, most);
+    if (pole) {
+        char t[32], p[32];
+        fmt_duration(t, sizeof t, wall);
+        fmt_duration(p, sizeof p, most);
+        fprintf(stderr,
+                "soak: at the pace of each mode's first run, the other %d run%s take%s at most about %s, %ld "
+                "at a time (%s is %s of it); --modes or --iters to shorten\n",
+                n - skipped, n - skipped > 1 ? "s" : "", n - skipped > 1 ? "" : "s", t, jobs, pole->name, p);
+    }
+    for (int i = 0; i < n; i++)
+        if (rest[i].cause == CAUSE_WONT_FIT)
+            fprintf(
+                stderr,
+                "soak: %s: not started: at its mode's pace it would take about %.0f s, past --timeout %.0f\n",
+                rest[i].name, rest[i].expect_s, o->timeout_s);
+    return skipped;
 }
 
 /* One run of the canonical matrix (fault, mode, count; fresh before resumed). */
@@ -34,6 +106,7 @@ static int plan_run(const Options *o, const char *out, Run *r, int fault, Mode m
     }
     r->budget_bytes = (uint64_t)o->budget_mb << 20;
     r->verdict = V_NOT_RUN;
+    r->kind = KIND_NONE;
     r->cause = CAUSE_NOT_STARTED;
     return 0;
 }
@@ -88,6 +161,7 @@ int plan_longer(const Options *o, const char *out, Run *runs, int n, int room)
         if (plan_run(o, out, r, f, L->mode, 2 * L->iters, 0) != 0)
             break;
         r->longer_of = L->iters;
+        r->expect_s = 2 * L->wall_s; /* its pace is known */
         fprintf(stderr, "soak: %s: %s; running it at %ld (--longer)\n", L->name, why, r->iters);
         added++;
     }
@@ -195,6 +269,7 @@ int plan_controls(const Options *o, const char *out, const Run *runs, int n, Run
         if ((size_t)snprintf(r->dir, sizeof r->dir, "%s/runs/%s", out, r->name) >= sizeof r->dir)
             break;
         r->control = 1, r->control_keep = keep, r->control_lose = lose, r->control_ms = ms;
+        r->expect_s = base->wall_s; /* the same command and count: its pace is known */
         /* a leak planted by time stops halfway through the time the run took: a tool's leak
          * check at exit sees all of it (LeakSanitizer's may start before the probe's exit hook) */
         r->control_until_ms = ms && !keep ? (long)(500.0 * base->wall_s) : 0;
@@ -218,6 +293,7 @@ int plan_control_longer(const Options *o, const char *out, Run *c, Run *again)
     again->control = 1, again->control_keep = c->control_keep, again->control_lose = c->control_lose;
     again->control_ms = c->control_ms, again->control_until_ms = 2 * c->control_until_ms;
     again->longer_of = c->iters;
+    again->expect_s = 2 * c->wall_s;
     c->control = 2; /* superseded, in its run.txt too (soak report reads it so) */
     if (run_write_facts(c) != 0)
         fprintf(stderr, "soak: %s/run.txt: cannot be written\n", c->dir);

@@ -39,6 +39,19 @@ int plan_controls(const Options *o, const char *out, const Run *runs, int n, Run
  * c is then superseded (its control field 2: no verdict of its own). 0, or -1. */
 int plan_control_longer(const Options *o, const char *out, Run *c, Run *again);
 
+/* A program of one's own (--cmd): the smallest fresh run of each mode moved to the front
+ * of runs[0..n), to run first, so that the others' time limits and the soak's cost come
+ * from the program's own pace (plan_pace), not an assumed one. How many (0: none, or they
+ * are the whole matrix). */
+int plan_pilots(const Options *o, Run *runs, int n);
+
+/* Each of rest[0..n)'s expected time from its mode's pilot among pilots[0..k) that
+ * finished (its time per step, start-up included: an upper bound), and the soak's cost
+ * printed before they start ("at most about 14 min, 2 at a time (valgrind-10000 is 9 min
+ * of it)"); with --timeout, a run three times past it is not started (CAUSE_WONT_FIT).
+ * Returns how many were not. */
+int plan_pace(const Options *o, const Run *pilots, int k, Run *rest, int n);
+
 /* Orders the runs to start: longest first (the long pole of the soak starts at once). */
 void plan_longest_first(const Options *o, Run *runs, int n);
 

@@ -218,6 +218,8 @@ int ci_write_summary_md(const SoakResult *res, const char *out, char *err, size_
     md_verdicts(f, res);
     fprintf(f, "\nThe report: `%s/index.html` (summary.json, junit.xml and the run folders beside it).\n",
             out);
+    fprintf(f, "What each verdict, kind and word means: %s (%s when installed).\n", k_glossary,
+            k_glossary_installed);
     return outfile_finish(&of, err, errlen);
 }
 

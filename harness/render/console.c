@@ -73,8 +73,8 @@ static void print_diagnosis(const SoakResult *res)
         printf("\ndiagnosis: no problem found: %s\n", none);
         return;
     }
-    printf("\ndiagnosis: %d problem%s%s\n", d->n, d->n > 1 ? "s" : "",
-           d->dropped ? " (and more: see summary.json)" : "");
+    printf("\ndiagnosis: %d problem%s%s (kinds: %s)\n", d->n, d->n > 1 ? "s" : "",
+           d->dropped ? " (and more: see summary.json)" : "", k_glossary);
     for (int i = 0; i < d->n; i++) {
         const Problem *p = &d->list[i];
         char line[700], proj[120], blind[96];
@@ -122,8 +122,7 @@ void console_print(const SoakResult *res, const char *out, int report_ok)
     for (int i = 0; i < res->n_controls; i++) {
         const Run *c = &res->controls[i];
         printf("%s: %s %ld: %s\n", c->control_caught || c->control == 2 ? "control" : "incomplete: control",
-               mode_name(c->mode),
-               c->iters, c->control_why);
+               mode_name(c->mode), c->iters, c->control_why);
     }
     for (int i = 0; i < res->n_runs; i++)
         if (res->runs[i].cause == CAUSE_BLIND)

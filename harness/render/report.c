@@ -96,8 +96,9 @@ static void section_banner(FILE *f, const SoakResult *res)
     xml_str(f, res->config);
     fprintf(f,
             "</code>, total wall time %.0f s. <a href=\"summary.json\">summary.json</a> · "
-            "<a href=\"junit.xml\">junit.xml</a> · <a href=\"env.txt\">env.txt</a></p>\n",
-            res->wall_s);
+            "<a href=\"junit.xml\">junit.xml</a> · <a href=\"env.txt\">env.txt</a>. What each verdict, "
+            "kind and word means: %s (%s when installed)</p>\n",
+            res->wall_s, k_glossary, k_glossary_installed);
 }
 
 static void td_verdict(FILE *f, const Run *r)
@@ -281,7 +282,9 @@ static void section_controls(FILE *f, const SoakResult *res)
         fprintf(f, "/\">%s %ld</a></td><td>%.0f B/%s%s</td><td>%.0f</td><td style=\"background:%s\">",
                 mode_name(c->mode), c->iters, c->control_planted, run_step_word(c),
                 c->control_ms ? " (by time)" : "", c->control_seen,
-                c->control_caught ? "#d4f4dd" : c->control == 2 ? "#eeeeee" : "#ffcdd2");
+                c->control_caught ? "#d4f4dd"
+                : c->control == 2 ? "#eeeeee"
+                                  : "#ffcdd2");
         xml_str(f, c->control_why);
         fprintf(f, "</td></tr>\n");
     }

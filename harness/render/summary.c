@@ -178,14 +178,13 @@ static json_t *summary_json(const SoakResult *res)
         const Run *c = &res->controls[i];
         char rel[PATH_MAX + 8];
         snprintf(rel, sizeof rel, "runs/%s", c->name);
-        json_array_append_new(controls,
-                              json_pack("{s:s, s:I, s:s, s:o, s:o, s:s, s:b, s:b, s:s, s:s}", "mode",
-                                        mode_name(c->mode), "iterations", (json_int_t)c->iters, "unit",
-                                        run_step_word(c), "planted_per_iter", json_num(c->control_planted),
-                                        "seen_per_iter", json_num(c->control_seen), "planted_by",
-                                        c->control_ms ? "time" : "step marks", "caught", c->control_caught,
-                                        "superseded", c->control == 2,
-                                        "why", c->control_why, "run_dir", rel));
+        json_array_append_new(
+            controls,
+            json_pack("{s:s, s:I, s:s, s:o, s:o, s:s, s:b, s:b, s:s, s:s}", "mode", mode_name(c->mode),
+                      "iterations", (json_int_t)c->iters, "unit", run_step_word(c), "planted_per_iter",
+                      json_num(c->control_planted), "seen_per_iter", json_num(c->control_seen), "planted_by",
+                      c->control_ms ? "time" : "step marks", "caught", c->control_caught, "superseded",
+                      c->control == 2, "why", c->control_why, "run_dir", rel));
     }
     json_object_set_new(o, "controls", controls);
     json_object_set_new(o, "expect_faults", json_boolean(res->expect_faults));

@@ -193,6 +193,9 @@ void words_per_unit(double v, char *out, size_t cap)
     snprintf(out, cap, v >= 100 ? "%.0f" : v >= 1 ? "%.1f" : "%.2g", v);
 }
 
+const char *const k_glossary = "docs/glossary.md";
+const char *const k_glossary_installed = "share/doc/flatmem/glossary.md";
+
 /* What a FLAT run of a leak-checking mode that judged no byte series could have seen. */
 const char *const k_no_block_lost =
     "no block lost at exit (its leak check); memory still held is not judged here";
@@ -219,6 +222,12 @@ static void cause_words(const Run *r, char *d, size_t cap)
     d[0] = 0;
     switch (r->cause) {
     case CAUSE_NOT_STARTED: snprintf(d, cap, "not started"); break;
+    case CAUSE_WONT_FIT:
+        snprintf(d, cap,
+                 "not started: at the pace of its mode's first run it would take about %.0f s, past "
+                 "--timeout; give smaller counts (--iters) or a larger --timeout",
+                 r->expect_s);
+        break;
     case CAUSE_UNSTARTED: snprintf(d, cap, "could not be started (see stderr)"); break;
     case CAUSE_BUDGET:
         snprintf(d, cap, "stopped by the watchdog at %.1f MiB (budget %.0f MiB) at iteration %llu",

@@ -33,6 +33,9 @@ void run_detail(const Run *r, char *out, size_t cap);
 /* A figure of bytes per unit as the outputs show it: "3312", "12.4", "0.0011". */
 void words_per_unit(double v, char *out, size_t cap);
 
+/* Where the words are explained (docs/glossary.md; installed with the tool). */
+extern const char *const k_glossary, *const k_glossary_installed;
+
 /* A FLAT run of a leak-checking mode that judged no byte series: what it could have seen. */
 extern const char *const k_no_block_lost;
 

@@ -329,6 +329,27 @@ static void test_too_short_is_not_judged(void **state)
     assert_int_equal(rc, 1);
 }
 
+/* A slow program's time limits come from its own pace: each mode's smallest run goes first,
+ * the soak says what the rest will cost before they start, and a run clearly past
+ * --timeout at that pace is not started, and says why (NOT_RUN: the soak is INCOMPLETE). */
+static void test_paced_by_the_first_run(void **state)
+{
+    (void)state;
+    char cmd[PATH_MAX + 64];
+    snprintf(cmd, sizeof cmd, "%s/tests/anyprog slow {iters}", g_dir); /* 20 ms a step, clean */
+    int rc = soak_cmd("paced", cmd, "--iters 10,40,400 --modes native --timeout 2");
+    if (test_sh("grep -q \"^soak: at the pace of each mode's first run, the other 1 run takes at most about "
+                "\" '%s/paced.log' && grep -q '^soak: native-400: not started' '%s/paced.log'",
+                test_tmpdir(), test_tmpdir()) != 0)
+        fail_msg("no estimate, or no word of the run not started (%s/paced.log)", test_tmpdir());
+    expect("native", 40, "FLAT", "", NULL);
+    expect("native", 400, "NOT_RUN", "", NULL);
+    if (!strstr(str(run_of("native", 400), "detail"), "not started: at the pace of its mode's first run"))
+        fail_msg("native 400: %s", str(run_of("native", 400), "detail"));
+    assert_string_equal(str(g_doc, "overall"), "INCOMPLETE");
+    assert_int_equal(rc, 1);
+}
+
 /* A command that sets LD_PRELOAD itself keeps the soak's preloads and its own (the soak's
  * first): a leak in its own preloaded library (tests/programs/shim.c: 256 bytes lost at
  * each nanosleep, one a step) is caught and named, through `env` and as a shell would write
@@ -461,6 +482,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_slow_loop_small_growth_fails),
         cmocka_unit_test(test_two_growths_are_two_problems),
         cmocka_unit_test(test_too_short_is_not_judged),
+        cmocka_unit_test(test_paced_by_the_first_run),
         cmocka_unit_test(test_own_preload_kept_and_blind_said),
         cmocka_unit_test(test_controls_catch_in_every_mode),
         cmocka_unit_test(test_nothing_outlives_the_soak),

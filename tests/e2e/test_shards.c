@@ -240,7 +240,7 @@ static int setup(void **state)
     snprintf(
         g_args, sizeof g_args,
         "--cmd '%s/tests/anyprog header {iters}' --modes native,lsan --iters 300,600,900 --annotate none "
-             "--no-control",
+        "--no-control",
         g_dir);
     return 0;
 }
