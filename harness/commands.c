@@ -30,7 +30,8 @@
 
 static int usage_error(const char *cmd, const char *what)
 {
-    fprintf(stderr, "soak %s: %s\nTry 'soak --help'.\n", cmd, what);
+    fprintf(stderr, "%s %s: %s\nTry '%s %s --help'.\n", program_invocation_short_name, cmd, what,
+            program_invocation_short_name, cmd);
     return 2;
 }
 
@@ -79,12 +80,13 @@ static int sub_args(int argc, char **argv, const char *names, SubArgs *a, const 
     char err[600];
     int rc = opt_parse(&t, argc - 1, argv + 1, a, add_folder, err, sizeof err);
     if (rc == OPT_HELP) {
-        printf("%s\n", usage);
+        printf("usage: %s %s\n", program_invocation_short_name, usage);
         exit(0);
     }
     if (rc == OPT_OK)
         return 0;
-    fprintf(stderr, "soak %s: %s (%s)\nTry 'soak --help'.\n", argv[1], err, usage);
+    fprintf(stderr, "%s %s: %s (%s)\nTry '%s %s --help'.\n", program_invocation_short_name, argv[1], err,
+            usage, program_invocation_short_name, argv[1]);
     return 2;
 }
 
@@ -95,12 +97,12 @@ int soak_finish(SoakResult *res, const char *out, const char *templates)
     char err[1024];
     if (render_soak(res, out, templates, RENDER_SUMMARY | RENDER_LATEST | RENDER_CONSOLE, err, sizeof err) !=
         0) {
-        fprintf(stderr, "soak: %s\n", err);
+        fprintf(stderr, "%s: %s\n", program_invocation_short_name, err);
         return 1;
     }
     if (res->base.path && !res->base.matched) {
         fprintf(stderr,
-                "soak: --baseline %s: no run of this soak has a counterpart there: nothing was compared\n",
+                "%s: --baseline %s: no run of this soak has a counterpart there: nothing was compared\n", program_invocation_short_name,
                 res->base.path);
         return 2;
     }
@@ -220,7 +222,7 @@ static Run *new_runs(void)
 {
     Run *runs = calloc(MAX_LOADED, sizeof *runs);
     if (!runs) {
-        fprintf(stderr, "soak: out of memory\n");
+        fprintf(stderr, "%s: out of memory\n", program_invocation_short_name);
         exit(1);
     }
     return runs;
@@ -231,7 +233,7 @@ static int merge(SubArgs *a, Run *runs);
 int soak_merge(int argc, char **argv)
 {
     SubArgs a = {.max_pos = 256};
-    if (sub_args(argc, argv, "--out", &a, "usage: soak merge DIR... [--out DIR]"))
+    if (sub_args(argc, argv, "--out", &a, "merge DIR... [--out DIR]"))
         return 2;
     Run *runs = new_runs();
     int rc = merge(&a, runs);
@@ -282,7 +284,7 @@ int soak_report(int argc, char **argv)
 {
     SubArgs a = {.max_pos = 1};
     if (sub_args(argc, argv, "--baseline --templates", &a,
-                 "usage: soak report [DIR] [--baseline FILE] [--templates DIR]"))
+                 "report [DIR] [--baseline FILE] [--templates DIR]"))
         return 2;
     Run *runs = new_runs();
     SoakResult *res = calloc(1, sizeof *res);
@@ -343,7 +345,7 @@ static int report(const SubArgs *a, Run *runs, SoakResult *res)
 int soak_baseline(int argc, char **argv)
 {
     SubArgs a = {.max_pos = 1};
-    if (sub_args(argc, argv, "--to --force", &a, "usage: soak baseline [DIR] [--to FILE] [--force]"))
+    if (sub_args(argc, argv, "--to --force", &a, "baseline [DIR] [--to FILE] [--force]"))
         return 2;
     const char *dir = a.n_pos ? a.pos[0] : "reports/latest", *to = a.to ? a.to : "reports/baseline.json";
     int force = a.force;
@@ -371,8 +373,20 @@ int soak_baseline(int argc, char **argv)
 
 /* ---- names ------------------------------------------------------------------------------ */
 
+/* argv[2] asks for the subcommand's usage. */
+static int asks_help(int argc, char **argv)
+{
+    return argc == 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"));
+}
+
 int soak_workload(int argc, char **argv)
 {
+    if (asks_help(argc, argv)) {
+        char names[128];
+        printf("usage: %s workload NAME\nprints the train_full arguments of workload NAME (%s), one per line\n",
+               program_invocation_short_name, workload_names(names, sizeof names));
+        return 0;
+    }
     const Workload *w = argc == 3 ? workload_find(argv[2]) : NULL;
     if (!w) {
         char why[160];
@@ -389,6 +403,12 @@ int soak_workload(int argc, char **argv)
 
 int soak_list(int argc, char **argv)
 {
+    if (asks_help(argc, argv)) {
+        printf("usage: %s list faults|modes|workloads|kinds\nprints the valid names of that kind (kinds: of "
+               "problem), one per line\n",
+               program_invocation_short_name);
+        return 0;
+    }
     const char *kind = argc == 3 ? argv[2] : "";
     if (!strcmp(kind, "faults"))
         for (int i = 0; i < fault_count(); i++)
@@ -398,8 +418,11 @@ int soak_list(int argc, char **argv)
             printf("%s\n", mode_name((Mode)m));
     else if (!strcmp(kind, "workloads"))
         workload_list(stdout);
+    else if (!strcmp(kind, "kinds"))
+        for (int k = 0; k < KIND_NONE; k++)
+            printf("%s\n", kind_name((Kind)k));
     else
-        return usage_error("list", "list faults, modes or workloads");
+        return usage_error("list", "list faults, modes, workloads or kinds");
     return 0;
 }
 
@@ -407,6 +430,10 @@ int soak_check(int argc, char **argv)
 {
     Options *o = calloc(1, sizeof *o);
     int rc = o ? options_parse(argc - 1, argv + 1, o) : 1;
+    if (!rc && o->help)
+        printf("usage: %s check [options]\nchecks a soak's options (those `%s [options]` takes) and runs "
+               "nothing: exit 0 when they are valid, 2 with the reason\n",
+               program_invocation_short_name, program_invocation_short_name);
     free(o);
     return rc;
 }

@@ -53,8 +53,8 @@ static void refine_attribution(const Options *o, Run *r, long lg)
     Options finer = *o;
     finer.prof_sample = lg;
     fprintf(stderr,
-            "soak: %s: its profiles hold too few samples to name what grew; running it again sampled every "
-            "%ld bytes (RUN/attrib)\n",
+            "%s: %s: its profiles hold too few samples to name what grew; running it again sampled every "
+            "%ld bytes (RUN/attrib)\n", program_invocation_short_name,
             r->name, 1L << lg);
     Runner rn = {&finer, &g_stop, judge_ended, &finer};
     int rc = runner_one(&rn, again);
@@ -81,13 +81,13 @@ static int load_baseline(const Options *o, const Run *runs, int n, json_t **out)
         return 0;
     json_t *b = summary_load(o->baseline, err, sizeof err);
     if (!b) {
-        fprintf(stderr, "soak: --baseline %s\n", err);
+        fprintf(stderr, "%s: --baseline %s\n", program_invocation_short_name, err);
         return 2;
     }
     if (!baseline_shared(b, runs, n)) {
         fprintf(stderr,
-                "soak: --baseline %s: it has no run of this soak (same mode, count, resume and fault): "
-                "nothing could be compared; take a baseline of the same matrix\n",
+                "%s: --baseline %s: it has no run of this soak (same mode, count, resume and fault): "
+                "nothing could be compared; take a baseline of the same matrix\n", program_invocation_short_name,
                 o->baseline);
         json_decref(b);
         return 2;
@@ -110,6 +110,7 @@ static void run_paced(const Options *o, const Runner *rn, Run *runs, int n)
 {
     int k = plan_pilots(o, runs, n);
     if (!k) {
+        plan_longest_first(o, runs, n); /* (plan_pilots may have moved some) */
         runner_all(rn, runs, n);
         return;
     }
@@ -167,7 +168,7 @@ int soak_main(int argc, char **argv)
 {
     Soak *s = calloc(1, sizeof *s);
     if (!s) {
-        fprintf(stderr, "soak: out of memory\n");
+        fprintf(stderr, "%s: out of memory\n", program_invocation_short_name);
         return 1;
     }
     int rc = soak(argc, argv, s);
@@ -196,7 +197,7 @@ static int soak(int argc, char **argv, Soak *s)
     const char *out = o->out ? o->out : outbuf;
     o->out = out;
     if (mkdir_p(out) != 0 || access(out, W_OK) != 0) {
-        fprintf(stderr, "soak: --out %s: cannot create or write there: %s\n", out, strerror(errno));
+        fprintf(stderr, "%s: --out %s: cannot create or write there: %s\n", program_invocation_short_name, out, strerror(errno));
         return 2;
     }
     int n = plan_runs(o, out, runs);
@@ -223,11 +224,11 @@ static int soak(int argc, char **argv, Soak *s)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     if (o->shard_n && strcmp(o->shard_source, "option"))
-        fprintf(stderr, "soak: shard %ld/%ld from %s (%s)\n", o->shard_k, o->shard_n, o->shard_source,
+        fprintf(stderr, "%s: shard %ld/%ld from %s (%s)\n", program_invocation_short_name, o->shard_k, o->shard_n, o->shard_source,
                 o->shard_how);
     res->shard_k = o->shard_k, res->shard_n = o->shard_n;
     snprintf(res->shard_source, sizeof res->shard_source, "%s", o->shard_source);
-    fprintf(stderr, "soak: %d runs (%s workload, %ld at a time, budget %ld MiB per run) -> %s\n", n,
+    fprintf(stderr, "%s: %d runs (%s workload, %ld at a time, budget %ld MiB per run) -> %s\n", program_invocation_short_name, n,
             o->config, o->jobs, o->budget_mb, out);
     double t0 = now_s();
     Runner rn = {o, &g_stop, judge_ended, o};

@@ -15,7 +15,7 @@ Argv *argv_new(void)
 {
     Argv *a = calloc(1, sizeof *a);
     if (!a) {
-        fprintf(stderr, "soak: out of memory\n");
+        fprintf(stderr, "%s: out of memory\n", program_invocation_short_name);
         exit(1);
     }
     return a;
@@ -110,7 +110,7 @@ int argv_start(const Argv *a, const char *const *env, int n_env, int out, int er
         setenv("FLATMEM_PID", pid_s, 1);
     }
     execvp(a->v[0], a->v);
-    fprintf(stderr, "soak: cannot run %s: %s\n", a->v[0], strerror(errno));
+    fprintf(stderr, "%s: cannot run %s: %s\n", program_invocation_short_name, a->v[0], strerror(errno));
     _exit(127);
 }
 

@@ -13,6 +13,7 @@ typedef enum Kind {
     KIND_LEAK, /* a leak checker reports unreachable memory that grows */
     KIND_TAPE_OR_ARENA_GROWTH,
     KIND_REACHABLE_GROWTH, /* the heap grows with no leak report: still pointed to */
+    KIND_HEAP_GROWTH, /* the heap grows, and no leak checker ran to the end to tell which */
     KIND_ALLOCATOR_RETENTION, /* jemalloc's active pages grow while what is allocated is flat */
     KIND_NON_HEAP_GROWTH, /* RSS grows while the heap, measured, is flat */
     KIND_UNEXPLAINED_GROWTH, /* RSS grows and no heap figure was measured */

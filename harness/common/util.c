@@ -164,7 +164,7 @@ void *grow_array(void *p, int *cap, int need, size_t size)
         c *= 2;
     void *q = realloc(p, (size_t)c * size);
     if (!q) {
-        fprintf(stderr, "soak: out of memory\n");
+        fprintf(stderr, "%s: out of memory\n", program_invocation_short_name);
         exit(1);
     }
     *cap = c;

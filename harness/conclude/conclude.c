@@ -105,6 +105,7 @@ void soak_conclude(SoakResult *res)
     verdict_settle(res);
     verdict_controls(res);
     verdict_leaks(res);
+    verdict_unchecked_heap(res);
     conclude_sweeps(res);
     conclude_cells(res);
     for (int i = 0; i < res->n_runs; i++) { /* what renderers print, decided once */

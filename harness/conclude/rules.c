@@ -105,6 +105,27 @@ void verdict_leaks(SoakResult *res)
     }
 }
 
+/* Whether run r's leak checker ran at its program's end. */
+static int leak_checked(const Run *r)
+{
+    return mode_spec(r->mode)->checks_leaks && r->state == RUN_DONE && r->cause != CAUSE_BLIND &&
+           r->verdict != V_NOT_RUN && !r->signal && r->killed == KILL_NONE;
+}
+
+void verdict_unchecked_heap(SoakResult *res)
+{
+    for (int i = 0; i < res->n_runs; i++) {
+        Run *r = &res->runs[i];
+        if (r->kind != KIND_REACHABLE_GROWTH)
+            continue;
+        int checked = 0;
+        for (int j = 0; j < res->n_runs && !checked; j++)
+            checked = !strcmp(res->runs[j].fault, r->fault) && leak_checked(&res->runs[j]);
+        if (!checked)
+            r->kind = KIND_HEAP_GROWTH;
+    }
+}
+
 /* The judged run trained from scratch with the largest count of r's mode and fault, if its
  * count is larger than r's; else NULL. */
 static const Run *longest_judged(const SoakResult *res, const Run *r)

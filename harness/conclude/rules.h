@@ -59,6 +59,13 @@ void verdict_leaks(struct SoakResult *res);
  * (confirmed_by), and is INCONCLUSIVE otherwise. Run before verdict_leaks and the sweeps. */
 void verdict_settle(struct SoakResult *res);
 
+/* Words no stronger than the evidence: a heap growth is reachable-growth only where a leak
+ * checker ran to the program's end in a run of its build (lsan, valgrind, asan: a run that
+ * finished, was not blind and was not ended by a signal, before which no leak check runs)
+ * and so could have called it a leak; otherwise its runs' kind is heap-growth. Run after
+ * verdict_leaks. */
+void verdict_unchecked_heap(struct SoakResult *res);
+
 /* 1 when mode m ran and every run of it was too short to judge (UNJUDGED). */
 int verdict_mode_unjudged(const struct SoakResult *res, Mode m);
 

@@ -1,5 +1,6 @@
 #include "attrib.h"
 
+#include <errno.h>
 #include <dirent.h>
 #include <limits.h>
 #include <math.h>
@@ -289,7 +290,7 @@ int attrib_heap(HeapModel *m, StackGrowth *out, int max, char *why, size_t whyle
     const HeapProf *early = &p[np - 1];
     StackGrowth *all = calloc(256 * ATTRIB_LATE, sizeof *all), *earlier[ATTRIB_LATE - 1];
     if (!all) {
-        fprintf(stderr, "soak: out of memory naming what grew\n");
+        fprintf(stderr, "%s: out of memory naming what grew\n", program_invocation_short_name);
         exit(1);
     }
     for (int k = 0; k + 1 < ATTRIB_LATE; k++)

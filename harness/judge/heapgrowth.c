@@ -1,5 +1,6 @@
 #include "heapgrowth.h"
 
+#include <errno.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,7 @@ static void *xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
     if (!p) {
-        fprintf(stderr, "soak: out of memory folding heap profiles\n");
+        fprintf(stderr, "%s: out of memory folding heap profiles\n", program_invocation_short_name);
         exit(1);
     }
     return p;
@@ -119,7 +120,7 @@ static Entry fold_one(const HeapSyms *s, const HeapStack *st, double bytes)
                     cap *= 2;
                 char *t = realloc(e.text, cap);
                 if (!t) {
-                    fprintf(stderr, "soak: out of memory folding heap profiles\n");
+                    fprintf(stderr, "%s: out of memory folding heap profiles\n", program_invocation_short_name);
                     exit(1);
                 }
                 e.text = t;
@@ -222,7 +223,7 @@ int heap_charge(const FoldedSet *set, StackGrowth *all, int cap, double *total)
     Place *best = calloc((size_t)cap + 1, sizeof *best);
     Place(*places)[16] = calloc((size_t)cap + 1, sizeof *places);
     if (!best || !places) {
-        fprintf(stderr, "soak: out of memory charging heap growth\n");
+        fprintf(stderr, "%s: out of memory charging heap growth\n", program_invocation_short_name);
         exit(1);
     }
     *total = 0;

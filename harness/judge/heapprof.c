@@ -19,7 +19,7 @@ static char *dupstr(const char *s)
 {
     char *d = strdup(s);
     if (!d) {
-        fprintf(stderr, "soak: out of memory reading a heap profile\n");
+        fprintf(stderr, "%s: out of memory reading a heap profile\n", program_invocation_short_name);
         exit(1);
     }
     return d;
@@ -210,7 +210,7 @@ static void add_line(HeapSym *s, const char *function, const char *loc)
 {
     s->lines = realloc(s->lines, (size_t)(s->n_lines + 1) * sizeof *s->lines);
     if (!s->lines) {
-        fprintf(stderr, "soak: out of memory naming a heap profile's addresses\n");
+        fprintf(stderr, "%s: out of memory naming a heap profile's addresses\n", program_invocation_short_name);
         exit(1);
     }
     HeapLine *l = &s->lines[s->n_lines++];

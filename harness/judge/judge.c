@@ -226,7 +226,7 @@ static void load_heap(Run *r, const char *dir, char *why, size_t whylen)
     r->heap = NULL;
     const Samples *s = r->finer ? NULL : r->samples; /* a finer re-run's folder has its own */
     if (mode_spec(r->mode)->heap_profiles && heapmodel_load(dir, r->iters, s, &r->heap, why, whylen) < 0)
-        fprintf(stderr, "soak: %s: its heap profiles: %s\n", r->name, why);
+        fprintf(stderr, "%s: %s: its heap profiles: %s\n", program_invocation_short_name, r->name, why);
 }
 
 void run_release(Run *r)
@@ -585,7 +585,7 @@ int runs_load(const char *dir, Run *runs, int max, const Tolerance *t, char *err
         char rdir[PATH_MAX + 300], why[512];
         snprintf(rdir, sizeof rdir, "%s/%s", path, e->d_name);
         if (run_read_facts(&runs[n], rdir, why, sizeof why) != 0) {
-            fprintf(stderr, "soak: skipping %s\n", why);
+            fprintf(stderr, "%s: skipping %s\n", program_invocation_short_name, why);
             continue;
         }
         run_evaluate(&runs[n], t);
@@ -619,7 +619,7 @@ void runs_timelines(Run *runs, int n)
                 native[k++] = r->stacks[s];
         if (best == r && mode_spec(r->mode)->heap_profiles && k && access(path, R_OK) != 0 &&
             attrib_timeline(dir, r->finer ? NULL : r->samples, native, k, why, sizeof why) < 0)
-            fprintf(stderr, "soak: %s: no memory over time for its stacks: %s\n", r->name, why);
+            fprintf(stderr, "%s: %s: no memory over time for its stacks: %s\n", program_invocation_short_name, r->name, why);
         free(r->timeline_csv); /* the chart's data, this soak's or an earlier one's */
         r->timeline_csv = r->n_stacks ? read_file(path, 1 << 20, NULL) : NULL;
     }

@@ -1,5 +1,6 @@
 #include "plan.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@ double plan_expected_s(const Options *o, const Run *r)
 
 int plan_pilots(const Options *o, Run *runs, int n)
 {
-    if (!o->cmd || o->attach_pid)
+    if (o->attach_pid)
         return 0;
     int k = 0;
     for (int m = 0; m < o->n_modes; m++) {
@@ -35,7 +36,11 @@ int plan_pilots(const Options *o, Run *runs, int n)
             k++;
         }
     }
-    return k < n ? k : 0; /* the whole matrix: nothing to learn before it */
+    int longer = 0; /* a run longer than its mode's pilot: else nothing to learn before it */
+    for (int i = k; i < n && !longer; i++)
+        for (int j = 0; j < k && !longer; j++)
+            longer = runs[j].mode == runs[i].mode && runs[i].iters - runs[i].resume_from > runs[j].iters;
+    return longer ? k : 0;
 }
 
 /* What run r should take at the pace of p (a finished run of its mode and command). */
@@ -73,15 +78,15 @@ int plan_pace(const Options *o, const Run *pilots, int k, Run *rest, int n)
         fmt_duration(t, sizeof t, wall);
         fmt_duration(p, sizeof p, most);
         fprintf(stderr,
-                "soak: at the pace of each mode's first run, the other %d run%s take%s at most about %s, %ld "
-                "at a time (%s is %s of it); --modes or --iters to shorten\n",
+                "%s: at the pace of each mode's first run, the other %d run%s take%s at most about %s, %ld "
+                "at a time (%s is %s of it); --modes or --iters to shorten\n", program_invocation_short_name,
                 n - skipped, n - skipped > 1 ? "s" : "", n - skipped > 1 ? "" : "s", t, jobs, pole->name, p);
     }
     for (int i = 0; i < n; i++)
         if (rest[i].cause == CAUSE_WONT_FIT)
             fprintf(
                 stderr,
-                "soak: %s: not started: at its mode's pace it would take about %.0f s, past --timeout %.0f\n",
+                "%s: %s: not started: at its mode's pace it would take about %.0f s, past --timeout %.0f\n", program_invocation_short_name,
                 rest[i].name, rest[i].expect_s, o->timeout_s);
     return skipped;
 }
@@ -101,7 +106,7 @@ static int plan_run(const Options *o, const char *out, Run *r, int fault, Mode m
     if (strcmp(r->fault, "none"))
         snprintf(r->name + len, sizeof r->name - (size_t)len, "-%s", r->fault);
     if ((size_t)snprintf(r->dir, sizeof r->dir, "%s/runs/%s", out, r->name) >= sizeof r->dir) {
-        fprintf(stderr, "soak: --out %s: path too long\n", out);
+        fprintf(stderr, "%s: --out %s: path too long\n", program_invocation_short_name, out);
         return -1;
     }
     r->budget_bytes = (uint64_t)o->budget_mb << 20;
@@ -150,7 +155,7 @@ int plan_longer(const Options *o, const char *out, Run *runs, int n, int room)
         if (!why || rounds >= o->longer)
             continue;
         if (o->timeout_s > 0 && 2.5 * L->wall_s > o->timeout_s) {
-            fprintf(stderr, "soak: %s: %s; not run longer: twice its %.0f s would pass --timeout %.0f\n",
+            fprintf(stderr, "%s: %s: %s; not run longer: twice its %.0f s would pass --timeout %.0f\n", program_invocation_short_name,
                     L->name, why, L->wall_s, o->timeout_s);
             continue;
         }
@@ -162,7 +167,7 @@ int plan_longer(const Options *o, const char *out, Run *runs, int n, int room)
             break;
         r->longer_of = L->iters;
         r->expect_s = 2 * L->wall_s; /* its pace is known */
-        fprintf(stderr, "soak: %s: %s; running it at %ld (--longer)\n", L->name, why, r->iters);
+        fprintf(stderr, "%s: %s: %s; running it at %ld (--longer)\n", program_invocation_short_name, L->name, why, r->iters);
         added++;
     }
     return added;
@@ -191,7 +196,9 @@ static int control_can_copy(const Run *q, Mode m)
 static const Run *control_base(const Run *runs, int n, Mode m)
 {
     double best_sens = INFINITY;
-    for (int i = 0; i < n; i++)
+    /* a mode that only checks leaks is shown a leak, which its check at exit reports at any
+     * count: its smallest such run (valgrind's 5000 cost make soak 170 s, its 100 does 4) */
+    for (int i = 0; i < n && mode_spec(m)->judges_memory; i++)
         if (control_can_copy(&runs[i], m))
             best_sens = fmin(best_sens, sensitivity_of(&runs[i]));
     const Run *best = NULL;
@@ -277,7 +284,7 @@ int plan_controls(const Options *o, const char *out, const Run *runs, int n, Run
     }
     if (added)
         fprintf(stderr,
-                "soak: %d control run%s: each mode must catch a growth the probe plants (--no-control)\n",
+                "%s: %d control run%s: each mode must catch a growth the probe plants (--no-control)\n", program_invocation_short_name,
                 added, added > 1 ? "s" : "");
     return added;
 }
@@ -296,8 +303,8 @@ int plan_control_longer(const Options *o, const char *out, Run *c, Run *again)
     again->expect_s = 2 * c->wall_s;
     c->control = 2; /* superseded, in its run.txt too (soak report reads it so) */
     if (run_write_facts(c) != 0)
-        fprintf(stderr, "soak: %s/run.txt: cannot be written\n", c->dir);
-    fprintf(stderr, "soak: %s: too short to judge; the control again at %ld\n", c->name, again->iters);
+        fprintf(stderr, "%s: %s/run.txt: cannot be written\n", program_invocation_short_name, c->dir);
+    fprintf(stderr, "%s: %s: too short to judge; the control again at %ld\n", program_invocation_short_name, c->name, again->iters);
     return 0;
 }
 
@@ -322,7 +329,7 @@ int plan_runs(const Options *o, const char *out, Run *runs)
                     return -1;
             }
     if (!n) {
-        fprintf(stderr, "soak: shard %ld/%ld of %d runs is empty\n", o->shard_k, o->shard_n, index);
+        fprintf(stderr, "%s: shard %ld/%ld of %d runs is empty\n", program_invocation_short_name, o->shard_k, o->shard_n, index);
         return -1;
     }
     return n;

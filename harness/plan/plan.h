@@ -39,9 +39,10 @@ int plan_controls(const Options *o, const char *out, const Run *runs, int n, Run
  * c is then superseded (its control field 2: no verdict of its own). 0, or -1. */
 int plan_control_longer(const Options *o, const char *out, Run *c, Run *again);
 
-/* A program of one's own (--cmd): the smallest fresh run of each mode moved to the front
- * of runs[0..n), to run first, so that the others' time limits and the soak's cost come
- * from the program's own pace (plan_pace), not an assumed one. How many (0: none, or they
+/* The smallest fresh run of each mode moved to the front of runs[0..n), to run first, so
+ * that the others' time limits and the soak's cost come from the program's own pace
+ * (plan_pace), not an assumed one (a program of one's own; the built-in one in a slower
+ * build: the coverage build's 10000 passed its assumed limit). How many (0: none, or they
  * are the whole matrix). */
 int plan_pilots(const Options *o, Run *runs, int n);
 

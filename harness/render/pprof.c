@@ -23,7 +23,7 @@ static void put(Buf *b, const void *data, size_t n)
             cap *= 2;
         unsigned char *q = realloc(b->b, cap);
         if (!q) {
-            fprintf(stderr, "soak: out of memory encoding a profile\n");
+            fprintf(stderr, "%s: out of memory encoding a profile\n", program_invocation_short_name);
             exit(1);
         }
         b->b = q;
@@ -99,7 +99,7 @@ static void rehash(Pprof *p)
     p->n_slots = p->n_slots ? p->n_slots * 2 : 1024;
     p->slots = calloc((size_t)p->n_slots, sizeof *p->slots);
     if (!p->slots) {
-        fprintf(stderr, "soak: out of memory building a profile\n");
+        fprintf(stderr, "%s: out of memory building a profile\n", program_invocation_short_name);
         exit(1);
     }
     for (int i = 0; i < p->n_strings; i++) {
@@ -122,7 +122,7 @@ static int64_t str(Pprof *p, const char *s)
     p->strings = grow_array(p->strings, &p->cap_strings, p->n_strings + 1, sizeof *p->strings);
     p->strings[p->n_strings] = strdup(s);
     if (!p->strings[p->n_strings]) {
-        fprintf(stderr, "soak: out of memory building a profile\n");
+        fprintf(stderr, "%s: out of memory building a profile\n", program_invocation_short_name);
         exit(1);
     }
     p->slots[h] = ++p->n_strings;
@@ -141,7 +141,7 @@ Pprof *pprof_new(const char *const (*types)[2], int n_types, const char *const p
 {
     Pprof *p = calloc(1, sizeof *p);
     if (!p) {
-        fprintf(stderr, "soak: out of memory building a profile\n");
+        fprintf(stderr, "%s: out of memory building a profile\n", program_invocation_short_name);
         exit(1);
     }
     str(p, ""); /* string 0 is always "" */

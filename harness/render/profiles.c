@@ -1,5 +1,6 @@
 #include "profiles.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -37,7 +38,7 @@ static int entries(const HeapProf *const p[2], const HeapSyms *s, Entry **out)
     int n = 0;
     Entry *e = calloc((size_t)(p[0]->n + p[1]->n + 1), sizeof *e);
     if (!e) {
-        fprintf(stderr, "soak: out of memory writing profiles\n");
+        fprintf(stderr, "%s: out of memory writing profiles\n", program_invocation_short_name);
         exit(1);
     }
     for (int w = 0; w < 2; w++)
@@ -345,9 +346,9 @@ int profiles_write(const SoakResult *res)
             continue;
         int rc = profiles_write_run(r, res->env.commit, err, sizeof err);
         if (rc < 0)
-            fprintf(stderr, "soak: profiles of %s: %s\n", r->name, err);
+            fprintf(stderr, "%s: profiles of %s: %s\n", program_invocation_short_name, r->name, err);
         if (r->python_traced && write_python(r, res->env.commit, err, sizeof err) < 0)
-            fprintf(stderr, "soak: the Python profile of %s: %s\n", r->name, err);
+            fprintf(stderr, "%s: the Python profile of %s: %s\n", program_invocation_short_name, r->name, err);
         n += rc > 0;
     }
     return n;

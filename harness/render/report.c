@@ -52,11 +52,9 @@ static const char *verdict_colour(Verdict v)
 static void section_banner(FILE *f, const SoakResult *res)
 {
     const char *ov = overall_name(res->overall);
-    int n_bad = 0, n_done = 0;
-    for (int i = 0; i < res->n_runs; i++) {
+    int n_bad = 0;
+    for (int i = 0; i < res->n_runs; i++)
         n_bad += res->runs[i].fails;
-        n_done += !res->runs[i].skipped;
-    }
     fprintf(f,
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -90,8 +88,14 @@ static void section_banner(FILE *f, const SoakResult *res)
         fprintf(f, " (%d of %d runs fail)", n_bad, res->n_runs);
     } else if (res->overall == OVERALL_FAIL)
         fprintf(f, "%d of %d runs fail, or peak memory grows across the sweep", n_bad, res->n_runs);
-    else
-        fprintf(f, "the soak did not complete: %d of %d runs finished", n_done, res->n_runs);
+    else { /* the console's and summary.md's words */
+        char why[400];
+        if (res->overall == OVERALL_INCONCLUSIVE)
+            words_no_problem(res, why, sizeof why);
+        else
+            words_incomplete(res, why, sizeof why);
+        xml_str(f, why);
+    }
     fprintf(f, "</div>\n<p>Workload <code>");
     xml_str(f, res->config);
     fprintf(f,

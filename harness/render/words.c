@@ -170,13 +170,50 @@ static void service_words(const Run *r, char *d, size_t cap)
     }
 }
 
+/* The runs of res that were judged (FLAT, GROWING, INCONCLUSIVE). */
+static int runs_judged(const SoakResult *res)
+{
+    int n = 0;
+    for (int i = 0; i < res->n_runs; i++)
+        n += res->runs[i].verdict == V_FLAT || res->runs[i].verdict == V_GROWING ||
+             res->runs[i].verdict == V_INCONCLUSIVE;
+    return n;
+}
+
+void words_incomplete(const SoakResult *res, char *out, size_t cap)
+{
+    int done = 0, unjudged = 0, not_run = 0, missed = 0;
+    for (int i = 0; i < res->n_runs; i++) {
+        const Run *r = &res->runs[i];
+        not_run += r->verdict == V_NOT_RUN;
+        done += r->verdict != V_NOT_RUN;
+        unjudged += r->verdict == V_UNJUDGED;
+    }
+    for (int i = 0; i < res->n_controls; i++)
+        missed += !res->controls[i].control_caught && res->controls[i].control != 2;
+    size_t n = (size_t)snprintf(out, cap, "the soak did not complete: %d of %d runs finished", done, res->n_runs);
+    if (unjudged && n < cap)
+        n += (size_t)snprintf(out + n, cap - n, ", %d of them not judged (too short, or blind)", unjudged);
+    if (not_run && n < cap)
+        n += (size_t)snprintf(out + n, cap - n, "; %d not run%s", not_run,
+                              res->interrupted ? " (interrupted)" : " (past --timeout at their pace)");
+    if (missed && n < cap)
+        snprintf(out + n, cap - n, "; %d control%s missed", missed, missed > 1 ? "s" : "");
+}
+
 void words_no_problem(const SoakResult *res, char *out, size_t cap)
 {
-    int undecided = 0;
+    int undecided = 0, judged = runs_judged(res);
     for (int i = 0; i < res->n_runs; i++)
         undecided += res->runs[i].verdict == V_INCONCLUSIVE;
+    char why[300];
     if (res->overall == OVERALL_INCOMPLETE)
-        snprintf(out, cap, "memory stays flat in every run that finished (the soak did not complete)");
+        words_incomplete(res, why, sizeof why);
+    if (res->overall == OVERALL_INCOMPLETE && !judged)
+        snprintf(out, cap, "no run could be judged (%s)", why);
+    else if (res->overall == OVERALL_INCOMPLETE)
+        snprintf(out, cap, "memory stays flat in the %d run%s that %s judged (%s)", judged, judged > 1 ? "s" : "",
+                 judged > 1 ? "were" : "was", why);
     else if (undecided)
         snprintf(
             out, cap,

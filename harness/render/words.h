@@ -56,6 +56,11 @@ void words_problem_detail(const Problem *p, char *out, size_t cap);
 struct SoakResult;
 void words_no_problem(const struct SoakResult *res, char *out, size_t cap);
 
+/* Why a soak is INCOMPLETE, in one sentence the console, summary.md and the page share:
+ * "the soak did not complete: 2 of 2 runs finished, 2 of them not judged (too short, or
+ * blind)". */
+void words_incomplete(const struct SoakResult *res, char *out, size_t cap);
+
 /* The modes of a bit set, "native, asan" ("-" when none). */
 void words_modes(unsigned bits, char *out, size_t cap);
 

@@ -1,5 +1,6 @@
 #include "cmdrun.h"
 
+#include <errno.h>
 #include <dirent.h>
 #include <sys/stat.h>
 #include <math.h>
@@ -37,7 +38,7 @@ void cmdrun_prepare(const Run *r)
         char path[PATH_MAX + 16];
         snprintf(path, sizeof path, "%s/%s", r->dir, folders[i]);
         if (remove_tree(path) != 0)
-            fprintf(stderr, "soak: %s: an earlier soak's folder cannot be removed\n", path);
+            fprintf(stderr, "%s: %s: an earlier soak's folder cannot be removed\n", program_invocation_short_name, path);
     }
     DIR *d = opendir(r->dir);
     struct dirent *e;
@@ -75,7 +76,7 @@ int cmdrun_start(CmdSampler *c, const Run *r, const char *step_regex, int servic
             snprintf(c->probe, sizeof c->probe, "%s", path);
     }
     if (!c->rss || (step_regex && (!c->steps || !c->have_regex))) {
-        fprintf(stderr, "soak: %s: cannot write its samples\n", r->dir);
+        fprintf(stderr, "%s: %s: cannot write its samples\n", program_invocation_short_name, r->dir);
         return -1;
     }
     return 0;
@@ -496,7 +497,7 @@ void cmdrun_finish(CmdSampler *c, const Run *r, int exited_ok)
                 write_row(f, r, &tb, i);
         }
         if (outfile_commit(&of) != 0)
-            fprintf(stderr, "soak: %s: cannot be written\n", path);
+            fprintf(stderr, "%s: %s: cannot be written\n", program_invocation_short_name, path);
     }
     if (tb.rss.rows) {
         write_members(r, &tb, &tb.procs, marked, t0, t_end);

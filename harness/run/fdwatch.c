@@ -1,5 +1,6 @@
 #include "fdwatch.h"
 
+#include <errno.h>
 #include <dirent.h>
 #include <limits.h>
 #include <math.h>
@@ -156,7 +157,7 @@ void fdwatch_finish(FdWatch *w, const char *dir, double wall)
             fprintf(f, "%d\t%s\n", grew, b->of[best].target);
         }
         if (outfile_commit(&of) != 0)
-            fprintf(stderr, "soak: %s: cannot be written\n", path);
+            fprintf(stderr, "%s: %s: cannot be written\n", program_invocation_short_name, path);
     }
     free(w);
 }

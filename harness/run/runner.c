@@ -1,5 +1,6 @@
 #include "runner.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,7 +102,7 @@ int runner_prepare_resume(const Options *o, const char *out)
     if (rc != 0) {
         fprintf(
             stderr,
-            "soak: the checkpoint for resumed runs could not be made (%s, %d iterations; its output: %s)\n",
+            "%s: the checkpoint for resumed runs could not be made (%s, %d iterations; its output: %s)\n", program_invocation_short_name,
             prog, WORKLOAD_RESUME_FROM, log);
         return -1;
     }
@@ -220,7 +221,7 @@ void runner_all(const Runner *rn, Run *runs, int n)
     int next = 0, running = 0, done = 0;
     Batch b = {runs, calloc((size_t)n + 1, sizeof(Watch)), n};
     if (!b.ws) {
-        fprintf(stderr, "soak: out of memory\n");
+        fprintf(stderr, "%s: out of memory\n", program_invocation_short_name);
         exit(1);
     }
     while (done < n && !*rn->stop) {

@@ -20,14 +20,14 @@ static int open_output(const Run *r, const char *name)
     snprintf(path, sizeof path, "%s/%s", r->dir, name);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
-        fprintf(stderr, "soak: %s: cannot be created: %s\n", path, strerror(errno));
+        fprintf(stderr, "%s: %s: cannot be created: %s\n", program_invocation_short_name, path, strerror(errno));
     return fd;
 }
 
 int spawn_run(Run *r, const Argv *a, const char *const *env, int n_env)
 {
     if (mkdir_p(r->dir) != 0) {
-        fprintf(stderr, "soak: %s: cannot create: %s\n", r->dir, strerror(errno));
+        fprintf(stderr, "%s: %s: cannot create: %s\n", program_invocation_short_name, r->dir, strerror(errno));
         return -1;
     }
     char line[16384], path[PATH_MAX + 32];
@@ -35,7 +35,7 @@ int spawn_run(Run *r, const Argv *a, const char *const *env, int n_env)
     snprintf(path, sizeof path, "%s/command.txt", r->dir);
     FILE *f = fopen(path, "w");
     if (!f || fprintf(f, "%s\n", line) < 0 || fclose(f) != 0) {
-        fprintf(stderr, "soak: %s: cannot be written: %s\n", path, strerror(errno));
+        fprintf(stderr, "%s: %s: cannot be written: %s\n", program_invocation_short_name, path, strerror(errno));
         return -1;
     }
     int fo = open_output(r, "stdout.txt"), fe = fo < 0 ? -1 : open_output(r, "stderr.txt");
@@ -50,7 +50,7 @@ int spawn_run(Run *r, const Argv *a, const char *const *env, int n_env)
     /* its own group: the watchdog kills it and anything it started */
     pid_t pid = fe < 0 ? -1 : argv_start(a, all, n_all, fo, fe, ARGV_OWN_GROUP | ARGV_FLATMEM_PID);
     if (fe >= 0 && pid < 0)
-        fprintf(stderr, "soak: fork: %s\n", strerror(errno));
+        fprintf(stderr, "%s: fork: %s\n", program_invocation_short_name, strerror(errno));
     if (fo >= 0)
         close(fo);
     if (fe >= 0)
@@ -82,5 +82,5 @@ void spawn_finished(Run *r, int status, const struct rusage *ru)
     if (maxrss > r->peak_rss_bytes)
         r->peak_rss_bytes = maxrss;
     if (run_write_facts(r) != 0)
-        fprintf(stderr, "soak: %s/run.txt: cannot be written: %s\n", r->dir, strerror(errno));
+        fprintf(stderr, "%s: %s/run.txt: cannot be written: %s\n", program_invocation_short_name, r->dir, strerror(errno));
 }

@@ -175,6 +175,19 @@ static void test_install(void **state)
                 "bin/flatmem --version | grep -qx 'flatmem [0-9][0-9.]*'",
                 t),
         0);
+    /* it calls itself by the name it was called by; every subcommand answers --help with its
+     * usage and exit 0; the help lists every verdict and points to the glossary, installed */
+    assert_int_equal(
+        test_sh("cd '%s/prefix' && for c in merge report baseline workload list check; do "
+                "bin/flatmem $c --help >sub.txt || exit 1; grep -q \"^usage: flatmem $c\" sub.txt || exit 1; done && "
+                "! bin/flatmem --no-such-option 2>err.txt && grep -q \"^flatmem: \" err.txt && "
+                "grep -q \"Try 'flatmem --help'\" err.txt && ! grep -q soak: err.txt && "
+                "! bin/flatmem list nothing 2>err.txt && grep -q \"Try 'flatmem list --help'\" err.txt && "
+                "for v in FLAT UNJUDGED INCONCLUSIVE GROWING ERROR CRASHED LOAD_FAILED TIMEOUT OVER_BUDGET NOT_RUN; "
+                "do grep -q \"$v\" help.txt || exit 1; done && grep -q glossary.md help.txt && "
+                "test -f share/doc/flatmem/glossary.md",
+                t),
+        0);
 }
 
 int main(int argc, char **argv)

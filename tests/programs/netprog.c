@@ -7,6 +7,8 @@
  *                                  "OK n\n"); on SIGTERM it finishes and returns from main
  *     clean     nothing kept (a little malloc/free work per request)
  *     leak      1 KiB per request lost (leak_request)
+ *     leak-noterm  the same, without a SIGTERM handler: SIGTERM ends it where it is, before
+ *               any leak check at exit
  *     session   512 bytes of each client's session kept on a list still reachable
  *               (keep_session)
  *     fdleak    a duplicate of each connection's socket never closed (keep_connection)
@@ -118,7 +120,10 @@ static int supervise(pid_t worker)
 static int serve(long port, const char *behaviour)
 {
     struct sigaction sa = {.sa_handler = on_term};
-    sigaction(SIGTERM, &sa, NULL);
+    if (strcmp(behaviour, "leak-noterm"))
+        sigaction(SIGTERM, &sa, NULL);
+    else
+        behaviour = "leak";
     sigaction(SIGINT, &sa, NULL);
     int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
     setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -177,7 +182,7 @@ static int load(long port, long n)
 
 int main(int argc, char **argv)
 {
-    static const char *const known[] = {"clean", "leak", "session", "fdleak", "crash", "prefork"};
+    static const char *const known[] = {"clean", "leak", "leak-noterm", "session", "fdleak", "crash", "prefork"};
     long port = argc >= 3 ? atol(argv[2]) : 0;
     int ok = port > 0 && port < 65536 && argc == 4;
     if (ok && !strcmp(argv[1], "load") && atol(argv[3]) > 0)
@@ -185,7 +190,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; ok && !strcmp(argv[1], "serve") && i < sizeof known / sizeof known[0]; i++)
         if (!strcmp(argv[3], known[i]))
             return serve(port, argv[3]);
-    fprintf(stderr, "usage: netprog serve PORT clean|leak|session|fdleak|crash|prefork\n"
+    fprintf(stderr, "usage: netprog serve PORT clean|leak|leak-noterm|session|fdleak|crash|prefork\n"
                     "       netprog load PORT REQUESTS\n");
     return 2;
 }

@@ -194,6 +194,25 @@ static void test_flat_soak_passes(void **state)
     assert_false(res->sweeps[0].growing);
 }
 
+/* The same growth where LeakSanitizer ran to the program's end and reported nothing: then,
+ * and only then, it is memory still pointed to (reachable-growth); a leak checker ended by a
+ * signal, before its check at exit, says nothing (heap-growth). */
+static void test_reachable_only_where_a_leak_checker_ran(void **state)
+{
+    (void)state;
+    write_run("reach", FX("native", 2000, heap_64_per_iter));
+    write_run("reach", FX("native", 20000, heap_64_per_iter));
+    write_run("reach", FX("lsan", 2000, flat_heap));
+    const SoakResult *res = conclude("reach", 0, 0);
+    assert_int_equal(run_of(res, "native", 20000)->kind, KIND_REACHABLE_GROWTH);
+    assert_int_equal(res->diag.list[0].kind, KIND_REACHABLE_GROWTH);
+    write_run("signalled", FX("native", 2000, heap_64_per_iter));
+    write_run("signalled", FX("native", 20000, heap_64_per_iter));
+    write_run("signalled", FX("lsan", 2000, flat_heap, .signal = SIGTERM));
+    res = conclude("signalled", 0, 0);
+    assert_int_equal(run_of(res, "native", 20000)->kind, KIND_HEAP_GROWTH);
+}
+
 static void test_steady_heap_growth_fails_with_its_rate(void **state)
 {
     (void)state;
@@ -201,13 +220,14 @@ static void test_steady_heap_growth_fails_with_its_rate(void **state)
     write_run("grow", FX("native", 20000, heap_64_per_iter));
     const SoakResult *res = conclude("grow", 0, 0);
     expect_verdict(res, "native", 20000, V_GROWING);
-    assert_int_equal(run_of(res, "native", 20000)->kind, KIND_REACHABLE_GROWTH);
+    /* no leak checker ran: heap-growth, not reachable-growth (nothing said it is pointed to) */
+    assert_int_equal(run_of(res, "native", 20000)->kind, KIND_HEAP_GROWTH);
     assert_true(run_of(res, "native", 20000)->fails);
     assert_int_equal(res->overall, OVERALL_FAIL);
     assert_int_equal(res->exit_status, 1);
     assert_int_equal(res->diag.n, 1);
     const Problem *p = &res->diag.list[0];
-    assert_int_equal(p->kind, KIND_REACHABLE_GROWTH);
+    assert_int_equal(p->kind, KIND_HEAP_GROWTH);
     assert_true(p->fails);
     ASSERT_CLOSE(p->rate, 64.0, 0, 0.05, "bytes/iteration of the heap's growth");
     /* two counts: the sweep is shown, with the reason it is not judged */
@@ -402,6 +422,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flat_soak_passes),
         cmocka_unit_test(test_steady_heap_growth_fails_with_its_rate),
+        cmocka_unit_test(test_reachable_only_where_a_leak_checker_ran),
         cmocka_unit_test(test_second_stack_needs_two_profiles),
         cmocka_unit_test(test_too_short_is_unjudged_and_incomplete),
         cmocka_unit_test(test_growth_that_stops_is_settled),
