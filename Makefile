@@ -526,6 +526,7 @@ install:
 	@for d in $(INSTALL_DIRS); do install -d "$(DESTDIR)$(PREFIX)/$$d" || exit 1; done
 	install -m 755 build/release/soak "$(DESTDIR)$(PREFIX)/bin/flatmem"
 	install -m 644 build/release/libflatmem-probe.so "$(DESTDIR)$(PREFIX)/lib/flatmem/"
+	install -m 755 harness/bisect "$(DESTDIR)$(PREFIX)/lib/flatmem/"
 	install -m 644 include/flatmem.h "$(DESTDIR)$(PREFIX)/include/"
 	install -d "$(DESTDIR)$(PREFIX)/lib/flatmem/python"
 	install -m 644 python/flatmem.py python/flatmem_pytrace.py "$(DESTDIR)$(PREFIX)/lib/flatmem/python/"

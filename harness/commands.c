@@ -102,8 +102,8 @@ int soak_finish(SoakResult *res, const char *out, const char *templates)
     }
     if (res->base.path && !res->base.matched) {
         fprintf(stderr,
-                "%s: --baseline %s: no run of this soak has a counterpart there: nothing was compared\n", program_invocation_short_name,
-                res->base.path);
+                "%s: --baseline %s: no run of this soak has a counterpart there: nothing was compared\n",
+                program_invocation_short_name, res->base.path);
         return 2;
     }
     return res->exit_status;
@@ -383,8 +383,9 @@ int soak_workload(int argc, char **argv)
 {
     if (asks_help(argc, argv)) {
         char names[128];
-        printf("usage: %s workload NAME\nprints the train_full arguments of workload NAME (%s), one per line\n",
-               program_invocation_short_name, workload_names(names, sizeof names));
+        printf(
+            "usage: %s workload NAME\nprints the train_full arguments of workload NAME (%s), one per line\n",
+            program_invocation_short_name, workload_names(names, sizeof names));
         return 0;
     }
     const Workload *w = argc == 3 ? workload_find(argv[2]) : NULL;
@@ -424,6 +425,33 @@ int soak_list(int argc, char **argv)
     else
         return usage_error("list", "list faults, modes, workloads or kinds");
     return 0;
+}
+
+int soak_bisect(int argc, char **argv)
+{
+    char script[PATH_MAX], self[PATH_MAX];
+    target_bisect_script(script, sizeof script);
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[n > 0 ? n : 0] = 0;
+    if (!script[0] || n <= 0) {
+        fprintf(stderr, "%s bisect: the bisect script is not installed beside %s (make install)\n",
+                program_invocation_short_name, program_invocation_short_name);
+        return 2;
+    }
+    /* the script, with this program as the soak of each commit unless --soak says otherwise */
+    char **args = calloc((size_t)argc + 4, sizeof *args);
+    if (!args)
+        return 1;
+    int k = 0, own = 0;
+    args[k++] = script;
+    for (int i = 2; i < argc; i++)
+        own |= !strcmp(argv[i], "--soak"), args[k++] = argv[i];
+    if (!own && !(argc == 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))))
+        args[k++] = "--soak", args[k++] = self;
+    execv(script, args);
+    fprintf(stderr, "%s bisect: %s: %s\n", program_invocation_short_name, script, strerror(errno));
+    free(args);
+    return 2;
 }
 
 int soak_check(int argc, char **argv)

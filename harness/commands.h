@@ -21,6 +21,10 @@ int soak_workload(int argc, char **argv);
 int soak_list(int argc, char **argv);
 int soak_check(int argc, char **argv);
 
+/* `soak bisect GOOD BAD [options]`: harness/bisect (installed: PREFIX/lib/flatmem/bisect),
+ * with this program as the soak of each commit unless --soak is given (docs/ci.md). */
+int soak_bisect(int argc, char **argv);
+
 /* The ending shared by the commands that end with a result (a soak that ran, a merge):
  * reads a bisect result from out, concludes (conclude.h; the baseline comparison must be
  * in res->base already) and renders every output (render.h), the console table included.

@@ -14,6 +14,7 @@ int main(int argc, char **argv)
     } k_commands[] = {
         {"merge", soak_merge},       {"report", soak_report}, {"baseline", soak_baseline},
         {"workload", soak_workload}, {"list", soak_list},     {"check", soak_check},
+        {"bisect", soak_bisect},
     };
     for (size_t i = 0; argc >= 2 && i < sizeof k_commands / sizeof k_commands[0]; i++)
         if (!strcmp(argv[1], k_commands[i].name))

@@ -54,8 +54,8 @@ static void refine_attribution(const Options *o, Run *r, long lg)
     finer.prof_sample = lg;
     fprintf(stderr,
             "%s: %s: its profiles hold too few samples to name what grew; running it again sampled every "
-            "%ld bytes (RUN/attrib)\n", program_invocation_short_name,
-            r->name, 1L << lg);
+            "%ld bytes (RUN/attrib)\n",
+            program_invocation_short_name, r->name, 1L << lg);
     Runner rn = {&finer, &g_stop, judge_ended, &finer};
     int rc = runner_one(&rn, again);
     char path[PATH_MAX + 32];
@@ -87,8 +87,8 @@ static int load_baseline(const Options *o, const Run *runs, int n, json_t **out)
     if (!baseline_shared(b, runs, n)) {
         fprintf(stderr,
                 "%s: --baseline %s: it has no run of this soak (same mode, count, resume and fault): "
-                "nothing could be compared; take a baseline of the same matrix\n", program_invocation_short_name,
-                o->baseline);
+                "nothing could be compared; take a baseline of the same matrix\n",
+                program_invocation_short_name, o->baseline);
         json_decref(b);
         return 2;
     }
@@ -197,7 +197,8 @@ static int soak(int argc, char **argv, Soak *s)
     const char *out = o->out ? o->out : outbuf;
     o->out = out;
     if (mkdir_p(out) != 0 || access(out, W_OK) != 0) {
-        fprintf(stderr, "%s: --out %s: cannot create or write there: %s\n", program_invocation_short_name, out, strerror(errno));
+        fprintf(stderr, "%s: --out %s: cannot create or write there: %s\n", program_invocation_short_name,
+                out, strerror(errno));
         return 2;
     }
     int n = plan_runs(o, out, runs);
@@ -224,12 +225,12 @@ static int soak(int argc, char **argv, Soak *s)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     if (o->shard_n && strcmp(o->shard_source, "option"))
-        fprintf(stderr, "%s: shard %ld/%ld from %s (%s)\n", program_invocation_short_name, o->shard_k, o->shard_n, o->shard_source,
-                o->shard_how);
+        fprintf(stderr, "%s: shard %ld/%ld from %s (%s)\n", program_invocation_short_name, o->shard_k,
+                o->shard_n, o->shard_source, o->shard_how);
     res->shard_k = o->shard_k, res->shard_n = o->shard_n;
     snprintf(res->shard_source, sizeof res->shard_source, "%s", o->shard_source);
-    fprintf(stderr, "%s: %d runs (%s workload, %ld at a time, budget %ld MiB per run) -> %s\n", program_invocation_short_name, n,
-            o->config, o->jobs, o->budget_mb, out);
+    fprintf(stderr, "%s: %d runs (%s workload, %ld at a time, budget %ld MiB per run) -> %s\n",
+            program_invocation_short_name, n, o->config, o->jobs, o->budget_mb, out);
     double t0 = now_s();
     Runner rn = {o, &g_stop, judge_ended, o};
     int k = run_all(o, out, &rn, runs, &n); /* the runs, longer ones, controls: k of n are runs */

@@ -15,9 +15,10 @@ static const struct {
     [KIND_LEAK] = {"leak", FAM_HEAP, "memory no longer pointed to, never freed"},
     [KIND_TAPE_OR_ARENA_GROWTH] = {"tape-or-arena-growth", FAM_HEAP, "the engine's tape or arena grows"},
     [KIND_REACHABLE_GROWTH] = {"reachable-growth", FAM_HEAP, "heap memory still pointed to, piling up"},
-    [KIND_HEAP_GROWTH] = {"heap-growth", FAM_HEAP,
-                          "heap memory piles up; no leak checker ran to the program's end to tell whether it is "
-                          "still pointed to (add lsan or valgrind to --modes)"},
+    [KIND_HEAP_GROWTH] =
+        {"heap-growth", FAM_HEAP,
+         "heap memory piles up; no leak checker ran to the program's end to tell whether it is "
+         "still pointed to (add lsan or valgrind to --modes)"},
     [KIND_ALLOCATOR_RETENTION] = {"allocator-retention", FAM_PAGES,
                                   "the allocator keeps more pages while what the program holds is flat"},
     [KIND_NON_HEAP_GROWTH] = {"non-heap-growth", FAM_PAGES,

@@ -41,6 +41,12 @@ void target_python_dir(char *out, size_t cap)
         *slash = 0;
 }
 
+void target_bisect_script(char *out, size_t cap)
+{
+    static const char *const places[] = {"../../harness/bisect", "../lib/flatmem/bisect"};
+    own_file(places, 2, out, cap);
+}
+
 void target_templates(char *out, size_t cap)
 {
     static const char *const places[] = {"../../reports/common.gp", "../share/flatmem/reports/common.gp"};

@@ -15,4 +15,8 @@ void target_probe_library(char *out, size_t cap);
 void target_python_dir(char *out, size_t cap);
 void target_templates(char *out, size_t cap);
 
+/* The bisect script (harness/bisect in the sources, PREFIX/lib/flatmem/bisect installed),
+ * "" when neither is there. */
+void target_bisect_script(char *out, size_t cap);
+
 #endif

@@ -120,7 +120,8 @@ static Entry fold_one(const HeapSyms *s, const HeapStack *st, double bytes)
                     cap *= 2;
                 char *t = realloc(e.text, cap);
                 if (!t) {
-                    fprintf(stderr, "%s: out of memory folding heap profiles\n", program_invocation_short_name);
+                    fprintf(stderr, "%s: out of memory folding heap profiles\n",
+                            program_invocation_short_name);
                     exit(1);
                 }
                 e.text = t;

@@ -210,7 +210,8 @@ static void add_line(HeapSym *s, const char *function, const char *loc)
 {
     s->lines = realloc(s->lines, (size_t)(s->n_lines + 1) * sizeof *s->lines);
     if (!s->lines) {
-        fprintf(stderr, "%s: out of memory naming a heap profile's addresses\n", program_invocation_short_name);
+        fprintf(stderr, "%s: out of memory naming a heap profile's addresses\n",
+                program_invocation_short_name);
         exit(1);
     }
     HeapLine *l = &s->lines[s->n_lines++];

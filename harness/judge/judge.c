@@ -619,7 +619,8 @@ void runs_timelines(Run *runs, int n)
                 native[k++] = r->stacks[s];
         if (best == r && mode_spec(r->mode)->heap_profiles && k && access(path, R_OK) != 0 &&
             attrib_timeline(dir, r->finer ? NULL : r->samples, native, k, why, sizeof why) < 0)
-            fprintf(stderr, "%s: %s: no memory over time for its stacks: %s\n", program_invocation_short_name, r->name, why);
+            fprintf(stderr, "%s: %s: no memory over time for its stacks: %s\n", program_invocation_short_name,
+                    r->name, why);
         free(r->timeline_csv); /* the chart's data, this soak's or an earlier one's */
         r->timeline_csv = r->n_stacks ? read_file(path, 1 << 20, NULL) : NULL;
     }

@@ -386,34 +386,38 @@ static int default_modes(Options *o)
         o->n_modes = mode_defaults(o->cmd != NULL, o->asan_cmd != NULL, o->modes);
     for (int i = 0; o->cmd && !o->asan_cmd && i < o->n_modes; i++)
         if (mode_spec(o->modes[i])->own_build) {
-            fprintf(stderr, "%s: mode %s skipped: it needs the program built with ASan (--asan-cmd)\n", program_invocation_short_name,
-                    mode_name(o->modes[i]));
+            fprintf(stderr, "%s: mode %s skipped: it needs the program built with ASan (--asan-cmd)\n",
+                    program_invocation_short_name, mode_name(o->modes[i]));
             memmove(o->modes + i, o->modes + i + 1, (size_t)(--o->n_modes - i) * sizeof *o->modes);
             i--;
         }
     if (!o->cmd && (o->asan_cmd || o->step_regex)) {
-        fprintf(stderr, "%s: %s: only with --cmd (the built-in program marks its own steps)\n", program_invocation_short_name,
-                o->asan_cmd ? "--asan-cmd" : "--step-regex");
+        fprintf(stderr, "%s: %s: only with --cmd (the built-in program marks its own steps)\n",
+                program_invocation_short_name, o->asan_cmd ? "--asan-cmd" : "--step-regex");
         return 2;
     }
     if (!o->load && (o->ready_port || o->ready_regex)) {
-        fprintf(stderr, "%s: --ready-port and --ready-regex: only with --load (the load of a service)\n", program_invocation_short_name);
+        fprintf(stderr, "%s: --ready-port and --ready-regex: only with --load (the load of a service)\n",
+                program_invocation_short_name);
         return 2;
     }
     if (o->load && !o->cmd) {
         fprintf(stderr,
                 "%s: --load: the server is --cmd 'SERVER ARGS' (e.g. --cmd 'redis-server --port 6400' "
-                "--load 'redis-benchmark -p 6400 -n {iters}')\n", program_invocation_short_name);
+                "--load 'redis-benchmark -p 6400 -n {iters}')\n",
+                program_invocation_short_name);
         return 2;
     }
     if (o->load && o->jobs > 1 && !strstr(o->cmd, "{port}") && !strstr(o->load, "{port}")) {
         fprintf(stderr,
                 "%s: a service on a port of its own choosing: its runs go one at a time "
-                "({port} in --cmd and --load gives each run a free port, and runs several at once)\n", program_invocation_short_name);
+                "({port} in --cmd and --load gives each run a free port, and runs several at once)\n",
+                program_invocation_short_name);
         o->jobs = 1;
     }
     if (o->cmd && (o->config_given || o->n_faults > 1 || strcmp(o->faults[0], "none"))) {
-        fprintf(stderr, "%s: --cmd: --config and --faults are for the built-in program\n", program_invocation_short_name);
+        fprintf(stderr, "%s: --cmd: --config and --faults are for the built-in program\n",
+                program_invocation_short_name);
         return 2;
     }
     if (!o->n_modes)
@@ -432,7 +436,8 @@ static int derive_attach(Options *o)
                         : o->n_faults > 1 || strcmp(o->faults[0], "none") ? "--faults"
                                                                           : NULL;
     if (!o->attach_pid || !o->duration_s || clash) {
-        fprintf(stderr, "%s: --attach PID --duration S%s%s\n", program_invocation_short_name, clash ? ": not with " : ": both are needed",
+        fprintf(stderr, "%s: --attach PID --duration S%s%s\n", program_invocation_short_name,
+                clash ? ": not with " : ": both are needed",
                 clash ? clash : " (which process, for how long)");
         return 2;
     }
@@ -440,8 +445,8 @@ static int derive_attach(Options *o)
         if (!mode_spec(o->modes[i])->attaches) {
             fprintf(stderr,
                     "%s: --attach: mode %s starts the program under its tool; a running process can "
-                    "only be watched (%s)\n", program_invocation_short_name,
-                    mode_name(o->modes[i]), mode_name(mode_attaching()));
+                    "only be watched (%s)\n",
+                    program_invocation_short_name, mode_name(o->modes[i]), mode_name(mode_attaching()));
             return 2;
         }
     o->modes[0] = mode_attaching();
@@ -478,8 +483,8 @@ static int derive(Options *o)
         o->n_resume = o->resume_iters[0] > WORKLOAD_RESUME_FROM;
     }
     if (o->n_resume && !o->wl->checkpoints) {
-        fprintf(stderr, "%s: --resume-iters: workload '%s' writes no checkpoints (use --config soak)\n", program_invocation_short_name,
-                o->config);
+        fprintf(stderr, "%s: --resume-iters: workload '%s' writes no checkpoints (use --config soak)\n",
+                program_invocation_short_name, o->config);
         return 2;
     }
     if (!o->budget_mb) {
@@ -517,7 +522,7 @@ void options_usage(FILE *f, const char *prog)
             "       %s --cmd 'SERVER {port}' --load 'CLIENT {port} {iters}' --ready-port N [options]\n"
             "       %s --attach PID --duration S                 watch a process already running\n"
             "       %s [options]                                 this project's own workload (below)\n"
-            "       %s merge|report|baseline|workload|list|check ...   (below)\n\n"
+            "       %s merge|report|baseline|workload|list|check|bisect ...   (below)\n\n"
             "Runs your program once for every iteration count x mode, each under a watchdog and\n"
             "the tools of the field, and decides whether its memory (heap, resident, descriptors,\n"
             "threads, processes) stays flat; names what grows (a function and line, a Python\n"
@@ -548,8 +553,10 @@ void options_usage(FILE *f, const char *prog)
             "%s workload NAME prints the train_full arguments of a workload, one per line.\n"
             "%s list KIND     prints the valid fault, mode, workload or kind names, one per line.\n"
             "%s check [options] checks a soak's options and runs nothing (exit 0, or 2 with why).\n"
+            "%s bisect GOOD BAD [--build CMD --cmd 'PROG {iters}'] the first commit whose memory grows\n"
+            "                      (docs/ci.md; --help for its options).\n"
             "Each subcommand answers --help with its usage.\n\n",
-            prog, prog, prog, prog, prog, prog);
+            prog, prog, prog, prog, prog, prog, prog);
     fprintf(f, "Verdicts of a run:");
     for (int v = 0; v < V_COUNT; v++)
         fprintf(f, "%s %s", v ? "," : "", verdict_name((Verdict)v));

@@ -79,15 +79,16 @@ int plan_pace(const Options *o, const Run *pilots, int k, Run *rest, int n)
         fmt_duration(p, sizeof p, most);
         fprintf(stderr,
                 "%s: at the pace of each mode's first run, the other %d run%s take%s at most about %s, %ld "
-                "at a time (%s is %s of it); --modes or --iters to shorten\n", program_invocation_short_name,
-                n - skipped, n - skipped > 1 ? "s" : "", n - skipped > 1 ? "" : "s", t, jobs, pole->name, p);
+                "at a time (%s is %s of it); --modes or --iters to shorten\n",
+                program_invocation_short_name, n - skipped, n - skipped > 1 ? "s" : "",
+                n - skipped > 1 ? "" : "s", t, jobs, pole->name, p);
     }
     for (int i = 0; i < n; i++)
         if (rest[i].cause == CAUSE_WONT_FIT)
             fprintf(
                 stderr,
-                "%s: %s: not started: at its mode's pace it would take about %.0f s, past --timeout %.0f\n", program_invocation_short_name,
-                rest[i].name, rest[i].expect_s, o->timeout_s);
+                "%s: %s: not started: at its mode's pace it would take about %.0f s, past --timeout %.0f\n",
+                program_invocation_short_name, rest[i].name, rest[i].expect_s, o->timeout_s);
     return skipped;
 }
 
@@ -155,8 +156,8 @@ int plan_longer(const Options *o, const char *out, Run *runs, int n, int room)
         if (!why || rounds >= o->longer)
             continue;
         if (o->timeout_s > 0 && 2.5 * L->wall_s > o->timeout_s) {
-            fprintf(stderr, "%s: %s: %s; not run longer: twice its %.0f s would pass --timeout %.0f\n", program_invocation_short_name,
-                    L->name, why, L->wall_s, o->timeout_s);
+            fprintf(stderr, "%s: %s: %s; not run longer: twice its %.0f s would pass --timeout %.0f\n",
+                    program_invocation_short_name, L->name, why, L->wall_s, o->timeout_s);
             continue;
         }
         int f = 0;
@@ -167,7 +168,8 @@ int plan_longer(const Options *o, const char *out, Run *runs, int n, int room)
             break;
         r->longer_of = L->iters;
         r->expect_s = 2 * L->wall_s; /* its pace is known */
-        fprintf(stderr, "%s: %s: %s; running it at %ld (--longer)\n", program_invocation_short_name, L->name, why, r->iters);
+        fprintf(stderr, "%s: %s: %s; running it at %ld (--longer)\n", program_invocation_short_name, L->name,
+                why, r->iters);
         added++;
     }
     return added;
@@ -284,8 +286,8 @@ int plan_controls(const Options *o, const char *out, const Run *runs, int n, Run
     }
     if (added)
         fprintf(stderr,
-                "%s: %d control run%s: each mode must catch a growth the probe plants (--no-control)\n", program_invocation_short_name,
-                added, added > 1 ? "s" : "");
+                "%s: %d control run%s: each mode must catch a growth the probe plants (--no-control)\n",
+                program_invocation_short_name, added, added > 1 ? "s" : "");
     return added;
 }
 
@@ -304,7 +306,8 @@ int plan_control_longer(const Options *o, const char *out, Run *c, Run *again)
     c->control = 2; /* superseded, in its run.txt too (soak report reads it so) */
     if (run_write_facts(c) != 0)
         fprintf(stderr, "%s: %s/run.txt: cannot be written\n", program_invocation_short_name, c->dir);
-    fprintf(stderr, "%s: %s: too short to judge; the control again at %ld\n", program_invocation_short_name, c->name, again->iters);
+    fprintf(stderr, "%s: %s: too short to judge; the control again at %ld\n", program_invocation_short_name,
+            c->name, again->iters);
     return 0;
 }
 
@@ -329,7 +332,8 @@ int plan_runs(const Options *o, const char *out, Run *runs)
                     return -1;
             }
     if (!n) {
-        fprintf(stderr, "%s: shard %ld/%ld of %d runs is empty\n", program_invocation_short_name, o->shard_k, o->shard_n, index);
+        fprintf(stderr, "%s: shard %ld/%ld of %d runs is empty\n", program_invocation_short_name, o->shard_k,
+                o->shard_n, index);
         return -1;
     }
     return n;

@@ -348,7 +348,8 @@ int profiles_write(const SoakResult *res)
         if (rc < 0)
             fprintf(stderr, "%s: profiles of %s: %s\n", program_invocation_short_name, r->name, err);
         if (r->python_traced && write_python(r, res->env.commit, err, sizeof err) < 0)
-            fprintf(stderr, "%s: the Python profile of %s: %s\n", program_invocation_short_name, r->name, err);
+            fprintf(stderr, "%s: the Python profile of %s: %s\n", program_invocation_short_name, r->name,
+                    err);
         n += rc > 0;
     }
     return n;

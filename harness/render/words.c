@@ -191,7 +191,8 @@ void words_incomplete(const SoakResult *res, char *out, size_t cap)
     }
     for (int i = 0; i < res->n_controls; i++)
         missed += !res->controls[i].control_caught && res->controls[i].control != 2;
-    size_t n = (size_t)snprintf(out, cap, "the soak did not complete: %d of %d runs finished", done, res->n_runs);
+    size_t n =
+        (size_t)snprintf(out, cap, "the soak did not complete: %d of %d runs finished", done, res->n_runs);
     if (unjudged && n < cap)
         n += (size_t)snprintf(out + n, cap - n, ", %d of them not judged (too short, or blind)", unjudged);
     if (not_run && n < cap)
@@ -212,8 +213,8 @@ void words_no_problem(const SoakResult *res, char *out, size_t cap)
     if (res->overall == OVERALL_INCOMPLETE && !judged)
         snprintf(out, cap, "no run could be judged (%s)", why);
     else if (res->overall == OVERALL_INCOMPLETE)
-        snprintf(out, cap, "memory stays flat in the %d run%s that %s judged (%s)", judged, judged > 1 ? "s" : "",
-                 judged > 1 ? "were" : "was", why);
+        snprintf(out, cap, "memory stays flat in the %d run%s that %s judged (%s)", judged,
+                 judged > 1 ? "s" : "", judged > 1 ? "were" : "was", why);
     else if (undecided)
         snprintf(
             out, cap,

@@ -34,8 +34,8 @@ int attach_check(const Options *o)
     if (access(path, R_OK) != 0 || sysmem_fds_of((int)o->attach_pid) < 0) {
         fprintf(stderr,
                 "%s: --attach %ld: its /proc cannot be read (%s): attach to a process of your own user, "
-                "or run the soak as root\n", program_invocation_short_name,
-                o->attach_pid, strerror(errno));
+                "or run the soak as root\n",
+                program_invocation_short_name, o->attach_pid, strerror(errno));
         return 2;
     }
     return 0;
@@ -47,7 +47,8 @@ static int write_text(const Run *r, const char *name, const char *text)
     snprintf(path, sizeof path, "%s/%s", r->dir, name);
     FILE *f = fopen(path, "w");
     if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
-        fprintf(stderr, "%s: %s: cannot be written: %s\n", program_invocation_short_name, path, strerror(errno));
+        fprintf(stderr, "%s: %s: cannot be written: %s\n", program_invocation_short_name, path,
+                strerror(errno));
         return -1;
     }
     return 0;
@@ -56,7 +57,8 @@ static int write_text(const Run *r, const char *name, const char *text)
 int attach_start(const Options *o, Run *r)
 {
     if (mkdir_p(r->dir) != 0) {
-        fprintf(stderr, "%s: %s: cannot create: %s\n", program_invocation_short_name, r->dir, strerror(errno));
+        fprintf(stderr, "%s: %s: cannot create: %s\n", program_invocation_short_name, r->dir,
+                strerror(errno));
         return -1;
     }
     char cmdline[2048], line[2200], note[800];

@@ -38,7 +38,8 @@ void cmdrun_prepare(const Run *r)
         char path[PATH_MAX + 16];
         snprintf(path, sizeof path, "%s/%s", r->dir, folders[i]);
         if (remove_tree(path) != 0)
-            fprintf(stderr, "%s: %s: an earlier soak's folder cannot be removed\n", program_invocation_short_name, path);
+            fprintf(stderr, "%s: %s: an earlier soak's folder cannot be removed\n",
+                    program_invocation_short_name, path);
     }
     DIR *d = opendir(r->dir);
     struct dirent *e;

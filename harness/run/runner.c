@@ -100,10 +100,9 @@ int runner_prepare_resume(const Options *o, const char *out)
     int rc = argv_run(a, log, log, 0);
     argv_free(a);
     if (rc != 0) {
-        fprintf(
-            stderr,
-            "%s: the checkpoint for resumed runs could not be made (%s, %d iterations; its output: %s)\n", program_invocation_short_name,
-            prog, WORKLOAD_RESUME_FROM, log);
+        fprintf(stderr,
+                "%s: the checkpoint for resumed runs could not be made (%s, %d iterations; its output: %s)\n",
+                program_invocation_short_name, prog, WORKLOAD_RESUME_FROM, log);
         return -1;
     }
     return 0;

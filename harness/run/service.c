@@ -66,7 +66,8 @@ int service_start(Service *s, const Options *o, Run *r)
     r->load_exit = -1;
     snprintf(r->service_end, sizeof r->service_end, "exited");
     if (o->ready_regex && regcomp(&s->ready, o->ready_regex, REG_EXTENDED | REG_NOSUB) != 0) {
-        fprintf(stderr, "%s: --ready-regex '%s': not a regular expression\n", program_invocation_short_name, o->ready_regex);
+        fprintf(stderr, "%s: --ready-regex '%s': not a regular expression\n", program_invocation_short_name,
+                o->ready_regex);
         return -1;
     }
     s->have_regex = o->ready_regex != NULL;
@@ -137,7 +138,8 @@ static int start_load(Service *s, const Options *o, Run *r)
     if (fe >= 0)
         close(fe);
     if (s->load_pid < 0) {
-        fprintf(stderr, "%s: %s: the load could not be started: %s\n", program_invocation_short_name, r->dir, strerror(errno));
+        fprintf(stderr, "%s: %s: the load could not be started: %s\n", program_invocation_short_name, r->dir,
+                strerror(errno));
         return -1;
     }
     mark(r, 2);

@@ -20,14 +20,16 @@ static int open_output(const Run *r, const char *name)
     snprintf(path, sizeof path, "%s/%s", r->dir, name);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
-        fprintf(stderr, "%s: %s: cannot be created: %s\n", program_invocation_short_name, path, strerror(errno));
+        fprintf(stderr, "%s: %s: cannot be created: %s\n", program_invocation_short_name, path,
+                strerror(errno));
     return fd;
 }
 
 int spawn_run(Run *r, const Argv *a, const char *const *env, int n_env)
 {
     if (mkdir_p(r->dir) != 0) {
-        fprintf(stderr, "%s: %s: cannot create: %s\n", program_invocation_short_name, r->dir, strerror(errno));
+        fprintf(stderr, "%s: %s: cannot create: %s\n", program_invocation_short_name, r->dir,
+                strerror(errno));
         return -1;
     }
     char line[16384], path[PATH_MAX + 32];
@@ -35,7 +37,8 @@ int spawn_run(Run *r, const Argv *a, const char *const *env, int n_env)
     snprintf(path, sizeof path, "%s/command.txt", r->dir);
     FILE *f = fopen(path, "w");
     if (!f || fprintf(f, "%s\n", line) < 0 || fclose(f) != 0) {
-        fprintf(stderr, "%s: %s: cannot be written: %s\n", program_invocation_short_name, path, strerror(errno));
+        fprintf(stderr, "%s: %s: cannot be written: %s\n", program_invocation_short_name, path,
+                strerror(errno));
         return -1;
     }
     int fo = open_output(r, "stdout.txt"), fe = fo < 0 ? -1 : open_output(r, "stderr.txt");
@@ -82,5 +85,6 @@ void spawn_finished(Run *r, int status, const struct rusage *ru)
     if (maxrss > r->peak_rss_bytes)
         r->peak_rss_bytes = maxrss;
     if (run_write_facts(r) != 0)
-        fprintf(stderr, "%s: %s/run.txt: cannot be written: %s\n", program_invocation_short_name, r->dir, strerror(errno));
+        fprintf(stderr, "%s: %s/run.txt: cannot be written: %s\n", program_invocation_short_name, r->dir,
+                strerror(errno));
 }

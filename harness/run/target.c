@@ -464,21 +464,23 @@ static int check_template(const char *flag, const char *t, int need_iters)
     Argv a;
     char prog[PATH_MAX];
     if (need_iters && !strstr(t, "{iters}")) {
-        fprintf(stderr, "%s: %s '%s': no {iters} in it: where should the %s go? e.g. %s\n", program_invocation_short_name, flag, t,
+        fprintf(stderr, "%s: %s '%s': no {iters} in it: where should the %s go? e.g. %s\n",
+                program_invocation_short_name, flag, t,
                 strcmp(flag, "--load") ? "iteration count" : "number of requests",
                 strcmp(flag, "--load") ? "--cmd './train {iters}'" : "--load 'redis-benchmark -n {iters}'");
         return 2;
     }
     if (cmd_words(t, 1, 0, &a) <= 0) {
-        fprintf(stderr, "%s: %s '%s': %s\n", program_invocation_short_name, flag, t, a.n ? "a quote is not closed" : "empty command");
+        fprintf(stderr, "%s: %s '%s': %s\n", program_invocation_short_name, flag, t,
+                a.n ? "a quote is not closed" : "empty command");
         return 2;
     }
     int k = program_word(&a);
     const char *word = k < a.n ? a.v[k] : "";
     find_program(word, prog, sizeof prog);
     if (!prog[0]) {
-        fprintf(stderr, "%s: %s: '%s' is not a program that can be run (not found%s, or not executable)\n", program_invocation_short_name,
-                flag, word, strchr(word, '/') ? "" : " on PATH");
+        fprintf(stderr, "%s: %s: '%s' is not a program that can be run (not found%s, or not executable)\n",
+                program_invocation_short_name, flag, word, strchr(word, '/') ? "" : " on PATH");
         return 2;
     }
     return 0;
@@ -494,8 +496,9 @@ static int check_libraries(const Options *o)
             continue;
         system_lib(k_libs[need].file, path, sizeof path);
         if (!path[0]) {
-            fprintf(stderr, "%s: mode %s needs %s, which is not installed: apt-get install %s\n", program_invocation_short_name,
-                    mode_name(o->modes[m]), k_libs[need].file, k_libs[need].package);
+            fprintf(stderr, "%s: mode %s needs %s, which is not installed: apt-get install %s\n",
+                    program_invocation_short_name, mode_name(o->modes[m]), k_libs[need].file,
+                    k_libs[need].package);
             return 2;
         }
     }
@@ -520,8 +523,9 @@ int target_check(const Options *o, const Run *runs, int n)
         builtin_path(o, mode_variant(runs[i].mode, o->native_variant), runs[i].fault, path, sizeof path);
         if (access(path, X_OK) != 0) {
             const char *variant = mode_variant(runs[i].mode, o->native_variant);
-            fprintf(stderr, "%s: %s is missing: build it first (make train VARIANT=%s%s%s)\n", program_invocation_short_name, path,
-                    variant, strcmp(runs[i].fault, "none") ? " FAULT=" : "",
+            fprintf(stderr, "%s: %s is missing: build it first (make train VARIANT=%s%s%s)\n",
+                    program_invocation_short_name, path, variant,
+                    strcmp(runs[i].fault, "none") ? " FAULT=" : "",
                     strcmp(runs[i].fault, "none") ? runs[i].fault : "");
             return 2;
         }

@@ -179,14 +179,17 @@ static void test_install(void **state)
      * usage and exit 0; the help lists every verdict and points to the glossary, installed */
     assert_int_equal(
         test_sh("cd '%s/prefix' && for c in merge report baseline workload list check; do "
-                "bin/flatmem $c --help >sub.txt || exit 1; grep -q \"^usage: flatmem $c\" sub.txt || exit 1; done && "
+                "bin/flatmem $c --help >sub.txt || exit 1; grep -q \"^usage: flatmem $c\" sub.txt || exit 1; "
+                "done && "
                 "! bin/flatmem --no-such-option 2>err.txt && grep -q \"^flatmem: \" err.txt && "
                 "grep -q \"Try 'flatmem --help'\" err.txt && ! grep -q soak: err.txt && "
                 "! bin/flatmem list nothing 2>err.txt && grep -q \"Try 'flatmem list --help'\" err.txt && "
-                "for v in FLAT UNJUDGED INCONCLUSIVE GROWING ERROR CRASHED LOAD_FAILED TIMEOUT OVER_BUDGET NOT_RUN; "
+                "for v in FLAT UNJUDGED INCONCLUSIVE GROWING ERROR CRASHED LOAD_FAILED TIMEOUT OVER_BUDGET "
+                "NOT_RUN; "
                 "do grep -q \"$v\" help.txt || exit 1; done && grep -q glossary.md help.txt && "
-                "test -f share/doc/flatmem/glossary.md",
-                t),
+                "test -f share/doc/flatmem/glossary.md && test -x lib/flatmem/bisect && "
+                "(cd / && '%s/prefix/bin/flatmem' bisect 2>&1 | grep -q 'GOOD')",
+                t, t),
         0);
 }
 

@@ -182,7 +182,8 @@ static int load(long port, long n)
 
 int main(int argc, char **argv)
 {
-    static const char *const known[] = {"clean", "leak", "leak-noterm", "session", "fdleak", "crash", "prefork"};
+    static const char *const known[] = {"clean",  "leak",  "leak-noterm", "session",
+                                        "fdleak", "crash", "prefork"};
     long port = argc >= 3 ? atol(argv[2]) : 0;
     int ok = port > 0 && port < 65536 && argc == 4;
     if (ok && !strcmp(argv[1], "load") && atol(argv[3]) > 0)
