@@ -332,7 +332,7 @@ int finding_thread_creator(const char *text, char *frame, size_t cap)
     int n = 0;
     frame[0] = 0;
     for (const char *p = text ? strstr(text, "pthread_create") : NULL; p;
-         p = strstr(p + 1, "pthread_create")) {
+         p = next_line(p) ? strstr(next_line(p), "pthread_create") : NULL) { /* a line once */
         const char *l = next_line(p); /* the frames below pthread_create: its caller first */
         char fr[256];
         for (; l && memcheck_frame(l, fr, sizeof fr); l = next_line(l))

@@ -132,7 +132,7 @@ static void test_python_native_and_clean(void **state)
     static const char *const clean[] = {"clean", "bounded", "warmup"};
     for (size_t i = 0; i < sizeof clean / sizeof clean[0]; i++) {
         snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/programs/pyprog.py %s {iters}", clean[i]);
-        if (soak_cmd(clean[i], cmd, "--iters 5000,20000 --modes native,jemalloc") != 0)
+        if (soak_cmd(clean[i], cmd, "--iters 4000,16000 --modes native,jemalloc") != 0)
             fail_msg("%s: a Python loop that keeps nothing more does not pass:\n%.2000s", clean[i],
                      json_dumps(json_object_get(g_doc, "diagnosis"), JSON_INDENT(1)));
     }

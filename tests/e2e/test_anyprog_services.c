@@ -22,12 +22,11 @@ static void test_descriptors_and_threads(void **state)
     json_t *grown = json_object_get(run_of("native", 2000), "descriptors_grown");
     assert_string_equal(str(grown, "target"), "/dev/null");
     assert_true(json_integer_value(json_object_get(grown, "count")) >= 30);
-    /* placed where the threads were started: pthread_create's caller in memcheck's report of
-     * what each thread still holds at exit */
-    assert_int_equal(soak_cmd("threads", prog("threads"), "--iters 2000 --modes native,lsan,valgrind"), 1);
+    /* (placed at pthread_create's caller under memcheck: test_findings, make accuracy) */
+    assert_int_equal(soak_cmd("threads", prog("threads"), "--iters 2000 --modes native,lsan"), 1);
     expect("native", 2000, "GROWING", "thread-leak", NULL);
     expect("lsan", 2000, "GROWING", "thread-leak", NULL);
-    expect_problem("thread-leak", "start_worker_step", "native,lsan,valgrind", 1);
+    expect_problem("thread-leak", NULL, "native,lsan", 1);
 }
 
 /* Process trees: the work done in a forked child that keeps 1 KiB an iteration is measured
@@ -82,8 +81,8 @@ static void test_services(void **state)
     /* words no stronger than the evidence: the same leak in a server that SIGTERM ends where
      * it is, before LeakSanitizer's check at exit: no leak checker ran to its end, so its
      * growth is heap-growth, not reachable-growth (nothing said it is still pointed to) */
-    assert_int_equal(soak_service("svc-noterm", "leak-noterm", "--iters 1000,4000 --modes native,lsan"), 1);
-    expect("native", 4000, "GROWING", "heap-growth", NULL);
+    assert_int_equal(soak_service("svc-noterm", "leak-noterm", "--iters 1000,3000 --modes native,lsan"), 1);
+    expect("native", 3000, "GROWING", "heap-growth", NULL);
     expect_problem("heap-growth", NULL, "native", 1);
     assert_int_equal(soak_service("svc-fd", "fdleak", "--iters 10000 --modes native"), 1);
     expect("native", 10000, "GROWING", "descriptor-leak", NULL);
@@ -91,7 +90,7 @@ static void test_services(void **state)
     expect_problem("descriptor-leak", "keep_connection", "native", 1);
     assert_string_equal(str(json_object_get(run_of("native", 10000), "descriptors_grown"), "target"),
                         "socket");
-    assert_int_equal(soak_service("svc-clean", "clean", "--iters 3000,10000 --modes native,lsan,valgrind"),
+    assert_int_equal(soak_service("svc-clean", "clean", "--iters 2000,6000 --modes native,lsan,valgrind"),
                      0);
     assert_string_equal(str(g_doc, "overall"), "PASS");
     assert_int_equal(soak_service("svc-crash", "crash", "--iters 1000 --modes native"), 1);

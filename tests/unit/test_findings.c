@@ -171,6 +171,30 @@ static void test_memcheck_invalid_read_and_leak(void **state)
     assert_string_equal(f.frames[0], "fault_per_step gpt.c:200"); /* allocator frames skipped */
 }
 
+/* Threads that never ended hold their thread-local storage at exit, "possibly lost" from
+ * pthread_create: the program's frame that called it places the thread leak (the probe's
+ * own frames, in flatmem_probe.c, are the tool's and looked past elsewhere). */
+static void test_memcheck_thread_creator(void **state)
+{
+    (void)state;
+    const char *log =
+        "==16454== 5,184 bytes in 18 blocks are possibly lost in loss record 1 of 1\n"
+        "==16454==    at 0x48465EF: calloc (in /usr/libexec/valgrind/vgpreload_memcheck-amd64-linux.so)\n"
+        "==16454==    by 0x4010CB2: calloc (elf/../include/rtld-malloc.h:44)\n"
+        "==16454==    by 0x4010CB2: allocate_dtv (elf/../elf/dl-tls.c:401)\n"
+        "==16454==    by 0x401171D: _dl_allocate_tls (elf/../elf/dl-tls.c:670)\n"
+        "==16454==    by 0x48F0DAE: allocate_stack (nptl/./nptl/allocatestack.c:423)\n"
+        "==16454==    by 0x48F0DAE: pthread_create@@GLIBC_2.34 (nptl/./nptl/pthread_create.c:650)\n"
+        "==16454==    by 0x1095A0: start_worker_step (/src/tests/programs/anyprog.c:144)\n"
+        "==16454==    by 0x109B4B: main (/src/tests/programs/anyprog.c:234)\n"
+        "==16454== \n";
+    char frame[256];
+    assert_int_equal(finding_thread_creator(log, frame, sizeof frame), 1);
+    assert_string_equal(frame, "start_worker_step /src/tests/programs/anyprog.c:144");
+    assert_int_equal(finding_thread_creator("==1== HEAP SUMMARY:\n", frame, sizeof frame), 0);
+    assert_string_equal(frame, "");
+}
+
 static void test_clean_logs_have_no_finding(void **state)
 {
     (void)state;
@@ -193,6 +217,7 @@ int main(void)
         cmocka_unit_test(test_ubsan),
         cmocka_unit_test(test_memcheck_invalid_read_and_leak),
         cmocka_unit_test(test_clean_logs_have_no_finding),
+        cmocka_unit_test(test_memcheck_thread_creator),
     };
     return cmocka_run_group_tests_name("findings", tests, NULL, NULL);
 }
