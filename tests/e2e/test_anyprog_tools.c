@@ -19,7 +19,7 @@ static void test_train_full_through_cmd(void **state)
         soak_cmd(out, cmd, "--iters 2000 --modes native,jemalloc,lsan"); /* compared at 2000 */
         json_t *via_cmd = json_incref(g_doc);
         test_sh("cd '%s' && '%s/soak' --config tiny --faults %s --iters 2000 --modes native,jemalloc,lsan "
-                "--out '%s/builtin-%s' >/dev/null 2>&1",
+                "--no-control --out '%s/builtin-%s' >/dev/null 2>&1",
                 g_root, g_dir, faults[f], test_tmpdir(), faults[f]);
         char path[PATH_MAX + 64];
         snprintf(path, sizeof path, "%s/builtin-%s/summary.json", test_tmpdir(), faults[f]);

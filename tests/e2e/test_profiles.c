@@ -125,7 +125,8 @@ static void test_soak_writes_profiles_that_name_the_growth(void **state)
     char cmd[PATH_MAX * 4], dir[PATH_MAX + 64], args[2 * PATH_MAX + 256], flat[64], fn[256];
     /* one sample per 4 KiB: some 300 samples in the window (test_anyprog's reach test) */
     snprintf(cmd, sizeof cmd,
-             "cd '%s' && '%s/soak' --cmd '%s/tests/anyprog reach {iters}' --modes jemalloc --prof-sample 12",
+             "cd '%s' && '%s/soak' --cmd '%s/tests/anyprog reach {iters}' --modes jemalloc --prof-sample 12 "
+             "--no-control",
              g_root, g_dir, g_dir);
     int rc = soak_into("reach", cmd, "--iters 300,1500");
     if (rc != 1)
