@@ -414,15 +414,18 @@ static void test_controls_catch_in_every_mode(void **state)
     for (size_t k = 0; k < sizeof soaks / sizeof soaks[0]; k++) {
         soak_cmd_controlled(soaks[k].out, prog(soaks[k].behaviour), "%s", soaks[k].args);
         json_t *ctl = json_object_get(g_doc, "controls"), *c;
-        size_t i;
-        if (json_array_size(ctl) != (size_t)soaks[k].n)
-            fail_msg("%s: %zu controls, expected one per mode (%d)", soaks[k].out, json_array_size(ctl),
-                     soaks[k].n);
+        size_t i, deciding = 0; /* (a control too short, superseded by a longer one, decides nothing) */
         json_array_foreach(ctl, i, c)
         {
+            if (json_is_true(json_object_get(c, "superseded")))
+                continue;
+            deciding++;
             if (!json_is_true(json_object_get(c, "caught")) || !strstr(str(c, "why"), "flatmem_control_"))
                 fail_msg("%s: the %s control: %s", soaks[k].out, str(c, "mode"), str(c, "why"));
         }
+        if (deciding != (size_t)soaks[k].n)
+            fail_msg("%s: %zu controls decide, expected one per mode (%d)", soaks[k].out, deciding,
+                     soaks[k].n);
     }
     assert_string_equal(str(g_doc, "overall"), "PASS"); /* the clean program */
     char stat[PATH_MAX + 32], cmd[PATH_MAX + 64];
