@@ -243,32 +243,31 @@ static void fd_closed(int fd)
         record_op(g.fds_fd, 0, (uint64_t)fd, 1);
 }
 
-int open(const char *path, int flags, ...)
+/* The mode argument of an open that creates (O_CREAT, O_TMPFILE), else 0. */
+static mode_t mode_arg(int flags, va_list *ap)
 {
-    va_list ap;
-    va_start(ap, flags);
-    mode_t mode = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? va_arg(ap, mode_t) : 0;
-    va_end(ap);
-    return fd_made(syscall(SYS_openat, AT_FDCWD, path, flags, mode));
-}
-
-int open64(const char *path, int flags, ...)
-{
-    va_list ap;
-    va_start(ap, flags);
-    mode_t mode = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? va_arg(ap, mode_t) : 0;
-    va_end(ap);
-    return fd_made(syscall(SYS_openat, AT_FDCWD, path, flags, mode));
+    return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? va_arg(*ap, mode_t) : 0;
 }
 
 int openat(int dirfd, const char *path, int flags, ...)
 {
     va_list ap;
     va_start(ap, flags);
-    mode_t mode = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? va_arg(ap, mode_t) : 0;
+    mode_t mode = mode_arg(flags, &ap);
     va_end(ap);
     return fd_made(syscall(SYS_openat, dirfd, path, flags, mode));
 }
+
+int open(const char *path, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    mode_t mode = mode_arg(flags, &ap);
+    va_end(ap);
+    return openat(AT_FDCWD, path, flags, mode);
+}
+
+int open64(const char *path, int flags, ...) __attribute__((alias("open")));
 
 int creat(const char *path, mode_t mode)
 {
