@@ -1,6 +1,7 @@
 #include "modes.h"
 
 #include <stdio.h>
+#include <math.h>
 #include <string.h>
 
 /* The modes. Why each wraps a run as it does:
@@ -36,6 +37,7 @@ static const ModeSpec k_modes[MODE_COUNT] = {
         .attaches = 1,
         .env = {"GLIBC_TUNABLES={tunables}glibc.malloc.tcache_count=0"},
         .env_cmd = {"FLATMEM_MALLINFO=1"}, /* glibc's heap in use, against RSS */
+        .heap = HEAP_GLIBC,
         /* a Python program's objects in glibc's heap, where its count sees each one (not in
          * pymalloc's own mmapped arenas, which only resident memory sees, by pages) */
         .env_python = {"PYTHONMALLOC=malloc"},
@@ -112,6 +114,7 @@ static const ModeSpec k_modes[MODE_COUNT] = {
         .traces_python = 1,
         .events = 1,
         .allocator_note = " The red lines are jemalloc's own statistics.",
+        .heap = HEAP_JEMALLOC,
         .default_builtin = 4,
         .default_cmd = 2,
         .blind = {BLIND_WHY_ACCESS,
@@ -219,4 +222,22 @@ const char *mode_blind_reason(Mode m, Kind kind)
                                : BLIND_COUNT;
     const char *why = b < BLIND_COUNT ? mode_spec(m)->blind[b] : NULL;
     return why ? why : "FLAT at every count in this mode";
+}
+
+double mode_block_charge(Mode m, double s)
+{
+    HeapKind h = mode_spec(m)->heap;
+    if (s <= 0 || !isfinite(s) || h == HEAP_TOOL)
+        return s;
+    size_t n = (size_t)ceil(s);
+    if (h == HEAP_GLIBC)
+        return (double)(n + 8 + 15 < 32 ? 32 : (n + 8 + 15) & ~(size_t)15);
+    if (n <= 8)
+        return 8;
+    if (n <= 128)
+        return (double)((n + 15) & ~(size_t)15);
+    size_t step = 1;
+    while (step * 8 < n) /* the class group of n: 2^k < n <= 2^(k+1), steps of 2^(k-2) */
+        step *= 2;
+    return (double)((n + step - 1) / step * step);
 }

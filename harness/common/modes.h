@@ -33,6 +33,10 @@ typedef enum Mode {
 /* A library a mode preloads into the program it starts. */
 typedef enum Preload { PRELOAD_NONE, PRELOAD_JEMALLOC, PRELOAD_LSAN } Preload;
 
+/* Whose heap a mode's memory series count: the tool's own (sizes as asked, as far as the
+ * soak knows), glibc's malloc (chunks), or jemalloc (size classes). */
+typedef enum HeapKind { HEAP_TOOL, HEAP_GLIBC, HEAP_JEMALLOC } HeapKind;
+
 /* Families of problem, for what a mode cannot see (diagnosis.h has the kinds in each). */
 typedef enum Blind { BLIND_ACCESS, BLIND_LEAK, BLIND_REACHABLE, BLIND_PAGES, BLIND_COUNT } Blind;
 
@@ -76,6 +80,7 @@ typedef struct ModeSpec {
                           hook goes on its path (python/hook/sitecustomize.py; pyattrib.h) */
     int events; /* the built-in program writes its event log (sites) */
     const char *allocator_note; /* on its charts: whose statistics the red lines are, or NULL */
+    HeapKind heap; /* whose blocks its heap series count (mode_block_charge) */
     const char *needs; /* for --help: what it needs installed ("valgrind (Debian: valgrind)") */
     /* defaults: the built-in program's modes, and a command's, in this order (0: not) */
     int default_builtin;
@@ -104,5 +109,10 @@ Mode mode_attaching(void);
 
 /* Why mode m cannot see a problem of this kind (a FLAT run of it), for people (its row's blind texts). */
 const char *mode_blind_reason(Mode m, Kind kind);
+
+/* What mode m's heap series count for a block of s bytes the program asked for: glibc's
+ * chunk (s and an 8-byte header in steps of 16, at least 32), jemalloc's size class (steps
+ * of 16 to 128, then four classes to each doubling), else s. */
+double mode_block_charge(Mode m, double s);
 
 #endif

@@ -431,12 +431,29 @@ typedef enum RateSource {
     RS_NONE
 } RateSource;
 
+/* The average block of q's leaks (its leak report at the largest count), or NAN. */
+static double leak_block(const Problem *q)
+{
+    const Run *best = NULL;
+    for (int k = 0; k < q->n_runs; k++) {
+        const Run *r = q->runs[k];
+        if (r->kind == KIND_LEAK && !r->resume_from && r->leak_objects > 0 && r->leak_bytes > 0 &&
+            (!best || r->iters > best->iters))
+            best = r;
+    }
+    return best ? best->leak_bytes / best->leak_objects : NAN;
+}
+
 /* What the other problems that hold run r grow by, when each has a rate of its own from
  * leak reports (exact): 0 when r is p's alone, NAN when another's rate is not known. Run
- * r's series grow by the sum of the problems it holds. */
-static double others_rate(const Diagnosis *d, const Problem *p, const Run *r)
+ * r's series grow by the sum of the problems it holds, as r's allocator holds their blocks
+ * (a lost 200-byte block is 208 bytes of glibc's, 224 of jemalloc's: a kept 128-byte
+ * record read 162 beside it, less the bare 200); *charged is 0 when a block's size is not
+ * known (its bytes are then counted bare). */
+static double others_rate(const Diagnosis *d, const Problem *p, const Run *r, int *charged)
 {
     double sum = 0;
+    *charged = 1;
     for (int i = 0; i < d->n; i++) {
         const Problem *q = &d->list[i];
         int holds = 0;
@@ -444,7 +461,11 @@ static double others_rate(const Diagnosis *d, const Problem *p, const Run *r)
             holds |= q->runs[k] == r;
         if (holds && (isnan(q->rate) || !q->from_leaks))
             return NAN;
-        sum += holds ? q->rate : 0;
+        if (!holds)
+            continue;
+        double block = leak_block(q);
+        *charged &= !isnan(block);
+        sum += isnan(block) ? q->rate : q->rate * mode_block_charge(r->mode, block) / block;
     }
     return sum;
 }
@@ -474,10 +495,9 @@ static double run_rate(const Diagnosis *d, const Problem *p, const Run *r, RateS
         return NAN;
     }
     /* a count of descriptors or threads is its own, not shared with the bytes of leaks */
-    int counts = kind_unit(p->kind) != NULL;
-    double others = counts ? 0 : others_rate(d, p, r);
-    if (r->verdict != V_GROWING || r->an.worst < 0 || isnan(others) || r->resume_from ||
-        (alone && others > 0))
+    int counts = kind_unit(p->kind) != NULL, charged = 1;
+    double others = counts ? 0 : others_rate(d, p, r, &charged);
+    if (r->verdict != V_GROWING || r->an.worst < 0 || isnan(others) || r->resume_from || (alone && !charged))
         return NAN;
     const SeriesResult *w = &r->an.series[r->an.worst];
     RateSource have = w->cls == SERIES_EXACT || w->cls == SERIES_COUNT ? RS_EXACT
@@ -583,9 +603,9 @@ static void problem_rate(Problem *p, const Diagnosis *d)
     if ((fam != FAM_HEAP && fam != FAM_PAGES && fam != FAM_RESOURCE) || p->kind == KIND_ONE_TIME_LEAK ||
         p->from_leaks)
         return;
-    /* first from series that grow by p alone: a series that holds another problem's leaks
-     * too, less their rate, keeps the allocator's headers of their blocks (a kept 128-byte
-     * record read 162 beside 200 bytes lost a step); then from those too */
+    /* first from series that grow by p alone, or less other problems' leaks whose blocks
+     * the allocator's charge is known of (others_rate); then less leaks of unknown blocks
+     * too, which keeps the allocator's headers of them in p's rate */
     for (int pass = 0; pass < 2; pass++)
         for (RateSource src = RS_EXACT; src < RS_NONE; src++)
             if (rate_from_source(p, d, src, !pass))

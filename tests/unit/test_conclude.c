@@ -177,6 +177,25 @@ static void expect_verdict(const SoakResult *res, const char *mode, long iters, 
                  detail);
 }
 
+/* What each mode's heap series count for a block: the rate of a growth beside a leak is the
+ * series less the leak's blocks as that allocator holds them (diagnosis.c: others_rate). */
+static void test_block_charge_per_allocator(void **state)
+{
+    (void)state;
+    static const struct {
+        Mode m;
+        double asked, held;
+    } cases[] = {{MODE_NATIVE, 1, 32},      {MODE_NATIVE, 24, 32},     {MODE_NATIVE, 25, 48},
+                 {MODE_NATIVE, 128, 144},   {MODE_NATIVE, 200, 208},   {MODE_JEMALLOC, 1, 8},
+                 {MODE_JEMALLOC, 9, 16},    {MODE_JEMALLOC, 128, 128}, {MODE_JEMALLOC, 129, 160},
+                 {MODE_JEMALLOC, 200, 224}, {MODE_JEMALLOC, 257, 320}, {MODE_JEMALLOC, 4097, 5120},
+                 {MODE_LSAN, 200, 200}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (mode_block_charge(cases[i].m, cases[i].asked) != cases[i].held)
+            fail_msg("%s: a block of %.0f bytes is held as %.0f, expected %.0f", mode_name(cases[i].m),
+                     cases[i].asked, mode_block_charge(cases[i].m, cases[i].asked), cases[i].held);
+}
+
 static void test_flat_soak_passes(void **state)
 {
     (void)state;
@@ -420,6 +439,7 @@ static void test_fault_build_caught_passes_missed_fails(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_block_charge_per_allocator),
         cmocka_unit_test(test_flat_soak_passes),
         cmocka_unit_test(test_steady_heap_growth_fails_with_its_rate),
         cmocka_unit_test(test_reachable_only_where_a_leak_checker_ran),
