@@ -537,7 +537,8 @@ install:
 	  echo "install: flatmem.py -> $$site (import flatmem)"; fi
 	install -m 644 reports/*.gp "$(DESTDIR)$(PREFIX)/share/flatmem/reports/"
 	install -m 644 docs/flatmem.1 "$(DESTDIR)$(PREFIX)/share/man/man1/"
-	install -m 644 docs/any-program.md docs/glossary.md "$(DESTDIR)$(PREFIX)/share/doc/flatmem/"
+	install -m 644 docs/any-program.md docs/python.md docs/services.md docs/failed.md docs/glossary.md \
+	  "$(DESTDIR)$(PREFIX)/share/doc/flatmem/"
 
 uninstall:
 	rm -f "$(DESTDIR)$(PREFIX)/bin/flatmem" "$(DESTDIR)$(PREFIX)/include/flatmem.h" \

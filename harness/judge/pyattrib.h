@@ -1,5 +1,5 @@
 /* pyattrib.h - which lines of a Python program grew, from the standard library's tracemalloc
- * (docs/any-program.md, "Python").
+ * (docs/python.md).
  *
  * In the modes that trace Python (modes.h: traces_python, the jemalloc mode) the soak puts
  * its start-up hook (python/hook/sitecustomize.py) on a Python program's path; it traced

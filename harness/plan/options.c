@@ -527,7 +527,8 @@ void options_usage(FILE *f, const char *prog)
             "the tools of the field, and decides whether its memory (heap, resident, descriptors,\n"
             "threads, processes) stays flat; names what grows (a function and line, a Python\n"
             "line, a process). Writes a folder per run, summary.json, junit.xml and index.html.\n"
-            "docs/any-program.md; formats: docs/soak.md; `man flatmem` after `make install`.\n\n"
+            "docs/any-program.md (python.md, services.md); a soak that failed: docs/failed.md;\n"
+            "formats: docs/soak.md; `man flatmem` after `make install`.\n\n"
             "Your program:\n",
             prog, prog, prog, prog, prog);
     opt_usage_range(&k_table, "--cmd", "--iters", f, 24);

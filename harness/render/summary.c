@@ -91,7 +91,7 @@ static json_t *problem_json(const Problem *p, const Diagnosis *d)
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "kind", kind_name(p->kind), "meaning",
                           kind_words(p->kind), "fault", p->fault, "function", p->function, "location",
                           p->location, "site", p->site, "frames", frames);
-    if (p->python) /* a line of a Python program, named by tracemalloc (docs/any-program.md) */
+    if (p->python) /* a line of a Python program, named by tracemalloc (docs/python.md) */
         json_object_set_new(o, "python_line", json_string(p->code));
     if (p->outside_python)
         json_object_set_new(o, "outside_python", json_true());

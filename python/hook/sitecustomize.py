@@ -1,4 +1,4 @@
-"""The flatmem soak's start-up hook for Python programs (docs/any-program.md, "Python").
+"""The flatmem soak's start-up hook for Python programs (docs/python.md).
 
 The soak puts this folder first on the PYTHONPATH of a Python program it runs; the
 interpreter imports `sitecustomize` at start-up, before the program. With FLATMEM_PYTRACE=N
