@@ -124,6 +124,29 @@ long sysmem_threads_of(int pid)
     return field == 20 ? v : -1;
 }
 
+long long sysmem_wait_ns_of(int pid)
+{
+    char buf[128];
+    int fd = open_proc(pid, "schedstat", O_RDONLY);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    /* "on-cpu-ns wait-ns timeslices" */
+    char *p = buf;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    if (*p != ' ' || p[1] < '0' || p[1] > '9')
+        return -1;
+    long long v = 0;
+    for (p++; *p >= '0' && *p <= '9'; p++)
+        v = v * 10 + (*p - '0');
+    return v;
+}
+
 long sysmem_maps_of(int pid)
 {
     int fd = open_proc(pid, "maps", O_RDONLY);

@@ -20,6 +20,11 @@ long sysmem_fds_of(int pid);
 long sysmem_threads_of(int pid);
 long sysmem_maps_of(int pid);
 
+/* How long process pid's main thread (0: this process's) has waited, runnable, for a
+ * core (/proc/PID/schedstat, its second figure), in nanoseconds: the time a busy machine
+ * took from it; -1 when unreadable (gone, or a kernel without scheduler statistics). */
+long long sysmem_wait_ns_of(int pid);
+
 /* Peak resident set size (getrusage ru_maxrss), in bytes. */
 size_t sysmem_peak_rss_bytes(void);
 

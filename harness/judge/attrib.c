@@ -36,16 +36,31 @@ double attrib_sample_period(const char *dir)
     return v > 0 ? v : 131072.0;
 }
 
-/* The final profile jemalloc wrote at exit (jeprof.<pid>.<n>.f.heap), into out. */
-static int final_profile(const char *dir, char *out, size_t cap)
+static double final_bytes(const char *path);
+
+/* A profile jemalloc wrote at a process's exit (jeprof.<pid>.<n>.f.heap) into out: pid's
+ * (0: any); and, when largest is given, the one that held the most bytes. */
+static int final_profile(const char *dir, int pid, char *out, size_t cap, char *largest, size_t lcap)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
+    char pre[32];
+    snprintf(pre, sizeof pre, "jeprof.%d.", pid);
+    double most = -1;
     out[0] = 0;
+    if (largest)
+        largest[0] = 0;
     while (d && (e = readdir(d))) {
         size_t n = strlen(e->d_name);
-        if (!strncmp(e->d_name, "jeprof.", 7) && n > 7 && !strcmp(e->d_name + n - 7, ".f.heap"))
-            snprintf(out, cap, "%s/%s", dir, e->d_name);
+        if (strncmp(e->d_name, "jeprof.", 7) || n <= 7 || strcmp(e->d_name + n - 7, ".f.heap"))
+            continue;
+        char file[PATH_MAX + 64];
+        snprintf(file, sizeof file, "%s/%s", dir, e->d_name);
+        if (!pid || !strncmp(e->d_name, pre, strlen(pre)))
+            snprintf(out, cap, "%s", file);
+        double held = largest ? final_bytes(file) : 0;
+        if (largest && held > most)
+            most = held, snprintf(largest, lcap, "%s", file);
     }
     if (d)
         closedir(d);
@@ -146,7 +161,7 @@ int attrib_pick(const char *dir, long iters, const char *csv, const char *const 
             snprintf(p->late[p->n_late], sizeof p->late[0], "%s/%s", dir, name);
             p->iter_late[p->n_late++] = iter_at(s, tc, ms[k]);
         }
-        if (!p->n_late && final && !*final && final_profile(dir, p->late[0], sizeof p->late[0]) == 0)
+        if (!p->n_late && final && !*final && final_profile(dir, 0, p->late[0], sizeof p->late[0], NULL, 0) == 0)
             p->iter_late[p->n_late++] = (double)iters;
         else if (!p->n_late && final && *final) {
             snprintf(p->late[0], sizeof p->late[0], "%s/%s", dir, final);
@@ -382,7 +397,7 @@ int attrib_timeline(const char *dir, const Samples *given, const StackGrowth *to
         snprintf(paths[pick], sizeof paths[pick], "%s/jeprof.t%.0f.heap", dir, ms[d]);
         at[pick] = ms[d];
     }
-    if (smp->nrows && tc >= 0 && final_profile(dir, paths[picks], sizeof paths[picks]) == 0)
+    if (smp->nrows && tc >= 0 && final_profile(dir, 0, paths[picks], sizeof paths[picks], NULL, 0) == 0)
         at[picks++] = samples_at(smp, smp->nrows - 1, tc) * 1e3;
     char rev[ATTRIB_TIMELINE_DUMPS + 1][PATH_MAX + 64];
     for (int k = 0; k < picks; k++)
@@ -449,26 +464,8 @@ static double final_bytes(const char *path)
 int attrib_child_final(const char *dir, int pid, int finer, long iters, double least, StackGrowth *out,
                        int max, char *why, size_t whylen)
 {
-    char path[PATH_MAX + 64], pre[32], largest[PATH_MAX + 64] = "";
-    snprintf(pre, sizeof pre, "jeprof.%d.", pid);
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    path[0] = 0;
-    double most = -1;
-    while (d && (e = readdir(d))) { /* jemalloc's at the child's exit: jeprof.<pid>.<n>.f.heap */
-        size_t n = strlen(e->d_name);
-        if (strncmp(e->d_name, "jeprof.", 7) || n <= 7 || strcmp(e->d_name + n - 7, ".f.heap"))
-            continue;
-        char file[PATH_MAX + 64];
-        snprintf(file, sizeof file, "%s/%s", dir, e->d_name);
-        if (!strncmp(e->d_name, pre, strlen(pre)))
-            snprintf(path, sizeof path, "%s", file);
-        double held = final_bytes(file);
-        if (held > most)
-            most = held, snprintf(largest, sizeof largest, "%s", file);
-    }
-    if (d)
-        closedir(d);
+    char path[PATH_MAX + 64], largest[PATH_MAX + 64];
+    final_profile(dir, pid, path, sizeof path, largest, sizeof largest); /* the child's, at its exit */
     if (!path[0] && finer) /* a finer re-run (RUN/attrib): its processes have other pids */
         snprintf(path, sizeof path, "%s", largest);
     if (!path[0]) {

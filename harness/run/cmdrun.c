@@ -173,9 +173,9 @@ void cmdrun_tick(CmdSampler *c, const Run *r)
     uint64_t rss = sysmem_rss_of((int)r->pid), t_ns = now_ns();
     if (!rss)
         return; /* gone: nothing to read */
-    fprintf(c->rss, "%llu,%llu,%llu,%ld,%ld,%ld\n", (unsigned long long)t_ns, (unsigned long long)rss,
+    fprintf(c->rss, "%llu,%llu,%llu,%ld,%ld,%ld,%lld\n", (unsigned long long)t_ns, (unsigned long long)rss,
             (unsigned long long)pss_of((int)r->pid), sysmem_fds_of((int)r->pid),
-            sysmem_threads_of((int)r->pid), sysmem_maps_of((int)r->pid));
+            sysmem_threads_of((int)r->pid), sysmem_maps_of((int)r->pid), sysmem_wait_ns_of((int)r->pid));
     fflush(c->rss);
     /* the tree, measured at the same moment (a tool's own short-lived helper at exit, LSan's,
      * is one look: not counted as the program's children) */
@@ -285,8 +285,31 @@ static int program_span(const Run *r, const Tables *tb, double *t0, double *t_en
     return marked;
 }
 
+/* The program's own time at t (ns): t less what it had waited, runnable, for a core by
+ * then (rss.csv's last column, read between two looks as a straight line, from 0 at the
+ * spawn); t itself where the kernel keeps no such figure. A program given half the cores
+ * for a while takes twice as long over those steps: by its own time, its steps are placed
+ * where they ran (two runs at once on 2 cores placed a kept 1 KiB a step at 747 by the
+ * wall's time). */
+static double own_time(const Run *r, const Tables *tb, double t)
+{
+    const Table *rss = &tb->rss;
+    if (!rss->rows || rss->v[6] < 0)
+        return t;
+    long i = row_before(rss, t);
+    double t_a = r->t_start * 1e9, w_a = 0, t_b, w_b;
+    if (i >= 0)
+        t_a = rss->v[i * rss->cols], w_a = rss->v[i * rss->cols + 6];
+    if ((size_t)(i + 1) >= rss->rows)
+        return w_a >= 0 ? t - w_a : t; /* after the last look: no more is known */
+    t_b = rss->v[(i + 1) * rss->cols], w_b = rss->v[(i + 1) * rss->cols + 6];
+    if (w_a < 0 || w_b < 0)
+        return t;
+    return t - (t_b > t_a ? w_a + (w_b - w_a) * (t - t_a) / (t_b - t_a) : w_b);
+}
+
 /* The iteration a reading taken at t (ns) is placed at: a running process's seconds, the
- * last step that had ended, or its share of the program's time. */
+ * last step that had ended, or its share of the program's own time. */
 static double iter_at(const Run *r, const Tables *tb, double t)
 {
     double t0, t_end;
@@ -297,7 +320,8 @@ static double iter_at(const Run *r, const Tables *tb, double t)
         long s = row_before(&tb->steps, t);
         return s < 0 ? 0 : tb->steps.v[s * 2 + 1];
     }
-    return fmin((double)r->iters, fmax(1, round((double)r->iters * (t - t0) / fmax(1, t_end - t0))));
+    double o0 = own_time(r, tb, t0), span = own_time(r, tb, t_end) - o0;
+    return fmin((double)r->iters, fmax(1, round((double)r->iters * (own_time(r, tb, t) - o0) / fmax(1, span))));
 }
 
 /* "value" or "" (not read: -1, NAN) after a comma. */
@@ -326,7 +350,7 @@ static void write_row(FILE *f, const Run *r, const Tables *tb, size_t i)
         fprintf(f, ",%.0f", tb->malloc.v[m * 2 + 1]);
     else
         fputc(',', f);
-    for (size_t k = 3; k < w; k++) /* descriptors, threads, mappings: -1 when unreadable */
+    for (size_t k = 3; k < 6; k++) /* descriptors, threads, mappings: -1 when unreadable */
         put_value(f, rss->v[i * w + k]);
     long k = row_before(tree, t); /* the tree at this same look, if it had one */
     int same = k >= 0 && tree->v[k * 4] == t;
@@ -466,7 +490,7 @@ void cmdrun_finish(CmdSampler *c, const Run *r, int exited_ok)
     if (c->have_regex)
         regfree(&c->regex);
     procs_close(&c->procs);
-    Tables tb = {read_table(r, "rss.csv", 6),
+    Tables tb = {read_table(r, "rss.csv", 7),
                  read_table(r, "steps.csv", 2),
                  read_table(r, "probe.csv", 6),
                  read_table(r, "malloc.csv", 2),
