@@ -329,6 +329,7 @@ test:
 	@$(MAKE) --no-print-directory $(VARIANTS)
 	@$(MAKE) --no-print-directory faults-build
 	@tools/ensure-deps wait
+	@tools/ensure-npm
 	@+tools/run-tests $(VARIANTS)
 
 # `make soak`: checks the names given, builds the variants, runs the matrix (ITERS, MODES,

@@ -157,7 +157,7 @@ static int continue_text(const Opts *o, Model *md, const char *prompt, Rng *r)
         return rc;
     double t0 = now_s();
     for (long i = 0; i < o->tokens; i++) {
-        int32_t t = gen_sample(&md->g, (float)o->temperature, (int)o->top_k, r);
+        int32_t t = gen_sample(&md->g, (float)o->temperature, (int)o->top_k, 1.0f, r);
         emit(md, t);
         gen_feed(&md->g, t);
         flatmem_step(++md->step);

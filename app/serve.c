@@ -2,7 +2,9 @@
  *
  *   serve --checkpoint FILE [--tokenizer-file FILE] [--host ADDR] [--port N] [--slots N]
  *
- * POST /v1/completions, GET /health, GET /metrics (Prometheus text), GET / (a chat page).
+ * POST /v1/completions, POST /v1/chat/completions and GET /v1/models in the OpenAI API's
+ * schema (the one every client library speaks), GET /health, GET /metrics (Prometheus
+ * text), GET / (a chat page).
  *
  * Threads. libmicrohttpd reads and writes every connection from a small pool of threads
  * (--threads, epoll), which never wait: a response with nothing to send yet suspends its
@@ -49,7 +51,7 @@
 #include "textmodel.h"
 
 typedef struct Opts {
-    const char *checkpoint, *tokenizer_file, *host;
+    const char *checkpoint, *tokenizer_file, *host, *model_name, *chat_user, *chat_assistant;
     long port, slots, threads, max_tokens, default_tokens, max_connections, max_body_kb, read_timeout;
     int quiet;
 } Opts;
@@ -67,7 +69,12 @@ typedef struct Slot {
     char *out; /* the generated text: room for max_tokens tokens */
     size_t len, sent; /* bytes generated; bytes the reader has sent */
     long tokens;
-    const char *finish; /* "length", "cancelled", "shutdown" */
+    const char *finish; /* "stop", "length", "cancelled", "shutdown", "error" */
+    size_t safe; /* bytes of out the reader may send: not a stop sequence's possible start */
+    unsigned long long id; /* the answer's number: "cmpl-N", "chatcmpl-N" */
+    long long created; /* the Unix time it was taken */
+    int head_sent; /* stream of a chat: the chunk with the role went out */
+    int usage_sent, done_sent; /* stream: the usage chunk, "data: [DONE]" */
     int reader_gone; /* the response is destroyed (sent or the client left) */
     int end_sent; /* stream: the last event went out */
     char *json; /* whole answer (stream false), built once when done */
@@ -87,8 +94,10 @@ static struct {
     int stopping;
     struct MHD_Daemon *d;
     /* figures (under mu) */
-    unsigned long long tokens_total, requests_done, seed_next;
-    unsigned long long status_count[8], finish_count[5];
+    unsigned long long tokens_total, requests_done, seed_next, answers;
+    long long created; /* when it started: the model's "created" */
+    unsigned long long status_count[8], finish_count[6];
+    char model_json[6 * 128 + 1]; /* the model's name, as the inside of a JSON string */
     double rate_t0, rate;
     unsigned long long rate_tokens;
     MemStats mem; /* the engine thread's, published after each change */
@@ -96,7 +105,7 @@ static struct {
 } g;
 
 static const int k_status[8] = {200, 400, 404, 405, 413, 503, 500, 0};
-static const char *const k_finish[5] = {"length", "cancelled", "shutdown", "error", NULL};
+static const char *const k_finish[6] = {"stop", "length", "cancelled", "shutdown", "error", NULL};
 
 static double now_s(void)
 {
@@ -152,6 +161,7 @@ static void slot_finish(Slot *s, const char *why)
         s->g_live = 0;
     }
     fault_request_text(s->req.prompt, s->req.prompt_len, s->out, s->len);
+    s->safe = s->len; /* all of it may go now */
     s->finish = why;
     for (int i = 0; k_finish[i]; i++)
         g.finish_count[i] += !strcmp(k_finish[i], why);
@@ -174,16 +184,54 @@ static int slot_start(Slot *s)
     return 0;
 }
 
+/* The stop sequences of s's answer: the request's, and for a chat the end of the speech. */
+static int slot_stops(const Slot *s, const char **stop, size_t *len)
+{
+    int n = 0;
+    for (int i = 0; i < s->req.n_stop; i++)
+        stop[n] = s->req.stop[i], len[n++] = s->req.stop_len[i];
+    if (s->req.kind == SERVE_CHAT)
+        stop[n] = SERVE_CHAT_END, len[n++] = strlen(SERVE_CHAT_END);
+    return n;
+}
+
+/* After from bytes of s's text were there: 1 when a stop sequence is now in it (the text
+ * ends before it); else s->safe is how much may be sent (what could still become a stop
+ * sequence with the next token is held back). */
+static int slot_stopped(Slot *s, size_t from)
+{
+    const char *stop[SERVE_MAX_STOP + 1];
+    size_t len[SERVE_MAX_STOP + 1];
+    int n = slot_stops(s, stop, len);
+    size_t held = 0;
+    for (int i = 0; i < n; i++) {
+        size_t start = from >= len[i] ? from - len[i] + 1 : 0;
+        for (size_t p = start; p + len[i] <= s->len; p++)
+            if (!memcmp(s->out + p, stop[i], len[i])) {
+                s->len = s->safe = p;
+                return 1;
+            }
+        for (size_t k = len[i] - 1; k > held; k--) /* the longest end of the text that starts it */
+            if (k <= s->len && !memcmp(s->out + s->len - k, stop[i], k)) {
+                held = k;
+                break;
+            }
+    }
+    s->safe = s->len - held;
+    return 0;
+}
+
 /* One token for slot s (mu held on entry and exit). */
 static void slot_token(Slot *s)
 {
     pthread_mutex_unlock(&g.mu);
-    int32_t t = gen_sample(&s->g, (float)s->req.temperature, (int)s->req.top_k, &s->rng);
+    int32_t t = gen_sample(&s->g, (float)s->req.temperature, (int)s->req.top_k, (float)s->req.top_p, &s->rng);
     gen_feed(&s->g, t);
     size_t n;
     const char *p = tm_token(&g.tm, t, &n);
     double now = now_s();
     pthread_mutex_lock(&g.mu);
+    size_t from = s->len;
     memcpy(s->out + s->len, p, n);
     s->len += n;
     if (!s->tokens++)
@@ -193,7 +241,9 @@ static void slot_token(Slot *s)
         g.rate = (double)g.rate_tokens / (now - g.rate_t0);
         g.rate_t0 = now, g.rate_tokens = 0;
     }
-    if (s->tokens >= s->req.max_tokens)
+    if (slot_stopped(s, from))
+        slot_finish(s, "stop");
+    else if (s->tokens >= s->req.max_tokens)
         slot_finish(s, "length");
     else
         wake_reader(s);
@@ -285,28 +335,52 @@ static enum MHD_Result send_body(struct MHD_Connection *c, int code, const char 
     return rc;
 }
 
-/* {"error": {"code": N, "message": "..."}} */
-static enum MHD_Result send_error(struct MHD_Connection *c, int code, const char *fmt, ...)
+/* The API's error object: {"error": {"message", "type", "param", "code"}} (param and code
+ * null when empty); type invalid_request_error for 4xx, server_error for 5xx. */
+static enum MHD_Result send_api_error(struct MHD_Connection *c, int status, const char *code,
+                                      const char *param, const char *msg)
 {
-    char msg[600], esc[6 * sizeof msg + 1], body[sizeof esc + 64];
+    char esc[6 * 700 + 1], p[6 * 64 + 1], body[sizeof esc + sizeof p + 200];
+    size_t n = 0, m = 0;
+    serve_json_text(msg, strnlen(msg, 700), 1, esc, &n);
+    serve_json_text(param ? param : "", param ? strnlen(param, 64) : 0, 1, p, &m);
+    int has_code = code && *code;
+    int len = snprintf(
+        body, sizeof body,
+        "{\"error\": {\"message\": \"%s\", \"type\": \"%s\", \"param\": %s%s%s, \"code\": %s%s%s}}\n", esc,
+        status >= 500 ? "server_error" : "invalid_request_error", m ? "\"" : "", m ? p : "null",
+        m ? "\"" : "", has_code ? "\"" : "", has_code ? code : "null", has_code ? "\"" : "");
+    return send_body(c, status, "application/json", body, (size_t)len);
+}
+
+__attribute__((format(printf, 4, 5))) static enum MHD_Result
+send_error(struct MHD_Connection *c, int status, const char *code, const char *fmt, ...)
+{
+    char msg[300];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    size_t n = 0;
-    serve_json_text(msg, strlen(msg), 1, esc, &n);
-    int len = snprintf(body, sizeof body, "{\"error\": {\"code\": %d, \"message\": \"%s\"}}\n", code, esc);
-    return send_body(c, code, "application/json", body, (size_t)len);
+    return send_api_error(c, status, code, NULL, msg);
 }
 
-/* The last event of a stream, or the whole answer's fields after its text (under mu). */
-static int answer_tail(const Slot *s, char *buf, size_t cap)
+/* The fields every answer and chunk start with, up to its choices' opening (under mu). */
+static int answer_head(const Slot *s, const char *object, char *buf, size_t cap)
+{
+    return snprintf(buf, cap,
+                    "{\"id\": \"%s-%llu\", \"object\": \"%s\", \"created\": %lld, \"model\": \"%s\", "
+                    "\"choices\": [",
+                    s->req.kind == SERVE_CHAT ? "chatcmpl" : "cmpl", s->id, object, s->created, g.model_json);
+}
+
+/* The usage and our own figures after the choices (under mu). */
+static int answer_usage(const Slot *s, char *buf, size_t cap)
 {
     double gen = s->t_end - s->t_start;
     return snprintf(buf, cap,
-                    "\"tokens\": %ld, \"prompt_tokens\": %ld, \"finish_reason\": \"%s\", \"seed\": %llu, "
-                    "\"seconds\": %.6f, \"first_token_seconds\": %.6f}",
-                    s->tokens, s->n_ids, s->finish, (unsigned long long)s->req.seed, gen,
+                    "\"usage\": {\"prompt_tokens\": %ld, \"completion_tokens\": %ld, \"total_tokens\": %ld}, "
+                    "\"seed\": %llu, \"timings\": {\"seconds\": %.6f, \"first_token_seconds\": %.6f}",
+                    s->n_ids, s->tokens, s->n_ids + s->tokens, (unsigned long long)s->req.seed, gen,
                     s->tokens ? s->t_first - s->t_start : 0.0);
 }
 
@@ -319,61 +393,109 @@ static ssize_t suspend_reader(Slot *s)
     return 0;
 }
 
-/* stream true: server-sent events, `data: {"text": "..."}` as tokens come, then
- * `data: {"tokens": ..., "finish_reason": ...}` (docs/serve.md). */
+/* A chunk of a stream up to where its text goes: a completion's "text": ", a chat's delta
+ * (the role in its first chunk, "content": " when text). */
+static size_t chunk_open(const Slot *s, int text, char *buf, size_t max)
+{
+    int chat = s->req.kind == SERVE_CHAT;
+    size_t w = (size_t)snprintf(buf, max, "data: ");
+    w += (size_t)answer_head(s, chat ? "chat.completion.chunk" : "text_completion", buf + w, max - w);
+    if (!chat)
+        return w + (size_t)snprintf(buf + w, max - w, "{\"index\": 0, \"text\": \"");
+    return w + (size_t)snprintf(buf + w, max - w, "{\"index\": 0, \"delta\": {%s%s%s",
+                                s->head_sent ? "" : "\"role\": \"assistant\"",
+                                text && !s->head_sent ? ", " : "", text ? "\"content\": \"" : "");
+}
+
+/* The rest of a chunk after its text: the choice's end, finish_reason (or null). */
+static size_t chunk_close(const Slot *s, int text, const char *finish, char *buf, size_t w, size_t max)
+{
+    const char *after = s->req.kind != SERVE_CHAT ? "\", " : text ? "\"}, " : "}, ";
+    return w + (size_t)snprintf(buf + w, max - w, "%s\"logprobs\": null, \"finish_reason\": %s%s%s}]}\n\n",
+                                after, finish ? "\"" : "", finish ? finish : "null", finish ? "\"" : "");
+}
+
+/* The next event of a stream, into buf (under mu): text, the end, usage, [DONE]; 0: none. */
+static size_t stream_event(Slot *s, char *buf, size_t max)
+{
+    int done = s->state == SLOT_DONE, chat = s->req.kind == SERVE_CHAT;
+    if (s->sent < s->safe) {
+        size_t room = (max - 1600) / 6, avail = s->safe - s->sent, take = avail < room ? avail : room;
+        size_t w = chunk_open(s, 1, buf, max);
+        size_t used = serve_json_text(s->out + s->sent, take, done && take == avail, buf, &w);
+        if (used) {
+            s->sent += used;
+            w = chunk_close(s, 1, NULL, buf, w, max);
+            s->head_sent = 1;
+            return w;
+        }
+    }
+    if (!done)
+        return 0;
+    if (!s->end_sent) {
+        size_t w = chunk_open(s, !chat, buf, max);
+        s->end_sent = s->head_sent = 1;
+        return chunk_close(s, !chat, s->finish, buf, w, max);
+    }
+    if (s->req.include_usage && !s->usage_sent) {
+        size_t w = (size_t)snprintf(buf, max, "data: ");
+        w += (size_t)answer_head(s, chat ? "chat.completion.chunk" : "text_completion", buf + w, max - w);
+        w += (size_t)snprintf(buf + w, max - w, "], ");
+        w += (size_t)answer_usage(s, buf + w, max - w);
+        s->usage_sent = 1;
+        return w + (size_t)snprintf(buf + w, max - w, "}\n\n");
+    }
+    if (!s->done_sent) {
+        s->done_sent = 1;
+        return (size_t)snprintf(buf, max, "data: [DONE]\n\n");
+    }
+    return 0;
+}
+
+/* stream true: server-sent events of chunks in the API's schema as the text comes, a last
+ * one with finish_reason, one with usage when stream_options.include_usage asked, then
+ * `data: [DONE]` (docs/serve.md). */
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     (void)pos;
     Slot *s = cls;
-    ssize_t n = 0;
     pthread_mutex_lock(&g.mu);
-    for (;;) {
-        int done = s->state == SLOT_DONE;
-        if (s->sent < s->len) {
-            size_t room = (max - 40) / 6, avail = s->len - s->sent, take = avail < room ? avail : room;
-            size_t w = (size_t)snprintf(buf, max, "data: {\"text\": \"");
-            size_t used = serve_json_text(s->out + s->sent, take, done && take == avail, buf, &w);
-            if (used) {
-                s->sent += used;
-                n = (ssize_t)(w + (size_t)snprintf(buf + w, max - w, "\"}\n\n"));
-                break;
-            }
-        } else if (done && !s->end_sent) {
-            size_t w = (size_t)snprintf(buf, max, "data: {");
-            w += (size_t)answer_tail(s, buf + w, max - w);
-            n = (ssize_t)(w + (size_t)snprintf(buf + w, max - w, "\n\n"));
-            s->end_sent = 1;
-            break;
-        } else if (done) {
-            n = MHD_CONTENT_READER_END_OF_STREAM;
-            break;
-        }
-        n = suspend_reader(s);
-        break;
-    }
+    ssize_t n = (ssize_t)stream_event(s, buf, max);
+    if (!n)
+        n = s->state == SLOT_DONE ? MHD_CONTENT_READER_END_OF_STREAM : suspend_reader(s);
     pthread_mutex_unlock(&g.mu);
     return n;
 }
 
-/* stream false: one JSON object when the answer is complete. */
+/* stream false: one JSON object when the answer is complete: a completion's choice has
+ * text, a chat's a message (under mu). */
+static int whole_json(Slot *s)
+{
+    int chat = s->req.kind == SERVE_CHAT;
+    size_t cap = 6 * s->len + 1600, w = 0;
+    if (!(s->json = malloc(cap)))
+        return -1;
+    w += (size_t)answer_head(s, chat ? "chat.completion" : "text_completion", s->json, cap);
+    w += (size_t)snprintf(s->json + w, cap - w, "{\"index\": 0, %s\"",
+                          chat ? "\"message\": {\"role\": \"assistant\", \"content\": " : "\"text\": ");
+    serve_json_text(s->out, s->len, 1, s->json, &w);
+    w += (size_t)snprintf(s->json + w, cap - w, "\"%s, \"logprobs\": null, \"finish_reason\": \"%s\"}], ",
+                          chat ? "}" : "", s->finish);
+    w += (size_t)answer_usage(s, s->json + w, cap - w);
+    s->json_len = w + (size_t)snprintf(s->json + w, cap - w, "}\n");
+    return 0;
+}
+
 static ssize_t whole_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     Slot *s = cls;
     pthread_mutex_lock(&g.mu);
-    if (s->state != SLOT_DONE) {
-        ssize_t n = suspend_reader(s);
-        pthread_mutex_unlock(&g.mu);
-        return n;
-    }
-    if (!s->json) {
-        size_t cap = 6 * s->len + 400, w = (size_t)snprintf(s->json = malloc(cap), cap, "{\"text\": \"");
-        serve_json_text(s->out, s->len, 1, s->json, &w);
-        w += (size_t)snprintf(s->json + w, cap - w, "\", ");
-        w += (size_t)answer_tail(s, s->json + w, cap - w);
-        s->json_len = w + (size_t)snprintf(s->json + w, cap - w, "\n");
-    }
     ssize_t n = MHD_CONTENT_READER_END_OF_STREAM;
-    if (pos < s->json_len) {
+    if (s->state != SLOT_DONE)
+        n = suspend_reader(s);
+    else if (!s->json && whole_json(s))
+        n = MHD_CONTENT_READER_END_WITH_ERROR;
+    else if (pos < s->json_len) {
         n = (ssize_t)(s->json_len - pos < max ? s->json_len - pos : max);
         memcpy(buf, s->json + pos, (size_t)n);
     }
@@ -399,6 +521,7 @@ typedef struct Req {
     char *body;
     size_t len, cap;
     int too_big;
+    ServeKind kind; /* the path it came to */
 } Req;
 
 /* A slot for request r with prompt tokens ids (taken over), or NULL: all busy or stopping. */
@@ -410,7 +533,14 @@ static Slot *slot_take(struct MHD_Connection *c, ServeReq *r, int32_t *ids, long
         if (g.slot[i].state == SLOT_FREE)
             s = &g.slot[i];
     if (s) {
-        *s = (Slot){.state = SLOT_NEW, .req = *r, .ids = ids, .n_ids = n_ids, .t_start = now_s(), .conn = c};
+        *s = (Slot){.state = SLOT_NEW,
+                    .req = *r,
+                    .ids = ids,
+                    .n_ids = n_ids,
+                    .t_start = now_s(),
+                    .conn = c,
+                    .id = ++g.answers,
+                    .created = (long long)time(NULL)};
         s->out = malloc((size_t)r->max_tokens * g.max_tok_bytes + 1);
         if (!r->has_seed)
             s->req.seed = ++g.seed_next;
@@ -431,15 +561,23 @@ static long prompt_tokens(struct MHD_Connection *c, ServeReq *r, int32_t **ids, 
     long n = *ids ? tm_encode(&g.tm, text, len, *ids, len, why, sizeof why) : -2;
     int ctx = g.tm.m.cfg.ctx;
     if (n == -2)
-        *rc = send_error(c, 500, "out of memory");
-    else if (n < 0)
-        *rc = send_error(c, 400, "%s", why);
+        *rc = send_error(c, 500, NULL, "out of memory");
+    else if (n < 0 && r->kind == SERVE_CHAT) {
+        char more[600];
+        snprintf(more, sizeof more,
+                 "%s (the conversation as the chat template writes it: speakers %s and %s; --chat-user and "
+                 "--chat-assistant name them in words of the model's training text)",
+                 why, g.o.chat_user ? g.o.chat_user : SERVE_CHAT_USER,
+                 g.o.chat_assistant ? g.o.chat_assistant : SERVE_CHAT_ASSISTANT);
+        *rc = send_api_error(c, 400, "invalid_value", "messages", more);
+    } else if (n < 0)
+        *rc = send_api_error(c, 400, "invalid_value", "prompt", why);
     else if (n > ctx)
-        *rc =
-            send_error(c, 400,
-                       "the prompt is %ld tokens and the model reads at most %d (its context): shorten it to "
-                       "the last %d tokens or fewer",
-                       n, ctx, ctx);
+        *rc = send_error(c, 400, "context_length_exceeded",
+                         "the %s is %ld tokens and the model reads at most %d (its context): shorten it to "
+                         "the last %d tokens or fewer",
+                         r->kind == SERVE_CHAT ? "conversation (with the chat template)" : "prompt", n, ctx,
+                         ctx);
     if (n < 0 || n > ctx) {
         free(*ids);
         return -1;
@@ -450,12 +588,14 @@ static long prompt_tokens(struct MHD_Connection *c, ServeReq *r, int32_t **ids, 
 static enum MHD_Result completion(struct MHD_Connection *c, Req *q)
 {
     if (q->too_big)
-        return send_error(c, 413, "the body is over %ld KiB (--max-body-kb)", g.o.max_body_kb);
-    ServeLimits lim = {g.o.max_tokens, g.o.default_tokens, g.tm.m.cfg.vocab};
+        return send_error(c, 413, "body_too_large", "the body is over %ld KiB (--max-body-kb)",
+                          g.o.max_body_kb);
+    ServeLimits lim = {g.o.max_tokens, g.o.default_tokens, g.tm.m.cfg.vocab,
+                       g.o.model_name, g.o.chat_user,      g.o.chat_assistant};
     ServeReq r;
-    char why[300];
-    if (serve_req_parse(q->body ? q->body : "", q->len, &lim, &r, why, sizeof why))
-        return send_error(c, 400, "%s", why);
+    ServeErr e;
+    if (serve_req_parse(q->body ? q->body : "", q->len, q->kind, &lim, &r, &e))
+        return send_api_error(c, e.status, e.code, e.param, e.message);
     int32_t *ids;
     enum MHD_Result rc = MHD_NO;
     long n = prompt_tokens(c, &r, &ids, &rc);
@@ -468,9 +608,9 @@ static enum MHD_Result completion(struct MHD_Connection *c, Req *q)
     if (!s) {
         serve_req_free(&r);
         free(ids);
-        return g.stopping
-                   ? send_error(c, 503, "the server is shutting down")
-                   : send_error(c, 503, "all %ld generation slots are busy: retry after 1 s", g.o.slots);
+        return g.stopping ? send_error(c, 503, "shutting_down", "the server is shutting down")
+                          : send_error(c, 503, "slots_busy",
+                                       "all %ld generation slots are busy: retry after 1 s", g.o.slots);
     }
     struct MHD_Response *resp = MHD_create_response_from_callback(
         MHD_SIZE_UNKNOWN, 16 * 1024, stream ? stream_read : whole_read, s, answer_gone);
@@ -559,10 +699,32 @@ static enum MHD_Result health(struct MHD_Connection *c)
     return send_body(c, g.stopping ? 503 : 200, "application/json", b, (size_t)n);
 }
 
+/* GET /v1/models: the one model served; /v1/models/NAME: it, or 404 in the API's form. */
+static enum MHD_Result models(struct MHD_Connection *c, const char *name)
+{
+    char one[sizeof g.model_json + 160], b[sizeof one + 64];
+    if (name && strcmp(name, g.o.model_name))
+        return send_error(c, 404, "model_not_found",
+                          "the model \"%.80s\" does not exist here: this server serves \"%.80s\"", name,
+                          g.o.model_name);
+    int n = snprintf(one, sizeof one,
+                     "{\"id\": \"%s\", \"object\": \"model\", \"created\": %lld, "
+                     "\"owned_by\": \"flatmem\"}",
+                     g.model_json, g.created);
+    if (name)
+        return send_body(c, 200, "application/json", one, (size_t)n);
+    n = snprintf(b, sizeof b, "{\"object\": \"list\", \"data\": [%s]}\n", one);
+    return send_body(c, 200, "application/json", b, (size_t)n);
+}
+
 /* GET and HEAD paths; NULL for a path that is not one. */
 static enum MHD_Result get_path(struct MHD_Connection *c, const char *url, int *known)
 {
     *known = 1;
+    if (!strcmp(url, "/v1/models"))
+        return models(c, NULL);
+    if (!strncmp(url, "/v1/models/", 11))
+        return models(c, url + 11);
     if (!strcmp(url, "/"))
         return send_body(c, 200, "text/html; charset=utf-8", serve_page_html, strlen(serve_page_html));
     if (!strcmp(url, "/app.js"))
@@ -584,15 +746,14 @@ static enum MHD_Result route(struct MHD_Connection *c, const char *url, const ch
 {
     int get = !strcmp(method, "GET") || !strcmp(method, "HEAD"), known = 0;
     *cont = 0;
-    if (!strcmp(url, "/v1/completions")) {
-        if (strcmp(method, "POST")) {
-            enum MHD_Result rc = send_error(c, 405, "%s /v1/completions: use POST with a JSON body", method);
-            return rc;
-        }
+    if (!strcmp(url, "/v1/completions") || !strcmp(url, "/v1/chat/completions")) {
+        if (strcmp(method, "POST"))
+            return send_error(c, 405, "method_not_allowed", "%s %s: use POST with a JSON body", method, url);
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > (unsigned long long)g.o.max_body_kb * 1024)
-            return send_error(c, 413, "the body is over %ld KiB (--max-body-kb)", g.o.max_body_kb);
-        *cont = 1;
+            return send_error(c, 413, "body_too_large", "the body is over %ld KiB (--max-body-kb)",
+                              g.o.max_body_kb);
+        *cont = strcmp(url, "/v1/completions") ? 2 : 1;
         return MHD_YES;
     }
     if (get) {
@@ -600,12 +761,14 @@ static enum MHD_Result route(struct MHD_Connection *c, const char *url, const ch
         if (known)
             return rc;
     }
-    static const char *paths[] = {"/", "/app.js", "/app.css", "/health", "/metrics"};
+    static const char *paths[] = {"/", "/app.js", "/app.css", "/health", "/metrics", "/v1/models"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
-        if (!strcmp(url, paths[i]))
-            return send_error(c, 405, "%s %s: only GET", method, url);
-    return send_error(
-        c, 404, "no such path: %.200s (POST /v1/completions, GET /, /health, /metrics; docs/serve.md)", url);
+        if (!strcmp(url, paths[i]) || (!strncmp(url, "/v1/models/", 11) && i == 5))
+            return send_error(c, 405, "method_not_allowed", "%s %s: only GET", method, url);
+    return send_error(c, 404, "not_found",
+                      "no such path: %.200s (POST /v1/completions, /v1/chat/completions; GET /v1/models, /, "
+                      "/health, /metrics; docs/serve.md)",
+                      url);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -620,6 +783,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return rc;
         if (!(q = calloc(1, sizeof *q)))
             return MHD_NO;
+        q->kind = cont == 2 ? SERVE_CHAT : SERVE_COMPLETIONS;
         *con_cls = q;
         return MHD_YES;
     }
@@ -671,6 +835,12 @@ static const Opt k_opts[] = {
      "the BPE tokenizer it was trained with (--tokenizer bpe)", NULL},
     {"--host", OPT_STR, OFF(host), 0, 0, "ADDR", "the address to listen on (127.0.0.1: this machine only)",
      NULL},
+    {"--model-name", OPT_STR, OFF(model_name), 0, 0, "NAME",
+     "the model's name in the API (\"model\"; the checkpoint's file name)", NULL},
+    {"--chat-user", OPT_STR, OFF(chat_user), 0, 0, "NAME",
+     "the chat template's name for the user's speeches (USER; docs/serve.md)", NULL},
+    {"--chat-assistant", OPT_STR, OFF(chat_assistant), 0, 0, "NAME",
+     "its name for the model's speeches (ASSISTANT)", NULL},
     {"--port", OPT_LONG, OFF(port), 0, 65535, "N", "the port (8080; 0: any free one, printed)", NULL},
     {"--slots", OPT_LONG, OFF(slots), 1, 256, "N", "answers generated at once, each with its own cache (4)",
      NULL},
@@ -692,14 +862,15 @@ static const OptTable k_table = {k_opts, sizeof k_opts / sizeof k_opts[0]};
 
 static int usage(FILE *f)
 {
-    fprintf(
-        f, "usage: serve --checkpoint FILE [--tokenizer-file FILE] [--host ADDR] [--port N] [--slots N]\n"
-           "             [--max-tokens N] [--max-connections N] [--max-body-kb KB] [--read-timeout S]\n\n"
-           "Serves completions of the checkpoint's model over HTTP/1.1 (docs/serve.md):\n"
-           "  POST /v1/completions  {\"prompt\": TEXT, \"max_tokens\": N, \"temperature\": T, \"top_k\": K,\n"
-           "                         \"seed\": S, \"stream\": BOOL}; stream: server-sent events\n"
-           "  GET /health, GET /metrics (Prometheus text), GET / (a chat page)\n"
-           "With every slot busy a request gets 503 and Retry-After: 1. SIGTERM stops it cleanly.\n\n");
+    fprintf(f, "usage: serve --checkpoint FILE [--tokenizer-file FILE] [--host ADDR] [--port N] [--slots N]\n"
+               "             [--max-tokens N] [--max-connections N] [--max-body-kb KB] [--read-timeout S]\n\n"
+               "Serves the checkpoint's model over HTTP/1.1 in the OpenAI API's schema (docs/serve.md):\n"
+               "  POST /v1/completions       {\"model\": M, \"prompt\": TEXT, \"max_tokens\": N, ...}\n"
+               "  POST /v1/chat/completions  {\"model\": M, \"messages\": [{\"role\": \"user\", \"content\": "
+               "TEXT}], ...}\n"
+               "  GET /v1/models; fields: temperature, top_p, top_k, stop, seed, stream, stream_options\n"
+               "  GET /health, GET /metrics (Prometheus text), GET / (a chat page)\n"
+               "With every slot busy a request gets 503 and Retry-After: 1. SIGTERM stops it cleanly.\n\n");
     opt_usage(&k_table, f, 22);
     return f == stdout ? 0 : 2;
 }
@@ -730,6 +901,32 @@ static int parse(int argc, char **argv, Opts *o)
     }
     if (o->default_tokens > o->max_tokens)
         o->default_tokens = o->max_tokens;
+    if (!o->model_name) { /* the checkpoint's file name */
+        const char *slash = strrchr(o->checkpoint, '/');
+        o->model_name = slash ? slash + 1 : o->checkpoint;
+    }
+    size_t n = strlen(o->model_name);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)o->model_name[i] <= ' ' || o->model_name[i] == '/' || o->model_name[i] == 0x7f)
+            n = 0;
+    const char *names[2] = {o->chat_user, o->chat_assistant};
+    for (int k = 0; k < 2; k++) {
+        size_t len = names[k] ? strlen(names[k]) : 1;
+        for (size_t i = 0; names[k] && i < len; i++)
+            len = (unsigned char)names[k][i] < ' ' ? 0 : len;
+        if (len == 0 || len > 64) {
+            fprintf(stderr, "serve: %s '%s': 1 to 64 bytes, no control bytes\nTry 'serve --help'.\n",
+                    k ? "--chat-assistant" : "--chat-user", names[k]);
+            return 2;
+        }
+    }
+    if (n == 0 || n > 128) {
+        fprintf(stderr,
+                "serve: --model-name '%s': 1 to 128 bytes, no spaces, control bytes or '/' (it goes in "
+                "/v1/models/NAME)\nTry 'serve --help'.\n",
+                o->model_name);
+        return 2;
+    }
     return 0;
 }
 
@@ -803,6 +1000,9 @@ int main(int argc, char **argv)
         return rc;
     }
     g.max_tok_bytes = tm_max_token_bytes(&g.tm);
+    size_t mj = 0;
+    serve_json_text(g.o.model_name, strlen(g.o.model_name), 1, g.model_json, &mj);
+    g.created = (long long)time(NULL);
     g.slot = calloc((size_t)g.o.slots, sizeof *g.slot);
     pthread_mutex_init(&g.mu, NULL);
     pthread_cond_init(&g.work, NULL);

@@ -122,7 +122,7 @@ static EngErr sample_text(Run *r, long n)
         EngErr err = gen_feed(&r->gen, tok);
         if (err)
             return err;
-        tok = gen_sample(&r->gen, 1.0f, 0, &rng);
+        tok = gen_sample(&r->gen, 1.0f, 0, 1.0f, &rng);
         uint8_t bytes[256];
         fwrite(bytes, 1, data_token_bytes(&r->data, tok, bytes, sizeof bytes), stdout);
     }

@@ -1,6 +1,7 @@
 #include "generate.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fault.h"
@@ -218,7 +219,31 @@ static float kth_largest(float *v, int n, int k)
     return v[want];
 }
 
-int32_t gen_sample(Generator *g, float temperature, int top_k, Rng *r)
+static int cmp_desc(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x < y) - (x > y);
+}
+
+/* Zeroes probs[0, V) below the nucleus: the likeliest whose sum reaches top_p of sum
+ * (scratch: V floats). The new sum. */
+static double nucleus(float *probs, float *scratch, int V, double sum, float top_p)
+{
+    memcpy(scratch, probs, (size_t)V * sizeof(float));
+    qsort(scratch, (size_t)V, sizeof(float), cmp_desc);
+    double acc = 0, want = (double)top_p * sum;
+    float floor = scratch[0];
+    for (int i = 0; i < V && acc < want; i++)
+        acc += scratch[i], floor = scratch[i];
+    double kept = 0;
+    for (int v = 0; v < V; v++) {
+        probs[v] = probs[v] >= floor ? probs[v] : 0.0f;
+        kept += probs[v];
+    }
+    return kept;
+}
+
+int32_t gen_sample(Generator *g, float temperature, int top_k, float top_p, Rng *r)
 {
     int V = g->m->cfg.vocab;
     const float *lg = g->logits;
@@ -237,6 +262,8 @@ int32_t gen_sample(Generator *g, float temperature, int top_k, Rng *r)
         g->probs[v] = lg[v] >= cut ? expf((lg[v] - lg[best]) / temperature) : 0.0f;
         sum += g->probs[v];
     }
+    if (top_p > 0 && top_p < 1)
+        sum = nucleus(g->probs, g->probs + V, V, sum, top_p);
     double u = rng_uniform(r) * sum, acc = 0;
     for (int v = 0; v < V; v++) {
         acc += g->probs[v];

@@ -42,8 +42,10 @@ void gen_reset(Generator *g);
 EngErr gen_feed(Generator *g, int32_t tok);
 
 /* Draws the next token from logits[vocab]: softmax(logits / temperature) over the top_k
- * largest (0: all); temperature 0 takes the largest (ties: the lowest id). */
-int32_t gen_sample(Generator *g, float temperature, int top_k, Rng *r);
+ * largest (0: all), then over the smallest set of the likeliest whose probabilities sum to
+ * top_p or more (nucleus sampling; 1: all); temperature 0 takes the largest (ties: the
+ * lowest id). */
+int32_t gen_sample(Generator *g, float temperature, int top_k, float top_p, Rng *r);
 
 void gen_free(Generator *g);
 

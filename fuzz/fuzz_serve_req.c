@@ -35,16 +35,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 65536)
         return 0;
-    ServeLimits lim = {1024, 128, 65};
-    ServeReq r;
-    char why[300];
-    if (!serve_req_parse((const char *)data, size, &lim, &r, why, sizeof why)) {
-        if (r.max_tokens < 1 || r.max_tokens > lim.max_tokens || r.top_k < 0 || r.top_k > 1000000 ||
-            !(r.temperature >= 0 && r.temperature <= 100) || !r.prompt || r.prompt[r.prompt_len] != 0)
-            abort();
-        serve_req_free(&r);
-    } else if (!why[0]) {
-        abort(); /* refused without saying why */
+    ServeLimits lim = {.max_tokens = 1024, .default_tokens = 128, .vocab = 65, .model = "tiny.ckpt"};
+    for (int kind = SERVE_COMPLETIONS; kind <= SERVE_CHAT; kind++) {
+        ServeReq r;
+        ServeErr e;
+        if (!serve_req_parse((const char *)data, size, (ServeKind)kind, &lim, &r, &e)) {
+            if (r.max_tokens < 1 || r.max_tokens > lim.max_tokens || r.top_k < 0 || r.top_k > 1000000 ||
+                !(r.temperature >= 0 && r.temperature <= 100) || !(r.top_p >= 0 && r.top_p <= 1) ||
+                !r.prompt || r.prompt[r.prompt_len] != 0 || r.n_stop < 0 || r.n_stop > SERVE_MAX_STOP ||
+                (r.include_usage && !r.stream))
+                abort();
+            for (int i = 0; i < r.n_stop; i++)
+                if (!r.stop[i] || !r.stop_len[i])
+                    abort();
+            serve_req_free(&r);
+        } else if (!e.message[0] || (e.status != 400 && e.status != 404 && e.status != 500)) {
+            abort(); /* refused without saying why, or with a status that is not the API's */
+        }
     }
     check_text((const char *)data, size, 1);
     check_text((const char *)data, size, 0);

@@ -215,15 +215,32 @@ static inline void stream_text(const Resp *r, char *text, size_t cap, json_t **l
     *last = NULL;
     for (const char *p = strstr(r->body, "data: "); p; p = strstr(p + 1, "\n\ndata: ")) {
         const char *d = p[0] == 'd' ? p + 6 : p + 8, *end = strstr(d, "\n\n");
+        if (!strncmp(d, "[DONE]\n\n", 8))
+            break;
         json_t *e = json_loadb(d, end ? (size_t)(end - d) : strlen(d), 0, NULL);
         if (!e)
             fail_msg("an event that is not JSON: %.80s", d);
-        const char *t = json_string_value(json_object_get(e, "text"));
-        if (t)
-            n += (size_t)snprintf(text + n, cap - n, "%s", t);
+        json_t *ch = json_array_get(json_object_get(e, "choices"), 0);
+        json_t *t = json_object_get(ch, "text");
+        t = t ? t : json_object_get(json_object_get(ch, "delta"), "content");
+        if (json_string_value(t))
+            n += (size_t)snprintf(text + n, cap - n, "%s", json_string_value(t));
+        if (json_object_get(e, "usage") || !ch) {
+            json_decref(e); /* the usage chunk: kept apart (*last is the one that finished) */
+            continue;
+        }
         json_decref(*last);
         *last = e;
     }
+    if (!strstr(r->body, "\n\ndata: [DONE]\n\n"))
+        fail_msg("the stream does not end with data: [DONE]: ...%.200s",
+                 r->body + (strlen(r->body) > 200 ? strlen(r->body) - 200 : 0));
+}
+
+/* The first choice of an answer, or of a chunk, and a field of it. */
+static inline json_t *choice(json_t *answer)
+{
+    return json_array_get(json_object_get(answer, "choices"), 0);
 }
 
 /* ---- tests ------------------------------------------------------------------------------ */

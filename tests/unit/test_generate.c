@@ -120,7 +120,7 @@ static void generate(Generator *g, uint64_t seed, float temp, int top_k, int32_t
     int32_t t = data_newline_token(&g_d);
     for (int i = 0; i < n; i++) {
         assert_int_equal(gen_feed(g, t), ENG_OK);
-        out[i] = t = gen_sample(g, temp, top_k, &r);
+        out[i] = t = gen_sample(g, temp, top_k, 1.0f, &r);
         assert_true(t >= 0 && t < g_m.cfg.vocab);
     }
 }
@@ -145,11 +145,33 @@ static void test_sampling(void **state)
     gen_reset(&g);
     assert_int_equal(gen_feed(&g, 0), ENG_OK);
     for (int i = 0; i < 100; i++) {
-        int32_t t = gen_sample(&g, 1.5f, 3, &r);
+        int32_t t = gen_sample(&g, 1.5f, 3, 1.0f, &r);
         int above = 0;
         for (int v = 0; v < g_m.cfg.vocab; v++)
             above += g.logits[v] > g.logits[t];
         assert_true(above < 3);
+        assert_int_equal(gen_feed(&g, t), ENG_OK);
+    }
+    /* top-p 0.5: every token in the nucleus, the likeliest whose probabilities reach half:
+     * those likelier than it sum to less than half; top-p near 0: greedy */
+    assert_true(g_m.cfg.vocab <= 256);
+    for (int i = 0; i < 100; i++) {
+        float lg[256], best = -INFINITY;
+        memcpy(lg, g.logits, sizeof(float) * (size_t)g_m.cfg.vocab);
+        for (int v = 0; v < g_m.cfg.vocab; v++)
+            best = fmaxf(best, lg[v]);
+        int32_t t = gen_sample(&g, 1.5f, 0, 0.5f, &r);
+        double above = 0, all = 0;
+        for (int v = 0; v < g_m.cfg.vocab; v++) {
+            double p = exp((lg[v] - best) / 1.5);
+            all += p;
+            above += lg[v] > lg[t] ? p : 0;
+        }
+        assert_true(above < 0.5 * all);
+        int32_t greedy = 0;
+        for (int v = 1; v < g_m.cfg.vocab; v++)
+            greedy = lg[v] > lg[greedy] ? v : greedy;
+        assert_int_equal(gen_sample(&g, 1.5f, 0, 1e-6f, &r), greedy);
         assert_int_equal(gen_feed(&g, t), ENG_OK);
     }
     gen_free(&g);

@@ -1,7 +1,8 @@
 /* serve, the completions server (app/serve.c, docs/serve.md), as its clients see it: real
  * HTTP over loopback to build/<variant>/serve on a checkpoint the test trains on text it
- * writes (with markup in it, so that the model can answer markup). Answers streamed and
- * whole, the same seed giving the same text; every bad request a clear 4xx that costs
+ * writes (with markup in it, so that the model can answer markup), in the OpenAI API's
+ * schema: completions and chats streamed and whole, the same seed giving the same text,
+ * stop sequences, the models list; every bad request a clear 4xx that costs
  * nothing; 503 with Retry-After when every slot is busy; a client that leaves mid-stream
  * gives its slot back; a client that sends nothing is cut; SIGTERM ends the answers in
  * flight and exits 0 (under ASan, with its leak check, when the asan build is there); the
@@ -14,32 +15,136 @@ static void test_whole_and_streamed_answers(void **state)
 {
     (void)state;
     Resp a, b, st;
-    const char *req = "{\"prompt\": \"the king\", \"max_tokens\": 60, \"seed\": 7}";
+    const char *req =
+        "{\"model\": \"model.ckpt\", \"prompt\": \"the king\", \"max_tokens\": 60, \"seed\": 7}";
     http(g_srv.port, "POST", "/v1/completions", req, &a);
     http(g_srv.port, "POST", "/v1/completions", req, &b);
     assert_int_equal(a.status, 200);
     json_t *ja = body_json(&a), *jb = body_json(&b);
-    const char *text = json_string_value(json_object_get(ja, "text"));
+    assert_string_equal(json_string_value(json_object_get(ja, "object")), "text_completion");
+    assert_string_equal(json_string_value(json_object_get(ja, "model")), "model.ckpt");
+    assert_int_equal(strncmp(json_string_value(json_object_get(ja, "id")), "cmpl-", 5), 0);
+    assert_true(json_integer_value(json_object_get(ja, "created")) > 1700000000);
+    const char *text = json_string_value(json_object_get(choice(ja), "text"));
     assert_non_null(text);
     assert_int_equal(strlen(text), 60); /* characters: a token a byte */
-    assert_string_equal(text, json_string_value(json_object_get(jb, "text"))); /* same seed, same text */
-    assert_int_equal(json_integer_value(json_object_get(ja, "tokens")), 60);
-    assert_int_equal(json_integer_value(json_object_get(ja, "prompt_tokens")), 8);
-    assert_string_equal(json_string_value(json_object_get(ja, "finish_reason")), "length");
+    assert_string_equal(text, json_string_value(json_object_get(choice(jb), "text"))); /* same seed */
+    json_t *usage = json_object_get(ja, "usage");
+    assert_int_equal(json_integer_value(json_object_get(usage, "completion_tokens")), 60);
+    assert_int_equal(json_integer_value(json_object_get(usage, "prompt_tokens")), 8);
+    assert_int_equal(json_integer_value(json_object_get(usage, "total_tokens")), 68);
+    assert_string_equal(json_string_value(json_object_get(choice(ja), "finish_reason")), "length");
 
     http(g_srv.port, "POST", "/v1/completions",
-         "{\"prompt\": \"the king\", \"max_tokens\": 60, \"seed\": 7, \"stream\": true}", &st);
+         "{\"prompt\": \"the king\", \"max_tokens\": 60, \"seed\": 7, \"stream\": true, "
+         "\"stream_options\": {\"include_usage\": true}}",
+         &st);
     assert_int_equal(st.status, 200);
     assert_non_null(strstr(st.head, "Content-Type: text/event-stream"));
     char joined[4096];
     json_t *last;
     stream_text(&st, joined, sizeof joined, &last);
-    assert_string_equal(joined, text); /* the events carry the same text */
+    assert_string_equal(joined, text); /* the chunks carry the same text */
     assert_non_null(last);
-    assert_string_equal(json_string_value(json_object_get(last, "finish_reason")), "length");
-    assert_int_equal(json_integer_value(json_object_get(last, "tokens")), 60);
+    assert_string_equal(json_string_value(json_object_get(choice(last), "finish_reason")), "length");
+    assert_non_null(
+        strstr(st.body, "\"choices\": [], \"usage\": {\"prompt_tokens\": 8, \"completion_tokens\": 60"));
     json_decref(last), json_decref(ja), json_decref(jb);
     resp_free(&a), resp_free(&b), resp_free(&st);
+}
+
+/* A chat: the messages through the chat template, the answer as a message, the stream as
+ * deltas (the role first); the same seed, the same text, whole or streamed. */
+static void test_chat_answers(void **state)
+{
+    (void)state;
+    Resp a, st;
+    const char *req =
+        "{\"model\": \"model.ckpt\", \"messages\": [{\"role\": \"system\", \"content\": \"the king\"}, "
+        "{\"role\": \"user\", \"content\": \"and queen\"}], \"max_completion_tokens\": 40, \"seed\": 5%s}";
+    char body[512];
+    snprintf(body, sizeof body, req, "");
+    http(g_srv.port, "POST", "/v1/chat/completions", body, &a);
+    assert_int_equal(a.status, 200);
+    json_t *ja = body_json(&a), *msg = json_object_get(choice(ja), "message");
+    assert_string_equal(json_string_value(json_object_get(ja, "object")), "chat.completion");
+    assert_string_equal(json_string_value(json_object_get(msg, "role")), "assistant");
+    const char *text = json_string_value(json_object_get(msg, "content"));
+    const char *finish = json_string_value(json_object_get(choice(ja), "finish_reason"));
+    assert_non_null(text);
+    /* "the king\n\nUSER:\nand queen\n\nASSISTANT:\n": 8 + 2 + 6 + 9 + 2 + 11 tokens */
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(ja, "usage"), "prompt_tokens")), 38);
+    assert_true(!strcmp(finish, "length") || (!strcmp(finish, "stop") && strlen(text) < 40));
+    assert_null(strstr(text, "\n\n")); /* a speech ends at a blank line */
+    snprintf(body, sizeof body, req, ", \"stream\": true");
+    http(g_srv.port, "POST", "/v1/chat/completions", body, &st);
+    char joined[4096];
+    json_t *last;
+    stream_text(&st, joined, sizeof joined, &last);
+    assert_string_equal(joined, text);
+    assert_string_equal(json_string_value(json_object_get(choice(last), "finish_reason")), finish);
+    assert_non_null(strstr(st.body, "\"object\": \"chat.completion.chunk\""));
+    assert_non_null(strstr(st.body, "\"delta\": {\"role\": \"assistant\""));
+    json_decref(last), json_decref(ja);
+    resp_free(&a), resp_free(&st);
+}
+
+/* stop: generation ends before the sequence, streamed or whole (what could be its start is
+ * held back from the stream), finish_reason "stop". */
+static void test_stop_sequences(void **state)
+{
+    (void)state;
+    Resp a, st, full;
+    http(g_srv.port, "POST", "/v1/completions",
+         "{\"prompt\": \"the king\", \"max_tokens\": 200, \"seed\": 3}", &full);
+    json_t *jf = body_json(&full);
+    const char *all = json_string_value(json_object_get(choice(jf), "text"));
+    const char *cut = strstr(all + 1, "ee"); /* a two-byte stop past the first byte */
+    if (!cut)
+        cut = strstr(all + 1, "e");
+    assert_non_null(cut);
+    char stop[3] = {cut[0], cut[1] == 'e' ? 'e' : 0, 0}, req[256];
+    snprintf(req, sizeof req,
+             "{\"prompt\": \"the king\", \"max_tokens\": 200, \"seed\": 3, \"stop\": [\"%s\", \"zzz\"]%s}",
+             stop, "");
+    http(g_srv.port, "POST", "/v1/completions", req, &a);
+    json_t *ja = body_json(&a);
+    assert_string_equal(json_string_value(json_object_get(choice(ja), "finish_reason")), "stop");
+    const char *text = json_string_value(json_object_get(choice(ja), "text"));
+    assert_int_equal(strlen(text), (size_t)(cut - all));
+    assert_int_equal(strncmp(text, all, strlen(text)), 0);
+    snprintf(
+        req, sizeof req,
+        "{\"prompt\": \"the king\", \"max_tokens\": 200, \"seed\": 3, \"stop\": \"%s\", \"stream\": true}",
+        stop);
+    http(g_srv.port, "POST", "/v1/completions", req, &st);
+    char joined[4096];
+    json_t *last;
+    stream_text(&st, joined, sizeof joined, &last);
+    assert_string_equal(joined, text);
+    assert_string_equal(json_string_value(json_object_get(choice(last), "finish_reason")), "stop");
+    json_decref(last), json_decref(ja), json_decref(jf);
+    resp_free(&a), resp_free(&st), resp_free(&full);
+}
+
+static void test_models(void **state)
+{
+    (void)state;
+    Resp r;
+    http(g_srv.port, "GET", "/v1/models", NULL, &r);
+    assert_int_equal(r.status, 200);
+    json_t *j = body_json(&r), *m = json_array_get(json_object_get(j, "data"), 0);
+    assert_string_equal(json_string_value(json_object_get(j, "object")), "list");
+    assert_string_equal(json_string_value(json_object_get(m, "id")), "model.ckpt"); /* the file's name */
+    assert_string_equal(json_string_value(json_object_get(m, "object")), "model");
+    json_decref(j), resp_free(&r);
+    http(g_srv.port, "GET", "/v1/models/model.ckpt", NULL, &r);
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    http(g_srv.port, "GET", "/v1/models/gpt-4", NULL, &r);
+    assert_int_equal(r.status, 404);
+    assert_non_null(strstr(r.body, "\"code\": \"model_not_found\""));
+    resp_free(&r);
 }
 
 /* a prompt of 129 characters: one more than the context */
@@ -68,13 +173,29 @@ static void test_bad_requests_get_4xx_and_cost_nothing(void **state)
         {"POST", "/v1/completions", "{\"prompt\": \"a\", \"max_tokens\": 99999}", 400,
          "from 1 to 1024 (got 99999)"},
         {"POST", "/v1/completions", "{\"prompt\": \"a\", \"temperature\": -1}", 400, "temperature"},
+        {"POST", "/v1/completions", "{\"prompt\": \"a\", \"top_p\": 1.5}", 400, "top_p must be a number"},
         {"POST", "/v1/completions", "{\"prompt\": \"a\", \"stream\": 1}", 400,
          "stream must be true or false"},
-        {"POST", "/v1/completions", "{\"prompt\": \"a\", \"n\": 2}", 400,
-         "a request has only prompt, max_tokens"},
+        {"POST", "/v1/completions", "{\"prompt\": \"a\", \"stream_options\": {\"include_usage\": true}}", 400,
+         "only allowed with stream true"},
+        {"POST", "/v1/completions", "{\"prompt\": \"a\", \"n\": 2}", 400, "n must be 1"},
+        {"POST", "/v1/completions", "{\"prompt\": \"a\", \"stop\": [\"a\", \"b\", \"c\", \"d\", \"e\"]}", 400,
+         "up to 4 strings"},
+        {"POST", "/v1/completions", "{\"prompt\": \"a\", \"max_token\": 5}", 400,
+         "a completions request has model, prompt, max_tokens"},
+        {"POST", "/v1/completions", "{\"prompt\": \"a\", \"logprobs\": 3}", 400,
+         "\"code\": \"unsupported_parameter\""},
+        {"POST", "/v1/completions", "{\"prompt\": \"a\", \"model\": \"gpt-4\"}", 404, "\"model_not_found\""},
         {"POST", "/v1/completions", "{\"prompt\": \"a\", \"prompt\": \"b\"}", 400, "duplicate"},
         {"POST", "/v1/completions", "{\"prompt\": \"" PROMPT_129 "\"}", 400, "at most 128 (its context)"},
         {"POST", "/v1/completions", "{\"prompt\": \"QZX\"}", 400, "never saw in training: 0x51"},
+        {"POST", "/v1/chat/completions", "{\"prompt\": \"a\"}", 400, "a chat request has model, messages"},
+        {"POST", "/v1/chat/completions", "{\"messages\": []}", 400, "messages is required"},
+        {"POST", "/v1/chat/completions", "{\"messages\": [{\"role\": \"tool\", \"content\": \"a\"}]}", 400,
+         "role must be system, developer, user or assistant"},
+        {"POST", "/v1/chat/completions",
+         "{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}], \"tools\": [{\"type\": \"function\"}]}",
+         400, "tools is not supported"},
         {"GET", "/v1/completions", NULL, 405, "use POST"},
         {"POST", "/metrics", "{}", 405, "only GET"},
         {"GET", "/admin", NULL, 404, "no such path: /admin"},
@@ -154,7 +275,7 @@ static int long_stream(int port)
                  strlen(req), req);
     int fd = connect_to(port);
     assert_int_equal(send(fd, raw, (size_t)n, MSG_NOSIGNAL), n);
-    assert_true(read_until(fd, "data: {\"text\""));
+    assert_true(read_until(fd, "\"index\": 0, \"text\": \""));
     return fd;
 }
 
@@ -330,7 +451,32 @@ static void test_chat_page_in_chromium(void **state)
         test_sh("cp '%s' '%s'", png, getenv("SERVE_SCREENSHOT"));
 }
 
-/* The test's text: lines of words, with markup among them, so that the model knows '<'. */
+/* The official `openai` client from npm (tests/clients/openai_client.cjs): a completion, a
+ * stream, a chat, a chat stream, the models, a wrong model, a refused field and a 503, as
+ * the client reads them. make test installs it (tools/ensure-npm); make check may not. */
+static void test_openai_client(void **state)
+{
+    (void)state;
+    char mods[PATH_MAX + 64];
+    snprintf(mods, sizeof mods, "%s/../npm/node_modules", g_dir);
+    if (test_sh("command -v node >/dev/null && test -f '%s/openai/package.json'", mods)) {
+        printf("(the openai client is not installed: tools/ensure-npm, as make test does)\n");
+        skip();
+        return;
+    }
+    Server s;
+    server_start(&s, NULL, "--slots 1 --max-tokens 100000 --quiet");
+    int rc = test_sh("NODE_PATH='%s' timeout 120 node '%s/../../tests/clients/openai_client.cjs' "
+                     "http://127.0.0.1:%d/v1 model.ckpt >'%s/openai.log' 2>&1",
+                     mods, g_dir, s.port, test_tmpdir());
+    test_sh("cat '%s/openai.log'", test_tmpdir());
+    assert_int_equal(server_stop(&s), 0);
+    if (rc)
+        fail_msg("the openai client's checks failed (exit %d)", rc);
+}
+
+/* The test's text: lines of words, with markup among them, so that the model knows '<', in
+ * speeches of USER and ASSISTANT, as a play, so that it can answer a chat. */
 static void write_text(const char *path)
 {
     static const char *w[] = {
@@ -339,11 +485,16 @@ static void write_text(const char *path)
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     unsigned x = 1;
-    for (int line = 0; line < 400; line++)
+    for (int line = 0; line < 400; line++) { /* as a play: speeches of four lines (the chat template's) */
+        if (line % 4 == 0)
+            fprintf(f, "%s:\n", line % 8 ? "ASSISTANT" : "USER");
         for (int k = 0; k < 12; k++) {
             x = x * 1103515245u + 12345u;
             fprintf(f, "%s%c", w[(x >> 16) % 12], k == 11 ? '\n' : ' ');
         }
+        if (line % 4 == 3)
+            fputc('\n', f);
+    }
     fclose(f);
 }
 
@@ -378,6 +529,9 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_whole_and_streamed_answers),
+        cmocka_unit_test(test_chat_answers),
+        cmocka_unit_test(test_stop_sequences),
+        cmocka_unit_test(test_models),
         cmocka_unit_test(test_bad_requests_get_4xx_and_cost_nothing),
         cmocka_unit_test(test_health_metrics_and_page_headers),
         cmocka_unit_test(test_busy_slots_503_and_a_client_that_leaves_gives_its_slot_back),
@@ -385,6 +539,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_connections_beyond_the_limit_wait),
         cmocka_unit_test(test_sigterm_ends_answers_and_exits_clean),
         cmocka_unit_test(test_chat_page_in_chromium),
+        cmocka_unit_test(test_openai_client),
     };
     test_filter_from_env();
     return cmocka_run_group_tests(tests, setup, teardown);
