@@ -12,10 +12,11 @@
  * thousands of clients cost no threads, and LeakSanitizer's thread table does not
  * overflow: it crashed after ~500 short-lived threads). One engine thread does every piece
  * of engine work (gen_init, gen_feed, gen_sample, gen_free: the engine's allocation
- * counters belong to one thread), a token for each busy slot in turn, so several answers
- * advance together and share the model's weights. A slot holds one answer: its generator
- * (key/value cache), the text so far and where its reader is. Everything shared is under
- * one mutex (g.mu); `work` wakes the engine.
+ * counters belong to one thread): each turn it draws a token for every busy slot, then
+ * feeds them all to the model in one pass, their rows stacked in each product
+ * (gen_feed_batch), so several answers advance together for little more than one costs. A slot holds one
+ * answer: its generator (key/value cache), the text so far and where its reader is. Everything shared is
+ * under one mutex (g.mu); `work` wakes the engine.
  *
  * A slot is taken when a request is accepted and given back when both the engine is done
  * with it and its response is gone (sent, or the client left: then the engine stops the
@@ -122,6 +123,13 @@ static double now_s(void)
 static struct MHD_Connection **g_resume;
 static long g_n_resume;
 
+/* A turn's pass (the engine thread's only): the scratch of its batch, and the slots, their
+ * generators and tokens fed together ([slots] each). */
+static GenBatch g_batch;
+static Slot **g_fed;
+static Generator **g_gens;
+static int32_t *g_toks;
+
 static void wake_reader(Slot *s)
 {
     if (s->suspended) {
@@ -221,12 +229,12 @@ static int slot_stopped(Slot *s, size_t from)
     return 0;
 }
 
-/* One token for slot s (mu held on entry and exit). */
-static void slot_token(Slot *s)
+/* The next token of slot s, drawn from its logits and added to its text (mu held on entry
+ * and exit): 1 when the answer goes on (the token is then to be fed), 0 when it ended. */
+static int slot_token(Slot *s, int32_t *tok)
 {
     pthread_mutex_unlock(&g.mu);
     int32_t t = gen_sample(&s->g, (float)s->req.temperature, (int)s->req.top_k, (float)s->req.top_p, &s->rng);
-    gen_feed(&s->g, t);
     size_t n;
     const char *p = tm_token(&g.tm, t, &n);
     double now = now_s();
@@ -247,13 +255,16 @@ static void slot_token(Slot *s)
         slot_finish(s, "length");
     else
         wake_reader(s);
+    *tok = t;
+    return s->state == SLOT_RUNNING;
 }
 
-/* One turn over the slots: starts new answers, a token for each busy one. The number of
- * answers still going (mu held). */
+/* One turn over the slots (mu held): starts new answers, draws a token for each busy one,
+ * then feeds those that go on to the model in one pass (their rows stacked: the weights
+ * read once for all; gen_feed_batch). The number of answers still going. */
 static int engine_turn(void)
 {
-    int busy = 0;
+    int n = 0;
     for (long i = 0; i < g.o.slots; i++) {
         Slot *s = &g.slot[i];
         if (s->state == SLOT_NEW) {
@@ -273,16 +284,28 @@ static int engine_turn(void)
             slot_finish(s, s->reader_gone ? "cancelled" : "shutdown");
             continue;
         }
-        slot_token(s);
-        busy += s->state == SLOT_RUNNING;
+        if (slot_token(s, &g_toks[n]))
+            g_fed[n] = s, g_gens[n++] = &s->g;
     }
-    return busy;
+    if (!n)
+        return 0;
+    pthread_mutex_unlock(&g.mu);
+    EngErr e = gen_feed_batch(&g_batch, g_gens, g_toks, n);
+    pthread_mutex_lock(&g.mu);
+    for (int k = 0; e != ENG_OK && k < n; k++) /* out of memory (the kv_grow fault's growth) */
+        if (g_fed[k]->state == SLOT_RUNNING)
+            slot_finish(g_fed[k], "error");
+    return e == ENG_OK ? n : 0;
 }
 
 static void *engine_main(void *arg)
 {
     (void)arg;
     pthread_mutex_lock(&g.mu);
+    if (gen_batch_init(&g_batch, &g.tm.m, (int)g.o.slots) != ENG_OK) {
+        fprintf(stderr, "serve: out of memory for the engine's batch of %ld slots\n", g.o.slots);
+        g.stopping = 1; /* every request gets 503 "shutting down" */
+    }
     for (;;) {
         int busy = engine_turn();
         if (g_n_resume) {
@@ -299,6 +322,8 @@ static void *engine_main(void *arg)
             break;
         pthread_cond_wait(&g.work, &g.mu);
     }
+    gen_batch_free(&g_batch);
+    g.mem = mem_stats();
     pthread_mutex_unlock(&g.mu);
     return NULL;
 }
@@ -1007,6 +1032,9 @@ int main(int argc, char **argv)
     pthread_mutex_init(&g.mu, NULL);
     pthread_cond_init(&g.work, NULL);
     g_resume = calloc((size_t)g.o.slots, sizeof *g_resume);
+    g_fed = calloc((size_t)g.o.slots, sizeof *g_fed);
+    g_gens = calloc((size_t)g.o.slots, sizeof *g_gens);
+    g_toks = calloc((size_t)g.o.slots, sizeof *g_toks);
     g.rate_t0 = now_s();
     sigset_t set;
     sigemptyset(&set);
@@ -1015,12 +1043,12 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread started from here on inherits it */
     signal(SIGPIPE, SIG_IGN);
     pthread_t engine;
-    if (!g.slot || !g_resume || !(g.d = listen_on(&g.o)) ||
+    if (!g.slot || !g_resume || !g_fed || !g_gens || !g_toks || !(g.d = listen_on(&g.o)) ||
         pthread_create(&engine, NULL, engine_main, NULL)) {
         if (g.d)
             MHD_stop_daemon(g.d);
         free(g.slot);
-        free(g_resume);
+        free(g_resume), free(g_fed), free(g_gens), free(g_toks);
         tm_free(&g.tm);
         return 1;
     }
@@ -1031,7 +1059,7 @@ int main(int argc, char **argv)
     for (long i = 0; i < g.o.slots; i++) /* every response is gone and the engine has ended */
         slot_release_if_over(&g.slot[i]);
     free(g.slot);
-    free(g_resume);
+    free(g_resume), free(g_fed), free(g_gens), free(g_toks);
     tm_free(&g.tm);
     return 0;
 }

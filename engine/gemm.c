@@ -335,3 +335,143 @@ void gemm_set_threads(int n)
     (void)n;
 #endif
 }
+
+/* gemm_rows: each output c[r][j] is one eight-lane sum over k in steps of 8 (lane l holds
+ * the products of k = l mod 8), then the lanes added in a fixed order, then the rest of k
+ * one by one: the same operations whichever tile computes it, so a row's result does not
+ * depend on m. The tiles keep their sums in registers: 4 rows x 2 of W's rows (W's eight
+ * floats loaded once for the four rows), or for a single row 1 x 8 (eight independent
+ * sums in flight). With AVX2 and FMA (when the CPU has them: chosen once) the lanes are
+ * registers; otherwise the same order in plain C with a multiply and an add. The products
+ * are few and small (a model's layers for a handful of tokens): no threads. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+__attribute__((target("avx2,fma"))) static inline float hsum8(__m256 v)
+{
+    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
+    __m128 s = _mm_add_ps(lo, hi); /* lanes l and l + 4 */
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s)); /* (0 + 4) + (2 + 6), (1 + 5) + (3 + 7) */
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
+}
+
+/* A tile of TR rows of a x TC rows of w (constants, for registers): out[q * ldo + c]. */
+__attribute__((always_inline, target("avx2,fma"))) static inline void tile_avx2(const float *w, int ldw,
+                                                                                const float *a, int lda,
+                                                                                int k, float *out, int ldo,
+                                                                                const int TR, const int TC)
+{
+    __m256 acc[4][8];
+    for (int q = 0; q < TR; q++)
+        for (int c = 0; c < TC; c++)
+            acc[q][c] = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 8 <= k; i += 8) {
+        __m256 wv[8];
+        for (int c = 0; c < TC; c++)
+            wv[c] = _mm256_loadu_ps(w + (size_t)c * ldw + i);
+        for (int q = 0; q < TR; q++) {
+            __m256 x = _mm256_loadu_ps(a + (size_t)q * lda + i);
+            for (int c = 0; c < TC; c++)
+                acc[q][c] = _mm256_fmadd_ps(wv[c], x, acc[q][c]);
+        }
+    }
+    for (int q = 0; q < TR; q++)
+        for (int c = 0; c < TC; c++) {
+            float t = 0;
+            for (int p = i; p < k; p++)
+                t += w[(size_t)c * ldw + p] * a[(size_t)q * lda + p];
+            out[q * ldo + c] = hsum8(acc[q][c]) + t;
+        }
+}
+
+#define TILE(TR, TC)                                                                  \
+    __attribute__((target("avx2,fma"))) static void tile_##TR##x##TC(                 \
+        const float *w, int ldw, const float *a, int lda, int k, float *out, int ldo) \
+    {                                                                                 \
+        tile_avx2(w, ldw, a, lda, k, out, ldo, TR, TC);                               \
+    }
+TILE(1, 8)
+TILE(1, 1)
+TILE(2, 2)
+TILE(2, 1)
+TILE(3, 2)
+TILE(3, 1)
+TILE(4, 2)
+TILE(4, 1)
+#undef TILE
+
+typedef void (*TileFn)(const float *, int, const float *, int, int, float *, int);
+
+static int rows_have_avx2(void)
+{
+    static int have = -1; /* a benign race: every thread computes the same */
+    if (have < 0) {
+        __builtin_cpu_init();
+        have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+    return have;
+}
+
+/* Rows [r, r + R) of c, R <= 4, by tiles of W's rows. */
+static void rows_avx2(int R, int n, int k, const float *a, int lda, const float *w, int ldw, float *c,
+                      int ldc)
+{
+    static const TileFn two[5] = {NULL, NULL, tile_2x2, tile_3x2, tile_4x2};
+    static const TileFn one[5] = {NULL, tile_1x1, tile_2x1, tile_3x1, tile_4x1};
+    int j = 0;
+    if (R == 1)
+        for (; j + 8 <= n; j += 8)
+            tile_1x8(w + (size_t)j * ldw, ldw, a, lda, k, c + j, ldc);
+    else
+        for (; j + 2 <= n; j += 2)
+            two[R](w + (size_t)j * ldw, ldw, a, lda, k, c + j, ldc);
+    for (; j < n; j++)
+        one[R](w + (size_t)j * ldw, ldw, a, lda, k, c + j, ldc);
+}
+#else
+static int rows_have_avx2(void)
+{
+    return 0;
+}
+
+static void rows_avx2(int R, int n, int k, const float *a, int lda, const float *w, int ldw, float *c,
+                      int ldc)
+{
+    (void)R, (void)n, (void)k, (void)a, (void)lda, (void)w, (void)ldw, (void)c, (void)ldc;
+}
+#endif
+
+/* The same sums in plain C (no AVX2) for one output. */
+static float dot_plain(const float *wj, const float *x, int k)
+{
+    float s[8] = {0}, t = 0;
+    int i = 0;
+    for (; i + 8 <= k; i += 8)
+        for (int l = 0; l < 8; l++)
+            s[l] += wj[i + l] * x[i + l];
+    for (int p = i; p < k; p++)
+        t += wj[p] * x[p];
+    return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7])) + t;
+}
+
+void gemm_rows(int m, int n, int k, const float *a, int lda, const float *w, int ldw, const float *bias,
+               float *c, int ldc)
+{
+    int avx2 = rows_have_avx2();
+    for (int r = 0; r < m; r += 4) {
+        int R = m - r < 4 ? m - r : 4;
+        const float *ar = a + (size_t)r * lda;
+        float *cr = c + (size_t)r * ldc;
+        if (avx2)
+            rows_avx2(R, n, k, ar, lda, w, ldw, cr, ldc);
+        else
+            for (int q = 0; q < R; q++)
+                for (int j = 0; j < n; j++)
+                    cr[(size_t)q * ldc + j] = dot_plain(w + (size_t)j * ldw, ar + (size_t)q * lda, k);
+        for (int q = 0; bias && q < R; q++)
+            for (int j = 0; j < n; j++)
+                cr[(size_t)q * ldc + j] += bias[j];
+    }
+}

@@ -21,6 +21,13 @@ void gemm_portable(int ta, int tb, int m, int n, int k, float alpha, const float
 void gemm_bias(int m, int n, int k, const float *a, int lda, const float *b, int ldb, const float *bias,
                float *c, int ldc);
 
+/* C[m,n] = A[m,k] W[n,k]^T + bias[n] for a few rows (a token each of a handful of texts
+ * being generated): W read once for all rows, no packing, no threads; each row computed the
+ * same way whatever m, so a row's result is the same bit for bit whichever rows share the
+ * call. For large m, gemm_bias is faster. */
+void gemm_rows(int m, int n, int k, const float *a, int lda, const float *w, int ldw, const float *bias, float *c,
+               int ldc);
+
 /* "openblas" or "portable". */
 const char *gemm_backend(void);
 

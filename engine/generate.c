@@ -82,12 +82,34 @@ static void layernorm(const float *x, const Tensor *w, const Tensor *b, float *y
 /* y[out] = W[out, in] x + b, as the training forward computes a linear layer. */
 static void linear(const float *x, const Tensor *w, const Tensor *b, float *y)
 {
-    gemm_bias(1, w->rows, w->cols, x, w->cols, w->data, w->cols, b->data, y, w->rows);
+    gemm_rows(1, w->rows, w->cols, x, w->cols, w->data, w->cols, b->data, y, w->rows);
 }
 
-/* Causal attention of the position `pos` over the cache of one layer: positions 0..pos
- * (the last ctx of them: only a kv_grow build holds more). */
-static void attend(Generator *g, const float *kv, int pos)
+/* The scores of head h's query q against positions t0..pos of the cache, softmaxed:
+ * g->scores[t - t0]; their sum. */
+static float attend_scores(Generator *g, const float *kv, const float *q, int h, int t0, int pos, float scale)
+{
+    const GPTConfig *c = &g->m->cfg;
+    int C = c->embd, hs = C / c->heads;
+    float mx = -INFINITY, sum = 0;
+    for (int t = t0; t <= pos; t++) {
+        const float *k = kv + (size_t)t * 2 * C + h * hs;
+        float d = 0;
+        for (int i = 0; i < hs; i++)
+            d += q[i] * k[i];
+        g->scores[t - t0] = d * scale;
+        mx = g->scores[t - t0] > mx ? g->scores[t - t0] : mx;
+    }
+    for (int t = t0; t <= pos; t++)
+        sum += g->scores[t - t0] = expf(g->scores[t - t0] - mx);
+    return sum;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/* attend() for a head size that is a multiple of 8, its products in AVX2 registers. */
+__attribute__((target("avx2,fma"))) static void attend_avx2(Generator *g, const float *kv, int pos)
 {
     const GPTConfig *c = &g->m->cfg;
     int C = c->embd, hs = C / c->heads, t0 = pos >= c->ctx ? pos - c->ctx + 1 : 0;
@@ -97,14 +119,64 @@ static void attend(Generator *g, const float *kv, int pos)
         float mx = -INFINITY, sum = 0;
         for (int t = t0; t <= pos; t++) {
             const float *k = kv + (size_t)t * 2 * C + h * hs;
-            float d = 0;
-            for (int i = 0; i < hs; i++)
-                d += q[i] * k[i];
-            g->scores[t - t0] = d * scale;
-            mx = g->scores[t - t0] > mx ? g->scores[t - t0] : mx;
+            __m256 d = _mm256_setzero_ps();
+            for (int i = 0; i < hs; i += 8)
+                d = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(k + i), d);
+            __m128 s = _mm_add_ps(_mm256_castps256_ps128(d), _mm256_extractf128_ps(d, 1));
+            s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+            s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+            float v = _mm_cvtss_f32(s) * scale;
+            g->scores[t - t0] = v;
+            mx = v > mx ? v : mx;
         }
         for (int t = t0; t <= pos; t++)
             sum += g->scores[t - t0] = expf(g->scores[t - t0] - mx);
+        float *out = g->att + h * hs, inv = 1.0f / sum;
+        for (int i = 0; i < hs; i += 8) {
+            __m256 o = _mm256_setzero_ps();
+            for (int t = t0; t <= pos; t++)
+                o = _mm256_fmadd_ps(_mm256_set1_ps(g->scores[t - t0] * inv),
+                                    _mm256_loadu_ps(kv + (size_t)t * 2 * C + C + h * hs + i), o);
+            _mm256_storeu_ps(out + i, o);
+        }
+    }
+}
+
+static int attend_fast(const GPTConfig *c)
+{
+    static int have = -1; /* a benign race: every thread computes the same */
+    if (have < 0) {
+        __builtin_cpu_init();
+        have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+    return have && (c->embd / c->heads) % 8 == 0;
+}
+#else
+static int attend_fast(const GPTConfig *c)
+{
+    (void)c;
+    return 0;
+}
+
+static void attend_avx2(Generator *g, const float *kv, int pos)
+{
+    (void)g, (void)kv, (void)pos;
+}
+#endif
+
+/* Causal attention of the position `pos` over the cache of one layer: positions 0..pos
+ * (the last ctx of them: only a kv_grow build holds more). */
+static void attend(Generator *g, const float *kv, int pos)
+{
+    const GPTConfig *c = &g->m->cfg;
+    if (attend_fast(c)) {
+        attend_avx2(g, kv, pos);
+        return;
+    }
+    int C = c->embd, hs = C / c->heads, t0 = pos >= c->ctx ? pos - c->ctx + 1 : 0;
+    float scale = 1.0f / sqrtf((float)hs);
+    for (int h = 0; h < c->heads; h++) {
+        float sum = attend_scores(g, kv, g->qkv + h * hs, h, t0, pos, scale);
         float *out = g->att + h * hs;
         memset(out, 0, (size_t)hs * sizeof(float));
         for (int t = t0; t <= pos; t++) {
@@ -147,7 +219,7 @@ static void step(Generator *g, int32_t tok, int pos)
             g->x[k] += g->h[k];
     }
     layernorm(g->x, &P[GPT_LNF_W], &P[GPT_LNF_B], g->h, C);
-    gemm(0, 1, 1, c->vocab, C, 1.0f, g->h, C, P[GPT_WTE].data, C, 0.0f, g->logits, c->vocab); /* tied head */
+    gemm_rows(1, c->vocab, C, g->h, C, P[GPT_WTE].data, C, NULL, g->logits, c->vocab); /* tied head */
 }
 
 /* kv_grow: a cache 16 positions larger, the old one copied and freed. 1, or 0 (ENOMEM). */
@@ -168,11 +240,11 @@ static int grow(Generator *g)
     return 1;
 }
 
-EngErr gen_feed(Generator *g, int32_t tok)
+/* Room for tok at g's next position: a full cache refilled (or grown, kv_grow), tok put in
+ * its window. ENG_ENOMEM when the fault's growth fails. */
+static EngErr make_room(Generator *g, int32_t tok)
 {
     const GPTConfig *c = &g->m->cfg;
-    if (tok < 0 || tok >= c->vocab)
-        return ENG_EINVAL;
     if (g->len == g->cap && fault_kv_grow()) { /* the fault: 16 more positions, and on */
         if (!grow(g))
             return ENG_ENOMEM;
@@ -186,8 +258,113 @@ EngErr gen_feed(Generator *g, int32_t tok)
     }
     if (g->len < c->ctx)
         g->window[g->len] = tok;
+    return ENG_OK;
+}
+
+EngErr gen_feed(Generator *g, int32_t tok)
+{
+    const GPTConfig *c = &g->m->cfg;
+    if (tok < 0 || tok >= c->vocab)
+        return ENG_EINVAL;
+    EngErr e = make_room(g, tok);
+    if (e != ENG_OK)
+        return e;
     step(g, tok, g->len);
     g->len++;
+    return ENG_OK;
+}
+
+EngErr gen_batch_init(GenBatch *b, const GPT *m, int rows)
+{
+    memset(b, 0, sizeof *b);
+    const GPTConfig *c = &m->cfg;
+    size_t per = (size_t)c->embd * 10 + (size_t)c->vocab;
+    b->bytes = (size_t)rows * per * sizeof(float);
+    float *s = rows > 0 ? mem_alloc(b->bytes, "gen.batch") : NULL;
+    if (!s)
+        return ENG_ENOMEM;
+    memset(s, 0, b->bytes);
+    size_t C = (size_t)c->embd, R = (size_t)rows;
+    b->x = s;
+    b->h = b->x + R * C;
+    b->qkv = b->h + R * C;
+    b->att = b->qkv + R * 3 * C;
+    b->f = b->att + R * C;
+    b->logits = b->f + R * 4 * C;
+    b->m = m;
+    b->rows = rows;
+    return ENG_OK;
+}
+
+void gen_batch_free(GenBatch *b)
+{
+    if (b->m)
+        mem_free(b->x, b->bytes, "gen.batch");
+    memset(b, 0, sizeof *b);
+}
+
+/* One layer of a pass over rows r < n. */
+static void batch_layer(GenBatch *b, Generator *const *gs, int n, const Tensor *L, int l)
+{
+    const GPTConfig *c = &b->m->cfg;
+    int C = c->embd;
+    for (int r = 0; r < n; r++)
+        layernorm(b->x + (size_t)r * C, &L[GPT_LN1_W], &L[GPT_LN1_B], b->h + (size_t)r * C, C);
+    gemm_rows(n, 3 * C, C, b->h, C, L[GPT_QKV_W].data, C, L[GPT_QKV_B].data, b->qkv, 3 * C);
+    for (int r = 0; r < n; r++) { /* each row its own cache and position, as step() */
+        Generator *g = gs[r];
+        float *kv = g->kv + (size_t)l * g->cap * 2 * C, *qkv = g->qkv, *att = g->att;
+        memcpy(kv + (size_t)g->len * 2 * C, b->qkv + (size_t)r * 3 * C + C, 2 * (size_t)C * sizeof(float));
+        g->qkv = b->qkv + (size_t)r * 3 * C; /* attend() reads the query and writes att */
+        g->att = b->att + (size_t)r * C;
+        attend(g, kv, g->len);
+        g->qkv = qkv, g->att = att;
+    }
+    gemm_rows(n, C, C, b->att, C, L[GPT_PROJ_W].data, C, L[GPT_PROJ_B].data, b->h, C);
+    for (size_t k = 0; k < (size_t)n * C; k++)
+        b->x[k] += b->h[k];
+    for (int r = 0; r < n; r++)
+        layernorm(b->x + (size_t)r * C, &L[GPT_LN2_W], &L[GPT_LN2_B], b->h + (size_t)r * C, C);
+    gemm_rows(n, 4 * C, C, b->h, C, L[GPT_FC_W].data, C, L[GPT_FC_B].data, b->f, 4 * C);
+    for (size_t k = 0; k < (size_t)n * 4 * C; k++) {
+        float x = b->f[k], u = GELU_S * (x + GELU_A * x * x * x);
+        b->f[k] = x / (1.0f + expf(-2.0f * u));
+    }
+    gemm_rows(n, C, 4 * C, b->f, 4 * C, L[GPT_FCPROJ_W].data, 4 * C, L[GPT_FCPROJ_B].data, b->h, C);
+    for (size_t k = 0; k < (size_t)n * C; k++)
+        b->x[k] += b->h[k];
+}
+
+EngErr gen_feed_batch(GenBatch *b, Generator *const *gs, const int32_t *toks, int n)
+{
+    const GPTConfig *c = &b->m->cfg;
+    const Tensor *P = b->m->tensors;
+    int C = c->embd;
+    if (n < 0 || n > b->rows)
+        return ENG_EINVAL;
+    for (int r = 0; r < n; r++)
+        if (toks[r] < 0 || toks[r] >= c->vocab || gs[r]->m != b->m)
+            return ENG_EINVAL;
+    for (int r = 0; r < n; r++) {
+        EngErr e = make_room(gs[r], toks[r]);
+        if (e != ENG_OK)
+            return e;
+    }
+    for (int r = 0; r < n; r++) {
+        int pos = gs[r]->len, wpos = pos < c->ctx ? pos : c->ctx - 1;
+        for (int k = 0; k < C; k++)
+            b->x[(size_t)r * C + k] =
+                P[GPT_WTE].data[(size_t)toks[r] * C + k] + P[GPT_WPE].data[(size_t)wpos * C + k];
+    }
+    for (int l = 0; l < c->layers; l++)
+        batch_layer(b, gs, n, &P[GPT_GLOBALS + GPT_PER_LAYER * l], l);
+    for (int r = 0; r < n; r++)
+        layernorm(b->x + (size_t)r * C, &P[GPT_LNF_W], &P[GPT_LNF_B], b->h + (size_t)r * C, C);
+    gemm_rows(n, c->vocab, C, b->h, C, P[GPT_WTE].data, C, NULL, b->logits, c->vocab); /* tied head */
+    for (int r = 0; r < n; r++) {
+        memcpy(gs[r]->logits, b->logits + (size_t)r * c->vocab, (size_t)c->vocab * sizeof(float));
+        gs[r]->len++;
+    }
     return ENG_OK;
 }
 

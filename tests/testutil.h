@@ -101,8 +101,10 @@ static inline void npm_tool(const char *build, const char *name, const char *pac
         skip();
     }
     snprintf(out, cap, "%s/../npm/%s", build, name);
-    if (test_sh("test -f '%s/.installed' || (mkdir -p '%s' && cd '%s' && npm install --no-audit --no-fund "
-                "--silent %s >/dev/null 2>&1 && touch .installed)",
+    /* its own package.json: npm installs there, never into a folder above that has one */
+    if (test_sh("test -f '%s/.installed' || (mkdir -p '%s' && cd '%s' && { test -f package.json || echo "
+                "'{\"private\": true}' >package.json; } && npm install --no-audit --no-fund --silent %s "
+                ">/dev/null 2>&1 && touch .installed)",
                 out, out, out, packages))
         fail_msg("npm could not install %s (is the npm registry reachable?)", packages);
 }

@@ -1,7 +1,7 @@
 // The official `openai` client (npm, v4) against serve: the calls real clients make, each
 // checked as a client reads it (tests/unit/test_serve.c runs this; docs/serve.md).
 //
-//   NODE_PATH=build/npm/node_modules node tests/clients/openai_client.cjs BASE_URL MODEL
+//   NODE_PATH=build/npm/openai/node_modules node tests/clients/openai_client.cjs BASE_URL MODEL
 //
 // BASE_URL: http://127.0.0.1:PORT/v1 of a server started with --slots 1 (the last check
 // fills its one slot and expects 503). Prints "ok NAME" per check; exit 1 naming the first

@@ -2,6 +2,7 @@
  * the products split over the engine's threads (par.h), and par_for itself. */
 #include "testutil.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,6 +138,35 @@ static void mark(void *ctx, long lo, long hi, int tid)
         p->nested_threads = par_threads(); /* inside a range: 1 */
 }
 
+/* gemm_rows (generation's few rows): A W^T + bias against the plain loop, with strides and
+ * a k that is no multiple of 8; each row the same bit for bit whatever rows share the call. */
+static void test_rows_matches_reference_and_each_row_alone(void **state)
+{
+    (void)state;
+    enum { M = 5, N = 37, K = 75, LD = K + 3 };
+    static float a[M * LD], w[N * LD], bias[N], c[M * N], one[N];
+    double ref[M * N];
+    Rng r;
+    rng_seed(&r, 11);
+    for (int i = 0; i < M * LD; i++)
+        a[i] = rng_uniform(&r) - 0.5f;
+    for (int i = 0; i < N * LD; i++)
+        w[i] = rng_uniform(&r) - 0.5f;
+    for (int j = 0; j < N; j++)
+        bias[j] = rng_uniform(&r);
+    memset(ref, 0, sizeof ref);
+    reference(0, 1, M, N, K, 1.0f, a, LD, w, LD, 0.0f, ref, N);
+    gemm_rows(M, N, K, a, LD, w, LD, bias, c, N);
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++)
+            if (fabs(c[i * N + j] - (ref[i * N + j] + bias[j])) > 1e-4)
+                fail_msg("gemm_rows (%d, %d): %g, expected %g", i, j, c[i * N + j], ref[i * N + j] + bias[j]);
+    for (int i = 0; i < M; i++) { /* row i alone */
+        gemm_rows(1, N, K, a + i * LD, LD, w, LD, bias, one, N);
+        assert_memory_equal(one, c + i * N, sizeof one);
+    }
+}
+
 static void test_par_for_covers_each_item_once(void **state)
 {
     (void)state;
@@ -163,6 +193,7 @@ int main(void)
         cmocka_unit_test(test_default_backend_matches_reference),
         cmocka_unit_test(test_backends_agree),
         cmocka_unit_test(test_threaded_gemm_matches_reference_and_serial),
+        cmocka_unit_test(test_rows_matches_reference_and_each_row_alone),
         cmocka_unit_test(test_par_for_covers_each_item_once),
     };
     return cmocka_run_group_tests_name("gemm", tests, NULL, NULL);

@@ -177,6 +177,50 @@ static void test_sampling(void **state)
     gen_free(&g);
 }
 
+/* Generators advanced together in one pass: each one's logits as gen_feed gives them, bit
+ * for bit, and so the same whichever others share the pass (the same text for a seed,
+ * alone or with others); through refills; a pass allocates nothing. */
+static void test_batch_matches_one_at_a_time(void **state)
+{
+    (void)state;
+    enum { N = 3, STEPS = 40 }; /* 40 tokens: past the context (16), refilled twice */
+    Generator solo[N], team[N], alone;
+    GenBatch b;
+    assert_int_equal(gen_batch_init(&b, &g_m, 4), ENG_OK);
+    assert_int_equal(gen_init(&alone, &g_m), ENG_OK);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(gen_init(&solo[i], &g_m), ENG_OK);
+        assert_int_equal(gen_init(&team[i], &g_m), ENG_OK);
+    }
+    Generator *ptr[N] = {&team[0], &team[1], &team[2]}, *one[1] = {&alone};
+    uint64_t allocs = mem_stats().allocs;
+    float worst = 0;
+    for (int s = 0; s < STEPS; s++) {
+        int32_t toks[N];
+        for (int i = 0; i < N; i++) {
+            toks[i] = (int32_t)((s * 7 + i * 3) % g_m.cfg.vocab);
+            assert_int_equal(gen_feed(&solo[i], toks[i]), ENG_OK);
+        }
+        assert_int_equal(gen_feed_batch(&b, ptr, toks, N), ENG_OK);
+        assert_int_equal(gen_feed_batch(&b, one, toks, 1), ENG_OK); /* team[0]'s tokens, alone */
+        for (int i = 0; i < N; i++)
+            worst = fmaxf(worst, max_diff(team[i].logits, solo[i].logits, g_m.cfg.vocab));
+        assert_memory_equal(alone.logits, team[0].logits, sizeof(float) * (size_t)g_m.cfg.vocab);
+    }
+    if (worst != 0)
+        fail_msg("the batched pass differs from gen_feed by %g", worst);
+    assert_int_equal(team[0].refills, solo[0].refills);
+    assert_true(team[0].refills >= 2);
+    assert_int_equal(mem_stats().allocs, allocs);
+    int32_t bad[1] = {g_m.cfg.vocab};
+    assert_int_equal(gen_feed_batch(&b, one, bad, 1), ENG_EINVAL);
+    assert_int_equal(gen_feed_batch(&b, ptr, bad, 5), ENG_EINVAL); /* more than its rows */
+    for (int i = 0; i < N; i++)
+        gen_free(&solo[i]), gen_free(&team[i]);
+    gen_free(&alone);
+    gen_batch_free(&b);
+}
+
 /* Per token after warm-up: no heap allocation, whatever the number of tokens. */
 static void test_no_allocation_per_token(void **state)
 {
@@ -197,6 +241,7 @@ int main(void)
         cmocka_unit_test(test_cache_matches_full_forward),
         cmocka_unit_test(test_sampling),
         cmocka_unit_test(test_no_allocation_per_token),
+        cmocka_unit_test(test_batch_matches_one_at_a_time),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

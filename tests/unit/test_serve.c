@@ -127,6 +127,53 @@ static void test_stop_sequences(void **state)
     resp_free(&a), resp_free(&st), resp_free(&full);
 }
 
+typedef struct Ask {
+    int port, seed;
+    char text[512];
+} Ask;
+
+static void *ask(void *arg)
+{
+    Ask *a = arg;
+    char req[200];
+    snprintf(req, sizeof req, "{\"prompt\": \"the king\", \"max_tokens\": 120, \"seed\": %d}", a->seed);
+    Resp r;
+    http(a->port, "POST", "/v1/completions", req, &r);
+    json_t *j = json_loadb(r.body, r.len, 0, NULL);
+    snprintf(a->text, sizeof a->text, "%s",
+             json_string_value(json_object_get(choice(j), "text"))
+                 ? json_string_value(json_object_get(choice(j), "text"))
+                 : "(none)");
+    json_decref(j);
+    resp_free(&r);
+    return NULL;
+}
+
+/* Four answers at once go through the model in one pass a token (their rows stacked): each
+ * is the text its seed gives alone, character for character. */
+static void test_batched_answers_are_the_answers_alone(void **state)
+{
+    (void)state;
+    Ask alone[4], together[4];
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        alone[i] = (Ask){.port = g_srv.port, .seed = 20 + i};
+        ask(&alone[i]);
+        together[i] = (Ask){.port = g_srv.port, .seed = 20 + i};
+    }
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, ask, &together[i]), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(strlen(alone[i].text), 120);
+        if (strcmp(alone[i].text, together[i].text))
+            fail_msg("seed %d: alone '%s', with three others '%s'", alone[i].seed, alone[i].text,
+                     together[i].text);
+    }
+    assert_true(strcmp(alone[0].text, alone[1].text)); /* the seeds differ: so do the texts */
+}
+
 static void test_models(void **state)
 {
     (void)state;
@@ -458,7 +505,7 @@ static void test_openai_client(void **state)
 {
     (void)state;
     char mods[PATH_MAX + 64];
-    snprintf(mods, sizeof mods, "%s/../npm/node_modules", g_dir);
+    snprintf(mods, sizeof mods, "%s/../npm/openai/node_modules", g_dir);
     if (test_sh("command -v node >/dev/null && test -f '%s/openai/package.json'", mods)) {
         printf("(the openai client is not installed: tools/ensure-npm, as make test does)\n");
         skip();
@@ -532,6 +579,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_chat_answers),
         cmocka_unit_test(test_stop_sequences),
         cmocka_unit_test(test_models),
+        cmocka_unit_test(test_batched_answers_are_the_answers_alone),
         cmocka_unit_test(test_bad_requests_get_4xx_and_cost_nothing),
         cmocka_unit_test(test_health_metrics_and_page_headers),
         cmocka_unit_test(test_busy_slots_503_and_a_client_that_leaves_gives_its_slot_back),
