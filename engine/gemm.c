@@ -404,14 +404,14 @@ TILE(4, 1)
 
 typedef void (*TileFn)(const float *, int, const float *, int, int, float *, int);
 
-static int rows_have_avx2(void)
+int gemm_simd(void)
 {
     static int have = -1; /* a benign race: every thread computes the same */
     if (have < 0) {
         __builtin_cpu_init();
         have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     }
-    return have;
+    return have && !g_portable;
 }
 
 /* Rows [r, r + R) of c, R <= 4, by tiles of W's rows. */
@@ -431,7 +431,7 @@ static void rows_avx2(int R, int n, int k, const float *a, int lda, const float 
         one[R](w + (size_t)j * ldw, ldw, a, lda, k, c + j, ldc);
 }
 #else
-static int rows_have_avx2(void)
+int gemm_simd(void)
 {
     return 0;
 }
@@ -459,7 +459,7 @@ static float dot_plain(const float *wj, const float *x, int k)
 void gemm_rows(int m, int n, int k, const float *a, int lda, const float *w, int ldw, const float *bias,
                float *c, int ldc)
 {
-    int avx2 = rows_have_avx2();
+    int avx2 = gemm_simd();
     for (int r = 0; r < m; r += 4) {
         int R = m - r < 4 ? m - r : 4;
         const float *ar = a + (size_t)r * lda;

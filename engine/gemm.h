@@ -25,8 +25,12 @@ void gemm_bias(int m, int n, int k, const float *a, int lda, const float *b, int
  * being generated): W read once for all rows, no packing, no threads; each row computed the
  * same way whatever m, so a row's result is the same bit for bit whichever rows share the
  * call. For large m, gemm_bias is faster. */
-void gemm_rows(int m, int n, int k, const float *a, int lda, const float *w, int ldw, const float *bias, float *c,
-               int ldc);
+void gemm_rows(int m, int n, int k, const float *a, int lda, const float *w, int ldw, const float *bias,
+               float *c, int ldc);
+
+/* 1 when gemm_rows (and generation's attention) run their AVX2 and FMA kernels: the CPU
+ * has them and gemm_use_portable is off; 0: the same sums in plain C. */
+int gemm_simd(void);
 
 /* "openblas" or "portable". */
 const char *gemm_backend(void);

@@ -144,12 +144,7 @@ __attribute__((target("avx2,fma"))) static void attend_avx2(Generator *g, const 
 
 static int attend_fast(const GPTConfig *c)
 {
-    static int have = -1; /* a benign race: every thread computes the same */
-    if (have < 0) {
-        __builtin_cpu_init();
-        have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    }
-    return have && (c->embd / c->heads) % 8 == 0;
+    return gemm_simd() && (c->embd / c->heads) % 8 == 0;
 }
 #else
 static int attend_fast(const GPTConfig *c)

@@ -156,15 +156,22 @@ static void test_rows_matches_reference_and_each_row_alone(void **state)
         bias[j] = rng_uniform(&r);
     memset(ref, 0, sizeof ref);
     reference(0, 1, M, N, K, 1.0f, a, LD, w, LD, 0.0f, ref, N);
-    gemm_rows(M, N, K, a, LD, w, LD, bias, c, N);
-    for (int i = 0; i < M; i++)
-        for (int j = 0; j < N; j++)
-            if (fabs(c[i * N + j] - (ref[i * N + j] + bias[j])) > 1e-4)
-                fail_msg("gemm_rows (%d, %d): %g, expected %g", i, j, c[i * N + j], ref[i * N + j] + bias[j]);
-    for (int i = 0; i < M; i++) { /* row i alone */
-        gemm_rows(1, N, K, a + i * LD, LD, w, LD, bias, one, N);
-        assert_memory_equal(one, c + i * N, sizeof one);
+    for (int portable = 0; portable < 2; portable++) { /* the CPU's kernels (AVX2), then plain C */
+        gemm_use_portable(portable);
+        gemm_rows(M, N, K, a, LD, w, LD, bias, c, N);
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++)
+                if (fabs(c[i * N + j] - (ref[i * N + j] + bias[j])) > 1e-4)
+                    fail_msg("gemm_rows%s (%d, %d): %g, expected %g", portable ? " (plain C)" : "", i, j,
+                             c[i * N + j], ref[i * N + j] + bias[j]);
+        for (int i = 0; i < M; i++) { /* row i alone */
+            gemm_rows(1, N, K, a + i * LD, LD, w, LD, bias, one, N);
+            assert_memory_equal(one, c + i * N, sizeof one);
+        }
+        if (portable)
+            assert_int_equal(gemm_simd(), 0); /* plain C asked for: no AVX2 kernels */
     }
+    gemm_use_portable(0);
 }
 
 static void test_par_for_covers_each_item_once(void **state)

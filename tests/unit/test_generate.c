@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "data.h"
+#include "gemm.h"
 #include "generate.h"
 #include "gpt.h"
 #include "mem.h"
@@ -180,9 +181,8 @@ static void test_sampling(void **state)
 /* Generators advanced together in one pass: each one's logits as gen_feed gives them, bit
  * for bit, and so the same whichever others share the pass (the same text for a seed,
  * alone or with others); through refills; a pass allocates nothing. */
-static void test_batch_matches_one_at_a_time(void **state)
+static void batch_matches_one_at_a_time(void)
 {
-    (void)state;
     enum { N = 3, STEPS = 40 }; /* 40 tokens: past the context (16), refilled twice */
     Generator solo[N], team[N], alone;
     GenBatch b;
@@ -219,6 +219,15 @@ static void test_batch_matches_one_at_a_time(void **state)
         gen_free(&solo[i]), gen_free(&team[i]);
     gen_free(&alone);
     gen_batch_free(&b);
+}
+
+static void test_batch_matches_one_at_a_time(void **state)
+{
+    (void)state;
+    batch_matches_one_at_a_time(); /* the CPU's kernels (AVX2 and FMA when it has them) */
+    gemm_use_portable(1);
+    batch_matches_one_at_a_time(); /* the same sums in plain C */
+    gemm_use_portable(0);
 }
 
 /* Per token after warm-up: no heap allocation, whatever the number of tokens. */
