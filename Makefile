@@ -168,7 +168,7 @@ train: $(BUILD)/train_full $(BUILD)/flags.txt
 # the tokenizer program alone (a fault build of the tokenizer: FAULT=bpe_leak)
 tokenize: $(BUILD)/tokenize $(BUILD)/flags.txt
 
-# the server alone (a fault build of the server: FAULT=slot_leak or FAULT=keep_requests)
+# the server alone (a fault build of the server: FAULT=slot_leak, keep_requests or chat_leak)
 serve: $(BUILD)/serve $(BUILD)/flags.txt
 
 # where `make train` puts the training program for this VARIANT and FAULT (for bisect)
@@ -313,7 +313,7 @@ faults-build:
 	@$(MAKE) --no-print-directory $(VARIANTS) FAULT=none
 	@{ for f in $$(build/release/soak list faults | grep -vx none); do for v in $(VARIANTS); do \
 	  echo "train VARIANT=$$v FAULT=$$f"; done; done; echo "tokenize VARIANT=release FAULT=bpe_leak"; \
-	  for f in slot_leak keep_requests; do echo "serve VARIANT=release FAULT=$$f"; done; } | \
+	  for f in slot_leak keep_requests chat_leak; do echo "serve VARIANT=release FAULT=$$f"; done; } | \
 	  xargs -P $$(nproc) -L 1 env -u MAKEFLAGS -u MFLAGS $(MAKE) --no-print-directory -j1
 
 # `make check`: the fast tier, for the loop you work in: the release build and its unit
@@ -380,15 +380,17 @@ soak-generate: deps
 	  --modes native,asan,valgrind,jemalloc,lsan --iters "$(or $(ITERS),1000 10000 50000)" $(if $(OUT),--out "$(OUT)")
 
 # the completions server soaked under load (docs/serve.md): build/<variant>/serve on a
-# --tiny checkpoint, tools/serve-load sending 100 to 10000 requests, 4 at once, with bad
+# --tiny checkpoint, the official openai client (tools/serve-load-openai) sending 100 to
+# 10000 requests, 4 at once, completions and chats, streamed and whole, with refused
 # requests and streams cut mid-answer mixed in, in every mode (ITERS=, MODES=, OUT=)
 SERVE_CMD = --port {port} --slots 8 --quiet --checkpoint $(GEN_CKPT)
 ALL_MODES := native,asan,valgrind,jemalloc,lsan
 soak-serve: deps
+	@tools/ensure-npm
 	@$(MAKE) --no-print-directory release asan FAULT=none
 	@test -s $(GEN_CKPT) || build/release/train_full --tiny 300 --quiet --save $(GEN_CKPT) >/dev/null
 	@build/release/soak --cmd "build/release/serve $(SERVE_CMD)" --asan-cmd "build/asan/serve $(SERVE_CMD)" \
-	  --load "tools/serve-load {port} {iters} 4" --step-regex 'done ([0-9]+)' \
+	  --load "tools/serve-load-openai {port} {iters} 4" --step-regex 'done ([0-9]+)' \
 	  --modes $(or $(MODES),$(ALL_MODES)) --iters "$(or $(ITERS),100 1000 10000)" $(if $(OUT),--out "$(OUT)")
 
 # tokenizer training soaked as any program (docs/tokenizer.md): build/<variant>/tokenize to

@@ -621,6 +621,8 @@ static enum MHD_Result completion(struct MHD_Connection *c, Req *q)
     ServeErr e;
     if (serve_req_parse(q->body ? q->body : "", q->len, q->kind, &lim, &r, &e))
         return send_api_error(c, e.status, e.code, e.param, e.message);
+    if (r.kind == SERVE_CHAT)
+        fault_chat_prompt(r.prompt, r.prompt_len); /* the chat_leak fault's point */
     int32_t *ids;
     enum MHD_Result rc = MHD_NO;
     long n = prompt_tokens(c, &r, &ids, &rc);

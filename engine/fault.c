@@ -190,6 +190,25 @@ int fault_slot_leak(void)
 }
 #endif
 
+#ifdef ENGINE_FAULT_CHAT_LEAK
+static void *volatile g_chat_copy; /* the last copy only: each before it is lost (volatile: a store the
+                                      compiler may not drop, with the malloc it holds) */
+void fault_chat_prompt(const char *prompt, size_t len)
+{
+    char *p = malloc(len + 1);
+    if (p) {
+        memcpy(p, prompt, len);
+        p[len] = 0;
+    }
+    g_chat_copy = p;
+}
+#else
+void fault_chat_prompt(const char *prompt, size_t len)
+{
+    (void)prompt, (void)len;
+}
+#endif
+
 #ifdef ENGINE_FAULT_KEEP_REQUESTS
 typedef struct Kept {
     struct Kept *next;

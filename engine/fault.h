@@ -83,4 +83,10 @@ int fault_slot_leak(void);
  * fault.keep_requests): reachable to the end, freed at exit, so no leak checker names it. */
 void fault_request_text(const char *prompt, size_t prompt_len, const char *text, size_t len);
 
+/* app/serve.c, a request's thread, when a chat request (POST /v1/chat/completions) is
+ * accepted, with the prompt its chat template wrote. chat_leak: a copy of it from malloc
+ * whose pointer is dropped: one block lost per chat, none per completion (a leak in the
+ * chat path only, which only a load that chats can see). */
+void fault_chat_prompt(const char *prompt, size_t len);
+
 #endif

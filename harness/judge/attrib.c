@@ -161,7 +161,8 @@ int attrib_pick(const char *dir, long iters, const char *csv, const char *const 
             snprintf(p->late[p->n_late], sizeof p->late[0], "%s/%s", dir, name);
             p->iter_late[p->n_late++] = iter_at(s, tc, ms[k]);
         }
-        if (!p->n_late && final && !*final && final_profile(dir, 0, p->late[0], sizeof p->late[0], NULL, 0) == 0)
+        if (!p->n_late && final && !*final &&
+            final_profile(dir, 0, p->late[0], sizeof p->late[0], NULL, 0) == 0)
             p->iter_late[p->n_late++] = (double)iters;
         else if (!p->n_late && final && *final) {
             snprintf(p->late[0], sizeof p->late[0], "%s/%s", dir, final);

@@ -321,7 +321,8 @@ static double iter_at(const Run *r, const Tables *tb, double t)
         return s < 0 ? 0 : tb->steps.v[s * 2 + 1];
     }
     double o0 = own_time(r, tb, t0), span = own_time(r, tb, t_end) - o0;
-    return fmin((double)r->iters, fmax(1, round((double)r->iters * (own_time(r, tb, t) - o0) / fmax(1, span))));
+    return fmin((double)r->iters,
+                fmax(1, round((double)r->iters * (own_time(r, tb, t) - o0) / fmax(1, span))));
 }
 
 /* "value" or "" (not read: -1, NAN) after a comma. */

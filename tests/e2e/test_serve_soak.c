@@ -2,7 +2,9 @@
  * the clean server passes, and each fault build of the server is caught where it can be
  * seen: slot_leak (a disconnected client's cache dropped) by the heap in native and by
  * LeakSanitizer, named gen_init; keep_requests (every request's text kept,
- * reachable) by jemalloc's heap at 10000 requests, named fault_request_text.
+ * reachable) by jemalloc's heap at 10000 requests, named fault_request_text; chat_leak (a
+ * chat's templated prompt lost, in the chat path only) by LeakSanitizer, named
+ * fault_chat_prompt: the load chats (two requests in ten), or it would not be seen.
  * A soak that did not catch them would fail here. make soak-serve runs the full sweep in
  * every mode. */
 #include <setjmp.h>
@@ -120,6 +122,22 @@ static void test_keep_requests_is_caught(void **state)
     assert_int_equal(rc, 1);
 }
 
+static void test_chat_leak_is_caught(void **state)
+{
+    (void)state;
+    char bin[PATH_MAX + 64];
+    snprintf(bin, sizeof bin, "%s/../release-fault-chat_leak/serve", g_dir);
+    need(bin);
+    int rc = soak_serve("chat_leak", bin, "--modes lsan --iters 1000,2000");
+    for (long n = 1000; n <= 2000; n += 1000)
+        expect("lsan", n, "ERROR");
+    json_t *p = problem_in("fault_chat_prompt");
+    assert_string_equal(str(p, "kind"), "leak");
+    assert_true(json_is_true(json_object_get(p, "fails")));
+    assert_string_equal(str(g_doc, "overall"), "FAIL");
+    assert_int_equal(rc, 1);
+}
+
 static int setup(void **state)
 {
     if (tmpdir_setup(state))
@@ -136,6 +154,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_clean_server_passes),
         cmocka_unit_test(test_slot_leak_is_caught),
         cmocka_unit_test(test_keep_requests_is_caught),
+        cmocka_unit_test(test_chat_leak_is_caught),
     };
     test_filter_from_env();
     int rc = cmocka_run_group_tests(tests, setup, tmpdir_teardown);

@@ -200,6 +200,39 @@ static void test_models(void **state)
     "shall "                                                                                            \
     "speak of love the king and"
 
+/* A body over --max-body-kb (64): 413, announced or not; headers over MHD's 32 KiB: refused,
+ * and the server goes on. */
+static void oversized_requests_are_refused(void)
+{
+    size_t big = 70 * 1024;
+    char *raw = malloc(80 * 1024 + 256); /* the largest of the three below */
+    int n = snprintf(
+        raw, 256,
+        "POST /v1/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n", big);
+    memset(raw + n, ' ', big);
+    Resp r;
+    http_raw(g_srv.port, raw, (size_t)n + big, &r);
+    assert_int_equal(r.status, 413);
+    resp_free(&r);
+    n = snprintf(raw, 256,
+                 "POST /v1/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: "
+                 "chunked\r\n\r\n");
+    for (int k = 0; k < 9; k++) /* 9 chunks of 8 KiB, no length given */
+        n += sprintf(raw + n, "2000\r\n%8192s\r\n", "");
+    n += sprintf(raw + n, "0\r\n\r\n");
+    http_raw(g_srv.port, raw, (size_t)n, &r);
+    assert_int_equal(r.status, 413);
+    resp_free(&r);
+    /* headers over MHD's 32 KiB connection memory: refused, and the server goes on */
+    n = snprintf(raw, 256, "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Big: ");
+    memset(raw + n, 'a', 40000);
+    memcpy(raw + n + 40000, "\r\n\r\n", 5);
+    http_raw(g_srv.port, raw, (size_t)n + 40004, &r);
+    assert_true(r.status == 431 || r.status == 413);
+    resp_free(&r);
+    free(raw);
+}
+
 /* Each bad request: its status and a word of what the message must say. */
 static void test_bad_requests_get_4xx_and_cost_nothing(void **state)
 {
@@ -256,34 +289,7 @@ static void test_bad_requests_get_4xx_and_cost_nothing(void **state)
         json_decref(body_json(&r)); /* every error is JSON */
         resp_free(&r);
     }
-    /* a body over --max-body-kb (64): 413, announced or not */
-    size_t big = 70 * 1024;
-    char *raw = malloc(80 * 1024 + 256); /* the largest of the three below */
-    int n = snprintf(
-        raw, 256,
-        "POST /v1/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n", big);
-    memset(raw + n, ' ', big);
-    Resp r;
-    http_raw(g_srv.port, raw, (size_t)n + big, &r);
-    assert_int_equal(r.status, 413);
-    resp_free(&r);
-    n = snprintf(raw, 256,
-                 "POST /v1/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: "
-                 "chunked\r\n\r\n");
-    for (int k = 0; k < 9; k++) /* 9 chunks of 8 KiB, no length given */
-        n += sprintf(raw + n, "2000\r\n%8192s\r\n", "");
-    n += sprintf(raw + n, "0\r\n\r\n");
-    http_raw(g_srv.port, raw, (size_t)n, &r);
-    assert_int_equal(r.status, 413);
-    resp_free(&r);
-    /* headers over MHD's 32 KiB connection memory: refused, and the server goes on */
-    n = snprintf(raw, 256, "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Big: ");
-    memset(raw + n, 'a', 40000);
-    memcpy(raw + n + 40000, "\r\n\r\n", 5);
-    http_raw(g_srv.port, raw, (size_t)n + 40004, &r);
-    assert_true(r.status == 431 || r.status == 413);
-    resp_free(&r);
-    free(raw);
+    oversized_requests_are_refused();
     assert_int_equal(metric(g_srv.port, "serve_slots_in_use"), 0);
     assert_int_equal(metric(g_srv.port, "serve_engine_heap_bytes"), heap0); /* nothing kept */
 }
