@@ -66,6 +66,21 @@ static int open_proc(int pid, const char *name, int flags)
     return open(path, flags | O_CLOEXEC);
 }
 
+/* /proc/PID/name's text into buf (NUL-terminated, read(2) on the caller's buffer: nothing
+ * allocated). 0, or -1 when unreadable (the process is gone). */
+static int read_proc(int pid, const char *name, char *buf, size_t cap)
+{
+    int fd = open_proc(pid, name, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, cap - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    return 0;
+}
+
 long sysmem_fds_of(int pid)
 {
     /* Linux 6.2 and later give the count as the folder's size: one stat, where reading the
@@ -101,14 +116,8 @@ long sysmem_fds_of(int pid)
 long sysmem_threads_of(int pid)
 {
     char buf[1024];
-    int fd = open_proc(pid, "stat", O_RDONLY);
-    if (fd < 0)
+    if (read_proc(pid, "stat", buf, sizeof buf))
         return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = 0;
     /* after the command's closing parenthesis: state (field 3) ... num_threads (field 20) */
     char *p = NULL;
     for (char *q = buf; *q; q++)
@@ -127,14 +136,8 @@ long sysmem_threads_of(int pid)
 long long sysmem_wait_ns_of(int pid)
 {
     char buf[128];
-    int fd = open_proc(pid, "schedstat", O_RDONLY);
-    if (fd < 0)
+    if (read_proc(pid, "schedstat", buf, sizeof buf))
         return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = 0;
     /* "on-cpu-ns wait-ns timeslices" */
     char *p = buf;
     while (*p >= '0' && *p <= '9')

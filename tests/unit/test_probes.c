@@ -4,10 +4,12 @@
 #include "testutil.h"
 
 #include <libgen.h>
+#include <sched.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "autograd.h"
@@ -16,6 +18,7 @@
 #include "je_allocated.h"
 #include "ops.h"
 #include "samples.h"
+#include "sysmem.h"
 
 static char g_dir[PATH_MAX]; /* build/<variant> */
 
@@ -312,6 +315,43 @@ static void test_je_allocated_race(void **state)
                  (unsigned long long)racy, (unsigned long long)steady);
 }
 
+static void spin(double seconds)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    while ((double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) * 1e-9 < seconds);
+}
+
+/* The time a process waited, runnable, for a core (what the soak subtracts to place samples
+ * by a program's own time): it rises while another process holds the one core it may run
+ * on, and a process that is gone reads -1. */
+static void test_wait_for_a_core(void **state)
+{
+    (void)state;
+    cpu_set_t one, was;
+    assert_int_equal(sched_getaffinity(0, sizeof was, &was), 0);
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu(), &one);
+    assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0); /* the child inherits it */
+    long long before = sysmem_wait_ns_of(0);
+    assert_true(before >= 0);
+    pid_t child = fork();
+    if (child == 0) {
+        spin(0.4);
+        _exit(0);
+    }
+    spin(0.4); /* both on one core: each waits for the other about half the time */
+    long long waited = sysmem_wait_ns_of(0) - before;
+    int st;
+    assert_int_equal(waitpid(child, &st, 0), child);
+    sched_setaffinity(0, sizeof was, &was);
+    if (waited < 50 * 1000000LL)
+        fail_msg("waited %.1f ms for the core, expected some 200", (double)waited / 1e6);
+    assert_int_equal(sysmem_wait_ns_of(child), -1); /* reaped: gone */
+}
+
 static void test_probe_dump_bad_usage(void **state)
 {
     (void)state;
@@ -343,6 +383,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_clean_run_samples_are_flat),
         cmocka_unit_test(test_reader_round_trip_and_damage),
         cmocka_unit_test(test_probe_dump_bad_usage),
+        cmocka_unit_test(test_wait_for_a_core),
         cmocka_unit_test(test_killed_run_leaves_readable_files),
     };
     return cmocka_run_group_tests_name("probes", tests, tmpdir_setup, tmpdir_teardown);
