@@ -79,31 +79,40 @@ static void test_clean_server_passes(void **state)
     assert_int_equal(rc, 0);
 }
 
-static void test_slot_leak_is_caught(void **state)
+/* Soaks the server's fault build FAULT (make faults-build) with args; the soak's status. */
+static int soak_fault(const char *fault, const char *args)
 {
-    (void)state;
     char bin[PATH_MAX + 64];
-    snprintf(bin, sizeof bin, "%s/../release-fault-slot_leak/serve", g_dir);
+    snprintf(bin, sizeof bin, "%s/../release-fault-%s/serve", g_dir, fault);
     need(bin);
-    int rc = soak_serve("slot_leak", bin, "--modes native,lsan --iters 1000,2000");
-    for (long n = 1000; n <= 2000; n += 1000)
-        expect("native", n, "GROWING"), expect("lsan", n, "ERROR");
-    json_t *p = problem_in("gen_init");
+    return soak_serve(fault, bin, args);
+}
+
+/* The soak (status rc) failed on one leak, in function. */
+static void expect_failing_leak(const char *function, int rc)
+{
+    json_t *p = problem_in(function);
     assert_string_equal(str(p, "kind"), "leak");
     assert_true(json_is_true(json_object_get(p, "fails")));
     assert_string_equal(str(g_doc, "overall"), "FAIL");
     assert_int_equal(rc, 1);
 }
 
+static void test_slot_leak_is_caught(void **state)
+{
+    (void)state;
+    int rc = soak_fault("slot_leak", "--modes native,lsan --iters 1000,2000");
+    for (long n = 1000; n <= 2000; n += 1000)
+        expect("native", n, "GROWING"), expect("lsan", n, "ERROR");
+    expect_failing_leak("gen_init", rc);
+}
+
 static void test_keep_requests_is_caught(void **state)
 {
     (void)state;
-    char bin[PATH_MAX + 64];
-    snprintf(bin, sizeof bin, "%s/../release-fault-keep_requests/serve", g_dir);
-    need(bin);
     /* 56 bytes a request, among floors that swing ~100 KB with 4 busy clients: at 10000
      * requests the soak sees it most times; asked to see 40, it runs 20000 when it did not */
-    int rc = soak_serve("keep_requests", bin, "--modes jemalloc --iters 10000 --sensitivity 40");
+    int rc = soak_fault("keep_requests", "--modes jemalloc --iters 10000 --sensitivity 40");
     size_t i;
     json_t *r, *largest = NULL;
     json_array_foreach(json_object_get(g_doc, "runs"), i, r)
@@ -125,16 +134,9 @@ static void test_keep_requests_is_caught(void **state)
 static void test_chat_leak_is_caught(void **state)
 {
     (void)state;
-    char bin[PATH_MAX + 64];
-    snprintf(bin, sizeof bin, "%s/../release-fault-chat_leak/serve", g_dir);
-    need(bin);
-    int rc = soak_serve("chat_leak", bin, "--modes lsan --iters 300,1000");
+    int rc = soak_fault("chat_leak", "--modes lsan --iters 300,1000");
     expect("lsan", 300, "ERROR"), expect("lsan", 1000, "ERROR");
-    json_t *p = problem_in("fault_chat_prompt");
-    assert_string_equal(str(p, "kind"), "leak");
-    assert_true(json_is_true(json_object_get(p, "fails")));
-    assert_string_equal(str(g_doc, "overall"), "FAIL");
-    assert_int_equal(rc, 1);
+    expect_failing_leak("fault_chat_prompt", rc);
 }
 
 static int setup(void **state)
