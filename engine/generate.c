@@ -85,77 +85,52 @@ static void linear(const float *x, const Tensor *w, const Tensor *b, float *y)
     gemm_rows(1, w->rows, w->cols, x, w->cols, w->data, w->cols, b->data, y, w->rows);
 }
 
-/* The scores of head h's query q against positions t0..pos of the cache, softmaxed:
- * g->scores[t - t0]; their sum. */
-static float attend_scores(Generator *g, const float *kv, const float *q, int h, int t0, int pos, float scale)
+/* Attention's two products over one head's hs floats: q . k, and out += p v; in plain C,
+ * or in AVX2 registers (gemm_simd: the CPU has AVX2 and FMA, and the head is a multiple
+ * of 8 floats). */
+static float head_dot(const float *q, const float *k, int hs)
 {
-    const GPTConfig *c = &g->m->cfg;
-    int C = c->embd, hs = C / c->heads;
-    float mx = -INFINITY, sum = 0;
-    for (int t = t0; t <= pos; t++) {
-        const float *k = kv + (size_t)t * 2 * C + h * hs;
-        float d = 0;
-        for (int i = 0; i < hs; i++)
-            d += q[i] * k[i];
-        g->scores[t - t0] = d * scale;
-        mx = g->scores[t - t0] > mx ? g->scores[t - t0] : mx;
-    }
-    for (int t = t0; t <= pos; t++)
-        sum += g->scores[t - t0] = expf(g->scores[t - t0] - mx);
-    return sum;
+    float d = 0;
+    for (int i = 0; i < hs; i++)
+        d += q[i] * k[i];
+    return d;
+}
+
+static void head_axpy(float *out, float p, const float *v, int hs)
+{
+    for (int i = 0; i < hs; i++)
+        out[i] += p * v[i];
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
-/* attend() for a head size that is a multiple of 8, its products in AVX2 registers. */
-__attribute__((target("avx2,fma"))) static void attend_avx2(Generator *g, const float *kv, int pos)
+__attribute__((target("avx2,fma"))) static float head_dot_avx2(const float *q, const float *k, int hs)
 {
-    const GPTConfig *c = &g->m->cfg;
-    int C = c->embd, hs = C / c->heads, t0 = pos >= c->ctx ? pos - c->ctx + 1 : 0;
-    float scale = 1.0f / sqrtf((float)hs);
-    for (int h = 0; h < c->heads; h++) {
-        const float *q = g->qkv + h * hs;
-        float mx = -INFINITY, sum = 0;
-        for (int t = t0; t <= pos; t++) {
-            const float *k = kv + (size_t)t * 2 * C + h * hs;
-            __m256 d = _mm256_setzero_ps();
-            for (int i = 0; i < hs; i += 8)
-                d = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(k + i), d);
-            __m128 s = _mm_add_ps(_mm256_castps256_ps128(d), _mm256_extractf128_ps(d, 1));
-            s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-            s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-            float v = _mm_cvtss_f32(s) * scale;
-            g->scores[t - t0] = v;
-            mx = v > mx ? v : mx;
-        }
-        for (int t = t0; t <= pos; t++)
-            sum += g->scores[t - t0] = expf(g->scores[t - t0] - mx);
-        float *out = g->att + h * hs, inv = 1.0f / sum;
-        for (int i = 0; i < hs; i += 8) {
-            __m256 o = _mm256_setzero_ps();
-            for (int t = t0; t <= pos; t++)
-                o = _mm256_fmadd_ps(_mm256_set1_ps(g->scores[t - t0] * inv),
-                                    _mm256_loadu_ps(kv + (size_t)t * 2 * C + C + h * hs + i), o);
-            _mm256_storeu_ps(out + i, o);
-        }
-    }
+    __m256 d = _mm256_setzero_ps();
+    for (int i = 0; i < hs; i += 8)
+        d = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(k + i), d);
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(d), _mm256_extractf128_ps(d, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
 }
 
-static int attend_fast(const GPTConfig *c)
+__attribute__((target("avx2,fma"))) static void head_axpy_avx2(float *out, float p, const float *v, int hs)
 {
-    return gemm_simd() && (c->embd / c->heads) % 8 == 0;
+    __m256 pv = _mm256_set1_ps(p);
+    for (int i = 0; i < hs; i += 8)
+        _mm256_storeu_ps(out + i, _mm256_fmadd_ps(pv, _mm256_loadu_ps(v + i), _mm256_loadu_ps(out + i)));
 }
 #else
-static int attend_fast(const GPTConfig *c)
+static float head_dot_avx2(const float *q, const float *k, int hs)
 {
-    (void)c;
-    return 0;
+    return head_dot(q, k, hs);
 }
 
-static void attend_avx2(Generator *g, const float *kv, int pos)
+static void head_axpy_avx2(float *out, float p, const float *v, int hs)
 {
-    (void)g, (void)kv, (void)pos;
+    head_axpy(out, p, v, hs);
 }
 #endif
 
@@ -164,21 +139,29 @@ static void attend_avx2(Generator *g, const float *kv, int pos)
 static void attend(Generator *g, const float *kv, int pos)
 {
     const GPTConfig *c = &g->m->cfg;
-    if (attend_fast(c)) {
-        attend_avx2(g, kv, pos);
-        return;
-    }
     int C = c->embd, hs = C / c->heads, t0 = pos >= c->ctx ? pos - c->ctx + 1 : 0;
     float scale = 1.0f / sqrtf((float)hs);
+    int simd = gemm_simd() && hs % 8 == 0;
     for (int h = 0; h < c->heads; h++) {
-        float sum = attend_scores(g, kv, g->qkv + h * hs, h, t0, pos, scale);
+        const float *q = g->qkv + h * hs;
+        float mx = -INFINITY, sum = 0;
+        for (int t = t0; t <= pos; t++) {
+            const float *k = kv + (size_t)t * 2 * C + h * hs;
+            float v = (simd ? head_dot_avx2(q, k, hs) : head_dot(q, k, hs)) * scale;
+            g->scores[t - t0] = v;
+            mx = v > mx ? v : mx;
+        }
+        for (int t = t0; t <= pos; t++)
+            sum += g->scores[t - t0] = expf(g->scores[t - t0] - mx);
         float *out = g->att + h * hs;
         memset(out, 0, (size_t)hs * sizeof(float));
         for (int t = t0; t <= pos; t++) {
             const float *v = kv + (size_t)t * 2 * C + C + h * hs;
             float p = g->scores[t - t0] / sum;
-            for (int i = 0; i < hs; i++)
-                out[i] += p * v[i];
+            if (simd)
+                head_axpy_avx2(out, p, v, hs);
+            else
+                head_axpy(out, p, v, hs);
         }
     }
 }
