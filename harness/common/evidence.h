@@ -120,6 +120,10 @@ typedef struct StackGrowth {
      * happened to be live at that dump (a file's buffer while a checkpoint is written) is
      * not told from one kept, so it names its run but makes no problem of its own */
     int one_profile;
+    /* held no more in the last heap profile than in the first of the late ones: a block
+     * live at several dumps (a checkpoint's file buffer each time one is written), not one
+     * that piles up; like one_profile, it names its run but makes no problem of its own */
+    int recurs;
 } StackGrowth;
 
 /* Adds a caller (function, and its place or "") after g's others; dropped past STACK_CALLERS. */

@@ -361,7 +361,7 @@ static void add_stacks(Diagnosis *d, const SoakResult *res)
         for (int k = evidence_pass(&primary) == 2 ? 0 : 1; k < r->n_stacks; k++) {
             const StackGrowth *g = &r->stacks[k];
             if (g->share < DIAG_STACK_SHARE || !strncmp(g->function, "0x", 2) || g->traced ||
-                (k > 0 && g->one_profile))
+                (k > 0 && (g->one_profile || g->recurs)))
                 continue; /* (traced: memory a Python line above holds) */
             Evidence e = {
                 .run = r, .kind = r->kind != KIND_NONE ? r->kind : KIND_REACHABLE_GROWTH, .stack = k};

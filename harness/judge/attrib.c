@@ -334,6 +334,7 @@ int attrib_heap(HeapModel *m, StackGrowth *out, int max, char *why, size_t whyle
             real = grown(earlier[lt - 1], n_earlier[lt - 1], all[i].function) > 0 &&
                    grown(earlier[0], n_earlier[0], all[i].function) <= all[i].bytes;
         all[i].one_profile = lt < 1;
+        all[i].recurs = lt >= 1 && grown(earlier[0], n_earlier[0], all[i].function) >= all[i].bytes;
         if (real)
             all[kept++] = all[i];
         else

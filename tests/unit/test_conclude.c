@@ -266,8 +266,9 @@ static StackGrowth stack(const char *function, double share, int one_profile)
 }
 
 /* A second function that grew makes a problem of its own only when it grew in more than
- * one heap profile: one seen in the last only may be a block that was live at that dump
- * (a file's buffer while a checkpoint is written), not growth. */
+ * one heap profile, and held more at the last than at the first late one: one seen in the
+ * last only, or the same at several dumps, may be a block that was live at that dump (a
+ * file's buffer while a checkpoint is written), not growth. */
 static void test_second_stack_needs_two_profiles(void **state)
 {
     (void)state;
@@ -284,6 +285,10 @@ static void test_second_stack_needs_two_profiles(void **state)
     r->stacks[1].one_profile = 0; /* grown in two profiles: a second problem */
     diagnosis_build(&res->diag, res);
     assert_int_equal(res->diag.n, 2);
+    r->stacks[1].recurs = 1; /* but held as much at the first late dump as at the last */
+    diagnosis_build(&res->diag, res);
+    assert_int_equal(res->diag.n, 1);
+    r->stacks[1].recurs = 0;
     /* the first function still names its run's problem when it too grew in one profile */
     r->n_stacks = 1;
     r->stacks[0].one_profile = 1;
