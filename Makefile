@@ -83,7 +83,8 @@ LDFLAGS_ALL := $(OPT) -pthread $(LDFLAGS)
 LIBS_ALL := $(BLAS_LIBS) $(EXTRA_LIBS) -lm -ldl
 # JSON (summaries, train.json) is read and written with jansson (libjansson-dev); pprof
 # profiles are gzipped with zlib (zlib1g-dev)
-JSON_LIBS := -ljansson -lz
+# and the soak history is a SQLite database (libsqlite3-dev: docs/history.md)
+JSON_LIBS := -ljansson -lz -lsqlite3
 
 # Quiet by default: one short line per file; `make V=1` prints the full commands.
 ifeq ($(V),1)
@@ -105,7 +106,7 @@ APP_SRC := $(filter-out app/train_full.c app/generate.c app/tokenize.c app/serve
 APP_OBJ := $(APP_SRC:app/%.c=$(BUILD)/obj/app/%.o)
 # harness/: the soak's stages, a folder each, in the order data flows (docs/design.md);
 # harness/*.c run them (the soak's commands)
-HARNESS_STAGES := common plan run judge conclude render
+HARNESS_STAGES := common plan run judge conclude render history
 HARNESS_INC := -Iharness $(HARNESS_STAGES:%=-Iharness/%)
 HARNESS_SRC := $(filter-out harness/soak.c,$(wildcard harness/*.c $(HARNESS_STAGES:%=harness/%/*.c)))
 HARNESS_OBJ := $(HARNESS_SRC:harness/%.c=$(BUILD)/obj/harness/%.o)

@@ -37,7 +37,7 @@ static int usage_error(const char *cmd, const char *what)
 
 /* What a subcommand's command line gave: its options, and its folders. */
 typedef struct SubArgs {
-    const char *out, *baseline, *templates, *to;
+    const char *out, *baseline, *templates, *to, *history;
     int force;
     const char *pos[256];
     int n_pos, max_pos;
@@ -61,6 +61,7 @@ static const Opt k_sub_opts[] = {
     {"--templates", OPT_STR, SUB(templates), 0, 0, "DIR", NULL, NULL},
     {"--to", OPT_STR, SUB(to), 0, 0, "FILE", NULL, NULL},
     {"--force", OPT_FLAG, SUB(force), 0, 0, NULL, NULL, NULL},
+    {"--history", OPT_STR, SUB(history), 0, 0, "FILE.db", NULL, NULL},
 };
 
 /* Parses argv[2..] of `soak CMD` (argv[1]): the options named in `names` (a blank-separated
@@ -90,7 +91,7 @@ static int sub_args(int argc, char **argv, const char *names, SubArgs *a, const 
     return 2;
 }
 
-int soak_finish(SoakResult *res, const char *out, const char *templates)
+int soak_finish(SoakResult *res, const char *out, const char *templates, const char *history)
 {
     diagnosis_read_bisect(&res->diag, out);
     soak_conclude(res);
@@ -100,6 +101,8 @@ int soak_finish(SoakResult *res, const char *out, const char *templates)
         fprintf(stderr, "%s: %s\n", program_invocation_short_name, err);
         return 1;
     }
+    if (history && hist_record_soak(history, res, out) != 0)
+        return 1;
     if (res->base.path && !res->base.matched) {
         fprintf(stderr,
                 "%s: --baseline %s: no run of this soak has a counterpart there: nothing was compared\n",
@@ -115,6 +118,8 @@ static void result_from_summary(SoakResult *res, json_t *s)
 {
     const char *c = json_string_value(json_object_get(s, "config"));
     snprintf(res->config, sizeof res->config, "%s", c ? c : "");
+    const char *cmd = json_string_value(json_object_get(s, "command"));
+    snprintf(res->command, sizeof res->command, "%s", cmd ? cmd : "");
     json_t *tol = json_object_get(s, "tolerance");
     res->tol = tolerance_defaults();
     if (json_is_number(json_object_get(tol, "page_bytes")))
@@ -233,7 +238,11 @@ static int merge(SubArgs *a, Run *runs);
 int soak_merge(int argc, char **argv)
 {
     SubArgs a = {.max_pos = 256};
-    if (sub_args(argc, argv, "--out", &a, "merge DIR... [--out DIR]"))
+    if (sub_args(argc, argv, "--out --history", &a, "merge DIR... [--out DIR] [--history FILE.db]"))
+        return 2;
+    if (!a.history && getenv("FLATMEM_HISTORY") && *getenv("FLATMEM_HISTORY"))
+        a.history = getenv("FLATMEM_HISTORY");
+    if (a.history && hist_check_db(a.history))
         return 2;
     Run *runs = new_runs();
     int rc = merge(&a, runs);
@@ -271,7 +280,7 @@ static int merge(SubArgs *a, Run *runs)
         res.wall_s += runs[i].wall_s;
     char templates[PATH_MAX];
     target_templates(templates, sizeof templates);
-    int rc = soak_finish(&res, out, templates);
+    int rc = soak_finish(&res, out, templates, a->history);
     runs_release(runs, n);
     return rc;
 }

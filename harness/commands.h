@@ -7,7 +7,8 @@
  *   soak baseline [DIR]       soak_baseline (commands.c): save a summary as the baseline
  *   soak workload NAME        soak_workload (commands.c): a workload's train_full arguments
  *   soak list KIND            soak_list (commands.c): valid names
- *   soak check [options]      soak_check (commands.c): check the options, run nothing */
+ *   soak check [options]      soak_check (commands.c): check the options, run nothing
+ *   soak history FILE.db      soak_history (history_cmd.c): the soaks across commits */
 #ifndef HARNESS_COMMANDS_H
 #define HARNESS_COMMANDS_H
 
@@ -28,8 +29,21 @@ int soak_bisect(int argc, char **argv);
 /* The ending shared by the commands that end with a result (a soak that ran, a merge):
  * reads a bisect result from out, concludes (conclude.h; the baseline comparison must be
  * in res->base already) and renders every output (render.h), the console table included.
- * Returns the exit status: 0 PASS, 1 otherwise (or an output could not be written), 2 when
- * the baseline shares no run. */
-int soak_finish(SoakResult *res, const char *out, const char *templates);
+ * With history (a --history FILE.db, or NULL), records it there (hist_record_soak).
+ * Returns the exit status: 0 PASS, 1 otherwise (or an output could not be written, or the
+ * history), 2 when the baseline shares no run. */
+int soak_finish(SoakResult *res, const char *out, const char *templates, const char *history);
+
+/* `soak history FILE.db ...` (history_cmd.c): the history's series, change points, page,
+ * --check and --bisect (docs/history.md). */
+int soak_history(int argc, char **argv);
+
+/* Appends a concluded soak (its report in out) to the history db (histdb.h); a shard is left
+ * to its merge. 0, or -1 after a message. */
+int hist_record_soak(const char *db, const SoakResult *res, const char *out);
+
+/* Opens (creating) the history db to learn before a soak runs that it can be written: 0, or
+ * 2 after a message. */
+int hist_check_db(const char *db);
 
 #endif

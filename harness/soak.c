@@ -1,6 +1,6 @@
 /* soak - runs train_full over a matrix of iteration counts x modes (x faults), each run a
  * child process under a watchdog, and decides from the numbers whether memory stays
- * flat; and its companions (merge, report, baseline, workload, list, check). See
+ * flat; and its companions (merge, report, baseline, workload, list, check, bisect, history). See
  * `soak --help`, commands.h and docs/soak.md. */
 #include <string.h>
 
@@ -14,7 +14,7 @@ int main(int argc, char **argv)
     } k_commands[] = {
         {"merge", soak_merge},       {"report", soak_report}, {"baseline", soak_baseline},
         {"workload", soak_workload}, {"list", soak_list},     {"check", soak_check},
-        {"bisect", soak_bisect},
+        {"bisect", soak_bisect},     {"history", soak_history},
     };
     for (size_t i = 0; argc >= 2 && i < sizeof k_commands / sizeof k_commands[0]; i++)
         if (!strcmp(argv[1], k_commands[i].name))

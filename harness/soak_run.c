@@ -203,7 +203,8 @@ static int soak(int argc, char **argv, Soak *s)
     }
     int n = plan_runs(o, out, runs);
     json_t *baseline = NULL;
-    if (n < 0 || target_check(o, runs, n) || load_baseline(o, runs, n, &baseline))
+    if (n < 0 || target_check(o, runs, n) || (o->history && hist_check_db(o->history)) ||
+        load_baseline(o, runs, n, &baseline))
         return 2;
     plan_longest_first(o, runs, n);
     *res = (SoakResult){.runs = runs,
@@ -217,6 +218,9 @@ static int soak(int argc, char **argv, Soak *s)
                                  .peak_pct = o->base_peak_pct,
                                  .time_pct = o->base_time_pct}};
     snprintf(res->config, sizeof res->config, "%s", o->config);
+    if (o->cmd)
+        snprintf(res->command, sizeof res->command, "%s%s%s", o->cmd, o->load ? " | load: " : "",
+                 o->load ? o->load : "");
     env_capture(&res->env, o->build);
     env_write_txt(&res->env, out, o->build);
     if (o->n_resume && runner_prepare_resume(o, out) != 0)
@@ -242,7 +246,7 @@ static int soak(int argc, char **argv, Soak *s)
     runs_arena_sites(runs, k);
     if (baseline)
         baseline_compare(baseline, res);
-    rc = soak_finish(res, out, o->templates);
+    rc = soak_finish(res, out, o->templates, o->history);
     runs_release(runs, n);
     json_decref(baseline);
     return g_stop ? 128 + g_stop : rc;

@@ -56,6 +56,15 @@ void env_capture(SoakEnv *e, const char *build)
     e->dirty = atoi(v) != 0;
     for (int i = 0; i < ENV_VARIANTS; i++)
         flags_value(build, k_variants[i], "cflags", e->flags[i], sizeof e->flags[i]);
+    if (e->commit[0]) {
+        first_line("git rev-parse -q --verify HEAD^1 2>/dev/null", e->parent, sizeof e->parent);
+        first_line("git symbolic-ref -q --short HEAD 2>/dev/null", e->branch, sizeof e->branch);
+        first_line("git log -1 --format=%cI HEAD 2>/dev/null", e->commit_date, sizeof e->commit_date);
+        first_line("git log -1 --format=%s HEAD 2>/dev/null", e->subject, sizeof e->subject);
+    }
+    first_line("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'", e->cpu, sizeof e->cpu);
+    first_line("uname -r", e->kernel, sizeof e->kernel);
+    e->cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
 }
 
 int env_write_txt(const SoakEnv *e, const char *dir, const char *build)
@@ -104,7 +113,17 @@ json_t *env_to_json(const SoakEnv *e)
     for (int i = 0; i < ENV_VARIANTS; i++)
         if (e->flags[i][0])
             json_object_set_new(flags, k_variants[i], json_string(e->flags[i]));
-    return json_pack("{s:s, s:b, s:o}", "commit", e->commit, "tree_dirty", e->dirty, "build_flags", flags);
+    return json_pack("{s:s, s:b, s:o, s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:i}}", "commit", e->commit,
+                     "tree_dirty", e->dirty, "build_flags", flags, "git", "parent", e->parent, "branch",
+                     e->branch, "date", e->commit_date, "subject", e->subject, "machine", "cpu", e->cpu, "kernel",
+                     e->kernel, "cores", e->cores);
+}
+
+/* o[key] as a string into out ("" when absent). */
+static void copy_str(json_t *o, const char *key, char *out, size_t cap)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    snprintf(out, cap, "%s", v ? v : "");
 }
 
 void env_from_json(SoakEnv *e, json_t *summary)
@@ -113,6 +132,14 @@ void env_from_json(SoakEnv *e, json_t *summary)
     const char *commit = json_string_value(json_object_get(summary, "commit"));
     snprintf(e->commit, sizeof e->commit, "%s", commit ? commit : "");
     e->dirty = json_is_true(json_object_get(summary, "tree_dirty"));
+    json_t *git = json_object_get(summary, "git"), *machine = json_object_get(summary, "machine");
+    copy_str(git, "parent", e->parent, sizeof e->parent);
+    copy_str(git, "branch", e->branch, sizeof e->branch);
+    copy_str(git, "date", e->commit_date, sizeof e->commit_date);
+    copy_str(git, "subject", e->subject, sizeof e->subject);
+    copy_str(machine, "cpu", e->cpu, sizeof e->cpu);
+    copy_str(machine, "kernel", e->kernel, sizeof e->kernel);
+    e->cores = (int)json_integer_value(json_object_get(machine, "cores"));
     json_t *flags = json_object_get(summary, "build_flags");
     for (int i = 0; i < ENV_VARIANTS; i++) {
         const char *v = json_string_value(json_object_get(flags, k_variants[i]));

@@ -47,15 +47,24 @@ void target_bisect_script(char *out, size_t cap)
     own_file(places, 2, out, cap);
 }
 
-void target_templates(char *out, size_t cap)
+void target_templates_for(const char *file, char *out, size_t cap)
 {
-    static const char *const places[] = {"../../reports/common.gp", "../share/flatmem/reports/common.gp"};
-    if (access("reports/common.gp", R_OK) == 0) { /* run from the project folder */
+    char here[PATH_MAX + 16], a[PATH_MAX + 48], b[PATH_MAX + 48];
+    snprintf(here, sizeof here, "reports/%s", file);
+    if (access(here, R_OK) == 0) { /* run from the project folder */
         snprintf(out, cap, "reports");
         return;
     }
+    snprintf(a, sizeof a, "../../reports/%s", file);
+    snprintf(b, sizeof b, "../share/flatmem/reports/%s", file);
+    const char *const places[] = {a, b};
     own_file(places, 2, out, cap);
     char *slash = strrchr(out, '/');
     if (slash)
         *slash = 0;
+}
+
+void target_templates(char *out, size_t cap)
+{
+    target_templates_for("common.gp", out, cap);
 }

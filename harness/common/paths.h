@@ -15,6 +15,10 @@ void target_probe_library(char *out, size_t cap);
 void target_python_dir(char *out, size_t cap);
 void target_templates(char *out, size_t cap);
 
+/* The folder of the chart templates that holds file (history.gp): reports/ of the current
+ * folder when it has it (a project's older commit may not), else the soak's own. */
+void target_templates_for(const char *file, char *out, size_t cap);
+
 /* The bisect script (harness/bisect in the sources, PREFIX/lib/flatmem/bisect installed),
  * "" when neither is there. */
 void target_bisect_script(char *out, size_t cap);

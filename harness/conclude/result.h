@@ -65,6 +65,7 @@ typedef struct SoakResult {
     int strict_leaks; /* a one-time leak fails too */
     double wall_s;
     char config[32]; /* the workload */
+    char command[512]; /* a program of one's own: its --cmd template ("" for the workload) */
     long shard_k, shard_n; /* a shard's slice of the matrix (n 0: the whole, or merged) */
     char shard_source[16]; /* where --shard came from: "option", "FLATMEM_SHARD", "slurm", ... */
     Tolerance tol;

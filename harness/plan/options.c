@@ -326,6 +326,8 @@ static const Opt k_opts[] = {
      "allowed rise of a run's peak memory against the baseline (10)", NULL},
     {"--baseline-time-pct", OPT_DOUBLE, OFF(base_time_pct), 0, 1e5, "P",
      "allowed rise of its time per iteration (25)", NULL},
+    {"--history", OPT_STR, OFF(history), 0, 0, "FILE.db",
+     "append this soak to a history of soaks across commits (SQLite; FLATMEM_HISTORY; soak history)", NULL},
     {"--templates", OPT_STR, OFF(templates), 0, 0, "DIR", "gnuplot chart templates (reports)", NULL},
     {"--annotate", OPT_CUSTOM, 0, 0, 0, "github|none",
      "workflow annotations and the step summary (github when GITHUB_ACTIONS=true)", set_annotate},
@@ -375,6 +377,8 @@ static void defaults(Options *o)
     o->longer = 2;
     o->ready_timeout_s = 30;
     o->stop_grace_s = 10;
+    const char *h = getenv("FLATMEM_HISTORY");
+    o->history = h && *h ? h : NULL;
 }
 
 /* The modes a soak runs unless --modes says (modes.h: the built-in program's, or a
@@ -522,7 +526,7 @@ void options_usage(FILE *f, const char *prog)
             "       %s --cmd 'SERVER {port}' --load 'CLIENT {port} {iters}' --ready-port N [options]\n"
             "       %s --attach PID --duration S                 watch a process already running\n"
             "       %s [options]                                 this project's own workload (below)\n"
-            "       %s merge|report|baseline|workload|list|check|bisect ...   (below)\n\n"
+            "       %s merge|report|baseline|workload|list|check|bisect|history ...   (below)\n\n"
             "Runs your program once for every iteration count x mode, each under a watchdog and\n"
             "the tools of the field, and decides whether its memory (heap, resident, descriptors,\n"
             "threads, processes) stays flat; names what grows (a function and line, a Python\n"
@@ -555,9 +559,11 @@ void options_usage(FILE *f, const char *prog)
             "%s list KIND     prints the valid fault, mode, workload or kind names, one per line.\n"
             "%s check [options] checks a soak's options and runs nothing (exit 0, or 2 with why).\n"
             "%s bisect GOOD BAD [--build CMD --cmd 'PROG {iters}'] the first commit whose memory grows\n"
-            "                      (docs/ci.md; --help for its options).\n"
+            "                      (or whose peak or time per step rises: --figure; docs/ci.md).\n"
+            "%s history FILE.db [--check] [--bisect] the soaks of a history (--history) across\n"
+            "                      commits: step changes, a page of charts (docs/history.md).\n"
             "Each subcommand answers --help with its usage.\n\n",
-            prog, prog, prog, prog, prog, prog, prog);
+            prog, prog, prog, prog, prog, prog, prog, prog);
     fprintf(f, "Verdicts of a run:");
     for (int v = 0; v < V_COUNT; v++)
         fprintf(f, "%s %s", v ? "," : "", verdict_name((Verdict)v));

@@ -47,6 +47,7 @@ typedef struct Options {
     Tolerance tol;
     const char *baseline; /* a summary.json to compare with */
     double base_peak_pct, base_time_pct;
+    const char *history; /* --history FILE.db (or FLATMEM_HISTORY): the soak appended there */
     const char *templates; /* the gnuplot chart templates (templates_found by default) */
     char templates_found[PATH_MAX];
     int expect_faults;

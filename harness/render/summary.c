@@ -150,6 +150,8 @@ static json_t *summary_json(const SoakResult *res)
         json_object_set_new(o, "shard",
                             json_pack("{s:I, s:I, s:s}", "index", (json_int_t)res->shard_k, "count",
                                       (json_int_t)res->shard_n, "source", res->shard_source));
+    if (res->command[0]) /* a program of one's own: its command template (docs/soak.md) */
+        json_object_set_new(o, "command", json_string(res->command));
     json_t *env = env_to_json(&res->env);
     json_object_update(o, env);
     json_decref(env);

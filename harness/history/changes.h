@@ -1,0 +1,55 @@
+/* changes.h - step changes in a figure over commits (docs/history.md, "How a change is found").
+ *
+ * A series is one figure (peak memory, growth rate, time per step) of one workload, mode
+ * and count, over the commits in first-parent order, each commit with the values of its
+ * soaks (repeated soaks of a commit give several). Its noise is measured from the series
+ * itself: the pooled standard deviation of repeated soaks of one commit (within), and the
+ * spread of successive commits' means (between: 1.4826 x the median absolute difference
+ * over sqrt 2, robust to the steps themselves); the larger counts, never below the figure's
+ * resolution.
+ *
+ * Change points are found by binary segmentation with a two-sample test over windows, as
+ * Perfherder compares the pushes before and after one: for each boundary of a segment, the
+ * means of up to `window` commits on each side; z = (after - before) / (s x sqrt(1/nb +
+ * 1/na)), s the larger of the noise and the windows' own scatter (their commits' means
+ * about each window's mean, pooled: a series whose commits wander gets no step from it); the boundary with the largest |z| is a change when |z| >= z_min and the step is
+ * at least the smallest change (3 x noise, min_pct of the level before, min_abs), then each
+ * side is searched again. A change upwards is a regression (every figure here is better
+ * lower); it is held when the newest segment is still above the level before it by the
+ * smallest change. */
+#ifndef HARNESS_CHANGES_H
+#define HARNESS_CHANGES_H
+
+typedef struct CpParams {
+    int window; /* commits on each side of a boundary (8) */
+    double z_min; /* the test's threshold (5) */
+    double min_pct; /* the smallest change, percent of the level before */
+    double min_abs; /* ... and in the figure's units */
+    double resolution; /* the noise is never taken below this */
+} CpParams;
+
+typedef struct CpNoise {
+    double within; /* pooled sd of repeated soaks of one commit (NAN: none repeated) */
+    int within_df; /* its degrees of freedom: soaks beyond the first of each commit */
+    double between; /* robust sd of successive commits' means (NAN: fewer than 3 commits) */
+    double sigma; /* the noise used */
+} CpNoise;
+
+typedef struct ChangePoint {
+    int at; /* the first commit (index) after the step */
+    double before, after; /* the means of the segments on either side */
+    double z;
+    double min_change; /* the smallest change it had to reach */
+    int regression; /* upwards */
+    int held; /* a regression the newest commits still hold */
+} ChangePoint;
+
+#define CP_MAX 32
+
+/* Commits 0 .. n-1, commit k's values at vals[start[k] .. start[k + 1]) (start has n + 1
+ * entries, every commit at least one value). Fills noise and out (by commit, oldest
+ * first); returns how many change points. */
+int cp_find(const double *vals, const int *start, int n, const CpParams *p, CpNoise *noise, ChangePoint *out,
+            int cap);
+
+#endif
