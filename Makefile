@@ -129,7 +129,7 @@ endif
 # The harness (the soak and its unit tests) is built in the release variant, and in asan to
 # run its tests under ASan and UBSan; valgrind and jemalloc are builds of the programs the
 # soak runs, with the engine's tests (~30 s less to build on 2 cores)
-HARNESS_TESTS := test_analysis test_conclude test_findings test_heapgrowth test_shard
+HARNESS_TESTS := test_analysis test_conclude test_findings test_heapgrowth test_shard test_history
 HARNESS_BIN := $(BUILD)/soak
 HARNESS_LIB := $(BUILD)/libharness.a
 ifneq ($(filter valgrind jemalloc,$(VARIANT)),)

@@ -4,12 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* The mean of commit k's values. */
 static double commit_mean(const double *vals, const int *start, int k)
 {
@@ -19,8 +13,8 @@ static double commit_mean(const double *vals, const int *start, int k)
     return s / (start[k + 1] - start[k]);
 }
 
-static void measure_noise(const double *vals, const int *start, const double *means, int n, const CpParams *p,
-                          CpNoise *noise)
+/* The pooled standard deviation of repeated soaks of one commit. */
+static void within_noise(const double *vals, const int *start, const double *means, int n, CpNoise *noise)
 {
     double ss = 0;
     int df = 0;
@@ -31,18 +25,19 @@ static void measure_noise(const double *vals, const int *start, const double *me
     }
     noise->within_df = df;
     noise->within = df > 0 ? sqrt(ss / df) : NAN;
-    noise->between = NAN;
-    if (n >= 4) { /* three differences at least */
-        double *d = malloc((size_t)(n - 1) * sizeof *d);
-        if (d) {
-            for (int k = 0; k + 1 < n; k++)
-                d[k] = fabs(means[k + 1] - means[k]);
-            qsort(d, (size_t)(n - 1), sizeof *d, cmp_double);
-            double med = (n - 1) % 2 ? d[(n - 1) / 2] : (d[(n - 1) / 2 - 1] + d[(n - 1) / 2]) / 2;
-            noise->between = 1.4826 * med / sqrt(2.0);
-            free(d);
-        }
-    }
+}
+
+/* The noise between successive commits: the root mean square of their means' differences
+ * over sqrt 2, the differences at the steps (step[k]: between commit k and k + 1) left out;
+ * and the noise used, the largest of it, within and the resolution. */
+static void between_noise(const double *means, int n, const unsigned char *step, const CpParams *p, CpNoise *noise)
+{
+    double ss = 0;
+    int m = 0;
+    for (int k = 0; k + 1 < n; k++)
+        if (!step[k])
+            ss += (means[k + 1] - means[k]) * (means[k + 1] - means[k]), m++;
+    noise->between = m >= 3 ? sqrt(ss / (2.0 * m)) : NAN;
     double s = p->resolution > 0 ? p->resolution : 0;
     if (isfinite(noise->within) && noise->within > s)
         s = noise->within;
@@ -58,20 +53,6 @@ static double span_mean(const double *means, int a, int b)
     for (int k = a; k < b; k++)
         s += means[k];
     return s / (b - a);
-}
-
-/* The scatter of the commits' means about their own window's mean, [a, b) and [b, c)
- * pooled (0 when the windows hold a commit each): the windows' own noise, as a t-test has. */
-static double pooled_sd(const double *means, int a, int b, int c, double before, double after)
-{
-    if (c - a <= 2)
-        return 0;
-    double ss = 0;
-    for (int k = a; k < c; k++) {
-        double m = k < b ? before : after;
-        ss += (means[k] - m) * (means[k] - m);
-    }
-    return sqrt(ss / (c - a - 2));
 }
 
 static double smallest_change(const CpParams *p, double sigma, double level)
@@ -100,8 +81,7 @@ static void segment(Search *S, int s, int e)
     for (int b = s + 1; b < e; b++) {
         int a0 = b - w > s ? b - w : s, a1 = b + w < e ? b + w : e;
         double before = span_mean(S->means, a0, b), after = span_mean(S->means, b, a1);
-        double sd = pooled_sd(S->means, a0, b, a1, before, after), sigma = sd > S->sigma ? sd : S->sigma;
-        double z = (after - before) / (sigma * sqrt(1.0 / (b - a0) + 1.0 / (a1 - b)));
+        double z = (after - before) / (S->sigma * sqrt(1.0 / (b - a0) + 1.0 / (a1 - b)));
         if (fabs(z) > fabs(best_z)) {
             best_z = z, best = b;
             best_before = before, best_after = after;
@@ -135,17 +115,38 @@ int cp_find(const double *vals, const int *start, int n, const CpParams *p, CpNo
     if (n < 1)
         return 0;
     double *means = malloc((size_t)n * sizeof *means);
-    if (!means)
-        return 0;
-    for (int k = 0; k < n; k++)
-        means[k] = commit_mean(vals, start, k);
-    measure_noise(vals, start, means, n, p, noise);
-    if (!(noise->sigma > 0)) { /* a series that never moves, with no resolution given */
-        free(means);
+    unsigned char *step = calloc((size_t)n, 1), *was = calloc((size_t)n, 1);
+    if (!means || !step || !was) {
+        free(means), free(step), free(was);
         return 0;
     }
-    Search S = {means, p, noise->sigma, out, 0, cap > CP_MAX ? CP_MAX : cap};
-    segment(&S, 0, n);
+    for (int k = 0; k < n; k++)
+        means[k] = commit_mean(vals, start, k);
+    within_noise(vals, start, means, n, noise);
+    /* the steps are not noise: first the largest difference is taken for one, then those at
+     * the change points found, until they settle */
+    int big = -1;
+    for (int k = 0; k + 1 < n; k++)
+        if (big < 0 || fabs(means[k + 1] - means[k]) > fabs(means[big + 1] - means[big]))
+            big = k;
+    if (big >= 0 && n >= 5)
+        step[big] = 1;
+    Search S = {means, p, 0, out, 0, cap > CP_MAX ? CP_MAX : cap};
+    for (int round = 0; round < 6; round++) {
+        between_noise(means, n, step, p, noise);
+        S.sigma = noise->sigma, S.n = 0;
+        if (!(S.sigma > 0))
+            break; /* a series that never moves, with no resolution given */
+        segment(&S, 0, n);
+        memcpy(was, step, (size_t)n);
+        memset(step, 0, (size_t)n);
+        for (int i = 0; i < S.n; i++)
+            step[out[i].at - 1] = 1;
+        if (!S.n && big >= 0 && n >= 5)
+            step[big] = 1;
+        if (!memcmp(was, step, (size_t)n))
+            break;
+    }
     qsort(out, (size_t)S.n, sizeof *out, cmp_at);
     /* the segments between the changes: each change's level before and after is its
      * segments' mean (the windows above only found it); held: the newest segment is still
@@ -158,6 +159,6 @@ int cp_find(const double *vals, const int *start, int n, const CpParams *p, CpNo
     double newest = S.n ? span_mean(means, out[S.n - 1].at, n) : 0;
     for (int i = 0; i < S.n; i++)
         out[i].held = out[i].regression && newest - out[i].before >= out[i].min_change;
-    free(means);
+    free(means), free(step), free(was);
     return S.n;
 }

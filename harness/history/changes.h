@@ -4,15 +4,15 @@
  * and count, over the commits in first-parent order, each commit with the values of its
  * soaks (repeated soaks of a commit give several). Its noise is measured from the series
  * itself: the pooled standard deviation of repeated soaks of one commit (within), and the
- * spread of successive commits' means (between: 1.4826 x the median absolute difference
- * over sqrt 2, robust to the steps themselves); the larger counts, never below the figure's
- * resolution.
+ * root mean square of successive commits' differences over sqrt 2 (between), the
+ * differences at the steps left out (first the largest, then those at the change points
+ * found, until they settle); the larger counts, never below the figure's resolution. A
+ * machine whose speed wanders from soak to soak shows it in this between-commit noise.
  *
  * Change points are found by binary segmentation with a two-sample test over windows, as
  * Perfherder compares the pushes before and after one: for each boundary of a segment, the
- * means of up to `window` commits on each side; z = (after - before) / (s x sqrt(1/nb +
- * 1/na)), s the larger of the noise and the windows' own scatter (their commits' means
- * about each window's mean, pooled: a series whose commits wander gets no step from it); the boundary with the largest |z| is a change when |z| >= z_min and the step is
+ * means of up to `window` commits on each side; z = (after - before) / (noise x sqrt(1/nb
+ * + 1/na)); the boundary with the largest |z| is a change when |z| >= z_min and the step is
  * at least the smallest change (3 x noise, min_pct of the level before, min_abs), then each
  * side is searched again. A change upwards is a regression (every figure here is better
  * lower); it is held when the newest segment is still above the level before it by the
@@ -31,7 +31,7 @@ typedef struct CpParams {
 typedef struct CpNoise {
     double within; /* pooled sd of repeated soaks of one commit (NAN: none repeated) */
     int within_df; /* its degrees of freedom: soaks beyond the first of each commit */
-    double between; /* robust sd of successive commits' means (NAN: fewer than 3 commits) */
+    double between; /* sd from successive commits' means, steps left out (NAN: fewer than 3 differences) */
     double sigma; /* the noise used */
 } CpNoise;
 
