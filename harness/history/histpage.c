@@ -143,7 +143,8 @@ static const char *y_label(HistFigure f)
 }
 
 /* The chart's data (blocks per count), and the gnuplot variables for it. */
-static int chart_data(const HistReport *r, const Group *g, const char *csv, char *vars, size_t cap)
+static int chart_data(const HistReport *r, const Group *g, const char *csv, char *vars, size_t cap, char *marks,
+                      size_t mcap)
 {
     OutFile of;
     FILE *f = outfile_open(&of, csv);
@@ -172,7 +173,8 @@ static int chart_data(const HistReport *r, const Group *g, const char *csv, char
             if (fabs(cp->before) > 1e-12)
                 snprintf(size, sizeof size, "%+.0f%%", 100 * (cp->after - cp->before) / fabs(cp->before));
             else
-                snprintf(size, sizeof size, "%+.4g", scaled(s->fig, cp->after - cp->before));
+                snprintf(size, sizeof size, "%+.4g%s", scaled(s->fig, cp->after - cp->before),
+                         s->fig == FIG_PEAK ? "MiB" : s->fig == FIG_RATE ? "B/step" : "ms");
             nl += (size_t)snprintf(labels + nl, sizeof labels - nl, "%s%.7s:%s", nl ? " " : "", r->commits[at].sha,
                                    size);
         }
@@ -181,6 +183,7 @@ static int chart_data(const HistReport *r, const Group *g, const char *csv, char
     }
     if (outfile_commit(&of) != 0)
         return -1;
+    snprintf(marks, mcap, "%s", labels);
     size_t n = (size_t)snprintf(vars, cap, "xtics_cmd=\"set xtics (");
     int every = r->n_commits > 40 ? (r->n_commits + 39) / 40 : 1;
     for (int c = 0; c < r->n_commits && n < cap - 64; c += every)
@@ -366,7 +369,7 @@ static int page_charts(FILE *f, const HistData *d, const HistReport *r, const ch
     for (int i = 0; i < ng; i++) {
         const HistSeriesOut *s = &r->series[groups[i].first];
         char csv[PATH_MAX + 32], png[PATH_MAX + 32], map[PATH_MAX + 32], log[PATH_MAX + 32], vars[12288];
-        char title[640];
+        char title[640], marks[1024];
         snprintf(csv, sizeof csv, "%s/chart-%d.csv", charts, i);
         snprintf(png, sizeof png, "%s/chart-%d.png", charts, i);
         snprintf(map, sizeof map, "%s/chart-%d.map", charts, i);
@@ -375,7 +378,7 @@ static int page_charts(FILE *f, const HistData *d, const HistReport *r, const ch
         for (char *q = title; *q; q++)
             if (*q == '\'' || *q == '\\' || *q == '"')
                 *q = ' ';
-        if (chart_data(r, &groups[i], csv, vars, sizeof vars) != 0 ||
+        if (chart_data(r, &groups[i], csv, vars, sizeof vars, marks, sizeof marks) != 0 ||
             run_gnuplot(templates, png, csv, map, title, vars, log) != 0) {
             snprintf(err, cap, "%s: gnuplot could not draw it (is gnuplot installed? see %s)", png, log);
             return -1;
@@ -389,7 +392,9 @@ static int page_charts(FILE *f, const HistData *d, const HistReport *r, const ch
         fprintf(f, "</div><p class=\"cap\">");
         xml_str(f, title);
         fprintf(f, ". Each count a line; a dashed red line: a change point, at the first commit after the step "
-                   "(its size against the level before).</p>\n");
+                   "(its size against the level before). Marked: ");
+        xml_str(f, marks[0] ? marks : "none");
+        fprintf(f, ".</p>\n");
     }
     return 0;
 }
