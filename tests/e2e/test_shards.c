@@ -210,8 +210,10 @@ static void test_slurm_array_equals_one_soak(void **state)
         fail_msg("the one-node Slurm did not come up (its logs above)");
     }
     const char *t = test_tmpdir();
-    int rc = test_sh("cd '%s' && tools/slurm/submit 3 '%s/viaslurm' %s >'%s/submit.log' 2>&1", g_root, t,
-                     g_args, t);
+    /* with a history: the three shards are not recorded, their merge is, once */
+    int rc = test_sh("cd '%s' && FLATMEM_HISTORY='%s/slurm-history.db' tools/slurm/submit 3 '%s/viaslurm' %s "
+                     ">'%s/submit.log' 2>&1",
+                     g_root, t, t, g_args, t);
     int done = 0;
     for (int i = 0; !rc && !done && i < 1200; i++) { /* 2 minutes at most */
         done = !test_sh("test -s '%s/viaslurm/merged/summary.json' && ! squeue -h | grep -q .", t);
@@ -226,6 +228,10 @@ static void test_slurm_array_equals_one_soak(void **state)
         fail_msg("the Slurm array and its merge did not end within 2 minutes");
     assert_int_equal(
         test_sh("grep -q 'soak: shard 3/3 from slurm' '%s'/viaslurm/shard-3/../slurm-*_3.out", t), 0);
+    assert_int_equal(test_sh("[ $(sqlite3 '%s/slurm-history.db' 'SELECT count(*) FROM soaks') = 1 ] && "
+                             "[ $(sqlite3 '%s/slurm-history.db' 'SELECT count(*) FROM runs') -ge 6 ]",
+                             t, t),
+                     0);
     soak_env("whole", "", "");
     json_t *whole = summary_of("whole"), *merged = summary_of("viaslurm/merged");
     same_verdicts(whole, merged, "Slurm's three shards merged");
