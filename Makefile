@@ -334,7 +334,8 @@ test:
 	@+tools/run-tests $(VARIANTS)
 
 # `make soak`: checks the names given, builds the variants, runs the matrix (ITERS, MODES,
-# CONFIG, DATA, JOBS, OUT, FAULT, BASELINE), writes the report and exits 0 only if the
+# CONFIG, DATA, JOBS, OUT, FAULT, BASELINE, HISTORY=FILE.db: docs/history.md), writes the
+# report and exits 0 only if the
 # overall verdict is PASS. FAULT may name several builds: FAULT=leak,creep. CMD='PROG
 # {iters}' soaks a program of your own instead (docs/any-program.md); with LOAD='CLIENT
 # {iters}' the program is a service (READY_PORT, READY_REGEX; {port}: a free port per run).
@@ -345,6 +346,7 @@ DATA ?=
 JOBS ?=
 OUT ?=
 BASELINE ?=
+HISTORY ?=
 # SHARD=K/N or SHARD=auto (docs/ci.md); ANNOTATE=none for a shard (the merge annotates)
 SHARD ?=
 ANNOTATE ?=
@@ -356,7 +358,7 @@ SOAK_ARGS = $(if $(CMD),--cmd '$(CMD)') $(if $(LOAD),--load '$(LOAD)') $(if $(RE
   $(if $(READY_REGEX),--ready-regex '$(READY_REGEX)') $(if $(ITERS),--iters "$(ITERS)") $(if $(MODES),--modes "$(MODES)") $(if $(CONFIG),--config $(CONFIG)) \
   $(if $(DATA),--data "$(DATA)") $(if $(JOBS),--jobs $(JOBS)) $(if $(OUT),--out "$(OUT)") \
   $(if $(filter-out none,$(FAULT)),--faults $(FAULT)) $(if $(BASELINE),--baseline "$(BASELINE)") \
-  $(if $(SHARD),--shard $(SHARD)) $(if $(ANNOTATE),--annotate $(ANNOTATE))
+  $(if $(SHARD),--shard $(SHARD)) $(if $(ANNOTATE),--annotate $(ANNOTATE)) $(if $(HISTORY),--history "$(HISTORY)")
 
 soak: deps
 	@$(MAKE) --no-print-directory release FAULT=none

@@ -61,7 +61,8 @@ static void range_words(const HistReport *r, const HistRegression *g, char *out,
 
 void hist_print(FILE *f, const HistData *d, const HistReport *r, const char *db)
 {
-    fprintf(f, "%s: %d soaks of %d commits, in %s", db, d->n_soaks, r->n_commits, r->order_from);
+    fprintf(f, "%s: %d soak%s of %d commit%s, in %s", db, d->n_soaks, d->n_soaks == 1 ? "" : "s", r->n_commits,
+            r->n_commits == 1 ? "" : "s", r->order_from);
     if (r->dirty_left || r->off_line_left)
         fprintf(f, "; left out: %d of a dirty tree, %d of commits off that line", r->dirty_left, r->off_line_left);
     fprintf(f, "\n\n%-14s %-9s %7s %-6s %7s %-14s %-32s %s\n", "workload", "mode", "count", "figure", "commits",

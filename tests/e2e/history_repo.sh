@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # tests/e2e/history_repo.sh PROJECT SOAK DIR: the scripted repository of test_history_repo.
 # A copy of PROJECT's tracked files with a 2 MiB lookup table in train_full, committed as
-# "base", then: base soaked twice and four harmless commits (five commits of one program:
-# the noise), the table made twice as large (peak up, no growth within a run), two harmless
+# "base", then: base soaked five times and four harmless commits (five commits of one
+# program: the noise), the table made twice as large (peak up, no growth within a run), two harmless
 # commits, a slow leak (256 bytes a step), two harmless commits: 11 commits, each soaked
 # (the tiny workload, native, 100 and 400 steps) into DIR/history.db. The commits' hashes:
 # DIR/sha-NAME (base, h1 .. h8, double, leak).
@@ -35,8 +35,7 @@ soak_it() {
 }
 harmless() { echo "$1" >> notes.txt; git add -A; "${git[@]}" commit -qm "harmless $1"; mark "h$1"; soak_it 1; }
 mark base
-soak_it 1
-soak_it 2
+for i in 1 2 3 4 5; do soak_it $i; done
 for i in 1 2 3 4; do harmless $i; done
 sed -i 's/^#define TABLE_MB 2$/#define TABLE_MB 4/' app/train_full.c
 grep -q '^#define TABLE_MB 4$' app/train_full.c
