@@ -19,9 +19,11 @@ static const Preset k_presets[] = {
     {"tiny", {.layers = 1, .heads = 2, .embd = 32, .ctx = 32, .batch = 4}},
     {"small", {.layers = 4, .heads = 4, .embd = 128, .ctx = 128, .batch = 16}},
     {"medium", {.layers = 6, .heads = 6, .embd = 192, .ctx = 256, .batch = 8}},
+    /* GPT-2 small's shape (124M parameters with GPT-2's vocabulary; 85M with characters) */
+    {"gpt2", {.layers = 12, .heads = 12, .embd = 768, .ctx = 1024, .batch = 1}},
 };
 
-/* A preset's flag (--tiny, --small, --medium): its name after the dashes. */
+/* A preset's flag (--tiny, --small, --medium, --gpt2): its name after the dashes. */
 static int set_preset(const Opt *o, const char *v, void *target, char *why, size_t cap)
 {
     (void)v, (void)why, (void)cap;
@@ -47,6 +49,7 @@ static const Opt k_opts[] = {
     {"--tiny", OPT_FLAG, 0, 0, 0, NULL, NULL, set_preset},
     {"--small", OPT_FLAG, 0, 0, 0, NULL, NULL, set_preset},
     {"--medium", OPT_FLAG, 0, 0, 0, NULL, NULL, set_preset},
+    {"--gpt2", OPT_FLAG, 0, 0, 0, NULL, NULL, set_preset},
     {"--layers", OPT_INT, OFF(given.layers), 1, 1024, "N", "transformer blocks", NULL},
     {"--heads", OPT_INT, OFF(given.heads), 1, 4096, "N", "attention heads (must divide --embd)", NULL},
     {"--embd", OPT_INT, OFF(given.embd), 1, 65536, "N", "channels C", NULL},
@@ -72,6 +75,10 @@ static const Opt k_opts[] = {
      "with --save: also write it every N iterations (0: at the end only)", NULL},
     {"--resume", OPT_STR, OFF(resume), 0, 0, "FILE",
      "continue from a checkpoint up to ITERS iterations in all", NULL},
+    {"--load-llmc", OPT_STR, OFF(load_llmc), 0, 0, "FILE",
+     "start from a model in llm.c's checkpoint format (its configuration; docs/train_full.md)", NULL},
+    {"--save-llmc", OPT_STR, OFF(save_llmc), 0, 0, "FILE", "write the model at the end in llm.c's format",
+     NULL},
     {"--save-init", OPT_STR, OFF(save_init), 0, 0, "FILE", "write a checkpoint before the first iteration",
      NULL},
     {"--losses", OPT_STR, OFF(losses), 0, 0, "FILE",
@@ -157,6 +164,8 @@ static int finish_model(TrainOptions *o, char *err, size_t errlen)
     if (o->save_every && !o->save)
         return fail(err, errlen, "--save-every %ld: needs --save FILE (where to write the checkpoint)",
                     o->save_every);
+    if (o->load_llmc && o->resume)
+        return fail(err, errlen, "--load-llmc and --resume: one model to start from, not two");
     if (o->eval_sample && !o->eval_every)
         return fail(err, errlen, "--eval-sample %ld: needs --eval-every N (when to evaluate)",
                     o->eval_sample);
@@ -199,7 +208,7 @@ int train_cli_parse(int argc, char **argv, TrainOptions *o, char *err, size_t er
 
 void train_cli_usage(FILE *f)
 {
-    fprintf(f, "usage: train_full [--tiny|--small|--medium] [ITERS] [options]\n"
+    fprintf(f, "usage: train_full [--tiny|--small|--medium|--gpt2] [ITERS] [options]\n"
                "\n"
                "Trains a character-level GPT with the project's autograd engine and reports its\n"
                "memory. ITERS is the number of training steps (default 100).\n"

@@ -30,6 +30,8 @@ typedef struct TrainOptions {
     long save_every; /* --save-every N: also every N iterations (0: only at the end) */
     const char *resume; /* --resume FILE: continue from a checkpoint */
     const char *save_init; /* --save-init FILE: checkpoint before the first iteration */
+    const char *load_llmc; /* --load-llmc FILE: start from a model in llm.c's format */
+    const char *save_llmc; /* --save-llmc FILE: the model at the end in llm.c's format */
     const char *losses; /* --losses FILE: "iteration loss" per line, full precision */
     const char *dump_grads; /* --dump-grads FILE: raw float32 gradients after the first step */
     long eval_every; /* --eval-every N (0: only at the end) */

@@ -305,6 +305,55 @@ static int load_data(Run *r)
     return 0;
 }
 
+/* --load-llmc FILE: the model and its configuration from llm.c's format (the batch is
+ * this run's). Returns an exit status (0: go on). */
+static int load_llmc(Run *r)
+{
+    TrainOptions *o = &r->o;
+    FILE *f = fopen(o->load_llmc, "rb");
+    if (!f) {
+        fprintf(stderr, "train_full: --load-llmc %s: %s\n", o->load_llmc, strerror(errno));
+        return 2;
+    }
+    const char *bad = "";
+    EngErr e = ckpt_load_llmc(f, &r->model, o->model.batch, &bad);
+    fclose(f);
+    if (e) {
+        fprintf(stderr, "train_full: --load-llmc %s: %s\n", o->load_llmc, bad);
+        return e == ENG_ENOMEM ? 1 : 2;
+    }
+    if (r->model.cfg.vocab != r->data.vocab) {
+        fprintf(stderr,
+                "train_full: --load-llmc %s: its vocabulary has %d tokens, the data's %d: give the --data and "
+                "--tokenizer it was trained with\n",
+                o->load_llmc, r->model.cfg.vocab, r->data.vocab);
+        gpt_destroy(&r->model);
+        return 2;
+    }
+    o->model = r->model.cfg;
+    if (data_check_context(&r->data, o->model.ctx) != ENG_OK) {
+        fprintf(stderr, "train_full: --data: too short for the model's context %d\n", o->model.ctx);
+        gpt_destroy(&r->model);
+        return 2;
+    }
+    return 0;
+}
+
+/* --save-llmc FILE: the model in llm.c's format (temporary file, then rename). 0, or -1. */
+static int save_llmc(const Run *r)
+{
+    OutFile of;
+    FILE *f = outfile_open(&of, r->o.save_llmc);
+    if (!f || ckpt_save_llmc(f, &r->model) != ENG_OK || outfile_commit(&of) != 0) {
+        fprintf(stderr, "train_full: --save-llmc %s: cannot be written: %s\n", r->o.save_llmc, strerror(errno));
+        if (f)
+            outfile_abort(&of);
+        return -1;
+    }
+    printf("checkpoint: %s (llm.c's format, after iteration %ld)\n", r->o.save_llmc, r->o.iters);
+    return 0;
+}
+
 /* --resume FILE: the model, its configuration, seed, step and batch-generator state.
  * Returns an exit status (0: go on). */
 static int resume(Run *r)
@@ -380,10 +429,12 @@ static int setup(Run *r)
     int rc = load_data(r);
     if (!rc && o->resume)
         rc = resume(r);
+    if (!rc && o->load_llmc)
+        rc = load_llmc(r);
     if (rc)
         return rc;
     start_threads(o);
-    EngErr err = o->resume ? ENG_OK : gpt_create(&r->model, &o->model, o->seed);
+    EngErr err = o->resume || o->load_llmc ? ENG_OK : gpt_create(&r->model, &o->model, o->seed);
     if (err) {
         fprintf(stderr, "train_full: cannot create the model: %s\n", eng_strerror(err));
         return err == ENG_ENOMEM ? 1 : 2;
@@ -536,6 +587,8 @@ static int train(Run *r)
     if (rc)
         return rc;
     if (o->save && save_checkpoint(r, &rng, o->iters, "--save", o->save) != 0)
+        return 1;
+    if (o->save_llmc && save_llmc(r) != 0)
         return 1;
     EngErr err = evaluate(r, &r->val_loss);
     if (err) {

@@ -8,6 +8,7 @@ started from the engine's own checkpoint (train_full --save-init), fed the same 
 AdamW (decay on matrices only) and global-norm clipping.
 
   torch_ref.py parity --init CKPT --data FILE --steps N --losses OUT [--grads OUT]
+      (CKPT: the engine's checkpoint, or llm.c's: --batch B and --seed S as train_full's)
   torch_ref.py time --init CKPT --data FILE --steps N        (prints median ms per step)
   torch_ref.py generate --init CKPT --tokens N --batch B     (generation with a key/value cache)
 
@@ -69,6 +70,37 @@ def load_checkpoint(path):
     return cfg, params, rng_state, seed, itos
 
 
+LLMC_ORDER = [("wte", None), ("wpe", None), ("ln1.w", 1), ("ln1.b", 1), ("qkv.w", 1), ("qkv.b", 1), ("proj.w", 1),
+              ("proj.b", 1), ("ln2.w", 1), ("ln2.b", 1), ("fc.w", 1), ("fc.b", 1), ("fcproj.w", 1), ("fcproj.b", 1),
+              ("lnf.w", None), ("lnf.b", None)]
+
+
+def load_llmc(path, batch, seed):
+    """A model in llm.c's checkpoint format (train_gpt2.c; engine/checkpoint.h), as
+    load_checkpoint returns one: its parameters in the engine's order, the batch generator
+    seeded with seed (train_full --load-llmc starts it so), no vocabulary (the data's)."""
+    raw = open(path, "rb").read()
+    head = struct.unpack_from("<8i", raw, 0)
+    if head[0] != 20240326 or head[1] != 3:
+        sys.exit(f"{path}: not an llm.c checkpoint of version 3")
+    T, V, L, H, C, Vp = head[2:8]
+    cfg = dict(L=L, H=H, C=C, T=T, B=batch, V=V)
+    sizes = {"wte": Vp * C, "wpe": T * C, "ln1.w": C, "ln1.b": C, "qkv.w": 3 * C * C, "qkv.b": 3 * C,
+             "proj.w": C * C, "proj.b": C, "ln2.w": C, "ln2.b": C, "fc.w": 4 * C * C, "fc.b": 4 * C,
+             "fcproj.w": 4 * C * C, "fcproj.b": C, "lnf.w": C, "lnf.b": C}
+    flat = torch.frombuffer(bytearray(raw[1024:]), dtype=torch.float32)
+    if flat.numel() != sum(sizes[n] * (L if per else 1) for n, per in LLMC_ORDER):
+        sys.exit(f"{path}: its size does not match its header")
+    parts, off = {}, 0
+    for name, per in LLMC_ORDER:
+        for layer in range(L if per else 1):
+            parts[(f"h{layer}." if per else "") + name] = flat[off:off + sizes[name]]
+            off += sizes[name]
+    parts["wte"] = parts["wte"][:V * C]  # the padded rows are not the model's
+    ordered = torch.cat([parts[name].reshape(-1) for name, _ in shapes(cfg)]).clone()
+    return cfg, ordered, Rng(seed=seed).s, seed, None
+
+
 def shapes(cfg):
     C, V, T = cfg["C"], cfg["V"], cfg["T"]
     out = [("wte", (V, C)), ("wpe", (T, C)), ("lnf.w", (C,)), ("lnf.b", (C,))]
@@ -124,7 +156,7 @@ class Data:
     def __init__(self, path, itos):
         text = open(path, "rb").read()
         vocab = sorted(set(text))
-        if bytes(vocab) != itos:
+        if itos is not None and bytes(vocab) != itos:
             sys.exit("the data's vocabulary differs from the checkpoint's")
         stoi = {b: i for i, b in enumerate(vocab)}
         self.tokens = torch.tensor([stoi[b] for b in text], dtype=torch.long)
@@ -238,6 +270,7 @@ def main():
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--losses")
     ap.add_argument("--grads")
+    ap.add_argument("--seed", type=int, default=1337, help="an llm.c checkpoint: the batch generator's seed")
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -245,7 +278,12 @@ def main():
         return generate_main(a)
     if not a.data:
         ap.error("--data is required for " + a.what)
-    cfg, flat, rng_state, seed, itos = load_checkpoint(a.init)
+    with open(a.init, "rb") as f:
+        llmc = struct.unpack("<i", f.read(4))[0] == 20240326
+    if llmc:
+        cfg, flat, rng_state, seed, itos = load_llmc(a.init, a.batch, a.seed)
+    else:
+        cfg, flat, rng_state, seed, itos = load_checkpoint(a.init)
     data = Data(a.data, itos)
     P = unflatten(cfg, flat)
     opt = make_optimizer(P, a.lr, a.wd)

@@ -192,3 +192,142 @@ EngErr ckpt_load(FILE *f, GPT *m, CkptMeta *meta, const char **why)
         gpt_destroy(m);
     return err;
 }
+
+/* ---- llm.c's format ------------------------------------------------------------------ */
+
+int llmc_padded_vocab(int vocab)
+{
+    return (vocab + 127) / 128 * 128;
+}
+
+/* The tensors in llm.c's order: a global (wte, wpe, lnfw, lnfb), or per layer k. */
+typedef struct LlmcTensor {
+    int global; /* 1: GPT_WTE etc.; 0: GPT_PER_LAYER index, over every layer */
+    int index;
+} LlmcTensor;
+
+static const LlmcTensor k_llmc_order[] = {
+    {1, GPT_WTE},      {1, GPT_WPE},       {0, GPT_LN1_W},   {0, GPT_LN1_B},      {0, GPT_QKV_W},     {0, GPT_QKV_B},
+    {0, GPT_PROJ_W},   {0, GPT_PROJ_B},    {0, GPT_LN2_W},   {0, GPT_LN2_B},      {0, GPT_FC_W},      {0, GPT_FC_B},
+    {0, GPT_FCPROJ_W}, {0, GPT_FCPROJ_B},  {1, GPT_LNF_W},   {1, GPT_LNF_B},
+};
+
+EngErr ckpt_save_llmc(FILE *f, const GPT *m)
+{
+    const GPTConfig *c = &m->cfg;
+    unsigned char h[LLMC_HEADER_INTS * 4];
+    memset(h, 0, sizeof h);
+    const int head[8] = {LLMC_MAGIC, LLMC_VERSION, c->ctx, c->vocab, c->layers, c->heads, c->embd,
+                         llmc_padded_vocab(c->vocab)};
+    for (int i = 0; i < 8; i++)
+        le_put32(h + 4 * i, (uint32_t)head[i]);
+    int ok = fwrite(h, 1, sizeof h, f) == sizeof h;
+    for (size_t t = 0; t < sizeof k_llmc_order / sizeof k_llmc_order[0] && ok; t++) {
+        const LlmcTensor *o = &k_llmc_order[t];
+        for (int l = 0; l < (o->global ? 1 : c->layers) && ok; l++) {
+            const Tensor *x = &m->tensors[o->global ? o->index : GPT_GLOBALS + l * GPT_PER_LAYER + o->index];
+            ok = fwrite(x->data, sizeof(float), x->numel, f) == x->numel;
+        }
+        if (o->global && o->index == GPT_WTE) { /* the padded rows */
+            static const float zeros[256];
+            size_t pad = (size_t)(llmc_padded_vocab(c->vocab) - c->vocab) * (size_t)c->embd;
+            while (ok && pad) {
+                size_t k = pad < 256 ? pad : 256;
+                ok = fwrite(zeros, sizeof(float), k, f) == k;
+                pad -= k;
+            }
+        }
+    }
+    return ok ? ENG_OK : ENG_EIO;
+}
+
+/* The header of an llm.c checkpoint, checked: the configuration in *c, the padded vocab. */
+static EngErr llmc_header(FILE *f, GPTConfig *c, int *padded, const char **why)
+{
+    unsigned char h[LLMC_HEADER_INTS * 4];
+    if (fread(h, 1, sizeof h, f) != sizeof h) {
+        *why = "too short for llm.c's header (256 int32)";
+        return ENG_EDATA;
+    }
+    if (le_get32(h) != LLMC_MAGIC) {
+        *why = "not an llm.c checkpoint (its magic is not 20240326)";
+        return ENG_EDATA;
+    }
+    if (le_get32(h + 4) != LLMC_VERSION) {
+        *why = "an llm.c checkpoint of another version (this reads version 3: float32 parameters)";
+        return ENG_EDATA;
+    }
+    int v[8];
+    for (int i = 0; i < 8; i++)
+        v[i] = (int)le_get32(h + 4 * i);
+    *c = (GPTConfig){.ctx = v[2], .vocab = v[3], .layers = v[4], .heads = v[5], .embd = v[6], .batch = c->batch};
+    *padded = v[7];
+    if (gpt_config_check(c) != ENG_OK || *padded < c->vocab || *padded > (1 << 20)) {
+        *why = "its configuration is one the engine cannot build (layers, heads dividing channels, a vocabulary "
+               "of at most 65535, a padded vocabulary no smaller than it)";
+        return ENG_EDATA;
+    }
+    return ENG_OK;
+}
+
+/* Reads n floats into dst, or skips them (dst NULL). */
+static int read_floats(FILE *f, float *dst, size_t n)
+{
+    float buf[256];
+    if (dst)
+        return fread(dst, sizeof(float), n, f) == n;
+    while (n) {
+        size_t k = n < 256 ? n : 256;
+        if (fread(buf, sizeof(float), k, f) != k)
+            return 0;
+        n -= k;
+    }
+    return 1;
+}
+
+EngErr ckpt_load_llmc(FILE *f, GPT *m, int batch, const char **why)
+{
+    GPTConfig c = {.batch = batch > 0 ? batch : 1};
+    int padded;
+    EngErr e = llmc_header(f, &c, &padded, why);
+    if (e)
+        return e;
+    /* the size the header implies, against the file's (when it can be known): a damaged
+     * header is refused before anything is allocated for it */
+    long here = ftell(f);
+    if (here >= 0 && fseek(f, 0, SEEK_END) == 0) {
+        long end = ftell(f);
+        double want = (double)gpt_param_count(&c) + (double)(padded - c.vocab) * c.embd;
+        if (fseek(f, here, SEEK_SET) != 0)
+            return (*why = "cannot be read", ENG_EIO);
+        if ((double)(end - here) != want * sizeof(float)) {
+            *why = (double)(end - here) < want * sizeof(float)
+                       ? "truncated: fewer parameters than its header says"
+                       : "longer than its header says: not llm.c's float32 layout of this configuration";
+            return ENG_EDATA;
+        }
+    }
+    if ((e = gpt_create(m, &c, 1)) != ENG_OK) {
+        *why = "out of memory for the model";
+        return e;
+    }
+    int ok = 1;
+    for (size_t t = 0; t < sizeof k_llmc_order / sizeof k_llmc_order[0] && ok; t++) {
+        const LlmcTensor *o = &k_llmc_order[t];
+        for (int l = 0; l < (o->global ? 1 : c.layers) && ok; l++) {
+            Tensor *x = &m->tensors[o->global ? o->index : GPT_GLOBALS + l * GPT_PER_LAYER + o->index];
+            ok = read_floats(f, x->data, x->numel);
+        }
+        if (ok && o->global && o->index == GPT_WTE)
+            ok = read_floats(f, NULL, (size_t)(padded - c.vocab) * (size_t)c.embd);
+    }
+    if (!ok || fgetc(f) != EOF) {
+        *why = ok ? "longer than its header says: not llm.c's float32 layout of this configuration"
+                  : "truncated: fewer parameters than its header says";
+        gpt_destroy(m);
+        return ENG_EDATA;
+    }
+    memset(m->m, 0, m->n_params * sizeof(float));
+    memset(m->v, 0, m->n_params * sizeof(float));
+    return ENG_OK;
+}
