@@ -71,12 +71,50 @@ typedef AttribPair Pair;
 
 static const char *const k_jeprof_names[2] = {"jeprof.t", ".heap"}; /* the probe's dumps */
 
-/* The iteration the run had reached at ms milliseconds (from its samples). */
-static double iter_at(const Samples *s, int tc, double ms)
+/* The first "t_ns,..." line of RUN/csv, its time and second field: 0, or -1. */
+static int first_mark(const char *dir, const char *csv, double *t_ns, char *second, size_t cap)
+{
+    char path[PATH_MAX + 32], line[512];
+    snprintf(path, sizeof path, "%s/%s", dir, csv);
+    FILE *f = fopen(path, "r");
+    int ok = f && fgets(line, sizeof line, f) && sscanf(line, "%lf,%127[^,\n]", t_ns, second) == 2;
+    if (f)
+        fclose(f);
+    (void)cap;
+    return ok ? 0 : -1;
+}
+
+/* What to add to the samples' clock (time_s, ms) to read the probe's (the dumps' names:
+ * ms since the program started): 0 when both start together (a program of one's own, timed
+ * by the soak) or it cannot be told. The built-in program's samples count from its first
+ * step, after it built its model: 5 s for GPT-2 small, when a profile dumped at 1.6 s (in
+ * the middle of gpt_create) was placed at iteration 2 and the model's creation read as
+ * growth. The probe's first step mark (steps.csv, its clock in ns) at the samples' row of
+ * that step gives it, with the probe's start from a dump's name and time (dumps.csv). */
+static double clock_offset_ms(const char *dir, const Samples *s, int tc)
+{
+    double step_ns, dump_ns;
+    char step[128], name[128];
+    if (tc < 0 || first_mark(dir, "steps.csv", &step_ns, step, sizeof step) != 0 ||
+        first_mark(dir, "dumps.csv", &dump_ns, name, sizeof name) != 0)
+        return 0;
+    const char *digits = strpbrk(name, "0123456789");
+    if (!digits || strncmp(name, "jeprof.t", 8))
+        return 0;
+    double start_ns = dump_ns - strtod(digits, NULL) * 1e6, at = atof(step);
+    for (size_t i = 0; i < s->nrows; i++)
+        if (samples_at(s, i, 0) >= at)
+            return (step_ns - start_ns) / 1e6 - samples_at(s, i, tc) * 1e3;
+    return 0;
+}
+
+/* The iteration the run had reached at ms milliseconds of the probe's clock (from its
+ * samples, offset ms later: clock_offset_ms). */
+static double iter_at(const Samples *s, int tc, double ms, double offset)
 {
     double it = 0;
     for (size_t i = 0; i < s->nrows && tc >= 0; i++)
-        if (samples_at(s, i, tc) * 1e3 <= ms)
+        if (samples_at(s, i, tc) * 1e3 + offset <= ms)
             it = samples_at(s, i, 0);
     return it;
 }
@@ -145,21 +183,21 @@ int attrib_pick(const char *dir, long iters, const char *csv, const char *const 
         return -1;
     const Samples *s = given ? given : &loaded;
     int tc = samples_col(s, COL_TIME);
-    double warm_ms = INFINITY, ms[64];
+    double warm_ms = INFINITY, ms[64], offset = clock_offset_ms(dir, s, tc);
     for (size_t i = 0; i < s->nrows && tc >= 0 && isinf(warm_ms); i++)
         if (samples_at(s, i, 0) >= fmax(1.0, (double)iters / 10.0))
-            warm_ms = samples_at(s, i, tc) * 1e3;
+            warm_ms = samples_at(s, i, tc) * 1e3 + offset;
     int n = dumps_after(dir, csv, name_of, warm_ms, ms, 64);
     char name[128];
     p->n_late = 0;
     if (n >= 1) {
         snprintf(name, sizeof name, "%s%.0f%s", name_of[0], ms[0], name_of[1]);
         snprintf(p->early, sizeof p->early, "%s/%s", dir, name);
-        p->iter_early = iter_at(s, tc, ms[0]);
+        p->iter_early = iter_at(s, tc, ms[0], offset);
         for (int k = n - 1 < ATTRIB_LATE ? 1 : n - ATTRIB_LATE; k < n; k++) {
             snprintf(name, sizeof name, "%s%.0f%s", name_of[0], ms[k], name_of[1]);
             snprintf(p->late[p->n_late], sizeof p->late[0], "%s/%s", dir, name);
-            p->iter_late[p->n_late++] = iter_at(s, tc, ms[k]);
+            p->iter_late[p->n_late++] = iter_at(s, tc, ms[k], offset);
         }
         if (!p->n_late && final && !*final &&
             final_profile(dir, 0, p->late[0], sizeof p->late[0], NULL, 0) == 0)
@@ -387,7 +425,7 @@ int attrib_timeline(const char *dir, const Samples *given, const StackGrowth *to
     }
     const Samples *smp = given ? given : &loaded;
     int tc = samples_col(smp, COL_TIME);
-    double ms[64];
+    double ms[64], offset = clock_offset_ms(dir, smp, tc);
     int nd = dumps_after(dir, "dumps.csv", k_jeprof_names, -1.0, ms, 64);
     /* the periodic dumps, spread over the run, then the profile at exit (at the last
      * sample); read in the reverse order, the latest first (its maps place the addresses) */
@@ -400,7 +438,7 @@ int attrib_timeline(const char *dir, const Samples *given, const StackGrowth *to
         at[pick] = ms[d];
     }
     if (smp->nrows && tc >= 0 && final_profile(dir, 0, paths[picks], sizeof paths[picks], NULL, 0) == 0)
-        at[picks++] = samples_at(smp, smp->nrows - 1, tc) * 1e3;
+        at[picks++] = samples_at(smp, smp->nrows - 1, tc) * 1e3 + offset;
     char rev[ATTRIB_TIMELINE_DUMPS + 1][PATH_MAX + 64];
     for (int k = 0; k < picks; k++)
         snprintf(rev[k], sizeof rev[k], "%s", paths[picks - 1 - k]);
@@ -432,7 +470,7 @@ int attrib_timeline(const char *dir, const Samples *given, const StackGrowth *to
         heap_fold(&s, &p[picks - 1 - k], NULL, &set);
         int got = heap_charge(&set, all, 256, &total);
         heap_folded_free(&set);
-        fprintf(o, "%.0f,%.0f", iter_at(smp, tc, at[k]), at[k]);
+        fprintf(o, "%.0f,%.0f", iter_at(smp, tc, at[k], offset), at[k]);
         for (int f = 0; f < n; f++)
             fprintf(o, ",%.0f", grown(all, got, top[f].function));
         fputc('\n', o);

@@ -381,6 +381,24 @@ static void defaults(Options *o)
     o->history = h && *h ? h : NULL;
 }
 
+/* The workload's own counts and modes where --iters and --modes said nothing (a large
+ * model's soak is of tens of steps, not thousands). 0, or 2 after a message. */
+static int workload_defaults(Options *o)
+{
+    char why[300], list[64][32];
+    if (o->wl->iters && !o->iters_given) {
+        int k = split_list(o->wl->iters, list, 64);
+        for (int j = 0; j < k && j < (int)(sizeof o->iters / sizeof o->iters[0]); j++)
+            o->iters[j] = atol(list[j]);
+        o->n_iters = k;
+    }
+    if (o->wl->modes && !o->modes_given && set_modes(NULL, o->wl->modes, o, why, sizeof why) != 0) {
+        fprintf(stderr, "%s: workload %s: its modes %s\n", program_invocation_short_name, o->wl->name, why);
+        return 2;
+    }
+    return 0;
+}
+
 /* The modes a soak runs unless --modes says (modes.h: the built-in program's, or a
  * command's; a mode that needs the user's own build only with it: asan with --asan-cmd,
  * else it is left out with a note). */
@@ -476,6 +494,8 @@ static int derive(Options *o)
     if (o->cmd || o->attach_pid)
         o->config = "cmd";
     o->wl = workload_find(o->config);
+    if ((rc = workload_defaults(o)) != 0)
+        return rc;
     if (!o->resume_given && o->wl->checkpoints && !o->program) {
         /* one resumed run per mode: at the largest count up to 1000 (else the smallest) */
         long pick = 0, least = o->iters[0];

@@ -256,8 +256,12 @@ int plan_controls(const Options *o, const char *out, const Run *runs, int n, Run
          * samples of the planted blocks must be many among its own */
         double own =
             base->verdict == V_GROWING && base->an.worst >= 0 ? base->an.series[base->an.worst].slope : 0;
+        /* and, for a mode that names what grew from heap profiles sampled every 2^N bytes,
+         * enough in all over the run for 32 samples of it (a short run of a large model: 24
+         * steps of 256 bytes were 6 KiB, not one sample of 128 KiB: the control went unnamed) */
+        double sampled = m->heap_profiles ? 32.0 * (double)(1L << o->prof_sample) / (double)base->iters : 0;
         if (m->judges_memory)
-            for (keep = 256; (keep < 4 * sens || keep < own) && keep < (1L << 20);)
+            for (keep = 256; (keep < 4 * sens || keep < own || keep < sampled) && keep < (1L << 20);)
                 keep *= 2;
         long ms = marks_steps(o, base) ? 0 : 2;
         if (ms) { /* by time, at the rate the base run went: a tick's worth of iterations' bytes, in a

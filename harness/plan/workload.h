@@ -27,6 +27,8 @@ typedef struct Workload {
         double ms;
     } cost[WORKLOAD_MAX_MODES];
     const char *about; /* one line for --help and the report */
+    const char *iters; /* its counts unless --iters says (NULL: the soak's, 100 to 10000) */
+    const char *modes; /* its modes unless --modes says (NULL: the soak's) */
 } Workload;
 
 /* The workload called name, or NULL. */
