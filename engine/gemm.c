@@ -339,9 +339,12 @@ void gemm_set_threads(int n)
 /* gemm_rows: each output c[r][j] is one eight-lane sum over k in steps of 8 (lane l holds
  * the products of k = l mod 8), then the lanes added in a fixed order, then the rest of k
  * one by one: the same operations whichever tile computes it, so a row's result does not
- * depend on m. The tiles keep their sums in registers: 4 rows x 2 of W's rows (W's eight
- * floats loaded once for the four rows), or for a single row 1 x 8 (eight independent
- * sums in flight). With AVX2 and FMA (when the CPU has them: chosen once) the lanes are
+ * depend on m. W is taken eight of its rows at a time: the first row of a computes against
+ * the block by a 1 x 8 tile (eight independent sums in flight, eight streams from memory),
+ * the others (up to 3) against the same block, now in the cache, by tiles of up to 3 rows x 2
+ * of W's rows (W's eight floats loaded once for all of them). A model whose weights stream
+ * from memory (GPT-2 small's 340 MB) then pays for them once per pass: 4 rows cost 1.7
+ * times one, where 2 of W's rows at a time for 4 rows cost 2.6 (docs/serve.md). With AVX2 and FMA (when the CPU has them: chosen once) the lanes are
  * registers; otherwise the same order in plain C with a multiply and an add. The products
  * are few and small (a model's layers for a handful of tokens): no threads. */
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -398,7 +401,6 @@ TILE(2, 2)
 TILE(2, 1)
 TILE(3, 2)
 TILE(3, 1)
-TILE(4, 2)
 TILE(4, 1)
 #undef TILE
 
@@ -418,15 +420,19 @@ int gemm_simd(void)
 static void rows_avx2(int R, int n, int k, const float *a, int lda, const float *w, int ldw, float *c,
                       int ldc)
 {
-    static const TileFn two[5] = {NULL, NULL, tile_2x2, tile_3x2, tile_4x2};
+    static const TileFn two[4] = {NULL, NULL, tile_2x2, tile_3x2};
     static const TileFn one[5] = {NULL, tile_1x1, tile_2x1, tile_3x1, tile_4x1};
     int j = 0;
-    if (R == 1)
-        for (; j + 8 <= n; j += 8)
-            tile_1x8(w + (size_t)j * ldw, ldw, a, lda, k, c + j, ldc);
-    else
-        for (; j + 2 <= n; j += 2)
-            two[R](w + (size_t)j * ldw, ldw, a, lda, k, c + j, ldc);
+    for (; j + 8 <= n; j += 8) {
+        /* the first row reads a block of eight of W's rows (eight streams from memory); the
+         * others take it from the cache, each load of W serving all of them */
+        const float *wb = w + (size_t)j * ldw;
+        tile_1x8(wb, ldw, a, lda, k, c + j, ldc);
+        if (R == 2)
+            tile_1x8(wb, ldw, a + lda, lda, k, c + ldc + j, ldc);
+        for (int jj = 0; R > 2 && jj < 8; jj += 2)
+            two[R - 1](wb + (size_t)jj * ldw, ldw, a + lda, lda, k, c + ldc + j + jj, ldc);
+    }
     for (; j < n; j++)
         one[R](w + (size_t)j * ldw, ldw, a, lda, k, c + j, ldc);
 }
