@@ -463,9 +463,14 @@ build/bench/cpu_clock: bench/cpu_clock.c
 	@mkdir -p build/bench
 	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
 
+# the machine's single-precision limit, measured: FMA chains of each vector width on every core
+build/bench/fma_peak: bench/fma_peak.c
+	@mkdir -p build/bench
+	$(CC) -O2 -Wall -Wextra -Werror -pthread -o $@ $<
+
 bench: deps
 	@$(MAKE) --no-print-directory release FAULT=none
-	@$(MAKE) --no-print-directory build/bench/sgemm_ceiling build/bench/bpe_train build/bench/cpu_clock VARIANT=release FAULT=none
+	@$(MAKE) --no-print-directory build/bench/sgemm_ceiling build/bench/bpe_train build/bench/cpu_clock build/bench/fma_peak VARIANT=release FAULT=none
 	@+bench/run
 
 # the false-alarm campaign (issue 19): clean soaks many times over, half with the other core
