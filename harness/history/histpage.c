@@ -65,14 +65,18 @@ void hist_print(FILE *f, const HistData *d, const HistReport *r, const char *db)
             r->n_commits == 1 ? "" : "s", r->order_from);
     if (r->dirty_left || r->off_line_left)
         fprintf(f, "; left out: %d of a dirty tree, %d of commits off that line", r->dirty_left, r->off_line_left);
-    fprintf(f, "\n\n%-14s %-9s %7s %-6s %7s %-14s %-32s %s\n", "workload", "mode", "count", "figure", "commits",
+    int ww = 8; /* the workload column: as wide as the widest, up to 40 */
+    for (int i = 0; i < r->n_series; i++)
+        ww = (int)strlen(r->series[i].workload) > ww ? (int)strlen(r->series[i].workload) : ww;
+    ww = ww > 40 ? 40 : ww;
+    fprintf(f, "\n\n%-*s %-9s %7s %-6s %7s %-14s %-32s %s\n", ww, "workload", "mode", "count", "figure", "commits",
             "newest", "noise", "change points (at the first commit after the step)");
     for (int i = 0; i < r->n_series; i++) {
         const HistSeriesOut *s = &r->series[i];
         char newest[32], noise[64];
         hist_figure_fmt(s->fig, s->n ? s->vals[s->start[s->n] - 1] : NAN, newest, sizeof newest);
         noise_words(s->fig, &s->noise, noise, sizeof noise);
-        fprintf(f, "%-14.14s %-9s %7ld %-6s %7d %-14s %-32s", s->workload, s->mode, s->count,
+        fprintf(f, "%-*.*s %-9s %7ld %-6s %7d %-14s %-32s", ww, ww, s->workload, s->mode, s->count,
                 hist_figure_name(s->fig), s->n, newest, noise);
         if (!s->n_cps)
             fprintf(f, " none");

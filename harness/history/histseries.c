@@ -212,6 +212,18 @@ static void group_regressions(HistReport *r, int si)
     }
 }
 
+/* Workload, mode, count, figure: the table's order. */
+static int cmp_series(const void *a, const void *b)
+{
+    const HistSeriesOut *x = a, *y = b;
+    int c = strcmp(x->workload, y->workload);
+    if (!c)
+        c = strcmp(x->mode, y->mode);
+    if (!c)
+        c = (x->count > y->count) - (x->count < y->count);
+    return c ? c : (int)x->fig - (int)y->fig;
+}
+
 static int cmp_reg(const void *a, const void *b)
 {
     return ((const HistRegression *)a)->at - ((const HistRegression *)b)->at;
@@ -262,10 +274,17 @@ int hist_analyze(const HistData *d, char (*line)[64], int n_line, const char *or
         HistSeriesOut *s = &r->series[i];
         if ((rc = fill_series(d, r, &pl, s)) != 0)
             break;
+        if (!s->n) { /* a figure no soak of it measured (the time per step of a program of one's own) */
+            free(s->commit), free(s->start), free(s->vals), free(s->soaks);
+            r->series[i--] = r->series[--r->n_series];
+            continue;
+        }
         CpParams cp = series_params(p, s, d, &pl);
         s->n_cps = cp_find(s->vals, s->start, s->n, &cp, &s->noise, s->cps, CP_MAX);
-        group_regressions(r, i);
     }
+    qsort(r->series, (size_t)r->n_series, sizeof *r->series, cmp_series);
+    for (int i = 0; i < r->n_series; i++)
+        group_regressions(r, i);
     free(pl.soak), free(pl.commit);
     qsort(r->regs, (size_t)r->n_regs, sizeof r->regs[0], cmp_reg);
     return rc;
