@@ -573,7 +573,7 @@ help:
 	@echo "make soak         install missing packages, build every variant, run the soak matrix,"
 	@echo "                  write the report; exit 0 only on PASS"
 	@echo "                  (ITERS='100 1000' MODES=native,asan CONFIG=soak DATA=FILE JOBS=2 OUT=DIR"
-	@echo "                   FAULT=leak BASELINE=summary.json)"
+	@echo "                   FAULT=leak BASELINE=summary.json HISTORY=history.db: docs/history.md)"
 	@echo "make soak-quick   the same with ITERS='100 1000' (CI)"
 	@echo "make soak-coverage  the engine lines the soak runs (gcov) against training; fails below a floor"
 	@echo "make report       regenerate the HTML report of the newest soak (OUT=DIR for another)"
