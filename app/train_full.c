@@ -323,10 +323,11 @@ static int load_llmc(Run *r)
         return e == ENG_ENOMEM ? 1 : 2;
     }
     if (r->model.cfg.vocab != r->data.vocab) {
-        fprintf(stderr,
-                "train_full: --load-llmc %s: its vocabulary has %d tokens, the data's %d: give the --data and "
-                "--tokenizer it was trained with\n",
-                o->load_llmc, r->model.cfg.vocab, r->data.vocab);
+        fprintf(
+            stderr,
+            "train_full: --load-llmc %s: its vocabulary has %d tokens, the data's %d: give the --data and "
+            "--tokenizer it was trained with\n",
+            o->load_llmc, r->model.cfg.vocab, r->data.vocab);
         gpt_destroy(&r->model);
         return 2;
     }
@@ -345,7 +346,8 @@ static int save_llmc(const Run *r)
     OutFile of;
     FILE *f = outfile_open(&of, r->o.save_llmc);
     if (!f || ckpt_save_llmc(f, &r->model) != ENG_OK || outfile_commit(&of) != 0) {
-        fprintf(stderr, "train_full: --save-llmc %s: cannot be written: %s\n", r->o.save_llmc, strerror(errno));
+        fprintf(stderr, "train_full: --save-llmc %s: cannot be written: %s\n", r->o.save_llmc,
+                strerror(errno));
         if (f)
             outfile_abort(&of);
         return -1;

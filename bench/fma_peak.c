@@ -20,50 +20,34 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-#define FMA12(R, W)                                                                                     \
-    "vfmadd231ps %%" R "12, %%" R "13, %%" R "0\n\t"                                                    \
-    "vfmadd231ps %%" R "12, %%" R "13, %%" R "1\n\t"                                                    \
-    "vfmadd231ps %%" R "12, %%" R "13, %%" R "2\n\t"                                                    \
-    "vfmadd231ps %%" R "12, %%" R "13, %%" R "3\n\t"                                                    \
-    "vfmadd231ps %%" R "12, %%" R "13, %%" R "4\n\t"                                                    \
-    "vfmadd231ps %%" R "12, %%" R "13, %%" R "5\n\t"                                                    \
-    "vfmadd231ps %%" R "12, %%" R "13, %%" R "6\n\t"                                                    \
-    "vfmadd231ps %%" R "12, %%" R "13, %%" R "7\n\t"                                                    \
-    "vfmadd231ps %%" R "12, %%" R "13, %%" R "8\n\t"                                                    \
-    "vfmadd231ps %%" R "12, %%" R "13, %%" R "9\n\t"                                                    \
-    "vfmadd231ps %%" R "12, %%" R "13, %%" R "10\n\t"                                                   \
+#define FMA12(R, W)                                   \
+    "vfmadd231ps %%" R "12, %%" R "13, %%" R "0\n\t"  \
+    "vfmadd231ps %%" R "12, %%" R "13, %%" R "1\n\t"  \
+    "vfmadd231ps %%" R "12, %%" R "13, %%" R "2\n\t"  \
+    "vfmadd231ps %%" R "12, %%" R "13, %%" R "3\n\t"  \
+    "vfmadd231ps %%" R "12, %%" R "13, %%" R "4\n\t"  \
+    "vfmadd231ps %%" R "12, %%" R "13, %%" R "5\n\t"  \
+    "vfmadd231ps %%" R "12, %%" R "13, %%" R "6\n\t"  \
+    "vfmadd231ps %%" R "12, %%" R "13, %%" R "7\n\t"  \
+    "vfmadd231ps %%" R "12, %%" R "13, %%" R "8\n\t"  \
+    "vfmadd231ps %%" R "12, %%" R "13, %%" R "9\n\t"  \
+    "vfmadd231ps %%" R "12, %%" R "13, %%" R "10\n\t" \
     "vfmadd231ps %%" R "12, %%" R "13, %%" R "11\n\t"
 
-/* n loops of 12 FMAs of the width (128: xmm, 256: ymm, 512: zmm). */
-__attribute__((target("avx2,fma"))) static void run128(long n)
-{
-    __asm__ volatile("vzeroall\n\t"
-                     "1:\n\t" FMA12("xmm", 0) "dec %0\n\tjnz 1b\n\t"
-                     : "+r"(n)
-                     :
-                     : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
-                       "xmm11", "xmm12", "xmm13", "cc");
-}
-
-__attribute__((target("avx2,fma"))) static void run256(long n)
-{
-    __asm__ volatile("vzeroall\n\t"
-                     "1:\n\t" FMA12("ymm", 0) "dec %0\n\tjnz 1b\n\t"
-                     : "+r"(n)
-                     :
-                     : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
-                       "xmm11", "xmm12", "xmm13", "cc");
-}
-
-__attribute__((target("avx512f"))) static void run512(long n)
-{
-    __asm__ volatile("vpxord %%zmm12, %%zmm12, %%zmm12\n\tvpxord %%zmm13, %%zmm13, %%zmm13\n\t"
-                     "1:\n\t" FMA12("zmm", 0) "dec %0\n\tjnz 1b\n\tvzeroupper\n\t"
-                     : "+r"(n)
-                     :
-                     : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
-                       "xmm11", "xmm12", "xmm13", "cc");
-}
+/* n loops of 12 FMAs of one width (R: xmm, ymm or zmm), its two operands first zeroed. */
+#define RUN_FMA(NAME, TARGET, R)                                                                           \
+    __attribute__((target(TARGET))) static void NAME(long n)                                               \
+    {                                                                                                      \
+        __asm__ volatile("vpxor %%xmm12, %%xmm12, %%xmm12\n\tvpxor %%xmm13, %%xmm13, %%xmm13\n\t"          \
+                         "1:\n\t" FMA12(R, 0) "dec %0\n\tjnz 1b\n\tvzeroupper\n\t"                         \
+                         : "+r"(n)                                                                         \
+                         :                                                                                 \
+                         : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", \
+                           "xmm10", "xmm11", "xmm12", "xmm13", "cc");                                      \
+    }
+RUN_FMA(run128, "avx2,fma", "xmm")
+RUN_FMA(run256, "avx2,fma", "ymm")
+RUN_FMA(run512, "avx512f", "zmm")
 
 typedef struct Job {
     void (*fn)(long);

@@ -207,9 +207,9 @@ typedef struct LlmcTensor {
 } LlmcTensor;
 
 static const LlmcTensor k_llmc_order[] = {
-    {1, GPT_WTE},      {1, GPT_WPE},       {0, GPT_LN1_W},   {0, GPT_LN1_B},      {0, GPT_QKV_W},     {0, GPT_QKV_B},
-    {0, GPT_PROJ_W},   {0, GPT_PROJ_B},    {0, GPT_LN2_W},   {0, GPT_LN2_B},      {0, GPT_FC_W},      {0, GPT_FC_B},
-    {0, GPT_FCPROJ_W}, {0, GPT_FCPROJ_B},  {1, GPT_LNF_W},   {1, GPT_LNF_B},
+    {1, GPT_WTE},      {1, GPT_WPE},      {0, GPT_LN1_W}, {0, GPT_LN1_B}, {0, GPT_QKV_W}, {0, GPT_QKV_B},
+    {0, GPT_PROJ_W},   {0, GPT_PROJ_B},   {0, GPT_LN2_W}, {0, GPT_LN2_B}, {0, GPT_FC_W},  {0, GPT_FC_B},
+    {0, GPT_FCPROJ_W}, {0, GPT_FCPROJ_B}, {1, GPT_LNF_W}, {1, GPT_LNF_B},
 };
 
 EngErr ckpt_save_llmc(FILE *f, const GPT *m)
@@ -217,8 +217,8 @@ EngErr ckpt_save_llmc(FILE *f, const GPT *m)
     const GPTConfig *c = &m->cfg;
     unsigned char h[LLMC_HEADER_INTS * 4];
     memset(h, 0, sizeof h);
-    const int head[8] = {LLMC_MAGIC, LLMC_VERSION, c->ctx, c->vocab, c->layers, c->heads, c->embd,
-                         llmc_padded_vocab(c->vocab)};
+    const int head[8] = {LLMC_MAGIC, LLMC_VERSION, c->ctx,  c->vocab,
+                         c->layers,  c->heads,     c->embd, llmc_padded_vocab(c->vocab)};
     for (int i = 0; i < 8; i++)
         le_put32(h + 4 * i, (uint32_t)head[i]);
     int ok = fwrite(h, 1, sizeof h, f) == sizeof h;
@@ -260,11 +260,13 @@ static EngErr llmc_header(FILE *f, GPTConfig *c, int *padded, const char **why)
     int v[8];
     for (int i = 0; i < 8; i++)
         v[i] = (int)le_get32(h + 4 * i);
-    *c = (GPTConfig){.ctx = v[2], .vocab = v[3], .layers = v[4], .heads = v[5], .embd = v[6], .batch = c->batch};
+    *c = (GPTConfig){
+        .ctx = v[2], .vocab = v[3], .layers = v[4], .heads = v[5], .embd = v[6], .batch = c->batch};
     *padded = v[7];
     if (gpt_config_check(c) != ENG_OK || *padded < c->vocab || *padded > (1 << 20)) {
-        *why = "its configuration is one the engine cannot build (layers, heads dividing channels, a vocabulary "
-               "of at most 65535, a padded vocabulary no smaller than it)";
+        *why =
+            "its configuration is one the engine cannot build (layers, heads dividing channels, a vocabulary "
+            "of at most 65535, a padded vocabulary no smaller than it)";
         return ENG_EDATA;
     }
     return ENG_OK;

@@ -344,9 +344,10 @@ void gemm_set_threads(int n)
  * the others (up to 3) against the same block, now in the cache, by tiles of up to 3 rows x 2
  * of W's rows (W's eight floats loaded once for all of them). A model whose weights stream
  * from memory (GPT-2 small's 340 MB) then pays for them once per pass: 4 rows cost 1.7
- * times one, where 2 of W's rows at a time for 4 rows cost 2.6 (docs/serve.md). With AVX2 and FMA (when the CPU has them: chosen once) the lanes are
- * registers; otherwise the same order in plain C with a multiply and an add. The products
- * are few and small (a model's layers for a handful of tokens): no threads. */
+ * times one, where 2 of W's rows at a time for 4 rows cost 2.6 (docs/serve.md). With AVX2
+ * and FMA (when the CPU has them: chosen once) the lanes are registers; otherwise the same
+ * order in plain C with a multiply and an add. The products are few and small (a model's
+ * layers for a handful of tokens): no threads. */
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 

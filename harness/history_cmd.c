@@ -103,8 +103,8 @@ static int hist_args(int argc, char **argv, HistArgs *a)
             *(!strcmp(o, "--check") ? &a->check : !strcmp(o, "--bisect") ? &a->bisect : &a->no_page) = 1;
         else if (o[0] == '-' && !v)
             return usage_error("an option without its value");
-        else if (!strcmp(o, "--out") || !strcmp(o, "--build") || !strcmp(o, "--repo") || !strcmp(o, "--ref") ||
-                 !strcmp(o, "--templates")) {
+        else if (!strcmp(o, "--out") || !strcmp(o, "--build") || !strcmp(o, "--repo") ||
+                 !strcmp(o, "--ref") || !strcmp(o, "--templates")) {
             const char **dst = !strcmp(o, "--out")     ? &a->out
                                : !strcmp(o, "--build") ? &a->build
                                : !strcmp(o, "--repo")  ? &a->repo
@@ -206,8 +206,8 @@ static int bisect_one(const HistArgs *a, const HistReport *r, const HistRegressi
     char cw[120];
     hist_commit_words(bad, cw, sizeof cw);
     if (!strcmp(bad->parent, good->sha)) {
-        printf("\nbisect: %s: its parent %.10s was soaked: it is the first bad commit, nothing to bisect\n", cw,
-               good->sha);
+        printf("\nbisect: %s: its parent %.10s was soaked: it is the first bad commit, nothing to bisect\n",
+               cw, good->sha);
         return 0;
     }
     int si;
@@ -219,8 +219,10 @@ static int bisect_one(const HistArgs *a, const HistReport *r, const HistRegressi
     self[n > 0 ? n : 0] = 0;
     int cmd = !strncmp(s->workload, "cmd: ", 5);
     if (cmd && !a->build) {
-        fprintf(stderr, "%s history --bisect: %s is a program of one's own: give --build CMD (how each commit is "
-                        "built)\n", program_invocation_short_name, s->workload);
+        fprintf(stderr,
+                "%s history --bisect: %s is a program of one's own: give --build CMD (how each commit is "
+                "built)\n",
+                program_invocation_short_name, s->workload);
         return 2;
     }
     if (cmd && strstr(s->workload, " | load: ")) {
@@ -281,8 +283,8 @@ int soak_history(int argc, char **argv)
     if (n_line > 0 && line_holds(&d, line, n_line))
         snprintf(order, sizeof order, "first-parent order of %s", a.ref);
     else {
-        snprintf(order, sizeof order, "the order they were recorded in (no soaked commit is on %s's line in %s)",
-                 a.ref, a.repo);
+        snprintf(order, sizeof order,
+                 "the order they were recorded in (no soaked commit is on %s's line in %s)", a.ref, a.repo);
         free(line);
         line = NULL, n_line = 0;
     }
@@ -319,7 +321,8 @@ int hist_record_soak(const char *db, const SoakResult *res, const char *out)
 {
     char err[2048], report[PATH_MAX + 16] = "", dir[PATH_MAX];
     if (res->shard_n) {
-        fprintf(stderr, "%s: --history %s: a shard is not recorded: the merge of the shards records the soak\n",
+        fprintf(stderr,
+                "%s: --history %s: a shard is not recorded: the merge of the shards records the soak\n",
                 program_invocation_short_name, db);
         return 0;
     }

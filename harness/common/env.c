@@ -115,8 +115,8 @@ json_t *env_to_json(const SoakEnv *e)
             json_object_set_new(flags, k_variants[i], json_string(e->flags[i]));
     return json_pack("{s:s, s:b, s:o, s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:i}}", "commit", e->commit,
                      "tree_dirty", e->dirty, "build_flags", flags, "git", "parent", e->parent, "branch",
-                     e->branch, "date", e->commit_date, "subject", e->subject, "machine", "cpu", e->cpu, "kernel",
-                     e->kernel, "cores", e->cores);
+                     e->branch, "date", e->commit_date, "subject", e->subject, "machine", "cpu", e->cpu,
+                     "kernel", e->kernel, "cores", e->cores);
 }
 
 /* o[key] as a string into out ("" when absent). */

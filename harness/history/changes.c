@@ -30,7 +30,8 @@ static void within_noise(const double *vals, const int *start, const double *mea
 /* The noise between successive commits: the root mean square of their means' differences
  * over sqrt 2, the differences at the steps (step[k]: between commit k and k + 1) left out;
  * and the noise used, the largest of it, within and the resolution. */
-static void between_noise(const double *means, int n, const unsigned char *step, const CpParams *p, CpNoise *noise)
+static void between_noise(const double *means, int n, const unsigned char *step, const CpParams *p,
+                          CpNoise *noise)
 {
     double ss = 0;
     int m = 0;

@@ -90,18 +90,21 @@ static int check_file(sqlite3 *db, const char *path, long *version, char *err, s
     long app = 0, tables = 0;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &st, NULL) != SQLITE_OK)
-        return fail(err, cap, path, "not a SQLite database, or damaged (left as it is; give another file)", db);
+        return fail(err, cap, path, "not a SQLite database, or damaged (left as it is; give another file)",
+                    db);
     int rc = sqlite3_step(st);
     const char *ok = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
     int good = ok && !strcmp(ok, "ok");
     sqlite3_finalize(st);
     if (!good)
-        return fail(err, cap, path, "not a SQLite database, or damaged (left as it is; give another file)", db);
+        return fail(err, cap, path, "not a SQLite database, or damaged (left as it is; give another file)",
+                    db);
     if (pragma_int(db, "PRAGMA application_id", &app) || pragma_int(db, "PRAGMA user_version", version) ||
         pragma_int(db, "SELECT count(*) FROM sqlite_schema", &tables))
         return fail(err, cap, path, "cannot be read", db);
     if ((app && app != HIST_APP_ID) || (!app && tables)) {
-        snprintf(err, cap, "%s: a SQLite database of another program, not a soak history (left as it is)", path);
+        snprintf(err, cap, "%s: a SQLite database of another program, not a soak history (left as it is)",
+                 path);
         return -1;
     }
     if (*version > HIST_SCHEMA) {
@@ -130,13 +133,15 @@ static int migrate(sqlite3 *db, const char *path, long version, char *err, size_
         version = now;
     for (long v = version; v < HIST_SCHEMA; v++)
         if (sqlite3_exec(db, k_migrations[v], NULL, NULL, &msg) != SQLITE_OK) {
-            snprintf(err, cap, "%s: migrating its schema %ld to %ld failed: %s", path, v, v + 1, msg ? msg : "?");
+            snprintf(err, cap, "%s: migrating its schema %ld to %ld failed: %s", path, v, v + 1,
+                     msg ? msg : "?");
             sqlite3_free(msg);
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             return -1;
         }
     char sql[128];
-    snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d; COMMIT", HIST_APP_ID, HIST_SCHEMA);
+    snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d; COMMIT", HIST_APP_ID,
+             HIST_SCHEMA);
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(err, cap, "%s: migrating its schema failed: %s", path, msg ? msg : "?");
         sqlite3_free(msg);
@@ -177,7 +182,8 @@ HistDb *hist_open(const char *path, int create, char *err, size_t cap)
         return NULL;
     }
     char *msg = NULL;
-    if (sqlite3_exec(h->db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON", NULL, NULL, &msg) != SQLITE_OK) {
+    if (sqlite3_exec(h->db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON", NULL, NULL, &msg) !=
+        SQLITE_OK) {
         snprintf(err, cap, "%s: cannot be set up for writers at once: %s", path, msg ? msg : "?");
         sqlite3_free(msg);
         hist_close(h);
@@ -224,7 +230,8 @@ static int step_done(sqlite3_stmt *st)
 static long insert_soak(sqlite3 *db, const SoakResult *res, const char *report)
 {
     static const char sql[] =
-        "INSERT INTO soaks (recorded_at, commit_sha, parent_sha, branch, commit_date, subject, dirty, cpu, kernel,"
+        "INSERT INTO soaks (recorded_at, commit_sha, parent_sha, branch, commit_date, subject, dirty, cpu, "
+        "kernel,"
         " cores, workload, overall, wall_s, report) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -255,8 +262,9 @@ static long insert_soak(sqlite3 *db, const SoakResult *res, const char *report)
 
 static int insert_runs(sqlite3 *db, long id, const SoakResult *res)
 {
-    static const char sql[] = "INSERT INTO runs (soak_id, mode, count, fault, resume_from, verdict, peak_rss_bytes,"
-                              " series, rate, sensitivity, ms_per_step, run_dir) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)";
+    static const char sql[] =
+        "INSERT INTO runs (soak_id, mode, count, fault, resume_from, verdict, peak_rss_bytes,"
+        " series, rate, sensitivity, ms_per_step, run_dir) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)";
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         return -1;
@@ -339,10 +347,11 @@ static double col_num(sqlite3_stmt *st, int i)
 static int load_soaks(sqlite3 *db, HistData *d)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT id, commit_sha, parent_sha, branch, commit_date, subject, recorded_at, dirty,"
-                           " cpu, workload, overall, report FROM soaks ORDER BY id",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(
+            db,
+            "SELECT id, commit_sha, parent_sha, branch, commit_date, subject, recorded_at, dirty,"
+            " cpu, workload, overall, report FROM soaks ORDER BY id",
+            -1, &st, NULL) != SQLITE_OK)
         return -1;
     int cap = 0, rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -369,10 +378,11 @@ static int load_soaks(sqlite3 *db, HistData *d)
 static int load_runs(sqlite3 *db, HistData *d)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT soak_id, mode, count, verdict, peak_rss_bytes, rate, sensitivity, ms_per_step"
-                           " FROM runs WHERE fault = 'none' AND resume_from = 0 ORDER BY soak_id, mode, count",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(
+            db,
+            "SELECT soak_id, mode, count, verdict, peak_rss_bytes, rate, sensitivity, ms_per_step"
+            " FROM runs WHERE fault = 'none' AND resume_from = 0 ORDER BY soak_id, mode, count",
+            -1, &st, NULL) != SQLITE_OK)
         return -1;
     int cap = 0, rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

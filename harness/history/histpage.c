@@ -35,9 +35,9 @@ static void noise_words(HistFigure f, const CpNoise *n, char *out, size_t cap)
 {
     char v[32];
     hist_figure_fmt(f, n->sigma, v, sizeof v);
-    const char *from = isfinite(n->within) && n->within >= n->sigma ? "repeated soaks"
+    const char *from = isfinite(n->within) && n->within >= n->sigma     ? "repeated soaks"
                        : isfinite(n->between) && n->between >= n->sigma ? "between commits"
-                                                                         : "resolution";
+                                                                        : "resolution";
     snprintf(out, cap, "%s (%s)", v, from);
 }
 
@@ -51,26 +51,26 @@ static void range_words(const HistReport *r, const HistRegression *g, char *out,
 {
     const HistCommit *good = &r->commits[g->good], *bad = &r->commits[g->at];
     if (!strcmp(bad->parent, good->sha))
-        snprintf(out, cap, "%.10s..%.10s (its parent was soaked: it is the commit, nothing to bisect)", good->sha,
-                 bad->sha);
+        snprintf(out, cap, "%.10s..%.10s (its parent was soaked: it is the commit, nothing to bisect)",
+                 good->sha, bad->sha);
     else
         snprintf(out, cap, "%.10s..%.10s (`soak history --bisect`, or `soak bisect %.10s %.10s --figure %s`)",
-                 good->sha, bad->sha, good->sha, bad->sha,
-                 hist_figure_name(r->series[g->series[0]].fig));
+                 good->sha, bad->sha, good->sha, bad->sha, hist_figure_name(r->series[g->series[0]].fig));
 }
 
 void hist_print(FILE *f, const HistData *d, const HistReport *r, const char *db)
 {
-    fprintf(f, "%s: %d soak%s of %d commit%s, in %s", db, d->n_soaks, d->n_soaks == 1 ? "" : "s", r->n_commits,
-            r->n_commits == 1 ? "" : "s", r->order_from);
+    fprintf(f, "%s: %d soak%s of %d commit%s, in %s", db, d->n_soaks, d->n_soaks == 1 ? "" : "s",
+            r->n_commits, r->n_commits == 1 ? "" : "s", r->order_from);
     if (r->dirty_left || r->off_line_left)
-        fprintf(f, "; left out: %d of a dirty tree, %d of commits off that line", r->dirty_left, r->off_line_left);
+        fprintf(f, "; left out: %d of a dirty tree, %d of commits off that line", r->dirty_left,
+                r->off_line_left);
     int ww = 8; /* the workload column: as wide as the widest, up to 40 */
     for (int i = 0; i < r->n_series; i++)
         ww = (int)strlen(r->series[i].workload) > ww ? (int)strlen(r->series[i].workload) : ww;
     ww = ww > 40 ? 40 : ww;
-    fprintf(f, "\n\n%-*s %-9s %7s %-6s %7s %-14s %-32s %s\n", ww, "workload", "mode", "count", "figure", "commits",
-            "newest", "noise", "change points (at the first commit after the step)");
+    fprintf(f, "\n\n%-*s %-9s %7s %-6s %7s %-14s %-32s %s\n", ww, "workload", "mode", "count", "figure",
+            "commits", "newest", "noise", "change points (at the first commit after the step)");
     for (int i = 0; i < r->n_series; i++) {
         const HistSeriesOut *s = &r->series[i];
         char newest[32], noise[64];
@@ -148,8 +148,8 @@ static const char *y_label(HistFigure f)
 }
 
 /* The chart's data (blocks per count), and the gnuplot variables for it. */
-static int chart_data(const HistReport *r, const Group *g, const char *csv, char *vars, size_t cap, char *marks,
-                      size_t mcap)
+static int chart_data(const HistReport *r, const Group *g, const char *csv, char *vars, size_t cap,
+                      char *marks, size_t mcap)
 {
     OutFile of;
     FILE *f = outfile_open(&of, csv);
@@ -179,9 +179,11 @@ static int chart_data(const HistReport *r, const Group *g, const char *csv, char
                 snprintf(size, sizeof size, "%+.0f%%", 100 * (cp->after - cp->before) / fabs(cp->before));
             else
                 snprintf(size, sizeof size, "%+.4g%s", scaled(s->fig, cp->after - cp->before),
-                         s->fig == FIG_PEAK ? "MiB" : s->fig == FIG_RATE ? "B/step" : "ms");
-            nl += (size_t)snprintf(labels + nl, sizeof labels - nl, "%s%.7s:%s", nl ? " " : "", r->commits[at].sha,
-                                   size);
+                         s->fig == FIG_PEAK   ? "MiB"
+                         : s->fig == FIG_RATE ? "B/step"
+                                              : "ms");
+            nl += (size_t)snprintf(labels + nl, sizeof labels - nl, "%s%.7s:%s", nl ? " " : "",
+                                   r->commits[at].sha, size);
         }
         if (nc >= sizeof counts)
             break;
@@ -193,17 +195,19 @@ static int chart_data(const HistReport *r, const Group *g, const char *csv, char
     int every = r->n_commits > 40 ? (r->n_commits + 39) / 40 : 1;
     for (int c = 0; c < r->n_commits && n < cap - 64; c += every)
         n += (size_t)snprintf(vars + n, cap - n, "%s'%.7s' %d", c ? ", " : "", r->commits[c].sha, c);
-    snprintf(vars + n, cap - n, ")\"; counts='%s'; cps='%s'; cplabels='%s'; n=%d; ylabel='%s'; height=%d; width=%d",
-             counts, cps, labels, r->n_commits, y_label(r->series[g->first].fig), CHART_H, CHART_W);
+    snprintf(vars + n, cap - n,
+             ")\"; counts='%s'; cps='%s'; cplabels='%s'; n=%d; ylabel='%s'; height=%d; width=%d", counts, cps,
+             labels, r->n_commits, y_label(r->series[g->first].fig), CHART_H, CHART_W);
     return 0;
 }
 
-static int run_gnuplot(const char *templates, const char *png, const char *csv, const char *map, const char *title,
-                       const char *vars, const char *log)
+static int run_gnuplot(const char *templates, const char *png, const char *csv, const char *map,
+                       const char *title, const char *vars, const char *log)
 {
     char e[32768];
-    int len = snprintf(e, sizeof e, "term='png'; outfile='%s'; title='%s'; dir='%s'; datafile='%s'; mapfile='%s'; %s",
-                       png, title, templates, csv, map, vars);
+    int len = snprintf(e, sizeof e,
+                       "term='png'; outfile='%s'; title='%s'; dir='%s'; datafile='%s'; mapfile='%s'; %s", png,
+                       title, templates, csv, map, vars);
     if (len < 0 || (size_t)len >= sizeof e)
         return -1;
     char script[PATH_MAX + 16];
@@ -219,12 +223,13 @@ static int run_gnuplot(const char *templates, const char *png, const char *csv, 
 }
 
 /* The image map of a chart: a circle per point, linking to its soak's report. */
-static void write_map(FILE *f, const HistData *d, const HistReport *r, const Group *g, int id, const char *mapfile,
-                      const char *out)
+static void write_map(FILE *f, const HistData *d, const HistReport *r, const Group *g, int id,
+                      const char *mapfile, const char *out)
 {
     double tx0, tx1, ty0, ty1, x0, x1, y0, y1;
     FILE *m = fopen(mapfile, "r");
-    int ok = m && fscanf(m, "%lf %lf %lf %lf %lf %lf %lf %lf", &tx0, &tx1, &ty0, &ty1, &x0, &x1, &y0, &y1) == 8;
+    int ok =
+        m && fscanf(m, "%lf %lf %lf %lf %lf %lf %lf %lf", &tx0, &tx1, &ty0, &ty1, &x0, &x1, &y0, &y1) == 8;
     if (m)
         fclose(m);
     fprintf(f, "<map name=\"m%d\">", id);
@@ -278,7 +283,8 @@ static const char k_css[] =
     "border-bottom:1px solid #ddd}.banner{padding:14px;font-size:1.3em;font-weight:bold;border-radius:6px}"
     ".PASS{background:#2e7d32;color:#fff}.FAIL{background:#c62828;color:#fff}.scroll{overflow-x:auto}"
     "table{border-collapse:collapse;margin:6px 0;font-size:.92em}th,td{border:1px solid #ccc;padding:4px 8px;"
-    "text-align:left;vertical-align:top}th{background:#f3f3f3}.cap{color:#444;font-size:.92em;margin:2px 0 14px}"
+    "text-align:left;vertical-align:top}th{background:#f3f3f3}.cap{color:#444;font-size:.92em;margin:2px 0 "
+    "14px}"
     "code{font-size:.9em}img.map{border:1px solid #eee;max-width:none}";
 
 static void page_head(FILE *f, const HistData *d, const HistReport *r, const char *db)
@@ -296,9 +302,10 @@ static void page_head(FILE *f, const HistData *d, const HistReport *r, const cha
     xml_str(f, db);
     fprintf(f, ": %d soaks of %d commits, in the ", d->n_soaks, r->n_commits);
     xml_str(f, r->order_from);
-    fprintf(f, "; left out: %d soaks of a dirty tree, %d of commits off that line. A change point is a step "
-               "between two commits that stands out of the noise measured in this history (docs/history.md); "
-               "each point of a chart links to its soak's report.</p>\n",
+    fprintf(f,
+            "; left out: %d soaks of a dirty tree, %d of commits off that line. A change point is a step "
+            "between two commits that stands out of the noise measured in this history (docs/history.md); "
+            "each point of a chart links to its soak's report.</p>\n",
             r->dirty_left, r->off_line_left);
 }
 
@@ -306,8 +313,9 @@ static void page_regressions(FILE *f, const HistReport *r)
 {
     if (!r->n_regs)
         return;
-    fprintf(f, "<h2>Regressions the newest commits hold</h2>\n<div class=\"scroll\"><table><tr><th>first commit "
-               "after the step</th><th>what changed</th><th>range to bisect</th></tr>\n");
+    fprintf(f,
+            "<h2>Regressions the newest commits hold</h2>\n<div class=\"scroll\"><table><tr><th>first commit "
+            "after the step</th><th>what changed</th><th>range to bisect</th></tr>\n");
     for (int i = 0; i < r->n_regs; i++) {
         const HistRegression *g = &r->regs[i];
         char cw[120], range[300];
@@ -359,8 +367,8 @@ static void page_commits(FILE *f, const HistData *d, const HistReport *r, const 
 }
 
 /* A chart per group, with its map. */
-static int page_charts(FILE *f, const HistData *d, const HistReport *r, const char *out, const char *templates,
-                       char *err, size_t cap)
+static int page_charts(FILE *f, const HistData *d, const HistReport *r, const char *out,
+                       const char *templates, char *err, size_t cap)
 {
     Group groups[128];
     int ng = make_groups(r, groups, 128);
@@ -379,7 +387,8 @@ static int page_charts(FILE *f, const HistData *d, const HistReport *r, const ch
         snprintf(png, sizeof png, "%s/chart-%d.png", charts, i);
         snprintf(map, sizeof map, "%s/chart-%d.map", charts, i);
         snprintf(log, sizeof log, "%s/gnuplot.log", charts);
-        snprintf(title, sizeof title, "%s: %s, %s mode, by count", hist_figure_name(s->fig), s->workload, s->mode);
+        snprintf(title, sizeof title, "%s: %s, %s mode, by count", hist_figure_name(s->fig), s->workload,
+                 s->mode);
         for (char *q = title; *q; q++)
             if (*q == '\'' || *q == '\\' || *q == '"')
                 *q = ' ';
@@ -388,24 +397,27 @@ static int page_charts(FILE *f, const HistData *d, const HistReport *r, const ch
             snprintf(err, cap, "%s: gnuplot could not draw it (is gnuplot installed? see %s)", png, log);
             return -1;
         }
-        fprintf(f, "<div class=\"scroll\"><img class=\"map\" src=\"charts/chart-%d.png\" width=\"%d\" height=\"%d\" "
-                   "usemap=\"#m%d\" alt=\"",
-                i, CHART_W, CHART_H, i);
+        fprintf(
+            f,
+            "<div class=\"scroll\"><img class=\"map\" src=\"charts/chart-%d.png\" width=\"%d\" height=\"%d\" "
+            "usemap=\"#m%d\" alt=\"",
+            i, CHART_W, CHART_H, i);
         xml_str(f, title);
         fprintf(f, "\">");
         write_map(f, d, r, &groups[i], i, map, out);
         fprintf(f, "</div><p class=\"cap\">");
         xml_str(f, title);
-        fprintf(f, ". Each count a line; a dashed red line: a change point, at the first commit after the step "
-                   "(its size against the level before). Marked: ");
+        fprintf(f,
+                ". Each count a line; a dashed red line: a change point, at the first commit after the step "
+                "(its size against the level before). Marked: ");
         xml_str(f, marks[0] ? marks : "none");
         fprintf(f, ".</p>\n");
     }
     return 0;
 }
 
-int hist_write_page(const HistData *d, const HistReport *r, const char *db, const char *out, const char *templates,
-                    char *err, size_t cap)
+int hist_write_page(const HistData *d, const HistReport *r, const char *db, const char *out,
+                    const char *templates, char *err, size_t cap)
 {
     if (mkdir_p(out) != 0) {
         snprintf(err, cap, "--out %s: cannot create", out);

@@ -17,8 +17,8 @@
 void hist_print(FILE *f, const HistData *d, const HistReport *r, const char *db);
 
 /* OUT/index.html and OUT/charts/ (templates: the folder of history.gp). 0, or -1 with err. */
-int hist_write_page(const HistData *d, const HistReport *r, const char *db, const char *out, const char *templates,
-                    char *err, size_t cap);
+int hist_write_page(const HistData *d, const HistReport *r, const char *db, const char *out,
+                    const char *templates, char *err, size_t cap);
 
 /* A link from the page in folder out to a soak's report (its absolute path): relative when
  * both are on one file system tree, else the path itself. */

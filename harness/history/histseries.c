@@ -116,7 +116,8 @@ static int place_runs(const HistData *d, const HistReport *r, RunPlace *pl)
 }
 
 /* The series' parameters for changes.h. */
-static CpParams series_params(const HistParams *p, const HistSeriesOut *s, const HistData *d, const RunPlace *pl)
+static CpParams series_params(const HistParams *p, const HistSeriesOut *s, const HistData *d,
+                              const RunPlace *pl)
 {
     CpParams c = {.window = p->window, .z_min = p->z_min, .min_pct = p->min_pct[s->fig]};
     if (s->fig == FIG_PEAK) {

@@ -3,7 +3,8 @@
  * a persistent buffer twice as large (peak up, no growth within a run), a later one adds a
  * slow leak. `soak history --check` names both commits and nothing else; the page shows
  * both steps marked and loads in headless Chromium; five soaks of one commit, and the
- * first five commits (one program, nine soaks), give no change point; with the commits around the buffer's not soaked,
+ * first five commits (one program, nine soaks), give no change point; with the commits around the buffer's
+ * not soaked,
  * `--bisect` finds it by its peak. Release variant only (it builds the scripted tree). */
 #include "testutil.h"
 
@@ -44,17 +45,19 @@ static char *text_of(const char *name)
 static int history(const char *db, const char *args, const char *out)
 {
     const char *t = test_tmpdir();
-    return test_sh("cd '%s/repo' && '%s/soak' history '%s/%s' %s > '%s/%s' 2>&1", t, g_dir, t, db, args, t, out);
+    return test_sh("cd '%s/repo' && '%s/soak' history '%s/%s' %s > '%s/%s' 2>&1", t, g_dir, t, db, args, t,
+                   out);
 }
 
 /* A copy of the history without the soaks of the commits named (sha-NAME files). */
 static void history_without(const char *db, const char *names)
 {
     const char *t = test_tmpdir();
-    assert_int_equal(test_sh("cd '%s' && cp history.db %s && for n in %s; do sqlite3 %s \"PRAGMA foreign_keys=ON; "
-                             "DELETE FROM soaks WHERE commit_sha = '$(cat sha-$n)'\"; done",
-                             t, db, names, db),
-                     0);
+    assert_int_equal(
+        test_sh("cd '%s' && cp history.db %s && for n in %s; do sqlite3 %s \"PRAGMA foreign_keys=ON; "
+                "DELETE FROM soaks WHERE commit_sha = '$(cat sha-$n)'\"; done",
+                t, db, names, db),
+        0);
 }
 
 static void test_history_of_a_repository(void **state)
@@ -63,8 +66,8 @@ static void test_history_of_a_repository(void **state)
     if (strcmp(ENGINE_VARIANT, "release") || !ENGINE_PROBES)
         skip();
     const char *t = test_tmpdir();
-    if (test_sh("'%s/tests/e2e/history_repo.sh' '%s' '%s/soak' '%s' > '%s/script.log' 2>&1", g_repo, g_repo, g_dir,
-                t, t))
+    if (test_sh("'%s/tests/e2e/history_repo.sh' '%s' '%s/soak' '%s' > '%s/script.log' 2>&1", g_repo, g_repo,
+                g_dir, t, t))
         fail_msg("the scripted repository could not be made:\n%s", text_of("script.log"));
     char dbl[64], leak[64], want[200];
     sha_of("double", dbl, sizeof dbl);
@@ -114,7 +117,8 @@ static void test_history_of_a_repository(void **state)
     rc = history("bisect.db", "--check --bisect --figures peak --no-page", "bisect.txt");
     out = text_of("bisect.txt");
     snprintf(want, sizeof want, "first bad commit: %s", dbl);
-    if (rc != 1 || !strstr(out, want) || !strstr(out, "subject:          make the lookup table twice as large"))
+    if (rc != 1 || !strstr(out, want) ||
+        !strstr(out, "subject:          make the lookup table twice as large"))
         fail_msg("soak history --bisect (exit %d) did not find %s:\n%s", rc, dbl, out);
 }
 

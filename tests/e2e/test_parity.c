@@ -2,8 +2,8 @@
  * model, initial weights (the engine's checkpoint) and batches: the losses of the first 20
  * steps within 1e-4 relative, every parameter's gradient after step 1 within 1e-5 of the
  * largest gradient. And a model moved in llm.c's format (train_full --save-llmc, then
- * --load-llmc, and PyTorch reading the same file): the same 20 losses. Runs when Debian's python3-torch is installed (release variant);
- * otherwise it is skipped with a note saying so. */
+ * --load-llmc, and PyTorch reading the same file): the same 20 losses. Runs when Debian's python3-torch is
+ * installed (release variant); otherwise it is skipped with a note saying so. */
 #include "testutil.h"
 
 #include <stdarg.h>
@@ -134,21 +134,24 @@ static void test_parity_llmc(void **state)
     if (strcmp(ENGINE_VARIANT, "release") || !ENGINE_PROBES)
         skip();
     if (test_sh("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0) {
-        print_message("parity with PyTorch skipped: python3-torch is not installed (apt-get install python3-torch)\n");
+        print_message(
+            "parity with PyTorch skipped: python3-torch is not installed (apt-get install python3-torch)\n");
         skip();
     }
     const char *t = test_tmpdir();
     write_text(t);
-    assert_int_equal(test_sh("cd '%s' && '%s/train_full' --small 5 --data text.txt --quiet --save-llmc llmc.bin "
-                             ">/dev/null && '%s/train_full' --small --load-llmc llmc.bin 20 --data text.txt "
-                             "--seed 7 --threads 1 --quiet --losses llmc.eng > /dev/null",
-                             t, g_dir, g_dir),
-                     0);
-    assert_int_equal(test_sh("cd '%s' && /usr/bin/python3 '%s/../../bench/torch_ref.py' parity --init llmc.bin "
-                             "--data text.txt --batch 16 --seed 7 --steps 20 --threads 1 --losses llmc.py > llmc.log "
-                             "2>&1",
-                             t, g_dir),
-                     0);
+    assert_int_equal(
+        test_sh("cd '%s' && '%s/train_full' --small 5 --data text.txt --quiet --save-llmc llmc.bin "
+                ">/dev/null && '%s/train_full' --small --load-llmc llmc.bin 20 --data text.txt "
+                "--seed 7 --threads 1 --quiet --losses llmc.eng > /dev/null",
+                t, g_dir, g_dir),
+        0);
+    assert_int_equal(
+        test_sh("cd '%s' && /usr/bin/python3 '%s/../../bench/torch_ref.py' parity --init llmc.bin "
+                "--data text.txt --batch 16 --seed 7 --steps 20 --threads 1 --losses llmc.py > llmc.log "
+                "2>&1",
+                t, g_dir),
+        0);
     print_message("llm.c's format: 20 losses within %.2e relative\n", losses_agree(t, "llmc"));
 }
 

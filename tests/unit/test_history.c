@@ -56,7 +56,8 @@ static void test_noise_has_no_step(void **state)
     unsigned seed = 12345;
     for (int trial = 0; trial < 50; trial++) {
         for (int k = 0; k < 40; k++) { /* Gaussian noise, 1% of the level (Box-Muller) */
-            double u1 = (rand_r(&seed) + 1.0) / (RAND_MAX + 2.0), u2 = (rand_r(&seed) + 1.0) / (RAND_MAX + 2.0);
+            double u1 = (rand_r(&seed) + 1.0) / (RAND_MAX + 2.0),
+                   u2 = (rand_r(&seed) + 1.0) / (RAND_MAX + 2.0);
             v[k] = 8e6 + 80e3 * sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
         }
         CpParams p = peak_params();
@@ -249,8 +250,8 @@ static void test_newer_damaged_foreign_refused(void **state)
     fake_soak(&res, &run, "cccc", 100, 8e6, 0);
     assert_true(hist_record(h, &res, "", err, sizeof err) > 0);
     hist_close(h);
-    assert_int_equal(test_sh("sqlite3 '%s' 'PRAGMA journal_mode=DELETE; PRAGMA user_version=%d' >/dev/null", newer,
-                             HIST_SCHEMA + 1),
+    assert_int_equal(test_sh("sqlite3 '%s' 'PRAGMA journal_mode=DELETE; PRAGMA user_version=%d' >/dev/null",
+                             newer, HIST_SCHEMA + 1),
                      0);
     refused_unchanged(newer, "newer flatmem");
     /* damaged: a copy of a good one with its pages overwritten past the header */

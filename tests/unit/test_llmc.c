@@ -54,11 +54,21 @@ static void test_layout_byte_for_byte(void **state)
     const struct {
         int global, index;
         size_t per_layer;
-    } order[] = {{1, GPT_WTE, (size_t)Vp * C},  {1, GPT_WPE, (size_t)T * C},     {0, GPT_LN1_W, C},
-                 {0, GPT_LN1_B, C},            {0, GPT_QKV_W, 3 * C * C},       {0, GPT_QKV_B, 3 * C},
-                 {0, GPT_PROJ_W, C * C},       {0, GPT_PROJ_B, C},              {0, GPT_LN2_W, C},
-                 {0, GPT_LN2_B, C},            {0, GPT_FC_W, 4 * C * C},        {0, GPT_FC_B, 4 * C},
-                 {0, GPT_FCPROJ_W, 4 * C * C}, {0, GPT_FCPROJ_B, C},            {1, GPT_LNF_W, C},
+    } order[] = {{1, GPT_WTE, (size_t)Vp * C},
+                 {1, GPT_WPE, (size_t)T * C},
+                 {0, GPT_LN1_W, C},
+                 {0, GPT_LN1_B, C},
+                 {0, GPT_QKV_W, 3 * C * C},
+                 {0, GPT_QKV_B, 3 * C},
+                 {0, GPT_PROJ_W, C * C},
+                 {0, GPT_PROJ_B, C},
+                 {0, GPT_LN2_W, C},
+                 {0, GPT_LN2_B, C},
+                 {0, GPT_FC_W, 4 * C * C},
+                 {0, GPT_FC_B, 4 * C},
+                 {0, GPT_FCPROJ_W, 4 * C * C},
+                 {0, GPT_FCPROJ_B, C},
+                 {1, GPT_LNF_W, C},
                  {1, GPT_LNF_B, C}};
     const float *p = (const float *)(buf + 1024);
     size_t off = 0;
