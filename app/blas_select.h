@@ -1,14 +1,17 @@
 /* blas_select.h - which matrix-multiply kernels the programs run (issue 20,
  * docs/performance.md, "Kernels").
  *
- * OpenBLAS picks its kernels when it loads, by CPU model; on a CPU it does not know (an
- * Intel Xeon with AVX-512 reported only as "Intel(R) Xeon(R) Processor") Debian's 0.3.21
- * falls back to "Prescott" (SSE3), 5.7 times slower than its best there. blas_select,
- * first thing in a program's main, looks at what it picked: when the CPU can run a higher
- * instruction set than those kernels use (engine/gemm.h: gemm_better_kernels), it sets
- * OPENBLAS_CORETYPE and starts the program again (execv of /proc/self/exe with the same
- * arguments: OpenBLAS reads that variable only when it loads). On a CPU OpenBLAS knows
- * (Zen 3: Zen, Zen 4: Cooperlake) nothing changes.
+ * OpenBLAS picks its kernels when it loads, by CPU model and instruction level. blas_select,
+ * first thing in a program's main, asks which of the sets this CPU runs is fastest on the
+ * model's own products (app/blas_time.h: timed once per CPU model and library version, kept
+ * in the user's cache folder) and, when it is not OpenBLAS's pick and beats it by more than
+ * 3%, sets OPENBLAS_CORETYPE and starts the program again (execv of /proc/self/exe with the
+ * same arguments: OpenBLAS reads that variable only when it loads). When nothing could be
+ * timed (no cache folder, under Valgrind with an empty cache) the instruction levels decide
+ * as before: when the CPU can run a higher instruction set than OpenBLAS's kernels use (an
+ * Intel Xeon with AVX-512 reported only as "Intel(R) Xeon(R) Processor", where Debian's
+ * 0.3.21 falls back to "Prescott", 5.7 times slower), the best set of the CPU's level
+ * (engine/gemm.h: gemm_better_kernels).
  *
  * FLATMEM_BLAS_KERNELS says otherwise:
  *   auto (or unset)  the above; an OPENBLAS_CORETYPE already in the environment is kept

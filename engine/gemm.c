@@ -1,6 +1,7 @@
 #include "gemm.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #ifdef ENGINE_BLAS_OPENBLAS
@@ -262,6 +263,21 @@ const char *gemm_kernels(void)
 {
 #ifdef ENGINE_BLAS_OPENBLAS
     return g_portable ? "portable" : openblas_get_corename();
+#else
+    return "portable";
+#endif
+}
+
+const char *gemm_library(void)
+{
+#ifdef ENGINE_BLAS_OPENBLAS
+    static char lib[64];
+    if (!lib[0]) { /* "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Cooperlake MAX_THREADS=64": two words */
+        const char *cfg = openblas_get_config(), *sp = strchr(cfg, ' ');
+        sp = sp ? strchr(sp + 1, ' ') : NULL;
+        snprintf(lib, sizeof lib, "%.*s", sp ? (int)(sp - cfg) : (int)strlen(cfg), cfg);
+    }
+    return lib;
 #else
     return "portable";
 #endif

@@ -41,6 +41,10 @@ const char *gemm_backend(void);
  * what the CPU can run (app/blas_select.h, docs/performance.md). */
 const char *gemm_kernels(void);
 
+/* The library behind gemm and its version ("OpenBLAS 0.3.21"), or "portable": with the CPU,
+ * the key under which the programs keep their timing of the kernel sets (app/blas_time.h). */
+const char *gemm_library(void);
+
 /* Instruction-set levels of kernels and CPUs: 0 SSE (Prescott, Core2, Nehalem, Opteron,
  * ...), 1 AVX (Sandybridge, Bulldozer), 2 AVX2 and FMA (Haswell, Zen, Excavator), 3 AVX-512
  * F, DQ, BW and VL (SkylakeX, Cooperlake, SapphireRapids); -1 a name not known here. */
