@@ -17,7 +17,7 @@ PROBES ?= 1
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wno-psabi
 # engine/ is compiled without -Iprobes: it cannot include anything from probes/
 # -fno-math-errno: nothing reads errno after a math call, and it lets sqrtf vectorise
-BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread -fno-math-errno $(WARN) -Iengine
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread -fno-math-errno -ffp-contract=off $(WARN) -Iengine
 HAVE_OPENBLAS := $(shell pkg-config --exists openblas 2>/dev/null && echo yes)
 OPENBLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
 OPENBLAS_LIBS := $(shell pkg-config --libs openblas 2>/dev/null)

@@ -10,7 +10,7 @@ AdamWConfig adamw_defaults(void)
         .lr = 1e-3f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = 0.0f, .clip = 1.0f};
 }
 
-KERNEL_CLONES
+KERNEL_CLONES_512
 void adamw_update(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, size_t n,
                   const AdamWConfig *c, int t, int decay)
 {

@@ -87,23 +87,59 @@ VEC_INLINE float v8_hsum(v8f v)
     return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
 }
 
-VEC_INLINE v8f v8_exp(v8f x)
+/* The Cephes exp for vector type VF (VI: its integer lanes), as `name`; the same operations
+ * in the same order whatever the width, so a lane's result does not depend on it. */
+#define VEC_EXP(name, VF, VI)                                                             \
+    VEC_INLINE VF name(VF x)                                                              \
+    {                                                                                     \
+        VF lo = (VF){0} - 87.0f, hi = (VF){0} + 88.0f;                                    \
+        VI m = x < lo;                                                                    \
+        x = (VF)((m & (VI)lo) | (~m & (VI)x));                                            \
+        m = x > hi;                                                                       \
+        x = (VF)((m & (VI)hi) | (~m & (VI)x));                                            \
+        const float magic = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */ \
+        VF t = x * 1.44269504088896341f + magic;                                          \
+        VF n = t - magic;                                                                 \
+        VI ni = (VI)t - 0x4B400000; /* the integer n, read from t's mantissa */           \
+        VF r = x - n * 0.693359375f;                                                      \
+        r = r - n * -2.12194440e-4f;                                                      \
+        VF p = (VF){0} + 1.9875691500e-4f;                                                \
+        p = p * r + 1.3981999507e-3f;                                                     \
+        p = p * r + 8.3334519073e-3f;                                                     \
+        p = p * r + 4.1665795894e-2f;                                                     \
+        p = p * r + 1.6666665459e-1f;                                                     \
+        p = p * r + 5.0000001201e-1f;                                                     \
+        VF y = p * r * r + r + 1.0f;                                                      \
+        return y * (VF)((ni + 127) << 23);                                                \
+    }
+
+VEC_EXP(v8_exp, v8f, v8i)
+
+/* Sixteen floats: one AVX-512 register, two AVX2 ones, four SSE ones. Element-wise kernels
+ * written with them run at the CPU's widest vectors in their KERNEL_CLONES_512 clones with
+ * the same result in every lane as at any other width (no FMA contraction anywhere: the
+ * Makefile passes -ffp-contract=off). */
+typedef float v16f __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+
+VEC_EXP(v16_exp, v16f, v16i)
+
+VEC_INLINE v16f v16_load(const float *p)
 {
-    x = v8_clamp(x, -87.0f, 88.0f);
-    const float magic = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
-    v8f t = x * BCAST(1.44269504088896341f) + BCAST(magic);
-    v8f n = t - BCAST(magic);
-    v8i ni = (v8i)t - 0x4B400000; /* the integer n, read from t's mantissa */
-    v8f r = x - n * BCAST(0.693359375f);
-    r = r - n * BCAST(-2.12194440e-4f);
-    v8f p = BCAST(1.9875691500e-4f);
-    p = p * r + BCAST(1.3981999507e-3f);
-    p = p * r + BCAST(8.3334519073e-3f);
-    p = p * r + BCAST(4.1665795894e-2f);
-    p = p * r + BCAST(1.6666665459e-1f);
-    p = p * r + BCAST(5.0000001201e-1f);
-    v8f y = p * r * r + r + BCAST(1.0f);
-    return y * (v8f)((ni + 127) << 23);
+    v16f v;
+    memcpy(&v, p, sizeof v);
+    return v;
 }
+
+VEC_INLINE void v16_store(float *p, v16f v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define KERNEL_CLONES_512 __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define KERNEL_CLONES_512
+#endif
 
 #endif
