@@ -47,6 +47,27 @@ static double one_pass(float *x, float *w, float *y)
     return macs;
 }
 
+/* 1 when the set computes what the portable kernel computes (within float rounding) for
+ * each transpose, on shapes with edges (older OpenBLAS builds computed wrong results with
+ * some sets on some CPUs: ../shared/TOOLCHAIN.md): a wrong set is never the fastest. */
+static int probe_correct(float *x, float *w, float *y)
+{
+    static const int shapes[][3] = {{67, 45, 130}, {256, 192, 128}, {9, 300, 33}};
+    float *ref = y + 300 * 300;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int t = 0; t < 4; t++) {
+            int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2], ta = t & 1, tb = t >> 1;
+            gemm(ta, tb, m, n, k, 1.0f, x, ta ? m : k, w, tb ? k : n, 0.0f, y, n);
+            gemm_portable(ta, tb, m, n, k, 1.0f, x, ta ? m : k, w, tb ? k : n, 0.0f, ref, n);
+            for (int i = 0; i < m * n; i++) {
+                float d = y[i] - ref[i], mag = ref[i] < 0 ? -ref[i] : ref[i];
+                if (d > 1e-4f * (mag + 1.0f) || d < -1e-4f * (mag + 1.0f))
+                    return 0;
+            }
+        }
+    return 1;
+}
+
 static void probe_run(void)
 {
     const char *want = getenv("OPENBLAS_CORETYPE");
@@ -66,6 +87,11 @@ static void probe_run(void)
         x[i] = (float)(i % 17) * 1e-3f, y[i] = (float)(i % 13) * 1e-3f;
     for (size_t i = 0; i < 4 * 192 * 192; i++)
         w[i] = (float)(i % 11) * 1e-3f;
+    if (!probe_correct(x, w, y)) {
+        printf("0 wrong results\n");
+        fflush(stdout);
+        _exit(5);
+    }
     one_pass(x, w, y); /* warm: OpenBLAS's buffers, the threads, the caches */
     double best = 1e30, macs = 0, t_end = now_s() + 0.08;
     for (int pass = 0; pass < 3 || (now_s() < t_end && pass < 50); pass++) {

@@ -7,7 +7,9 @@
  * child process (the program itself again, /proc/self/exe with the same arguments,
  * OPENBLAS_CORETYPE=NAME and FLATMEM_BLAS_PROBE=1 in an environment of its own: no
  * LD_PRELOAD, no MALLOC_CONF, so probes and profilers of the parent see nothing of it). The
- * child runs, through the engine's gemm and threads as training does, the forward and both
+ * child first checks the set's products against the portable kernel's (a set that computes
+ * wrong results here, as some did with older OpenBLAS builds, counts as not runnable), then
+ * runs, through the engine's gemm and threads as training does, the forward and both
  * backward products of every linear layer of the --small and --medium presets, prints
  * GFLOP/s (the best of a few passes) and exits. Two rounds over the candidates, interleaved;
  * each set's best counts.
