@@ -128,10 +128,10 @@ static double time_set(char **argv, const char *set)
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) { /* async-signal-safe calls only: the parent may have threads (OpenBLAS's) */
-        int null = open("/dev/null", O_WRONLY);
+        int null = open("/dev/null", O_RDWR); /* its stdin and stderr: it reads nothing, says nothing */
         dup2(fd[1], 1);
         if (null >= 0)
-            dup2(null, 2);
+            dup2(null, 0), dup2(null, 2);
         execve("/proc/self/exe", argv, envp);
         _exit(127);
     }
