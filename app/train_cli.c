@@ -108,7 +108,8 @@ static const Opt k_opts[] = {
      "with --tokenizer bpe: load the tokenizer from FILE, or train it and save it there", NULL},
     {"--quiet", OPT_FLAG, OFF(quiet), 0, 0, NULL, "no progress lines", NULL},
     {"--kernels", OPT_FLAG, OFF(kernels), 0, 0, NULL,
-     "print the matmul kernels that would run and why, then exit (FLATMEM_BLAS_KERNELS: docs/performance.md)",
+     "print the matmul kernels that would run and why (the kernel sets timed on this CPU, kept in "
+     "~/.cache/flatmem/blas-kernels), then exit (FLATMEM_BLAS_KERNELS: docs/performance.md)",
      NULL},
 };
 static const OptTable k_table = {k_opts, sizeof k_opts / sizeof k_opts[0]};
