@@ -223,7 +223,7 @@ static int cache_path(BlasTiming *t)
     else if (home && home[0] == '/')
         snprintf(dir, sizeof dir, "%s/.cache/flatmem", home);
     else
-        return snprintf(t->note, sizeof t->note, "no HOME or XDG_CACHE_HOME to keep them in"), -1;
+        return snprintf(t->note, sizeof t->note, "neither HOME nor XDG_CACHE_HOME is set"), -1;
     for (char *p = dir + 1; *p; p++) /* mkdir -p, 0700 as the XDG spec asks */
         if (*p == '/') {
             *p = 0;
