@@ -66,6 +66,7 @@ static double smallest_change(const CpParams *p, double sigma, double level)
 
 typedef struct Search {
     const double *means;
+    const int *start; /* commit k's soaks: start[k] .. start[k + 1] */
     const CpParams *p;
     double sigma;
     ChangePoint *out;
@@ -80,6 +81,8 @@ static void segment(Search *S, int s, int e)
     int w = S->p->window > 0 ? S->p->window : 8, best = -1;
     double best_z = 0, best_before = 0, best_after = 0;
     for (int b = s + 1; b < e; b++) {
+        if (S->start[e] - S->start[b] < 2)
+            break; /* one soak after a step is not a step: a moment of a loaded machine looks the same */
         int a0 = b - w > s ? b - w : s, a1 = b + w < e ? b + w : e;
         double before = span_mean(S->means, a0, b), after = span_mean(S->means, b, a1);
         double z = (after - before) / (S->sigma * sqrt(1.0 / (b - a0) + 1.0 / (a1 - b)));
@@ -132,7 +135,7 @@ int cp_find(const double *vals, const int *start, int n, const CpParams *p, CpNo
             big = k;
     if (big >= 0 && n >= 5)
         step[big] = 1;
-    Search S = {means, p, 0, out, 0, cap > CP_MAX ? CP_MAX : cap};
+    Search S = {means, start, p, 0, out, 0, cap > CP_MAX ? CP_MAX : cap};
     for (int round = 0; round < 6; round++) {
         between_noise(means, n, step, p, noise);
         S.sigma = noise->sigma, S.n = 0;

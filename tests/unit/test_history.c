@@ -95,6 +95,24 @@ static void test_step_back_is_not_held(void **state)
     assert_int_equal(cp_find(vals, start, one_each(v, 16, vals, start), &p, &noise, cps, CP_MAX), 0);
 }
 
+static void test_one_soak_is_not_a_step(void **state)
+{
+    (void)state;
+    /* ten commits at 0.25 ms a step, the newest soaked once at 0.38 (a busy moment of the
+     * machine): not a change; soaked twice, both high, it is one, and held */
+    double v[11], vals[12];
+    int start[12];
+    for (int k = 0; k < 11; k++)
+        v[k] = k < 10 ? 0.25 + (k % 3) * 0.004 : 0.38;
+    CpParams p = {.window = 8, .z_min = 5, .min_pct = 10};
+    CpNoise noise;
+    ChangePoint cps[CP_MAX];
+    assert_int_equal(cp_find(vals, start, one_each(v, 11, vals, start), &p, &noise, cps, CP_MAX), 0);
+    vals[11] = 0.381, start[11] = 12; /* commit 10 again: two soaks after the step */
+    assert_int_equal(cp_find(vals, start, 11, &p, &noise, cps, CP_MAX), 1);
+    assert_true(cps[0].at == 10 && cps[0].regression && cps[0].held);
+}
+
 static void test_repeats_set_the_noise(void **state)
 {
     (void)state;
@@ -280,13 +298,10 @@ static void test_newer_damaged_foreign_refused(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_step_is_found_and_held),
-        cmocka_unit_test(test_noise_has_no_step),
-        cmocka_unit_test(test_step_back_is_not_held),
-        cmocka_unit_test(test_repeats_set_the_noise),
-        cmocka_unit_test(test_record_and_load),
-        cmocka_unit_test(test_writers_at_once_all_land),
-        cmocka_unit_test(test_newer_damaged_foreign_refused),
+        cmocka_unit_test(test_step_is_found_and_held),   cmocka_unit_test(test_noise_has_no_step),
+        cmocka_unit_test(test_step_back_is_not_held),    cmocka_unit_test(test_one_soak_is_not_a_step),
+        cmocka_unit_test(test_repeats_set_the_noise),    cmocka_unit_test(test_record_and_load),
+        cmocka_unit_test(test_writers_at_once_all_land), cmocka_unit_test(test_newer_damaged_foreign_refused),
     };
     return cmocka_run_group_tests_name("history", tests, tmpdir_setup, tmpdir_teardown);
 }
