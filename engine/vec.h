@@ -28,17 +28,20 @@ typedef int32_t v8i __attribute__((vector_size(32)));
 #define KERNEL_CLONES
 #endif
 
-VEC_INLINE v8f v8_load(const float *p)
-{
-    v8f v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
+/* W##_load and W##_store of vector type VF, unaligned (memcpy: one vector move) */
+#define VEC_LOAD_STORE(W, VF)                 \
+    VEC_INLINE VF W##_load(const float *p)    \
+    {                                         \
+        VF v;                                 \
+        memcpy(&v, p, sizeof v);              \
+        return v;                             \
+    }                                         \
+    VEC_INLINE void W##_store(float *p, VF v) \
+    {                                         \
+        memcpy(p, &v, sizeof v);              \
+    }
 
-VEC_INLINE void v8_store(float *p, v8f v)
-{
-    memcpy(p, &v, sizeof v);
-}
+VEC_LOAD_STORE(v8, v8f)
 
 /* a where mask is set, else b */
 VEC_INLINE v8f v8_select(v8i mask, v8f a, v8f b)
@@ -124,17 +127,7 @@ typedef int32_t v16i __attribute__((vector_size(64)));
 
 VEC_EXP(v16_exp, v16f, v16i)
 
-VEC_INLINE v16f v16_load(const float *p)
-{
-    v16f v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-VEC_INLINE void v16_store(float *p, v16f v)
-{
-    memcpy(p, &v, sizeof v);
-}
+VEC_LOAD_STORE(v16, v16f)
 
 /* Not under AddressSanitizer: its fake stack frames (detect_stack_use_after_return, which
  * the tests turn on) are aligned to 32 bytes, and GCC 12 stores a 64-byte-aligned local of
