@@ -501,6 +501,11 @@ static double final_bytes(const char *path)
     return bytes;
 }
 
+int attrib_could_hold(double bytes, double period, double least)
+{
+    return bytes > 0 && bytes + 2.33 * sqrt(bytes * (period > 1 ? period : 1)) >= least;
+}
+
 int attrib_child_final(const char *dir, int pid, int finer, long iters, double least, StackGrowth *out,
                        int max, char *why, size_t whylen)
 {
@@ -522,13 +527,13 @@ int attrib_child_final(const char *dir, int pid, int finer, long iters, double l
     FoldedSet set;
     heap_fold(&s, &p, NULL, &set);
     StackGrowth *all = calloc(256, sizeof *all);
-    double total = 0;
+    double total = 0, period = p.period;
     int n = all ? heap_charge(&set, all, 256, &total) : 0;
     heap_folded_free(&set);
     free_all(&p, 1, &s);
     qsort(all, (size_t)n, sizeof all[0], cmp_bytes);
     int kept = 0;
-    for (int i = 0; i < n && kept < max && all[i].bytes >= least; i++) {
+    for (int i = 0; i < n && kept < max && attrib_could_hold(all[i].bytes, period, least); i++) {
         out[kept] = all[i];
         out[kept].bytes_per_iter = all[i].bytes / (double)(iters > 0 ? iters : 1);
         out[kept].share = total > 0 ? all[i].bytes / total : 0;
@@ -537,7 +542,10 @@ int attrib_child_final(const char *dir, int pid, int finer, long iters, double l
     }
     free(all);
     if (!kept)
-        snprintf(why, whylen, "no stack held %.0f bytes or more at the exit of process %d (%s)", least, pid,
-                 path_last(path));
+        snprintf(
+            why, whylen,
+            "no stack held %.0f bytes or more at the exit of process %d (%s; within the sampling error of "
+            "a profile sampled every %.0f bytes)",
+            least, pid, path_last(path), period);
     return kept;
 }

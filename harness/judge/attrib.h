@@ -82,13 +82,20 @@ static inline const HeapProf *heapmodel_late(const HeapModel *m)
  * growth files failed. Writes RUN/growth.collapsed and RUN/growth.txt (m->dir). */
 int attrib_heap(HeapModel *m, StackGrowth *out, int max, char *why, size_t whylen);
 
+/* A stack's bytes in a sampled heap profile are an estimate: each sample stands for about
+ * PERIOD bytes (fewer for blocks larger than it), so the estimate's standard error is at
+ * most sqrt(bytes x period). 1 when bytes could be least or more within 2.33 of them (99%,
+ * one-sided): a stack that holds a child's growth of 2 MiB at a period of 128 KiB is about
+ * 16 samples, and 8 (a Poisson draw 2% of the time) must not make it "not the grower". */
+int attrib_could_hold(double bytes, double period, double least);
+
 /* A child process of the command that grew (judge.c's grower), named from the heap profile
  * jemalloc wrote at its exit (RUN/jeprof.<pid>.<n>.f.heap: the probe's periodic dumps are
- * the command's own, its sampler thread is not forked): the functions holding least bytes
- * or more there, largest first, into out[0..max), bytes_per_iter over the run's iters (all
- * it held at exit: a process that starts with the run keeps no more from before). Returns
- * how many (0: none; why says so), -1 with why when the profile could not be read. finer:
- * dir is a finer re-run's (pid is not its child's: the final profile holding the most). */
+ * the command's own, its sampler thread is not forked): the functions that could hold least
+ * bytes or more there (attrib_could_hold), largest first, into out[0..max), bytes_per_iter over the run's
+ * iters (all it held at exit: a process that starts with the run keeps no more from before). Returns how many
+ * (0: none; why says so), -1 with why when the profile could not be read. finer: dir is a finer re-run's (pid
+ * is not its child's: the final profile holding the most). */
 int attrib_child_final(const char *dir, int pid, int finer, long iters, double least, StackGrowth *out,
                        int max, char *why, size_t whylen);
 

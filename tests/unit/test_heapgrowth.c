@@ -5,11 +5,13 @@
  * functions and of malloc, their maps this process's, so addr2line names them for real. */
 #include "testutil.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "attrib.h"
 #include "heapgrowth.h"
 #include "util.h"
 
@@ -60,13 +62,14 @@ static uint64_t in(void (*f)(void))
     return (uint64_t)(uintptr_t)f + 2;
 }
 
-/* A heap_v2 profile at path: stacks (addresses, innermost first, 0-ended) with objects and
- * bytes; this process's maps. */
-static void write_profile(const char *path, const uint64_t (*stacks)[5], const double (*counts)[2], int n)
+/* A heap_v2 profile at path, sampled every period bytes: stacks (addresses, innermost
+ * first, 0-ended) with objects and bytes as sampled; this process's maps. */
+static void write_profile(const char *path, long period, const uint64_t (*stacks)[5],
+                          const double (*counts)[2], int n)
 {
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    fprintf(f, "heap_v2/1\n  t*: 1: 1 [0: 0]\n");
+    fprintf(f, "heap_v2/%ld\n  t*: 1: 1 [0: 0]\n", period);
     for (int i = 0; i < n; i++) {
         fprintf(f, "@");
         for (int k = 0; stacks[i][k]; k++)
@@ -93,8 +96,8 @@ static void test_growth_folded_and_charged(void **state)
     char pe[PATH_MAX], pl[PATH_MAX], err[512];
     snprintf(pe, sizeof pe, "%s/early.heap", test_tmpdir());
     snprintf(pl, sizeof pl, "%s/late.heap", test_tmpdir());
-    write_profile(pe, stacks, early, 2);
-    write_profile(pl, stacks, late, 2);
+    write_profile(pe, 1, stacks, early, 2);
+    write_profile(pl, 1, stacks, late, 2);
     HeapProf p[2];
     assert_int_equal(heapprof_load(pl, &p[0], err, sizeof err), 0);
     assert_int_equal(heapprof_load(pe, &p[1], err, sizeof err), 0);
@@ -131,12 +134,41 @@ static void test_growth_folded_and_charged(void **state)
     heapprof_free(&p[1]);
 }
 
+/* A child's growth named from the profile it wrote at its exit: a sampled count is an
+ * estimate, so a stack that holds the growth is named when its samples came out at half
+ * their mean (2 MiB of 1 KiB blocks at a period of 128 KiB: 16 samples expected, 8 drawn,
+ * which happened in 1 soak of 12 under load), and one far below it is not. */
+static void test_child_final_sampling_error(void **state)
+{
+    (void)state;
+    uint64_t m = (uint64_t)(uintptr_t)&malloc + 2;
+    const uint64_t stacks[1][5] = {{m, in(grow_here), in(outer_loop), 0}};
+    const double half[1][2] = {{8, 8 * 1024}}, few[1][2] = {{2, 2 * 1024}};
+    double least = 0.5 * 2000 * 1100.0; /* half of a tree's growth of 1100 B an iteration */
+    char path[PATH_MAX], why[512];
+    snprintf(path, sizeof path, "%s/jeprof.4242.0.f.heap", test_tmpdir());
+    write_profile(path, 131072, stacks, half, 1);
+    StackGrowth out[4];
+    int n = attrib_child_final(test_tmpdir(), 4242, 0, 2000, least, out, 4, why, sizeof why);
+    if (n != 1)
+        fail_msg("8 samples of 16 expected: not named (%d): %s", n, why);
+    assert_string_equal(out[0].function, "grow_here");
+    ASSERT_CLOSE(out[0].bytes, 8 * 1024 / (1 - exp(-1024.0 / 131072)), 1e-6, 1e-9, "unsampled");
+    write_profile(path, 131072, stacks, few, 1);
+    assert_int_equal(attrib_child_final(test_tmpdir(), 4242, 0, 2000, least, out, 4, why, sizeof why), 0);
+    assert_non_null(strstr(why, "sampling error"));
+    assert_false(attrib_could_hold(0, 131072, 1)); /* nothing held is nothing */
+    assert_true(attrib_could_hold(least, 1, least)); /* unsampled: as held */
+    assert_false(attrib_could_hold(least * 0.99, 1, least));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_short_names),
-        cmocka_unit_test_setup_teardown(test_growth_folded_and_charged, tmpdir_setup, tmpdir_teardown),
+        cmocka_unit_test(test_growth_folded_and_charged),
+        cmocka_unit_test(test_child_final_sampling_error),
     };
     test_filter_from_env();
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }
