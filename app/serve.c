@@ -517,23 +517,6 @@ static int whole_json(Slot *s)
     return 0;
 }
 
-static ssize_t whole_read(void *cls, uint64_t pos, char *buf, size_t max)
-{
-    Slot *s = cls;
-    pthread_mutex_lock(&g.mu);
-    ssize_t n = MHD_CONTENT_READER_END_OF_STREAM;
-    if (s->state != SLOT_DONE)
-        n = suspend_reader(s);
-    else if (!s->json && whole_json(s))
-        n = MHD_CONTENT_READER_END_WITH_ERROR;
-    else if (pos < s->json_len) {
-        n = (ssize_t)(s->json_len - pos < max ? s->json_len - pos : max);
-        memcpy(buf, s->json + pos, (size_t)n);
-    }
-    pthread_mutex_unlock(&g.mu);
-    return n;
-}
-
 /* The response is gone: sent, or its client left (then the engine ends the answer). */
 static void answer_gone(void *cls)
 {
@@ -553,6 +536,7 @@ typedef struct Req {
     size_t len, cap;
     int too_big;
     ServeKind kind; /* the path it came to */
+    Slot *waiting; /* a whole answer being generated: its connection suspended until it is done */
 } Req;
 
 /* A slot for request r with prompt tokens ids (taken over), or NULL: all busy or stopping. */
@@ -616,6 +600,42 @@ static long prompt_tokens(struct MHD_Connection *c, ServeReq *r, int32_t **ids, 
     return n;
 }
 
+static enum MHD_Result queue_answer(struct MHD_Connection *c, struct MHD_Response *resp, const char *type)
+{
+    MHD_add_response_header(resp, "Content-Type", type);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    count_status(200);
+    enum MHD_Result rc = MHD_queue_response(c, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
+/* A whole answer is sent with its Content-Length, once it is done: until then its
+ * connection is suspended (the engine's slot_finish resumes it, and MHD calls on_request
+ * again). Not chunked, because node-fetch 2 (under the official openai client for Node)
+ * takes a chunked response that arrives whole on a keep-alive connection for a
+ * "Premature close" with the Node of Debian 12's security updates (18.20.4+dfsg-1~deb12u3):
+ * 9 calls in 10 failed; so do streams, which end with their connection instead. */
+static enum MHD_Result whole_answer(struct MHD_Connection *c, Req *q)
+{
+    Slot *s = q->waiting;
+    pthread_mutex_lock(&g.mu);
+    if (s->state != SLOT_DONE) { /* resumed at each token (a client that left is found then) */
+        suspend_reader(s);
+        pthread_mutex_unlock(&g.mu);
+        return MHD_YES;
+    }
+    struct MHD_Response *resp = NULL;
+    if (s->json || !whole_json(s))
+        resp = MHD_create_response_from_buffer(s->json_len, s->json, MHD_RESPMEM_MUST_COPY);
+    q->waiting = NULL;
+    s->reader_gone = 1;
+    slot_release_if_over(s);
+    pthread_cond_signal(&g.work);
+    pthread_mutex_unlock(&g.mu);
+    return resp ? queue_answer(c, resp, "application/json") : send_error(c, 500, NULL, "out of memory");
+}
+
 static enum MHD_Result completion(struct MHD_Connection *c, Req *q)
 {
     if (q->too_big)
@@ -645,18 +665,19 @@ static enum MHD_Result completion(struct MHD_Connection *c, Req *q)
                           : send_error(c, 503, "slots_busy",
                                        "all %ld generation slots are busy: retry after 1 s", g.o.slots);
     }
-    struct MHD_Response *resp = MHD_create_response_from_callback(
-        MHD_SIZE_UNKNOWN, 16 * 1024, stream ? stream_read : whole_read, s, answer_gone);
+    if (!stream) {
+        q->waiting = s;
+        return whole_answer(c, q);
+    }
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, s, answer_gone);
     if (!resp) {
         answer_gone(s);
         return MHD_NO;
     }
-    MHD_add_response_header(resp, "Content-Type", stream ? "text/event-stream" : "application/json");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    count_status(200);
-    rc = MHD_queue_response(c, MHD_HTTP_OK, resp);
-    MHD_destroy_response(resp);
-    return rc;
+    /* a stream's end is the connection's (not chunked: see whole_answer) */
+    MHD_set_response_options(resp, MHD_RF_HTTP_1_0_COMPATIBLE_STRICT, MHD_RO_END);
+    return queue_answer(c, resp, "text/event-stream");
 }
 
 static long rss_bytes(void)
@@ -809,6 +830,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
     (void)cls, (void)version;
     Req *q = *con_cls;
+    if (q && q->waiting) /* resumed: the whole answer may be done */
+        return whole_answer(c, q);
     if (!q) {
         int cont;
         enum MHD_Result rc = route(c, url, method, &cont);
@@ -847,6 +870,8 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MH
 {
     (void)cls, (void)c, (void)why;
     Req *q = *con_cls;
+    if (q && q->waiting) /* its client left (or the server stops) before the answer was done */
+        answer_gone(q->waiting);
     if (q) {
         free(q->body);
         free(q);

@@ -34,6 +34,13 @@ static void test_whole_and_streamed_answers(void **state)
     assert_int_equal(json_integer_value(json_object_get(usage, "prompt_tokens")), 8);
     assert_int_equal(json_integer_value(json_object_get(usage, "total_tokens")), 68);
     assert_string_equal(json_string_value(json_object_get(choice(ja), "finish_reason")), "length");
+    /* framed so that node-fetch 2 (the openai client for Node) reads it: a whole answer
+     * with its length, a stream ended by its connection, neither chunked (serve.c,
+     * whole_answer) */
+    const char *cl = strstr(a.head, "Content-Length: ");
+    assert_non_null(cl);
+    assert_int_equal(strtoul(cl + 16, NULL, 10), a.len);
+    assert_null(strstr(a.head, "chunked"));
 
     http(g_srv.port, "POST", "/v1/completions",
          "{\"prompt\": \"the king\", \"max_tokens\": 60, \"seed\": 7, \"stream\": true, "
@@ -41,6 +48,8 @@ static void test_whole_and_streamed_answers(void **state)
          &st);
     assert_int_equal(st.status, 200);
     assert_non_null(strstr(st.head, "Content-Type: text/event-stream"));
+    assert_null(strstr(st.head, "chunked"));
+    assert_non_null(strstr(st.head, "Connection: close"));
     char joined[4096];
     json_t *last;
     stream_text(&st, joined, sizeof joined, &last);
@@ -319,16 +328,20 @@ static int read_until(int fd, const char *want)
 }
 
 /* A stream of 100,000 tokens on its own connection, read until its first text. */
-static int long_stream(int port)
+static int long_answer(int port, int stream)
 {
-    static const char req[] = "{\"prompt\": \"the\", \"max_tokens\": 100000, \"stream\": true}";
+    const char *req = stream ? "{\"prompt\": \"the\", \"max_tokens\": 100000, \"stream\": true}"
+                             : "{\"prompt\": \"the\", \"max_tokens\": 100000}";
     char raw[512];
     int n =
         snprintf(raw, sizeof raw, "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n%s",
                  strlen(req), req);
     int fd = connect_to(port);
     assert_int_equal(send(fd, raw, (size_t)n, MSG_NOSIGNAL), n);
-    assert_true(read_until(fd, "\"index\": 0, \"text\": \""));
+    if (stream)
+        assert_true(read_until(fd, "\"index\": 0, \"text\": \""));
+    else /* nothing is sent before a whole answer is done */
+        assert_true(metric_becomes(port, "serve_slots_in_use", 1));
     return fd;
 }
 
@@ -337,7 +350,7 @@ static void test_busy_slots_503_and_a_client_that_leaves_gives_its_slot_back(voi
     (void)state;
     Server s;
     server_start(&s, NULL, "--slots 1 --max-tokens 100000 --quiet");
-    int fd = long_stream(s.port);
+    int fd = long_answer(s.port, 1);
     Resp r;
     http(s.port, "POST", "/v1/completions", "{\"prompt\": \"the\"}", &r);
     assert_int_equal(r.status, 503);
@@ -352,6 +365,10 @@ static void test_busy_slots_503_and_a_client_that_leaves_gives_its_slot_back(voi
     http(s.port, "POST", "/v1/completions", "{\"prompt\": \"the\", \"max_tokens\": 5}", &r);
     assert_int_equal(r.status, 200); /* the slot came back */
     resp_free(&r);
+    /* so does a whole answer's, whose client leaves before anything was sent to it */
+    close(long_answer(s.port, 0));
+    assert_true(metric_becomes(s.port, "serve_slots_in_use", 0));
+    assert_true(metric(s.port, "serve_answers_total{finish=\"cancelled\"}") == 2);
     assert_int_equal(server_stop(&s), 0);
 }
 
@@ -416,7 +433,7 @@ static void sigterm_mid_stream(const char *bin)
          "{\"prompt\": \"the king\", \"max_tokens\": 50, \"stream\": true}", &r);
     assert_int_equal(r.status, 200);
     resp_free(&r);
-    int fd = long_stream(s.port);
+    int fd = long_answer(s.port, 1);
     kill(s.pid, SIGTERM);
     if (!read_until(fd, "\"finish_reason\": \"shutdown\"")) {
         usleep(300000);
