@@ -117,7 +117,7 @@ HARNESS_OBJ := $(HARNESS_SRC:harness/%.c=$(BUILD)/obj/harness/%.o)
 # "skipped" in `make test` is something to look at.
 E2E_TESTS := $(patsubst tests/e2e/%.c,%,$(wildcard tests/e2e/test_*.c))
 FUZZ_TARGETS := evlog samples cli data checkpoint bpe serve_req
-RELEASE_TESTS := $(E2E_TESTS) test_serve test_report test_blas
+RELEASE_TESTS := $(E2E_TESTS) test_serve test_serve_conn test_report test_blas
 ASAN_TESTS := test_oom
 TEST_NAMES := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c)) $(E2E_TESTS)
 ifneq ($(VARIANT),release)

@@ -628,11 +628,9 @@ static enum MHD_Result whole_answer(struct MHD_Connection *c, Req *q)
     struct MHD_Response *resp = NULL;
     if (s->json || !whole_json(s))
         resp = MHD_create_response_from_buffer(s->json_len, s->json, MHD_RESPMEM_MUST_COPY);
-    q->waiting = NULL;
-    s->reader_gone = 1;
-    slot_release_if_over(s);
-    pthread_cond_signal(&g.work);
     pthread_mutex_unlock(&g.mu);
+    q->waiting = NULL;
+    answer_gone(s); /* the answer is copied: the slot can go */
     return resp ? queue_answer(c, resp, "application/json") : send_error(c, 500, NULL, "out of memory");
 }
 

@@ -1,7 +1,8 @@
 /* servetest.h - a server under test and a small HTTP/1.1 client for the tests of serve
- * (tests/unit/test_serve.c): the server started on a free port and stopped (SIGTERM, its
+ * (tests/unit/test_serve.c, test_serve_conn.c): the server started on a free port and stopped (SIGTERM, its
  * exit status), requests over loopback, chunked answers undone, server-sent events read
- * back into text, a Prometheus metric read and waited for. */
+ * back into text, a Prometheus metric read and waited for; the model they serve, trained
+ * on a text the tests write. */
 #ifndef TESTS_SERVETEST_H
 #define TESTS_SERVETEST_H
 
@@ -245,5 +246,53 @@ static inline json_t *choice(json_t *answer)
 }
 
 /* ---- tests ------------------------------------------------------------------------------ */
+
+/* The test's text: lines of words, with markup among them, so that the model knows '<', in
+ * speeches of USER and ASSISTANT, as a play, so that it can answer a chat. */
+static inline void write_text(const char *path)
+{
+    static const char *w[] = {
+        "the", "king", "and",         "queen", "shall",       "speak",
+        "of",  "love", "<b>bold</b>", "&",     "<i>fair</i>", "<img src=x onerror=\"document.title=1\">"};
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    unsigned x = 1;
+    for (int line = 0; line < 400; line++) { /* as a play: speeches of four lines (the chat template's) */
+        if (line % 4 == 0)
+            fprintf(f, "%s:\n", line % 8 ? "ASSISTANT" : "USER");
+        for (int k = 0; k < 12; k++) {
+            x = x * 1103515245u + 12345u;
+            fprintf(f, "%s%c", w[(x >> 16) % 12], k == 11 ? '\n' : ' ');
+        }
+        if (line % 4 == 3)
+            fputc('\n', f);
+    }
+    fclose(f);
+}
+
+/* cmocka group setup of the serve tests: the scratch folder, the test's text and g_ckpt, a
+ * --tiny model trained on it (context 128). */
+static inline int serve_model_setup(void **state)
+{
+    if (tmpdir_setup(state))
+        return -1;
+    char text[PATH_MAX + 16];
+    snprintf(text, sizeof text, "%s/text.txt", test_tmpdir());
+    snprintf(g_ckpt, sizeof g_ckpt, "%s/model.ckpt", test_tmpdir());
+    write_text(text);
+    return test_sh("%s/train_full --tiny 200 --ctx 128 --quiet --data '%s' --save '%s' >/dev/null", g_dir,
+                   text, g_ckpt)
+               ? -1
+               : 0;
+}
+
+/* ... and its teardown: every server a test started and left is killed, the folder removed. */
+static inline int serve_model_teardown(void **state)
+{
+    for (int i = 0; i < g_n_started; i++) /* stopped (reaped) ones are gone: ESRCH */
+        if (kill(g_started[i], SIGKILL) == 0)
+            waitpid(g_started[i], NULL, 0);
+    return tmpdir_teardown(state);
+}
 
 #endif

@@ -92,10 +92,11 @@ int attrib_could_hold(double bytes, double period, double least);
 /* A child process of the command that grew (judge.c's grower), named from the heap profile
  * jemalloc wrote at its exit (RUN/jeprof.<pid>.<n>.f.heap: the probe's periodic dumps are
  * the command's own, its sampler thread is not forked): the functions that could hold least
- * bytes or more there (attrib_could_hold), largest first, into out[0..max), bytes_per_iter over the run's
- * iters (all it held at exit: a process that starts with the run keeps no more from before). Returns how many
- * (0: none; why says so), -1 with why when the profile could not be read. finer: dir is a finer re-run's (pid
- * is not its child's: the final profile holding the most). */
+ * bytes or more there (attrib_could_hold), largest first, into out[0..max), bytes_per_iter
+ * over the run's iters (all it held at exit: a process that starts with the run keeps no
+ * more from before). Returns how many (0: none; why says so), -1 with why when the profile
+ * could not be read. finer: dir is a finer re-run's (pid is not its child's: the final
+ * profile holding the most). */
 int attrib_child_final(const char *dir, int pid, int finer, long iters, double least, StackGrowth *out,
                        int max, char *why, size_t whylen);
 

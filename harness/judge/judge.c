@@ -286,9 +286,10 @@ static void read_python(Run *r, const char *dir)
 }
 
 /* A child of the command grew (find_grower) and the command's own heap did not: the heap
- * profile the child wrote at its exit names what it held, when one stack there could hold half
- * the child's growth over the run or more; its kind is then reachable-growth, the child's
- * heap. n: what was named so far (0 or -1), else the stacks named. */
+ * profile the child wrote at its exit names what it held, when one stack there could hold
+ * half the child's growth over the run or more (within the profile's sampling error); its
+ * kind is then reachable-growth, the child's heap. n: what was named so far (0 or -1), else
+ * the stacks named. */
 static int child_heap(Run *r, const char *dir, int n)
 {
     const char *p = strstr(r->grower, "(pid ");

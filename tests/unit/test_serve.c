@@ -3,10 +3,9 @@
  * writes (with markup in it, so that the model can answer markup), in the OpenAI API's
  * schema: completions and chats streamed and whole, the same seed giving the same text,
  * stop sequences, the models list; every bad request a clear 4xx that costs
- * nothing; 503 with Retry-After when every slot is busy; a client that leaves mid-stream
- * gives its slot back; a client that sends nothing is cut; SIGTERM ends the answers in
- * flight and exits 0 (under ASan, with its leak check, when the asan build is there); the
- * chat page in headless Chromium shows the streamed answer, and markup as text. */
+ * nothing; the chat page in headless Chromium shows the streamed answer, and markup as
+ * text; the official openai client's calls. Its connections (busy slots, clients that leave
+ * or send nothing, SIGTERM): tests/unit/test_serve_conn.c. */
 #include "servetest.h"
 
 static Server g_srv; /* the shared server of the tests that need no special options */
@@ -303,168 +302,6 @@ static void test_bad_requests_get_4xx_and_cost_nothing(void **state)
     assert_int_equal(metric(g_srv.port, "serve_engine_heap_bytes"), heap0); /* nothing kept */
 }
 
-/* Reads from fd until `want` is in what came (10 s at most): 1 when it came. Keeps only
- * the last bytes, so a long stream can be read through. */
-static int read_until(int fd, const char *want)
-{
-    char buf[8192];
-    size_t n = 0, keep = strlen(want);
-    time_t end = time(NULL) + 10;
-    while (time(NULL) < end) {
-        ssize_t k = recv(fd, buf + n, sizeof buf - 1 - n, 0);
-        if (k <= 0)
-            break;
-        buf[n += (size_t)k] = 0;
-        if (strstr(buf, want))
-            return 1;
-        if (n > keep) { /* the end of what came, in case want is cut between two reads */
-            memmove(buf, buf + n - keep, keep);
-            n = keep;
-        }
-    }
-    fprintf(stderr, "read_until: no '%s' in what came (its end: '%.*s'; %s)\n", want, (int)n, buf,
-            strerror(errno));
-    return 0;
-}
-
-/* A stream of 100,000 tokens on its own connection, read until its first text. */
-static int long_answer(int port, int stream)
-{
-    const char *req = stream ? "{\"prompt\": \"the\", \"max_tokens\": 100000, \"stream\": true}"
-                             : "{\"prompt\": \"the\", \"max_tokens\": 100000}";
-    char raw[512];
-    int n =
-        snprintf(raw, sizeof raw, "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n%s",
-                 strlen(req), req);
-    int fd = connect_to(port);
-    assert_int_equal(send(fd, raw, (size_t)n, MSG_NOSIGNAL), n);
-    if (stream)
-        assert_true(read_until(fd, "\"index\": 0, \"text\": \""));
-    else /* nothing is sent before a whole answer is done */
-        assert_true(metric_becomes(port, "serve_slots_in_use", 1));
-    return fd;
-}
-
-static void test_busy_slots_503_and_a_client_that_leaves_gives_its_slot_back(void **state)
-{
-    (void)state;
-    Server s;
-    server_start(&s, NULL, "--slots 1 --max-tokens 100000 --quiet");
-    int fd = long_answer(s.port, 1);
-    Resp r;
-    http(s.port, "POST", "/v1/completions", "{\"prompt\": \"the\"}", &r);
-    assert_int_equal(r.status, 503);
-    assert_non_null(strstr(r.head, "Retry-After: 1"));
-    assert_non_null(strstr(r.body, "all 1 generation slots are busy"));
-    resp_free(&r);
-    double heap_busy = metric(s.port, "serve_engine_heap_bytes");
-    close(fd); /* the client leaves mid-stream */
-    assert_true(metric_becomes(s.port, "serve_slots_in_use", 0));
-    assert_true(metric(s.port, "serve_answers_total{finish=\"cancelled\"}") == 1);
-    assert_true(metric(s.port, "serve_engine_heap_bytes") < heap_busy); /* its cache was freed */
-    http(s.port, "POST", "/v1/completions", "{\"prompt\": \"the\", \"max_tokens\": 5}", &r);
-    assert_int_equal(r.status, 200); /* the slot came back */
-    resp_free(&r);
-    /* so does a whole answer's, whose client leaves before anything was sent to it */
-    close(long_answer(s.port, 0));
-    assert_true(metric_becomes(s.port, "serve_slots_in_use", 0));
-    assert_true(metric(s.port, "serve_answers_total{finish=\"cancelled\"}") == 2);
-    assert_int_equal(server_stop(&s), 0);
-}
-
-static void test_a_client_that_sends_nothing_is_cut(void **state)
-{
-    (void)state;
-    Server s;
-    server_start(&s, NULL, "--read-timeout 1 --quiet");
-    int fd = connect_to(s.port);
-    const char part[] = "POST /v1/completions HTTP/1.1\r\nHost: x\r\n"; /* and then nothing */
-    assert_int_equal(send(fd, part, sizeof part - 1, MSG_NOSIGNAL), (ssize_t)sizeof part - 1);
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    char c;
-    ssize_t k = recv(fd, &c, 1, 0); /* blocks until the server closes (10 s at most: SO_RCVTIMEO) */
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
-    assert_int_equal(k, 0);
-    assert_true(waited < 5.0);
-    close(fd);
-    Resp r;
-    http(s.port, "GET", "/health", NULL, &r);
-    assert_int_equal(r.status, 200);
-    resp_free(&r);
-    assert_int_equal(server_stop(&s), 0);
-}
-
-/* --max-connections 2 (one thread, so the limit is not divided): a third connection is
- * not accepted while two are open (it waits in the kernel's backlog, costing the server
- * nothing) and is answered when one of the two goes. */
-static void test_connections_beyond_the_limit_wait(void **state)
-{
-    (void)state;
-    Server s;
-    server_start(&s, NULL, "--max-connections 2 --threads 1 --quiet");
-    int a = connect_to(s.port), b = connect_to(s.port);
-    usleep(100000); /* accepted by the server, not only by the kernel */
-    int c = connect_to(s.port);
-    struct timeval tv = {1, 0};
-    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    char buf[256] = "";
-    send(c, "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 54, MSG_NOSIGNAL);
-    assert_true(recv(c, buf, sizeof buf - 1, 0) < 0); /* no answer within 1 s */
-    close(a);
-    tv.tv_sec = 5;
-    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    assert_true(recv(c, buf, sizeof buf - 1, 0) > 0);
-    assert_int_equal(strncmp(buf, "HTTP/1.1 200", 12), 0);
-    close(c);
-    close(b);
-    assert_int_equal(server_stop(&s), 0);
-}
-
-/* SIGTERM with an answer in flight: it ends ("shutdown"), the server exits 0. Under the
- * asan build (when built) its leak check runs at that exit: a leak fails the exit. */
-static void sigterm_mid_stream(const char *bin)
-{
-    Server s;
-    server_start(&s, bin, "--max-tokens 100000");
-    Resp r;
-    http(s.port, "POST", "/v1/completions",
-         "{\"prompt\": \"the king\", \"max_tokens\": 50, \"stream\": true}", &r);
-    assert_int_equal(r.status, 200);
-    resp_free(&r);
-    int fd = long_answer(s.port, 1);
-    kill(s.pid, SIGTERM);
-    if (!read_until(fd, "\"finish_reason\": \"shutdown\"")) {
-        usleep(300000);
-        test_sh("cat '%s'; ps -p %d", s.log, (int)s.pid);
-        fail_msg("the stream in flight did not end with finish_reason shutdown");
-    }
-    close(fd);
-    int st = 0;
-    for (int i = 0; i < 3000 && waitpid(s.pid, &st, WNOHANG) != s.pid; i++)
-        usleep(10000);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        test_sh("tail -5 '%s'", s.log);
-        fail_msg("serve did not exit 0 after SIGTERM (status %d): see %s", st, s.log);
-    }
-    assert_int_equal(test_sh("grep -q 'stopped by SIGTERM' '%s'", s.log), 0);
-}
-
-static void test_sigterm_ends_answers_and_exits_clean(void **state)
-{
-    (void)state;
-    sigterm_mid_stream(NULL);
-    char asan[PATH_MAX + 32];
-    snprintf(asan, sizeof asan, "%s/../asan/serve", g_dir);
-    if (access(asan, X_OK)) {
-        printf("(the asan build is not there: %s; make asan)\n", asan);
-        return;
-    }
-    setenv("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0", 1);
-    sigterm_mid_stream(asan);
-}
-
 static void test_health_metrics_and_page_headers(void **state)
 {
     (void)state;
@@ -545,39 +382,9 @@ static void test_openai_client(void **state)
         fail_msg("the openai client's checks failed (exit %d)", rc);
 }
 
-/* The test's text: lines of words, with markup among them, so that the model knows '<', in
- * speeches of USER and ASSISTANT, as a play, so that it can answer a chat. */
-static void write_text(const char *path)
-{
-    static const char *w[] = {
-        "the", "king", "and",         "queen", "shall",       "speak",
-        "of",  "love", "<b>bold</b>", "&",     "<i>fair</i>", "<img src=x onerror=\"document.title=1\">"};
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    unsigned x = 1;
-    for (int line = 0; line < 400; line++) { /* as a play: speeches of four lines (the chat template's) */
-        if (line % 4 == 0)
-            fprintf(f, "%s:\n", line % 8 ? "ASSISTANT" : "USER");
-        for (int k = 0; k < 12; k++) {
-            x = x * 1103515245u + 12345u;
-            fprintf(f, "%s%c", w[(x >> 16) % 12], k == 11 ? '\n' : ' ');
-        }
-        if (line % 4 == 3)
-            fputc('\n', f);
-    }
-    fclose(f);
-}
-
 static int setup(void **state)
 {
-    if (tmpdir_setup(state))
-        return -1;
-    char text[PATH_MAX + 16];
-    snprintf(text, sizeof text, "%s/text.txt", test_tmpdir());
-    snprintf(g_ckpt, sizeof g_ckpt, "%s/model.ckpt", test_tmpdir());
-    write_text(text);
-    if (test_sh("%s/train_full --tiny 200 --ctx 128 --quiet --data '%s' --save '%s' >/dev/null", g_dir, text,
-                g_ckpt))
+    if (serve_model_setup(state))
         return -1;
     server_start(&g_srv, NULL, "--slots 4 --quiet");
     return 0;
@@ -586,10 +393,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     int rc = server_stop(&g_srv);
-    for (int i = 0; i < g_n_started; i++) /* stopped (reaped) ones are gone: ESRCH */
-        if (kill(g_started[i], SIGKILL) == 0)
-            waitpid(g_started[i], NULL, 0);
-    return rc || tmpdir_teardown(state);
+    return serve_model_teardown(state) || rc;
 }
 
 int main(int argc, char **argv)
@@ -605,10 +409,6 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_batched_answers_are_the_answers_alone),
         cmocka_unit_test(test_bad_requests_get_4xx_and_cost_nothing),
         cmocka_unit_test(test_health_metrics_and_page_headers),
-        cmocka_unit_test(test_busy_slots_503_and_a_client_that_leaves_gives_its_slot_back),
-        cmocka_unit_test(test_a_client_that_sends_nothing_is_cut),
-        cmocka_unit_test(test_connections_beyond_the_limit_wait),
-        cmocka_unit_test(test_sigterm_ends_answers_and_exits_clean),
         cmocka_unit_test(test_chat_page_in_chromium),
         cmocka_unit_test(test_openai_client),
     };
