@@ -344,7 +344,7 @@ static int report(const SubArgs *a, Run *runs, SoakResult *res)
     runs_release(runs, n);
     json_decref(b);
     if (rc != 0) {
-        fprintf(stderr, "soak report: %s\n", err);
+        fprintf(stderr, "soak report: %s\n", strncmp(err, "report: ", 8) ? err : err + 8);
         return 1;
     }
     printf("report: %s/index.html (%s)\n", dir, overall_name(res->overall));

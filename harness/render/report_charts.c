@@ -17,6 +17,9 @@
 #include "samples.h"
 #include "util.h"
 
+/* The line the script prints before each chart (to the log). */
+#define CHART_MARK "chart:"
+
 /* What every chart function works from. */
 typedef struct Ctx {
     const SoakResult *res;
@@ -26,41 +29,62 @@ typedef struct Ctx {
     Mode modes[MODE_COUNT]; /* the modes present, in order */
     int n_modes;
     const char *fault; /* the fault the charts show: none when it ran */
+    char templates_abs[PATH_MAX];
+    FILE *script; /* DIR/charts/charts.gp: every chart, drawn by one gnuplot at the end */
     char *err;
     size_t errlen;
 } Ctx;
 
-/* Runs gnuplot on a template for both terminals. vars: extra "name='value'; ..." text. */
-static int plot(const Ctx *c, const char *tmpl, const Chart *ch, const char *vars)
+/* Adds a template's chart in both terminals to the charts' script (drawn at the end by one
+ * gnuplot: a process each cost five times the drawing). vars: extra "name='value'; ..." text.
+ * Each chart starts from gnuplot's defaults and no variables (reset session), and says
+ * which it is first, so that the log names the chart where gnuplot stopped. */
+static void plot(const Ctx *c, const char *tmpl, const Chart *ch, const char *vars)
 {
+    char title[sizeof ch->title];
+    snprintf(title, sizeof title, "%s", ch->title);
+    for (char *q = title; *q; q++)
+        if (*q == '\'' || *q == '\\')
+            *q = ' '; /* a gnuplot string literal */
     for (int t = 0; t < 2; t++) {
         const char *term = t ? "svg" : "png";
-        char e[8 * PATH_MAX], script[PATH_MAX + 32], title[sizeof ch->title];
-        snprintf(title, sizeof title, "%s", ch->title);
-        for (char *q = title; *q; q++)
-            if (*q == '\'' || *q == '\\')
-                *q = ' '; /* a gnuplot string literal */
-        snprintf(e, sizeof e, "term='%s'; outfile='%s/%s.%s'; title='%s'; dir='%s'; %s", term, c->chart_dir,
-                 ch->file, term, title, c->templates, vars);
-        snprintf(script, sizeof script, "%s/%s", c->templates, tmpl);
-        char log[PATH_MAX + 32]; /* gnuplot's warnings (an axis with one point, ...) go to a log */
-        snprintf(log, sizeof log, "%s/gnuplot.log", c->chart_dir);
-        Argv *a = argv_new();
-        argv_add(a, "gnuplot");
-        argv_add(a, "-e");
-        argv_add(a, "%s", e);
-        argv_add(a, "%s", script);
-        int st = argv_run(a, NULL, log, 1);
-        argv_free(a);
-        if (st != 0) {
-            snprintf(c->err, c->errlen,
-                     "gnuplot failed on %s for %s.%s (exit %d; is gnuplot installed? see "
-                     "%s/gnuplot.log)",
-                     tmpl, ch->file, term, st, c->chart_dir);
-            return -1;
-        }
+        fprintf(c->script, "reset session\nunset datafile\nunset print\nprint '%s %s.%s'\n", CHART_MARK,
+                ch->file, term);
+        fprintf(c->script, "term='%s'; outfile='%s/%s.%s'; title='%s'; dir='%s'; %s\n", term, c->chart_dir,
+                ch->file, term, title, c->templates, vars);
+        fprintf(c->script, "load '%s/%s'\nunset output\n", c->templates, tmpl);
     }
-    return 0;
+}
+
+/* Runs the charts' script (DIR/charts/charts.gp). 0, or -1 with the message in err, which
+ * names the chart gnuplot stopped at (the last mark in its log). */
+static int plot_all(Ctx *c)
+{
+    char script[PATH_MAX + 32], log[PATH_MAX + 32];
+    snprintf(script, sizeof script, "%s/charts.gp", c->chart_dir);
+    snprintf(log, sizeof log, "%s/gnuplot.log", c->chart_dir);
+    int bad = ferror(c->script);
+    if (fclose(c->script) != 0 || bad) {
+        c->script = NULL;
+        snprintf(c->err, c->errlen, "%s: could not be written", script);
+        return -1;
+    }
+    c->script = NULL;
+    Argv *a = argv_new();
+    argv_add(a, "gnuplot");
+    argv_add(a, "%s", script);
+    int st = argv_run(a, NULL, log, 0); /* gnuplot's warnings (an axis with one point, ...) */
+    argv_free(a);
+    if (st == 0)
+        return 0;
+    char which[96] = "the first chart";
+    char *text = read_file(log, 1 << 20, NULL);
+    for (char *m = text ? strstr(text, CHART_MARK) : NULL; m; m = strstr(m + 1, CHART_MARK))
+        sscanf(m + strlen(CHART_MARK), " %95s", which);
+    free(text);
+    snprintf(c->err, c->errlen, "gnuplot failed on %s (exit %d; is gnuplot installed? see %s)", which, st,
+             log);
+    return -1;
 }
 
 /* Draws file from tmpl and records it for the page. 0, or -1 with the message in err. */
@@ -73,8 +97,7 @@ static int chart(Ctx *c, const char *tmpl, const char *file, const char *title, 
     snprintf(ch->file, sizeof ch->file, "%s", file);
     snprintf(ch->title, sizeof ch->title, "%s", title);
     snprintf(ch->caption, sizeof ch->caption, "%s", caption);
-    if (plot(c, tmpl, ch, vars) != 0)
-        return -1;
+    plot(c, tmpl, ch, vars);
     c->cs->n++;
     return 0;
 }
@@ -420,19 +443,23 @@ static int (*const k_charts[])(Ctx *) = {chart_problems, chart_peak,   chart_mem
 static int setup(Ctx *c)
 {
     snprintf(c->chart_dir, sizeof c->chart_dir, "%s/charts", c->dir);
-    if (mkdir(c->chart_dir, 0755) != 0 && errno != EEXIST) {
+    char abs[PATH_MAX];
+    if ((mkdir(c->chart_dir, 0755) != 0 && errno != EEXIST) || !realpath(c->chart_dir, abs)) {
         snprintf(c->err, c->errlen, "%s: %s", c->chart_dir, strerror(errno));
         return -1;
     }
-    if (!safe_for_gnuplot(c->dir) || !safe_for_gnuplot(c->templates)) {
-        snprintf(c->err, c->errlen, "%s: a folder name with a quote cannot be passed to gnuplot", c->dir);
-        return -1;
-    }
+    snprintf(c->chart_dir, sizeof c->chart_dir, "%s", abs);
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/common.gp", c->templates);
-    if (access(path, R_OK) != 0) {
+    if (access(path, R_OK) != 0 || !realpath(c->templates, c->templates_abs)) {
         snprintf(c->err, c->errlen,
                  "%s: chart templates not found (run from the project folder or give --templates)", path);
+        return -1;
+    }
+    c->templates = c->templates_abs; /* the script draws again from any folder */
+    if (!safe_for_gnuplot(c->chart_dir) || !safe_for_gnuplot(c->templates)) {
+        snprintf(c->err, c->errlen, "%s: a folder name with a quote cannot be passed to gnuplot",
+                 safe_for_gnuplot(c->templates) ? c->chart_dir : c->templates);
         return -1;
     }
     const SoakResult *res = c->res;
@@ -443,6 +470,13 @@ static int setup(Ctx *c)
                 break;
             }
     c->fault = res->n_runs ? res->runs[0].fault : "none"; /* canonical order: none first when it ran */
+    char script[PATH_MAX + 32];
+    snprintf(script, sizeof script, "%s/charts.gp", c->chart_dir);
+    if (!(c->script = fopen(script, "w"))) {
+        snprintf(c->err, c->errlen, "%s: %s", script, strerror(errno));
+        return -1;
+    }
+    fprintf(c->script, "# every chart of this report: gnuplot %s draws them again\n", script);
     return 0;
 }
 
@@ -454,7 +488,9 @@ int charts_draw(Charts *cs, const SoakResult *res, const char *dir, const char *
     if (setup(&c) != 0)
         return -1;
     for (size_t i = 0; i < sizeof k_charts / sizeof k_charts[0]; i++)
-        if (k_charts[i](&c) != 0)
+        if (k_charts[i](&c) != 0) {
+            fclose(c.script);
             return -1;
-    return 0;
+        }
+    return cs->n ? plot_all(&c) : (fclose(c.script), 0);
 }
