@@ -75,19 +75,25 @@ static int series_state(const RunAnalysis *an, const char *const *prefixes, int 
     return 0;
 }
 
-/* A judged heap series (prefixes) that rose, from its first floor after warm-up to its
- * last, by half the growth of the resident series that decided, or more. */
-static int heap_rose(const RunAnalysis *an, const char *const *prefixes)
+/* The most a judged series named by prefixes rose, from its first floor after warm-up to
+ * its last (0 when none rose). */
+static double most_rise(const RunAnalysis *an, const char *const *prefixes)
 {
-    const SeriesResult *w = an->worst >= 0 ? &an->series[an->worst] : NULL;
-    if (!w || w->cls != SERIES_RSS || w->growth <= 0)
-        return 0;
+    double most = 0.0;
     for (int i = 0; i < an->n_series; i++)
         for (int k = 0; prefixes[k]; k++)
             if (!strncmp(an->series[i].name, prefixes[k], strlen(prefixes[k])) && an->series[i].judged &&
-                !an->series[i].short_run && an->series[i].growth >= 0.5 * w->growth)
-                return 1;
-    return 0;
+                !an->series[i].short_run && an->series[i].growth > most)
+                most = an->series[i].growth;
+    return most;
+}
+
+/* A judged heap series (prefixes) that rose by half the growth of the resident series that
+ * decided, or more. */
+static int heap_rose(const RunAnalysis *an, const char *const *prefixes)
+{
+    const SeriesResult *w = an->worst >= 0 ? &an->series[an->worst] : NULL;
+    return w && w->cls == SERIES_RSS && w->growth > 0 && most_rise(an, prefixes) >= 0.5 * w->growth;
 }
 
 static Kind growth_kind(const RunAnalysis *an)
@@ -115,8 +121,12 @@ static Kind growth_kind(const RunAnalysis *an)
         return KIND_TAPE_OR_ARENA_GROWTH;
     if (series_state(an, heap, 1))
         return KIND_REACHABLE_GROWTH;
+    /* the allocator's pages grow: its own doing only while what the program holds is flat; a
+     * heap figure that rose by half as much, not steadily (a thread cache's refills and
+     * flushes between its floors), is the program's growth */
     if (series_state(an, pages, 1))
-        return KIND_ALLOCATOR_RETENTION;
+        return most_rise(an, heap) >= 0.5 * most_rise(an, pages) ? KIND_REACHABLE_GROWTH
+                                                                 : KIND_ALLOCATOR_RETENTION;
     /* resident memory grows; a heap figure that rose by half as much, in steps rather than
      * steadily (hash tables doubling as they fill), is the heap all the same */
     if (heap_rose(an, heap))
