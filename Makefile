@@ -324,14 +324,13 @@ check:
 	@$(MAKE) --no-print-directory release
 	@SKIP_TESTS="$(E2E_TESTS)" tools/run-tests release
 
-# (the test-only packages, as root, install in the background while the variants build)
+# (the test-only packages, as root, install in the background while the variants build;
+# the test programs that need none of them, tests/early, start before they are in)
 test:
 	@tools/ensure-deps test --background
 	@$(MAKE) --no-print-directory $(VARIANTS)
 	@$(MAKE) --no-print-directory faults-build
-	@tools/ensure-deps wait
-	@tools/ensure-npm
-	@+tools/run-tests $(VARIANTS)
+	@+TEST_GATE='tools/ensure-deps wait && tools/ensure-npm' tools/run-tests $(VARIANTS)
 
 # `make soak`: checks the names given, builds the variants, runs the matrix (ITERS, MODES,
 # CONFIG, DATA, JOBS, OUT, FAULT, BASELINE, HISTORY=FILE.db: docs/history.md), writes the
