@@ -330,7 +330,7 @@ test:
 	@tools/ensure-deps test --background
 	@$(MAKE) --no-print-directory $(VARIANTS)
 	@$(MAKE) --no-print-directory faults-build
-	@+TEST_GATE='tools/ensure-deps wait && tools/ensure-npm' tools/run-tests $(VARIANTS)
+	@+TEST_GATE='tools/ensure-deps wait' tools/run-tests $(VARIANTS)
 
 # `make soak`: checks the names given, builds the variants, runs the matrix (ITERS, MODES,
 # CONFIG, DATA, JOBS, OUT, FAULT, BASELINE, HISTORY=FILE.db: docs/history.md), writes the
