@@ -61,10 +61,6 @@ typedef struct HeapSyms {
  * addr2line. 0, or -1 with a message in err (addr2line missing or failing). */
 int heapsyms_resolve(HeapSyms *s, const HeapProf *const *p, int n, char *err, size_t errlen);
 const HeapSym *heapsyms_find(const HeapSyms *s, uint64_t addr);
-/* The addr2line processes heapsyms_resolve started so far in this process: what it was told
- * of an address of a file is kept (by the file's inode, size and time), and each address
- * of a file is asked once a process. */
-long heapsyms_addr2line_runs(void);
 void heapsyms_free(HeapSyms *s);
 
 /* The first frame of a stack that is not the allocator's own: where the program allocated

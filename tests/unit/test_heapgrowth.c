@@ -130,19 +130,6 @@ static void test_growth_folded_and_charged(void **state)
     free(text);
     heap_folded_free(&set);
     heapsyms_free(&s);
-    /* the same profiles again (another run of the program): named as before, from what
-     * addr2line said the first time, without starting it again */
-    long runs = heapsyms_addr2line_runs();
-    assert_true(runs >= 1);
-    if (heapsyms_resolve(&s, both, 2, err, sizeof err) != 0)
-        fail_msg("%s", err);
-    assert_int_equal(heapsyms_addr2line_runs(), runs);
-    const HeapSym *y = heapsyms_find(&s, in(grow_here));
-    assert_non_null(y);
-    assert_string_equal(y->lines[y->n_lines - 1].function, "grow_here");
-    assert_non_null(strstr(y->lines[y->n_lines - 1].file, "test_heapgrowth.c"));
-    assert_int_equal(heapprof_first_frame(&s, &p[0].stacks[0]), 1); /* malloc: the allocator's, again */
-    heapsyms_free(&s);
     heapprof_free(&p[0]);
     heapprof_free(&p[1]);
 }
