@@ -35,7 +35,7 @@ static void judge_ended(Run *r, void *ctx)
 }
 
 /* Runs r again into RUN/attrib sampled every 2^lg bytes, then names its stacks from there. */
-static void refine_attribution(const Options *o, Run *r, long lg)
+static void refine_attribution(const Options *o, Run *r, long lg, HeapNames *names)
 {
     Run *again = malloc(sizeof *again);
     if (!again)
@@ -69,7 +69,7 @@ static void refine_attribution(const Options *o, Run *r, long lg)
         fprintf(p, "%ld\n", 1L << lg);
         fclose(p);
     }
-    run_attribute(r);
+    run_attribute(r, names);
 }
 
 /* The baseline, loaded and checked to share a run with this soak. 0, or 2 after a message. */
@@ -101,6 +101,7 @@ typedef struct Soak {
     Options o;
     Run runs[PLAN_MAX_RUNS];
     SoakResult res;
+    HeapNames *names; /* what addr2line said of the addresses of the runs' programs */
 } Soak;
 
 /* Runs runs[0..n): for a program of one's own each mode's smallest run first, then the rest
@@ -130,7 +131,8 @@ static void run_paced(const Options *o, const Runner *rn, Run *runs, int n)
 /* Runs the planned runs[0..*n), then the longer ones that decide a mode (plan_longer) and
  * the controls (plan_controls, a too short one again), attributes what grew, and puts them in
  * canonical order with the controls after the runs. *n: all of them; returns how many are runs. */
-static int run_all(const Options *o, const char *out, const Runner *rn, Run *runs, int *n_io)
+static int run_all(const Options *o, const char *out, const Runner *rn, Run *runs, int *n_io,
+                   HeapNames *names)
 {
     int n = *n_io;
     run_paced(o, rn, runs, n);
@@ -151,11 +153,11 @@ static int run_all(const Options *o, const char *out, const Runner *rn, Run *run
         n += nc + again;
     }
     for (int i = 0; i < n; i++)
-        run_attribute(&runs[i]);
+        run_attribute(&runs[i], names);
     for (int i = 0; i < n && !g_stop; i++) {
         long lg;
         if (run_needs_finer(&runs[i], runs, n, o->prof_sample, &lg))
-            refine_attribution(o, &runs[i], lg);
+            refine_attribution(o, &runs[i], lg, names);
     }
     qsort(runs, (size_t)n, sizeof runs[0], run_cmp_canonical);
     *n_io = n;
@@ -171,7 +173,9 @@ int soak_main(int argc, char **argv)
         fprintf(stderr, "%s: out of memory\n", program_invocation_short_name);
         return 1;
     }
+    s->names = heapnames_new();
     int rc = soak(argc, argv, s);
+    heapnames_free(s->names);
     free(s);
     return rc;
 }
@@ -237,10 +241,10 @@ static int soak(int argc, char **argv, Soak *s)
             program_invocation_short_name, n, o->config, o->jobs, o->budget_mb, out);
     double t0 = now_s();
     Runner rn = {o, &g_stop, judge_ended, o};
-    int k = run_all(o, out, &rn, runs, &n); /* the runs, longer ones, controls: k of n are runs */
+    int k = run_all(o, out, &rn, runs, &n, s->names); /* the runs, longer ones, controls: k of n are runs */
     res->runs = runs, res->n_runs = k;
     res->controls = runs + k, res->n_controls = n - k;
-    runs_timelines(runs, k);
+    runs_timelines(runs, k, s->names);
     res->interrupted = g_stop != 0;
     res->wall_s = now_s() - t0;
     runs_arena_sites(runs, k);

@@ -215,7 +215,8 @@ int attrib_pick(const char *dir, long iters, const char *csv, const char *const 
 
 /* The profiles paths[0..n), read, and every address of them named once per module (the
  * maps of paths[0], the latest, place them). 0, or -1 with a message in why. */
-static int load_all(char paths[][PATH_MAX + 64], int n, HeapProf *p, HeapSyms *s, char *why, size_t whylen)
+static int load_all(char paths[][PATH_MAX + 64], int n, HeapProf *p, HeapSyms *s, HeapNames *names, char *why,
+                    size_t whylen)
 {
     const HeapProf *all[ATTRIB_TIMELINE_DUMPS + ATTRIB_LATE + 2] = {0};
     for (int i = 0; i < n; i++) {
@@ -226,7 +227,7 @@ static int load_all(char paths[][PATH_MAX + 64], int n, HeapProf *p, HeapSyms *s
         }
         all[i] = &p[i];
     }
-    if (heapsyms_resolve(s, all, n, why, whylen) == 0)
+    if (heapsyms_resolve(s, all, n, names, why, whylen) == 0)
         return 0;
     heapsyms_free(s);
     for (int i = 0; i < n; i++)
@@ -295,7 +296,8 @@ int attrib_pick_heap(const char *dir, long iters, const Samples *s, AttribPair *
     return attrib_pick(dir, iters, "dumps.csv", k_jeprof_names, "", s, p);
 }
 
-int heapmodel_load(const char *dir, long iters, const Samples *s, HeapModel **out, char *why, size_t whylen)
+int heapmodel_load(const char *dir, long iters, const Samples *s, HeapNames *names, HeapModel **out,
+                   char *why, size_t whylen)
 {
     *out = NULL;
     Pair pr;
@@ -317,7 +319,7 @@ int heapmodel_load(const char *dir, long iters, const Samples *s, HeapModel **ou
     for (int k = pr.n_late - 1; k >= 0; k--)
         snprintf(paths[m->np++], sizeof paths[0], "%s", pr.late[k]);
     snprintf(paths[m->np++], sizeof paths[0], "%s", pr.early);
-    if (load_all(paths, m->np, m->p, &m->syms, why, whylen) != 0) {
+    if (load_all(paths, m->np, m->p, &m->syms, names, why, whylen) != 0) {
         free(m);
         return -1;
     }
@@ -412,8 +414,8 @@ int attrib_heap(HeapModel *m, StackGrowth *out, int max, char *why, size_t whyle
     return n;
 }
 
-int attrib_timeline(const char *dir, const Samples *given, const StackGrowth *top, int n, char *why,
-                    size_t whylen)
+int attrib_timeline(const char *dir, const Samples *given, const StackGrowth *top, int n, HeapNames *names,
+                    char *why, size_t whylen)
 {
     char path[PATH_MAX + 32], err[256];
     n = n < ATTRIB_TIMELINE ? n : ATTRIB_TIMELINE;
@@ -444,7 +446,7 @@ int attrib_timeline(const char *dir, const Samples *given, const StackGrowth *to
         snprintf(rev[k], sizeof rev[k], "%s", paths[picks - 1 - k]);
     HeapProf p[ATTRIB_TIMELINE_DUMPS + 1];
     HeapSyms s;
-    if (!picks || load_all(rev, picks, p, &s, why, whylen) != 0) {
+    if (!picks || load_all(rev, picks, p, &s, names, why, whylen) != 0) {
         if (!picks)
             snprintf(why, whylen, "no heap profiles in %s", dir);
         if (!given)
@@ -506,8 +508,8 @@ int attrib_could_hold(double bytes, double period, double least)
     return bytes > 0 && bytes + 2.33 * sqrt(bytes * (period > 1 ? period : 1)) >= least;
 }
 
-int attrib_child_final(const char *dir, int pid, int finer, long iters, double least, StackGrowth *out,
-                       int max, char *why, size_t whylen)
+int attrib_child_final(const char *dir, int pid, int finer, long iters, double least, HeapNames *names,
+                       StackGrowth *out, int max, char *why, size_t whylen)
 {
     char path[PATH_MAX + 64], largest[PATH_MAX + 64];
     final_profile(dir, pid, path, sizeof path, largest, sizeof largest); /* the child's, at its exit */
@@ -522,7 +524,7 @@ int attrib_child_final(const char *dir, int pid, int finer, long iters, double l
     snprintf(paths[0], sizeof paths[0], "%s", path);
     HeapProf p;
     HeapSyms s;
-    if (load_all(paths, 1, &p, &s, why, whylen) != 0)
+    if (load_all(paths, 1, &p, &s, names, why, whylen) != 0)
         return -1;
     FoldedSet set;
     heap_fold(&s, &p, NULL, &set);

@@ -64,7 +64,8 @@ typedef struct HeapModel {
 
 /* Reads the heap profiles of dir (a run of count iters) into *out. 1, 0 when there are
  * not two to compare (why says so; *out NULL), -1 with a message in why. */
-int heapmodel_load(const char *dir, long iters, const Samples *s, HeapModel **out, char *why, size_t whylen);
+int heapmodel_load(const char *dir, long iters, const Samples *s, HeapNames *names, HeapModel **out,
+                   char *why, size_t whylen);
 void heapmodel_free(HeapModel *m);
 
 /* The profile after warm-up and the last one of m. */
@@ -97,8 +98,8 @@ int attrib_could_hold(double bytes, double period, double least);
  * more from before). Returns how many (0: none; why says so), -1 with why when the profile
  * could not be read. finer: dir is a finer re-run's (pid is not its child's: the final
  * profile holding the most). */
-int attrib_child_final(const char *dir, int pid, int finer, long iters, double least, StackGrowth *out,
-                       int max, char *why, size_t whylen);
+int attrib_child_final(const char *dir, int pid, int finer, long iters, double least, HeapNames *names,
+                       StackGrowth *out, int max, char *why, size_t whylen);
 
 /* Where a run's heap profiles are: RUN/attrib when the soak ran it again sampled more
  * finely to name what grew (it has RUN/attrib/sample-period.txt), else RUN. The growth
@@ -116,7 +117,7 @@ double attrib_sample_period(const char *dir);
  * in the one jemalloc wrote at exit (placed at the last sample),
  * into RUN/stacks-over-time.csv: "iteration,ms,<function>..." then a row per profile,
  * bytes. Returns the rows written, or -1 with a message in why. */
-int attrib_timeline(const char *dir, const Samples *s, const StackGrowth *top, int n, char *why,
-                    size_t whylen);
+int attrib_timeline(const char *dir, const Samples *s, const StackGrowth *top, int n, HeapNames *names,
+                    char *why, size_t whylen);
 
 #endif

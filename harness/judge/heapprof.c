@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -187,6 +188,108 @@ static int map_of(const HeapProf *p, uint64_t addr)
     return -1;
 }
 
+/* ---- names already found, kept by the caller (a soak) ----------------------------------------
+ * A soak reads the profiles of several runs of one program (each count, each mode): their
+ * addresses are mostly the same. What addr2line said of an address of a module is kept,
+ * by the module's file (device, inode, size and time: a rebuilt file is another), so that
+ * each address is asked once a soak. */
+typedef struct Named {
+    uint64_t fa; /* the address in the file */
+    HeapLine *lines;
+    int n_lines;
+} Named;
+
+typedef struct ModuleNames {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+    Named *v; /* sorted by fa */
+    int n, cap;
+} ModuleNames;
+
+struct HeapNames {
+    ModuleNames *m;
+    int n, cap;
+    long runs; /* addr2line processes started */
+};
+
+HeapNames *heapnames_new(void)
+{
+    HeapNames *h = calloc(1, sizeof *h);
+    if (!h) {
+        fprintf(stderr, "%s: out of memory\n", program_invocation_short_name);
+        exit(1);
+    }
+    return h;
+}
+
+static void free_lines(HeapLine *l, int n)
+{
+    for (int k = 0; k < n; k++) {
+        free(l[k].function);
+        free(l[k].file);
+    }
+    free(l);
+}
+
+void heapnames_free(HeapNames *h)
+{
+    for (int i = 0; h && i < h->n; i++) {
+        for (int k = 0; k < h->m[i].n; k++)
+            free_lines(h->m[i].v[k].lines, h->m[i].v[k].n_lines);
+        free(h->m[i].v);
+    }
+    if (h)
+        free(h->m);
+    free(h);
+}
+
+long heapnames_addr2line_runs(const HeapNames *h)
+{
+    return h ? h->runs : 0;
+}
+
+/* The names h keeps for the file at path (a new, empty set the first time); NULL without
+ * h, or when the file cannot be looked at. */
+static ModuleNames *names_of(HeapNames *h, const char *path)
+{
+    struct stat st;
+    if (!h || stat(path, &st) != 0)
+        return NULL;
+    for (int i = 0; i < h->n; i++) {
+        ModuleNames *m = &h->m[i];
+        if (m->dev == st.st_dev && m->ino == st.st_ino && m->size == st.st_size &&
+            m->mtime.tv_sec == st.st_mtim.tv_sec && m->mtime.tv_nsec == st.st_mtim.tv_nsec)
+            return m;
+    }
+    h->m = grow_array(h->m, &h->cap, h->n + 1, sizeof *h->m);
+    ModuleNames *m = &h->m[h->n++];
+    *m = (ModuleNames){.dev = st.st_dev, .ino = st.st_ino, .size = st.st_size, .mtime = st.st_mtim};
+    return m;
+}
+
+static int cmp_named(const void *a, const void *b)
+{
+    uint64_t x = ((const Named *)a)->fa, y = ((const Named *)b)->fa;
+    return x < y ? -1 : x > y;
+}
+
+static const Named *named_find(const ModuleNames *m, uint64_t fa)
+{
+    Named key = {.fa = fa};
+    return m && m->n ? bsearch(&key, m->v, (size_t)m->n, sizeof *m->v, cmp_named) : NULL;
+}
+
+static HeapLine *copy_lines(const HeapLine *from, int n);
+
+/* Keeps what addr2line said of file address fa (the lines of sym y). */
+static void named_add(ModuleNames *m, uint64_t fa, const HeapSym *y)
+{
+    m->v = grow_array(m->v, &m->cap, m->n + 1, sizeof *m->v);
+    m->v[m->n++] = (Named){.fa = fa, .lines = copy_lines(y->lines, y->n_lines), .n_lines = y->n_lines};
+}
+
 /* Runs addr2line on module path with standard input from in and output into out. 0 or -1. */
 static int run_addr2line(const char *path, const char *in, const char *out)
 {
@@ -226,9 +329,23 @@ static void add_line(HeapSym *s, const char *function, const char *loc)
     l->function = dupstr(function);
 }
 
+static HeapLine *copy_lines(const HeapLine *from, int n)
+{
+    HeapLine *to = n ? malloc((size_t)n * sizeof *to) : NULL;
+    if (n && !to) {
+        fprintf(stderr, "%s: out of memory naming a heap profile's addresses\n",
+                program_invocation_short_name);
+        exit(1);
+    }
+    for (int k = 0; k < n; k++)
+        to[k] = (HeapLine){
+            .function = dupstr(from[k].function), .file = dupstr(from[k].file), .line = from[k].line};
+    return to;
+}
+
 /* Reads addr2line's answer (-a -f -i: "0xADDR", then function and file:line for each
- * inlined level) into the symbols of module map, in the order they were asked. */
-static void read_answer(HeapSyms *s, int map, const char *out)
+ * inlined level) into the symbols ask[0..n) of s, in the order they were asked. */
+static void read_answer(HeapSyms *s, const int *ask, int n, const char *out)
 {
     FILE *f = fopen(out, "r");
     char a[4096], b[4096];
@@ -236,41 +353,66 @@ static void read_answer(HeapSyms *s, int map, const char *out)
     while (f && fgets(a, sizeof a, f)) {
         a[strcspn(a, "\n")] = 0;
         if (!strncmp(a, "0x", 2)) {
-            do
-                k++;
-            while (k < s->n && s->s[k].map != map);
+            k++;
             continue;
         }
-        if (k >= s->n || !fgets(b, sizeof b, f))
+        if (k < 0 || k >= n || !fgets(b, sizeof b, f))
             break;
         if (strcmp(a, "??"))
-            add_line(&s->s[k], a, b);
+            add_line(&s->s[ask[k]], a, b);
     }
     if (f)
         fclose(f);
 }
 
-/* Names the addresses of module map with one addr2line. */
-static int resolve_module(HeapSyms *s, int map, const char *dir)
+/* Names the addresses of module map: those named before in this process from what was
+ * kept, the others with one addr2line (and kept). */
+static int resolve_module(HeapSyms *s, int map, HeapNames *names, const char *dir)
 {
     const HeapMap *m = &s->maps_of->maps[map];
+    ModuleNames *known = names_of(names, m->path);
     char in[PATH_MAX + 32], out[PATH_MAX + 32];
     snprintf(in, sizeof in, "%s/addresses", dir);
     snprintf(out, sizeof out, "%s/names", dir);
-    FILE *f = fopen(in, "w");
-    if (!f)
+    int *ask = malloc((size_t)s->n * sizeof *ask), n_ask = 0;
+    uint64_t *fas = malloc((size_t)s->n * sizeof *fas);
+    FILE *f = ask && fas ? fopen(in, "w") : NULL;
+    if (!f) {
+        free(ask);
+        free(fas);
         return -1;
+    }
     for (int i = 0; i < s->n; i++) {
         uint64_t fa;
         if (s->s[i].map != map)
             continue;
         if (file_address(m, s->s[i].addr - 1, &fa) != 0) /* the call, before the return address */
             fa = 0;
+        const Named *had = named_find(known, fa);
+        if (had) {
+            s->s[i].lines = copy_lines(had->lines, had->n_lines);
+            s->s[i].n_lines = had->n_lines;
+            continue;
+        }
+        fas[n_ask] = fa;
+        ask[n_ask++] = i;
         fprintf(f, "0x%" PRIx64 "\n", fa);
     }
-    int rc = fclose(f) == 0 ? run_addr2line(m->path, in, out) : -1;
-    if (rc == 0)
-        read_answer(s, map, out);
+    int rc = fclose(f) == 0 ? 0 : -1;
+    if (rc == 0 && n_ask) {
+        if (names)
+            names->runs++;
+        rc = run_addr2line(m->path, in, out);
+    }
+    if (rc == 0 && n_ask) {
+        read_answer(s, ask, n_ask, out);
+        for (int k = 0; known && k < n_ask; k++)
+            named_add(known, fas[k], &s->s[ask[k]]);
+        if (known)
+            qsort(known->v, (size_t)known->n, sizeof *known->v, cmp_named);
+    }
+    free(ask);
+    free(fas);
     return rc;
 }
 
@@ -293,7 +435,7 @@ static void finish(HeapSyms *s)
     }
 }
 
-int heapsyms_resolve(HeapSyms *s, const HeapProf *const *p, int n, char *err, size_t errlen)
+int heapsyms_resolve(HeapSyms *s, const HeapProf *const *p, int n, HeapNames *names, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
     s->maps_of = p[0];
@@ -321,7 +463,7 @@ int heapsyms_resolve(HeapSyms *s, const HeapProf *const *p, int n, char *err, si
         int used = 0;
         for (int i = 0; i < s->n && !used; i++)
             used = s->s[i].map == map;
-        if (used && p[0]->maps[map].path[0] == '/' && resolve_module(s, map, dir) != 0) {
+        if (used && p[0]->maps[map].path[0] == '/' && resolve_module(s, map, names, dir) != 0) {
             snprintf(err, errlen, "addr2line failed on %s (is binutils installed?)", p[0]->maps[map].path);
             rc = -1;
         }

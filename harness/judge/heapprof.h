@@ -57,9 +57,20 @@ typedef struct HeapSyms {
     const HeapProf *maps_of; /* the profile whose maps place the addresses */
 } HeapSyms;
 
+/* What addr2line said of the addresses of files, kept by a caller that reads the profiles
+ * of several runs of a program (a soak): each address of a file (by its inode, size and
+ * time) is asked once. */
+typedef struct HeapNames HeapNames;
+HeapNames *heapnames_new(void);
+void heapnames_free(HeapNames *h);
+/* The addr2line processes started for h so far. */
+long heapnames_addr2line_runs(const HeapNames *h);
+
 /* Names every address of the profiles p[0..n) (one process: the maps of p[0]) with
- * addr2line. 0, or -1 with a message in err (addr2line missing or failing). */
-int heapsyms_resolve(HeapSyms *s, const HeapProf *const *p, int n, char *err, size_t errlen);
+ * addr2line, or from names (NULL: none kept), which keeps what it was told. 0, or -1 with a
+ * message in err (addr2line missing or failing). */
+int heapsyms_resolve(HeapSyms *s, const HeapProf *const *p, int n, HeapNames *names, char *err,
+                     size_t errlen);
 const HeapSym *heapsyms_find(const HeapSyms *s, uint64_t addr);
 void heapsyms_free(HeapSyms *s);
 

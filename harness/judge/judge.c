@@ -220,12 +220,13 @@ static int python_lines(Run *r, const char *dir, int n_native)
 
 /* A jemalloc run's heap profiles, read and named once, into r->heap (NULL when it has
  * not two to compare; a message when they cannot be read). */
-static void load_heap(Run *r, const char *dir, char *why, size_t whylen)
+static void load_heap(Run *r, const char *dir, HeapNames *names, char *why, size_t whylen)
 {
     heapmodel_free(r->heap);
     r->heap = NULL;
     const Samples *s = r->finer ? NULL : r->samples; /* a finer re-run's folder has its own */
-    if (mode_spec(r->mode)->heap_profiles && heapmodel_load(dir, r->iters, s, &r->heap, why, whylen) < 0)
+    if (mode_spec(r->mode)->heap_profiles &&
+        heapmodel_load(dir, r->iters, s, names, &r->heap, why, whylen) < 0)
         fprintf(stderr, "%s: %s: its heap profiles: %s\n", program_invocation_short_name, r->name, why);
 }
 
@@ -290,14 +291,14 @@ static void read_python(Run *r, const char *dir)
  * half the child's growth over the run or more (within the profile's sampling error); its
  * kind is then reachable-growth, the child's heap. n: what was named so far (0 or -1), else
  * the stacks named. */
-static int child_heap(Run *r, const char *dir, int n)
+static int child_heap(Run *r, const char *dir, int n, HeapNames *names)
 {
     const char *p = strstr(r->grower, "(pid ");
     const SeriesResult *w = r->an.worst >= 0 ? &r->an.series[r->an.worst] : NULL;
     if (!r->grower_is_child || !p || !w || verdict_kind(r) != KIND_UNEXPLAINED_GROWTH)
         return n;
     char why[sizeof r->stacks_why];
-    int m = attrib_child_final(dir, atoi(p + 5), r->finer, r->iters, 0.5 * w->slope * (double)r->iters,
+    int m = attrib_child_final(dir, atoi(p + 5), r->finer, r->iters, 0.5 * w->slope * (double)r->iters, names,
                                r->stacks, ATTRIB_MAX, why, sizeof why);
     if (m <= 0) {
         snprintf(r->stacks_why, sizeof r->stacks_why, "%s", why);
@@ -310,13 +311,13 @@ static int child_heap(Run *r, const char *dir, int n)
     return m;
 }
 
-void run_attribute(Run *r)
+void run_attribute(Run *r, HeapNames *names)
 {
     char dir[PATH_MAX + 16], why[PATH_MAX + 256] = "";
     attrib_source_dir(r->dir, dir, sizeof dir);
     size_t dl = strlen(dir);
     r->finer = dl > 7 && !strcmp(dir + dl - 7, "/attrib");
-    load_heap(r, dir, why, sizeof why);
+    load_heap(r, dir, names, why, sizeof why);
     /* heap profiles name what holds heap memory: not descriptors, threads, processes (but a
      * control's planted blocks, whatever else its program leaks) */
     if (r->verdict == V_GROWING && r->kind == KIND_DESCRIPTOR_LEAK && !r->fds.frame[0]) {
@@ -353,7 +354,7 @@ void run_attribute(Run *r)
         n = python_lines(r, dir, n > 0 ? n : 0);
     }
     if (n <= 0 && profiles)
-        n = child_heap(r, dir, n);
+        n = child_heap(r, dir, n, names);
     else if (n > 0 && !r->stacks_mapped && r->kind == KIND_UNEXPLAINED_GROWTH && r->grower_is_child)
         r->kind = KIND_REACHABLE_GROWTH; /* the child's own dumps (at its step marks) name its heap */
     read_python(r, dir);
@@ -580,6 +581,7 @@ int runs_load(const char *dir, Run *runs, int max, const Tolerance *t, char *err
     }
     int n = 0;
     struct dirent *e;
+    HeapNames *names = heapnames_new(); /* the runs' programs are mostly one */
     while ((e = readdir(d)) && n < max) {
         if (e->d_name[0] == '.')
             continue;
@@ -590,17 +592,18 @@ int runs_load(const char *dir, Run *runs, int max, const Tolerance *t, char *err
             continue;
         }
         run_evaluate(&runs[n], t);
-        run_attribute(&runs[n]);
+        run_attribute(&runs[n], names);
         n++;
     }
     closedir(d);
     qsort(runs, (size_t)n, sizeof runs[0], run_cmp_canonical);
-    runs_timelines(runs, n);
+    runs_timelines(runs, n, names);
+    heapnames_free(names);
     runs_arena_sites(runs, n);
     return n;
 }
 
-void runs_timelines(Run *runs, int n)
+void runs_timelines(Run *runs, int n, HeapNames *names)
 {
     for (int i = 0; i < n; i++) {
         Run *r = &runs[i];
@@ -619,7 +622,7 @@ void runs_timelines(Run *runs, int n)
             if (!r->stacks[s].python && !r->stacks[s].traced)
                 native[k++] = r->stacks[s];
         if (best == r && mode_spec(r->mode)->heap_profiles && k && access(path, R_OK) != 0 &&
-            attrib_timeline(dir, r->finer ? NULL : r->samples, native, k, why, sizeof why) < 0)
+            attrib_timeline(dir, r->finer ? NULL : r->samples, native, k, names, why, sizeof why) < 0)
             fprintf(stderr, "%s: %s: no memory over time for its stacks: %s\n", program_invocation_short_name,
                     r->name, why);
         free(r->timeline_csv); /* the chart's data, this soak's or an earlier one's */

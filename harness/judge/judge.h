@@ -4,7 +4,7 @@
  * renderer's: runjson.h).
  *
  *     run_evaluate(r, &tol);        // verdict, kind, series, finding, sites
- *     run_attribute(r);             // jemalloc runs that grow: the stacks that grew
+ *     run_attribute(r, names);      // jemalloc runs that grow: the stacks that grew
  */
 #ifndef HARNESS_JUDGE_H
 #define HARNESS_JUDGE_H
@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "analysis.h"
+#include "heapprof.h"
 #include "runs.h"
 
 /* Gathers the evidence of the run's files (samples, tool log, events, train.json), has
@@ -20,8 +21,9 @@ void run_evaluate(Run *r, const Tolerance *t);
 
 /* For a GROWING run of a mode with heap profiles: the functions that grew (attrib.h; a
  * second or so per run: done once the runs are over, so that it never holds up the
- * sampling of runs still going). Updates the detail. */
-void run_attribute(Run *r);
+ * sampling of runs still going). Updates the detail. names: what addr2line said of the
+ * addresses of the soak's programs so far (heapprof.h), kept there. */
+void run_attribute(Run *r, HeapNames *names);
 
 /* What a run's record holds beyond itself (its heap model), given back; runs_release for
  * runs[0..n). Run records are not copied while they hold it (a copy must not release). */
@@ -34,7 +36,7 @@ int runs_load(const char *dir, Run *runs, int max, const Tolerance *t, char *err
 
 /* For each build, its largest GROWING run with growth stacks gets RUN/stacks-over-time.csv
  * (attrib_timeline; a few seconds), unless it has one. */
-void runs_timelines(Run *runs, int n);
+void runs_timelines(Run *runs, int n, HeapNames *names);
 
 /* The arena's top allocation sites per iteration (n_arena_sites, from its event log) of the
  * longest run of each mode in the build of runs[0] (the canonical order's first: the charts'

@@ -103,7 +103,8 @@ static void test_growth_folded_and_charged(void **state)
     assert_int_equal(heapprof_load(pe, &p[1], err, sizeof err), 0);
     const HeapProf *both[2] = {&p[0], &p[1]};
     HeapSyms s;
-    if (heapsyms_resolve(&s, both, 2, err, sizeof err) != 0)
+    HeapNames *names = heapnames_new();
+    if (heapsyms_resolve(&s, both, 2, names, err, sizeof err) != 0)
         fail_msg("%s", err);
     FoldedSet set;
     heap_fold(&s, &p[0], &p[1], &set);
@@ -130,6 +131,20 @@ static void test_growth_folded_and_charged(void **state)
     free(text);
     heap_folded_free(&set);
     heapsyms_free(&s);
+    /* the same profiles again (another run of the program): named as before, from what
+     * addr2line said the first time, without starting it again */
+    long runs = heapnames_addr2line_runs(names);
+    assert_true(runs >= 1);
+    if (heapsyms_resolve(&s, both, 2, names, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(heapnames_addr2line_runs(names), runs);
+    const HeapSym *y = heapsyms_find(&s, in(grow_here));
+    assert_non_null(y);
+    assert_string_equal(y->lines[y->n_lines - 1].function, "grow_here");
+    assert_non_null(strstr(y->lines[y->n_lines - 1].file, "test_heapgrowth.c"));
+    assert_int_equal(heapprof_first_frame(&s, &p[0].stacks[0]), 1); /* malloc: the allocator's, again */
+    heapsyms_free(&s);
+    heapnames_free(names);
     heapprof_free(&p[0]);
     heapprof_free(&p[1]);
 }
@@ -149,13 +164,14 @@ static void test_child_final_sampling_error(void **state)
     snprintf(path, sizeof path, "%s/jeprof.4242.0.f.heap", test_tmpdir());
     write_profile(path, 131072, stacks, half, 1);
     StackGrowth out[4];
-    int n = attrib_child_final(test_tmpdir(), 4242, 0, 2000, least, out, 4, why, sizeof why);
+    int n = attrib_child_final(test_tmpdir(), 4242, 0, 2000, least, NULL, out, 4, why, sizeof why);
     if (n != 1)
         fail_msg("8 samples of 16 expected: not named (%d): %s", n, why);
     assert_string_equal(out[0].function, "grow_here");
     ASSERT_CLOSE(out[0].bytes, 8 * 1024 / (1 - exp(-1024.0 / 131072)), 1e-6, 1e-9, "unsampled");
     write_profile(path, 131072, stacks, few, 1);
-    assert_int_equal(attrib_child_final(test_tmpdir(), 4242, 0, 2000, least, out, 4, why, sizeof why), 0);
+    assert_int_equal(attrib_child_final(test_tmpdir(), 4242, 0, 2000, least, NULL, out, 4, why, sizeof why),
+                     0);
     assert_non_null(strstr(why, "sampling error"));
     assert_false(attrib_could_hold(0, 131072, 1)); /* nothing held is nothing */
     assert_true(attrib_could_hold(least, 1, least)); /* unsampled: as held */
