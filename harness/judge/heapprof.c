@@ -16,14 +16,19 @@
 #include "findings.h"
 #include "util.h"
 
-static char *dupstr(const char *s)
+/* p, or the program stops: out of memory reading heap profiles. */
+static void *need(void *p)
 {
-    char *d = strdup(s);
-    if (!d) {
+    if (!p) {
         fprintf(stderr, "%s: out of memory reading a heap profile\n", program_invocation_short_name);
         exit(1);
     }
-    return d;
+    return p;
+}
+
+static char *dupstr(const char *s)
+{
+    return need(strdup(s));
 }
 
 /* "@ 0x7f.. 0x56.." into a new stack of p. */
@@ -137,15 +142,19 @@ const HeapSym *heapsyms_find(const HeapSyms *s, uint64_t addr)
     return s->n ? bsearch(&key, s->s, (size_t)s->n, sizeof key, cmp_sym) : NULL;
 }
 
+static void free_lines(HeapLine *l, int n)
+{
+    for (int k = 0; k < n; k++) {
+        free(l[k].function);
+        free(l[k].file);
+    }
+    free(l);
+}
+
 void heapsyms_free(HeapSyms *s)
 {
-    for (int i = 0; i < s->n; i++) {
-        for (int k = 0; k < s->s[i].n_lines; k++) {
-            free(s->s[i].lines[k].function);
-            free(s->s[i].lines[k].file);
-        }
-        free(s->s[i].lines);
-    }
+    for (int i = 0; i < s->n; i++)
+        free_lines(s->s[i].lines, s->s[i].n_lines);
     free(s->s);
     memset(s, 0, sizeof *s);
 }
@@ -216,21 +225,7 @@ struct HeapNames {
 
 HeapNames *heapnames_new(void)
 {
-    HeapNames *h = calloc(1, sizeof *h);
-    if (!h) {
-        fprintf(stderr, "%s: out of memory\n", program_invocation_short_name);
-        exit(1);
-    }
-    return h;
-}
-
-static void free_lines(HeapLine *l, int n)
-{
-    for (int k = 0; k < n; k++) {
-        free(l[k].function);
-        free(l[k].file);
-    }
-    free(l);
+    return need(calloc(1, sizeof(HeapNames)));
 }
 
 void heapnames_free(HeapNames *h)
@@ -311,12 +306,7 @@ static int run_addr2line(const char *path, const char *in, const char *out)
 
 static void add_line(HeapSym *s, const char *function, const char *loc)
 {
-    s->lines = realloc(s->lines, (size_t)(s->n_lines + 1) * sizeof *s->lines);
-    if (!s->lines) {
-        fprintf(stderr, "%s: out of memory naming a heap profile's addresses\n",
-                program_invocation_short_name);
-        exit(1);
-    }
+    s->lines = need(realloc(s->lines, (size_t)(s->n_lines + 1) * sizeof *s->lines));
     HeapLine *l = &s->lines[s->n_lines++];
     char file[4096];
     snprintf(file, sizeof file, "%s", loc);
@@ -331,12 +321,7 @@ static void add_line(HeapSym *s, const char *function, const char *loc)
 
 static HeapLine *copy_lines(const HeapLine *from, int n)
 {
-    HeapLine *to = n ? malloc((size_t)n * sizeof *to) : NULL;
-    if (n && !to) {
-        fprintf(stderr, "%s: out of memory naming a heap profile's addresses\n",
-                program_invocation_short_name);
-        exit(1);
-    }
+    HeapLine *to = n ? need(malloc((size_t)n * sizeof *to)) : NULL;
     for (int k = 0; k < n; k++)
         to[k] = (HeapLine){
             .function = dupstr(from[k].function), .file = dupstr(from[k].file), .line = from[k].line};
@@ -404,7 +389,7 @@ static int resolve_module(HeapSyms *s, int map, HeapNames *names, const char *di
             names->runs++;
         rc = run_addr2line(m->path, in, out);
     }
-    if (rc == 0 && n_ask) {
+    if (rc == 0 && n_ask) { /* (a second test: addr2line may have failed) */
         read_answer(s, ask, n_ask, out);
         for (int k = 0; known && k < n_ask; k++)
             named_add(known, fas[k], &s->s[ask[k]]);

@@ -87,19 +87,18 @@ static int plot_all(Ctx *c)
     return -1;
 }
 
-/* Draws file from tmpl and records it for the page. 0, or -1 with the message in err. */
-static int chart(Ctx *c, const char *tmpl, const char *file, const char *title, const char *caption,
-                 const char *vars)
+/* Adds file from tmpl to the charts' script and records it for the page. */
+static void chart(Ctx *c, const char *tmpl, const char *file, const char *title, const char *caption,
+                  const char *vars)
 {
     if (c->cs->n == (int)(sizeof c->cs->list / sizeof c->cs->list[0]))
-        return 0;
+        return;
     Chart *ch = &c->cs->list[c->cs->n];
     snprintf(ch->file, sizeof ch->file, "%s", file);
     snprintf(ch->title, sizeof ch->title, "%s", title);
     snprintf(ch->caption, sizeof ch->caption, "%s", caption);
     plot(c, tmpl, ch, vars);
     c->cs->n++;
-    return 0;
 }
 
 static int safe_for_gnuplot(const char *s)
@@ -141,22 +140,22 @@ static int write_data(const Ctx *c, const char *name, const char *text, char *pa
 
 /* Closes the data file d (at path) and, when it holds rows, draws the chart from it;
  * more: gnuplot variables besides the data file ("" for none). */
-static int draw(Ctx *c, FILE *d, int rows, const char *path, const char *tmpl, const char *file,
-                const char *title, const char *caption, const char *more)
+static void draw(Ctx *c, FILE *d, int rows, const char *path, const char *tmpl, const char *file,
+                 const char *title, const char *caption, const char *more)
 {
     if (d)
         fclose(d);
     if (!rows)
-        return 0;
+        return;
     char vars[3 * PATH_MAX];
     snprintf(vars, sizeof vars, "datafile='%s'%s%s", path, more[0] ? "; " : "", more);
-    return chart(c, tmpl, file, title, caption, vars);
+    chart(c, tmpl, file, title, caption, vars);
 }
 
 /* ---- one function per chart -------------------------------------------------------------- */
 
 /* The headline: peak memory against the iteration count, a line per mode. */
-static int chart_peak(Ctx *c)
+static void chart_peak(Ctx *c)
 {
     char path[PATH_MAX + 64], modes[128] = "", vars[3 * PATH_MAX], title[160];
     FILE *d = data_file(c, "peak.dat", path, sizeof path);
@@ -175,21 +174,20 @@ static int chart_peak(Ctx *c)
         }
     }
     if (!d)
-        return 0;
+        return;
     fclose(d);
     if (!modes[0])
-        return 0;
+        return;
     snprintf(title, sizeof title, "Peak memory against iteration count (fault %s)", c->fault);
     snprintf(vars, sizeof vars, "datafile='%s'; modes='%s'", path, modes);
-    return chart(
-        c, "peak.gp", "peak", title,
-        "Each line should be horizontal: the same peak at 100 and at 10000 iterations. A line that rises "
-        "with the count is memory that grows with training time.",
-        vars);
+    chart(c, "peak.gp", "peak", title,
+          "Each line should be horizontal: the same peak at 100 and at 10000 iterations. A line that rises "
+          "with the count is memory that grows with training time.",
+          vars);
 }
 
 /* Memory against iteration, one chart per mode (its longest run). */
-static int chart_memory(Ctx *c)
+static void chart_memory(Ctx *c)
 {
     for (int k = 0; k < c->n_modes; k++) {
         const Run *r = longest(c, c->modes[k]);
@@ -212,11 +210,8 @@ static int chart_memory(Ctx *c)
                 : " Under this tool RSS rises as it holds freed blocks back: not judged.");
         snprintf(vars, sizeof vars, "datafile='%s'; jemalloc=%d", samples,
                  mode_spec(r->mode)->allocator_note != NULL);
-        if (chart(c, strcmp(r->config, "cmd") ? "memory.gp" : "memory-cmd.gp", file, title, caption, vars) !=
-            0)
-            return -1;
+        chart(c, strcmp(r->config, "cmd") ? "memory.gp" : "memory-cmd.gp", file, title, caption, vars);
     }
-    return 0;
 }
 
 static double last_value(const Run *r, const char *col)
@@ -258,14 +253,14 @@ typedef struct PerMode {
     int (*row)(FILE *d, const Run *r);
 } PerMode;
 
-static int chart_per_mode(Ctx *c, const PerMode *p)
+static void chart_per_mode(Ctx *c, const PerMode *p)
 {
     char path[PATH_MAX + 64];
     FILE *d = data_file(c, p->data, path, sizeof path);
-    return draw(c, d, rows_per_mode(c, d, p->row), path, p->tmpl, p->file, p->title, p->caption, p->more);
+    draw(c, d, rows_per_mode(c, d, p->row), path, p->tmpl, p->file, p->title, p->caption, p->more);
 }
 
-static int chart_breakdown(Ctx *c)
+static void chart_breakdown(Ctx *c)
 {
     static const PerMode p = {"breakdown.dat",
                               "breakdown.gp",
@@ -277,11 +272,11 @@ static int chart_breakdown(Ctx *c)
                               "under ASan and Valgrind).",
                               "",
                               breakdown_row};
-    return chart_per_mode(c, &p);
+    chart_per_mode(c, &p);
 }
 
 /* The arena's top allocation sites, from the first mode with an event log. */
-static int chart_sites(Ctx *c)
+static void chart_sites(Ctx *c)
 {
     for (int k = 0; k < c->n_modes; k++) {
         const Run *r = longest(c, c->modes[k]);
@@ -294,17 +289,16 @@ static int chart_sites(Ctx *c)
             fprintf(d, "%s,%.1f\n", r->arena_sites[i].site, r->arena_sites[i].bytes);
         snprintf(title, sizeof title, "Top arena allocation sites, %s %ld iterations", mode_name(r->mode),
                  r->iters);
-        return draw(
-            c, d, ns, path, "bars.gp", "sites", title,
-            "Arena bytes each op or component takes per iteration (from the event log). They are given "
-            "back at every step's reset; what matters is that these bars do not change between runs.",
-            "ylabel='bytes per iteration'; logy=0");
+        draw(c, d, ns, path, "bars.gp", "sites", title,
+             "Arena bytes each op or component takes per iteration (from the event log). They are given "
+             "back at every step's reset; what matters is that these bars do not change between runs.",
+             "ylabel='bytes per iteration'; logy=0");
+        return; /* the first mode with one */
     }
-    return 0;
 }
 
 /* The sites that grow, in GROWING runs. */
-static int chart_growth(Ctx *c)
+static void chart_growth(Ctx *c)
 {
     char path[PATH_MAX + 64];
     FILE *d = data_file(c, "growth.dat", path, sizeof path);
@@ -316,11 +310,10 @@ static int chart_growth(Ctx *c)
         for (int s = 0; s < r->n_sites && s < 3 && r->verdict == V_GROWING; s++, n++)
             fprintf(d, "%s: %s,%.1f\n", label, r->sites[s].site, r->sites[s].score);
     }
-    return draw(
-        c, d, n, path, "bars.gp", "growth", "Sites that grow, in GROWING runs",
-        "Bytes per iteration kept on the heap (or added to the arena or tape) by each site: the op or "
-        "component to look at first.",
-        "ylabel='bytes per iteration'; logy=0");
+    draw(c, d, n, path, "bars.gp", "growth", "Sites that grow, in GROWING runs",
+         "Bytes per iteration kept on the heap (or added to the arena or tape) by each site: the op or "
+         "component to look at first.",
+         "ylabel='bytes per iteration'; logy=0");
 }
 
 static int time_row(FILE *d, const Run *r)
@@ -332,7 +325,7 @@ static int time_row(FILE *d, const Run *r)
 }
 
 /* Time per iteration by mode (each mode's longest run). */
-static int chart_time(Ctx *c)
+static void chart_time(Ctx *c)
 {
     static const PerMode p = {
         "time.dat",
@@ -342,11 +335,11 @@ static int chart_time(Ctx *c)
         "The cost of each tool against native: ASan a few times slower, Valgrind tens of times.",
         "ylabel='ms per iteration (log)'; logy=1",
         time_row};
-    return chart_per_mode(c, &p);
+    chart_per_mode(c, &p);
 }
 
 /* This soak against the baseline: peak memory and time per iteration, run by run. */
-static int chart_baseline(Ctx *c)
+static void chart_baseline(Ctx *c)
 {
     json_t *b = c->res->base.doc;
     char pk[PATH_MAX + 64], tm[PATH_MAX + 64], vars[3 * PATH_MAX];
@@ -371,14 +364,13 @@ static int chart_baseline(Ctx *c)
     if (t)
         fclose(t);
     if (!n)
-        return 0;
+        return;
     snprintf(vars, sizeof vars, "datafile='%s'; ylabel='peak RSS, MiB'", pk);
-    if (chart(c, "baseline.gp", "baseline-peak", "Peak memory: this soak and the baseline",
-              "Each pair should match; a taller blue bar is a regression.", vars) != 0)
-        return -1;
+    chart(c, "baseline.gp", "baseline-peak", "Peak memory: this soak and the baseline",
+          "Each pair should match; a taller blue bar is a regression.", vars);
     snprintf(vars, sizeof vars, "datafile='%s'; ylabel='ms per iteration'", tm);
-    return chart(c, "baseline.gp", "baseline-time", "Time per iteration: this soak and the baseline",
-                 "Median ms per iteration; a taller blue bar is slower.", vars);
+    chart(c, "baseline.gp", "baseline-time", "Time per iteration: this soak and the baseline",
+          "Median ms per iteration; a taller blue bar is slower.", vars);
 }
 
 /* The run of a problem whose memory to draw over time: its largest GROWING run, one whose
@@ -401,7 +393,7 @@ static const Run *problem_run(const Problem *p)
 /* Memory over time for each problem (charts/problem-N, shown in its diagnosis entry): the
  * functions its growth is charged to, from the heap profiles of its largest jemalloc run;
  * else the series that decided its largest run. */
-static int chart_problems(Ctx *c)
+static void chart_problems(Ctx *c)
 {
     for (int i = 0; i < c->res->diag.n; i++) {
         const Problem *p = &c->res->diag.list[i];
@@ -415,8 +407,7 @@ static int chart_problems(Ctx *c)
                      r->name);
             snprintf(vars, sizeof vars, "datafile='%s'; n=%d; xlabel='%s'", data,
                      r->n_stacks < ATTRIB_TIMELINE ? r->n_stacks : ATTRIB_TIMELINE, run_step_word(r));
-            if (chart(c, "stacks.gp", file, title, "", vars) != 0)
-                return -1;
+            chart(c, "stacks.gp", file, title, "", vars);
             continue;
         }
         if (!(r = problem_run(p)))
@@ -429,16 +420,14 @@ static int chart_problems(Ctx *c)
         snprintf(title, sizeof title, "Problem %d: %.40s against %s (%.60s)", i + 1, series, per, r->name);
         snprintf(vars, sizeof vars, "datafile='%s'; series='%s'; count=%d; xlabel='%s'", data, series,
                  r->an.series[r->an.worst].cls == SERIES_COUNT, per);
-        if (chart(c, "series.gp", file, title, "", vars) != 0)
-            return -1;
+        chart(c, "series.gp", file, title, "", vars);
     }
-    return 0;
 }
 
 /* ---- the table ---------------------------------------------------------------------------- */
 
-static int (*const k_charts[])(Ctx *) = {chart_problems, chart_peak,   chart_memory, chart_breakdown,
-                                         chart_sites,    chart_growth, chart_time,   chart_baseline};
+static void (*const k_charts[])(Ctx *) = {chart_problems, chart_peak,   chart_memory, chart_breakdown,
+                                          chart_sites,    chart_growth, chart_time,   chart_baseline};
 
 static int setup(Ctx *c)
 {
@@ -488,9 +477,6 @@ int charts_draw(Charts *cs, const SoakResult *res, const char *dir, const char *
     if (setup(&c) != 0)
         return -1;
     for (size_t i = 0; i < sizeof k_charts / sizeof k_charts[0]; i++)
-        if (k_charts[i](&c) != 0) {
-            fclose(c.script);
-            return -1;
-        }
+        k_charts[i](&c);
     return cs->n ? plot_all(&c) : (fclose(c.script), 0);
 }
