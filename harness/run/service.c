@@ -182,10 +182,17 @@ void service_tick(Service *s, const Options *o, Run *r)
             r->load_exit = w == s->load_pid && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
             r->load_signal = w == s->load_pid && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
             s->load_pid = -1;
-            stop_server(s, r, "stopped");
+            if (r->load_exit == 0)
+                stop_server(s, r, "stopped");
+            else /* the server may be going: its end is seen first, when it comes */
+                enter(s, SVC_SETTLING);
         }
         break;
     }
+    case SVC_SETTLING:
+        if (now_s() - s->t_phase > SERVICE_SETTLE_S * (mode_spec(r->mode)->memcheck ? 3.0 : 1.0))
+            stop_server(s, r, "stopped");
+        break;
     case SVC_STOPPING:
         if (now_s() - s->t_phase > grace_s(o, r)) {
             snprintf(r->service_end, sizeof r->service_end, "killed");

@@ -14,6 +14,10 @@
  *             (tree.h); the server is sampled as any command (cmdrun.h), its samples
  *             placed over the load: by the load's progress lines (--step-regex on
  *             load.txt), by the server's flatmem_step marks, or by time
+ *   settling  the load has failed: for SERVICE_SETTLE_S (three times that under memcheck)
+ *             the server may still end on its own, having made its load fail as it went
+ *             (it closed its connection, then crashed: a log or a core dump in between);
+ *             then it ended under its load ("exited"), else it is stopped
  *   stopping  the load has ended: the server gets SIGTERM, so that LeakSanitizer, memcheck
  *             and jemalloc's last profile speak at its exit, and SIGKILL when it is still
  *             there --stop-grace S later (three times that under memcheck, whose leak
@@ -32,7 +36,10 @@
 #include "options.h"
 #include "runs.h"
 
-typedef enum SvcPhase { SVC_READYING, SVC_LOADING, SVC_STOPPING, SVC_OVER } SvcPhase;
+typedef enum SvcPhase { SVC_READYING, SVC_LOADING, SVC_SETTLING, SVC_STOPPING, SVC_OVER } SvcPhase;
+
+/* How long a server whose load failed is given to end on its own before it is stopped. */
+#define SERVICE_SETTLE_S 1.0
 
 typedef struct Service {
     SvcPhase phase;

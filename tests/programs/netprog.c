@@ -13,6 +13,9 @@
  *               (keep_session)
  *     fdleak    a duplicate of each connection's socket never closed (keep_connection)
  *     crash     dies of SIGSEGV at the 50th request
+ *     crash-late  at the 50th request closes the connection unanswered and dies of SIGSEGV
+ *               a quarter of a second later: its load has failed first (a server that
+ *               logs, or dumps its core, before it goes)
  *     prefork   a worker child, forked at the start, serves every request and keeps each
  *               client's session (keep_session); the parent only waits, and on SIGTERM
  *               stops the worker and then itself
@@ -97,6 +100,11 @@ static void answer(int c, const char *behaviour, long *count)
         keep_connection(c);
     else if (!strcmp(behaviour, "crash") && *count == 50)
         raise(SIGSEGV);
+    else if (!strcmp(behaviour, "crash-late") && *count == 50) {
+        close(c);
+        nanosleep(&(struct timespec){0, 250 * 1000 * 1000}, NULL);
+        raise(SIGSEGV);
+    }
     char reply[64];
     int len = snprintf(reply, sizeof reply, "OK %ld\n", k);
     if (write(c, reply, (size_t)len) != len)
@@ -183,7 +191,7 @@ static int load(long port, long n)
 int main(int argc, char **argv)
 {
     static const char *const known[] = {"clean",  "leak",  "leak-noterm", "session",
-                                        "fdleak", "crash", "prefork"};
+                                        "fdleak", "crash", "crash-late",  "prefork"};
     long port = argc >= 3 ? atol(argv[2]) : 0;
     int ok = port > 0 && port < 65536 && argc == 4;
     if (ok && !strcmp(argv[1], "load") && atol(argv[3]) > 0)
@@ -191,7 +199,8 @@ int main(int argc, char **argv)
     for (size_t i = 0; ok && !strcmp(argv[1], "serve") && i < sizeof known / sizeof known[0]; i++)
         if (!strcmp(argv[3], known[i]))
             return serve(port, argv[3]);
-    fprintf(stderr, "usage: netprog serve PORT clean|leak|leak-noterm|session|fdleak|crash|prefork\n"
-                    "       netprog load PORT REQUESTS\n");
+    fprintf(stderr,
+            "usage: netprog serve PORT clean|leak|leak-noterm|session|fdleak|crash|crash-late|prefork\n"
+            "       netprog load PORT REQUESTS\n");
     return 2;
 }
