@@ -90,22 +90,23 @@ __attribute__((format(printf, 1, 2))) static inline int test_sh(const char *fmt,
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
-/* out = build/npm/NAME, a folder where `npm install PACKAGES` (exact versions) was run,
+/* out = build/npm/NAME, a folder where `npm install PACKAGES` (exact versions; npm from the
+ * registry, tools/npm) was run,
  * kept between runs (build: the variant's folder; a folder per tool: tests that run at
  * once do not install into one folder); its programs are in out/node_modules/.bin. Skips
- * the test when npm is not installed; fails it when the registry cannot be reached. */
+ * the test when node is not installed; fails it when the registry cannot be reached. */
 static inline void npm_tool(const char *build, const char *name, const char *packages, char *out, size_t cap)
 {
-    if (test_sh("command -v npm >/dev/null")) {
-        printf("(skipped: npm is not installed; apt-get install npm)\n");
+    if (test_sh("command -v node >/dev/null")) {
+        printf("(skipped: node is not installed; apt-get install nodejs)\n");
         skip();
     }
     snprintf(out, cap, "%s/../npm/%s", build, name);
     /* its own package.json: npm installs there, never into a folder above that has one */
     if (test_sh("test -f '%s/.installed' || (mkdir -p '%s' && cd '%s' && { test -f package.json || echo "
-                "'{\"private\": true}' >package.json; } && npm install --no-audit --no-fund --silent %s "
-                ">/dev/null 2>&1 && touch .installed)",
-                out, out, out, packages))
+                "'{\"private\": true}' >package.json; } && '%s/../../tools/npm' install --no-audit --no-fund "
+                "--silent %s >/dev/null 2>&1 && touch .installed)",
+                out, out, out, build, packages))
         fail_msg("npm could not install %s (is the npm registry reachable?)", packages);
 }
 
