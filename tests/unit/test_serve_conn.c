@@ -40,6 +40,10 @@ static int long_answer(int port, int stream)
     int n =
         snprintf(raw, sizeof raw, "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n%s",
                  strlen(req), req);
+    /* a slot in use must be this answer's: an answer before it gives its slot back only
+     * after its client has had all of it (so a test that goes on at once may find it) */
+    if (!stream)
+        assert_true(metric_becomes(port, "serve_slots_in_use", 0));
     int fd = connect_to(port);
     assert_int_equal(send(fd, raw, (size_t)n, MSG_NOSIGNAL), n);
     if (stream)
