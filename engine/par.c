@@ -16,18 +16,28 @@
  * shared (several soak runs at once) or when every thread runs on one core in turn
  * (Valgrind: spinning there held the core for a whole time slice per join, ~1 s a step).
  * A worker that has waited spin_limit checks (a few ms, longer than the gaps between the
- * parallel parts of a step) sleeps on the condition variable, and so does one whose yield
- * let another thread run (the cores are shared: its spinning would take their time; a
- * soak's two-thread runs, two at once beside other tests, used 4.5 times the CPU of one
- * thread for the same steps). And a range no worker has claimed when the caller has done
- * its own is run by the caller (claim()): a worker that is asleep or has no core costs no
- * wait. Four such runs at once: 1.35 -> 0.42 CPU-s each for 2000 steps (one thread: 0.32). Under Valgrind,
- * which runs one thread at a time, a spin only delays the thread waited for: the valgrind build yields at
- * once and sleeps after a few checks (a --tiny soak run of 100 steps on two threads 10% faster under
- * memcheck). */
+ * parallel parts of a step) sleeps on the condition variable.
+ *
+ * When the cores are shared, spinning takes the time of the threads waited for. A thread
+ * whose yield let another thread run (longer than YIELD_SHARED_NS) takes the cores for
+ * shared for SHARED_FOR_NS: it yields at once instead of spinning on pause first, and a
+ * worker goes to sleep at once. The range of a worker asleep that has not claimed it when
+ * the caller has done its own is the caller's (claim(): waking the worker would cost more
+ * than its work; the ranges are fixed, so the result is the same whoever runs them). Two
+ * soak-shape runs at once of 2000 steps on two threads each: 1.48 -> 1.05 CPU-s each (10
+ * rounds in shuffled order; this machine's noise is large), the workers still running
+ * eight or nine ranges in ten of their own; test_soak alone 119 -> 90 CPU-s. Alone on the
+ * cores the workers are awake and run all of theirs.
+ *
+ * Under Valgrind, which runs one thread at a time, a spin only delays the thread waited
+ * for: the valgrind build yields at once and sleeps after a few checks (a --tiny soak run
+ * of 100 steps on two threads 10% faster under memcheck), and the caller never takes a
+ * worker's range, so that memcheck sees the workers' own runs (par_leak: a leak in a
+ * worker thread). */
 #define SPIN_PAUSES 2000
 #define SPIN_LIMIT 20000
 static int spin_pauses = SPIN_PAUSES, spin_limit = SPIN_LIMIT;
+static int take_over = 1; /* the caller may run the range of a worker asleep */
 
 static struct {
     int n; /* threads in all, the caller included */
@@ -37,6 +47,7 @@ static struct {
     atomic_long gen; /* job generation; a change wakes the workers */
     atomic_long done[PAR_MAX_THREADS]; /* the generation each worker finished last */
     atomic_long claimed[PAR_MAX_THREADS]; /* the generation whose range i was taken last */
+    atomic_int asleep[PAR_MAX_THREADS]; /* worker i sleeps on the condition variable */
     int quit;
     ParFn fn;
     void *ctx;
@@ -55,10 +66,20 @@ static inline long mono_ns(void)
     return ts.tv_sec * 1000000000L + ts.tv_nsec;
 }
 
+/* Until when (monotonic ns) this thread takes the cores for shared: a yield of its let
+ * another thread run. Meanwhile it yields at once rather than spin on pause first. */
+static _Thread_local long shared_until;
+#define SHARED_FOR_NS 20000000L
+
+static inline int cores_shared(void)
+{
+    return shared_until && mono_ns() <= shared_until;
+}
+
 /* One check's wait. 1 when it yielded the core and another thread ran meanwhile. */
 static inline int spin_wait(int *spins)
 {
-    if (++*spins < spin_pauses) {
+    if (++*spins < spin_pauses && !cores_shared()) {
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
 #endif
@@ -66,7 +87,11 @@ static inline int spin_wait(int *spins)
     }
     long t0 = mono_ns();
     sched_yield();
-    return mono_ns() - t0 > YIELD_SHARED_NS;
+    long t1 = mono_ns();
+    if (t1 - t0 <= YIELD_SHARED_NS)
+        return 0;
+    shared_until = t1 + SHARED_FOR_NS;
+    return 1;
 }
 
 static void run_range(int tid, int nthreads, long n, ParFn fn, void *ctx)
@@ -98,13 +123,15 @@ static void *worker_main(void *arg)
         int spins = 0;
         while ((g = atomic_load_explicit(&pool.gen, memory_order_acquire)) == seen) {
             if (spins < spin_limit) {
-                if (spin_wait(&spins)) /* the core is wanted elsewhere: sleep now */
+                if (spin_wait(&spins) || cores_shared()) /* the core is wanted elsewhere: sleep now */
                     spins = spin_limit;
                 continue;
             }
             pthread_mutex_lock(&pool.mu);
+            atomic_store(&pool.asleep[tid], 1);
             while (atomic_load_explicit(&pool.gen, memory_order_acquire) == seen)
                 pthread_cond_wait(&pool.cv, &pool.mu);
+            atomic_store(&pool.asleep[tid], 0);
             pthread_mutex_unlock(&pool.mu);
         }
         seen = g;
@@ -147,6 +174,7 @@ EngErr par_init(int n)
     if (RUNNING_ON_VALGRIND) {
         spin_pauses = 0;
         spin_limit = 20;
+        take_over = 0; /* the workers' own runs are what memcheck must see */
     }
 #endif
     long g = atomic_load(&pool.gen);
@@ -187,12 +215,11 @@ void par_for(long n, long grain, ParFn fn, void *ctx)
     publish();
     long g = atomic_load_explicit(&pool.gen, memory_order_acquire);
     run_range(0, pool.n, n, fn, ctx);
-    /* a range no worker has taken yet is the caller's: a worker asleep, or not given a
-     * core (the cores shared with other programs), costs no wait */
-    for (int i = 1; i < pool.n; i++)
-        if (claim(i, g)) {
-            run_range(i, pool.n, n, fn, ctx);
-            fault_worker_job();
+    /* the range of a worker asleep (it gave its core up: the cores are shared with other
+     * programs) that has not taken it yet is the caller's: waking it would cost more */
+    for (int i = 1; i < pool.n && take_over; i++)
+        if (atomic_load_explicit(&pool.asleep[i], memory_order_relaxed) && claim(i, g)) {
+            run_range(i, pool.n, n, fn, ctx); /* no worker's job: par_leak's hook is not run */
             atomic_store_explicit(&pool.done[i], g, memory_order_release);
         }
     for (int i = 1, spins = 0; i < pool.n; i++)
