@@ -96,9 +96,11 @@ int soak_finish(SoakResult *res, const char *out, const char *templates, const c
     diagnosis_read_bisect(&res->diag, out);
     soak_conclude(res);
     char err[1024];
-    if (render_soak(res, out, templates, RENDER_SUMMARY | RENDER_LATEST | RENDER_CONSOLE, err, sizeof err) !=
-        0) {
-        fprintf(stderr, "%s: %s\n", program_invocation_short_name, err);
+    int rc =
+        render_soak(res, out, templates, RENDER_SUMMARY | RENDER_LATEST | RENDER_CONSOLE, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "%s: %s%s\n", program_invocation_short_name,
+                rc == RENDER_PAGE_FAILED ? "report: " : "", err);
         return 1;
     }
     if (history && hist_record_soak(history, res, out) != 0)
@@ -344,7 +346,7 @@ static int report(const SubArgs *a, Run *runs, SoakResult *res)
     runs_release(runs, n);
     json_decref(b);
     if (rc != 0) {
-        fprintf(stderr, "soak report: %s\n", strncmp(err, "report: ", 8) ? err : err + 8);
+        fprintf(stderr, "soak report: %s\n", err);
         return 1;
     }
     printf("report: %s/index.html (%s)\n", dir, overall_name(res->overall));

@@ -68,6 +68,6 @@ int render_soak(const SoakResult *res, const char *out, const char *templates, i
     if (write_ci(res, out, err, errlen) != 0)
         return -1;
     if (!report_ok)
-        snprintf(err, errlen, "report: %s", report_err);
-    return report_ok ? 0 : -1;
+        snprintf(err, errlen, "%s", report_err);
+    return report_ok ? 0 : RENDER_PAGE_FAILED;
 }

@@ -18,7 +18,8 @@ enum {
 /* Writes the outputs `what` (RENDER_* bits) asks for besides run.json, the page and
  * summary.md, which are always written. 0, or -1 with a message in err: a file that
  * cannot be written stops at once, except the page, whose failure is reported after the
- * rest is written. */
+ * rest is written: RENDER_PAGE_FAILED, with the page's own message in err. */
+#define RENDER_PAGE_FAILED (-2)
 int render_soak(const SoakResult *res, const char *out, const char *templates, int what, char *err,
                 size_t errlen);
 

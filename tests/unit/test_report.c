@@ -179,8 +179,8 @@ static void test_gnuplot_failure_names_the_chart(void **state)
     snprintf(cmd, sizeof cmd, "%s/report.log", root);
     const char *log = slurp(cmd);
     assert_non_null(log);
-    if (!strstr(log, "gnuplot failed on time.png") || !strstr(log, "charts/gnuplot.log"))
-        fail_msg("the error does not name the chart and the log: %s", log);
+    if (!strstr(log, "soak report: gnuplot failed on time.png") || !strstr(log, "charts/gnuplot.log"))
+        fail_msg("the error does not name the chart and the log (once: 'soak report: gnuplot ...'): %s", log);
     /* the charts' script, run from elsewhere, stops at the same chart after drawing the others */
     snprintf(cmd, sizeof cmd,
              "cd / && rm -f '%s/charts/peak.png' && gnuplot '%s/charts/charts.gp' 2>/dev/null", root, root);
