@@ -73,7 +73,12 @@ static _Thread_local long shared_until;
 
 static inline int cores_shared(void)
 {
-    return shared_until && mono_ns() <= shared_until;
+    if (!shared_until)
+        return 0;
+    if (mono_ns() <= shared_until)
+        return 1;
+    shared_until = 0; /* over: the pauses cost no clock reading again until the next time */
+    return 0;
 }
 
 /* One check's wait. 1 when it yielded the core and another thread ran meanwhile. */

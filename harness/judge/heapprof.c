@@ -350,8 +350,8 @@ static void read_answer(HeapSyms *s, const int *ask, int n, const char *out)
         fclose(f);
 }
 
-/* Names the addresses of module map: those named before in this process from what was
- * kept, the others with one addr2line (and kept). */
+/* Names the addresses of module map: those named before in this soak from what names
+ * kept, the others with one addr2line (and kept there). */
 static int resolve_module(HeapSyms *s, int map, HeapNames *names, const char *dir)
 {
     const HeapMap *m = &s->maps_of->maps[map];
