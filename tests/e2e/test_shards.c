@@ -132,6 +132,27 @@ static void test_workflow_validates(void **state)
     assert_int_not_equal(test_sh("'%s' '%s/broken.yml' >/dev/null 2>&1", av, test_tmpdir()), 0);
 }
 
+/* The array task passes every verdict on to the merge (afterok: it exits 0 for the soak's
+ * 0 PASS, 1 FAIL, 3 INCONCLUSIVE) and stops it when the soak could not run (2, a signal):
+ * once a shard INCONCLUSIVE under load left the merge waiting forever. */
+static void test_array_task_lets_every_verdict_merge(void **state)
+{
+    (void)state;
+    static const struct {
+        int soak, task;
+    } cases[] = {{0, 0}, {1, 0}, {3, 0}, {2, 2}, {137, 137}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc =
+            test_sh("cd '%s' && printf '#!/bin/sh\nexit %d\n' >'%s/stub-soak' && chmod +x '%s/stub-soak' && "
+                    "SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_TASK_MIN=1 FLATMEM_SOAK='%s/stub-soak' "
+                    "bash tools/slurm/soak-array.sbatch '%s/stub-out'",
+                    g_root, cases[i].soak, test_tmpdir(), test_tmpdir(), test_tmpdir(), test_tmpdir());
+        if (rc != cases[i].task)
+            fail_msg("a soak that exited %d: the task exited %d, expected %d", cases[i].soak, rc,
+                     cases[i].task);
+    }
+}
+
 /* ---- a real one-node Slurm ---------------------------------------------------------- */
 
 static int free_port(void)
@@ -220,7 +241,9 @@ static void test_slurm_array_equals_one_soak(void **state)
         usleep(100000);
     }
     if (!done)
-        test_sh("cat '%s/submit.log'; squeue; tail -3 '%s'/viaslurm/slurm-*.out", t, t);
+        test_sh("cat '%s/submit.log'; squeue; scontrol show job | grep -E 'JobId=|JobState=|ExitCode='; "
+                "tail -n 5 '%s'/viaslurm/slurm-*.out",
+                t, t);
     slurm_stop(dir);
     unsetenv("SLURM_CONF");
     assert_int_equal(rc, 0);
@@ -258,6 +281,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shard_auto_from_each_source_merges_into_one_soak),
         cmocka_unit_test(test_workflow_validates),
+        cmocka_unit_test(test_array_task_lets_every_verdict_merge),
         cmocka_unit_test(test_slurm_array_equals_one_soak),
     };
     test_filter_from_env();
