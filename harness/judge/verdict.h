@@ -88,8 +88,10 @@ Verdict verdict_run(const RunEvidence *e, RunCause *cause);
  *                         with no leak report: memory still pointed to
  *   allocator-retention   the allocator keeps more pages (jemalloc's active) while what
  *                         the program holds is flat
- *   non-heap-growth       RSS grows while the heap, measured, is flat: mmap, stacks
- *   unexplained-growth    RSS grows and no heap figure was measured to tell which
+ *   non-heap-growth       RSS grows while the heap, measured, is flat, finely enough to
+ *                         have seen half that growth: mmap, stacks
+ *   unexplained-growth    RSS grows and no heap figure was measured finely enough to
+ *                         tell which
  *   crash, timeout, over-budget  as the verdicts */
 Kind verdict_kind(const struct Run *r);
 

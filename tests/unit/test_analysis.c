@@ -473,6 +473,26 @@ static void test_pages_grow_with_the_heap(void **state)
     assert_string_equal(kind_name(verdict_kind(&r)), "allocator-retention");
 }
 
+/* Resident memory grows and the heap reads flat: "non-heap" only when the heap figure would
+ * have seen half that growth (its sensitivity); a coarser one cannot say where it is. */
+static void test_non_heap_needs_a_fine_heap(void **state)
+{
+    (void)state;
+    static Run r;
+    r.verdict = V_GROWING;
+    add_series(&r.an, "jemalloc.allocated", 0.0, 0);
+    add_series(&r.an, "proc.rss_bytes", 180000.0, 1);
+    r.an.series[1].cls = SERIES_RSS;
+    r.an.series[1].slope = 300.0;
+    r.an.worst = 1;
+    r.an.series[0].sensitivity = 500.0; /* a growth of 300 B/iteration could hide in it */
+    assert_string_equal(kind_name(verdict_kind(&r)), "unexplained-growth");
+    r.an.series[0].sensitivity = 40.0;
+    assert_string_equal(kind_name(verdict_kind(&r)), "non-heap-growth");
+    r.an.series[0].sensitivity = NAN; /* not known: not seen flat */
+    assert_string_equal(kind_name(verdict_kind(&r)), "unexplained-growth");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -494,6 +514,7 @@ int main(void)
         cmocka_unit_test(test_one_step_and_a_creep_is_undecided),
         cmocka_unit_test(test_sensitivity_is_what_would_be_found),
         cmocka_unit_test(test_pages_grow_with_the_heap),
+        cmocka_unit_test(test_non_heap_needs_a_fine_heap),
     };
     return cmocka_run_group_tests_name("analysis", tests, NULL, NULL);
 }
