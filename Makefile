@@ -71,10 +71,11 @@ ifeq ($(PROBES),0)
 endif
 # A fault build compiles only what its fault changes: engine/fault.c, which holds every
 # fault's hooks; its other objects and libraries are the variant's own (build/<variant>,
-# brought up to date first). stack_inputs changes the tape's layout (engine/tape.h) and is
-# built whole, as are the builds without probes.
+# brought up to date first, unless SHARED_FRESH=1 says the caller just did: faults-build).
+# stack_inputs changes the tape's layout (engine/tape.h), which only the engine reads: its
+# engine is compiled whole, the rest is the variant's. The builds without probes are whole.
 SHARED_BUILD :=
-ifeq ($(filter none stack_inputs,$(FAULT))$(filter 0,$(PROBES)),)
+ifeq ($(filter none,$(FAULT))$(filter 0,$(PROBES)),)
   SHARED_BUILD := build/$(VARIANT)
 endif
 
@@ -220,12 +221,19 @@ LIB_APP := $(SHARED_BUILD)/libapp.a
 LIB_CLI := $(SHARED_BUILD)/libcli.a
 LIB_PROBES := $(SHARED_BUILD)/libprobes.a
 # the variant's own objects and libraries, made (or found up to date) by make itself
+ifneq ($(SHARED_FRESH),1)
 $(OBJ_APP)/train_full.o $(OBJ_APP)/tokenize.o $(OBJ_APP)/generate.o $(OBJ_APP)/serve.o $(LIB_APP) $(LIB_CLI) $(LIB_PROBES) \
   $(SHARED_BUILD)/libengine.a: FORCE
 	@$(MAKE) -s --no-print-directory VARIANT=$(VARIANT) FAULT=none PROBES=$(PROBES) $@
+endif
+ifeq ($(FAULT),stack_inputs)
+$(BUILD)/libengine.a: $(ENGINE_OBJ)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+else
 # the variant's engine with this build's fault.o in place of its own
 $(BUILD)/libengine.a: $(BUILD)/obj/fault.o $(SHARED_BUILD)/libengine.a
 	$(call say,AR,$@)rm -f $@ && cp $(SHARED_BUILD)/libengine.a $@ && ar rs $@ $(BUILD)/obj/fault.o
+endif
 endif
 
 $(BUILD)/train_full: $(OBJ_APP)/train_full.o $(LIB_APP) $(LIB_CLI) $(LIB_PROBES) $(BUILD)/libengine.a
@@ -315,7 +323,7 @@ faults-build:
 	@{ for f in $$(build/release/soak list faults | grep -vx none); do for v in $(VARIANTS); do \
 	  echo "train VARIANT=$$v FAULT=$$f"; done; done; echo "tokenize VARIANT=release FAULT=bpe_leak"; \
 	  for f in slot_leak keep_requests chat_leak; do echo "serve VARIANT=release FAULT=$$f"; done; } | \
-	  xargs -P $$(nproc) -L 1 env -u MAKEFLAGS -u MFLAGS $(MAKE) --no-print-directory -j1
+	  xargs -P $$(nproc) -L 1 env -u MAKEFLAGS -u MFLAGS $(MAKE) --no-print-directory -j1 SHARED_FRESH=1
 
 # `make check`: the fast tier, for the loop you work in: the release build and its unit
 # tests, no soak and no other variant (under a minute on 2 cores once built)
