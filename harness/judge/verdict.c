@@ -99,9 +99,9 @@ static int heap_rose(const RunAnalysis *an, const char *const *prefixes)
 /* A judged heap series (prefixes) that is flat and would have been judged growing at half
  * the rate of the series that decided (its sensitivity, analysis.h): only then does the
  * heap not hold the growth. A heap figure too coarse for that (a short run's few floors, a
- * thread cache's steps) cannot say where the growth is: "non-heap" would be stronger than
- * the evidence (a short soak under load once called a preloaded library's 256 bytes a step
- * non-heap growth). */
+ * thread cache's steps) cannot say where the growth is: "non-heap" or "the allocator's"
+ * would be stronger than the evidence (a short soak under load once called a preloaded
+ * library's 256 bytes a step non-heap growth). */
 static int heap_seen_flat(const RunAnalysis *an, const char *const *prefixes)
 {
     const SeriesResult *w = an->worst >= 0 ? &an->series[an->worst] : NULL;
@@ -144,9 +144,11 @@ static Kind growth_kind(const RunAnalysis *an)
     /* the allocator's pages grow: its own doing only while what the program holds is flat; a
      * heap figure that rose by half as much, not steadily (a thread cache's refills and
      * flushes between its floors), is the program's growth */
-    if (series_state(an, pages, 1))
-        return most_rise(an, heap) >= 0.5 * most_rise(an, pages) ? KIND_REACHABLE_GROWTH
-                                                                 : KIND_ALLOCATOR_RETENTION;
+    if (series_state(an, pages, 1)) {
+        if (most_rise(an, heap) >= 0.5 * most_rise(an, pages))
+            return KIND_REACHABLE_GROWTH;
+        return heap_seen_flat(an, heap) ? KIND_ALLOCATOR_RETENTION : KIND_UNEXPLAINED_GROWTH;
+    }
     /* resident memory grows; a heap figure that rose by half as much, in steps rather than
      * steadily (hash tables doubling as they fill), is the heap all the same */
     if (heap_rose(an, heap))

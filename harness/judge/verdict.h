@@ -87,7 +87,7 @@ Verdict verdict_run(const RunEvidence *e, RunCause *cause);
  *   reachable-growth      the heap grows (engine heap, malloc in use, jemalloc allocated)
  *                         with no leak report: memory still pointed to
  *   allocator-retention   the allocator keeps more pages (jemalloc's active) while what
- *                         the program holds is flat
+ *                         the program holds is flat (finely enough measured, as below)
  *   non-heap-growth       RSS grows while the heap, measured, is flat, finely enough to
  *                         have seen half that growth: mmap, stacks
  *   unexplained-growth    RSS grows and no heap figure was measured finely enough to

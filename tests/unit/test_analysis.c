@@ -470,7 +470,11 @@ static void test_pages_grow_with_the_heap(void **state)
     r.an.worst = 1;
     assert_string_equal(kind_name(verdict_kind(&r)), "reachable-growth");
     r.an.series[0].growth = 4096.0; /* what it holds flat, the pages growing: retention */
+    r.an.series[1].slope = 300.0;
+    r.an.series[0].sensitivity = 40.0;
     assert_string_equal(kind_name(verdict_kind(&r)), "allocator-retention");
+    r.an.series[0].sensitivity = 500.0; /* flat, but 300 B/iteration could hide in it */
+    assert_string_equal(kind_name(verdict_kind(&r)), "unexplained-growth");
 }
 
 /* Resident memory grows and the heap reads flat: "non-heap" only when the heap figure would
