@@ -7,8 +7,9 @@
  * the program starts inherits the environment but is left alone) and only with FLATMEM_DIR
  * set (the run folder). There it writes, with write(2) and no allocation:
  *   span.csv    "t_ns,0" when the program's own start-up has begun (this constructor) and
- *               "t_ns,1" at its exit (this destructor): the program's time without a
- *               tool's start-up and leak check, for samples placed by time
+ *               "t_ns,1" at its exit (exit()'s handlers, before the tools': probe_exit):
+ *               the program's time without a tool's start-up and leak check, for
+ *               samples placed by time
  *   steps.csv   "t_ns,step" for each flatmem_step(step) (include/flatmem.h)
  *   mmaps.csv   "t_ns,1,addr,len,ret1;ret2;..." for each mapping the program makes with
  *               mmap (glibc's malloc maps through its own internal call, not this one),
@@ -569,11 +570,49 @@ __attribute__((constructor)) static void probe_start(void)
     pthread_attr_destroy(&attr);
 }
 
+/* The program's end: at exit(), from a handler registered as main starts (below), so
+ * that it runs after the program's own handlers (registered later) and before those of
+ * the tools and the loader (registered while the libraries started): LeakSanitizer's leak
+ * check and jemalloc's last profile are not the program's time. A leak check that finds
+ * leaks ends the process itself, before any destructor: with the mark in a destructor
+ * there was no end, and the check's seconds were placed as the last steps (a thread leak
+ * read flat under load). The destructor is the fallback (a program whose main is not
+ * started by glibc's __libc_start_main). */
+static int ended;
+static void probe_exit(void)
+{
+    if (ended || g.span_fd < 0 || getpid() != g.pid)
+        return;
+    ended = 1;
+    put_line(g.span_fd, (uint64_t[2]){now_ns(), 1}, 2, NULL);
+    if (g.mmaps_fd >= 0 || g.fds_fd >= 0)
+        copy_maps();
+}
+
 __attribute__((destructor)) static void probe_end(void)
 {
-    if (g.span_fd >= 0 && getpid() == g.pid) {
-        put_line(g.span_fd, (uint64_t[2]){now_ns(), 1}, 2, NULL);
-        if (g.mmaps_fd >= 0 || g.fds_fd >= 0)
-            copy_maps();
-    }
+    probe_exit();
+}
+
+typedef int (*MainFn)(int, char **, char **);
+static MainFn program_main;
+
+static int probe_main(int argc, char **argv, char **envp)
+{
+    if (g.span_fd >= 0 && getpid() == g.pid)
+        atexit(probe_exit);
+    return program_main(argc, argv, envp);
+}
+
+/* glibc's start of every dynamically linked program (crt1's _start calls it through the
+ * PLT): the program's main, with probe_exit registered first. */
+int __libc_start_main(MainFn main, int argc, char **argv, void (*init)(void), void (*fini)(void),
+                      void (*rtld_fini)(void), void *stack_end);
+int __libc_start_main(MainFn main, int argc, char **argv, void (*init)(void), void (*fini)(void),
+                      void (*rtld_fini)(void), void *stack_end)
+{
+    int (*real)(MainFn, int, char **, void (*)(void), void (*)(void), void (*)(void), void *);
+    *(void **)&real = dlsym(RTLD_NEXT, "__libc_start_main");
+    program_main = main;
+    return real(probe_main, argc, argv, init, fini, rtld_fini, stack_end);
 }
