@@ -495,6 +495,8 @@ static void test_non_heap_needs_a_fine_heap(void **state)
     assert_string_equal(kind_name(verdict_kind(&r)), "non-heap-growth");
     r.an.series[0].sensitivity = NAN; /* not known: not seen flat */
     assert_string_equal(kind_name(verdict_kind(&r)), "unexplained-growth");
+    r.an.series[1].cls = SERIES_COUNT; /* mappings decided: no bytes to compare the heap's with */
+    assert_string_equal(kind_name(verdict_kind(&r)), "non-heap-growth");
 }
 
 int main(void)
