@@ -63,14 +63,16 @@ static EngErr matmul_backward(Graph *g, const TapeEntry *e)
     const MatmulCtx *cx = e->ctx;
     Tensor *a = TAPE_IN(e)[0], *b = TAPE_IN(e)[1], *c = e->out;
     int m = c->rows, n = c->cols, k = cx->ta ? a->rows : a->cols;
-    float *ga = graph_grad(g, a), *gb = graph_grad(g, b);
+    int fresh;
+    float *ga = graph_grad_out(g, a, &fresh), *gb = ga ? graph_grad(g, b) : NULL; /* b == a: not fresh */
     if (!ga || !gb)
         return g->err;
+    float beta_a = fresh ? 0.0f : 1.0f; /* a fresh gradient is written whole, not zeroed then added to */
     /* dA = dC op(B)^T (stored transposed when ta); dB = op(A)^T dC (transposed when tb) */
     if (!cx->ta)
-        gemm(0, !cx->tb, m, k, n, 1.0f, c->grad, n, b->data, b->cols, 1.0f, ga, a->cols);
+        gemm(0, !cx->tb, m, k, n, 1.0f, c->grad, n, b->data, b->cols, beta_a, ga, a->cols);
     else
-        gemm(cx->tb, 1, k, m, n, 1.0f, b->data, b->cols, c->grad, n, 1.0f, ga, a->cols);
+        gemm(cx->tb, 1, k, m, n, 1.0f, b->data, b->cols, c->grad, n, beta_a, ga, a->cols);
     if (!cx->tb)
         gemm(!cx->ta, 0, k, n, m, 1.0f, a->data, a->cols, c->grad, n, 1.0f, gb, b->cols);
     else
@@ -724,6 +726,7 @@ typedef struct AttentionJob {
     float *scratch; /* [threads][T*T]: eval-mode probabilities or backward's dP */
     int C;
     int store_probs; /* forward: keep every pair's probabilities for backward */
+    int fresh; /* backward: gqkv holds nothing yet (written, not added to) */
 } AttentionJob;
 
 static void attention_forward_range(void *ctx, long lo, long hi, int tid)
@@ -758,12 +761,16 @@ static void attention_backward_range(void *ctx, long lo, long hi, int tid)
         float *dq = j->gqkv + (size_t)b * T * C3 + h * hs, *dk = dq + C, *dv = dq + 2 * C;
         const float *dy = j->dy + (size_t)b * T * C + h * hs;
         const float *p = j->cx->probs + (size_t)bh * T * T;
-        for (int r0 = 0; r0 < T; r0 += ATT_BLOCK) { /* rows r0..r1-1, columns 0..r1-1 */
-            int r1 = r0 + ATT_BLOCK < T ? r0 + ATT_BLOCK : T, rb = r1 - r0;
+        /* the last block first: it reaches every row of dK and dV, so a fresh gradient is
+         * written there and added to after (no zeroing pass); each block's dQ rows are its own */
+        float beta_q = j->fresh ? 0.0f : 1.0f, beta_kv = beta_q;
+        for (int r0 = (T - 1) / ATT_BLOCK * ATT_BLOCK; r0 >= 0; r0 -= ATT_BLOCK) {
+            int r1 = r0 + ATT_BLOCK < T ? r0 + ATT_BLOCK : T,
+                rb = r1 - r0; /* rows r0..r1-1, columns 0..r1-1 */
             const float *pb = p + (size_t)r0 * T, *dyb = dy + (size_t)r0 * C;
             float *db = dp + (size_t)r0 * T;
             gemm(0, 1, rb, r1, hs, 1.0f, dyb, C, v, C3, 0.0f, db, T); /* dP = dY V^T */
-            gemm(1, 0, r1, hs, rb, 1.0f, pb, T, dyb, C, 1.0f, dv, C3); /* dV += P^T dY */
+            gemm(1, 0, r1, hs, rb, 1.0f, pb, T, dyb, C, beta_kv, dv, C3); /* dV (+)= P^T dY */
             for (int i = r0; i < r1; i++) { /* dS = P (dP - <P,dP>) */
                 float *dr = dp + (size_t)i * T;
                 const float *pr = p + (size_t)i * T;
@@ -775,8 +782,10 @@ static void attention_backward_range(void *ctx, long lo, long hi, int tid)
                 for (int c = i + 1; c < r1; c++)
                     dr[c] = 0.0f;
             }
-            gemm(0, 0, rb, hs, r1, 1.0f, db, T, k, C3, 1.0f, dq + (size_t)r0 * C3, C3); /* dQ += dS K */
-            gemm(1, 0, r1, hs, rb, 1.0f, db, T, q + (size_t)r0 * C3, C3, 1.0f, dk, C3); /* dK += dS^T Q */
+            gemm(0, 0, rb, hs, r1, 1.0f, db, T, k, C3, beta_q, dq + (size_t)r0 * C3, C3); /* dQ (+)= dS K */
+            gemm(1, 0, r1, hs, rb, 1.0f, db, T, q + (size_t)r0 * C3, C3, beta_kv, dk,
+                 C3); /* dK (+)= dS^T Q */
+            beta_kv = 1.0f;
         }
     }
 }
@@ -785,12 +794,14 @@ static EngErr attention_backward(Graph *g, const TapeEntry *e)
 {
     const AttentionCtx *cx = e->ctx;
     Tensor *qkv = TAPE_IN(e)[0], *y = e->out;
-    float *gqkv = graph_grad(g, qkv);
+    int fresh;
+    float *gqkv = graph_grad_out(g, qkv, &fresh);
     size_t scratch_bytes = (size_t)par_threads() * cx->T * cx->T * sizeof(float);
     float *dp = graph_scratch(g, scratch_bytes, "attention.backward");
     if (!gqkv || !dp)
         return g->err;
-    AttentionJob j = {.cx = cx, .qkv = qkv->data, .dy = y->grad, .gqkv = gqkv, .scratch = dp, .C = y->cols};
+    AttentionJob j = {
+        .cx = cx, .qkv = qkv->data, .dy = y->grad, .gqkv = gqkv, .scratch = dp, .C = y->cols, .fresh = fresh};
     par_for((long)cx->B * cx->H, 1, attention_backward_range, &j);
     graph_release(g, dp, scratch_bytes);
     graph_release(g, cx->probs, (size_t)cx->B * cx->H * cx->T * cx->T * sizeof(float));
