@@ -475,12 +475,22 @@ static void analyze_and_keep(Run *r, Samples *s, const Tolerance *t, int judge_r
 }
 
 /* What the verdict ladder (verdict.h) is given of run r. */
-/* Whether the soak's probe (preloaded with the mode's tool) was missing from the program: at
- * the soak's last look at its maps (preload.txt: after any exec of a wrapper), else when it
- * never wrote span.csv (a run too short to be looked at). */
+/* Whether the soak's probe (preloaded with the mode's tool) was missing from the program.
+ * The end it marked in span.csv ("t_ns,1", written at exit by the image that holds it: a
+ * wrapper that execs the program without it never reaches its exit) says it was there;
+ * else the soak's last look at its maps (preload.txt: after any exec of a wrapper); else
+ * whether it wrote span.csv at all (a run too short to be looked at). The end mark comes
+ * first: a last look taken as the process ended once read the maps without it (a fresh-clone
+ * make test called a plain LeakSanitizer run blind). */
 static int probe_missing(const Run *r)
 {
     char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/span.csv", r->dir);
+    char *span = read_file(path, 1 << 16, NULL);
+    int ended = span && strstr(span, ",1\n") != NULL;
+    free(span);
+    if (ended)
+        return 0;
     snprintf(path, sizeof path, "%s/preload.txt", r->dir);
     char *text = read_file(path, 256, NULL);
     int missing = text ? strstr(text, "probe_mapped=0") != NULL : -1;

@@ -232,6 +232,25 @@ static void test_reachable_only_where_a_leak_checker_ran(void **state)
     assert_int_equal(run_of(res, "native", 20000)->kind, KIND_HEAP_GROWTH);
 }
 
+/* A run whose mode preloads the probe is blind when the probe did not reach the program:
+ * the end it marks at the program's exit says it did, whatever the soak's last look at the
+ * maps read (one taken as the process ended once saw them without it); without that mark,
+ * the last look decides. */
+static void test_blind_only_without_the_probes_end(void **state)
+{
+    (void)state;
+    char path[PATH_MAX + 64];
+    write_run("seen", FX("lsan", 2000, flat_heap));
+    snprintf(path, sizeof path, "%s/seen/runs/lsan-2000/preload.txt", test_tmpdir());
+    write_text(path, "probe_mapped=0\n");
+    expect_verdict(conclude("seen", 0, 0), "lsan", 2000, V_FLAT);
+    snprintf(path, sizeof path, "%s/seen/runs/lsan-2000/span.csv", test_tmpdir());
+    write_text(path, "1000,0\n"); /* a wrapper's start, then an exec without the probe */
+    const SoakResult *res = conclude("seen", 0, 0);
+    expect_verdict(res, "lsan", 2000, V_UNJUDGED);
+    assert_int_equal(res->overall, OVERALL_INCOMPLETE);
+}
+
 static void test_steady_heap_growth_fails_with_its_rate(void **state)
 {
     (void)state;
@@ -448,6 +467,7 @@ int main(void)
         cmocka_unit_test(test_flat_soak_passes),
         cmocka_unit_test(test_steady_heap_growth_fails_with_its_rate),
         cmocka_unit_test(test_reachable_only_where_a_leak_checker_ran),
+        cmocka_unit_test(test_blind_only_without_the_probes_end),
         cmocka_unit_test(test_second_stack_needs_two_profiles),
         cmocka_unit_test(test_too_short_is_unjudged_and_incomplete),
         cmocka_unit_test(test_growth_that_stops_is_settled),
