@@ -474,7 +474,6 @@ static void analyze_and_keep(Run *r, Samples *s, const Tolerance *t, int judge_r
         samples_free(s);
 }
 
-/* What the verdict ladder (verdict.h) is given of run r. */
 /* Whether the soak's probe (preloaded with the mode's tool) was missing from the program.
  * The end it marked in span.csv ("t_ns,1", written at exit by the image that holds it: a
  * wrapper that execs the program without it never reaches its exit) says it was there;
@@ -501,6 +500,7 @@ static int probe_missing(const Run *r)
     return access(path, F_OK) != 0;
 }
 
+/* What the verdict ladder (verdict.h) is given of run r. */
 static RunEvidence evidence_of(const Run *r, int have_samples, size_t bad_rows, size_t rows, int is_cmd)
 {
     /* a service stopped by the soak: SIGTERM, SIGKILL after the grace, are no crash */

@@ -63,15 +63,21 @@ Verdict verdict_run(const RunEvidence *e, RunCause *cause)
     return ladder[i].verdict;
 }
 
-/* Whether a series whose name starts with one of prefixes grows (want 1) or was measured
- * and is flat (want 0). */
-static int series_state(const RunAnalysis *an, const char *const *prefixes, int want)
+/* Whether series s is judged and its name starts with one of prefixes. */
+static int judged_as(const SeriesResult *s, const char *const *prefixes)
+{
+    for (int k = 0; prefixes[k]; k++)
+        if (!strncmp(s->name, prefixes[k], strlen(prefixes[k])))
+            return s->judged;
+    return 0;
+}
+
+/* Whether a judged series whose name starts with one of prefixes grows. */
+static int grows(const RunAnalysis *an, const char *const *prefixes)
 {
     for (int i = 0; i < an->n_series; i++)
-        for (int k = 0; prefixes[k]; k++)
-            if (!strncmp(an->series[i].name, prefixes[k], strlen(prefixes[k])) && an->series[i].judged &&
-                an->series[i].growing == want)
-                return 1;
+        if (judged_as(&an->series[i], prefixes) && an->series[i].growing)
+            return 1;
     return 0;
 }
 
@@ -81,10 +87,8 @@ static double most_rise(const RunAnalysis *an, const char *const *prefixes)
 {
     double most = 0.0;
     for (int i = 0; i < an->n_series; i++)
-        for (int k = 0; prefixes[k]; k++)
-            if (!strncmp(an->series[i].name, prefixes[k], strlen(prefixes[k])) && an->series[i].judged &&
-                !an->series[i].short_run && an->series[i].growth > most)
-                most = an->series[i].growth;
+        if (judged_as(&an->series[i], prefixes) && !an->series[i].short_run && an->series[i].growth > most)
+            most = an->series[i].growth;
     return most;
 }
 
@@ -107,13 +111,12 @@ static int heap_seen_flat(const RunAnalysis *an, const char *const *prefixes)
     const SeriesResult *w = an->worst >= 0 ? &an->series[an->worst] : NULL;
     /* (a count that decided, mappings say, has no bytes to compare with) */
     double need = w && w->cls != SERIES_COUNT && w->slope > 0 ? 0.5 * w->slope : INFINITY;
-    for (int i = 0; i < an->n_series; i++)
-        for (int k = 0; prefixes[k]; k++) {
-            const SeriesResult *s = &an->series[i];
-            if (!strncmp(s->name, prefixes[k], strlen(prefixes[k])) && s->judged && !s->growing &&
-                !s->short_run && (isinf(need) || (!isnan(s->sensitivity) && s->sensitivity <= need)))
-                return 1;
-        }
+    for (int i = 0; i < an->n_series; i++) {
+        const SeriesResult *s = &an->series[i];
+        if (judged_as(s, prefixes) && !s->growing && !s->short_run &&
+            (isinf(need) || (!isnan(s->sensitivity) && s->sensitivity <= need)))
+            return 1;
+    }
     return 0;
 }
 
@@ -121,31 +124,31 @@ static Kind growth_kind(const RunAnalysis *an)
 {
     static const char *const fds[] = {COL_FDS, NULL};
     static const char *const threads[] = {COL_THREADS, NULL};
-    if (series_state(an, fds, 1))
+    if (grows(an, fds))
         return KIND_DESCRIPTOR_LEAK;
-    if (series_state(an, threads, 1))
+    if (grows(an, threads))
         return KIND_THREAD_LEAK;
     static const char *const procs[] = {COL_TREE_PROCESSES, NULL};
     static const char *const tree[] = {COL_TREE_USS, NULL};
     static const char *const own[] = {COL_RSS, NULL};
-    if (series_state(an, procs, 1))
+    if (grows(an, procs))
         return KIND_PROCESS_LEAK;
     /* another process of the tree grows: its heap figures are not measured (the probe acts
      * in the process the soak started) */
-    if (series_state(an, tree, 1) && !series_state(an, own, 1))
+    if (grows(an, tree) && !grows(an, own))
         return KIND_UNEXPLAINED_GROWTH;
     static const char *const engine[] = {"tape.", "arena.", NULL};
     static const char *const heap[] = {"mem.",        "malloc.",  "jemalloc.allocated",
                                        "persistent.", "tensors.", NULL};
     static const char *const pages[] = {"jemalloc.active", NULL};
-    if (series_state(an, engine, 1))
+    if (grows(an, engine))
         return KIND_TAPE_OR_ARENA_GROWTH;
-    if (series_state(an, heap, 1))
+    if (grows(an, heap))
         return KIND_REACHABLE_GROWTH;
     /* the allocator's pages grow: its own doing only while what the program holds is flat; a
      * heap figure that rose by half as much, not steadily (a thread cache's refills and
      * flushes between its floors), is the program's growth */
-    if (series_state(an, pages, 1)) {
+    if (grows(an, pages)) {
         if (most_rise(an, heap) >= 0.5 * most_rise(an, pages))
             return KIND_REACHABLE_GROWTH;
         return heap_seen_flat(an, heap) ? KIND_ALLOCATOR_RETENTION : KIND_UNEXPLAINED_GROWTH;

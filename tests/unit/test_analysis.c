@@ -456,6 +456,16 @@ static void add_series(RunAnalysis *an, const char *name, double growth, int ste
     r->steady = r->growing = steady;
 }
 
+/* A GROWING run: jemalloc.allocated (rose by heap, not steadily) beside the steadily
+ * growing series that decided (name, rose by growth). */
+static void growing_beside_heap(Run *r, double heap, const char *name, double growth)
+{
+    r->verdict = V_GROWING;
+    add_series(&r->an, "jemalloc.allocated", heap, 0);
+    add_series(&r->an, name, growth, 1);
+    r->an.worst = 1;
+}
+
 /* jemalloc's pages grow: the allocator's retention only while what the program holds is
  * flat. Allocated rising by 120 KB with the pages' 176 KB, but not at every floor (a thread
  * cache refilled and flushed between them), is the program's growth: a soak under load
@@ -464,10 +474,7 @@ static void test_pages_grow_with_the_heap(void **state)
 {
     (void)state;
     static Run r;
-    r.verdict = V_GROWING;
-    add_series(&r.an, "jemalloc.allocated", 121856.0, 0);
-    add_series(&r.an, "jemalloc.active", 176128.0, 1);
-    r.an.worst = 1;
+    growing_beside_heap(&r, 121856.0, "jemalloc.active", 176128.0);
     assert_string_equal(kind_name(verdict_kind(&r)), "reachable-growth");
     r.an.series[0].growth = 4096.0; /* what it holds flat, the pages growing: retention */
     r.an.series[1].slope = 300.0;
@@ -483,9 +490,7 @@ static void test_non_heap_needs_a_fine_heap(void **state)
 {
     (void)state;
     static Run r;
-    r.verdict = V_GROWING;
-    add_series(&r.an, "jemalloc.allocated", 0.0, 0);
-    add_series(&r.an, "proc.rss_bytes", 180000.0, 1);
+    growing_beside_heap(&r, 0.0, "proc.rss_bytes", 180000.0);
     r.an.series[1].cls = SERIES_RSS;
     r.an.series[1].slope = 300.0;
     r.an.worst = 1;
